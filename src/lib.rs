@@ -1,0 +1,5 @@
+//! `ksignal`: Linux-exact signal semantics for Rust kernels.
+#![no_std]
+#![deny(missing_docs)]
+
+extern crate alloc;
