@@ -3,3 +3,15 @@
 #![deny(missing_docs)]
 
 extern crate alloc;
+
+pub mod action;
+pub mod arch;
+pub mod errno;
+pub mod set;
+pub mod signo;
+
+pub use action::{Disposition, SaFlags, SignalAction};
+pub use arch::Arch;
+pub use errno::Errno;
+pub use set::SignalSet;
+pub use signo::{DefaultAction, Signo};

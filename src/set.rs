@@ -1,0 +1,318 @@
+//! `SignalSet`: a set of signals in the kernel's 64-bit `sigset_t` layout.
+//!
+//! Bit `n - 1` stands for signal `n`, exactly as the kernel's `sigset_t` on every
+//! 64-bit architecture, so a set is copied to and from user space as one `u64`.
+
+use crate::signo::{NSIG, Signo};
+use core::fmt;
+use core::ops::{BitAnd, BitAndAssign, BitOr, BitOrAssign, Not, Sub};
+use linux_raw_sys::general as abi;
+
+/// A set of signals, bit `n - 1` for signal `n`.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[repr(transparent)]
+pub struct SignalSet(u64);
+
+const fn bit(n: u32) -> u64 {
+    1u64 << (n - 1)
+}
+
+impl SignalSet {
+    /// No signal.
+    pub const EMPTY: SignalSet = SignalSet(0);
+    /// Every signal 1..=64.
+    pub const ALL: SignalSet = SignalSet(u64::MAX >> (64 - NSIG));
+    /// SIGKILL and SIGSTOP: never blocked, caught or ignored.
+    pub const UNBLOCKABLE: SignalSet = SignalSet(bit(abi::SIGKILL) | bit(abi::SIGSTOP));
+    /// Faults of the current instruction, dequeued first (`SYNCHRONOUS_MASK`).
+    pub const SYNCHRONOUS: SignalSet = SignalSet(
+        bit(abi::SIGSEGV)
+            | bit(abi::SIGBUS)
+            | bit(abi::SIGILL)
+            | bit(abi::SIGTRAP)
+            | bit(abi::SIGFPE)
+            | bit(abi::SIGSYS),
+    );
+    /// Stop signals (`SIG_KERNEL_STOP_MASK`).
+    pub const STOP: SignalSet =
+        SignalSet(bit(abi::SIGSTOP) | bit(abi::SIGTSTP) | bit(abi::SIGTTIN) | bit(abi::SIGTTOU));
+    /// Signals whose default action discards them (`SIG_KERNEL_IGNORE_MASK`):
+    /// CONT, CHLD, WINCH, URG.
+    pub const DEFAULT_IGNORE: SignalSet =
+        SignalSet(bit(abi::SIGCONT) | bit(abi::SIGCHLD) | bit(abi::SIGWINCH) | bit(abi::SIGURG));
+    /// Signals whose default action dumps core (`SIG_KERNEL_COREDUMP_MASK`).
+    pub const COREDUMP: SignalSet = SignalSet(
+        bit(abi::SIGQUIT)
+            | bit(abi::SIGILL)
+            | bit(abi::SIGTRAP)
+            | bit(abi::SIGABRT)
+            | bit(abi::SIGFPE)
+            | bit(abi::SIGSEGV)
+            | bit(abi::SIGBUS)
+            | bit(abi::SIGSYS)
+            | bit(abi::SIGXCPU)
+            | bit(abi::SIGXFSZ),
+    );
+    /// Standard (non-real-time) signals 1..=31.
+    pub const STANDARD: SignalSet = SignalSet(bit(abi::SIGRTMIN) - 1);
+    /// Real-time signals 32..=64.
+    pub const REALTIME: SignalSet = SignalSet(Self::ALL.0 & !Self::STANDARD.0);
+
+    /// The set with exactly these bits (the user's `sigset_t` as it arrives).
+    pub const fn from_bits(bits: u64) -> SignalSet {
+        SignalSet(bits)
+    }
+
+    /// The raw `sigset_t` word.
+    pub const fn bits(self) -> u64 {
+        self.0
+    }
+
+    /// The set holding only `sig`.
+    pub const fn single(sig: Signo) -> SignalSet {
+        SignalSet(sig.bit())
+    }
+
+    /// Membership.
+    pub const fn contains(self, sig: Signo) -> bool {
+        self.0 & sig.bit() != 0
+    }
+
+    /// Adds `sig`; returns whether it was absent.
+    pub fn insert(&mut self, sig: Signo) -> bool {
+        let absent = !self.contains(sig);
+        self.0 |= sig.bit();
+        absent
+    }
+
+    /// Removes `sig`; returns whether it was present.
+    pub fn remove(&mut self, sig: Signo) -> bool {
+        let present = self.contains(sig);
+        self.0 &= !sig.bit();
+        present
+    }
+
+    /// `self ∪ other`.
+    pub const fn union(self, other: SignalSet) -> SignalSet {
+        SignalSet(self.0 | other.0)
+    }
+
+    /// `self ∩ other`.
+    pub const fn intersection(self, other: SignalSet) -> SignalSet {
+        SignalSet(self.0 & other.0)
+    }
+
+    /// `self \ other`.
+    pub const fn difference(self, other: SignalSet) -> SignalSet {
+        SignalSet(self.0 & !other.0)
+    }
+
+    /// Every signal not in `self`.
+    pub const fn complement(self) -> SignalSet {
+        SignalSet(!self.0 & Self::ALL.0)
+    }
+
+    /// The set with SIGKILL and SIGSTOP taken out, as every mask the kernel stores
+    /// (`sigdelsetmask(&mask, sigmask(SIGKILL) | sigmask(SIGSTOP))`).
+    pub const fn without_unblockable(self) -> SignalSet {
+        self.difference(Self::UNBLOCKABLE)
+    }
+
+    /// No member.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Number of members.
+    pub const fn len(self) -> u32 {
+        self.0.count_ones()
+    }
+
+    /// The lowest-numbered member.
+    pub const fn first(self) -> Option<Signo> {
+        if self.0 == 0 {
+            None
+        } else {
+            match Signo::new(self.0.trailing_zeros() + 1) {
+                Ok(s) => Some(s),
+                Err(_) => None,
+            }
+        }
+    }
+
+    /// The signal the kernel delivers first from this set of deliverable signals
+    /// (`next_signal`): a synchronous fault first, the lowest-numbered one, else the
+    /// lowest-numbered signal (rule 40).
+    pub const fn next_signal(self) -> Option<Signo> {
+        let sync = self.intersection(Self::SYNCHRONOUS);
+        if sync.is_empty() {
+            self.first()
+        } else {
+            sync.first()
+        }
+    }
+
+    /// Members in ascending order.
+    pub const fn iter(self) -> Iter {
+        Iter(self.0)
+    }
+}
+
+/// Ascending iterator over a [`SignalSet`].
+#[derive(Clone)]
+pub struct Iter(u64);
+
+impl Iterator for Iter {
+    type Item = Signo;
+    fn next(&mut self) -> Option<Signo> {
+        let s = SignalSet(self.0).first()?;
+        self.0 &= self.0 - 1;
+        Some(s)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.0.count_ones() as usize;
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for Iter {}
+
+impl IntoIterator for SignalSet {
+    type Item = Signo;
+    type IntoIter = Iter;
+    fn into_iter(self) -> Iter {
+        self.iter()
+    }
+}
+
+impl FromIterator<Signo> for SignalSet {
+    fn from_iter<I: IntoIterator<Item = Signo>>(iter: I) -> SignalSet {
+        let mut set = SignalSet::EMPTY;
+        for s in iter {
+            set.insert(s);
+        }
+        set
+    }
+}
+
+impl From<Signo> for SignalSet {
+    fn from(s: Signo) -> SignalSet {
+        SignalSet::single(s)
+    }
+}
+
+impl BitOr for SignalSet {
+    type Output = SignalSet;
+    fn bitor(self, rhs: SignalSet) -> SignalSet {
+        self.union(rhs)
+    }
+}
+
+impl BitOrAssign for SignalSet {
+    fn bitor_assign(&mut self, rhs: SignalSet) {
+        *self = self.union(rhs);
+    }
+}
+
+impl BitAnd for SignalSet {
+    type Output = SignalSet;
+    fn bitand(self, rhs: SignalSet) -> SignalSet {
+        self.intersection(rhs)
+    }
+}
+
+impl BitAndAssign for SignalSet {
+    fn bitand_assign(&mut self, rhs: SignalSet) {
+        *self = self.intersection(rhs);
+    }
+}
+
+impl Sub for SignalSet {
+    type Output = SignalSet;
+    fn sub(self, rhs: SignalSet) -> SignalSet {
+        self.difference(rhs)
+    }
+}
+
+impl Not for SignalSet {
+    type Output = SignalSet;
+    fn not(self) -> SignalSet {
+        self.complement()
+    }
+}
+
+impl fmt::Debug for SignalSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use proptest::prelude::*;
+    use std::vec::Vec;
+
+    fn sig(n: u32) -> Signo {
+        Signo::new(n).unwrap()
+    }
+
+    #[test]
+    fn layout_is_the_kernel_sigset_t() {
+        assert_eq!(
+            core::mem::size_of::<SignalSet>(),
+            core::mem::size_of::<abi::sigset_t>()
+        );
+        assert_eq!(SignalSet::single(Signo::SIGHUP).bits(), 1);
+        assert_eq!(SignalSet::single(Signo::SIGRTMAX).bits(), 1 << 63);
+        assert_eq!(SignalSet::ALL.bits(), u64::MAX);
+        assert_eq!(SignalSet::ALL.len(), 64);
+    }
+
+    #[test]
+    fn next_signal_takes_synchronous_faults_first_then_the_lowest() {
+        let set: SignalSet = [sig(1), sig(10), sig(11), sig(31), sig(40)]
+            .into_iter()
+            .collect();
+        assert_eq!(set.next_signal(), Some(Signo::SIGSEGV));
+        let set: SignalSet = [Signo::SIGSYS, Signo::SIGILL, Signo::SIGHUP]
+            .into_iter()
+            .collect();
+        assert_eq!(
+            set.next_signal(),
+            Some(Signo::SIGILL),
+            "lowest synchronous first"
+        );
+        let set: SignalSet = [Signo::SIGUSR1, Signo::SIGRTMIN].into_iter().collect();
+        assert_eq!(set.next_signal(), Some(Signo::SIGUSR1));
+        assert_eq!(SignalSet::EMPTY.next_signal(), None);
+    }
+
+    #[test]
+    fn without_unblockable_drops_kill_and_stop_only() {
+        let s = SignalSet::ALL.without_unblockable();
+        assert!(!s.contains(Signo::SIGKILL) && !s.contains(Signo::SIGSTOP));
+        assert_eq!(s.len(), 62);
+    }
+
+    proptest! {
+        #[test]
+        fn iteration_is_ascending_and_complete(bits in any::<u64>()) {
+            let set = SignalSet::from_bits(bits);
+            let v: Vec<u32> = set.iter().map(Signo::get).collect();
+            prop_assert!(v.windows(2).all(|w| w[0] < w[1]));
+            prop_assert_eq!(v.len() as u32, set.len());
+            prop_assert_eq!(v.iter().map(|n| 1u64 << (n - 1)).fold(0, |a, b| a | b), bits);
+        }
+
+        #[test]
+        fn set_algebra_matches_bit_algebra(a in any::<u64>(), b in any::<u64>()) {
+            let (x, y) = (SignalSet::from_bits(a), SignalSet::from_bits(b));
+            prop_assert_eq!((x | y).bits(), a | b);
+            prop_assert_eq!((x & y).bits(), a & b);
+            prop_assert_eq!((x - y).bits(), a & !b);
+            prop_assert_eq!((!x).bits(), !a);
+        }
+    }
+}
