@@ -7,11 +7,13 @@ extern crate alloc;
 pub mod action;
 pub mod arch;
 pub mod errno;
+pub mod info;
 pub mod set;
 pub mod signo;
 
 pub use action::{Disposition, SaFlags, SignalAction};
 pub use arch::Arch;
 pub use errno::Errno;
+pub use info::SignalInfo;
 pub use set::SignalSet;
 pub use signo::{DefaultAction, Signo};
