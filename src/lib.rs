@@ -8,6 +8,7 @@ pub mod action;
 pub mod arch;
 pub mod errno;
 pub mod info;
+pub mod pending;
 pub mod set;
 pub mod signo;
 
@@ -15,5 +16,6 @@ pub use action::{Disposition, SaFlags, SignalAction};
 pub use arch::Arch;
 pub use errno::Errno;
 pub use info::SignalInfo;
+pub use pending::{PendingLimit, PendingSignals, PutOutcome};
 pub use set::SignalSet;
 pub use signo::{DefaultAction, Signo};
