@@ -43,7 +43,10 @@ pub struct PendingLimit {
 impl PendingLimit {
     /// An account with soft limit `limit` (0 allows no queued siginfo at all).
     pub const fn new(limit: usize) -> PendingLimit {
-        PendingLimit { queued: AtomicUsize::new(0), limit: AtomicUsize::new(limit) }
+        PendingLimit {
+            queued: AtomicUsize::new(0),
+            limit: AtomicUsize::new(limit),
+        }
     }
 
     /// An account that never refuses (for kernels that do not model the limit).
@@ -70,7 +73,10 @@ impl PendingLimit {
     /// `__sigqueue_alloc`: over the limit it gives the charge back and fails, unless
     /// `override_limit` (rule 13).
     fn try_charge(&self, override_limit: bool) -> bool {
-        let now = self.queued.fetch_add(1, Ordering::Relaxed).saturating_add(1);
+        let now = self
+            .queued
+            .fetch_add(1, Ordering::Relaxed)
+            .saturating_add(1);
         if override_limit || now <= self.limit() {
             true
         } else {
@@ -89,7 +95,8 @@ impl PendingLimit {
 /// What [`PendingSignals::put`] did with a signal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PutOutcome {
-    /// Queued with its siginfo (or, for SIGKILL, its bit set: it never carries one).
+    /// Pending with its siginfo (or, when sent without one and for SIGKILL, which
+    /// never carries one, with its bit set).
     Queued,
     /// A standard signal that was already pending: dropped, the first siginfo kept.
     Coalesced,
@@ -117,7 +124,10 @@ struct Fifo {
     tail: u32,
 }
 
-const EMPTY_FIFO: Fifo = Fifo { head: NIL, tail: NIL };
+const EMPTY_FIFO: Fifo = Fifo {
+    head: NIL,
+    tail: NIL,
+};
 
 /// A pending-signal store. See the module documentation for its invariants.
 #[derive(Default)]
@@ -134,7 +144,10 @@ pub struct PendingSignals {
 
 impl core::fmt::Debug for PendingSignals {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("PendingSignals").field("set", &self.set).field("queued", &self.live).finish()
+        f.debug_struct("PendingSignals")
+            .field("set", &self.set)
+            .field("queued", &self.live)
+            .finish()
     }
 }
 
@@ -193,7 +206,9 @@ impl PendingSignals {
         self.ensure_fifos()?;
         let free = self.free_nodes();
         if additional > free {
-            self.nodes.try_reserve_exact(additional - free).map_err(|_| Errno::ENOMEM)?;
+            self.nodes
+                .try_reserve_exact(additional - free)
+                .map_err(|_| Errno::ENOMEM)?;
         }
         Ok(())
     }
@@ -225,13 +240,18 @@ impl PendingSignals {
     /// - otherwise, over the limit or out of memory, a real-time signal whose
     ///   `si_code` is not SI_USER fails with EAGAIN and nothing changes; any other
     ///   signal becomes pending without its siginfo (rule 14).
-    pub fn put(&mut self, sig: Signo, info: Option<&SignalInfo>, limit: &PendingLimit) -> Result<PutOutcome, Errno> {
+    pub fn put(
+        &mut self,
+        sig: Signo,
+        info: Option<&SignalInfo>,
+        limit: &PendingLimit,
+    ) -> Result<PutOutcome, Errno> {
         if !sig.is_realtime() && self.set.contains(sig) {
             return Ok(PutOutcome::Coalesced);
         }
         let Some(info) = info.filter(|_| sig != Signo::SIGKILL) else {
             self.set.insert(sig);
-            return Ok(if sig == Signo::SIGKILL { PutOutcome::Queued } else { PutOutcome::InfoLost });
+            return Ok(PutOutcome::Queued);
         };
         let override_limit = !sig.is_realtime() && info.code() >= 0;
         if limit.try_charge(override_limit) {
@@ -251,7 +271,11 @@ impl PendingSignals {
     /// Takes the next signal in `allowed` (the complement of the blocked mask, or a
     /// sigtimedwait set): a synchronous fault first, else the lowest number; for a
     /// queued signal its oldest siginfo (`next_signal` + `collect_signal`).
-    pub fn dequeue(&mut self, allowed: SignalSet, limit: &PendingLimit) -> Option<(Signo, SignalInfo)> {
+    pub fn dequeue(
+        &mut self,
+        allowed: SignalSet,
+        limit: &PendingLimit,
+    ) -> Option<(Signo, SignalInfo)> {
         let sig = (self.set & allowed).next_signal()?;
         Some((sig, self.collect(sig, limit)))
     }
@@ -261,7 +285,11 @@ impl PendingSignals {
     /// pending: what `get_signal` tries before anything else on the private queue
     /// (`dequeue_synchronous_signal`, rule 41). As in Linux, the entry found is taken
     /// even if that particular signal is blocked.
-    pub fn dequeue_synchronous(&mut self, allowed: SignalSet, limit: &PendingLimit) -> Option<(Signo, SignalInfo)> {
+    pub fn dequeue_synchronous(
+        &mut self,
+        allowed: SignalSet,
+        limit: &PendingLimit,
+    ) -> Option<(Signo, SignalInfo)> {
         if (self.set & allowed & SignalSet::SYNCHRONOUS).is_empty() {
             return None;
         }
@@ -270,7 +298,9 @@ impl PendingSignals {
             let head = self.fifo(sig).head;
             if let Some(node) = self.nodes.get(head as usize) {
                 let code = SignalInfo::from_compact(node.info).code();
-                let older = best.is_none_or(|(seq, _)| node.seq.wrapping_sub(self.seq) < seq.wrapping_sub(self.seq));
+                let older = best.is_none_or(|(seq, _)| {
+                    node.seq.wrapping_sub(self.seq) < seq.wrapping_sub(self.seq)
+                });
                 if code > code::SI_USER && older {
                     best = Some((node.seq, sig));
                 }
@@ -330,7 +360,10 @@ impl PendingSignals {
     }
 
     fn fifo(&self, sig: Signo) -> Fifo {
-        self.fifos.get(sig.get() as usize - 1).copied().unwrap_or(EMPTY_FIFO)
+        self.fifos
+            .get(sig.get() as usize - 1)
+            .copied()
+            .unwrap_or(EMPTY_FIFO)
     }
 
     fn free_nodes(&self) -> usize {
@@ -339,7 +372,9 @@ impl PendingSignals {
 
     fn ensure_fifos(&mut self) -> Result<(), Errno> {
         if self.fifos.is_empty() {
-            self.fifos.try_reserve_exact(SignalSet::ALL.len() as usize).map_err(|_| Errno::ENOMEM)?;
+            self.fifos
+                .try_reserve_exact(SignalSet::ALL.len() as usize)
+                .map_err(|_| Errno::ENOMEM)?;
             self.fifos.resize(SignalSet::ALL.len() as usize, EMPTY_FIFO);
         }
         Ok(())
@@ -365,7 +400,11 @@ impl PendingSignals {
         if self.nodes.len() == self.nodes.capacity() {
             self.nodes.try_reserve(1).ok()?;
         }
-        self.nodes.push(Node { info: [0; WORDS], next: NIL, seq: 0 });
+        self.nodes.push(Node {
+            info: [0; WORDS],
+            next: NIL,
+            seq: 0,
+        });
         self.live += 1;
         Some(self.nodes.len() as u32 - 1)
     }
@@ -379,7 +418,11 @@ impl PendingSignals {
     fn link(&mut self, sig: Signo, i: u32, info: &SignalInfo) {
         let seq = self.seq;
         self.seq = self.seq.wrapping_add(1);
-        self.nodes[i as usize] = Node { info: info.compact(), next: NIL, seq };
+        self.nodes[i as usize] = Node {
+            info: info.compact(),
+            next: NIL,
+            seq,
+        };
         let fifo = &mut self.fifos[sig.get() as usize - 1];
         match fifo.tail {
             NIL => fifo.head = i,
@@ -415,7 +458,11 @@ mod tests {
         let q = SignalInfo::queue(rt(40), 1, 1, 7);
         assert_eq!(s.put(rt(40), Some(&q), &limit), Ok(PutOutcome::Queued));
         assert_eq!(s.put(rt(40), Some(&q), &limit), Ok(PutOutcome::Queued));
-        assert_eq!(s.put(rt(40), Some(&q), &limit), Err(Errno::EAGAIN), "pool exhausted = failed GFP_ATOMIC");
+        assert_eq!(
+            s.put(rt(40), Some(&q), &limit),
+            Err(Errno::EAGAIN),
+            "pool exhausted = failed GFP_ATOMIC"
+        );
         assert_eq!(s.heap_bytes(), bytes);
         assert_eq!(limit.queued(), 2);
     }
@@ -424,7 +471,8 @@ mod tests {
     fn shrink_if_idle_returns_to_zero_heap() {
         let limit = PendingLimit::unlimited();
         let mut s = PendingSignals::new();
-        s.put(rt(40), Some(&SignalInfo::queue(rt(40), 1, 1, 7)), &limit).unwrap();
+        s.put(rt(40), Some(&SignalInfo::queue(rt(40), 1, 1, 7)), &limit)
+            .unwrap();
         s.shrink_if_idle();
         assert!(s.heap_bytes() > 0, "not idle yet");
         s.dequeue(SignalSet::ALL, &limit).unwrap();

@@ -17,8 +17,22 @@ fn queue_info(s: Signo, value: u64) -> SignalInfo {
 fn std_signal_coalesces_keeping_first_info() {
     let limit = PendingLimit::unlimited();
     let mut p = PendingSignals::new();
-    assert_eq!(p.put(Signo::SIGUSR1, Some(&SignalInfo::user(Signo::SIGUSR1, 1, 10)), &limit), Ok(PutOutcome::Queued));
-    assert_eq!(p.put(Signo::SIGUSR1, Some(&SignalInfo::user(Signo::SIGUSR1, 2, 20)), &limit), Ok(PutOutcome::Coalesced));
+    assert_eq!(
+        p.put(
+            Signo::SIGUSR1,
+            Some(&SignalInfo::user(Signo::SIGUSR1, 1, 10)),
+            &limit
+        ),
+        Ok(PutOutcome::Queued)
+    );
+    assert_eq!(
+        p.put(
+            Signo::SIGUSR1,
+            Some(&SignalInfo::user(Signo::SIGUSR1, 2, 20)),
+            &limit
+        ),
+        Ok(PutOutcome::Coalesced)
+    );
     let (s, info) = p.dequeue(SignalSet::ALL, &limit).unwrap();
     assert_eq!((s, info.pid(), info.uid()), (Signo::SIGUSR1, 1, 10));
     assert_eq!(p.dequeue(SignalSet::ALL, &limit), None);
@@ -30,14 +44,36 @@ fn rt_signal_queues_one_entry_per_send_in_fifo_order() {
     let limit = PendingLimit::unlimited();
     let mut p = PendingSignals::new();
     for v in 1..=3 {
-        p.put(Signo::SIGRTMIN, Some(&queue_info(Signo::SIGRTMIN, v)), &limit).unwrap();
+        p.put(
+            Signo::SIGRTMIN,
+            Some(&queue_info(Signo::SIGRTMIN, v)),
+            &limit,
+        )
+        .unwrap();
     }
-    p.put(Signo::SIGRTMIN, Some(&SignalInfo::user(Signo::SIGRTMIN, 5, 5)), &limit).unwrap();
-    assert_eq!(p.queued_for(Signo::SIGRTMIN), 4, "kill() queues a real-time signal too (rule 2)");
-    let got: Vec<u64> = (0..3).map(|_| p.dequeue(SignalSet::ALL, &limit).unwrap().1.value()).collect();
+    p.put(
+        Signo::SIGRTMIN,
+        Some(&SignalInfo::user(Signo::SIGRTMIN, 5, 5)),
+        &limit,
+    )
+    .unwrap();
+    assert_eq!(
+        p.queued_for(Signo::SIGRTMIN),
+        4,
+        "kill() queues a real-time signal too (rule 2)"
+    );
+    let got: Vec<u64> = (0..3)
+        .map(|_| p.dequeue(SignalSet::ALL, &limit).unwrap().1.value())
+        .collect();
     assert_eq!(got, [1, 2, 3]);
-    assert!(p.pending().contains(Signo::SIGRTMIN), "bit stays while an entry is left");
-    assert_eq!(p.dequeue(SignalSet::ALL, &limit).unwrap().1.code(), code::SI_USER);
+    assert!(
+        p.pending().contains(Signo::SIGRTMIN),
+        "bit stays while an entry is left"
+    );
+    assert_eq!(
+        p.dequeue(SignalSet::ALL, &limit).unwrap().1.code(),
+        code::SI_USER
+    );
     assert!(p.is_empty(), "bit clears with the last entry");
 }
 
@@ -46,10 +82,17 @@ fn dequeue_takes_synchronous_signals_first_then_lowest() {
     let limit = PendingLimit::unlimited();
     let mut p = PendingSignals::new();
     for n in [40, 1, 31, 11, 7] {
-        p.put(sig(n), Some(&SignalInfo::user(sig(n), 0, 0)), &limit).unwrap();
+        p.put(sig(n), Some(&SignalInfo::user(sig(n), 0, 0)), &limit)
+            .unwrap();
     }
-    let order: Vec<u32> = std::iter::from_fn(|| p.dequeue(SignalSet::ALL, &limit)).map(|(s, _)| s.get()).collect();
-    assert_eq!(order, [7, 11, 31, 1, 40], "BUS and SEGV first, then SYS (also synchronous), then lowest");
+    let order: Vec<u32> = std::iter::from_fn(|| p.dequeue(SignalSet::ALL, &limit))
+        .map(|(s, _)| s.get())
+        .collect();
+    assert_eq!(
+        order,
+        [7, 11, 31, 1, 40],
+        "BUS and SEGV first, then SYS (also synchronous), then lowest"
+    );
 }
 
 #[test]
@@ -58,7 +101,11 @@ fn dequeue_respects_the_allowed_set() {
     let mut p = PendingSignals::new();
     p.put(Signo::SIGHUP, None, &limit).unwrap();
     p.put(Signo::SIGTERM, None, &limit).unwrap();
-    assert_eq!(p.dequeue(SignalSet::single(Signo::SIGTERM), &limit).map(|x| x.0), Some(Signo::SIGTERM));
+    assert_eq!(
+        p.dequeue(SignalSet::single(Signo::SIGTERM), &limit)
+            .map(|x| x.0),
+        Some(Signo::SIGTERM)
+    );
     assert_eq!(p.dequeue(SignalSet::single(Signo::SIGTERM), &limit), None);
     assert_eq!(p.pending(), SignalSet::single(Signo::SIGHUP));
 }
@@ -67,14 +114,38 @@ fn dequeue_respects_the_allowed_set() {
 fn first_queued_fault_with_kernel_code_is_taken_first() {
     let limit = PendingLimit::unlimited();
     let mut p = PendingSignals::new();
-    p.put(Signo::SIGUSR1, Some(&SignalInfo::user(Signo::SIGUSR1, 1, 1)), &limit).unwrap();
-    p.put(Signo::SIGSEGV, Some(&SignalInfo::fault(Signo::SIGSEGV, 1, 0x10)), &limit).unwrap();
-    p.put(Signo::SIGBUS, Some(&SignalInfo::fault(Signo::SIGBUS, 2, 0x20)), &limit).unwrap();
+    p.put(
+        Signo::SIGUSR1,
+        Some(&SignalInfo::user(Signo::SIGUSR1, 1, 1)),
+        &limit,
+    )
+    .unwrap();
+    p.put(
+        Signo::SIGSEGV,
+        Some(&SignalInfo::fault(Signo::SIGSEGV, 1, 0x10)),
+        &limit,
+    )
+    .unwrap();
+    p.put(
+        Signo::SIGBUS,
+        Some(&SignalInfo::fault(Signo::SIGBUS, 2, 0x20)),
+        &limit,
+    )
+    .unwrap();
     let (s, info) = p.dequeue_synchronous(SignalSet::ALL, &limit).unwrap();
-    assert_eq!((s, info.addr()), (Signo::SIGSEGV, 0x10), "arrival order, not lowest number (rule 41)");
+    assert_eq!(
+        (s, info.addr()),
+        (Signo::SIGSEGV, 0x10),
+        "arrival order, not lowest number (rule 41)"
+    );
     // A fault sent by kill() (si_code SI_USER) is not a synchronous fault.
     let mut q = PendingSignals::new();
-    q.put(Signo::SIGSEGV, Some(&SignalInfo::user(Signo::SIGSEGV, 1, 1)), &limit).unwrap();
+    q.put(
+        Signo::SIGSEGV,
+        Some(&SignalInfo::user(Signo::SIGSEGV, 1, 1)),
+        &limit,
+    )
+    .unwrap();
     assert_eq!(q.dequeue_synchronous(SignalSet::ALL, &limit), None);
     assert_eq!(q.dequeue_synchronous(SignalSet::EMPTY, &limit), None);
 }
@@ -83,7 +154,14 @@ fn first_queued_fault_with_kernel_code_is_taken_first() {
 fn sigkill_sets_only_the_pending_bit() {
     let limit = PendingLimit::new(0);
     let mut p = PendingSignals::new();
-    assert_eq!(p.put(Signo::SIGKILL, Some(&SignalInfo::user(Signo::SIGKILL, 9, 9)), &limit), Ok(PutOutcome::Queued));
+    assert_eq!(
+        p.put(
+            Signo::SIGKILL,
+            Some(&SignalInfo::user(Signo::SIGKILL, 9, 9)),
+            &limit
+        ),
+        Ok(PutOutcome::Queued)
+    );
     assert_eq!(p.queued(), 0);
     let (_, info) = p.dequeue(SignalSet::ALL, &limit).unwrap();
     assert_eq!((info.code(), info.pid()), (code::SI_USER, 0));
@@ -93,7 +171,14 @@ fn sigkill_sets_only_the_pending_bit() {
 fn kill_sent_standard_signal_bypasses_the_limit_but_counts() {
     let limit = PendingLimit::new(0);
     let mut p = PendingSignals::new();
-    assert_eq!(p.put(Signo::SIGUSR1, Some(&SignalInfo::user(Signo::SIGUSR1, 4, 5)), &limit), Ok(PutOutcome::Queued));
+    assert_eq!(
+        p.put(
+            Signo::SIGUSR1,
+            Some(&SignalInfo::user(Signo::SIGUSR1, 4, 5)),
+            &limit
+        ),
+        Ok(PutOutcome::Queued)
+    );
     assert_eq!(limit.queued(), 1, "still charged (rule 13)");
     assert_eq!(p.dequeue(SignalSet::ALL, &limit).unwrap().1.pid(), 4);
     assert_eq!(limit.queued(), 0);
@@ -103,12 +188,20 @@ fn kill_sent_standard_signal_bypasses_the_limit_but_counts() {
 fn over_limit_rt_sigqueue_is_eagain_and_changes_nothing() {
     let limit = PendingLimit::new(1);
     let mut p = PendingSignals::new();
-    p.put(sig(40), Some(&queue_info(sig(40), 1)), &limit).unwrap();
-    assert_eq!(p.put(sig(41), Some(&queue_info(sig(41), 2)), &limit), Err(Errno::EAGAIN));
+    p.put(sig(40), Some(&queue_info(sig(40), 1)), &limit)
+        .unwrap();
+    assert_eq!(
+        p.put(sig(41), Some(&queue_info(sig(41), 2)), &limit),
+        Err(Errno::EAGAIN)
+    );
     assert!(!p.pending().contains(sig(41)));
     assert_eq!(limit.queued(), 1);
     let tk = SignalInfo::tkill(sig(41), 1, 1);
-    assert_eq!(p.put(sig(41), Some(&tk), &limit), Err(Errno::EAGAIN), "SI_TKILL is not SI_USER");
+    assert_eq!(
+        p.put(sig(41), Some(&tk), &limit),
+        Err(Errno::EAGAIN),
+        "SI_TKILL is not SI_USER"
+    );
 }
 
 #[test]
@@ -116,12 +209,22 @@ fn over_limit_other_signals_lose_their_info() {
     let limit = PendingLimit::new(0);
     let mut p = PendingSignals::new();
     // A standard signal via sigqueue (si_code < 0) and a real-time one via kill().
-    assert_eq!(p.put(Signo::SIGUSR2, Some(&queue_info(Signo::SIGUSR2, 7)), &limit), Ok(PutOutcome::InfoLost));
-    assert_eq!(p.put(sig(50), Some(&SignalInfo::user(sig(50), 3, 3)), &limit), Ok(PutOutcome::InfoLost));
+    assert_eq!(
+        p.put(Signo::SIGUSR2, Some(&queue_info(Signo::SIGUSR2, 7)), &limit),
+        Ok(PutOutcome::InfoLost)
+    );
+    assert_eq!(
+        p.put(sig(50), Some(&SignalInfo::user(sig(50), 3, 3)), &limit),
+        Ok(PutOutcome::InfoLost)
+    );
     for expected in [Signo::SIGUSR2, sig(50)] {
         let (s, info) = p.dequeue(SignalSet::ALL, &limit).unwrap();
         assert_eq!(s, expected);
-        assert_eq!((info.code(), info.pid(), info.uid(), info.value()), (code::SI_USER, 0, 0, 0), "rule 15");
+        assert_eq!(
+            (info.code(), info.pid(), info.uid(), info.value()),
+            (code::SI_USER, 0, 0, 0),
+            "rule 15"
+        );
     }
 }
 
@@ -130,7 +233,12 @@ fn limit_n_allows_exactly_n_queued_entries() {
     for n in [0usize, 1, 3] {
         let limit = PendingLimit::new(n);
         let mut p = PendingSignals::new();
-        let ok = (0..5).filter(|v| p.put(sig(33), Some(&queue_info(sig(33), *v)), &limit).is_ok()).count();
+        let ok = (0..5)
+            .filter(|v| {
+                p.put(sig(33), Some(&queue_info(sig(33), *v)), &limit)
+                    .is_ok()
+            })
+            .count();
         assert_eq!(ok, n);
     }
 }
@@ -139,8 +247,12 @@ fn limit_n_allows_exactly_n_queued_entries() {
 fn infoless_rt_instance_behind_queued_entries_is_never_received() {
     let limit = PendingLimit::new(1);
     let mut p = PendingSignals::new();
-    p.put(sig(35), Some(&queue_info(sig(35), 1)), &limit).unwrap();
-    assert_eq!(p.put(sig(35), Some(&SignalInfo::user(sig(35), 2, 2)), &limit), Ok(PutOutcome::InfoLost));
+    p.put(sig(35), Some(&queue_info(sig(35), 1)), &limit)
+        .unwrap();
+    assert_eq!(
+        p.put(sig(35), Some(&SignalInfo::user(sig(35), 2, 2)), &limit),
+        Ok(PutOutcome::InfoLost)
+    );
     assert_eq!(p.dequeue(SignalSet::ALL, &limit).unwrap().1.value(), 1);
     assert_eq!(p.dequeue(SignalSet::ALL, &limit), None, "rule 42");
 }
@@ -150,9 +262,13 @@ fn infoless_rt_instances_alone_merge_into_one() {
     let limit = PendingLimit::new(0);
     let mut p = PendingSignals::new();
     for _ in 0..3 {
-        p.put(sig(35), Some(&SignalInfo::user(sig(35), 2, 2)), &limit).unwrap();
+        p.put(sig(35), Some(&SignalInfo::user(sig(35), 2, 2)), &limit)
+            .unwrap();
     }
-    assert_eq!(p.dequeue(SignalSet::ALL, &limit).unwrap().1.code(), code::SI_USER);
+    assert_eq!(
+        p.dequeue(SignalSet::ALL, &limit).unwrap().1.code(),
+        code::SI_USER
+    );
     assert_eq!(p.dequeue(SignalSet::ALL, &limit), None);
 }
 
@@ -160,11 +276,20 @@ fn infoless_rt_instances_alone_merge_into_one() {
 fn limit_is_shared_by_every_store_of_a_user() {
     let limit = PendingLimit::new(2);
     let (mut a, mut b) = (PendingSignals::new(), PendingSignals::new());
-    a.put(sig(40), Some(&queue_info(sig(40), 1)), &limit).unwrap();
-    b.put(sig(40), Some(&queue_info(sig(40), 2)), &limit).unwrap();
-    assert_eq!(a.put(sig(40), Some(&queue_info(sig(40), 3)), &limit), Err(Errno::EAGAIN));
+    a.put(sig(40), Some(&queue_info(sig(40), 1)), &limit)
+        .unwrap();
+    b.put(sig(40), Some(&queue_info(sig(40), 2)), &limit)
+        .unwrap();
+    assert_eq!(
+        a.put(sig(40), Some(&queue_info(sig(40), 3)), &limit),
+        Err(Errno::EAGAIN)
+    );
     b.dequeue(SignalSet::ALL, &limit).unwrap();
-    assert!(a.put(sig(40), Some(&queue_info(sig(40), 3)), &limit).is_ok(), "charge returned on dequeue");
+    assert!(
+        a.put(sig(40), Some(&queue_info(sig(40), 3)), &limit)
+            .is_ok(),
+        "charge returned on dequeue"
+    );
 }
 
 #[test]
@@ -172,11 +297,22 @@ fn flush_removes_every_instance_and_returns_the_charge() {
     let limit = PendingLimit::unlimited();
     let mut p = PendingSignals::new();
     for v in 0..4 {
-        p.put(sig(45), Some(&queue_info(sig(45), v)), &limit).unwrap();
+        p.put(sig(45), Some(&queue_info(sig(45), v)), &limit)
+            .unwrap();
     }
-    p.put(Signo::SIGTSTP, Some(&SignalInfo::user(Signo::SIGTSTP, 1, 1)), &limit).unwrap();
+    p.put(
+        Signo::SIGTSTP,
+        Some(&SignalInfo::user(Signo::SIGTSTP, 1, 1)),
+        &limit,
+    )
+    .unwrap();
     p.put(Signo::SIGTTIN, None, &limit).unwrap();
-    p.put(Signo::SIGHUP, Some(&SignalInfo::user(Signo::SIGHUP, 1, 1)), &limit).unwrap();
+    p.put(
+        Signo::SIGHUP,
+        Some(&SignalInfo::user(Signo::SIGHUP, 1, 1)),
+        &limit,
+    )
+    .unwrap();
     assert_eq!(p.flush(SignalSet::STOP, &limit), 1, "TTIN had no siginfo");
     assert_eq!(p.flush(SignalSet::single(sig(45)), &limit), 4);
     assert_eq!(p.pending(), SignalSet::single(Signo::SIGHUP));
@@ -184,7 +320,8 @@ fn flush_removes_every_instance_and_returns_the_charge() {
     // The freed nodes are reused.
     let heap = p.heap_bytes();
     for v in 0..4 {
-        p.put(sig(45), Some(&queue_info(sig(45), v)), &limit).unwrap();
+        p.put(sig(45), Some(&queue_info(sig(45), v)), &limit)
+            .unwrap();
     }
     assert_eq!(p.heap_bytes(), heap);
 }
@@ -205,7 +342,9 @@ fn million_rt_signals_respect_the_limit_and_lose_nothing_else() {
     let mut expected_refusals = 0u64;
     let mut drain = |p: &mut PendingSignals, n: usize, received: &mut u64| {
         for _ in 0..n {
-            let Some((s, info)) = p.dequeue(SignalSet::ALL, &limit) else { break };
+            let Some((s, info)) = p.dequeue(SignalSet::ALL, &limit) else {
+                break;
+            };
             let v = info.value();
             assert_eq!(v % 33 + 32, s.get() as u64, "value belongs to its signal");
             if let Some(prev) = last_value[s.get() as usize] {
@@ -238,7 +377,11 @@ fn million_rt_signals_respect_the_limit_and_lose_nothing_else() {
     assert_eq!(received, accepted);
     assert_eq!(limit.queued(), 0);
     assert!(p.is_empty());
-    assert!(p.heap_bytes() <= 64 * 8 + 256 * 64, "storage stays near the bound: {}", p.heap_bytes());
+    assert!(
+        p.heap_bytes() <= 64 * 8 + 256 * 64,
+        "storage stays near the bound: {}",
+        p.heap_bytes()
+    );
 }
 
 // ---- Reference model: Linux's `struct sigpending` as a set plus one list. ----
@@ -251,7 +394,12 @@ struct Model {
 }
 
 impl Model {
-    fn put(&mut self, s: Signo, info: Option<SignalInfo>, limit: usize) -> Result<PutOutcome, Errno> {
+    fn put(
+        &mut self,
+        s: Signo,
+        info: Option<SignalInfo>,
+        limit: usize,
+    ) -> Result<PutOutcome, Errno> {
         if !s.is_realtime() && self.set.contains(s) {
             return Ok(PutOutcome::Coalesced);
         }
@@ -261,7 +409,7 @@ impl Model {
         }
         let Some(info) = info else {
             self.set.insert(s);
-            return Ok(PutOutcome::InfoLost);
+            return Ok(PutOutcome::Queued);
         };
         let bypass = !s.is_realtime() && info.code() >= 0;
         if bypass || self.charged < limit {
@@ -279,7 +427,12 @@ impl Model {
 
     fn dequeue(&mut self, allowed: SignalSet) -> Option<(Signo, SignalInfo)> {
         let s = (self.set & allowed).next_signal()?;
-        let mut hits = self.list.iter().enumerate().filter(|(_, e)| e.0 == s).map(|(i, _)| i);
+        let mut hits = self
+            .list
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.0 == s)
+            .map(|(i, _)| i);
         let first = hits.next();
         if hits.next().is_none() {
             self.set.remove(s);

@@ -1,0 +1,598 @@
+//! `ProcessSignalManager`: a thread group's shared signal state, and the rules of
+//! signal generation (kernel/signal.c's `prepare_signal`, `sig_ignored`,
+//! `complete_signal`, `wants_signal`, `retarget_shared_pending`).
+//!
+//! # Lock order
+//! One lock per thread group, the process's *signal lock* (Linux's
+//! `sighand->siglock`), guards all of `ProcessState`: the shared queue, every
+//! thread's private queue and masks, the thread list and the group's exit/stop state.
+//! Nothing in this crate holds it while taking another lock of the crate. While it is
+//! held the crate may call, in this order only: the action registry (lock-free
+//! reads; `rt_sigaction` writes), generation hooks (observe-only, IRQ-safe), and
+//! [`WaitQueue::wake_one`] (the kernel's own wait-queue lock nests inside the signal
+//! lock). [`WaitQueue::prepare_to_wait`] and [`WaitQueue::wait`] are called without
+//! it.
+//!
+//! # Contexts
+//! Sending ([`ProcessSignalManager::send`], `ThreadSignalManager::send`) may run in
+//! interrupt context when the lock type disables interrupts (the `kspin` feature's
+//! `KspinRawMutex`): it never sleeps, never calls back into code that may allocate,
+//! and allocates only to grow a pending queue whose recycled nodes ran out (see
+//! [`PendingSignals::set_growable`] to forbid even that). Everything else runs in
+//! process context.
+//!
+//! # The "something deliverable" word
+//! Each thread has an atomic flag (Linux's `TIF_SIGPENDING`) that its kernel tests
+//! with one load on every return to user space. It is only written under the signal
+//! lock: senders set it on the thread `complete_signal` chose before waking it, and
+//! the thread recomputes it (`recalc_sigpending`) whenever its mask or queues change.
+//! Its stores are `Release` and the return-to-user load is `Acquire`, so a thread
+//! that sees it set and then takes the lock finds the signal; a thread that sees it
+//! clear either re-reads it after the sender's wake-up (the wait queue or the
+//! kernel's IPI orders the two) or had nothing deliverable at that instant.
+
+use crate::action::{Disposition, SignalAction};
+use crate::errno::Errno;
+use crate::info::SignalInfo;
+use crate::lock::DefaultRawMutex;
+use crate::pending::{PendingLimit, PendingSignals, PutOutcome};
+use crate::registry::SignalActions;
+use crate::set::SignalSet;
+use crate::signo::{DefaultAction, Signo};
+use crate::wait::WaitQueue;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
+use lock_api::{Mutex, RawMutex};
+
+/// What became of a sent signal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fate {
+    /// Pending with its siginfo.
+    Queued,
+    /// Pending without its siginfo (RLIMIT_SIGPENDING reached or out of memory).
+    InfoLost,
+    /// A standard signal already pending: dropped (rule 1).
+    Coalesced,
+    /// Discarded at generation because the target ignores it (rule 3).
+    Ignored,
+    /// Dropped because the group is exiting (rule 5).
+    Dropped,
+}
+
+/// The result of a send: what happened to the signal, and what the kernel must do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SendOutcome {
+    /// What became of the signal.
+    pub fate: Fate,
+    /// SIGCONT found the group stopped and continued it (rules 7, 8): the kernel
+    /// wakes its stopped threads and reports `CLD_CONTINUED` to the parent.
+    pub resumed: bool,
+    /// The signal is fatal and the group is now exiting (rule 20): every thread will
+    /// see [`crate::Delivery::Exit`] on its next return to user space; the kernel
+    /// wakes threads sleeping uninterruptibly if it wants them gone sooner.
+    pub group_exit: bool,
+    /// The thread that was chosen and woken, if any.
+    pub woken: Option<i32>,
+}
+
+impl SendOutcome {
+    const fn new(fate: Fate) -> SendOutcome {
+        SendOutcome {
+            fate,
+            resumed: false,
+            group_exit: false,
+            woken: None,
+        }
+    }
+}
+
+/// Per-thread data reachable without the signal lock.
+pub(crate) struct ThreadLink<W> {
+    /// `TIF_SIGPENDING`: written under the signal lock only.
+    pub(crate) sigpending: AtomicBool,
+    pub(crate) wait: W,
+}
+
+/// A thread's signal state, owned by its process's [`ProcessState`].
+pub(crate) struct ThreadSlot<W> {
+    pub(crate) tid: i32,
+    pub(crate) pending: PendingSignals,
+    pub(crate) blocked: SignalSet,
+    /// The mask before `rt_sigtimedwait` unblocked its set (rule 35); empty otherwise.
+    pub(crate) real_blocked: SignalSet,
+    /// `rt_sigsuspend`'s mask to restore (`TIF_RESTORE_SIGMASK` + `saved_sigmask`).
+    pub(crate) saved_mask: Option<SignalSet>,
+    pub(crate) exiting: bool,
+    pub(crate) link: Arc<ThreadLink<W>>,
+}
+
+enum Slot<W> {
+    Used(ThreadSlot<W>),
+    Free { next: Option<u32> },
+}
+
+/// Everything the signal lock protects.
+pub(crate) struct ProcessState<W> {
+    pub(crate) shared: PendingSignals,
+    slots: Vec<Slot<W>>,
+    free: Option<u32>,
+    /// Live slots in thread-creation order (Linux's thread list).
+    order: Vec<u32>,
+    /// The thread `complete_signal` chose last (`signal->curr_target`).
+    curr_target: u32,
+    /// The thread the pid names (the group leader); its slot outlives its exit, as a
+    /// zombie leader does in Linux.
+    leader: Option<u32>,
+    /// `SIGNAL_GROUP_EXIT` and the exit signal.
+    pub(crate) group_exit: Option<Signo>,
+    /// `SIGNAL_STOP_STOPPED`.
+    pub(crate) stopped: bool,
+    /// `SIGNAL_UNKILLABLE` (global init).
+    pub(crate) unkillable: bool,
+}
+
+/// A thread group's shared signal state: its shared pending queue, its action table,
+/// its threads, and the group's exit and stop state.
+///
+/// `R` is the signal lock (see the module docs for the lock order); `W` is the
+/// kernel's per-thread [`WaitQueue`].
+pub struct ProcessSignalManager<W: WaitQueue, R: RawMutex = DefaultRawMutex> {
+    pub(crate) state: Mutex<R, ProcessState<W>>,
+    pub(crate) actions: Arc<SignalActions>,
+    pub(crate) limit: Arc<PendingLimit>,
+}
+
+impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
+    /// A new thread group with no threads yet, using `actions` (share one between
+    /// processes created with CLONE_SIGHAND) and charging queued siginfo to `limit`
+    /// (the real uid's RLIMIT_SIGPENDING account). Allocates nothing but the `Arc`s
+    /// the caller made.
+    pub fn new(
+        actions: Arc<SignalActions>,
+        limit: Arc<PendingLimit>,
+    ) -> ProcessSignalManager<W, R> {
+        ProcessSignalManager {
+            state: Mutex::new(ProcessState {
+                shared: PendingSignals::new(),
+                slots: Vec::new(),
+                free: None,
+                order: Vec::new(),
+                curr_target: 0,
+                leader: None,
+                group_exit: None,
+                stopped: false,
+                unkillable: false,
+            }),
+            actions,
+            limit,
+        }
+    }
+
+    /// The child of `fork`: the same action entries copied into a table of its own
+    /// (or the same table with CLONE_SIGHAND), the same limit account, nothing
+    /// pending. Create its first thread with the parent thread's mask.
+    pub fn fork(&self, share_actions: bool) -> ProcessSignalManager<W, R> {
+        let actions = if share_actions {
+            self.actions.clone()
+        } else {
+            Arc::new(self.actions.clone_table())
+        };
+        ProcessSignalManager::new(actions, self.limit.clone())
+    }
+
+    /// The action table (lock-free reads).
+    pub fn actions(&self) -> &Arc<SignalActions> {
+        &self.actions
+    }
+
+    /// The RLIMIT_SIGPENDING account queued siginfo is charged to.
+    pub fn limit(&self) -> &Arc<PendingLimit> {
+        &self.limit
+    }
+
+    /// Marks the group as global init (`SIGNAL_UNKILLABLE`, rule 21): signals whose
+    /// action is `SIG_DFL` are discarded, SIGKILL and SIGSTOP included.
+    pub fn set_unkillable(&self, unkillable: bool) {
+        self.state.lock().unkillable = unkillable;
+    }
+
+    /// Sends a process-directed signal (kill, rt_sigqueueinfo, a timer, the kernel):
+    /// it goes to the shared queue and `complete_signal` picks the thread to wake.
+    /// `info` `None` sends without siginfo (read as SI_USER, pid 0). Permission
+    /// checks are the caller's. Errors: EAGAIN from the queue limit (rule 14); ESRCH
+    /// if the group has no thread left.
+    ///
+    /// Context: any, including interrupt context (see the module docs).
+    pub fn send(&self, sig: Signo, info: Option<&SignalInfo>) -> Result<SendOutcome, Errno> {
+        let mut st = self.state.lock();
+        let leader = st.leader.ok_or(Errno::ESRCH)?;
+        st.send_signal(&self.actions, &self.limit, sig, info, leader, true)
+    }
+
+    /// `rt_sigaction` (rule 29, 30): replaces the action of `sig` when `new` is given
+    /// and returns the previous one. Setting SIGKILL or SIGSTOP is EINVAL (querying
+    /// them works). Setting SIG_IGN, or SIG_DFL for a signal whose default is to
+    /// ignore, discards it from the shared queue and every thread's queue, blocked or
+    /// not (POSIX 3.3.1.3, as Linux does).
+    ///
+    /// Context: process context.
+    pub fn sigaction(&self, sig: Signo, new: Option<SignalAction>) -> Result<SignalAction, Errno> {
+        let Some(new) = new else {
+            return Ok(self.actions.get(sig));
+        };
+        if sig.is_unblockable() {
+            return Err(Errno::EINVAL);
+        }
+        let mut st = self.state.lock();
+        let old = self.actions.set(sig, new);
+        if handler_ignored(&new, sig) {
+            st.flush_everywhere(SignalSet::single(sig), &self.limit);
+        }
+        Ok(old)
+    }
+
+    /// `execve`: handlers become SIG_DFL, SIG_IGN stays (rule 54). The mask and
+    /// pending signals are kept; each thread's alternate stack is the thread's own
+    /// business (`ThreadSignalManager::exec`).
+    pub fn exec(&self) {
+        self.actions.reset_for_exec();
+    }
+
+    /// Whether the group is exiting, and with which signal.
+    pub fn group_exit(&self) -> Option<Signo> {
+        self.state.lock().group_exit
+    }
+
+    /// Starts a group exit for a reason other than a signal (exit_group): every
+    /// thread sees [`crate::Delivery::Exit`]; new signals are dropped (rule 5).
+    pub fn start_group_exit(&self, sig: Signo) {
+        let mut st = self.state.lock();
+        if st.group_exit.is_none() {
+            st.zap_threads(sig);
+        }
+    }
+
+    /// Whether the group is stopped by a stop signal.
+    pub fn is_stopped(&self) -> bool {
+        self.state.lock().stopped
+    }
+
+    /// The shared pending set.
+    pub fn shared_pending(&self) -> SignalSet {
+        self.state.lock().shared.pending()
+    }
+
+    /// Number of live threads.
+    pub fn thread_count(&self) -> usize {
+        self.state.lock().order.len()
+    }
+
+    /// Adds a thread (clone or the first thread). Called by `ThreadSignalManager::new`.
+    pub(crate) fn attach(
+        &self,
+        tid: i32,
+        blocked: SignalSet,
+        link: Arc<ThreadLink<W>>,
+    ) -> Result<u32, Errno> {
+        let mut st = self.state.lock();
+        st.order.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        let slot = ThreadSlot {
+            tid,
+            pending: PendingSignals::new(),
+            blocked: blocked.without_unblockable(),
+            real_blocked: SignalSet::EMPTY,
+            saved_mask: None,
+            exiting: false,
+            link,
+        };
+        let index = match st.free {
+            Some(i) => {
+                let next = match st.slots[i as usize] {
+                    Slot::Free { next } => next,
+                    Slot::Used(_) => None,
+                };
+                st.free = next;
+                st.slots[i as usize] = Slot::Used(slot);
+                i
+            }
+            None => {
+                st.slots.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+                st.slots.push(Slot::Used(slot));
+                st.slots.len() as u32 - 1
+            }
+        };
+        st.order.push(index);
+        if st.leader.is_none() {
+            st.leader = Some(index);
+            st.curr_target = index;
+        }
+        Ok(index)
+    }
+}
+
+/// `sig_handler_ignored`: SIG_IGN, or SIG_DFL with a default of ignore.
+pub(crate) fn handler_ignored(action: &SignalAction, sig: Signo) -> bool {
+    match action.disposition() {
+        Disposition::Ignore => true,
+        Disposition::Default => sig.default_is_ignore(),
+        Disposition::Handler(_) => false,
+    }
+}
+
+/// `sig_fatal`: the default action ends the group (not ignore, not stop).
+fn sig_fatal(action: &SignalAction, sig: Signo) -> bool {
+    action.disposition() == Disposition::Default
+        && matches!(
+            sig.default_action(),
+            DefaultAction::Terminate | DefaultAction::CoreDump
+        )
+}
+
+impl<W: WaitQueue> ProcessState<W> {
+    pub(crate) fn thread(&self, slot: u32) -> &ThreadSlot<W> {
+        match &self.slots[slot as usize] {
+            Slot::Used(t) => t,
+            Slot::Free { .. } => unreachable!("a live handle's slot is in use"),
+        }
+    }
+
+    pub(crate) fn thread_mut(&mut self, slot: u32) -> &mut ThreadSlot<W> {
+        match &mut self.slots[slot as usize] {
+            Slot::Used(t) => t,
+            Slot::Free { .. } => unreachable!("a live handle's slot is in use"),
+        }
+    }
+
+    /// `__send_signal_locked`: prepare, queue, notify hooks, complete.
+    pub(crate) fn send_signal(
+        &mut self,
+        actions: &SignalActions,
+        limit: &PendingLimit,
+        sig: Signo,
+        info: Option<&SignalInfo>,
+        target: u32,
+        group: bool,
+    ) -> Result<SendOutcome, Errno> {
+        let mut out = SendOutcome::new(Fate::Queued);
+        if self.group_exit.is_some() {
+            out.fate = Fate::Dropped;
+            return Ok(out);
+        }
+        out.resumed = self.prepare_signal(sig, limit);
+        if self.sig_ignored(actions, target, sig) {
+            out.fate = Fate::Ignored;
+            return Ok(out);
+        }
+        let pending = if group {
+            &mut self.shared
+        } else {
+            &mut self.thread_mut(target).pending
+        };
+        out.fate = match pending.put(sig, info, limit)? {
+            PutOutcome::Coalesced => {
+                out.fate = Fate::Coalesced;
+                return Ok(out);
+            }
+            PutOutcome::Queued => Fate::Queued,
+            PutOutcome::InfoLost => Fate::InfoLost,
+        };
+        self.complete_signal(actions, sig, target, group, &mut out);
+        Ok(out)
+    }
+
+    /// `prepare_signal`'s job-control half (rules 6, 7): a stop signal discards
+    /// pending SIGCONT everywhere; SIGCONT discards pending stop signals everywhere and
+    /// continues a stopped group. Both happen whatever the signal's own mask or
+    /// disposition, and even if it is then discarded. Returns whether the group was
+    /// stopped and is now continued.
+    fn prepare_signal(&mut self, sig: Signo, limit: &PendingLimit) -> bool {
+        if sig.is_stop() {
+            self.flush_everywhere(SignalSet::single(Signo::SIGCONT), limit);
+            false
+        } else if sig == Signo::SIGCONT {
+            self.flush_everywhere(SignalSet::STOP, limit);
+            core::mem::take(&mut self.stopped)
+        } else {
+            false
+        }
+    }
+
+    /// `sig_ignored` (rules 3, 4, 21): never if blocked (or in the pre-sigtimedwait
+    /// mask); otherwise if the action ignores it, or it would take the default action
+    /// in an unkillable group.
+    fn sig_ignored(&self, actions: &SignalActions, target: u32, sig: Signo) -> bool {
+        let t = self.thread(target);
+        if t.blocked.contains(sig) || t.real_blocked.contains(sig) {
+            return false;
+        }
+        let action = actions.get(sig);
+        if self.unkillable && action.disposition() == Disposition::Default {
+            return true;
+        }
+        handler_ignored(&action, sig)
+    }
+
+    /// `wants_signal` (rule 19): not blocked, not exiting; SIGKILL always; not while
+    /// the group is stopped; and not if the thread already has a signal to handle.
+    ///
+    /// Linux also accepts a thread that already has a pending signal if it is running
+    /// on a CPU right now (`task_curr`); this crate does not know what runs where, and
+    /// treats every such thread as not running.
+    fn wants_signal(&self, sig: Signo, slot: u32) -> bool {
+        let t = self.thread(slot);
+        if t.blocked.contains(sig) || t.exiting {
+            return false;
+        }
+        if sig == Signo::SIGKILL {
+            return true;
+        }
+        !self.stopped && !t.link.sigpending.load(Ordering::Relaxed)
+    }
+
+    /// `complete_signal` (rules 18, 20): choose the thread to wake, start a group exit
+    /// for a fatal signal.
+    fn complete_signal(
+        &mut self,
+        actions: &SignalActions,
+        sig: Signo,
+        target: u32,
+        group: bool,
+        out: &mut SendOutcome,
+    ) {
+        let chosen = if self.wants_signal(sig, target) {
+            target
+        } else if !group || self.order.len() <= 1 {
+            return;
+        } else {
+            let Some(start) = self.order.iter().position(|s| *s == self.curr_target) else {
+                return;
+            };
+            let n = self.order.len();
+            let Some(found) = (0..n)
+                .map(|k| self.order[(start + k) % n])
+                .find(|s| self.wants_signal(sig, *s))
+            else {
+                return;
+            };
+            self.curr_target = found;
+            found
+        };
+        let action = actions.get(sig);
+        let real_blocked = self.thread(chosen).real_blocked;
+        if sig_fatal(&action, sig)
+            && !self.unkillable
+            && !real_blocked.contains(sig)
+            && sig.default_action() != DefaultAction::CoreDump
+        {
+            self.zap_threads(sig);
+            out.group_exit = true;
+            return;
+        }
+        self.signal_wake_up(chosen);
+        out.woken = Some(self.thread(chosen).tid);
+    }
+
+    /// Starts a group exit: `SIGNAL_GROUP_EXIT` and every thread woken to die.
+    pub(crate) fn zap_threads(&mut self, sig: Signo) {
+        self.group_exit = Some(sig);
+        self.stopped = false;
+        for k in 0..self.order.len() {
+            self.signal_wake_up(self.order[k]);
+        }
+    }
+
+    /// `signal_wake_up`: set the thread's flag, then wake it.
+    pub(crate) fn signal_wake_up(&self, slot: u32) {
+        let t = self.thread(slot);
+        t.link.sigpending.store(true, Ordering::Release);
+        t.link.wait.wake_one();
+    }
+
+    /// `recalc_sigpending` for one thread: its flag says whether it has something to
+    /// do on return to user space.
+    pub(crate) fn recalc_sigpending(&self, slot: u32) {
+        let t = self.thread(slot);
+        let deliverable = (t.pending.pending() | self.shared.pending()) - t.blocked;
+        let flag = self.group_exit.is_some() || !deliverable.is_empty();
+        t.link.sigpending.store(flag, Ordering::Release);
+    }
+
+    /// `flush_sigqueue_mask` on the shared queue and every thread's queue.
+    pub(crate) fn flush_everywhere(&mut self, set: SignalSet, limit: &PendingLimit) {
+        self.shared.flush(set, limit);
+        for k in 0..self.order.len() {
+            let slot = self.order[k];
+            self.thread_mut(slot).pending.flush(set, limit);
+        }
+    }
+
+    /// `retarget_shared_pending` (rule 32): `slot` stops taking the signals in
+    /// `which` (it blocked them or is exiting); hand shared ones to the other threads,
+    /// in list order after it, waking each that can take some.
+    pub(crate) fn retarget_shared_pending(&self, slot: u32, which: SignalSet) {
+        let mut retarget = self.shared.pending() & which;
+        if retarget.is_empty() {
+            return;
+        }
+        let Some(me) = self.order.iter().position(|s| *s == slot) else {
+            return;
+        };
+        let n = self.order.len();
+        for k in 1..n {
+            let other = self.order[(me + k) % n];
+            let t = self.thread(other);
+            if t.exiting || (retarget - t.blocked).is_empty() {
+                continue;
+            }
+            retarget &= t.blocked;
+            if !t.link.sigpending.load(Ordering::Relaxed) {
+                self.signal_wake_up(other);
+            }
+            if retarget.is_empty() {
+                break;
+            }
+        }
+    }
+
+    /// `__set_task_blocked`: install a new mask, handing newly blocked shared signals
+    /// on if this thread was about to take them.
+    pub(crate) fn set_blocked(&mut self, slot: u32, new: SignalSet) {
+        let new = new.without_unblockable();
+        let t = self.thread(slot);
+        if t.blocked == new {
+            return;
+        }
+        if t.link.sigpending.load(Ordering::Relaxed) && self.order.len() > 1 {
+            let newly_blocked = new - t.blocked;
+            self.retarget_shared_pending(slot, newly_blocked);
+        }
+        self.thread_mut(slot).blocked = new;
+        self.recalc_sigpending(slot);
+    }
+
+    /// `dequeue_signal`: the private queue first, then the shared one (rule 39).
+    pub(crate) fn dequeue_signal(
+        &mut self,
+        slot: u32,
+        allowed: SignalSet,
+        limit: &PendingLimit,
+    ) -> Option<(Signo, SignalInfo)> {
+        let got = match self.thread_mut(slot).pending.dequeue(allowed, limit) {
+            Some(x) => Some(x),
+            None => self.shared.dequeue(allowed, limit),
+        };
+        self.recalc_sigpending(slot);
+        got
+    }
+
+    /// A thread leaves: it stops taking signals, hands shared ones on, and its private
+    /// queue is dropped. The leader's slot stays (as a zombie) so that
+    /// process-directed signals still test its mask (rule 4).
+    pub(crate) fn detach(&mut self, slot: u32, limit: &PendingLimit) {
+        let t = self.thread_mut(slot);
+        if t.exiting {
+            return;
+        }
+        t.exiting = true;
+        t.pending.clear(limit);
+        t.pending.shrink_if_idle();
+        let unblocked = t.blocked.complement();
+        self.retarget_shared_pending(slot, unblocked);
+        self.thread(slot)
+            .link
+            .sigpending
+            .store(false, Ordering::Release);
+        if self.leader == Some(slot) {
+            return;
+        }
+        if let Some(pos) = self.order.iter().position(|s| *s == slot) {
+            self.order.remove(pos);
+        }
+        if self.curr_target == slot {
+            self.curr_target = self.leader.unwrap_or(0);
+        }
+        self.slots[slot as usize] = Slot::Free { next: self.free };
+        self.free = Some(slot);
+    }
+}

@@ -1,0 +1,451 @@
+//! `ThreadSignalManager`: one thread's view of signals: sending to it, its mask,
+//! its waits, and what it must do on each return to user space.
+//!
+//! The state lives in the process state ([`crate::process`]) under the
+//! signal lock; a `ThreadSignalManager` is the thread's handle on it plus its
+//! lock-free "something deliverable" flag. Lock order and contexts: see
+//! [`crate::process`].
+
+use crate::action::{SaFlags, SignalAction};
+use crate::errno::Errno;
+use crate::info::SignalInfo;
+use crate::lock::DefaultRawMutex;
+use crate::process::{Fate, ProcessSignalManager, SendOutcome, ThreadLink, handler_ignored};
+use crate::set::SignalSet;
+use crate::signo::{DefaultAction, Signo};
+use crate::wait::{WaitOutcome, WaitQueue};
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicBool, Ordering};
+use core::time::Duration;
+use lock_api::RawMutex;
+
+/// `how` of `rt_sigprocmask`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MaskHow {
+    /// `SIG_BLOCK`: add to the mask.
+    Block,
+    /// `SIG_UNBLOCK`: remove from the mask.
+    Unblock,
+    /// `SIG_SETMASK`: replace the mask.
+    SetMask,
+}
+
+impl MaskHow {
+    /// Decodes the raw argument; `None` for anything but 0, 1, 2 (EINVAL).
+    pub fn from_raw(how: u64) -> Option<MaskHow> {
+        use linux_raw_sys::general::{SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK};
+        match how {
+            h if h == SIG_BLOCK as u64 => Some(MaskHow::Block),
+            h if h == SIG_UNBLOCK as u64 => Some(MaskHow::Unblock),
+            h if h == SIG_SETMASK as u64 => Some(MaskHow::SetMask),
+            _ => None,
+        }
+    }
+}
+
+/// A handler to run: everything the kernel needs to build the signal frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HandlerDelivery {
+    /// The signal.
+    pub sig: Signo,
+    /// Its siginfo.
+    pub info: SignalInfo,
+    /// The action as it was when the signal was dequeued (before any SA_RESETHAND
+    /// reset).
+    pub action: SignalAction,
+    /// The mask to save in the frame and restore at `rt_sigreturn`: the mask
+    /// `rt_sigsuspend` replaced, or the current one.
+    pub saved_mask: SignalSet,
+}
+
+/// What the kernel must do next on the way back to user space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// Push a frame for this handler, then call
+    /// [`ThreadSignalManager::signal_delivered`] (or
+    /// [`ThreadSignalManager::force_sigsegv`] if the frame cannot be written), then
+    /// ask again.
+    Handler(HandlerDelivery),
+    /// The default action stops the group (rule 43). The kernel stops every thread
+    /// until a SIGCONT resumes it. TSTP, TTIN and TTOU should not stop an orphaned
+    /// process group (rule 44): the kernel checks that and simply asks again.
+    Stop(Signo),
+    /// The group exits with this signal: its default action terminates (`core_dump`
+    /// when it also dumps core, rule 43), or another thread already started the exit.
+    /// Frames already pushed never run (rule 47b).
+    Exit {
+        /// The signal that ends the group (its exit status).
+        sig: Signo,
+        /// Whether the default action dumps core.
+        core_dump: bool,
+    },
+}
+
+/// One thread's signal handle. Create it when the thread is created; call
+/// [`ThreadSignalManager::exit`] (or drop it) when the thread exits.
+pub struct ThreadSignalManager<W: WaitQueue, R: RawMutex = DefaultRawMutex> {
+    process: Arc<ProcessSignalManager<W, R>>,
+    link: Arc<ThreadLink<W>>,
+    slot: u32,
+    tid: i32,
+}
+
+impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
+    /// Adds thread `tid` to `process` with signal mask `blocked` (the creating
+    /// thread's mask; everything empty for a fresh process) and the kernel's wait
+    /// queue for it. The first thread added is the group leader. ENOMEM if the
+    /// thread table cannot grow.
+    ///
+    /// Context: process context (clone); allocates.
+    pub fn new(
+        process: &Arc<ProcessSignalManager<W, R>>,
+        tid: i32,
+        blocked: SignalSet,
+        wait: W,
+    ) -> Result<Self, Errno> {
+        // The link is the one allocation here that is not fallible: stable Rust has no
+        // `Arc::try_new`. It is a few words, made once per thread in process context.
+        let link = Arc::new(ThreadLink {
+            sigpending: AtomicBool::new(false),
+            wait,
+        });
+        let slot = process.attach(tid, blocked, link.clone())?;
+        Ok(ThreadSignalManager {
+            process: process.clone(),
+            link,
+            slot,
+            tid,
+        })
+    }
+
+    /// The thread id.
+    pub fn tid(&self) -> i32 {
+        self.tid
+    }
+
+    /// The process this thread belongs to.
+    pub fn process(&self) -> &Arc<ProcessSignalManager<W, R>> {
+        &self.process
+    }
+
+    /// The kernel's wait queue for this thread.
+    pub fn wait_queue(&self) -> &W {
+        &self.link.wait
+    }
+
+    /// The return-to-user check: one atomic load. `true` means call
+    /// [`ThreadSignalManager::get_signal`].
+    ///
+    /// Context: any; never blocks.
+    #[inline]
+    pub fn has_pending(&self) -> bool {
+        self.link.sigpending.load(Ordering::Acquire)
+    }
+
+    /// Sends a thread-directed signal (tkill, tgkill, rt_tgsigqueueinfo, a fault): it
+    /// goes to this thread's private queue and is never taken by another thread
+    /// (rule 17). The ignore test uses this thread's mask (rule 4).
+    ///
+    /// Context: any, including interrupt context.
+    pub fn send(&self, sig: Signo, info: Option<&SignalInfo>) -> Result<SendOutcome, Errno> {
+        let p = &*self.process;
+        p.state
+            .lock()
+            .send_signal(&p.actions, &p.limit, sig, info, self.slot, false)
+    }
+
+    /// `force_sig_info`: a fault the current instruction caused. If the signal is
+    /// blocked or ignored, its action becomes SIG_DFL (handler reset, as Linux does)
+    /// and it is unblocked, so a fault that cannot be handled kills the process; an
+    /// unkillable group loses that protection when the action is SIG_DFL.
+    pub fn force_signal(&self, sig: Signo, info: &SignalInfo) -> Result<SendOutcome, Errno> {
+        use crate::action::Disposition;
+        let p = &*self.process;
+        let mut st = p.state.lock();
+        let action = p.actions.get(sig);
+        let blocked = st.thread(self.slot).blocked.contains(sig);
+        let mut default = action.disposition() == Disposition::Default;
+        if blocked || action.disposition() == Disposition::Ignore {
+            p.actions.set(sig, action.with_default_handler());
+            default = true;
+            st.thread_mut(self.slot).blocked.remove(sig);
+        }
+        if default {
+            st.unkillable = false;
+        }
+        let out = st.send_signal(&p.actions, &p.limit, sig, Some(info), self.slot, false)?;
+        if !self.has_pending() {
+            st.recalc_sigpending(self.slot);
+            if self.has_pending() {
+                st.signal_wake_up(self.slot);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The signal mask.
+    pub fn blocked(&self) -> SignalSet {
+        self.process.state.lock().thread(self.slot).blocked
+    }
+
+    /// `rt_sigprocmask` (rules 31, 32): changes the mask and returns the old one.
+    /// SIGKILL and SIGSTOP are silently left out. Blocking a shared signal this thread
+    /// was about to take hands it to another thread.
+    ///
+    /// Context: process context, on this thread.
+    pub fn sigprocmask(&self, how: MaskHow, set: SignalSet) -> SignalSet {
+        let mut st = self.process.state.lock();
+        let old = st.thread(self.slot).blocked;
+        let new = match how {
+            MaskHow::Block => old | set,
+            MaskHow::Unblock => old - set,
+            MaskHow::SetMask => set,
+        };
+        st.set_blocked(self.slot, new);
+        old
+    }
+
+    /// `rt_sigpending` (rule 33): pending signals, private or shared, that are blocked.
+    pub fn sigpending(&self) -> SignalSet {
+        let st = self.process.state.lock();
+        let t = st.thread(self.slot);
+        (t.pending.pending() | st.shared.pending()) & t.blocked
+    }
+
+    /// The next thing to do on the way back to user space (`get_signal`), or `None`
+    /// when nothing is deliverable.
+    ///
+    /// Dequeues in Linux's order (the first queued synchronous fault, then the
+    /// private queue, then the shared one; synchronous signals first, then the lowest
+    /// number; real-time instances FIFO), consumes ignored signals silently, applies
+    /// SA_RESETHAND (the handler only, rule 47) and returns the first signal that
+    /// needs the kernel. When it returns `None` after `rt_sigsuspend` and no handler
+    /// ran, the suspended mask is restored at once (rule 36).
+    ///
+    /// Call it again and again, as Linux does, until it returns `None` or
+    /// [`Delivery::Exit`] / [`Delivery::Stop`]; after each [`Delivery::Handler`], push
+    /// its frame and call [`ThreadSignalManager::signal_delivered`] before asking
+    /// again, so that handlers run in reverse dequeue order (rule 47a).
+    ///
+    /// Context: process context, on this thread; never allocates or blocks beyond
+    /// the signal lock.
+    pub fn get_signal(&self) -> Option<Delivery> {
+        let p = &*self.process;
+        let mut st = p.state.lock();
+        loop {
+            if let Some(sig) = st.group_exit {
+                return Some(Delivery::Exit {
+                    sig,
+                    core_dump: false,
+                });
+            }
+            let allowed = st.thread(self.slot).blocked.complement();
+            let synchronous = st
+                .thread_mut(self.slot)
+                .pending
+                .dequeue_synchronous(allowed, &p.limit);
+            let taken = match synchronous {
+                Some(x) => Some(x),
+                None => st.dequeue_signal(self.slot, allowed, &p.limit),
+            };
+            let Some((sig, info)) = taken else {
+                if let Some(mask) = st.thread_mut(self.slot).saved_mask.take() {
+                    st.set_blocked(self.slot, mask);
+                }
+                st.recalc_sigpending(self.slot);
+                return None;
+            };
+            let action = p.actions.take_for_delivery(sig);
+            match action.disposition() {
+                crate::action::Disposition::Ignore => continue,
+                crate::action::Disposition::Handler(_) => {
+                    let t = st.thread(self.slot);
+                    let saved_mask = t.saved_mask.unwrap_or(t.blocked);
+                    st.recalc_sigpending(self.slot);
+                    return Some(Delivery::Handler(HandlerDelivery {
+                        sig,
+                        info,
+                        action,
+                        saved_mask,
+                    }));
+                }
+                crate::action::Disposition::Default => {}
+            }
+            if st.unkillable && !sig.is_unblockable() {
+                continue;
+            }
+            match sig.default_action() {
+                DefaultAction::Ignore | DefaultAction::Continue => continue,
+                DefaultAction::Stop => {
+                    st.stopped = true;
+                    st.recalc_sigpending(self.slot);
+                    return Some(Delivery::Stop(sig));
+                }
+                DefaultAction::Terminate | DefaultAction::CoreDump => {
+                    let core_dump = sig.default_action() == DefaultAction::CoreDump;
+                    st.zap_threads(sig);
+                    return Some(Delivery::Exit { sig, core_dump });
+                }
+            }
+        }
+    }
+
+    /// The frame for `d` was written (`signal_delivered`): block `sa_mask` and the
+    /// signal itself (not with SA_NODEFER), and forget the `rt_sigsuspend` mask, which
+    /// now lives in the frame.
+    pub fn signal_delivered(&self, d: &HandlerDelivery) {
+        let mut st = self.process.state.lock();
+        let t = st.thread_mut(self.slot);
+        t.saved_mask = None;
+        let mut blocked = t.blocked | d.action.mask();
+        if !d.action.flags().contains(SaFlags::NODEFER) {
+            blocked.insert(d.sig);
+        }
+        st.set_blocked(self.slot, blocked);
+    }
+
+    /// The frame for `sig` could not be written (`force_sigsegv`, rule 48): SIGSEGV is
+    /// forced on the thread; if the failed signal was SIGSEGV itself, its handler is
+    /// reset first so the SIGSEGV is fatal.
+    pub fn force_sigsegv(&self, sig: Signo) -> Result<SendOutcome, Errno> {
+        if sig == Signo::SIGSEGV {
+            self.process
+                .actions
+                .set(Signo::SIGSEGV, SignalAction::DEFAULT);
+        }
+        self.force_signal(Signo::SIGSEGV, &SignalInfo::kernel(Signo::SIGSEGV))
+    }
+
+    /// `rt_sigreturn`'s mask restore (rule 52): the mask saved in the frame, without
+    /// SIGKILL and SIGSTOP.
+    pub fn sigreturn(&self, saved_mask: SignalSet) {
+        self.process.state.lock().set_blocked(self.slot, saved_mask);
+    }
+
+    /// `rt_sigtimedwait` (rules 34, 35): takes a signal of `set` (SIGKILL and SIGSTOP
+    /// left out) whatever the mask or disposition, waiting up to `timeout` (`None`
+    /// waits forever). While waiting the set is unblocked and the old mask kept as
+    /// `real_blocked`, so `complete_signal` can choose this thread and blocked
+    /// ignored signals stay queued. EAGAIN on a zero or expired timeout; EINTR when
+    /// another deliverable signal (or a group exit) arrives first.
+    ///
+    /// Unlike Linux, a spurious wake-up does not end the wait with EINTR: the wait
+    /// goes on for the time left.
+    ///
+    /// Context: process context, on this thread.
+    pub fn sigtimedwait(
+        &self,
+        set: SignalSet,
+        timeout: Option<Duration>,
+    ) -> Result<(Signo, SignalInfo), Errno> {
+        let p = &*self.process;
+        let set = set.without_unblockable();
+        {
+            let mut st = p.state.lock();
+            if let Some(got) = st.dequeue_signal(self.slot, set, &p.limit) {
+                return Ok(got);
+            }
+            if timeout == Some(Duration::ZERO) {
+                return Err(Errno::EAGAIN);
+            }
+            let t = st.thread_mut(self.slot);
+            t.real_blocked = t.blocked;
+            let waiting = t.blocked - set;
+            t.blocked = waiting;
+            st.recalc_sigpending(self.slot);
+        }
+        let mut remaining = timeout;
+        let result = loop {
+            self.link.wait.prepare_to_wait();
+            {
+                let mut st = p.state.lock();
+                if let Some(got) = st.dequeue_signal(self.slot, set, &p.limit) {
+                    self.link.wait.finish_wait();
+                    break Ok(got);
+                }
+                if self.link.sigpending.load(Ordering::Relaxed) {
+                    self.link.wait.finish_wait();
+                    break Err(Errno::EINTR);
+                }
+            }
+            match self.link.wait.wait(remaining) {
+                WaitOutcome::Woken { remaining: left } => remaining = left.or(remaining),
+                WaitOutcome::TimedOut => {
+                    let mut st = p.state.lock();
+                    break st
+                        .dequeue_signal(self.slot, set, &p.limit)
+                        .ok_or(Errno::EAGAIN);
+                }
+            }
+        };
+        let mut st = p.state.lock();
+        let t = st.thread_mut(self.slot);
+        let real = core::mem::take(&mut t.real_blocked);
+        st.set_blocked(self.slot, real);
+        result
+    }
+
+    /// `rt_sigsuspend` (rule 36): replaces the mask with `mask` until a signal is
+    /// deliverable, then returns ERESTARTNOHAND for the kernel's restart logic. The
+    /// old mask is restored when the handler returns (it is saved in the frame), or by
+    /// [`ThreadSignalManager::get_signal`] at once if no handler runs.
+    ///
+    /// Context: process context, on this thread.
+    pub fn sigsuspend(&self, mask: SignalSet) -> Errno {
+        {
+            let mut st = self.process.state.lock();
+            let old = st.thread(self.slot).blocked;
+            st.thread_mut(self.slot).saved_mask = Some(old);
+            st.set_blocked(self.slot, mask);
+        }
+        self.wait_for_signal()
+    }
+
+    /// `pause`: waits until a signal is deliverable; ERESTARTNOHAND.
+    pub fn pause(&self) -> Errno {
+        self.wait_for_signal()
+    }
+
+    fn wait_for_signal(&self) -> Errno {
+        loop {
+            self.link.wait.prepare_to_wait();
+            if self.has_pending() {
+                self.link.wait.finish_wait();
+                return Errno::ERESTARTNOHAND;
+            }
+            self.link.wait.wait(None);
+        }
+    }
+
+    /// Whether this thread's disposition for `sig` would discard it (for kernels that
+    /// want to skip work for ignored signals, such as SIGCHLD on child exit).
+    pub fn is_ignored(&self, sig: Signo) -> bool {
+        handler_ignored(&self.process.actions.get(sig), sig)
+    }
+
+    /// A thread exits (rule 32): its private queue is dropped and shared signals it
+    /// would have taken are handed to another thread.
+    pub fn exit(self) {
+        drop(self);
+    }
+}
+
+impl<W: WaitQueue, R: RawMutex> Drop for ThreadSignalManager<W, R> {
+    fn drop(&mut self) {
+        let p = &*self.process;
+        p.state.lock().detach(self.slot, &p.limit);
+    }
+}
+
+impl<W: WaitQueue, R: RawMutex> core::fmt::Debug for ThreadSignalManager<W, R> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ThreadSignalManager")
+            .field("tid", &self.tid)
+            .finish()
+    }
+}
+
+/// Whether a send reached the target (for tests and tracing).
+pub fn delivered(out: &SendOutcome) -> bool {
+    matches!(out.fate, Fate::Queued | Fate::InfoLost)
+}
