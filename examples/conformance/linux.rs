@@ -360,10 +360,17 @@ impl Mapping {
         Ok(Mapping(p.cast()))
     }
 
-    fn get(&self) -> &'static Shared {
+    fn get(&self) -> &Shared {
         // SAFETY: the mapping is zero-filled and page-aligned, all-zero is a valid `Shared`
-        // (atomics only), and it stays mapped in this process until `drop`; the child never
-        // unmaps it. Callers in the parent do not keep the reference past `drop`.
+        // (atomics only), and it stays mapped while `self` lives.
+        unsafe { &*self.0 }
+    }
+
+    /// The region for the rest of the process's life; only for the forked child, which
+    /// leaves through `exit_group` and so never drops (unmaps) the mapping.
+    fn leak_in_child(&self) -> &'static Shared {
+        // SAFETY: as in `get`; the child never runs `drop`, so the mapping outlives every
+        // thread of the child.
         unsafe { &*self.0 }
     }
 }
@@ -385,7 +392,6 @@ fn run(sc: &Scenario, timeout: Option<Duration>) -> Result<Trace, String> {
         return Err("the linux runner supports x86_64 and aarch64 only".into());
     }
     let map = Mapping::new()?;
-    let sh = map.get();
     let parent = getpid();
     // SAFETY: the tool is single-threaded, so the child may allocate and spawn threads.
     let pid = unsafe { libc::fork() };
@@ -393,11 +399,10 @@ fn run(sc: &Scenario, timeout: Option<Duration>) -> Result<Trace, String> {
         return Err(format!("fork: {}", io::Error::last_os_error()));
     }
     if pid == 0 {
-        let code = match std::panic::catch_unwind(|| child_main(sh, sc, parent)) {
-            Ok(never) => never,
-            Err(_) => FAIL_PANIC,
-        };
-        exit_group(100 + code as i32);
+        // `child_main` never returns; a panic must not unwind into the tool's code.
+        let sh = map.leak_in_child();
+        let _ = std::panic::catch_unwind(|| child_main(sh, sc, parent));
+        fail(sh, FAIL_PANIC);
     }
     // SAFETY: plain syscall; the child does the same, whichever runs first wins.
     unsafe {
@@ -405,7 +410,7 @@ fn run(sc: &Scenario, timeout: Option<Duration>) -> Result<Trace, String> {
     }
     let limit = timeout.unwrap_or(BASE_TIMEOUT + Duration::from_millis(sc.total_wait_ms()));
     let outcome = wait_child(pid, Instant::now() + limit)?;
-    build_trace(sc, sh, outcome)
+    build_trace(sc, map.get(), outcome)
 }
 
 fn exit_group(code: i32) -> ! {
@@ -555,6 +560,15 @@ fn sig_of(n: u8) -> Result<Sig, String> {
     Sig::new(u32::from(n)).ok_or_else(|| format!("bad signal number {n}"))
 }
 
+fn fail_from_hook() {
+    let sh = SHARED.load(Ordering::Acquire);
+    if !sh.is_null() {
+        // SAFETY: SHARED points to the child's mapping, which outlives the process.
+        fail(unsafe { &*sh }, FAIL_PANIC);
+    }
+    exit_group(100 + FAIL_PANIC as i32);
+}
+
 /// Reports a setup failure and exits the child.
 fn fail(sh: &Shared, code: u32) -> ! {
     sh.push(REC_FAIL, code, 0, 0, 0);
@@ -562,8 +576,12 @@ fn fail(sh: &Shared, code: u32) -> ! {
 }
 
 /// The child: set up credentials and limits, spawn the threads, become T0.
-fn child_main(sh: &'static Shared, sc: &Scenario, parent: i32) -> u32 {
+fn child_main(sh: &'static Shared, sc: &Scenario, parent: i32) -> ! {
     sigprocmask(SIG_SETMASK, SigSet::ALL.0);
+    SHARED.store(ptr::from_ref(sh).cast_mut(), Ordering::Release);
+    // A panic on any thread of the child ends the child (and is reported), instead of
+    // leaving a controller-less process to time out.
+    std::panic::set_hook(Box::new(|_| fail_from_hook()));
     // SAFETY: plain syscalls on this process.
     unsafe {
         libc::setpgid(0, 0);
@@ -599,7 +617,6 @@ fn child_main(sh: &'static Shared, sc: &Scenario, parent: i32) -> u32 {
     if !ok {
         fail(sh, FAIL_CREDS);
     }
-    SHARED.store(ptr::from_ref(sh).cast_mut(), Ordering::Release);
     sh.tids[0].store(gettid(), Ordering::Release);
     for k in 1..sc.threads {
         let spawned = std::thread::Builder::new()

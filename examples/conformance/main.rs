@@ -160,10 +160,12 @@ fn cmd_run(o: &Opts) -> Result<ExitCode, String> {
     let mut ok = true;
     for f in &o.files {
         println!("=== {f}");
-        match load(f).and_then(|sc| run_stable(r.as_ref(), &sc, o.repeat)) {
+        let result = load(f)
+            .and_then(|sc| run_stable(r.as_ref(), &sc, o.repeat).map_err(|e| format!("{f}: {e}")));
+        match result {
             Ok(trace) => print!("{trace}"),
             Err(e) => {
-                eprintln!("{f}: {e}");
+                eprintln!("{e}");
                 ok = false;
             }
         }

@@ -4,7 +4,8 @@
 //! private vs shared, synchronous-first ordering, stop/continue flushes) and then ops from
 //! a fixed mix. Without `fatal` it keeps a conservative model of the process and rejects
 //! any op after which a signal whose default action terminates, dumps core or stops could
-//! reach an unblocked thread while its action may be SIG_DFL; with `fatal` anything goes.
+//! reach an unblocked thread while its action may be SIG_DFL; with `fatal` such ops are
+//! let through once in a while (and SIGKILL/SIGSTOP appear).
 
 use crate::scenario::{DefaultAction, Disposition, Op, Scenario, Sig, SigSet, Tid};
 
@@ -307,7 +308,9 @@ pub fn generate(seed: u64, cfg: &GenConfig) -> Scenario {
             let op = g.op();
             let mut next = model.clone();
             next.apply(&op);
-            if cfg.fatal || next.safe() {
+            // With `fatal`, an op that may kill or stop still gets through now and then, so
+            // traces run a while before they end.
+            if next.safe() || (cfg.fatal && g.rng.chance(10)) {
                 chosen = op;
                 break;
             }
