@@ -18,6 +18,7 @@
 //! generated scenario. Commands that compare end with `N passed, M failed` and exit 1 on
 //! any failure.
 
+mod crate_runner;
 mod random;
 mod runner;
 mod scenario;

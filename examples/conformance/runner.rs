@@ -19,19 +19,6 @@ pub trait Runner {
     fn run_scenario(&self, sc: &Scenario) -> Result<Trace, String>;
 }
 
-/// The runner backed by this crate's signal model.
-pub struct CrateRunner;
-
-impl Runner for CrateRunner {
-    fn name(&self) -> &'static str {
-        "crate"
-    }
-
-    fn run_scenario(&self, _sc: &Scenario) -> Result<Trace, String> {
-        Err("crate runner not built yet".into())
-    }
-}
-
 /// Stand-in where the host is not Linux.
 #[cfg(not(target_os = "linux"))]
 struct NoLinux;
@@ -57,7 +44,7 @@ pub fn by_name(name: &str, timeout: Option<Duration>) -> Result<Box<dyn Runner>,
             let _ = timeout;
             Ok(Box::new(NoLinux))
         }
-        "crate" => Ok(Box::new(CrateRunner)),
+        "crate" => Ok(Box::new(crate::crate_runner::CrateRunner)),
         other => Err(format!("unknown runner `{other}` (linux, crate)")),
     }
 }
