@@ -1,0 +1,21 @@
+//! The smallest test: write to the console, check the basic ids, exit 0.
+#![no_std]
+#![no_main]
+
+use user::*;
+
+fn main() -> i32 {
+    println!("hello from user space (pid {}, tid {})", getpid(), gettid());
+    check!(getpid() > 0, "hello: getpid returned {}", getpid());
+    check!(getpid() == gettid(), "hello: main thread tid != pid");
+    check!(getppid() == 0, "hello: a boot process has no parent, got {}", getppid());
+    check!(sched_yield() == 0, "hello: sched_yield");
+    check!(syscall(9999, 0, 0, 0) == -ENOSYS, "hello: unknown syscall is not ENOSYS");
+    // A kernel pointer and an unmapped pointer must give EFAULT, not a crash.
+    check!(syscall(SYS_WRITE, 1, 0x8020_0000, 16) == -EFAULT, "hello: write(kernel ptr)");
+    check!(syscall(SYS_WRITE, 1, 0x3000_0000, 16) == -EFAULT, "hello: write(unmapped ptr)");
+    println!("PASS hello");
+    0
+}
+
+entry!(main);
