@@ -6,7 +6,7 @@
 
 use crate::errno::Errno;
 use crate::mm::page_table::{PTE_R, PTE_W, PTE_X};
-use crate::mm::{AddressSpace, USER_END, USER_STACK_SIZE, USER_STACK_TOP};
+use crate::mm::{AddressSpace, PAGE_SIZE, SIGRETURN_TRAMPOLINE, USER_END, USER_STACK_SIZE, USER_STACK_TOP};
 
 #[derive(Debug)]
 #[allow(dead_code)] // the fields are for the Debug output
@@ -104,5 +104,14 @@ pub fn load(image: &[u8], space: &mut AddressSpace) -> Result<LoadedImage, LoadE
     space
         .map_anonymous(USER_STACK_TOP - USER_STACK_SIZE, USER_STACK_TOP, PTE_R | PTE_W)
         .map_err(LoadError::Memory)?;
+
+    // The signal-return trampoline: `addi a7, zero, 139` then `ecall`.
+    const TRAMPOLINE: [u32; 2] = [0x08b0_0893, 0x0000_0073];
+    let code: alloc::vec::Vec<u8> = TRAMPOLINE.iter().flat_map(|w| w.to_le_bytes()).collect();
+    space
+        .map_anonymous(SIGRETURN_TRAMPOLINE, SIGRETURN_TRAMPOLINE + PAGE_SIZE, PTE_R | PTE_X)
+        .map_err(LoadError::Memory)?;
+    space.write_bytes(SIGRETURN_TRAMPOLINE, &code).map_err(LoadError::Memory)?;
+
     Ok(LoadedImage { entry, stack_pointer: USER_STACK_TOP - 64 })
 }

@@ -58,6 +58,10 @@ pub const WCONTINUED: usize = 8;
 
 pub const CLOCK_MONOTONIC: usize = 1;
 
+/// Where the kernel maps `li a7, 139; ecall` (rt_sigreturn) in every process:
+/// the return address for signal handlers without SA_RESTORER.
+pub const SIGRETURN_TRAMPOLINE: usize = 0x4000_0000;
+
 /// `struct timespec` on riscv64.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]

@@ -44,11 +44,23 @@ fn write_text() {
     unsafe { core::ptr::write_volatile(expect_killed_by as *const () as *mut u32, 0) };
 }
 
+fn write_trampoline() {
+    // SAFETY: deliberately stores into the kernel's read-only trampoline page.
+    unsafe { core::ptr::write_volatile(SIGRETURN_TRAMPOLINE as *mut u32, 0) };
+}
+
+fn stack_overflow() {
+    // SAFETY: deliberately touches the unmapped page below the 64 KiB stack.
+    unsafe { core::ptr::write_volatile((0x4000_0000 - 64 * 1024 - 8) as *mut u64, 1) };
+}
+
 fn main() -> i32 {
     expect_killed_by("store to address 0x10", SIGSEGV, store_null);
     expect_killed_by("load from kernel memory", SIGSEGV, load_kernel);
     expect_killed_by("store to text", SIGSEGV, write_text);
     expect_killed_by("illegal instruction", SIGILL, illegal);
+    expect_killed_by("store to the sigreturn trampoline", SIGSEGV, write_trampoline);
+    expect_killed_by("store below the stack", SIGSEGV, stack_overflow);
     println!("PASS faults");
     0
 }

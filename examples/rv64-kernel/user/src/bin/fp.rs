@@ -40,7 +40,7 @@ fn fp_roundtrip(seed: u64, rounds: usize) -> ([u64; 32], u64) {
             "2:",
             "li a7, 124",
             "ecall",
-            "li t0, 20000",
+            "li t0, 100000",
             "3: addi t0, t0, -1",
             "bnez t0, 3b",
             "addi a3, a3, -1",

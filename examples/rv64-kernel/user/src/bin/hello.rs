@@ -14,6 +14,10 @@ fn main() -> i32 {
     // A kernel pointer and an unmapped pointer must give EFAULT, not a crash.
     check!(syscall(SYS_WRITE, 1, 0x8020_0000, 16) == -EFAULT, "hello: write(kernel ptr)");
     check!(syscall(SYS_WRITE, 1, 0x3000_0000, 16) == -EFAULT, "hello: write(unmapped ptr)");
+    // The kernel maps a read-only sigreturn trampoline right above the stack.
+    // SAFETY: reading two words of a page the kernel maps in every process.
+    let tramp = unsafe { core::ptr::read_volatile(SIGRETURN_TRAMPOLINE as *const [u32; 2]) };
+    check!(tramp == [0x08b0_0893, 0x0000_0073], "hello: trampoline is {:x?}", tramp);
     println!("PASS hello");
     0
 }

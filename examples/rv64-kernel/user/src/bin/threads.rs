@@ -3,12 +3,16 @@
 #![no_std]
 #![no_main]
 
-use core::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use user::thread::{Stack, spawn};
 use user::*;
 
 static STACK_A: Stack<16384> = Stack::new();
 static STACK_B: Stack<16384> = Stack::new();
+static STACK_C: Stack<16384> = Stack::new();
+static TID_C: AtomicI32 = AtomicI32::new(0);
+static SPINNER_STARTED: AtomicBool = AtomicBool::new(false);
+static MAIN_SAW_IT: AtomicBool = AtomicBool::new(false);
 static TID_A: AtomicI32 = AtomicI32::new(0);
 static TID_B: AtomicI32 = AtomicI32::new(0);
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -29,6 +33,16 @@ extern "C" fn worker(n: usize) -> i32 {
     0
 }
 
+/// Busy-waits without any system call: only timer preemption lets the
+/// other thread run, so this pair hangs on a kernel without preemption.
+extern "C" fn spinner(_: usize) -> i32 {
+    SPINNER_STARTED.store(true, Ordering::SeqCst);
+    while !MAIN_SAW_IT.load(Ordering::SeqCst) {
+        core::hint::spin_loop();
+    }
+    0
+}
+
 fn main() -> i32 {
     MAIN_PID.store(getpid() as usize, Ordering::Relaxed);
     let a = spawn(&STACK_A, &TID_A, worker, 1).unwrap_or_else(|e| fail!("threads: clone A {}", e));
@@ -40,6 +54,14 @@ fn main() -> i32 {
     b.join();
     let total = COUNTER.load(Ordering::Relaxed);
     check!(total == 2000, "threads: counter {} != 2000", total);
+
+    let c = spawn(&STACK_C, &TID_C, spinner, 0).unwrap_or_else(|e| fail!("threads: clone C {}", e));
+    while !SPINNER_STARTED.load(Ordering::SeqCst) {
+        core::hint::spin_loop();
+    }
+    MAIN_SAW_IT.store(true, Ordering::SeqCst);
+    c.join();
+    println!("threads: two busy-waiting threads took turns (preemption works)");
     println!("PASS threads");
     0
 }
