@@ -183,14 +183,16 @@ pub fn release_exited_thread(thread: Arc<Thread>) {
 pub fn finish_run() -> ! {
     let in_use = mm::frame::frames_in_use();
     let baseline = FRAME_BASELINE.load(Ordering::Relaxed);
-    println!("[kernel] frames in use: {in_use} (after boot: {baseline})");
+    let threads = thread::LIVE_THREADS.load(Ordering::Relaxed);
+    let processes = process::LIVE_PROCESSES.load(Ordering::Relaxed);
+    println!("[kernel] frames in use: {in_use} (after boot: {baseline}); live threads {threads}, processes {processes}");
     let mut failed = INIT_FAILED.load(Ordering::Relaxed);
     if in_use != baseline {
         println!("FAIL [kernel] {} frames leaked", in_use as isize - baseline as isize);
         failed = true;
     }
-    if !THREADS.lock().is_empty() {
-        println!("FAIL [kernel] threads left in the thread table");
+    if threads != 0 || processes != 0 || !THREADS.lock().is_empty() {
+        println!("FAIL [kernel] leaked {threads} threads and {processes} processes");
         failed = true;
     }
     println!("ALL DONE");

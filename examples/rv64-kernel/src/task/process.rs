@@ -7,7 +7,11 @@ use crate::sched::WaitQueue;
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicUsize, Ordering};
 use spin::Mutex;
+
+/// Processes not yet freed (to catch reference-count leaks at shutdown).
+pub static LIVE_PROCESSES: AtomicUsize = AtomicUsize::new(0);
 
 pub type Pid = usize;
 
@@ -71,6 +75,7 @@ pub struct Process {
 
 impl Process {
     pub fn new(pid: Pid, name: String, space: AddressSpace, parent: Option<&Arc<Process>>, exit_signal: usize) -> Self {
+        LIVE_PROCESSES.fetch_add(1, Ordering::Relaxed);
         Process {
             pid,
             name,
@@ -92,5 +97,11 @@ impl Process {
     /// orphaned; there is no init process to adopt it).
     pub fn parent_pid(&self) -> Pid {
         self.inner.lock().parent.as_ref().and_then(Weak::upgrade).map_or(0, |p| p.pid)
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        LIVE_PROCESSES.fetch_sub(1, Ordering::Relaxed);
     }
 }

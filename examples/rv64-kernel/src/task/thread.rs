@@ -7,7 +7,11 @@ use crate::trap::{self, TrapFrame};
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicUsize, Ordering};
 use spin::Mutex;
+
+/// Threads not yet freed (to catch reference-count leaks at shutdown).
+pub static LIVE_THREADS: AtomicUsize = AtomicUsize::new(0);
 
 pub type Tid = usize;
 
@@ -70,6 +74,7 @@ impl Thread {
         let stack = alloc::vec![0u8; KERNEL_STACK_SIZE].into_boxed_slice();
         let top = (stack.as_ptr() as usize + KERNEL_STACK_SIZE) & !0xf;
         tf.kernel_sp = top;
+        LIVE_THREADS.fetch_add(1, Ordering::Relaxed);
         Arc::new(Thread {
             tid,
             process,
@@ -96,6 +101,12 @@ impl Thread {
     /// conjure a second one; only the thread itself dereferences this.
     pub fn trap_frame_ptr(&self) -> *mut TrapFrame {
         self.trap_frame.get()
+    }
+}
+
+impl Drop for Thread {
+    fn drop(&mut self) {
+        LIVE_THREADS.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

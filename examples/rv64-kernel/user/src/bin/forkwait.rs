@@ -21,6 +21,7 @@ extern "C" fn block_in_read(_: usize) -> i32 {
 fn main() -> i32 {
     let me = getpid();
     check!(wait4(-1, 0).0 == -ECHILD, "forkwait: wait4 without children");
+    check!(wait4(-1, 0x4).0 == -EINVAL, "forkwait: wait4 with a bad option");
 
     // 1. Child exits with 42; parent sees (42 << 8). The child's memory is a copy.
     let pid = fork();

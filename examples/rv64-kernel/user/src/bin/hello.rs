@@ -11,6 +11,9 @@ fn main() -> i32 {
     check!(getppid() == 0, "hello: a boot process has no parent, got {}", getppid());
     check!(sched_yield() == 0, "hello: sched_yield");
     check!(syscall(9999, 0, 0, 0) == -ENOSYS, "hello: unknown syscall is not ENOSYS");
+    // clone: CLONE_THREAD needs CLONE_SIGHAND and CLONE_VM (as in Linux).
+    let r = syscall6(SYS_CLONE, [CLONE_THREAD | CLONE_VM, 0, 0, 0, 0, 0]);
+    check!(r == -EINVAL, "hello: clone(THREAD|VM) = {}", r);
     // A kernel pointer and an unmapped pointer must give EFAULT, not a crash.
     check!(syscall(SYS_WRITE, 1, 0x8020_0000, 16) == -EFAULT, "hello: write(kernel ptr)");
     check!(syscall(SYS_WRITE, 1, 0x3000_0000, 16) == -EFAULT, "hello: write(unmapped ptr)");
