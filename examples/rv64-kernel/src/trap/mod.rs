@@ -80,13 +80,18 @@ pub fn init() {
     // sscratch = 0 tells it that traps come from the kernel until the first
     // `return_to_user` stores a trap frame there. scounteren lets user code
     // read cycle/time/instret, which is harmless and handy for tests.
+    // FS=Initial: the FPU is usable in S-mode from now on (the kernel itself
+    // does not use it; this just makes sure compiler-generated FP code could
+    // never trap before the first user thread runs).
     unsafe {
         asm!(
             "csrw stvec, {vec}",
             "csrw sscratch, zero",
             "csrw scounteren, {cnt}",
+            "csrs sstatus, {fs}",
             vec = in(reg) entry::trap_vector_addr(),
             cnt = in(reg) 0b111usize,
+            fs = in(reg) SSTATUS_FS_INITIAL,
         );
     }
 }
