@@ -35,6 +35,8 @@ pub mod nr {
     pub const RT_SIGTIMEDWAIT: usize = 137;
     pub const RT_SIGQUEUEINFO: usize = 138;
     pub const RT_SIGRETURN: usize = 139;
+    pub const SETPGID: usize = 154;
+    pub const GETPGID: usize = 155;
     pub const GETPID: usize = 172;
     pub const GETPPID: usize = 173;
     pub const GETTID: usize = 178;
@@ -69,6 +71,8 @@ fn dispatch(tf: &mut TrapFrame) -> SysResult {
         nr::GETPID => process::getpid(),
         nr::GETPPID => process::getppid(),
         nr::GETTID => process::gettid(),
+        nr::SETPGID => process::setpgid(a0, a1),
+        nr::GETPGID => process::getpgid(a0),
         nr::CLONE => process::clone(tf, a0, a1, a2, a3, a4),
         nr::WAIT4 => process::wait4(a0 as isize, a1, a2, a3),
         // >>> ksignal syscalls: one arm each, e.g.

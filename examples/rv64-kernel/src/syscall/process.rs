@@ -36,6 +36,39 @@ pub fn getppid() -> SysResult {
     Ok(task::current_process().parent_pid())
 }
 
+/// getpgid(pid): pid 0 = the caller.
+pub fn getpgid(pid: usize) -> SysResult {
+    let process = if pid == 0 {
+        task::current_process()
+    } else {
+        task::PROCESSES.lock().get(&pid).cloned().ok_or(Errno::ESRCH)?
+    };
+    let pgid = process.inner.lock().pgid;
+    Ok(pgid)
+}
+
+/// setpgid(pid, pgid): pid 0 = the caller, pgid 0 = pid. Simplified Linux
+/// rules (no sessions): the target is the caller or one of its children,
+/// and the group must be new (pgid == pid) or already exist.
+pub fn setpgid(pid: usize, pgid: usize) -> SysResult {
+    let me = task::current_process();
+    let target = if pid == 0 || pid == me.pid {
+        me.clone()
+    } else {
+        let inner = me.inner.lock();
+        inner.children.iter().find(|c| c.pid == pid).cloned().ok_or(Errno::ESRCH)?
+    };
+    let pgid = if pgid == 0 { target.pid } else { pgid };
+    if pgid as isize <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    if pgid != target.pid && task::process_group(pgid).is_empty() {
+        return Err(Errno::EPERM);
+    }
+    target.inner.lock().pgid = pgid;
+    Ok(0)
+}
+
 pub fn sched_yield() -> SysResult {
     sched::yield_now();
     Ok(0)
@@ -131,9 +164,10 @@ enum Found {
     NoChildren,
 }
 
-/// wait4(pid, wstatus, options, rusage). pid > 0: that child; -1, 0 or
-/// < -1: any child (process groups are not modelled). Reports exits, and
-/// with WUNTRACED / WCONTINUED also stops and continues.
+/// wait4(pid, wstatus, options, rusage). pid > 0: that child; -1: any
+/// child; 0: any child in the caller's process group; < -1: any child in
+/// group -pid. Reports exits, and with WUNTRACED / WCONTINUED also stops
+/// and continues.
 pub fn wait4(pid: isize, wstatus: usize, options: usize, rusage: usize) -> SysResult {
     if options & !(WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE) != 0 {
         return Err(Errno::EINVAL);
@@ -163,14 +197,21 @@ pub fn wait4(pid: isize, wstatus: usize, options: usize, rusage: usize) -> SysRe
 
 fn find_child(me: &Arc<Process>, pid: isize, options: usize) -> Found {
     let mut inner = me.inner.lock();
+    let my_pgid = inner.pgid;
     let mut any = false;
     for i in 0..inner.children.len() {
         let child = inner.children[i].clone();
-        if pid > 0 && child.pid != pid as usize {
+        let mut c = child.inner.lock();
+        let wanted = match pid {
+            -1 => true,
+            0 => c.pgid == my_pgid,
+            p if p > 0 => child.pid == p as usize,
+            p => c.pgid == p.unsigned_abs(),
+        };
+        if !wanted {
             continue;
         }
         any = true;
-        let mut c = child.inner.lock();
         if let Some(status) = c.exit_status {
             // A zombie: reap it (it leaves the process table for good).
             drop(c);

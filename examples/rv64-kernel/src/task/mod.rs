@@ -44,6 +44,21 @@ pub fn current_process() -> Arc<Process> {
     sched::current().process.clone()
 }
 
+/// The living (not yet exited) processes of group `pgid`: the targets of
+/// kill(0, ..) and kill(-pgid, ..).
+#[allow(dead_code)] // ksignal's kill
+pub fn process_group(pgid: Pid) -> alloc::vec::Vec<Arc<Process>> {
+    PROCESSES
+        .lock()
+        .values()
+        .filter(|p| {
+            let inner = p.inner.lock();
+            inner.pgid == pgid && inner.exit_status.is_none()
+        })
+        .cloned()
+        .collect()
+}
+
 pub fn process_count() -> usize {
     PROCESSES.lock().len()
 }

@@ -60,6 +60,9 @@ pub struct ProcessInner {
     /// Signal sent to the parent at exit (SIGCHLD for fork; 0 for boot
     /// processes). Used once ksignal is wired (see `signal::notify_parent`).
     pub exit_signal: usize,
+    /// Process group (kill(0, ..), kill(-pgid, ..), wait4(0 / -pgid)).
+    /// A boot process leads its own group; fork inherits the parent's.
+    pub pgid: Pid,
     pub job_event: Option<JobEvent>,
     // >>> ksignal: the process-wide signal state (shared pending set,
     // sigaction table, stop state) will live here.
@@ -87,6 +90,7 @@ impl Process {
                 group_exit: None,
                 exit_status: None,
                 exit_signal,
+                pgid: parent.map_or(pid, |p| p.inner.lock().pgid),
                 job_event: None,
             }),
             child_wait: WaitQueue::new(),

@@ -25,6 +25,8 @@ pub const SYS_RT_SIGPENDING: usize = 136;
 pub const SYS_RT_SIGTIMEDWAIT: usize = 137;
 pub const SYS_RT_SIGQUEUEINFO: usize = 138;
 pub const SYS_RT_SIGRETURN: usize = 139;
+pub const SYS_SETPGID: usize = 154;
+pub const SYS_GETPGID: usize = 155;
 pub const SYS_GETPID: usize = 172;
 pub const SYS_GETPPID: usize = 173;
 pub const SYS_GETTID: usize = 178;
@@ -34,6 +36,7 @@ pub const SYS_WAIT4: usize = 260;
 
 // errno values the tests compare against.
 pub const EINTR: isize = 4;
+pub const ESRCH: isize = 3;
 pub const ECHILD: isize = 10;
 pub const EFAULT: isize = 14;
 pub const EINVAL: isize = 22;
@@ -171,6 +174,14 @@ pub fn wait4(pid: isize, options: usize) -> (isize, i32) {
 /// fork(): clone with only the exit signal set. Returns 0 in the child.
 pub fn fork() -> isize {
     syscall6(SYS_CLONE, [SIGCHLD, 0, 0, 0, 0, 0])
+}
+
+pub fn getpgid(pid: isize) -> isize {
+    syscall(SYS_GETPGID, pid as usize, 0, 0)
+}
+
+pub fn setpgid(pid: isize, pgid: isize) -> isize {
+    syscall(SYS_SETPGID, pid as usize, pgid as usize, 0)
 }
 
 pub fn kill(pid: isize, sig: usize) -> isize {

@@ -69,6 +69,30 @@ fn main() -> i32 {
         check!(status == (10 + i as i32) << 8, "forkwait: child {} status {:#x}", i, status);
     }
     check!(wait4(-1, WNOHANG).0 == -ECHILD, "forkwait: children left over");
+
+    // 4. Process groups: wait4(0) waits only for children in our group,
+    //    wait4(-pgid) for those in group pgid.
+    check!(getpgid(0) == me, "forkwait: a boot process leads its own group");
+    let same = fork();
+    if same == 0 {
+        sleep_ms(5);
+        exit_group(5);
+    }
+    let other = fork();
+    if other == 0 {
+        setpgid(0, 0);
+        sleep_ms(10);
+        exit_group(6);
+    }
+    // Both sides call setpgid, so the order in which they run does not matter.
+    check!(setpgid(other, 0) == 0, "forkwait: setpgid(child)");
+    check!(getpgid(other) == other && getpgid(same) == me, "forkwait: groups {} {}", getpgid(other), getpgid(same));
+    check!(setpgid(99999, 0) == -ESRCH, "forkwait: setpgid(no such child)");
+    let (r, status) = wait4(0, 0);
+    check!(r == same && status == 5 << 8, "forkwait: wait4(0) gave {} {:#x}", r, status);
+    check!(wait4(0, WNOHANG).0 == -ECHILD, "forkwait: wait4(0) sees another group");
+    let (r, status) = wait4(-other, 0);
+    check!(r == other && status == 6 << 8, "forkwait: wait4(-pgid) gave {} {:#x}", r, status);
     println!("PASS forkwait");
     0
 }
