@@ -37,8 +37,26 @@ pub fn set_timer(deadline: u64) {
     sbi_call(EXT_TIME, 0, deadline as usize, 0);
 }
 
+/// QEMU virt's "sifive,test" finisher device (physical address).
+const VIRT_TEST_FINISHER: usize = 0x10_0000;
+/// FINISHER_FAIL with exit code 1 in the upper half: QEMU exits with 1.
+const FINISHER_FAIL_1: u32 = (1 << 16) | 0x3333;
+
 /// Powers the machine off, so QEMU exits by itself.
 pub fn shutdown(failure: bool) -> ! {
+    if failure {
+        // OpenSBI reports every SRST shutdown to QEMU as success, so a failed
+        // run goes straight to the virt test device to make QEMU exit with 1.
+        // Paging is turned off first: the device is not in our page tables,
+        // and the kernel's identity mapping means we keep running unchanged.
+        // SAFETY: this ends the machine; the store targets a QEMU virt MMIO
+        // register (physical address, S-mode may access it per OpenSBI's
+        // PMP setup) and the code/stack stay valid with satp = 0.
+        unsafe {
+            asm!("csrw satp, zero", "sfence.vma");
+            core::ptr::write_volatile(VIRT_TEST_FINISHER as *mut u32, FINISHER_FAIL_1);
+        }
+    }
     // SRST: type 0 = shutdown; reason 0 = none, 1 = system failure.
     sbi_call(EXT_SRST, 0, 0, failure as usize);
     // Firmware without SRST: the legacy call.
