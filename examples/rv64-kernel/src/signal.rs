@@ -38,10 +38,13 @@ pub fn signal_pending(thread: &Thread) -> bool {
 /// - a handler: call `handler_restart_fixup(tf, sa_restart)` first, then
 ///   write the rt_sigframe (siginfo + ucontext from `tf`) to the user stack
 ///   with `uaccess::copy_to_user`, and point `tf` at the handler
-///   (sepc = handler, a0 = sig, a1 = &info, a2 = &uc, ra = restorer or the
-///   vDSO-less trampoline, sp = frame).
+///   (sepc = handler, a0 = sig, a1 = &info, a2 = &uc, sp = frame, ra =
+///   sa_restorer if SA_RESTORER else `mm::SIGRETURN_TRAMPOLINE`, a page
+///   holding `li a7, 139; ecall` mapped in every process).
 ///
-/// Returns true if a handler was set up (then no plain restart happens).
+/// Returns true if a handler frame was set up; `exit_to_user` then calls
+/// it again (more signals may be pending) until it returns false, so it
+/// must return false when nothing deliverable is left (e.g. all blocked).
 pub fn deliver_pending_signals(_tf: &mut TrapFrame) -> bool {
     false
 }

@@ -153,22 +153,23 @@ fn handle_user_trap(tf: &mut TrapFrame) {
 /// The return-to-user path: everything that must happen before a thread
 /// resumes in user mode happens here, in this order.
 pub fn exit_to_user(tf: &mut TrapFrame) -> ! {
-    // 1. Thread or process exit requested (exit, exit_group, fatal fault,
-    //    later: fatal signal). `exit_current` never returns.
-    if task::current_must_exit() {
-        task::exit_current();
-    }
-    // 2. >>> SIGNAL DELIVERY HOOK <<< (ksignal)
-    //    If a handler is set up, it also fixes up an interrupted syscall
-    //    (EINTR vs. SA_RESTART); otherwise the syscall restarts unchanged.
-    if !signal::deliver_pending_signals(tf) {
-        // 3. >>> SYSCALL RESTART HOOK <<<: no handler ran, so a syscall that
-        //    returned a restart code is re-executed.
+    loop {
+        // 1. Thread or process exit requested (exit, exit_group, fatal
+        //    fault, later: fatal signal). `exit_current` never returns.
+        if task::current_must_exit() {
+            task::exit_current();
+        }
+        // 2. >>> SIGNAL DELIVERY HOOK <<< (ksignal). Returns true when it
+        //    set up a handler frame (fixing up an interrupted syscall for
+        //    EINTR vs. SA_RESTART first). Like Linux, we then look again:
+        //    further pending signals stack further frames.
+        if signal::deliver_pending_signals(tf) {
+            continue;
+        }
+        // 3. >>> SYSCALL RESTART HOOK <<<: no handler ran, so a syscall
+        //    that returned a restart code is re-executed.
         signal::restart_syscall(tf);
-    }
-    // Delivery may have decided that the thread dies (default action).
-    if task::current_must_exit() {
-        task::exit_current();
+        break;
     }
     tf.in_syscall = 0;
     // Back to U-mode (SPP=0) with interrupts on there (SPIE=1), no user
