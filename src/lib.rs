@@ -7,6 +7,7 @@ extern crate alloc;
 pub mod action;
 pub mod arch;
 pub mod errno;
+pub mod frame;
 pub mod set;
 pub mod signo;
 pub mod stack;
@@ -15,6 +16,10 @@ pub mod uaccess;
 pub use action::{Disposition, SaFlags, SignalAction};
 pub use arch::Arch;
 pub use errno::Errno;
+pub use frame::{
+    ArchFrame, BadFrame, Delivery, FaultInfo, ForceSigsegv, FpHook, FrameError, HandlerFrame, NoFp,
+    RestartOutcome, Sigreturn, TrapFrame, rt_sigreturn, setup_rt_frame, syscall_restart,
+};
 pub use set::SignalSet;
 pub use signo::{DefaultAction, Signo};
 pub use stack::{SignalStack, SsFlags, StackT};
