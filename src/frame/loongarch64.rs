@@ -252,7 +252,7 @@ fn parse_extcontext<M: UserMemory + ?Sized>(
             return Err(FrameError::BadRecord);
         }
         if let Some(slot) = slot {
-            *slot = Some(at + HDR as u64);
+            *slot = Some(at.checked_add(HDR as u64).ok_or(FrameError::Fault)?);
         }
         at = at.checked_add(size as u64).ok_or(FrameError::Fault)?;
     }

@@ -210,6 +210,9 @@ pub const RED_ZONE: u64 = 128;
 pub const FXSAVE_LEN: usize = size_of::<Fpstate64>();
 /// Minimum size of an XSAVE image (legacy area + header).
 pub const XSAVE_MIN_LEN: usize = FXSAVE_LEN + size_of::<XstateHeader>();
+/// Largest XSAVE image accepted from a [`FpHook`] (AMX needs about 11 KiB); a bigger
+/// one is a kernel configuration error ([`FrameError::FpLayout`]).
+pub const XSAVE_MAX_LEN: usize = 64 * 1024;
 /// `FP_XSTATE_MAGIC1`.
 pub const FP_XSTATE_MAGIC1: u32 = 0x4650_5853;
 /// `FP_XSTATE_MAGIC2`.
@@ -338,7 +341,7 @@ impl FpArea {
                 xsave: false,
                 xfeatures: XFEATURE_MASK_FPSSE,
             }),
-            (l, x) if x != 0 && l >= XSAVE_MIN_LEN && l < u32::MAX as usize - 4 => Ok(FpArea {
+            (l, x) if x != 0 && (XSAVE_MIN_LEN..=XSAVE_MAX_LEN).contains(&l) => Ok(FpArea {
                 len,
                 xsave: true,
                 xfeatures: x,
