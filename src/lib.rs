@@ -17,8 +17,8 @@ pub use action::{Disposition, SaFlags, SignalAction};
 pub use arch::Arch;
 pub use errno::Errno;
 pub use frame::{
-    ArchFrame, BadFrame, Delivery, FaultInfo, ForceSigsegv, FpHook, FrameError, HandlerFrame, NoFp,
-    RestartOutcome, Sigreturn, TrapFrame, rt_sigreturn, setup_rt_frame, syscall_restart,
+    ArchFrame, BadFrame, FaultInfo, ForceSigsegv, FpHook, FrameError, FrameRequest, HandlerFrame,
+    NoFp, RestartOutcome, Sigreturn, TrapFrame, rt_sigreturn, setup_rt_frame, syscall_restart,
 };
 pub use set::SignalSet;
 pub use signo::{DefaultAction, Signo};

@@ -46,7 +46,7 @@ fn deliver_with(
     fp: &mut dyn FpHook,
     mem: &mut UserBuffer,
     stack: &mut SignalStack,
-    d: &Delivery<'_>,
+    d: &FrameRequest<'_>,
 ) -> Result<HandlerFrame, ForceSigsegv> {
     setup_rt_frame(ctx, fp, mem, stack, d)
 }

@@ -20,7 +20,7 @@
 //! CPU without those features.
 
 use super::{
-    ArchFrame, BadFrame, Delivery, EINTR_RET, FpHook, FrameError, HandlerFrame, RestartOutcome,
+    ArchFrame, BadFrame, EINTR_RET, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome,
     Sigreturn, TrapFrame, UStack, handler_addr, le, mask_at, put_stack, read_user,
     restart_decision, restorer_or_trampoline, round_down, stack_at, us, wants_onstack, write_user,
 };
@@ -387,7 +387,7 @@ impl ArchFrame for Aarch64 {
         fp: &mut dyn FpHook,
         mem: &mut M,
         stack: &SignalStack,
-        d: &Delivery<'_>,
+        d: &FrameRequest<'_>,
     ) -> Result<HandlerFrame, FrameError> {
         let handler = handler_addr(d)?;
         let has_fp = fp_present(fp)?;

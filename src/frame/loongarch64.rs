@@ -19,7 +19,7 @@
 //! which this crate skips (its `rt_sigreturn` only reads user memory).
 
 use super::{
-    ArchFrame, BadFrame, Delivery, EINTR_RET, FpHook, FrameError, HandlerFrame, RestartOutcome,
+    ArchFrame, BadFrame, EINTR_RET, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome,
     Sigreturn, TrapFrame, UStack, handler_addr, le, mask_at, put_stack, read_user,
     restart_decision, round_down, stack_at, us, wants_onstack, write_user,
 };
@@ -293,7 +293,7 @@ impl ArchFrame for Loongarch64 {
         fp: &mut dyn FpHook,
         mem: &mut M,
         stack: &SignalStack,
-        d: &Delivery<'_>,
+        d: &FrameRequest<'_>,
     ) -> Result<HandlerFrame, FrameError> {
         let handler = handler_addr(d)?;
         let has_fp = fp_present(fp)?;

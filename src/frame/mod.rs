@@ -127,9 +127,11 @@ pub struct FaultInfo {
     pub trapno: u64,
 }
 
-/// One signal to deliver to a handler: what the managers decided.
+/// One signal to deliver to a handler: what the managers decided (their handler
+/// delivery: signal, siginfo, action, saved mask), plus the kernel's trampoline and
+/// fault record.
 #[derive(Clone, Copy, Debug)]
-pub struct Delivery<'a> {
+pub struct FrameRequest<'a> {
     /// The signal.
     pub sig: Signo,
     /// Its action; must be a handler ([`Disposition::Handler`]).
@@ -271,7 +273,7 @@ pub trait ArchFrame {
         fp: &mut dyn FpHook,
         mem: &mut M,
         stack: &SignalStack,
-        d: &Delivery<'_>,
+        d: &FrameRequest<'_>,
     ) -> Result<HandlerFrame, FrameError>;
 
     /// Parses the frame at the context's stack pointer and restores the context,
@@ -313,7 +315,7 @@ pub fn setup_rt_frame<T: TrapFrame + ?Sized, M: UserMemory + ?Sized>(
     fp: &mut dyn FpHook,
     mem: &mut M,
     stack: &mut SignalStack,
-    d: &Delivery<'_>,
+    d: &FrameRequest<'_>,
 ) -> Result<HandlerFrame, ForceSigsegv> {
     let mut ctx = tf.context();
     match T::Arch::setup_rt_frame(&mut ctx, fp, mem, stack, d) {
@@ -410,7 +412,7 @@ pub(crate) fn restart_decision(ret: u64, handler: Option<&SignalAction>) -> Rest
 pub(crate) const EINTR_RET: u64 = Errno::EINTR.as_neg_ret() as u64;
 
 /// The handler's address, or [`FrameError::NotAHandler`].
-pub(crate) fn handler_addr(d: &Delivery<'_>) -> Result<u64, FrameError> {
+pub(crate) fn handler_addr(d: &FrameRequest<'_>) -> Result<u64, FrameError> {
     match d.action.disposition() {
         Disposition::Handler(h) => Ok(h as u64),
         _ => Err(FrameError::NotAHandler),
@@ -418,7 +420,7 @@ pub(crate) fn handler_addr(d: &Delivery<'_>) -> Result<u64, FrameError> {
 }
 
 /// The return address for arches with an optional `SA_RESTORER` (aarch64).
-pub(crate) fn restorer_or_trampoline(d: &Delivery<'_>) -> u64 {
+pub(crate) fn restorer_or_trampoline(d: &FrameRequest<'_>) -> u64 {
     if d.action.flags().contains(SaFlags::RESTORER) {
         d.action.restorer() as u64
     } else {
@@ -427,7 +429,7 @@ pub(crate) fn restorer_or_trampoline(d: &Delivery<'_>) -> u64 {
 }
 
 /// Whether the action asked for the alternate stack.
-pub(crate) fn wants_onstack(d: &Delivery<'_>) -> bool {
+pub(crate) fn wants_onstack(d: &FrameRequest<'_>) -> bool {
     d.action.flags().contains(SaFlags::ONSTACK)
 }
 

@@ -14,7 +14,7 @@
 //! returns to U-mode with interrupts enabled.
 
 use super::{
-    ArchFrame, BadFrame, Delivery, EINTR_RET, FpHook, FrameError, HandlerFrame, RestartOutcome,
+    ArchFrame, BadFrame, EINTR_RET, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome,
     Sigreturn, TrapFrame, UStack, handler_addr, le, mask_at, put_stack, read_user,
     restart_decision, round_down, stack_at, us, wants_onstack, write_user,
 };
@@ -211,7 +211,7 @@ impl ArchFrame for Riscv64 {
         fp: &mut dyn FpHook,
         mem: &mut M,
         stack: &SignalStack,
-        d: &Delivery<'_>,
+        d: &FrameRequest<'_>,
     ) -> Result<HandlerFrame, FrameError> {
         let handler = handler_addr(d)?;
         let has_fp = fp_present(fp)?;

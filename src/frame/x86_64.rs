@@ -28,7 +28,7 @@
 //! hold (Asterinas PR #2271).
 
 use super::{
-    ArchFrame, BadFrame, Delivery, EINTR_RET, FpHook, FrameError, HandlerFrame, RestartOutcome,
+    ArchFrame, BadFrame, EINTR_RET, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome,
     SIGINFO_SIZE, Sigreturn, TrapFrame, UStack, handler_addr, le, mask_at, put_stack, read_user,
     restart_decision, round_down, stack_at, us, wants_onstack, write_user,
 };
@@ -518,7 +518,7 @@ impl ArchFrame for X86_64 {
         fp: &mut dyn FpHook,
         mem: &mut M,
         stack: &SignalStack,
-        d: &Delivery<'_>,
+        d: &FrameRequest<'_>,
     ) -> Result<HandlerFrame, FrameError> {
         let handler = handler_addr(d)?;
         if !d.action.flags().contains(SaFlags::RESTORER) {

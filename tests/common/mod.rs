@@ -3,7 +3,8 @@
 
 use ksignal::frame::FpHook;
 use ksignal::{
-    Delivery, FaultInfo, SaFlags, SignalAction, SignalSet, SignalStack, Signo, StackT, UserBuffer,
+    FaultInfo, FrameRequest, SaFlags, SignalAction, SignalSet, SignalStack, Signo, StackT,
+    UserBuffer,
 };
 use proptest::test_runner::Config;
 
@@ -73,8 +74,8 @@ pub fn action(flags: SaFlags) -> SignalAction {
 }
 
 /// A delivery of `sig` with `action`.
-pub fn delivery<'a>(sig: Signo, action: &'a SignalAction, saved: SignalSet) -> Delivery<'a> {
-    Delivery {
+pub fn delivery<'a>(sig: Signo, action: &'a SignalAction, saved: SignalSet) -> FrameRequest<'a> {
+    FrameRequest {
         sig,
         action,
         info: &INFO,
