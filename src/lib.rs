@@ -6,6 +6,7 @@ extern crate alloc;
 
 pub mod action;
 pub mod arch;
+pub mod deliver;
 pub mod errno;
 pub mod frame;
 pub mod info;
@@ -22,6 +23,7 @@ pub mod wait;
 
 pub use action::{Disposition, SaFlags, SignalAction};
 pub use arch::Arch;
+pub use deliver::{KernelFrameInfo, UserReturn, do_signal, sigreturn};
 pub use errno::Errno;
 pub use frame::{
     ArchFrame, BadFrame, FaultInfo, ForceSigsegv, FpHook, FrameError, FrameRequest, HandlerFrame,

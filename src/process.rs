@@ -39,6 +39,7 @@ use crate::pending::{PendingLimit, PendingSignals, PutOutcome};
 use crate::registry::SignalActions;
 use crate::set::SignalSet;
 use crate::signo::{DefaultAction, Signo};
+use crate::stack::SignalStack;
 use crate::wait::WaitQueue;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -104,6 +105,8 @@ pub(crate) struct ThreadSlot<W> {
     /// `rt_sigsuspend`'s mask to restore (`TIF_RESTORE_SIGMASK` + `saved_sigmask`).
     pub(crate) saved_mask: Option<SignalSet>,
     pub(crate) exiting: bool,
+    /// The alternate signal stack (`sigaltstack`).
+    pub(crate) altstack: SignalStack,
     /// This thread's position in the creation-order list.
     pos: usize,
     pub(crate) link: Arc<ThreadLink<W>>,
@@ -287,6 +290,7 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
             real_blocked: SignalSet::EMPTY,
             saved_mask: None,
             exiting: false,
+            altstack: SignalStack::DISABLED,
             pos: st.order.len(),
             link,
         };

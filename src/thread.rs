@@ -13,6 +13,7 @@ use crate::lock::DefaultRawMutex;
 use crate::process::{Fate, ProcessSignalManager, SendOutcome, ThreadLink, handler_ignored};
 use crate::set::SignalSet;
 use crate::signo::{DefaultAction, Signo};
+use crate::stack::SignalStack;
 use crate::wait::{WaitOutcome, WaitQueue};
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -421,6 +422,25 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// want to skip work for ignored signals, such as SIGCHLD on child exit).
     pub fn is_ignored(&self, sig: Signo) -> bool {
         handler_ignored(&self.process.actions.get(sig), sig)
+    }
+
+    /// The alternate signal stack. A new thread starts with it disabled; `fork`
+    /// copies the parent thread's (set it on the child), a thread created with
+    /// CLONE_VM (and not CLONE_VFORK) does not get one, as in Linux.
+    pub fn altstack(&self) -> SignalStack {
+        self.process.state.lock().thread(self.slot).altstack
+    }
+
+    /// Replaces the alternate signal stack (after `SignalStack::sigaltstack`
+    /// validated the change, or after a frame was pushed with SS_AUTODISARM).
+    pub fn set_altstack(&self, stack: SignalStack) {
+        self.process.state.lock().thread_mut(self.slot).altstack = stack;
+    }
+
+    /// `execve` on this thread: the alternate stack is disabled (the mask and pending
+    /// signals stay; the actions are reset by `ProcessSignalManager::exec`).
+    pub fn exec(&self) {
+        self.set_altstack(SignalStack::DISABLED);
     }
 
     /// A thread exits (rule 32): its private queue is dropped and shared signals it

@@ -1,0 +1,137 @@
+//! The return-to-user path, ready made: the kernel's delivery loop and
+//! `rt_sigreturn`, joining the managers' decisions to the frame code.
+//!
+//! A kernel calls [`do_signal`] on the way back to user space whenever
+//! [`ThreadSignalManager::has_pending`] is set (or after every system call that may
+//! have returned a restart code), and [`sigreturn`] from its `rt_sigreturn` system
+//! call. Both run in process context on the thread itself, with no lock of the crate
+//! held; they do not allocate.
+//!
+//! `do_signal` is Linux's `exit_to_user_mode_loop` + `arch_do_signal_or_restart` +
+//! `handle_signal`: it asks the thread for the next thing to do until nothing is
+//! left, fixing up an interrupted system call (rule 49), pushing one frame per
+//! handler and blocking its mask at once (rules 47, 47a), forcing SIGSEGV when a
+//! frame cannot be written (rule 48), and stopping at a stop or an exit (rule 47b).
+
+use crate::errno::Errno;
+use crate::frame::{self, FaultInfo, FpHook, FrameRequest, TrapFrame};
+use crate::info::SignalInfo;
+use crate::signo::Signo;
+use crate::thread::{Delivery, ThreadSignalManager};
+use crate::uaccess::UserMemory;
+use crate::wait::WaitQueue;
+use lock_api::RawMutex;
+
+/// What the kernel does after [`do_signal`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserReturn {
+    /// Return to user space with the (possibly updated) trap frame.
+    Resume,
+    /// Stop the thread group with this signal (the kernel parks its threads until
+    /// SIGCONT and reports `CLD_STOPPED` to the parent).
+    Stop(Signo),
+    /// End the thread group with this signal.
+    Exit {
+        /// The signal (the wait status's termination signal).
+        sig: Signo,
+        /// Whether its default action dumps core.
+        core_dump: bool,
+    },
+}
+
+/// The per-delivery inputs that come from the kernel rather than the managers.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct KernelFrameInfo {
+    /// Where a handler returns without `SA_RESTORER` (the vDSO / trampoline page's
+    /// `rt_sigreturn`); unused on x86_64, where `SA_RESTORER` is required.
+    pub trampoline: u64,
+    /// The thread's last fault, copied into the frame's fault fields.
+    pub fault: FaultInfo,
+}
+
+/// Delivers everything deliverable to the current thread, as Linux does on one
+/// return to user space. `tf` is the interrupted user context; `mem` the thread's
+/// user memory; `fp` the FP/SIMD hook.
+pub fn do_signal<W, R, T, M>(
+    thread: &ThreadSignalManager<W, R>,
+    tf: &mut T,
+    fp: &mut dyn FpHook,
+    mem: &mut M,
+    k: KernelFrameInfo,
+) -> UserReturn
+where
+    W: WaitQueue,
+    R: RawMutex,
+    T: TrapFrame + ?Sized,
+    M: UserMemory + ?Sized,
+{
+    loop {
+        let Some(d) = thread.get_signal() else {
+            // No handler (any more): an interrupted system call restarts.
+            frame::syscall_restart(tf, None);
+            return UserReturn::Resume;
+        };
+        let h = match d {
+            Delivery::Handler(h) => h,
+            Delivery::Stop(sig) => return UserReturn::Stop(sig),
+            Delivery::Exit { sig, core_dump } => return UserReturn::Exit { sig, core_dump },
+        };
+        frame::syscall_restart(tf, Some(&h.action));
+        let req = FrameRequest {
+            sig: h.sig,
+            action: &h.action,
+            info: h.info.as_bytes(),
+            saved_mask: h.saved_mask,
+            trampoline: k.trampoline,
+            fault: k.fault,
+        };
+        let mut stack = thread.altstack();
+        match frame::setup_rt_frame(tf, fp, mem, &mut stack, &req) {
+            Ok(_) => {
+                thread.set_altstack(stack);
+                thread.signal_delivered(&h);
+            }
+            Err(_) => {
+                // `force_sigsegv` makes it fatal when the failed signal was SIGSEGV.
+                let _ = thread.force_sigsegv(h.sig);
+            }
+        }
+    }
+}
+
+/// `rt_sigreturn`: restores the context, mask and alternate stack saved in the
+/// frame at the thread's stack pointer. Returns the value the system call returns
+/// (the restored return register). A malformed frame forces SIGSEGV (the context is
+/// left as it was) and returns `Err(EFAULT)`; the kernel then goes through
+/// [`do_signal`], which ends the process unless SIGSEGV is handled.
+pub fn sigreturn<W, R, T, M>(
+    thread: &ThreadSignalManager<W, R>,
+    tf: &mut T,
+    fp: &mut dyn FpHook,
+    mem: &M,
+) -> Result<u64, Errno>
+where
+    W: WaitQueue,
+    R: RawMutex,
+    T: TrapFrame + ?Sized,
+    M: UserMemory + ?Sized,
+{
+    let mut stack = thread.altstack();
+    match frame::rt_sigreturn(tf, fp, mem, &mut stack) {
+        Ok(r) => {
+            thread.set_altstack(stack);
+            thread.sigreturn(r.mask);
+            if r.force_sigfpe {
+                let _ = thread.force_signal(Signo::SIGFPE, &SignalInfo::kernel(Signo::SIGFPE));
+            }
+            Ok(r.ret)
+        }
+        Err(bad) => {
+            if let Some(mask) = bad.mask {
+                thread.sigreturn(mask);
+            }
+            let _ = thread.force_signal(Signo::SIGSEGV, &SignalInfo::kernel(Signo::SIGSEGV));
+            Err(Errno::EFAULT)
+        }
+    }
+}

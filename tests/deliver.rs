@@ -1,0 +1,252 @@
+//! The return-to-user path end to end: managers + frames + user memory, on the
+//! x86_64 and riscv64 frame layouts (rules 47, 47a, 48, 49, 52).
+
+mod common;
+
+use common::{CondvarQueue, HANDLER, RESTORER, TRAMPOLINE, memory, stack_top};
+use ksignal::frame::NoFp;
+use ksignal::frame::riscv64::Riscv64Context;
+use ksignal::frame::x86_64::X86_64Context;
+use ksignal::{
+    Errno, KernelFrameInfo, MaskHow, PendingLimit, ProcessSignalManager, SaFlags, SignalAction,
+    SignalActions, SignalInfo, SignalSet, Signo, ThreadSignalManager, UserReturn, do_signal,
+    sigreturn,
+};
+use std::sync::Arc;
+
+type Thread = ThreadSignalManager<CondvarQueue>;
+
+fn thread() -> (Arc<ProcessSignalManager<CondvarQueue>>, Thread) {
+    let p = Arc::new(ProcessSignalManager::new(
+        Arc::new(SignalActions::new()),
+        Arc::new(PendingLimit::new(64)),
+    ));
+    let t = Thread::new(&p, 1, SignalSet::EMPTY, CondvarQueue::default()).unwrap();
+    (p, t)
+}
+
+fn x86_ctx() -> X86_64Context {
+    X86_64Context {
+        rip: 0x40_0500,
+        rsp: stack_top(),
+        rflags: 0x202,
+        cs: 0x33,
+        ss: 0x2b,
+        rax: 7,
+        rdi: 1,
+        ..Default::default()
+    }
+}
+
+fn handler(flags: SaFlags, mask: SignalSet) -> SignalAction {
+    SignalAction::new(
+        ksignal::Disposition::Handler(HANDLER),
+        flags | SaFlags::SIGINFO | SaFlags::RESTORER,
+        mask,
+        RESTORER,
+    )
+}
+
+const K: KernelFrameInfo = KernelFrameInfo {
+    trampoline: TRAMPOLINE,
+    fault: ksignal::FaultInfo {
+        address: 0,
+        code: 0,
+        trapno: 0,
+    },
+};
+
+#[test]
+fn handler_runs_with_its_mask_and_sigreturn_restores_context_and_mask() {
+    let (p, t) = thread();
+    p.sigaction(
+        Signo::SIGUSR1,
+        Some(handler(SaFlags::empty(), SignalSet::single(Signo::SIGUSR2))),
+    )
+    .unwrap();
+    t.send(
+        Signo::SIGUSR1,
+        Some(&SignalInfo::queue(Signo::SIGUSR1, 9, 0, 77)),
+    )
+    .unwrap();
+    let mut mem = memory();
+    let orig = x86_ctx();
+    let mut ctx = orig;
+    assert_eq!(
+        do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K),
+        UserReturn::Resume
+    );
+    assert_eq!(ctx.rip, HANDLER as u64);
+    assert_eq!(ctx.rdi, 10, "signo in rdi");
+    assert_eq!(
+        t.blocked(),
+        [Signo::SIGUSR1, Signo::SIGUSR2].into_iter().collect(),
+        "sa_mask and the signal"
+    );
+    // The handler returns through its restorer: `ret` popped pretcode.
+    ctx.rsp += 8;
+    let ret = sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
+    assert_eq!(ret, orig.rax);
+    assert_eq!(
+        (ctx.rip, ctx.rsp, ctx.rax, ctx.rdi),
+        (orig.rip, orig.rsp, orig.rax, orig.rdi)
+    );
+    assert!(t.blocked().is_empty(), "mask restored (rule 52)");
+}
+
+#[test]
+fn several_pending_handlers_are_stacked_and_run_in_reverse_dequeue_order() {
+    let (p, t) = thread();
+    for s in [Signo::SIGHUP, Signo::SIGUSR1] {
+        p.sigaction(s, Some(handler(SaFlags::empty(), SignalSet::EMPTY)))
+            .unwrap();
+    }
+    t.sigprocmask(MaskHow::Block, SignalSet::ALL);
+    p.send(Signo::SIGHUP, None).unwrap();
+    p.send(Signo::SIGUSR1, None).unwrap();
+    t.sigprocmask(MaskHow::SetMask, SignalSet::EMPTY);
+    let mut mem = memory();
+    let mut ctx = x86_ctx();
+    do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K);
+    assert_eq!(ctx.rdi, 10, "USR1 dequeued last, runs first (rule 47a)");
+    ctx.rsp += 8;
+    sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
+    assert_eq!(ctx.rdi, 1, "back in HUP's handler frame");
+    ctx.rsp += 8;
+    sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
+    assert_eq!(ctx.rip, 0x40_0500);
+}
+
+#[test]
+fn frame_that_cannot_be_written_forces_sigsegv_and_kills_when_it_was_sigsegv() {
+    let (p, t) = thread();
+    p.sigaction(
+        Signo::SIGSEGV,
+        Some(handler(SaFlags::empty(), SignalSet::EMPTY)),
+    )
+    .unwrap();
+    t.force_signal(Signo::SIGSEGV, &SignalInfo::fault(Signo::SIGSEGV, 1, 0x10))
+        .unwrap();
+    let mut mem = memory();
+    let mut ctx = X86_64Context {
+        rsp: 0x10,
+        ..x86_ctx()
+    }; // unmapped stack
+    assert_eq!(
+        do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K),
+        UserReturn::Exit {
+            sig: Signo::SIGSEGV,
+            core_dump: true
+        }
+    );
+}
+
+#[test]
+fn x86_handler_without_sa_restorer_gets_sigsegv() {
+    let (p, t) = thread();
+    let a = SignalAction::handler(HANDLER, SaFlags::SIGINFO, SignalSet::EMPTY);
+    p.sigaction(Signo::SIGUSR1, Some(a)).unwrap();
+    t.send(Signo::SIGUSR1, None).unwrap();
+    let mut mem = memory();
+    let mut ctx = x86_ctx();
+    assert_eq!(
+        do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K),
+        UserReturn::Exit {
+            sig: Signo::SIGSEGV,
+            core_dump: true
+        }
+    );
+}
+
+#[test]
+fn forged_frame_at_sigreturn_forces_sigsegv() {
+    let (_p, t) = thread();
+    let mut mem = memory();
+    let mut ctx = Riscv64Context::default();
+    ctx.x[2] = 0x10; // sp: nothing mapped there
+    assert_eq!(sigreturn(&t, &mut ctx, &mut NoFp, &mem), Err(Errno::EFAULT));
+    assert_eq!(
+        do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K),
+        UserReturn::Exit {
+            sig: Signo::SIGSEGV,
+            core_dump: true
+        }
+    );
+}
+
+#[test]
+fn interrupted_syscall_restarts_without_handler_and_eintrs_with_one() {
+    // sigsuspend returned -ERESTARTNOHAND: with a handler the call ends with EINTR.
+    let (p, t) = thread();
+    p.sigaction(
+        Signo::SIGUSR1,
+        Some(handler(SaFlags::RESTART, SignalSet::EMPTY)),
+    )
+    .unwrap();
+    t.send(Signo::SIGUSR1, None).unwrap();
+    let mut mem = memory();
+    let mut ctx = X86_64Context {
+        in_syscall: true,
+        orig_rax: 130,
+        rax: Errno::ERESTARTNOHAND.as_neg_ret() as u64,
+        ..x86_ctx()
+    };
+    do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K);
+    ctx.rsp += 8;
+    sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
+    assert_eq!(ctx.rax as i64, -(Errno::EINTR.get() as i64));
+    // An ignored signal: ERESTARTSYS restarts (pc rewound, rax = orig_rax).
+    let (p, t) = thread();
+    p.sigaction(Signo::SIGUSR2, Some(SignalAction::IGNORE))
+        .unwrap();
+    t.sigprocmask(MaskHow::Block, SignalSet::single(Signo::SIGUSR2));
+    t.send(Signo::SIGUSR2, None).unwrap();
+    t.sigprocmask(MaskHow::Unblock, SignalSet::single(Signo::SIGUSR2));
+    let mut ctx = X86_64Context {
+        in_syscall: true,
+        orig_rax: 0,
+        rax: Errno::ERESTARTSYS.as_neg_ret() as u64,
+        ..x86_ctx()
+    };
+    assert_eq!(
+        do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K),
+        UserReturn::Resume
+    );
+    assert_eq!((ctx.rip, ctx.rax), (0x40_0500 - 2, 0));
+}
+
+#[test]
+fn autodisarm_altstack_is_disarmed_during_the_handler_and_restored_after() {
+    use ksignal::{SsFlags, StackT};
+    let (p, t) = thread();
+    p.sigaction(
+        Signo::SIGUSR1,
+        Some(handler(SaFlags::ONSTACK, SignalSet::EMPTY)),
+    )
+    .unwrap();
+    let mut stack = t.altstack();
+    let ss = StackT {
+        ss_sp: common::ALT_BASE,
+        ss_flags: SsFlags::AUTODISARM.bits(),
+        ss_size: common::REGION,
+    };
+    stack
+        .sigaltstack(Some(ss), stack_top() as usize, 2048)
+        .unwrap();
+    t.set_altstack(stack);
+    t.send(Signo::SIGUSR1, None).unwrap();
+    let mut mem = memory();
+    let mut ctx = x86_ctx();
+    do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K);
+    assert!(
+        (common::ALT_BASE as u64..(common::ALT_BASE + common::REGION) as u64).contains(&ctx.rsp)
+    );
+    assert_eq!(
+        t.altstack(),
+        ksignal::SignalStack::DISABLED,
+        "disarmed while the handler runs"
+    );
+    ctx.rsp += 8;
+    sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
+    assert_eq!(t.altstack(), stack, "uc_stack restored");
+}
