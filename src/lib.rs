@@ -15,6 +15,7 @@ pub mod registry;
 pub mod set;
 pub mod signo;
 pub mod thread;
+pub mod uaccess;
 pub mod wait;
 
 pub use action::{Disposition, SaFlags, SignalAction};
@@ -27,4 +28,5 @@ pub use registry::SignalActions;
 pub use set::SignalSet;
 pub use signo::{DefaultAction, Signo};
 pub use thread::{Delivery, HandlerDelivery, MaskHow, ThreadSignalManager};
+pub use uaccess::UserMemory;
 pub use wait::{WaitOutcome, WaitQueue};
