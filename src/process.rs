@@ -104,6 +104,8 @@ pub(crate) struct ThreadSlot<W> {
     /// `rt_sigsuspend`'s mask to restore (`TIF_RESTORE_SIGMASK` + `saved_sigmask`).
     pub(crate) saved_mask: Option<SignalSet>,
     pub(crate) exiting: bool,
+    /// This thread's position in the creation-order list.
+    pos: usize,
     pub(crate) link: Arc<ThreadLink<W>>,
 }
 
@@ -119,8 +121,9 @@ pub(crate) struct ProcessState<W> {
     free: Option<u32>,
     /// Live slots in thread-creation order (Linux's thread list).
     order: Vec<u32>,
-    /// The thread `complete_signal` chose last (`signal->curr_target`).
-    curr_target: u32,
+    /// Position in `order` of the thread `complete_signal` chose last
+    /// (`signal->curr_target`), so the scan starts there in O(1).
+    curr_target: usize,
     /// The thread the pid names (the group leader); its slot outlives its exit, as a
     /// zombie leader does in Linux.
     leader: Option<u32>,
@@ -284,6 +287,7 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
             real_blocked: SignalSet::EMPTY,
             saved_mask: None,
             exiting: false,
+            pos: st.order.len(),
             link,
         };
         let index = match st.free {
@@ -305,7 +309,7 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
         st.order.push(index);
         if st.leader.is_none() {
             st.leader = Some(index);
-            st.curr_target = index;
+            st.curr_target = 0;
         }
         Ok(index)
     }
@@ -445,18 +449,16 @@ impl<W: WaitQueue> ProcessState<W> {
         } else if !group || self.order.len() <= 1 {
             return;
         } else {
-            let Some(start) = self.order.iter().position(|s| *s == self.curr_target) else {
-                return;
-            };
             let n = self.order.len();
+            let start = self.curr_target.min(n - 1);
             let Some(found) = (0..n)
-                .map(|k| self.order[(start + k) % n])
-                .find(|s| self.wants_signal(sig, *s))
+                .map(|k| (start + k) % n)
+                .find(|pos| self.wants_signal(sig, self.order[*pos]))
             else {
                 return;
             };
             self.curr_target = found;
-            found
+            self.order[found]
         };
         let action = actions.get(sig);
         let real_blocked = self.thread(chosen).real_blocked;
@@ -515,9 +517,7 @@ impl<W: WaitQueue> ProcessState<W> {
         if retarget.is_empty() {
             return;
         }
-        let Some(me) = self.order.iter().position(|s| *s == slot) else {
-            return;
-        };
+        let me = self.thread(slot).pos;
         let n = self.order.len();
         for k in 1..n {
             let other = self.order[(me + k) % n];
@@ -586,11 +586,17 @@ impl<W: WaitQueue> ProcessState<W> {
         if self.leader == Some(slot) {
             return;
         }
-        if let Some(pos) = self.order.iter().position(|s| *s == slot) {
-            self.order.remove(pos);
+        let pos = self.thread(slot).pos;
+        self.order.remove(pos);
+        for k in pos..self.order.len() {
+            let moved = self.order[k];
+            self.thread_mut(moved).pos = k;
         }
-        if self.curr_target == slot {
-            self.curr_target = self.leader.unwrap_or(0);
+        if self.curr_target == pos {
+            // The leader (never removed from the list) is at position 0.
+            self.curr_target = 0;
+        } else if self.curr_target > pos {
+            self.curr_target -= 1;
         }
         self.slots[slot as usize] = Slot::Free { next: self.free };
         self.free = Some(slot);

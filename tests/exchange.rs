@@ -7,7 +7,10 @@
 mod common;
 
 use common::CondvarQueue;
-use ksignal::{Errno, PendingLimit, ProcessSignalManager, SignalActions, SignalInfo, SignalSet, Signo, ThreadSignalManager};
+use ksignal::{
+    Errno, PendingLimit, ProcessSignalManager, SignalActions, SignalInfo, SignalSet, Signo,
+    ThreadSignalManager,
+};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,9 +32,17 @@ fn a_million_rt_signals_arrive_exactly_once_in_fifo_order() {
     let total_sigs = RECEIVERS * SIGS_PER_RECEIVER;
     let receivers: Vec<_> = (0..RECEIVERS)
         .map(|r| {
-            let t = ThreadSignalManager::new(&process, r as i32 + 1, SignalSet::ALL, CondvarQueue::default()).unwrap();
+            let t = ThreadSignalManager::new(
+                &process,
+                r as i32 + 1,
+                SignalSet::ALL,
+                CondvarQueue::default(),
+            )
+            .unwrap();
             std::thread::spawn(move || {
-                let set: SignalSet = (0..SIGS_PER_RECEIVER).map(|k| rt(r * SIGS_PER_RECEIVER + k)).collect();
+                let set: SignalSet = (0..SIGS_PER_RECEIVER)
+                    .map(|k| rt(r * SIGS_PER_RECEIVER + k))
+                    .collect();
                 let mut last = vec![None::<u64>; (SENDERS * total_sigs as u64) as usize];
                 let mut got = 0u64;
                 let expected = SENDERS * PER_SENDER * SIGS_PER_RECEIVER as u64 / total_sigs as u64;
@@ -43,7 +54,10 @@ fn a_million_rt_signals_arrive_exactly_once_in_fifo_order() {
                             assert_eq!(info.pid() as u64, sender);
                             let key = (sender * total_sigs as u64 + (s.get() - 32) as u64) as usize;
                             if let Some(prev) = last[key] {
-                                assert!(seq > prev, "FIFO per sender and signal: {prev} then {seq}");
+                                assert!(
+                                    seq > prev,
+                                    "FIFO per sender and signal: {prev} then {seq}"
+                                );
                             }
                             last[key] = Some(seq);
                             got += 1;
@@ -87,6 +101,10 @@ fn a_million_rt_signals_arrive_exactly_once_in_fifo_order() {
         threads.push(t);
     }
     assert!(threads.iter().all(|t| t.sigpending().is_empty()));
-    assert_eq!(received, SENDERS * PER_SENDER, "no loss, no duplicate ({refused} EAGAIN retried)");
+    assert_eq!(
+        received,
+        SENDERS * PER_SENDER,
+        "no loss, no duplicate ({refused} EAGAIN retried)"
+    );
     assert_eq!(process.limit().queued(), 0);
 }

@@ -1,0 +1,222 @@
+//! Tasks: processes and threads, their creation and their exit.
+//!
+//! Ids: threads and processes share one number space, like Linux; a
+//! process's pid is the tid of its first thread. Two global tables map ids to
+//! objects (ksignal's kill/tkill will look targets up there).
+//!
+//! Exit is always a request first (`exit`, `exit_group`, a fatal fault set a
+//! flag and wake sleepers) and happens on the return-to-user path, where the
+//! thread holds no locks and no references: `exit_current`.
+
+mod context;
+mod process;
+mod thread;
+
+pub use context::{Context, switch_context};
+pub use process::{JobEvent, Pid, Process, wait_status};
+pub use thread::{RestartBlock, Thread, ThreadState, Tid};
+
+use crate::mm::{self, AddressSpace, uaccess};
+use crate::{loader, sched, trap};
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use spin::Mutex;
+
+pub static PROCESSES: Mutex<BTreeMap<Pid, Arc<Process>>> = Mutex::new(BTreeMap::new());
+pub static THREADS: Mutex<BTreeMap<Tid, Arc<Thread>>> = Mutex::new(BTreeMap::new());
+static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
+/// Frames in use right after boot (kernel page tables): the leak baseline.
+static FRAME_BASELINE: AtomicUsize = AtomicUsize::new(0);
+/// Set when a boot process ended badly, to fail the run.
+static INIT_FAILED: AtomicBool = AtomicBool::new(false);
+
+pub fn alloc_id() -> usize {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+pub fn current() -> Arc<Thread> {
+    sched::current()
+}
+
+pub fn current_process() -> Arc<Process> {
+    sched::current().process.clone()
+}
+
+/// The living (not yet exited) processes of group `pgid`: the targets of
+/// kill(0, ..) and kill(-pgid, ..).
+#[allow(dead_code)] // ksignal's kill
+pub fn process_group(pgid: Pid) -> alloc::vec::Vec<Arc<Process>> {
+    PROCESSES
+        .lock()
+        .values()
+        .filter(|p| {
+            let inner = p.inner.lock();
+            inner.pgid == pgid && inner.exit_status.is_none()
+        })
+        .cloned()
+        .collect()
+}
+
+pub fn process_count() -> usize {
+    PROCESSES.lock().len()
+}
+
+/// Creates a process from an embedded ELF image, with no parent.
+pub fn spawn_init_process(name: &str, image: &[u8]) -> Result<Pid, loader::LoadError> {
+    if FRAME_BASELINE.load(Ordering::Relaxed) == 0 {
+        FRAME_BASELINE.store(mm::frame::frames_in_use(), Ordering::Relaxed);
+    }
+    let mut space = AddressSpace::new().map_err(loader::LoadError::Memory)?;
+    let image = loader::load(image, &mut space)?;
+    let pid = alloc_id();
+    let process = Arc::new(Process::new(pid, String::from(name), space, None, 0));
+    let mut tf = trap::TrapFrame { sepc: image.entry, sstatus: trap::initial_user_sstatus(), ..Default::default() };
+    tf.regs[trap::REG_SP] = image.stack_pointer;
+    let thread = Thread::new(pid, process.clone(), tf);
+    add_thread(&process, thread.clone());
+    PROCESSES.lock().insert(pid, process);
+    sched::make_runnable(thread);
+    Ok(pid)
+}
+
+/// Registers a new thread with its process and the thread table.
+pub fn add_thread(process: &Arc<Process>, thread: Arc<Thread>) {
+    process.inner.lock().threads.push(thread.clone());
+    THREADS.lock().insert(thread.tid, thread);
+}
+
+/// True if the current thread must not return to user mode.
+pub fn current_must_exit() -> bool {
+    let thread = current();
+    let me = thread.inner.lock().exit_code.is_some();
+    me || thread.process.inner.lock().group_exit.is_some()
+}
+
+/// Asks every thread of `process` to exit, with `status` as the process's
+/// wait status (the first request wins, as in Linux). Sleeping threads are
+/// interrupted so they notice.
+pub fn start_group_exit(process: &Arc<Process>, status: i32) {
+    let threads = {
+        let mut inner = process.inner.lock();
+        inner.group_exit.get_or_insert(status);
+        inner.threads.clone()
+    };
+    for thread in &threads {
+        sched::interrupt(thread);
+    }
+}
+
+/// Ends the current thread (and its process, if it is the last thread).
+/// Called only from the return-to-user path, which holds no references.
+pub fn exit_current() -> ! {
+    {
+        let thread = current();
+        let process = thread.process.clone();
+        let clear_tid = thread.inner.lock().clear_child_tid;
+        if clear_tid != 0 {
+            // CLONE_CHILD_CLEARTID: lets a joiner see the thread is gone
+            // (a futex wake would follow here). A bad address is ignored.
+            let _ = uaccess::write_user(clear_tid, &0u32);
+        }
+        let code = thread.inner.lock().exit_code.unwrap_or(0);
+        let last = {
+            let mut inner = process.inner.lock();
+            inner.threads.retain(|t| t.tid != thread.tid);
+            inner.threads.is_empty()
+        };
+        THREADS.lock().remove(&thread.tid);
+        thread.inner.lock().state = ThreadState::Exited;
+        if last {
+            let status = process.inner.lock().group_exit.unwrap_or(wait_status::exited(code));
+            exit_process(&process, status);
+        }
+        // `thread` and `process` are dropped here: the scheduler holds the
+        // last reference and frees the kernel stack after switching away.
+    }
+    sched::exit_current()
+}
+
+/// The last thread is gone: record the status, orphan the children, and
+/// tell the parent (or, for boot processes, report and reap at once).
+fn exit_process(process: &Arc<Process>, status: i32) {
+    let (parent, children) = {
+        let mut inner = process.inner.lock();
+        inner.exit_status = Some(status);
+        (inner.parent.as_ref().and_then(|p| p.upgrade()), core::mem::take(&mut inner.children))
+    };
+    // No init process adopts orphans: they are reaped by the kernel when they
+    // exit, and zombies among them right now.
+    for child in children {
+        let zombie = {
+            let mut inner = child.inner.lock();
+            inner.parent = None;
+            inner.exit_status.is_some()
+        };
+        if zombie {
+            PROCESSES.lock().remove(&child.pid);
+        }
+    }
+    match parent {
+        Some(parent) => {
+            crate::signal::notify_parent(process, &parent, status);
+            parent.child_wait.wake_all();
+        }
+        None => {
+            report_exit(process, status);
+            PROCESSES.lock().remove(&process.pid);
+        }
+    }
+}
+
+fn report_exit(process: &Process, status: i32) {
+    let how = if status & 0x7f == 0 {
+        alloc::format!("exit code {}", (status >> 8) & 0xff)
+    } else {
+        alloc::format!("killed by signal {}", status & 0x7f)
+    };
+    println!("[kernel] {} (pid {}) finished: {how}", process.name, process.pid);
+    if process.inner.lock().exit_signal == 0 && status != 0 {
+        println!("FAIL [kernel] boot process {} did not exit with 0", process.name);
+        INIT_FAILED.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Called by the scheduler once an exited thread has switched away for the
+/// last time (so its kernel stack and address space are no longer in use).
+pub fn release_exited_thread(thread: Arc<Thread>) {
+    let space = {
+        let mut inner = thread.process.inner.lock();
+        if inner.threads.is_empty() { inner.address_space.take() } else { None }
+    };
+    drop(space); // frees the process's user pages and page tables
+    drop(thread); // normally the last reference: frees the kernel stack
+}
+
+/// All processes are gone: check for leaks, print the verdict, power off.
+pub fn finish_run() -> ! {
+    let in_use = mm::frame::frames_in_use();
+    let baseline = FRAME_BASELINE.load(Ordering::Relaxed);
+    let threads = thread::LIVE_THREADS.load(Ordering::Relaxed);
+    let processes = process::LIVE_PROCESSES.load(Ordering::Relaxed);
+    println!("[kernel] frames in use: {in_use} (after boot: {baseline}); live threads {threads}, processes {processes}");
+    let mut failed = INIT_FAILED.load(Ordering::Relaxed);
+    if in_use != baseline {
+        println!("FAIL [kernel] {} frames leaked", in_use as isize - baseline as isize);
+        failed = true;
+    }
+    if threads != 0 || processes != 0 || !THREADS.lock().is_empty() {
+        println!("FAIL [kernel] leaked {threads} threads and {processes} processes");
+        failed = true;
+    }
+    println!("ALL DONE");
+    crate::sbi::shutdown(failed)
+}
+
+/// Debug aid for the deadlock report.
+pub fn dump_threads() {
+    for (tid, thread) in THREADS.lock().iter() {
+        println!("[kernel]   tid {tid} of {} (pid {}): {:?}", thread.process.name, thread.process.pid, thread.inner.lock().state);
+    }
+}

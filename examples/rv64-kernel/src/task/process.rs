@@ -1,0 +1,111 @@
+//! Processes: an address space, a set of threads, a place in the
+//! parent/child tree, and an exit status for `wait4`.
+
+use super::Thread;
+use crate::mm::AddressSpace;
+use crate::sched::WaitQueue;
+use alloc::string::String;
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicUsize, Ordering};
+use spin::Mutex;
+
+/// Processes not yet freed (to catch reference-count leaks at shutdown).
+pub static LIVE_PROCESSES: AtomicUsize = AtomicUsize::new(0);
+
+pub type Pid = usize;
+
+/// Linux wait-status encodings (what `wait4` stores in `*wstatus`).
+pub mod wait_status {
+    /// Exited normally: WIFEXITED, WEXITSTATUS = code.
+    pub fn exited(code: i32) -> i32 {
+        (code & 0xff) << 8
+    }
+    /// Killed by a signal: WIFSIGNALED, WTERMSIG = sig (0x80 = core dumped).
+    pub fn signaled(sig: usize) -> i32 {
+        (sig & 0x7f) as i32
+    }
+    /// Stopped by a signal: WIFSTOPPED, WSTOPSIG = sig.
+    #[allow(dead_code)] // ksignal: job control
+    pub fn stopped(sig: usize) -> i32 {
+        ((sig as i32 & 0xff) << 8) | 0x7f
+    }
+    /// Continued by SIGCONT: WIFCONTINUED.
+    #[allow(dead_code)] // ksignal: job control
+    pub const CONTINUED: i32 = 0xffff;
+}
+
+/// A stop/continue that the parent has not collected yet with
+/// WUNTRACED / WCONTINUED.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(dead_code)] // produced by ksignal's job control later
+pub enum JobEvent {
+    Stopped(usize),
+    Continued,
+}
+
+pub struct ProcessInner {
+    /// None once the process has exited (memory is released at exit).
+    pub address_space: Option<AddressSpace>,
+    pub parent: Option<Weak<Process>>,
+    /// Children, living or zombie, until reaped by `wait4`.
+    pub children: Vec<Arc<Process>>,
+    pub threads: Vec<Arc<Thread>>,
+    /// Set when the whole process must end (exit_group, fatal fault; later a
+    /// fatal signal): the wait status it will exit with.
+    pub group_exit: Option<i32>,
+    /// Set once the last thread is gone: the process is a zombie until its
+    /// parent reaps it.
+    pub exit_status: Option<i32>,
+    /// Signal sent to the parent at exit (SIGCHLD for fork; 0 for boot
+    /// processes). Used once ksignal is wired (see `signal::notify_parent`).
+    pub exit_signal: usize,
+    /// Process group (kill(0, ..), kill(-pgid, ..), wait4(0 / -pgid)).
+    /// A boot process leads its own group; fork inherits the parent's.
+    pub pgid: Pid,
+    pub job_event: Option<JobEvent>,
+    // >>> ksignal: the process-wide signal state (shared pending set,
+    // sigaction table, stop state) will live here.
+}
+
+pub struct Process {
+    pub pid: Pid,
+    pub name: String,
+    pub inner: Mutex<ProcessInner>,
+    /// `wait4` sleeps here; woken when a child exits, stops or continues.
+    pub child_wait: WaitQueue,
+}
+
+impl Process {
+    pub fn new(pid: Pid, name: String, space: AddressSpace, parent: Option<&Arc<Process>>, exit_signal: usize) -> Self {
+        LIVE_PROCESSES.fetch_add(1, Ordering::Relaxed);
+        Process {
+            pid,
+            name,
+            inner: Mutex::new(ProcessInner {
+                address_space: Some(space),
+                parent: parent.map(Arc::downgrade),
+                children: Vec::new(),
+                threads: Vec::new(),
+                group_exit: None,
+                exit_status: None,
+                exit_signal,
+                pgid: parent.map_or(pid, |p| p.inner.lock().pgid),
+                job_event: None,
+            }),
+            child_wait: WaitQueue::new(),
+        }
+    }
+
+    /// The parent's pid, or 0 for a process started by the kernel (or
+    /// orphaned; there is no init process to adopt it).
+    pub fn parent_pid(&self) -> Pid {
+        self.inner.lock().parent.as_ref().and_then(Weak::upgrade).map_or(0, |p| p.pid)
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        LIVE_PROCESSES.fetch_sub(1, Ordering::Relaxed);
+    }
+}

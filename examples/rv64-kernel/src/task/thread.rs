@@ -1,0 +1,120 @@
+//! Threads: the unit the scheduler runs. Each has a kernel stack, a saved
+//! kernel `Context` (while switched out) and a `TrapFrame` (its user state).
+
+use super::{Context, Process};
+use crate::sched::WakeReason;
+use crate::trap::{self, TrapFrame};
+use alloc::boxed::Box;
+use alloc::sync::Arc;
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicUsize, Ordering};
+use spin::Mutex;
+
+/// Threads not yet freed (to catch reference-count leaks at shutdown).
+pub static LIVE_THREADS: AtomicUsize = AtomicUsize::new(0);
+
+pub type Tid = usize;
+
+const KERNEL_STACK_SIZE: usize = 32 * 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThreadState {
+    Ready,
+    Running,
+    Blocked,
+    Exited,
+}
+
+/// How to resume an interrupted syscall that returned
+/// -ERESTART_RESTARTBLOCK (Linux's `restart_block`), used by
+/// `restart_syscall` if no signal handler ran.
+#[derive(Clone, Copy, Debug)]
+pub enum RestartBlock {
+    /// Finish a nanosleep: same absolute deadline, same `rem` pointer.
+    Nanosleep { deadline: u64, rem: usize },
+}
+
+pub struct ThreadInner {
+    pub state: ThreadState,
+    /// Counts sleeps, so a wake-up meant for an earlier sleep is ignored.
+    pub block_seq: u64,
+    pub wake_reason: Option<WakeReason>,
+    /// Set by `exit`: this thread (only) ends with this code.
+    pub exit_code: Option<i32>,
+    /// CLONE_CHILD_CLEARTID / set_tid_address: zeroed when the thread exits.
+    pub clear_child_tid: usize,
+    pub restart: Option<RestartBlock>,
+    // >>> ksignal: the per-thread signal state (blocked mask, pending set,
+    // alternate stack, saved mask for sigsuspend) will live here.
+}
+
+pub struct Thread {
+    pub tid: Tid,
+    pub process: Arc<Process>,
+    pub inner: Mutex<ThreadInner>,
+    /// Only touched by context switches of this thread (see `sched`).
+    context: UnsafeCell<Context>,
+    /// Only touched by this thread while it runs in the kernel, or before
+    /// it first runs.
+    trap_frame: UnsafeCell<TrapFrame>,
+    /// Owned here; `context` and `trap_frame.kernel_sp` point into it.
+    _kernel_stack: Box<[u8]>,
+}
+
+// SAFETY: the UnsafeCell fields are only accessed by the thread itself or by
+// the scheduler while the thread is switched out, on a single hart; all
+// other state is behind mutexes.
+unsafe impl Sync for Thread {}
+// SAFETY: as above; nothing in a Thread is tied to a particular hart.
+unsafe impl Send for Thread {}
+
+impl Thread {
+    /// A new thread that will enter user mode with the registers in `tf`.
+    pub fn new(tid: Tid, process: Arc<Process>, mut tf: TrapFrame) -> Arc<Thread> {
+        let stack = alloc::vec![0u8; KERNEL_STACK_SIZE].into_boxed_slice();
+        let top = (stack.as_ptr() as usize + KERNEL_STACK_SIZE) & !0xf;
+        tf.kernel_sp = top;
+        LIVE_THREADS.fetch_add(1, Ordering::Relaxed);
+        Arc::new(Thread {
+            tid,
+            process,
+            inner: Mutex::new(ThreadInner {
+                state: ThreadState::Ready,
+                block_seq: 0,
+                wake_reason: None,
+                exit_code: None,
+                clear_child_tid: 0,
+                restart: None,
+            }),
+            context: UnsafeCell::new(Context::new(thread_start as *const () as usize, top)),
+            trap_frame: UnsafeCell::new(tf),
+            _kernel_stack: stack,
+        })
+    }
+
+    pub fn context_ptr(&self) -> *mut Context {
+        self.context.get()
+    }
+
+    /// The thread's user state. A raw pointer on purpose: the trap path
+    /// already hands the running thread a `&mut TrapFrame`, so code must not
+    /// conjure a second one; only the thread itself dereferences this.
+    pub fn trap_frame_ptr(&self) -> *mut TrapFrame {
+        self.trap_frame.get()
+    }
+}
+
+impl Drop for Thread {
+    fn drop(&mut self) {
+        LIVE_THREADS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Where a new thread starts in the kernel: straight to the return-to-user
+/// path (which may also deliver signals before its first instruction).
+extern "C" fn thread_start() -> ! {
+    let tf = super::current().trap_frame_ptr();
+    // SAFETY: the trap frame lives as long as the thread, and the Arc in
+    // `sched::CURRENT` keeps the thread alive while it runs.
+    trap::exit_to_user(unsafe { &mut *tf })
+}
