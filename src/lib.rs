@@ -14,6 +14,7 @@ pub mod process;
 pub mod registry;
 pub mod set;
 pub mod signo;
+pub mod syscall;
 pub mod thread;
 pub mod uaccess;
 pub mod wait;
