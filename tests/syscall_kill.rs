@@ -563,3 +563,21 @@ fn pidfd_send_signal_info_must_match_sig_and_not_impersonate() {
     put_info(&mut m, BASE, 10, code::SI_QUEUE, 0);
     assert_eq!(sys_pidfd_send_signal(&sim, &c11, &m, us, USR1, BASE, 0), 0);
 }
+
+#[test]
+fn rt_sigqueueinfo_positive_code_above_its_limit_is_an_unknown_layout() {
+    let sim = Sim::world();
+    let c = sim.caller(10);
+    let mut m = Mem::new();
+    put_info(&mut m, BASE, 10, 200, 0);
+    m.put(BASE + 100, &[1]);
+    assert_eq!(
+        sys_rt_sigqueueinfo(&sim, &c, &m, 999, USR1, BASE),
+        neg(Errno::E2BIG)
+    );
+    m.put(BASE + 100, &[0]);
+    assert_eq!(
+        sys_rt_sigqueueinfo(&sim, &c, &m, 999, USR1, BASE),
+        neg(Errno::EPERM)
+    );
+}
