@@ -7,6 +7,7 @@ extern crate alloc;
 pub mod action;
 pub mod arch;
 pub mod errno;
+pub mod frame;
 pub mod info;
 pub mod lock;
 pub mod pending;
@@ -14,6 +15,7 @@ pub mod process;
 pub mod registry;
 pub mod set;
 pub mod signo;
+pub mod stack;
 pub mod syscall;
 pub mod thread;
 pub mod uaccess;
@@ -22,12 +24,17 @@ pub mod wait;
 pub use action::{Disposition, SaFlags, SignalAction};
 pub use arch::Arch;
 pub use errno::Errno;
+pub use frame::{
+    ArchFrame, BadFrame, FaultInfo, ForceSigsegv, FpHook, FrameError, FrameRequest, HandlerFrame,
+    NoFp, RestartOutcome, Sigreturn, TrapFrame, rt_sigreturn, setup_rt_frame, syscall_restart,
+};
 pub use info::SignalInfo;
 pub use pending::{PendingLimit, PendingSignals, PutOutcome};
 pub use process::{Fate, ProcessSignalManager, SendOutcome};
 pub use registry::SignalActions;
 pub use set::SignalSet;
 pub use signo::{DefaultAction, Signo};
+pub use stack::{SignalStack, SsFlags, StackT};
 pub use thread::{Delivery, HandlerDelivery, MaskHow, ThreadSignalManager};
-pub use uaccess::UserMemory;
+pub use uaccess::{UserBuffer, UserMemory};
 pub use wait::{WaitOutcome, WaitQueue};

@@ -2,19 +2,23 @@
 //!
 //! The kernel implements [`UserMemory`] with its fault-checked copy routines
 //! (`copy_to_user` / `copy_from_user`). Nothing in this crate dereferences a user
-//! address: the system-call layer copies arguments into kernel buffers and results
-//! out of them, so a hostile pointer can only ever produce `EFAULT`, never a kernel
-//! fault.
+//! address: a signal frame is built in a kernel buffer and copied out, and parsed
+//! from a kernel copy, so a hostile frame can only ever produce `EFAULT` or a
+//! rejected value, never a kernel fault.
+//!
+//! [`UserBuffer`] is a byte-array-backed implementation for host tests (and for
+//! kernels' own tests).
 
 use crate::errno::Errno;
+use alloc::vec;
+use alloc::vec::Vec;
 
 /// Fault-checked access to the current task's user address space.
 ///
 /// Both calls copy all of `buf` or fail with `EFAULT` (a partial copy may have
 /// happened, as with Linux's `copy_to_user`; callers treat the destination as
 /// garbage then). Addresses are plain numbers chosen by user space: implementations
-/// must check the whole range `[addr, addr + len)`, including its overflow. The
-/// crate never calls them with an empty `buf`.
+/// must check the whole range `[addr, addr + len)`, including its overflow.
 pub trait UserMemory {
     /// Copies `buf.len()` bytes from user address `addr` into `buf`.
     fn read(&self, addr: usize, buf: &mut [u8]) -> Result<(), Errno>;
@@ -28,5 +32,81 @@ impl<M: UserMemory + ?Sized> UserMemory for &mut M {
     }
     fn write(&mut self, addr: usize, buf: &[u8]) -> Result<(), Errno> {
         (**self).write(addr, buf)
+    }
+}
+
+/// User memory made of byte regions at chosen base addresses; everything else
+/// faults. An access must lie within one region.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserBuffer {
+    regions: Vec<(usize, Vec<u8>)>,
+}
+
+impl UserBuffer {
+    /// No mapped memory at all.
+    pub const fn new() -> UserBuffer {
+        UserBuffer {
+            regions: Vec::new(),
+        }
+    }
+
+    /// Adds a zero-filled region `[base, base + len)`. A region that would wrap the
+    /// address space is clipped at the top.
+    pub fn with_region(mut self, base: usize, len: usize) -> UserBuffer {
+        let len = len.min(usize::MAX - base);
+        self.regions.push((base, vec![0; len]));
+        self
+    }
+
+    /// The region bytes `[addr, addr + len)`, if mapped.
+    pub fn bytes(&self, addr: usize, len: usize) -> Option<&[u8]> {
+        self.regions.iter().find_map(|(base, mem)| {
+            let off = addr.checked_sub(*base)?;
+            mem.get(off..)?.get(..len)
+        })
+    }
+
+    fn bytes_mut(&mut self, addr: usize, len: usize) -> Option<&mut [u8]> {
+        self.regions.iter_mut().find_map(|(base, mem)| {
+            let off = addr.checked_sub(*base)?;
+            mem.get_mut(off..)?.get_mut(..len)
+        })
+    }
+}
+
+impl UserMemory for UserBuffer {
+    fn read(&self, addr: usize, buf: &mut [u8]) -> Result<(), Errno> {
+        let src = self.bytes(addr, buf.len()).ok_or(Errno::EFAULT)?;
+        buf.copy_from_slice(src);
+        Ok(())
+    }
+
+    fn write(&mut self, addr: usize, buf: &[u8]) -> Result<(), Errno> {
+        let dst = self.bytes_mut(addr, buf.len()).ok_or(Errno::EFAULT)?;
+        dst.copy_from_slice(buf);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_buffer_faults_outside_its_regions() {
+        let mut m = UserBuffer::new()
+            .with_region(0x1000, 0x100)
+            .with_region(0x8000, 0x10);
+        assert!(m.write(0x1000, &[1, 2, 3]).is_ok());
+        let mut b = [0u8; 3];
+        assert!(m.read(0x1000, &mut b).is_ok());
+        assert_eq!(b, [1, 2, 3]);
+        assert_eq!(m.read(0xfff, &mut b), Err(Errno::EFAULT));
+        assert_eq!(m.read(0x10fe, &mut b), Err(Errno::EFAULT));
+        assert_eq!(m.write(usize::MAX - 1, &b), Err(Errno::EFAULT));
+        assert!(m.write(0x800d, &b).is_ok());
+        assert_eq!(m.write(0x800e, &b), Err(Errno::EFAULT));
+        let top = UserBuffer::new().with_region(usize::MAX - 4, 100);
+        assert_eq!(top.bytes(usize::MAX - 4, 4).map(<[u8]>::len), Some(4));
     }
 }

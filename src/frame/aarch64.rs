@@ -1,0 +1,581 @@
+//! aarch64 signal frames (arch/arm64/kernel/signal.c; uapi asm/sigcontext.h,
+//! asm/ucontext.h; arch/arm64/kernel/ptrace.c for `valid_user_regs`).
+//!
+//! Layout (high → low): the interrupted stack (or the alternate stack's top), a
+//! 16-byte frame record `{x29, x30}` at `round_down(sp − 16, 16)`, then the
+//! `rt_sigframe` (siginfo, ucontext with `__reserved[4096]` holding the records:
+//! `fpsimd_context`, `esr_context` if a fault code is set, and the terminator).
+//! There is no overflow check against the alternate stack (Linux has none either).
+//!
+//! The handler gets x0 = signo, and x1 = &info, x2 = &uc only with `SA_SIGINFO`;
+//! x29 = &frame record, x30 = `sa_restorer` with `SA_RESTORER`, else the vDSO
+//! trampoline; PSTATE.TCO cleared. BTI (`BTYPE = C`) and SME are not modelled: the
+//! crate assumes neither is present.
+//!
+//! `rt_sigreturn` requires a 16-byte aligned sp, takes x0-x30, sp, pc and pstate from
+//! the frame, clears PSTATE's RES0 bits and SS, and rejects (→ SIGSEGV) any pstate that
+//! is not EL0t AArch64 with D, A, I and F clear, as Linux's `valid_user_regs`. The
+//! records are parsed by Linux's rules (`parse_user_sigframe`), including an
+//! `extra_context`; SVE, SME, TPIDR2, FPMR, POE and GCS records are rejected, as on a
+//! CPU without those features.
+
+use super::{
+    ArchFrame, BadFrame, EINTR_RET, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome,
+    Sigreturn, TrapFrame, UStack, handler_addr, le, mask_at, put_stack, read_user,
+    restart_decision, restorer_or_trampoline, round_down, stack_at, us, wants_onstack, write_user,
+};
+use crate::action::{SaFlags, SignalAction};
+use crate::arch::Arch;
+use crate::stack::SignalStack;
+use crate::uaccess::UserMemory;
+use alloc::vec;
+use core::mem::{offset_of, size_of};
+
+/// The ABI structures, mirrored from the uapi headers for their layout.
+pub mod abi {
+    use super::UStack;
+
+    /// `__reserved[4096]`, 16-byte aligned.
+    #[repr(C, align(16))]
+    #[derive(Clone, Copy, Debug)]
+    pub struct Reserved(pub [u8; 4096]);
+
+    /// `struct sigcontext` (uapi asm/sigcontext.h), 4384 bytes.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug)]
+    pub struct Sigcontext {
+        /// Fault address of the last fault.
+        pub fault_address: u64,
+        /// x0-x30.
+        pub regs: [u64; 31],
+        /// sp.
+        pub sp: u64,
+        /// pc.
+        pub pc: u64,
+        /// PSTATE (SPSR_EL1 as seen by the user).
+        pub pstate: u64,
+        /// The record area.
+        pub reserved: Reserved,
+    }
+
+    /// `struct ucontext` (uapi asm/ucontext.h), 4560 bytes.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug)]
+    pub struct Ucontext {
+        /// Always 0.
+        pub uc_flags: u64,
+        /// Always 0.
+        pub uc_link: u64,
+        /// The alternate stack at delivery.
+        pub uc_stack: UStack,
+        /// The mask to restore.
+        pub uc_sigmask: u64,
+        /// Room for libc's 1024-bit sigset_t.
+        pub unused: [u8; 120],
+        /// The registers and records.
+        pub uc_mcontext: Sigcontext,
+    }
+
+    /// `struct rt_sigframe` (arch/arm64/kernel/signal.c), 4688 bytes.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug)]
+    pub struct RtSigframe {
+        /// The siginfo.
+        pub info: [u64; 16],
+        /// The ucontext.
+        pub uc: Ucontext,
+    }
+
+    /// `struct _aarch64_ctx`: a record header.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug)]
+    pub struct CtxHead {
+        /// Record type.
+        pub magic: u32,
+        /// Record size including the header.
+        pub size: u32,
+    }
+
+    /// `struct fpsimd_context`, 528 bytes.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug)]
+    pub struct FpsimdContext {
+        /// Header (`FPSIMD_MAGIC`, 528).
+        pub head: CtxHead,
+        /// FPSR.
+        pub fpsr: u32,
+        /// FPCR.
+        pub fpcr: u32,
+        /// V0-V31 (128-bit each).
+        pub vregs: [[u64; 2]; 32],
+    }
+
+    /// `struct esr_context`, 16 bytes.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug)]
+    pub struct EsrContext {
+        /// Header (`ESR_MAGIC`, 16).
+        pub head: CtxHead,
+        /// ESR_EL1 of the last fault.
+        pub esr: u64,
+    }
+
+    /// `struct extra_context`, 32 bytes.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug)]
+    pub struct ExtraContext {
+        /// Header (`EXTRA_MAGIC`, 32).
+        pub head: CtxHead,
+        /// Address of the extra space.
+        pub datap: u64,
+        /// Size of the extra space.
+        pub size: u32,
+        /// Reserved.
+        pub reserved: [u32; 3],
+    }
+
+    /// `struct frame_record`: the unwinding record above the frame.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug)]
+    pub struct FrameRecord {
+        /// The interrupted x29.
+        pub fp: u64,
+        /// The interrupted x30.
+        pub lr: u64,
+    }
+}
+
+use abi::{EsrContext, ExtraContext, FpsimdContext, FrameRecord, RtSigframe, Sigcontext, Ucontext};
+
+/// Size of `rt_sigframe`.
+pub const FRAME_SIZE: usize = size_of::<RtSigframe>();
+const UC: usize = offset_of!(RtSigframe, uc);
+const UC_STACK: usize = UC + offset_of!(Ucontext, uc_stack);
+const UC_SIGMASK: usize = UC + offset_of!(Ucontext, uc_sigmask);
+const MC: usize = UC + offset_of!(Ucontext, uc_mcontext);
+const MC_FAULT: usize = MC + offset_of!(Sigcontext, fault_address);
+const MC_REGS: usize = MC + offset_of!(Sigcontext, regs);
+const MC_SP: usize = MC + offset_of!(Sigcontext, sp);
+const MC_PC: usize = MC + offset_of!(Sigcontext, pc);
+const MC_PSTATE: usize = MC + offset_of!(Sigcontext, pstate);
+const RESERVED: usize = MC + offset_of!(Sigcontext, reserved);
+const RESERVED_SIZE: usize = 4096;
+const RECORD_SIZE: usize = size_of::<FrameRecord>();
+const FPSIMD_SIZE: usize = size_of::<FpsimdContext>();
+const FPSIMD_PAYLOAD: usize = offset_of!(FpsimdContext, fpsr);
+const ESR_SIZE: usize = size_of::<EsrContext>();
+const EXTRA_SIZE: usize = size_of::<ExtraContext>();
+/// `TERMINATOR_SIZE`: the null record, rounded up to 16.
+const TERMINATOR_SIZE: usize = 16;
+/// `SIGFRAME_MAXSZ`: cap on frame plus extra space.
+const SIGFRAME_MAXSZ: u64 = 256 * 1024;
+
+/// Bytes of the FP image ([`FpHook`]): fpsr, fpcr, vregs.
+pub const FP_IMAGE_LEN: usize = FPSIMD_SIZE - FPSIMD_PAYLOAD;
+
+/// `FPSIMD_MAGIC`.
+pub const FPSIMD_MAGIC: u32 = 0x4650_8001;
+/// `ESR_MAGIC`.
+pub const ESR_MAGIC: u32 = 0x4553_5201;
+/// `EXTRA_MAGIC`.
+pub const EXTRA_MAGIC: u32 = 0x4558_5401;
+
+/// `SPSR_EL1_AARCH64_RES0_BITS` (arch/arm64/include/asm/ptrace.h).
+pub const PSTATE_RES0: u64 = 0xFFFF_FFFF_0CDF_E020;
+/// PSTATE.M\[3:0\]: exception level and stack selector (0 = EL0t).
+pub const PSTATE_MODE_MASK: u64 = 0xF;
+/// PSTATE.nRW: AArch32.
+pub const PSTATE_MODE32: u64 = 1 << 4;
+/// PSTATE.{D,A,I,F}.
+pub const PSTATE_DAIF: u64 = 0xF << 6;
+/// PSTATE.SS (software step).
+pub const PSTATE_SS: u64 = 1 << 21;
+/// PSTATE.TCO (tag check override).
+pub const PSTATE_TCO: u64 = 1 << 25;
+/// PSTATE.{N,Z,C,V}.
+pub const PSTATE_NZCV: u64 = 0xF << 28;
+
+/// `valid_user_regs` for a native task not being single-stepped: clears the RES0
+/// bits and SS, and accepts only EL0t AArch64 with D, A, I, F clear.
+pub const fn valid_user_pstate(pstate: u64) -> Option<u64> {
+    let p = pstate & !PSTATE_RES0 & !PSTATE_SS;
+    if p & (PSTATE_MODE_MASK | PSTATE_MODE32 | PSTATE_DAIF) == 0 {
+        Some(p)
+    } else {
+        None
+    }
+}
+
+/// The aarch64 user context: the `user_pt_regs` a signal frame saves and restores.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Aarch64Context {
+    /// x0-x30.
+    pub x: [u64; 31],
+    /// sp (SP_EL0).
+    pub sp: u64,
+    /// pc (ELR_EL1).
+    pub pc: u64,
+    /// PSTATE (SPSR_EL1).
+    pub pstate: u64,
+    /// Entered through a system call (`syscallno != NO_SYSCALL`).
+    pub in_syscall: bool,
+    /// x0 at system-call entry (`orig_x0`), for restarting.
+    pub orig_x0: u64,
+}
+
+/// aarch64 (marker type for [`ArchFrame`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Aarch64;
+
+impl TrapFrame for Aarch64Context {
+    type Arch = Aarch64;
+    fn context(&self) -> Aarch64Context {
+        *self
+    }
+    fn set_context(&mut self, ctx: &Aarch64Context) {
+        *self = *ctx;
+    }
+}
+
+fn fp_present(fp: &dyn FpHook) -> Result<bool, FrameError> {
+    match fp.image_len() {
+        0 => Ok(false),
+        FP_IMAGE_LEN => Ok(true),
+        _ => Err(FrameError::FpLayout),
+    }
+}
+
+/// Where the records being parsed live: the frame copy's `__reserved`, or the
+/// `extra_context` space in user memory (read on demand, as Linux reads it).
+enum Area<'a> {
+    Frame(&'a [u8]),
+    User(u64),
+}
+
+impl Area<'_> {
+    fn read<M: UserMemory + ?Sized>(
+        &self,
+        mem: &M,
+        off: usize,
+        buf: &mut [u8],
+    ) -> Result<(), FrameError> {
+        match self {
+            Area::Frame(b) => {
+                let s = le::slice(b, off, buf.len());
+                if s.len() != buf.len() {
+                    return Err(FrameError::BadRecord);
+                }
+                buf.copy_from_slice(s);
+                Ok(())
+            }
+            Area::User(base) => {
+                let at = base.checked_add(off as u64).ok_or(FrameError::Fault)?;
+                read_user(mem, at, buf)
+            }
+        }
+    }
+}
+
+/// `parse_user_sigframe` (+ the fpsimd checks of `restore_sigframe`): returns the
+/// FP image if the frame carries a valid `fpsimd_context`.
+fn parse_records<M: UserMemory + ?Sized>(
+    frame_addr: u64,
+    frame: &[u8],
+    mem: &M,
+    has_fp: bool,
+) -> Result<Option<[u8; FP_IMAGE_LEN]>, FrameError> {
+    let invalid = Err(FrameError::BadRecord);
+    let mut area = Area::Frame(le::slice(frame, RESERVED, RESERVED_SIZE));
+    let mut offset = 0usize;
+    let mut limit = RESERVED_SIZE;
+    let mut have_extra = false;
+    // (size, payload if the size is right)
+    let mut fpsimd: Option<(u32, Option<[u8; FP_IMAGE_LEN]>)> = None;
+    loop {
+        if limit - offset < size_of::<abi::CtxHead>() || !offset.is_multiple_of(16) {
+            return invalid;
+        }
+        let mut head = [0u8; 8];
+        area.read(mem, offset, &mut head)?;
+        let magic = le::u32_at(&head, 0);
+        let size = le::u32_at(&head, 4) as usize;
+        if limit - offset < size {
+            return invalid;
+        }
+        match magic {
+            0 => {
+                if size != 0 {
+                    return invalid;
+                }
+                break;
+            }
+            FPSIMD_MAGIC => {
+                if !has_fp || fpsimd.is_some() {
+                    return invalid;
+                }
+                let payload = if size == FPSIMD_SIZE {
+                    let mut img = [0u8; FP_IMAGE_LEN];
+                    area.read(mem, offset + FPSIMD_PAYLOAD, &mut img)?;
+                    Some(img)
+                } else {
+                    None
+                };
+                fpsimd = Some((size as u32, payload));
+            }
+            ESR_MAGIC => {}
+            EXTRA_MAGIC => {
+                if have_extra || size < EXTRA_SIZE {
+                    return invalid;
+                }
+                let mut ex = [0u8; EXTRA_SIZE];
+                area.read(mem, offset, &mut ex)?;
+                let datap = le::u64_at(&ex, offset_of!(ExtraContext, datap));
+                let extra_size = le::u32_at(&ex, offset_of!(ExtraContext, size)) as u64;
+                if limit - offset - size < TERMINATOR_SIZE {
+                    return invalid;
+                }
+                let mut end = [0u8; 8];
+                area.read(mem, offset + size, &mut end)?;
+                if end != [0u8; 8] {
+                    return invalid;
+                }
+                have_extra = true;
+                // Only reachable from the frame's own __reserved (a second
+                // extra_context is rejected above).
+                let userp = frame_addr
+                    .checked_add((RESERVED + offset + size + TERMINATOR_SIZE) as u64)
+                    .ok_or(FrameError::Fault)?;
+                if !datap.is_multiple_of(16) || !extra_size.is_multiple_of(16) || datap != userp {
+                    return invalid;
+                }
+                let max = frame_addr
+                    .checked_add(SIGFRAME_MAXSZ)
+                    .and_then(|top| top.checked_sub(userp));
+                match max {
+                    Some(max) if extra_size <= max => {}
+                    _ => return invalid,
+                }
+                area = Area::User(datap);
+                offset = 0;
+                limit = extra_size as usize;
+                continue;
+            }
+            _ => return invalid,
+        }
+        if size < size_of::<abi::CtxHead>() || limit - offset < size {
+            return invalid;
+        }
+        offset += size;
+    }
+    match (has_fp, fpsimd) {
+        (false, _) => Ok(None),
+        (true, Some((_, Some(img)))) => Ok(Some(img)),
+        (true, _) => invalid,
+    }
+}
+
+impl ArchFrame for Aarch64 {
+    const ARCH: Arch = Arch::Aarch64;
+    const NR_RT_SIGRETURN: u64 = 139;
+    const NR_RESTART_SYSCALL: u64 = 128;
+    type Context = Aarch64Context;
+
+    /// `setup_rt_frame` + `get_sigframe` + `setup_return`, then the
+    /// `valid_user_regs` check of `handle_signal`.
+    fn setup_rt_frame<M: UserMemory + ?Sized>(
+        ctx: &mut Aarch64Context,
+        fp: &mut dyn FpHook,
+        mem: &mut M,
+        stack: &SignalStack,
+        d: &FrameRequest<'_>,
+    ) -> Result<HandlerFrame, FrameError> {
+        let handler = handler_addr(d)?;
+        let has_fp = fp_present(fp)?;
+        let sp_top = super::sigsp(stack, ctx.sp, wants_onstack(d))?;
+        let record = round_down(
+            sp_top
+                .checked_sub(RECORD_SIZE as u64)
+                .ok_or(FrameError::Fault)?,
+            16,
+        );
+        let frame = record
+            .checked_sub(FRAME_SIZE as u64)
+            .ok_or(FrameError::Fault)?;
+
+        let mut buf = vec![0u8; FRAME_SIZE + RECORD_SIZE];
+        let siginfo = d.action.flags().contains(SaFlags::SIGINFO);
+        if siginfo {
+            le::put(&mut buf, 0, d.info);
+        }
+        put_stack(&mut buf, UC_STACK, stack.to_uc_stack());
+        le::put_u64(&mut buf, UC_SIGMASK, d.saved_mask.bits());
+        le::put_u64(&mut buf, MC_FAULT, d.fault.address);
+        for (i, x) in ctx.x.iter().enumerate() {
+            le::put_u64(&mut buf, MC_REGS + 8 * i, *x);
+        }
+        le::put_u64(&mut buf, MC_SP, ctx.sp);
+        le::put_u64(&mut buf, MC_PC, ctx.pc);
+        le::put_u64(&mut buf, MC_PSTATE, ctx.pstate);
+        let mut rec = RESERVED;
+        if has_fp {
+            le::put_u32(&mut buf, rec, FPSIMD_MAGIC);
+            le::put_u32(&mut buf, rec + 4, FPSIMD_SIZE as u32);
+            fp.save(le::slice_mut(&mut buf, rec + FPSIMD_PAYLOAD, FP_IMAGE_LEN));
+            rec += FPSIMD_SIZE;
+        }
+        if d.fault.code != 0 {
+            le::put_u32(&mut buf, rec, ESR_MAGIC);
+            le::put_u32(&mut buf, rec + 4, ESR_SIZE as u32);
+            le::put_u64(&mut buf, rec + 8, d.fault.code);
+        }
+        // The terminator is the zeroed record that follows.
+        le::put_u64(&mut buf, FRAME_SIZE, ctx.x[29]);
+        le::put_u64(&mut buf, FRAME_SIZE + 8, ctx.x[30]);
+
+        let mut new = *ctx;
+        new.x[0] = u64::from(d.sig.get());
+        if siginfo {
+            new.x[1] = frame;
+            new.x[2] = frame + UC as u64;
+        }
+        new.sp = frame;
+        new.x[29] = record;
+        new.x[30] = restorer_or_trampoline(d);
+        new.pc = handler;
+        new.pstate = valid_user_pstate(new.pstate & !PSTATE_TCO).ok_or(FrameError::BadRegisters)?;
+
+        write_user(mem, frame, &buf)?;
+        *ctx = new;
+        Ok(HandlerFrame {
+            frame,
+            info: frame,
+            ucontext: frame + UC as u64,
+        })
+    }
+
+    /// `rt_sigreturn` + `restore_sigframe` + `parse_user_sigframe`.
+    fn rt_sigreturn<M: UserMemory + ?Sized>(
+        ctx: &mut Aarch64Context,
+        fp: &mut dyn FpHook,
+        mem: &M,
+        stack: &mut SignalStack,
+    ) -> Result<Sigreturn, BadFrame> {
+        let bad = |e| BadFrame::new(e, None);
+        if !ctx.sp.is_multiple_of(16) {
+            return Err(bad(FrameError::Misaligned));
+        }
+        let has_fp = fp_present(fp).map_err(bad)?;
+        let frame = ctx.sp;
+        let mut buf = vec![0u8; FRAME_SIZE];
+        read_user(mem, frame, &mut buf).map_err(bad)?;
+        let mask = mask_at(&buf, UC_SIGMASK);
+        let bad = |e| BadFrame::new(e, Some(mask));
+
+        let mut new = *ctx;
+        for (i, x) in new.x.iter_mut().enumerate() {
+            *x = le::u64_at(&buf, MC_REGS + 8 * i);
+        }
+        new.sp = le::u64_at(&buf, MC_SP);
+        new.pc = le::u64_at(&buf, MC_PC);
+        new.pstate =
+            valid_user_pstate(le::u64_at(&buf, MC_PSTATE)).ok_or(bad(FrameError::BadRegisters))?;
+        new.in_syscall = false;
+        let image = parse_records(frame, &buf, mem, has_fp).map_err(bad)?;
+        if let Some(img) = image
+            && !fp.restore(&img)
+        {
+            return Err(bad(FrameError::BadFpState));
+        }
+        stack.restore(
+            stack_at(&buf, UC_STACK),
+            us(new.sp),
+            Arch::Aarch64.min_sigstksz(),
+        );
+        *ctx = new;
+        Ok(Sigreturn {
+            mask,
+            ret: new.x[0],
+            force_sigfpe: false,
+        })
+    }
+
+    /// `do_signal`: result in x0, 4-byte `svc`, `restart_syscall` number in x8; the
+    /// system call is forgotten (`forget_syscall`) whatever the result.
+    fn syscall_restart(ctx: &mut Aarch64Context, handler: Option<&SignalAction>) -> RestartOutcome {
+        if !ctx.in_syscall {
+            return RestartOutcome::NotInSyscall;
+        }
+        ctx.in_syscall = false;
+        let r = restart_decision(ctx.x[0], handler);
+        match r {
+            RestartOutcome::Interrupted => ctx.x[0] = EINTR_RET,
+            RestartOutcome::Restarted => {
+                ctx.x[0] = ctx.orig_x0;
+                ctx.pc = ctx.pc.wrapping_sub(4);
+            }
+            RestartOutcome::RestartSyscall => {
+                ctx.x[0] = ctx.orig_x0;
+                ctx.x[8] = Self::NR_RESTART_SYSCALL;
+                ctx.pc = ctx.pc.wrapping_sub(4);
+            }
+            RestartOutcome::NotInSyscall | RestartOutcome::NotRestartable => {}
+        }
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rt_sigframe_layout_matches_linux() {
+        assert_eq!(FRAME_SIZE, 4688);
+        assert_eq!(UC, 128);
+        assert_eq!(size_of::<Ucontext>(), 4560);
+        assert_eq!(size_of::<Sigcontext>(), 4384);
+        assert_eq!(UC_STACK, 128 + 16);
+        assert_eq!(UC_SIGMASK, 128 + 40);
+        assert_eq!(offset_of!(Ucontext, unused), 48);
+        assert_eq!(offset_of!(Ucontext, uc_mcontext), 176);
+        assert_eq!(MC, 304);
+        assert_eq!(MC_FAULT - MC, 0);
+        assert_eq!(MC_REGS - MC, 8);
+        assert_eq!(MC_SP - MC, 256);
+        assert_eq!(MC_PC - MC, 264);
+        assert_eq!(MC_PSTATE - MC, 272);
+        assert_eq!(RESERVED - MC, 288);
+        assert_eq!(RESERVED, 592);
+    }
+
+    #[test]
+    fn record_layouts_match_linux() {
+        assert_eq!(FPSIMD_SIZE, 528);
+        assert_eq!(offset_of!(FpsimdContext, fpsr), 8);
+        assert_eq!(offset_of!(FpsimdContext, fpcr), 12);
+        assert_eq!(offset_of!(FpsimdContext, vregs), 16);
+        assert_eq!(FP_IMAGE_LEN, 520);
+        assert_eq!(ESR_SIZE, 16);
+        assert_eq!(EXTRA_SIZE, 32);
+        assert_eq!(offset_of!(ExtraContext, datap), 8);
+        assert_eq!(offset_of!(ExtraContext, size), 16);
+        assert_eq!(RECORD_SIZE, 16);
+    }
+
+    #[test]
+    fn pstate_res0_mask_is_linux_genmask() {
+        let genmask = |h: u32, l: u32| (u64::MAX >> (63 - h)) & (u64::MAX << l);
+        assert_eq!(
+            PSTATE_RES0,
+            genmask(63, 32) | genmask(27, 26) | genmask(23, 22) | genmask(20, 13) | genmask(5, 5)
+        );
+        assert_eq!(valid_user_pstate(0), Some(0));
+        assert_eq!(
+            valid_user_pstate(PSTATE_NZCV | PSTATE_SS),
+            Some(PSTATE_NZCV)
+        );
+        assert_eq!(valid_user_pstate(0x5), None, "EL1h");
+        assert_eq!(valid_user_pstate(PSTATE_MODE32), None);
+        assert_eq!(valid_user_pstate(1 << 7), None, "IRQs masked");
+    }
+}

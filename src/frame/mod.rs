@@ -1,0 +1,601 @@
+//! Signal frames, `rt_sigreturn` and system-call restart, per architecture.
+//!
+//! The managers decide *which* signal is delivered with *which* action and mask; this
+//! module only builds the frame a handler runs on, parses it back in `rt_sigreturn`,
+//! and rewrites the interrupted system call's result. Everything is Linux's ABI for
+//! x86_64, aarch64, riscv64 and loongarch64 (arch/*/kernel/signal.c and the uapi
+//! headers), and all four are compiled and tested on any host: only a kernel's own
+//! glue is architecture-specific.
+//!
+//! # What the kernel provides
+//!
+//! - its trap frame as a [`TrapFrame`]: conversion to and from the plain per-arch
+//!   context ([`X86_64Context`](x86_64::X86_64Context),
+//!   [`Aarch64Context`](aarch64::Aarch64Context),
+//!   [`Riscv64Context`](riscv64::Riscv64Context),
+//!   [`Loongarch64Context`](loongarch64::Loongarch64Context)); the contexts themselves
+//!   implement it, so a kernel may also keep one directly;
+//! - a [`FpHook`] that saves and restores the FP/SIMD registers as bytes in the
+//!   architecture's frame format ([`NoFp`] if there are none);
+//! - a [`UserMemory`] (fault-checked copies).
+//!
+//! # The three entry points
+//!
+//! - [`setup_rt_frame`]: push a frame for a handler (Linux's `handle_signal` →
+//!   `setup_rt_frame` → `signal_delivered`'s `SS_AUTODISARM` reset). On failure the
+//!   caller must force SIGSEGV ([`ForceSigsegv`], fatal if the signal was SIGSEGV);
+//!   nothing was changed.
+//! - [`rt_sigreturn`]: restore the interrupted context from the frame and return the
+//!   mask to install (SIGKILL and SIGSTOP removed). On [`BadFrame`] the caller forces
+//!   SIGSEGV; the registers were not changed.
+//! - [`syscall_restart`]: the restart table of frames.md section 1, as a pure
+//!   function of the context and whether (and with which flags) a handler runs.
+//!
+//! The frame is always built in a kernel buffer, every padding and reserved byte
+//! zeroed, and written with one [`UserMemory::write`]; it is parsed from a kernel copy.
+//! Every user-supplied number (pointers, sizes, magics, flags) is checked with
+//! checked arithmetic: no input panics or yields a privileged context.
+
+pub mod aarch64;
+pub mod loongarch64;
+pub mod riscv64;
+pub mod x86_64;
+
+use crate::action::{Disposition, SaFlags, SignalAction};
+use crate::arch::Arch;
+use crate::errno::Errno;
+use crate::set::SignalSet;
+use crate::signo::Signo;
+use crate::stack::{SignalStack, StackT};
+use crate::uaccess::UserMemory;
+use core::fmt::Debug;
+
+/// The kernel's FP/SIMD state of the current thread, as bytes in the architecture's
+/// signal-frame format.
+///
+/// The image formats (all little-endian):
+///
+/// | Arch | [`image_len`](Self::image_len) | Format |
+/// |---|---|---|
+/// | x86_64 | 512, or the XSAVE user size (≥ 576) | an FXSAVE image, or a standard-format (uncompacted) XSAVE image; see [`x86_xfeatures`](Self::x86_xfeatures) |
+/// | aarch64 | [`aarch64::FP_IMAGE_LEN`] (520) | `fpsimd_context` without its header: fpsr u32, fpcr u32, vregs 32 × 16 B |
+/// | riscv64 | [`riscv64::FP_IMAGE_LEN`] (264) | `__riscv_d_ext_state`: f\[32\] u64, fcsr u32, 4 zero bytes |
+/// | loongarch64 | [`loongarch64::FP_IMAGE_LEN`] (272) | `fpu_context`: regs\[32\] u64, fcc u64, fcsr u32, 4 zero bytes |
+///
+/// `image_len() == 0` means "no FP state": no FPU on x86_64 (`fpstate` NULL), no
+/// FPSIMD on aarch64, no F/D on riscv64, and on loongarch64 "the thread has not used
+/// the FPU" (`SC_USED_FP` clear). Any other length than the table's makes frame setup
+/// fail (a kernel configuration error, reported as [`FrameError::FpLayout`]).
+///
+/// Images handed to [`restore`](Self::restore) have been validated so that loading
+/// them cannot fault: on x86_64 the XSAVE header's reserved bytes are zero, XSTATE_BV
+/// is within [`x86_xfeatures`](Self::x86_xfeatures) and MXCSR has no bit outside
+/// [`x86_mxcsr_mask`](Self::x86_mxcsr_mask).
+pub trait FpHook {
+    /// Length of the image [`save`](Self::save) writes, or 0 for none.
+    fn image_len(&self) -> usize;
+    /// Writes the current FP/SIMD state into `image` (`image_len()` bytes, zeroed).
+    fn save(&mut self, image: &mut [u8]);
+    /// Loads the FP/SIMD state from `image` (same format and length as `save`).
+    /// Returns false to reject the image, which fails the sigreturn (→ SIGSEGV).
+    fn restore(&mut self, image: &[u8]) -> bool;
+    /// Puts the FP/SIMD state in its initial state (x86_64 does this for every
+    /// handler, and on a failed or NULL FP restore; loongarch64 when `SC_USED_FP` is
+    /// clear on sigreturn).
+    fn reset(&mut self);
+    /// x86_64 only: the user xfeatures (the XCR0 bits user space may use), or 0 if the
+    /// CPU has no XSAVE and the image is a 512-byte FXSAVE area. When nonzero it must
+    /// include x87 and SSE (bits 0 and 1).
+    fn x86_xfeatures(&self) -> u64 {
+        0
+    }
+    /// x86_64 only: the MXCSR bits the CPU accepts (`mxcsr_feature_mask`). The
+    /// default, 0xFFBF, is Linux's value when the CPU reports none.
+    fn x86_mxcsr_mask(&self) -> u32 {
+        0xFFBF
+    }
+}
+
+/// No FP/SIMD state at all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NoFp;
+
+impl FpHook for NoFp {
+    fn image_len(&self) -> usize {
+        0
+    }
+    fn save(&mut self, _image: &mut [u8]) {}
+    fn restore(&mut self, _image: &[u8]) -> bool {
+        true
+    }
+    fn reset(&mut self) {}
+}
+
+/// The thread's last fault, recorded in the frame (never read back).
+///
+/// x86_64: `address` → `cr2`, `code` → `err`, `trapno` → `trapno`.
+/// aarch64: `address` → `fault_address`, `code` → an `esr_context` record (none if 0).
+/// loongarch64: `code` 1 → `SC_ADDRERR_RD`, 2 → `SC_ADDRERR_WR` in `sc_flags`.
+/// riscv64: unused.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct FaultInfo {
+    /// Faulting address.
+    pub address: u64,
+    /// Architecture fault code (x86 error code, arm64 ESR, loongarch error code).
+    pub code: u64,
+    /// x86 trap number.
+    pub trapno: u64,
+}
+
+/// One signal to deliver to a handler: what the managers decided (their handler
+/// delivery: signal, siginfo, action, saved mask), plus the kernel's trampoline and
+/// fault record.
+#[derive(Clone, Copy, Debug)]
+pub struct FrameRequest<'a> {
+    /// The signal.
+    pub sig: Signo,
+    /// Its action; must be a handler ([`Disposition::Handler`]).
+    pub action: &'a SignalAction,
+    /// The 128-byte `siginfo_t`, as user space sees it.
+    pub info: &'a [u8; 128],
+    /// The mask to restore when the handler returns (`sigmask_to_save()`: the saved
+    /// mask of sigsuspend and friends, else the current one).
+    pub saved_mask: SignalSet,
+    /// Where the handler returns when there is no `SA_RESTORER`: the vDSO's
+    /// `rt_sigreturn` trampoline (aarch64, riscv64, loongarch64). Unused on x86_64.
+    pub trampoline: u64,
+    /// The thread's last fault, for the frame's fault fields.
+    pub fault: FaultInfo,
+}
+
+/// Where a frame was pushed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HandlerFrame {
+    /// The `rt_sigframe` (the handler's stack pointer).
+    pub frame: u64,
+    /// Its `siginfo`.
+    pub info: u64,
+    /// Its `ucontext`.
+    pub ucontext: u64,
+}
+
+/// Why a frame could not be built or parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FrameError {
+    /// A user-memory access faulted (or an address computation wrapped).
+    Fault,
+    /// The frame would not fit on the alternate stack ("overflowed sigaltstack").
+    AltStackOverflow,
+    /// x86_64 handler without `SA_RESTORER`.
+    NoRestorer,
+    /// The action is not a handler.
+    NotAHandler,
+    /// The [`FpHook`]'s image length does not fit the architecture.
+    FpLayout,
+    /// The resulting user registers are invalid (aarch64 `valid_user_regs`).
+    BadRegisters,
+    /// aarch64: the stack pointer at `rt_sigreturn` is not 16-byte aligned.
+    Misaligned,
+    /// A malformed extension record (bad magic, size, alignment, duplicate...).
+    BadRecord,
+    /// x86_64: the saved instruction pointer is not canonical.
+    NonCanonicalPc,
+    /// The FP/SIMD image was rejected (x86 FP state that would fault, or the hook
+    /// said no).
+    BadFpState,
+}
+
+impl From<Errno> for FrameError {
+    fn from(_: Errno) -> FrameError {
+        FrameError::Fault
+    }
+}
+
+/// Frame setup failed: the caller must force SIGSEGV (`force_sigsegv`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ForceSigsegv {
+    /// The signal being delivered was SIGSEGV itself: the SIGSEGV is fatal (its
+    /// handler is reset to `SIG_DFL` before it is forced).
+    pub fatal: bool,
+    /// What went wrong.
+    pub error: FrameError,
+}
+
+/// A successful `rt_sigreturn`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sigreturn {
+    /// The mask to install (`set_current_blocked`), without SIGKILL and SIGSTOP.
+    pub mask: SignalSet,
+    /// The system call's return value: the restored return register (the kernel
+    /// must leave that register as restored; writing this value back is harmless).
+    pub ret: u64,
+    /// loongarch64: the frame's FCSR had a cause bit set for an enabled exception;
+    /// Linux clears it and forces SIGFPE (`fcsr_pending`). Always false elsewhere.
+    pub force_sigfpe: bool,
+}
+
+/// A malformed frame at `rt_sigreturn`: the caller must force SIGSEGV (`force_sig`).
+///
+/// The registers were not changed. Linux installs the frame's mask before it finds
+/// most errors, so `mask` carries it when it was read (the caller may install it to
+/// match); the alternate stack was restored where Linux restores it before the failing
+/// step (x86_64 only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BadFrame {
+    /// What was wrong.
+    pub error: FrameError,
+    /// The frame's mask, if it was read before the error.
+    pub mask: Option<SignalSet>,
+}
+
+impl BadFrame {
+    const fn new(error: FrameError, mask: Option<SignalSet>) -> BadFrame {
+        BadFrame { error, mask }
+    }
+}
+
+/// What [`syscall_restart`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RestartOutcome {
+    /// The context was not in a system call.
+    NotInSyscall,
+    /// The system call's result is not a restart code; left alone.
+    NotRestartable,
+    /// The result became `-EINTR`.
+    Interrupted,
+    /// The pc was rewound to the system-call instruction and the first argument
+    /// register restored: the same call runs again.
+    Restarted,
+    /// As `Restarted`, but with the `restart_syscall` number: the call resumes
+    /// through its restart block.
+    RestartSyscall,
+}
+
+/// An architecture's signal ABI. Implemented by the marker types
+/// [`x86_64::X86_64`], [`aarch64::Aarch64`], [`riscv64::Riscv64`] and
+/// [`loongarch64::Loongarch64`]; kernels use the free functions
+/// [`setup_rt_frame`], [`rt_sigreturn`] and [`syscall_restart`].
+pub trait ArchFrame {
+    /// The [`Arch`] this is.
+    const ARCH: Arch;
+    /// `__NR_rt_sigreturn`.
+    const NR_RT_SIGRETURN: u64;
+    /// `__NR_restart_syscall`.
+    const NR_RESTART_SYSCALL: u64;
+    /// The plain user context (all GPRs, pc, sp, status, syscall-restart state).
+    type Context: TrapFrame<Arch = Self> + Copy + Debug + Default + PartialEq + Eq;
+
+    /// Builds and writes the frame for `d` and points `ctx` at the handler. Does not
+    /// touch `stack` (the caller disarms it) and changes nothing on error.
+    fn setup_rt_frame<M: UserMemory + ?Sized>(
+        ctx: &mut Self::Context,
+        fp: &mut dyn FpHook,
+        mem: &mut M,
+        stack: &SignalStack,
+        d: &FrameRequest<'_>,
+    ) -> Result<HandlerFrame, FrameError>;
+
+    /// Parses the frame at the context's stack pointer and restores the context,
+    /// the FP state and the alternate stack.
+    fn rt_sigreturn<M: UserMemory + ?Sized>(
+        ctx: &mut Self::Context,
+        fp: &mut dyn FpHook,
+        mem: &M,
+        stack: &mut SignalStack,
+    ) -> Result<Sigreturn, BadFrame>;
+
+    /// Applies the restart table (see [`syscall_restart`]).
+    fn syscall_restart(ctx: &mut Self::Context, handler: Option<&SignalAction>) -> RestartOutcome;
+}
+
+/// The kernel's trap frame (saved user registers) for one architecture.
+///
+/// The crate works on the plain [`ArchFrame::Context`]; a kernel implements this for
+/// its own trap-frame type to convert. The contexts implement it themselves.
+pub trait TrapFrame {
+    /// The architecture.
+    type Arch: ArchFrame;
+    /// The user context held in this trap frame.
+    fn context(&self) -> <Self::Arch as ArchFrame>::Context;
+    /// Stores `ctx` into this trap frame.
+    fn set_context(&mut self, ctx: &<Self::Arch as ArchFrame>::Context);
+}
+
+/// Pushes a signal frame for a handler and redirects the trap frame to it.
+///
+/// On success the trap frame runs the handler on return to user space and, if the
+/// stack has `SS_AUTODISARM`, `stack` is disarmed (`signal_delivered`). The caller then
+/// blocks `sa_mask` plus the signal unless `SA_NODEFER` (rule 47).
+///
+/// On failure nothing changed and the caller must force SIGSEGV as
+/// [`ForceSigsegv`] says (rule 48).
+pub fn setup_rt_frame<T: TrapFrame + ?Sized, M: UserMemory + ?Sized>(
+    tf: &mut T,
+    fp: &mut dyn FpHook,
+    mem: &mut M,
+    stack: &mut SignalStack,
+    d: &FrameRequest<'_>,
+) -> Result<HandlerFrame, ForceSigsegv> {
+    let mut ctx = tf.context();
+    match T::Arch::setup_rt_frame(&mut ctx, fp, mem, stack, d) {
+        Ok(frame) => {
+            tf.set_context(&ctx);
+            stack.disarm_after_delivery();
+            Ok(frame)
+        }
+        Err(error) => Err(ForceSigsegv {
+            fatal: d.sig == Signo::SIGSEGV,
+            error,
+        }),
+    }
+}
+
+/// `rt_sigreturn`: restores the context saved by [`setup_rt_frame`] from the frame at
+/// the trap frame's stack pointer.
+///
+/// On success the trap frame holds the interrupted context (sanitised: see each
+/// architecture), its system-call state is cleared (so no restart happens on this
+/// return), and the caller installs [`Sigreturn::mask`]. The kernel should also set
+/// the thread's restart block to "no restart" (`do_no_restart_syscall`), as Linux does.
+pub fn rt_sigreturn<T: TrapFrame + ?Sized, M: UserMemory + ?Sized>(
+    tf: &mut T,
+    fp: &mut dyn FpHook,
+    mem: &M,
+    stack: &mut SignalStack,
+) -> Result<Sigreturn, BadFrame> {
+    let mut ctx = tf.context();
+    let r = T::Arch::rt_sigreturn(&mut ctx, fp, mem, stack)?;
+    tf.set_context(&ctx);
+    Ok(r)
+}
+
+/// Rewrites an interrupted system call's result before returning to user space
+/// (frames.md sections 1 and 6, rule 49): `handler` is the action of the handler
+/// about to run, or `None` when no handler runs (nothing pending, ignored, stop).
+///
+/// | Result | Handler with SA_RESTART | Handler | No handler |
+/// |---|---|---|---|
+/// | `-ERESTARTSYS` | restart | `-EINTR` | restart |
+/// | `-ERESTARTNOINTR` | restart | restart | restart |
+/// | `-ERESTARTNOHAND` | `-EINTR` | `-EINTR` | restart |
+/// | `-ERESTART_RESTARTBLOCK` | `-EINTR` | `-EINTR` | `restart_syscall` |
+///
+/// Call it once per return, before [`setup_rt_frame`] when a handler runs. Except on
+/// x86_64 (which keeps `orig_ax` as Linux does), the context is then marked "not in a
+/// system call", so a second call does nothing.
+pub fn syscall_restart<T: TrapFrame + ?Sized>(
+    tf: &mut T,
+    handler: Option<&SignalAction>,
+) -> RestartOutcome {
+    let mut ctx = tf.context();
+    let r = T::Arch::syscall_restart(&mut ctx, handler);
+    tf.set_context(&ctx);
+    r
+}
+
+// ---------------------------------------------------------------------------
+// Shared helpers for the architecture modules.
+// ---------------------------------------------------------------------------
+
+/// Size of `siginfo_t` on all four architectures.
+pub const SIGINFO_SIZE: usize = 128;
+
+/// What the restart table says for a result `ret` (frames.md section 1).
+pub(crate) fn restart_decision(ret: u64, handler: Option<&SignalAction>) -> RestartOutcome {
+    let code = ret as i64;
+    let is = |e: Errno| code == e.as_neg_ret() as i64;
+    let restart_flag = handler.map(|a| a.flags().contains(SaFlags::RESTART));
+    if is(Errno::ERESTARTNOINTR) {
+        RestartOutcome::Restarted
+    } else if is(Errno::ERESTARTSYS) {
+        match restart_flag {
+            Some(false) => RestartOutcome::Interrupted,
+            _ => RestartOutcome::Restarted,
+        }
+    } else if is(Errno::ERESTARTNOHAND) {
+        match restart_flag {
+            Some(_) => RestartOutcome::Interrupted,
+            None => RestartOutcome::Restarted,
+        }
+    } else if is(Errno::ERESTART_RESTARTBLOCK) {
+        match restart_flag {
+            Some(_) => RestartOutcome::Interrupted,
+            None => RestartOutcome::RestartSyscall,
+        }
+    } else {
+        RestartOutcome::NotRestartable
+    }
+}
+
+/// `-EINTR` as a register value.
+pub(crate) const EINTR_RET: u64 = Errno::EINTR.as_neg_ret() as u64;
+
+/// The handler's address, or [`FrameError::NotAHandler`].
+pub(crate) fn handler_addr(d: &FrameRequest<'_>) -> Result<u64, FrameError> {
+    match d.action.disposition() {
+        Disposition::Handler(h) => Ok(h as u64),
+        _ => Err(FrameError::NotAHandler),
+    }
+}
+
+/// The return address for arches with an optional `SA_RESTORER` (aarch64).
+pub(crate) fn restorer_or_trampoline(d: &FrameRequest<'_>) -> u64 {
+    if d.action.flags().contains(SaFlags::RESTORER) {
+        d.action.restorer() as u64
+    } else {
+        d.trampoline
+    }
+}
+
+/// Whether the action asked for the alternate stack.
+pub(crate) fn wants_onstack(d: &FrameRequest<'_>) -> bool {
+    d.action.flags().contains(SaFlags::ONSTACK)
+}
+
+/// A register value as an address for [`SignalStack`] (64-bit hosts: exact).
+pub(crate) fn us(v: u64) -> usize {
+    usize::try_from(v).unwrap_or(usize::MAX)
+}
+
+/// A user address for [`UserMemory`]; an unrepresentable one faults.
+pub(crate) fn uaddr(v: u64) -> Result<usize, FrameError> {
+    usize::try_from(v).map_err(|_| FrameError::Fault)
+}
+
+/// `sigsp` on register values; `None` (wrapped altstack top) is a fault.
+pub(crate) fn sigsp(stack: &SignalStack, sp: u64, onstack: bool) -> Result<u64, FrameError> {
+    stack
+        .sigsp(us(sp), onstack)
+        .map(|v| v as u64)
+        .ok_or(FrameError::Fault)
+}
+
+pub(crate) const fn round_down(v: u64, align: u64) -> u64 {
+    v & !(align - 1)
+}
+
+pub(crate) fn read_user<M: UserMemory + ?Sized>(
+    mem: &M,
+    addr: u64,
+    buf: &mut [u8],
+) -> Result<(), FrameError> {
+    mem.read(uaddr(addr)?, buf).map_err(FrameError::from)
+}
+
+pub(crate) fn write_user<M: UserMemory + ?Sized>(
+    mem: &mut M,
+    addr: u64,
+    buf: &[u8],
+) -> Result<(), FrameError> {
+    mem.write(uaddr(addr)?, buf).map_err(FrameError::from)
+}
+
+/// Little-endian field access on kernel buffers. Offsets are the layout constants of
+/// the architecture modules, always in range for the buffers they index; an
+/// out-of-range access would read 0 / write nothing rather than panic.
+pub(crate) mod le {
+    pub(crate) fn slice(b: &[u8], off: usize, len: usize) -> &[u8] {
+        b.get(off..).and_then(|s| s.get(..len)).unwrap_or(&[])
+    }
+
+    pub(crate) fn slice_mut(b: &mut [u8], off: usize, len: usize) -> &mut [u8] {
+        match b.get_mut(off..).and_then(|s| s.get_mut(..len)) {
+            Some(s) => s,
+            None => &mut [],
+        }
+    }
+
+    pub(crate) fn put(b: &mut [u8], off: usize, src: &[u8]) {
+        let dst = slice_mut(b, off, src.len());
+        if dst.len() == src.len() {
+            dst.copy_from_slice(src);
+        }
+    }
+
+    pub(crate) fn put_u64(b: &mut [u8], off: usize, v: u64) {
+        put(b, off, &v.to_le_bytes());
+    }
+
+    pub(crate) fn put_u32(b: &mut [u8], off: usize, v: u32) {
+        put(b, off, &v.to_le_bytes());
+    }
+
+    pub(crate) fn put_u16(b: &mut [u8], off: usize, v: u16) {
+        put(b, off, &v.to_le_bytes());
+    }
+
+    pub(crate) fn u64_at(b: &[u8], off: usize) -> u64 {
+        let mut w = [0u8; 8];
+        let s = slice(b, off, 8);
+        if s.len() == 8 {
+            w.copy_from_slice(s);
+        }
+        u64::from_le_bytes(w)
+    }
+
+    pub(crate) fn u32_at(b: &[u8], off: usize) -> u32 {
+        let mut w = [0u8; 4];
+        let s = slice(b, off, 4);
+        if s.len() == 4 {
+            w.copy_from_slice(s);
+        }
+        u32::from_le_bytes(w)
+    }
+}
+
+/// Writes a `stack_t` at `off`.
+pub(crate) fn put_stack(b: &mut [u8], off: usize, s: StackT) {
+    le::put(b, off, &s.to_bytes());
+}
+
+/// Reads a `stack_t` at `off`.
+pub(crate) fn stack_at(b: &[u8], off: usize) -> StackT {
+    let mut raw = [0u8; StackT::SIZE];
+    let s = le::slice(b, off, StackT::SIZE);
+    if s.len() == StackT::SIZE {
+        raw.copy_from_slice(s);
+    }
+    StackT::from_bytes(&raw)
+}
+
+/// The mask stored in a frame, as `set_current_blocked` installs it.
+pub(crate) fn mask_at(b: &[u8], off: usize) -> SignalSet {
+    SignalSet::from_bits(le::u64_at(b, off)).without_unblockable()
+}
+
+/// The user `stack_t` as laid out in every `ucontext` (uapi asm-generic/signal.h:
+/// `ss_sp`, `ss_flags` (int), `ss_size`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct UStack {
+    /// `ss_sp`.
+    pub ss_sp: u64,
+    /// `ss_flags`.
+    pub ss_flags: i32,
+    /// `ss_size`.
+    pub ss_size: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::mem::{offset_of, size_of};
+
+    #[test]
+    fn ustack_is_the_24_byte_stack_t() {
+        assert_eq!(size_of::<UStack>(), StackT::SIZE);
+        assert_eq!(offset_of!(UStack, ss_flags), StackT::FLAGS_OFFSET);
+        assert_eq!(offset_of!(UStack, ss_size), StackT::SIZE_OFFSET);
+    }
+
+    #[test]
+    fn restart_table_matches_linux() {
+        use RestartOutcome::*;
+        let plain = SignalAction::handler(0x1000, SaFlags::empty(), SignalSet::EMPTY);
+        let restart = SignalAction::handler(0x1000, SaFlags::RESTART, SignalSet::EMPTY);
+        let r = |e: Errno| e.as_neg_ret() as u64;
+        let rows = [
+            (Errno::ERESTARTSYS, Restarted, Interrupted, Restarted),
+            (Errno::ERESTARTNOINTR, Restarted, Restarted, Restarted),
+            (Errno::ERESTARTNOHAND, Interrupted, Interrupted, Restarted),
+            (
+                Errno::ERESTART_RESTARTBLOCK,
+                Interrupted,
+                Interrupted,
+                RestartSyscall,
+            ),
+            (Errno::EINTR, NotRestartable, NotRestartable, NotRestartable),
+        ];
+        for (e, with_restart, with_handler, none) in rows {
+            assert_eq!(restart_decision(r(e), Some(&restart)), with_restart, "{e}");
+            assert_eq!(restart_decision(r(e), Some(&plain)), with_handler, "{e}");
+            assert_eq!(restart_decision(r(e), None), none, "{e}");
+        }
+        assert_eq!(
+            restart_decision(515u64.wrapping_neg(), None),
+            NotRestartable
+        );
+        assert_eq!(restart_decision(512, None), NotRestartable, "positive 512");
+    }
+}

@@ -1,0 +1,358 @@
+//! riscv64 signal frames (arch/riscv/kernel/signal.c; uapi asm/sigcontext.h,
+//! asm/ucontext.h, asm/ptrace.h).
+//!
+//! The `rt_sigframe` (1088 bytes: siginfo, ucontext) sits at
+//! `(sigsp(sp) − 1088) & ~15`. The FP state is always the **d** layout of the
+//! `__riscv_fp_state` union; the extension area holds only the END header (the V
+//! extension is not modelled: a V record on sigreturn is rejected, as Linux does when
+//! V is not live). siginfo is always written and a0/a1/a2 = signo, &info, &uc; ra is
+//! the vDSO trampoline (riscv has no `SA_RESTORER`).
+//!
+//! `sstatus` is not in the frame: user space cannot change it through sigreturn
+//! (mimiker PR #1307 took SPP from the frame). `rt_sigreturn` also forces the
+//! context's SPP to user and SPIE on, so whatever the kernel stored, the context
+//! returns to U-mode with interrupts enabled.
+
+use super::{
+    ArchFrame, BadFrame, EINTR_RET, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome,
+    Sigreturn, TrapFrame, UStack, handler_addr, le, mask_at, put_stack, read_user,
+    restart_decision, round_down, stack_at, us, wants_onstack, write_user,
+};
+use crate::action::SignalAction;
+use crate::arch::Arch;
+use crate::stack::SignalStack;
+use crate::uaccess::UserMemory;
+use core::mem::{offset_of, size_of};
+
+/// The ABI structures, mirrored from the uapi headers for their layout.
+pub mod abi {
+    use super::UStack;
+
+    /// `struct __riscv_f_ext_state`.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug)]
+    pub struct FExtState {
+        /// f0-f31 (single).
+        pub f: [u32; 32],
+        /// fcsr.
+        pub fcsr: u32,
+    }
+
+    /// `struct __riscv_d_ext_state`, 264 bytes.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug)]
+    pub struct DExtState {
+        /// f0-f31 (double).
+        pub f: [u64; 32],
+        /// fcsr.
+        pub fcsr: u32,
+    }
+
+    /// `struct __riscv_q_ext_state`, 528 bytes.
+    #[repr(C, align(16))]
+    #[derive(Clone, Copy, Debug)]
+    pub struct QExtState {
+        /// f0-f31 (quad).
+        pub f: [u64; 64],
+        /// fcsr.
+        pub fcsr: u32,
+        /// Reserved.
+        pub reserved: [u32; 3],
+    }
+
+    /// `struct __riscv_ctx_hdr`: an extension record header.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug)]
+    pub struct CtxHdr {
+        /// Record type.
+        pub magic: u32,
+        /// Record size including the header.
+        pub size: u32,
+    }
+
+    /// `struct __riscv_extra_ext_header`: the view of the FP union that locates the
+    /// extension area.
+    #[repr(C, align(16))]
+    #[derive(Clone, Copy, Debug)]
+    pub struct ExtraExtHeader {
+        /// Overlaps the FP state.
+        pub padding: [u32; 129],
+        /// Must be zero.
+        pub reserved: u32,
+        /// The first extension header.
+        pub hdr: CtxHdr,
+    }
+
+    /// `union __riscv_fp_state` (with the extension-header view), 528 bytes.
+    #[repr(C, align(16))]
+    #[derive(Clone, Copy)]
+    pub union FpState {
+        /// F.
+        pub f: FExtState,
+        /// D (what Linux saves and restores).
+        pub d: DExtState,
+        /// Q.
+        pub q: QExtState,
+        /// Extension-header view.
+        pub ext: ExtraExtHeader,
+    }
+
+    /// `struct sigcontext` (uapi asm/sigcontext.h), 784 bytes.
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    pub struct Sigcontext {
+        /// `user_regs_struct`: pc, then x1-x31.
+        pub sc_regs: [u64; 32],
+        /// FP state and extension header.
+        pub sc_fpregs: FpState,
+    }
+
+    /// `struct ucontext` (uapi asm/ucontext.h), 960 bytes.
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    pub struct Ucontext {
+        /// Always 0.
+        pub uc_flags: u64,
+        /// Always 0.
+        pub uc_link: u64,
+        /// The alternate stack at delivery.
+        pub uc_stack: UStack,
+        /// The mask to restore.
+        pub uc_sigmask: u64,
+        /// Room for libc's 1024-bit sigset_t.
+        pub unused: [u8; 120],
+        /// The registers.
+        pub uc_mcontext: Sigcontext,
+    }
+
+    /// `struct rt_sigframe` (arch/riscv/kernel/signal.c, MMU), 1088 bytes.
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    pub struct RtSigframe {
+        /// The siginfo.
+        pub info: [u64; 16],
+        /// The ucontext.
+        pub uc: Ucontext,
+    }
+}
+
+use abi::{CtxHdr, DExtState, ExtraExtHeader, RtSigframe, Sigcontext, Ucontext};
+
+/// Size of `rt_sigframe` (no V state).
+pub const FRAME_SIZE: usize = size_of::<RtSigframe>();
+const UC: usize = offset_of!(RtSigframe, uc);
+const UC_STACK: usize = UC + offset_of!(Ucontext, uc_stack);
+const UC_SIGMASK: usize = UC + offset_of!(Ucontext, uc_sigmask);
+const MC: usize = UC + offset_of!(Ucontext, uc_mcontext);
+const SC_FP: usize = MC + offset_of!(Sigcontext, sc_fpregs);
+const SC_EXT_RESERVED: usize = SC_FP + offset_of!(ExtraExtHeader, reserved);
+const SC_EXT_HDR: usize = SC_FP + offset_of!(ExtraExtHeader, hdr);
+
+/// Bytes of the FP image ([`FpHook`]): `__riscv_d_ext_state`.
+pub const FP_IMAGE_LEN: usize = size_of::<DExtState>();
+/// `END_MAGIC`.
+pub const END_MAGIC: u32 = 0;
+/// `END_HDR_SIZE`.
+pub const END_HDR_SIZE: u32 = 0;
+/// `RISCV_V_MAGIC`.
+pub const RISCV_V_MAGIC: u32 = 0x5346_5457;
+/// sstatus.SPIE.
+pub const SSTATUS_SPIE: u64 = 1 << 5;
+/// sstatus.SPP.
+pub const SSTATUS_SPP: u64 = 1 << 8;
+
+/// The riscv64 user context: the `pt_regs` prefix a signal frame saves and restores,
+/// plus the status and system-call state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Riscv64Context {
+    /// sepc.
+    pub pc: u64,
+    /// x0-x31 by number (x\[2\] = sp, x\[10\] = a0); x\[0\] is never read or written.
+    pub x: [u64; 32],
+    /// sstatus as the kernel saved it (only SPP and SPIE are touched).
+    pub sstatus: u64,
+    /// Entered through a system call (`cause == EXC_SYSCALL`).
+    pub in_syscall: bool,
+    /// a0 at system-call entry (`orig_a0`), for restarting.
+    pub orig_a0: u64,
+}
+
+/// riscv64 (marker type for [`ArchFrame`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Riscv64;
+
+impl TrapFrame for Riscv64Context {
+    type Arch = Riscv64;
+    fn context(&self) -> Riscv64Context {
+        *self
+    }
+    fn set_context(&mut self, ctx: &Riscv64Context) {
+        *self = *ctx;
+    }
+}
+
+fn fp_present(fp: &dyn FpHook) -> Result<bool, FrameError> {
+    match fp.image_len() {
+        0 => Ok(false),
+        FP_IMAGE_LEN => Ok(true),
+        _ => Err(FrameError::FpLayout),
+    }
+}
+
+impl ArchFrame for Riscv64 {
+    const ARCH: Arch = Arch::Riscv64;
+    const NR_RT_SIGRETURN: u64 = 139;
+    const NR_RESTART_SYSCALL: u64 = 128;
+    type Context = Riscv64Context;
+
+    /// `setup_rt_frame` + `get_sigframe` + `setup_sigcontext`.
+    fn setup_rt_frame<M: UserMemory + ?Sized>(
+        ctx: &mut Riscv64Context,
+        fp: &mut dyn FpHook,
+        mem: &mut M,
+        stack: &SignalStack,
+        d: &FrameRequest<'_>,
+    ) -> Result<HandlerFrame, FrameError> {
+        let handler = handler_addr(d)?;
+        let has_fp = fp_present(fp)?;
+        let size = FRAME_SIZE as u64;
+        let sp = ctx.x[2];
+        if stack.on_stack(us(sp)) && !stack.on_stack(us(sp.wrapping_sub(size))) {
+            return Err(FrameError::AltStackOverflow);
+        }
+        let top = super::sigsp(stack, sp, wants_onstack(d))?;
+        let frame = round_down(top.checked_sub(size).ok_or(FrameError::Fault)?, 16);
+
+        let mut buf = [0u8; FRAME_SIZE];
+        le::put(&mut buf, 0, d.info);
+        put_stack(&mut buf, UC_STACK, stack.to_uc_stack());
+        le::put_u64(&mut buf, UC_SIGMASK, d.saved_mask.bits());
+        le::put_u64(&mut buf, MC, ctx.pc);
+        for i in 1..32 {
+            le::put_u64(&mut buf, MC + 8 * i, ctx.x[i]);
+        }
+        if has_fp {
+            fp.save(le::slice_mut(&mut buf, SC_FP, FP_IMAGE_LEN));
+            // The struct's tail padding: nothing of the kernel's leaks.
+            le::put_u32(&mut buf, SC_FP + FP_IMAGE_LEN - 4, 0);
+        }
+        // reserved = 0 and the END header are the zeroed bytes already there.
+        write_user(mem, frame, &buf)?;
+
+        ctx.x[1] = d.trampoline;
+        ctx.pc = handler;
+        ctx.x[2] = frame;
+        ctx.x[10] = u64::from(d.sig.get());
+        ctx.x[11] = frame;
+        ctx.x[12] = frame + UC as u64;
+        Ok(HandlerFrame {
+            frame,
+            info: frame,
+            ucontext: frame + UC as u64,
+        })
+    }
+
+    /// `rt_sigreturn` + `restore_sigcontext`.
+    fn rt_sigreturn<M: UserMemory + ?Sized>(
+        ctx: &mut Riscv64Context,
+        fp: &mut dyn FpHook,
+        mem: &M,
+        stack: &mut SignalStack,
+    ) -> Result<Sigreturn, BadFrame> {
+        let bad = |e| BadFrame::new(e, None);
+        let has_fp = fp_present(fp).map_err(bad)?;
+        let frame = ctx.x[2];
+        let mut buf = [0u8; FRAME_SIZE];
+        read_user(mem, frame, &mut buf).map_err(bad)?;
+        let mask = mask_at(&buf, UC_SIGMASK);
+        let bad = |e| BadFrame::new(e, Some(mask));
+
+        let mut new = *ctx;
+        new.pc = le::u64_at(&buf, MC);
+        for i in 1..32 {
+            new.x[i] = le::u64_at(&buf, MC + 8 * i);
+        }
+        if le::u32_at(&buf, SC_EXT_RESERVED) != 0 {
+            return Err(bad(FrameError::BadRecord));
+        }
+        // Only END is known (no V state), so the walk ends at the first header.
+        let magic = le::u32_at(&buf, SC_EXT_HDR + offset_of!(CtxHdr, magic));
+        let size = le::u32_at(&buf, SC_EXT_HDR + offset_of!(CtxHdr, size));
+        if magic != END_MAGIC || size != END_HDR_SIZE {
+            return Err(bad(FrameError::BadRecord));
+        }
+        if has_fp && !fp.restore(le::slice(&buf, SC_FP, FP_IMAGE_LEN)) {
+            return Err(bad(FrameError::BadFpState));
+        }
+        stack.restore(
+            stack_at(&buf, UC_STACK),
+            us(new.x[2]),
+            Arch::Riscv64.min_sigstksz(),
+        );
+        new.sstatus = (new.sstatus & !SSTATUS_SPP) | SSTATUS_SPIE;
+        new.in_syscall = false;
+        *ctx = new;
+        Ok(Sigreturn {
+            mask,
+            ret: new.x[10],
+            force_sigfpe: false,
+        })
+    }
+
+    /// `arch_do_signal_or_restart` / `handle_signal`: result in a0, 4-byte `ecall`,
+    /// `restart_syscall` number in a7; `cause` is reset whatever the result.
+    fn syscall_restart(ctx: &mut Riscv64Context, handler: Option<&SignalAction>) -> RestartOutcome {
+        if !ctx.in_syscall {
+            return RestartOutcome::NotInSyscall;
+        }
+        ctx.in_syscall = false;
+        let r = restart_decision(ctx.x[10], handler);
+        match r {
+            RestartOutcome::Interrupted => ctx.x[10] = EINTR_RET,
+            RestartOutcome::Restarted => {
+                ctx.x[10] = ctx.orig_a0;
+                ctx.pc = ctx.pc.wrapping_sub(4);
+            }
+            RestartOutcome::RestartSyscall => {
+                ctx.x[10] = ctx.orig_a0;
+                ctx.x[17] = Self::NR_RESTART_SYSCALL;
+                ctx.pc = ctx.pc.wrapping_sub(4);
+            }
+            RestartOutcome::NotInSyscall | RestartOutcome::NotRestartable => {}
+        }
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use abi::{FExtState, FpState, QExtState};
+
+    #[test]
+    fn rt_sigframe_layout_matches_linux() {
+        assert_eq!(FRAME_SIZE, 1088);
+        assert_eq!(UC, 128);
+        assert_eq!(size_of::<Ucontext>(), 960);
+        assert_eq!(UC_STACK - UC, 16);
+        assert_eq!(UC_SIGMASK - UC, 40);
+        assert_eq!(offset_of!(Ucontext, unused), 48);
+        assert_eq!(MC - UC, 176);
+        assert_eq!(MC, 304);
+        assert_eq!(size_of::<Sigcontext>(), 784);
+        assert_eq!(SC_FP - MC, 256);
+    }
+
+    #[test]
+    fn fp_union_layout_matches_linux() {
+        assert_eq!(size_of::<FpState>(), 528);
+        assert_eq!(size_of::<FExtState>(), 132);
+        assert_eq!(FP_IMAGE_LEN, 264);
+        assert_eq!(offset_of!(DExtState, fcsr), 256);
+        assert_eq!(size_of::<QExtState>(), 528);
+        assert_eq!(offset_of!(QExtState, fcsr), 512);
+        assert_eq!(SC_EXT_RESERVED - MC, 772);
+        assert_eq!(SC_EXT_HDR - MC, 776);
+        assert_eq!(SC_EXT_HDR + size_of::<CtxHdr>(), UC + size_of::<Ucontext>());
+    }
+}

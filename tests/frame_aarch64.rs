@@ -1,0 +1,554 @@
+//! aarch64 frames: placement, handler entry, records, pstate validation, restart.
+mod common;
+
+use common::*;
+use ksignal::frame::aarch64::{
+    Aarch64, Aarch64Context, ESR_MAGIC, EXTRA_MAGIC, FP_IMAGE_LEN, FPSIMD_MAGIC, FRAME_SIZE,
+    PSTATE_DAIF, PSTATE_MODE_MASK, PSTATE_MODE32, PSTATE_RES0, PSTATE_SS, PSTATE_TCO,
+    valid_user_pstate,
+};
+use ksignal::frame::{ArchFrame, FpHook, NoFp};
+use ksignal::*;
+use proptest::prelude::*;
+
+const UC: u64 = 128;
+const SIGMASK: u64 = UC + 40;
+const MC: u64 = 304;
+const PSTATE: u64 = MC + 272;
+const RES: u64 = 592;
+const NZCV: u64 = 0xF << 28;
+
+fn user_ctx() -> Aarch64Context {
+    let mut x = [0u64; 31];
+    for (i, r) in x.iter_mut().enumerate() {
+        *r = 0x1000 + i as u64;
+    }
+    Aarch64Context {
+        x,
+        sp: stack_top(),
+        pc: 0x40_0500,
+        pstate: 0x6000_0000 | PSTATE_TCO,
+        in_syscall: false,
+        orig_x0: 0,
+    }
+}
+
+fn fp() -> ImageFp {
+    ImageFp::pattern(FP_IMAGE_LEN, 0x11)
+}
+
+fn sa() -> SignalAction {
+    action(SaFlags::SIGINFO)
+}
+
+fn deliver_with(
+    ctx: &mut Aarch64Context,
+    fp: &mut dyn FpHook,
+    mem: &mut UserBuffer,
+    stack: &mut SignalStack,
+    d: &FrameRequest<'_>,
+) -> Result<HandlerFrame, ForceSigsegv> {
+    setup_rt_frame(ctx, fp, mem, stack, d)
+}
+
+fn deliver(
+    ctx: &mut Aarch64Context,
+    fp: &mut dyn FpHook,
+    mem: &mut UserBuffer,
+    stack: &mut SignalStack,
+    act: &SignalAction,
+) -> Result<HandlerFrame, ForceSigsegv> {
+    deliver_with(
+        ctx,
+        fp,
+        mem,
+        stack,
+        &delivery(Signo::SIGUSR1, act, SignalSet::EMPTY),
+    )
+}
+
+#[test]
+fn deliver_then_sigreturn_restores_the_exact_context() {
+    let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, fp());
+    let orig_fp = fp.state.clone();
+    let orig = user_ctx();
+    let mut ctx = orig;
+    let saved = SignalSet::from_bits(0xF0F0);
+    deliver_with(
+        &mut ctx,
+        &mut fp,
+        &mut mem,
+        &mut stack,
+        &delivery(Signo::SIGUSR1, &sa(), saved),
+    )
+    .unwrap();
+    ctx.x = [7; 31];
+    ctx.pstate = 0;
+    fp.state.fill(0x99);
+    let r = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
+    assert_eq!(r.mask, saved);
+    assert_eq!(r.ret, orig.x[0]);
+    assert_eq!(ctx, orig);
+    assert_eq!(fp.state, orig_fp, "fpsimd_context carried the FP state");
+}
+
+#[test]
+fn handler_entry_registers_and_frame_record() {
+    let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, fp());
+    let orig = user_ctx();
+    let mut ctx = orig;
+    let f = deliver(&mut ctx, &mut fp, &mut mem, &mut stack, &sa()).unwrap();
+    let record = (orig.sp - 16) & !15;
+    assert_eq!(f.frame, record - FRAME_SIZE as u64);
+    assert_eq!(f.frame % 16, 0);
+    assert_eq!(ctx.sp, f.frame);
+    assert_eq!(ctx.pc, HANDLER as u64);
+    assert_eq!(ctx.x[0], 10);
+    assert_eq!((ctx.x[1], ctx.x[2]), (f.frame, f.frame + UC));
+    assert_eq!(ctx.x[29], record);
+    assert_eq!(ctx.x[30], TRAMPOLINE, "vDSO sigtramp without SA_RESTORER");
+    assert_eq!(user_u64(&mem, record), orig.x[29]);
+    assert_eq!(user_u64(&mem, record + 8), orig.x[30]);
+    assert_eq!(ctx.pstate, orig.pstate & !PSTATE_TCO, "TCO cleared");
+    assert_eq!(user_bytes(&mem, f.info, 128), INFO);
+    assert_eq!(fp.resets, 0, "FPSIMD is inherited by the handler");
+
+    let mut ctx = orig;
+    let act = action(SaFlags::RESTORER);
+    let f = deliver(&mut ctx, &mut NoFp, &mut mem, &mut stack, &act).unwrap();
+    assert_eq!(ctx.x[30], RESTORER as u64);
+    assert_eq!(
+        (ctx.x[1], ctx.x[2]),
+        (orig.x[1], orig.x[2]),
+        "x1/x2 only with SA_SIGINFO"
+    );
+    assert!(user_bytes(&mem, f.info, 128).iter().all(|b| *b == 0));
+}
+
+#[test]
+fn records_are_fpsimd_esr_and_terminator() {
+    let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, fp());
+    let mut ctx = user_ctx();
+    let act = sa();
+    let mut d = delivery(Signo::SIGSEGV, &act, SignalSet::EMPTY);
+    d.fault = FaultInfo {
+        address: 0xdead_beef,
+        code: 0x9200_0046,
+        trapno: 0,
+    };
+    let f = deliver_with(&mut ctx, &mut fp, &mut mem, &mut stack, &d).unwrap();
+    let r = f.frame + RES;
+    assert_eq!(user_u64(&mem, f.frame + MC), 0xdead_beef, "fault_address");
+    assert_eq!(
+        (user_u32(&mem, r), user_u32(&mem, r + 4)),
+        (FPSIMD_MAGIC, 528)
+    );
+    assert_eq!(user_bytes(&mem, r + 8, FP_IMAGE_LEN), fp.state);
+    assert_eq!(
+        (user_u32(&mem, r + 528), user_u32(&mem, r + 532)),
+        (ESR_MAGIC, 16)
+    );
+    assert_eq!(user_u64(&mem, r + 536), 0x9200_0046);
+    assert_eq!(user_u64(&mem, r + 544), 0, "terminator");
+    // No fault code: no esr record; no FPSIMD: no fpsimd record.
+    let mut ctx = user_ctx();
+    let f = deliver(&mut ctx, &mut NoFp, &mut mem, &mut stack, &act).unwrap();
+    assert_eq!(user_u64(&mem, f.frame + RES), 0);
+}
+
+#[test]
+fn altstack_used_only_with_sa_onstack_when_enabled_and_not_on_it() {
+    let onstack = action(SaFlags::ONSTACK);
+    let top = (ALT_BASE + REGION) as u64;
+    let run = |stack: SignalStack, act: &SignalAction, sp: u64| {
+        let (mut mem, mut stack) = (memory(), stack);
+        let mut ctx = user_ctx();
+        ctx.sp = sp;
+        deliver(&mut ctx, &mut NoFp, &mut mem, &mut stack, act)
+            .unwrap()
+            .frame
+    };
+    assert_eq!(
+        run(altstack(0), &onstack, stack_top()),
+        top - 16 - FRAME_SIZE as u64
+    );
+    assert!(run(altstack(0), &action(SaFlags::empty()), stack_top()) > STACK_BASE as u64);
+    assert!(run(SignalStack::DISABLED, &onstack, stack_top()) > STACK_BASE as u64);
+    let on = (ALT_BASE + 0x2800) as u64;
+    assert_eq!(run(altstack(0), &onstack, on), on - 16 - FRAME_SIZE as u64);
+}
+
+#[test]
+fn nested_delivery_on_the_altstack() {
+    let (mut mem, mut stack, mut fp) = (memory(), altstack(0), fp());
+    let onstack = action(SaFlags::ONSTACK | SaFlags::SIGINFO);
+    let orig = user_ctx();
+    let mut ctx = orig;
+    let f1 = deliver(&mut ctx, &mut fp, &mut mem, &mut stack, &onstack).unwrap();
+    let h1 = ctx;
+    let f2 = deliver(&mut ctx, &mut fp, &mut mem, &mut stack, &onstack).unwrap();
+    assert_eq!(f2.frame, f1.frame - 16 - FRAME_SIZE as u64);
+    rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
+    assert_eq!(ctx, h1);
+    rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
+    assert_eq!(ctx, orig);
+}
+
+#[test]
+fn altstack_overflow_faults_and_forces_sigsegv() {
+    // arm64 has no explicit overflow check: the frame runs off the altstack into
+    // unmapped memory and the write faults.
+    let (mut mem, mut stack) = (memory(), altstack(0));
+    let mut ctx = user_ctx();
+    ctx.sp = (ALT_BASE + 0x1000) as u64;
+    let before = ctx;
+    let act = action(SaFlags::ONSTACK);
+    let e = deliver_with(
+        &mut ctx,
+        &mut NoFp,
+        &mut mem,
+        &mut stack,
+        &delivery(Signo::SIGSEGV, &act, SignalSet::EMPTY),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e,
+        ForceSigsegv {
+            fatal: true,
+            error: FrameError::Fault
+        }
+    );
+    assert_eq!(ctx, before);
+}
+
+#[test]
+fn autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it() {
+    let armed = altstack(SsFlags::AUTODISARM.bits());
+    let (mut mem, mut stack) = (memory(), armed);
+    let mut ctx = user_ctx();
+    deliver(
+        &mut ctx,
+        &mut NoFp,
+        &mut mem,
+        &mut stack,
+        &action(SaFlags::ONSTACK),
+    )
+    .unwrap();
+    assert_eq!(stack, SignalStack::DISABLED);
+    rt_sigreturn(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
+    assert_eq!(stack, armed);
+}
+
+fn delivered() -> (UserBuffer, Aarch64Context, ImageFp, u64) {
+    let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, fp());
+    let mut ctx = user_ctx();
+    let f = deliver(&mut ctx, &mut fp, &mut mem, &mut stack, &sa()).unwrap();
+    (mem, ctx, fp, f.frame)
+}
+
+fn sigreturn(
+    mem: &UserBuffer,
+    ctx: &mut Aarch64Context,
+    fp: &mut ImageFp,
+) -> Result<Sigreturn, BadFrame> {
+    rt_sigreturn(ctx, fp, mem, &mut SignalStack::default())
+}
+
+#[test]
+fn misaligned_sp_at_sigreturn_is_sigsegv() {
+    let (mem, mut ctx, mut fp, _) = delivered();
+    ctx.sp += 8;
+    let e = sigreturn(&mem, &mut ctx, &mut fp).unwrap_err();
+    assert_eq!(
+        e,
+        BadFrame {
+            error: FrameError::Misaligned,
+            mask: None
+        }
+    );
+}
+
+#[test]
+fn privileged_or_masked_pstate_is_sigsegv() {
+    for bad in [0x5, 0x4, 0x1, PSTATE_MODE32, 1 << 6, 1 << 7, 1 << 8, 1 << 9] {
+        let (mut mem, mut ctx, mut fp, frame) = delivered();
+        put_u64(&mut mem, frame + PSTATE, bad);
+        let before = ctx;
+        let e = sigreturn(&mem, &mut ctx, &mut fp).unwrap_err();
+        assert_eq!(e.error, FrameError::BadRegisters, "pstate {bad:#x}");
+        assert_eq!(e.mask, Some(SignalSet::EMPTY));
+        assert_eq!(ctx, before);
+    }
+}
+
+#[test]
+fn pstate_res0_bits_and_single_step_are_cleared() {
+    let (mut mem, mut ctx, mut fp, frame) = delivered();
+    put_u64(&mut mem, frame + PSTATE, PSTATE_RES0 | PSTATE_SS | NZCV);
+    sigreturn(&mem, &mut ctx, &mut fp).unwrap();
+    assert_eq!(ctx.pstate, NZCV);
+}
+
+fn put_record(mem: &mut UserBuffer, at: u64, magic: u32, size: u32) {
+    put_u32(mem, at, magic);
+    put_u32(mem, at + 4, size);
+}
+
+#[test]
+fn malformed_records_are_sigsegv() {
+    type Corrupt = fn(&mut UserBuffer, u64);
+    let cases: [(&str, Corrupt); 8] = [
+        ("no fpsimd", |m, r| put_record(m, r, 0, 0)),
+        ("fpsimd size", |m, r| put_record(m, r, FPSIMD_MAGIC, 544)),
+        ("duplicate fpsimd", |m, r| {
+            put_record(m, r + 528, FPSIMD_MAGIC, 528)
+        }),
+        ("SVE absent", |m, r| put_record(m, r + 528, 0x5356_4501, 16)),
+        ("unknown magic", |m, r| {
+            put_record(m, r + 528, 0x1234_5678, 16)
+        }),
+        ("terminator size", |m, r| put_record(m, r + 528, 0, 16)),
+        ("misaligned next", |m, r| {
+            put_record(m, r + 528, ESR_MAGIC, 24)
+        }),
+        ("overruns __reserved", |m, r| {
+            put_record(m, r + 528, ESR_MAGIC, 4096)
+        }),
+    ];
+    for (what, corrupt) in cases {
+        let (mut mem, mut ctx, mut fp, frame) = delivered();
+        corrupt(&mut mem, frame + RES);
+        let e = sigreturn(&mem, &mut ctx, &mut fp).unwrap_err();
+        assert_eq!(e.error, FrameError::BadRecord, "{what}");
+    }
+}
+
+#[test]
+fn esr_records_are_ignored_on_sigreturn() {
+    let (mut mem, mut ctx, mut fp, frame) = delivered();
+    put_record(&mut mem, frame + RES + 528, ESR_MAGIC, 16);
+    put_u64(&mut mem, frame + RES + 536, 42);
+    put_u64(&mut mem, frame + RES + 544, 0);
+    assert!(sigreturn(&mem, &mut ctx, &mut fp).is_ok());
+}
+
+/// Moves the fpsimd record into an extra_context area right after __reserved's
+/// terminator, as Linux lays out overflowing records.
+fn with_extra_context(datap_delta: u64, size: u32) -> (UserBuffer, Aarch64Context, ImageFp) {
+    let (mut mem, ctx, fp, frame) = delivered();
+    let r = frame + RES;
+    let fpsimd = user_bytes(&mem, r, 528);
+    put_record(&mut mem, r, EXTRA_MAGIC, 32);
+    let datap = r + 32 + 16;
+    put_u64(&mut mem, r + 8, datap + datap_delta);
+    put_u32(&mut mem, r + 16, size);
+    put_u64(&mut mem, r + 32, 0); // terminator in __reserved
+    ksignal::UserMemory::write(&mut mem, datap as usize, &fpsimd).unwrap();
+    put_u64(&mut mem, datap + 528, 0);
+    (mem, ctx, fp)
+}
+
+#[test]
+fn extra_context_is_followed_as_linux_does() {
+    let (mem, mut ctx, mut fp) = with_extra_context(0, 528 + 16);
+    let want = fp.state.clone();
+    fp.state.fill(0);
+    sigreturn(&mem, &mut ctx, &mut fp).unwrap();
+    assert_eq!(fp.state, want);
+    for (delta, size, what) in [
+        (16, 544, "datap not right after"),
+        (0, 8, "size not 16-aligned"),
+        (0, 1 << 20, "too large"),
+    ] {
+        let (mem, mut ctx, mut fp) = with_extra_context(delta, size);
+        let e = sigreturn(&mem, &mut ctx, &mut fp).unwrap_err();
+        assert_eq!(e.error, FrameError::BadRecord, "{what}");
+    }
+}
+
+#[test]
+fn without_fpsimd_support_no_record_is_written_and_one_is_rejected() {
+    let (mut mem, mut stack) = (memory(), SignalStack::DISABLED);
+    let mut ctx = user_ctx();
+    let f = deliver(&mut ctx, &mut NoFp, &mut mem, &mut stack, &sa()).unwrap();
+    assert_eq!(user_u64(&mem, f.frame + RES), 0, "only the terminator");
+    let mut c2 = ctx;
+    assert!(rt_sigreturn(&mut c2, &mut NoFp, &mem, &mut stack).is_ok());
+    put_record(&mut mem, f.frame + RES, FPSIMD_MAGIC, 528);
+    let e = rt_sigreturn(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap_err();
+    assert_eq!(e.error, FrameError::BadRecord);
+}
+
+#[test]
+fn sigreturn_mask_never_holds_sigkill_or_sigstop() {
+    let (mut mem, mut ctx, mut fp, frame) = delivered();
+    put_u64(&mut mem, frame + SIGMASK, u64::MAX);
+    let r = sigreturn(&mem, &mut ctx, &mut fp).unwrap();
+    assert_eq!(r.mask, SignalSet::ALL.without_unblockable());
+}
+
+fn in_syscall(ret: Errno) -> Aarch64Context {
+    let mut c = user_ctx();
+    c.in_syscall = true;
+    c.orig_x0 = 3;
+    c.x[0] = neg(ret);
+    c.x[8] = 63;
+    c.pc = 0x40_1004;
+    c
+}
+
+#[test]
+fn restart_table_with_and_without_handler() {
+    let plain = action(SaFlags::empty());
+    let restart = action(SaFlags::RESTART);
+    let eintr = neg(Errno::EINTR);
+    let rows = [
+        (Errno::ERESTARTSYS, Some(&plain), eintr, 0x40_1004, 63),
+        (Errno::ERESTARTSYS, Some(&restart), 3, 0x40_1000, 63),
+        (Errno::ERESTARTSYS, None, 3, 0x40_1000, 63),
+        (Errno::ERESTARTNOINTR, Some(&plain), 3, 0x40_1000, 63),
+        (Errno::ERESTARTNOHAND, Some(&restart), eintr, 0x40_1004, 63),
+        (Errno::ERESTARTNOHAND, None, 3, 0x40_1000, 63),
+        (
+            Errno::ERESTART_RESTARTBLOCK,
+            Some(&restart),
+            eintr,
+            0x40_1004,
+            63,
+        ),
+        (Errno::ERESTART_RESTARTBLOCK, None, 3, 0x40_1000, 128),
+    ];
+    for (code, handler, x0, pc, x8) in rows {
+        let mut ctx = in_syscall(code);
+        syscall_restart(&mut ctx, handler);
+        assert_eq!(
+            (ctx.x[0], ctx.pc, ctx.x[8]),
+            (x0, pc, x8),
+            "{code:?} {handler:?}"
+        );
+        assert!(!ctx.in_syscall, "forget_syscall");
+        assert_eq!(
+            syscall_restart(&mut ctx, handler),
+            RestartOutcome::NotInSyscall
+        );
+    }
+    assert_eq!(Aarch64::NR_RESTART_SYSCALL, 128);
+}
+
+// ---------------------------------------------------------------------------
+// Properties
+// ---------------------------------------------------------------------------
+
+fn any_ctx() -> impl Strategy<Value = Aarch64Context> {
+    (
+        any::<[u64; 31]>(),
+        any::<u64>(),
+        0x2000u64..0x2f00,
+        any::<u64>(),
+        any::<bool>(),
+    )
+        .prop_map(|(x, pc, sp_off, ps, on_alt)| Aarch64Context {
+            x,
+            sp: if on_alt {
+                ALT_BASE as u64
+            } else {
+                STACK_BASE as u64
+            } + sp_off,
+            pc,
+            pstate: ps
+                & !(PSTATE_RES0 | PSTATE_SS | PSTATE_MODE_MASK | PSTATE_MODE32 | PSTATE_DAIF),
+            in_syscall: false,
+            orig_x0: 0,
+        })
+}
+
+fn any_stack() -> impl Strategy<Value = SignalStack> {
+    prop_oneof![
+        Just(SignalStack::DISABLED),
+        Just(altstack(0)),
+        Just(altstack(SsFlags::AUTODISARM.bits())),
+    ]
+}
+
+fn assert_user_safe(after: &Aarch64Context) -> Result<(), TestCaseError> {
+    prop_assert_eq!(valid_user_pstate(after.pstate), Some(after.pstate));
+    prop_assert_eq!(
+        after.pstate & (PSTATE_MODE_MASK | PSTATE_MODE32 | PSTATE_DAIF),
+        0
+    );
+    prop_assert!(!after.in_syscall);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(cases())]
+
+    #[test]
+    fn any_context_survives_deliver_and_sigreturn(
+        orig in any_ctx(), img in prop::collection::vec(any::<u8>(), FP_IMAGE_LEN),
+        stack0 in any_stack(), onstack in any::<bool>(), siginfo in any::<bool>(),
+        saved in any::<u64>(), clobber in any::<[u64; 31]>(), sig in 1u32..=64,
+    ) {
+        let (mut mem, mut stack, mut fp) = (memory(), stack0, ImageFp::new(img.clone()));
+        let mut flags = SaFlags::empty();
+        if onstack { flags |= SaFlags::ONSTACK; }
+        if siginfo { flags |= SaFlags::SIGINFO; }
+        let act = action(flags);
+        let saved = SignalSet::from_bits(saved);
+        let mut ctx = orig;
+        deliver_with(&mut ctx, &mut fp, &mut mem, &mut stack, &delivery(Signo::new(sig).unwrap(), &act, saved))
+            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        ctx.x = clobber;
+        fp.state.fill(0);
+        let r = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack)
+            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        prop_assert_eq!(ctx, orig);
+        prop_assert_eq!(r.mask, saved.without_unblockable());
+        prop_assert_eq!(&fp.state, &img);
+        prop_assert_eq!(stack, stack0);
+    }
+
+    #[test]
+    fn forged_frame_never_panics_or_yields_a_privileged_context(
+        bytes in prop::collection::vec(any::<u8>(), FRAME_SIZE),
+        fpsimd_head in any::<bool>(), term_at in prop::option::of(0u64..40),
+        pstate in prop::option::of(any::<u64>()),
+    ) {
+        let mut mem = memory();
+        let frame = (STACK_BASE + 0x200) as u64;
+        ksignal::UserMemory::write(&mut mem, frame as usize, &bytes).unwrap();
+        // Steer some cases past the first checks.
+        if let Some(p) = pstate { put_u64(&mut mem, frame + PSTATE, p & !(0x3FF)); }
+        if fpsimd_head { put_record(&mut mem, frame + RES, FPSIMD_MAGIC, 528); }
+        if let Some(t) = term_at { put_u64(&mut mem, frame + RES + 528 + 16 * t, 0); }
+        let mut ctx = user_ctx();
+        ctx.sp = frame;
+        let before = ctx;
+        let mut fp = fp();
+        match rt_sigreturn(&mut ctx, &mut fp, &mem, &mut altstack(0)) {
+            Ok(r) => {
+                assert_user_safe(&ctx)?;
+                prop_assert!(!r.mask.contains(Signo::SIGKILL) && !r.mask.contains(Signo::SIGSTOP));
+            }
+            Err(_) => prop_assert_eq!(ctx, before),
+        }
+    }
+
+    #[test]
+    fn mutated_frame_never_panics_or_yields_a_privileged_context(
+        orig in any_ctx(), muts in prop::collection::vec((0usize..FRAME_SIZE, any::<u64>()), 1..6),
+    ) {
+        let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, fp());
+        let mut ctx = orig;
+        let f = deliver(&mut ctx, &mut fp, &mut mem, &mut stack, &sa())
+            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        for (off, v) in muts {
+            let _ = ksignal::UserMemory::write(&mut mem, f.frame as usize + off, &v.to_le_bytes()[..(v as usize % 8) + 1]);
+        }
+        let before = ctx;
+        match rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack) {
+            Ok(_) => assert_user_safe(&ctx)?,
+            Err(_) => prop_assert_eq!(ctx, before),
+        }
+    }
+}

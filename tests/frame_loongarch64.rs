@@ -1,0 +1,452 @@
+//! loongarch64 frames: placement, extension records, sc_regs[0], PRMD, FCSR, restart.
+mod common;
+
+use common::*;
+use ksignal::frame::loongarch64::{
+    FP_IMAGE_LEN, FPU_CTX_MAGIC, FRAME_SIZE, LASX_CTX_MAGIC, LBT_CTX_MAGIC, LSX_CTX_MAGIC,
+    Loongarch64, Loongarch64Context, PRMD_PIE, PRMD_PPLV, SC_ADDRERR_WR, SC_USED_FP,
+};
+use ksignal::frame::{ArchFrame, FpHook, NoFp};
+use ksignal::*;
+use proptest::prelude::*;
+
+const UC: u64 = 128;
+const SIGMASK: u64 = UC + 40;
+const MC: u64 = 304;
+const SC_REGS: u64 = MC + 8;
+const SC_FLAGS: u64 = MC + 264;
+const EXT: u64 = 576;
+const USER_PRMD: u64 = PRMD_PPLV | PRMD_PIE;
+
+fn user_ctx() -> Loongarch64Context {
+    let mut regs = [0u64; 32];
+    for (i, r) in regs.iter_mut().enumerate().skip(1) {
+        *r = 0x200 + i as u64;
+    }
+    regs[0] = 0xdead_0000_0000; // the kernel's own use of r0's slot
+    regs[3] = (STACK_BASE + 0x2000) as u64;
+    Loongarch64Context {
+        era: 0x12_0000,
+        regs,
+        prmd: USER_PRMD,
+        in_syscall: false,
+        orig_a0: 0,
+    }
+}
+
+/// An FPU image whose FCSR has no pending enabled exception.
+fn fp() -> ImageFp {
+    let mut fp = ImageFp::pattern(FP_IMAGE_LEN, 0x33);
+    fp.state[264..268].copy_from_slice(&0x0000_0003u32.to_le_bytes());
+    fp
+}
+
+fn deliver(
+    ctx: &mut Loongarch64Context,
+    fp: &mut dyn FpHook,
+    mem: &mut UserBuffer,
+    stack: &mut SignalStack,
+    act: &SignalAction,
+) -> Result<HandlerFrame, ForceSigsegv> {
+    setup_rt_frame(
+        ctx,
+        fp,
+        mem,
+        stack,
+        &delivery(Signo::SIGUSR1, act, SignalSet::EMPTY),
+    )
+}
+
+#[test]
+fn deliver_then_sigreturn_restores_the_exact_context() {
+    let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, fp());
+    let orig_fp = fp.state.clone();
+    let orig = user_ctx();
+    let mut ctx = orig;
+    deliver(
+        &mut ctx,
+        &mut fp,
+        &mut mem,
+        &mut stack,
+        &action(SaFlags::empty()),
+    )
+    .unwrap();
+    for r in ctx.regs.iter_mut().skip(4) {
+        *r = 1;
+    }
+    fp.state.fill(7);
+    let r = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
+    assert_eq!(r.ret, orig.regs[4]);
+    assert!(!r.force_sigfpe);
+    assert_eq!(ctx, orig);
+    assert_eq!(fp.state, orig_fp);
+}
+
+#[test]
+fn frame_layout_records_and_handler_entry() {
+    let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, fp());
+    let orig = user_ctx();
+    let mut ctx = orig;
+    let act = action(SaFlags::empty());
+    let mut d = delivery(Signo::SIGBUS, &act, SignalSet::EMPTY);
+    d.fault.code = 2;
+    let f = setup_rt_frame(&mut ctx, &mut fp, &mut mem, &mut stack, &d).unwrap();
+    let top = orig.regs[3] & !15;
+    assert_eq!(f.frame, top - 16 - 288 - FRAME_SIZE as u64);
+    assert_eq!(
+        (ctx.regs[4], ctx.regs[5], ctx.regs[6]),
+        (7, f.frame, f.frame + UC)
+    );
+    assert_eq!(ctx.regs[3], f.frame);
+    assert_eq!(ctx.regs[1], TRAMPOLINE);
+    assert_eq!(ctx.era, HANDLER as u64);
+    assert_eq!(
+        user_bytes(&mem, f.info, 128),
+        INFO,
+        "siginfo always written"
+    );
+    assert_eq!(
+        user_u64(&mem, f.frame + SC_REGS),
+        0,
+        "sc_regs[0] is 0, never the kernel's r0"
+    );
+    assert_eq!(user_u64(&mem, f.frame + SC_REGS + 8 * 3), orig.regs[3]);
+    assert_eq!(
+        user_u32(&mem, f.frame + SC_FLAGS),
+        SC_USED_FP | SC_ADDRERR_WR
+    );
+    let rec = f.frame + EXT;
+    assert_eq!(
+        (user_u32(&mem, rec), user_u32(&mem, rec + 4)),
+        (FPU_CTX_MAGIC, 288)
+    );
+    assert_eq!(user_u64(&mem, rec + 8), 0, "sctx_info padding");
+    assert_eq!(user_bytes(&mem, rec + 16, FP_IMAGE_LEN), fp.state);
+    assert_eq!(user_bytes(&mem, rec + 288, 16), vec![0; 16], "END");
+    assert_eq!(rec + 288 + 16, top);
+    // Without FP use: no record, no SC_USED_FP.
+    let mut ctx = orig;
+    let f = deliver(&mut ctx, &mut NoFp, &mut mem, &mut stack, &act).unwrap();
+    assert_eq!(f.frame, top - 16 - FRAME_SIZE as u64);
+    assert_eq!(user_u32(&mem, f.frame + SC_FLAGS), 0);
+}
+
+#[test]
+fn sigreturn_forces_plv3_with_interrupts_enabled() {
+    let (mut mem, mut stack) = (memory(), SignalStack::DISABLED);
+    let mut ctx = user_ctx();
+    deliver(
+        &mut ctx,
+        &mut NoFp,
+        &mut mem,
+        &mut stack,
+        &action(SaFlags::empty()),
+    )
+    .unwrap();
+    ctx.prmd = 0;
+    rt_sigreturn(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
+    assert_eq!(ctx.prmd & (PRMD_PPLV | PRMD_PIE), PRMD_PPLV | PRMD_PIE);
+}
+
+#[test]
+fn altstack_used_only_with_sa_onstack_and_overflow_is_sigsegv() {
+    let onstack = action(SaFlags::ONSTACK);
+    let (mut mem, mut stack) = (memory(), altstack(0));
+    let mut ctx = user_ctx();
+    let f = deliver(&mut ctx, &mut NoFp, &mut mem, &mut stack, &onstack).unwrap();
+    assert_eq!(f.frame, (ALT_BASE + REGION) as u64 - 16 - FRAME_SIZE as u64);
+    let h1 = ctx;
+    let f2 = deliver(&mut ctx, &mut NoFp, &mut mem, &mut stack, &onstack).unwrap();
+    assert_eq!(
+        f2.frame,
+        f.frame - 16 - FRAME_SIZE as u64,
+        "nested on the altstack"
+    );
+    rt_sigreturn(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
+    assert_eq!(ctx, h1);
+    // Overflow: fewer than 576 bytes left on the altstack.
+    let mut ctx = user_ctx();
+    ctx.regs[3] = (ALT_BASE + 500) as u64;
+    let e = deliver(&mut ctx, &mut NoFp, &mut mem, &mut stack, &onstack).unwrap_err();
+    assert_eq!(e.error, FrameError::AltStackOverflow);
+}
+
+#[test]
+fn autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it() {
+    let armed = altstack(SsFlags::AUTODISARM.bits());
+    let (mut mem, mut stack) = (memory(), armed);
+    let mut ctx = user_ctx();
+    deliver(
+        &mut ctx,
+        &mut NoFp,
+        &mut mem,
+        &mut stack,
+        &action(SaFlags::ONSTACK),
+    )
+    .unwrap();
+    assert_eq!(stack, SignalStack::DISABLED);
+    rt_sigreturn(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
+    assert_eq!(stack, armed);
+}
+
+fn delivered() -> (UserBuffer, Loongarch64Context, ImageFp, u64) {
+    let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, fp());
+    let mut ctx = user_ctx();
+    let f = deliver(
+        &mut ctx,
+        &mut fp,
+        &mut mem,
+        &mut stack,
+        &action(SaFlags::empty()),
+    )
+    .unwrap();
+    (mem, ctx, fp, f.frame)
+}
+
+fn sigreturn(
+    mem: &UserBuffer,
+    ctx: &mut Loongarch64Context,
+    fp: &mut ImageFp,
+) -> Result<Sigreturn, BadFrame> {
+    rt_sigreturn(ctx, fp, mem, &mut SignalStack::default())
+}
+
+#[test]
+fn pending_enabled_fcsr_cause_forces_sigfpe_and_is_cleared() {
+    let (mut mem, mut ctx, mut fp, frame) = delivered();
+    // Enable invalid-op (bit 4) and set its cause (bit 28) plus an unenabled cause.
+    put_u32(&mut mem, frame + EXT + 16 + 264, 0x10 | 1 << 28 | 1 << 24);
+    let r = sigreturn(&mem, &mut ctx, &mut fp).unwrap();
+    assert!(r.force_sigfpe);
+    let fcsr = u32::from_le_bytes(fp.state[264..268].try_into().unwrap());
+    assert_eq!(fcsr, 0x10 | 1 << 24, "only the enabled cause is cleared");
+}
+
+#[test]
+fn sc_used_fp_clear_drops_the_fp_state() {
+    let (mut mem, mut ctx, mut fp, frame) = delivered();
+    put_u32(&mut mem, frame + SC_FLAGS, 0);
+    let resets = fp.resets;
+    sigreturn(&mem, &mut ctx, &mut fp).unwrap();
+    assert_eq!(fp.resets, resets + 1);
+    assert_eq!(fp.restores, 0);
+}
+
+#[test]
+fn lsx_and_lasx_records_restore_lane_zero_and_lbt_is_ignored() {
+    for (magic, lanes) in [(LSX_CTX_MAGIC, 2u64), (LASX_CTX_MAGIC, 4)] {
+        let (mut mem, mut ctx, mut fp, frame) = delivered();
+        let rec = frame + EXT;
+        // LBT record first, then the vector record, then END.
+        put_u32(&mut mem, rec, LBT_CTX_MAGIC);
+        put_u32(&mut mem, rec + 4, 64);
+        let vrec = rec + 64;
+        let payload = 32 * 8 * lanes + 16;
+        put_u32(&mut mem, vrec, magic);
+        put_u32(&mut mem, vrec + 4, 16 + payload as u32);
+        for i in 0..32 * lanes {
+            put_u64(&mut mem, vrec + 16 + 8 * i, 0x1000 + i);
+        }
+        put_u64(&mut mem, vrec + 16 + 256 * lanes, 0x0101);
+        put_u32(&mut mem, vrec + 16 + 256 * lanes + 8, 0x3);
+        put_u64(&mut mem, vrec + 16 + payload, 0);
+        put_u64(&mut mem, vrec + 16 + payload + 8, 0);
+        sigreturn(&mem, &mut ctx, &mut fp).unwrap();
+        for i in 0..32u64 {
+            let v = u64::from_le_bytes(fp.state[8 * i as usize..][..8].try_into().unwrap());
+            assert_eq!(v, 0x1000 + i * lanes, "f{i}");
+        }
+        assert_eq!(
+            u64::from_le_bytes(fp.state[256..264].try_into().unwrap()),
+            0x0101
+        );
+    }
+}
+
+#[test]
+fn malformed_records_are_sigsegv() {
+    let cases = [
+        (FPU_CTX_MAGIC, 16 + 271, "short fpu_context"),
+        (LSX_CTX_MAGIC, 16 + 100, "short lsx_context"),
+        (LBT_CTX_MAGIC, 16, "short lbt_context"),
+        (0x1234_5678, 64, "unknown magic"),
+    ];
+    for (magic, size, what) in cases {
+        let (mut mem, mut ctx, mut fp, frame) = delivered();
+        put_u32(&mut mem, frame + EXT, magic);
+        put_u32(&mut mem, frame + EXT + 4, size);
+        let before = ctx;
+        let e = sigreturn(&mem, &mut ctx, &mut fp).unwrap_err();
+        assert_eq!(e.error, FrameError::BadRecord, "{what}");
+        assert_eq!(ctx, before);
+    }
+    // A record chain running into unmapped memory faults.
+    let (mut mem, mut ctx, mut fp, frame) = delivered();
+    put_u32(&mut mem, frame + EXT + 4, 0x10_0000);
+    assert_eq!(
+        sigreturn(&mem, &mut ctx, &mut fp).unwrap_err().error,
+        FrameError::Fault
+    );
+}
+
+#[test]
+fn sigreturn_mask_never_holds_sigkill_or_sigstop() {
+    let (mut mem, mut ctx, mut fp, frame) = delivered();
+    put_u64(&mut mem, frame + SIGMASK, u64::MAX);
+    let r = sigreturn(&mem, &mut ctx, &mut fp).unwrap();
+    assert_eq!(r.mask, SignalSet::ALL.without_unblockable());
+}
+
+fn in_syscall(ret: Errno) -> Loongarch64Context {
+    let mut c = user_ctx();
+    c.in_syscall = true;
+    c.orig_a0 = 3;
+    c.regs[4] = neg(ret);
+    c.regs[11] = 63;
+    c.era = 0x12_0004;
+    c
+}
+
+#[test]
+fn restart_table_with_and_without_handler() {
+    let plain = action(SaFlags::empty());
+    let restart = action(SaFlags::RESTART);
+    let eintr = neg(Errno::EINTR);
+    let rows = [
+        (Errno::ERESTARTSYS, Some(&plain), eintr, 0x12_0004, 63),
+        (Errno::ERESTARTSYS, Some(&restart), 3, 0x12_0000, 63),
+        (Errno::ERESTARTSYS, None, 3, 0x12_0000, 63),
+        (Errno::ERESTARTNOINTR, Some(&plain), 3, 0x12_0000, 63),
+        (Errno::ERESTARTNOHAND, Some(&restart), eintr, 0x12_0004, 63),
+        (Errno::ERESTARTNOHAND, None, 3, 0x12_0000, 63),
+        (
+            Errno::ERESTART_RESTARTBLOCK,
+            Some(&plain),
+            eintr,
+            0x12_0004,
+            63,
+        ),
+        (Errno::ERESTART_RESTARTBLOCK, None, 3, 0x12_0000, 128),
+    ];
+    for (code, handler, a0, era, a7) in rows {
+        let mut ctx = in_syscall(code);
+        syscall_restart(&mut ctx, handler);
+        assert_eq!(
+            (ctx.regs[4], ctx.era, ctx.regs[11]),
+            (a0, era, a7),
+            "{code:?} {handler:?}"
+        );
+        assert!(!ctx.in_syscall, "regs[0] = 0");
+    }
+    assert_eq!(Loongarch64::NR_RESTART_SYSCALL, 128);
+}
+
+// ---------------------------------------------------------------------------
+// Properties
+// ---------------------------------------------------------------------------
+
+fn any_ctx() -> impl Strategy<Value = Loongarch64Context> {
+    (
+        any::<[u64; 32]>(),
+        any::<u64>(),
+        0x2000u64..0x2f00,
+        any::<bool>(),
+        any::<u64>(),
+    )
+        .prop_map(|(mut regs, era, sp_off, on_alt, prmd)| {
+            regs[3] = if on_alt {
+                ALT_BASE as u64
+            } else {
+                STACK_BASE as u64
+            } + sp_off;
+            Loongarch64Context {
+                era,
+                regs,
+                prmd: prmd | USER_PRMD,
+                in_syscall: false,
+                orig_a0: 0,
+            }
+        })
+}
+
+fn any_image() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(any::<u8>(), FP_IMAGE_LEN).prop_map(|mut v| {
+        v[FP_IMAGE_LEN - 4..].fill(0);
+        v
+    })
+}
+
+fn any_stack() -> impl Strategy<Value = SignalStack> {
+    prop_oneof![
+        Just(SignalStack::DISABLED),
+        Just(altstack(0)),
+        Just(altstack(SsFlags::AUTODISARM.bits())),
+    ]
+}
+
+proptest! {
+    #![proptest_config(cases())]
+
+    #[test]
+    fn any_context_survives_deliver_and_sigreturn(
+        orig in any_ctx(), img in any_image(), stack0 in any_stack(),
+        onstack in any::<bool>(), saved in any::<u64>(), clobber in any::<[u64; 32]>(),
+        sig in 1u32..=64,
+    ) {
+        let (mut mem, mut stack, mut fp) = (memory(), stack0, ImageFp::new(img.clone()));
+        let act = action(if onstack { SaFlags::ONSTACK } else { SaFlags::empty() });
+        let saved = SignalSet::from_bits(saved);
+        let mut ctx = orig;
+        setup_rt_frame(&mut ctx, &mut fp, &mut mem, &mut stack, &delivery(Signo::new(sig).unwrap(), &act, saved))
+            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        for i in (1..32).filter(|i| *i != 3) { ctx.regs[i] = clobber[i]; }
+        ctx.era = clobber[0];
+        fp.state.fill(0x5A);
+        let r = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack)
+            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        prop_assert_eq!(ctx, orig);
+        prop_assert_eq!(r.mask, saved.without_unblockable());
+        // Linux's deliberate change: an enabled, pending FCSR cause is cleared.
+        let fcsr = u32::from_le_bytes(img[264..268].try_into().unwrap());
+        let pending = fcsr & ((fcsr & 0x1F) << 24);
+        let mut want = img.clone();
+        want[264..268].copy_from_slice(&(fcsr & !pending).to_le_bytes());
+        prop_assert_eq!(r.force_sigfpe, pending != 0);
+        prop_assert_eq!(&fp.state, &want);
+        prop_assert_eq!(stack, stack0);
+    }
+
+    #[test]
+    fn forged_frame_never_panics_or_yields_a_privileged_context(
+        bytes in prop::collection::vec(any::<u8>(), FRAME_SIZE + 1200),
+        records in prop::collection::vec((0usize..6, 0u32..1200), 0..4),
+        prmd in any::<u64>(),
+    ) {
+        let mut mem = memory();
+        let frame = (STACK_BASE + 0x400) as u64;
+        ksignal::UserMemory::write(&mut mem, frame as usize, &bytes).unwrap();
+        // Steer some cases into plausible record chains.
+        let magics = [0, FPU_CTX_MAGIC, LSX_CTX_MAGIC, LASX_CTX_MAGIC, LBT_CTX_MAGIC, 0xFFFF];
+        let mut at = frame + EXT;
+        for (m, size) in records {
+            put_u32(&mut mem, at, magics[m]);
+            put_u32(&mut mem, at + 4, size);
+            at += u64::from(size.max(16));
+            if at > frame + EXT + 1100 { break; }
+        }
+        let mut ctx = user_ctx();
+        ctx.regs[3] = frame;
+        ctx.prmd = prmd;
+        let before = ctx;
+        let mut fp = fp();
+        match rt_sigreturn(&mut ctx, &mut fp, &mem, &mut altstack(0)) {
+            Ok(r) => {
+                prop_assert_eq!(ctx.prmd & (PRMD_PPLV | PRMD_PIE), PRMD_PPLV | PRMD_PIE);
+                prop_assert_eq!(ctx.regs[0], before.regs[0], "r0 slot untouched");
+                prop_assert!(!ctx.in_syscall);
+                prop_assert!(!r.mask.contains(Signo::SIGKILL) && !r.mask.contains(Signo::SIGSTOP));
+            }
+            Err(_) => prop_assert_eq!(ctx, before),
+        }
+    }
+}

@@ -1,0 +1,458 @@
+//! riscv64 frames: placement, handler entry, sstatus, extension header, restart.
+mod common;
+
+use common::*;
+use ksignal::frame::riscv64::{
+    FP_IMAGE_LEN, FRAME_SIZE, RISCV_V_MAGIC, Riscv64, Riscv64Context, SSTATUS_SPIE, SSTATUS_SPP,
+};
+use ksignal::frame::{ArchFrame, FpHook, NoFp};
+use ksignal::*;
+use proptest::prelude::*;
+
+const UC: u64 = 128;
+const SIGMASK: u64 = UC + 40;
+const MC: u64 = 304;
+const SC_FP: u64 = MC + 256;
+const EXT_RESERVED: u64 = MC + 772;
+const EXT_HDR: u64 = MC + 776;
+/// sstatus as a trap from U-mode leaves it: SPP = U, SPIE = 1, FS = dirty.
+const USER_SSTATUS: u64 = SSTATUS_SPIE | (3 << 13);
+
+fn user_ctx() -> Riscv64Context {
+    let mut x = [0u64; 32];
+    for (i, r) in x.iter_mut().enumerate().skip(1) {
+        *r = 0x100 + i as u64;
+    }
+    x[2] = stack_top();
+    Riscv64Context {
+        pc: 0x1_0500,
+        x,
+        sstatus: USER_SSTATUS,
+        in_syscall: false,
+        orig_a0: 0,
+    }
+}
+
+fn fp() -> ImageFp {
+    ImageFp::pattern(FP_IMAGE_LEN, 0x22)
+}
+
+fn deliver(
+    ctx: &mut Riscv64Context,
+    fp: &mut dyn FpHook,
+    mem: &mut UserBuffer,
+    stack: &mut SignalStack,
+    act: &SignalAction,
+    saved: SignalSet,
+) -> Result<HandlerFrame, ForceSigsegv> {
+    setup_rt_frame(ctx, fp, mem, stack, &delivery(Signo::SIGUSR1, act, saved))
+}
+
+#[test]
+fn deliver_then_sigreturn_restores_the_exact_context() {
+    let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, fp());
+    let orig_fp = fp.state.clone();
+    let orig = user_ctx();
+    let mut ctx = orig;
+    let saved = SignalSet::from_bits(0b1011);
+    deliver(
+        &mut ctx,
+        &mut fp,
+        &mut mem,
+        &mut stack,
+        &action(SaFlags::empty()),
+        saved,
+    )
+    .unwrap();
+    for r in ctx.x.iter_mut().skip(3) {
+        *r = 0;
+    }
+    ctx.pc = 0;
+    fp.state.fill(1);
+    let r = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
+    assert_eq!(r.mask, saved);
+    assert_eq!(r.ret, orig.x[10]);
+    assert_eq!(ctx, orig);
+    assert_eq!(fp.state, orig_fp);
+}
+
+#[test]
+fn handler_entry_always_passes_info_and_uc_and_returns_to_the_vdso() {
+    let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, fp());
+    let orig = user_ctx();
+    let mut ctx = orig;
+    // Even with SA_RESTORER set (it is not a riscv flag) the vDSO is used.
+    let act = action(SaFlags::RESTORER);
+    let f = deliver(
+        &mut ctx,
+        &mut fp,
+        &mut mem,
+        &mut stack,
+        &act,
+        SignalSet::EMPTY,
+    )
+    .unwrap();
+    assert_eq!(f.frame, (orig.x[2] - FRAME_SIZE as u64) & !15);
+    assert_eq!(ctx.pc, HANDLER as u64);
+    assert_eq!(ctx.x[2], f.frame);
+    assert_eq!(ctx.x[1], TRAMPOLINE);
+    assert_eq!(
+        (ctx.x[10], ctx.x[11], ctx.x[12]),
+        (10, f.frame, f.frame + UC)
+    );
+    assert_eq!(
+        user_bytes(&mem, f.info, 128),
+        INFO,
+        "siginfo always written"
+    );
+    assert_eq!(user_u64(&mem, f.frame + MC), orig.pc, "sc_regs.pc");
+    assert_eq!(user_u64(&mem, f.frame + MC + 8), orig.x[1], "sc_regs.ra");
+    assert_eq!(user_bytes(&mem, f.frame + SC_FP, FP_IMAGE_LEN), fp.state);
+    assert_eq!(user_u32(&mem, f.frame + EXT_RESERVED), 0);
+    assert_eq!(user_u64(&mem, f.frame + EXT_HDR), 0, "END header");
+    assert_eq!(ctx.sstatus, orig.sstatus);
+}
+
+#[test]
+fn sigreturn_forces_user_mode_with_interrupts_enabled() {
+    let (mut mem, mut stack) = (memory(), SignalStack::DISABLED);
+    let mut ctx = user_ctx();
+    deliver(
+        &mut ctx,
+        &mut NoFp,
+        &mut mem,
+        &mut stack,
+        &action(SaFlags::empty()),
+        SignalSet::EMPTY,
+    )
+    .unwrap();
+    // mimiker PR #1307: SPP must never come back as S.
+    ctx.sstatus = SSTATUS_SPP;
+    rt_sigreturn(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
+    assert_eq!(ctx.sstatus & SSTATUS_SPP, 0);
+    assert_ne!(ctx.sstatus & SSTATUS_SPIE, 0);
+}
+
+#[test]
+fn altstack_used_only_with_sa_onstack_when_enabled_and_not_on_it() {
+    let onstack = action(SaFlags::ONSTACK);
+    let run = |stack: SignalStack, act: &SignalAction, sp: u64| {
+        let (mut mem, mut stack) = (memory(), stack);
+        let mut ctx = user_ctx();
+        ctx.x[2] = sp;
+        deliver(
+            &mut ctx,
+            &mut NoFp,
+            &mut mem,
+            &mut stack,
+            act,
+            SignalSet::EMPTY,
+        )
+        .unwrap()
+        .frame
+    };
+    let top = (ALT_BASE + REGION) as u64;
+    assert_eq!(
+        run(altstack(0), &onstack, stack_top()),
+        (top - FRAME_SIZE as u64) & !15
+    );
+    assert!(run(altstack(0), &action(SaFlags::empty()), stack_top()) > STACK_BASE as u64);
+    assert!(run(SignalStack::DISABLED, &onstack, stack_top()) > STACK_BASE as u64);
+    let on = (ALT_BASE + 0x2003) as u64;
+    assert_eq!(
+        run(altstack(0), &onstack, on),
+        (on - FRAME_SIZE as u64) & !15
+    );
+}
+
+#[test]
+fn nested_delivery_on_the_altstack() {
+    let (mut mem, mut stack, mut fp) = (memory(), altstack(0), fp());
+    let onstack = action(SaFlags::ONSTACK);
+    let orig = user_ctx();
+    let mut ctx = orig;
+    let f1 = deliver(
+        &mut ctx,
+        &mut fp,
+        &mut mem,
+        &mut stack,
+        &onstack,
+        SignalSet::EMPTY,
+    )
+    .unwrap();
+    let h1 = ctx;
+    let f2 = deliver(
+        &mut ctx,
+        &mut fp,
+        &mut mem,
+        &mut stack,
+        &onstack,
+        SignalSet::EMPTY,
+    )
+    .unwrap();
+    assert_eq!(f2.frame, f1.frame - FRAME_SIZE as u64);
+    rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
+    assert_eq!(
+        ctx,
+        Riscv64Context {
+            in_syscall: false,
+            ..h1
+        }
+    );
+    rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
+    assert_eq!(ctx, orig);
+}
+
+#[test]
+fn altstack_overflow_forces_sigsegv() {
+    let (mut mem, mut stack) = (memory(), altstack(0));
+    let mut ctx = user_ctx();
+    ctx.x[2] = (ALT_BASE + 1000) as u64;
+    let before = ctx;
+    let act = action(SaFlags::ONSTACK);
+    let e = setup_rt_frame(
+        &mut ctx,
+        &mut NoFp,
+        &mut mem,
+        &mut stack,
+        &delivery(Signo::SIGSEGV, &act, SignalSet::EMPTY),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e,
+        ForceSigsegv {
+            fatal: true,
+            error: FrameError::AltStackOverflow
+        }
+    );
+    assert_eq!(ctx, before);
+}
+
+#[test]
+fn autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it() {
+    let armed = altstack(SsFlags::AUTODISARM.bits());
+    let (mut mem, mut stack) = (memory(), armed);
+    let mut ctx = user_ctx();
+    let f = deliver(
+        &mut ctx,
+        &mut NoFp,
+        &mut mem,
+        &mut stack,
+        &action(SaFlags::ONSTACK),
+        SignalSet::EMPTY,
+    )
+    .unwrap();
+    assert!(f.frame > ALT_BASE as u64);
+    assert_eq!(stack, SignalStack::DISABLED);
+    rt_sigreturn(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
+    assert_eq!(stack, armed);
+}
+
+fn delivered() -> (UserBuffer, Riscv64Context, ImageFp, u64) {
+    let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, fp());
+    let mut ctx = user_ctx();
+    let f = deliver(
+        &mut ctx,
+        &mut fp,
+        &mut mem,
+        &mut stack,
+        &action(SaFlags::empty()),
+        SignalSet::EMPTY,
+    )
+    .unwrap();
+    (mem, ctx, fp, f.frame)
+}
+
+#[test]
+fn bad_extension_header_is_sigsegv() {
+    let cases: [(u64, u64, &str); 4] = [
+        (EXT_RESERVED, 1, "reserved word"),
+        (
+            EXT_HDR,
+            RISCV_V_MAGIC as u64 | (8 + 48 + 128) << 32,
+            "V state while V is not live",
+        ),
+        (EXT_HDR, 0x1234, "unknown magic"),
+        (EXT_HDR, 16 << 32, "END with a size"),
+    ];
+    for (off, v, what) in cases {
+        let (mut mem, mut ctx, mut fp, frame) = delivered();
+        if off == EXT_RESERVED {
+            put_u32(&mut mem, frame + off, v as u32);
+        } else {
+            put_u64(&mut mem, frame + off, v);
+        }
+        let before = ctx;
+        let e = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut SignalStack::default()).unwrap_err();
+        assert_eq!(e.error, FrameError::BadRecord, "{what}");
+        assert_eq!(e.mask, Some(SignalSet::EMPTY));
+        assert_eq!(ctx, before);
+    }
+}
+
+#[test]
+fn sigreturn_mask_never_holds_sigkill_or_sigstop() {
+    let (mut mem, mut ctx, mut fp, frame) = delivered();
+    put_u64(&mut mem, frame + SIGMASK, u64::MAX);
+    let r = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut SignalStack::default()).unwrap();
+    assert_eq!(r.mask, SignalSet::ALL.without_unblockable());
+}
+
+#[test]
+fn unreadable_frame_is_sigsegv() {
+    let mut ctx = user_ctx();
+    ctx.x[2] = 0x10;
+    let e = rt_sigreturn(&mut ctx, &mut NoFp, &memory(), &mut SignalStack::default()).unwrap_err();
+    assert_eq!(
+        e,
+        BadFrame {
+            error: FrameError::Fault,
+            mask: None
+        }
+    );
+}
+
+fn in_syscall(ret: Errno) -> Riscv64Context {
+    let mut c = user_ctx();
+    c.in_syscall = true;
+    c.orig_a0 = 3;
+    c.x[10] = neg(ret);
+    c.x[17] = 63;
+    c.pc = 0x1_0004;
+    c
+}
+
+#[test]
+fn restart_table_with_and_without_handler() {
+    let plain = action(SaFlags::empty());
+    let restart = action(SaFlags::RESTART);
+    let eintr = neg(Errno::EINTR);
+    let rows = [
+        (Errno::ERESTARTSYS, Some(&plain), eintr, 0x1_0004, 63),
+        (Errno::ERESTARTSYS, Some(&restart), 3, 0x1_0000, 63),
+        (Errno::ERESTARTSYS, None, 3, 0x1_0000, 63),
+        (Errno::ERESTARTNOINTR, Some(&plain), 3, 0x1_0000, 63),
+        (Errno::ERESTARTNOHAND, Some(&restart), eintr, 0x1_0004, 63),
+        (Errno::ERESTARTNOHAND, None, 3, 0x1_0000, 63),
+        (
+            Errno::ERESTART_RESTARTBLOCK,
+            Some(&plain),
+            eintr,
+            0x1_0004,
+            63,
+        ),
+        (Errno::ERESTART_RESTARTBLOCK, None, 3, 0x1_0000, 128),
+        (Errno::EINTR, None, eintr, 0x1_0004, 63),
+    ];
+    for (code, handler, a0, pc, a7) in rows {
+        let mut ctx = in_syscall(code);
+        syscall_restart(&mut ctx, handler);
+        assert_eq!(
+            (ctx.x[10], ctx.pc, ctx.x[17]),
+            (a0, pc, a7),
+            "{code:?} {handler:?}"
+        );
+        assert!(!ctx.in_syscall, "cause = -1");
+    }
+    assert_eq!(Riscv64::NR_RESTART_SYSCALL, 128);
+    assert_eq!(Riscv64::NR_RT_SIGRETURN, 139);
+}
+
+// ---------------------------------------------------------------------------
+// Properties
+// ---------------------------------------------------------------------------
+
+fn any_ctx() -> impl Strategy<Value = Riscv64Context> {
+    (
+        any::<[u64; 32]>(),
+        any::<u64>(),
+        0x2000u64..0x2f00,
+        any::<bool>(),
+        any::<u64>(),
+    )
+        .prop_map(|(mut x, pc, sp_off, on_alt, st)| {
+            x[0] = 0;
+            x[2] = if on_alt {
+                ALT_BASE as u64
+            } else {
+                STACK_BASE as u64
+            } + sp_off;
+            Riscv64Context {
+                pc,
+                x,
+                sstatus: (st & !SSTATUS_SPP) | SSTATUS_SPIE,
+                in_syscall: false,
+                orig_a0: 0,
+            }
+        })
+}
+
+fn any_stack() -> impl Strategy<Value = SignalStack> {
+    prop_oneof![
+        Just(SignalStack::DISABLED),
+        Just(altstack(0)),
+        Just(altstack(SsFlags::AUTODISARM.bits())),
+    ]
+}
+
+fn any_image() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(any::<u8>(), FP_IMAGE_LEN).prop_map(|mut v| {
+        v[FP_IMAGE_LEN - 4..].fill(0); // struct padding
+        v
+    })
+}
+
+proptest! {
+    #![proptest_config(cases())]
+
+    #[test]
+    fn any_context_survives_deliver_and_sigreturn(
+        orig in any_ctx(), img in any_image(), stack0 in any_stack(),
+        onstack in any::<bool>(), saved in any::<u64>(), clobber in any::<[u64; 32]>(),
+        sig in 1u32..=64,
+    ) {
+        let (mut mem, mut stack, mut fp) = (memory(), stack0, ImageFp::new(img.clone()));
+        let act = action(if onstack { SaFlags::ONSTACK } else { SaFlags::empty() });
+        let saved = SignalSet::from_bits(saved);
+        let mut ctx = orig;
+        setup_rt_frame(&mut ctx, &mut fp, &mut mem, &mut stack, &delivery(Signo::new(sig).unwrap(), &act, saved))
+            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        for i in (1..32).filter(|i| *i != 2) { ctx.x[i] = clobber[i]; }
+        ctx.pc = clobber[0];
+        fp.state.fill(0x5A);
+        let r = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack)
+            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        prop_assert_eq!(ctx, orig);
+        prop_assert_eq!(r.mask, saved.without_unblockable());
+        prop_assert_eq!(&fp.state, &img);
+        prop_assert_eq!(stack, stack0);
+    }
+
+    #[test]
+    fn forged_frame_never_panics_or_yields_a_privileged_context(
+        bytes in prop::collection::vec(any::<u8>(), FRAME_SIZE),
+        clean_ext in any::<bool>(), sstatus in any::<u64>(),
+    ) {
+        let mut mem = memory();
+        let frame = (STACK_BASE + 0x400) as u64;
+        ksignal::UserMemory::write(&mut mem, frame as usize, &bytes).unwrap();
+        if clean_ext {
+            put_u32(&mut mem, frame + EXT_RESERVED, 0);
+            put_u64(&mut mem, frame + EXT_HDR, 0);
+        }
+        let mut ctx = user_ctx();
+        ctx.x[2] = frame;
+        ctx.sstatus = sstatus;
+        let before = ctx;
+        let mut fp = fp();
+        match rt_sigreturn(&mut ctx, &mut fp, &mem, &mut altstack(0)) {
+            Ok(r) => {
+                prop_assert_eq!(ctx.sstatus & SSTATUS_SPP, 0);
+                prop_assert_ne!(ctx.sstatus & SSTATUS_SPIE, 0);
+                prop_assert!(!ctx.in_syscall);
+                prop_assert!(!r.mask.contains(Signo::SIGKILL) && !r.mask.contains(Signo::SIGSTOP));
+            }
+            Err(_) => prop_assert_eq!(ctx, before),
+        }
+    }
+}
