@@ -7,12 +7,12 @@ mod syscall_sim;
 
 use ksignal::action::{Disposition, SaFlags};
 use ksignal::info::code;
-use ksignal::syscall::altstack::{AltStack, STACK_T_SIZE, StackT};
 use ksignal::syscall::{
     sys_kill, sys_pause, sys_rt_sigaction, sys_rt_sigpending, sys_rt_sigprocmask,
     sys_rt_sigsuspend, sys_rt_sigtimedwait, sys_sigaltstack, sys_tkill,
 };
 use ksignal::{Arch, Errno, SignalAction, SignalInfo, SignalSet, Signo};
+use ksignal::{SignalStack, StackT};
 use linux_raw_sys::general as abi;
 use std::time::{Duration, Instant};
 use syscall_sim::{BAD, BASE, Mem, Sim, arg, neg, take};
@@ -520,7 +520,7 @@ fn put_ss(m: &mut Mem, sp: usize, flags: u32, size: usize) {
 }
 
 fn get_ss(m: &Mem, at: usize) -> StackT {
-    StackT::from_bytes(&m.get(at, STACK_T_SIZE).try_into().unwrap())
+    StackT::from_bytes(&m.get(at, StackT::SIZE).try_into().unwrap())
 }
 
 #[test]
@@ -528,7 +528,7 @@ fn sigaltstack_bad_mode_is_einval() {
     let sim = Sim::world();
     let c = sim.caller(10);
     let mut m = Mem::new();
-    let mut st = AltStack::DISABLED;
+    let mut st = SignalStack::DISABLED;
     for flags in [3u32, 4, 0x7fff_ffff, abi::SS_AUTODISARM | 8] {
         put_ss(&mut m, 0x8000, flags, 1 << 16);
         assert_eq!(
@@ -536,7 +536,7 @@ fn sigaltstack_bad_mode_is_einval() {
             neg(Errno::EINVAL)
         );
     }
-    assert_eq!(st, AltStack::DISABLED);
+    assert_eq!(st, SignalStack::DISABLED);
 }
 
 #[test]
@@ -544,7 +544,7 @@ fn sigaltstack_size_below_minimum_is_enomem() {
     let sim = Sim::world();
     let c = sim.caller(10);
     let mut m = Mem::new();
-    let mut st = AltStack::DISABLED;
+    let mut st = SignalStack::DISABLED;
     let min = c.arch.min_sigstksz();
     put_ss(&mut m, 0x8000, 0, min - 1);
     assert_eq!(
@@ -566,7 +566,7 @@ fn sigaltstack_change_while_on_it_is_eperm() {
     let sim = Sim::world();
     let c = sim.caller(10);
     let mut m = Mem::new();
-    let mut st = AltStack::DISABLED;
+    let mut st = SignalStack::DISABLED;
     put_ss(&mut m, 0x8000, 0, 0x4000);
     assert_eq!(sys_sigaltstack(&c, &mut m, &mut st, SS, 0, 0), 0);
     let on = 0x9000;
@@ -588,7 +588,7 @@ fn sigaltstack_ss_disable_ignores_sp_and_size() {
     let sim = Sim::world();
     let c = sim.caller(10);
     let mut m = Mem::new();
-    let mut st = AltStack::DISABLED;
+    let mut st = SignalStack::DISABLED;
     put_ss(&mut m, usize::MAX, abi::SS_DISABLE, 1);
     assert_eq!(sys_sigaltstack(&c, &mut m, &mut st, SS, OSS, 0), 0);
     assert_eq!((st.sp(), st.size()), (0, 0));
@@ -607,7 +607,7 @@ fn sigaltstack_bad_uss_is_efault_and_bad_uoss_efault_after_install() {
     let sim = Sim::world();
     let c = sim.caller(10);
     let mut m = Mem::new();
-    let mut st = AltStack::DISABLED;
+    let mut st = SignalStack::DISABLED;
     assert_eq!(
         sys_sigaltstack(&c, &mut m, &mut st, BAD, OSS, 0),
         neg(Errno::EFAULT)
@@ -617,7 +617,7 @@ fn sigaltstack_bad_uss_is_efault_and_bad_uoss_efault_after_install() {
         sys_sigaltstack(&c, &mut m, &mut st, SS, BAD, 0),
         neg(Errno::EFAULT)
     );
-    assert_eq!((st.sp(), st.flags()), (0x8000, abi::SS_AUTODISARM));
+    assert_eq!((st.sp(), st.flags().bits()), (0x8000, abi::SS_AUTODISARM));
     assert_eq!(sys_sigaltstack(&c, &mut m, &mut st, 0, OSS, 0x9000), 0);
     assert_eq!(
         get_ss(&m, OSS).ss_flags,

@@ -6,8 +6,8 @@
 //! `KSIGNAL_FUZZ_SEED` picks the seed. The long run:
 //! `KSIGNAL_FUZZ_CASES=10000000 cargo test --release --test syscall_fuzz`.
 
+use ksignal::SignalStack;
 use ksignal::lock::DefaultRawMutex;
-use ksignal::syscall::altstack::AltStack;
 use ksignal::syscall::{
     Caller, Credentials, PidfdTarget, ProcessScope, Task, TaskIds, TaskTable, TaskVisitor,
     sys_kill, sys_pause, sys_pidfd_send_signal, sys_rt_sigaction, sys_rt_sigpending,
@@ -273,11 +273,11 @@ fn every_entry_point_survives_random_arguments_and_memory() {
     let mut rng = Rng(seed | 1, BASE);
     let mut world = World::new(&mut rng);
     let mut mem = Mem((0..LEN).map(|_| rng.next() as u8).collect());
-    let mut stacks = [AltStack::DISABLED; 5];
+    let mut stacks = [SignalStack::DISABLED; 5];
     for case in 0..cases {
         if case % 512 == 0 || world.procs.iter().any(|p| p.process.group_exit().is_some()) {
             world = World::new(&mut rng);
-            stacks = [AltStack::DISABLED; 5];
+            stacks = [SignalStack::DISABLED; 5];
         }
         for _ in 0..4 {
             let at = rng.below(LEN as u64) as usize;

@@ -8,11 +8,11 @@
 mod common;
 mod syscall_sim;
 
-use ksignal::syscall::altstack::{AltStack, StackT};
 use ksignal::syscall::{
     sys_kill, sys_rt_sigaction, sys_rt_sigpending, sys_rt_sigprocmask, sys_rt_sigqueueinfo,
     sys_rt_sigtimedwait, sys_rt_tgsigqueueinfo, sys_sigaltstack, sys_tgkill, sys_tkill,
 };
+use ksignal::{SignalStack, StackT};
 use std::sync::Mutex;
 use syscall_sim::{BAD, BASE, Mem, Sim, arg};
 
@@ -424,7 +424,7 @@ fn host_sigaltstack_einval_enomem_disable_and_eperm_on_the_stack() {
     let sim = Sim::world();
     let c = sim.caller(10);
     let mut m = Mem::new();
-    let mut st = AltStack::DISABLED;
+    let mut st = SignalStack::DISABLED;
     let mut old = [0u8; 24];
     let op = old.as_mut_ptr() as usize;
     let mut stack = vec![0u8; 1 << 16];
