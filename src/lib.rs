@@ -17,6 +17,7 @@ pub mod registry;
 pub mod set;
 pub mod signo;
 pub mod stack;
+pub mod syscall;
 pub mod thread;
 pub mod uaccess;
 pub mod wait;

@@ -155,6 +155,24 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
             .send_signal(&p.actions, &p.limit, sig, info, self.slot, false)
     }
 
+    /// Sends a process-directed signal through this thread (`kill(tid)` naming a
+    /// non-leader thread, SIGCHLD to the parent thread): it goes to the shared queue
+    /// like [`ProcessSignalManager::send`], but the send-time ignore test uses this
+    /// thread's mask and `complete_signal` tries this thread first, as Linux does
+    /// with the task the pid names (rules 4, 18).
+    ///
+    /// Context: any, including interrupt context.
+    pub fn send_process_directed(
+        &self,
+        sig: Signo,
+        info: Option<&SignalInfo>,
+    ) -> Result<SendOutcome, Errno> {
+        let p = &*self.process;
+        p.state
+            .lock()
+            .send_signal(&p.actions, &p.limit, sig, info, self.slot, true)
+    }
+
     /// `force_sig_info`: a fault the current instruction caused. If the signal is
     /// blocked or ignored, its action becomes SIG_DFL (handler reset, as Linux does)
     /// and it is unblocked, so a fault that cannot be handled kills the process; an

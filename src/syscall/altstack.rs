@@ -1,0 +1,52 @@
+//! `sigaltstack` (kernel/signal.c's `sys_sigaltstack`; rule 37).
+//!
+//! The per-thread alternate stack is a [`SignalStack`]: plain data that only its
+//! own thread touches (`sigaltstack` here, the frame code when it delivers a signal
+//! with `SA_ONSTACK` or restores `uc_stack`), so the kernel keeps it in its task and
+//! lends it to [`sys_sigaltstack`]. The checks themselves are
+//! [`SignalStack::sigaltstack`]'s (`do_sigaltstack`); this module adds the copies.
+
+use super::{Caller, SyscallRet, ret};
+use crate::stack::{SignalStack, StackT};
+use crate::uaccess::UserMemory;
+use crate::wait::WaitQueue;
+use lock_api::RawMutex;
+
+/// `sigaltstack(uss, uoss)` (rule 37), for a thread whose user stack pointer at
+/// entry is `user_sp` (`current_user_stack_pointer()`), on its `stack`.
+///
+/// Order: with `uss` non-NULL, copy the 24-byte `stack_t` in (EFAULT); then, with
+/// a new stack: EPERM if the thread is running on its current alternate stack;
+/// EINVAL unless the mode (`ss_flags` without `SS_AUTODISARM`) is 0, `SS_ONSTACK`
+/// (accepted, same as 0) or `SS_DISABLE`; nothing to do if all three values equal
+/// the stored ones; `SS_DISABLE` ignores `ss_sp` and `ss_size` (stores 0 and 0);
+/// otherwise ENOMEM if `ss_size < MINSIGSTKSZ` of the caller's ABI. Only then,
+/// with `uoss` non-NULL and no error, the old stack (flags `SS_DISABLE`,
+/// `SS_ONSTACK` or 0, plus a stored `SS_AUTODISARM`) is copied out: EFAULT, with
+/// the new stack already installed. On an error before that, nothing changes.
+///
+/// Context: process context, on the calling thread; never blocks.
+pub fn sys_sigaltstack<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
+    caller: &Caller<'_, W, R>,
+    mem: &mut M,
+    stack: &mut SignalStack,
+    uss: usize,
+    uoss: usize,
+    user_sp: usize,
+) -> SyscallRet {
+    let mut copy = || {
+        let ss = if uss != 0 {
+            let mut b = [0u8; StackT::SIZE];
+            mem.read(uss, &mut b)?;
+            Some(StackT::from_bytes(&b))
+        } else {
+            None
+        };
+        let old = stack.sigaltstack(ss, user_sp, caller.arch.min_sigstksz())?;
+        if uoss != 0 {
+            mem.write(uoss, &old.to_bytes())?;
+        }
+        Ok(0)
+    };
+    ret(copy())
+}

@@ -1,0 +1,451 @@
+//! Sending signals: `kill`, `tkill`, `tgkill`, `rt_sigqueueinfo`,
+//! `rt_tgsigqueueinfo` and `pidfd_send_signal` (kernel/signal.c's
+//! `kill_something_info`, `do_tkill`, `do_send_specific`, `do_rt_sigqueueinfo`,
+//! `do_rt_tgsigqueueinfo`, `do_pidfd_send_signal`, `check_kill_permission`).
+//!
+//! Every function here runs in process context and never blocks; it takes the
+//! target's signal lock once per target.
+
+use super::{
+    Caller, ProcessScope, SyscallRet, Task, TaskTable, arg_int, copy_siginfo_from_user,
+    kill_ok_by_cred, ret, valid_signal,
+};
+use crate::errno::Errno;
+use crate::info::{SignalInfo, code};
+use crate::signo::Signo;
+use crate::uaccess::UserMemory;
+use crate::wait::WaitQueue;
+use lock_api::RawMutex;
+
+/// `PIDFD_SIGNAL_THREAD` (include/uapi/linux/pidfd.h): signal the thread.
+pub const PIDFD_SIGNAL_THREAD: u32 = 1 << 0;
+/// `PIDFD_SIGNAL_THREAD_GROUP`: signal the thread group.
+pub const PIDFD_SIGNAL_THREAD_GROUP: u32 = 1 << 1;
+/// `PIDFD_SIGNAL_PROCESS_GROUP`: signal the process group.
+pub const PIDFD_SIGNAL_PROCESS_GROUP: u32 = 1 << 2;
+const PIDFD_SEND_SIGNAL_FLAGS: u32 =
+    PIDFD_SIGNAL_THREAD | PIDFD_SIGNAL_THREAD_GROUP | PIDFD_SIGNAL_PROCESS_GROUP;
+/// `PIDFD_SELF_THREAD`: the calling thread, without a file descriptor.
+pub const PIDFD_SELF_THREAD: i32 = linux_raw_sys::general::PIDFD_SELF_THREAD;
+/// `PIDFD_SELF_THREAD_GROUP`: the calling process, without a file descriptor.
+pub const PIDFD_SELF_THREAD_GROUP: i32 = linux_raw_sys::general::PIDFD_SELF_THREAD_GROUP;
+
+/// How a send reaches its target (Linux's `enum pid_type` as the senders use it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scope {
+    /// `PIDTYPE_PID`: the thread's private queue.
+    Thread,
+    /// `PIDTYPE_TGID` (and `PIDTYPE_PGID`/`PIDTYPE_MAX` per member): the shared queue.
+    Process,
+}
+
+/// `prepare_kill_siginfo`: `SI_USER` (kill) or `SI_TKILL` (tkill, tgkill), with the
+/// sender's tgid and real uid (rule 24).
+fn kill_info<W: WaitQueue, R: RawMutex>(
+    caller: &Caller<'_, W, R>,
+    sig: Option<Signo>,
+    scope: Scope,
+) -> Option<SignalInfo> {
+    let sig = sig?;
+    let (pid, uid) = (caller.ids.tgid, caller.cred.uid);
+    Some(match scope {
+        Scope::Thread => SignalInfo::tkill(sig, pid, uid),
+        Scope::Process => SignalInfo::user(sig, pid, uid),
+    })
+}
+
+/// `check_kill_permission` (rules 9, 10): EINVAL for an invalid signal number; no
+/// check for a siginfo the kernel made (`si_code > 0`); otherwise the same thread
+/// group is always allowed, then [`kill_ok_by_cred`], then SIGCONT within the
+/// caller's session; EPERM otherwise. Returns the validated signal (`None` for the
+/// null signal).
+fn check_kill_permission<W: WaitQueue, R: RawMutex>(
+    caller: &Caller<'_, W, R>,
+    sig: i32,
+    info: Option<&SignalInfo>,
+    target: &Task<'_, W, R>,
+) -> Result<Option<Signo>, Errno> {
+    let signo = valid_signal(sig)?;
+    if info.is_some_and(|i| !i.is_from_user()) {
+        return Ok(signo);
+    }
+    if caller.ids.tgid == target.ids.tgid || kill_ok_by_cred(&caller.cred, &target.cred) {
+        return Ok(signo);
+    }
+    if signo == Some(Signo::SIGCONT) && caller.ids.sid == target.ids.sid {
+        return Ok(signo);
+    }
+    Err(Errno::EPERM)
+}
+
+/// Queues `sig` on `target`: its private queue, or the shared queue starting at the
+/// thread the id named.
+fn send_to<W: WaitQueue, R: RawMutex>(
+    target: &Task<'_, W, R>,
+    sig: Signo,
+    info: Option<&SignalInfo>,
+    scope: Scope,
+) -> Result<(), Errno> {
+    match (scope, target.thread) {
+        (Scope::Thread, Some(t)) => t.send(sig, info).map(drop),
+        // A thread-directed signal to an exited thread: Linux's do_send_specific
+        // pretends it died right after receiving it.
+        (Scope::Thread, None) => Ok(()),
+        (Scope::Process, Some(t)) => t.send_process_directed(sig, info).map(drop),
+        (Scope::Process, None) => target.process.send(sig, info).map(drop),
+    }
+}
+
+/// `group_send_sig_info`: permission, then (unless the null signal) the send.
+fn group_send_sig_info<W: WaitQueue, R: RawMutex>(
+    caller: &Caller<'_, W, R>,
+    sig: i32,
+    info: Option<&SignalInfo>,
+    target: &Task<'_, W, R>,
+    scope: Scope,
+) -> Result<(), Errno> {
+    let signo = check_kill_permission(caller, sig, info, target)?;
+    match signo {
+        None => Ok(()),
+        Some(s) => {
+            let made;
+            let info = match info {
+                Some(i) => Some(i),
+                None => {
+                    made = kill_info(caller, Some(s), scope);
+                    made.as_ref()
+                }
+            };
+            send_to(target, s, info, scope)
+        }
+    }
+}
+
+/// `kill_pid_info`: the task `pid` names (any thread id), process-directed. ESRCH
+/// if there is none.
+fn kill_proc_info<T: TaskTable>(
+    tasks: &T,
+    caller: &Caller<'_, T::Wait, T::Lock>,
+    pid: i32,
+    sig: i32,
+    info: Option<&SignalInfo>,
+) -> Result<(), Errno> {
+    let mut result = Err(Errno::ESRCH);
+    if pid > 0 {
+        tasks.find_task(pid, &mut |t| {
+            result = group_send_sig_info(caller, sig, info, t, Scope::Process);
+        });
+    }
+    result
+}
+
+/// `__kill_pgrp_info`: every member of the group; success if any send succeeded,
+/// else the last error, ESRCH for an empty group (rule 23).
+fn kill_pgrp_info<T: TaskTable>(
+    tasks: &T,
+    caller: &Caller<'_, T::Wait, T::Lock>,
+    pgrp: i32,
+    sig: i32,
+    info: Option<&SignalInfo>,
+) -> Result<(), Errno> {
+    let mut result = Err(Errno::ESRCH);
+    if pgrp > 0 {
+        tasks.for_each_process(ProcessScope::Group(pgrp), &mut |t| {
+            if result.is_err() {
+                result = group_send_sig_info(caller, sig, info, t, Scope::Process);
+            } else {
+                let _ = group_send_sig_info(caller, sig, info, t, Scope::Process);
+            }
+        });
+    }
+    result
+}
+
+/// `kill(pid, sig)` (rules 22, 23, 24, 9, 10).
+///
+/// - `pid > 0`: the process containing task `pid` (a thread id names its process;
+///   the signal is process-directed and that thread is tried first). ESRCH if no
+///   such task, *then* EINVAL for an invalid signal, then EPERM: Linux looks the
+///   pid up before it validates the signal, so `kill(missing, 65)` is ESRCH.
+/// - `pid == 0`: the caller's process group; `pid < -1`: process group `-pid`.
+///   Success if the signal reached at least one member; otherwise the last member's
+///   error (EINVAL, EPERM), or ESRCH for an empty group.
+/// - `pid == -1`: every process but pid 1 and the caller's own. ESRCH if there is
+///   none; otherwise the last error other than EPERM, or 0. So, as in Linux (POSIX
+///   leaves `kill(-1)` loosely specified), `kill(-1, sig)` succeeds when every
+///   target refused with EPERM.
+/// - `pid == INT_MIN`: ESRCH (its negation is not a pid).
+///
+/// The siginfo is `SI_USER` with the caller's tgid and real uid. Signal 0 checks
+/// existence and permission only. A real-time signal over the receiver's
+/// RLIMIT_SIGPENDING is still sent without its siginfo (rule 14).
+///
+/// Context: process context; never blocks.
+pub fn sys_kill<T: TaskTable>(
+    tasks: &T,
+    caller: &Caller<'_, T::Wait, T::Lock>,
+    pid: usize,
+    sig: usize,
+) -> SyscallRet {
+    let (pid, sig) = (arg_int(pid), arg_int(sig));
+    ret(kill_something_info(tasks, caller, pid, sig, None).map(|()| 0))
+}
+
+/// `kill_something_info`: `pid`'s interpretation for kill (see [`sys_kill`]).
+fn kill_something_info<T: TaskTable>(
+    tasks: &T,
+    caller: &Caller<'_, T::Wait, T::Lock>,
+    pid: i32,
+    sig: i32,
+    info: Option<&SignalInfo>,
+) -> Result<(), Errno> {
+    if pid > 0 {
+        return kill_proc_info(tasks, caller, pid, sig, info);
+    }
+    if pid == i32::MIN {
+        return Err(Errno::ESRCH);
+    }
+    if pid != -1 {
+        let pgrp = if pid == 0 { caller.ids.pgid } else { -pid };
+        return kill_pgrp_info(tasks, caller, pgrp, sig, info);
+    }
+    let mut count = 0usize;
+    let mut retval = Ok(());
+    tasks.for_each_process(ProcessScope::All, &mut |t| {
+        if t.ids.tgid > 1 && t.ids.tgid != caller.ids.tgid {
+            count += 1;
+            let err = group_send_sig_info(caller, sig, info, t, Scope::Process);
+            if err != Err(Errno::EPERM) {
+                retval = err;
+            }
+        }
+    });
+    if count == 0 {
+        Err(Errno::ESRCH)
+    } else {
+        retval
+    }
+}
+
+/// `do_send_specific`: thread `tid`, which must belong to `tgid` when `tgid > 0`
+/// (ESRCH otherwise, rule 25); then permission (EINVAL for a bad signal, EPERM);
+/// then the send to the thread's private queue (rule 17).
+fn do_send_specific<T: TaskTable>(
+    tasks: &T,
+    caller: &Caller<'_, T::Wait, T::Lock>,
+    tgid: i32,
+    tid: i32,
+    sig: i32,
+    info: Option<&SignalInfo>,
+) -> Result<(), Errno> {
+    let mut result = Err(Errno::ESRCH);
+    if tid > 0 {
+        tasks.find_task(tid, &mut |t| {
+            if tgid <= 0 || t.ids.tgid == tgid {
+                result = group_send_sig_info(caller, sig, info, t, Scope::Thread);
+            }
+        });
+    }
+    result
+}
+
+/// `tkill(tid, sig)` (rules 17, 24, 25): EINVAL if `tid <= 0`; ESRCH if no task
+/// has that id; then EINVAL for an invalid signal; EPERM. The signal goes to that
+/// thread's private queue with `SI_TKILL`.
+///
+/// Context: process context; never blocks.
+pub fn sys_tkill<T: TaskTable>(
+    tasks: &T,
+    caller: &Caller<'_, T::Wait, T::Lock>,
+    tid: usize,
+    sig: usize,
+) -> SyscallRet {
+    let (tid, sig) = (arg_int(tid), arg_int(sig));
+    if tid <= 0 {
+        return Errno::EINVAL.as_neg_ret();
+    }
+    ret(do_send_specific(tasks, caller, 0, tid, sig, None).map(|()| 0))
+}
+
+/// `tgkill(tgid, tid, sig)` (rules 17, 24, 25): EINVAL if `tid <= 0` or
+/// `tgid <= 0`; ESRCH if no task `tid`, or it is not in `tgid` (before the signal
+/// number is looked at); then EINVAL for an invalid signal; EPERM.
+///
+/// Context: process context; never blocks.
+pub fn sys_tgkill<T: TaskTable>(
+    tasks: &T,
+    caller: &Caller<'_, T::Wait, T::Lock>,
+    tgid: usize,
+    tid: usize,
+    sig: usize,
+) -> SyscallRet {
+    let (tgid, tid, sig) = (arg_int(tgid), arg_int(tid), arg_int(sig));
+    if tid <= 0 || tgid <= 0 {
+        return Errno::EINVAL.as_neg_ret();
+    }
+    ret(do_send_specific(tasks, caller, tgid, tid, sig, None).map(|()| 0))
+}
+
+/// Whether a user-supplied siginfo impersonates the kernel or `kill`/`tkill`
+/// (`si_code >= 0` or `SI_TKILL`), which only a task sending to itself may do.
+fn impersonates(info: &SignalInfo) -> bool {
+    info.code() >= 0 || info.code() == code::SI_TKILL
+}
+
+/// `rt_sigqueueinfo(pid, sig, uinfo)` (rules 26, 27).
+///
+/// Order: copy the siginfo in (EFAULT; 48 bytes, plus the other 80 when the layout
+/// is unknown); `si_signo` replaced by `sig`; E2BIG for an unknown layout with
+/// nonzero expansion bytes; EPERM if `si_code >= 0` or `SI_TKILL` and `pid` is not
+/// the caller's own *thread* id (Linux compares with `task_pid_vnr(current)`), before
+/// any lookup; then as [`sys_kill`] with `pid > 0` only: ESRCH (also for
+/// `pid <= 0`: no process groups here), EINVAL for an invalid signal, EPERM; EAGAIN
+/// when the receiver's RLIMIT_SIGPENDING is reached for a signal that must queue.
+///
+/// Context: process context; never blocks.
+pub fn sys_rt_sigqueueinfo<T: TaskTable, M: UserMemory + ?Sized>(
+    tasks: &T,
+    caller: &Caller<'_, T::Wait, T::Lock>,
+    mem: &M,
+    pid: usize,
+    sig: usize,
+    uinfo: usize,
+) -> SyscallRet {
+    let (pid, sig) = (arg_int(pid), arg_int(sig));
+    let r = copy_siginfo_from_user(mem, uinfo, Some(sig)).and_then(|info| {
+        if impersonates(&info) && caller.ids.tid != pid {
+            return Err(Errno::EPERM);
+        }
+        kill_proc_info(tasks, caller, pid, sig, Some(&info))
+    });
+    ret(r.map(|()| 0))
+}
+
+/// `rt_tgsigqueueinfo(tgid, tid, sig, uinfo)` (rules 25, 26, 27).
+///
+/// Order: copy in (EFAULT, E2BIG, `si_signo` replaced as in
+/// [`sys_rt_sigqueueinfo`]); EINVAL if `tid <= 0` or `tgid <= 0`; EPERM if
+/// `si_code >= 0` or `SI_TKILL` and `tid` is not the calling thread (another
+/// thread of the caller's own process included); ESRCH if no thread `tid` in
+/// `tgid`; EINVAL for an invalid signal; EPERM; EAGAIN (queue limit).
+///
+/// Context: process context; never blocks.
+pub fn sys_rt_tgsigqueueinfo<T: TaskTable, M: UserMemory + ?Sized>(
+    tasks: &T,
+    caller: &Caller<'_, T::Wait, T::Lock>,
+    mem: &M,
+    tgid: usize,
+    tid: usize,
+    sig: usize,
+    uinfo: usize,
+) -> SyscallRet {
+    let (tgid, tid, sig) = (arg_int(tgid), arg_int(tid), arg_int(sig));
+    let r = copy_siginfo_from_user(mem, uinfo, Some(sig)).and_then(|info| {
+        if tid <= 0 || tgid <= 0 {
+            return Err(Errno::EINVAL);
+        }
+        if impersonates(&info) && caller.ids.tid != tid {
+            return Err(Errno::EPERM);
+        }
+        do_send_specific(tasks, caller, tgid, tid, sig, Some(&info))
+    });
+    ret(r.map(|()| 0))
+}
+
+/// `pidfd_send_signal(pidfd, sig, uinfo, flags)` (rule 28).
+///
+/// Order: EINVAL for unknown `flags` bits or more than one scope flag; the pidfd
+/// (`PIDFD_SELF_THREAD` and `PIDFD_SELF_THREAD_GROUP` name the caller, any other
+/// value goes to [`TaskTable::pidfd`]: EBADF, EINVAL); the scope is the flag's, or
+/// else the pidfd's own (thread or process); with `uinfo`, copy in (EFAULT, E2BIG;
+/// `si_signo` is *not* replaced), EINVAL if `si_signo != sig`, EPERM if the target is
+/// not the calling thread itself (or the scope is a process group) and `si_code >= 0`
+/// or `SI_TKILL`; without it, an `SI_USER` siginfo (`SI_TKILL` for the thread scope).
+/// Then: ESRCH if the task has gone, EINVAL for an invalid signal, EPERM, and the
+/// send; for the process-group scope, the group whose id is the pidfd's pid, as
+/// [`sys_kill`] with a negative pid.
+///
+/// Context: process context; never blocks.
+pub fn sys_pidfd_send_signal<T: TaskTable, M: UserMemory + ?Sized>(
+    tasks: &T,
+    caller: &Caller<'_, T::Wait, T::Lock>,
+    mem: &M,
+    pidfd: usize,
+    sig: usize,
+    uinfo: usize,
+    flags: usize,
+) -> SyscallRet {
+    let (pidfd, sig, flags) = (arg_int(pidfd), arg_int(sig), arg_int(flags) as u32);
+    ret(pidfd_send_signal(tasks, caller, mem, pidfd, sig, uinfo, flags).map(|()| 0))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PidfdScope {
+    Thread,
+    Process,
+    Group,
+}
+
+fn pidfd_send_signal<T: TaskTable, M: UserMemory + ?Sized>(
+    tasks: &T,
+    caller: &Caller<'_, T::Wait, T::Lock>,
+    mem: &M,
+    pidfd: i32,
+    sig: i32,
+    uinfo: usize,
+    flags: u32,
+) -> Result<(), Errno> {
+    if flags & !PIDFD_SEND_SIGNAL_FLAGS != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if (flags & PIDFD_SEND_SIGNAL_FLAGS).count_ones() > 1 {
+        return Err(Errno::EINVAL);
+    }
+    let target = match pidfd {
+        PIDFD_SELF_THREAD => super::PidfdTarget {
+            pid: caller.ids.tid,
+            thread: true,
+        },
+        PIDFD_SELF_THREAD_GROUP => super::PidfdTarget {
+            pid: caller.ids.tgid,
+            thread: false,
+        },
+        fd => tasks.pidfd(fd)?,
+    };
+    let scope = match flags {
+        PIDFD_SIGNAL_THREAD => PidfdScope::Thread,
+        PIDFD_SIGNAL_THREAD_GROUP => PidfdScope::Process,
+        PIDFD_SIGNAL_PROCESS_GROUP => PidfdScope::Group,
+        _ if target.thread => PidfdScope::Thread,
+        _ => PidfdScope::Process,
+    };
+    let info = if uinfo != 0 {
+        let info = copy_siginfo_from_user(mem, uinfo, None)?;
+        if info.signo_raw() != sig {
+            return Err(Errno::EINVAL);
+        }
+        if (target.pid != caller.ids.tid || scope == PidfdScope::Group) && impersonates(&info) {
+            return Err(Errno::EPERM);
+        }
+        Some(info)
+    } else {
+        None
+    };
+    match scope {
+        PidfdScope::Group => kill_pgrp_info(tasks, caller, target.pid, sig, info.as_ref()),
+        PidfdScope::Thread | PidfdScope::Process => {
+            let scope = if scope == PidfdScope::Thread {
+                Scope::Thread
+            } else {
+                Scope::Process
+            };
+            let mut result = Err(Errno::ESRCH);
+            if target.pid > 0 {
+                tasks.find_task(target.pid, &mut |t| {
+                    result = group_send_sig_info(caller, sig, info.as_ref(), t, scope);
+                });
+            }
+            result
+        }
+    }
+}

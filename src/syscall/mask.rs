@@ -1,0 +1,111 @@
+//! The signal mask and waiting for any signal: `rt_sigprocmask`, `rt_sigpending`,
+//! `rt_sigsuspend` and `pause` (kernel/signal.c's `sys_rt_sigprocmask`,
+//! `do_sigpending`, `sys_rt_sigpending`, `sigsuspend`, `sys_pause`).
+
+use super::{Caller, SIGSET_SIZE, SyscallRet, arg_int, read_sigset, ret, write_sigset};
+use crate::errno::Errno;
+use crate::thread::MaskHow;
+use crate::uaccess::UserMemory;
+use crate::wait::WaitQueue;
+use lock_api::RawMutex;
+
+/// `rt_sigprocmask(how, nset, oset, sigsetsize)` (rules 31, 32).
+///
+/// Order: EINVAL if `sigsetsize != 8`; the old mask is taken; with `nset`
+/// non-NULL: copy in (EFAULT), SIGKILL and SIGSTOP silently dropped, then EINVAL
+/// for a `how` other than `SIG_BLOCK`, `SIG_UNBLOCK`, `SIG_SETMASK` (so a bad `how`
+/// is accepted when `nset` is NULL, and a bad `nset` pointer wins over a bad `how`),
+/// then the mask changes (a newly blocked shared signal is handed to another thread);
+/// with `oset` non-NULL: the old mask copied out, EFAULT *after* the mask changed.
+///
+/// Context: process context, on the calling thread; never blocks.
+pub fn sys_rt_sigprocmask<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
+    caller: &Caller<'_, W, R>,
+    mem: &mut M,
+    how: usize,
+    nset: usize,
+    oset: usize,
+    sigsetsize: usize,
+) -> SyscallRet {
+    ret(rt_sigprocmask(caller, mem, arg_int(how), nset, oset, sigsetsize).map(|()| 0))
+}
+
+fn rt_sigprocmask<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
+    caller: &Caller<'_, W, R>,
+    mem: &mut M,
+    how: i32,
+    nset: usize,
+    oset: usize,
+    sigsetsize: usize,
+) -> Result<(), Errno> {
+    if sigsetsize != SIGSET_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    let old = caller.thread.blocked();
+    if nset != 0 {
+        let set = read_sigset(mem, nset)?.without_unblockable();
+        // `how` is an `int`; a negative one must not alias a valid value.
+        let how = u64::try_from(how).ok().and_then(MaskHow::from_raw);
+        let how = how.ok_or(Errno::EINVAL)?;
+        caller.thread.sigprocmask(how, set);
+    }
+    if oset != 0 {
+        write_sigset(mem, oset, old, SIGSET_SIZE)?;
+    }
+    Ok(())
+}
+
+/// `rt_sigpending(uset, sigsetsize)` (rule 33): the signals pending for the thread
+/// or its process that it blocks.
+///
+/// Linux accepts any `sigsetsize` up to 8 and copies that many bytes of the set
+/// (none for 0, so `rt_sigpending(NULL, 0)` succeeds); EINVAL above 8; EFAULT if
+/// the copy faults.
+///
+/// Context: process context, on the calling thread; never blocks.
+pub fn sys_rt_sigpending<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
+    caller: &Caller<'_, W, R>,
+    mem: &mut M,
+    uset: usize,
+    sigsetsize: usize,
+) -> SyscallRet {
+    if sigsetsize > SIGSET_SIZE {
+        return Errno::EINVAL.as_neg_ret();
+    }
+    let set = caller.thread.sigpending();
+    ret(write_sigset(mem, uset, set, sigsetsize).map(|()| 0))
+}
+
+/// `rt_sigsuspend(unewset, sigsetsize)` (rule 36): EINVAL if `sigsetsize != 8`;
+/// EFAULT if the set cannot be copied in (`unewset` is not checked for NULL);
+/// otherwise replaces the mask (SIGKILL and SIGSTOP left out), sleeps until a signal
+/// is deliverable and returns `-ERESTARTNOHAND` (-514). The old mask comes back when
+/// the handler returns (it is saved in the frame) or, if no handler runs, at once on
+/// the way out; the kernel's restart logic turns -514 into EINTR when a handler
+/// runs and restarts the call otherwise.
+///
+/// Context: process context, on the calling thread; blocks on the thread's wait
+/// queue.
+pub fn sys_rt_sigsuspend<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
+    caller: &Caller<'_, W, R>,
+    mem: &M,
+    unewset: usize,
+    sigsetsize: usize,
+) -> SyscallRet {
+    if sigsetsize != SIGSET_SIZE {
+        return Errno::EINVAL.as_neg_ret();
+    }
+    match read_sigset(mem, unewset) {
+        Ok(set) => caller.thread.sigsuspend(set).as_neg_ret(),
+        Err(e) => e.as_neg_ret(),
+    }
+}
+
+/// `pause()`: sleeps until a signal is deliverable; returns `-ERESTARTNOHAND`
+/// (-514) for the kernel's restart logic (EINTR to user space once a handler ran).
+///
+/// Context: process context, on the calling thread; blocks on the thread's wait
+/// queue.
+pub fn sys_pause<W: WaitQueue, R: RawMutex>(caller: &Caller<'_, W, R>) -> SyscallRet {
+    caller.thread.pause().as_neg_ret()
+}

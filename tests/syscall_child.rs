@@ -1,0 +1,179 @@
+//! SIGCHLD generation (linux-semantics.md rules 8, 45, 53): do_notify_parent and
+//! do_notify_parent_cldstop semantics.
+
+mod common;
+mod syscall_sim;
+
+use ksignal::action::{Disposition, SaFlags};
+use ksignal::info::ChildCode;
+use ksignal::syscall::child::{
+    ChildExit, ChildInfo, ChildStop, notify_parent_cldstop, notify_parent_exit,
+};
+use ksignal::{SignalAction, SignalSet, Signo};
+use syscall_sim::{Sim, take};
+
+const CHILD: ChildInfo = ChildInfo {
+    pid: 20,
+    uid: 1000,
+    utime: 3,
+    stime: 4,
+};
+
+fn set_chld(sim: &Sim, disp: Disposition, flags: SaFlags) {
+    let a = SignalAction::new(disp, flags, SignalSet::EMPTY, 0);
+    sim.proc(10)
+        .process
+        .sigaction(Signo::SIGCHLD, Some(a))
+        .unwrap();
+}
+
+#[test]
+fn sigchld_on_exit_reports_cld_exited_with_status_pid_uid_and_times() {
+    let sim = Sim::world();
+    let n = notify_parent_exit(
+        &sim.task(10),
+        &CHILD,
+        ChildExit::Exited(3),
+        Some(Signo::SIGCHLD),
+    );
+    assert!(!n.autoreap);
+    assert_eq!(n.sent.map(|(s, _)| s), Some(Signo::SIGCHLD));
+    let i = take(&sim, 10, Signo::SIGCHLD).unwrap();
+    assert_eq!(
+        (i.code(), i.pid(), i.uid(), i.status(), i.utime(), i.stime()),
+        (ChildCode::Exited.code(), 20, 1000, 3, 3, 4)
+    );
+}
+
+#[test]
+fn sigchld_on_death_by_signal_reports_cld_killed_or_cld_dumped() {
+    let sim = Sim::world();
+    let parent = sim.task(10);
+    notify_parent_exit(
+        &parent,
+        &CHILD,
+        ChildExit::Killed(Signo::SIGTERM),
+        Some(Signo::SIGCHLD),
+    );
+    let i = take(&sim, 10, Signo::SIGCHLD).unwrap();
+    assert_eq!((i.code(), i.status()), (ChildCode::Killed.code(), 15));
+    notify_parent_exit(
+        &parent,
+        &CHILD,
+        ChildExit::Dumped(Signo::SIGSEGV),
+        Some(Signo::SIGCHLD),
+    );
+    let i = take(&sim, 10, Signo::SIGCHLD).unwrap();
+    assert_eq!((i.code(), i.status()), (ChildCode::Dumped.code(), 11));
+}
+
+#[test]
+fn child_exit_decodes_the_wait_status_word() {
+    assert_eq!(ChildExit::from_exit_code(7 << 8), ChildExit::Exited(7));
+    assert_eq!(
+        ChildExit::from_exit_code(9),
+        ChildExit::Killed(Signo::SIGKILL)
+    );
+    assert_eq!(
+        ChildExit::from_exit_code(0x80 | 11),
+        ChildExit::Dumped(Signo::SIGSEGV)
+    );
+    assert_eq!(ChildExit::from_exit_code(0), ChildExit::Exited(0));
+}
+
+#[test]
+fn sigchld_sig_ign_means_autoreap_and_no_signal() {
+    let sim = Sim::world();
+    set_chld(&sim, Disposition::Ignore, SaFlags::empty());
+    let n = notify_parent_exit(
+        &sim.task(10),
+        &CHILD,
+        ChildExit::Exited(0),
+        Some(Signo::SIGCHLD),
+    );
+    assert!(n.autoreap);
+    assert_eq!(n.sent, None);
+    assert!(take(&sim, 10, Signo::SIGCHLD).is_none());
+}
+
+#[test]
+fn sigchld_sa_nocldwait_means_autoreap_but_the_signal_is_still_sent() {
+    let sim = Sim::world();
+    set_chld(&sim, Disposition::Handler(0x1000), SaFlags::NOCLDWAIT);
+    let n = notify_parent_exit(
+        &sim.task(10),
+        &CHILD,
+        ChildExit::Exited(0),
+        Some(Signo::SIGCHLD),
+    );
+    assert!(n.autoreap);
+    assert!(n.sent.is_some());
+    assert!(take(&sim, 10, Signo::SIGCHLD).is_some());
+}
+
+#[test]
+fn sigchld_other_exit_signal_is_sent_without_autoreap() {
+    let sim = Sim::world();
+    set_chld(&sim, Disposition::Ignore, SaFlags::empty());
+    let n = notify_parent_exit(
+        &sim.task(10),
+        &CHILD,
+        ChildExit::Exited(1),
+        Some(Signo::SIGUSR1),
+    );
+    assert!(!n.autoreap, "only SIGCHLD's disposition matters");
+    let i = take(&sim, 10, Signo::SIGUSR1).unwrap();
+    assert_eq!((i.signo_raw(), i.code()), (10, ChildCode::Exited.code()));
+    let n = notify_parent_exit(&sim.task(10), &CHILD, ChildExit::Exited(1), None);
+    assert_eq!((n.autoreap, n.sent), (false, None), "exit signal 0");
+}
+
+#[test]
+fn sigchld_default_disposition_discards_unblocked_sigchld() {
+    let sim = Sim::world();
+    let c = sim.caller(10);
+    c.thread
+        .sigprocmask(ksignal::MaskHow::SetMask, SignalSet::EMPTY);
+    let n = notify_parent_exit(
+        &sim.task(10),
+        &CHILD,
+        ChildExit::Exited(0),
+        Some(Signo::SIGCHLD),
+    );
+    assert!(
+        !n.autoreap,
+        "SIG_DFL is not SIG_IGN: the child stays a zombie"
+    );
+    assert_eq!(n.sent.map(|(_, o)| o.fate), Some(ksignal::Fate::Ignored));
+}
+
+#[test]
+fn sigchld_on_stop_and_continue_reports_cld_stopped_and_cld_continued() {
+    let sim = Sim::world();
+    let parent = sim.task(10);
+    assert!(notify_parent_cldstop(&parent, &CHILD, ChildStop::Stopped(Signo::SIGTSTP)).is_some());
+    let i = take(&sim, 10, Signo::SIGCHLD).unwrap();
+    assert_eq!(
+        (i.code(), i.status(), i.pid()),
+        (ChildCode::Stopped.code(), 20, 20)
+    );
+    assert!(notify_parent_cldstop(&parent, &CHILD, ChildStop::Continued).is_some());
+    let i = take(&sim, 10, Signo::SIGCHLD).unwrap();
+    assert_eq!((i.code(), i.status()), (ChildCode::Continued.code(), 18));
+}
+
+#[test]
+fn sa_nocldstop_or_sig_ign_suppresses_stop_and_continue_notification() {
+    let sim = Sim::world();
+    set_chld(&sim, Disposition::Handler(0x1000), SaFlags::NOCLDSTOP);
+    let parent = sim.task(10);
+    assert!(notify_parent_cldstop(&parent, &CHILD, ChildStop::Stopped(Signo::SIGSTOP)).is_none());
+    assert!(notify_parent_cldstop(&parent, &CHILD, ChildStop::Continued).is_none());
+    set_chld(&sim, Disposition::Ignore, SaFlags::empty());
+    assert!(notify_parent_cldstop(&parent, &CHILD, ChildStop::Stopped(Signo::SIGSTOP)).is_none());
+    assert!(take(&sim, 10, Signo::SIGCHLD).is_none());
+    // SA_NOCLDSTOP does not affect exit notification.
+    set_chld(&sim, Disposition::Handler(0x1000), SaFlags::NOCLDSTOP);
+    let n = notify_parent_exit(&parent, &CHILD, ChildExit::Exited(0), Some(Signo::SIGCHLD));
+    assert!(n.sent.is_some() && !n.autoreap);
+}
