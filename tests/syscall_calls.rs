@@ -528,15 +528,11 @@ fn sigaltstack_bad_mode_is_einval() {
     let sim = Sim::world();
     let c = sim.caller(10);
     let mut m = Mem::new();
-    let mut st = SignalStack::DISABLED;
     for flags in [3u32, 4, 0x7fff_ffff, abi::SS_AUTODISARM | 8] {
         put_ss(&mut m, 0x8000, flags, 1 << 16);
-        assert_eq!(
-            sys_sigaltstack(&c, &mut m, &mut st, SS, OSS, 0),
-            neg(Errno::EINVAL)
-        );
+        assert_eq!(sys_sigaltstack(&c, &mut m, SS, OSS, 0), neg(Errno::EINVAL));
     }
-    assert_eq!(st, SignalStack::DISABLED);
+    assert_eq!(c.thread.altstack(), SignalStack::DISABLED);
 }
 
 #[test]
@@ -544,21 +540,20 @@ fn sigaltstack_size_below_minimum_is_enomem() {
     let sim = Sim::world();
     let c = sim.caller(10);
     let mut m = Mem::new();
-    let mut st = SignalStack::DISABLED;
     let min = c.arch.min_sigstksz();
     put_ss(&mut m, 0x8000, 0, min - 1);
-    assert_eq!(
-        sys_sigaltstack(&c, &mut m, &mut st, SS, 0, 0),
-        neg(Errno::ENOMEM)
-    );
+    assert_eq!(sys_sigaltstack(&c, &mut m, SS, 0, 0), neg(Errno::ENOMEM));
     put_ss(&mut m, 0x8000, abi::SS_ONSTACK, min);
     assert_eq!(
-        sys_sigaltstack(&c, &mut m, &mut st, SS, OSS, 0),
+        sys_sigaltstack(&c, &mut m, SS, OSS, 0),
         0,
         "SS_ONSTACK accepted"
     );
     assert_eq!(get_ss(&m, OSS).ss_flags, abi::SS_DISABLE, "old: none");
-    assert_eq!((st.sp(), st.size()), (0x8000, min));
+    assert_eq!(
+        (c.thread.altstack().sp(), c.thread.altstack().size()),
+        (0x8000, min)
+    );
 }
 
 #[test]
@@ -566,20 +561,12 @@ fn sigaltstack_change_while_on_it_is_eperm() {
     let sim = Sim::world();
     let c = sim.caller(10);
     let mut m = Mem::new();
-    let mut st = SignalStack::DISABLED;
     put_ss(&mut m, 0x8000, 0, 0x4000);
-    assert_eq!(sys_sigaltstack(&c, &mut m, &mut st, SS, 0, 0), 0);
+    assert_eq!(sys_sigaltstack(&c, &mut m, SS, 0, 0), 0);
     let on = 0x9000;
     put_ss(&mut m, 0, abi::SS_DISABLE, 0);
-    assert_eq!(
-        sys_sigaltstack(&c, &mut m, &mut st, SS, OSS, on),
-        neg(Errno::EPERM)
-    );
-    assert_eq!(
-        sys_sigaltstack(&c, &mut m, &mut st, 0, OSS, on),
-        0,
-        "query works"
-    );
+    assert_eq!(sys_sigaltstack(&c, &mut m, SS, OSS, on), neg(Errno::EPERM));
+    assert_eq!(sys_sigaltstack(&c, &mut m, 0, OSS, on), 0, "query works");
     assert_eq!(get_ss(&m, OSS).ss_flags, abi::SS_ONSTACK);
 }
 
@@ -588,10 +575,12 @@ fn sigaltstack_ss_disable_ignores_sp_and_size() {
     let sim = Sim::world();
     let c = sim.caller(10);
     let mut m = Mem::new();
-    let mut st = SignalStack::DISABLED;
     put_ss(&mut m, usize::MAX, abi::SS_DISABLE, 1);
-    assert_eq!(sys_sigaltstack(&c, &mut m, &mut st, SS, OSS, 0), 0);
-    assert_eq!((st.sp(), st.size()), (0, 0));
+    assert_eq!(sys_sigaltstack(&c, &mut m, SS, OSS, 0), 0);
+    assert_eq!(
+        (c.thread.altstack().sp(), c.thread.altstack().size()),
+        (0, 0)
+    );
     assert_eq!(
         get_ss(&m, OSS),
         StackT {
@@ -607,18 +596,14 @@ fn sigaltstack_bad_uss_is_efault_and_bad_uoss_efault_after_install() {
     let sim = Sim::world();
     let c = sim.caller(10);
     let mut m = Mem::new();
-    let mut st = SignalStack::DISABLED;
-    assert_eq!(
-        sys_sigaltstack(&c, &mut m, &mut st, BAD, OSS, 0),
-        neg(Errno::EFAULT)
-    );
+    assert_eq!(sys_sigaltstack(&c, &mut m, BAD, OSS, 0), neg(Errno::EFAULT));
     put_ss(&mut m, 0x8000, abi::SS_AUTODISARM, 0x4000);
+    assert_eq!(sys_sigaltstack(&c, &mut m, SS, BAD, 0), neg(Errno::EFAULT));
     assert_eq!(
-        sys_sigaltstack(&c, &mut m, &mut st, SS, BAD, 0),
-        neg(Errno::EFAULT)
+        (c.thread.altstack().sp(), c.thread.altstack().flags().bits()),
+        (0x8000, abi::SS_AUTODISARM)
     );
-    assert_eq!((st.sp(), st.flags().bits()), (0x8000, abi::SS_AUTODISARM));
-    assert_eq!(sys_sigaltstack(&c, &mut m, &mut st, 0, OSS, 0x9000), 0);
+    assert_eq!(sys_sigaltstack(&c, &mut m, 0, OSS, 0x9000), 0);
     assert_eq!(
         get_ss(&m, OSS).ss_flags,
         abi::SS_AUTODISARM,

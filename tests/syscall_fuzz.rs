@@ -6,7 +6,6 @@
 //! `KSIGNAL_FUZZ_SEED` picks the seed. The long run:
 //! `KSIGNAL_FUZZ_CASES=10000000 cargo test --release --test syscall_fuzz`.
 
-use ksignal::SignalStack;
 use ksignal::lock::DefaultRawMutex;
 use ksignal::syscall::{
     Caller, Credentials, PidfdTarget, ProcessScope, Task, TaskIds, TaskTable, TaskVisitor,
@@ -273,11 +272,9 @@ fn every_entry_point_survives_random_arguments_and_memory() {
     let mut rng = Rng(seed | 1, BASE);
     let mut world = World::new(&mut rng);
     let mut mem = Mem((0..LEN).map(|_| rng.next() as u8).collect());
-    let mut stacks = [SignalStack::DISABLED; 5];
     for case in 0..cases {
         if case % 512 == 0 || world.procs.iter().any(|p| p.process.group_exit().is_some()) {
             world = World::new(&mut rng);
-            stacks = [SignalStack::DISABLED; 5];
         }
         for _ in 0..4 {
             let at = rng.below(LEN as u64) as usize;
@@ -399,12 +396,15 @@ fn every_entry_point_survives_random_arguments_and_memory() {
                 }
             }
             12 => {
-                let st = &mut stacks[ci];
-                let old = *st;
+                let old = c.thread.altstack();
                 let uoss = rng.addr();
-                let r = sys_sigaltstack(&c, &mut mem, st, rng.addr(), uoss, rng.int());
+                let r = sys_sigaltstack(&c, &mut mem, rng.addr(), uoss, rng.int());
                 if r < 0 && r != E::EFAULT.as_neg_ret() {
-                    assert_eq!(*st, old, "failed sigaltstack changed the stack");
+                    assert_eq!(
+                        c.thread.altstack(),
+                        old,
+                        "failed sigaltstack changed the stack"
+                    );
                 }
                 (r, &[E::EINVAL, E::EFAULT, E::ENOMEM, E::EPERM], true)
             }

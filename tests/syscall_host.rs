@@ -8,11 +8,11 @@
 mod common;
 mod syscall_sim;
 
+use ksignal::StackT;
 use ksignal::syscall::{
     sys_kill, sys_rt_sigaction, sys_rt_sigpending, sys_rt_sigprocmask, sys_rt_sigqueueinfo,
     sys_rt_sigtimedwait, sys_rt_tgsigqueueinfo, sys_sigaltstack, sys_tgkill, sys_tkill,
 };
-use ksignal::{SignalStack, StackT};
 use std::sync::Mutex;
 use syscall_sim::{BAD, BASE, Mem, Sim, arg};
 
@@ -424,7 +424,6 @@ fn host_sigaltstack_einval_enomem_disable_and_eperm_on_the_stack() {
     let sim = Sim::world();
     let c = sim.caller(10);
     let mut m = Mem::new();
-    let mut st = SignalStack::DISABLED;
     let mut old = [0u8; 24];
     let op = old.as_mut_ptr() as usize;
     let mut stack = vec![0u8; 1 << 16];
@@ -439,7 +438,7 @@ fn host_sigaltstack_einval_enomem_disable_and_eperm_on_the_stack() {
         m.put(BASE, &ss);
         let h = sys(libc::SYS_sigaltstack, [ss.as_ptr() as usize, op, 0, 0]);
         assert_eq!(
-            sys_sigaltstack(&c, &mut m, &mut st, BASE, BASE + 32, 0),
+            sys_sigaltstack(&c, &mut m, BASE, BASE + 32, 0),
             h,
             "{flags} {size}"
         );
@@ -455,7 +454,7 @@ fn host_sigaltstack_einval_enomem_disable_and_eperm_on_the_stack() {
         [garbage.to_bytes().as_ptr() as usize, op, 0, 0],
     );
     assert_eq!(h, 0);
-    assert_eq!(sys_sigaltstack(&c, &mut m, &mut st, BASE, BASE + 32, 0), h);
+    assert_eq!(sys_sigaltstack(&c, &mut m, BASE, BASE + 32, 0), h);
     // (The old stack is std's own guard-page stack for this thread, now disabled.)
     // EPERM while running on it: a handler on the alternate stack asks to disable it.
     let ss = StackT {
@@ -509,10 +508,7 @@ fn host_sigaltstack_einval_enomem_disable_and_eperm_on_the_stack() {
     );
     drop(stack);
     m.put(BASE, &ss);
-    assert_eq!(sys_sigaltstack(&c, &mut m, &mut st, BASE, 0, 0), 0);
+    assert_eq!(sys_sigaltstack(&c, &mut m, BASE, 0, 0), 0);
     m.put(BASE, &off);
-    assert_eq!(
-        sys_sigaltstack(&c, &mut m, &mut st, BASE, 0, base + 0x100),
-        h
-    );
+    assert_eq!(sys_sigaltstack(&c, &mut m, BASE, 0, base + 0x100), h);
 }

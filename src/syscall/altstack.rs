@@ -1,19 +1,19 @@
 //! `sigaltstack` (kernel/signal.c's `sys_sigaltstack`; rule 37).
 //!
-//! The per-thread alternate stack is a [`SignalStack`]: plain data that only its
-//! own thread touches (`sigaltstack` here, the frame code when it delivers a signal
-//! with `SA_ONSTACK` or restores `uc_stack`), so the kernel keeps it in its task and
-//! lends it to [`sys_sigaltstack`]. The checks themselves are
-//! [`SignalStack::sigaltstack`]'s (`do_sigaltstack`); this module adds the copies.
+//! The per-thread alternate stack is a [`SignalStack`](crate::SignalStack) kept by the thread's
+//! manager ([`ThreadSignalManager::altstack`](crate::ThreadSignalManager::altstack)),
+//! where the delivery path ([`crate::do_signal`], [`crate::sigreturn`]) finds it too.
+//! The checks themselves are `SignalStack::sigaltstack`'s (`do_sigaltstack`);
+//! this module adds the copies.
 
 use super::{Caller, SyscallRet, ret};
-use crate::stack::{SignalStack, StackT};
+use crate::stack::StackT;
 use crate::uaccess::UserMemory;
 use crate::wait::WaitQueue;
 use lock_api::RawMutex;
 
-/// `sigaltstack(uss, uoss)` (rule 37), for a thread whose user stack pointer at
-/// entry is `user_sp` (`current_user_stack_pointer()`), on its `stack`.
+/// `sigaltstack(uss, uoss)` (rule 37), for the calling thread, whose user stack
+/// pointer at entry is `user_sp` (`current_user_stack_pointer()`).
 ///
 /// Order: with `uss` non-NULL, copy the 24-byte `stack_t` in (EFAULT); then, with
 /// a new stack: EPERM if the thread is running on its current alternate stack;
@@ -29,7 +29,6 @@ use lock_api::RawMutex;
 pub fn sys_sigaltstack<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
     caller: &Caller<'_, W, R>,
     mem: &mut M,
-    stack: &mut SignalStack,
     uss: usize,
     uoss: usize,
     user_sp: usize,
@@ -42,7 +41,9 @@ pub fn sys_sigaltstack<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
         } else {
             None
         };
+        let mut stack = caller.thread.altstack();
         let old = stack.sigaltstack(ss, user_sp, caller.arch.min_sigstksz())?;
+        caller.thread.set_altstack(stack);
         if uoss != 0 {
             mem.write(uoss, &old.to_bytes())?;
         }
