@@ -211,6 +211,7 @@ impl SignalInfo {
     }
 
     /// The first 48 bytes, all the kernel keeps (`struct kernel_siginfo`).
+    #[inline]
     pub fn compact(&self) -> [u64; KERNEL_SIGINFO_SIZE / 8] {
         let mut w = [0u64; KERNEL_SIGINFO_SIZE / 8];
         for (i, w) in w.iter_mut().enumerate() {
@@ -221,12 +222,27 @@ impl SignalInfo {
 
     /// Rebuilds from [`SignalInfo::compact`]; bytes 48..128 are zero, as Linux's
     /// `copy_siginfo_to_user` leaves them.
+    #[inline]
     pub fn from_compact(words: [u64; KERNEL_SIGINFO_SIZE / 8]) -> SignalInfo {
         let mut i = SignalInfo::ZERO;
-        for (n, w) in words.iter().enumerate() {
-            i.put_u64(n * 8, *w);
-        }
+        i.set_compact(&words);
         i
+    }
+
+    /// Overwrites all 128 bytes with the compact form: the 48 bytes, then zeros.
+    #[inline]
+    pub(crate) fn set_compact(&mut self, words: &[u64; KERNEL_SIGINFO_SIZE / 8]) {
+        for (chunk, w) in self.bytes.chunks_exact_mut(8).zip(words) {
+            chunk.copy_from_slice(&w.to_ne_bytes());
+        }
+        self.bytes[KERNEL_SIGINFO_SIZE..].fill(0);
+    }
+
+    /// `si_code` of a compact siginfo, without expanding it.
+    #[inline]
+    pub(crate) fn compact_code(words: &[u64; KERNEL_SIGINFO_SIZE / 8]) -> i32 {
+        let b = words[1].to_ne_bytes();
+        i32::from_ne_bytes([b[0], b[1], b[2], b[3]])
     }
 
     /// Replaces `si_signo` (rt_sigqueueinfo overwrites the user's value, rule 26).
@@ -367,6 +383,7 @@ impl SignalInfo {
         self.bytes[KERNEL_SIGINFO_SIZE..].iter().all(|b| *b == 0)
     }
 
+    #[inline]
     fn get<const N: usize>(&self, off: usize) -> [u8; N] {
         let mut b = [0u8; N];
         if let Some(src) = self.bytes.get(off..off + N) {
@@ -375,32 +392,39 @@ impl SignalInfo {
         b
     }
 
+    #[inline]
     fn put(&mut self, off: usize, src: &[u8]) {
         if let Some(dst) = self.bytes.get_mut(off..off + src.len()) {
             dst.copy_from_slice(src);
         }
     }
 
+    #[inline]
     fn get_i32(&self, off: usize) -> i32 {
         i32::from_ne_bytes(self.get(off))
     }
 
+    #[inline]
     fn get_u32(&self, off: usize) -> u32 {
         u32::from_ne_bytes(self.get(off))
     }
 
+    #[inline]
     fn get_u64(&self, off: usize) -> u64 {
         u64::from_ne_bytes(self.get(off))
     }
 
+    #[inline]
     fn put_i32(&mut self, off: usize, v: i32) {
         self.put(off, &v.to_ne_bytes());
     }
 
+    #[inline]
     fn put_u32(&mut self, off: usize, v: u32) {
         self.put(off, &v.to_ne_bytes());
     }
 
+    #[inline]
     fn put_u64(&mut self, off: usize, v: u64) {
         self.put(off, &v.to_ne_bytes());
     }

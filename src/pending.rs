@@ -276,20 +276,36 @@ impl PendingSignals {
         allowed: SignalSet,
         limit: &PendingLimit,
     ) -> Option<(Signo, SignalInfo)> {
+        let mut info = SignalInfo::ZERO;
+        let sig = self.dequeue_into(allowed, limit, &mut info)?;
+        Some((sig, info))
+    }
+
+    /// [`PendingSignals::dequeue`] writing the siginfo into `out` (all 128 bytes)
+    /// instead of returning it: the copy-free form the managers use.
+    #[inline]
+    pub fn dequeue_into(
+        &mut self,
+        allowed: SignalSet,
+        limit: &PendingLimit,
+        out: &mut SignalInfo,
+    ) -> Option<Signo> {
         let sig = (self.set & allowed).next_signal()?;
-        Some((sig, self.collect(sig, limit)))
+        self.collect(sig, limit, out);
+        Some(sig)
     }
 
     /// Takes the first queued synchronous fault (SEGV, BUS, ILL, TRAP, FPE, SYS) whose
     /// `si_code > SI_USER`, in arrival order, if some unblocked synchronous signal is
     /// pending: what `get_signal` tries before anything else on the private queue
     /// (`dequeue_synchronous_signal`, rule 41). As in Linux, the entry found is taken
-    /// even if that particular signal is blocked.
+    /// even if that particular signal is blocked. The siginfo goes to `out`.
     pub fn dequeue_synchronous(
         &mut self,
         allowed: SignalSet,
         limit: &PendingLimit,
-    ) -> Option<(Signo, SignalInfo)> {
+        out: &mut SignalInfo,
+    ) -> Option<Signo> {
         if (self.set & allowed & SignalSet::SYNCHRONOUS).is_empty() {
             return None;
         }
@@ -297,7 +313,7 @@ impl PendingSignals {
         for sig in self.set & SignalSet::SYNCHRONOUS {
             let head = self.fifo(sig).head;
             if let Some(node) = self.nodes.get(head as usize) {
-                let code = SignalInfo::from_compact(node.info).code();
+                let code = SignalInfo::compact_code(&node.info);
                 let older = best.is_none_or(|(seq, _)| {
                     node.seq.wrapping_sub(self.seq) < seq.wrapping_sub(self.seq)
                 });
@@ -307,7 +323,8 @@ impl PendingSignals {
             }
         }
         let (_, sig) = best?;
-        Some((sig, self.collect(sig, limit)))
+        self.collect(sig, limit, out);
+        Some(sig)
     }
 
     /// Removes every pending instance of the signals in `set` and returns the charge
@@ -341,22 +358,25 @@ impl PendingSignals {
 
     /// `collect_signal`: the oldest entry of `sig`, or an info-less SI_USER reading if
     /// none is queued; the bit clears when no entry is left.
-    fn collect(&mut self, sig: Signo, limit: &PendingLimit) -> SignalInfo {
+    #[inline]
+    fn collect(&mut self, sig: Signo, limit: &PendingLimit, out: &mut SignalInfo) {
         let idx = sig.get() as usize - 1;
         let head = self.fifo(sig).head;
-        let Some(node) = self.nodes.get(head as usize).copied() else {
+        let Some(node) = self.nodes.get(head as usize) else {
             self.set.remove(sig);
-            return SignalInfo::infoless(sig);
+            *out = SignalInfo::infoless(sig);
+            return;
         };
+        out.set_compact(&node.info);
+        let next = node.next;
         let fifo = &mut self.fifos[idx];
-        fifo.head = node.next;
-        if node.next == NIL {
+        fifo.head = next;
+        if next == NIL {
             fifo.tail = NIL;
             self.set.remove(sig);
         }
         self.free_node(head);
         limit.uncharge(1);
-        SignalInfo::from_compact(node.info)
     }
 
     fn fifo(&self, sig: Signo) -> Fifo {

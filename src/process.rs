@@ -368,7 +368,10 @@ impl<W: WaitQueue> ProcessState<W> {
             return Ok(out);
         }
         out.resumed = self.prepare_signal(sig, limit);
-        if self.sig_ignored(actions, target, sig) {
+        // One read of the action serves the whole send, as Linux reads it once under
+        // the signal lock.
+        let action = actions.get(sig);
+        if self.sig_ignored(&action, target, sig) {
             out.fate = Fate::Ignored;
             return Ok(out);
         }
@@ -385,7 +388,7 @@ impl<W: WaitQueue> ProcessState<W> {
             PutOutcome::Queued => Fate::Queued,
             PutOutcome::InfoLost => Fate::InfoLost,
         };
-        self.complete_signal(actions, sig, target, group, &mut out);
+        self.complete_signal(&action, sig, target, group, &mut out);
         Ok(out)
     }
 
@@ -409,16 +412,15 @@ impl<W: WaitQueue> ProcessState<W> {
     /// `sig_ignored` (rules 3, 4, 21): never if blocked (or in the pre-sigtimedwait
     /// mask); otherwise if the action ignores it, or it would take the default action
     /// in an unkillable group.
-    fn sig_ignored(&self, actions: &SignalActions, target: u32, sig: Signo) -> bool {
+    fn sig_ignored(&self, action: &SignalAction, target: u32, sig: Signo) -> bool {
         let t = self.thread(target);
         if t.blocked.contains(sig) || t.real_blocked.contains(sig) {
             return false;
         }
-        let action = actions.get(sig);
         if self.unkillable && action.disposition() == Disposition::Default {
             return true;
         }
-        handler_ignored(&action, sig)
+        handler_ignored(action, sig)
     }
 
     /// `wants_signal` (rule 19): not blocked, not exiting; SIGKILL always; not while
@@ -442,7 +444,7 @@ impl<W: WaitQueue> ProcessState<W> {
     /// for a fatal signal.
     fn complete_signal(
         &mut self,
-        actions: &SignalActions,
+        action: &SignalAction,
         sig: Signo,
         target: u32,
         group: bool,
@@ -464,9 +466,8 @@ impl<W: WaitQueue> ProcessState<W> {
             self.curr_target = found;
             self.order[found]
         };
-        let action = actions.get(sig);
         let real_blocked = self.thread(chosen).real_blocked;
-        if sig_fatal(&action, sig)
+        if sig_fatal(action, sig)
             && !self.unkillable
             && !real_blocked.contains(sig)
             && sig.default_action() != DefaultAction::CoreDump
@@ -555,16 +556,23 @@ impl<W: WaitQueue> ProcessState<W> {
         self.recalc_sigpending(slot);
     }
 
-    /// `dequeue_signal`: the private queue first, then the shared one (rule 39).
+    /// `dequeue_signal`: the private queue first, then the shared one (rule 39); the
+    /// siginfo goes to `out`.
+    #[inline]
     pub(crate) fn dequeue_signal(
         &mut self,
         slot: u32,
         allowed: SignalSet,
         limit: &PendingLimit,
-    ) -> Option<(Signo, SignalInfo)> {
-        let got = match self.thread_mut(slot).pending.dequeue(allowed, limit) {
-            Some(x) => Some(x),
-            None => self.shared.dequeue(allowed, limit),
+        out: &mut SignalInfo,
+    ) -> Option<Signo> {
+        let got = match self
+            .thread_mut(slot)
+            .pending
+            .dequeue_into(allowed, limit, out)
+        {
+            Some(sig) => Some(sig),
+            None => self.shared.dequeue_into(allowed, limit, out),
         };
         self.recalc_sigpending(slot);
         got

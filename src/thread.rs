@@ -259,15 +259,16 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
                 });
             }
             let allowed = st.thread(self.slot).blocked.complement();
+            let mut info = SignalInfo::ZERO;
             let synchronous = st
                 .thread_mut(self.slot)
                 .pending
-                .dequeue_synchronous(allowed, &p.limit);
+                .dequeue_synchronous(allowed, &p.limit, &mut info);
             let taken = match synchronous {
-                Some(x) => Some(x),
-                None => st.dequeue_signal(self.slot, allowed, &p.limit),
+                Some(sig) => Some(sig),
+                None => st.dequeue_signal(self.slot, allowed, &p.limit, &mut info),
             };
-            let Some((sig, info)) = taken else {
+            let Some(sig) = taken else {
                 if let Some(mask) = st.thread_mut(self.slot).saved_mask.take() {
                     st.set_blocked(self.slot, mask);
                 }
@@ -359,10 +360,11 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     ) -> Result<(Signo, SignalInfo), Errno> {
         let p = &*self.process;
         let set = set.without_unblockable();
+        let mut info = SignalInfo::ZERO;
         {
             let mut st = p.state.lock();
-            if let Some(got) = st.dequeue_signal(self.slot, set, &p.limit) {
-                return Ok(got);
+            if let Some(sig) = st.dequeue_signal(self.slot, set, &p.limit, &mut info) {
+                return Ok((sig, info));
             }
             if timeout == Some(Duration::ZERO) {
                 return Err(Errno::EAGAIN);
@@ -378,9 +380,9 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
             self.link.wait.prepare_to_wait();
             {
                 let mut st = p.state.lock();
-                if let Some(got) = st.dequeue_signal(self.slot, set, &p.limit) {
+                if let Some(sig) = st.dequeue_signal(self.slot, set, &p.limit, &mut info) {
                     self.link.wait.finish_wait();
-                    break Ok(got);
+                    break Ok((sig, info));
                 }
                 if self.link.sigpending.load(Ordering::Relaxed) {
                     self.link.wait.finish_wait();
@@ -392,7 +394,8 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
                 WaitOutcome::TimedOut => {
                     let mut st = p.state.lock();
                     break st
-                        .dequeue_signal(self.slot, set, &p.limit)
+                        .dequeue_signal(self.slot, set, &p.limit, &mut info)
+                        .map(|sig| (sig, info))
                         .ok_or(Errno::EAGAIN);
                 }
             }

@@ -132,7 +132,10 @@ fn first_queued_fault_with_kernel_code_is_taken_first() {
         &limit,
     )
     .unwrap();
-    let (s, info) = p.dequeue_synchronous(SignalSet::ALL, &limit).unwrap();
+    let mut info = SignalInfo::ZERO;
+    let s = p
+        .dequeue_synchronous(SignalSet::ALL, &limit, &mut info)
+        .unwrap();
     assert_eq!(
         (s, info.addr()),
         (Signo::SIGSEGV, 0x10),
@@ -146,8 +149,14 @@ fn first_queued_fault_with_kernel_code_is_taken_first() {
         &limit,
     )
     .unwrap();
-    assert_eq!(q.dequeue_synchronous(SignalSet::ALL, &limit), None);
-    assert_eq!(q.dequeue_synchronous(SignalSet::EMPTY, &limit), None);
+    assert_eq!(
+        q.dequeue_synchronous(SignalSet::ALL, &limit, &mut info),
+        None
+    );
+    assert_eq!(
+        q.dequeue_synchronous(SignalSet::EMPTY, &limit, &mut info),
+        None
+    );
 }
 
 #[test]
