@@ -49,7 +49,7 @@ impl Arch {
     }
 
     /// Size of the kernel's `struct sigaction` as `rt_sigaction` copies it:
-    /// handler, flags, [restorer,] mask.
+    /// handler, flags, \[restorer,\] mask.
     pub const fn sigaction_size(self) -> usize {
         if self.has_sa_restorer() { 32 } else { 24 }
     }

@@ -7,8 +7,10 @@ extern crate alloc;
 pub mod action;
 pub mod arch;
 pub mod errno;
+pub mod halflock;
 pub mod set;
 pub mod signo;
+mod sync;
 
 pub use action::{Disposition, SaFlags, SignalAction};
 pub use arch::Arch;
