@@ -8,14 +8,14 @@
 pub(crate) use core::hint::spin_loop;
 pub(crate) use core::sync::atomic::Ordering;
 #[cfg(not(loom))]
-pub(crate) use core::sync::atomic::{AtomicUsize, fence};
+pub(crate) use core::sync::atomic::{AtomicU64, AtomicUsize, fence};
 
 #[cfg(loom)]
 pub(crate) use loom::cell::UnsafeCell;
 #[cfg(loom)]
 pub(crate) use loom::hint::spin_loop;
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicUsize, fence};
+pub(crate) use loom::sync::atomic::{AtomicU64, AtomicUsize, fence};
 
 #[cfg(not(loom))]
 pub(crate) use cell::UnsafeCell;
