@@ -262,7 +262,8 @@ impl<R: RawMutex> SignalActions<R> {
     #[cold]
     #[inline(never)]
     fn read_contended(&self, entry: &Entry) -> [u64; 4] {
-        for _ in 1..OPTIMISTIC_ATTEMPTS {
+        // The first attempt was made inline.
+        for _ in 0..OPTIMISTIC_ATTEMPTS.saturating_sub(1) {
             if let Some(words) = entry.try_read() {
                 return words;
             }
