@@ -147,6 +147,18 @@ impl Drop for ReadSection<'_> {
 ///
 /// Readers ([`HalfLock::read`]) never lock, allocate or wait. Writers
 /// ([`HalfLock::write`]) serialise on an `R` and never allocate on their own.
+///
+/// ```
+/// use ksignal::halflock::HalfLock;
+///
+/// let lock: HalfLock<[u64; 2]> = HalfLock::new([1, 1], [0, 0]);
+/// let mut writer = lock.write();
+/// writer.modify(|_, spare| *spare = [2, 2]);
+/// writer.publish(); // readers now see [2, 2]; nobody still reads [1, 1]
+/// writer.modify(|_, retired| assert_eq!(*retired, [1, 1]));
+/// drop(writer);
+/// assert_eq!(lock.read(|v| *v), [2, 2]);
+/// ```
 pub struct HalfLock<T, R: RawMutex = DefaultRawMutex> {
     slots: [UnsafeCell<T>; 2],
     /// Index of the published slot. Only written under `writer`.
@@ -220,7 +232,8 @@ impl<T, R: RawMutex> HalfLockWriter<'_, T, R> {
                 // slot, and never the published one, so `p` is only read. The spare
                 // was retired by a `publish` that waited for its readers (or was
                 // never published), so nobody else accesses `s`.
-                f(unsafe { &*p }, unsafe { &mut *s })
+                let (published, spare) = unsafe { (&*p, &mut *s) };
+                f(published, spare)
             })
         })
     }

@@ -125,6 +125,25 @@ struct Registered {
 /// The hooks observing signal generation for one process (or for the whole system,
 /// where the kernel keeps one).
 ///
+/// ```
+/// use ksignal::{HookEvent, HookTarget, SignalHooks, SignalSet, Signo};
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicU32, Ordering};
+///
+/// let hooks: SignalHooks = SignalHooks::new();
+/// let seen = Arc::new(AtomicU32::new(0));
+/// let s = seen.clone();
+/// let handle = hooks
+///     .register(
+///         SignalSet::single(Signo::SIGKILL),
+///         Arc::new(move |signo: Signo, _: &HookEvent| s.store(signo.get(), Ordering::Relaxed)),
+///     )
+///     .expect("out of memory");
+/// hooks.run(Signo::SIGKILL, &HookEvent::new(Signo::SIGKILL, HookTarget::Process));
+/// assert_eq!(seen.load(Ordering::Relaxed), 9);
+/// assert!(hooks.unregister(handle));
+/// ```
+///
 /// Capacity rule that keeps unregistering allocation-free: the spare list can always
 /// hold one fewer hook than the published one (both lists keep their capacity, and
 /// each publish retires a list at least as long as the next one minus one).

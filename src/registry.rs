@@ -195,8 +195,19 @@ impl Entry {
 /// on `R` and must run in process context, never inside a read (see
 /// [`crate::halflock`] for the exact contract).
 ///
-/// The table is about 4.6 KiB; kernels with small stacks should build it in place
-/// in its final allocation rather than on the stack.
+/// The table is 4 KiB (one cache line per signal); kernels with small stacks should
+/// build it in place in its final allocation rather than on the stack.
+///
+/// ```
+/// use ksignal::{SaFlags, SignalAction, SignalActions, SignalSet, Signo};
+///
+/// let actions: SignalActions = SignalActions::new();
+/// let oneshot = SignalAction::handler(0x40_1000, SaFlags::RESETHAND, SignalSet::EMPTY);
+/// assert_eq!(actions.set(Signo::SIGINT, oneshot), SignalAction::DEFAULT);
+/// // The first delivery runs the handler and leaves SIG_DFL (flags kept) behind.
+/// assert_eq!(actions.take_for_delivery(Signo::SIGINT), oneshot);
+/// assert_eq!(actions.get(Signo::SIGINT), oneshot.with_default_handler());
+/// ```
 pub struct SignalActions<R: RawMutex = DefaultRawMutex> {
     entries: [Entry; ENTRIES],
     readers: Readers,
