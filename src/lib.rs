@@ -9,6 +9,8 @@ pub mod arch;
 pub mod deliver;
 pub mod errno;
 pub mod frame;
+pub mod halflock;
+pub mod hooks;
 pub mod info;
 pub mod lock;
 pub mod pending;
@@ -17,6 +19,7 @@ pub mod registry;
 pub mod set;
 pub mod signo;
 pub mod stack;
+mod sync;
 pub mod syscall;
 pub mod thread;
 pub mod uaccess;
@@ -30,6 +33,7 @@ pub use frame::{
     ArchFrame, BadFrame, FaultInfo, ForceSigsegv, FpHook, FrameError, FrameRequest, HandlerFrame,
     NoFp, RestartOutcome, Sigreturn, TrapFrame, rt_sigreturn, setup_rt_frame, syscall_restart,
 };
+pub use hooks::{HookEvent, HookHandle, HookTarget, SignalHooks};
 pub use info::SignalInfo;
 pub use pending::{PendingLimit, PendingSignals, PutOutcome};
 pub use process::{Fate, ProcessSignalManager, SendOutcome};
