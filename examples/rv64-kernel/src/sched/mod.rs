@@ -138,8 +138,20 @@ pub fn exit_current() -> ! {
 /// preemptible on a single hart, nothing can happen between the caller
 /// checking its condition and this thread being queued: no lost wake-ups.
 pub fn block_current(queue: Option<&WaitQueue>, deadline: Option<u64>) -> WakeReason {
+    block(queue, deadline, true)
+}
+
+/// Blocks like `block_current` without a deadline, but a pending signal does
+/// not prevent the sleep (Linux's TASK_STOPPED): used by threads parked in a
+/// group stop, which only SIGCONT, SIGKILL or an exit ends. `interrupt` still
+/// wakes it, so the caller re-checks its condition in a loop.
+pub fn block_current_uninterruptible(queue: Option<&WaitQueue>) -> WakeReason {
+    block(queue, None, false)
+}
+
+fn block(queue: Option<&WaitQueue>, deadline: Option<u64>, interruptible: bool) -> WakeReason {
     let thread = current();
-    if signal::signal_pending(&thread) {
+    if interruptible && signal::signal_pending(&thread) {
         return WakeReason::Interrupted;
     }
     if deadline.is_some_and(|d| d <= timer::now()) {

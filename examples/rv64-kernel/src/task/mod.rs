@@ -71,10 +71,12 @@ pub fn spawn_init_process(name: &str, image: &[u8]) -> Result<Pid, loader::LoadE
     let mut space = AddressSpace::new().map_err(loader::LoadError::Memory)?;
     let image = loader::load(image, &mut space)?;
     let pid = alloc_id();
-    let process = Arc::new(Process::new(pid, String::from(name), space, None, 0));
+    let signals = crate::signal::new_process_signals();
+    let process = Arc::new(Process::new(pid, String::from(name), space, None, 0, signals));
     let mut tf = trap::TrapFrame { sepc: image.entry, sstatus: trap::initial_user_sstatus(), ..Default::default() };
     tf.regs[trap::REG_SP] = image.stack_pointer;
-    let thread = Thread::new(pid, process.clone(), tf);
+    let thread = Thread::new(pid, process.clone(), tf, ksignal::SignalSet::EMPTY)
+        .map_err(loader::LoadError::Memory)?;
     add_thread(&process, thread.clone());
     PROCESSES.lock().insert(pid, process);
     sched::make_runnable(thread);
@@ -96,13 +98,17 @@ pub fn current_must_exit() -> bool {
 
 /// Asks every thread of `process` to exit, with `status` as the process's
 /// wait status (the first request wins, as in Linux). Sleeping threads are
-/// interrupted so they notice.
+/// interrupted so they notice, and ksignal's group exit is started too (as
+/// Linux's `zap_other_threads` does with SIGKILL), so new signals are dropped
+/// and threads waiting in ksignal's calls (rt_sigtimedwait, rt_sigsuspend)
+/// or parked in a group stop wake up.
 pub fn start_group_exit(process: &Arc<Process>, status: i32) {
     let threads = {
         let mut inner = process.inner.lock();
         inner.group_exit.get_or_insert(status);
         inner.threads.clone()
     };
+    process.signals.start_group_exit(ksignal::Signo::SIGKILL);
     for thread in &threads {
         sched::interrupt(thread);
     }
@@ -121,6 +127,8 @@ pub fn exit_current() -> ! {
             let _ = uaccess::write_user(clear_tid, &0u32);
         }
         let code = thread.inner.lock().exit_code.unwrap_or(0);
+        // Shared signals this thread would have taken go to another thread.
+        thread.drop_signals();
         let last = {
             let mut inner = process.inner.lock();
             inner.threads.retain(|t| t.tid != thread.tid);
@@ -160,7 +168,13 @@ fn exit_process(process: &Arc<Process>, status: i32) {
     }
     match parent {
         Some(parent) => {
-            crate::signal::notify_parent(process, &parent, status);
+            // SIGCHLD (CLD_EXITED / CLD_KILLED). If the parent ignores
+            // SIGCHLD or set SA_NOCLDWAIT, nobody will wait: reap at once.
+            if crate::signal::notify_parent(process, &parent, status) {
+                parent.inner.lock().children.retain(|c| c.pid != process.pid);
+                process.inner.lock().parent = None;
+                PROCESSES.lock().remove(&process.pid);
+            }
             parent.child_wait.wake_all();
         }
         None => {
