@@ -91,6 +91,10 @@ PASS sig_fatal: SIGKILL kills with every signal blocked; ignored or handled sign
 PASS sig_fatal: a blocked fatal signal kills when unblocked
 PASS sig_fatal: a fatal signal ends every thread of the process
 PASS sig_fatal
+PASS sig_fault: SIGSEGV caught: SEGV_MAPERR / SEGV_ACCERR, si_addr, uc pc; resumed past the fault
+PASS sig_fault: SIGILL (ILL_ILLOPC) and SIGTRAP (TRAP_BRKPT) caught with si_addr = the instruction
+PASS sig_fault: a fault with SIGSEGV blocked, ignored, or inside its handler kills with SIGSEGV
+PASS sig_fault
 PASS sig_info: handler args a0-a2, ra = trampoline, 16-byte aligned frame
 PASS sig_info: SI_QUEUE siginfo with value, pid and uid
 PASS sig_info: ucontext pc/sp/a0/sigmask are the interrupted ones; mask restored
