@@ -85,6 +85,10 @@ PASS sig_altstack: SS_AUTODISARM disarms while the handler runs, sigreturn resto
 PASS sig_altstack: new threads have none, fork children inherit it
 PASS sig_altstack: a frame that cannot be written kills with SIGSEGV
 PASS sig_altstack
+PASS sig_badframe: unreadable or malformed frames kill only the forger with SIGSEGV (catchable, SI_KERNEL)
+PASS sig_badframe: a frame with a kernel pc resumes in user mode and faults there (SIGSEGV)
+PASS sig_badframe: a forged valid frame resumes its pc/sp/a0/a1/f10, mask without SIGKILL/SIGSTOP
+PASS sig_badframe
 PASS sig_fatal: SIGTERM, SIGUSR1 and SIGRTMIN+5 terminate: WIFSIGNALED with the signal
 PASS sig_fatal: SIGQUIT and a raised SIGABRT (core actions) end the process, no core-dump bit
 PASS sig_fatal: SIGKILL kills with every signal blocked; ignored or handled signals do not kill
