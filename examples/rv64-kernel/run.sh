@@ -99,6 +99,10 @@ PASS sig_fault: SIGSEGV caught: SEGV_MAPERR / SEGV_ACCERR, si_addr, uc pc; resum
 PASS sig_fault: SIGILL (ILL_ILLOPC) and SIGTRAP (TRAP_BRKPT) caught with si_addr = the instruction
 PASS sig_fault: a fault with SIGSEGV blocked, ignored, or inside its handler kills with SIGSEGV
 PASS sig_fault
+PASS sig_fp: the handler starts with the interrupted FP state, also saved in uc_mcontext
+PASS sig_fp: f0-f31 and fcsr intact after a handler that overwrote them all
+PASS sig_fp: sigreturn loads the FP state from the (edited) ucontext
+PASS sig_fp
 PASS sig_info: handler args a0-a2, ra = trampoline, 16-byte aligned frame
 PASS sig_info: SI_QUEUE siginfo with value, pid and uid
 PASS sig_info: ucontext pc/sp/a0/sigmask are the interrupted ones; mask restored
