@@ -220,6 +220,13 @@ pub fn finish_run() -> ! {
         println!("FAIL [kernel] {} frames leaked", in_use as isize - baseline as isize);
         failed = true;
     }
+    // Every process is gone, so no siginfo may still be charged to the
+    // RLIMIT_SIGPENDING account.
+    let charged = crate::signal::pending_limit().queued();
+    if charged != 0 {
+        println!("FAIL [kernel] {charged} queued siginfo still charged to RLIMIT_SIGPENDING");
+        failed = true;
+    }
     if threads != 0 || processes != 0 || !THREADS.lock().is_empty() {
         println!("FAIL [kernel] leaked {threads} threads and {processes} processes");
         failed = true;

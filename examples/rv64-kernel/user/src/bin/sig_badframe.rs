@@ -64,7 +64,7 @@ fn catch_segv() {
 fn bad_record() -> i32 {
     let mut f = zero_frame();
     f.uc.mcontext.regs[REG_SP] = top(&LANDING_STACK) as u64;
-    f.uc.mcontext.regs[REG_PC] = landing as usize as u64;
+    f.uc.mcontext.regs[REG_PC] = landing as *const () as usize as u64;
     f.uc.mcontext.reserved[EXT_RESERVED] = 1;
     sigreturn_at(&f as *const RtSigframe as usize)
 }
@@ -72,7 +72,7 @@ fn bad_record() -> i32 {
 fn bad_magic() -> i32 {
     let mut f = zero_frame();
     f.uc.mcontext.regs[REG_SP] = top(&LANDING_STACK) as u64;
-    f.uc.mcontext.regs[REG_PC] = landing as usize as u64;
+    f.uc.mcontext.regs[REG_PC] = landing as *const () as usize as u64;
     f.uc.mcontext.reserved[EXT_MAGIC..EXT_MAGIC + 4].copy_from_slice(&0x5346_5457u32.to_le_bytes());
     sigreturn_at(&f as *const RtSigframe as usize)
 }
@@ -101,7 +101,7 @@ extern "C" fn landing(a0: usize, a1: usize) -> ! {
 
 fn valid_forgery() -> i32 {
     let mut f = zero_frame();
-    f.uc.mcontext.regs[REG_PC] = landing as usize as u64;
+    f.uc.mcontext.regs[REG_PC] = landing as *const () as usize as u64;
     f.uc.mcontext.regs[REG_SP] = top(&LANDING_STACK) as u64;
     f.uc.mcontext.regs[REG_A0] = 77;
     f.uc.mcontext.regs[REG_A0 + 1] = 0x1234;

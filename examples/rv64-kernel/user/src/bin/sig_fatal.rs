@@ -8,7 +8,7 @@
 #![no_std]
 #![no_main]
 
-use core::sync::atomic::{AtomicI32, Ordering};
+use core::sync::atomic::AtomicI32;
 use user::thread::{Stack, spawn};
 use user::*;
 

@@ -101,24 +101,35 @@ fn main() -> i32 {
     for sig in [SIGSEGV, SIGILL, SIGTRAP] {
         on_signal(sig, skip, 0, 0);
     }
-    let store_pc = fault_store_insn as usize as u64;
-    // SAFETY (all below): deliberate faults; the handler skips the
-    // faulting instruction, and nothing is written anywhere.
-    caught("store to 0x10", SIGSEGV, SEGV_MAPERR, 0x10, store_pc, || unsafe { fault_store(0x10) });
-    let text = main as usize;
-    caught("store to text", SIGSEGV, SEGV_ACCERR, text as u64, store_pc, || unsafe { fault_store(text) });
-    let load_pc = fault_load_insn as usize as u64;
-    caught("load from the kernel", SIGSEGV, SEGV_MAPERR, 0x8020_0000, load_pc, || unsafe {
-        fault_load(0x8020_0000);
+    // Each closure faults on purpose; the handler skips the faulting
+    // instruction, and nothing is written anywhere.
+    let store_pc = fault_store_insn as *const () as usize as u64;
+    caught("store to 0x10", SIGSEGV, SEGV_MAPERR, 0x10, store_pc, || {
+        // SAFETY: a deliberate fault at an unmapped address (see above).
+        unsafe { fault_store(0x10) }
+    });
+    let text = main as *const () as usize;
+    caught("store to text", SIGSEGV, SEGV_ACCERR, text as u64, store_pc, || {
+        // SAFETY: a deliberate fault on our read-only text (see above).
+        unsafe { fault_store(text) }
+    });
+    let load_pc = fault_load_insn as *const () as usize as u64;
+    caught("load from the kernel", SIGSEGV, SEGV_MAPERR, 0x8020_0000, load_pc, || {
+        // SAFETY: a deliberate fault on a kernel (non-U) page (see above).
+        unsafe { fault_load(0x8020_0000) };
     });
     check!(sigmask() == 0, "sig_fault: mask {:#x} after the handlers", sigmask());
     println!("PASS sig_fault: SIGSEGV caught: SEGV_MAPERR / SEGV_ACCERR, si_addr, uc pc; resumed past the fault");
 
-    caught("illegal instruction", SIGILL, ILL_ILLOPC, fault_ill_insn as usize as u64, fault_ill_insn as usize as u64, || unsafe {
-        fault_ill()
+    let ill = fault_ill_insn as *const () as usize as u64;
+    caught("illegal instruction", SIGILL, ILL_ILLOPC, ill, ill, || {
+        // SAFETY: a deliberate illegal instruction (see above).
+        unsafe { fault_ill() }
     });
-    caught("ebreak", SIGTRAP, TRAP_BRKPT, fault_brk_insn as usize as u64, fault_brk_insn as usize as u64, || unsafe {
-        fault_brk()
+    let brk = fault_brk_insn as *const () as usize as u64;
+    caught("ebreak", SIGTRAP, TRAP_BRKPT, brk, brk, || {
+        // SAFETY: a deliberate breakpoint (see above).
+        unsafe { fault_brk() }
     });
     println!("PASS sig_fault: SIGILL (ILL_ILLOPC) and SIGTRAP (TRAP_BRKPT) caught with si_addr = the instruction");
 

@@ -113,13 +113,13 @@ fn fp_across_signal() -> ([u64; 32], u64) {
 }
 
 fn main() -> i32 {
-    check!(sigaction(SIGUSR1, fp_entry as usize, SA_SIGINFO, 0) == 0, "sig_fp: rt_sigaction");
+    check!(sigaction(SIGUSR1, fp_entry as *const () as usize, SA_SIGINFO, 0) == 0, "sig_fp: rt_sigaction");
     let (out, fcsr) = fp_across_signal();
     check!(CALLS.load(Ordering::SeqCst) == 1, "sig_fp: handler did not run");
     // SAFETY: written by the handler entry stub, which has returned.
     let seen = unsafe { core::ptr::read_volatile(&raw const SEEN) };
-    for i in 0..32 {
-        check!(seen[i] == pattern(i), "sig_fp: handler started with f{} = {:#x}", i, seen[i]);
+    for (i, v) in seen.iter().take(32).enumerate() {
+        check!(*v == pattern(i), "sig_fp: handler started with f{} = {:#x}", i, v);
     }
     check!(seen[32] == FCSR, "sig_fp: handler started with fcsr {:#x}", seen[32]);
     check!(UC_OK.load(Ordering::SeqCst), "sig_fp: uc_mcontext does not hold the FP state");

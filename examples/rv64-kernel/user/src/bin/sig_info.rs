@@ -97,7 +97,7 @@ fn main() -> i32 {
     let sig = SIGRTMIN + 1;
 
     // 1. sigqueue to ourselves; SIGHUP blocked beforehand, SIGUSR2 in sa_mask.
-    check!(sigaction(sig, probe_entry as usize, SA_SIGINFO, sigbit(SIGUSR2)) == 0, "sig_info: rt_sigaction");
+    check!(sigaction(sig, probe_entry as *const () as usize, SA_SIGINFO, sigbit(SIGUSR2)) == 0, "sig_info: rt_sigaction");
     sigprocmask(SIG_SETMASK, sigbit(SIGHUP));
     let info = SigInfo::queue(sig, 0x1234_5678_9abc);
     let (ret, pc_after, sp_at) = sigqueue_here(sig, &info);

@@ -127,7 +127,7 @@ fn main() -> i32 {
     println!("PASS sig_job: SIGKILL ends a stopped child; SIGCHLD CLD_KILLED");
 
     // 3. SA_NOCLDSTOP: no SIGCHLD for SIGTSTP / SIGCONT, but one for the exit.
-    sigaction(SIGCHLD, on_chld as usize, SA_SIGINFO | SA_NOCLDSTOP, 0);
+    sigaction(SIGCHLD, on_chld as *const () as usize, SA_SIGINFO | SA_NOCLDSTOP, 0);
     let child = fork();
     if child == 0 {
         loop {
@@ -149,7 +149,7 @@ fn main() -> i32 {
 
     // 4. A SIGCHLD handler (SA_RESTART) runs while we wait in wait4. The
     //    child stops itself; a thread of ours continues it.
-    sigaction(SIGCHLD, on_chld as usize, SA_SIGINFO | SA_RESTART, 0);
+    sigaction(SIGCHLD, on_chld as *const () as usize, SA_SIGINFO | SA_RESTART, 0);
     sigprocmask(SIG_UNBLOCK, sigbit(SIGCHLD));
     let child = fork();
     if child == 0 {

@@ -131,8 +131,8 @@ extern "C" fn record(_sig: i32, _info: *mut SigInfo, uc: *mut UContext) {
     // SAFETY: the kernel passes a valid ucontext in the signal frame.
     let uc = unsafe { &*uc };
     let pc = uc.mcontext.regs[REG_PC];
-    let start = spin_loop_start as usize as u64;
-    let end = spin_loop_end as usize as u64;
+    let start = spin_loop_start as *const () as usize as u64;
+    let end = spin_loop_end as *const () as usize as u64;
     HANDLER_TID.store(gettid(), Ordering::SeqCst);
     if !(start..end).contains(&pc) {
         // Delivered before the loop started (the sibling retries).
@@ -163,7 +163,7 @@ extern "C" fn sender(_: usize) -> i32 {
 
 fn main() -> i32 {
     MAIN_TID.store(gettid(), Ordering::SeqCst);
-    check!(sigaction(SIGUSR1, trash_handler as usize, SA_SIGINFO, 0) == 0, "sig_resume: rt_sigaction");
+    check!(sigaction(SIGUSR1, trash_handler as *const () as usize, SA_SIGINFO, 0) == 0, "sig_resume: rt_sigaction");
     let t = spawn(&STACK, &TID, sender, 0).unwrap_or_else(|e| fail!("sig_resume: clone {}", e));
     let mut out = [0u64; 65];
     READY.store(true, Ordering::SeqCst);
