@@ -51,6 +51,17 @@ pub fn current() -> Arc<Thread> {
     CURRENT.lock().clone().expect("no current thread")
 }
 
+/// Makes room in the run queue for `threads` threads. Called whenever a
+/// thread is created, with the number of live threads: a thread is queued
+/// at most once, so `make_runnable` then never allocates, and waking a
+/// thread is safe in contexts that must not allocate (ksignal calls its
+/// `WaitQueue::wake_one` with the signal lock held).
+pub fn reserve_run_queue(threads: usize) {
+    let mut queue = RUN_QUEUE.lock();
+    let more = threads.saturating_sub(queue.len());
+    queue.reserve(more);
+}
+
 /// Puts a new (or woken) thread at the back of the run queue.
 pub fn make_runnable(thread: Arc<Thread>) {
     thread.inner.lock().state = ThreadState::Ready;

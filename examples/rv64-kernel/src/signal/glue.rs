@@ -83,7 +83,8 @@ impl WaitQueue for KWait {
 
     /// Context: any; called with ksignal's signal lock held. Takes only the
     /// queue's, the thread's and the run queue's spin locks, never blocks and
-    /// never allocates (the run queue has room: it held this thread before).
+    /// never allocates (the run queue has room for every live thread, see
+    /// `sched::reserve_run_queue`).
     fn wake_one(&self) {
         let thread = {
             let mut state = self.state.lock();

@@ -85,6 +85,7 @@ pub fn spawn_init_process(name: &str, image: &[u8]) -> Result<Pid, loader::LoadE
 
 /// Registers a new thread with its process and the thread table.
 pub fn add_thread(process: &Arc<Process>, thread: Arc<Thread>) {
+    sched::reserve_run_queue(thread::LIVE_THREADS.load(Ordering::Relaxed));
     process.inner.lock().threads.push(thread.clone());
     THREADS.lock().insert(thread.tid, thread);
 }
