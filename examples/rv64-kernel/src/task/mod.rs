@@ -2,7 +2,7 @@
 //!
 //! Ids: threads and processes share one number space, like Linux; a
 //! process's pid is the tid of its first thread. Two global tables map ids to
-//! objects (ksignal's kill/tkill will look targets up there).
+//! objects (ksignal's kill/tkill find their targets there, see `signal::Tasks`).
 //!
 //! Exit is always a request first (`exit`, `exit_group`, a fatal fault set a
 //! flag and wake sleepers) and happens on the return-to-user path, where the
@@ -46,7 +46,6 @@ pub fn current_process() -> Arc<Process> {
 
 /// The living (not yet exited) processes of group `pgid`: the targets of
 /// kill(0, ..) and kill(-pgid, ..).
-#[allow(dead_code)] // ksignal's kill
 pub fn process_group(pgid: Pid) -> alloc::vec::Vec<Arc<Process>> {
     PROCESSES
         .lock()
