@@ -21,15 +21,28 @@ fn sleep_forever() -> ! {
     }
 }
 
-/// Forks a child that runs `setup` and then sleeps until killed.
+/// The child tells the parent (which blocks SIGUSR2) that it is ready.
+fn ready() {
+    kill(getppid(), SIGUSR2);
+}
+
+fn await_ready(pid: isize) {
+    let mut info = SigInfo::default();
+    let r = sigtimedwait(sigbit(SIGUSR2), &mut info, Some(&Timespec::from_millis(5000)));
+    check!(r == SIGUSR2 as isize && info.pid() == pid as i32, "sig_fatal: child {} not ready ({})", pid, r);
+}
+
+/// Forks a child that runs `setup` and then sleeps until killed; returns
+/// once the setup is done.
 fn sleeper(setup: fn()) -> isize {
     let pid = fork();
     if pid == 0 {
         setup();
+        ready();
         sleep_forever();
     }
     check!(pid > 0, "sig_fatal: fork {}", pid);
-    sleep_ms(20);
+    await_ready(pid);
     pid
 }
 
@@ -51,6 +64,7 @@ extern "C" fn block_in_read(_: usize) -> i32 {
 extern "C" fn quiet(_sig: i32, _info: *mut SigInfo, _uc: *mut UContext) {}
 
 fn main() -> i32 {
+    sigprocmask(SIG_BLOCK, sigbit(SIGUSR2));
     killed_by("SIGTERM", SIGTERM, nothing);
     killed_by("SIGUSR1", SIGUSR1, nothing);
     killed_by("SIGRTMIN+5", SIGRTMIN + 5, nothing);
@@ -83,13 +97,18 @@ fn main() -> i32 {
     let pid = fork();
     if pid == 0 {
         sigprocmask(SIG_BLOCK, sigbit(SIGTERM));
-        sleep_ms(80);
+        ready();
+        // Wait until the parent's SIGTERM is pending, then unblock it.
+        while sigpending() & sigbit(SIGTERM) == 0 {
+            sleep_ms(5);
+        }
+        sleep_ms(20);
         sigprocmask(SIG_UNBLOCK, sigbit(SIGTERM));
         exit_group(1);
     }
-    sleep_ms(20);
+    await_ready(pid);
     kill(pid, SIGTERM);
-    sleep_ms(20);
+    sleep_ms(5);
     check!(wait4(pid, WNOHANG) == (0, 0), "sig_fatal: blocked SIGTERM killed the child");
     let (r, status) = wait4(pid, 0);
     check!(r == pid && status == SIGTERM as i32, "sig_fatal: unblocked SIGTERM: status {:#x}", status);

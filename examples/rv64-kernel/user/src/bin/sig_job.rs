@@ -30,6 +30,8 @@ fn stopped_sleeper() -> i32 {
     if spawn(&STACKS[0], &TIDS[0], block_in_read, 0).is_err() {
         return 4;
     }
+    // Tell the parent (which blocks SIGUSR2) that the sleep starts now.
+    kill(getppid(), SIGUSR2);
     let t0 = now_ns();
     let r = sleep_ms(150);
     let slept = now_ns() - t0;
@@ -83,14 +85,17 @@ extern "C" fn continue_later(_: usize) -> i32 {
 }
 
 fn main() -> i32 {
-    sigprocmask(SIG_BLOCK, sigbit(SIGCHLD));
+    sigprocmask(SIG_BLOCK, sigbit(SIGCHLD) | sigbit(SIGUSR2));
 
-    // 1. Stop and continue a two-thread child.
+    // 1. Stop and continue a two-thread child, inside its nanosleep.
     let child = fork();
     if child == 0 {
         exit_group(stopped_sleeper());
     }
-    sleep_ms(40);
+    let mut info = SigInfo::default();
+    let r = sigtimedwait(sigbit(SIGUSR2), &mut info, Some(&Timespec::from_millis(5000)));
+    check!(r == SIGUSR2 as isize, "sig_job: child not ready ({})", r);
+    sleep_ms(30);
     check!(kill(child, SIGSTOP) == 0, "sig_job: kill(SIGSTOP)");
     expect_sigchld("stop", CLD_STOPPED, child, SIGSTOP as i32);
     let (r, status) = wait4(child, WUNTRACED);
