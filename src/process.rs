@@ -319,6 +319,23 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     }
 }
 
+/// A thread group that is freed (its last thread gone and nothing else holding it)
+/// gives back the RLIMIT_SIGPENDING charge of the siginfo still queued for it, as
+/// Linux's `__exit_signal` flushes `shared_pending` when the group dies. Threads'
+/// private queues are cleared when each thread detaches; any slot still in use is
+/// cleared here too.
+impl<W: WaitQueue, R: RawMutex> Drop for ProcessSignalManager<W, R> {
+    fn drop(&mut self) {
+        let st = self.state.get_mut();
+        st.shared.clear(&self.limit);
+        for slot in st.slots.iter_mut() {
+            if let Slot::Used(t) = slot {
+                t.pending.clear(&self.limit);
+            }
+        }
+    }
+}
+
 /// `sig_handler_ignored`: SIG_IGN, or SIG_DFL with a default of ignore.
 pub(crate) fn handler_ignored(action: &SignalAction, sig: Signo) -> bool {
     match action.disposition() {

@@ -256,6 +256,27 @@ fn rule14_over_limit_rt_sigqueue_is_eagain_through_the_manager() {
 }
 
 #[test]
+fn rule14_a_freed_group_gives_back_the_charge_of_what_is_still_queued() {
+    let limit = Arc::new(PendingLimit::new(8));
+    let p = Arc::new(Process::new(Arc::new(SignalActions::new()), limit.clone()));
+    let t = Thread::new(&p, 1, SignalSet::ALL, CondvarQueue::default()).unwrap();
+    let q = |v| SignalInfo::queue(Signo::SIGRTMIN, 1, 0, v);
+    assert_eq!(
+        p.send(Signo::SIGRTMIN, Some(&q(1))).unwrap().fate,
+        Fate::Queued
+    );
+    assert_eq!(
+        t.send(Signo::SIGRTMIN, Some(&q(2))).unwrap().fate,
+        Fate::Queued
+    );
+    assert_eq!(limit.queued(), 2);
+    drop(t);
+    assert_eq!(limit.queued(), 1, "the private queue goes with the thread");
+    drop(p);
+    assert_eq!(limit.queued(), 0, "the shared queue goes with the group");
+}
+
+#[test]
 fn rule17_thread_directed_signals_never_move_to_another_thread() {
     let (_p, t) = group(2, SignalSet::EMPTY);
     t[0].sigprocmask(MaskHow::Block, set(&[Signo::SIGUSR1]));

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the user programs and the kernel, boots it under QEMU, and checks
 # the console log. Exits 0 only if every user program printed
-# "PASS <name>", the kernel printed "ALL DONE", and no line contains "FAIL".
+# "PASS <name>", every line of the expected list below appeared (and no PASS
+# line outside it), the kernel printed "ALL DONE", and no line contains
+# "FAIL".
 #
 #   examples/rv64-kernel/run.sh            # from anywhere
 #   LOG=/tmp/k.log examples/rv64-kernel/run.sh
@@ -50,23 +52,123 @@ t1=$(date +%s%N)
 echo "== boot to shutdown took $(( (t1 - t0) / 1000000 )) ms (qemu exit $qemu_rc)"
 
 # --- verdict -------------------------------------------------------------
-# Strip carriage returns and show only our own lines (not OpenSBI's banner).
-tr -d '\r' <"$LOG" | sed -n '/^\[kernel\] rv64-kernel booting/,$p'
+# Strip carriage returns once; every check below greps this copy. (Grepping
+# `tr ... | grep -q` instead would fail spuriously under pipefail: grep -q
+# exits at the first match and tr dies of SIGPIPE.)
+CLEAN="${LOG%.log}.clean.log"
+tr -d '\r' <"$LOG" >"$CLEAN"
+# Show only our own lines (not OpenSBI's banner).
+sed -n '/^\[kernel\] rv64-kernel booting/,$p' "$CLEAN"
 
 fail=0
+# Every program must print "PASS <name>".
 mapfile -t programs < <(find "$HERE/user/src/bin" -name '*.rs' -printf '%f\n' | sed 's/\.rs$//' | sort)
-passes=$(tr -d '\r' <"$LOG" | grep -c '^PASS ' || true)
 for name in "${programs[@]}"; do
-    if ! tr -d '\r' <"$LOG" | grep -qx "PASS $name"; then
+    if ! grep -qx "PASS $name" "$CLEAN"; then
         echo "!! missing: PASS $name"
         fail=1
     fi
 done
-if tr -d '\r' <"$LOG" | grep -q 'FAIL'; then
+# Every expected PASS line must appear, and every PASS line must be expected
+# (a new check needs a line here, so it cannot silently stop running).
+mapfile -t expected < <(sed -e 's/^[[:space:]]*//' -e '/^#/d' -e '/^$/d' <<'EXPECTED'
+PASS faults
+PASS forkwait
+PASS fp
+PASS hello
+PASS sleep_read
+PASS threads
+PASS sig_altstack: sigaltstack set/query, ENOMEM and EINVAL
+PASS sig_altstack: SA_ONSTACK handler on the alternate stack (SS_ONSTACK, EPERM), nested further down, and back
+PASS sig_altstack: a handler without SA_ONSTACK stays on the normal stack
+PASS sig_altstack: SS_AUTODISARM disarms while the handler runs, sigreturn restores it
+PASS sig_altstack: new threads have none, fork children inherit it
+PASS sig_altstack: a frame that cannot be written kills with SIGSEGV
+PASS sig_altstack
+PASS sig_badframe: unreadable or malformed frames kill only the forger with SIGSEGV (catchable, SI_KERNEL)
+PASS sig_badframe: a frame with a kernel pc resumes in user mode and faults there (SIGSEGV)
+PASS sig_badframe: a forged valid frame resumes its pc/sp/a0/a1/f10, mask without SIGKILL/SIGSTOP
+PASS sig_badframe
+PASS sig_fatal: SIGTERM, SIGUSR1 and SIGRTMIN+5 terminate: WIFSIGNALED with the signal
+PASS sig_fatal: SIGQUIT and a raised SIGABRT (core actions) end the process, no core-dump bit
+PASS sig_fatal: SIGKILL kills with every signal blocked; ignored or handled signals do not kill
+PASS sig_fatal: a blocked fatal signal kills when unblocked
+PASS sig_fatal: a fatal signal ends every thread of the process
+PASS sig_fatal
+PASS sig_fault: SIGSEGV caught: SEGV_MAPERR / SEGV_ACCERR, si_addr, uc pc; resumed past the fault
+PASS sig_fault: SIGILL (ILL_ILLOPC) and SIGTRAP (TRAP_BRKPT) caught with si_addr = the instruction
+PASS sig_fault: a fault with SIGSEGV blocked, ignored, or inside its handler kills with SIGSEGV
+PASS sig_fault
+PASS sig_fp: the handler starts with the interrupted FP state, also saved in uc_mcontext
+PASS sig_fp: f0-f31 and fcsr intact after a handler that overwrote them all
+PASS sig_fp: sigreturn loads the FP state from the (edited) ucontext
+PASS sig_fp
+PASS sig_info: handler args a0-a2, ra = trampoline, 16-byte aligned frame
+PASS sig_info: SI_QUEUE siginfo with value, pid and uid
+PASS sig_info: ucontext pc/sp/a0/sigmask are the interrupted ones; mask restored
+PASS sig_info: SI_TKILL and SI_USER carry the sender's pid
+PASS sig_info: sigsuspend; SI_USER from another process carries its pid
+PASS sig_info: EINVAL, ESRCH, EFAULT, EPERM from the syscall layer
+PASS sig_info
+PASS sig_job: SIGSTOP stops both threads; SIGCHLD CLD_STOPPED and wait4 WUNTRACED (0x137f)
+PASS sig_job: SIGCONT continues it; SIGCHLD CLD_CONTINUED and wait4 WCONTINUED (0xffff)
+PASS sig_job: the stopped nanosleep resumed to its deadline (restart_syscall); CLD_EXITED
+PASS sig_job: SIGKILL ends a stopped child; SIGCHLD CLD_KILLED
+PASS sig_job: SA_NOCLDSTOP: no SIGCHLD for stop and continue, one for the exit
+PASS sig_job: SIGCHLD handlers (stop, continue, exit) run during wait4, which restarts (SA_RESTART)
+PASS sig_job: with SIGCHLD ignored children are reaped automatically (ECHILD)
+PASS sig_job
+PASS sig_nested: a signal raised in its own handler waits until the handler returns
+PASS sig_nested: SA_NODEFER lets the handler be interrupted by its own signal
+PASS sig_nested: another signal nests inside a running handler
+PASS sig_nested: a signal in sa_mask waits until the handler returns
+PASS sig_nested: two pending signals, two frames, handlers run in Linux's order
+PASS sig_nested: SA_RESETHAND resets the action on delivery
+PASS sig_nested
+PASS sig_restart: SA_RESTART restarts an interrupted blocking read
+PASS sig_restart: without SA_RESTART the read fails with EINTR after the handler
+PASS sig_restart: wait4 fails with EINTR, or restarts with SA_RESTART
+PASS sig_restart: nanosleep fails with EINTR and the time left, even with SA_RESTART
+PASS sig_restart: ignored and blocked signals do not interrupt a sleep
+PASS sig_restart
+PASS sig_resume: every general register restored after a handler that trashed them
+PASS sig_resume: f0-f31 and fcsr restored after a handler that trashed them
+PASS sig_resume
+PASS sig_wait: sigtimedwait times out with EAGAIN (zero and 40 ms timeouts)
+PASS sig_wait: a pending signal is taken at once; RT signals queue in order, standard ones coalesce
+PASS sig_wait: sigtimedwait satisfied by a sibling thread's rt_tgsigqueueinfo
+PASS sig_wait: sigtimedwait takes a process-directed signal the other threads block
+PASS sig_wait: another deliverable signal ends sigtimedwait with EINTR
+PASS sig_wait: a process-directed signal is taken by the thread that does not block it
+PASS sig_wait
+EXPECTED
+)
+for line in "${expected[@]}"; do
+    if ! grep -qxF "$line" "$CLEAN"; then
+        echo "!! missing: $line"
+        fail=1
+    fi
+done
+# sig_resume's first line carries run-specific numbers; match its prefix.
+if ! grep -q '^PASS sig_resume: asynchronous signal interrupted the loop at pc 0x[0-9a-f]*; ucontext holds its registers' "$CLEAN"; then
+    echo "!! missing: PASS sig_resume: asynchronous signal interrupted the loop ..."
+    fail=1
+fi
+while IFS= read -r line; do
+    case "$line" in
+        "PASS sig_resume: asynchronous signal interrupted the loop at pc "*) continue ;;
+    esac
+    if ! printf '%s\n' "${expected[@]}" | grep -qxF -- "$line"; then
+        echo "!! unexpected PASS line (add it to the expected list in run.sh): $line"
+        fail=1
+    fi
+done < <(grep '^PASS ' "$CLEAN")
+passes=$(grep -c '^PASS ' "$CLEAN" || true)
+if grep -q 'FAIL' "$CLEAN"; then
     echo "!! the log contains FAIL"
     fail=1
 fi
-if ! tr -d '\r' <"$LOG" | grep -qx 'ALL DONE'; then
+if ! grep -qx 'ALL DONE' "$CLEAN"; then
     echo "!! no ALL DONE (timeout or crash; qemu exit $qemu_rc)"
     fail=1
 fi
@@ -74,12 +176,8 @@ if [ "$qemu_rc" -ne 0 ]; then
     echo "!! qemu exited with $qemu_rc"
     fail=1
 fi
-if [ "$passes" -lt "${#programs[@]}" ]; then
-    echo "!! only $passes PASS lines for ${#programs[@]} programs"
-    fail=1
-fi
 if [ "$fail" -ne 0 ]; then
     echo "rv64-kernel: FAILED"
     exit 1
 fi
-echo "rv64-kernel: $passes PASS lines, ${#programs[@]} programs, all passed"
+echo "rv64-kernel: $passes PASS lines (${#expected[@]} listed + 1 with run-specific numbers), ${#programs[@]} programs, all passed"

@@ -7,7 +7,7 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Errno(pub i32);
 
-#[allow(dead_code)] // the full set the signal syscalls will need
+#[allow(dead_code)] // the full set; not every one is used by name
 impl Errno {
     pub const EPERM: Errno = Errno(1);
     pub const ESRCH: Errno = Errno(3);

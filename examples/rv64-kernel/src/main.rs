@@ -11,7 +11,8 @@
 //! - `timer`: time base, preemption tick, timed sleeps
 //! - `task`: processes and threads; `sched`: run queue and `WaitQueue`
 //! - `syscall`: Linux riscv64 system calls
-//! - `loader`: ELF loading; `signal`: where ksignal plugs in
+//! - `loader`: ELF loading; `signal`: where ksignal plugs in (signal state,
+//!   delivery, job control, the glue ksignal needs)
 //!
 //! Design choices that keep it small: a single hart, and interrupts are never
 //! enabled while in the kernel (sstatus.SIE stays 0; the timer preempts only
@@ -22,10 +23,6 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 extern crate alloc;
-
-// The library this kernel hosts. Nothing is wired yet; `signal.rs` marks
-// every place where it will be.
-use ksignal as _;
 
 #[macro_use]
 mod console;

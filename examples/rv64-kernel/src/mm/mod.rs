@@ -32,8 +32,8 @@ pub const USER_END: usize = 0x8000_0000;
 pub const USER_STACK_TOP: usize = 0x4000_0000;
 pub const USER_STACK_SIZE: usize = 64 * 1024;
 /// A read+execute page in every process holding `li a7, 139; ecall`
-/// (rt_sigreturn). There is no vDSO, so signal delivery will point a
-/// handler's return address (ra) here unless the handler has SA_RESTORER.
+/// (rt_sigreturn). There is no vDSO (and riscv has no SA_RESTORER), so
+/// signal delivery points every handler's return address (ra) here.
 pub const SIGRETURN_TRAMPOLINE: usize = USER_STACK_TOP;
 
 pub fn init() {

@@ -5,7 +5,7 @@
 //! S-mode may touch U pages. Because the kernel is not preemptible and runs
 //! on one hart, the mapping cannot change between check and copy, so the
 //! copy can never fault: bad pointers give EFAULT, never a kernel trap.
-//! Signal delivery will use these to write frames to user stacks.
+//! Signal delivery writes frames to user stacks through these (`signal::KMem`).
 
 use super::page_table::{PTE_R, PTE_W};
 use crate::errno::Errno;

@@ -51,6 +51,17 @@ pub fn current() -> Arc<Thread> {
     CURRENT.lock().clone().expect("no current thread")
 }
 
+/// Makes room in the run queue for `threads` threads. Called whenever a
+/// thread is created, with the number of live threads: a thread is queued
+/// at most once, so `make_runnable` then never allocates, and waking a
+/// thread is safe in contexts that must not allocate (ksignal calls its
+/// `WaitQueue::wake_one` with the signal lock held).
+pub fn reserve_run_queue(threads: usize) {
+    let mut queue = RUN_QUEUE.lock();
+    let more = threads.saturating_sub(queue.len());
+    queue.reserve(more);
+}
+
 /// Puts a new (or woken) thread at the back of the run queue.
 pub fn make_runnable(thread: Arc<Thread>) {
     thread.inner.lock().state = ThreadState::Ready;
@@ -138,8 +149,20 @@ pub fn exit_current() -> ! {
 /// preemptible on a single hart, nothing can happen between the caller
 /// checking its condition and this thread being queued: no lost wake-ups.
 pub fn block_current(queue: Option<&WaitQueue>, deadline: Option<u64>) -> WakeReason {
+    block(queue, deadline, true)
+}
+
+/// Blocks like `block_current` without a deadline, but a pending signal does
+/// not prevent the sleep (Linux's TASK_STOPPED): used by threads parked in a
+/// group stop, which only SIGCONT, SIGKILL or an exit ends. `interrupt` still
+/// wakes it, so the caller re-checks its condition in a loop.
+pub fn block_current_uninterruptible(queue: Option<&WaitQueue>) -> WakeReason {
+    block(queue, None, false)
+}
+
+fn block(queue: Option<&WaitQueue>, deadline: Option<u64>, interruptible: bool) -> WakeReason {
     let thread = current();
-    if signal::signal_pending(&thread) {
+    if interruptible && signal::signal_pending(&thread) {
         return WakeReason::Interrupted;
     }
     if deadline.is_some_and(|d| d <= timer::now()) {

@@ -1,8 +1,8 @@
 //! `WaitQueue`: threads sleeping until an event.
 //!
-//! ksignal will ask the kernel for exactly these operations (block the
-//! current thread with an optional timeout, wake one, wake all), e.g. for
-//! rt_sigsuspend, rt_sigtimedwait and stopped threads.
+//! Used for events between threads and processes (stdin readers, `wait4`,
+//! threads parked in a group stop). ksignal's own per-thread queue
+//! (`signal::KWait`) is built on the same `sched::block_current`.
 
 use super::WakeReason;
 use crate::task::Thread;
@@ -39,8 +39,14 @@ impl WaitQueue {
         super::block_current(Some(self), deadline)
     }
 
+    /// Sleeps until woken; pending signals do not end the sleep (see
+    /// `sched::block_current_uninterruptible`).
+    pub fn block_current_uninterruptible(&self) -> WakeReason {
+        super::block_current_uninterruptible(Some(self))
+    }
+
     /// Wakes the longest-waiting thread; returns false if there was none.
-    #[allow(dead_code)] // ksignal's WaitQueue trait needs it
+    #[allow(dead_code)] // kept for completeness: every user wakes all
     pub fn wake_one(&self) -> bool {
         loop {
             let Some((seq, thread)) = self.waiters.lock().pop_front() else { return false };

@@ -2,18 +2,17 @@
 //! arguments, a0 = result or -errno).
 //!
 //! Each syscall is one match arm calling a handler that returns
-//! `SysResult`. The signal syscalls get one arm each, listed below as
-//! comments at the place where they go.
+//! `SysResult`.
 
 mod fs;
 mod process;
+mod signal;
 mod time;
 
 use crate::errno::{Errno, SysResult};
-use crate::trap::{REG_A0, TrapFrame};
+use crate::trap::{REG_A0, REG_SP, TrapFrame};
 
 /// Syscall numbers (the asm-generic table that riscv64 uses).
-#[allow(dead_code)] // the signal ones are wired with ksignal
 pub mod nr {
     pub const READ: usize = 63;
     pub const WRITE: usize = 64;
@@ -75,22 +74,22 @@ fn dispatch(tf: &mut TrapFrame) -> SysResult {
         nr::GETPGID => process::getpgid(a0),
         nr::CLONE => process::clone(tf, a0, a1, a2, a3, a4),
         nr::WAIT4 => process::wait4(a0 as isize, a1, a2, a3),
-        // >>> ksignal syscalls: one arm each, e.g.
-        // nr::KILL => signal::kill(a0 as isize, a1),
-        // nr::TKILL => signal::tkill(a0, a1),
-        // nr::TGKILL => signal::tgkill(a0, a1, a2),
-        // nr::SIGALTSTACK => signal::sigaltstack(a0, a1),
-        // nr::RT_SIGSUSPEND => signal::rt_sigsuspend(a0, a1),
-        // nr::RT_SIGACTION => signal::rt_sigaction(a0, a1, a2, a3),
-        // nr::RT_SIGPROCMASK => signal::rt_sigprocmask(a0, a1, a2, a3),
-        // nr::RT_SIGPENDING => signal::rt_sigpending(a0, a1),
-        // nr::RT_SIGTIMEDWAIT => signal::rt_sigtimedwait(a0, a1, a2, a3),
-        // nr::RT_SIGQUEUEINFO => signal::rt_sigqueueinfo(a0, a1, a2),
-        // nr::RT_TGSIGQUEUEINFO => signal::rt_tgsigqueueinfo(a0, a1, a2, a3),
-        // nr::RT_SIGRETURN => signal::rt_sigreturn(tf), // restores all of
-        //     `tf` from the frame and returns the restored a0 (so the
-        //     assignment in `handle` keeps it); it must also clear
-        //     `tf.in_syscall` so no restart logic touches the result.
+        // Signals: ksignal's system-call layer (`signal.rs`).
+        nr::KILL => signal::kill(a0, a1),
+        nr::TKILL => signal::tkill(a0, a1),
+        nr::TGKILL => signal::tgkill(a0, a1, a2),
+        nr::SIGALTSTACK => signal::sigaltstack(a0, a1, tf.regs[REG_SP]),
+        nr::RT_SIGSUSPEND => signal::rt_sigsuspend(a0, a1),
+        nr::RT_SIGACTION => signal::rt_sigaction(a0, a1, a2, a3),
+        nr::RT_SIGPROCMASK => signal::rt_sigprocmask(a0, a1, a2, a3),
+        nr::RT_SIGPENDING => signal::rt_sigpending(a0, a1),
+        nr::RT_SIGTIMEDWAIT => signal::rt_sigtimedwait(a0, a1, a2, a3),
+        nr::RT_SIGQUEUEINFO => signal::rt_sigqueueinfo(a0, a1, a2),
+        nr::RT_TGSIGQUEUEINFO => signal::rt_tgsigqueueinfo(a0, a1, a2, a3),
+        // Restores all of `tf` from the signal frame (clearing
+        // `tf.in_syscall`) and returns the restored a0, so the assignment in
+        // `handle` keeps it.
+        nr::RT_SIGRETURN => signal::rt_sigreturn(tf),
         _ => Err(Errno::ENOSYS),
     }
 }

@@ -118,9 +118,12 @@ pub fn clone(tf: &TrapFrame, flags: usize, newsp: usize, ptid: usize, tls: usize
     }
 
     let parent = task::current_process();
+    let me = task::current().signals().ok_or(Errno::ESRCH)?;
+    // The new thread starts with the creator's signal mask.
+    let mask = me.blocked();
     let tid = task::alloc_id();
     let thread = if is_thread {
-        let thread = Thread::new(tid, parent.clone(), child_tf);
+        let thread = Thread::new(tid, parent.clone(), child_tf, mask)?;
         task::add_thread(&parent, thread.clone());
         thread
     } else {
@@ -129,8 +132,14 @@ pub fn clone(tf: &TrapFrame, flags: usize, newsp: usize, ptid: usize, tls: usize
             inner.address_space.as_ref().ok_or(Errno::ENOMEM)?.fork()?
         };
         // The child shares this ELF's name; tid == pid for its main thread.
-        let child = Arc::new(Process::new(tid, parent.name.clone(), space, Some(&parent), exit_signal));
-        let thread = Thread::new(tid, child.clone(), child_tf);
+        // Its sigaction table is a copy; nothing is pending; mask and
+        // alternate stack are the forking thread's.
+        let signals = parent.signals.fork(false);
+        let child = Arc::new(Process::new(tid, parent.name.clone(), space, Some(&parent), exit_signal, signals));
+        let thread = Thread::new(tid, child.clone(), child_tf, mask)?;
+        if let Some(s) = thread.signals() {
+            s.set_altstack(me.altstack());
+        }
         task::add_thread(&child, thread.clone());
         parent.inner.lock().children.push(child.clone());
         task::PROCESSES.lock().insert(tid, child);

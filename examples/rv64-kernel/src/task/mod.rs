@@ -2,7 +2,7 @@
 //!
 //! Ids: threads and processes share one number space, like Linux; a
 //! process's pid is the tid of its first thread. Two global tables map ids to
-//! objects (ksignal's kill/tkill will look targets up there).
+//! objects (ksignal's kill/tkill find their targets there, see `signal::Tasks`).
 //!
 //! Exit is always a request first (`exit`, `exit_group`, a fatal fault set a
 //! flag and wake sleepers) and happens on the return-to-user path, where the
@@ -46,7 +46,6 @@ pub fn current_process() -> Arc<Process> {
 
 /// The living (not yet exited) processes of group `pgid`: the targets of
 /// kill(0, ..) and kill(-pgid, ..).
-#[allow(dead_code)] // ksignal's kill
 pub fn process_group(pgid: Pid) -> alloc::vec::Vec<Arc<Process>> {
     PROCESSES
         .lock()
@@ -71,10 +70,12 @@ pub fn spawn_init_process(name: &str, image: &[u8]) -> Result<Pid, loader::LoadE
     let mut space = AddressSpace::new().map_err(loader::LoadError::Memory)?;
     let image = loader::load(image, &mut space)?;
     let pid = alloc_id();
-    let process = Arc::new(Process::new(pid, String::from(name), space, None, 0));
+    let signals = crate::signal::new_process_signals();
+    let process = Arc::new(Process::new(pid, String::from(name), space, None, 0, signals));
     let mut tf = trap::TrapFrame { sepc: image.entry, sstatus: trap::initial_user_sstatus(), ..Default::default() };
     tf.regs[trap::REG_SP] = image.stack_pointer;
-    let thread = Thread::new(pid, process.clone(), tf);
+    let thread = Thread::new(pid, process.clone(), tf, ksignal::SignalSet::EMPTY)
+        .map_err(loader::LoadError::Memory)?;
     add_thread(&process, thread.clone());
     PROCESSES.lock().insert(pid, process);
     sched::make_runnable(thread);
@@ -83,6 +84,7 @@ pub fn spawn_init_process(name: &str, image: &[u8]) -> Result<Pid, loader::LoadE
 
 /// Registers a new thread with its process and the thread table.
 pub fn add_thread(process: &Arc<Process>, thread: Arc<Thread>) {
+    sched::reserve_run_queue(thread::LIVE_THREADS.load(Ordering::Relaxed));
     process.inner.lock().threads.push(thread.clone());
     THREADS.lock().insert(thread.tid, thread);
 }
@@ -96,13 +98,17 @@ pub fn current_must_exit() -> bool {
 
 /// Asks every thread of `process` to exit, with `status` as the process's
 /// wait status (the first request wins, as in Linux). Sleeping threads are
-/// interrupted so they notice.
+/// interrupted so they notice, and ksignal's group exit is started too (as
+/// Linux's `zap_other_threads` does with SIGKILL), so new signals are dropped
+/// and threads waiting in ksignal's calls (rt_sigtimedwait, rt_sigsuspend)
+/// or parked in a group stop wake up.
 pub fn start_group_exit(process: &Arc<Process>, status: i32) {
     let threads = {
         let mut inner = process.inner.lock();
         inner.group_exit.get_or_insert(status);
         inner.threads.clone()
     };
+    process.signals.start_group_exit(ksignal::Signo::SIGKILL);
     for thread in &threads {
         sched::interrupt(thread);
     }
@@ -121,6 +127,8 @@ pub fn exit_current() -> ! {
             let _ = uaccess::write_user(clear_tid, &0u32);
         }
         let code = thread.inner.lock().exit_code.unwrap_or(0);
+        // Shared signals this thread would have taken go to another thread.
+        thread.drop_signals();
         let last = {
             let mut inner = process.inner.lock();
             inner.threads.retain(|t| t.tid != thread.tid);
@@ -160,7 +168,13 @@ fn exit_process(process: &Arc<Process>, status: i32) {
     }
     match parent {
         Some(parent) => {
-            crate::signal::notify_parent(process, &parent, status);
+            // SIGCHLD (CLD_EXITED / CLD_KILLED). If the parent ignores
+            // SIGCHLD or set SA_NOCLDWAIT, nobody will wait: reap at once.
+            if crate::signal::notify_parent(process, &parent, status) {
+                parent.inner.lock().children.retain(|c| c.pid != process.pid);
+                process.inner.lock().parent = None;
+                PROCESSES.lock().remove(&process.pid);
+            }
             parent.child_wait.wake_all();
         }
         None => {
@@ -204,6 +218,13 @@ pub fn finish_run() -> ! {
     let mut failed = INIT_FAILED.load(Ordering::Relaxed);
     if in_use != baseline {
         println!("FAIL [kernel] {} frames leaked", in_use as isize - baseline as isize);
+        failed = true;
+    }
+    // Every process is gone, so no siginfo may still be charged to the
+    // RLIMIT_SIGPENDING account.
+    let charged = crate::signal::pending_limit().queued();
+    if charged != 0 {
+        println!("FAIL [kernel] {charged} queued siginfo still charged to RLIMIT_SIGPENDING");
         failed = true;
     }
     if threads != 0 || processes != 0 || !THREADS.lock().is_empty() {

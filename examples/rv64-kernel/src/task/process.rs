@@ -4,10 +4,11 @@
 use super::Thread;
 use crate::mm::AddressSpace;
 use crate::sched::WaitQueue;
+use crate::signal::SigProcess;
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use spin::Mutex;
 
 /// Processes not yet freed (to catch reference-count leaks at shutdown).
@@ -26,19 +27,16 @@ pub mod wait_status {
         (sig & 0x7f) as i32
     }
     /// Stopped by a signal: WIFSTOPPED, WSTOPSIG = sig.
-    #[allow(dead_code)] // ksignal: job control
     pub fn stopped(sig: usize) -> i32 {
         ((sig as i32 & 0xff) << 8) | 0x7f
     }
     /// Continued by SIGCONT: WIFCONTINUED.
-    #[allow(dead_code)] // ksignal: job control
     pub const CONTINUED: i32 = 0xffff;
 }
 
 /// A stop/continue that the parent has not collected yet with
 /// WUNTRACED / WCONTINUED.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(dead_code)] // produced by ksignal's job control later
 pub enum JobEvent {
     Stopped(usize),
     Continued,
@@ -51,21 +49,24 @@ pub struct ProcessInner {
     /// Children, living or zombie, until reaped by `wait4`.
     pub children: Vec<Arc<Process>>,
     pub threads: Vec<Arc<Thread>>,
-    /// Set when the whole process must end (exit_group, fatal fault; later a
-    /// fatal signal): the wait status it will exit with.
+    /// Set when the whole process must end (exit_group, a fatal signal): the
+    /// wait status it will exit with.
     pub group_exit: Option<i32>,
     /// Set once the last thread is gone: the process is a zombie until its
     /// parent reaps it.
     pub exit_status: Option<i32>,
     /// Signal sent to the parent at exit (SIGCHLD for fork; 0 for boot
-    /// processes). Used once ksignal is wired (see `signal::notify_parent`).
+    /// processes), see `signal::notify_parent`.
     pub exit_signal: usize,
     /// Process group (kill(0, ..), kill(-pgid, ..), wait4(0 / -pgid)).
     /// A boot process leads its own group; fork inherits the parent's.
     pub pgid: Pid,
     pub job_event: Option<JobEvent>,
-    // >>> ksignal: the process-wide signal state (shared pending set,
-    // sigaction table, stop state) will live here.
+    /// Group stop bookkeeping (`signal::job`): the stop signal, how many
+    /// threads are parked, and whether the parent was told.
+    pub stop_sig: usize,
+    pub stop_parked: usize,
+    pub stop_reported: bool,
 }
 
 pub struct Process {
@@ -74,10 +75,25 @@ pub struct Process {
     pub inner: Mutex<ProcessInner>,
     /// `wait4` sleeps here; woken when a child exits, stops or continues.
     pub child_wait: WaitQueue,
+    /// ksignal's process-wide state: shared queue, sigaction table, the
+    /// group's stop and exit state.
+    pub signals: Arc<SigProcess>,
+    /// Threads parked in a group stop sleep here until SIGCONT.
+    pub stop_wait: WaitQueue,
+    /// A group stop was started and not yet ended: the one load the
+    /// return-to-user path does to decide whether to look further.
+    pub group_stop: AtomicBool,
 }
 
 impl Process {
-    pub fn new(pid: Pid, name: String, space: AddressSpace, parent: Option<&Arc<Process>>, exit_signal: usize) -> Self {
+    pub fn new(
+        pid: Pid,
+        name: String,
+        space: AddressSpace,
+        parent: Option<&Arc<Process>>,
+        exit_signal: usize,
+        signals: SigProcess,
+    ) -> Self {
         LIVE_PROCESSES.fetch_add(1, Ordering::Relaxed);
         Process {
             pid,
@@ -92,8 +108,14 @@ impl Process {
                 exit_signal,
                 pgid: parent.map_or(pid, |p| p.inner.lock().pgid),
                 job_event: None,
+                stop_sig: 0,
+                stop_parked: 0,
+                stop_reported: false,
             }),
             child_wait: WaitQueue::new(),
+            signals: Arc::new(signals),
+            stop_wait: WaitQueue::new(),
+            group_stop: AtomicBool::new(false),
         }
     }
 

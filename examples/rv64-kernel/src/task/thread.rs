@@ -2,10 +2,13 @@
 //! kernel `Context` (while switched out) and a `TrapFrame` (its user state).
 
 use super::{Context, Process};
+use crate::errno::Errno;
 use crate::sched::WakeReason;
+use crate::signal::{KWait, SigThread};
 use crate::trap::{self, TrapFrame};
 use alloc::boxed::Box;
 use alloc::sync::Arc;
+use ksignal::SignalSet;
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicUsize, Ordering};
 use spin::Mutex;
@@ -44,14 +47,21 @@ pub struct ThreadInner {
     /// CLONE_CHILD_CLEARTID / set_tid_address: zeroed when the thread exits.
     pub clear_child_tid: usize,
     pub restart: Option<RestartBlock>,
-    // >>> ksignal: the per-thread signal state (blocked mask, pending set,
-    // alternate stack, saved mask for sigsuspend) will live here.
+    /// The last synchronous fault (scause, sepc, stval), for the report when
+    /// the fault's signal ends the process.
+    pub last_fault: Option<(usize, usize, usize)>,
 }
 
 pub struct Thread {
     pub tid: Tid,
     pub process: Arc<Process>,
     pub inner: Mutex<ThreadInner>,
+    /// ksignal's per-thread state (mask, private queue, alternate stack,
+    /// the "something deliverable" flag). `None` once the thread has exited:
+    /// taking it out detaches the thread from its process's signal state.
+    /// Users clone the `Arc` and drop the lock before using it (a blocking
+    /// signal call must not hold it).
+    signals: Mutex<Option<Arc<SigThread>>>,
     /// Only touched by context switches of this thread (see `sched`).
     context: UnsafeCell<Context>,
     /// Only touched by this thread while it runs in the kernel, or before
@@ -69,13 +79,18 @@ unsafe impl Sync for Thread {}
 unsafe impl Send for Thread {}
 
 impl Thread {
-    /// A new thread that will enter user mode with the registers in `tf`.
-    pub fn new(tid: Tid, process: Arc<Process>, mut tf: TrapFrame) -> Arc<Thread> {
+    /// A new thread that will enter user mode with the registers in `tf`,
+    /// with signal mask `blocked` (the creator's; empty for a boot process).
+    /// ENOMEM if the process's signal thread table cannot grow.
+    pub fn new(tid: Tid, process: Arc<Process>, mut tf: TrapFrame, blocked: SignalSet) -> Result<Arc<Thread>, Errno> {
+        let signals = SigThread::new(&process.signals, tid as i32, blocked, KWait::new())
+            .map_err(|e| Errno(e.get()))?;
+        let signals = Arc::new(signals);
         let stack = alloc::vec![0u8; KERNEL_STACK_SIZE].into_boxed_slice();
         let top = (stack.as_ptr() as usize + KERNEL_STACK_SIZE) & !0xf;
         tf.kernel_sp = top;
         LIVE_THREADS.fetch_add(1, Ordering::Relaxed);
-        Arc::new(Thread {
+        let thread = Arc::new(Thread {
             tid,
             process,
             inner: Mutex::new(ThreadInner {
@@ -85,11 +100,29 @@ impl Thread {
                 exit_code: None,
                 clear_child_tid: 0,
                 restart: None,
+                last_fault: None,
             }),
+            signals: Mutex::new(Some(signals.clone())),
             context: UnsafeCell::new(Context::new(thread_start as *const () as usize, top)),
             trap_frame: UnsafeCell::new(tf),
             _kernel_stack: stack,
-        })
+        });
+        // The wait queue wakes this thread; it holds only a weak reference.
+        signals.wait_queue().bind(&thread);
+        Ok(thread)
+    }
+
+    /// The thread's signal state; `None` once it has exited.
+    pub fn signals(&self) -> Option<Arc<SigThread>> {
+        self.signals.lock().clone()
+    }
+
+    /// Detaches the thread from its process's signal state (at exit): its
+    /// private queue is dropped and shared signals it would have taken go to
+    /// another thread.
+    pub fn drop_signals(&self) {
+        let signals = self.signals.lock().take();
+        drop(signals);
     }
 
     pub fn context_ptr(&self) -> *mut Context {

@@ -7,7 +7,7 @@
 //!    to the thread's kernel stack and calls `user_trap`.
 //! 2. `user_trap` handles the cause, then runs `exit_to_user`: the one place
 //!    where pending work is done before user mode resumes (thread/process
-//!    exit, and later signal delivery and syscall restart).
+//!    exit, group stop, signal delivery and syscall restart).
 //! 3. `return_to_user` (assembly) reloads the registers and executes `sret`.
 //!
 //! A trap taken *in* the kernel is always a bug here (interrupts stay off
@@ -141,12 +141,12 @@ fn handle_user_trap(tf: &mut TrapFrame) {
             tf.sepc += 4; // resume after the ecall
             syscall::handle(tf);
         }
-        EXC_INST_PAGE_FAULT | EXC_LOAD_PAGE_FAULT | EXC_STORE_PAGE_FAULT | EXC_INST_ACCESS | EXC_LOAD_ACCESS
-        | EXC_STORE_ACCESS => signal::user_fault(tf, SIGSEGV),
-        EXC_ILLEGAL_INST => signal::user_fault(tf, SIGILL),
-        EXC_INST_MISALIGNED | EXC_LOAD_MISALIGNED | EXC_STORE_MISALIGNED => signal::user_fault(tf, SIGBUS),
-        EXC_BREAKPOINT => signal::user_fault(tf, SIGTRAP),
-        _ => signal::user_fault(tf, SIGILL),
+        EXC_INST_PAGE_FAULT | EXC_LOAD_PAGE_FAULT | EXC_STORE_PAGE_FAULT => signal::user_fault(tf, SIGSEGV, true),
+        EXC_INST_ACCESS | EXC_LOAD_ACCESS | EXC_STORE_ACCESS => signal::user_fault(tf, SIGSEGV, false),
+        EXC_ILLEGAL_INST => signal::user_fault(tf, SIGILL, false),
+        EXC_INST_MISALIGNED | EXC_LOAD_MISALIGNED | EXC_STORE_MISALIGNED => signal::user_fault(tf, SIGBUS, false),
+        EXC_BREAKPOINT => signal::user_fault(tf, SIGTRAP, false),
+        _ => signal::user_fault(tf, SIGILL, false),
     }
 }
 
@@ -154,21 +154,19 @@ fn handle_user_trap(tf: &mut TrapFrame) {
 /// resumes in user mode happens here, in this order.
 pub fn exit_to_user(tf: &mut TrapFrame) -> ! {
     loop {
-        // 1. Thread or process exit requested (exit, exit_group, fatal
-        //    fault, later: fatal signal). `exit_current` never returns.
+        // 1. Thread or process exit requested (exit, exit_group, a fatal
+        //    signal). `exit_current` never returns.
         if task::current_must_exit() {
             task::exit_current();
         }
-        // 2. >>> SIGNAL DELIVERY HOOK <<< (ksignal). Returns true when it
-        //    set up a handler frame (fixing up an interrupted syscall for
-        //    EINTR vs. SA_RESTART first). Like Linux, we then look again:
-        //    further pending signals stack further frames.
+        // 2. Signals (ksignal): park while the group is stopped; deliver
+        //    everything deliverable (one frame per handler, handlers run in
+        //    reverse dequeue order), applying the restart rules to an
+        //    interrupted system call (EINTR, SA_RESTART, restart_syscall).
+        //    True after a stop or a fatal signal: look again from the top.
         if signal::deliver_pending_signals(tf) {
             continue;
         }
-        // 3. >>> SYSCALL RESTART HOOK <<<: no handler ran, so a syscall
-        //    that returned a restart code is re-executed.
-        signal::restart_syscall(tf);
         break;
     }
     tf.in_syscall = 0;

@@ -6,9 +6,11 @@
 #![no_std]
 
 pub mod console;
+pub mod signal;
 pub mod sys;
 pub mod thread;
 
+pub use signal::*;
 pub use sys::*;
 
 /// Defines the ELF entry point `_start`, which calls `$main` and exits with
