@@ -40,10 +40,10 @@ use crate::registry::SignalActions;
 use crate::set::SignalSet;
 use crate::signo::{DefaultAction, Signo};
 use crate::stack::SignalStack;
+use crate::sync::{AtomicBool, Ordering};
 use crate::wait::WaitQueue;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, Ordering};
 use lock_api::{Mutex, RawMutex};
 
 /// What became of a sent signal.

@@ -2,20 +2,21 @@
 //!
 //! Normally these are `core`'s. Under `--cfg loom` they are loom's, so the loom models
 //! in `tests/loom_*.rs` explore the crate's own code and not a copy of it. Only the
-//! names below may be used for shared state in `halflock`, `registry` and `hooks`.
+//! names below may be used for shared state in `halflock`, `registry` and `hooks`,
+//! and for the managers' lock-free "something deliverable" flag.
 
 #[cfg(not(loom))]
 pub(crate) use core::hint::spin_loop;
 pub(crate) use core::sync::atomic::Ordering;
 #[cfg(not(loom))]
-pub(crate) use core::sync::atomic::{AtomicU64, AtomicUsize, fence};
+pub(crate) use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, fence};
 
 #[cfg(loom)]
 pub(crate) use loom::cell::UnsafeCell;
 #[cfg(loom)]
 pub(crate) use loom::hint::spin_loop;
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicU64, AtomicUsize, fence};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, fence};
 
 #[cfg(not(loom))]
 pub(crate) use cell::UnsafeCell;

@@ -14,9 +14,9 @@ use crate::process::{Fate, ProcessSignalManager, SendOutcome, ThreadLink, handle
 use crate::set::SignalSet;
 use crate::signo::{DefaultAction, Signo};
 use crate::stack::SignalStack;
+use crate::sync::{AtomicBool, Ordering};
 use crate::wait::{WaitOutcome, WaitQueue};
 use alloc::sync::Arc;
-use core::sync::atomic::{AtomicBool, Ordering};
 use core::time::Duration;
 use lock_api::RawMutex;
 
