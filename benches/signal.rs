@@ -103,13 +103,15 @@ fn thread_paths(c: &mut Criterion) {
     let mut g = c.benchmark_group("thread");
     let p = process();
     let t = Thread::new(&p, 1, SignalSet::ALL, NoWait).unwrap();
+    let mut out = SignalInfo::ZERO;
     g.bench_function("idle_check", |b| b.iter(|| black_box(&t).has_pending()));
     let usr1 = SignalSet::single(Signo::SIGUSR1);
     let info = SignalInfo::tkill(Signo::SIGUSR1, 1, 0);
     g.bench_function("std_send_dequeue", |b| {
         b.iter(|| {
             t.send(Signo::SIGUSR1, Some(black_box(&info))).unwrap();
-            t.sigtimedwait(usr1, Some(Duration::ZERO)).unwrap()
+            t.sigtimedwait_into(usr1, Some(Duration::ZERO), &mut out)
+                .unwrap()
         })
     });
     let rt = SignalSet::single(Signo::SIGRTMIN);
@@ -117,7 +119,8 @@ fn thread_paths(c: &mut Criterion) {
     g.bench_function("rt_send_dequeue", |b| {
         b.iter(|| {
             t.send(Signo::SIGRTMIN, Some(black_box(&q))).unwrap();
-            t.sigtimedwait(rt, Some(Duration::ZERO)).unwrap()
+            t.sigtimedwait_into(rt, Some(Duration::ZERO), &mut out)
+                .unwrap()
         })
     });
     g.bench_function("rt_queue_1000_then_drain", |b| {
@@ -126,7 +129,10 @@ fn thread_paths(c: &mut Criterion) {
                 t.send(Signo::SIGRTMIN, Some(&q)).unwrap();
             }
             for _ in 0..1000 {
-                black_box(t.sigtimedwait(rt, Some(Duration::ZERO)).unwrap());
+                black_box(
+                    t.sigtimedwait_into(rt, Some(Duration::ZERO), &mut out)
+                        .unwrap(),
+                );
             }
         })
     });
@@ -151,6 +157,7 @@ fn thread_paths(c: &mut Criterion) {
 
 fn process_paths(c: &mut Criterion) {
     let mut g = c.benchmark_group("process");
+    let mut out = SignalInfo::ZERO;
     for n in [1usize, 16, 256, 4096] {
         for all_but_one_block in [true, false] {
             let p = process();
@@ -181,7 +188,9 @@ fn process_paths(c: &mut Criterion) {
             g.bench_function(format!("{name}/{n}"), |b| {
                 b.iter(|| {
                     p.send(Signo::SIGUSR1, Some(black_box(&info))).unwrap();
-                    taker.sigtimedwait(usr1, Some(Duration::ZERO)).unwrap()
+                    taker
+                        .sigtimedwait_into(usr1, Some(Duration::ZERO), &mut out)
+                        .unwrap()
                 })
             });
             if n == 4096 && all_but_one_block {
@@ -189,7 +198,9 @@ fn process_paths(c: &mut Criterion) {
                 g.bench_function("thread_directed_send_dequeue/4096", |b| {
                     b.iter(|| {
                         taker.send(Signo::SIGUSR1, Some(black_box(&tk))).unwrap();
-                        taker.sigtimedwait(usr1, Some(Duration::ZERO)).unwrap()
+                        taker
+                            .sigtimedwait_into(usr1, Some(Duration::ZERO), &mut out)
+                            .unwrap()
                     })
                 });
             }

@@ -358,13 +358,26 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
         set: SignalSet,
         timeout: Option<Duration>,
     ) -> Result<(Signo, SignalInfo), Errno> {
+        let mut info = SignalInfo::ZERO;
+        let sig = self.sigtimedwait_into(set, timeout, &mut info)?;
+        Ok((sig, info))
+    }
+
+    /// [`ThreadSignalManager::sigtimedwait`] writing the siginfo into `out` (all 128
+    /// bytes, only when a signal is taken) instead of returning it: the copy-free form
+    /// for a syscall layer that copies it straight out to user space.
+    pub fn sigtimedwait_into(
+        &self,
+        set: SignalSet,
+        timeout: Option<Duration>,
+        info: &mut SignalInfo,
+    ) -> Result<Signo, Errno> {
         let p = &*self.process;
         let set = set.without_unblockable();
-        let mut info = SignalInfo::ZERO;
         {
             let mut st = p.state.lock();
-            if let Some(sig) = st.dequeue_signal(self.slot, set, &p.limit, &mut info) {
-                return Ok((sig, info));
+            if let Some(sig) = st.dequeue_signal(self.slot, set, &p.limit, info) {
+                return Ok(sig);
             }
             if timeout == Some(Duration::ZERO) {
                 return Err(Errno::EAGAIN);
@@ -380,9 +393,9 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
             self.link.wait.prepare_to_wait();
             {
                 let mut st = p.state.lock();
-                if let Some(sig) = st.dequeue_signal(self.slot, set, &p.limit, &mut info) {
+                if let Some(sig) = st.dequeue_signal(self.slot, set, &p.limit, info) {
                     self.link.wait.finish_wait();
-                    break Ok((sig, info));
+                    break Ok(sig);
                 }
                 if self.link.sigpending.load(Ordering::Relaxed) {
                     self.link.wait.finish_wait();
@@ -394,8 +407,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
                 WaitOutcome::TimedOut => {
                     let mut st = p.state.lock();
                     break st
-                        .dequeue_signal(self.slot, set, &p.limit, &mut info)
-                        .map(|sig| (sig, info))
+                        .dequeue_signal(self.slot, set, &p.limit, info)
                         .ok_or(Errno::EAGAIN);
                 }
             }

@@ -2,6 +2,7 @@
 
 use super::{Caller, SIGSET_SIZE, SyscallRet, copy_siginfo_to_user, read_sigset};
 use crate::errno::Errno;
+use crate::info::SignalInfo;
 use crate::uaccess::UserMemory;
 use crate::wait::WaitQueue;
 use core::time::Duration;
@@ -86,7 +87,8 @@ fn rt_sigtimedwait<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
         Some(b) => timespec_timeout(&b)?,
         None => None,
     };
-    let (sig, info) = caller.thread.sigtimedwait(these, timeout)?;
+    let mut info = SignalInfo::ZERO;
+    let sig = caller.thread.sigtimedwait_into(these, timeout, &mut info)?;
     if uinfo != 0 {
         copy_siginfo_to_user(mem, uinfo, &info)?;
     }
