@@ -33,6 +33,7 @@
 
 use crate::action::{Disposition, SignalAction};
 use crate::errno::Errno;
+use crate::hooks::{HookEvent, HookTarget, SignalHooks};
 use crate::info::SignalInfo;
 use crate::lock::DefaultRawMutex;
 use crate::pending::{PendingLimit, PendingSignals, PutOutcome};
@@ -147,6 +148,7 @@ pub struct ProcessSignalManager<W: WaitQueue, R: RawMutex = DefaultRawMutex> {
     pub(crate) state: Mutex<R, ProcessState<W>>,
     pub(crate) actions: Arc<SignalActions>,
     pub(crate) limit: Arc<PendingLimit>,
+    pub(crate) hooks: SignalHooks,
 }
 
 impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
@@ -172,6 +174,7 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
             }),
             actions,
             limit,
+            hooks: SignalHooks::new(),
         }
     }
 
@@ -190,6 +193,13 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     /// The action table (lock-free reads).
     pub fn actions(&self) -> &Arc<SignalActions> {
         &self.actions
+    }
+
+    /// The hooks that observe every signal generated for this process (rules of
+    /// [`crate::hooks`]): they run, in registration order, each time a signal
+    /// becomes pending, thread- or process-directed, from the sending context.
+    pub fn hooks(&self) -> &SignalHooks {
+        &self.hooks
     }
 
     /// The RLIMIT_SIGPENDING account queued siginfo is charged to.
@@ -213,7 +223,15 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     pub fn send(&self, sig: Signo, info: Option<&SignalInfo>) -> Result<SendOutcome, Errno> {
         let mut st = self.state.lock();
         let leader = st.leader.ok_or(Errno::ESRCH)?;
-        st.send_signal(&self.actions, &self.limit, sig, info, leader, true)
+        st.send_signal(
+            &self.actions,
+            &self.limit,
+            &self.hooks,
+            sig,
+            info,
+            leader,
+            true,
+        )
     }
 
     /// `rt_sigaction` (rule 29, 30): replaces the action of `sig` when `new` is given
@@ -374,6 +392,7 @@ impl<W: WaitQueue> ProcessState<W> {
         &mut self,
         actions: &SignalActions,
         limit: &PendingLimit,
+        hooks: &SignalHooks,
         sig: Signo,
         info: Option<&SignalInfo>,
         target: u32,
@@ -405,6 +424,22 @@ impl<W: WaitQueue> ProcessState<W> {
             PutOutcome::Queued => Fate::Queued,
             PutOutcome::InfoLost => Fate::InfoLost,
         };
+        // Linux's `signalfd_notify` point: the signal is now pending.
+        if hooks.observed().contains(sig) {
+            let target = if group {
+                HookTarget::Process
+            } else {
+                HookTarget::Thread
+            };
+            let mut event = HookEvent::new(sig, target);
+            if let Some(i) = info {
+                event = event
+                    .with_code(i.code())
+                    .with_sender(i.pid(), i.uid())
+                    .with_value(i.value());
+            }
+            hooks.run(sig, &event);
+        }
         self.complete_signal(&action, sig, target, group, &mut out);
         Ok(out)
     }

@@ -152,7 +152,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
         let p = &*self.process;
         p.state
             .lock()
-            .send_signal(&p.actions, &p.limit, sig, info, self.slot, false)
+            .send_signal(&p.actions, &p.limit, &p.hooks, sig, info, self.slot, false)
     }
 
     /// Sends a process-directed signal through this thread (`kill(tid)` naming a
@@ -170,7 +170,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
         let p = &*self.process;
         p.state
             .lock()
-            .send_signal(&p.actions, &p.limit, sig, info, self.slot, true)
+            .send_signal(&p.actions, &p.limit, &p.hooks, sig, info, self.slot, true)
     }
 
     /// `force_sig_info`: a fault the current instruction caused. If the signal is
@@ -192,7 +192,15 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
         if default {
             st.unkillable = false;
         }
-        let out = st.send_signal(&p.actions, &p.limit, sig, Some(info), self.slot, false)?;
+        let out = st.send_signal(
+            &p.actions,
+            &p.limit,
+            &p.hooks,
+            sig,
+            Some(info),
+            self.slot,
+            false,
+        )?;
         if !self.has_pending() {
             st.recalc_sigpending(self.slot);
             if self.has_pending() {

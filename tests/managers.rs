@@ -782,3 +782,41 @@ fn unkillable_group_discards_default_action_signals() {
     kill(&p, Signo::SIGUSR1);
     assert_eq!(handled(&deliver_all(&t[0])), [10]);
 }
+
+#[test]
+fn generation_hooks_observe_pending_signals_in_registration_order() {
+    use ksignal::{HookEvent, HookTarget};
+    use std::sync::Mutex;
+    let (p, t) = group(1, SignalSet::ALL);
+    let seen: Arc<Mutex<Vec<(u8, u32, HookTarget, i32)>>> = Arc::default();
+    for id in [1u8, 2] {
+        let seen = seen.clone();
+        let hook = Arc::new(move |s: Signo, e: &HookEvent| {
+            seen.lock().unwrap().push((id, s.get(), e.target, e.code))
+        });
+        p.hooks()
+            .register(set(&[Signo::SIGUSR1, Signo::SIGKILL]), hook)
+            .unwrap();
+    }
+    kill(&p, Signo::SIGUSR1);
+    kill(&p, Signo::SIGUSR1); // coalesced: not generated again
+    t[0].send(
+        Signo::SIGUSR1,
+        Some(&SignalInfo::tkill(Signo::SIGUSR1, 3, 0)),
+    )
+    .unwrap();
+    kill(&p, Signo::SIGUSR2); // not observed
+    p.send(Signo::SIGKILL, None).unwrap();
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        [
+            (1, 10, HookTarget::Process, code::SI_USER),
+            (2, 10, HookTarget::Process, code::SI_USER),
+            (1, 10, HookTarget::Thread, code::SI_TKILL),
+            (2, 10, HookTarget::Thread, code::SI_TKILL),
+            (1, 9, HookTarget::Process, 0),
+            (2, 9, HookTarget::Process, 0),
+        ]
+    );
+}
