@@ -146,6 +146,11 @@ pub(crate) struct ProcessState<W> {
 /// kernel's per-thread [`WaitQueue`].
 pub struct ProcessSignalManager<W: WaitQueue, R: RawMutex = DefaultRawMutex> {
     pub(crate) state: Mutex<R, ProcessState<W>>,
+    pub(crate) common: Common,
+}
+
+/// What a send needs besides the locked state: read without the signal lock.
+pub(crate) struct Common {
     pub(crate) actions: Arc<SignalActions>,
     pub(crate) limit: Arc<PendingLimit>,
     pub(crate) hooks: SignalHooks,
@@ -172,9 +177,11 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
                 stopped: false,
                 unkillable: false,
             }),
-            actions,
-            limit,
-            hooks: SignalHooks::new(),
+            common: Common {
+                actions,
+                limit,
+                hooks: SignalHooks::new(),
+            },
         }
     }
 
@@ -183,28 +190,28 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     /// pending. Create its first thread with the parent thread's mask.
     pub fn fork(&self, share_actions: bool) -> ProcessSignalManager<W, R> {
         let actions = if share_actions {
-            self.actions.clone()
+            self.common.actions.clone()
         } else {
-            Arc::new(self.actions.clone_table())
+            Arc::new(self.common.actions.clone_table())
         };
-        ProcessSignalManager::new(actions, self.limit.clone())
+        ProcessSignalManager::new(actions, self.common.limit.clone())
     }
 
     /// The action table (lock-free reads).
     pub fn actions(&self) -> &Arc<SignalActions> {
-        &self.actions
+        &self.common.actions
     }
 
     /// The hooks that observe every signal generated for this process (rules of
     /// [`crate::hooks`]): they run, in registration order, each time a signal
     /// becomes pending, thread- or process-directed, from the sending context.
     pub fn hooks(&self) -> &SignalHooks {
-        &self.hooks
+        &self.common.hooks
     }
 
     /// The RLIMIT_SIGPENDING account queued siginfo is charged to.
     pub fn limit(&self) -> &Arc<PendingLimit> {
-        &self.limit
+        &self.common.limit
     }
 
     /// Marks the group as global init (`SIGNAL_UNKILLABLE`, rule 21): signals whose
@@ -223,15 +230,7 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     pub fn send(&self, sig: Signo, info: Option<&SignalInfo>) -> Result<SendOutcome, Errno> {
         let mut st = self.state.lock();
         let leader = st.leader.ok_or(Errno::ESRCH)?;
-        st.send_signal(
-            &self.actions,
-            &self.limit,
-            &self.hooks,
-            sig,
-            info,
-            leader,
-            true,
-        )
+        st.send_signal(&self.common, sig, info, leader, true)
     }
 
     /// `rt_sigaction` (rule 29, 30): replaces the action of `sig` when `new` is given
@@ -243,15 +242,15 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     /// Context: process context.
     pub fn sigaction(&self, sig: Signo, new: Option<SignalAction>) -> Result<SignalAction, Errno> {
         let Some(new) = new else {
-            return Ok(self.actions.get(sig));
+            return Ok(self.common.actions.get(sig));
         };
         if sig.is_unblockable() {
             return Err(Errno::EINVAL);
         }
         let mut st = self.state.lock();
-        let old = self.actions.set(sig, new);
+        let old = self.common.actions.set(sig, new);
         if handler_ignored(&new, sig) {
-            st.flush_everywhere(SignalSet::single(sig), &self.limit);
+            st.flush_everywhere(SignalSet::single(sig), &self.common.limit);
         }
         Ok(old)
     }
@@ -260,7 +259,7 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     /// pending signals are kept; each thread's alternate stack is the thread's own
     /// business (`ThreadSignalManager::exec`).
     pub fn exec(&self) {
-        self.actions.reset_for_exec();
+        self.common.actions.reset_for_exec();
     }
 
     /// Whether the group is exiting, and with which signal.
@@ -345,10 +344,10 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
 impl<W: WaitQueue, R: RawMutex> Drop for ProcessSignalManager<W, R> {
     fn drop(&mut self) {
         let st = self.state.get_mut();
-        st.shared.clear(&self.limit);
+        st.shared.clear(&self.common.limit);
         for slot in st.slots.iter_mut() {
             if let Slot::Used(t) = slot {
-                t.pending.clear(&self.limit);
+                t.pending.clear(&self.common.limit);
             }
         }
     }
@@ -390,9 +389,7 @@ impl<W: WaitQueue> ProcessState<W> {
     /// `__send_signal_locked`: prepare, queue, notify hooks, complete.
     pub(crate) fn send_signal(
         &mut self,
-        actions: &SignalActions,
-        limit: &PendingLimit,
-        hooks: &SignalHooks,
+        common: &Common,
         sig: Signo,
         info: Option<&SignalInfo>,
         target: u32,
@@ -403,10 +400,10 @@ impl<W: WaitQueue> ProcessState<W> {
             out.fate = Fate::Dropped;
             return Ok(out);
         }
-        out.resumed = self.prepare_signal(sig, limit);
+        out.resumed = self.prepare_signal(sig, &common.limit);
         // One read of the action serves the whole send, as Linux reads it once under
         // the signal lock.
-        let action = actions.get(sig);
+        let action = common.actions.get(sig);
         if self.sig_ignored(&action, target, sig) {
             out.fate = Fate::Ignored;
             return Ok(out);
@@ -416,7 +413,7 @@ impl<W: WaitQueue> ProcessState<W> {
         } else {
             &mut self.thread_mut(target).pending
         };
-        out.fate = match pending.put(sig, info, limit)? {
+        out.fate = match pending.put(sig, info, &common.limit)? {
             PutOutcome::Coalesced => {
                 out.fate = Fate::Coalesced;
                 return Ok(out);
@@ -425,7 +422,7 @@ impl<W: WaitQueue> ProcessState<W> {
             PutOutcome::InfoLost => Fate::InfoLost,
         };
         // Linux's `signalfd_notify` point: the signal is now pending.
-        if hooks.observed().contains(sig) {
+        if common.hooks.observed().contains(sig) {
             let target = if group {
                 HookTarget::Process
             } else {
@@ -438,7 +435,7 @@ impl<W: WaitQueue> ProcessState<W> {
                     .with_sender(i.pid(), i.uid())
                     .with_value(i.value());
             }
-            hooks.run(sig, &event);
+            common.hooks.run(sig, &event);
         }
         self.complete_signal(&action, sig, target, group, &mut out);
         Ok(out)

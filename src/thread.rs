@@ -152,7 +152,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
         let p = &*self.process;
         p.state
             .lock()
-            .send_signal(&p.actions, &p.limit, &p.hooks, sig, info, self.slot, false)
+            .send_signal(&p.common, sig, info, self.slot, false)
     }
 
     /// Sends a process-directed signal through this thread (`kill(tid)` naming a
@@ -170,7 +170,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
         let p = &*self.process;
         p.state
             .lock()
-            .send_signal(&p.actions, &p.limit, &p.hooks, sig, info, self.slot, true)
+            .send_signal(&p.common, sig, info, self.slot, true)
     }
 
     /// `force_sig_info`: a fault the current instruction caused. If the signal is
@@ -181,26 +181,18 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
         use crate::action::Disposition;
         let p = &*self.process;
         let mut st = p.state.lock();
-        let action = p.actions.get(sig);
+        let action = p.common.actions.get(sig);
         let blocked = st.thread(self.slot).blocked.contains(sig);
         let mut default = action.disposition() == Disposition::Default;
         if blocked || action.disposition() == Disposition::Ignore {
-            p.actions.set(sig, action.with_default_handler());
+            p.common.actions.set(sig, action.with_default_handler());
             default = true;
             st.thread_mut(self.slot).blocked.remove(sig);
         }
         if default {
             st.unkillable = false;
         }
-        let out = st.send_signal(
-            &p.actions,
-            &p.limit,
-            &p.hooks,
-            sig,
-            Some(info),
-            self.slot,
-            false,
-        )?;
+        let out = st.send_signal(&p.common, sig, Some(info), self.slot, false)?;
         if !self.has_pending() {
             st.recalc_sigpending(self.slot);
             if self.has_pending() {
@@ -268,13 +260,14 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
             }
             let allowed = st.thread(self.slot).blocked.complement();
             let mut info = SignalInfo::ZERO;
-            let synchronous = st
-                .thread_mut(self.slot)
-                .pending
-                .dequeue_synchronous(allowed, &p.limit, &mut info);
+            let synchronous = st.thread_mut(self.slot).pending.dequeue_synchronous(
+                allowed,
+                &p.common.limit,
+                &mut info,
+            );
             let taken = match synchronous {
                 Some(sig) => Some(sig),
-                None => st.dequeue_signal(self.slot, allowed, &p.limit, &mut info),
+                None => st.dequeue_signal(self.slot, allowed, &p.common.limit, &mut info),
             };
             let Some(sig) = taken else {
                 if let Some(mask) = st.thread_mut(self.slot).saved_mask.take() {
@@ -283,7 +276,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
                 st.recalc_sigpending(self.slot);
                 return None;
             };
-            let action = p.actions.take_for_delivery(sig);
+            let action = p.common.actions.take_for_delivery(sig);
             match action.disposition() {
                 crate::action::Disposition::Ignore => continue,
                 crate::action::Disposition::Handler(_) => {
@@ -338,6 +331,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     pub fn force_sigsegv(&self, sig: Signo) -> Result<SendOutcome, Errno> {
         if sig == Signo::SIGSEGV {
             self.process
+                .common
                 .actions
                 .set(Signo::SIGSEGV, SignalAction::DEFAULT);
         }
@@ -384,7 +378,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
         let set = set.without_unblockable();
         {
             let mut st = p.state.lock();
-            if let Some(sig) = st.dequeue_signal(self.slot, set, &p.limit, info) {
+            if let Some(sig) = st.dequeue_signal(self.slot, set, &p.common.limit, info) {
                 return Ok(sig);
             }
             if timeout == Some(Duration::ZERO) {
@@ -401,7 +395,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
             self.link.wait.prepare_to_wait();
             {
                 let mut st = p.state.lock();
-                if let Some(sig) = st.dequeue_signal(self.slot, set, &p.limit, info) {
+                if let Some(sig) = st.dequeue_signal(self.slot, set, &p.common.limit, info) {
                     self.link.wait.finish_wait();
                     break Ok(sig);
                 }
@@ -415,7 +409,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
                 WaitOutcome::TimedOut => {
                     let mut st = p.state.lock();
                     break st
-                        .dequeue_signal(self.slot, set, &p.limit, info)
+                        .dequeue_signal(self.slot, set, &p.common.limit, info)
                         .ok_or(Errno::EAGAIN);
                 }
             }
@@ -462,7 +456,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// Whether this thread's disposition for `sig` would discard it (for kernels that
     /// want to skip work for ignored signals, such as SIGCHLD on child exit).
     pub fn is_ignored(&self, sig: Signo) -> bool {
-        handler_ignored(&self.process.actions.get(sig), sig)
+        handler_ignored(&self.process.common.actions.get(sig), sig)
     }
 
     /// The alternate signal stack. A new thread starts with it disabled; `fork`
@@ -494,7 +488,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
 impl<W: WaitQueue, R: RawMutex> Drop for ThreadSignalManager<W, R> {
     fn drop(&mut self) {
         let p = &*self.process;
-        p.state.lock().detach(self.slot, &p.limit);
+        p.state.lock().detach(self.slot, &p.common.limit);
     }
 }
 

@@ -788,7 +788,8 @@ fn generation_hooks_observe_pending_signals_in_registration_order() {
     use ksignal::{HookEvent, HookTarget};
     use std::sync::Mutex;
     let (p, t) = group(1, SignalSet::ALL);
-    let seen: Arc<Mutex<Vec<(u8, u32, HookTarget, i32)>>> = Arc::default();
+    type Seen = Vec<(u8, u32, HookTarget, i32)>;
+    let seen: Arc<Mutex<Seen>> = Arc::default();
     for id in [1u8, 2] {
         let seen = seen.clone();
         let hook = Arc::new(move |s: Signo, e: &HookEvent| {
