@@ -20,9 +20,9 @@
 //! CPU without those features.
 
 use super::{
-    ArchFrame, BadFrame, EINTR_RET, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome,
-    Sigreturn, TrapFrame, UStack, handler_addr, le, mask_at, put_stack, read_user,
-    restart_decision, restorer_or_trampoline, round_down, stack_at, us, wants_onstack, write_user,
+    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, Sigreturn,
+    TrapFrame, UStack, handler_addr, le, mask_at, put_stack, read_user, restart_edit,
+    restorer_or_trampoline, round_down, stack_at, us, wants_onstack, write_user,
 };
 use crate::action::{SaFlags, SignalAction};
 use crate::arch::Arch;
@@ -506,19 +506,15 @@ impl ArchFrame for Aarch64 {
             return RestartOutcome::NotInSyscall;
         }
         ctx.in_syscall = false;
-        let r = restart_decision(ctx.x[0], handler);
-        match r {
-            RestartOutcome::Interrupted => ctx.x[0] = EINTR_RET,
-            RestartOutcome::Restarted => {
-                ctx.x[0] = ctx.orig_x0;
-                ctx.pc = ctx.pc.wrapping_sub(4);
-            }
-            RestartOutcome::RestartSyscall => {
-                ctx.x[0] = ctx.orig_x0;
-                ctx.x[8] = Self::NR_RESTART_SYSCALL;
-                ctx.pc = ctx.pc.wrapping_sub(4);
-            }
-            RestartOutcome::NotInSyscall | RestartOutcome::NotRestartable => {}
+        let (r, edit) = restart_edit(ctx.x[0], ctx.orig_x0, Self::NR_RESTART_SYSCALL, handler);
+        if let Some(v) = edit.ret {
+            ctx.x[0] = v;
+        }
+        if let Some(n) = edit.nr {
+            ctx.x[8] = n;
+        }
+        if edit.rewind {
+            ctx.pc = ctx.pc.wrapping_sub(4);
         }
         r
     }

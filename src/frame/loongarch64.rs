@@ -19,9 +19,9 @@
 //! which this crate skips (its `rt_sigreturn` only reads user memory).
 
 use super::{
-    ArchFrame, BadFrame, EINTR_RET, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome,
-    Sigreturn, TrapFrame, UStack, handler_addr, le, mask_at, put_stack, read_user,
-    restart_decision, round_down, stack_at, us, wants_onstack, write_user,
+    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, Sigreturn,
+    TrapFrame, UStack, handler_addr, le, mask_at, put_stack, read_user, restart_edit, round_down,
+    stack_at, us, wants_onstack, write_user,
 };
 use crate::action::SignalAction;
 use crate::arch::Arch;
@@ -409,19 +409,15 @@ impl ArchFrame for Loongarch64 {
             return RestartOutcome::NotInSyscall;
         }
         ctx.in_syscall = false;
-        let r = restart_decision(ctx.regs[4], handler);
-        match r {
-            RestartOutcome::Interrupted => ctx.regs[4] = EINTR_RET,
-            RestartOutcome::Restarted => {
-                ctx.regs[4] = ctx.orig_a0;
-                ctx.era = ctx.era.wrapping_sub(4);
-            }
-            RestartOutcome::RestartSyscall => {
-                ctx.regs[4] = ctx.orig_a0;
-                ctx.regs[11] = Self::NR_RESTART_SYSCALL;
-                ctx.era = ctx.era.wrapping_sub(4);
-            }
-            RestartOutcome::NotInSyscall | RestartOutcome::NotRestartable => {}
+        let (r, edit) = restart_edit(ctx.regs[4], ctx.orig_a0, Self::NR_RESTART_SYSCALL, handler);
+        if let Some(v) = edit.ret {
+            ctx.regs[4] = v;
+        }
+        if let Some(n) = edit.nr {
+            ctx.regs[11] = n;
+        }
+        if edit.rewind {
+            ctx.era = ctx.era.wrapping_sub(4);
         }
         r
     }

@@ -381,6 +381,34 @@ pub fn syscall_restart<T: TrapFrame + ?Sized>(
 /// Size of `siginfo_t` on all four architectures.
 pub const SIGINFO_SIZE: usize = 128;
 
+/// What a restart does to the registers, the same on every architecture: the
+/// return register's new value, the `restart_syscall` number to load, and whether
+/// the pc goes back over the system-call instruction.
+pub(crate) struct RestartEdit {
+    pub(crate) ret: Option<u64>,
+    pub(crate) nr: Option<u64>,
+    pub(crate) rewind: bool,
+}
+
+/// The restart table (rule 49) applied to a system call that returned `ret`, whose
+/// first argument was `orig_arg` (x86_64: its number, as `orig_ax`), on an
+/// architecture whose `restart_syscall` is `nr_restart`.
+pub(crate) fn restart_edit(
+    ret: u64,
+    orig_arg: u64,
+    nr_restart: u64,
+    handler: Option<&SignalAction>,
+) -> (RestartOutcome, RestartEdit) {
+    let r = restart_decision(ret, handler);
+    let (ret, nr, rewind) = match r {
+        RestartOutcome::Interrupted => (Some(EINTR_RET), None, false),
+        RestartOutcome::Restarted => (Some(orig_arg), None, true),
+        RestartOutcome::RestartSyscall => (Some(orig_arg), Some(nr_restart), true),
+        RestartOutcome::NotInSyscall | RestartOutcome::NotRestartable => (None, None, false),
+    };
+    (r, RestartEdit { ret, nr, rewind })
+}
+
 /// What the restart table says for a result `ret` (frames.md section 1).
 pub(crate) fn restart_decision(ret: u64, handler: Option<&SignalAction>) -> RestartOutcome {
     let code = ret as i64;

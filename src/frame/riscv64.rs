@@ -14,9 +14,9 @@
 //! returns to U-mode with interrupts enabled.
 
 use super::{
-    ArchFrame, BadFrame, EINTR_RET, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome,
-    Sigreturn, TrapFrame, UStack, handler_addr, le, mask_at, put_stack, read_user,
-    restart_decision, round_down, stack_at, us, wants_onstack, write_user,
+    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, Sigreturn,
+    TrapFrame, UStack, handler_addr, le, mask_at, put_stack, read_user, restart_edit, round_down,
+    stack_at, us, wants_onstack, write_user,
 };
 use crate::action::SignalAction;
 use crate::arch::Arch;
@@ -306,19 +306,15 @@ impl ArchFrame for Riscv64 {
             return RestartOutcome::NotInSyscall;
         }
         ctx.in_syscall = false;
-        let r = restart_decision(ctx.x[10], handler);
-        match r {
-            RestartOutcome::Interrupted => ctx.x[10] = EINTR_RET,
-            RestartOutcome::Restarted => {
-                ctx.x[10] = ctx.orig_a0;
-                ctx.pc = ctx.pc.wrapping_sub(4);
-            }
-            RestartOutcome::RestartSyscall => {
-                ctx.x[10] = ctx.orig_a0;
-                ctx.x[17] = Self::NR_RESTART_SYSCALL;
-                ctx.pc = ctx.pc.wrapping_sub(4);
-            }
-            RestartOutcome::NotInSyscall | RestartOutcome::NotRestartable => {}
+        let (r, edit) = restart_edit(ctx.x[10], ctx.orig_a0, Self::NR_RESTART_SYSCALL, handler);
+        if let Some(v) = edit.ret {
+            ctx.x[10] = v;
+        }
+        if let Some(n) = edit.nr {
+            ctx.x[17] = n;
+        }
+        if edit.rewind {
+            ctx.pc = ctx.pc.wrapping_sub(4);
         }
         r
     }

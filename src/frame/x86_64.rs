@@ -28,9 +28,9 @@
 //! hold (Asterinas PR #2271).
 
 use super::{
-    ArchFrame, BadFrame, EINTR_RET, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome,
+    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome,
     SIGINFO_SIZE, Sigreturn, TrapFrame, UStack, handler_addr, le, mask_at, put_stack, read_user,
-    restart_decision, round_down, stack_at, us, wants_onstack, write_user,
+    restart_edit, round_down, stack_at, us, wants_onstack, write_user,
 };
 use crate::action::{SaFlags, SignalAction};
 use crate::arch::Arch;
@@ -650,18 +650,15 @@ impl ArchFrame for X86_64 {
         if !ctx.in_syscall {
             return RestartOutcome::NotInSyscall;
         }
-        let r = restart_decision(ctx.rax, handler);
-        match r {
-            RestartOutcome::Interrupted => ctx.rax = EINTR_RET,
-            RestartOutcome::Restarted => {
-                ctx.rax = ctx.orig_rax;
-                ctx.rip = ctx.rip.wrapping_sub(2);
-            }
-            RestartOutcome::RestartSyscall => {
-                ctx.rax = Self::NR_RESTART_SYSCALL;
-                ctx.rip = ctx.rip.wrapping_sub(2);
-            }
-            RestartOutcome::NotInSyscall | RestartOutcome::NotRestartable => {}
+        let (r, edit) = restart_edit(ctx.rax, ctx.orig_rax, Self::NR_RESTART_SYSCALL, handler);
+        if let Some(v) = edit.ret {
+            ctx.rax = v;
+        }
+        if let Some(n) = edit.nr {
+            ctx.rax = n;
+        }
+        if edit.rewind {
+            ctx.rip = ctx.rip.wrapping_sub(2);
         }
         r
     }
