@@ -220,6 +220,12 @@ fn memory_report() {
     }
     let (_t, thread_allocs, thread_bytes) =
         counted(|| Thread::new(&p, 100, SignalSet::EMPTY, NoWait).unwrap());
+    // Amortised heap per thread over 1,024 more threads: the shared link plus the
+    // thread's slot in the process's table (and the table's growth).
+    let (more, _, bytes_1024) = counted(|| {
+        (0..1024).map(|i| Thread::new(&p, 1000 + i, SignalSet::EMPTY, NoWait).unwrap()).collect::<Vec<_>>()
+    });
+    drop(more);
     let (_p2, proc_allocs, proc_bytes) = counted(process);
     let t = Thread::new(&p, 200, SignalSet::ALL, NoWait).unwrap();
     let q = SignalInfo::queue(Signo::SIGRTMIN, 1, 0, 42);
@@ -255,6 +261,7 @@ fn memory_report() {
     );
     println!("  first thread: {leader_allocs} allocations, {leader_bytes} heap bytes");
     println!("  idle thread (steady): {thread_allocs} allocations, {thread_bytes} heap bytes");
+    println!("  idle thread (amortised over 1,024, incl. its table slot): {} heap bytes", bytes_1024 / 1024);
     println!("  idle process: {proc_allocs} allocations, {proc_bytes} heap bytes");
     println!("  rt send+dequeue after warm-up: {steady_allocs} allocations per 10,000");
     println!(
