@@ -43,7 +43,7 @@
 //! | `rt_sigsuspend` | [`sys_rt_sigsuspend`] | yes, until a signal is deliverable |
 //! | `pause` | [`sys_pause`] | yes, until a signal is deliverable |
 //! | `sigaltstack` | [`sys_sigaltstack`] | no |
-//! | `rt_sigreturn` | [`crate::frame::rt_sigreturn`]: it restores a signal frame, which is the frame code's job | no |
+//! | `rt_sigreturn` | [`crate::sigreturn`] (built on [`crate::frame::rt_sigreturn`]): it restores a signal frame, which is the frame code's job | no |
 //!
 //! SIGCHLD generation when a child exits, stops or continues
 //! (`do_notify_parent`, `do_notify_parent_cldstop`) is in [`child`].
