@@ -9,7 +9,7 @@
 //! one being read (a "latch").
 //!
 //! - Read ([`SignalActions::get`]): up to [`OPTIMISTIC_ATTEMPTS`] optimistic reads
-//!   (load the sequence, copy the published slot, re-check the sequence). They write
+//!   (load the sequence, copy the slot it names, re-check the sequence). They write
 //!   no shared memory, so readers on several cores never bounce a cache line. When a
 //!   writer keeps overwriting the entry and every attempt fails, the reader falls back
 //!   to the HalfLock path: it announces itself on [`Readers`] and copies the slot the
@@ -44,8 +44,9 @@
 //!
 //! - writer at sequence `s`: `fence(Release)`, relaxed stores to slot `(s + 1) & 1`,
 //!   store `s + 1` (`Release`);
-//! - reader: load `s1` (`Acquire`), relaxed loads of slot `s1 & 1`, `fence(Acquire)`,
-//!   load `s2`; accept when `s1 == s2`.
+//! - reader: load `s1` (`Acquire`), relaxed loads of the words (of both slots, so
+//!   that no load waits for `s1`; slot `s1 & 1` is kept), `fence(Acquire)`, load
+//!   `s2`; accept when `s1 == s2`.
 //!
 //! A reader that loaded `s1` reads slot `s1 & 1`, which the writer at `s1` leaves
 //! alone; the first writer to store into it is the one at `s1 + 1`, after `s1 + 1`
@@ -148,10 +149,20 @@ impl Entry {
     #[inline(always)]
     fn try_read(&self) -> Option<[u64; 4]> {
         let s1 = self.seq.load(Ordering::Acquire);
-        let words = self.load((s1 & 1) as usize);
+        // Both slots are copied, so that no load waits for `s1` to pick an address
+        // (one line either way); the one `s1` names is kept.
+        let slot = |i: usize| self.slots[i].each_ref().map(|w| w.load(Ordering::Relaxed));
+        let (flags, zero, one) = (self.flags.load(Ordering::Relaxed), slot(0), slot(1));
         fence(Ordering::Acquire);
         let s2 = self.seq.load(Ordering::Relaxed);
-        (s1 == s2).then_some(words)
+        let odd = s1 & 1 == 1;
+        let [handler, mask, restorer] = if odd { one } else { zero };
+        let flags = if odd {
+            flags >> 32
+        } else {
+            flags & u64::from(u32::MAX)
+        };
+        (s1 == s2).then_some([handler, flags, mask, restorer])
     }
 
     /// Index of the published slot. Its words stay put (but for a handler reset)
