@@ -7,7 +7,8 @@
 //!
 //! Reads are consumed field by field, as a delivery path uses them, and a `u64`
 //! digest goes to `black_box`: black-boxing the 40-byte `SignalAction` itself adds a
-//! store-forwarding stall of the harness (several ns) to every design.
+//! store-forwarding stall of the harness (several ns) to every design. The
+//! `plain_copy_floor` line is that same copy and digest with no synchronisation.
 //!
 //! Run: `cargo bench --bench registry` (about 45 s).
 
@@ -131,6 +132,11 @@ fn reads(c: &mut Criterion) {
     g.bench_function("ksignal", |b| b.iter(|| read_ksignal(&t.ksignal)));
     g.bench_function("spin_mutex", |b| b.iter(|| read_mutex(&t.mutex)));
     g.bench_function("halflock_only", |b| b.iter(|| read_halflock(&t.halflock)));
+    // The floor: the same copy and digest with no synchronisation at all.
+    let plain = [action(0); 64];
+    g.bench_function("plain_copy_floor", |b| {
+        b.iter(|| digest(plain[black_box(SIG).get() as usize - 1]))
+    });
     g.finish();
 
     for (group, sig) in [
