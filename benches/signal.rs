@@ -223,7 +223,9 @@ fn memory_report() {
     // Amortised heap per thread over 1,024 more threads: the shared link plus the
     // thread's slot in the process's table (and the table's growth).
     let (more, _, bytes_1024) = counted(|| {
-        (0..1024).map(|i| Thread::new(&p, 1000 + i, SignalSet::EMPTY, NoWait).unwrap()).collect::<Vec<_>>()
+        (0..1024)
+            .map(|i| Thread::new(&p, 1000 + i, SignalSet::EMPTY, NoWait).unwrap())
+            .collect::<Vec<_>>()
     });
     drop(more);
     let (_p2, proc_allocs, proc_bytes) = counted(process);
@@ -261,7 +263,10 @@ fn memory_report() {
     );
     println!("  first thread: {leader_allocs} allocations, {leader_bytes} heap bytes");
     println!("  idle thread (steady): {thread_allocs} allocations, {thread_bytes} heap bytes");
-    println!("  idle thread (amortised over 1,024, incl. its table slot): {} heap bytes", bytes_1024 / 1024);
+    println!(
+        "  idle thread (amortised over 1,024, incl. its table slot): {} heap bytes",
+        bytes_1024 / 1024
+    );
     println!("  idle process: {proc_allocs} allocations, {proc_bytes} heap bytes");
     println!("  rt send+dequeue after warm-up: {steady_allocs} allocations per 10,000");
     println!(

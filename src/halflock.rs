@@ -64,8 +64,7 @@
 use crate::sync::{AtomicUsize, Ordering, UnsafeCell, fence, spin_loop};
 use lock_api::RawMutex;
 
-/// The writer lock used when none is named: `spin`'s plain spinning mutex.
-pub type DefaultRawMutex = spin::mutex::SpinMutex<()>;
+use crate::lock::DefaultRawMutex;
 
 /// The grace-period core of a HalfLock: two reader counters and a steering word.
 ///

@@ -17,7 +17,8 @@
 //! the same [`SignalHooks`]: it runs inside a read section, and a writer waiting for
 //! that section from inside it would wait forever (see [`crate::halflock`]).
 
-use crate::halflock::{DefaultRawMutex, HalfLock};
+use crate::halflock::HalfLock;
+use crate::lock::DefaultRawMutex;
 use crate::set::SignalSet;
 use crate::signo::Signo;
 use crate::sync::{AtomicU64, Ordering};

@@ -88,7 +88,8 @@
 //! and a `set` that returns it as the old action has replaced it before any did.
 
 use crate::action::{Disposition, SaFlags, SignalAction};
-use crate::halflock::{DefaultRawMutex, Readers};
+use crate::halflock::Readers;
+use crate::lock::DefaultRawMutex;
 use crate::signo::{NSIG, Signo};
 use crate::sync::{AtomicU64, Ordering, fence};
 use core::fmt;
