@@ -10,7 +10,7 @@ use crate::action::{SaFlags, SignalAction};
 use crate::errno::Errno;
 use crate::info::SignalInfo;
 use crate::lock::DefaultRawMutex;
-use crate::process::{Fate, ProcessSignalManager, SendOutcome, ThreadLink, handler_ignored};
+use crate::process::{ProcessSignalManager, SendOutcome, ThreadLink, handler_ignored};
 use crate::set::SignalSet;
 use crate::signo::{DefaultAction, Signo};
 use crate::stack::SignalStack;
@@ -498,9 +498,4 @@ impl<W: WaitQueue, R: RawMutex> core::fmt::Debug for ThreadSignalManager<W, R> {
             .field("tid", &self.tid)
             .finish()
     }
-}
-
-/// Whether a send reached the target (for tests and tracing).
-pub fn delivered(out: &SendOutcome) -> bool {
-    matches!(out.fate, Fate::Queued | Fate::InfoLost)
 }
