@@ -257,7 +257,9 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
 
     /// `execve`: handlers become SIG_DFL, SIG_IGN stays (rule 54). The mask and
     /// pending signals are kept; each thread's alternate stack is the thread's own
-    /// business (`ThreadSignalManager::exec`).
+    /// business (`ThreadSignalManager::exec`). The table is reset in place: unlike
+    /// Linux, which first unshares a `CLONE_SIGHAND` table, a process sharing its
+    /// table with another process resets the sharer's handlers too.
     pub fn exec(&self) {
         self.common.actions.reset_for_exec();
     }
