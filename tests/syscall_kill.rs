@@ -581,3 +581,28 @@ fn rt_sigqueueinfo_positive_code_above_its_limit_is_an_unknown_layout() {
         neg(Errno::EPERM)
     );
 }
+
+#[test]
+fn kernel_hears_what_each_send_did_and_sigcont_resumes_a_stopped_group() {
+    let sim = Sim::world();
+    let c = sim.caller(10);
+    let t20 = sim.thread(20);
+    t20.sigprocmask(ksignal::MaskHow::SetMask, ksignal::SignalSet::EMPTY);
+    assert_eq!(sys_kill(&sim, &c, 20, Signo::SIGSTOP.get() as usize), 0);
+    assert_eq!(
+        t20.get_signal(),
+        Some(ksignal::Delivery::Stop(Signo::SIGSTOP))
+    );
+    assert_eq!(sys_kill(&sim, &c, 20, Signo::SIGCONT.get() as usize), 0);
+    let sent = sim.sent.lock().unwrap().clone();
+    assert_eq!(sent.len(), 2);
+    assert_eq!((sent[0].0, sent[0].1, sent[0].2.resumed), (20, 19, false));
+    assert_eq!(
+        (sent[1].0, sent[1].1, sent[1].2.resumed),
+        (20, 18, true),
+        "SIGCONT continued the stopped group"
+    );
+    // The null signal sends nothing, so the kernel hears nothing.
+    assert_eq!(sys_kill(&sim, &c, 20, 0), 0);
+    assert_eq!(sim.sent.lock().unwrap().len(), 2);
+}

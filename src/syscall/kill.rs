@@ -79,29 +79,34 @@ fn check_kill_permission<W: WaitQueue, R: RawMutex>(
 }
 
 /// Queues `sig` on `target`: its private queue, or the shared queue starting at the
-/// thread the id named.
-fn send_to<W: WaitQueue, R: RawMutex>(
-    target: &Task<'_, W, R>,
+/// thread the id named; then tells the kernel what happened
+/// ([`TaskTable::signal_sent`]).
+fn send_to<T: TaskTable>(
+    tasks: &T,
+    target: &Task<'_, T::Wait, T::Lock>,
     sig: Signo,
     info: Option<&SignalInfo>,
     scope: Scope,
 ) -> Result<(), Errno> {
-    match (scope, target.thread) {
-        (Scope::Thread, Some(t)) => t.send(sig, info).map(drop),
+    let outcome = match (scope, target.thread) {
+        (Scope::Thread, Some(t)) => t.send(sig, info)?,
         // A thread-directed signal to an exited thread: Linux's do_send_specific
         // pretends it died right after receiving it.
-        (Scope::Thread, None) => Ok(()),
-        (Scope::Process, Some(t)) => t.send_process_directed(sig, info).map(drop),
-        (Scope::Process, None) => target.process.send(sig, info).map(drop),
-    }
+        (Scope::Thread, None) => return Ok(()),
+        (Scope::Process, Some(t)) => t.send_process_directed(sig, info)?,
+        (Scope::Process, None) => target.process.send(sig, info)?,
+    };
+    tasks.signal_sent(target, sig, &outcome);
+    Ok(())
 }
 
 /// `group_send_sig_info`: permission, then (unless the null signal) the send.
-fn group_send_sig_info<W: WaitQueue, R: RawMutex>(
-    caller: &Caller<'_, W, R>,
+fn group_send_sig_info<T: TaskTable>(
+    tasks: &T,
+    caller: &Caller<'_, T::Wait, T::Lock>,
     sig: i32,
     info: Option<&SignalInfo>,
-    target: &Task<'_, W, R>,
+    target: &Task<'_, T::Wait, T::Lock>,
     scope: Scope,
 ) -> Result<(), Errno> {
     let signo = check_kill_permission(caller, sig, info, target)?;
@@ -116,7 +121,7 @@ fn group_send_sig_info<W: WaitQueue, R: RawMutex>(
                     made.as_ref()
                 }
             };
-            send_to(target, s, info, scope)
+            send_to(tasks, target, s, info, scope)
         }
     }
 }
@@ -133,7 +138,7 @@ fn kill_proc_info<T: TaskTable>(
     let mut result = Err(Errno::ESRCH);
     if pid > 0 {
         tasks.find_task(pid, &mut |t| {
-            result = group_send_sig_info(caller, sig, info, t, Scope::Process);
+            result = group_send_sig_info(tasks, caller, sig, info, t, Scope::Process);
         });
     }
     result
@@ -152,9 +157,9 @@ fn kill_pgrp_info<T: TaskTable>(
     if pgrp > 0 {
         tasks.for_each_process(ProcessScope::Group(pgrp), &mut |t| {
             if result.is_err() {
-                result = group_send_sig_info(caller, sig, info, t, Scope::Process);
+                result = group_send_sig_info(tasks, caller, sig, info, t, Scope::Process);
             } else {
-                let _ = group_send_sig_info(caller, sig, info, t, Scope::Process);
+                let _ = group_send_sig_info(tasks, caller, sig, info, t, Scope::Process);
             }
         });
     }
@@ -214,7 +219,7 @@ fn kill_something_info<T: TaskTable>(
     tasks.for_each_process(ProcessScope::All, &mut |t| {
         if t.ids.tgid > 1 && t.ids.tgid != caller.ids.tgid {
             count += 1;
-            let err = group_send_sig_info(caller, sig, info, t, Scope::Process);
+            let err = group_send_sig_info(tasks, caller, sig, info, t, Scope::Process);
             if err != Err(Errno::EPERM) {
                 retval = err;
             }
@@ -242,7 +247,7 @@ fn do_send_specific<T: TaskTable>(
     if tid > 0 {
         tasks.find_task(tid, &mut |t| {
             if tgid <= 0 || t.ids.tgid == tgid {
-                result = group_send_sig_info(caller, sig, info, t, Scope::Thread);
+                result = group_send_sig_info(tasks, caller, sig, info, t, Scope::Thread);
             }
         });
     }
@@ -442,7 +447,7 @@ fn pidfd_send_signal<T: TaskTable, M: UserMemory + ?Sized>(
             let mut result = Err(Errno::ESRCH);
             if target.pid > 0 {
                 tasks.find_task(target.pid, &mut |t| {
-                    result = group_send_sig_info(caller, sig, info.as_ref(), t, scope);
+                    result = group_send_sig_info(tasks, caller, sig, info.as_ref(), t, scope);
                 });
             }
             result

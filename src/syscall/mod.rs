@@ -56,7 +56,7 @@
 use crate::arch::Arch;
 use crate::errno::Errno;
 use crate::info::{KERNEL_SIGINFO_SIZE, SIGINFO_SIZE, SignalInfo};
-use crate::process::ProcessSignalManager;
+use crate::process::{ProcessSignalManager, SendOutcome};
 use crate::set::SignalSet;
 use crate::signo::Signo;
 use crate::thread::ThreadSignalManager;
@@ -209,6 +209,21 @@ pub trait TaskTable {
     fn pidfd(&self, fd: i32) -> Result<PidfdTarget, Errno> {
         let _ = fd;
         Err(Errno::EBADF)
+    }
+
+    /// Called after a signal was sent to `target` (it may have been queued,
+    /// coalesced or discarded), with what the managers decided: on
+    /// `outcome.resumed` the kernel wakes the group's stopped threads and tells the
+    /// parent (`CLD_CONTINUED`, [`child::notify_parent_cldstop`]); on
+    /// `outcome.group_exit` it may hurry threads sleeping uninterruptibly. Runs in
+    /// the sender's context with no lock of the crate held. The default does nothing.
+    fn signal_sent(
+        &self,
+        target: &Task<'_, Self::Wait, Self::Lock>,
+        sig: Signo,
+        outcome: &SendOutcome,
+    ) {
+        let _ = (target, sig, outcome);
     }
 }
 

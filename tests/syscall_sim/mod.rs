@@ -115,6 +115,8 @@ pub struct SimProc {
 pub struct Sim {
     pub procs: Vec<SimProc>,
     pub pidfds: Vec<(i32, PidfdTarget)>,
+    /// What `TaskTable::signal_sent` reported: (target tgid, signal, outcome).
+    pub sent: std::sync::Mutex<Vec<(i32, u32, ksignal::SendOutcome)>>,
 }
 
 impl Sim {
@@ -283,6 +285,18 @@ impl TaskTable for Sim {
             .find(|(f, _)| *f == fd)
             .map(|(_, t)| *t)
             .ok_or(Errno::EBADF)
+    }
+
+    fn signal_sent(
+        &self,
+        target: &Task<'_, CondvarQueue, Self::Lock>,
+        sig: ksignal::Signo,
+        outcome: &ksignal::SendOutcome,
+    ) {
+        self.sent
+            .lock()
+            .unwrap()
+            .push((target.ids.tgid, sig.get(), *outcome));
     }
 }
 
