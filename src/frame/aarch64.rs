@@ -28,7 +28,6 @@ use crate::action::{SaFlags, SignalAction};
 use crate::arch::Arch;
 use crate::stack::SignalStack;
 use crate::uaccess::UserMemory;
-use alloc::vec;
 use core::mem::{offset_of, size_of};
 
 /// The ABI structures, mirrored from the uapi headers for their layout.
@@ -402,7 +401,8 @@ impl ArchFrame for Aarch64 {
             .checked_sub(FRAME_SIZE as u64)
             .ok_or(FrameError::Fault)?;
 
-        let mut buf = vec![0u8; FRAME_SIZE + RECORD_SIZE];
+        // A stack buffer (about 4.7 KiB): delivery never allocates.
+        let mut buf = [0u8; FRAME_SIZE + RECORD_SIZE];
         let siginfo = d.action.flags().contains(SaFlags::SIGINFO);
         if siginfo {
             le::put(&mut buf, 0, d.info);
@@ -466,7 +466,7 @@ impl ArchFrame for Aarch64 {
         }
         let has_fp = fp_present(fp).map_err(bad)?;
         let frame = ctx.sp;
-        let mut buf = vec![0u8; FRAME_SIZE];
+        let mut buf = [0u8; FRAME_SIZE];
         read_user(mem, frame, &mut buf).map_err(bad)?;
         let mask = mask_at(&buf, UC_SIGMASK);
         let bad = |e| BadFrame::new(e, Some(mask));

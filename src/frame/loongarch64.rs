@@ -27,7 +27,6 @@ use crate::action::SignalAction;
 use crate::arch::Arch;
 use crate::stack::SignalStack;
 use crate::uaccess::UserMemory;
-use alloc::vec;
 use core::mem::{offset_of, size_of};
 
 /// The ABI structures, mirrored from the uapi headers for their layout.
@@ -267,8 +266,9 @@ fn read_fp_record<M: UserMemory + ?Sized>(
     rec: FpRecord,
 ) -> Result<([u8; FP_IMAGE_LEN], bool), FrameError> {
     let words = 32 * rec.lanes;
-    let mut raw = vec![0u8; 8 * words + 16];
-    read_user(mem, rec.payload, &mut raw[..8 * words + 12])?;
+    // The largest record (LASX: 4 lanes) fits this stack buffer.
+    let mut raw = [0u8; 8 * 32 * 4 + 16];
+    read_user(mem, rec.payload, le::slice_mut(&mut raw, 0, 8 * words + 12))?;
     let mut img = [0u8; FP_IMAGE_LEN];
     for i in 0..32 {
         le::put_u64(&mut img, 8 * i, le::u64_at(&raw, 8 * i * rec.lanes));
@@ -305,13 +305,14 @@ impl ArchFrame for Loongarch64 {
         let ext = FRAME_SIZE + if has_fp { FPU_RECORD } else { 0 } + HDR;
         let frame = top.checked_sub(ext as u64).ok_or(FrameError::Fault)?;
 
-        let mut buf = vec![0u8; ext];
-        le::put(&mut buf, 0, d.info);
-        put_stack(&mut buf, UC_STACK, stack.to_uc_stack());
-        le::put_u64(&mut buf, UC_SIGMASK, d.saved_mask.bits());
-        le::put_u64(&mut buf, SC_PC, ctx.era);
+        let mut whole = [0u8; FRAME_SIZE + FPU_RECORD + HDR];
+        let buf = le::slice_mut(&mut whole, 0, ext);
+        le::put(buf, 0, d.info);
+        put_stack(buf, UC_STACK, stack.to_uc_stack());
+        le::put_u64(buf, UC_SIGMASK, d.saved_mask.bits());
+        le::put_u64(buf, SC_PC, ctx.era);
         for i in 1..32 {
-            le::put_u64(&mut buf, SC_REGS + 8 * i, ctx.regs[i]);
+            le::put_u64(buf, SC_REGS + 8 * i, ctx.regs[i]);
         }
         let mut flags = match d.fault.code {
             1 => SC_ADDRERR_RD,
@@ -320,15 +321,15 @@ impl ArchFrame for Loongarch64 {
         };
         if has_fp {
             flags |= SC_USED_FP;
-            le::put_u32(&mut buf, SC_EXT, FPU_CTX_MAGIC);
-            le::put_u32(&mut buf, SC_EXT + 4, FPU_RECORD as u32);
-            fp.save(le::slice_mut(&mut buf, SC_EXT + HDR, FP_IMAGE_LEN));
+            le::put_u32(buf, SC_EXT, FPU_CTX_MAGIC);
+            le::put_u32(buf, SC_EXT + 4, FPU_RECORD as u32);
+            fp.save(le::slice_mut(buf, SC_EXT + HDR, FP_IMAGE_LEN));
             // The struct's tail padding: nothing of the kernel's leaks.
-            le::put_u32(&mut buf, SC_EXT + HDR + FP_IMAGE_LEN - 4, 0);
+            le::put_u32(buf, SC_EXT + HDR + FP_IMAGE_LEN - 4, 0);
         }
-        le::put_u32(&mut buf, SC_FLAGS, flags);
+        le::put_u32(buf, SC_FLAGS, flags);
         // The END record is the zeroed tail.
-        write_user(mem, frame, &buf)?;
+        write_user(mem, frame, buf)?;
 
         ctx.regs[4] = u64::from(d.sig.get());
         ctx.regs[5] = frame;

@@ -36,7 +36,6 @@ use crate::action::{SaFlags, SignalAction};
 use crate::arch::Arch;
 use crate::stack::SignalStack;
 use crate::uaccess::UserMemory;
-use alloc::vec;
 use core::mem::{offset_of, size_of};
 
 /// The ABI structures, mirrored from the uapi headers for their layout.
@@ -210,9 +209,11 @@ pub const RED_ZONE: u64 = 128;
 pub const FXSAVE_LEN: usize = size_of::<Fpstate64>();
 /// Minimum size of an XSAVE image (legacy area + header).
 pub const XSAVE_MIN_LEN: usize = FXSAVE_LEN + size_of::<XstateHeader>();
-/// Largest XSAVE image accepted from a [`FpHook`] (AMX needs about 11 KiB); a bigger
-/// one is a kernel configuration error ([`FrameError::FpLayout`]).
-pub const XSAVE_MAX_LEN: usize = 64 * 1024;
+/// Largest XSAVE image accepted from a [`FpHook`]: enough for x87, SSE, AVX and
+/// AVX-512 (2,696 bytes). The frame code keeps the image in a stack buffer of this
+/// size so that delivery never allocates; a bigger state (AMX needs about 11 KiB)
+/// is refused as a kernel configuration error ([`FrameError::FpLayout`]).
+pub const XSAVE_MAX_LEN: usize = 3 * 1024;
 /// `FP_XSTATE_MAGIC1`.
 pub const FP_XSTATE_MAGIC1: u32 = 0x4650_5853;
 /// `FP_XSTATE_MAGIC2`.
@@ -467,38 +468,39 @@ fn restore_fp<M: UserMemory + ?Sized>(
     if !addr.is_multiple_of(align) {
         return Err(FrameError::BadFpState);
     }
-    let mut img = vec![0u8; shape.len];
+    let mut img_buf = [0u8; XSAVE_MAX_LEN];
+    let img = le::slice_mut(&mut img_buf, 0, shape.len);
     if fx_only {
-        le::put(&mut img, 0, &legacy);
+        le::put(img, 0, &legacy);
         if shape.xsave {
-            le::put_u64(&mut img, XHDR, XFEATURE_MASK_FPSSE);
+            le::put_u64(img, XHDR, XFEATURE_MASK_FPSSE);
         }
     } else {
-        read_user(mem, addr, &mut img)?;
+        read_user(mem, addr, img)?;
         // Standard-format XRSTOR faults on XCOMP_BV or the next word being set, and
         // on XSTATE_BV bits outside XCR0.
-        let bv = le::u64_at(&img, XHDR);
-        if le::u64_at(&img, XHDR_RESERVED1) != 0
-            || le::u64_at(&img, XHDR_RESERVED1 + 8) != 0
+        let bv = le::u64_at(img, XHDR);
+        if le::u64_at(img, XHDR_RESERVED1) != 0
+            || le::u64_at(img, XHDR_RESERVED1 + 8) != 0
             || bv & !shape.xfeatures != 0
         {
             return Err(FrameError::BadFpState);
         }
         // Features outside `xrestore` go to their initial state (init_bv).
-        le::put(&mut img, XHDR_RESERVED2, &[0u8; 40]);
-        le::put_u64(&mut img, XHDR, bv & xrestore);
+        le::put(img, XHDR_RESERVED2, &[0u8; 40]);
+        le::put_u64(img, XHDR, bv & xrestore);
     }
     // MXCSR is loaded (and checked) only when SSE or AVX is restored; otherwise the
     // init_bv restore resets it.
     if fx_only || xrestore & XFEATURE_MASK_MXCSR != 0 {
-        if le::u32_at(&img, FP_MXCSR) & !fp.x86_mxcsr_mask() != 0 {
+        if le::u32_at(img, FP_MXCSR) & !fp.x86_mxcsr_mask() != 0 {
             return Err(FrameError::BadFpState);
         }
     } else {
-        le::put_u32(&mut img, FP_MXCSR, MXCSR_DEFAULT);
+        le::put_u32(img, FP_MXCSR, MXCSR_DEFAULT);
     }
-    le::put(&mut img, FP_RESERVED2, &[0u8; FXSAVE_LEN - FP_RESERVED2]);
-    if fp.restore(&img) {
+    le::put(img, FP_RESERVED2, &[0u8; FXSAVE_LEN - FP_RESERVED2]);
+    if fp.restore(img) {
         Ok(())
     } else {
         Err(FrameError::BadFpState)
@@ -549,12 +551,10 @@ impl ArchFrame for X86_64 {
             return Err(FrameError::AltStackOverflow);
         }
 
-        let end = if math != 0 {
-            fp_addr + math
-        } else {
-            frame + FRAME_SIZE as u64
-        };
-        let mut buf = vec![0u8; (end - frame) as usize];
+        // Two stack buffers, not one heap buffer: delivery never allocates. As in
+        // Linux, the FP area and the frame are written separately and the few bytes
+        // of alignment between them are left as they were.
+        let mut buf = [0u8; FRAME_SIZE];
         le::put_u64(&mut buf, 0, d.action.restorer() as u64);
         let mut uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
         if shape.xsave {
@@ -582,8 +582,10 @@ impl ArchFrame for X86_64 {
             le::put(&mut buf, INFO, d.info);
         }
         if math != 0 {
-            let off = (fp_addr - frame) as usize;
-            save_fp(fp, &shape, le::slice_mut(&mut buf, off, math as usize));
+            let mut area = [0u8; XSAVE_MAX_LEN + 4];
+            let area = le::slice_mut(&mut area, 0, math as usize);
+            save_fp(fp, &shape, area);
+            write_user(mem, fp_addr, area)?;
         }
         write_user(mem, frame, &buf)?;
 
