@@ -93,6 +93,9 @@ impl SendOutcome {
 pub(crate) struct ThreadLink<W> {
     /// `TIF_SIGPENDING`: written under the signal lock only.
     pub(crate) sigpending: AtomicBool,
+    /// Whether the thread runs on a CPU right now (`task_curr`), as the kernel's
+    /// scheduler reports it; false if it never does.
+    pub(crate) on_cpu: AtomicBool,
     pub(crate) wait: W,
 }
 
@@ -475,11 +478,9 @@ impl<W: WaitQueue> ProcessState<W> {
     }
 
     /// `wants_signal` (rule 19): not blocked, not exiting; SIGKILL always; not while
-    /// the group is stopped; and not if the thread already has a signal to handle.
-    ///
-    /// Linux also accepts a thread that already has a pending signal if it is running
-    /// on a CPU right now (`task_curr`); this crate does not know what runs where, and
-    /// treats every such thread as not running.
+    /// the group is stopped; and then either running on a CPU right now (`task_curr`,
+    /// as the kernel reports it with `ThreadSignalManager::set_on_cpu`) or without a
+    /// signal to handle already.
     fn wants_signal(&self, sig: Signo, slot: u32) -> bool {
         let t = self.thread(slot);
         if t.blocked.contains(sig) || t.exiting {
@@ -488,7 +489,8 @@ impl<W: WaitQueue> ProcessState<W> {
         if sig == Signo::SIGKILL {
             return true;
         }
-        !self.stopped && !t.link.sigpending.load(Ordering::Relaxed)
+        !self.stopped
+            && (t.link.on_cpu.load(Ordering::Relaxed) || !t.link.sigpending.load(Ordering::Relaxed))
     }
 
     /// `complete_signal` (rules 18, 20): choose the thread to wake, start a group exit

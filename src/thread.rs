@@ -108,6 +108,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
         // `Arc::try_new`. It is a few words, made once per thread in process context.
         let link = Arc::new(ThreadLink {
             sigpending: AtomicBool::new(false),
+            on_cpu: AtomicBool::new(false),
             wait,
         });
         let slot = process.attach(tid, blocked, link.clone())?;
@@ -132,6 +133,15 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// The kernel's wait queue for this thread.
     pub fn wait_queue(&self) -> &W {
         &self.link.wait
+    }
+
+    /// Tells the crate whether this thread is running on a CPU right now (Linux's
+    /// `task_curr`). `complete_signal` then accepts it as a target even if it already
+    /// has a signal to handle, as Linux does; a kernel that never calls this gets the
+    /// choice Linux makes for threads that are not running. Call it from the
+    /// scheduler's context switch; any context, never blocks.
+    pub fn set_on_cpu(&self, on_cpu: bool) {
+        self.link.on_cpu.store(on_cpu, Ordering::Relaxed);
     }
 
     /// The return-to-user check: one atomic load. `true` means call

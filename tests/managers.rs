@@ -821,3 +821,22 @@ fn generation_hooks_observe_pending_signals_in_registration_order() {
         ]
     );
 }
+
+#[test]
+fn rule19_a_running_thread_is_chosen_even_with_a_signal_already_pending() {
+    let (p, t) = group(2, SignalSet::EMPTY);
+    p.sigaction(Signo::SIGUSR1, Some(handler(SaFlags::empty())))
+        .unwrap();
+    p.sigaction(Signo::SIGUSR2, Some(handler(SaFlags::empty())))
+        .unwrap();
+    // T0 (the leader) already has something to handle.
+    t[0].send(Signo::SIGUSR2, None).unwrap();
+    assert!(t[0].has_pending());
+    // Not running: complete_signal passes over it.
+    assert_eq!(p.send(Signo::SIGUSR1, None).unwrap().woken, Some(101));
+    deliver_all(&t[1]);
+    t[1].sigprocmask(MaskHow::Unblock, set(&[Signo::SIGUSR1])); // the handler's sigreturn
+    // Running on a CPU (task_curr): it is taken at once, as Linux does.
+    t[0].set_on_cpu(true);
+    assert_eq!(p.send(Signo::SIGUSR1, None).unwrap().woken, Some(100));
+}
