@@ -507,14 +507,9 @@ impl ArchFrame for Aarch64 {
         }
         ctx.in_syscall = false;
         let (r, edit) = restart_edit(ctx.x[0], ctx.orig_x0, Self::NR_RESTART_SYSCALL, handler);
-        if let Some(v) = edit.ret {
-            ctx.x[0] = v;
-        }
+        edit.apply(&mut ctx.x[0], &mut ctx.pc, 4);
         if let Some(n) = edit.nr {
             ctx.x[8] = n;
-        }
-        if edit.rewind {
-            ctx.pc = ctx.pc.wrapping_sub(4);
         }
         r
     }

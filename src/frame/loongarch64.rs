@@ -411,14 +411,9 @@ impl ArchFrame for Loongarch64 {
         }
         ctx.in_syscall = false;
         let (r, edit) = restart_edit(ctx.regs[4], ctx.orig_a0, Self::NR_RESTART_SYSCALL, handler);
-        if let Some(v) = edit.ret {
-            ctx.regs[4] = v;
-        }
+        edit.apply(&mut ctx.regs[4], &mut ctx.era, 4);
         if let Some(n) = edit.nr {
             ctx.regs[11] = n;
-        }
-        if edit.rewind {
-            ctx.era = ctx.era.wrapping_sub(4);
         }
         r
     }

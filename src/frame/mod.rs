@@ -390,6 +390,20 @@ pub(crate) struct RestartEdit {
     pub(crate) rewind: bool,
 }
 
+impl RestartEdit {
+    /// Writes the return register and rewinds the pc over an `insn`-byte
+    /// system-call instruction; the caller then loads `nr` into its number register
+    /// (which on x86_64 is the return register itself, so the order matters).
+    pub(crate) fn apply(&self, ret: &mut u64, pc: &mut u64, insn: u64) {
+        if let Some(v) = self.ret {
+            *ret = v;
+        }
+        if self.rewind {
+            *pc = pc.wrapping_sub(insn);
+        }
+    }
+}
+
 /// The restart table (rule 49) applied to a system call that returned `ret`, whose
 /// first argument was `orig_arg` (x86_64: its number, as `orig_ax`), on an
 /// architecture whose `restart_syscall` is `nr_restart`.

@@ -307,14 +307,9 @@ impl ArchFrame for Riscv64 {
         }
         ctx.in_syscall = false;
         let (r, edit) = restart_edit(ctx.x[10], ctx.orig_a0, Self::NR_RESTART_SYSCALL, handler);
-        if let Some(v) = edit.ret {
-            ctx.x[10] = v;
-        }
+        edit.apply(&mut ctx.x[10], &mut ctx.pc, 4);
         if let Some(n) = edit.nr {
             ctx.x[17] = n;
-        }
-        if edit.rewind {
-            ctx.pc = ctx.pc.wrapping_sub(4);
         }
         r
     }

@@ -653,14 +653,9 @@ impl ArchFrame for X86_64 {
             return RestartOutcome::NotInSyscall;
         }
         let (r, edit) = restart_edit(ctx.rax, ctx.orig_rax, Self::NR_RESTART_SYSCALL, handler);
-        if let Some(v) = edit.ret {
-            ctx.rax = v;
-        }
+        edit.apply(&mut ctx.rax, &mut ctx.rip, 2);
         if let Some(n) = edit.nr {
             ctx.rax = n;
-        }
-        if edit.rewind {
-            ctx.rip = ctx.rip.wrapping_sub(2);
         }
         r
     }
