@@ -399,36 +399,21 @@ fn in_syscall(ret: Errno) -> Aarch64Context {
 
 #[test]
 fn restart_table_with_and_without_handler() {
-    let plain = action(SaFlags::empty());
-    let restart = action(SaFlags::RESTART);
     let eintr = neg(Errno::EINTR);
-    let rows = [
-        (Errno::ERESTARTSYS, Some(&plain), eintr, 0x40_1004, 63),
-        (Errno::ERESTARTSYS, Some(&restart), 3, 0x40_1000, 63),
-        (Errno::ERESTARTSYS, None, 3, 0x40_1000, 63),
-        (Errno::ERESTARTNOINTR, Some(&plain), 3, 0x40_1000, 63),
-        (Errno::ERESTARTNOHAND, Some(&restart), eintr, 0x40_1004, 63),
-        (Errno::ERESTARTNOHAND, None, 3, 0x40_1000, 63),
-        (
-            Errno::ERESTART_RESTARTBLOCK,
-            Some(&restart),
-            eintr,
-            0x40_1004,
-            63,
-        ),
-        (Errno::ERESTART_RESTARTBLOCK, None, 3, 0x40_1000, 128),
-    ];
-    for (code, handler, x0, pc, x8) in rows {
+    for (code, flags, want) in restart_rows() {
+        let handler = flags.map(action);
         let mut ctx = in_syscall(code);
-        syscall_restart(&mut ctx, handler);
-        assert_eq!(
-            (ctx.x[0], ctx.pc, ctx.x[8]),
-            (x0, pc, x8),
-            "{code:?} {handler:?}"
-        );
+        syscall_restart(&mut ctx, handler.as_ref());
+        let expected = match want {
+            Restart::Eintr => (eintr, 0x40_1004, 63),
+            Restart::Again => (3, 0x40_1000, 63),
+            Restart::AgainViaRestartSyscall => (3, 0x40_1000, 128),
+            Restart::Untouched => (neg(code), 0x40_1004, 63),
+        };
+        assert_eq!((ctx.x[0], ctx.pc, ctx.x[8]), expected, "{code:?} {flags:?}");
         assert!(!ctx.in_syscall, "forget_syscall");
         assert_eq!(
-            syscall_restart(&mut ctx, handler),
+            syscall_restart(&mut ctx, handler.as_ref()),
             RestartOutcome::NotInSyscall
         );
     }

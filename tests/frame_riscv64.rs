@@ -324,33 +324,21 @@ fn in_syscall(ret: Errno) -> Riscv64Context {
 
 #[test]
 fn restart_table_with_and_without_handler() {
-    let plain = action(SaFlags::empty());
-    let restart = action(SaFlags::RESTART);
     let eintr = neg(Errno::EINTR);
-    let rows = [
-        (Errno::ERESTARTSYS, Some(&plain), eintr, 0x1_0004, 63),
-        (Errno::ERESTARTSYS, Some(&restart), 3, 0x1_0000, 63),
-        (Errno::ERESTARTSYS, None, 3, 0x1_0000, 63),
-        (Errno::ERESTARTNOINTR, Some(&plain), 3, 0x1_0000, 63),
-        (Errno::ERESTARTNOHAND, Some(&restart), eintr, 0x1_0004, 63),
-        (Errno::ERESTARTNOHAND, None, 3, 0x1_0000, 63),
-        (
-            Errno::ERESTART_RESTARTBLOCK,
-            Some(&plain),
-            eintr,
-            0x1_0004,
-            63,
-        ),
-        (Errno::ERESTART_RESTARTBLOCK, None, 3, 0x1_0000, 128),
-        (Errno::EINTR, None, eintr, 0x1_0004, 63),
-    ];
-    for (code, handler, a0, pc, a7) in rows {
+    for (code, flags, want) in restart_rows() {
+        let handler = flags.map(action);
         let mut ctx = in_syscall(code);
-        syscall_restart(&mut ctx, handler);
+        syscall_restart(&mut ctx, handler.as_ref());
+        let expected = match want {
+            Restart::Eintr => (eintr, 0x1_0004, 63),
+            Restart::Again => (3, 0x1_0000, 63),
+            Restart::AgainViaRestartSyscall => (3, 0x1_0000, 128),
+            Restart::Untouched => (neg(code), 0x1_0004, 63),
+        };
         assert_eq!(
             (ctx.x[10], ctx.pc, ctx.x[17]),
-            (a0, pc, a7),
-            "{code:?} {handler:?}"
+            expected,
+            "{code:?} {flags:?}"
         );
         assert!(!ctx.in_syscall, "cause = -1");
     }

@@ -758,30 +758,19 @@ fn in_syscall(ret: Errno) -> X86_64Context {
 
 #[test]
 fn restart_table_with_and_without_handler() {
-    let plain = action(SaFlags::RESTORER);
-    let restart = action(SaFlags::RESTORER | SaFlags::RESTART);
     let eintr = neg(Errno::EINTR);
-    let rows = [
-        (Errno::ERESTARTSYS, Some(&plain), eintr, 0x40_1002),
-        (Errno::ERESTARTSYS, Some(&restart), 7, 0x40_1000),
-        (Errno::ERESTARTSYS, None, 7, 0x40_1000),
-        (Errno::ERESTARTNOINTR, Some(&plain), 7, 0x40_1000),
-        (Errno::ERESTARTNOINTR, None, 7, 0x40_1000),
-        (Errno::ERESTARTNOHAND, Some(&restart), eintr, 0x40_1002),
-        (Errno::ERESTARTNOHAND, None, 7, 0x40_1000),
-        (
-            Errno::ERESTART_RESTARTBLOCK,
-            Some(&restart),
-            eintr,
-            0x40_1002,
-        ),
-        (Errno::ERESTART_RESTARTBLOCK, None, 219, 0x40_1000),
-        (Errno::EAGAIN, None, neg(Errno::EAGAIN), 0x40_1002),
-    ];
-    for (code, handler, rax, rip) in rows {
+    for (code, flags, want) in restart_rows() {
+        let handler = flags.map(|f| action(f | SaFlags::RESTORER));
         let mut ctx = in_syscall(code);
-        syscall_restart(&mut ctx, handler);
-        assert_eq!((ctx.rax, ctx.rip), (rax, rip), "{code:?} {handler:?}");
+        syscall_restart(&mut ctx, handler.as_ref());
+        // rax carries both the result and, on a restart, the system-call number.
+        let expected = match want {
+            Restart::Eintr => (eintr, 0x40_1002),
+            Restart::Again => (7, 0x40_1000),
+            Restart::AgainViaRestartSyscall => (219, 0x40_1000),
+            Restart::Untouched => (neg(code), 0x40_1002),
+        };
+        assert_eq!((ctx.rax, ctx.rip), expected, "{code:?} {flags:?}");
         assert!(ctx.in_syscall, "x86 keeps orig_ax");
     }
     let mut ctx = in_syscall(Errno::ERESTART_RESTARTBLOCK);

@@ -243,3 +243,41 @@ pub fn full_mask() -> SignalSet {
 pub fn neg(e: ksignal::Errno) -> u64 {
     e.as_neg_ret() as u64
 }
+
+/// What the restart table (rule 49) does to a system call interrupted by a signal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Restart {
+    /// The call returns -EINTR; the pc stays after the system-call instruction.
+    Eintr,
+    /// The same call runs again: first argument restored, pc rewound.
+    Again,
+    /// `restart_syscall` runs instead: its number loaded, pc rewound.
+    AgainViaRestartSyscall,
+    /// Not a restart code: left alone.
+    Untouched,
+}
+
+/// Every row of the restart table, shared by the four architectures' tests: the
+/// call's result, the handler's flags (`None`: no handler runs), the outcome.
+pub fn restart_rows() -> [(ksignal::Errno, Option<SaFlags>, Restart); 12] {
+    use ksignal::Errno as E;
+    let (plain, restart) = (Some(SaFlags::empty()), Some(SaFlags::RESTART));
+    [
+        (E::ERESTARTSYS, plain, Restart::Eintr),
+        (E::ERESTARTSYS, restart, Restart::Again),
+        (E::ERESTARTSYS, None, Restart::Again),
+        (E::ERESTARTNOINTR, plain, Restart::Again),
+        (E::ERESTARTNOINTR, None, Restart::Again),
+        (E::ERESTARTNOHAND, restart, Restart::Eintr),
+        (E::ERESTARTNOHAND, None, Restart::Again),
+        (E::ERESTART_RESTARTBLOCK, plain, Restart::Eintr),
+        (E::ERESTART_RESTARTBLOCK, restart, Restart::Eintr),
+        (
+            E::ERESTART_RESTARTBLOCK,
+            None,
+            Restart::AgainViaRestartSyscall,
+        ),
+        (E::EAGAIN, None, Restart::Untouched),
+        (E::EINTR, plain, Restart::Untouched),
+    ]
+}
