@@ -21,7 +21,7 @@
 
 use super::{
     ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, Sigreturn,
-    TrapFrame, UStack, handler_addr, le, mask_at, put_stack, read_user, restart_edit,
+    TrapFrame, UStack, fp_present, handler_addr, le, mask_at, put_stack, read_user, restart_edit,
     restorer_or_trampoline, round_down, stack_at, us, wants_onstack, write_user,
 };
 use crate::action::{SaFlags, SignalAction};
@@ -236,14 +236,6 @@ impl TrapFrame for Aarch64Context {
     }
 }
 
-fn fp_present(fp: &dyn FpHook) -> Result<bool, FrameError> {
-    match fp.image_len() {
-        0 => Ok(false),
-        FP_IMAGE_LEN => Ok(true),
-        _ => Err(FrameError::FpLayout),
-    }
-}
-
 /// Where the records being parsed live: the frame copy's `__reserved`, or the
 /// `extra_context` space in user memory (read on demand, as Linux reads it).
 enum Area<'a> {
@@ -389,7 +381,7 @@ impl ArchFrame for Aarch64 {
         d: &FrameRequest<'_>,
     ) -> Result<HandlerFrame, FrameError> {
         let handler = handler_addr(d)?;
-        let has_fp = fp_present(fp)?;
+        let has_fp = fp_present(fp, FP_IMAGE_LEN)?;
         let sp_top = super::sigsp(stack, ctx.sp, wants_onstack(d))?;
         let record = round_down(
             sp_top
@@ -464,7 +456,7 @@ impl ArchFrame for Aarch64 {
         if !ctx.sp.is_multiple_of(16) {
             return Err(bad(FrameError::Misaligned));
         }
-        let has_fp = fp_present(fp).map_err(bad)?;
+        let has_fp = fp_present(fp, FP_IMAGE_LEN).map_err(bad)?;
         let frame = ctx.sp;
         let mut buf = [0u8; FRAME_SIZE];
         read_user(mem, frame, &mut buf).map_err(bad)?;

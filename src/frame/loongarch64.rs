@@ -20,8 +20,8 @@
 
 use super::{
     ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, Sigreturn,
-    TrapFrame, UStack, handler_addr, le, mask_at, put_stack, read_user, restart_edit, round_down,
-    stack_at, us, wants_onstack, write_user,
+    TrapFrame, UStack, fp_present, handler_addr, le, mask_at, put_stack, read_user, restart_edit,
+    round_down, stack_at, us, wants_onstack, write_user,
 };
 use crate::action::SignalAction;
 use crate::arch::Arch;
@@ -209,14 +209,6 @@ impl TrapFrame for Loongarch64Context {
     }
 }
 
-fn fp_present(fp: &dyn FpHook) -> Result<bool, FrameError> {
-    match fp.image_len() {
-        0 => Ok(false),
-        FP_IMAGE_LEN => Ok(true),
-        _ => Err(FrameError::FpLayout),
-    }
-}
-
 /// One FP-carrying record found by the walk: its payload address and lane stride.
 #[derive(Clone, Copy)]
 struct FpRecord {
@@ -296,7 +288,7 @@ impl ArchFrame for Loongarch64 {
         d: &FrameRequest<'_>,
     ) -> Result<HandlerFrame, FrameError> {
         let handler = handler_addr(d)?;
-        let has_fp = fp_present(fp)?;
+        let has_fp = fp_present(fp, FP_IMAGE_LEN)?;
         let sp = ctx.regs[3];
         if stack.on_stack(us(sp)) && !stack.on_stack(us(sp.wrapping_sub(FRAME_SIZE as u64))) {
             return Err(FrameError::AltStackOverflow);
@@ -352,7 +344,7 @@ impl ArchFrame for Loongarch64 {
         stack: &mut SignalStack,
     ) -> Result<Sigreturn, BadFrame> {
         let bad = |e| BadFrame::new(e, None);
-        let has_fp = fp_present(fp).map_err(bad)?;
+        let has_fp = fp_present(fp, FP_IMAGE_LEN).map_err(bad)?;
         let frame = ctx.regs[3];
         let mut buf = [0u8; FRAME_SIZE];
         read_user(mem, frame, &mut buf).map_err(bad)?;

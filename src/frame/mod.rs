@@ -381,6 +381,17 @@ pub fn syscall_restart<T: TrapFrame + ?Sized>(
 /// Size of `siginfo_t` on all four architectures.
 pub const SIGINFO_SIZE: usize = 128;
 
+/// Whether the kernel's FP hook has state to carry in a frame whose fixed FP image
+/// is `image_len` bytes (aarch64, riscv64, loongarch64): none, exactly that, or a
+/// kernel configuration error.
+pub(crate) fn fp_present(fp: &dyn FpHook, image_len: usize) -> Result<bool, FrameError> {
+    match fp.image_len() {
+        0 => Ok(false),
+        n if n == image_len => Ok(true),
+        _ => Err(FrameError::FpLayout),
+    }
+}
+
 /// What a restart does to the registers, the same on every architecture: the
 /// return register's new value, the `restart_syscall` number to load, and whether
 /// the pc goes back over the system-call instruction.

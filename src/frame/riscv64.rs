@@ -15,8 +15,8 @@
 
 use super::{
     ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, Sigreturn,
-    TrapFrame, UStack, handler_addr, le, mask_at, put_stack, read_user, restart_edit, round_down,
-    stack_at, us, wants_onstack, write_user,
+    TrapFrame, UStack, fp_present, handler_addr, le, mask_at, put_stack, read_user, restart_edit,
+    round_down, stack_at, us, wants_onstack, write_user,
 };
 use crate::action::SignalAction;
 use crate::arch::Arch;
@@ -191,14 +191,6 @@ impl TrapFrame for Riscv64Context {
     }
 }
 
-fn fp_present(fp: &dyn FpHook) -> Result<bool, FrameError> {
-    match fp.image_len() {
-        0 => Ok(false),
-        FP_IMAGE_LEN => Ok(true),
-        _ => Err(FrameError::FpLayout),
-    }
-}
-
 impl ArchFrame for Riscv64 {
     const ARCH: Arch = Arch::Riscv64;
     const NR_RT_SIGRETURN: u64 = 139;
@@ -214,7 +206,7 @@ impl ArchFrame for Riscv64 {
         d: &FrameRequest<'_>,
     ) -> Result<HandlerFrame, FrameError> {
         let handler = handler_addr(d)?;
-        let has_fp = fp_present(fp)?;
+        let has_fp = fp_present(fp, FP_IMAGE_LEN)?;
         let size = FRAME_SIZE as u64;
         let sp = ctx.x[2];
         if stack.on_stack(us(sp)) && !stack.on_stack(us(sp.wrapping_sub(size))) {
@@ -260,7 +252,7 @@ impl ArchFrame for Riscv64 {
         stack: &mut SignalStack,
     ) -> Result<Sigreturn, BadFrame> {
         let bad = |e| BadFrame::new(e, None);
-        let has_fp = fp_present(fp).map_err(bad)?;
+        let has_fp = fp_present(fp, FP_IMAGE_LEN).map_err(bad)?;
         let frame = ctx.x[2];
         let mut buf = [0u8; FRAME_SIZE];
         read_user(mem, frame, &mut buf).map_err(bad)?;
