@@ -900,11 +900,7 @@ impl Runner {
     fn on_blocked_stop(&mut self, tid: i32, event: i32, sig: i32, was: St) {
         let tgid = self.threads[&tid].tgid;
         match event {
-            0 => {
-                if self.route(tid, sig) {
-                    return;
-                }
-            }
+            0 if self.route(tid, sig) => return,
             host::PTRACE_EVENT_STOP => {
                 self.threads.get_mut(&tid).unwrap().interrupting = false;
                 let group_stop = sig != libc::SIGTRAP;
