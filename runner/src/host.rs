@@ -386,8 +386,8 @@ pub fn seccomp_filter() -> Vec<libc::sock_filter> {
         jf,
         k,
     };
-    let ld = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u32;
-    let ret = (libc::BPF_RET | libc::BPF_K) as u32;
+    let ld = libc::BPF_LD | libc::BPF_W | libc::BPF_ABS;
+    let ret = libc::BPF_RET | libc::BPF_K;
     let n = TRAPPED.len() as u8;
     let mut f = vec![
         stmt(ld, 4), // seccomp_data.arch
@@ -454,6 +454,19 @@ pub fn pidfd_target(tid: i32, fd: i32) -> Result<(i32, bool), Errno> {
             flags = u32::from_str_radix(v.trim(), 8).unwrap_or(0);
         }
     }
-    let pid = pid.ok_or(Errno::EBADF)?;
-    Ok((pid, flags & libc::O_EXCL as u32 != 0))
+    if let Some(pid) = pid {
+        return Ok((pid, flags & libc::O_EXCL as u32 != 0));
+    }
+    // A /proc/PID directory also names a process (`tgid_pidfd_to_pid`).
+    let link = std::fs::read_link(format!("/proc/{tid}/fd/{fd}")).map_err(|_| Errno::EBADF)?;
+    let link = link.to_str().ok_or(Errno::EBADF)?;
+    if link.ends_with(" (deleted)") {
+        // Its process is gone (`pid_task` finds nothing): ESRCH.
+        return Ok((-1, false));
+    }
+    let pid = Some(link)
+        .and_then(|l| l.strip_prefix("/proc/"))
+        .and_then(|p| p.parse::<i32>().ok())
+        .ok_or(Errno::EBADF)?;
+    Ok((pid, false))
 }

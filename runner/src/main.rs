@@ -141,8 +141,11 @@ struct Thr {
     tsm: Arc<Tsm>,
     st: St,
     interrupting: bool,
-    /// Registers at the blocking call a helper serves.
+    /// Registers at the blocking call a helper serves; while set, the thread sleeps
+    /// in a host `pause` standing in for it (so /proc shows it sleeping).
     blocked_regs: Option<libc::user_regs_struct>,
+    /// The helper's result, once it has one.
+    done: Option<isize>,
     /// The last host fault, for the next frame.
     fault: FaultInfo,
 }
@@ -267,6 +270,7 @@ impl Runner {
                 st,
                 interrupting: false,
                 blocked_regs: None,
+                done: None,
                 fault: FaultInfo::default(),
             },
         );
@@ -289,6 +293,25 @@ impl Runner {
         {
             t.interrupting = true;
             let _ = host::ptrace(libc::PTRACE_INTERRUPT, tid, 0, 0);
+        }
+    }
+
+    /// RLIMIT_SIGPENDING is the receiver's current soft limit (`task_rlimit` in
+    /// `__sigqueue_alloc`): read it from the host before a send.
+    fn refresh_limit(&self, tgid: i32) {
+        let Some(p) = self.procs.get(&tgid) else {
+            return;
+        };
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: prlimit with a NULL new limit only writes the old one.
+        if unsafe { libc::prlimit(tgid, libc::RLIMIT_SIGPENDING, std::ptr::null(), &mut lim) } == 0
+        {
+            p.psm
+                .limit()
+                .set_limit(usize::try_from(lim.rlim_cur).unwrap_or(usize::MAX));
         }
     }
 
@@ -530,7 +553,12 @@ impl Runner {
             self.early.insert(pid);
             return;
         }
+        let was = self.threads[&pid].st;
         self.set_st(pid, St::Held);
+        if self.threads[&pid].blocked_regs.is_some() {
+            self.on_blocked_stop(pid, event, sig, was);
+            return;
+        }
         match event {
             0 => self.on_signal_stop(pid, sig),
             libc::PTRACE_EVENT_SECCOMP => self.on_seccomp(pid),
@@ -568,15 +596,24 @@ impl Runner {
     }
 
     fn on_signal_stop(&mut self, tid: i32, sig: i32) {
+        if !self.route(tid, sig) {
+            let h = Held::read(tid);
+            self.resume(tid, h);
+        }
+    }
+
+    /// A host signal at a signal-delivery stop: the runner's own is let through or
+    /// suppressed; any other is suppressed and handed to ksignal. Returns true if
+    /// the thread was resumed here.
+    fn route(&mut self, tid: i32, sig: i32) -> bool {
         let Ok(raw) = host::get_siginfo(tid) else {
-            self.resume(tid, None);
-            return;
+            return false;
         };
         let info = SignalInfo::from_bytes(raw);
         let tgid = self.threads[&tid].tgid;
         let Ok(signo) = Signo::new(sig as u32) else {
             self.cont(tid, sig);
-            return;
+            return true;
         };
         if info.pid() == self.me && info.code() <= 0 {
             // The runner's own host signal carrying out a ksignal decision.
@@ -586,12 +623,11 @@ impl Runner {
                 .map_or((None, None), |p| (p.dying, p.stopping));
             if dying == Some(signo) || (stopping == Some(signo) && self.held_by_stop(tgid)) {
                 self.cont(tid, sig);
-                return;
+                return true;
             }
-            let h = Held::read(tid);
-            self.resume(tid, h);
-            return;
+            return false;
         }
+        self.refresh_limit(tgid);
         let t = &self.threads[&tid];
         let (tsm, psm) = (t.tsm.clone(), self.procs[&tgid].psm.clone());
         let fault = matches!(
@@ -646,8 +682,7 @@ impl Runner {
         if let Ok(out) = out {
             self.effects(tgid, signo, &out);
         }
-        let h = Held::read(tid);
-        self.resume(tid, h);
+        false
     }
 
     fn on_event_stop(&mut self, tid: i32, sig: i32) {
@@ -814,6 +849,13 @@ impl Runner {
         let t = self.threads.get_mut(&tid).unwrap();
         t.st = St::Blocked;
         t.blocked_regs = Some(regs);
+        t.done = None;
+        // The thread sleeps in the host meanwhile: a `pause` in place of the call
+        // (allowed on seccomp's re-check after a tracer changed the call).
+        let mut sub = regs;
+        sub.orig_rax = libc::SYS_pause as u64;
+        let _ = host::set_regs(tid, &sub);
+        let _ = host::ptrace(libc::PTRACE_CONT, tid, 0, 0);
         let (tgid, tsm, tx) = (t.tgid, t.tsm.clone(), self.tx.clone());
         let a = [regs.rdi, regs.rsi, regs.rdx, regs.r10].map(|x| x as usize);
         std::thread::spawn(move || {
@@ -844,24 +886,54 @@ impl Runner {
         let Some(t) = self.threads.get_mut(&tid) else {
             return;
         };
-        if t.st != St::Blocked {
+        if t.blocked_regs.is_none() {
             return;
         }
-        t.st = St::Held;
-        let Some(regs) = t.blocked_regs.take() else {
-            return;
-        };
-        let mut ctx = host::to_ctx(&regs);
-        ctx.rax = ret as u64;
-        self.resume(
-            tid,
-            Some(Held {
-                regs,
-                ctx,
-                dirty: true,
-                skip: true,
-            }),
-        );
+        t.done = Some(ret);
+        if t.st == St::Blocked {
+            // Take it out of its host `pause`.
+            self.interrupt(tid);
+        }
+    }
+
+    /// A stop of a thread inside a blocking call a helper serves.
+    fn on_blocked_stop(&mut self, tid: i32, event: i32, sig: i32, was: St) {
+        let tgid = self.threads[&tid].tgid;
+        match event {
+            0 if self.route(tid, sig) => return,
+            host::PTRACE_EVENT_STOP => {
+                self.threads.get_mut(&tid).unwrap().interrupting = false;
+                let group_stop = sig != libc::SIGTRAP;
+                if (group_stop || was == St::Listening) && self.held_by_stop(tgid) {
+                    let _ = host::ptrace(libc::PTRACE_LISTEN, tid, 0, 0);
+                    self.set_st(tid, St::Listening);
+                    return;
+                }
+            }
+            _ => {}
+        }
+        let t = self.threads.get_mut(&tid).unwrap();
+        match t.done.take() {
+            Some(ret) => {
+                let regs = t.blocked_regs.take().unwrap();
+                let mut ctx = host::to_ctx(&regs);
+                ctx.rax = ret as u64;
+                self.resume(
+                    tid,
+                    Some(Held {
+                        regs,
+                        ctx,
+                        dirty: true,
+                        skip: true,
+                    }),
+                );
+            }
+            None => {
+                // Still waiting: back to the host `pause` (restarted by the host).
+                let _ = host::ptrace(libc::PTRACE_CONT, tid, 0, 0);
+                self.set_st(tid, St::Blocked);
+            }
+        }
     }
 
     /// Serves a non-blocking signal call; `None` leaves it to the host (a target
@@ -897,6 +969,8 @@ impl Runner {
             if target > 0 && !self.knows(target) {
                 return None;
             }
+            let target_tgid = self.threads.get(&target).map_or(target, |t| t.tgid);
+            self.refresh_limit(target_tgid);
         }
         let (ids, cred) = if kill_family {
             (host::task_ids(tid, tgid), host::task_cred(tid))
@@ -1152,7 +1226,9 @@ fn run(args: Vec<String>, trace: bool) -> i32 {
                 8usize,
             )
         };
-        if r == 0 && k.handler == 1 {
+        // Rust's runtime ignores SIGPIPE before `main`, so the runner cannot see
+        // what it inherited there: the program gets the default.
+        if r == 0 && k.handler == 1 && sig != libc::SIGPIPE {
             ignored.push(sig);
         }
     }
