@@ -45,7 +45,7 @@ ksr=$(realpath "$KSIGNAL_RUN")
 
 out="$repo/target/real-programs"
 mkdir -p "$out/work"
-gcc -O2 -Wall -Wextra -Wno-infinite-recursion -o "$out/sigprog" "$repo/runner/tests/sigprog.c"
+gcc -O2 -pthread -Wall -Wextra -Wno-infinite-recursion -o "$out/sigprog" "$repo/runner/tests/sigprog.c"
 sigprog="$out/sigprog"
 
 passed=0
@@ -297,7 +297,7 @@ print("segv child", subprocess.run([sys.executable, "-c", "import ctypes; ctypes
 '
 
 # ---- the C program ----
-for t in nested siginfo altstack fp restart longjmp nocldwait; do
+for t in nested siginfo altstack fp restart longjmp nocldwait threads; do
   check "c-$t" 0 "$sigprog" "$t"
 done
 check c-fault-edit 139 "$sigprog" fault-edit

@@ -4,12 +4,13 @@
  * ksignal-run can be diffed against the native run.
  *
  *     sigprog TEST      TEST: nested siginfo fault-edit altstack fp restart
- *                             longjmp nocldwait abort
+ *                             longjmp nocldwait threads abort
  *
  * Built by runner/tests/real-programs.sh with gcc into target/.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -681,6 +682,94 @@ static int t_nocldwait(void)
 	return 0;
 }
 
+/* ---- threads: which thread takes a process-directed signal, a thread
+ * blocked in sigtimedwait while the others run, a fatal signal ends all ---- */
+
+static pthread_t workers[3];
+static volatile int taken_by = -1;
+static volatile long spins;
+static volatile int stop_spinning;
+
+static void which_thread(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig; (void)si; (void)uc;
+	for (int i = 0; i < 3; i++)
+		if (pthread_equal(pthread_self(), workers[i]))
+			taken_by = i;
+}
+
+static void *worker(void *arg)
+{
+	int idx = (int)(long)arg;
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	/* Only worker 1 leaves SIGUSR1 unblocked. */
+	pthread_sigmask(idx == 1 ? SIG_UNBLOCK : SIG_BLOCK, &set, NULL);
+	if (idx == 2) {
+		/* Waits for SIGUSR2 only, without blocking the others. */
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR2);
+		siginfo_t si;
+		struct timespec ts = { .tv_sec = 10 };
+		int r = sigtimedwait(&set, &si, &ts);
+		if (r != SIGUSR2)
+			printf("sigtimedwait: %d %s\n", r, strerrorname_np(errno));
+		return (void *)(long)(r == SIGUSR2 ? si.si_code : 0);
+	}
+	while (!stop_spinning)
+		spins++;
+	return NULL;
+}
+
+static int t_threads(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);  /* inherited: workers start blocked */
+	install(SIGUSR1, which_thread, 0, NULL);
+	for (long i = 0; i < 3; i++)
+		pthread_create(&workers[i], NULL, worker, (void *)i);
+	/* Worker 1 must have unblocked SIGUSR1 before the signal is sent. */
+	usleep(100 * 1000);
+	kill(getpid(), SIGUSR1);
+	while (taken_by < 0)
+		usleep(1000);
+	printf("process-directed SIGUSR1 taken by worker %d (the one leaving it unblocked)\n",
+	       taken_by);
+	/* Worker 2 sleeps in sigtimedwait: worker 1 keeps running meanwhile. */
+	long before = spins;
+	usleep(100 * 1000);
+	printf("worker 1 ran while worker 2 waits: %d\n", spins > before);
+	pthread_kill(workers[2], SIGUSR2);
+	void *ok;
+	pthread_join(workers[2], &ok);
+	/* glibc 2.36 pthread_kill: rt_tgsigqueueinfo with SI_USER, as kill would. */
+	printf("worker 2 sigtimedwait got SIGUSR2 from pthread_kill: si_code %ld (SI_USER %d)\n",
+	       (long)ok, SI_USER);
+	stop_spinning = 1;
+	pthread_join(workers[0], NULL);
+	pthread_join(workers[1], NULL);
+	/* A fatal signal sent to one thread ends the whole process. */
+	pid_t c = fork();
+	if (c == 0) {
+		pthread_t t;
+		stop_spinning = 0;
+		pthread_create(&t, NULL, worker, (void *)0L);
+		usleep(50 * 1000);
+		pthread_kill(t, SIGTERM);
+		for (;;)
+			pause();
+	}
+	int status;
+	waitpid(c, &status, 0);
+	printf("child killed through one thread: signaled %d by %d\n", WIFSIGNALED(status),
+	       WTERMSIG(status));
+	return 0;
+}
+
 static int t_abort(void)
 {
 	install(SIGABRT, quiet, 0, NULL);
@@ -697,7 +786,8 @@ int main(int argc, char **argv)
 	} tests[] = {
 		{ "nested", t_nested },     { "siginfo", t_siginfo },   { "fault-edit", t_fault_edit },
 		{ "altstack", t_altstack }, { "fp", t_fp },             { "restart", t_restart },
-		{ "longjmp", t_longjmp },   { "nocldwait", t_nocldwait }, { "abort", t_abort },
+		{ "longjmp", t_longjmp },   { "nocldwait", t_nocldwait }, { "threads", t_threads },
+		{ "abort", t_abort },
 	};
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (unsigned i = 0; argc == 2 && i < sizeof(tests) / sizeof(tests[0]); i++)
