@@ -102,11 +102,13 @@ check bash-kill-usr1-self 138 bash -c 'kill -USR1 $$'
 check bash-sigstop-sigtstp-cont 0 bash -c '
 set -m
 sleep 30 &
+sleep 0.3  # sleep is inside clock_nanosleep when it stops: restarted on SIGCONT
 kill -STOP %1
 wait %1 2>/dev/null; echo "wait after SIGSTOP: $?"
 jobs
 kill -CONT %1
 jobs
+sleep 0.3
 kill -TSTP %1
 wait %1 2>/dev/null; echo "wait after SIGTSTP: $?"
 jobs
@@ -134,7 +136,7 @@ echo not reached
 '
 check bash-trap-interrupts-wait 0 bash -c '
 trap "echo trapped USR2" USR2
-(sleep 0.5; kill -USR2 $$) &
+(sleep 1; kill -USR2 $$) &
 sleep 30 &
 p=$!
 wait $p; echo "wait interrupted: $?"
@@ -277,7 +279,7 @@ except Alarm:
 signal.signal(signal.SIGALRM, lambda s, f: None)
 pid = os.fork()
 if pid == 0:
-    import time; time.sleep(0.3); os.write(w, b"x"); os._exit(0)
+    import time; time.sleep(0.8); os.write(w, b"x"); os._exit(0)
 signal.setitimer(signal.ITIMER_REAL, 0.1)
 print("read retried after EINTR (PEP 475):", os.read(r, 1))
 os.waitpid(pid, 0)

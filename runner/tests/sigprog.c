@@ -533,7 +533,7 @@ static void restart_read(int flags, const char *what)
 		exit(98);
 	pid_t c = fork();
 	if (c == 0) {
-		usleep(400 * 1000);
+		usleep(800 * 1000);
 		if (write(p[1], "x", 1) != 1)
 			_exit(1);
 		_exit(0);
@@ -556,7 +556,7 @@ static int t_restart(void)
 	restart_read(SA_RESTART, "SA_RESTART");
 	restart_read(0, "no SA_RESTART");
 
-	struct timespec ts = { .tv_sec = 0, .tv_nsec = 400 * 1000 * 1000 }, rem = { 0 };
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = 800 * 1000 * 1000 }, rem = { 0 };
 	install(SIGALRM, quiet, SA_RESTART, NULL);
 	nevents = 0;
 	arm(100);
@@ -569,7 +569,7 @@ static int t_restart(void)
 	/* clock_nanosleep(TIMER_ABSTIME): -ERESTARTNOHAND. */
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	now.tv_nsec += 400 * 1000 * 1000;
+	now.tv_nsec += 800 * 1000 * 1000;
 	if (now.tv_nsec >= 1000000000) {
 		now.tv_sec++;
 		now.tv_nsec -= 1000000000;
