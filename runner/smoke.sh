@@ -21,7 +21,7 @@ set +e
 "$run" sh -c 'trap "echo trapped" USR1; kill -USR1 $$; exit 3' > "$out/trap.txt"; check "sh trap handler, exit 3" "3 trapped" "$? $(cat "$out/trap.txt")"
 set -e
 
-for prog in basic jobs; do
+for prog in basic jobs reap; do
   gcc -O1 -pthread -o "$out/$prog" "smoke/$prog.c"
   set +e
   (cd "$out" && timeout 60 "./$prog" > "$prog.native" 2>&1); n=$?

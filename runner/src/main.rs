@@ -146,6 +146,9 @@ struct Thr {
     blocked_regs: Option<libc::user_regs_struct>,
     /// The helper's result, once it has one.
     done: Option<isize>,
+    /// A host rt_sigaction(SIGCHLD) the runner made the thread execute: its own
+    /// registers and ksignal's result, restored at the syscall-exit stop.
+    mirror: Option<(libc::user_regs_struct, isize)>,
     /// The last host fault, for the next frame.
     fault: FaultInfo,
 }
@@ -157,6 +160,9 @@ struct Proc {
     dying: Option<Signo>,
     /// The group stops with this signal: the runner's own host signal is let through.
     stopping: Option<Signo>,
+    /// The host's SIGCHLD action (handler, flags), mirrored from ksignal's so that
+    /// the host auto-reaps as SIG_IGN / SA_NOCLDWAIT say.
+    host_chld: (u64, u64),
 }
 
 /// A stop the runner handles, with the registers it read.
@@ -253,6 +259,7 @@ impl Runner {
                 threads: Vec::new(),
                 dying: None,
                 stopping: None,
+                host_chld: (0, 0),
             },
         );
         psm
@@ -271,6 +278,7 @@ impl Runner {
                 interrupting: false,
                 blocked_regs: None,
                 done: None,
+                mirror: None,
                 fault: FaultInfo::default(),
             },
         );
@@ -560,6 +568,7 @@ impl Runner {
             return;
         }
         match event {
+            0 if sig == libc::SIGTRAP | 0x80 => self.on_syscall_exit(pid),
             0 => self.on_signal_stop(pid, sig),
             libc::PTRACE_EVENT_SECCOMP => self.on_seccomp(pid),
             libc::PTRACE_EVENT_CLONE | libc::PTRACE_EVENT_FORK | libc::PTRACE_EVENT_VFORK => {
@@ -733,7 +742,11 @@ impl Runner {
             } else {
                 let share = flags & libc::CLONE_SIGHAND as u64 != 0;
                 let forked = self.procs[&tgid].psm.fork(share);
+                let host_chld = self.procs[&tgid].host_chld;
                 let psm = self.new_process(child, forked);
+                if let Some(p) = self.procs.get_mut(&child) {
+                    p.host_chld = host_chld;
+                }
                 if let Some(tsm) = self.new_thread(&psm, child, mask) {
                     let vm = flags & libc::CLONE_VM as u64 != 0;
                     let vfork = flags & libc::CLONE_VFORK as u64 != 0;
@@ -768,6 +781,8 @@ impl Runner {
         if let Some(p) = self.procs.get_mut(&tgid) {
             p.threads.retain(|x| *x == tid);
             p.psm.exec();
+            // The host's exec keeps SIG_IGN and clears the flags.
+            p.host_chld = if p.host_chld.0 == 1 { (1, 0) } else { (0, 0) };
         }
         if tid != tgid
             && let Some(t) = self.threads.remove(&tid)
@@ -834,6 +849,13 @@ impl Runner {
             }
             _ => match self.serve(tid, nr, &h.regs) {
                 Some(ret) => {
+                    if nr == libc::SYS_rt_sigaction
+                        && h.regs.rdi as i32 == libc::SIGCHLD
+                        && ret == 0
+                        && self.mirror_sigchld(tid, &h.regs, ret)
+                    {
+                        return;
+                    }
                     h.ctx.rax = ret as u64;
                     self.resume(tid, Some(h));
                 }
@@ -842,6 +864,66 @@ impl Runner {
                     self.resume(tid, None);
                 }
             },
+        }
+    }
+
+    /// After ksignal changed SIGCHLD's action: if the host's must change too (SIG_IGN,
+    /// SA_NOCLDWAIT, SA_NOCLDSTOP decide what the host does when a child stops or
+    /// exits), make the thread execute that rt_sigaction in the host, with a
+    /// `struct sigaction` written below its red zone. Returns whether it did.
+    fn mirror_sigchld(&mut self, tid: i32, regs: &libc::user_regs_struct, ret: isize) -> bool {
+        let tgid = self.threads[&tid].tgid;
+        let Some(p) = self.procs.get_mut(&tgid) else {
+            return false;
+        };
+        let a = p.psm.actions().get(Signo::SIGCHLD);
+        let want = match a.disposition() {
+            ksignal::Disposition::Ignore => (1, 0),
+            _ => (
+                0,
+                a.flags().bits() & (libc::SA_NOCLDWAIT | libc::SA_NOCLDSTOP) as u64,
+            ),
+        };
+        if want == p.host_chld {
+            return false;
+        }
+        p.host_chld = want;
+        let at = (regs.rsp - 128 - 64) & !15;
+        let mut b = [0u8; 32];
+        b[0..8].copy_from_slice(&want.0.to_ne_bytes());
+        b[8..16].copy_from_slice(&want.1.to_ne_bytes());
+        let mut mem = RemoteMem { pid: tid };
+        if ksignal::UserMemory::write(&mut mem, at as usize, &b).is_err() {
+            return false;
+        }
+        let mut sub = *regs;
+        sub.rdi = libc::SIGCHLD as u64;
+        sub.rsi = at;
+        sub.rdx = 0;
+        sub.r10 = 8;
+        let _ = host::set_regs(tid, &sub);
+        self.threads.get_mut(&tid).unwrap().mirror = Some((*regs, ret));
+        let _ = host::ptrace(libc::PTRACE_SYSCALL, tid, 0, 0);
+        self.set_st(tid, St::Running);
+        true
+    }
+
+    fn on_syscall_exit(&mut self, tid: i32) {
+        match self.threads.get_mut(&tid).and_then(|t| t.mirror.take()) {
+            Some((regs, ret)) => {
+                let mut ctx = host::to_ctx(&regs);
+                ctx.rax = ret as u64;
+                self.resume(
+                    tid,
+                    Some(Held {
+                        regs,
+                        ctx,
+                        dirty: true,
+                        skip: true,
+                    }),
+                );
+            }
+            None => self.resume(tid, None),
         }
     }
 
@@ -1315,6 +1397,7 @@ fn run(args: Vec<String>, trace: bool) -> i32 {
         | libc::PTRACE_O_TRACEFORK
         | libc::PTRACE_O_TRACEVFORK
         | libc::PTRACE_O_TRACEEXEC
+        | libc::PTRACE_O_TRACESYSGOOD
         | libc::PTRACE_O_EXITKILL;
     if let Err(e) = host::ptrace(libc::PTRACE_SEIZE, pid, 0, opts as usize) {
         eprintln!("ksignal-run: ptrace: {e}");
@@ -1350,6 +1433,9 @@ fn run(args: Vec<String>, trace: bool) -> i32 {
             Arc::new(PendingLimit::new(soft)),
         ),
     );
+    if chld_ignored && let Some(p) = r.procs.get_mut(&pid) {
+        p.host_chld = (1, 0);
+    }
     for sig in &ignored {
         if let Ok(s) = Signo::new(*sig as u32) {
             let _ = psm.sigaction(s, Some(SignalAction::IGNORE));
