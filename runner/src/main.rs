@@ -57,6 +57,23 @@ enum Ev {
     },
 }
 
+/// The tracer's event channel: an event, then a write to an eventfd the tracer
+/// polls beside its SIGCHLD signalfd.
+#[derive(Clone)]
+pub struct Notify {
+    tx: Sender<Ev>,
+    efd: i32,
+}
+
+impl Notify {
+    fn send(&self, ev: Ev) {
+        let _ = self.tx.send(ev);
+        let one = 1u64;
+        // SAFETY: writes 8 bytes from `one` to our eventfd.
+        unsafe { libc::write(self.efd, (&one as *const u64).cast(), 8) };
+    }
+}
+
 /// The crate's per-thread wait queue, as the runner implements it: a condition
 /// variable a helper thread blocks on, and a kick to the tracer so that it can
 /// interrupt the thread if it runs or blocks in the host.
@@ -64,11 +81,11 @@ pub struct RWait {
     tid: i32,
     woken: Mutex<bool>,
     cv: Condvar,
-    tx: Mutex<Sender<Ev>>,
+    tx: Mutex<Notify>,
 }
 
 impl RWait {
-    fn new(tid: i32, tx: Sender<Ev>) -> RWait {
+    fn new(tid: i32, tx: Notify) -> RWait {
         RWait {
             tid,
             woken: Mutex::new(false),
@@ -113,7 +130,7 @@ impl WaitQueue for RWait {
     fn wake_one(&self) {
         *self.woken.lock().unwrap() = true;
         self.cv.notify_all();
-        let _ = self.tx.lock().unwrap().send(Ev::Kick(self.tid));
+        self.tx.lock().unwrap().send(Ev::Kick(self.tid));
     }
 
     fn wake_all(&self) {
@@ -196,7 +213,7 @@ struct Runner {
     threads: HashMap<i32, Thr>,
     /// New tasks whose first stop came before their parent's clone event.
     early: HashSet<i32>,
-    tx: Sender<Ev>,
+    tx: Notify,
     xcfg: Option<XCfg>,
 }
 
@@ -960,7 +977,7 @@ impl Runner {
                 libc::SYS_rt_sigsuspend => syscall::sys_rt_sigsuspend(&caller, &mem, a[0], a[1]),
                 _ => syscall::sys_pause(&caller),
             };
-            let _ = tx.send(Ev::Done { tid, ret });
+            tx.send(Ev::Done { tid, ret });
         });
     }
 
@@ -1317,8 +1334,13 @@ fn run(args: Vec<String>, trace: bool) -> i32 {
 
     // The runner's own signals go to a thread that forwards them.
     let fwd = sigset_of(FORWARDED);
+    // SIGCHLD tells the tracer that a tracee stopped or exited (read on a signalfd).
+    let chld = sigset_of(&[libc::SIGCHLD]);
     // SAFETY: blocks signals of this thread; threads spawned later inherit the mask.
-    unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &fwd, std::ptr::null_mut()) };
+    unsafe {
+        libc::pthread_sigmask(libc::SIG_BLOCK, &fwd, std::ptr::null_mut());
+        libc::pthread_sigmask(libc::SIG_BLOCK, &chld, std::ptr::null_mut());
+    }
 
     let filter = host::seccomp_filter();
     let prog_filter = libc::sock_fprog {
@@ -1407,6 +1429,14 @@ fn run(args: Vec<String>, trace: bool) -> i32 {
     }
 
     let (tx, rx): (Sender<Ev>, Receiver<Ev>) = channel();
+    // SAFETY: eventfd and signalfd take values and an initialised set.
+    let (efd, sfd) = unsafe {
+        (
+            libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK),
+            libc::signalfd(-1, &chld, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK),
+        )
+    };
+    let tx = Notify { tx, efd };
     let mut r = Runner {
         trace,
         // SAFETY: getpid has no preconditions.
@@ -1447,25 +1477,6 @@ fn run(args: Vec<String>, trace: bool) -> i32 {
     };
     r.add_thread(pid, pid, tsm, St::Running);
 
-    // The waiter: every waitpid report becomes an event for the tracer thread.
-    let wtx = tx.clone();
-    std::thread::spawn(move || {
-        loop {
-            let mut status = 0;
-            // SAFETY: waitpid writes one int.
-            let p = unsafe { libc::waitpid(-1, &mut status, libc::__WALL) };
-            if p < 0 {
-                if errno() == libc::EINTR {
-                    continue;
-                }
-                let _ = wtx.send(Ev::WaitGone);
-                return;
-            }
-            if wtx.send(Ev::Wait(p, status)).is_err() {
-                return;
-            }
-        }
-    });
     // The runner's own signals.
     let stx = tx.clone();
     std::thread::spawn(move || {
@@ -1479,7 +1490,7 @@ fn run(args: Vec<String>, trace: bool) -> i32 {
             }
             // SAFETY: si_pid/si_uid are valid to read for any siginfo (union of ints).
             let (pid, uid) = unsafe { (si.si_pid(), si.si_uid()) };
-            let _ = stx.send(Ev::Outer {
+            stx.send(Ev::Outer {
                 sig: s,
                 code: si.si_code,
                 pid,
@@ -1507,11 +1518,49 @@ fn run(args: Vec<String>, trace: bool) -> i32 {
         return 127;
     }
 
-    while let Ok(ev) = rx.recv() {
-        r.handle(ev);
+    // The tracer's loop: every waitpid report, then every queued event, then sleep
+    // until SIGCHLD or an event arrives (with a timeout as a safety net).
+    loop {
+        loop {
+            let mut status = 0;
+            // SAFETY: waitpid writes one int.
+            let p = unsafe { libc::waitpid(-1, &mut status, libc::__WALL | libc::WNOHANG) };
+            if p > 0 {
+                r.handle(Ev::Wait(p, status));
+            } else {
+                if p < 0 && errno() == libc::ECHILD {
+                    r.handle(Ev::WaitGone);
+                }
+                break;
+            }
+            if let Some(code) = r.root_status {
+                return code;
+            }
+        }
+        while let Ok(ev) = rx.try_recv() {
+            r.handle(ev);
+        }
         if let Some(code) = r.root_status {
             return code;
         }
+        let mut fds = [
+            libc::pollfd {
+                fd: sfd,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: efd,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        let mut buf = [0u8; 1024];
+        // SAFETY: poll on two initialised pollfds; reads into our buffer.
+        unsafe {
+            libc::poll(fds.as_mut_ptr(), 2, 100);
+            while libc::read(sfd, buf.as_mut_ptr().cast(), buf.len()) > 0 {}
+            libc::read(efd, buf.as_mut_ptr().cast(), 8);
+        }
     }
-    1
 }
