@@ -166,6 +166,9 @@ struct Thr {
     /// A host rt_sigaction(SIGCHLD) the runner made the thread execute: its own
     /// registers and ksignal's result, restored at the syscall-exit stop.
     mirror: Option<(libc::user_regs_struct, isize)>,
+    /// A served call ended in a restart code and the group stopped before the
+    /// restart rules ran: its number, for the rules at the next resume.
+    pending_restart: Option<u64>,
     /// The last host fault, for the next frame.
     fault: FaultInfo,
 }
@@ -296,6 +299,7 @@ impl Runner {
                 blocked_regs: None,
                 done: None,
                 mirror: None,
+                pending_restart: None,
                 fault: FaultInfo::default(),
             },
         );
@@ -364,9 +368,26 @@ impl Runner {
             }
             return;
         };
+        // A served call's restart code left over from a stop (see below).
+        let stopped_now = self.held_by_stop(tgid);
+        if !stopped_now
+            && let Some(nr) = self
+                .threads
+                .get_mut(&tid)
+                .and_then(|t| t.pending_restart.take())
+        {
+            h.ctx.in_syscall = true;
+            h.ctx.orig_rax = nr;
+            h.dirty = true;
+            h.skip = true;
+            if !tsm.has_pending() {
+                ksignal::syscall_restart(&mut h.ctx, None);
+            }
+        }
         let mut out = UserReturn::Resume;
-        if tsm.has_pending() && !self.held_by_stop(tgid) {
+        if tsm.has_pending() && !stopped_now {
             let before = h.ctx;
+            let seccomp = h.skip;
             let fault = std::mem::take(&mut self.threads.get_mut(&tid).unwrap().fault);
             let cfg = *self.xcfg.get_or_insert_with(|| XCfg::probe(tid));
             let mut fp = XFp {
@@ -385,8 +406,17 @@ impl Runner {
                 },
             );
             h.dirty = true;
-            // Linux's restart logic ran in the crate; the host must not run its own.
-            h.skip = true;
+            if let UserReturn::Stop(_) = out {
+                // Linux stops inside get_signal and only then applies the restart
+                // rules. Off a seccomp stop the host does that (orig_rax is kept);
+                // a served call's code is kept for the thread's next resume.
+                if seccomp && h.ctx.in_syscall && restart_name(h.ctx.rax).is_some() {
+                    self.threads.get_mut(&tid).unwrap().pending_restart = Some(h.ctx.orig_rax);
+                }
+            } else {
+                // Linux's restart logic ran in the crate; the host must not run its own.
+                h.skip = true;
+            }
             if self.trace {
                 self.trace_delivery(tid, &before, &h.ctx, &out);
             }
@@ -592,7 +622,7 @@ impl Runner {
                 self.on_clone(pid)
             }
             libc::PTRACE_EVENT_EXEC => self.on_exec(pid),
-            host::PTRACE_EVENT_STOP => self.on_event_stop(pid, sig),
+            host::PTRACE_EVENT_STOP => self.on_event_stop(pid, sig, was),
             _ => self.resume(pid, None),
         }
     }
@@ -711,22 +741,57 @@ impl Runner {
         false
     }
 
-    fn on_event_stop(&mut self, tid: i32, sig: i32) {
-        let t = &self.threads[&tid];
-        let tgid = t.tgid;
-        let was = t.st;
+    fn on_event_stop(&mut self, tid: i32, sig: i32, was: St) {
+        let tgid = self.threads[&tid].tgid;
         self.threads.get_mut(&tid).unwrap().interrupting = false;
         let group_stop = sig != libc::SIGTRAP;
-        if (group_stop || was == St::Listening) && self.held_by_stop(tgid) {
-            let _ = host::ptrace(libc::PTRACE_LISTEN, tid, 0, 0);
-            self.set_st(tid, St::Listening);
+        if self.keep_listening(tid, tgid, group_stop, was) {
             if group_stop {
                 self.log(tid, format_args!("in group stop ({})", signame(sig as u32)));
+                self.mirror_root_stop(tgid);
             }
             return;
         }
         let h = Held::read(tid);
         self.resume(tid, h);
+    }
+
+    /// A group-stop report, or a listening thread trapping again: it stays stopped
+    /// (PTRACE_LISTEN) while ksignal's group stop holds, unless the host has a
+    /// SIGCONT pending for it (sent from outside the traced tree), which must reach
+    /// ksignal through the thread's signal-delivery stops.
+    fn keep_listening(&mut self, tid: i32, tgid: i32, group_stop: bool, was: St) -> bool {
+        if !(group_stop || was == St::Listening) || !self.held_by_stop(tgid) {
+            return false;
+        }
+        if host::sigcont_pending(tid) {
+            return false;
+        }
+        let _ = host::ptrace(libc::PTRACE_LISTEN, tid, 0, 0);
+        self.set_st(tid, St::Listening);
+        true
+    }
+
+    /// When the program the runner started is stopped, the runner stops too, so
+    /// that the shell that started the runner sees a stopped job (and its `fg`
+    /// continues both: they share a process group).
+    fn mirror_root_stop(&mut self, tgid: i32) {
+        if tgid != self.root {
+            return;
+        }
+        let all = self.procs.get(&tgid).is_some_and(|p| {
+            p.threads
+                .iter()
+                .all(|t| self.threads.get(t).is_some_and(|t| t.st == St::Listening))
+        });
+        if all {
+            self.log(
+                tgid,
+                format_args!("the program is stopped: the runner stops too"),
+            );
+            // SAFETY: raise takes a value.
+            unsafe { libc::raise(libc::SIGSTOP) };
+        }
     }
 
     fn on_clone(&mut self, ptid: i32) {
@@ -1003,9 +1068,10 @@ impl Runner {
             host::PTRACE_EVENT_STOP => {
                 self.threads.get_mut(&tid).unwrap().interrupting = false;
                 let group_stop = sig != libc::SIGTRAP;
-                if (group_stop || was == St::Listening) && self.held_by_stop(tgid) {
-                    let _ = host::ptrace(libc::PTRACE_LISTEN, tid, 0, 0);
-                    self.set_st(tid, St::Listening);
+                if self.keep_listening(tid, tgid, group_stop, was) {
+                    if group_stop {
+                        self.mirror_root_stop(tgid);
+                    }
                     return;
                 }
             }
