@@ -218,7 +218,17 @@ struct Runner {
     early: HashSet<i32>,
     tx: Notify,
     xcfg: Option<XCfg>,
+    /// Signals sent to the runner by a process, held briefly: if the program gets
+    /// the same one from the host (a kill of the whole process group), it is not
+    /// forwarded a second time.
+    outer_pending: Vec<(Signo, i32, u32, Instant)>,
+    /// Host signals the program received from a process, for the same check the
+    /// other way round.
+    recent_host: Vec<(Signo, i32, Instant)>,
 }
+
+/// How long a signal to the runner waits for the program's own copy.
+const FORWARD_WINDOW: Duration = Duration::from_millis(30);
 
 fn signame(sig: u32) -> String {
     match Signo::new(sig) {
@@ -563,17 +573,44 @@ impl Runner {
         if code == libc::SI_KERNEL {
             return;
         }
-        let Some(p) = self.procs.get(&self.root) else {
+        let now = Instant::now();
+        self.recent_host
+            .retain(|e| now.duration_since(e.2) < FORWARD_WINDOW * 2);
+        if let Some(i) = self.recent_host.iter().position(|e| e.0 == s && e.1 == pid) {
+            self.recent_host.remove(i);
             return;
-        };
-        let info = SignalInfo::user(s, pid, uid);
-        let psm = p.psm.clone();
-        self.log(
-            self.root,
-            format_args!("runner received {s}: sent to the program"),
-        );
-        if let Ok(out) = psm.send(s, Some(&info)) {
-            self.effects(self.root, s, &out);
+        }
+        self.outer_pending.push((s, pid, uid, now + FORWARD_WINDOW));
+    }
+
+    /// When the next held signal of the runner is due, if any.
+    fn next_forward(&self) -> Option<Instant> {
+        self.outer_pending.iter().map(|e| e.3).min()
+    }
+
+    /// Forwards the runner's held signals whose window has passed.
+    fn flush_outer(&mut self) {
+        let now = Instant::now();
+        let due: Vec<_> = self
+            .outer_pending
+            .iter()
+            .filter(|e| e.3 <= now)
+            .copied()
+            .collect();
+        self.outer_pending.retain(|e| e.3 > now);
+        for (s, pid, uid, _) in due {
+            let Some(p) = self.procs.get(&self.root) else {
+                return;
+            };
+            let info = SignalInfo::user(s, pid, uid);
+            let psm = p.psm.clone();
+            self.log(
+                self.root,
+                format_args!("runner received {s}: sent to the program"),
+            );
+            if let Ok(out) = psm.send(s, Some(&info)) {
+                self.effects(self.root, s, &out);
+            }
         }
     }
 
@@ -682,6 +719,19 @@ impl Runner {
                 return true;
             }
             return false;
+        }
+        if tgid == self.root && info.code() == libc::SI_USER && info.pid() != tgid {
+            let from = info.pid();
+            match self
+                .outer_pending
+                .iter()
+                .position(|e| e.0 == signo && e.1 == from)
+            {
+                Some(i) => {
+                    self.outer_pending.remove(i);
+                }
+                None => self.recent_host.push((signo, from, Instant::now())),
+            }
         }
         self.refresh_limit(tgid);
         let t = &self.threads[&tid];
@@ -1514,6 +1564,8 @@ fn run(args: Vec<String>, trace: bool) -> i32 {
         early: HashSet::new(),
         tx: tx.clone(),
         xcfg: None,
+        outer_pending: Vec::new(),
+        recent_host: Vec::new(),
     };
     let mut limit = libc::rlimit {
         rlim_cur: 0,
@@ -1606,9 +1658,13 @@ fn run(args: Vec<String>, trace: bool) -> i32 {
         while let Ok(ev) = rx.try_recv() {
             r.handle(ev);
         }
+        r.flush_outer();
         if let Some(code) = r.root_status {
             return code;
         }
+        let timeout = r.next_forward().map_or(100, |d| {
+            d.saturating_duration_since(Instant::now()).as_millis() as i32 + 1
+        });
         let mut fds = [
             libc::pollfd {
                 fd: sfd,
@@ -1624,7 +1680,7 @@ fn run(args: Vec<String>, trace: bool) -> i32 {
         let mut buf = [0u8; 1024];
         // SAFETY: poll on two initialised pollfds; reads into our buffer.
         unsafe {
-            libc::poll(fds.as_mut_ptr(), 2, 100);
+            libc::poll(fds.as_mut_ptr(), 2, timeout.min(100));
             while libc::read(sfd, buf.as_mut_ptr().cast(), buf.len()) > 0 {}
             libc::read(efd, buf.as_mut_ptr().cast(), 8);
         }
