@@ -105,9 +105,15 @@ where
 
 /// `rt_sigreturn`: restores the context, mask and alternate stack saved in the
 /// frame at the thread's stack pointer. Returns the value the system call returns
-/// (the restored return register). A malformed frame forces SIGSEGV (the context is
-/// left as it was) and returns `Err(EFAULT)`; the kernel then goes through
-/// [`do_signal`], which ends the process unless SIGSEGV is handled.
+/// (the restored return register).
+///
+/// A malformed frame forces SIGSEGV and returns `Err(EFAULT)`; the kernel then goes
+/// through [`do_signal`], which ends the process unless SIGSEGV is handled. As in
+/// Linux, whose `rt_sigreturn` gives up at the first failing step, what it restored
+/// before that step stays restored: the frame's mask, the alternate stack (x86_64
+/// restores it before the sigcontext) and the registers each architecture's frame
+/// code describes ([`frame::BadFrame`]). The system call then returns 0 in Linux:
+/// the kernel writes 0, not the error, into the return register.
 pub fn sigreturn<W, R, T, M>(
     thread: &ThreadSignalManager<W, R>,
     tf: &mut T,
@@ -134,6 +140,9 @@ where
             if let Some(mask) = bad.mask {
                 thread.sigreturn(mask);
             }
+            // `restore_altstack` ran (x86_64) or was never reached: either way this
+            // is the thread's stack now.
+            thread.set_altstack(stack);
             let _ = thread.force_signal(Signo::SIGSEGV, &SignalInfo::kernel(Signo::SIGSEGV));
             Err(Errno::EFAULT)
         }

@@ -250,3 +250,29 @@ fn autodisarm_altstack_is_disarmed_during_the_handler_and_restored_after() {
     sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
     assert_eq!(t.altstack(), stack, "uc_stack restored");
 }
+
+/// Linux's x86_64 `rt_sigreturn` installs the frame's mask, then its alternate stack
+/// (`restore_altstack`), then the sigcontext and FP state: when the FP state fails
+/// (here a misaligned `fpstate`), the alternate stack it already restored stays.
+#[test]
+fn failed_x86_64_rt_sigreturn_keeps_the_alternate_stack_it_restored() {
+    use common::{ALT_BASE, ImageFp, REGION, altstack, put_u32, put_u64};
+    let (_p, t) = thread();
+    let mut mem = memory();
+    let frame = stack_top() - 0x800;
+    let uc = frame + 8;
+    put_u64(&mut mem, uc + 16, ALT_BASE as u64); // uc_stack.ss_sp
+    put_u32(&mut mem, uc + 24, 0); // ss_flags
+    put_u64(&mut mem, uc + 32, REGION as u64); // ss_size
+    put_u64(&mut mem, uc + 40 + 128, 0x40_0500); // rip
+    put_u64(&mut mem, uc + 40 + 184, frame + 0x208); // fpstate, not 16-aligned
+    put_u64(&mut mem, uc + 296, 1 << (Signo::SIGUSR2.get() - 1)); // uc_sigmask
+    let mut ctx = X86_64Context {
+        rsp: frame + 8,
+        ..x86_ctx()
+    };
+    let mut fp = ImageFp::new(vec![0; 512]);
+    assert_eq!(sigreturn(&t, &mut ctx, &mut fp, &mem), Err(Errno::EFAULT));
+    assert_eq!(t.altstack(), altstack(0), "uc_stack was restored first");
+    assert_eq!(t.blocked(), SignalSet::single(Signo::SIGUSR2));
+}
