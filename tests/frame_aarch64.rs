@@ -420,6 +420,26 @@ fn restart_table_with_and_without_handler() {
     assert_eq!(Aarch64::NR_RESTART_SYSCALL, 128);
 }
 
+/// `arch_do_signal_or_restart` reads x0 as an `int` (`int retval =
+/// regs->regs[0]`): a result whose low 32 bits are a restart code is that code.
+#[test]
+fn restart_code_is_read_as_an_int_from_x0() {
+    let eintr = neg(Errno::EINTR);
+    for (code, flags, want) in restart_rows() {
+        let handler = flags.map(action);
+        let mut ctx = in_syscall(code);
+        ctx.x[0] = int_aliased(code);
+        syscall_restart(&mut ctx, handler.as_ref());
+        let expected = match want {
+            Restart::Eintr => (eintr, 0x40_1004, 63),
+            Restart::Again => (3, 0x40_1000, 63),
+            Restart::AgainViaRestartSyscall => (3, 0x40_1000, 128),
+            Restart::Untouched => (int_aliased(code), 0x40_1004, 63),
+        };
+        assert_eq!((ctx.x[0], ctx.pc, ctx.x[8]), expected, "{code:?} {flags:?}");
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Properties
 // ---------------------------------------------------------------------------

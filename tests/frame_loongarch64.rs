@@ -330,6 +330,27 @@ fn restart_table_with_and_without_handler() {
     assert_eq!(Loongarch64::NR_RESTART_SYSCALL, 128);
 }
 
+/// `handle_signal` / `arch_do_signal_or_restart` switch on all 64 bits of a0
+/// (`regs->regs[4]`, an `unsigned long`): a value whose low 32 bits alone are a
+/// restart code is an ordinary result.
+#[test]
+fn restart_code_is_read_on_all_64_bits_of_a0() {
+    for (code, flags, _) in restart_rows() {
+        let handler = flags.map(action);
+        let mut ctx = in_syscall(code);
+        ctx.regs[4] = int_aliased(code);
+        assert_eq!(
+            syscall_restart(&mut ctx, handler.as_ref()),
+            RestartOutcome::NotRestartable,
+            "{code:?} {flags:?}"
+        );
+        assert_eq!(
+            (ctx.regs[4], ctx.era, ctx.regs[11]),
+            (int_aliased(code), 0x12_0004, 63)
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Properties
 // ---------------------------------------------------------------------------

@@ -346,6 +346,30 @@ fn restart_table_with_and_without_handler() {
     assert_eq!(Riscv64::NR_RT_SIGRETURN, 139);
 }
 
+/// `arch_do_signal_or_restart` reads a0 as an `int` (`int retval = regs->a0`): a
+/// result whose low 32 bits are a restart code is that code.
+#[test]
+fn restart_code_is_read_as_an_int_from_a0() {
+    let eintr = neg(Errno::EINTR);
+    for (code, flags, want) in restart_rows() {
+        let handler = flags.map(action);
+        let mut ctx = in_syscall(code);
+        ctx.x[10] = int_aliased(code);
+        syscall_restart(&mut ctx, handler.as_ref());
+        let expected = match want {
+            Restart::Eintr => (eintr, 0x1_0004, 63),
+            Restart::Again => (3, 0x1_0000, 63),
+            Restart::AgainViaRestartSyscall => (3, 0x1_0000, 128),
+            Restart::Untouched => (int_aliased(code), 0x1_0004, 63),
+        };
+        assert_eq!(
+            (ctx.x[10], ctx.pc, ctx.x[17]),
+            expected,
+            "{code:?} {flags:?}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Properties
 // ---------------------------------------------------------------------------

@@ -794,6 +794,23 @@ fn restart_table_with_and_without_handler() {
     );
 }
 
+/// `syscall_get_error` of a 64-bit task compares all 64 bits of rax: a value whose
+/// low 32 bits alone are a restart code is an ordinary result.
+#[test]
+fn restart_code_is_read_on_all_64_bits_of_rax() {
+    for (code, flags, _) in restart_rows() {
+        let handler = flags.map(action);
+        let mut ctx = in_syscall(code);
+        ctx.rax = int_aliased(code);
+        assert_eq!(
+            syscall_restart(&mut ctx, handler.as_ref()),
+            RestartOutcome::NotRestartable,
+            "{code:?} {flags:?}"
+        );
+        assert_eq!((ctx.rax, ctx.rip), (int_aliased(code), 0x40_1002));
+    }
+}
+
 #[test]
 fn interrupted_result_is_what_the_frame_saves() {
     let (mut mem, mut stack) = (memory(), SignalStack::DISABLED);

@@ -20,9 +20,9 @@
 //! CPU without those features.
 
 use super::{
-    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, Sigreturn,
-    TrapFrame, UStack, fp_present, handler_addr, le, mask_at, put_stack, read_user, restart_edit,
-    restorer_or_trampoline, round_down, stack_at, us, wants_onstack, write_user,
+    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, RetWidth,
+    Sigreturn, TrapFrame, UStack, fp_present, handler_addr, le, mask_at, put_stack, read_user,
+    restart_edit, restorer_or_trampoline, round_down, stack_at, us, wants_onstack, write_user,
 };
 use crate::action::{SaFlags, SignalAction};
 use crate::arch::Arch;
@@ -491,14 +491,22 @@ impl ArchFrame for Aarch64 {
         })
     }
 
-    /// `do_signal`: result in x0, 4-byte `svc`, `restart_syscall` number in x8; the
-    /// system call is forgotten (`forget_syscall`) whatever the result.
+    /// `arch_do_signal_or_restart`: result in x0, read as an `int` (`int retval =
+    /// regs->regs[0]`: only its low 32 bits are compared with the restart codes),
+    /// 4-byte `svc`, `restart_syscall` number in x8; the system call is forgotten
+    /// (`forget_syscall`) whatever the result.
     fn syscall_restart(ctx: &mut Aarch64Context, handler: Option<&SignalAction>) -> RestartOutcome {
         if !ctx.in_syscall {
             return RestartOutcome::NotInSyscall;
         }
         ctx.in_syscall = false;
-        let (r, edit) = restart_edit(ctx.x[0], ctx.orig_x0, Self::NR_RESTART_SYSCALL, handler);
+        let (r, edit) = restart_edit(
+            ctx.x[0],
+            RetWidth::Int,
+            ctx.orig_x0,
+            Self::NR_RESTART_SYSCALL,
+            handler,
+        );
         edit.apply(&mut ctx.x[0], &mut ctx.pc, 4);
         if let Some(n) = edit.nr {
             ctx.x[8] = n;

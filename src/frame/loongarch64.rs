@@ -19,9 +19,9 @@
 //! which this crate skips (its `rt_sigreturn` only reads user memory).
 
 use super::{
-    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, Sigreturn,
-    TrapFrame, UStack, fp_present, handler_addr, le, mask_at, put_stack, read_user, restart_edit,
-    round_down, stack_at, us, wants_onstack, write_user,
+    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, RetWidth,
+    Sigreturn, TrapFrame, UStack, fp_present, handler_addr, le, mask_at, put_stack, read_user,
+    restart_edit, round_down, stack_at, us, wants_onstack, write_user,
 };
 use crate::action::SignalAction;
 use crate::arch::Arch;
@@ -391,8 +391,8 @@ impl ArchFrame for Loongarch64 {
         })
     }
 
-    /// `handle_signal` / `arch_do_signal_or_restart`: result in a0 (r4), 4-byte
-    /// `syscall`, `restart_syscall` number in a7 (r11); the system call is marked done
+    /// `handle_signal` / `arch_do_signal_or_restart`: result in a0 (r4), compared on
+    /// all 64 bits (`switch (regs->regs[4])`), 4-byte `syscall`, `restart_syscall` number in a7 (r11); the system call is marked done
     /// (`regs[0] = 0`) whatever the result.
     fn syscall_restart(
         ctx: &mut Loongarch64Context,
@@ -402,7 +402,13 @@ impl ArchFrame for Loongarch64 {
             return RestartOutcome::NotInSyscall;
         }
         ctx.in_syscall = false;
-        let (r, edit) = restart_edit(ctx.regs[4], ctx.orig_a0, Self::NR_RESTART_SYSCALL, handler);
+        let (r, edit) = restart_edit(
+            ctx.regs[4],
+            RetWidth::Long,
+            ctx.orig_a0,
+            Self::NR_RESTART_SYSCALL,
+            handler,
+        );
         edit.apply(&mut ctx.regs[4], &mut ctx.era, 4);
         if let Some(n) = edit.nr {
             ctx.regs[11] = n;

@@ -361,6 +361,10 @@ pub fn rt_sigreturn<T: TrapFrame + ?Sized, M: UserMemory + ?Sized>(
 /// | `-ERESTARTNOHAND` | `-EINTR` | `-EINTR` | restart |
 /// | `-ERESTART_RESTARTBLOCK` | `-EINTR` | `-EINTR` | `restart_syscall` |
 ///
+/// The result is read as Linux reads it: all 64 bits on x86_64 and loongarch64, only
+/// its low 32 bits (an `int`) on aarch64 and riscv64, so there `0x1_ffff_fe00` is
+/// `-ERESTARTSYS`.
+///
 /// Call it once per return, before [`setup_rt_frame`] when a handler runs. Except on
 /// x86_64 (which keeps `orig_ax` as Linux does), the context is then marked "not in a
 /// system call", so a second call does nothing.
@@ -415,16 +419,27 @@ impl RestartEdit {
     }
 }
 
-/// The restart table (rule 49) applied to a system call that returned `ret`, whose
-/// first argument was `orig_arg` (x86_64: its number, as `orig_ax`), on an
-/// architecture whose `restart_syscall` is `nr_restart`.
+/// How wide the return register is read when it is compared with the restart codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RetWidth {
+    /// All 64 bits (x86_64's `syscall_get_error`, loongarch64's `switch (regs[4])`).
+    Long,
+    /// Its low 32 bits as an `int` (`int retval = regs->regs[0]` in aarch64's and
+    /// `int retval = regs->a0` in riscv64's `arch_do_signal_or_restart`).
+    Int,
+}
+
+/// The restart table (rule 49) applied to a system call that returned `ret` (read
+/// `width` wide), whose first argument was `orig_arg` (x86_64: its number, as
+/// `orig_ax`), on an architecture whose `restart_syscall` is `nr_restart`.
 pub(crate) fn restart_edit(
     ret: u64,
+    width: RetWidth,
     orig_arg: u64,
     nr_restart: u64,
     handler: Option<&SignalAction>,
 ) -> (RestartOutcome, RestartEdit) {
-    let r = restart_decision(ret, handler);
+    let r = restart_decision(ret, width, handler);
     let (ret, nr, rewind) = match r {
         RestartOutcome::Interrupted => (Some(EINTR_RET), None, false),
         RestartOutcome::Restarted => (Some(orig_arg), None, true),
@@ -434,9 +449,16 @@ pub(crate) fn restart_edit(
     (r, RestartEdit { ret, nr, rewind })
 }
 
-/// What the restart table says for a result `ret` (frames.md section 1).
-pub(crate) fn restart_decision(ret: u64, handler: Option<&SignalAction>) -> RestartOutcome {
-    let code = ret as i64;
+/// What the restart table says for a result `ret`, read `width` wide.
+pub(crate) fn restart_decision(
+    ret: u64,
+    width: RetWidth,
+    handler: Option<&SignalAction>,
+) -> RestartOutcome {
+    let code = match width {
+        RetWidth::Long => ret as i64,
+        RetWidth::Int => i64::from(ret as u32 as i32),
+    };
     let is = |e: Errno| code == e.as_neg_ret() as i64;
     let restart_flag = handler.map(|a| a.flags().contains(SaFlags::RESTART));
     if is(Errno::ERESTARTNOINTR) {
@@ -640,15 +662,29 @@ mod tests {
             ),
             (Errno::EINTR, NotRestartable, NotRestartable, NotRestartable),
         ];
-        for (e, with_restart, with_handler, none) in rows {
-            assert_eq!(restart_decision(r(e), Some(&restart)), with_restart, "{e}");
-            assert_eq!(restart_decision(r(e), Some(&plain)), with_handler, "{e}");
-            assert_eq!(restart_decision(r(e), None), none, "{e}");
+        for w in [RetWidth::Long, RetWidth::Int] {
+            for (e, with_restart, with_handler, none) in rows {
+                assert_eq!(
+                    restart_decision(r(e), w, Some(&restart)),
+                    with_restart,
+                    "{e}"
+                );
+                assert_eq!(restart_decision(r(e), w, Some(&plain)), with_handler, "{e}");
+                assert_eq!(restart_decision(r(e), w, None), none, "{e}");
+            }
+            assert_eq!(
+                restart_decision(515u64.wrapping_neg(), w, None),
+                NotRestartable
+            );
+            assert_eq!(
+                restart_decision(512, w, None),
+                NotRestartable,
+                "positive 512"
+            );
         }
-        assert_eq!(
-            restart_decision(515u64.wrapping_neg(), None),
-            NotRestartable
-        );
-        assert_eq!(restart_decision(512, None), NotRestartable, "positive 512");
+        // Only the low 32 bits count when Linux reads the register as an int.
+        let low = 0x1_0000_0000 | (r(Errno::ERESTARTSYS) & 0xFFFF_FFFF);
+        assert_eq!(restart_decision(low, RetWidth::Int, None), Restarted);
+        assert_eq!(restart_decision(low, RetWidth::Long, None), NotRestartable);
     }
 }

@@ -14,9 +14,9 @@
 //! returns to U-mode with interrupts enabled.
 
 use super::{
-    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, Sigreturn,
-    TrapFrame, UStack, fp_present, handler_addr, le, mask_at, put_stack, read_user, restart_edit,
-    round_down, stack_at, us, wants_onstack, write_user,
+    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, RetWidth,
+    Sigreturn, TrapFrame, UStack, fp_present, handler_addr, le, mask_at, put_stack, read_user,
+    restart_edit, round_down, stack_at, us, wants_onstack, write_user,
 };
 use crate::action::SignalAction;
 use crate::arch::Arch;
@@ -291,14 +291,22 @@ impl ArchFrame for Riscv64 {
         })
     }
 
-    /// `arch_do_signal_or_restart` / `handle_signal`: result in a0, 4-byte `ecall`,
-    /// `restart_syscall` number in a7; `cause` is reset whatever the result.
+    /// `arch_do_signal_or_restart` / `handle_signal`: result in a0, read as an `int`
+    /// (`int retval = regs->a0`: only its low 32 bits are compared with the restart
+    /// codes), 4-byte `ecall`, `restart_syscall` number in a7; `cause` is reset
+    /// whatever the result.
     fn syscall_restart(ctx: &mut Riscv64Context, handler: Option<&SignalAction>) -> RestartOutcome {
         if !ctx.in_syscall {
             return RestartOutcome::NotInSyscall;
         }
         ctx.in_syscall = false;
-        let (r, edit) = restart_edit(ctx.x[10], ctx.orig_a0, Self::NR_RESTART_SYSCALL, handler);
+        let (r, edit) = restart_edit(
+            ctx.x[10],
+            RetWidth::Int,
+            ctx.orig_a0,
+            Self::NR_RESTART_SYSCALL,
+            handler,
+        );
         edit.apply(&mut ctx.x[10], &mut ctx.pc, 4);
         if let Some(n) = edit.nr {
             ctx.x[17] = n;

@@ -28,7 +28,7 @@
 //! hold (Asterinas PR #2271).
 
 use super::{
-    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome,
+    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, RetWidth,
     SIGINFO_SIZE, Sigreturn, TrapFrame, UStack, handler_addr, le, mask_at, put_stack, read_user,
     restart_edit, round_down, stack_at, us, wants_onstack, write_user,
 };
@@ -646,13 +646,20 @@ impl ArchFrame for X86_64 {
         })
     }
 
-    /// `handle_signal` / `arch_do_signal_or_restart`: result in rax, `syscall` is 2
-    /// bytes; `orig_ax` is kept (Linux does not clear it here).
+    /// `handle_signal` / `arch_do_signal_or_restart`: result in rax, compared on all
+    /// 64 bits (`syscall_get_error` of a 64-bit task), `syscall` is 2 bytes;
+    /// `orig_ax` is kept (Linux does not clear it here).
     fn syscall_restart(ctx: &mut X86_64Context, handler: Option<&SignalAction>) -> RestartOutcome {
         if !ctx.in_syscall {
             return RestartOutcome::NotInSyscall;
         }
-        let (r, edit) = restart_edit(ctx.rax, ctx.orig_rax, Self::NR_RESTART_SYSCALL, handler);
+        let (r, edit) = restart_edit(
+            ctx.rax,
+            RetWidth::Long,
+            ctx.orig_rax,
+            Self::NR_RESTART_SYSCALL,
+            handler,
+        );
         edit.apply(&mut ctx.rax, &mut ctx.rip, 2);
         if let Some(n) = edit.nr {
             ctx.rax = n;

@@ -281,3 +281,10 @@ pub fn restart_rows() -> [(ksignal::Errno, Option<SaFlags>, Restart); 12] {
         (E::EINTR, plain, Restart::Untouched),
     ]
 }
+
+/// A return register whose low 32 bits hold `-e` and whose high 32 bits are not its
+/// sign extension: a restart code to an architecture that reads the register as an
+/// `int`, an ordinary value to one that reads all 64 bits.
+pub fn int_aliased(e: ksignal::Errno) -> u64 {
+    0x0000_0001_0000_0000 | (neg(e) & 0xFFFF_FFFF)
+}
