@@ -107,7 +107,8 @@ where
 /// frame at the thread's stack pointer. Returns the value the system call returns
 /// (the restored return register).
 ///
-/// A malformed frame forces SIGSEGV and returns `Err(EFAULT)`; the kernel then goes
+/// A malformed frame forces SIGSEGV, with the siginfo Linux gives it on the
+/// architecture ([`frame::BadFrame::info`]), and returns `Err(EFAULT)`; the kernel then goes
 /// through [`do_signal`], which ends the process unless SIGSEGV is handled. As in
 /// Linux, whose `rt_sigreturn` gives up at the first failing step, what it restored
 /// before that step stays restored: the frame's mask, the alternate stack (x86_64
@@ -143,7 +144,7 @@ where
             // `restore_altstack` ran (x86_64) or was never reached: either way this
             // is the thread's stack now.
             thread.set_altstack(stack);
-            let _ = thread.force_signal(Signo::SIGSEGV, &SignalInfo::kernel(Signo::SIGSEGV));
+            let _ = thread.force_signal(Signo::SIGSEGV, &bad.info());
             Err(Errno::EFAULT)
         }
     }

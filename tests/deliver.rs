@@ -276,3 +276,40 @@ fn failed_x86_64_rt_sigreturn_keeps_the_alternate_stack_it_restored() {
     assert_eq!(t.altstack(), altstack(0), "uc_stack was restored first");
     assert_eq!(t.blocked(), SignalSet::single(Signo::SIGUSR2));
 }
+
+/// After a bad aarch64 `rt_sigreturn` the SIGSEGV is `arm64_notify_segfault(sp)`'s:
+/// a fault at sp, SEGV_MAPERR when nothing is mapped at or above it; on the other
+/// architectures it is `force_sig(SIGSEGV)`'s SI_KERNEL.
+#[test]
+fn bad_frame_sigsegv_carries_linuxs_siginfo_per_architecture() {
+    use ksignal::frame::aarch64::Aarch64Context;
+    let segv_handler = || handler(SaFlags::empty(), SignalSet::EMPTY);
+    let (p, t) = thread();
+    p.sigaction(Signo::SIGSEGV, Some(segv_handler())).unwrap();
+    let mem = memory();
+    let mut ctx = Aarch64Context {
+        sp: 0x7fff_0000_0000,
+        ..Default::default()
+    };
+    assert_eq!(sigreturn(&t, &mut ctx, &mut NoFp, &mem), Err(Errno::EFAULT));
+    match t.get_signal() {
+        Some(ksignal::Delivery::Handler(h)) => {
+            assert_eq!(h.sig, Signo::SIGSEGV);
+            assert_eq!(h.info.code(), linux_raw_sys::general::SEGV_MAPERR as i32);
+            assert_eq!(h.info.addr(), 0x7fff_0000_0000);
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let (p, t) = thread();
+    p.sigaction(Signo::SIGSEGV, Some(segv_handler())).unwrap();
+    let mut ctx = Riscv64Context::default();
+    ctx.x[2] = 0x10;
+    assert_eq!(sigreturn(&t, &mut ctx, &mut NoFp, &mem), Err(Errno::EFAULT));
+    match t.get_signal() {
+        Some(ksignal::Delivery::Handler(h)) => {
+            assert_eq!(h.info, SignalInfo::kernel(Signo::SIGSEGV))
+        }
+        other => panic!("{other:?}"),
+    }
+}

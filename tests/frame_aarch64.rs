@@ -259,13 +259,7 @@ fn misaligned_sp_at_sigreturn_is_sigsegv() {
     let (mem, mut ctx, mut fp, _) = delivered();
     ctx.sp += 8;
     let e = sigreturn(&mem, &mut ctx, &mut fp).unwrap_err();
-    assert_eq!(
-        e,
-        BadFrame {
-            error: FrameError::Misaligned,
-            mask: None
-        }
-    );
+    assert_eq!((e.error, e.mask), (FrameError::Misaligned, None));
 }
 
 #[test]
@@ -438,6 +432,48 @@ fn restart_code_is_read_as_an_int_from_x0() {
         };
         assert_eq!((ctx.x[0], ctx.pc, ctx.x[8]), expected, "{code:?} {flags:?}");
     }
+}
+
+/// `rt_sigreturn`'s bad-frame path is `arm64_notify_segfault(regs->sp)`: SIGSEGV
+/// with si_addr = sp (tag included) and SEGV_ACCERR when `find_vma` finds a mapping
+/// at or above the untagged sp, SEGV_MAPERR when nothing is mapped there or above.
+#[test]
+fn bad_frame_sigsegv_is_a_fault_at_sp_mapped_or_not() {
+    let check = |sp: u64, code: i32, what: &str| {
+        let (mem, mut ctx, mut fp, _) = delivered();
+        ctx.sp = sp;
+        let e = sigreturn(&mem, &mut ctx, &mut fp).unwrap_err();
+        assert_eq!(e.info().signo(), Some(Signo::SIGSEGV), "{what}");
+        assert_eq!(e.info().code(), code, "{what}");
+        assert_eq!(e.info().addr(), sp as usize, "{what}");
+        assert_eq!(e.info().errno(), 0, "{what}");
+    };
+    let (_, ctx, _, _) = delivered();
+    check(
+        ctx.sp + 8,
+        linux_raw_sys::general::SEGV_ACCERR as i32,
+        "misaligned sp in the stack",
+    );
+    check(
+        0x10,
+        linux_raw_sys::general::SEGV_ACCERR as i32,
+        "unmapped, but mappings lie above",
+    );
+    check(
+        0x7fff_0000_0000,
+        linux_raw_sys::general::SEGV_MAPERR as i32,
+        "above every mapping",
+    );
+    check(
+        0x3c00_0000_0000_0000 | (ctx.sp + 8),
+        linux_raw_sys::general::SEGV_ACCERR as i32,
+        "tagged sp: looked up untagged, reported as is",
+    );
+    check(
+        0x3c00_7fff_0000_0000,
+        linux_raw_sys::general::SEGV_MAPERR as i32,
+        "tagged sp above every mapping",
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -351,6 +351,19 @@ fn restart_code_is_read_on_all_64_bits_of_a0() {
     }
 }
 
+/// The bad-frame path raises SIGSEGV with `force_sig(SIGSEGV)`: SI_KERNEL, no address,
+/// whether the frame is unmapped or malformed.
+#[test]
+fn bad_frame_sigsegv_is_si_kernel() {
+    for sp in [0x10u64, 0x7fff_0000_0000, (STACK_BASE + REGION - 16) as u64] {
+        let mut ctx = user_ctx();
+        ctx.regs[3] = sp;
+        let e =
+            rt_sigreturn(&mut ctx, &mut NoFp, &memory(), &mut SignalStack::default()).unwrap_err();
+        assert_eq!(e.info(), SignalInfo::kernel(Signo::SIGSEGV), "sp {sp:#x}");
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Properties
 // ---------------------------------------------------------------------------

@@ -303,13 +303,7 @@ fn unreadable_frame_is_sigsegv() {
     let mut ctx = user_ctx();
     ctx.x[2] = 0x10;
     let e = rt_sigreturn(&mut ctx, &mut NoFp, &memory(), &mut SignalStack::default()).unwrap_err();
-    assert_eq!(
-        e,
-        BadFrame {
-            error: FrameError::Fault,
-            mask: None
-        }
-    );
+    assert_eq!((e.error, e.mask), (FrameError::Fault, None));
 }
 
 fn in_syscall(ret: Errno) -> Riscv64Context {
@@ -367,6 +361,19 @@ fn restart_code_is_read_as_an_int_from_a0() {
             expected,
             "{code:?} {flags:?}"
         );
+    }
+}
+
+/// The bad-frame path raises SIGSEGV with `force_sig(SIGSEGV)`: SI_KERNEL, no address,
+/// whether the frame is unmapped or malformed.
+#[test]
+fn bad_frame_sigsegv_is_si_kernel() {
+    for sp in [0x10u64, 0x7fff_0000_0000, (STACK_BASE + REGION - 16) as u64] {
+        let mut ctx = user_ctx();
+        ctx.x[2] = sp;
+        let e =
+            rt_sigreturn(&mut ctx, &mut NoFp, &memory(), &mut SignalStack::default()).unwrap_err();
+        assert_eq!(e.info(), SignalInfo::kernel(Signo::SIGSEGV), "sp {sp:#x}");
     }
 }
 

@@ -604,13 +604,7 @@ fn unreadable_frame_is_sigsegv() {
     let mut ctx = user_ctx();
     ctx.rsp = 0x10;
     let e = rt_sigreturn(&mut ctx, &mut NoFp, &memory(), &mut SignalStack::default()).unwrap_err();
-    assert_eq!(
-        e,
-        BadFrame {
-            error: FrameError::Fault,
-            mask: None
-        }
-    );
+    assert_eq!((e.error, e.mask), (FrameError::Fault, None));
     ctx.rsp = 0;
     assert!(rt_sigreturn(&mut ctx, &mut NoFp, &memory(), &mut SignalStack::default()).is_err());
 }
@@ -808,6 +802,19 @@ fn restart_code_is_read_on_all_64_bits_of_rax() {
             "{code:?} {flags:?}"
         );
         assert_eq!((ctx.rax, ctx.rip), (int_aliased(code), 0x40_1002));
+    }
+}
+
+/// The bad-frame path raises SIGSEGV with `signal_fault`: SI_KERNEL, no address,
+/// whether the frame is unmapped or malformed.
+#[test]
+fn bad_frame_sigsegv_is_si_kernel() {
+    for sp in [0x10u64, 0x7fff_0000_0000, (STACK_BASE + REGION - 16) as u64] {
+        let mut ctx = user_ctx();
+        ctx.rsp = sp;
+        let e =
+            rt_sigreturn(&mut ctx, &mut NoFp, &memory(), &mut SignalStack::default()).unwrap_err();
+        assert_eq!(e.info(), SignalInfo::kernel(Signo::SIGSEGV), "sp {sp:#x}");
     }
 }
 

@@ -18,6 +18,11 @@
 //! records are parsed by Linux's rules (`parse_user_sigframe`), including an
 //! `extra_context`; SVE, SME, TPIDR2, FPMR, POE and GCS records are rejected, as on a
 //! CPU without those features.
+//!
+//! A bad frame raises what Linux's `arm64_notify_segfault(regs->sp)` raises: SIGSEGV
+//! with si_addr = the stack pointer and `SEGV_ACCERR`, or `SEGV_MAPERR` when nothing
+//! is mapped at or above it ([`UserMemory::maps_at_or_above`]), not the `SI_KERNEL`
+//! of the other architectures.
 
 use super::{
     ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, RetWidth,
@@ -26,9 +31,11 @@ use super::{
 };
 use crate::action::{SaFlags, SignalAction};
 use crate::arch::Arch;
+use crate::set::SignalSet;
 use crate::stack::SignalStack;
 use crate::uaccess::UserMemory;
 use core::mem::{offset_of, size_of};
+use linux_raw_sys::general::{SEGV_ACCERR, SEGV_MAPERR};
 
 /// The ABI structures, mirrored from the uapi headers for their layout.
 pub mod abi {
@@ -202,6 +209,34 @@ pub const fn valid_user_pstate(pstate: u64) -> Option<u64> {
         Some(p)
     } else {
         None
+    }
+}
+
+/// `untagged_addr`: the address with its top byte (a TBI tag) replaced by the sign
+/// of bit 55, as Linux looks it up.
+const fn untagged_addr(addr: u64) -> u64 {
+    (((addr << 8) as i64) >> 8) as u64
+}
+
+/// `arm64_notify_segfault(sp)`, Linux's bad-frame SIGSEGV on aarch64: a fault at
+/// `sp` (as it is, tag included), `SEGV_ACCERR` if a mapping lies at or above the
+/// untagged address (`find_vma`), else `SEGV_MAPERR`.
+fn notify_segfault<M: UserMemory + ?Sized>(
+    mem: &M,
+    error: FrameError,
+    mask: Option<SignalSet>,
+    sp: u64,
+) -> BadFrame {
+    let code = if mem.maps_at_or_above(us(untagged_addr(sp))) {
+        SEGV_ACCERR
+    } else {
+        SEGV_MAPERR
+    };
+    BadFrame {
+        error,
+        mask,
+        si_code: code as i32,
+        si_addr: sp,
     }
 }
 
@@ -452,7 +487,8 @@ impl ArchFrame for Aarch64 {
         mem: &M,
         stack: &mut SignalStack,
     ) -> Result<Sigreturn, BadFrame> {
-        let bad = |e| BadFrame::new(e, None);
+        let sp = ctx.sp;
+        let bad = |e| notify_segfault(mem, e, None, sp);
         if !ctx.sp.is_multiple_of(16) {
             return Err(bad(FrameError::Misaligned));
         }
@@ -461,7 +497,7 @@ impl ArchFrame for Aarch64 {
         let mut buf = [0u8; FRAME_SIZE];
         read_user(mem, frame, &mut buf).map_err(bad)?;
         let mask = mask_at(&buf, UC_SIGMASK);
-        let bad = |e| BadFrame::new(e, Some(mask));
+        let bad = |e| notify_segfault(mem, e, Some(mask), sp);
 
         let mut new = *ctx;
         for (i, x) in new.x.iter_mut().enumerate() {

@@ -343,13 +343,13 @@ impl ArchFrame for Loongarch64 {
         mem: &M,
         stack: &mut SignalStack,
     ) -> Result<Sigreturn, BadFrame> {
-        let bad = |e| BadFrame::new(e, None);
+        let bad = |e| BadFrame::kernel(e, None);
         let has_fp = fp_present(fp, FP_IMAGE_LEN).map_err(bad)?;
         let frame = ctx.regs[3];
         let mut buf = [0u8; FRAME_SIZE];
         read_user(mem, frame, &mut buf).map_err(bad)?;
         let mask = mask_at(&buf, UC_SIGMASK);
-        let bad = |e| BadFrame::new(e, Some(mask));
+        let bad = |e| BadFrame::kernel(e, Some(mask));
 
         let flags = le::u32_at(&buf, SC_FLAGS);
         let start = frame

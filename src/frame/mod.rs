@@ -27,7 +27,7 @@
 //!   nothing was changed.
 //! - [`rt_sigreturn`]: restore the interrupted context from the frame and return the
 //!   mask to install (SIGKILL and SIGSTOP removed). On [`BadFrame`] the caller forces
-//!   SIGSEGV; the registers were not changed.
+//!   SIGSEGV with the siginfo Linux uses on that architecture.
 //! - [`syscall_restart`]: the restart table of frames.md section 1, as a pure
 //!   function of the context and whether (and with which flags) a handler runs.
 //!
@@ -44,6 +44,7 @@ pub mod x86_64;
 use crate::action::{Disposition, SaFlags, SignalAction};
 use crate::arch::Arch;
 use crate::errno::Errno;
+use crate::info::SignalInfo;
 use crate::set::SignalSet;
 use crate::signo::Signo;
 use crate::stack::{SignalStack, StackT};
@@ -215,23 +216,50 @@ pub struct Sigreturn {
     pub force_sigfpe: bool,
 }
 
-/// A malformed frame at `rt_sigreturn`: the caller must force SIGSEGV (`force_sig`).
+/// A malformed frame at `rt_sigreturn`: the caller must force SIGSEGV (`force_sig`)
+/// with [`info`](Self::info)`()`.
 ///
 /// The registers were not changed. Linux installs the frame's mask before it finds
 /// most errors, so `mask` carries it when it was read (the caller may install it to
 /// match); the alternate stack was restored where Linux restores it before the failing
-/// step (x86_64 only).
+/// step (x86_64 only). The system call itself returns 0 (Linux's `badframe:` path),
+/// so the kernel writes 0, not an error, into the return register.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BadFrame {
     /// What was wrong.
     pub error: FrameError,
     /// The frame's mask, if it was read before the error.
     pub mask: Option<SignalSet>,
+    /// The `si_code` of the SIGSEGV Linux forces on this architecture: `SI_KERNEL`
+    /// (`force_sig(SIGSEGV)`) on x86_64 (`signal_fault`), riscv64 and loongarch64;
+    /// on aarch64 `arm64_notify_segfault(sp)`'s `SEGV_ACCERR`, or `SEGV_MAPERR` when
+    /// nothing is mapped at or above the stack pointer
+    /// ([`UserMemory::maps_at_or_above`]). See [`info`](Self::info).
+    pub si_code: i32,
+    /// Its `si_addr` (aarch64: the stack pointer of that moment; 0 with `SI_KERNEL`).
+    pub si_addr: u64,
 }
 
 impl BadFrame {
-    const fn new(error: FrameError, mask: Option<SignalSet>) -> BadFrame {
-        BadFrame { error, mask }
+    /// `force_sig(SIGSEGV)`: `SI_KERNEL`, no address.
+    fn kernel(error: FrameError, mask: Option<SignalSet>) -> BadFrame {
+        BadFrame {
+            error,
+            mask,
+            si_code: crate::info::code::SI_KERNEL,
+            si_addr: 0,
+        }
+    }
+
+    /// The siginfo of the SIGSEGV to force: `SignalInfo::kernel(SIGSEGV)` for
+    /// `SI_KERNEL`, else a fault with [`si_code`](Self::si_code) at
+    /// [`si_addr`](Self::si_addr).
+    pub fn info(&self) -> SignalInfo {
+        if self.si_code == crate::info::code::SI_KERNEL {
+            SignalInfo::kernel(Signo::SIGSEGV)
+        } else {
+            SignalInfo::fault(Signo::SIGSEGV, self.si_code, us(self.si_addr))
+        }
     }
 }
 

@@ -251,13 +251,13 @@ impl ArchFrame for Riscv64 {
         mem: &M,
         stack: &mut SignalStack,
     ) -> Result<Sigreturn, BadFrame> {
-        let bad = |e| BadFrame::new(e, None);
+        let bad = |e| BadFrame::kernel(e, None);
         let has_fp = fp_present(fp, FP_IMAGE_LEN).map_err(bad)?;
         let frame = ctx.x[2];
         let mut buf = [0u8; FRAME_SIZE];
         read_user(mem, frame, &mut buf).map_err(bad)?;
         let mask = mask_at(&buf, UC_SIGMASK);
-        let bad = |e| BadFrame::new(e, Some(mask));
+        let bad = |e| BadFrame::kernel(e, Some(mask));
 
         let mut new = *ctx;
         new.pc = le::u64_at(&buf, MC);

@@ -614,12 +614,12 @@ impl ArchFrame for X86_64 {
         mem: &M,
         stack: &mut SignalStack,
     ) -> Result<Sigreturn, BadFrame> {
-        let bad = |e| BadFrame::new(e, None);
+        let bad = |e| BadFrame::kernel(e, None);
         let frame = ctx.rsp.checked_sub(8).ok_or(bad(FrameError::Fault))?;
         let mut uc = [0u8; UC_SIZE];
         read_user(mem, frame + UC as u64, &mut uc).map_err(bad)?;
         let mask = mask_at(&uc, UC_SIGMASK);
-        let bad = |e| BadFrame::new(e, Some(mask));
+        let bad = |e| BadFrame::kernel(e, Some(mask));
 
         stack.restore(
             stack_at(&uc, UC_STACK),
