@@ -476,6 +476,28 @@ fn bad_frame_sigsegv_is_a_fault_at_sp_mapped_or_not() {
     );
 }
 
+/// `restore_sigframe` reads the mask, x0-x30/sp/pc/pstate, the record headers up to
+/// the terminator, the fpsimd payload, and `restore_altstack` the `uc_stack`, field
+/// by field: a frame mapped only there (siginfo, `uc_flags`, `__unused`,
+/// `fault_address`, the rest of `__reserved` unmapped) is accepted.
+#[test]
+fn sigreturn_reads_only_the_fields_linux_reads() {
+    let (mem, mut ctx, mut fp, frame) = delivered();
+    let orig_fp = fp.state.clone();
+    fp.state.fill(0);
+    let ranges = [
+        (UC + 16, SIGMASK + 8), // uc_stack, uc_sigmask
+        (MC + 8, RES),          // regs, sp, pc, pstate
+        (RES, RES + 8),         // fpsimd header
+        (RES + 8, RES + 528),   // fpsr, fpcr, vregs
+        (RES + 528, RES + 536), // terminator
+    ];
+    let sparse = only_ranges(&mem, frame, &ranges);
+    sigreturn(&sparse, &mut ctx, &mut fp).unwrap();
+    assert_eq!(ctx, user_ctx());
+    assert_eq!(fp.state, orig_fp);
+}
+
 // ---------------------------------------------------------------------------
 // Properties
 // ---------------------------------------------------------------------------

@@ -364,6 +364,29 @@ fn bad_frame_sigsegv_is_si_kernel() {
     }
 }
 
+/// `rt_sigreturn` reads the mask, `sc_flags`, each record's magic and size, era and
+/// r1-r31, the FPU record's registers, fcc and fcsr, and `uc_stack`: a frame mapped
+/// only there (siginfo, `uc_flags`, `__unused`, `sc_regs[0]`, record padding
+/// unmapped) is accepted.
+#[test]
+fn sigreturn_reads_only_the_fields_linux_reads() {
+    let (mem, mut ctx, mut fp, frame) = delivered();
+    let orig_fp = fp.state.clone();
+    fp.state.fill(0);
+    let ranges = [
+        (UC + 16, SIGMASK + 8),      // uc_stack, uc_sigmask
+        (MC, MC + 8),                // sc_pc
+        (SC_REGS + 8, SC_FLAGS + 4), // r1-r31, sc_flags
+        (EXT, EXT + 8),              // FPU record: magic, size
+        (EXT + 16, EXT + 16 + 268),  // regs, fcc, fcsr
+        (EXT + 288, EXT + 296),      // END: magic, size
+    ];
+    let sparse = only_ranges(&mem, frame, &ranges);
+    sigreturn(&sparse, &mut ctx, &mut fp).unwrap();
+    assert_eq!(ctx, user_ctx());
+    assert_eq!(fp.state, orig_fp);
+}
+
 // ---------------------------------------------------------------------------
 // Properties
 // ---------------------------------------------------------------------------

@@ -377,6 +377,25 @@ fn bad_frame_sigsegv_is_si_kernel() {
     }
 }
 
+/// `rt_sigreturn` reads the mask, `sc_regs`, the d-layout FP state, the extension
+/// area's reserved word and END header, and `uc_stack`: a frame mapped only there
+/// (siginfo, `uc_flags`, `__unused`, the rest of the FP union unmapped) is accepted.
+#[test]
+fn sigreturn_reads_only_the_fields_linux_reads() {
+    let (mem, mut ctx, mut fp, frame) = delivered();
+    let orig_fp = fp.state.clone();
+    fp.state.fill(0);
+    let ranges = [
+        (UC + 16, SIGMASK + 8),      // uc_stack, uc_sigmask
+        (MC, SC_FP + 264),           // sc_regs, __riscv_d_ext_state
+        (EXT_RESERVED, EXT_HDR + 8), // reserved, END header
+    ];
+    let sparse = only_ranges(&mem, frame, &ranges);
+    rt_sigreturn(&mut ctx, &mut fp, &sparse, &mut SignalStack::default()).unwrap();
+    assert_eq!(ctx, user_ctx());
+    assert_eq!(fp.state, orig_fp);
+}
+
 // ---------------------------------------------------------------------------
 // Properties
 // ---------------------------------------------------------------------------

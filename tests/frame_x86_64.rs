@@ -818,6 +818,22 @@ fn bad_frame_sigsegv_is_si_kernel() {
     }
 }
 
+/// `rt_sigreturn` reads `uc_sigmask`, `uc_flags`, `uc_stack` and the sigcontext up
+/// to `reserved1`: a frame mapped only there (pretcode, `uc_link`, `reserved1` and
+/// the siginfo unmapped) is accepted.
+#[test]
+fn sigreturn_reads_only_the_fields_linux_reads() {
+    let (mem, mut stack, mut ctx, f) = delivered();
+    let ranges = [
+        (8, 16),                // uc_flags
+        (24, MC + 192),         // uc_stack, sigcontext up to reserved1
+        (SIGMASK, SIGMASK + 8), // uc_sigmask
+    ];
+    let sparse = only_ranges(&mem, f.frame, &ranges);
+    rt_sigreturn(&mut ctx, &mut NoFp, &sparse, &mut stack).unwrap();
+    assert_eq!(ctx, user_ctx());
+}
+
 #[test]
 fn interrupted_result_is_what_the_frame_saves() {
     let (mut mem, mut stack) = (memory(), SignalStack::DISABLED);

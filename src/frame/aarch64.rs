@@ -26,8 +26,9 @@
 
 use super::{
     ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, RetWidth,
-    Sigreturn, TrapFrame, UStack, fp_present, handler_addr, le, mask_at, put_stack, read_user,
-    restart_edit, restorer_or_trampoline, round_down, stack_at, us, wants_onstack, write_user,
+    Sigreturn, TrapFrame, UStack, access_ok, at, fp_present, handler_addr, le, put_stack,
+    read_mask, read_u32, read_u64, read_user, restart_edit, restore_altstack,
+    restorer_or_trampoline, round_down, us, wants_onstack, write_user,
 };
 use crate::action::{SaFlags, SignalAction};
 use crate::arch::Arch;
@@ -165,6 +166,8 @@ const MC_SP: usize = MC + offset_of!(Sigcontext, sp);
 const MC_PC: usize = MC + offset_of!(Sigcontext, pc);
 const MC_PSTATE: usize = MC + offset_of!(Sigcontext, pstate);
 const RESERVED: usize = MC + offset_of!(Sigcontext, reserved);
+/// x0-x30, sp, pc and pstate: the registers `restore_sigframe` reads.
+const MC_REGS_LEN: usize = RESERVED - MC_REGS;
 const RESERVED_SIZE: usize = 4096;
 const RECORD_SIZE: usize = size_of::<FrameRecord>();
 const FPSIMD_SIZE: usize = size_of::<FpsimdContext>();
@@ -271,60 +274,27 @@ impl TrapFrame for Aarch64Context {
     }
 }
 
-/// Where the records being parsed live: the frame copy's `__reserved`, or the
-/// `extra_context` space in user memory (read on demand, as Linux reads it).
-enum Area<'a> {
-    Frame(&'a [u8]),
-    User(u64),
-}
-
-impl Area<'_> {
-    fn read<M: UserMemory + ?Sized>(
-        &self,
-        mem: &M,
-        off: usize,
-        buf: &mut [u8],
-    ) -> Result<(), FrameError> {
-        match self {
-            Area::Frame(b) => {
-                let s = le::slice(b, off, buf.len());
-                if s.len() != buf.len() {
-                    return Err(FrameError::BadRecord);
-                }
-                buf.copy_from_slice(s);
-                Ok(())
-            }
-            Area::User(base) => {
-                let at = base.checked_add(off as u64).ok_or(FrameError::Fault)?;
-                read_user(mem, at, buf)
-            }
-        }
-    }
-}
-
-/// `parse_user_sigframe` (+ the fpsimd checks of `restore_sigframe`): returns the
-/// FP image if the frame carries a valid `fpsimd_context`.
+/// `parse_user_sigframe`: walks the records of the frame at `frame`, reading each
+/// header from user memory as Linux does (so the unused end of `__reserved` may be
+/// unmapped), and returns the `fpsimd_context` found: its address and size.
 fn parse_records<M: UserMemory + ?Sized>(
-    frame_addr: u64,
-    frame: &[u8],
+    frame: u64,
     mem: &M,
     has_fp: bool,
-) -> Result<Option<[u8; FP_IMAGE_LEN]>, FrameError> {
+) -> Result<Option<(u64, u32)>, FrameError> {
     let invalid = Err(FrameError::BadRecord);
-    let mut area = Area::Frame(le::slice(frame, RESERVED, RESERVED_SIZE));
+    let mut base = at(frame, RESERVED);
     let mut offset = 0usize;
     let mut limit = RESERVED_SIZE;
     let mut have_extra = false;
-    // (size, payload if the size is right)
-    let mut fpsimd: Option<(u32, Option<[u8; FP_IMAGE_LEN]>)> = None;
+    let mut fpsimd = None;
     loop {
         if limit - offset < size_of::<abi::CtxHead>() || !offset.is_multiple_of(16) {
             return invalid;
         }
-        let mut head = [0u8; 8];
-        area.read(mem, offset, &mut head)?;
-        let magic = le::u32_at(&head, 0);
-        let size = le::u32_at(&head, 4) as usize;
+        let head = base.checked_add(offset as u64).ok_or(FrameError::Fault)?;
+        let magic = read_u32(mem, head)?;
+        let size = read_u32(mem, head + 4)? as usize;
         if limit - offset < size {
             return invalid;
         }
@@ -339,49 +309,41 @@ fn parse_records<M: UserMemory + ?Sized>(
                 if !has_fp || fpsimd.is_some() {
                     return invalid;
                 }
-                let payload = if size == FPSIMD_SIZE {
-                    let mut img = [0u8; FP_IMAGE_LEN];
-                    area.read(mem, offset + FPSIMD_PAYLOAD, &mut img)?;
-                    Some(img)
-                } else {
-                    None
-                };
-                fpsimd = Some((size as u32, payload));
+                fpsimd = Some((head, size as u32));
             }
             ESR_MAGIC => {}
             EXTRA_MAGIC => {
                 if have_extra || size < EXTRA_SIZE {
                     return invalid;
                 }
-                let mut ex = [0u8; EXTRA_SIZE];
-                area.read(mem, offset, &mut ex)?;
-                let datap = le::u64_at(&ex, offset_of!(ExtraContext, datap));
-                let extra_size = le::u32_at(&ex, offset_of!(ExtraContext, size)) as u64;
+                let datap = read_u64(mem, head + offset_of!(ExtraContext, datap) as u64)?;
+                let extra_size =
+                    u64::from(read_u32(mem, head + offset_of!(ExtraContext, size) as u64)?);
                 if limit - offset - size < TERMINATOR_SIZE {
                     return invalid;
                 }
-                let mut end = [0u8; 8];
-                area.read(mem, offset + size, &mut end)?;
-                if end != [0u8; 8] {
+                // Only reachable from the frame's own __reserved (a second
+                // extra_context is rejected above), so `userp` lies in the frame.
+                let end = head + size as u64;
+                if read_u32(mem, end)? != 0 || read_u32(mem, end + 4)? != 0 {
                     return invalid;
                 }
                 have_extra = true;
-                // Only reachable from the frame's own __reserved (a second
-                // extra_context is rejected above).
-                let userp = frame_addr
-                    .checked_add((RESERVED + offset + size + TERMINATOR_SIZE) as u64)
-                    .ok_or(FrameError::Fault)?;
+                let userp = end + TERMINATOR_SIZE as u64;
                 if !datap.is_multiple_of(16) || !extra_size.is_multiple_of(16) || datap != userp {
                     return invalid;
                 }
-                let max = frame_addr
+                let max = frame
                     .checked_add(SIGFRAME_MAXSZ)
                     .and_then(|top| top.checked_sub(userp));
                 match max {
                     Some(max) if extra_size <= max => {}
                     _ => return invalid,
                 }
-                area = Area::User(datap);
+                if !access_ok(datap, extra_size as usize) {
+                    return invalid;
+                }
+                base = datap;
                 offset = 0;
                 limit = extra_size as usize;
                 continue;
@@ -393,11 +355,7 @@ fn parse_records<M: UserMemory + ?Sized>(
         }
         offset += size;
     }
-    match (has_fp, fpsimd) {
-        (false, _) => Ok(None),
-        (true, Some((_, Some(img)))) => Ok(Some(img)),
-        (true, _) => invalid,
-    }
+    Ok(fpsimd)
 }
 
 impl ArchFrame for Aarch64 {
@@ -480,45 +438,54 @@ impl ArchFrame for Aarch64 {
         })
     }
 
-    /// `rt_sigreturn` + `restore_sigframe` + `parse_user_sigframe`.
+    /// `rt_sigreturn` + `restore_sigframe` + `parse_user_sigframe` +
+    /// `restore_fpsimd_context` + `restore_altstack`, reading only the fields Linux
+    /// reads (the mask, x0-x30, sp, pc, pstate, the record headers, the fpsimd
+    /// payload, `uc_stack`): the siginfo, `fault_address` and the unused end of
+    /// `__reserved` may be unmapped.
     fn rt_sigreturn<M: UserMemory + ?Sized>(
         ctx: &mut Aarch64Context,
         fp: &mut dyn FpHook,
         mem: &M,
         stack: &mut SignalStack,
     ) -> Result<Sigreturn, BadFrame> {
-        let sp = ctx.sp;
-        let bad = |e| notify_segfault(mem, e, None, sp);
-        if !ctx.sp.is_multiple_of(16) {
+        let frame = ctx.sp;
+        let bad = |e| notify_segfault(mem, e, None, frame);
+        if !frame.is_multiple_of(16) {
             return Err(bad(FrameError::Misaligned));
         }
         let has_fp = fp_present(fp, FP_IMAGE_LEN).map_err(bad)?;
-        let frame = ctx.sp;
-        let mut buf = [0u8; FRAME_SIZE];
-        read_user(mem, frame, &mut buf).map_err(bad)?;
-        let mask = mask_at(&buf, UC_SIGMASK);
-        let bad = |e| notify_segfault(mem, e, Some(mask), sp);
+        if !access_ok(frame, FRAME_SIZE) {
+            return Err(bad(FrameError::Fault));
+        }
+        let mask = read_mask(mem, at(frame, UC_SIGMASK)).map_err(bad)?;
+        let bad = |e| notify_segfault(mem, e, Some(mask), frame);
 
+        let mut regs = [0u8; MC_REGS_LEN];
+        read_user(mem, at(frame, MC_REGS), &mut regs).map_err(bad)?;
         let mut new = *ctx;
         for (i, x) in new.x.iter_mut().enumerate() {
-            *x = le::u64_at(&buf, MC_REGS + 8 * i);
+            *x = le::u64_at(&regs, 8 * i);
         }
-        new.sp = le::u64_at(&buf, MC_SP);
-        new.pc = le::u64_at(&buf, MC_PC);
-        new.pstate =
-            valid_user_pstate(le::u64_at(&buf, MC_PSTATE)).ok_or(bad(FrameError::BadRegisters))?;
+        new.sp = le::u64_at(&regs, MC_SP - MC_REGS);
+        new.pc = le::u64_at(&regs, MC_PC - MC_REGS);
+        new.pstate = valid_user_pstate(le::u64_at(&regs, MC_PSTATE - MC_REGS))
+            .ok_or(bad(FrameError::BadRegisters))?;
         new.in_syscall = false;
-        let image = parse_records(frame, &buf, mem, has_fp).map_err(bad)?;
-        if let Some(img) = image
-            && !fp.restore(&img)
-        {
-            return Err(bad(FrameError::BadFpState));
+
+        let fpsimd = parse_records(frame, mem, has_fp).map_err(bad)?;
+        if has_fp {
+            let head = match fpsimd {
+                Some((head, size)) if size as usize == FPSIMD_SIZE => head,
+                _ => return Err(bad(FrameError::BadRecord)),
+            };
+            let mut img = [0u8; FP_IMAGE_LEN];
+            read_user(mem, head + FPSIMD_PAYLOAD as u64, &mut img).map_err(bad)?;
+            if !fp.restore(&img) {
+                return Err(bad(FrameError::BadFpState));
+            }
         }
-        stack.restore(
-            stack_at(&buf, UC_STACK),
-            us(new.sp),
-            Arch::Aarch64.min_sigstksz(),
-        );
+        restore_altstack(mem, at(frame, UC_STACK), stack, new.sp, Arch::Aarch64).map_err(bad)?;
         *ctx = new;
         Ok(Sigreturn {
             mask,

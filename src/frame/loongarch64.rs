@@ -20,8 +20,9 @@
 
 use super::{
     ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, RetWidth,
-    Sigreturn, TrapFrame, UStack, fp_present, handler_addr, le, mask_at, put_stack, read_user,
-    restart_edit, round_down, stack_at, us, wants_onstack, write_user,
+    Sigreturn, TrapFrame, UStack, access_ok, at, fp_present, handler_addr, le, put_stack,
+    read_mask, read_u32, read_u64, read_user, restart_edit, restore_altstack, round_down, us,
+    wants_onstack, write_user,
 };
 use crate::action::SignalAction;
 use crate::arch::Arch;
@@ -336,7 +337,10 @@ impl ArchFrame for Loongarch64 {
         })
     }
 
-    /// `rt_sigreturn` + `restore_sigcontext` + `parse_extcontext`.
+    /// `rt_sigreturn` + `restore_sigcontext` + `parse_extcontext` +
+    /// `restore_altstack`, reading only the fields Linux reads (the mask,
+    /// `sc_flags`, the record headers, era and r1-r31, the FP record, `uc_stack`):
+    /// the siginfo and `sc_regs[0]` may be unmapped.
     fn rt_sigreturn<M: UserMemory + ?Sized>(
         ctx: &mut Loongarch64Context,
         fp: &mut dyn FpHook,
@@ -346,20 +350,20 @@ impl ArchFrame for Loongarch64 {
         let bad = |e| BadFrame::kernel(e, None);
         let has_fp = fp_present(fp, FP_IMAGE_LEN).map_err(bad)?;
         let frame = ctx.regs[3];
-        let mut buf = [0u8; FRAME_SIZE];
-        read_user(mem, frame, &mut buf).map_err(bad)?;
-        let mask = mask_at(&buf, UC_SIGMASK);
+        if !access_ok(frame, FRAME_SIZE) {
+            return Err(bad(FrameError::Fault));
+        }
+        let mask = read_mask(mem, at(frame, UC_SIGMASK)).map_err(bad)?;
         let bad = |e| BadFrame::kernel(e, Some(mask));
 
-        let flags = le::u32_at(&buf, SC_FLAGS);
-        let start = frame
-            .checked_add(SC_EXT as u64)
-            .ok_or(bad(FrameError::Fault))?;
-        let rec = parse_extcontext(mem, start).map_err(bad)?;
+        let flags = read_u32(mem, at(frame, SC_FLAGS)).map_err(bad)?;
+        let rec = parse_extcontext(mem, at(frame, SC_EXT)).map_err(bad)?;
         let mut new = *ctx;
-        new.era = le::u64_at(&buf, SC_PC);
+        new.era = read_u64(mem, at(frame, SC_PC)).map_err(bad)?;
+        let mut regs = [0u8; 8 * 31];
+        read_user(mem, at(frame, SC_REGS + 8), &mut regs).map_err(bad)?;
         for i in 1..32 {
-            new.regs[i] = le::u64_at(&buf, SC_REGS + 8 * i);
+            new.regs[i] = le::u64_at(&regs, 8 * (i - 1));
         }
         let (image, force_sigfpe) = match rec {
             Some(rec) => {
@@ -376,11 +380,14 @@ impl ArchFrame for Loongarch64 {
         {
             return Err(bad(FrameError::BadFpState));
         }
-        stack.restore(
-            stack_at(&buf, UC_STACK),
-            us(new.regs[3]),
-            Arch::Loongarch64.min_sigstksz(),
-        );
+        restore_altstack(
+            mem,
+            at(frame, UC_STACK),
+            stack,
+            new.regs[3],
+            Arch::Loongarch64,
+        )
+        .map_err(bad)?;
         new.prmd |= PRMD_PPLV | PRMD_PIE;
         new.in_syscall = false;
         *ctx = new;

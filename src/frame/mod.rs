@@ -32,7 +32,11 @@
 //!   function of the context and whether (and with which flags) a handler runs.
 //!
 //! The frame is always built in a kernel buffer, every padding and reserved byte
-//! zeroed, and written with one [`UserMemory::write`]; it is parsed from a kernel copy.
+//! zeroed, and written with one [`UserMemory::write`]. `rt_sigreturn` reads only the
+//! fields Linux reads, in Linux's order, each into a kernel buffer: a hand-made frame
+//! whose unread parts (the siginfo, `uc_flags`' neighbours, padding, the unused end
+//! of a record area) are unmapped is accepted as Linux accepts it, and a field that
+//! faults fails the call at the step where it fails in Linux.
 //! Every user-supplied number (pointers, sizes, magics, flags) is checked with
 //! checked arithmetic: no input panics or yields a privileged context.
 
@@ -574,6 +578,56 @@ pub(crate) fn write_user<M: UserMemory + ?Sized>(
     mem.write(uaddr(addr)?, buf).map_err(FrameError::from)
 }
 
+/// `access_ok(addr, len)` as far as the crate can check it: the range must not wrap
+/// the address space. (Whether it lies in user space is the kernel's
+/// [`UserMemory`]'s to check on each access.)
+pub(crate) fn access_ok(addr: u64, len: usize) -> bool {
+    addr.checked_add(len as u64).is_some()
+}
+
+/// `addr + off` for an offset inside a range [`access_ok`] accepted.
+pub(crate) fn at(addr: u64, off: usize) -> u64 {
+    addr.wrapping_add(off as u64)
+}
+
+/// Reads a `u64` at `addr`.
+pub(crate) fn read_u64<M: UserMemory + ?Sized>(mem: &M, addr: u64) -> Result<u64, FrameError> {
+    let mut b = [0u8; 8];
+    read_user(mem, addr, &mut b)?;
+    Ok(u64::from_le_bytes(b))
+}
+
+/// Reads a `u32` at `addr`.
+pub(crate) fn read_u32<M: UserMemory + ?Sized>(mem: &M, addr: u64) -> Result<u32, FrameError> {
+    let mut b = [0u8; 4];
+    read_user(mem, addr, &mut b)?;
+    Ok(u32::from_le_bytes(b))
+}
+
+/// Reads the frame's `uc_sigmask` at `addr`, as `set_current_blocked` installs it
+/// (SIGKILL and SIGSTOP removed).
+pub(crate) fn read_mask<M: UserMemory + ?Sized>(
+    mem: &M,
+    addr: u64,
+) -> Result<SignalSet, FrameError> {
+    read_u64(mem, addr).map(|m| SignalSet::from_bits(m).without_unblockable())
+}
+
+/// `restore_altstack`: reads `uc_stack` at `addr` (a fault fails the sigreturn) and
+/// re-installs it as `sigaltstack` would for the stack pointer `sp`.
+pub(crate) fn restore_altstack<M: UserMemory + ?Sized>(
+    mem: &M,
+    addr: u64,
+    stack: &mut SignalStack,
+    sp: u64,
+    arch: Arch,
+) -> Result<(), FrameError> {
+    let mut raw = [0u8; StackT::SIZE];
+    read_user(mem, addr, &mut raw)?;
+    stack.restore(StackT::from_bytes(&raw), us(sp), arch.min_sigstksz());
+    Ok(())
+}
+
 /// Little-endian field access on kernel buffers. Offsets are the layout constants of
 /// the architecture modules, always in range for the buffers they index; an
 /// out-of-range access would read 0 / write nothing rather than panic.
@@ -630,21 +684,6 @@ pub(crate) mod le {
 /// Writes a `stack_t` at `off`.
 pub(crate) fn put_stack(b: &mut [u8], off: usize, s: StackT) {
     le::put(b, off, &s.to_bytes());
-}
-
-/// Reads a `stack_t` at `off`.
-pub(crate) fn stack_at(b: &[u8], off: usize) -> StackT {
-    let mut raw = [0u8; StackT::SIZE];
-    let s = le::slice(b, off, StackT::SIZE);
-    if s.len() == StackT::SIZE {
-        raw.copy_from_slice(s);
-    }
-    StackT::from_bytes(&raw)
-}
-
-/// The mask stored in a frame, as `set_current_blocked` installs it.
-pub(crate) fn mask_at(b: &[u8], off: usize) -> SignalSet {
-    SignalSet::from_bits(le::u64_at(b, off)).without_unblockable()
 }
 
 /// The user `stack_t` as laid out in every `ucontext` (uapi asm-generic/signal.h:

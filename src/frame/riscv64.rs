@@ -15,8 +15,9 @@
 
 use super::{
     ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, RetWidth,
-    Sigreturn, TrapFrame, UStack, fp_present, handler_addr, le, mask_at, put_stack, read_user,
-    restart_edit, round_down, stack_at, us, wants_onstack, write_user,
+    Sigreturn, TrapFrame, UStack, access_ok, at, fp_present, handler_addr, le, put_stack,
+    read_mask, read_u32, read_user, restart_edit, restore_altstack, round_down, us, wants_onstack,
+    write_user,
 };
 use crate::action::SignalAction;
 use crate::arch::Arch;
@@ -145,6 +146,8 @@ const UC_STACK: usize = UC + offset_of!(Ucontext, uc_stack);
 const UC_SIGMASK: usize = UC + offset_of!(Ucontext, uc_sigmask);
 const MC: usize = UC + offset_of!(Ucontext, uc_mcontext);
 const SC_FP: usize = MC + offset_of!(Sigcontext, sc_fpregs);
+/// `sc_regs`: pc, then x1-x31.
+const SC_REGS_LEN: usize = offset_of!(Sigcontext, sc_fpregs);
 const SC_EXT_RESERVED: usize = SC_FP + offset_of!(ExtraExtHeader, reserved);
 const SC_EXT_HDR: usize = SC_FP + offset_of!(ExtraExtHeader, hdr);
 
@@ -244,7 +247,10 @@ impl ArchFrame for Riscv64 {
         })
     }
 
-    /// `rt_sigreturn` + `restore_sigcontext`.
+    /// `rt_sigreturn` + `restore_sigcontext` + `restore_altstack`, reading only the
+    /// fields Linux reads (the mask, `sc_regs`, the d-layout FP state, the
+    /// extension area's reserved word and first header, `uc_stack`): the siginfo
+    /// and the rest of the FP union may be unmapped.
     fn rt_sigreturn<M: UserMemory + ?Sized>(
         ctx: &mut Riscv64Context,
         fp: &mut dyn FpHook,
@@ -254,33 +260,37 @@ impl ArchFrame for Riscv64 {
         let bad = |e| BadFrame::kernel(e, None);
         let has_fp = fp_present(fp, FP_IMAGE_LEN).map_err(bad)?;
         let frame = ctx.x[2];
-        let mut buf = [0u8; FRAME_SIZE];
-        read_user(mem, frame, &mut buf).map_err(bad)?;
-        let mask = mask_at(&buf, UC_SIGMASK);
+        if !access_ok(frame, FRAME_SIZE) {
+            return Err(bad(FrameError::Fault));
+        }
+        let mask = read_mask(mem, at(frame, UC_SIGMASK)).map_err(bad)?;
         let bad = |e| BadFrame::kernel(e, Some(mask));
 
+        let mut regs = [0u8; SC_REGS_LEN];
+        read_user(mem, at(frame, MC), &mut regs).map_err(bad)?;
         let mut new = *ctx;
-        new.pc = le::u64_at(&buf, MC);
+        new.pc = le::u64_at(&regs, 0);
         for i in 1..32 {
-            new.x[i] = le::u64_at(&buf, MC + 8 * i);
+            new.x[i] = le::u64_at(&regs, 8 * i);
         }
-        if le::u32_at(&buf, SC_EXT_RESERVED) != 0 {
+        let mut img = [0u8; FP_IMAGE_LEN];
+        if has_fp {
+            read_user(mem, at(frame, SC_FP), &mut img).map_err(bad)?;
+        }
+        if read_u32(mem, at(frame, SC_EXT_RESERVED)).map_err(bad)? != 0 {
             return Err(bad(FrameError::BadRecord));
         }
         // Only END is known (no V state), so the walk ends at the first header.
-        let magic = le::u32_at(&buf, SC_EXT_HDR + offset_of!(CtxHdr, magic));
-        let size = le::u32_at(&buf, SC_EXT_HDR + offset_of!(CtxHdr, size));
+        let magic =
+            read_u32(mem, at(frame, SC_EXT_HDR + offset_of!(CtxHdr, magic))).map_err(bad)?;
+        let size = read_u32(mem, at(frame, SC_EXT_HDR + offset_of!(CtxHdr, size))).map_err(bad)?;
         if magic != END_MAGIC || size != END_HDR_SIZE {
             return Err(bad(FrameError::BadRecord));
         }
-        if has_fp && !fp.restore(le::slice(&buf, SC_FP, FP_IMAGE_LEN)) {
+        if has_fp && !fp.restore(&img) {
             return Err(bad(FrameError::BadFpState));
         }
-        stack.restore(
-            stack_at(&buf, UC_STACK),
-            us(new.x[2]),
-            Arch::Riscv64.min_sigstksz(),
-        );
+        restore_altstack(mem, at(frame, UC_STACK), stack, new.x[2], Arch::Riscv64).map_err(bad)?;
         new.sstatus = (new.sstatus & !SSTATUS_SPP) | SSTATUS_SPIE;
         new.in_syscall = false;
         *ctx = new;
