@@ -112,8 +112,9 @@ where
 /// through [`do_signal`], which ends the process unless SIGSEGV is handled. As in
 /// Linux, whose `rt_sigreturn` gives up at the first failing step, what it restored
 /// before that step stays restored: the frame's mask, the alternate stack (x86_64
-/// restores it before the sigcontext) and the registers each architecture's frame
-/// code describes ([`frame::BadFrame`]). The system call then returns 0 in Linux:
+/// restores it before the sigcontext), and the registers and FP state each
+/// architecture's frame code describes ([`frame::BadFrame`]), so a SIGSEGV handler
+/// sees them in its frame. The system call then returns 0 in Linux:
 /// the kernel writes 0, not the error, into the return register.
 pub fn sigreturn<W, R, T, M>(
     thread: &ThreadSignalManager<W, R>,
@@ -144,6 +145,9 @@ where
             // `restore_altstack` ran (x86_64) or was never reached: either way this
             // is the thread's stack now.
             thread.set_altstack(stack);
+            if bad.force_sigfpe {
+                let _ = thread.force_signal(Signo::SIGFPE, &SignalInfo::kernel(Signo::SIGFPE));
+            }
             let _ = thread.force_signal(Signo::SIGSEGV, &bad.info());
             Err(Errno::EFAULT)
         }

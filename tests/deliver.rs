@@ -288,7 +288,7 @@ fn bad_frame_sigsegv_carries_linuxs_siginfo_per_architecture() {
     p.sigaction(Signo::SIGSEGV, Some(segv_handler())).unwrap();
     let mem = memory();
     let mut ctx = Aarch64Context {
-        sp: 0x7fff_0000_0000,
+        sp: 0x7fff_0000_0008, // misaligned, above every mapping
         ..Default::default()
     };
     assert_eq!(sigreturn(&t, &mut ctx, &mut NoFp, &mem), Err(Errno::EFAULT));
@@ -296,7 +296,7 @@ fn bad_frame_sigsegv_carries_linuxs_siginfo_per_architecture() {
         Some(ksignal::Delivery::Handler(h)) => {
             assert_eq!(h.sig, Signo::SIGSEGV);
             assert_eq!(h.info.code(), linux_raw_sys::general::SEGV_MAPERR as i32);
-            assert_eq!(h.info.addr(), 0x7fff_0000_0000);
+            assert_eq!(h.info.addr(), 0x7fff_0000_0008);
         }
         other => panic!("{other:?}"),
     }
@@ -312,4 +312,46 @@ fn bad_frame_sigsegv_carries_linuxs_siginfo_per_architecture() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// A failed `rt_sigreturn` leaves what Linux had restored: on x86_64 a bad FP area is
+/// found after the registers are in `pt_regs`, so the SIGSEGV handler's frame saves
+/// the frame's registers, not the old handler's.
+#[test]
+fn sigsegv_after_a_bad_fp_state_sees_the_restored_registers() {
+    use common::{ImageFp, put_u64, user_u64};
+    let (p, t) = thread();
+    p.sigaction(
+        Signo::SIGSEGV,
+        Some(handler(SaFlags::empty(), SignalSet::EMPTY)),
+    )
+    .unwrap();
+    let mut mem = memory();
+    let frame = stack_top() - 0x800;
+    let sc = frame + 48;
+    put_u64(&mut mem, sc + 128, 0x40_0777); // rip
+    put_u64(&mut mem, sc + 120, stack_top() - 0x100); // rsp
+    put_u64(&mut mem, sc + 80, 0xbeef); // rbp
+    put_u64(&mut mem, sc + 184, frame + 0x208); // fpstate, not 16-aligned
+    let mut ctx = X86_64Context {
+        rsp: frame + 8,
+        in_syscall: true,
+        orig_rax: 15,
+        ..x86_ctx()
+    };
+    let mut fp = ImageFp::new(vec![0; 512]);
+    assert_eq!(sigreturn(&t, &mut ctx, &mut fp, &mem), Err(Errno::EFAULT));
+    assert_eq!(
+        (ctx.rip, ctx.rbp, ctx.in_syscall),
+        (0x40_0777, 0xbeef, false)
+    );
+    ctx.rax = 0; // the call returns 0
+    assert_eq!(
+        do_signal(&t, &mut ctx, &mut fp, &mut mem, K),
+        UserReturn::Resume
+    );
+    assert_eq!(ctx.rip, HANDLER as u64);
+    let saved = ctx.rsp + 48; // the new frame's sigcontext
+    assert_eq!(user_u64(&mem, saved + 128), 0x40_0777);
+    assert_eq!(user_u64(&mem, saved + 80), 0xbeef);
 }

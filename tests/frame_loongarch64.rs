@@ -387,6 +387,44 @@ fn sigreturn_reads_only_the_fields_linux_reads() {
     assert_eq!(fp.state, orig_fp);
 }
 
+/// `restore_sigcontext` reads era and r1-r31 into `pt_regs` before the FP record:
+/// an FP record that faults fails the call with the registers restored.
+#[test]
+fn faulting_fp_record_leaves_the_registers_restored() {
+    let (mem, mut ctx, mut fp, frame) = delivered();
+    let sparse = only_ranges(
+        &mem,
+        frame,
+        &[
+            (UC + 16, SIGMASK + 8),
+            (MC, MC + 8),
+            (SC_REGS + 8, SC_FLAGS + 4),
+            (EXT, EXT + 8),
+            (EXT + 288, EXT + 296),
+        ],
+    );
+    let e = sigreturn(&sparse, &mut ctx, &mut fp).unwrap_err();
+    assert_eq!(
+        (e.error, e.mask),
+        (FrameError::Fault, Some(SignalSet::EMPTY))
+    );
+    let orig = user_ctx();
+    assert_eq!((ctx.era, &ctx.regs[1..]), (orig.era, &orig.regs[1..]));
+}
+
+/// Linux forces the SIGFPE of a pending FCSR exception inside `restore_sigcontext`,
+/// before `restore_altstack`: an unreadable `uc_stack` still leaves it forced.
+#[test]
+fn unreadable_uc_stack_still_forces_the_pending_sigfpe() {
+    let (mut mem, mut ctx, mut fp, frame) = delivered();
+    put_u32(&mut mem, frame + EXT + 16 + 264, 0x10 | 1 << 28);
+    let sparse = only_ranges(&mem, frame, &[(SIGMASK, SIGMASK + 8), (MC, EXT + 296)]);
+    let e = sigreturn(&sparse, &mut ctx, &mut fp).unwrap_err();
+    assert_eq!(e.error, FrameError::Fault);
+    assert!(e.force_sigfpe);
+    assert_eq!(ctx.era, user_ctx().era);
+}
+
 // ---------------------------------------------------------------------------
 // Properties
 // ---------------------------------------------------------------------------
@@ -492,7 +530,12 @@ proptest! {
                 prop_assert!(!ctx.in_syscall);
                 prop_assert!(!r.mask.contains(Signo::SIGKILL) && !r.mask.contains(Signo::SIGSTOP));
             }
-            Err(_) => prop_assert_eq!(ctx, before),
+            // What Linux had restored stays; PLV3 is forced once it touched the
+            // registers.
+            Err(_) => if ctx != before {
+                prop_assert_eq!(ctx.prmd & (PRMD_PPLV | PRMD_PIE), PRMD_PPLV | PRMD_PIE);
+                prop_assert_eq!(ctx.regs[0], before.regs[0], "r0 slot untouched");
+            },
         }
     }
 }

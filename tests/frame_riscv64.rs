@@ -282,11 +282,15 @@ fn bad_extension_header_is_sigsegv() {
         } else {
             put_u64(&mut mem, frame + off, v);
         }
-        let before = ctx;
+        let orig_fp = fp.state.clone();
+        fp.state.fill(0);
         let e = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut SignalStack::default()).unwrap_err();
         assert_eq!(e.error, FrameError::BadRecord, "{what}");
         assert_eq!(e.mask, Some(SignalSet::EMPTY));
-        assert_eq!(ctx, before);
+        // restore_sigcontext loaded sc_regs and the FP state before it looked at the
+        // extension area.
+        assert_eq!(ctx, user_ctx(), "{what}");
+        assert_eq!(fp.state, orig_fp, "{what}");
     }
 }
 
@@ -396,6 +400,25 @@ fn sigreturn_reads_only_the_fields_linux_reads() {
     assert_eq!(fp.state, orig_fp);
 }
 
+/// `restore_sigcontext` copies `sc_regs` straight over `pt_regs`: a frame cut off
+/// in the middle of them leaves pc and the registers before the cut restored and
+/// the rest as they were.
+#[test]
+fn faulting_sc_regs_copy_leaves_the_part_before_the_fault() {
+    let (mem, mut ctx, mut fp, frame) = delivered();
+    let handler = ctx;
+    let sparse = only_ranges(&mem, frame, &[(UC + 16, SIGMASK + 8), (MC, MC + 80)]);
+    let e = rt_sigreturn(&mut ctx, &mut fp, &sparse, &mut SignalStack::default()).unwrap_err();
+    assert_eq!(
+        (e.error, e.mask),
+        (FrameError::Fault, Some(SignalSet::EMPTY))
+    );
+    let orig = user_ctx();
+    assert_eq!(ctx.pc, orig.pc);
+    assert_eq!(ctx.x[1..10], orig.x[1..10]);
+    assert_eq!(ctx.x[10..], handler.x[10..]);
+}
+
 // ---------------------------------------------------------------------------
 // Properties
 // ---------------------------------------------------------------------------
@@ -490,7 +513,13 @@ proptest! {
                 prop_assert!(!ctx.in_syscall);
                 prop_assert!(!r.mask.contains(Signo::SIGKILL) && !r.mask.contains(Signo::SIGSTOP));
             }
-            Err(_) => prop_assert_eq!(ctx, before),
+            // What Linux had restored stays; user mode is forced once it touched the
+            // registers.
+            Err(_) => if ctx != before {
+                prop_assert_eq!(ctx.sstatus & SSTATUS_SPP, 0);
+                prop_assert_ne!(ctx.sstatus & SSTATUS_SPIE, 0);
+                prop_assert_eq!(ctx.x[0], before.x[0]);
+            },
         }
     }
 }

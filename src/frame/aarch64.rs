@@ -26,8 +26,8 @@
 
 use super::{
     ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, RetWidth,
-    Sigreturn, TrapFrame, UStack, access_ok, at, fp_present, handler_addr, le, put_stack,
-    read_mask, read_u32, read_u64, read_user, restart_edit, restore_altstack,
+    Sigreturn, TrapFrame, UStack, access_ok, at, fp_present, get_user_words, handler_addr, le,
+    put_stack, read_mask, read_u32, read_u64, read_user, restart_edit, restore_altstack,
     restorer_or_trampoline, round_down, us, wants_onstack, write_user,
 };
 use crate::action::{SaFlags, SignalAction};
@@ -167,7 +167,7 @@ const MC_PC: usize = MC + offset_of!(Sigcontext, pc);
 const MC_PSTATE: usize = MC + offset_of!(Sigcontext, pstate);
 const RESERVED: usize = MC + offset_of!(Sigcontext, reserved);
 /// x0-x30, sp, pc and pstate: the registers `restore_sigframe` reads.
-const MC_REGS_LEN: usize = RESERVED - MC_REGS;
+const MC_REGS_WORDS: usize = (MC_PSTATE + 8 - MC_REGS) / 8;
 const RESERVED_SIZE: usize = 4096;
 const RECORD_SIZE: usize = size_of::<FrameRecord>();
 const FPSIMD_SIZE: usize = size_of::<FpsimdContext>();
@@ -240,6 +240,7 @@ fn notify_segfault<M: UserMemory + ?Sized>(
         mask,
         si_code: code as i32,
         si_addr: sp,
+        force_sigfpe: false,
     }
 }
 
@@ -443,6 +444,13 @@ impl ArchFrame for Aarch64 {
     /// reads (the mask, x0-x30, sp, pc, pstate, the record headers, the fpsimd
     /// payload, `uc_stack`): the siginfo, `fault_address` and the unused end of
     /// `__reserved` may be unmapped.
+    ///
+    /// As in Linux, x0-x30, sp, pc and pstate reach the context before anything can
+    /// fail past the alignment check: a frame whose mask, a register slot, pstate,
+    /// records, FP payload or `uc_stack` is bad leaves the context holding the
+    /// frame's registers (a slot that faulted reads 0, an invalid pstate is cut
+    /// down to its NZCV flags), no system call to restart, and the SIGSEGV's
+    /// si_addr is that restored sp.
     fn rt_sigreturn<M: UserMemory + ?Sized>(
         ctx: &mut Aarch64Context,
         fp: &mut dyn FpHook,
@@ -458,20 +466,31 @@ impl ArchFrame for Aarch64 {
         if !access_ok(frame, FRAME_SIZE) {
             return Err(bad(FrameError::Fault));
         }
-        let mask = read_mask(mem, at(frame, UC_SIGMASK)).map_err(bad)?;
-        let bad = |e| notify_segfault(mem, e, Some(mask), frame);
-
-        let mut regs = [0u8; MC_REGS_LEN];
-        read_user(mem, at(frame, MC_REGS), &mut regs).map_err(bad)?;
-        let mut new = *ctx;
-        for (i, x) in new.x.iter_mut().enumerate() {
-            *x = le::u64_at(&regs, 8 * i);
+        // restore_sigframe: the mask if it can be read, then every register, one
+        // that faults read as 0 (__get_user_error), the system call forgotten and
+        // pstate sanitised (valid_user_regs cuts a bad one down to NZCV): all of
+        // it lands in pt_regs whatever fails next.
+        let mask = read_mask(mem, at(frame, UC_SIGMASK)).ok();
+        let mut regs = [0u64; MC_REGS_WORDS];
+        let all_read = get_user_words(mem, at(frame, MC_REGS), &mut regs);
+        let (x, rest) = regs.split_at(31);
+        ctx.x.copy_from_slice(x);
+        let (sp, pc, pstate) = (rest[0], rest[1], rest[2]);
+        ctx.sp = sp;
+        ctx.pc = pc;
+        ctx.in_syscall = false;
+        let valid = valid_user_pstate(pstate);
+        ctx.pstate = valid.unwrap_or(pstate & PSTATE_NZCV);
+        let bad = |e| notify_segfault(mem, e, mask, sp);
+        let Some(mask) = mask else {
+            return Err(bad(FrameError::Fault));
+        };
+        if !all_read {
+            return Err(bad(FrameError::Fault));
         }
-        new.sp = le::u64_at(&regs, MC_SP - MC_REGS);
-        new.pc = le::u64_at(&regs, MC_PC - MC_REGS);
-        new.pstate = valid_user_pstate(le::u64_at(&regs, MC_PSTATE - MC_REGS))
-            .ok_or(bad(FrameError::BadRegisters))?;
-        new.in_syscall = false;
+        if valid.is_none() {
+            return Err(bad(FrameError::BadRegisters));
+        }
 
         let fpsimd = parse_records(frame, mem, has_fp).map_err(bad)?;
         if has_fp {
@@ -485,11 +504,10 @@ impl ArchFrame for Aarch64 {
                 return Err(bad(FrameError::BadFpState));
             }
         }
-        restore_altstack(mem, at(frame, UC_STACK), stack, new.sp, Arch::Aarch64).map_err(bad)?;
-        *ctx = new;
+        restore_altstack(mem, at(frame, UC_STACK), stack, sp, Arch::Aarch64).map_err(bad)?;
         Ok(Sigreturn {
             mask,
-            ret: new.x[0],
+            ret: ctx.x[0],
             force_sigfpe: false,
         })
     }

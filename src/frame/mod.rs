@@ -27,7 +27,8 @@
 //!   nothing was changed.
 //! - [`rt_sigreturn`]: restore the interrupted context from the frame and return the
 //!   mask to install (SIGKILL and SIGSTOP removed). On [`BadFrame`] the caller forces
-//!   SIGSEGV with the siginfo Linux uses on that architecture.
+//!   SIGSEGV with the siginfo Linux uses on that architecture; what Linux restored
+//!   before the failing step (registers, FP state) stays restored.
 //! - [`syscall_restart`]: the restart table of frames.md section 1, as a pure
 //!   function of the context and whether (and with which flags) a handler runs.
 //!
@@ -223,11 +224,13 @@ pub struct Sigreturn {
 /// A malformed frame at `rt_sigreturn`: the caller must force SIGSEGV (`force_sig`)
 /// with [`info`](Self::info)`()`.
 ///
-/// The registers were not changed. Linux installs the frame's mask before it finds
-/// most errors, so `mask` carries it when it was read (the caller may install it to
-/// match); the alternate stack was restored where Linux restores it before the failing
-/// step (x86_64 only). The system call itself returns 0 (Linux's `badframe:` path),
-/// so the kernel writes 0, not an error, into the return register.
+/// What Linux's `rt_sigreturn` did before the failing step stays done, as it gives
+/// up there: the frame's mask was installed if it could be read ([`mask`](Self::mask);
+/// the caller installs it), the alternate stack was restored where Linux restores it
+/// before the failing step (x86_64), and the trap frame and FP state hold what
+/// Linux's `pt_regs` and FP state hold at that point (each architecture's module
+/// says which). The system call itself returns 0 (Linux's `badframe:` path), so the
+/// kernel writes 0, not an error, into the return register.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BadFrame {
     /// What was wrong.
@@ -242,6 +245,10 @@ pub struct BadFrame {
     pub si_code: i32,
     /// Its `si_addr` (aarch64: the stack pointer of that moment; 0 with `SI_KERNEL`).
     pub si_addr: u64,
+    /// loongarch64: the frame's FCSR had an enabled exception pending and Linux
+    /// forced SIGFPE before the step that failed (`restore_altstack`); the caller
+    /// forces it before the SIGSEGV. Always false elsewhere.
+    pub force_sigfpe: bool,
 }
 
 impl BadFrame {
@@ -252,6 +259,7 @@ impl BadFrame {
             mask,
             si_code: crate::info::code::SI_KERNEL,
             si_addr: 0,
+            force_sigfpe: false,
         }
     }
 
@@ -309,7 +317,8 @@ pub trait ArchFrame {
     ) -> Result<HandlerFrame, FrameError>;
 
     /// Parses the frame at the context's stack pointer and restores the context,
-    /// the FP state and the alternate stack.
+    /// the FP state and the alternate stack. On error, `ctx`, `fp` and `stack` hold
+    /// what Linux's `rt_sigreturn` had restored before the failing step.
     fn rt_sigreturn<M: UserMemory + ?Sized>(
         ctx: &mut Self::Context,
         fp: &mut dyn FpHook,
@@ -370,6 +379,11 @@ pub fn setup_rt_frame<T: TrapFrame + ?Sized, M: UserMemory + ?Sized>(
 /// architecture), its system-call state is cleared (so no restart happens on this
 /// return), and the caller installs [`Sigreturn::mask`]. The kernel should also set
 /// the thread's restart block to "no restart" (`do_no_restart_syscall`), as Linux does.
+///
+/// On [`BadFrame`] the trap frame, the FP state and `stack` hold what Linux had
+/// restored before the failing step (the registers of a frame whose records or FP
+/// state are bad, for example, sanitised as on success); the caller installs
+/// [`BadFrame::mask`] if any and forces SIGSEGV.
 pub fn rt_sigreturn<T: TrapFrame + ?Sized, M: UserMemory + ?Sized>(
     tf: &mut T,
     fp: &mut dyn FpHook,
@@ -377,9 +391,9 @@ pub fn rt_sigreturn<T: TrapFrame + ?Sized, M: UserMemory + ?Sized>(
     stack: &mut SignalStack,
 ) -> Result<Sigreturn, BadFrame> {
     let mut ctx = tf.context();
-    let r = T::Arch::rt_sigreturn(&mut ctx, fp, mem, stack)?;
+    let r = T::Arch::rt_sigreturn(&mut ctx, fp, mem, stack);
     tf.set_context(&ctx);
-    Ok(r)
+    r
 }
 
 /// Rewrites an interrupted system call's result before returning to user space
@@ -588,6 +602,72 @@ pub(crate) fn access_ok(addr: u64, len: usize) -> bool {
 /// `addr + off` for an offset inside a range [`access_ok`] accepted.
 pub(crate) fn at(addr: u64, off: usize) -> u64 {
     addr.wrapping_add(off as u64)
+}
+
+/// Most 64-bit fields [`get_user_words`] and [`copy_user_words`] read in one copy.
+const MAX_WORDS: usize = 34;
+
+/// Reads `words.len()` consecutive little-endian 64-bit fields at `addr` as Linux's
+/// field-by-field `__get_user` does (aarch64's `__get_user_error`, loongarch64's
+/// `err |= __get_user(...)`): every field is read, and one that faults reads as 0.
+/// Returns whether all were read. One copy when the whole block is readable.
+pub(crate) fn get_user_words<M: UserMemory + ?Sized>(
+    mem: &M,
+    addr: u64,
+    words: &mut [u64],
+) -> bool {
+    if read_words(mem, addr, words) {
+        return true;
+    }
+    let mut all = true;
+    for (i, w) in words.iter_mut().enumerate() {
+        *w = match addr.checked_add(8 * i as u64).map(|a| read_u64(mem, a)) {
+            Some(Ok(v)) => v,
+            _ => {
+                all = false;
+                0
+            }
+        };
+    }
+    all
+}
+
+/// Reads `words.len()` consecutive little-endian 64-bit fields at `addr` as Linux's
+/// `__copy_from_user` straight into the registers does (riscv64's `sc_regs`): on a
+/// fault the fields before it are copied and the rest keep their values. Returns
+/// whether all were read.
+pub(crate) fn copy_user_words<M: UserMemory + ?Sized>(
+    mem: &M,
+    addr: u64,
+    words: &mut [u64],
+) -> bool {
+    if read_words(mem, addr, words) {
+        return true;
+    }
+    for (i, w) in words.iter_mut().enumerate() {
+        match addr.checked_add(8 * i as u64).map(|a| read_u64(mem, a)) {
+            Some(Ok(v)) => *w = v,
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// One copy of `words.len()` (at most [`MAX_WORDS`]) fields; false if it faults
+/// (`words` untouched then).
+fn read_words<M: UserMemory + ?Sized>(mem: &M, addr: u64, words: &mut [u64]) -> bool {
+    let mut buf = [0u8; 8 * MAX_WORDS];
+    if words.len() > MAX_WORDS {
+        return false;
+    }
+    let bytes = le::slice_mut(&mut buf, 0, 8 * words.len());
+    if read_user(mem, addr, bytes).is_err() {
+        return false;
+    }
+    for (i, w) in words.iter_mut().enumerate() {
+        *w = le::u64_at(bytes, 8 * i);
+    }
+    true
 }
 
 /// Reads a `u64` at `addr`.

@@ -15,9 +15,9 @@
 
 use super::{
     ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, RetWidth,
-    Sigreturn, TrapFrame, UStack, access_ok, at, fp_present, handler_addr, le, put_stack,
-    read_mask, read_u32, read_user, restart_edit, restore_altstack, round_down, us, wants_onstack,
-    write_user,
+    Sigreturn, TrapFrame, UStack, access_ok, at, copy_user_words, fp_present, handler_addr, le,
+    put_stack, read_mask, read_u32, read_user, restart_edit, restore_altstack, round_down, us,
+    wants_onstack, write_user,
 };
 use crate::action::SignalAction;
 use crate::arch::Arch;
@@ -146,8 +146,6 @@ const UC_STACK: usize = UC + offset_of!(Ucontext, uc_stack);
 const UC_SIGMASK: usize = UC + offset_of!(Ucontext, uc_sigmask);
 const MC: usize = UC + offset_of!(Ucontext, uc_mcontext);
 const SC_FP: usize = MC + offset_of!(Sigcontext, sc_fpregs);
-/// `sc_regs`: pc, then x1-x31.
-const SC_REGS_LEN: usize = offset_of!(Sigcontext, sc_fpregs);
 const SC_EXT_RESERVED: usize = SC_FP + offset_of!(ExtraExtHeader, reserved);
 const SC_EXT_HDR: usize = SC_FP + offset_of!(ExtraExtHeader, hdr);
 
@@ -251,6 +249,12 @@ impl ArchFrame for Riscv64 {
     /// fields Linux reads (the mask, `sc_regs`, the d-layout FP state, the
     /// extension area's reserved word and first header, `uc_stack`): the siginfo
     /// and the rest of the FP union may be unmapped.
+    ///
+    /// As in Linux, a bad frame leaves what was loaded before the failing step: pc
+    /// and x1-x31 up to a fault in `sc_regs`, then the FP state, both kept when the
+    /// extension area or `uc_stack` turns out bad. The system-call state is cleared
+    /// only on success (Linux's `cause = -1`); the call then returns 0, which is no
+    /// restart code.
     fn rt_sigreturn<M: UserMemory + ?Sized>(
         ctx: &mut Riscv64Context,
         fp: &mut dyn FpHook,
@@ -266,16 +270,25 @@ impl ArchFrame for Riscv64 {
         let mask = read_mask(mem, at(frame, UC_SIGMASK)).map_err(bad)?;
         let bad = |e| BadFrame::kernel(e, Some(mask));
 
-        let mut regs = [0u8; SC_REGS_LEN];
-        read_user(mem, at(frame, MC), &mut regs).map_err(bad)?;
-        let mut new = *ctx;
-        new.pc = le::u64_at(&regs, 0);
-        for i in 1..32 {
-            new.x[i] = le::u64_at(&regs, 8 * i);
+        // restore_sigcontext copies sc_regs straight over pt_regs (a fault leaves the
+        // part before it copied), then loads the FP state, then checks the
+        // extension area: what it loaded stays loaded when a later step fails.
+        let mut regs = [0u64; 32];
+        regs[0] = ctx.pc;
+        regs[1..].copy_from_slice(&ctx.x[1..]);
+        let all_read = copy_user_words(mem, at(frame, MC), &mut regs);
+        ctx.pc = regs[0];
+        ctx.x[1..].copy_from_slice(&regs[1..]);
+        ctx.sstatus = (ctx.sstatus & !SSTATUS_SPP) | SSTATUS_SPIE;
+        if !all_read {
+            return Err(bad(FrameError::Fault));
         }
-        let mut img = [0u8; FP_IMAGE_LEN];
         if has_fp {
+            let mut img = [0u8; FP_IMAGE_LEN];
             read_user(mem, at(frame, SC_FP), &mut img).map_err(bad)?;
+            if !fp.restore(&img) {
+                return Err(bad(FrameError::BadFpState));
+            }
         }
         if read_u32(mem, at(frame, SC_EXT_RESERVED)).map_err(bad)? != 0 {
             return Err(bad(FrameError::BadRecord));
@@ -287,16 +300,11 @@ impl ArchFrame for Riscv64 {
         if magic != END_MAGIC || size != END_HDR_SIZE {
             return Err(bad(FrameError::BadRecord));
         }
-        if has_fp && !fp.restore(&img) {
-            return Err(bad(FrameError::BadFpState));
-        }
-        restore_altstack(mem, at(frame, UC_STACK), stack, new.x[2], Arch::Riscv64).map_err(bad)?;
-        new.sstatus = (new.sstatus & !SSTATUS_SPP) | SSTATUS_SPIE;
-        new.in_syscall = false;
-        *ctx = new;
+        restore_altstack(mem, at(frame, UC_STACK), stack, ctx.x[2], Arch::Riscv64).map_err(bad)?;
+        ctx.in_syscall = false;
         Ok(Sigreturn {
             mask,
-            ret: new.x[10],
+            ret: ctx.x[10],
             force_sigfpe: false,
         })
     }

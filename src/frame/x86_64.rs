@@ -614,6 +614,11 @@ impl ArchFrame for X86_64 {
     /// then the FP state). Only those fields are read: the siginfo, `uc_link` and
     /// `reserved1` may be unmapped. `uc_flags` is read for its fault only (the crate
     /// does not restore SS, see the module documentation).
+    ///
+    /// On a bad frame what Linux did stays done: the mask once read, the alternate
+    /// stack once `restore_altstack` ran, and, when the FP state is what fails, the
+    /// registers (with `orig_ax` = -1) and the reset FPU. A non-canonical RIP is
+    /// refused before the registers are touched (see the module documentation).
     fn rt_sigreturn<M: UserMemory + ?Sized>(
         ctx: &mut X86_64Context,
         fp: &mut dyn FpHook,
@@ -640,12 +645,14 @@ impl ArchFrame for X86_64 {
         if !is_canonical(new.rip) {
             return Err(bad(FrameError::NonCanonicalPc));
         }
+        // The registers are in `pt_regs` before the FP state is tried: a bad FP area
+        // leaves them restored (and the FPU reset), as in Linux.
+        *ctx = new;
         let fpstate = le::u64_at(&sc, offset_of!(Sigcontext, fpstate));
         if let Err(e) = restore_fp(fp, mem, fpstate) {
             fp.reset();
             return Err(bad(e));
         }
-        *ctx = new;
         Ok(Sigreturn {
             mask,
             ret: new.rax,
