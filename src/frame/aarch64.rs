@@ -22,7 +22,10 @@
 //! A bad frame raises what Linux's `arm64_notify_segfault(regs->sp)` raises: SIGSEGV
 //! with si_addr = the stack pointer and `SEGV_ACCERR`, or `SEGV_MAPERR` when nothing
 //! is mapped at or above it ([`UserMemory::maps_at_or_above`]), not the `SI_KERNEL`
-//! of the other architectures.
+//! of the other architectures. Linux also clears the thread's fault record there
+//! (`arm64_notify_die`), so the SIGSEGV handler's frame has `fault_address` 0 and
+//! no `esr_context`: the kernel should pass a zero [`FaultInfo`](super::FaultInfo)
+//! when it delivers that SIGSEGV.
 
 use super::{
     ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, RetWidth,
