@@ -451,13 +451,30 @@ impl<W: WaitQueue> ProcessState<W> {
     /// continues a stopped group. Both happen whatever the signal's own mask or
     /// disposition, and even if it is then discarded. Returns whether the group was
     /// stopped and is now continued.
+    ///
+    /// Signals sent while the group was stopped woke no thread (`wants_signal`
+    /// refuses stopped threads). In Linux the stopped threads sleep inside
+    /// `get_signal` (`do_signal_stop`); SIGCONT wakes them and they dequeue what
+    /// arrived meanwhile. Here a continued thread returns to user space through the
+    /// kernel, so each one that has something deliverable gets its flag set and is
+    /// woken (`recalc_sigpending_and_wake`), and the kernel's return-to-user check
+    /// finds it.
     fn prepare_signal(&mut self, sig: Signo, limit: &PendingLimit) -> bool {
         if sig.is_stop() {
             self.flush_everywhere(SignalSet::single(Signo::SIGCONT), limit);
             false
         } else if sig == Signo::SIGCONT {
             self.flush_everywhere(SignalSet::STOP, limit);
-            core::mem::take(&mut self.stopped)
+            if !core::mem::take(&mut self.stopped) {
+                return false;
+            }
+            for k in 0..self.order.len() {
+                let slot = self.order[k];
+                if !self.thread(slot).exiting {
+                    self.recalc_sigpending_and_wake(slot);
+                }
+            }
+            true
         } else {
             false
         }
@@ -556,6 +573,17 @@ impl<W: WaitQueue> ProcessState<W> {
         let deliverable = (t.pending.pending() | self.shared.pending()) - t.blocked;
         let flag = self.group_exit.is_some() || !deliverable.is_empty();
         t.link.sigpending.store(flag, Ordering::Release);
+    }
+
+    /// `recalc_sigpending_and_wake` for another thread: sets its flag and wakes it
+    /// if it has something deliverable; never clears the flag (only the thread
+    /// itself does that).
+    fn recalc_sigpending_and_wake(&self, slot: u32) {
+        let t = self.thread(slot);
+        let deliverable = (t.pending.pending() | self.shared.pending()) - t.blocked;
+        if !deliverable.is_empty() {
+            self.signal_wake_up(slot);
+        }
     }
 
     /// `flush_sigqueue_mask` on the shared queue and every thread's queue.
