@@ -138,6 +138,11 @@ pub(crate) struct ProcessState<W> {
     pub(crate) group_exit: Option<Signo>,
     /// `SIGNAL_STOP_STOPPED`.
     pub(crate) stopped: bool,
+    /// How many SIGCONTs have been generated (wrapping). `get_signal` compares it
+    /// across the window in which it asks the kernel whether the process group is
+    /// orphaned: a SIGCONT in that window cancels the stop, as clearing Linux's
+    /// `JOBCTL_STOP_DEQUEUED` does for `do_signal_stop`.
+    pub(crate) continued: u32,
     /// `SIGNAL_UNKILLABLE` (global init).
     pub(crate) unkillable: bool,
 }
@@ -178,6 +183,7 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
                 leader: None,
                 group_exit: None,
                 stopped: false,
+                continued: 0,
                 unkillable: false,
             }),
             common: Common {
@@ -465,6 +471,7 @@ impl<W: WaitQueue> ProcessState<W> {
             false
         } else if sig == Signo::SIGCONT {
             self.flush_everywhere(SignalSet::STOP, limit);
+            self.continued = self.continued.wrapping_add(1);
             if !core::mem::take(&mut self.stopped) {
                 return false;
             }

@@ -201,3 +201,131 @@ fn rule7_sigcont_to_a_group_that_is_not_stopped_flags_nobody() {
     assert!(!p.send(Signo::SIGCONT, None).unwrap().resumed);
     assert!(!t[1].has_pending());
 }
+
+// ---- Finding 2: TSTP/TTIN/TTOU in an orphaned process group.
+
+#[test]
+fn rule44_job_control_stop_in_an_orphaned_pgrp_is_discarded_and_the_group_runs_on() {
+    for sig in [Signo::SIGTSTP, Signo::SIGTTIN, Signo::SIGTTOU] {
+        let (p, t) = group(1, SignalSet::EMPTY);
+        p.sigaction(Signo::SIGUSR1, Some(handler())).unwrap();
+        p.send(sig, None).unwrap();
+        let mut asked = 0;
+        assert_eq!(
+            t[0].get_signal_with(&mut || {
+                asked += 1;
+                true
+            }),
+            None,
+            "{sig}"
+        );
+        assert_eq!(asked, 1);
+        assert!(!p.is_stopped(), "{sig}: no stop is recorded");
+        assert!(!t[0].has_pending());
+        // Not stopped, so a later signal is flagged on the thread at once...
+        assert_eq!(p.send(Signo::SIGUSR1, None).unwrap().woken, Some(100));
+        assert_eq!(handled(&deliver_all(&t[0])), [10]);
+        // ...and a later SIGCONT resumes nothing (no spurious CLD_CONTINUED).
+        assert!(!p.send(Signo::SIGCONT, None).unwrap().resumed);
+    }
+}
+
+#[test]
+fn rule44_job_control_stop_in_a_pgrp_that_is_not_orphaned_stops_the_group() {
+    for sig in [Signo::SIGTSTP, Signo::SIGTTIN, Signo::SIGTTOU] {
+        let (p, t) = group(1, SignalSet::EMPTY);
+        p.send(sig, None).unwrap();
+        assert_eq!(
+            t[0].get_signal_with(&mut || false),
+            Some(Delivery::Stop(sig))
+        );
+        assert!(p.is_stopped());
+        assert!(p.send(Signo::SIGCONT, None).unwrap().resumed);
+    }
+}
+
+#[test]
+fn rule44_sigstop_stops_an_orphaned_pgrp_without_asking() {
+    let (p, t) = group(1, SignalSet::EMPTY);
+    p.send(Signo::SIGSTOP, None).unwrap();
+    let mut asked = false;
+    assert_eq!(
+        t[0].get_signal_with(&mut || {
+            asked = true;
+            true
+        }),
+        Some(Delivery::Stop(Signo::SIGSTOP))
+    );
+    assert!(!asked);
+    assert!(p.is_stopped());
+}
+
+#[test]
+fn rule44_discarded_stop_lets_the_loop_deliver_the_next_signal() {
+    let (p, t) = group(1, SignalSet::EMPTY);
+    p.sigaction(Signo::SIGUSR2, Some(handler())).unwrap();
+    p.send(Signo::SIGUSR2, None).unwrap();
+    p.send(Signo::SIGTSTP, None).unwrap();
+    let d = t[0].get_signal_with(&mut || true);
+    assert!(matches!(d, Some(Delivery::Handler(h)) if h.sig == Signo::SIGUSR2));
+    assert!(!p.is_stopped());
+}
+
+#[test]
+fn rule44_sigcont_while_the_kernel_answers_cancels_the_stop() {
+    let (p, t) = group(1, SignalSet::EMPTY);
+    p.send(Signo::SIGTSTP, None).unwrap();
+    let mut resumed = None;
+    let d = t[0].get_signal_with(&mut || {
+        // The signal lock is not held: another CPU's SIGCONT gets in.
+        resumed = Some(p.send(Signo::SIGCONT, None).unwrap().resumed);
+        false
+    });
+    assert_eq!(d, None, "do_signal_stop sees the SIGCONT and does not stop");
+    assert_eq!(resumed, Some(false));
+    assert!(!p.is_stopped());
+}
+
+#[test]
+fn rule44_sigkill_while_the_kernel_answers_ends_the_group_instead() {
+    let (p, t) = group(1, SignalSet::EMPTY);
+    p.send(Signo::SIGTTOU, None).unwrap();
+    let d = t[0].get_signal_with(&mut || {
+        assert!(p.send(Signo::SIGKILL, None).unwrap().group_exit);
+        false
+    });
+    assert_eq!(
+        d,
+        Some(Delivery::Exit {
+            sig: Signo::SIGKILL,
+            core_dump: false
+        })
+    );
+    assert!(!p.is_stopped());
+}
+
+#[test]
+fn rule44_do_signal_with_an_orphaned_pgrp_returns_to_user_instead_of_stopping() {
+    use ksignal::frame::NoFp;
+    use ksignal::frame::x86_64::X86_64Context;
+    use ksignal::{KernelFrameInfo, UserReturn, do_signal_with};
+    let (p, t) = group(1, SignalSet::EMPTY);
+    let mut ctx = X86_64Context {
+        rip: 0x40_0500,
+        rsp: common::stack_top(),
+        rflags: 0x202,
+        cs: 0x33,
+        ss: 0x2b,
+        ..Default::default()
+    };
+    let mut mem = common::memory();
+    let k = KernelFrameInfo::default();
+    p.send(Signo::SIGTTIN, None).unwrap();
+    let r = do_signal_with(&t[0], &mut ctx, &mut NoFp, &mut mem, k, &mut || true);
+    assert_eq!(r, UserReturn::Resume);
+    assert!(!p.is_stopped());
+    p.send(Signo::SIGTTIN, None).unwrap();
+    let r = do_signal_with(&t[0], &mut ctx, &mut NoFp, &mut mem, k, &mut || false);
+    assert_eq!(r, UserReturn::Stop(Signo::SIGTTIN));
+    assert!(p.is_stopped());
+}
