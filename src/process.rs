@@ -692,11 +692,13 @@ impl<W: WaitQueue> ProcessState<W> {
             let moved = self.order[k];
             self.thread_mut(moved).pos = k;
         }
-        if self.curr_target == pos {
-            // The leader (never removed from the list) is at position 0.
-            self.curr_target = 0;
-        } else if self.curr_target > pos {
+        // `__exit_signal`: `curr_target = next_thread(tsk)`. The next thread now sits
+        // at `pos`; after the last one `next_thread` wraps to the leader, which is
+        // never removed from the list and is at position 0.
+        if self.curr_target > pos {
             self.curr_target -= 1;
+        } else if self.curr_target == pos && pos == self.order.len() {
+            self.curr_target = 0;
         }
         self.slots[slot as usize] = Slot::Free { next: self.free };
         self.free = Some(slot);

@@ -329,3 +329,44 @@ fn rule44_do_signal_with_an_orphaned_pgrp_returns_to_user_instead_of_stopping() 
     assert_eq!(r, UserReturn::Stop(Signo::SIGTTIN));
     assert!(p.is_stopped());
 }
+
+// ---- Finding 3: the sticky thread choice when its thread exits.
+
+#[test]
+fn rule18_curr_target_moves_to_the_next_thread_when_its_thread_exits() {
+    // Leader, A, B, C.
+    let (p, mut t) = group(4, SignalSet::EMPTY);
+    p.sigaction(Signo::SIGUSR1, Some(handler())).unwrap();
+    p.sigaction(Signo::SIGUSR2, Some(handler())).unwrap();
+    t[0].sigprocmask(MaskHow::Block, set(&[Signo::SIGUSR1]));
+    // The leader refuses SIGUSR1: the scan from the leader chooses A, which becomes
+    // curr_target. A takes it, so its flag is clear when it exits.
+    assert_eq!(p.send(Signo::SIGUSR1, None).unwrap().woken, Some(101));
+    t[1].sigtimedwait(set(&[Signo::SIGUSR1]), Some(Duration::ZERO))
+        .unwrap();
+    assert!(!t[1].has_pending());
+    t.remove(1).exit();
+    // __exit_signal: curr_target = next_thread(A) = B. A signal sent through C
+    // (kill naming C), which blocks it, is then scanned from B, not from the leader.
+    t[2].sigprocmask(MaskHow::Block, set(&[Signo::SIGUSR2]));
+    let out = t[2].send_process_directed(Signo::SIGUSR2, None).unwrap();
+    assert_eq!(out.woken, Some(102), "the scan starts at B");
+}
+
+#[test]
+fn rule18_curr_target_wraps_to_the_leader_when_the_last_thread_exits() {
+    // Leader, A, B; curr_target becomes B, the last thread, which then exits.
+    let (p, mut t) = group(3, SignalSet::EMPTY);
+    p.sigaction(Signo::SIGUSR1, Some(handler())).unwrap();
+    t[0].sigprocmask(MaskHow::Block, set(&[Signo::SIGUSR1]));
+    t[1].sigprocmask(MaskHow::Block, set(&[Signo::SIGUSR1]));
+    assert_eq!(p.send(Signo::SIGUSR1, None).unwrap().woken, Some(102));
+    t[2].sigtimedwait(set(&[Signo::SIGUSR1]), Some(Duration::ZERO))
+        .unwrap();
+    t.remove(2).exit();
+    // next_thread(B) wraps to the leader. Through A, which blocks SIGUSR1: the
+    // scan from the leader finds the leader (it unblocked SIGUSR1 meanwhile).
+    t[0].sigprocmask(MaskHow::Unblock, set(&[Signo::SIGUSR1]));
+    let out = t[1].send_process_directed(Signo::SIGUSR1, None).unwrap();
+    assert_eq!(out.woken, Some(100));
+}
