@@ -242,6 +242,30 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
         st.send_signal(&self.common, sig, info, leader, true)
     }
 
+    /// Sends a thread-directed signal to the group leader's thread, whether it
+    /// still runs or has exited while the group lives (a zombie leader, which
+    /// `tgkill(tgid, tgid, sig)` still names): Linux's `do_send_specific` →
+    /// `__send_signal_locked` with `PIDTYPE_PID`. Generation happens as for a
+    /// living thread: SIGCONT continues a stopped group, a stop signal discards
+    /// pending SIGCONT, the ignore test uses the leader's mask (rules 3, 4, 6, 7).
+    /// The signal then waits in the leader's private queue, where nothing dequeues
+    /// it once the leader has exited (it is freed with the group), and
+    /// `complete_signal` wakes nobody: an exiting thread wants no signal, not even
+    /// SIGKILL (Linux's `wants_signal` tests `PF_EXITING` first), so a SIGKILL sent
+    /// this way does not end the group. Errors: EAGAIN from the queue limit; ESRCH if
+    /// the group never had a thread.
+    ///
+    /// Context: any, including interrupt context (see the module docs).
+    pub fn send_to_leader(
+        &self,
+        sig: Signo,
+        info: Option<&SignalInfo>,
+    ) -> Result<SendOutcome, Errno> {
+        let mut st = self.state.lock();
+        let leader = st.leader.ok_or(Errno::ESRCH)?;
+        st.send_signal(&self.common, sig, info, leader, false)
+    }
+
     /// `rt_sigaction` (rule 29, 30): replaces the action of `sig` when `new` is given
     /// and returns the previous one. Setting SIGKILL or SIGSTOP is EINVAL (querying
     /// them works). Setting SIG_IGN, or SIG_DFL for a signal whose default is to
