@@ -224,7 +224,10 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     }
 
     /// Marks the group as global init (`SIGNAL_UNKILLABLE`, rule 21): signals whose
-    /// action is `SIG_DFL` are discarded, SIGKILL and SIGSTOP included.
+    /// action is `SIG_DFL` are discarded, SIGKILL and SIGSTOP included. As in Linux,
+    /// the discarding is done at generation by the target thread's ignore test, which
+    /// a blocked signal passes: a default-fatal signal the target blocks is queued,
+    /// and if another thread does not block it, `complete_signal` ends the group.
     pub fn set_unkillable(&self, unkillable: bool) {
         self.state.lock().unkillable = unkillable;
     }
@@ -542,7 +545,8 @@ impl<W: WaitQueue> ProcessState<W> {
     }
 
     /// `complete_signal` (rules 18, 20): choose the thread to wake, start a group exit
-    /// for a fatal signal.
+    /// for a fatal signal (default action, not core-dumping, not in the chosen
+    /// thread's `real_blocked`).
     fn complete_signal(
         &mut self,
         action: &SignalAction,
@@ -567,9 +571,12 @@ impl<W: WaitQueue> ProcessState<W> {
             self.curr_target = found;
             self.order[found]
         };
+        // Linux 6.18's test, exactly: no SIGNAL_UNKILLABLE here. An unkillable group
+        // discards default-action signals at generation (`sig_ignored`), but one the
+        // target thread blocks is queued, and a thread that does not block it then
+        // takes the group down.
         let real_blocked = self.thread(chosen).real_blocked;
         if sig_fatal(action, sig)
-            && !self.unkillable
             && !real_blocked.contains(sig)
             && sig.default_action() != DefaultAction::CoreDump
         {

@@ -370,3 +370,24 @@ fn rule18_curr_target_wraps_to_the_leader_when_the_last_thread_exits() {
     let out = t[1].send_process_directed(Signo::SIGUSR1, None).unwrap();
     assert_eq!(out.woken, Some(100));
 }
+
+// ---- Finding 8: complete_signal's test is Linux's, with no SIGNAL_UNKILLABLE.
+
+#[test]
+fn rule20_unkillable_group_whose_leader_blocks_a_fatal_signal_is_ended_by_another_thread() {
+    let (p, t) = group(2, SignalSet::EMPTY);
+    p.set_unkillable(true);
+    // SIG_DFL in an unkillable group is discarded at generation, unless the target
+    // (the leader) blocks it: then it is queued, and complete_signal finds T1, which
+    // does not block it, and starts the group exit (Linux 6.18's complete_signal has
+    // no SIGNAL_UNKILLABLE test).
+    t[0].sigprocmask(MaskHow::Block, set(&[Signo::SIGTERM]));
+    let out = p.send(Signo::SIGTERM, None).unwrap();
+    assert_eq!(out.fate, Fate::Queued);
+    assert!(out.group_exit);
+    assert_eq!(deliver_all(&t[1]), [EXIT_TERM]);
+    // Not blocked by the leader: discarded at generation, as before.
+    let (p, _t) = group(2, SignalSet::EMPTY);
+    p.set_unkillable(true);
+    assert_eq!(p.send(Signo::SIGTERM, None).unwrap().fate, Fate::Ignored);
+}
