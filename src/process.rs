@@ -697,9 +697,11 @@ impl<W: WaitQueue> ProcessState<W> {
         got
     }
 
-    /// A thread leaves: it stops taking signals, hands shared ones on, and its private
-    /// queue is dropped. The leader's slot stays (as a zombie) so that
-    /// process-directed signals still test its mask (rule 4).
+    /// A thread leaves (`exit_signals`): it stops taking signals and, if its pending
+    /// flag is set and the group is not exiting, hands shared signals on (a thread
+    /// that was not told of any was not counted on to take one); its private queue
+    /// is dropped. The leader's slot stays (as a zombie) so that process-directed
+    /// signals still test its mask (rule 4).
     pub(crate) fn detach(&mut self, slot: u32, limit: &PendingLimit) {
         let t = self.thread_mut(slot);
         if t.exiting {
@@ -709,7 +711,10 @@ impl<W: WaitQueue> ProcessState<W> {
         t.pending.clear(limit);
         t.pending.shrink_if_idle();
         let unblocked = t.blocked.complement();
-        self.retarget_shared_pending(slot, unblocked);
+        let flagged = t.link.sigpending.load(Ordering::Relaxed);
+        if flagged && self.group_exit.is_none() {
+            self.retarget_shared_pending(slot, unblocked);
+        }
         self.thread(slot)
             .link
             .sigpending

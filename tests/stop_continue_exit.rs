@@ -391,3 +391,44 @@ fn rule20_unkillable_group_whose_leader_blocks_a_fatal_signal_is_ended_by_anothe
     p.set_unkillable(true);
     assert_eq!(p.send(Signo::SIGTERM, None).unwrap().fate, Fate::Ignored);
 }
+
+// ---- exit_signals: only a thread with its pending flag hands shared signals on.
+
+#[test]
+fn rule32_exiting_thread_without_its_pending_flag_hands_nothing_on() {
+    // Leader, B, C: the leader is chosen for SIGUSR1 (flagged); B and C are not.
+    let (p, mut t) = group(3, SignalSet::EMPTY);
+    p.sigaction(Signo::SIGUSR1, Some(handler())).unwrap();
+    assert_eq!(p.send(Signo::SIGUSR1, None).unwrap().woken, Some(100));
+    assert!(!t[1].has_pending() && !t[2].has_pending());
+    // B exits with no TIF_SIGPENDING: Linux's exit_signals skips
+    // retarget_shared_pending, so C is not woken for the leader's signal.
+    t.remove(1).exit();
+    assert!(!t[1].has_pending(), "C was not handed SIGUSR1");
+    assert_eq!(handled(&deliver_all(&t[0])), [10]);
+}
+
+#[test]
+fn rule32_exiting_thread_with_its_pending_flag_hands_shared_signals_on() {
+    let (p, mut t) = group(3, SignalSet::EMPTY);
+    p.sigaction(Signo::SIGUSR1, Some(handler())).unwrap();
+    // Through B: B is chosen and flagged; it exits before taking it.
+    let out = t[1].send_process_directed(Signo::SIGUSR1, None).unwrap();
+    assert_eq!(out.woken, Some(101));
+    assert!(!t[2].has_pending());
+    t.remove(1).exit();
+    assert!(t[1].has_pending(), "C, next after B, is woken");
+    assert_eq!(handled(&deliver_all(&t[1])), [10]);
+}
+
+#[test]
+fn rule32_thread_exiting_during_a_group_exit_hands_nothing_on() {
+    let (p, mut t) = group(3, SignalSet::EMPTY);
+    p.sigaction(Signo::SIGUSR1, Some(handler())).unwrap();
+    t[1].send_process_directed(Signo::SIGUSR1, None).unwrap();
+    p.start_group_exit(Signo::SIGKILL);
+    t.remove(1).exit();
+    // Every thread is flagged by the group exit anyway; the shared signal stays.
+    assert!(p.shared_pending().contains(Signo::SIGUSR1));
+    assert!(t[1].has_pending());
+}
