@@ -145,6 +145,9 @@ pub(crate) struct ProcessState<W> {
     pub(crate) continued: u32,
     /// `SIGNAL_UNKILLABLE` (global init).
     pub(crate) unkillable: bool,
+    /// The group's own RLIMIT_SIGPENDING soft limit (`signal->rlim`); `None` uses
+    /// the account's.
+    rlimit: Option<usize>,
 }
 
 /// A thread group's shared signal state: its shared pending queue, its action table,
@@ -185,6 +188,7 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
                 stopped: false,
                 continued: 0,
                 unkillable: false,
+                rlimit: None,
             }),
             common: Common {
                 actions,
@@ -197,13 +201,18 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     /// The child of `fork`: the same action entries copied into a table of its own
     /// (or the same table with CLONE_SIGHAND), the same limit account, nothing
     /// pending. Create its first thread with the parent thread's mask.
+    ///
+    /// The child inherits the group's own RLIMIT_SIGPENDING, if it has one, as Linux
+    /// copies `signal->rlim` at fork.
     pub fn fork(&self, share_actions: bool) -> ProcessSignalManager<W, R> {
         let actions = if share_actions {
             self.common.actions.clone()
         } else {
             Arc::new(self.common.actions.clone_table())
         };
-        ProcessSignalManager::new(actions, self.common.limit.clone())
+        let child = ProcessSignalManager::new(actions, self.common.limit.clone());
+        child.state.lock().rlimit = self.state.lock().rlimit;
+        child
     }
 
     /// The action table (lock-free reads).
@@ -221,6 +230,25 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     /// The RLIMIT_SIGPENDING account queued siginfo is charged to.
     pub fn limit(&self) -> &Arc<PendingLimit> {
         &self.common.limit
+    }
+
+    /// Sets this group's own RLIMIT_SIGPENDING soft limit (`setrlimit`, `prlimit`):
+    /// a siginfo queued for this group is refused once its user's count (the shared
+    /// [`ProcessSignalManager::limit`] account) would exceed it, as Linux compares
+    /// the per-user count with the receiving task's `task_rlimit` (rule 14). `None`
+    /// goes back to the account's [`PendingLimit::limit`], which is also where a new
+    /// group starts. Entries already queued stay.
+    ///
+    /// Context: process context.
+    pub fn set_rlimit_sigpending(&self, limit: Option<usize>) {
+        self.state.lock().rlimit = limit;
+    }
+
+    /// The RLIMIT_SIGPENDING soft limit signals sent to this group are held to: its
+    /// own, or its account's.
+    pub fn rlimit_sigpending(&self) -> usize {
+        let own = self.state.lock().rlimit;
+        own.unwrap_or_else(|| self.common.limit.limit())
     }
 
     /// Marks the group as global init (`SIGNAL_UNKILLABLE`, rule 21): signals whose
@@ -446,12 +474,13 @@ impl<W: WaitQueue> ProcessState<W> {
             out.fate = Fate::Ignored;
             return Ok(out);
         }
+        let rlimit = self.rlimit;
         let pending = if group {
             &mut self.shared
         } else {
             &mut self.thread_mut(target).pending
         };
-        out.fate = match pending.put(sig, info, &common.limit)? {
+        out.fate = match pending.put_with_rlimit(sig, info, &common.limit, rlimit)? {
             PutOutcome::Coalesced => {
                 out.fate = Fate::Coalesced;
                 return Ok(out);

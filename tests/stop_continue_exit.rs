@@ -432,3 +432,48 @@ fn rule32_thread_exiting_during_a_group_exit_hands_nothing_on() {
     assert!(p.shared_pending().contains(Signo::SIGUSR1));
     assert!(t[1].has_pending());
 }
+
+// ---- RLIMIT_SIGPENDING: the user's count against the receiver's own limit.
+
+#[test]
+fn rule14_the_users_count_is_held_to_the_receiving_processs_own_rlimit() {
+    use ksignal::Errno;
+    let account = Arc::new(PendingLimit::new(1024));
+    let new = || {
+        Arc::new(Process::new(
+            Arc::new(SignalActions::new()),
+            account.clone(),
+        ))
+    };
+    let (a, b) = (new(), new());
+    let _ta = Thread::new(&a, 1, SignalSet::ALL, CondvarQueue::default()).unwrap();
+    let _tb = Thread::new(&b, 2, SignalSet::ALL, CondvarQueue::default()).unwrap();
+    a.set_rlimit_sigpending(Some(1));
+    b.set_rlimit_sigpending(Some(3));
+    assert_eq!((a.rlimit_sigpending(), b.rlimit_sigpending()), (1, 3));
+    let q = |v| SignalInfo::queue(Signo::SIGRTMIN, 1, 0, v);
+    assert_eq!(
+        a.send(Signo::SIGRTMIN, Some(&q(1))).unwrap().fate,
+        Fate::Queued
+    );
+    assert_eq!(
+        b.send(Signo::SIGRTMIN, Some(&q(2))).unwrap().fate,
+        Fate::Queued
+    );
+    assert_eq!(account.queued(), 2, "one count for the user");
+    // 3 > A's limit of 1, but within B's limit of 3.
+    assert_eq!(a.send(Signo::SIGRTMIN, Some(&q(3))), Err(Errno::EAGAIN));
+    assert_eq!(
+        b.send(Signo::SIGRTMIN, Some(&q(3))).unwrap().fate,
+        Fate::Queued
+    );
+    assert_eq!(b.send(Signo::SIGRTMIN, Some(&q(4))), Err(Errno::EAGAIN));
+    // fork copies the group's own limit; None goes back to the account's.
+    assert_eq!(a.fork(false).rlimit_sigpending(), 1);
+    a.set_rlimit_sigpending(None);
+    assert_eq!(a.rlimit_sigpending(), 1024);
+    assert_eq!(
+        a.send(Signo::SIGRTMIN, Some(&q(5))).unwrap().fate,
+        Fate::Queued
+    );
+}
