@@ -303,7 +303,10 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     /// ignore, discards it from the shared queue and every thread's queue, blocked or
     /// not (POSIX 3.3.1.3, as Linux does).
     ///
-    /// Context: process context.
+    /// Context: process context. A query (`new` `None`) reads the table lock-free
+    /// ([`SignalActions::get`]); a change holds the signal lock while the table's
+    /// writer waits for announced readers to leave (see the registry's "Contexts":
+    /// under `kspin` they cannot be preempted, so the wait is short).
     pub fn sigaction(&self, sig: Signo, new: Option<SignalAction>) -> Result<SignalAction, Errno> {
         let Some(new) = new else {
             return Ok(self.common.actions.get(sig));

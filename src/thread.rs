@@ -537,6 +537,8 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
 
     /// Whether this thread's disposition for `sig` would discard it (for kernels that
     /// want to skip work for ignored signals, such as SIGCHLD on child exit).
+    ///
+    /// Context: as [`crate::SignalActions::get`]: any with the `kspin` feature.
     pub fn is_ignored(&self, sig: Signo) -> bool {
         handler_ignored(&self.process.common.actions.get(sig), sig)
     }
