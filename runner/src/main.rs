@@ -349,8 +349,7 @@ impl Runner {
         if unsafe { libc::prlimit(tgid, libc::RLIMIT_SIGPENDING, std::ptr::null(), &mut lim) } == 0
         {
             p.psm
-                .limit()
-                .set_limit(usize::try_from(lim.rlim_cur).unwrap_or(usize::MAX));
+                .set_rlimit_sigpending(Some(usize::try_from(lim.rlim_cur).unwrap_or(usize::MAX)));
         }
     }
 
