@@ -19,9 +19,14 @@ set +e
 "$run" false; check "false exits 1" 1 $?
 "$run" /nonexistent/program 2>/dev/null; check "unstartable program exits 127" 127 $?
 "$run" sh -c 'trap "echo trapped" USR1; kill -USR1 $$; exit 3' > "$out/trap.txt"; check "sh trap handler, exit 3" "3 trapped" "$? $(cat "$out/trap.txt")"
+# The shell's job control sees the runner stop with its program and continue.
+out_jc=$(bash -c "set -m; '$run' sleep 1 & sleep 0.5; kill -TSTP %1; sleep 0.3; jobs; kill -CONT %1; wait %1; echo status=\$?" 2>&1)
+jc="stopped=$(grep -c Stopped <<<"$out_jc") $(tail -n1 <<<"$out_jc")"
+case "$jc" in "stopped=0 "*) ;; *) jc="stopped $(tail -n1 <<<"$out_jc")" ;; esac
+check "bash job control: SIGTSTP to the job, jobs shows it stopped, continue, wait" "stopped status=0" "$jc"
 set -e
 
-for prog in basic jobs; do
+for prog in basic jobs reap stopcont; do
   gcc -O1 -pthread -o "$out/$prog" "smoke/$prog.c"
   set +e
   (cd "$out" && timeout 60 "./$prog" > "$prog.native" 2>&1); n=$?

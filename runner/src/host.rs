@@ -470,3 +470,19 @@ pub fn pidfd_target(tid: i32, fd: i32) -> Result<(i32, bool), Errno> {
         .ok_or(Errno::EBADF)?;
     Ok((pid, false))
 }
+
+/// Whether the host has SIGCONT pending for `tid` (its own or its process's queue,
+/// `SigPnd:` / `ShdPnd:` of /proc/TID/status).
+pub fn sigcont_pending(tid: i32) -> bool {
+    let Ok(s) = std::fs::read_to_string(format!("/proc/{tid}/status")) else {
+        return false;
+    };
+    let bit = 1u64 << (libc::SIGCONT - 1);
+    s.lines()
+        .filter_map(|l| {
+            l.strip_prefix("SigPnd:")
+                .or_else(|| l.strip_prefix("ShdPnd:"))
+        })
+        .filter_map(|v| u64::from_str_radix(v.trim(), 16).ok())
+        .any(|v| v & bit != 0)
+}

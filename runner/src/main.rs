@@ -57,6 +57,23 @@ enum Ev {
     },
 }
 
+/// The tracer's event channel: an event, then a write to an eventfd the tracer
+/// polls beside its SIGCHLD signalfd.
+#[derive(Clone)]
+pub struct Notify {
+    tx: Sender<Ev>,
+    efd: i32,
+}
+
+impl Notify {
+    fn send(&self, ev: Ev) {
+        let _ = self.tx.send(ev);
+        let one = 1u64;
+        // SAFETY: writes 8 bytes from `one` to our eventfd.
+        unsafe { libc::write(self.efd, (&one as *const u64).cast(), 8) };
+    }
+}
+
 /// The crate's per-thread wait queue, as the runner implements it: a condition
 /// variable a helper thread blocks on, and a kick to the tracer so that it can
 /// interrupt the thread if it runs or blocks in the host.
@@ -64,11 +81,11 @@ pub struct RWait {
     tid: i32,
     woken: Mutex<bool>,
     cv: Condvar,
-    tx: Mutex<Sender<Ev>>,
+    tx: Mutex<Notify>,
 }
 
 impl RWait {
-    fn new(tid: i32, tx: Sender<Ev>) -> RWait {
+    fn new(tid: i32, tx: Notify) -> RWait {
         RWait {
             tid,
             woken: Mutex::new(false),
@@ -113,7 +130,7 @@ impl WaitQueue for RWait {
     fn wake_one(&self) {
         *self.woken.lock().unwrap() = true;
         self.cv.notify_all();
-        let _ = self.tx.lock().unwrap().send(Ev::Kick(self.tid));
+        self.tx.lock().unwrap().send(Ev::Kick(self.tid));
     }
 
     fn wake_all(&self) {
@@ -146,6 +163,12 @@ struct Thr {
     blocked_regs: Option<libc::user_regs_struct>,
     /// The helper's result, once it has one.
     done: Option<isize>,
+    /// A host rt_sigaction(SIGCHLD) the runner made the thread execute: its own
+    /// registers and ksignal's result, restored at the syscall-exit stop.
+    mirror: Option<(libc::user_regs_struct, isize)>,
+    /// A served call ended in a restart code and the group stopped before the
+    /// restart rules ran: its number, for the rules at the next resume.
+    pending_restart: Option<u64>,
     /// The last host fault, for the next frame.
     fault: FaultInfo,
 }
@@ -157,6 +180,9 @@ struct Proc {
     dying: Option<Signo>,
     /// The group stops with this signal: the runner's own host signal is let through.
     stopping: Option<Signo>,
+    /// The host's SIGCHLD action (handler, flags), mirrored from ksignal's so that
+    /// the host auto-reaps as SIG_IGN / SA_NOCLDWAIT say.
+    host_chld: (u64, u64),
 }
 
 /// A stop the runner handles, with the registers it read.
@@ -190,9 +216,19 @@ struct Runner {
     threads: HashMap<i32, Thr>,
     /// New tasks whose first stop came before their parent's clone event.
     early: HashSet<i32>,
-    tx: Sender<Ev>,
+    tx: Notify,
     xcfg: Option<XCfg>,
+    /// Signals sent to the runner by a process, held briefly: if the program gets
+    /// the same one from the host (a kill of the whole process group), it is not
+    /// forwarded a second time.
+    outer_pending: Vec<(Signo, i32, u32, Instant)>,
+    /// Host signals the program received from a process, for the same check the
+    /// other way round.
+    recent_host: Vec<(Signo, i32, Instant)>,
 }
+
+/// How long a signal to the runner waits for the program's own copy.
+const FORWARD_WINDOW: Duration = Duration::from_millis(30);
 
 fn signame(sig: u32) -> String {
     match Signo::new(sig) {
@@ -253,6 +289,7 @@ impl Runner {
                 threads: Vec::new(),
                 dying: None,
                 stopping: None,
+                host_chld: (0, 0),
             },
         );
         psm
@@ -271,6 +308,8 @@ impl Runner {
                 interrupting: false,
                 blocked_regs: None,
                 done: None,
+                mirror: None,
+                pending_restart: None,
                 fault: FaultInfo::default(),
             },
         );
@@ -310,8 +349,7 @@ impl Runner {
         if unsafe { libc::prlimit(tgid, libc::RLIMIT_SIGPENDING, std::ptr::null(), &mut lim) } == 0
         {
             p.psm
-                .limit()
-                .set_limit(usize::try_from(lim.rlim_cur).unwrap_or(usize::MAX));
+                .set_rlimit_sigpending(Some(usize::try_from(lim.rlim_cur).unwrap_or(usize::MAX)));
         }
     }
 
@@ -339,9 +377,26 @@ impl Runner {
             }
             return;
         };
+        // A served call's restart code left over from a stop (see below).
+        let stopped_now = self.held_by_stop(tgid);
+        if !stopped_now
+            && let Some(nr) = self
+                .threads
+                .get_mut(&tid)
+                .and_then(|t| t.pending_restart.take())
+        {
+            h.ctx.in_syscall = true;
+            h.ctx.orig_rax = nr;
+            h.dirty = true;
+            h.skip = true;
+            if !tsm.has_pending() {
+                ksignal::syscall_restart(&mut h.ctx, None);
+            }
+        }
         let mut out = UserReturn::Resume;
-        if tsm.has_pending() && !self.held_by_stop(tgid) {
+        if tsm.has_pending() && !stopped_now {
             let before = h.ctx;
+            let seccomp = h.skip;
             let fault = std::mem::take(&mut self.threads.get_mut(&tid).unwrap().fault);
             let cfg = *self.xcfg.get_or_insert_with(|| XCfg::probe(tid));
             let mut fp = XFp {
@@ -360,8 +415,17 @@ impl Runner {
                 },
             );
             h.dirty = true;
-            // Linux's restart logic ran in the crate; the host must not run its own.
-            h.skip = true;
+            if let UserReturn::Stop(_) = out {
+                // Linux stops inside get_signal and only then applies the restart
+                // rules. Off a seccomp stop the host does that (orig_rax is kept);
+                // a served call's code is kept for the thread's next resume.
+                if seccomp && h.ctx.in_syscall && restart_name(h.ctx.rax).is_some() {
+                    self.threads.get_mut(&tid).unwrap().pending_restart = Some(h.ctx.orig_rax);
+                }
+            } else {
+                // Linux's restart logic ran in the crate; the host must not run its own.
+                h.skip = true;
+            }
             if self.trace {
                 self.trace_delivery(tid, &before, &h.ctx, &out);
             }
@@ -508,17 +572,44 @@ impl Runner {
         if code == libc::SI_KERNEL {
             return;
         }
-        let Some(p) = self.procs.get(&self.root) else {
+        let now = Instant::now();
+        self.recent_host
+            .retain(|e| now.duration_since(e.2) < FORWARD_WINDOW * 2);
+        if let Some(i) = self.recent_host.iter().position(|e| e.0 == s && e.1 == pid) {
+            self.recent_host.remove(i);
             return;
-        };
-        let info = SignalInfo::user(s, pid, uid);
-        let psm = p.psm.clone();
-        self.log(
-            self.root,
-            format_args!("runner received {s}: sent to the program"),
-        );
-        if let Ok(out) = psm.send(s, Some(&info)) {
-            self.effects(self.root, s, &out);
+        }
+        self.outer_pending.push((s, pid, uid, now + FORWARD_WINDOW));
+    }
+
+    /// When the next held signal of the runner is due, if any.
+    fn next_forward(&self) -> Option<Instant> {
+        self.outer_pending.iter().map(|e| e.3).min()
+    }
+
+    /// Forwards the runner's held signals whose window has passed.
+    fn flush_outer(&mut self) {
+        let now = Instant::now();
+        let due: Vec<_> = self
+            .outer_pending
+            .iter()
+            .filter(|e| e.3 <= now)
+            .copied()
+            .collect();
+        self.outer_pending.retain(|e| e.3 > now);
+        for (s, pid, uid, _) in due {
+            let Some(p) = self.procs.get(&self.root) else {
+                return;
+            };
+            let info = SignalInfo::user(s, pid, uid);
+            let psm = p.psm.clone();
+            self.log(
+                self.root,
+                format_args!("runner received {s}: sent to the program"),
+            );
+            if let Ok(out) = psm.send(s, Some(&info)) {
+                self.effects(self.root, s, &out);
+            }
         }
     }
 
@@ -560,13 +651,14 @@ impl Runner {
             return;
         }
         match event {
+            0 if sig == libc::SIGTRAP | 0x80 => self.on_syscall_exit(pid),
             0 => self.on_signal_stop(pid, sig),
             libc::PTRACE_EVENT_SECCOMP => self.on_seccomp(pid),
             libc::PTRACE_EVENT_CLONE | libc::PTRACE_EVENT_FORK | libc::PTRACE_EVENT_VFORK => {
                 self.on_clone(pid)
             }
             libc::PTRACE_EVENT_EXEC => self.on_exec(pid),
-            host::PTRACE_EVENT_STOP => self.on_event_stop(pid, sig),
+            host::PTRACE_EVENT_STOP => self.on_event_stop(pid, sig, was),
             _ => self.resume(pid, None),
         }
     }
@@ -627,6 +719,19 @@ impl Runner {
             }
             return false;
         }
+        if tgid == self.root && info.code() == libc::SI_USER && info.pid() != tgid {
+            let from = info.pid();
+            match self
+                .outer_pending
+                .iter()
+                .position(|e| e.0 == signo && e.1 == from)
+            {
+                Some(i) => {
+                    self.outer_pending.remove(i);
+                }
+                None => self.recent_host.push((signo, from, Instant::now())),
+            }
+        }
         self.refresh_limit(tgid);
         let t = &self.threads[&tid];
         let (tsm, psm) = (t.tsm.clone(), self.procs[&tgid].psm.clone());
@@ -685,22 +790,57 @@ impl Runner {
         false
     }
 
-    fn on_event_stop(&mut self, tid: i32, sig: i32) {
-        let t = &self.threads[&tid];
-        let tgid = t.tgid;
-        let was = t.st;
+    fn on_event_stop(&mut self, tid: i32, sig: i32, was: St) {
+        let tgid = self.threads[&tid].tgid;
         self.threads.get_mut(&tid).unwrap().interrupting = false;
         let group_stop = sig != libc::SIGTRAP;
-        if (group_stop || was == St::Listening) && self.held_by_stop(tgid) {
-            let _ = host::ptrace(libc::PTRACE_LISTEN, tid, 0, 0);
-            self.set_st(tid, St::Listening);
+        if self.keep_listening(tid, tgid, group_stop, was) {
             if group_stop {
                 self.log(tid, format_args!("in group stop ({})", signame(sig as u32)));
+                self.mirror_root_stop(tgid);
             }
             return;
         }
         let h = Held::read(tid);
         self.resume(tid, h);
+    }
+
+    /// A group-stop report, or a listening thread trapping again: it stays stopped
+    /// (PTRACE_LISTEN) while ksignal's group stop holds, unless the host has a
+    /// SIGCONT pending for it (sent from outside the traced tree), which must reach
+    /// ksignal through the thread's signal-delivery stops.
+    fn keep_listening(&mut self, tid: i32, tgid: i32, group_stop: bool, was: St) -> bool {
+        if !(group_stop || was == St::Listening) || !self.held_by_stop(tgid) {
+            return false;
+        }
+        if host::sigcont_pending(tid) {
+            return false;
+        }
+        let _ = host::ptrace(libc::PTRACE_LISTEN, tid, 0, 0);
+        self.set_st(tid, St::Listening);
+        true
+    }
+
+    /// When the program the runner started is stopped, the runner stops too, so
+    /// that the shell that started the runner sees a stopped job (and its `fg`
+    /// continues both: they share a process group).
+    fn mirror_root_stop(&mut self, tgid: i32) {
+        if tgid != self.root {
+            return;
+        }
+        let all = self.procs.get(&tgid).is_some_and(|p| {
+            p.threads
+                .iter()
+                .all(|t| self.threads.get(t).is_some_and(|t| t.st == St::Listening))
+        });
+        if all {
+            self.log(
+                tgid,
+                format_args!("the program is stopped: the runner stops too"),
+            );
+            // SAFETY: raise takes a value.
+            unsafe { libc::raise(libc::SIGSTOP) };
+        }
     }
 
     fn on_clone(&mut self, ptid: i32) {
@@ -733,7 +873,11 @@ impl Runner {
             } else {
                 let share = flags & libc::CLONE_SIGHAND as u64 != 0;
                 let forked = self.procs[&tgid].psm.fork(share);
+                let host_chld = self.procs[&tgid].host_chld;
                 let psm = self.new_process(child, forked);
+                if let Some(p) = self.procs.get_mut(&child) {
+                    p.host_chld = host_chld;
+                }
                 if let Some(tsm) = self.new_thread(&psm, child, mask) {
                     let vm = flags & libc::CLONE_VM as u64 != 0;
                     let vfork = flags & libc::CLONE_VFORK as u64 != 0;
@@ -768,6 +912,8 @@ impl Runner {
         if let Some(p) = self.procs.get_mut(&tgid) {
             p.threads.retain(|x| *x == tid);
             p.psm.exec();
+            // The host's exec keeps SIG_IGN and clears the flags.
+            p.host_chld = if p.host_chld.0 == 1 { (1, 0) } else { (0, 0) };
         }
         if tid != tgid
             && let Some(t) = self.threads.remove(&tid)
@@ -834,6 +980,13 @@ impl Runner {
             }
             _ => match self.serve(tid, nr, &h.regs) {
                 Some(ret) => {
+                    if nr == libc::SYS_rt_sigaction
+                        && h.regs.rdi as i32 == libc::SIGCHLD
+                        && ret == 0
+                        && self.mirror_sigchld(tid, &h.regs, ret)
+                    {
+                        return;
+                    }
                     h.ctx.rax = ret as u64;
                     self.resume(tid, Some(h));
                 }
@@ -842,6 +995,66 @@ impl Runner {
                     self.resume(tid, None);
                 }
             },
+        }
+    }
+
+    /// After ksignal changed SIGCHLD's action: if the host's must change too (SIG_IGN,
+    /// SA_NOCLDWAIT, SA_NOCLDSTOP decide what the host does when a child stops or
+    /// exits), make the thread execute that rt_sigaction in the host, with a
+    /// `struct sigaction` written below its red zone. Returns whether it did.
+    fn mirror_sigchld(&mut self, tid: i32, regs: &libc::user_regs_struct, ret: isize) -> bool {
+        let tgid = self.threads[&tid].tgid;
+        let Some(p) = self.procs.get_mut(&tgid) else {
+            return false;
+        };
+        let a = p.psm.actions().get(Signo::SIGCHLD);
+        let want = match a.disposition() {
+            ksignal::Disposition::Ignore => (1, 0),
+            _ => (
+                0,
+                a.flags().bits() & (libc::SA_NOCLDWAIT | libc::SA_NOCLDSTOP) as u64,
+            ),
+        };
+        if want == p.host_chld {
+            return false;
+        }
+        p.host_chld = want;
+        let at = (regs.rsp - 128 - 64) & !15;
+        let mut b = [0u8; 32];
+        b[0..8].copy_from_slice(&want.0.to_ne_bytes());
+        b[8..16].copy_from_slice(&want.1.to_ne_bytes());
+        let mut mem = RemoteMem { pid: tid };
+        if ksignal::UserMemory::write(&mut mem, at as usize, &b).is_err() {
+            return false;
+        }
+        let mut sub = *regs;
+        sub.rdi = libc::SIGCHLD as u64;
+        sub.rsi = at;
+        sub.rdx = 0;
+        sub.r10 = 8;
+        let _ = host::set_regs(tid, &sub);
+        self.threads.get_mut(&tid).unwrap().mirror = Some((*regs, ret));
+        let _ = host::ptrace(libc::PTRACE_SYSCALL, tid, 0, 0);
+        self.set_st(tid, St::Running);
+        true
+    }
+
+    fn on_syscall_exit(&mut self, tid: i32) {
+        match self.threads.get_mut(&tid).and_then(|t| t.mirror.take()) {
+            Some((regs, ret)) => {
+                let mut ctx = host::to_ctx(&regs);
+                ctx.rax = ret as u64;
+                self.resume(
+                    tid,
+                    Some(Held {
+                        regs,
+                        ctx,
+                        dirty: true,
+                        skip: true,
+                    }),
+                );
+            }
+            None => self.resume(tid, None),
         }
     }
 
@@ -878,7 +1091,7 @@ impl Runner {
                 libc::SYS_rt_sigsuspend => syscall::sys_rt_sigsuspend(&caller, &mem, a[0], a[1]),
                 _ => syscall::sys_pause(&caller),
             };
-            let _ = tx.send(Ev::Done { tid, ret });
+            tx.send(Ev::Done { tid, ret });
         });
     }
 
@@ -904,9 +1117,10 @@ impl Runner {
             host::PTRACE_EVENT_STOP => {
                 self.threads.get_mut(&tid).unwrap().interrupting = false;
                 let group_stop = sig != libc::SIGTRAP;
-                if (group_stop || was == St::Listening) && self.held_by_stop(tgid) {
-                    let _ = host::ptrace(libc::PTRACE_LISTEN, tid, 0, 0);
-                    self.set_st(tid, St::Listening);
+                if self.keep_listening(tid, tgid, group_stop, was) {
+                    if group_stop {
+                        self.mirror_root_stop(tgid);
+                    }
                     return;
                 }
             }
@@ -1235,8 +1449,13 @@ fn run(args: Vec<String>, trace: bool) -> i32 {
 
     // The runner's own signals go to a thread that forwards them.
     let fwd = sigset_of(FORWARDED);
+    // SIGCHLD tells the tracer that a tracee stopped or exited (read on a signalfd).
+    let chld = sigset_of(&[libc::SIGCHLD]);
     // SAFETY: blocks signals of this thread; threads spawned later inherit the mask.
-    unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &fwd, std::ptr::null_mut()) };
+    unsafe {
+        libc::pthread_sigmask(libc::SIG_BLOCK, &fwd, std::ptr::null_mut());
+        libc::pthread_sigmask(libc::SIG_BLOCK, &chld, std::ptr::null_mut());
+    }
 
     let filter = host::seccomp_filter();
     let prog_filter = libc::sock_fprog {
@@ -1315,6 +1534,7 @@ fn run(args: Vec<String>, trace: bool) -> i32 {
         | libc::PTRACE_O_TRACEFORK
         | libc::PTRACE_O_TRACEVFORK
         | libc::PTRACE_O_TRACEEXEC
+        | libc::PTRACE_O_TRACESYSGOOD
         | libc::PTRACE_O_EXITKILL;
     if let Err(e) = host::ptrace(libc::PTRACE_SEIZE, pid, 0, opts as usize) {
         eprintln!("ksignal-run: ptrace: {e}");
@@ -1324,6 +1544,14 @@ fn run(args: Vec<String>, trace: bool) -> i32 {
     }
 
     let (tx, rx): (Sender<Ev>, Receiver<Ev>) = channel();
+    // SAFETY: eventfd and signalfd take values and an initialised set.
+    let (efd, sfd) = unsafe {
+        (
+            libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK),
+            libc::signalfd(-1, &chld, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK),
+        )
+    };
+    let tx = Notify { tx, efd };
     let mut r = Runner {
         trace,
         // SAFETY: getpid has no preconditions.
@@ -1335,6 +1563,8 @@ fn run(args: Vec<String>, trace: bool) -> i32 {
         early: HashSet::new(),
         tx: tx.clone(),
         xcfg: None,
+        outer_pending: Vec::new(),
+        recent_host: Vec::new(),
     };
     let mut limit = libc::rlimit {
         rlim_cur: 0,
@@ -1350,6 +1580,9 @@ fn run(args: Vec<String>, trace: bool) -> i32 {
             Arc::new(PendingLimit::new(soft)),
         ),
     );
+    if chld_ignored && let Some(p) = r.procs.get_mut(&pid) {
+        p.host_chld = (1, 0);
+    }
     for sig in &ignored {
         if let Ok(s) = Signo::new(*sig as u32) {
             let _ = psm.sigaction(s, Some(SignalAction::IGNORE));
@@ -1361,25 +1594,6 @@ fn run(args: Vec<String>, trace: bool) -> i32 {
     };
     r.add_thread(pid, pid, tsm, St::Running);
 
-    // The waiter: every waitpid report becomes an event for the tracer thread.
-    let wtx = tx.clone();
-    std::thread::spawn(move || {
-        loop {
-            let mut status = 0;
-            // SAFETY: waitpid writes one int.
-            let p = unsafe { libc::waitpid(-1, &mut status, libc::__WALL) };
-            if p < 0 {
-                if errno() == libc::EINTR {
-                    continue;
-                }
-                let _ = wtx.send(Ev::WaitGone);
-                return;
-            }
-            if wtx.send(Ev::Wait(p, status)).is_err() {
-                return;
-            }
-        }
-    });
     // The runner's own signals.
     let stx = tx.clone();
     std::thread::spawn(move || {
@@ -1393,7 +1607,7 @@ fn run(args: Vec<String>, trace: bool) -> i32 {
             }
             // SAFETY: si_pid/si_uid are valid to read for any siginfo (union of ints).
             let (pid, uid) = unsafe { (si.si_pid(), si.si_uid()) };
-            let _ = stx.send(Ev::Outer {
+            stx.send(Ev::Outer {
                 sig: s,
                 code: si.si_code,
                 pid,
@@ -1421,11 +1635,53 @@ fn run(args: Vec<String>, trace: bool) -> i32 {
         return 127;
     }
 
-    while let Ok(ev) = rx.recv() {
-        r.handle(ev);
+    // The tracer's loop: every waitpid report, then every queued event, then sleep
+    // until SIGCHLD or an event arrives (with a timeout as a safety net).
+    loop {
+        loop {
+            let mut status = 0;
+            // SAFETY: waitpid writes one int.
+            let p = unsafe { libc::waitpid(-1, &mut status, libc::__WALL | libc::WNOHANG) };
+            if p > 0 {
+                r.handle(Ev::Wait(p, status));
+            } else {
+                if p < 0 && errno() == libc::ECHILD {
+                    r.handle(Ev::WaitGone);
+                }
+                break;
+            }
+            if let Some(code) = r.root_status {
+                return code;
+            }
+        }
+        while let Ok(ev) = rx.try_recv() {
+            r.handle(ev);
+        }
+        r.flush_outer();
         if let Some(code) = r.root_status {
             return code;
         }
+        let timeout = r.next_forward().map_or(100, |d| {
+            d.saturating_duration_since(Instant::now()).as_millis() as i32 + 1
+        });
+        let mut fds = [
+            libc::pollfd {
+                fd: sfd,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: efd,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        let mut buf = [0u8; 1024];
+        // SAFETY: poll on two initialised pollfds; reads into our buffer.
+        unsafe {
+            libc::poll(fds.as_mut_ptr(), 2, timeout.min(100));
+            while libc::read(sfd, buf.as_mut_ptr().cast(), buf.len()) > 0 {}
+            libc::read(efd, buf.as_mut_ptr().cast(), 8);
+        }
     }
-    1
 }
