@@ -273,30 +273,6 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
         st.send_signal(&self.common, sig, info, leader, true)
     }
 
-    /// Sends a thread-directed signal to the group leader's thread, whether it
-    /// still runs or has exited while the group lives (a zombie leader, which
-    /// `tgkill(tgid, tgid, sig)` still names): Linux's `do_send_specific` →
-    /// `__send_signal_locked` with `PIDTYPE_PID`. Generation happens as for a
-    /// living thread: SIGCONT continues a stopped group, a stop signal discards
-    /// pending SIGCONT, the ignore test uses the leader's mask (rules 3, 4, 6, 7).
-    /// The signal then waits in the leader's private queue, where nothing dequeues
-    /// it once the leader has exited (it is freed with the group), and
-    /// `complete_signal` wakes nobody: an exiting thread wants no signal, not even
-    /// SIGKILL (Linux's `wants_signal` tests `PF_EXITING` first), so a SIGKILL sent
-    /// this way does not end the group. Errors: EAGAIN from the queue limit; ESRCH if
-    /// the group never had a thread.
-    ///
-    /// Context: any, including interrupt context (see the module docs).
-    pub fn send_to_leader(
-        &self,
-        sig: Signo,
-        info: Option<&SignalInfo>,
-    ) -> Result<SendOutcome, Errno> {
-        let mut st = self.state.lock();
-        let leader = st.leader.ok_or(Errno::ESRCH)?;
-        st.send_signal(&self.common, sig, info, leader, false)
-    }
-
     /// `rt_sigaction` (rule 29, 30): replaces the action of `sig` when `new` is given
     /// and returns the previous one. Setting SIGKILL or SIGSTOP is EINVAL (querying
     /// them works). Setting SIG_IGN, or SIG_DFL for a signal whose default is to
@@ -464,6 +440,25 @@ impl<W: WaitQueue> ProcessState<W> {
         target: u32,
         group: bool,
     ) -> Result<SendOutcome, Errno> {
+        let out = self.generate(common, sig, info, target, group);
+        if let Ok(o) = &out
+            && o.resumed
+        {
+            self.wake_continued_threads();
+        }
+        out
+    }
+
+    /// The body of `__send_signal_locked`, up to `complete_signal`.
+    #[inline]
+    fn generate(
+        &mut self,
+        common: &Common,
+        sig: Signo,
+        info: Option<&SignalInfo>,
+        target: u32,
+        group: bool,
+    ) -> Result<SendOutcome, Errno> {
         let mut out = SendOutcome::new(Fate::Queued);
         if self.group_exit.is_some() {
             out.fate = Fate::Dropped;
@@ -522,8 +517,8 @@ impl<W: WaitQueue> ProcessState<W> {
     /// `get_signal` (`do_signal_stop`); SIGCONT wakes them and they dequeue what
     /// arrived meanwhile. Here a continued thread returns to user space through the
     /// kernel, so each one that has something deliverable gets its flag set and is
-    /// woken (`recalc_sigpending_and_wake`), and the kernel's return-to-user check
-    /// finds it.
+    /// woken ([`ProcessState::wake_continued_threads`], after the SIGCONT's own
+    /// `complete_signal`), and the kernel's return-to-user check finds it.
     fn prepare_signal(&mut self, sig: Signo, limit: &PendingLimit) -> bool {
         if sig.is_stop() {
             self.flush_everywhere(SignalSet::single(Signo::SIGCONT), limit);
@@ -531,18 +526,22 @@ impl<W: WaitQueue> ProcessState<W> {
         } else if sig == Signo::SIGCONT {
             self.flush_everywhere(SignalSet::STOP, limit);
             self.continued = self.continued.wrapping_add(1);
-            if !core::mem::take(&mut self.stopped) {
-                return false;
-            }
-            for k in 0..self.order.len() {
-                let slot = self.order[k];
-                if !self.thread(slot).exiting {
-                    self.recalc_sigpending_and_wake(slot);
-                }
-            }
-            true
+            core::mem::take(&mut self.stopped)
         } else {
             false
+        }
+    }
+
+    /// After a SIGCONT that continued the group, once its own `complete_signal` has
+    /// chosen with the flags as the stop left them: each live thread with something
+    /// deliverable is flagged and woken, standing for Linux's stopped threads, which
+    /// wake inside `get_signal` and dequeue what arrived while they slept.
+    fn wake_continued_threads(&mut self) {
+        for k in 0..self.order.len() {
+            let slot = self.order[k];
+            if !self.thread(slot).exiting {
+                self.recalc_sigpending_and_wake(slot);
+            }
         }
     }
 
@@ -643,6 +642,28 @@ impl<W: WaitQueue> ProcessState<W> {
         let deliverable = (t.pending.pending() | self.shared.pending()) - t.blocked;
         let flag = self.group_exit.is_some() || !deliverable.is_empty();
         t.link.sigpending.store(flag, Ordering::Release);
+    }
+
+    /// `do_signal_stop` for the thread `slot` that dequeued a stop signal: the group
+    /// is stopped, and every other live thread is told to take part
+    /// (`signal_wake_up`), as Linux sets `JOBCTL_STOP_PENDING` and wakes each. Their
+    /// flags stay set while they are stopped, since in Linux they sleep inside
+    /// `get_signal` with `TIF_SIGPENDING` still set: a signal sent while the group is
+    /// stopped, or the SIGCONT that ends the stop, finds no thread that wants it
+    /// (`wants_signal`), so `curr_target` does not move. A thread asleep in
+    /// `sigtimedwait` wakes, finds nothing and sleeps on: this crate has no
+    /// `JOBCTL_STOP_PENDING` to keep its flag set, so it does not return EINTR as
+    /// Linux's `do_sigtimedwait` does when a stop interrupts it (see the README's
+    /// "Not built yet").
+    pub(crate) fn do_signal_stop(&mut self, slot: u32) {
+        self.stopped = true;
+        self.recalc_sigpending(slot);
+        for k in 0..self.order.len() {
+            let other = self.order[k];
+            if other != slot && !self.thread(other).exiting {
+                self.signal_wake_up(other);
+            }
+        }
     }
 
     /// `recalc_sigpending_and_wake` for another thread: sets its flag and wakes it

@@ -380,8 +380,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
                             continue;
                         }
                     }
-                    st.stopped = true;
-                    st.recalc_sigpending(self.slot);
+                    st.do_signal_stop(self.slot);
                     return Some(Delivery::Stop(sig));
                 }
                 DefaultAction::Terminate | DefaultAction::CoreDump => {
