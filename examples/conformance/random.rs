@@ -149,7 +149,7 @@ impl Model {
                 let n = &mut self.sends[usize::from(s.num())];
                 *n = n.saturating_add(1);
             }
-            Op::Wait(..) | Op::Pending(_) | Op::RlimitSigpending(_) => {}
+            Op::Wait(..) | Op::Pending(_) | Op::RlimitSigpending(_) | Op::Exit(_) => {}
         }
     }
 
@@ -321,6 +321,7 @@ pub fn generate(seed: u64, cfg: &GenConfig) -> Scenario {
     Scenario {
         name: format!("seed {seed}"),
         threads,
+        orphaned: false,
         ops,
     }
 }

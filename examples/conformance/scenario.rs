@@ -293,6 +293,19 @@ pub enum Op {
     Pending(Tid),
     /// `rlimit_sigpending N`: soft RLIMIT_SIGPENDING.
     RlimitSigpending(u64),
+    /// `exit Tk`: thread Tk calls `SYS_exit` (only that thread ends; T0 becomes a
+    /// zombie leader while other threads live).
+    Exit(Tid),
+}
+
+impl Op {
+    /// The signal a send op sends, if it is one.
+    pub fn sent(&self) -> Option<Sig> {
+        match *self {
+            Op::Kill(s) | Op::SigQueue(s, _) | Op::Tkill(_, s) | Op::TSigQueue(_, s, _) => Some(s),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Op {
@@ -324,6 +337,7 @@ impl fmt::Display for Op {
             Op::Wait(t, set, ms) => write!(f, "wait {t} {set} {ms}"),
             Op::Pending(t) => write!(f, "pending {t}"),
             Op::RlimitSigpending(n) => write!(f, "rlimit_sigpending {n}"),
+            Op::Exit(t) => write!(f, "exit {t}"),
         }
     }
 }
@@ -335,6 +349,9 @@ pub struct Scenario {
     pub name: String,
     /// Number of worker threads (1..=64).
     pub threads: usize,
+    /// `threads N orphaned`: the process runs in a session of its own, so its process
+    /// group is orphaned (TSTP, TTIN and TTOU do not stop it).
+    pub orphaned: bool,
     /// The ops after `threads`, in order.
     pub ops: Vec<Op>,
 }
@@ -354,6 +371,7 @@ impl Scenario {
     /// Parses scenario text; `name` is used in error messages.
     pub fn parse(name: &str, text: &str) -> Result<Scenario, ParseError> {
         let mut threads = None;
+        let mut orphaned = false;
         let mut ops = Vec::new();
         for (i, raw) in text.lines().enumerate() {
             let line = raw.split('#').next().unwrap_or("").trim();
@@ -373,7 +391,13 @@ impl Scenario {
                     if keyword != "threads" {
                         return Err(err("the first op must be `threads N`".into()));
                     }
-                    expect_args(args, 1, 1).map_err(err)?;
+                    expect_args(args, 1, 2).map_err(err)?;
+                    if let Some(flag) = args.get(1) {
+                        if !flag.eq_ignore_ascii_case("orphaned") {
+                            return Err(err(format!("unknown flag `{flag}`")));
+                        }
+                        orphaned = true;
+                    }
                     let n = args[0]
                         .parse::<usize>()
                         .ok()
@@ -392,6 +416,7 @@ impl Scenario {
         Ok(Scenario {
             name: name.to_string(),
             threads,
+            orphaned,
             ops,
         })
     }
@@ -400,7 +425,8 @@ impl Scenario {
 impl fmt::Display for Scenario {
     /// The canonical text: `threads N` and one op a line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "threads {}", self.threads)?;
+        write!(f, "threads {}", self.threads)?;
+        writeln!(f, "{}", if self.orphaned { " orphaned" } else { "" })?;
         for op in &self.ops {
             writeln!(f, "{op}")?;
         }
@@ -525,6 +551,10 @@ fn parse_op(keyword: &str, args: &[&str], threads: usize) -> Result<Op, String> 
         "pending" => {
             expect_args(args, 1, 1)?;
             Op::Pending(tid(0)?)
+        }
+        "exit" => {
+            expect_args(args, 1, 1)?;
+            Op::Exit(tid(0)?)
         }
         "rlimit_sigpending" => {
             expect_args(args, 1, 1)?;
