@@ -66,6 +66,8 @@ struct World {
     stopped: bool,
     /// The process group is orphaned (`threads N orphaned`).
     orphaned: bool,
+    /// The last op continued the group (`SendOutcome::resumed`).
+    continued: bool,
     hard_limit: usize,
 }
 
@@ -90,6 +92,7 @@ impl Runner for CrateRunner {
             frames: vec![Vec::new(); sc.threads],
             stopped: false,
             orphaned: sc.orphaned,
+            continued: false,
             hard_limit: hard,
         };
         let mut trace = Trace {
@@ -98,8 +101,9 @@ impl Runner for CrateRunner {
         for op in &sc.ops {
             trace.events.push(Event::Echo(op.clone()));
             let was_stopped = w.stopped;
+            w.continued = false;
             let (result, first) = run_op(&mut w, op);
-            if was_stopped && !w.stopped {
+            if w.continued {
                 trace.events.push(Event::Continued);
             }
             let end = if w.stopped {
@@ -175,6 +179,11 @@ fn note_send(w: &mut World, r: Result<ksignal::SendOutcome, CrateErrno>) -> OpRe
     match r {
         Ok(out) => {
             if out.resumed {
+                w.stopped = false;
+                w.continued = true;
+            }
+            if out.group_exit {
+                // SIGKILL reaches a stopped group too: every thread wakes to die.
                 w.stopped = false;
             }
             OpResult::Ok
