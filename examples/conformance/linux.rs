@@ -694,10 +694,7 @@ impl Ctl<'_> {
                 let sig = op.sent().expect("a send op");
                 if self.stopped && r == OpResult::Ok {
                     if sig.num() == libc::SIGCONT as u8 {
-                        // prepare_signal continued the group before the send returned
-                        // (it sets SIGNAL_STOP_CONTINUED under the signal lock).
-                        self.stopped = false;
-                        sh.push(REC_CONTINUED, 0, 0, 0, 0);
+                        self.observe_continue()?;
                     } else if sig == Sig::KILL {
                         return Err(self.await_death());
                     }
@@ -709,6 +706,54 @@ impl Ctl<'_> {
             self.quiesce()?;
         }
         Ok(result)
+    }
+
+    /// After a SIGCONT sent to the stopped group: `waitpid(WCONTINUED)` tells whether
+    /// it continued. prepare_signal sets SIGNAL_STOP_CONTINUED before the send returns,
+    /// so the report is there at once, unless the group has already died of a signal
+    /// that was pending (a stopped group dies only after a continue, or of SIGKILL,
+    /// which this send is not).
+    fn observe_continue(&mut self) -> Result<(), Halt> {
+        let mut st: c_int = 0;
+        // SAFETY: `st` is a live int.
+        let r = unsafe {
+            libc::waitpid(self.pid, &mut st, libc::WNOHANG | libc::WCONTINUED | libc::WUNTRACED)
+        };
+        // No report: either the group is still stopped, or it continued and a thread
+        // already started the group exit (which clears SIGNAL_STOP_CONTINUED) without
+        // being dead yet. A continued thread is never left in the stopped state.
+        if r != self.pid && self.all_threads_stopped() {
+            return Ok(());
+        }
+        self.stopped = false;
+        self.sh.push(REC_CONTINUED, 0, 0, 0, 0);
+        if r == self.pid && libc::WIFSIGNALED(st) {
+            return Err(Halt::Dead(Outcome::Signaled(libc::WTERMSIG(st) as u8)));
+        }
+        if r == self.pid && libc::WIFEXITED(st) {
+            return Err(Halt::Dead(Outcome::Exited(libc::WEXITSTATUS(st))));
+        }
+        Ok(())
+    }
+
+    /// Whether every thread of the child that has not exited is in the stopped state
+    /// (`T` in /proc); false once any of them runs again or the child is gone.
+    fn all_threads_stopped(&self) -> bool {
+        let Ok(dir) = std::fs::read_dir(format!("/proc/{}/task", self.pid)) else {
+            return false;
+        };
+        let mut any = false;
+        for entry in dir.flatten() {
+            let Some(tid) = entry.file_name().to_str().and_then(|t| t.parse().ok()) else {
+                continue;
+            };
+            match proc_state(self.pid, tid) {
+                Some('T') => any = true,
+                Some('Z') => {}
+                _ => return false,
+            }
+        }
+        any
     }
 
     /// Waits until thread `who` has finished exiting: a non-leader is released (its
