@@ -67,8 +67,12 @@ impl Sig {
     pub const STOP: Sig = Sig(19);
 
     /// The signal numbered `n`, if `n` is in 1..=64.
-    pub fn new(n: u32) -> Option<Sig> {
-        (1..=u32::from(NSIG)).contains(&n).then_some(Sig(n as u8))
+    pub const fn new(n: u32) -> Option<Sig> {
+        if n >= 1 && n <= NSIG as u32 {
+            Some(Sig(n as u8))
+        } else {
+            None
+        }
     }
 
     /// The signal number.
