@@ -21,7 +21,7 @@ use crate::errno::Errno;
 use crate::frame::{self, FaultInfo, FpHook, FrameRequest, TrapFrame};
 use crate::info::SignalInfo;
 use crate::signo::Signo;
-use crate::thread::{Delivery, ThreadSignalManager};
+use crate::thread::{Delivery, JobControl, NoJobControl, ThreadSignalManager};
 use crate::uaccess::UserMemory;
 use crate::wait::WaitQueue;
 use lock_api::RawMutex;
@@ -56,6 +56,9 @@ pub struct KernelFrameInfo {
 /// Delivers everything deliverable to the current thread, as Linux does on one
 /// return to user space. `tf` is the interrupted user context; `mem` the thread's
 /// user memory; `fp` the FP/SIMD hook.
+///
+/// It asks no job-control question ([`NoJobControl`]): SIGTSTP, SIGTTIN and SIGTTOU
+/// always stop. A kernel with process groups calls [`do_signal_with`].
 pub fn do_signal<W, R, T, M>(
     thread: &ThreadSignalManager<W, R>,
     tf: &mut T,
@@ -69,8 +72,31 @@ where
     T: TrapFrame + ?Sized,
     M: UserMemory + ?Sized,
 {
+    do_signal_with(thread, tf, fp, mem, k, &mut NoJobControl)
+}
+
+/// [`do_signal`] with the kernel's answers to Linux's job-control questions
+/// ([`JobControl`]): a default-action SIGTSTP, SIGTTIN or SIGTTOU in an orphaned
+/// process group is discarded instead of stopping the group (rule 44; see
+/// [`ThreadSignalManager::get_signal_with`]). `job` is called with no lock of the
+/// crate held.
+pub fn do_signal_with<W, R, T, M, J>(
+    thread: &ThreadSignalManager<W, R>,
+    tf: &mut T,
+    fp: &mut dyn FpHook,
+    mem: &mut M,
+    k: KernelFrameInfo,
+    job: &mut J,
+) -> UserReturn
+where
+    W: WaitQueue,
+    R: RawMutex,
+    T: TrapFrame + ?Sized,
+    M: UserMemory + ?Sized,
+    J: JobControl + ?Sized,
+{
     loop {
-        let Some(d) = thread.get_signal() else {
+        let Some(d) = thread.get_signal_with(job) else {
             // No handler (any more): an interrupted system call restarts.
             frame::syscall_restart(tf, None);
             return UserReturn::Resume;
