@@ -13,7 +13,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ksignal::{
-    Delivery, Disposition as CrateDisposition, Errno as CrateErrno, HandlerDelivery, MaskHow,
+    Delivery, Disposition as CrateDisposition, Errno as CrateErrno, HandlerDelivery, JobControl,
+    MaskHow,
     PendingLimit, ProcessSignalManager, SaFlags, SignalAction, SignalActions, SignalInfo,
     SignalSet, Signo, ThreadSignalManager, WaitOutcome, WaitQueue,
 };
@@ -166,11 +167,23 @@ fn ret(r: Result<(), CrateErrno>) -> OpResult {
 }
 
 /// A thread-directed send to a group leader that has exited while other threads
-/// live (a zombie leader, which Linux still finds by its pid).
-fn send_to_zombie_leader(_p: &Process, _sig: Signo, _info: &SignalInfo) -> OpResult {
-    // The crate has no way to send to a leader whose handle is gone: the syscall
-    // layer (`send_to` with no thread) reports success and drops the signal.
-    OpResult::Ok
+/// live (a zombie leader, which Linux still finds by its pid), as the syscall layer
+/// makes it (`send_to` with no thread: `ProcessSignalManager::send_to_leader`).
+fn send_to_zombie_leader(w: &mut World, sig: Signo, info: &SignalInfo) -> OpResult {
+    match w.process.send_to_leader(sig, Some(info)) {
+        Err(CrateErrno::ESRCH) => OpResult::Ok,
+        r => note_send(w, r),
+    }
+}
+
+/// The runner's answer to the job-control question: the scenario says whether its
+/// process group is orphaned.
+struct Pgrp(bool);
+
+impl JobControl for Pgrp {
+    fn is_current_pgrp_orphaned(&mut self) -> bool {
+        self.0
+    }
 }
 
 /// Whether the crate's group is stopped or continued after a send: `resumed` means a
@@ -273,7 +286,7 @@ fn run_op(w: &mut World, op: &Op) -> (OpResult, Option<usize>) {
                     let r = thread.send(signo(sig), Some(&info));
                     (note_send(w, r), None)
                 }
-                None if t.0 == 0 => (send_to_zombie_leader(&p, signo(sig), &info), None),
+                None if t.0 == 0 => (send_to_zombie_leader(w, signo(sig), &info), None),
                 None => (esrch, None),
             }
         }
@@ -356,26 +369,20 @@ fn resume(w: &mut World, trace: &mut Trace) -> Result<(), End> {
     settle(w, trace)
 }
 
-/// TSTP, TTIN and TTOU: the stop signals an orphaned process group ignores.
-fn tty_stop(sig: Signo) -> bool {
-    matches!(sig.get(), 20..=22)
-}
-
 /// The kernel's exit-to-user loop on thread `k`, with stacked frames.
 fn return_to_user(w: &mut World, k: usize, trace: &mut Trace) -> Result<(), End> {
     let Some(t) = w.threads[k].as_ref() else {
         return Ok(());
     };
     let mut frames = std::mem::take(&mut w.frames[k]);
+    let mut pgrp = Pgrp(w.orphaned);
     loop {
-        while let Some(d) = t.get_signal() {
+        while let Some(d) = t.get_signal_with(&mut pgrp) {
             match d {
                 Delivery::Handler(h) => {
                     t.signal_delivered(&h);
                     frames.push(h);
                 }
-                // The kernel checks `is_current_pgrp_orphaned` and asks again.
-                Delivery::Stop(sig) if w.orphaned && tty_stop(sig) => {}
                 Delivery::Stop(sig) => {
                     w.frames[k] = frames;
                     return Err(End::Stopped(sig_of(sig)));
