@@ -14,8 +14,7 @@ use std::time::Duration;
 
 use ksignal::{
     Delivery, Disposition as CrateDisposition, Errno as CrateErrno, HandlerDelivery, JobControl,
-    MaskHow,
-    PendingLimit, ProcessSignalManager, SaFlags, SignalAction, SignalActions, SignalInfo,
+    MaskHow, PendingLimit, ProcessSignalManager, SaFlags, SignalAction, SignalActions, SignalInfo,
     SignalSet, Signo, ThreadSignalManager, WaitOutcome, WaitQueue,
 };
 
@@ -223,16 +222,8 @@ fn run_op(w: &mut World, op: &Op) -> (OpResult, Option<usize>) {
             | Op::RlimitSigpending(_)
             | Op::Exit(_)
     );
-    if let Op::Block(t, _)
-    | Op::Unblock(t, _)
-    | Op::SetMask(t, _)
-    | Op::Wait(t, _, _)
-    | Op::Pending(t)
-    | Op::Exit(t) = *op
-    {
-        if w.threads[t.0].is_none() {
-            return (esrch, None);
-        }
+    if op.thread().is_some_and(|t| w.threads[t.0].is_none()) {
+        return (esrch, None);
     }
     if w.stopped && needs_thread {
         return (OpResult::Skipped, None);

@@ -1,22 +1,40 @@
 //! The Linux runner: executes a scenario on the host kernel.
 //!
 //! # Process layout
-//! Per scenario the tool forks a child (its own process group, a private uid when run as
-//! root, no core dumps). The child's main thread is T0; it spawns T1..T{N-1} and then one
-//! controller thread, so the kernel's thread list is T0, T1, …, T{N-1}, controller. Every
-//! thread blocks all signals with a raw `rt_sigprocmask` before anything else, and the
-//! controller resets every disposition to SIG_DFL with raw `rt_sigaction` (undoing the
-//! Rust runtime's SIGPIPE/SIGSEGV/SIGBUS settings and anything glibc installed) and checks
-//! that no handler is left before the first op. The controller blocks everything, so it is
-//! never chosen as a target.
+//! Per scenario the tool forks a child (its own process group, or with `threads N
+//! orphaned` a session of its own, so that its process group is orphaned; a private uid
+//! when run as root; no core dumps). The child's main thread is T0; it spawns
+//! T1..T{N-1} and then one agent thread, so the kernel's thread list is T0, T1, …,
+//! T{N-1}, agent. Every thread blocks all signals with a raw `rt_sigprocmask` before
+//! anything else; after the spawns T0 resets every disposition to SIG_DFL with raw
+//! `rt_sigaction` (undoing the Rust runtime's SIGPIPE/SIGSEGV/SIGBUS settings and what
+//! glibc installed, its first `pthread_create` included) and checks that no handler is
+//! left. The agent blocks everything, so it is never chosen as a target; it runs
+//! `action` and `rlimit_sigpending`, the process-wide ops.
+//!
+//! # The controller is the parent
+//! The tool process itself drives the ops: it sends every signal from outside the group
+//! (`kill`, `rt_sigqueueinfo`, `tgkill`, `rt_tgsigqueueinfo` on the child), posts the
+//! per-thread ops to the workers, and watches the child with `waitpid(WUNTRACED)`. So a
+//! stop does not stop the controller: it reports `stopped SIG` in place of the op's
+//! result and goes on. While the group is stopped, sends still go out, `pending Tk`
+//! reads what `rt_sigpending` would return from `/proc/PID/task/TID/status`, and ops that
+//! need a thread of the child to run are `skipped (stopped)`. A SIGCONT sent to the
+//! stopped group is reported `continued` when `waitpid(WCONTINUED)` says so (or, if a
+//! thread already started a group exit, when the threads have left the stopped state).
+//! SIGKILL to a stopped group is followed by a wait for its death. `exit Tk` makes
+//! worker k call `SYS_exit` and waits until the kernel has finished with it (a non-leader
+//! is released: its tid no longer exists; a leader is a zombie in `/proc`).
 //!
 //! # Shared memory
 //! One `MAP_SHARED` region, mapped by the parent before the fork, holds the per-thread
-//! command slots and an append-only log. The controller appends `start i` before op i and
-//! the op's result after it; the handler appends one `deliver` record per entry. Appending
-//! is a `fetch_add` on the length, then the fields, then a `Release` store of the kind, so it
-//! is async-signal-safe and the parent never reads a half-written record as complete. After
-//! the child exits, dies or stops, the parent rebuilds the trace from the log alone.
+//! command slots (futex words shared between the two processes) and an append-only log.
+//! The controller appends `start i` before op i, and the op's result, `stopped` or
+//! `continued` records; the handler appends one `deliver` record per entry. Appending is
+//! a `fetch_add` on the length, then the fields, then a `Release` store of the kind, so it
+//! is async-signal-safe and the parent never reads a half-written record as complete. At
+//! the end the parent rebuilds the trace from the log, adds how the child died, and
+//! returns its canonical form (`Trace::canonical`).
 //!
 //! # Quiescence
 //! A worker parks in `FUTEX_WAIT` with its scenario mask. Every signal the kernel makes
@@ -25,11 +43,12 @@
 //! worker that sees a new command makes a syscall (the op itself, or `gettid` for a ping)
 //! before it writes its acknowledgement, and every return from a syscall runs the whole
 //! stacked delivery loop (rule 47a) first. So once a worker acknowledges a command posted
-//! after the op, every delivery the op made to it has run. After each op the controller
-//! pings every worker in turn and repeats the round until a round adds no log record.
-//! Handlers only log, so one round normally suffices; the second proves it. A fatal or stop
-//! signal takes the controller down with the group, so no result is written for that op and
-//! the parent reports `terminated`/`stopped` from `waitpid`.
+//! after the op, every delivery the op made to it has run. After each op (unless the group
+//! is stopped) the controller pings every live worker and the agent in turn and repeats the
+//! round until a round adds no log record. Handlers only log, so one round normally
+//! suffices; the second proves it. While it waits for an acknowledgement the controller
+//! checks the child with `waitpid` between bounded futex waits, so a group that stopped or
+//! died is noticed whatever the machine's load (no sleep stands in for synchronisation).
 
 use std::io;
 use std::ptr;
@@ -251,10 +270,18 @@ fn futex_wait(word: &AtomicU32, expected: u32, timeout: Option<Duration>) {
         tv_sec: t.as_secs() as libc::time_t,
         tv_nsec: t.subsec_nanos() as libc::c_long,
     });
-    let tsp = ts.as_ref().map_or(ptr::null(), |t| t as *const libc::timespec);
+    let tsp = ts
+        .as_ref()
+        .map_or(ptr::null(), |t| t as *const libc::timespec);
     // SAFETY: `word` is a live, aligned u32; `tsp` is NULL or a live timespec.
     unsafe {
-        libc::syscall(libc::SYS_futex, word.as_ptr(), libc::FUTEX_WAIT, expected, tsp);
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAIT,
+            expected,
+            tsp,
+        );
     }
 }
 
@@ -615,18 +642,10 @@ impl Ctl<'_> {
         let sh = self.sh;
         let tid = |t: Tid| sh.tids[t.0].load(Ordering::Acquire);
         let esrch = OpResult::Err(Errno(libc::ESRCH));
-        if let Op::Block(t, _)
-        | Op::Unblock(t, _)
-        | Op::SetMask(t, _)
-        | Op::Wait(t, _, _)
-        | Op::Pending(t)
-        | Op::Exit(t) = *op
-        {
-            if !self.live[t.0] {
-                return Ok(esrch);
-            }
+        if op.thread().is_some_and(|t| !self.live[t.0]) {
+            return Ok(esrch);
         }
-        let needs_thread = !matches!(op.sent(), Some(_)) && !matches!(op, Op::Pending(_));
+        let needs_thread = op.sent().is_none() && !matches!(op, Op::Pending(_));
         if self.stopped && needs_thread {
             return Ok(OpResult::Skipped);
         }
@@ -717,7 +736,11 @@ impl Ctl<'_> {
         let mut st: c_int = 0;
         // SAFETY: `st` is a live int.
         let r = unsafe {
-            libc::waitpid(self.pid, &mut st, libc::WNOHANG | libc::WCONTINUED | libc::WUNTRACED)
+            libc::waitpid(
+                self.pid,
+                &mut st,
+                libc::WNOHANG | libc::WCONTINUED | libc::WUNTRACED,
+            )
         };
         // No report: either the group is still stopped, or it continued and a thread
         // already started the group exit (which clears SIGNAL_STOP_CONTINUED) without
@@ -1139,9 +1162,7 @@ fn send(pid: i32, tid: impl Fn(Tid) -> i32, op: &Op) -> OpResult {
                 )
             }
         }
-        Op::Tkill(t, sig) => unsafe {
-            libc::syscall(libc::SYS_tgkill, pid, tid(t), sig_arg(sig))
-        },
+        Op::Tkill(t, sig) => unsafe { libc::syscall(libc::SYS_tgkill, pid, tid(t), sig_arg(sig)) },
         Op::TSigQueue(t, sig, value) => {
             let mut info = queue_info(sig, value);
             unsafe {

@@ -18,6 +18,7 @@
 //!   threads' handlers (the trace then shows only the exit status);
 //! - the current target thread exits between two process-directed sends;
 //! - the group leader exits and thread-directed signals go to the zombie leader.
+//!
 //! `exit Tk` also appears now and then on its own.
 
 use crate::scenario::{DefaultAction, Disposition, Op, Scenario, Sig, SigSet, Tid};
@@ -244,7 +245,10 @@ impl Gen<'_> {
     }
 
     fn live_tids(&self) -> Vec<Tid> {
-        (0..self.threads).filter(|k| self.live[*k]).map(Tid).collect()
+        (0..self.threads)
+            .filter(|k| self.live[*k])
+            .map(Tid)
+            .collect()
     }
 
     fn set(&mut self) -> SigSet {
@@ -405,6 +409,14 @@ impl Gen<'_> {
             };
             signals.push((s, kind, owner));
         }
+        if fatal_used && live.len() >= 2 {
+            // A caught signal on another thread races the fatal one at the continue.
+            let taken: Vec<Sig> = signals.iter().map(|x| x.0).collect();
+            if let Some(s) = self.episode_sig(&taken) {
+                let others: Vec<Tid> = live.iter().copied().filter(|t| *t != r).collect();
+                signals.push((s, Kind::Caught, self.rng.pick(&others)));
+            }
+        }
         // Dispositions first, then masks (each signal unblocked only in its owner), all
         // before the stop: nothing that needs a running thread comes after it.
         for &(s, kind, _) in &signals {
@@ -470,8 +482,14 @@ impl Gen<'_> {
             let t = self.rng.pick(&live);
             ops.push(Op::Tkill(t, Sig::STOP));
         }
-        for _ in 0..1 + self.rng.below(4) {
-            let (s, kind, owner) = self.rng.pick(&signals);
+        // Each signal once, then a few more at random.
+        let extra = self.rng.below(3);
+        let mut order: Vec<usize> = (0..signals.len()).collect();
+        for _ in 0..extra {
+            order.push(self.rng.below(signals.len()));
+        }
+        for i in order {
+            let (s, kind, owner) = signals[i];
             let v = self.value();
             let op = match self.rng.below(10) {
                 0..4 => Op::Kill(s),
@@ -642,28 +660,30 @@ pub fn generate(seed: u64, cfg: &GenConfig) -> Scenario {
     let mut ops = Vec::with_capacity(cfg.ops);
     let mut episodes = 0;
     while ops.len() < cfg.ops {
-        if episodes < 2 && g.rng.chance(3) {
-            if let Some(ep) = g.episode(&model).filter(|ep| ep.len() <= cfg.ops - ops.len()) {
-                episodes += 1;
-                for op in ep {
-                    if op.sent() != Some(Sig::STOP) {
-                        model.apply(&op);
-                    }
-                    if let Op::Exit(t) = op {
-                        g.live[t.0] = false;
-                    }
-                    ops.push(op);
+        if episodes < 2
+            && g.rng.chance(3)
+            && let Some(ep) = g
+                .episode(&model)
+                .filter(|ep| ep.len() <= cfg.ops - ops.len())
+        {
+            episodes += 1;
+            for op in ep {
+                if op.sent() != Some(Sig::STOP) {
+                    model.apply(&op);
                 }
-                continue;
+                if let Op::Exit(t) = op {
+                    g.live[t.0] = false;
+                }
+                ops.push(op);
             }
+            continue;
         }
         let mut chosen = Op::Pending(Tid(0));
         for _ in 0..50 {
             let op = g.op();
-            if op == Op::Kill(Sig::STOP) || matches!(op, Op::Tkill(_, s) if s == Sig::STOP) {
-                if model.live_threads().len() > 1 {
-                    continue;
-                }
+            // SIGSTOP on its own only while a single thread lives (module docs).
+            if op.sent() == Some(Sig::STOP) && model.live_threads().len() > 1 {
+                continue;
             }
             let mut next = model.clone();
             next.apply(&op);
@@ -722,11 +742,12 @@ mod tests {
             let sc = generate(seed, &cfg);
             let mut m = Model::new(sc.threads);
             for op in &sc.ops {
-                m.apply(op);
-                assert!(m.safe(), "seed {seed}: unsafe after {op}");
-                if let Op::Kill(s) | Op::Tkill(_, s) = op {
-                    assert!(!unblockable(*s), "seed {seed}: {op}");
+                // A stop episode's SIGSTOP is undone by its SIGCONT; SIGKILL never comes.
+                if op.sent() != Some(Sig::STOP) {
+                    m.apply(op);
                 }
+                assert!(m.safe(), "seed {seed}: unsafe after {op}");
+                assert_ne!(op.sent(), Some(Sig::KILL), "seed {seed}: {op}");
             }
         }
     }

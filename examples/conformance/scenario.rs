@@ -303,6 +303,19 @@ pub enum Op {
 }
 
 impl Op {
+    /// The thread an op runs on (mask ops, `wait`, `pending`, `exit`), if it names one.
+    pub fn thread(&self) -> Option<Tid> {
+        match *self {
+            Op::Block(t, _)
+            | Op::Unblock(t, _)
+            | Op::SetMask(t, _)
+            | Op::Wait(t, _, _)
+            | Op::Pending(t)
+            | Op::Exit(t) => Some(t),
+            _ => None,
+        }
+    }
+
     /// The signal a send op sends, if it is one.
     pub fn sent(&self) -> Option<Sig> {
         match *self {
@@ -647,7 +660,8 @@ mod tests {
             wait T0 usr1,rtmin 0\n\
             wait T1 all 60000\n\
             pending T2\n\
-            rlimit_sigpending 0\n";
+            rlimit_sigpending 0\n\
+            EXIT t2\n";
         let s = Scenario::parse("x.scen", text).unwrap();
         let canon = s.to_string();
         assert_eq!(
@@ -665,8 +679,12 @@ mod tests {
              wait T0 SIGUSR1,SIGRTMIN\n\
              wait T1 all 60000\n\
              pending T2\n\
-             rlimit_sigpending 0\n"
+             rlimit_sigpending 0\n\
+             exit T2\n"
         );
+        let orphaned = Scenario::parse("o.scen", "threads 2 ORPHANED\nexit T0\n").unwrap();
+        assert!(orphaned.orphaned);
+        assert_eq!(orphaned.to_string(), "threads 2 orphaned\nexit T0\n");
         let again = Scenario::parse("x.scen", &canon).unwrap();
         assert_eq!(again.ops, s.ops);
         assert_eq!(again.to_string(), canon);
@@ -692,6 +710,8 @@ mod tests {
             ("threads 1\nkill USR1 USR2\n", 2, "unexpected"),
             ("threads 1\ntkill T0\n", 2, "too few"),
             ("threads 1\nfrobnicate\n", 2, "unknown op"),
+            ("threads 1 detached\n", 1, "unknown flag"),
+            ("threads 1\nexit T1\n", 2, "out of range"),
             ("threads 1\nrlimit_sigpending -1\n", 2, "non-negative"),
             ("# nothing\n", 1, "missing"),
         ];

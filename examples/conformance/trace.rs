@@ -201,7 +201,7 @@ impl Trace {
         let mut out = Vec::with_capacity(self.events.len());
         let mut segment: Vec<Event> = Vec::new();
         let flush = |segment: &mut Vec<Event>, out: &mut Vec<Event>| {
-            let continued = segment.iter().any(|e| *e == Event::Continued);
+            let continued = segment.contains(&Event::Continued);
             let died = segment.iter().any(|e| matches!(e, Event::Terminated(_)));
             let mut delivers: Vec<Event> = segment
                 .iter()
@@ -301,6 +301,43 @@ mod tests {
              err=77\n\
              deliver T0 SIGUSR1 code=SI_TIMER value=1\n\
              deliver T0 SIGUSR1 code=3 value=1\n\
+             terminated SIGTERM\n"
+        );
+    }
+
+    #[test]
+    fn canonical_groups_threads_and_hides_the_exit_race() {
+        let usr1 = Sig::new(10).unwrap();
+        let term = Sig::new(15).unwrap();
+        let d = |t, s| Event::Deliver(Tid(t), Info::new(s, SI_USER, 0));
+        let echo = Event::Echo(Op::Kill(Sig::new(18).unwrap()));
+        let t = Trace {
+            events: vec![
+                Event::Threads(3, false),
+                echo.clone(),
+                d(2, usr1),
+                Event::Continued,
+                d(1, term),
+                d(2, term),
+                Event::Result(OpResult::Ok),
+                echo.clone(),
+                d(2, usr1),
+                Event::Continued,
+                d(1, usr1),
+                Event::Terminated(term),
+            ],
+        };
+        assert_eq!(
+            t.canonical().to_string(),
+            "> threads 3\n\
+             > kill SIGCONT\n\
+             continued\n\
+             deliver T1 SIGTERM code=SI_USER value=0\n\
+             deliver T2 SIGUSR1 code=SI_USER value=0\n\
+             deliver T2 SIGTERM code=SI_USER value=0\n\
+             ret=0\n\
+             > kill SIGCONT\n\
+             continued\n\
              terminated SIGTERM\n"
         );
     }
