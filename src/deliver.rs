@@ -131,9 +131,17 @@ where
 
 /// `rt_sigreturn`: restores the context, mask and alternate stack saved in the
 /// frame at the thread's stack pointer. Returns the value the system call returns
-/// (the restored return register). A malformed frame forces SIGSEGV (the context is
-/// left as it was) and returns `Err(EFAULT)`; the kernel then goes through
-/// [`do_signal`], which ends the process unless SIGSEGV is handled.
+/// (the restored return register).
+///
+/// A malformed frame forces SIGSEGV, with the siginfo Linux gives it on the
+/// architecture ([`frame::BadFrame::info`]), and returns `Err(EFAULT)`; the kernel then goes
+/// through [`do_signal`], which ends the process unless SIGSEGV is handled. As in
+/// Linux, whose `rt_sigreturn` gives up at the first failing step, what it restored
+/// before that step stays restored: the frame's mask, the alternate stack (x86_64
+/// restores it before the sigcontext), and the registers and FP state each
+/// architecture's frame code describes ([`frame::BadFrame`]), so a SIGSEGV handler
+/// sees them in its frame. The system call then returns 0 in Linux:
+/// the kernel writes 0, not the error, into the return register.
 pub fn sigreturn<W, R, T, M>(
     thread: &ThreadSignalManager<W, R>,
     tf: &mut T,
@@ -160,7 +168,13 @@ where
             if let Some(mask) = bad.mask {
                 thread.sigreturn(mask);
             }
-            let _ = thread.force_signal(Signo::SIGSEGV, &SignalInfo::kernel(Signo::SIGSEGV));
+            // `restore_altstack` ran (x86_64) or was never reached: either way this
+            // is the thread's stack now.
+            thread.set_altstack(stack);
+            if bad.force_sigfpe {
+                let _ = thread.force_signal(Signo::SIGFPE, &SignalInfo::kernel(Signo::SIGFPE));
+            }
+            let _ = thread.force_signal(Signo::SIGSEGV, &bad.info());
             Err(Errno::EFAULT)
         }
     }
