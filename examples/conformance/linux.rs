@@ -22,7 +22,8 @@
 //! need a thread of the child to run are `skipped (stopped)`. A SIGCONT sent to the
 //! stopped group is reported `continued` when `waitpid(WCONTINUED)` says so (or, if a
 //! thread already started a group exit, when the threads have left the stopped state).
-//! SIGKILL to a stopped group is followed by a wait for its death. `exit Tk` makes
+//! After a SIGKILL to the stopped group the controller waits for its death, unless every
+//! thread is still stopped (the SIGKILL generated nothing: one sent to a zombie leader). `exit Tk` makes
 //! worker k call `SYS_exit` and waits until the kernel has finished with it (a non-leader
 //! is released: its tid no longer exists; a leader is a zombie in `/proc`).
 //!
@@ -714,7 +715,10 @@ impl Ctl<'_> {
                 if self.stopped && r == OpResult::Ok {
                     if sig.num() == libc::SIGCONT as u8 {
                         self.observe_continue()?;
-                    } else if sig == Sig::KILL {
+                    } else if sig == Sig::KILL && !self.all_threads_stopped() {
+                        // complete_signal zapped the group before the send returned,
+                        // waking every thread to die. (A SIGKILL that generated
+                        // nothing, such as one to a zombie leader, leaves them stopped.)
                         return Err(self.await_death());
                     }
                 }
