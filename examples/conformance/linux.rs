@@ -899,15 +899,6 @@ fn sig_of(n: u8) -> Result<Sig, String> {
     Sig::new(u32::from(n)).ok_or_else(|| format!("bad signal number {n}"))
 }
 
-fn fail_from_hook() {
-    let sh = SHARED.load(Ordering::Acquire);
-    if !sh.is_null() {
-        // SAFETY: SHARED points to the child's mapping, which outlives the process.
-        fail(unsafe { &*sh }, FAIL_PANIC);
-    }
-    exit_group(100 + FAIL_PANIC as i32);
-}
-
 /// Reports a setup failure and exits the child.
 fn fail(sh: &Shared, code: u32) -> ! {
     sh.push(REC_FAIL, code, 0, 0, 0);
@@ -918,9 +909,10 @@ fn fail(sh: &Shared, code: u32) -> ! {
 fn child_main(sh: &'static Shared, sc: &Scenario, parent: i32) -> ! {
     sigprocmask(SIG_SETMASK, SigSet::ALL.0);
     SHARED.store(ptr::from_ref(sh).cast_mut(), Ordering::Release);
-    // A panic on any thread of the child ends the child (and is reported), instead of
-    // leaving a half-built process to time out.
-    std::panic::set_hook(Box::new(|_| fail_from_hook()));
+    // No panic hook is set here: the child is forked from a process that may have other
+    // threads (the test harness), one of which may have held the hook's lock at the
+    // fork. Each thread's body is under `catch_unwind` instead, so a panic ends the child
+    // (and is reported) rather than leaving a half-built process to time out.
     // SAFETY: plain syscalls on this process. A session of its own makes the process
     // group orphaned: the parent is in another session.
     unsafe {
@@ -965,7 +957,10 @@ fn child_main(sh: &'static Shared, sc: &Scenario, parent: i32) -> ! {
     for k in (1..sc.threads).chain([AGENT]) {
         let spawned = std::thread::Builder::new()
             .stack_size(256 * 1024)
-            .spawn(move || worker(sh, k));
+            .spawn(move || {
+                let _ = std::panic::catch_unwind(|| worker(sh, k));
+                fail(sh, FAIL_PANIC)
+            });
         if spawned.is_err() {
             fail(sh, FAIL_SPAWN);
         }
