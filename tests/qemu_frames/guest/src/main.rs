@@ -368,7 +368,10 @@ fn run_case(id: usize) {
             [pid, tid, c.sig, addr_of!(qinfo) as u64],
         )
     } else {
-        (NR_TGKILL, [pid, tid, c.sig, 0x5100_0000_0000_00A3 | (id64 << 32)])
+        (
+            NR_TGKILL,
+            [pid, tid, c.sig, 0x5100_0000_0000_00A3 | (id64 << 32)],
+        )
     };
     for (i, a) in args.iter().enumerate() {
         r.raise.gpr[arch::ARG0 + i] = *a;
@@ -437,9 +440,8 @@ extern "C" fn qf_on_signal(regs: &[u64; 32]) {
     head[8] = ss.size;
     let dump = dump_words(base, top);
     // SAFETY: the raise block is plain words.
-    let raise_words = unsafe {
-        core::slice::from_raw_parts(addr_of!(run.raise).cast::<u64>(), 32 + 64 + 4 + 3)
-    };
+    let raise_words =
+        unsafe { core::slice::from_raw_parts(addr_of!(run.raise).cast::<u64>(), 32 + 64 + 4 + 3) };
     record(
         TAG_FRAME,
         run.id,
@@ -465,7 +467,11 @@ extern "C" fn qf_on_signal(regs: &[u64; 32]) {
         *((uc + 40) as *mut u64) =
             bit(SIGHUP) | bit(SIGKILL) | bit(SIGSTOP) | bit(SIGRTMIN + 5) | (id << 40);
     }
-    record(TAG_EDITED, run.id, &[&[base, top - base], dump_words(base, top)]);
+    record(
+        TAG_EDITED,
+        run.id,
+        &[&[base, top - base], dump_words(base, top)],
+    );
 }
 
 /// The stack bytes `[base, top)` as words.
