@@ -3,18 +3,21 @@
 //! crate).
 //!
 //! `tests/qemu_frames/guest` is a static no_std program (raw system calls) that
-//! raises 14 signals with every general and FP register holding a known value: with
+//! raises 16 signals with every general and FP register holding a known value: with
 //! and without `SA_SIGINFO` and `SA_RESTORER`, on the main and on an alternate stack
-//! (also with an unaligned top), with a mask, an `SI_QUEUE` real-time signal, and two
+//! (also with an unaligned top), with a mask, an `SI_QUEUE` real-time signal, two
 //! nested pairs (on the alternate stack, and the same signal again under
-//! `SA_NODEFER`). Its handler writes out the registers it was entered with and the
+//! `SA_NODEFER`), one ending an `rt_sigsuspend` (ERESTARTNOHAND → -EINTR, the frame
+//! saves the mask from before the call) and an itimer's SIGALRM restarting a blocked
+//! `read` under `SA_RESTART` (ERESTARTSYS: pc rewound, a0/x0 restored). Its handler writes out the registers it was entered with and the
 //! stack bytes around its frame, edits the ucontext (pc, a general register, an FP
 //! register, the mask with SIGKILL and SIGSTOP in it) and returns through
 //! `rt_sigreturn`; the code at the new pc writes out every register, the mask and
 //! the alternate stack.
 //!
 //! For each signal this test gives ksignal's `setup_rt_frame` the same interrupted
-//! state (registers, FP image, alternate stack, mask, action, siginfo) and compares:
+//! state (registers, FP image, alternate stack, mask, action, siginfo; the system
+//! call's result goes through `syscall_restart` first, as in `do_signal`) and compares:
 //! the frame's placement and alignment, every field Linux writes (siginfo, uc_flags,
 //! uc_link, uc_stack, uc_sigmask, every register, each FP record with its magic and
 //! size, the end record, aarch64's frame record) and the handler's entry registers
@@ -40,13 +43,15 @@ use ksignal::frame::loongarch64::Loongarch64Context;
 use ksignal::frame::riscv64::Riscv64Context;
 use ksignal::frame::{HandlerFrame, TrapFrame};
 use ksignal::{
-    Disposition, SaFlags, SignalAction, SignalInfo, SignalSet, SignalStack, Signo, StackT,
-    UserBuffer, UserMemory,
+    Disposition, RestartOutcome, SaFlags, SignalAction, SignalInfo, SignalSet, SignalStack, Signo,
+    StackT, UserBuffer, UserMemory,
 };
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The guest's cases (its `CASES`).
+const CASES: usize = 16;
 const TAG_FRAME: u64 = 1;
 const TAG_EDITED: u64 = 2;
 const TAG_RESUMED: u64 = 3;
@@ -55,6 +60,9 @@ const SA_RESTORER: u64 = 0x0400_0000;
 const SS_ONSTACK: u64 = 1;
 const SS_DISABLE: u64 = 2;
 const SI_QUEUE: i32 = -1;
+const SI_KERNEL: i32 = 0x80;
+const MODE_SUSPEND: u64 = 2;
+const MODE_PIPE_READ: u64 = 3;
 /// The uid the guest puts in its `SI_QUEUE` siginfo.
 const QUEUE_UID: u32 = 1000;
 /// The value the guest queues.
@@ -72,6 +80,8 @@ struct Frame {
     blocked: u64,
     /// `sigaltstack`'s answer when the signal was raised: sp, flags, size.
     ss: [u64; 3],
+    /// How the signal interrupted the system call (the guest's `Mode`).
+    mode: u64,
     gpr: [u64; 32],
     fpr: [u64; 64],
     fpctl: [u64; 4],
@@ -129,17 +139,18 @@ fn parse(out: &[u8]) -> Run {
                     sa_mask: r[4],
                     blocked: r[5],
                     ss: arr(&r[6..]),
-                    gpr: arr(&r[9..]),
-                    fpr: arr(&r[41..]),
-                    fpctl: arr(&r[105..]),
-                    sp: r[109],
-                    pc: r[110],
-                    resume: r[111],
-                    entry: arr(&r[112..]),
-                    base: r[144],
-                    bytes: bytes_of(&r[146..]),
+                    mode: r[9],
+                    gpr: arr(&r[10..]),
+                    fpr: arr(&r[42..]),
+                    fpctl: arr(&r[106..]),
+                    sp: r[110],
+                    pc: r[111],
+                    resume: r[112],
+                    entry: arr(&r[113..]),
+                    base: r[145],
+                    bytes: bytes_of(&r[147..]),
                 };
-                assert_eq!(f.bytes.len() as u64, r[145]);
+                assert_eq!(f.bytes.len() as u64, r[146]);
                 run.frames.insert(id, f);
             }
             TAG_EDITED => {
@@ -208,7 +219,9 @@ trait QemuArch {
     const SIGINFO_ALWAYS: bool;
     type Ctx: TrapFrame + Copy + std::fmt::Debug;
 
-    fn ctx(f: &Frame) -> Self::Ctx;
+    /// The context when the signal is found: in the system call, whose result
+    /// register holds `ret` (its first argument is the guest's).
+    fn ctx(f: &Frame, ret: u64) -> Self::Ctx;
     /// General registers by number (the sp slot holds sp) and pc.
     fn regs(c: &Self::Ctx) -> ([u64; 32], u64);
     fn set_sp(c: &mut Self::Ctx, sp: u64);
@@ -289,19 +302,22 @@ fn stack_of(ss: [u64; 3]) -> SignalStack {
     s
 }
 
-/// The siginfo the kernel's send path makes for the guest's tgkill (SI_TKILL) or
-/// rt_tgsigqueueinfo (SI_QUEUE, the guest's own fields); the sender's pid and uid
-/// are the process's, read from QEMU's frame.
+/// The siginfo the kernel's send path makes for the guest's tgkill (SI_TKILL),
+/// rt_tgsigqueueinfo (SI_QUEUE, the guest's own fields) or itimer (SI_KERNEL); the
+/// sender's pid and uid are the process's, read from QEMU's frame.
 fn siginfo(f: &Frame, q: &Mem, q_frame: u64) -> [u8; 128] {
     let sig = Signo::new(f.sig as u32).unwrap();
     let code = q.u32(q_frame + 8) as i32;
     let pid = q.u32(q_frame + 16) as i32;
     let uid = q.u32(q_frame + 20);
-    let info = if code == SI_QUEUE {
-        assert_eq!(uid, QUEUE_UID);
-        SignalInfo::queue(sig, pid, uid, QUEUE_VALUE)
-    } else {
-        SignalInfo::tkill(sig, pid, uid)
+    let info = match code {
+        SI_QUEUE => {
+            assert_eq!(uid, QUEUE_UID);
+            SignalInfo::queue(sig, pid, uid, QUEUE_VALUE)
+        }
+        // The itimer's SIGALRM: SEND_SIG_PRIV.
+        SI_KERNEL => SignalInfo::kernel(sig),
+        _ => SignalInfo::tkill(sig, pid, uid),
     };
     *info.as_bytes()
 }
@@ -327,13 +343,34 @@ fn compare<A: QemuArch>(run: &Run) -> Result<Counts, Vec<String>> {
         };
         let q_frame = f.entry[A::SP];
         // --- ksignal's frame for the same interrupted state ---
-        let mut ctx = A::ctx(f);
+        // The system call's result when the signal was found: 0 for tgkill and
+        // rt_tgsigqueueinfo, ERESTARTNOHAND for rt_sigsuspend, ERESTARTSYS for the
+        // read; do_signal applies the restart table before the frame is built.
+        let ret = match f.mode {
+            MODE_SUSPEND => ksignal::Errno::ERESTARTNOHAND.as_neg_ret() as u64,
+            MODE_PIPE_READ => ksignal::Errno::ERESTARTSYS.as_neg_ret() as u64,
+            _ => 0,
+        };
+        let mut ctx = A::ctx(f, ret);
+        let act = action(f);
+        let (expected, outcome) = (
+            match f.mode {
+                MODE_SUSPEND => RestartOutcome::Interrupted,
+                MODE_PIPE_READ => RestartOutcome::Restarted,
+                _ => RestartOutcome::NotRestartable,
+            },
+            ksignal::syscall_restart(&mut ctx, Some(&act)),
+        );
+        if outcome != expected {
+            errs.push(format!(
+                "case {id}: syscall_restart gave {outcome:?}, expected {expected:?}"
+            ));
+        }
         let mut fp = ImageFp::new(A::fp_image(&f.fpr, &f.fpctl));
         let fp_before = fp.state.clone();
         let mut kmem = UserBuffer::new().with_region(f.base as usize, f.bytes.len());
         let mut stack = stack_of(f.ss);
         let stack_at_raise = stack;
-        let act = action(f);
         let info = siginfo(f, &q, q_frame);
         let req = ksignal::FrameRequest {
             sig: Signo::new(f.sig as u32).unwrap(),
@@ -516,8 +553,8 @@ fn compare<A: QemuArch>(run: &Run) -> Result<Counts, Vec<String>> {
             counts.sigreturns += 1;
         }
     }
-    if run.frames.len() != 14 {
-        errs.push(format!("{} frames, expected 14", run.frames.len()));
+    if run.frames.len() != CASES {
+        errs.push(format!("{} frames, expected {CASES}", run.frames.len()));
     }
     if errs.is_empty() {
         Ok(counts)
@@ -662,17 +699,17 @@ impl QemuArch for A64 {
     const FP_STATE_BYTES: usize = 520;
     type Ctx = Aarch64Context;
 
-    fn ctx(f: &Frame) -> Aarch64Context {
+    fn ctx(f: &Frame, ret: u64) -> Aarch64Context {
         let mut x: [u64; 31] = arr(&f.gpr);
-        x[0] = 0;
+        x[0] = ret;
         Aarch64Context {
             x,
             sp: f.sp,
             pc: f.pc,
             // EL0t, AArch64, DAIF clear: only the condition flags the guest set.
             pstate: f.fpctl[2],
-            in_syscall: false,
-            orig_x0: 0,
+            in_syscall: true,
+            orig_x0: f.gpr[0],
         }
     }
     fn regs(c: &Aarch64Context) -> ([u64; 32], u64) {
@@ -829,17 +866,17 @@ impl QemuArch for Rv64 {
     const FP_STATE_BYTES: usize = 260;
     type Ctx = Riscv64Context;
 
-    fn ctx(f: &Frame) -> Riscv64Context {
+    fn ctx(f: &Frame, ret: u64) -> Riscv64Context {
         let mut x = f.gpr;
         x[0] = 0;
         x[2] = f.sp;
-        x[10] = 0;
+        x[10] = ret;
         Riscv64Context {
             pc: f.pc,
             x,
             sstatus: 1 << 5,
-            in_syscall: false,
-            orig_a0: 0,
+            in_syscall: true,
+            orig_a0: f.gpr[10],
         }
     }
     fn regs(c: &Riscv64Context) -> ([u64; 32], u64) {
@@ -926,17 +963,17 @@ impl QemuArch for La64 {
     const FP_STATE_BYTES: usize = 268;
     type Ctx = Loongarch64Context;
 
-    fn ctx(f: &Frame) -> Loongarch64Context {
+    fn ctx(f: &Frame, ret: u64) -> Loongarch64Context {
         let mut regs = f.gpr;
         regs[0] = 0;
         regs[3] = f.sp;
-        regs[4] = 0;
+        regs[4] = ret;
         Loongarch64Context {
             era: f.pc,
             regs,
             prmd: 0b111,
-            in_syscall: false,
-            orig_a0: 0,
+            in_syscall: true,
+            orig_a0: f.gpr[4],
         }
     }
     fn regs(c: &Loongarch64Context) -> ([u64; 32], u64) {

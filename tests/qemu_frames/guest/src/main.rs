@@ -20,7 +20,11 @@
 
 use core::ptr::{addr_of, addr_of_mut};
 
+const NR_PIPE2: usize = 59;
+const NR_READ: usize = 63;
 const NR_WRITE: usize = 64;
+const NR_SETITIMER: usize = 103;
+const NR_RT_SIGSUSPEND: usize = 133;
 const NR_EXIT_GROUP: usize = 94;
 const NR_TGKILL: usize = 131;
 const NR_SIGALTSTACK: usize = 132;
@@ -42,6 +46,7 @@ const SIGRTMIN: u64 = 32;
 const SA_SIGINFO: u64 = 4;
 const SA_RESTORER: u64 = 0x0400_0000;
 const SA_ONSTACK: u64 = 0x0800_0000;
+const SA_RESTART: u64 = 0x1000_0000;
 const SA_NODEFER: u64 = 0x4000_0000;
 const SS_DISABLE: u64 = 2;
 const SI_QUEUE: i32 = -1;
@@ -66,6 +71,23 @@ enum Alt {
     Misaligned,
 }
 
+/// How the signal interrupts the system call in the known registers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u64)]
+enum Mode {
+    /// `tgkill` sends it to the thread itself: delivered as the call returns 0.
+    Kill = 0,
+    /// `rt_tgsigqueueinfo` with an `SI_QUEUE` siginfo and a value.
+    Queue = 1,
+    /// Sent while blocked, then `rt_sigsuspend` with a mask that lets it in: the call
+    /// ends with ERESTARTNOHAND (-EINTR for a handler) and the frame saves the mask
+    /// from before the call.
+    Suspend = 2,
+    /// A `read` from an empty pipe, interrupted by the SIGALRM of a 50 ms
+    /// `setitimer`: ERESTARTSYS, restarted under SA_RESTART.
+    PipeRead = 3,
+}
+
 #[derive(Clone, Copy)]
 struct Case {
     sig: u64,
@@ -74,8 +96,8 @@ struct Case {
     alt: Alt,
     /// The mask while the signal is raised (`None`: as it is).
     block: Option<u64>,
-    /// Send with `rt_tgsigqueueinfo` (SI_QUEUE with a value) instead of `tgkill`.
-    queue: bool,
+    /// How the signal is raised.
+    mode: Mode,
     /// The handler raises this case (an index into [`CASES`]) before returning.
     nested: Option<usize>,
 }
@@ -87,7 +109,7 @@ const fn case(sig: u64, flags: u64) -> Case {
         sa_mask: 0,
         alt: Alt::Off,
         block: Some(0),
-        queue: false,
+        mode: Mode::Kill,
         nested: None,
     }
 }
@@ -95,7 +117,7 @@ const fn case(sig: u64, flags: u64) -> Case {
 /// The cases, in order; a nested case (run from its parent's handler) is skipped
 /// at top level. (No `SS_AUTODISARM` case: qemu-user 7.2's sigaltstack rejects the
 /// flag with EINVAL.)
-const CASES: [Case; 14] = [
+const CASES: [Case; 16] = [
     case(SIGUSR1, SA_SIGINFO | SA_RESTORER),
     case(SIGUSR1, SA_RESTORER),
     case(SIGUSR2, SA_SIGINFO),
@@ -119,7 +141,7 @@ const CASES: [Case; 14] = [
         ..case(SIGUSR1, SA_SIGINFO)
     },
     Case {
-        queue: true,
+        mode: Mode::Queue,
         ..case(SIGRTMIN + 1, SA_SIGINFO)
     },
     // Nested on the alternate stack: the inner frame goes below the outer one.
@@ -143,6 +165,15 @@ const CASES: [Case; 14] = [
         alt: Alt::Keep,
         block: None,
         ..case(SIGUSR1, SA_SIGINFO | SA_NODEFER)
+    },
+    Case {
+        mode: Mode::Suspend,
+        block: Some(bit(SIGUSR1) | bit(SIGHUP)),
+        ..case(SIGUSR1, SA_SIGINFO)
+    },
+    Case {
+        mode: Mode::PipeRead,
+        ..case(SIGALRM, SA_SIGINFO | SA_RESTART)
     },
 ];
 
@@ -362,16 +393,37 @@ fn run_case(id: usize) {
     qinfo[1] = SI_QUEUE as u32 as u64;
     qinfo[2] = pid | (1000 << 32);
     qinfo[3] = 0x1234_5678_9ABC_DEF0;
-    let (nr, args) = if c.queue {
-        (
+    let pattern = 0x5100_0000_0000_00A3 | (id64 << 32);
+    let sigsuspend_mask = RAISE_MASK.with(|m| m) & !bit(c.sig);
+    let mut fds = [0u32; 2];
+    let mut byte = 0u64;
+    let (nr, args) = match c.mode {
+        Mode::Kill => (NR_TGKILL, [pid, tid, c.sig, pattern]),
+        Mode::Queue => (
             NR_RT_TGSIGQUEUEINFO,
             [pid, tid, c.sig, addr_of!(qinfo) as u64],
-        )
-    } else {
-        (
-            NR_TGKILL,
-            [pid, tid, c.sig, 0x5100_0000_0000_00A3 | (id64 << 32)],
-        )
+        ),
+        Mode::Suspend => {
+            // Pending while blocked; the sigsuspend mask lets it in.
+            check(
+                syscall(NR_TGKILL, [pid as usize, tid as usize, c.sig as usize, 0]),
+                9,
+            );
+            (
+                NR_RT_SIGSUSPEND,
+                [addr_of!(sigsuspend_mask) as u64, 8, pattern, pattern],
+            )
+        }
+        Mode::PipeRead => {
+            check(syscall(NR_PIPE2, [addr_of_mut!(fds) as usize, 0, 0, 0]), 10);
+            // it_interval 0, it_value 50 ms.
+            let itv = [0u64, 0, 0, 50_000];
+            check(syscall(NR_SETITIMER, [0, addr_of!(itv) as usize, 0, 0]), 11);
+            (
+                NR_READ,
+                [u64::from(fds[0]), addr_of_mut!(byte) as u64, 1, pattern],
+            )
+        }
     };
     for (i, a) in args.iter().enumerate() {
         r.raise.gpr[arch::ARG0 + i] = *a;
@@ -424,7 +476,7 @@ extern "C" fn qf_on_signal(regs: &[u64; 32]) {
     };
     let base = (sp - 1024).max(if sp >= alt_base { alt_base } else { 0 }) & !15;
     let ss = altstack_query_at_raise(run);
-    let mut head = [0u64; 9];
+    let mut head = [0u64; 10];
     head[0] = c.sig;
     head[1] = c.flags;
     head[2] = if c.flags & SA_RESTORER != 0 {
@@ -438,6 +490,7 @@ extern "C" fn qf_on_signal(regs: &[u64; 32]) {
     head[6] = ss.sp;
     head[7] = ss.flags;
     head[8] = ss.size;
+    head[9] = c.mode as u64;
     let dump = dump_words(base, top);
     // SAFETY: the raise block is plain words.
     let raise_words =
