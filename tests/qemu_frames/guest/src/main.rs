@@ -394,7 +394,7 @@ fn run_case(id: usize) {
     qinfo[2] = pid | (1000 << 32);
     qinfo[3] = 0x1234_5678_9ABC_DEF0;
     let pattern = 0x5100_0000_0000_00A3 | (id64 << 32);
-    let sigsuspend_mask = RAISE_MASK.with(|m| m) & !bit(c.sig);
+    let sigsuspend_mask = RAISE_MASK.get() & !bit(c.sig);
     let mut fds = [0u32; 2];
     let mut byte = 0u64;
     let (nr, args) = match c.mode {
@@ -469,13 +469,13 @@ extern "C" fn qf_on_signal(regs: &[u64; 32]) {
     };
     let alt_base = addr_of!(ALTSTACK) as u64;
     let alt_top = alt_base + core::mem::size_of::<AltStack>() as u64;
-    let top = if sp >= alt_base && sp < alt_top {
-        alt_top
+    // From 1 KiB below the handler's sp (Linux's frame may sit lower than QEMU's)
+    // to the alternate stack's top, or 512 bytes above the interrupted sp.
+    let (base, top) = if sp >= alt_base && sp < alt_top {
+        ((sp - 1024).max(alt_base) & !15, alt_top)
     } else {
-        run.raise.sp + 512
+        ((sp - 1024) & !15, run.raise.sp + 512)
     };
-    let base = (sp - 1024).max(if sp >= alt_base { alt_base } else { 0 }) & !15;
-    let ss = altstack_query_at_raise(run);
     let mut head = [0u64; 10];
     head[0] = c.sig;
     head[1] = c.flags;
@@ -486,10 +486,10 @@ extern "C" fn qf_on_signal(regs: &[u64; 32]) {
     };
     head[3] = arch::entry_addr();
     head[4] = c.sa_mask;
-    head[5] = RAISE_MASK.with(|m| m);
-    head[6] = ss.sp;
-    head[7] = ss.flags;
-    head[8] = ss.size;
+    head[5] = RAISE_MASK.get();
+    head[6] = RAISE_SS[0].get();
+    head[7] = RAISE_SS[1].get();
+    head[8] = RAISE_SS[2].get();
     head[9] = c.mode as u64;
     let dump = dump_words(base, top);
     // SAFETY: the raise block is plain words.
@@ -540,9 +540,9 @@ struct Cell(core::cell::UnsafeCell<u64>);
 // SAFETY: single-threaded program.
 unsafe impl Sync for Cell {}
 impl Cell {
-    fn with(&self, f: impl FnOnce(u64) -> u64) -> u64 {
+    fn get(&self) -> u64 {
         // SAFETY: single-threaded, no reference escapes.
-        unsafe { f(*self.0.get()) }
+        unsafe { *self.0.get() }
     }
     fn set(&self, v: u64) {
         // SAFETY: as above.
@@ -562,14 +562,6 @@ fn save_raise_state() {
     RAISE_SS[0].set(ss.sp);
     RAISE_SS[1].set(ss.flags);
     RAISE_SS[2].set(ss.size);
-}
-
-fn altstack_query_at_raise(_run: &Running) -> StackT {
-    StackT {
-        sp: RAISE_SS[0].with(|v| v),
-        flags: RAISE_SS[1].with(|v| v),
-        size: RAISE_SS[2].with(|v| v),
-    }
 }
 
 #[unsafe(no_mangle)]
