@@ -260,7 +260,9 @@ fn record(tag: u64, id: usize, parts: &[&[u64]]) {
 
 fn exit(code: usize) -> ! {
     syscall(NR_EXIT_GROUP, [code, 0, 0, 0]);
-    loop {}
+    loop {
+        core::hint::spin_loop();
+    }
 }
 
 fn check(r: isize, code: usize) {
@@ -270,7 +272,6 @@ fn check(r: isize, code: usize) {
 }
 
 fn set_mask(m: u64) {
-    let m = m;
     check(
         syscall(NR_RT_SIGPROCMASK, [2, addr_of!(m) as usize, 0, 8]),
         4,
