@@ -232,33 +232,15 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// and it is unblocked, so a fault that cannot be handled kills the process; an
     /// unkillable group loses that protection when the action is SIG_DFL.
     pub fn force_signal(&self, sig: Signo, info: &SignalInfo) -> Result<SendOutcome, Errno> {
-        use crate::action::Disposition;
         let p = &*self.process;
-        let mut st = p.state.lock();
-        let action = p.common.actions.get(sig);
-        let blocked = st.thread(self.slot).blocked.contains(sig);
-        let mut default = action.disposition() == Disposition::Default;
-        if blocked || action.disposition() == Disposition::Ignore {
-            p.common.actions.set(sig, action.with_default_handler());
-            default = true;
-            st.thread_mut(self.slot).blocked.remove(sig);
-        }
-        if default {
-            st.unkillable = false;
-        }
-        let out = st.send_signal(&p.common, sig, Some(info), self.slot, false)?;
-        if !self.has_pending() {
-            st.recalc_sigpending(self.slot);
-            if self.has_pending() {
-                st.signal_wake_up(self.slot);
-            }
-        }
-        Ok(out)
+        p.state
+            .lock()
+            .force_sig_info(&p.common, self.slot, sig, info)
     }
 
     /// The signal mask.
     pub fn blocked(&self) -> SignalSet {
-        self.process.state.lock().thread(self.slot).blocked
+        self.process.state.lock().blocked(self.slot)
     }
 
     /// `rt_sigprocmask` (rules 31, 32): changes the mask and returns the old one.
@@ -268,7 +250,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// Context: process context, on this thread.
     pub fn sigprocmask(&self, how: MaskHow, set: SignalSet) -> SignalSet {
         let mut st = self.process.state.lock();
-        let old = st.thread(self.slot).blocked;
+        let old = st.blocked(self.slot);
         let new = match how {
             MaskHow::Block => old | set,
             MaskHow::Unblock => old - set,
@@ -280,9 +262,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
 
     /// `rt_sigpending` (rule 33): pending signals, private or shared, that are blocked.
     pub fn sigpending(&self) -> SignalSet {
-        let st = self.process.state.lock();
-        let t = st.thread(self.slot);
-        (t.pending.pending() | st.shared.pending()) & t.blocked
+        self.process.state.lock().sigpending(self.slot)
     }
 
     /// The next thing to do on the way back to user space (`get_signal`), or `None`
@@ -324,37 +304,24 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
         let p = &*self.process;
         let mut st = p.state.lock();
         loop {
-            if let Some(sig) = st.group_exit {
+            if let Some(sig) = st.group_exit() {
                 return Some(Delivery::Exit {
                     sig,
                     core_dump: false,
                 });
             }
-            let allowed = st.thread(self.slot).blocked.complement();
+            let allowed = st.blocked(self.slot).complement();
             let mut info = SignalInfo::ZERO;
-            let synchronous = st.thread_mut(self.slot).pending.dequeue_synchronous(
-                allowed,
-                &p.common.limit,
-                &mut info,
-            );
-            let taken = match synchronous {
-                Some(sig) => Some(sig),
-                None => st.dequeue_signal(self.slot, allowed, &p.common.limit, &mut info),
-            };
+            let taken = st.dequeue_for_delivery(self.slot, allowed, &p.common.limit, &mut info);
             let Some(sig) = taken else {
-                if let Some(mask) = st.thread_mut(self.slot).saved_mask.take() {
-                    st.set_blocked(self.slot, mask);
-                }
-                st.recalc_sigpending(self.slot);
+                st.restore_saved_sigmask(self.slot);
                 return None;
             };
             let action = p.common.actions.take_for_delivery(sig);
             match action.disposition() {
                 crate::action::Disposition::Ignore => continue,
                 crate::action::Disposition::Handler(_) => {
-                    let t = st.thread(self.slot);
-                    let saved_mask = t.saved_mask.unwrap_or(t.blocked);
-                    st.recalc_sigpending(self.slot);
+                    let saved_mask = st.sigmask_to_save(self.slot);
                     return Some(Delivery::Handler(HandlerDelivery {
                         sig,
                         info,
@@ -364,24 +331,25 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
                 }
                 crate::action::Disposition::Default => {}
             }
-            if st.unkillable && !sig.is_unblockable() {
+            if st.is_unkillable() && !sig.is_unblockable() {
                 continue;
             }
             match sig.default_action() {
                 DefaultAction::Ignore | DefaultAction::Continue => continue,
                 DefaultAction::Stop => {
+                    let seen = st.continue_count();
                     if sig != Signo::SIGSTOP {
-                        let continued = st.continued;
                         drop(st);
                         // Signals can be posted in this window, SIGCONT included.
                         let orphaned = job.is_current_pgrp_orphaned();
                         st = p.state.lock();
-                        if orphaned || st.continued != continued || st.group_exit.is_some() {
+                        if orphaned {
                             continue;
                         }
                     }
-                    st.stopped = true;
-                    st.recalc_sigpending(self.slot);
+                    if !st.do_signal_stop(self.slot, seen) {
+                        continue;
+                    }
                     return Some(Delivery::Stop(sig));
                 }
                 DefaultAction::Terminate | DefaultAction::CoreDump => {
@@ -397,14 +365,11 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// signal itself (not with SA_NODEFER), and forget the `rt_sigsuspend` mask, which
     /// now lives in the frame.
     pub fn signal_delivered(&self, d: &HandlerDelivery) {
-        let mut st = self.process.state.lock();
-        let t = st.thread_mut(self.slot);
-        t.saved_mask = None;
-        let mut blocked = t.blocked | d.action.mask();
+        let mut block = d.action.mask();
         if !d.action.flags().contains(SaFlags::NODEFER) {
-            blocked.insert(d.sig);
+            block.insert(d.sig);
         }
-        st.set_blocked(self.slot, blocked);
+        self.process.state.lock().signal_delivered(self.slot, block);
     }
 
     /// The frame for `sig` could not be written (`force_sigsegv`, rule 48): SIGSEGV is
@@ -466,11 +431,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
             if timeout == Some(Duration::ZERO) {
                 return Err(Errno::EAGAIN);
             }
-            let t = st.thread_mut(self.slot);
-            t.real_blocked = t.blocked;
-            let waiting = t.blocked - set;
-            t.blocked = waiting;
-            st.recalc_sigpending(self.slot);
+            st.unblock_for_sigtimedwait(self.slot, set);
         }
         let mut remaining = timeout;
         let result = loop {
@@ -496,10 +457,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
                 }
             }
         };
-        let mut st = p.state.lock();
-        let t = st.thread_mut(self.slot);
-        let real = core::mem::take(&mut t.real_blocked);
-        st.set_blocked(self.slot, real);
+        p.state.lock().restore_real_blocked(self.slot);
         result
     }
 
@@ -510,12 +468,10 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     ///
     /// Context: process context, on this thread.
     pub fn sigsuspend(&self, mask: SignalSet) -> Errno {
-        {
-            let mut st = self.process.state.lock();
-            let old = st.thread(self.slot).blocked;
-            st.thread_mut(self.slot).saved_mask = Some(old);
-            st.set_blocked(self.slot, mask);
-        }
+        self.process
+            .state
+            .lock()
+            .set_sigsuspend_mask(self.slot, mask);
         self.wait_for_signal()
     }
 
@@ -547,13 +503,13 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// copies the parent thread's (set it on the child), a thread created with
     /// CLONE_VM (and not CLONE_VFORK) does not get one, as in Linux.
     pub fn altstack(&self) -> SignalStack {
-        self.process.state.lock().thread(self.slot).altstack
+        self.process.state.lock().altstack(self.slot)
     }
 
     /// Replaces the alternate signal stack (after `SignalStack::sigaltstack`
     /// validated the change, or after a frame was pushed with SS_AUTODISARM).
     pub fn set_altstack(&self, stack: SignalStack) {
-        self.process.state.lock().thread_mut(self.slot).altstack = stack;
+        self.process.state.lock().set_altstack(self.slot, stack);
     }
 
     /// `execve` on this thread: the alternate stack is disabled (the mask and pending
