@@ -46,7 +46,8 @@
 //! | `rt_sigreturn` | [`crate::sigreturn`] (built on [`crate::frame::rt_sigreturn`]): it restores a signal frame, which is the frame code's job | no |
 //!
 //! SIGCHLD generation when a child exits, stops or continues
-//! (`do_notify_parent`, `do_notify_parent_cldstop`) is in [`child`].
+//! (`do_notify_parent`, `do_notify_parent_cldstop`) is not a system call: it is in
+//! [`crate::child`].
 //!
 //! All of them run in process context on the calling thread, with no lock of the
 //! crate held. `rt_sigsuspend` and `pause` return `-ERESTARTNOHAND` (-514) for the
@@ -66,7 +67,6 @@ use lock_api::RawMutex;
 
 pub mod action;
 pub mod altstack;
-pub mod child;
 pub mod kill;
 pub mod mask;
 pub mod wait;
@@ -217,7 +217,7 @@ pub trait TaskTable {
     /// Called after a signal was sent to `target` (it may have been queued,
     /// coalesced or discarded), with what the managers decided: on
     /// `outcome.resumed` the kernel wakes the group's stopped threads and tells the
-    /// parent (`CLD_CONTINUED`, [`child::notify_parent_cldstop`]); on
+    /// parent (`CLD_CONTINUED`, [`crate::child::notify_parent_cldstop`]); on
     /// `outcome.group_exit` it may hurry threads sleeping uninterruptibly. Runs in
     /// the sender's context with no lock of the crate held. The default does nothing.
     fn signal_sent(
