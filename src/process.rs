@@ -113,12 +113,29 @@ impl SendOutcome {
 
 /// Per-thread data reachable without the signal lock.
 pub(crate) struct ThreadLink<W> {
-    /// `TIF_SIGPENDING`: written under the signal lock only.
-    pub(crate) sigpending: AtomicBool,
+    /// `TIF_SIGPENDING`: written under the signal lock only, and only in this file.
+    sigpending: AtomicBool,
     /// Whether the thread runs on a CPU right now (`task_curr`), as the kernel's
     /// scheduler reports it; false if it never does.
     pub(crate) on_cpu: AtomicBool,
     pub(crate) wait: W,
+}
+
+impl<W> ThreadLink<W> {
+    /// A new thread's link: nothing pending, not on a CPU.
+    pub(crate) fn new(wait: W) -> ThreadLink<W> {
+        ThreadLink {
+            sigpending: AtomicBool::new(false),
+            on_cpu: AtomicBool::new(false),
+            wait,
+        }
+    }
+
+    /// Reads the thread's `TIF_SIGPENDING` (see the module docs for the orderings).
+    #[inline(always)]
+    pub(crate) fn sigpending(&self, order: Ordering) -> bool {
+        self.sigpending.load(order)
+    }
 }
 
 /// A thread's signal state, owned by its process's [`ProcessState`].

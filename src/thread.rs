@@ -3,8 +3,10 @@
 //!
 //! The state lives in the process state ([`crate::process`]) under the
 //! signal lock; a `ThreadSignalManager` is the thread's handle on it plus its
-//! lock-free "something deliverable" flag. Lock order and contexts: see
-//! [`crate::process`].
+//! lock-free "something deliverable" flag. It reads and changes that state only
+//! through the process state's methods, which keep the invariants listed in
+//! [`crate::process`] (every mask change recomputes the flag, in one place). Lock
+//! order and contexts: see [`crate::process`].
 
 use crate::action::{SaFlags, SignalAction};
 use crate::errno::Errno;
@@ -14,7 +16,7 @@ use crate::process::{ProcessSignalManager, SendOutcome, ThreadLink, handler_igno
 use crate::set::SignalSet;
 use crate::signo::{DefaultAction, Signo};
 use crate::stack::SignalStack;
-use crate::sync::{AtomicBool, Ordering};
+use crate::sync::Ordering;
 use crate::wait::{WaitOutcome, WaitQueue};
 use alloc::sync::Arc;
 use core::time::Duration;
@@ -150,11 +152,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     ) -> Result<Self, Errno> {
         // The link is the one allocation here that is not fallible: stable Rust has no
         // `Arc::try_new`. It is a few words, made once per thread in process context.
-        let link = Arc::new(ThreadLink {
-            sigpending: AtomicBool::new(false),
-            on_cpu: AtomicBool::new(false),
-            wait,
-        });
+        let link = Arc::new(ThreadLink::new(wait));
         let slot = process.attach(tid, blocked, link.clone())?;
         Ok(ThreadSignalManager {
             process: process.clone(),
@@ -194,7 +192,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// Context: any; never blocks.
     #[inline]
     pub fn has_pending(&self) -> bool {
-        self.link.sigpending.load(Ordering::Acquire)
+        self.link.sigpending(Ordering::Acquire)
     }
 
     /// Sends a thread-directed signal (tkill, tgkill, rt_tgsigqueueinfo, a fault): it
@@ -442,7 +440,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
                     self.link.wait.finish_wait();
                     break Ok(sig);
                 }
-                if self.link.sigpending.load(Ordering::Relaxed) {
+                if self.link.sigpending(Ordering::Relaxed) {
                     self.link.wait.finish_wait();
                     break Err(Errno::EINTR);
                 }
