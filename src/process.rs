@@ -29,8 +29,9 @@
 //! - `stopped` is set only by `do_signal_stop`, and cleared by SIGCONT
 //!   (`prepare_signal`) and by a group exit (`zap_threads`); `continued` counts
 //!   SIGCONTs so a stop decided across a dropped lock can be abandoned.
-//! - Once `group_exit` is set it stays set: new signals are dropped and every
-//!   thread's flag stays set.
+//! - Once `group_exit` is set it stays set: new signals are dropped, and the flag
+//!   of every thread that has not detached stays set (`recalc_sigpending` tests
+//!   it).
 //! - The leader's slot outlives its thread (a zombie leader); every other slot is
 //!   freed when its thread detaches. `order` lists the live slots in creation
 //!   order and each slot knows its position in it.
