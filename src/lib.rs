@@ -6,6 +6,7 @@ extern crate alloc;
 
 pub mod action;
 pub mod arch;
+pub mod child;
 pub mod deliver;
 pub mod errno;
 pub mod frame;

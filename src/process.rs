@@ -13,6 +13,29 @@
 //! lock). [`WaitQueue::prepare_to_wait`] and [`WaitQueue::wait`] are called without
 //! it.
 //!
+//! # Invariants
+//! Every field of `ProcessState` and of each thread's slot is private to this file;
+//! other modules change them only through the methods below, each named for the
+//! Linux operation it is. So each rule is enforced in one place:
+//! - A thread's mask never holds SIGKILL or SIGSTOP, and every change of it goes
+//!   through `set_blocked` (Linux's `__set_task_blocked`, "required every time the
+//!   blocked sigset changes; callers must hold siglock"), which hands newly blocked
+//!   shared signals on (`retarget_shared_pending`) and recomputes the thread's flag
+//!   (`recalc_sigpending`). The one exception is `rt_sigtimedwait`'s temporary
+//!   unblocking (`unblock_for_sigtimedwait`), which only unblocks, so has nothing to
+//!   hand on, and recomputes the flag itself, as Linux's `do_sigtimedwait` does.
+//! - Whatever dequeues a signal recomputes the dequeuing thread's flag before the
+//!   lock is released.
+//! - `stopped` is set only by `do_signal_stop`, and cleared by SIGCONT
+//!   (`prepare_signal`) and by a group exit (`zap_threads`); `continued` counts
+//!   SIGCONTs so a stop decided across a dropped lock can be abandoned.
+//! - Once `group_exit` is set it stays set: new signals are dropped, and the flag
+//!   of every thread that has not detached stays set (`recalc_sigpending` tests
+//!   it).
+//! - The leader's slot outlives its thread (a zombie leader); every other slot is
+//!   freed when its thread detaches. `order` lists the live slots in creation
+//!   order and each slot knows its position in it.
+//!
 //! # Contexts
 //! Sending ([`ProcessSignalManager::send`], `ThreadSignalManager::send`) may run in
 //! interrupt context when the lock type disables interrupts (the `kspin` feature's
@@ -91,29 +114,46 @@ impl SendOutcome {
 
 /// Per-thread data reachable without the signal lock.
 pub(crate) struct ThreadLink<W> {
-    /// `TIF_SIGPENDING`: written under the signal lock only.
-    pub(crate) sigpending: AtomicBool,
+    /// `TIF_SIGPENDING`: written under the signal lock only, and only in this file.
+    sigpending: AtomicBool,
     /// Whether the thread runs on a CPU right now (`task_curr`), as the kernel's
     /// scheduler reports it; false if it never does.
     pub(crate) on_cpu: AtomicBool,
     pub(crate) wait: W,
 }
 
+impl<W> ThreadLink<W> {
+    /// A new thread's link: nothing pending, not on a CPU.
+    pub(crate) fn new(wait: W) -> ThreadLink<W> {
+        ThreadLink {
+            sigpending: AtomicBool::new(false),
+            on_cpu: AtomicBool::new(false),
+            wait,
+        }
+    }
+
+    /// Reads the thread's `TIF_SIGPENDING` (see the module docs for the orderings).
+    #[inline(always)]
+    pub(crate) fn sigpending(&self, order: Ordering) -> bool {
+        self.sigpending.load(order)
+    }
+}
+
 /// A thread's signal state, owned by its process's [`ProcessState`].
 pub(crate) struct ThreadSlot<W> {
-    pub(crate) tid: i32,
-    pub(crate) pending: PendingSignals,
-    pub(crate) blocked: SignalSet,
+    tid: i32,
+    pending: PendingSignals,
+    blocked: SignalSet,
     /// The mask before `rt_sigtimedwait` unblocked its set (rule 35); empty otherwise.
-    pub(crate) real_blocked: SignalSet,
+    real_blocked: SignalSet,
     /// `rt_sigsuspend`'s mask to restore (`TIF_RESTORE_SIGMASK` + `saved_sigmask`).
-    pub(crate) saved_mask: Option<SignalSet>,
-    pub(crate) exiting: bool,
+    saved_mask: Option<SignalSet>,
+    exiting: bool,
     /// The alternate signal stack (`sigaltstack`).
-    pub(crate) altstack: SignalStack,
+    altstack: SignalStack,
     /// This thread's position in the creation-order list.
     pos: usize,
-    pub(crate) link: Arc<ThreadLink<W>>,
+    link: Arc<ThreadLink<W>>,
 }
 
 enum Slot<W> {
@@ -123,7 +163,7 @@ enum Slot<W> {
 
 /// Everything the signal lock protects.
 pub(crate) struct ProcessState<W> {
-    pub(crate) shared: PendingSignals,
+    shared: PendingSignals,
     slots: Vec<Slot<W>>,
     free: Option<u32>,
     /// Live slots in thread-creation order (Linux's thread list).
@@ -135,16 +175,16 @@ pub(crate) struct ProcessState<W> {
     /// zombie leader does in Linux.
     leader: Option<u32>,
     /// `SIGNAL_GROUP_EXIT` and the exit signal.
-    pub(crate) group_exit: Option<Signo>,
+    group_exit: Option<Signo>,
     /// `SIGNAL_STOP_STOPPED`.
-    pub(crate) stopped: bool,
+    stopped: bool,
     /// How many SIGCONTs have been generated (wrapping). `get_signal` compares it
     /// across the window in which it asks the kernel whether the process group is
     /// orphaned: a SIGCONT in that window cancels the stop, as clearing Linux's
     /// `JOBCTL_STOP_DEQUEUED` does for `do_signal_stop`.
-    pub(crate) continued: u32,
+    continued: u32,
     /// `SIGNAL_UNKILLABLE` (global init).
-    pub(crate) unkillable: bool,
+    unkillable: bool,
     /// The group's own RLIMIT_SIGPENDING soft limit (`signal->rlim`); `None` uses
     /// the account's.
     rlimit: Option<usize>,
@@ -417,14 +457,14 @@ fn sig_fatal(action: &SignalAction, sig: Signo) -> bool {
 }
 
 impl<W: WaitQueue> ProcessState<W> {
-    pub(crate) fn thread(&self, slot: u32) -> &ThreadSlot<W> {
+    fn thread(&self, slot: u32) -> &ThreadSlot<W> {
         match &self.slots[slot as usize] {
             Slot::Used(t) => t,
             Slot::Free { .. } => unreachable!("a live handle's slot is in use"),
         }
     }
 
-    pub(crate) fn thread_mut(&mut self, slot: u32) -> &mut ThreadSlot<W> {
+    fn thread_mut(&mut self, slot: u32) -> &mut ThreadSlot<W> {
         match &mut self.slots[slot as usize] {
             Slot::Used(t) => t,
             Slot::Free { .. } => unreachable!("a live handle's slot is in use"),
@@ -629,7 +669,7 @@ impl<W: WaitQueue> ProcessState<W> {
     }
 
     /// `signal_wake_up`: set the thread's flag, then wake it.
-    pub(crate) fn signal_wake_up(&self, slot: u32) {
+    fn signal_wake_up(&self, slot: u32) {
         let t = self.thread(slot);
         t.link.sigpending.store(true, Ordering::Release);
         t.link.wait.wake_one();
@@ -637,33 +677,11 @@ impl<W: WaitQueue> ProcessState<W> {
 
     /// `recalc_sigpending` for one thread: its flag says whether it has something to
     /// do on return to user space.
-    pub(crate) fn recalc_sigpending(&self, slot: u32) {
+    fn recalc_sigpending(&self, slot: u32) {
         let t = self.thread(slot);
         let deliverable = (t.pending.pending() | self.shared.pending()) - t.blocked;
         let flag = self.group_exit.is_some() || !deliverable.is_empty();
         t.link.sigpending.store(flag, Ordering::Release);
-    }
-
-    /// `do_signal_stop` for the thread `slot` that dequeued a stop signal: the group
-    /// is stopped, and every other live thread is told to take part
-    /// (`signal_wake_up`), as Linux sets `JOBCTL_STOP_PENDING` and wakes each. Their
-    /// flags stay set while they are stopped, since in Linux they sleep inside
-    /// `get_signal` with `TIF_SIGPENDING` still set: a signal sent while the group is
-    /// stopped, or the SIGCONT that ends the stop, finds no thread that wants it
-    /// (`wants_signal`), so `curr_target` does not move. A thread asleep in
-    /// `sigtimedwait` wakes, finds nothing and sleeps on: this crate has no
-    /// `JOBCTL_STOP_PENDING` to keep its flag set, so it does not return EINTR as
-    /// Linux's `do_sigtimedwait` does when a stop interrupts it (see the README's
-    /// "Not built yet").
-    pub(crate) fn do_signal_stop(&mut self, slot: u32) {
-        self.stopped = true;
-        self.recalc_sigpending(slot);
-        for k in 0..self.order.len() {
-            let other = self.order[k];
-            if other != slot && !self.thread(other).exiting {
-                self.signal_wake_up(other);
-            }
-        }
     }
 
     /// `recalc_sigpending_and_wake` for another thread: sets its flag and wakes it
@@ -678,7 +696,7 @@ impl<W: WaitQueue> ProcessState<W> {
     }
 
     /// `flush_sigqueue_mask` on the shared queue and every thread's queue.
-    pub(crate) fn flush_everywhere(&mut self, set: SignalSet, limit: &PendingLimit) {
+    fn flush_everywhere(&mut self, set: SignalSet, limit: &PendingLimit) {
         self.shared.flush(set, limit);
         for k in 0..self.order.len() {
             let slot = self.order[k];
@@ -689,7 +707,7 @@ impl<W: WaitQueue> ProcessState<W> {
     /// `retarget_shared_pending` (rule 32): `slot` stops taking the signals in
     /// `which` (it blocked them or is exiting); hand shared ones to the other threads,
     /// in list order after it, waking each that can take some.
-    pub(crate) fn retarget_shared_pending(&self, slot: u32, which: SignalSet) {
+    fn retarget_shared_pending(&self, slot: u32, which: SignalSet) {
         let mut retarget = self.shared.pending() & which;
         if retarget.is_empty() {
             return;
@@ -748,6 +766,181 @@ impl<W: WaitQueue> ProcessState<W> {
         };
         self.recalc_sigpending(slot);
         got
+    }
+
+    /// The thread's signal mask (`t->blocked`).
+    pub(crate) fn blocked(&self, slot: u32) -> SignalSet {
+        self.thread(slot).blocked
+    }
+
+    /// `do_sigpending` (rule 33): pending signals, private or shared, that the thread
+    /// blocks.
+    pub(crate) fn sigpending(&self, slot: u32) -> SignalSet {
+        let t = self.thread(slot);
+        (t.pending.pending() | self.shared.pending()) & t.blocked
+    }
+
+    /// The thread's alternate signal stack (`t->sas_ss_sp` and friends).
+    pub(crate) fn altstack(&self, slot: u32) -> SignalStack {
+        self.thread(slot).altstack
+    }
+
+    /// Replaces the thread's alternate signal stack.
+    pub(crate) fn set_altstack(&mut self, slot: u32, stack: SignalStack) {
+        self.thread_mut(slot).altstack = stack;
+    }
+
+    /// `SIGNAL_GROUP_EXIT`: the signal the group is exiting with, if it is.
+    pub(crate) fn group_exit(&self) -> Option<Signo> {
+        self.group_exit
+    }
+
+    /// `SIGNAL_UNKILLABLE`: whether the group is global init.
+    pub(crate) fn is_unkillable(&self) -> bool {
+        self.unkillable
+    }
+
+    /// `force_sig_info_to_task`: if `sig` is blocked or ignored its action becomes
+    /// SIG_DFL (the handler reset) and the thread unblocks it; a default action
+    /// clears `SIGNAL_UNKILLABLE`. Then the signal goes to the thread's private
+    /// queue, and the thread is woken if it now has something deliverable.
+    pub(crate) fn force_sig_info(
+        &mut self,
+        common: &Common,
+        slot: u32,
+        sig: Signo,
+        info: &SignalInfo,
+    ) -> Result<SendOutcome, Errno> {
+        let action = common.actions.get(sig);
+        let t = self.thread_mut(slot);
+        let blocked = t.blocked.contains(sig);
+        let mut default = action.disposition() == Disposition::Default;
+        if blocked || action.disposition() == Disposition::Ignore {
+            common.actions.set(sig, action.with_default_handler());
+            default = true;
+            t.blocked.remove(sig);
+        }
+        if default {
+            self.unkillable = false;
+        }
+        let out = self.send_signal(common, sig, Some(info), slot, false)?;
+        let flag = &self.thread(slot).link.sigpending;
+        if !flag.load(Ordering::Acquire) {
+            self.recalc_sigpending(slot);
+            if flag.load(Ordering::Acquire) {
+                self.signal_wake_up(slot);
+            }
+        }
+        Ok(out)
+    }
+
+    /// `get_signal`'s dequeue: the first queued synchronous fault of the private
+    /// queue (`dequeue_synchronous_signal`), else [`ProcessState::dequeue_signal`].
+    /// The thread's flag is recomputed either way.
+    pub(crate) fn dequeue_for_delivery(
+        &mut self,
+        slot: u32,
+        allowed: SignalSet,
+        limit: &PendingLimit,
+        out: &mut SignalInfo,
+    ) -> Option<Signo> {
+        let synchronous = self
+            .thread_mut(slot)
+            .pending
+            .dequeue_synchronous(allowed, limit, out);
+        match synchronous {
+            Some(sig) => {
+                self.recalc_sigpending(slot);
+                Some(sig)
+            }
+            None => self.dequeue_signal(slot, allowed, limit, out),
+        }
+    }
+
+    /// `sigmask_to_save`: the mask a handler's frame saves, the one `rt_sigsuspend`
+    /// replaced or else the current one.
+    pub(crate) fn sigmask_to_save(&self, slot: u32) -> SignalSet {
+        let t = self.thread(slot);
+        t.saved_mask.unwrap_or(t.blocked)
+    }
+
+    /// `restore_saved_sigmask`: no handler runs, so the mask `rt_sigsuspend`
+    /// replaced, if any, comes back at once.
+    pub(crate) fn restore_saved_sigmask(&mut self, slot: u32) {
+        if let Some(mask) = self.thread_mut(slot).saved_mask.take() {
+            self.set_blocked(slot, mask);
+        }
+    }
+
+    /// `sigsuspend`: the current mask is saved (`saved_sigmask` with
+    /// `TIF_RESTORE_SIGMASK`) and `mask` installed.
+    pub(crate) fn set_sigsuspend_mask(&mut self, slot: u32, mask: SignalSet) {
+        let t = self.thread_mut(slot);
+        t.saved_mask = Some(t.blocked);
+        self.set_blocked(slot, mask);
+    }
+
+    /// `signal_delivered`: the handler's frame holds the saved mask now
+    /// (`clear_restore_sigmask`), and `block` (the action's `sa_mask`, and the signal
+    /// unless SA_NODEFER) joins the mask.
+    pub(crate) fn signal_delivered(&mut self, slot: u32, block: SignalSet) {
+        let t = self.thread_mut(slot);
+        t.saved_mask = None;
+        let blocked = t.blocked | block;
+        self.set_blocked(slot, blocked);
+    }
+
+    /// `do_sigtimedwait`'s unblocking (rule 35): the mask is kept as `real_blocked`
+    /// and `set` (without SIGKILL and SIGSTOP) leaves the mask while the thread
+    /// waits. Only unblocking, so nothing is handed on.
+    pub(crate) fn unblock_for_sigtimedwait(&mut self, slot: u32, set: SignalSet) {
+        let t = self.thread_mut(slot);
+        t.real_blocked = t.blocked;
+        t.blocked = t.blocked - set;
+        self.recalc_sigpending(slot);
+    }
+
+    /// The end of `do_sigtimedwait`: `real_blocked` becomes the mask again
+    /// (`__set_task_blocked`) and is emptied.
+    pub(crate) fn restore_real_blocked(&mut self, slot: u32) {
+        let real = core::mem::take(&mut self.thread_mut(slot).real_blocked);
+        self.set_blocked(slot, real);
+    }
+
+    /// The counter of SIGCONTs generated, to pass to
+    /// [`ProcessState::do_signal_stop`] when the decision to stop spans a dropped
+    /// signal lock.
+    pub(crate) fn continue_count(&self) -> u32 {
+        self.continued
+    }
+
+    /// `do_signal_stop` (rule 43) for the thread `slot` that dequeued a stop signal:
+    /// the group stops (`SIGNAL_STOP_STOPPED`), unless a SIGCONT was generated since
+    /// `continue_count` returned `seen` or the group is exiting, in which case
+    /// nothing changes and `false` is returned.
+    ///
+    /// Every other live thread is told to take part (`signal_wake_up`), as Linux
+    /// sets `JOBCTL_STOP_PENDING` and wakes each. Their flags stay set while they
+    /// are stopped, since in Linux they sleep inside `get_signal` with
+    /// `TIF_SIGPENDING` still set: a signal sent while the group is stopped, or the
+    /// SIGCONT that ends the stop, finds no thread that wants it (`wants_signal`), so
+    /// `curr_target` does not move. A thread asleep in `sigtimedwait` wakes, finds
+    /// nothing and sleeps on: this crate has no `JOBCTL_STOP_PENDING` to keep its
+    /// flag set, so it does not return EINTR as Linux's `do_sigtimedwait` does when
+    /// a stop interrupts it (see the README's deliberate differences).
+    pub(crate) fn do_signal_stop(&mut self, slot: u32, seen: u32) -> bool {
+        if self.continued != seen || self.group_exit.is_some() {
+            return false;
+        }
+        self.stopped = true;
+        self.recalc_sigpending(slot);
+        for k in 0..self.order.len() {
+            let other = self.order[k];
+            if other != slot && !self.thread(other).exiting {
+                self.signal_wake_up(other);
+            }
+        }
+        true
     }
 
     /// A thread leaves (`exit_signals`): it stops taking signals and, if its pending

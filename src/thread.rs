@@ -3,8 +3,10 @@
 //!
 //! The state lives in the process state ([`crate::process`]) under the
 //! signal lock; a `ThreadSignalManager` is the thread's handle on it plus its
-//! lock-free "something deliverable" flag. Lock order and contexts: see
-//! [`crate::process`].
+//! lock-free "something deliverable" flag. It reads and changes that state only
+//! through the process state's methods, which keep the invariants listed in
+//! [`crate::process`] (every mask change recomputes the flag, in one place). Lock
+//! order and contexts: see [`crate::process`].
 
 use crate::action::{SaFlags, SignalAction};
 use crate::errno::Errno;
@@ -14,7 +16,7 @@ use crate::process::{ProcessSignalManager, SendOutcome, ThreadLink, handler_igno
 use crate::set::SignalSet;
 use crate::signo::{DefaultAction, Signo};
 use crate::stack::SignalStack;
-use crate::sync::{AtomicBool, Ordering};
+use crate::sync::Ordering;
 use crate::wait::{WaitOutcome, WaitQueue};
 use alloc::sync::Arc;
 use core::time::Duration;
@@ -150,11 +152,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     ) -> Result<Self, Errno> {
         // The link is the one allocation here that is not fallible: stable Rust has no
         // `Arc::try_new`. It is a few words, made once per thread in process context.
-        let link = Arc::new(ThreadLink {
-            sigpending: AtomicBool::new(false),
-            on_cpu: AtomicBool::new(false),
-            wait,
-        });
+        let link = Arc::new(ThreadLink::new(wait));
         let slot = process.attach(tid, blocked, link.clone())?;
         Ok(ThreadSignalManager {
             process: process.clone(),
@@ -194,7 +192,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// Context: any; never blocks.
     #[inline]
     pub fn has_pending(&self) -> bool {
-        self.link.sigpending.load(Ordering::Acquire)
+        self.link.sigpending(Ordering::Acquire)
     }
 
     /// Sends a thread-directed signal (tkill, tgkill, rt_tgsigqueueinfo, a fault): it
@@ -232,33 +230,15 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// and it is unblocked, so a fault that cannot be handled kills the process; an
     /// unkillable group loses that protection when the action is SIG_DFL.
     pub fn force_signal(&self, sig: Signo, info: &SignalInfo) -> Result<SendOutcome, Errno> {
-        use crate::action::Disposition;
         let p = &*self.process;
-        let mut st = p.state.lock();
-        let action = p.common.actions.get(sig);
-        let blocked = st.thread(self.slot).blocked.contains(sig);
-        let mut default = action.disposition() == Disposition::Default;
-        if blocked || action.disposition() == Disposition::Ignore {
-            p.common.actions.set(sig, action.with_default_handler());
-            default = true;
-            st.thread_mut(self.slot).blocked.remove(sig);
-        }
-        if default {
-            st.unkillable = false;
-        }
-        let out = st.send_signal(&p.common, sig, Some(info), self.slot, false)?;
-        if !self.has_pending() {
-            st.recalc_sigpending(self.slot);
-            if self.has_pending() {
-                st.signal_wake_up(self.slot);
-            }
-        }
-        Ok(out)
+        p.state
+            .lock()
+            .force_sig_info(&p.common, self.slot, sig, info)
     }
 
     /// The signal mask.
     pub fn blocked(&self) -> SignalSet {
-        self.process.state.lock().thread(self.slot).blocked
+        self.process.state.lock().blocked(self.slot)
     }
 
     /// `rt_sigprocmask` (rules 31, 32): changes the mask and returns the old one.
@@ -268,7 +248,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// Context: process context, on this thread.
     pub fn sigprocmask(&self, how: MaskHow, set: SignalSet) -> SignalSet {
         let mut st = self.process.state.lock();
-        let old = st.thread(self.slot).blocked;
+        let old = st.blocked(self.slot);
         let new = match how {
             MaskHow::Block => old | set,
             MaskHow::Unblock => old - set,
@@ -280,9 +260,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
 
     /// `rt_sigpending` (rule 33): pending signals, private or shared, that are blocked.
     pub fn sigpending(&self) -> SignalSet {
-        let st = self.process.state.lock();
-        let t = st.thread(self.slot);
-        (t.pending.pending() | st.shared.pending()) & t.blocked
+        self.process.state.lock().sigpending(self.slot)
     }
 
     /// The next thing to do on the way back to user space (`get_signal`), or `None`
@@ -324,37 +302,24 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
         let p = &*self.process;
         let mut st = p.state.lock();
         loop {
-            if let Some(sig) = st.group_exit {
+            if let Some(sig) = st.group_exit() {
                 return Some(Delivery::Exit {
                     sig,
                     core_dump: false,
                 });
             }
-            let allowed = st.thread(self.slot).blocked.complement();
+            let allowed = st.blocked(self.slot).complement();
             let mut info = SignalInfo::ZERO;
-            let synchronous = st.thread_mut(self.slot).pending.dequeue_synchronous(
-                allowed,
-                &p.common.limit,
-                &mut info,
-            );
-            let taken = match synchronous {
-                Some(sig) => Some(sig),
-                None => st.dequeue_signal(self.slot, allowed, &p.common.limit, &mut info),
-            };
+            let taken = st.dequeue_for_delivery(self.slot, allowed, &p.common.limit, &mut info);
             let Some(sig) = taken else {
-                if let Some(mask) = st.thread_mut(self.slot).saved_mask.take() {
-                    st.set_blocked(self.slot, mask);
-                }
-                st.recalc_sigpending(self.slot);
+                st.restore_saved_sigmask(self.slot);
                 return None;
             };
             let action = p.common.actions.take_for_delivery(sig);
             match action.disposition() {
                 crate::action::Disposition::Ignore => continue,
                 crate::action::Disposition::Handler(_) => {
-                    let t = st.thread(self.slot);
-                    let saved_mask = t.saved_mask.unwrap_or(t.blocked);
-                    st.recalc_sigpending(self.slot);
+                    let saved_mask = st.sigmask_to_save(self.slot);
                     return Some(Delivery::Handler(HandlerDelivery {
                         sig,
                         info,
@@ -364,23 +329,25 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
                 }
                 crate::action::Disposition::Default => {}
             }
-            if st.unkillable && !sig.is_unblockable() {
+            if st.is_unkillable() && !sig.is_unblockable() {
                 continue;
             }
             match sig.default_action() {
                 DefaultAction::Ignore | DefaultAction::Continue => continue,
                 DefaultAction::Stop => {
+                    let seen = st.continue_count();
                     if sig != Signo::SIGSTOP {
-                        let continued = st.continued;
                         drop(st);
                         // Signals can be posted in this window, SIGCONT included.
                         let orphaned = job.is_current_pgrp_orphaned();
                         st = p.state.lock();
-                        if orphaned || st.continued != continued || st.group_exit.is_some() {
+                        if orphaned {
                             continue;
                         }
                     }
-                    st.do_signal_stop(self.slot);
+                    if !st.do_signal_stop(self.slot, seen) {
+                        continue;
+                    }
                     return Some(Delivery::Stop(sig));
                 }
                 DefaultAction::Terminate | DefaultAction::CoreDump => {
@@ -396,14 +363,11 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// signal itself (not with SA_NODEFER), and forget the `rt_sigsuspend` mask, which
     /// now lives in the frame.
     pub fn signal_delivered(&self, d: &HandlerDelivery) {
-        let mut st = self.process.state.lock();
-        let t = st.thread_mut(self.slot);
-        t.saved_mask = None;
-        let mut blocked = t.blocked | d.action.mask();
+        let mut block = d.action.mask();
         if !d.action.flags().contains(SaFlags::NODEFER) {
-            blocked.insert(d.sig);
+            block.insert(d.sig);
         }
-        st.set_blocked(self.slot, blocked);
+        self.process.state.lock().signal_delivered(self.slot, block);
     }
 
     /// The frame for `sig` could not be written (`force_sigsegv`, rule 48): SIGSEGV is
@@ -465,11 +429,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
             if timeout == Some(Duration::ZERO) {
                 return Err(Errno::EAGAIN);
             }
-            let t = st.thread_mut(self.slot);
-            t.real_blocked = t.blocked;
-            let waiting = t.blocked - set;
-            t.blocked = waiting;
-            st.recalc_sigpending(self.slot);
+            st.unblock_for_sigtimedwait(self.slot, set);
         }
         let mut remaining = timeout;
         let result = loop {
@@ -480,7 +440,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
                     self.link.wait.finish_wait();
                     break Ok(sig);
                 }
-                if self.link.sigpending.load(Ordering::Relaxed) {
+                if self.link.sigpending(Ordering::Relaxed) {
                     self.link.wait.finish_wait();
                     break Err(Errno::EINTR);
                 }
@@ -495,10 +455,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
                 }
             }
         };
-        let mut st = p.state.lock();
-        let t = st.thread_mut(self.slot);
-        let real = core::mem::take(&mut t.real_blocked);
-        st.set_blocked(self.slot, real);
+        p.state.lock().restore_real_blocked(self.slot);
         result
     }
 
@@ -509,12 +466,10 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     ///
     /// Context: process context, on this thread.
     pub fn sigsuspend(&self, mask: SignalSet) -> Errno {
-        {
-            let mut st = self.process.state.lock();
-            let old = st.thread(self.slot).blocked;
-            st.thread_mut(self.slot).saved_mask = Some(old);
-            st.set_blocked(self.slot, mask);
-        }
+        self.process
+            .state
+            .lock()
+            .set_sigsuspend_mask(self.slot, mask);
         self.wait_for_signal()
     }
 
@@ -546,13 +501,13 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// copies the parent thread's (set it on the child), a thread created with
     /// CLONE_VM (and not CLONE_VFORK) does not get one, as in Linux.
     pub fn altstack(&self) -> SignalStack {
-        self.process.state.lock().thread(self.slot).altstack
+        self.process.state.lock().altstack(self.slot)
     }
 
     /// Replaces the alternate signal stack (after `SignalStack::sigaltstack`
     /// validated the change, or after a frame was pushed with SS_AUTODISARM).
     pub fn set_altstack(&self, stack: SignalStack) {
-        self.process.state.lock().thread_mut(self.slot).altstack = stack;
+        self.process.state.lock().set_altstack(self.slot, stack);
     }
 
     /// `execve` on this thread: the alternate stack is disabled (the mask and pending

@@ -5,10 +5,8 @@ mod common;
 mod syscall_sim;
 
 use ksignal::action::{Disposition, SaFlags};
+use ksignal::child::{ChildExit, ChildInfo, ChildStop, notify_parent_cldstop, notify_parent_exit};
 use ksignal::info::ChildCode;
-use ksignal::syscall::child::{
-    ChildExit, ChildInfo, ChildStop, notify_parent_cldstop, notify_parent_exit,
-};
 use ksignal::{SignalAction, SignalSet, Signo};
 use syscall_sim::{Sim, take};
 

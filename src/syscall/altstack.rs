@@ -6,8 +6,10 @@
 //! The checks themselves are `SignalStack::sigaltstack`'s (`do_sigaltstack`);
 //! this module adds the copies.
 
-use super::{Caller, SyscallRet, ret};
+use super::{Caller, SyscallRet, encode};
+use crate::errno::Errno;
 use crate::stack::StackT;
+use crate::thread::ThreadSignalManager;
 use crate::uaccess::UserMemory;
 use crate::wait::WaitQueue;
 use lock_api::RawMutex;
@@ -33,7 +35,7 @@ pub fn sys_sigaltstack<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
     uoss: usize,
     user_sp: usize,
 ) -> SyscallRet {
-    let mut copy = || {
+    encode(|| {
         let ss = if uss != 0 {
             let mut b = [0u8; StackT::SIZE];
             mem.read(uss, &mut b)?;
@@ -41,13 +43,24 @@ pub fn sys_sigaltstack<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
         } else {
             None
         };
-        let mut stack = caller.thread.altstack();
-        let old = stack.sigaltstack(ss, user_sp, caller.arch.min_sigstksz())?;
-        caller.thread.set_altstack(stack);
+        let old = do_sigaltstack(caller.thread, ss, user_sp, caller.arch.min_sigstksz())?;
         if uoss != 0 {
             mem.write(uoss, &old.to_bytes())?;
         }
         Ok(0)
-    };
-    ret(copy())
+    })
+}
+
+/// `do_sigaltstack`: the thread's stack changes as `SignalStack::sigaltstack`
+/// decides, and the old one is returned.
+fn do_sigaltstack<W: WaitQueue, R: RawMutex>(
+    thread: &ThreadSignalManager<W, R>,
+    ss: Option<StackT>,
+    user_sp: usize,
+    min_size: usize,
+) -> Result<StackT, Errno> {
+    let mut stack = thread.altstack();
+    let old = stack.sigaltstack(ss, user_sp, min_size)?;
+    thread.set_altstack(stack);
+    Ok(old)
 }

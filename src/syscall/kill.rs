@@ -7,8 +7,8 @@
 //! target's signal lock once per target.
 
 use super::{
-    Caller, ProcessScope, SyscallRet, Task, TaskTable, arg_int, copy_siginfo_from_user,
-    kill_ok_by_cred, ret, valid_signal,
+    Caller, PidfdTarget, ProcessScope, SyscallRet, Task, TaskTable, arg_int,
+    copy_siginfo_from_user, encode, kill_ok_by_cred, valid_signal, with_task,
 };
 use crate::errno::Errno;
 use crate::info::{SignalInfo, code};
@@ -138,13 +138,9 @@ fn kill_proc_info<T: TaskTable>(
     sig: i32,
     info: Option<&SignalInfo>,
 ) -> Result<(), Errno> {
-    let mut result = Err(Errno::ESRCH);
-    if pid > 0 {
-        tasks.find_task(pid, &mut |t| {
-            result = group_send_sig_info(tasks, caller, sig, info, t, Scope::Process);
-        });
-    }
-    result
+    with_task(tasks, pid, |t| {
+        group_send_sig_info(tasks, caller, sig, info, t, Scope::Process)
+    })
 }
 
 /// `__kill_pgrp_info`: every member of the group; success if any send succeeded,
@@ -196,7 +192,10 @@ pub fn sys_kill<T: TaskTable>(
     sig: usize,
 ) -> SyscallRet {
     let (pid, sig) = (arg_int(pid), arg_int(sig));
-    ret(kill_something_info(tasks, caller, pid, sig, None).map(|()| 0))
+    encode(|| {
+        kill_something_info(tasks, caller, pid, sig, None)?;
+        Ok(0)
+    })
 }
 
 /// `kill_something_info`: `pid`'s interpretation for kill (see [`sys_kill`]).
@@ -246,15 +245,12 @@ fn do_send_specific<T: TaskTable>(
     sig: i32,
     info: Option<&SignalInfo>,
 ) -> Result<(), Errno> {
-    let mut result = Err(Errno::ESRCH);
-    if tid > 0 {
-        tasks.find_task(tid, &mut |t| {
-            if tgid <= 0 || t.ids.tgid == tgid {
-                result = group_send_sig_info(tasks, caller, sig, info, t, Scope::Thread);
-            }
-        });
-    }
-    result
+    with_task(tasks, tid, |t| {
+        if tgid > 0 && t.ids.tgid != tgid {
+            return Err(Errno::ESRCH);
+        }
+        group_send_sig_info(tasks, caller, sig, info, t, Scope::Thread)
+    })
 }
 
 /// `tkill(tid, sig)` (rules 17, 24, 25): EINVAL if `tid <= 0`; ESRCH if no task
@@ -269,10 +265,13 @@ pub fn sys_tkill<T: TaskTable>(
     sig: usize,
 ) -> SyscallRet {
     let (tid, sig) = (arg_int(tid), arg_int(sig));
-    if tid <= 0 {
-        return Errno::EINVAL.as_neg_ret();
-    }
-    ret(do_send_specific(tasks, caller, 0, tid, sig, None).map(|()| 0))
+    encode(|| {
+        if tid <= 0 {
+            return Err(Errno::EINVAL);
+        }
+        do_send_specific(tasks, caller, 0, tid, sig, None)?;
+        Ok(0)
+    })
 }
 
 /// `tgkill(tgid, tid, sig)` (rules 17, 24, 25): EINVAL if `tid <= 0` or
@@ -288,10 +287,13 @@ pub fn sys_tgkill<T: TaskTable>(
     sig: usize,
 ) -> SyscallRet {
     let (tgid, tid, sig) = (arg_int(tgid), arg_int(tid), arg_int(sig));
-    if tid <= 0 || tgid <= 0 {
-        return Errno::EINVAL.as_neg_ret();
-    }
-    ret(do_send_specific(tasks, caller, tgid, tid, sig, None).map(|()| 0))
+    encode(|| {
+        if tid <= 0 || tgid <= 0 {
+            return Err(Errno::EINVAL);
+        }
+        do_send_specific(tasks, caller, tgid, tid, sig, None)?;
+        Ok(0)
+    })
 }
 
 /// Whether a user-supplied siginfo impersonates the kernel or `kill`/`tkill`
@@ -320,13 +322,26 @@ pub fn sys_rt_sigqueueinfo<T: TaskTable, M: UserMemory + ?Sized>(
     uinfo: usize,
 ) -> SyscallRet {
     let (pid, sig) = (arg_int(pid), arg_int(sig));
-    let r = copy_siginfo_from_user(mem, uinfo, Some(sig)).and_then(|info| {
-        if impersonates(&info) && caller.ids.tid != pid {
-            return Err(Errno::EPERM);
-        }
-        kill_proc_info(tasks, caller, pid, sig, Some(&info))
-    });
-    ret(r.map(|()| 0))
+    encode(|| {
+        let info = copy_siginfo_from_user(mem, uinfo, Some(sig))?;
+        do_rt_sigqueueinfo(tasks, caller, pid, sig, &info)?;
+        Ok(0)
+    })
+}
+
+/// `do_rt_sigqueueinfo`: EPERM for an impersonating siginfo sent anywhere but to
+/// the caller's own thread id, then [`kill_proc_info`].
+fn do_rt_sigqueueinfo<T: TaskTable>(
+    tasks: &T,
+    caller: &Caller<'_, T::Wait, T::Lock>,
+    pid: i32,
+    sig: i32,
+    info: &SignalInfo,
+) -> Result<(), Errno> {
+    if impersonates(info) && caller.ids.tid != pid {
+        return Err(Errno::EPERM);
+    }
+    kill_proc_info(tasks, caller, pid, sig, Some(info))
 }
 
 /// `rt_tgsigqueueinfo(tgid, tid, sig, uinfo)` (rules 25, 26, 27).
@@ -348,16 +363,30 @@ pub fn sys_rt_tgsigqueueinfo<T: TaskTable, M: UserMemory + ?Sized>(
     uinfo: usize,
 ) -> SyscallRet {
     let (tgid, tid, sig) = (arg_int(tgid), arg_int(tid), arg_int(sig));
-    let r = copy_siginfo_from_user(mem, uinfo, Some(sig)).and_then(|info| {
-        if tid <= 0 || tgid <= 0 {
-            return Err(Errno::EINVAL);
-        }
-        if impersonates(&info) && caller.ids.tid != tid {
-            return Err(Errno::EPERM);
-        }
-        do_send_specific(tasks, caller, tgid, tid, sig, Some(&info))
-    });
-    ret(r.map(|()| 0))
+    encode(|| {
+        let info = copy_siginfo_from_user(mem, uinfo, Some(sig))?;
+        do_rt_tgsigqueueinfo(tasks, caller, tgid, tid, sig, &info)?;
+        Ok(0)
+    })
+}
+
+/// `do_rt_tgsigqueueinfo`: EINVAL for a non-positive id, EPERM for an
+/// impersonating siginfo sent to another thread, then [`do_send_specific`].
+fn do_rt_tgsigqueueinfo<T: TaskTable>(
+    tasks: &T,
+    caller: &Caller<'_, T::Wait, T::Lock>,
+    tgid: i32,
+    tid: i32,
+    sig: i32,
+    info: &SignalInfo,
+) -> Result<(), Errno> {
+    if tid <= 0 || tgid <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    if impersonates(info) && caller.ids.tid != tid {
+        return Err(Errno::EPERM);
+    }
+    do_send_specific(tasks, caller, tgid, tid, sig, Some(info))
 }
 
 /// `pidfd_send_signal(pidfd, sig, uinfo, flags)` (rule 28).
@@ -384,7 +413,46 @@ pub fn sys_pidfd_send_signal<T: TaskTable, M: UserMemory + ?Sized>(
     flags: usize,
 ) -> SyscallRet {
     let (pidfd, sig, flags) = (arg_int(pidfd), arg_int(sig), arg_int(flags) as u32);
-    ret(pidfd_send_signal(tasks, caller, mem, pidfd, sig, uinfo, flags).map(|()| 0))
+    encode(|| {
+        if flags & !PIDFD_SEND_SIGNAL_FLAGS != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if (flags & PIDFD_SEND_SIGNAL_FLAGS).count_ones() > 1 {
+            return Err(Errno::EINVAL);
+        }
+        let target = match pidfd {
+            PIDFD_SELF_THREAD => PidfdTarget {
+                pid: caller.ids.tid,
+                thread: true,
+            },
+            PIDFD_SELF_THREAD_GROUP => PidfdTarget {
+                pid: caller.ids.tgid,
+                thread: false,
+            },
+            fd => tasks.pidfd(fd)?,
+        };
+        let scope = match flags {
+            PIDFD_SIGNAL_THREAD => PidfdScope::Thread,
+            PIDFD_SIGNAL_THREAD_GROUP => PidfdScope::Process,
+            PIDFD_SIGNAL_PROCESS_GROUP => PidfdScope::Group,
+            _ if target.thread => PidfdScope::Thread,
+            _ => PidfdScope::Process,
+        };
+        let info = if uinfo != 0 {
+            let info = copy_siginfo_from_user(mem, uinfo, None)?;
+            if info.signo_raw() != sig {
+                return Err(Errno::EINVAL);
+            }
+            if (target.pid != caller.ids.tid || scope == PidfdScope::Group) && impersonates(&info) {
+                return Err(Errno::EPERM);
+            }
+            Some(info)
+        } else {
+            None
+        };
+        do_pidfd_send_signal(tasks, caller, target.pid, scope, sig, info.as_ref())?;
+        Ok(0)
+    })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -394,66 +462,22 @@ enum PidfdScope {
     Group,
 }
 
-fn pidfd_send_signal<T: TaskTable, M: UserMemory + ?Sized>(
+/// `do_pidfd_send_signal`'s send: the process group whose id is `pid`, or the task
+/// `pid` names (ESRCH if it has gone) as a thread or as its process.
+fn do_pidfd_send_signal<T: TaskTable>(
     tasks: &T,
     caller: &Caller<'_, T::Wait, T::Lock>,
-    mem: &M,
-    pidfd: i32,
+    pid: i32,
+    scope: PidfdScope,
     sig: i32,
-    uinfo: usize,
-    flags: u32,
+    info: Option<&SignalInfo>,
 ) -> Result<(), Errno> {
-    if flags & !PIDFD_SEND_SIGNAL_FLAGS != 0 {
-        return Err(Errno::EINVAL);
-    }
-    if (flags & PIDFD_SEND_SIGNAL_FLAGS).count_ones() > 1 {
-        return Err(Errno::EINVAL);
-    }
-    let target = match pidfd {
-        PIDFD_SELF_THREAD => super::PidfdTarget {
-            pid: caller.ids.tid,
-            thread: true,
-        },
-        PIDFD_SELF_THREAD_GROUP => super::PidfdTarget {
-            pid: caller.ids.tgid,
-            thread: false,
-        },
-        fd => tasks.pidfd(fd)?,
+    let scope = match scope {
+        PidfdScope::Group => return kill_pgrp_info(tasks, caller, pid, sig, info),
+        PidfdScope::Thread => Scope::Thread,
+        PidfdScope::Process => Scope::Process,
     };
-    let scope = match flags {
-        PIDFD_SIGNAL_THREAD => PidfdScope::Thread,
-        PIDFD_SIGNAL_THREAD_GROUP => PidfdScope::Process,
-        PIDFD_SIGNAL_PROCESS_GROUP => PidfdScope::Group,
-        _ if target.thread => PidfdScope::Thread,
-        _ => PidfdScope::Process,
-    };
-    let info = if uinfo != 0 {
-        let info = copy_siginfo_from_user(mem, uinfo, None)?;
-        if info.signo_raw() != sig {
-            return Err(Errno::EINVAL);
-        }
-        if (target.pid != caller.ids.tid || scope == PidfdScope::Group) && impersonates(&info) {
-            return Err(Errno::EPERM);
-        }
-        Some(info)
-    } else {
-        None
-    };
-    match scope {
-        PidfdScope::Group => kill_pgrp_info(tasks, caller, target.pid, sig, info.as_ref()),
-        PidfdScope::Thread | PidfdScope::Process => {
-            let scope = if scope == PidfdScope::Thread {
-                Scope::Thread
-            } else {
-                Scope::Process
-            };
-            let mut result = Err(Errno::ESRCH);
-            if target.pid > 0 {
-                tasks.find_task(target.pid, &mut |t| {
-                    result = group_send_sig_info(tasks, caller, sig, info.as_ref(), t, scope);
-                });
-            }
-            result
-        }
-    }
+    with_task(tasks, pid, |t| {
+        group_send_sig_info(tasks, caller, sig, info, t, scope)
+    })
 }

@@ -20,6 +20,24 @@
 //! - Time: blocking calls wait on the thread's [`crate::WaitQueue`] with a relative
 //!   timeout; no clock trait is needed.
 //!
+//! # One shape
+//! Every `sys_*` has the same three steps, as Linux's `SYSCALL_DEFINE`s do:
+//! 1. narrow the register arguments (`arg_int` for `int` and `pid_t`);
+//!    then, inside `encode`, copy in and check (the `sigsetsize` check, the copies
+//!    from user memory, the argument checks Linux makes before the work), in
+//!    Linux's order;
+//! 2. call the `do_*` step with kernel values: this layer's own `do_*` where
+//!    Linux's has one (`do_send_specific`, `do_rt_sigqueueinfo`, `do_sigaction`,
+//!    `do_sigaltstack`, ...), or the manager method that is Linux's `do_*`
+//!    ([`ThreadSignalManager::sigtimedwait_into`] for `do_sigtimedwait`,
+//!    [`ThreadSignalManager::sigpending`] for `do_sigpending`,
+//!    [`ThreadSignalManager::sigsuspend`] for `sigsuspend`);
+//! 3. copy the results out and return the value; `encode` turns an error into
+//!    `-errno`.
+//!
+//! One helper checks `sigsetsize` (exactly 8, or up to 8 for `rt_sigpending`), and
+//! one finds a task by id or fails with ESRCH.
+//!
 //! # Arguments
 //! Every function takes its arguments as the raw register values (`usize`) and
 //! narrows them as Linux's `SYSCALL_DEFINE` does: `int` and `pid_t` arguments keep
@@ -46,7 +64,8 @@
 //! | `rt_sigreturn` | [`crate::sigreturn`] (built on [`crate::frame::rt_sigreturn`]): it restores a signal frame, which is the frame code's job | no |
 //!
 //! SIGCHLD generation when a child exits, stops or continues
-//! (`do_notify_parent`, `do_notify_parent_cldstop`) is in [`child`].
+//! (`do_notify_parent`, `do_notify_parent_cldstop`) is not a system call: it is in
+//! [`crate::child`].
 //!
 //! All of them run in process context on the calling thread, with no lock of the
 //! crate held. `rt_sigsuspend` and `pause` return `-ERESTARTNOHAND` (-514) for the
@@ -66,7 +85,6 @@ use lock_api::RawMutex;
 
 pub mod action;
 pub mod altstack;
-pub mod child;
 pub mod kill;
 pub mod mask;
 pub mod wait;
@@ -216,7 +234,7 @@ pub trait TaskTable {
     /// Called after a signal was sent to `target` (it may have been queued,
     /// coalesced or discarded), with what the managers decided: on
     /// `outcome.resumed` the kernel wakes the group's stopped threads and tells the
-    /// parent (`CLD_CONTINUED`, [`child::notify_parent_cldstop`]); on
+    /// parent (`CLD_CONTINUED`, [`crate::child::notify_parent_cldstop`]); on
     /// `outcome.group_exit` it may hurry threads sleeping uninterruptibly. Runs in
     /// the sender's context with no lock of the crate held. The default does nothing.
     fn signal_sent(
@@ -248,12 +266,56 @@ impl<W: WaitQueue, R: RawMutex> Caller<'_, W, R> {
     }
 }
 
-/// Encodes a result as the value a system call returns.
-pub(crate) fn ret(r: Result<usize, Errno>) -> SyscallRet {
-    match r {
+/// The one shape of every `sys_*`: runs `body` (copy in and check, the `do_*`
+/// step, copy out) and encodes what it returns as the system call's value, or
+/// `-errno`.
+#[inline(always)]
+pub(crate) fn encode(body: impl FnOnce() -> Result<usize, Errno>) -> SyscallRet {
+    match body() {
         Ok(v) => v as isize,
         Err(e) => e.as_neg_ret(),
     }
+}
+
+/// Which `sigsetsize` arguments a call accepts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SigsetSize {
+    /// Exactly `sizeof(sigset_t)`, as every call but `rt_sigpending` requires.
+    Exact,
+    /// Anything up to `sizeof(sigset_t)`, as `rt_sigpending` allows (it copies out
+    /// that many bytes of the set).
+    UpTo,
+}
+
+/// The `sigsetsize` check, the first thing each call taking one does: EINVAL
+/// unless `sigsetsize` is what `rule` accepts.
+#[inline(always)]
+pub(crate) fn check_sigsetsize(sigsetsize: usize, rule: SigsetSize) -> Result<(), Errno> {
+    let ok = match rule {
+        SigsetSize::Exact => sigsetsize == SIGSET_SIZE,
+        SigsetSize::UpTo => sigsetsize <= SIGSET_SIZE,
+    };
+    if ok { Ok(()) } else { Err(Errno::EINVAL) }
+}
+
+/// Finds the task `tid` names and runs `f` on it, or ESRCH if there is none (ids
+/// `<= 0` name no task): Linux's `find_task_by_vpid` followed by its callers'
+/// `if (!p) return -ESRCH`.
+pub(crate) fn with_task<T: TaskTable, V>(
+    tasks: &T,
+    tid: i32,
+    f: impl FnOnce(&Task<'_, T::Wait, T::Lock>) -> Result<V, Errno>,
+) -> Result<V, Errno> {
+    let mut result = Err(Errno::ESRCH);
+    if tid > 0 {
+        let mut f = Some(f);
+        tasks.find_task(tid, &mut |t| {
+            if let Some(f) = f.take() {
+                result = f(t);
+            }
+        });
+    }
+    result
 }
 
 /// An `int` / `pid_t` argument: the low 32 bits of the register.

@@ -1,6 +1,8 @@
 //! `rt_sigtimedwait` (kernel/signal.c's `sys_rt_sigtimedwait`, `do_sigtimedwait`).
 
-use super::{Caller, SIGSET_SIZE, SyscallRet, copy_siginfo_to_user, read_sigset};
+use super::{
+    Caller, SigsetSize, SyscallRet, check_sigsetsize, copy_siginfo_to_user, encode, read_sigset,
+};
 use crate::errno::Errno;
 use crate::info::SignalInfo;
 use crate::uaccess::UserMemory;
@@ -59,38 +61,27 @@ pub fn sys_rt_sigtimedwait<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
     uts: usize,
     sigsetsize: usize,
 ) -> SyscallRet {
-    match rt_sigtimedwait(caller, mem, uthese, uinfo, uts, sigsetsize) {
-        Ok(sig) => sig as isize,
-        Err(e) => e.as_neg_ret(),
-    }
+    encode(|| {
+        check_sigsetsize(sigsetsize, SigsetSize::Exact)?;
+        let these = read_sigset(mem, uthese)?;
+        let timeout = if uts != 0 {
+            read_timespec(mem, uts)?
+        } else {
+            None
+        };
+        let mut info = SignalInfo::ZERO;
+        let sig = caller.thread.sigtimedwait_into(these, timeout, &mut info)?;
+        if uinfo != 0 {
+            copy_siginfo_to_user(mem, uinfo, &info)?;
+        }
+        Ok(sig.get() as usize)
+    })
 }
 
-fn rt_sigtimedwait<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
-    caller: &Caller<'_, W, R>,
-    mem: &mut M,
-    uthese: usize,
-    uinfo: usize,
-    uts: usize,
-    sigsetsize: usize,
-) -> Result<u32, Errno> {
-    if sigsetsize != SIGSET_SIZE {
-        return Err(Errno::EINVAL);
-    }
-    let these = read_sigset(mem, uthese)?;
-    let mut ts = None;
-    if uts != 0 {
-        let mut b = [0u8; TIMESPEC_SIZE];
-        mem.read(uts, &mut b)?;
-        ts = Some(b);
-    }
-    let timeout = match ts {
-        Some(b) => timespec_timeout(&b)?,
-        None => None,
-    };
-    let mut info = SignalInfo::ZERO;
-    let sig = caller.thread.sigtimedwait_into(these, timeout, &mut info)?;
-    if uinfo != 0 {
-        copy_siginfo_to_user(mem, uinfo, &info)?;
-    }
-    Ok(sig.get())
+/// `get_timespec64`: copies in a `struct __kernel_timespec` (EFAULT), then
+/// [`timespec_timeout`] (EINVAL).
+fn read_timespec<M: UserMemory + ?Sized>(mem: &M, addr: usize) -> Result<Option<Duration>, Errno> {
+    let mut b = [0u8; TIMESPEC_SIZE];
+    mem.read(addr, &mut b)?;
+    timespec_timeout(&b)
 }

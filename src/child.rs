@@ -2,6 +2,10 @@
 //! (kernel/signal.c's `do_notify_parent` and `do_notify_parent_cldstop`; rules 8,
 //! 45, 53).
 //!
+//! This is not a system call: nothing in user space asks for it. It lives beside
+//! the managers rather than in [`crate::syscall`], and takes the parent as the
+//! [`Task`] the kernel's task table hands out.
+//!
 //! The kernel calls these from its exit and job-control paths, in process context
 //! (the exiting or stopping task's), with its task-list lock held if it has one; they
 //! take the parent's signal lock. Whatever they return, the kernel must also wake a
@@ -12,11 +16,11 @@
 //! an exit signal other than SIGCHLD becomes SIGCHLD when the parent exec'd since
 //! the fork (`parent_exec_id`): the kernel passes the exit signal it wants sent.
 
-use super::Task;
 use crate::action::{Disposition, SaFlags};
 use crate::info::{ChildCode, SignalInfo};
 use crate::process::SendOutcome;
 use crate::signo::Signo;
+use crate::syscall::Task;
 use crate::wait::WaitQueue;
 use lock_api::RawMutex;
 
