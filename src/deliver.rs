@@ -9,7 +9,9 @@
 //! 5 KiB of kernel stack, for aarch64's 4.7 KiB frame or x86_64's frame plus a
 //! 3 KiB XSAVE image). The one exception is rare: forcing SIGSEGV after a frame
 //! could not be written queues its siginfo, which grows the thread's private queue
-//! if it has never held one (see `PendingSignals::set_growable`).
+//! if it has never held one (see [`ProcessSignalManager::set_growable`]).
+//!
+//! [`ProcessSignalManager::set_growable`]: crate::process::ProcessSignalManager::set_growable
 //!
 //! `do_signal` is Linux's `exit_to_user_mode_loop` + `arch_do_signal_or_restart` +
 //! `handle_signal`: it asks the thread for the next thing to do until nothing is

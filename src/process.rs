@@ -17,9 +17,9 @@
 //! Sending ([`ProcessSignalManager::send`], `ThreadSignalManager::send`) may run in
 //! interrupt context when the lock type disables interrupts (the `kspin` feature's
 //! `KspinRawMutex`): it never sleeps, never calls back into code that may allocate,
-//! and allocates only to grow a pending queue whose recycled nodes ran out (see
-//! [`PendingSignals::set_growable`] to forbid even that). Everything else runs in
-//! process context.
+//! and allocates only to grow a pending queue whose recycled nodes ran out
+//! ([`ProcessSignalManager::set_growable`] forbids even that, for every queue of
+//! the group). Everything else runs in process context.
 //!
 //! # The "something deliverable" word
 //! Each thread has an atomic flag (Linux's `TIF_SIGPENDING`) that its kernel tests
@@ -148,6 +148,11 @@ pub(crate) struct ProcessState<W> {
     /// The group's own RLIMIT_SIGPENDING soft limit (`signal->rlim`); `None` uses
     /// the account's.
     rlimit: Option<usize>,
+    /// Whether a send may call the allocator to grow a queue whose recycled nodes
+    /// ran out; applied to the shared queue and every private queue.
+    growable: bool,
+    /// Entries reserved in each private queue, now and for threads attached later.
+    thread_reserve: usize,
 }
 
 /// A thread group's shared signal state: its shared pending queue, its action table,
@@ -189,6 +194,8 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
                 continued: 0,
                 unkillable: false,
                 rlimit: None,
+                growable: true,
+                thread_reserve: 0,
             }),
             common: Common {
                 actions,
@@ -203,7 +210,13 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     /// pending. Create its first thread with the parent thread's mask.
     ///
     /// The child inherits the group's own RLIMIT_SIGPENDING, if it has one, as Linux
-    /// copies `signal->rlim` at fork.
+    /// copies `signal->rlim` at fork. It also inherits the queue policy of
+    /// [`ProcessSignalManager::set_growable`] and the per-thread part of
+    /// [`ProcessSignalManager::reserve`]; its shared queue starts empty, so a
+    /// kernel that turned growth off calls `reserve` on the child for it.
+    ///
+    /// Context: process context (allocates the child's table); takes the parent's
+    /// signal lock briefly, never both locks at once.
     pub fn fork(&self, share_actions: bool) -> ProcessSignalManager<W, R> {
         let actions = if share_actions {
             self.common.actions.clone()
@@ -211,7 +224,17 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
             Arc::new(self.common.actions.clone_table())
         };
         let child = ProcessSignalManager::new(actions, self.common.limit.clone());
-        child.state.lock().rlimit = self.state.lock().rlimit;
+        let (rlimit, growable, thread_reserve) = {
+            let st = self.state.lock();
+            (st.rlimit, st.growable, st.thread_reserve)
+        };
+        {
+            let mut cst = child.state.lock();
+            cst.rlimit = rlimit;
+            cst.growable = growable;
+            cst.shared.set_growable(growable);
+            cst.thread_reserve = thread_reserve;
+        }
         child
     }
 
@@ -249,6 +272,52 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     pub fn rlimit_sigpending(&self) -> usize {
         let own = self.state.lock().rlimit;
         own.unwrap_or_else(|| self.common.limit.limit())
+    }
+
+    /// Whether a send may call the allocator when a pending queue of this group
+    /// (the shared queue or a thread's private one) has no recycled entry left:
+    /// [`PendingSignals::set_growable`] applied to every queue of the group, those
+    /// of threads attached later included. Queues start growable.
+    ///
+    /// A kernel whose allocator must not run where signals are sent (with
+    /// interrupts off, or from an interrupt handler) turns growth off and sizes the
+    /// queues with [`ProcessSignalManager::reserve`]. A send that then finds no free
+    /// entry is Linux's failed `__sigqueue_alloc` (a `GFP_ATOMIC` allocation that
+    /// failed): a real-time signal whose `si_code` is not SI_USER fails with EAGAIN
+    /// and nothing becomes pending; any other signal becomes pending without its
+    /// siginfo ([`Fate::InfoLost`], received as SI_USER with pid and uid 0).
+    ///
+    /// Context: process context; takes the signal lock.
+    pub fn set_growable(&self, growable: bool) {
+        let mut st = self.state.lock();
+        st.growable = growable;
+        st.shared.set_growable(growable);
+        for slot in st.slots.iter_mut() {
+            if let Slot::Used(t) = slot {
+                t.pending.set_growable(growable);
+            }
+        }
+    }
+
+    /// Makes room, without further allocation, for `shared` more entries in the
+    /// shared queue and `per_thread` more in each thread's private queue, threads
+    /// attached later included (each new thread's queue is sized when it is
+    /// attached, which then fails with ENOMEM if that allocation fails). With
+    /// growth off ([`ProcessSignalManager::set_growable`]) these entries are all a
+    /// send can use. Errors: ENOMEM, with what was already reserved kept.
+    ///
+    /// Context: process context; allocates with the signal lock held, so call it
+    /// where the allocator may run (at set-up, or from `setrlimit`).
+    pub fn reserve(&self, shared: usize, per_thread: usize) -> Result<(), Errno> {
+        let mut st = self.state.lock();
+        st.shared.reserve(shared)?;
+        for slot in st.slots.iter_mut() {
+            if let Slot::Used(t) = slot {
+                t.pending.reserve(per_thread)?;
+            }
+        }
+        st.thread_reserve = per_thread;
+        Ok(())
     }
 
     /// Marks the group as global init (`SIGNAL_UNKILLABLE`, rule 21): signals whose
@@ -369,9 +438,14 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     ) -> Result<u32, Errno> {
         let mut st = self.state.lock();
         st.order.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        let mut pending = PendingSignals::new();
+        pending.set_growable(st.growable);
+        if st.thread_reserve > 0 {
+            pending.reserve(st.thread_reserve)?;
+        }
         let slot = ThreadSlot {
             tid,
-            pending: PendingSignals::new(),
+            pending,
             blocked: blocked.without_unblockable(),
             real_blocked: SignalSet::EMPTY,
             saved_mask: None,

@@ -361,8 +361,12 @@ impl<R: RawMutex> SignalActions<R> {
     /// (`rt_sigaction`'s `act` and `oact`). Takes the writer lock and waits for
     /// readers of the old action to leave; never allocates.
     ///
-    /// This is mechanism only: refusing SIGKILL and SIGSTOP, and discarding pending
-    /// signals that the new action ignores, are the system-call layer's job.
+    /// This is mechanism only: it stores whatever it is given. Refusing SIGKILL and
+    /// SIGSTOP (EINVAL), and discarding pending signals that the new action ignores,
+    /// happen one level up, in [`ProcessSignalManager::sigaction`], which is Linux's
+    /// `do_sigaction` and the only caller a kernel should use for `rt_sigaction`.
+    ///
+    /// [`ProcessSignalManager::sigaction`]: crate::process::ProcessSignalManager::sigaction
     ///
     /// Context: process context, never inside a read section; may run with
     /// interrupts disabled (its wait covers other CPUs' readers only).

@@ -46,11 +46,6 @@ impl WaitQueue for CondvarQueue {
         *self.woken.lock().unwrap() = true;
         self.cv.notify_one();
     }
-
-    fn wake_all(&self) {
-        *self.woken.lock().unwrap() = true;
-        self.cv.notify_all();
-    }
 }
 
 // ---- Frame-test fixtures ----
