@@ -7,6 +7,7 @@ extern crate alloc;
 pub mod action;
 pub mod arch;
 pub mod deliver;
+pub mod docs;
 pub mod errno;
 pub mod frame;
 pub mod halflock;
