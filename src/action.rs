@@ -1,10 +1,12 @@
 //! `SignalAction`: one `sigaction` entry, and its codec to the kernel's layout.
 //!
 //! Invariants every `SignalAction` keeps (so no later code has to re-check):
-//! - `mask` never contains SIGKILL or SIGSTOP (rule 29);
+//! - `mask` never contains SIGKILL or SIGSTOP ([rule 29]);
 //! - `flags` holds only bits Linux keeps (`UAPI_SA_FLAGS` of include/linux/
 //!   signal_types.h); `rt_sigaction` clears the rest, in what it stores and in what
 //!   it reads back.
+//!
+//! [rule 29]: crate::docs::rules#rule-29
 
 use crate::arch::{Arch, SA_RESTORER};
 use crate::set::SignalSet;
@@ -158,7 +160,9 @@ impl SignalAction {
     }
 
     /// The same entry with `SIG_DFL` as disposition and flags and mask kept: what
-    /// `SA_RESETHAND` leaves behind (rule 47) and what `exec` makes of a handler.
+    /// `SA_RESETHAND` leaves behind ([rule 47]) and what `exec` makes of a handler.
+    ///
+    /// [rule 47]: crate::docs::rules#rule-47
     pub const fn with_default_handler(self) -> SignalAction {
         SignalAction {
             disposition: Disposition::Default,

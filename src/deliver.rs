@@ -15,9 +15,15 @@
 //!
 //! `do_signal` is Linux's `exit_to_user_mode_loop` + `arch_do_signal_or_restart` +
 //! `handle_signal`: it asks the thread for the next thing to do until nothing is
-//! left, fixing up an interrupted system call (rule 49), pushing one frame per
-//! handler and blocking its mask at once (rules 47, 47a), forcing SIGSEGV when a
-//! frame cannot be written (rule 48), and stopping at a stop or an exit (rule 47b).
+//! left, fixing up an interrupted system call ([rule 49]), pushing one frame per
+//! handler and blocking its mask at once ([rule 47], [rule 47a]), forcing SIGSEGV when a
+//! frame cannot be written ([rule 48]), and stopping at a stop or an exit ([rule 47b]).
+//!
+//! [rule 47]: crate::docs::rules#rule-47
+//! [rule 47a]: crate::docs::rules#rule-47a
+//! [rule 47b]: crate::docs::rules#rule-47b
+//! [rule 48]: crate::docs::rules#rule-48
+//! [rule 49]: crate::docs::rules#rule-49
 
 use crate::errno::Errno;
 use crate::frame::{self, FaultInfo, FpHook, FrameRequest, TrapFrame};
@@ -79,9 +85,11 @@ where
 
 /// [`do_signal`] with the kernel's answers to Linux's job-control questions
 /// ([`JobControl`]): a default-action SIGTSTP, SIGTTIN or SIGTTOU in an orphaned
-/// process group is discarded instead of stopping the group (rule 44; see
+/// process group is discarded instead of stopping the group ([rule 44]; see
 /// [`ThreadSignalManager::get_signal_with`]). `job` is called with no lock of the
 /// crate held.
+///
+/// [rule 44]: crate::docs::rules#rule-44
 pub fn do_signal_with<W, R, T, M, J>(
     thread: &ThreadSignalManager<W, R>,
     tf: &mut T,

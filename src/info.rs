@@ -105,7 +105,9 @@ impl SignalInfo {
         info
     }
 
-    /// `kill()`: `SI_USER` with the sender's tgid and real uid (rule 24).
+    /// `kill()`: `SI_USER` with the sender's tgid and real uid ([rule 24]).
+    ///
+    /// [rule 24]: crate::docs::rules#rule-24
     pub fn user(sig: Signo, pid: i32, uid: u32) -> SignalInfo {
         let mut i = SignalInfo::header(sig, code::SI_USER);
         i.put_i32(OFF_PID, pid);
@@ -195,7 +197,9 @@ impl SignalInfo {
 
     /// What a dequeued signal reads as when it was sent without siginfo (a signal
     /// that went over RLIMIT_SIGPENDING, or SIGKILL/SIGSTOP): `SI_USER`, pid 0,
-    /// uid 0 (rule 15).
+    /// uid 0 ([rule 15]).
+    ///
+    /// [rule 15]: crate::docs::rules#rule-15
     pub fn infoless(sig: Signo) -> SignalInfo {
         SignalInfo::user(sig, 0, 0)
     }
@@ -245,7 +249,9 @@ impl SignalInfo {
         i32::from_ne_bytes([b[0], b[1], b[2], b[3]])
     }
 
-    /// Replaces `si_signo` (rt_sigqueueinfo overwrites the user's value, rule 26).
+    /// Replaces `si_signo` (rt_sigqueueinfo overwrites the user's value, [rule 26]).
+    ///
+    /// [rule 26]: crate::docs::rules#rule-26
     pub fn set_signo(&mut self, sig: Signo) {
         self.put_i32(0, sig.get() as i32);
     }
@@ -353,7 +359,9 @@ impl SignalInfo {
 
     /// Whether Linux knows the layout of this `(si_signo, si_code)` pair
     /// (`known_siginfo_layout`): an unknown one must carry zeros in bytes 48..128,
-    /// else `rt_sigqueueinfo` fails with E2BIG (rule 27).
+    /// else `rt_sigqueueinfo` fails with E2BIG ([rule 27]).
+    ///
+    /// [rule 27]: crate::docs::rules#rule-27
     pub fn has_known_layout(&self) -> bool {
         let code = self.code();
         if code == code::SI_KERNEL {

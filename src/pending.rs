@@ -5,22 +5,28 @@
 //! siginfo per standard signal (1..=31), a FIFO of siginfo per real-time signal
 //! (32..=64). Invariants:
 //! - a signal's bit is set iff it has at least one queued entry or an info-less
-//!   instance (a send that kept no siginfo, rules 11, 14);
+//!   instance (a send that kept no siginfo, [rule 11], [rule 14]);
 //! - a standard signal has at most one entry; a second send while it is pending is
-//!   dropped and the first siginfo kept (rule 1);
+//!   dropped and the first siginfo kept ([rule 1]);
 //! - every queued entry holds one charge on the [`PendingLimit`] it was charged to,
-//!   returned when the entry is dequeued or flushed (rules 12-14).
+//!   returned when the entry is dequeued or flushed ([rule 12], [rule 13], [rule 14]).
 //!
 //! Storage: entries live in one node array with a free list, linked per signal. It
 //! is allocated on the first queued entry (an idle store owns no heap) and then
 //! recycled, so a warm store queues and dequeues without touching the allocator. A
 //! growth that fails is Linux's failed `__sigqueue_alloc`: the signal is sent
-//! without its siginfo, or refused with EAGAIN (rule 14), never a panic.
+//! without its siginfo, or refused with EAGAIN ([rule 14]), never a panic.
 //!
 //! Context: a store is plain data, protected by its owner's lock. Every method is
 //! bounded and callable with interrupts disabled; only [`PendingSignals::put`] may
 //! call the allocator, and only when the recycled nodes are exhausted and the store
 //! is growable (see [`PendingSignals::set_growable`]).
+//!
+//! [rule 1]: crate::docs::rules#rule-1
+//! [rule 11]: crate::docs::rules#rule-11
+//! [rule 12]: crate::docs::rules#rule-12
+//! [rule 13]: crate::docs::rules#rule-13
+//! [rule 14]: crate::docs::rules#rule-14
 
 use crate::errno::Errno;
 use crate::info::{KERNEL_SIGINFO_SIZE, SignalInfo, code};
@@ -78,7 +84,9 @@ impl PendingLimit {
     /// Takes one charge, as `inc_rlimit_get_ucounts` then the limit check of
     /// `__sigqueue_alloc` against `rlimit` (the receiver's own limit; `None` for this
     /// account's): over the limit it gives the charge back and fails, unless
-    /// `override_limit` (rule 13).
+    /// `override_limit` ([rule 13]).
+    ///
+    /// [rule 13]: crate::docs::rules#rule-13
     fn try_charge(&self, override_limit: bool, rlimit: Option<usize>) -> bool {
         let now = self
             .queued
@@ -121,7 +129,9 @@ struct Node {
     info: [u64; WORDS],
     /// Next node of the same signal, or of the free list.
     next: u32,
-    /// Arrival order, to find the first queued fault (rule 41).
+    /// Arrival order, to find the first queued fault ([rule 41]).
+    ///
+    /// [rule 41]: crate::docs::rules#rule-41
     seq: u32,
 }
 
@@ -241,12 +251,17 @@ impl PendingSignals {
     /// `info` is `None` for a send without siginfo (Linux's `SEND_SIG_NOINFO`: it
     /// reads as SI_USER from the current task; the caller passes it explicitly when
     /// it wants the pid recorded). The siginfo is charged to `limit`:
-    /// - SIGKILL only sets its bit (rule 11);
-    /// - a standard signal already pending is dropped (rule 1);
-    /// - a standard signal with `si_code >= 0` is queued past the limit (rule 13);
+    /// - SIGKILL only sets its bit ([rule 11]);
+    /// - a standard signal already pending is dropped ([rule 1]);
+    /// - a standard signal with `si_code >= 0` is queued past the limit ([rule 13]);
     /// - otherwise, over the limit or out of memory, a real-time signal whose
     ///   `si_code` is not SI_USER fails with EAGAIN and nothing changes; any other
-    ///   signal becomes pending without its siginfo (rule 14).
+    ///   signal becomes pending without its siginfo ([rule 14]).
+    ///
+    /// [rule 1]: crate::docs::rules#rule-1
+    /// [rule 11]: crate::docs::rules#rule-11
+    /// [rule 13]: crate::docs::rules#rule-13
+    /// [rule 14]: crate::docs::rules#rule-14
     pub fn put(
         &mut self,
         sig: Signo,
@@ -320,8 +335,10 @@ impl PendingSignals {
     /// Takes the first queued synchronous fault (SEGV, BUS, ILL, TRAP, FPE, SYS) whose
     /// `si_code > SI_USER`, in arrival order, if some unblocked synchronous signal is
     /// pending: what `get_signal` tries before anything else on the private queue
-    /// (`dequeue_synchronous_signal`, rule 41). As in Linux, the entry found is taken
+    /// (`dequeue_synchronous_signal`, [rule 41]). As in Linux, the entry found is taken
     /// even if that particular signal is blocked. The siginfo goes to `out`.
+    ///
+    /// [rule 41]: crate::docs::rules#rule-41
     pub fn dequeue_synchronous(
         &mut self,
         allowed: SignalSet,
@@ -350,8 +367,12 @@ impl PendingSignals {
     }
 
     /// Removes every pending instance of the signals in `set` and returns the charge
-    /// it held (the number of siginfo entries freed): the SIG_IGN flush (rule 30)
-    /// and the SIGCONT/stop flushes (rules 6, 7).
+    /// it held (the number of siginfo entries freed): the SIG_IGN flush ([rule 30])
+    /// and the SIGCONT/stop flushes ([rule 6], [rule 7]).
+    ///
+    /// [rule 6]: crate::docs::rules#rule-6
+    /// [rule 7]: crate::docs::rules#rule-7
+    /// [rule 30]: crate::docs::rules#rule-30
     pub fn flush(&mut self, set: SignalSet, limit: &PendingLimit) -> usize {
         let hit = self.set & set;
         let mut freed = 0;

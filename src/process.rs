@@ -54,11 +54,17 @@ pub enum Fate {
     Queued,
     /// Pending without its siginfo (RLIMIT_SIGPENDING reached or out of memory).
     InfoLost,
-    /// A standard signal already pending: dropped (rule 1).
+    /// A standard signal already pending: dropped ([rule 1]).
+    ///
+    /// [rule 1]: crate::docs::rules#rule-1
     Coalesced,
-    /// Discarded at generation because the target ignores it (rule 3).
+    /// Discarded at generation because the target ignores it ([rule 3]).
+    ///
+    /// [rule 3]: crate::docs::rules#rule-3
     Ignored,
-    /// Dropped because the group is exiting (rule 5).
+    /// Dropped because the group is exiting ([rule 5]).
+    ///
+    /// [rule 5]: crate::docs::rules#rule-5
     Dropped,
 }
 
@@ -67,12 +73,17 @@ pub enum Fate {
 pub struct SendOutcome {
     /// What became of the signal.
     pub fate: Fate,
-    /// SIGCONT found the group stopped and continued it (rules 7, 8): the kernel
+    /// SIGCONT found the group stopped and continued it ([rule 7], [rule 8]): the kernel
     /// wakes its stopped threads and reports `CLD_CONTINUED` to the parent.
+    ///
+    /// [rule 7]: crate::docs::rules#rule-7
+    /// [rule 8]: crate::docs::rules#rule-8
     pub resumed: bool,
-    /// The signal is fatal and the group is now exiting (rule 20): every thread will
+    /// The signal is fatal and the group is now exiting ([rule 20]): every thread will
     /// see [`crate::Delivery::Exit`] on its next return to user space; the kernel
     /// wakes threads sleeping uninterruptibly if it wants them gone sooner.
+    ///
+    /// [rule 20]: crate::docs::rules#rule-20
     pub group_exit: bool,
     /// The thread that was chosen and woken, if any.
     pub woken: Option<i32>,
@@ -104,7 +115,9 @@ pub(crate) struct ThreadSlot<W> {
     pub(crate) tid: i32,
     pub(crate) pending: PendingSignals,
     pub(crate) blocked: SignalSet,
-    /// The mask before `rt_sigtimedwait` unblocked its set (rule 35); empty otherwise.
+    /// The mask before `rt_sigtimedwait` unblocked its set ([rule 35]); empty otherwise.
+    ///
+    /// [rule 35]: crate::docs::rules#rule-35
     pub(crate) real_blocked: SignalSet,
     /// `rt_sigsuspend`'s mask to restore (`TIF_RESTORE_SIGMASK` + `saved_sigmask`).
     pub(crate) saved_mask: Option<SignalSet>,
@@ -258,11 +271,13 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     /// Sets this group's own RLIMIT_SIGPENDING soft limit (`setrlimit`, `prlimit`):
     /// a siginfo queued for this group is refused once its user's count (the shared
     /// [`ProcessSignalManager::limit`] account) would exceed it, as Linux compares
-    /// the per-user count with the receiving task's `task_rlimit` (rule 14). `None`
+    /// the per-user count with the receiving task's `task_rlimit` ([rule 14]). `None`
     /// goes back to the account's [`PendingLimit::limit`], which is also where a new
     /// group starts. Entries already queued stay.
     ///
     /// Context: process context.
+    ///
+    /// [rule 14]: crate::docs::rules#rule-14
     pub fn set_rlimit_sigpending(&self, limit: Option<usize>) {
         self.state.lock().rlimit = limit;
     }
@@ -320,11 +335,13 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
         Ok(())
     }
 
-    /// Marks the group as global init (`SIGNAL_UNKILLABLE`, rule 21): signals whose
+    /// Marks the group as global init (`SIGNAL_UNKILLABLE`, [rule 21]): signals whose
     /// action is `SIG_DFL` are discarded, SIGKILL and SIGSTOP included. As in Linux,
     /// the discarding is done at generation by the target thread's ignore test, which
     /// a blocked signal passes: a default-fatal signal the target blocks is queued,
     /// and if another thread does not block it, `complete_signal` ends the group.
+    ///
+    /// [rule 21]: crate::docs::rules#rule-21
     pub fn set_unkillable(&self, unkillable: bool) {
         self.state.lock().unkillable = unkillable;
     }
@@ -332,30 +349,36 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     /// Sends a process-directed signal (kill, rt_sigqueueinfo, a timer, the kernel):
     /// it goes to the shared queue and `complete_signal` picks the thread to wake.
     /// `info` `None` sends without siginfo (read as SI_USER, pid 0). Permission
-    /// checks are the caller's. Errors: EAGAIN from the queue limit (rule 14); ESRCH
+    /// checks are the caller's. Errors: EAGAIN from the queue limit ([rule 14]); ESRCH
     /// if the group has no thread left.
     ///
     /// Context: any, including interrupt context (see the module docs).
+    ///
+    /// [rule 14]: crate::docs::rules#rule-14
     pub fn send(&self, sig: Signo, info: Option<&SignalInfo>) -> Result<SendOutcome, Errno> {
         let mut st = self.state.lock();
         let leader = st.leader.ok_or(Errno::ESRCH)?;
         st.send_signal(&self.common, sig, info, leader, true)
     }
 
-    /// Sends a thread-directed signal to the group leader's thread, whether it
-    /// still runs or has exited while the group lives (a zombie leader, which
-    /// `tgkill(tgid, tgid, sig)` still names): Linux's `do_send_specific` →
-    /// `__send_signal_locked` with `PIDTYPE_PID`. Generation happens as for a
-    /// living thread: SIGCONT continues a stopped group, a stop signal discards
-    /// pending SIGCONT, the ignore test uses the leader's mask (rules 3, 4, 6, 7).
-    /// The signal then waits in the leader's private queue, where nothing dequeues
-    /// it once the leader has exited (it is freed with the group), and
-    /// `complete_signal` wakes nobody: an exiting thread wants no signal, not even
-    /// SIGKILL (Linux's `wants_signal` tests `PF_EXITING` first), so a SIGKILL sent
-    /// this way does not end the group. Errors: EAGAIN from the queue limit; ESRCH if
-    /// the group never had a thread.
+    /// Sends a thread-directed signal to the group leader's thread, whether it still
+    /// runs or has exited while the group lives (a zombie leader, which `tgkill(tgid,
+    /// tgid, sig)` still names): Linux's `do_send_specific` → `__send_signal_locked`
+    /// with `PIDTYPE_PID`. Generation happens as for a living thread: SIGCONT continues
+    /// a stopped group, a stop signal discards pending SIGCONT, the ignore test uses
+    /// the leader's mask ([rule 3], [rule 4], [rule 6], [rule 7]). The signal then
+    /// waits in the leader's private queue, where nothing dequeues it once the leader
+    /// has exited (it is freed with the group), and `complete_signal` wakes nobody: an
+    /// exiting thread wants no signal, not even SIGKILL (Linux's `wants_signal` tests
+    /// `PF_EXITING` first), so a SIGKILL sent this way does not end the group. Errors:
+    /// EAGAIN from the queue limit; ESRCH if the group never had a thread.
     ///
     /// Context: any, including interrupt context (see the module docs).
+    ///
+    /// [rule 3]: crate::docs::rules#rule-3
+    /// [rule 4]: crate::docs::rules#rule-4
+    /// [rule 6]: crate::docs::rules#rule-6
+    /// [rule 7]: crate::docs::rules#rule-7
     pub fn send_to_leader(
         &self,
         sig: Signo,
@@ -366,16 +389,19 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
         st.send_signal(&self.common, sig, info, leader, false)
     }
 
-    /// `rt_sigaction` (rule 29, 30): replaces the action of `sig` when `new` is given
-    /// and returns the previous one. Setting SIGKILL or SIGSTOP is EINVAL (querying
-    /// them works). Setting SIG_IGN, or SIG_DFL for a signal whose default is to
-    /// ignore, discards it from the shared queue and every thread's queue, blocked or
-    /// not (POSIX 3.3.1.3, as Linux does).
+    /// `rt_sigaction` ([rule 29], [rule 30]): replaces the action of `sig` when `new`
+    /// is given and returns the previous one. Setting SIGKILL or SIGSTOP is EINVAL
+    /// (querying them works). Setting SIG_IGN, or SIG_DFL for a signal whose default is
+    /// to ignore, discards it from the shared queue and every thread's queue, blocked
+    /// or not (POSIX 3.3.1.3, as Linux does).
     ///
     /// Context: process context. A query (`new` `None`) reads the table lock-free
     /// ([`SignalActions::get`]); a change holds the signal lock while the table's
     /// writer waits for announced readers to leave (see the registry's "Contexts":
     /// under `kspin` they cannot be preempted, so the wait is short).
+    ///
+    /// [rule 29]: crate::docs::rules#rule-29
+    /// [rule 30]: crate::docs::rules#rule-30
     pub fn sigaction(&self, sig: Signo, new: Option<SignalAction>) -> Result<SignalAction, Errno> {
         let Some(new) = new else {
             return Ok(self.common.actions.get(sig));
@@ -391,11 +417,13 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
         Ok(old)
     }
 
-    /// `execve`: handlers become SIG_DFL, SIG_IGN stays (rule 54). The mask and
+    /// `execve`: handlers become SIG_DFL, SIG_IGN stays ([rule 54]). The mask and
     /// pending signals are kept; each thread's alternate stack is the thread's own
     /// business (`ThreadSignalManager::exec`). The table is reset in place: unlike
     /// Linux, which first unshares a `CLONE_SIGHAND` table, a process sharing its
     /// table with another process resets the sharer's handlers too.
+    ///
+    /// [rule 54]: crate::docs::rules#rule-54
     pub fn exec(&self) {
         self.common.actions.reset_for_exec();
     }
@@ -406,7 +434,9 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     }
 
     /// Starts a group exit for a reason other than a signal (exit_group): every
-    /// thread sees [`crate::Delivery::Exit`]; new signals are dropped (rule 5).
+    /// thread sees [`crate::Delivery::Exit`]; new signals are dropped ([rule 5]).
+    ///
+    /// [rule 5]: crate::docs::rules#rule-5
     pub fn start_group_exit(&self, sig: Signo) {
         let mut st = self.state.lock();
         if st.group_exit.is_none() {
@@ -585,7 +615,7 @@ impl<W: WaitQueue> ProcessState<W> {
         Ok(out)
     }
 
-    /// `prepare_signal`'s job-control half (rules 6, 7): a stop signal discards
+    /// `prepare_signal`'s job-control half ([rule 6], [rule 7]): a stop signal discards
     /// pending SIGCONT everywhere; SIGCONT discards pending stop signals everywhere and
     /// continues a stopped group. Both happen whatever the signal's own mask or
     /// disposition, and even if it is then discarded. Returns whether the group was
@@ -598,6 +628,9 @@ impl<W: WaitQueue> ProcessState<W> {
     /// kernel, so each one that has something deliverable gets its flag set and is
     /// woken (`recalc_sigpending_and_wake`), and the kernel's return-to-user check
     /// finds it.
+    ///
+    /// [rule 6]: crate::docs::rules#rule-6
+    /// [rule 7]: crate::docs::rules#rule-7
     fn prepare_signal(&mut self, sig: Signo, limit: &PendingLimit) -> bool {
         if sig.is_stop() {
             self.flush_everywhere(SignalSet::single(Signo::SIGCONT), limit);
@@ -620,9 +653,13 @@ impl<W: WaitQueue> ProcessState<W> {
         }
     }
 
-    /// `sig_ignored` (rules 3, 4, 21): never if blocked (or in the pre-sigtimedwait
-    /// mask); otherwise if the action ignores it, or it would take the default action
-    /// in an unkillable group.
+    /// `sig_ignored` ([rule 3], [rule 4], [rule 21]): never if blocked (or in the
+    /// pre-sigtimedwait mask); otherwise if the action ignores it, or it would take the
+    /// default action in an unkillable group.
+    ///
+    /// [rule 3]: crate::docs::rules#rule-3
+    /// [rule 4]: crate::docs::rules#rule-4
+    /// [rule 21]: crate::docs::rules#rule-21
     fn sig_ignored(&self, action: &SignalAction, target: u32, sig: Signo) -> bool {
         let t = self.thread(target);
         if t.blocked.contains(sig) || t.real_blocked.contains(sig) {
@@ -634,10 +671,12 @@ impl<W: WaitQueue> ProcessState<W> {
         handler_ignored(action, sig)
     }
 
-    /// `wants_signal` (rule 19): not blocked, not exiting; SIGKILL always; not while
+    /// `wants_signal` ([rule 19]): not blocked, not exiting; SIGKILL always; not while
     /// the group is stopped; and then either running on a CPU right now (`task_curr`,
     /// as the kernel reports it with `ThreadSignalManager::set_on_cpu`) or without a
     /// signal to handle already.
+    ///
+    /// [rule 19]: crate::docs::rules#rule-19
     fn wants_signal(&self, sig: Signo, slot: u32) -> bool {
         let t = self.thread(slot);
         if t.blocked.contains(sig) || t.exiting {
@@ -650,9 +689,12 @@ impl<W: WaitQueue> ProcessState<W> {
             && (t.link.on_cpu.load(Ordering::Relaxed) || !t.link.sigpending.load(Ordering::Relaxed))
     }
 
-    /// `complete_signal` (rules 18, 20): choose the thread to wake, start a group exit
-    /// for a fatal signal (default action, not core-dumping, not in the chosen
-    /// thread's `real_blocked`).
+    /// `complete_signal` ([rule 18], [rule 20]): choose the thread to wake, start a
+    /// group exit for a fatal signal (default action, not core-dumping, not in the
+    /// chosen thread's `real_blocked`).
+    ///
+    /// [rule 18]: crate::docs::rules#rule-18
+    /// [rule 20]: crate::docs::rules#rule-20
     fn complete_signal(
         &mut self,
         action: &SignalAction,
@@ -739,9 +781,11 @@ impl<W: WaitQueue> ProcessState<W> {
         }
     }
 
-    /// `retarget_shared_pending` (rule 32): `slot` stops taking the signals in
+    /// `retarget_shared_pending` ([rule 32]): `slot` stops taking the signals in
     /// `which` (it blocked them or is exiting); hand shared ones to the other threads,
     /// in list order after it, waking each that can take some.
+    ///
+    /// [rule 32]: crate::docs::rules#rule-32
     pub(crate) fn retarget_shared_pending(&self, slot: u32, which: SignalSet) {
         let mut retarget = self.shared.pending() & which;
         if retarget.is_empty() {
@@ -781,8 +825,10 @@ impl<W: WaitQueue> ProcessState<W> {
         self.recalc_sigpending(slot);
     }
 
-    /// `dequeue_signal`: the private queue first, then the shared one (rule 39); the
+    /// `dequeue_signal`: the private queue first, then the shared one ([rule 39]); the
     /// siginfo goes to `out`.
+    ///
+    /// [rule 39]: crate::docs::rules#rule-39
     #[inline]
     pub(crate) fn dequeue_signal(
         &mut self,
@@ -807,7 +853,9 @@ impl<W: WaitQueue> ProcessState<W> {
     /// flag is set and the group is not exiting, hands shared signals on (a thread
     /// that was not told of any was not counted on to take one); its private queue
     /// is dropped. The leader's slot stays (as a zombie) so that process-directed
-    /// signals still test its mask (rule 4).
+    /// signals still test its mask ([rule 4]).
+    ///
+    /// [rule 4]: crate::docs::rules#rule-4
     pub(crate) fn detach(&mut self, slot: u32, limit: &PendingLimit) {
         let t = self.thread_mut(slot);
         if t.exiting {

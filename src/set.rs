@@ -142,7 +142,9 @@ impl SignalSet {
 
     /// The signal the kernel delivers first from this set of deliverable signals
     /// (`next_signal`): a synchronous fault first, the lowest-numbered one, else the
-    /// lowest-numbered signal (rule 40).
+    /// lowest-numbered signal ([rule 40]).
+    ///
+    /// [rule 40]: crate::docs::rules#rule-40
     pub const fn next_signal(self) -> Option<Signo> {
         let sync = self.intersection(Self::SYNCHRONOUS);
         if sync.is_empty() {

@@ -32,7 +32,9 @@ pub enum DefaultAction {
     Stop,
     /// Resume a stopped group; the signal itself is then ignored.
     Continue,
-    /// Nothing happens; the signal is discarded (even at generation, rule 3).
+    /// Nothing happens; the signal is discarded (even at generation, [rule 3]).
+    ///
+    /// [rule 3]: crate::docs::rules#rule-3
     Ignore,
 }
 
@@ -161,7 +163,9 @@ impl Signo {
     }
 
     /// Whether `SIG_DFL` discards the signal (CHLD, CONT, URG, WINCH): such a signal
-    /// is dropped at generation unless blocked (rule 3).
+    /// is dropped at generation unless blocked ([rule 3]).
+    ///
+    /// [rule 3]: crate::docs::rules#rule-3
     pub const fn default_is_ignore(self) -> bool {
         crate::set::SignalSet::DEFAULT_IGNORE.contains(self)
     }

@@ -67,15 +67,21 @@ pub enum Delivery {
     /// [`ThreadSignalManager::force_sigsegv`] if the frame cannot be written), then
     /// ask again.
     Handler(HandlerDelivery),
-    /// The default action stops the group (rule 43); the stop is already recorded
+    /// The default action stops the group ([rule 43]); the stop is already recorded
     /// ([`crate::ProcessSignalManager::is_stopped`]). The kernel stops every thread
     /// until a SIGCONT resumes it. TSTP, TTIN and TTOU in an orphaned process group
-    /// never get here (rule 44): [`ThreadSignalManager::get_signal_with`] asks the
+    /// never get here ([rule 44]): [`ThreadSignalManager::get_signal_with`] asks the
     /// kernel's [`JobControl`] first and discards them.
+    ///
+    /// [rule 43]: crate::docs::rules#rule-43
+    /// [rule 44]: crate::docs::rules#rule-44
     Stop(Signo),
     /// The group exits with this signal: its default action terminates (`core_dump`
-    /// when it also dumps core, rule 43), or another thread already started the exit.
-    /// Frames already pushed never run (rule 47b).
+    /// when it also dumps core, [rule 43]), or another thread already started the exit.
+    /// Frames already pushed never run ([rule 47b]).
+    ///
+    /// [rule 43]: crate::docs::rules#rule-43
+    /// [rule 47b]: crate::docs::rules#rule-47b
     Exit {
         /// The signal that ends the group (its exit status).
         sig: Signo,
@@ -96,7 +102,7 @@ pub trait JobControl {
     ///
     /// Asked only for SIGTSTP, SIGTTIN and SIGTTOU whose action is the default,
     /// before the stop is recorded. `true` discards the signal and `get_signal` goes
-    /// on with the next one (rule 44): the group is not stopped, and no later
+    /// on with the next one ([rule 44]): the group is not stopped, and no later
     /// SIGCONT reports a resume. SIGSTOP always stops and never asks.
     ///
     /// Called with no lock of the crate held, as Linux drops the signal lock for it
@@ -104,6 +110,8 @@ pub trait JobControl {
     /// kernel's task-list lock, and it may even send signals. A SIGCONT generated
     /// while it runs cancels the stop, as in Linux's `do_signal_stop`. It must not
     /// call back into this thread's `get_signal`.
+    ///
+    /// [rule 44]: crate::docs::rules#rule-44
     fn is_current_pgrp_orphaned(&mut self) -> bool;
 }
 
@@ -199,9 +207,12 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
 
     /// Sends a thread-directed signal (tkill, tgkill, rt_tgsigqueueinfo, a fault): it
     /// goes to this thread's private queue and is never taken by another thread
-    /// (rule 17). The ignore test uses this thread's mask (rule 4).
+    /// ([rule 17]). The ignore test uses this thread's mask ([rule 4]).
     ///
     /// Context: any, including interrupt context.
+    ///
+    /// [rule 4]: crate::docs::rules#rule-4
+    /// [rule 17]: crate::docs::rules#rule-17
     pub fn send(&self, sig: Signo, info: Option<&SignalInfo>) -> Result<SendOutcome, Errno> {
         let p = &*self.process;
         p.state
@@ -213,9 +224,12 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// non-leader thread, SIGCHLD to the parent thread): it goes to the shared queue
     /// like [`ProcessSignalManager::send`], but the send-time ignore test uses this
     /// thread's mask and `complete_signal` tries this thread first, as Linux does
-    /// with the task the pid names (rules 4, 18).
+    /// with the task the pid names ([rule 4], [rule 18]).
     ///
     /// Context: any, including interrupt context.
+    ///
+    /// [rule 4]: crate::docs::rules#rule-4
+    /// [rule 18]: crate::docs::rules#rule-18
     pub fn send_process_directed(
         &self,
         sig: Signo,
@@ -261,11 +275,14 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
         self.process.state.lock().thread(self.slot).blocked
     }
 
-    /// `rt_sigprocmask` (rules 31, 32): changes the mask and returns the old one.
+    /// `rt_sigprocmask` ([rule 31], [rule 32]): changes the mask and returns the old one.
     /// SIGKILL and SIGSTOP are silently left out. Blocking a shared signal this thread
     /// was about to take hands it to another thread.
     ///
     /// Context: process context, on this thread.
+    ///
+    /// [rule 31]: crate::docs::rules#rule-31
+    /// [rule 32]: crate::docs::rules#rule-32
     pub fn sigprocmask(&self, how: MaskHow, set: SignalSet) -> SignalSet {
         let mut st = self.process.state.lock();
         let old = st.thread(self.slot).blocked;
@@ -278,7 +295,9 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
         old
     }
 
-    /// `rt_sigpending` (rule 33): pending signals, private or shared, that are blocked.
+    /// `rt_sigpending` ([rule 33]): pending signals, private or shared, that are blocked.
+    ///
+    /// [rule 33]: crate::docs::rules#rule-33
     pub fn sigpending(&self) -> SignalSet {
         let st = self.process.state.lock();
         let t = st.thread(self.slot);
@@ -291,14 +310,14 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// Dequeues in Linux's order (the first queued synchronous fault, then the
     /// private queue, then the shared one; synchronous signals first, then the lowest
     /// number; real-time instances FIFO), consumes ignored signals silently, applies
-    /// SA_RESETHAND (the handler only, rule 47) and returns the first signal that
+    /// SA_RESETHAND (the handler only, [rule 47]) and returns the first signal that
     /// needs the kernel. When it returns `None` after `rt_sigsuspend` and no handler
-    /// ran, the suspended mask is restored at once (rule 36).
+    /// ran, the suspended mask is restored at once ([rule 36]).
     ///
     /// Call it again and again, as Linux does, until it returns `None` or
     /// [`Delivery::Exit`] / [`Delivery::Stop`]; after each [`Delivery::Handler`], push
     /// its frame and call [`ThreadSignalManager::signal_delivered`] before asking
-    /// again, so that handlers run in reverse dequeue order (rule 47a).
+    /// again, so that handlers run in reverse dequeue order ([rule 47a]).
     ///
     /// This form asks no job-control question: TSTP, TTIN and TTOU always stop, as
     /// for a kernel without process groups ([`NoJobControl`]). A kernel with process
@@ -306,6 +325,10 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     ///
     /// Context: process context, on this thread; never allocates or blocks beyond
     /// the signal lock.
+    ///
+    /// [rule 36]: crate::docs::rules#rule-36
+    /// [rule 47]: crate::docs::rules#rule-47
+    /// [rule 47a]: crate::docs::rules#rule-47a
     pub fn get_signal(&self) -> Option<Delivery> {
         self.get_signal_with(&mut NoJobControl)
     }
@@ -314,12 +337,14 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// job-control questions: before a default-action SIGTSTP, SIGTTIN or SIGTTOU
     /// stops the group, the signal lock is dropped and
     /// [`JobControl::is_current_pgrp_orphaned`] is asked; if the group is orphaned
-    /// the signal is discarded and the loop goes on (rule 44). If a SIGCONT or a
+    /// the signal is discarded and the loop goes on ([rule 44]). If a SIGCONT or a
     /// group exit came in while the lock was dropped, the stop is abandoned too
     /// (Linux's `do_signal_stop` returning false), and the loop goes on.
     ///
     /// Context: process context, on this thread; never allocates or blocks beyond
     /// the signal lock and what `job` does.
+    ///
+    /// [rule 44]: crate::docs::rules#rule-44
     pub fn get_signal_with<J: JobControl + ?Sized>(&self, job: &mut J) -> Option<Delivery> {
         let p = &*self.process;
         let mut st = p.state.lock();
@@ -407,9 +432,11 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
         st.set_blocked(self.slot, blocked);
     }
 
-    /// The frame for `sig` could not be written (`force_sigsegv`, rule 48): SIGSEGV is
+    /// The frame for `sig` could not be written (`force_sigsegv`, [rule 48]): SIGSEGV is
     /// forced on the thread; if the failed signal was SIGSEGV itself, its handler is
     /// reset first so the SIGSEGV is fatal.
+    ///
+    /// [rule 48]: crate::docs::rules#rule-48
     pub fn force_sigsegv(&self, sig: Signo) -> Result<SendOutcome, Errno> {
         if sig == Signo::SIGSEGV {
             self.process
@@ -420,16 +447,18 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
         self.force_signal(Signo::SIGSEGV, &SignalInfo::kernel(Signo::SIGSEGV))
     }
 
-    /// `rt_sigreturn`'s mask restore (rule 52): the mask saved in the frame, without
+    /// `rt_sigreturn`'s mask restore ([rule 52]): the mask saved in the frame, without
     /// SIGKILL and SIGSTOP.
+    ///
+    /// [rule 52]: crate::docs::rules#rule-52
     pub fn sigreturn(&self, saved_mask: SignalSet) {
         self.process.state.lock().set_blocked(self.slot, saved_mask);
     }
 
-    /// `rt_sigtimedwait` (rules 34, 35): takes a signal of `set` (SIGKILL and SIGSTOP
-    /// left out) whatever the mask or disposition, waiting up to `timeout` (`None`
-    /// waits forever). While waiting the set is unblocked and the old mask kept as
-    /// `real_blocked`, so `complete_signal` can choose this thread and blocked
+    /// `rt_sigtimedwait` ([rule 34], [rule 35]): takes a signal of `set` (SIGKILL and
+    /// SIGSTOP left out) whatever the mask or disposition, waiting up to `timeout`
+    /// (`None` waits forever). While waiting the set is unblocked and the old mask kept
+    /// as `real_blocked`, so `complete_signal` can choose this thread and blocked
     /// ignored signals stay queued. EAGAIN on a zero or expired timeout; EINTR when
     /// another deliverable signal (or a group exit) arrives first.
     ///
@@ -437,6 +466,9 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// goes on for the time left.
     ///
     /// Context: process context, on this thread.
+    ///
+    /// [rule 34]: crate::docs::rules#rule-34
+    /// [rule 35]: crate::docs::rules#rule-35
     pub fn sigtimedwait(
         &self,
         set: SignalSet,
@@ -503,12 +535,14 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
         result
     }
 
-    /// `rt_sigsuspend` (rule 36): replaces the mask with `mask` until a signal is
+    /// `rt_sigsuspend` ([rule 36]): replaces the mask with `mask` until a signal is
     /// deliverable, then returns ERESTARTNOHAND for the kernel's restart logic. The
     /// old mask is restored when the handler returns (it is saved in the frame), or by
     /// [`ThreadSignalManager::get_signal`] at once if no handler runs.
     ///
     /// Context: process context, on this thread.
+    ///
+    /// [rule 36]: crate::docs::rules#rule-36
     pub fn sigsuspend(&self, mask: SignalSet) -> Errno {
         {
             let mut st = self.process.state.lock();
@@ -562,8 +596,10 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
         self.set_altstack(SignalStack::DISABLED);
     }
 
-    /// A thread exits (rule 32): its private queue is dropped and shared signals it
+    /// A thread exits ([rule 32]): its private queue is dropped and shared signals it
     /// would have taken are handed to another thread.
+    ///
+    /// [rule 32]: crate::docs::rules#rule-32
     pub fn exit(self) {
         drop(self);
     }

@@ -24,12 +24,14 @@
 //! both cases the kernel set TIF_SIGPENDING on it before the sending syscall returned. A
 //! worker that sees a new command makes a syscall (the op itself, or `gettid` for a ping)
 //! before it writes its acknowledgement, and every return from a syscall runs the whole
-//! stacked delivery loop (rule 47a) first. So once a worker acknowledges a command posted
+//! stacked delivery loop ([rule 47a]) first. So once a worker acknowledges a command posted
 //! after the op, every delivery the op made to it has run. After each op the controller
 //! pings every worker in turn and repeats the round until a round adds no log record.
 //! Handlers only log, so one round normally suffices; the second proves it. A fatal or stop
 //! signal takes the controller down with the group, so no result is written for that op and
 //! the parent reports `terminated`/`stopped` from `waitpid`.
+//!
+//! [rule 47a]: ksignal::docs::rules#rule-47a
 
 use std::io;
 use std::ptr;
@@ -162,7 +164,7 @@ impl RawSiginfo {
 }
 
 // The signal-return trampoline: rt_sigreturn (syscall 15). x86-64 has no vDSO trampoline,
-// so a handler installed without SA_RESTORER would fault on return (rule 50).
+// so a handler installed without SA_RESTORER would fault on return ([rule 50]).
 #[cfg(target_arch = "x86_64")]
 core::arch::global_asm!(
     ".pushsection .text.ksignal_conformance_restorer,\"ax\",@progbits",

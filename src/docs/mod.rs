@@ -10,5 +10,5 @@
 #[doc = include_str!("rules.md")]
 pub mod rules {}
 
-#[doc = include_str!("frames.md")]
+#[doc = include_str!("frame_abi.md")]
 pub mod frames {}

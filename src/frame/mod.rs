@@ -29,7 +29,7 @@
 //!   mask to install (SIGKILL and SIGSTOP removed). On [`BadFrame`] the caller forces
 //!   SIGSEGV with the siginfo Linux uses on that architecture; what Linux restored
 //!   before the failing step (registers, FP state) stays restored.
-//! - [`syscall_restart`]: the restart table of frames.md section 1, as a pure
+//! - [`syscall_restart`]: [the restart table](crate::docs::frames#restart), as a pure
 //!   function of the context and whether (and with which flags) a handler runs.
 //!
 //! The frame is always built in a kernel buffer, every padding and reserved byte
@@ -347,10 +347,13 @@ pub trait TrapFrame {
 ///
 /// On success the trap frame runs the handler on return to user space and, if the
 /// stack has `SS_AUTODISARM`, `stack` is disarmed (`signal_delivered`). The caller then
-/// blocks `sa_mask` plus the signal unless `SA_NODEFER` (rule 47).
+/// blocks `sa_mask` plus the signal unless `SA_NODEFER` ([rule 47]).
 ///
 /// On failure nothing changed and the caller must force SIGSEGV as
-/// [`ForceSigsegv`] says (rule 48).
+/// [`ForceSigsegv`] says ([rule 48]).
+///
+/// [rule 47]: crate::docs::rules#rule-47
+/// [rule 48]: crate::docs::rules#rule-48
 pub fn setup_rt_frame<T: TrapFrame + ?Sized, M: UserMemory + ?Sized>(
     tf: &mut T,
     fp: &mut dyn FpHook,
@@ -396,9 +399,10 @@ pub fn rt_sigreturn<T: TrapFrame + ?Sized, M: UserMemory + ?Sized>(
     r
 }
 
-/// Rewrites an interrupted system call's result before returning to user space
-/// (frames.md sections 1 and 6, rule 49): `handler` is the action of the handler
-/// about to run, or `None` when no handler runs (nothing pending, ignored, stop).
+/// Rewrites an interrupted system call's result before returning to user space ([the
+/// restart table](crate::docs::frames#restart), [rule 49]): `handler` is the action of
+/// the handler about to run, or `None` when no handler runs (nothing pending, ignored,
+/// stop).
 ///
 /// | Result | Handler with SA_RESTART | Handler | No handler |
 /// |---|---|---|---|
@@ -414,6 +418,8 @@ pub fn rt_sigreturn<T: TrapFrame + ?Sized, M: UserMemory + ?Sized>(
 /// Call it once per return, before [`setup_rt_frame`] when a handler runs. Except on
 /// x86_64 (which keeps `orig_ax` as Linux does), the context is then marked "not in a
 /// system call", so a second call does nothing.
+///
+/// [rule 49]: crate::docs::rules#rule-49
 pub fn syscall_restart<T: TrapFrame + ?Sized>(
     tf: &mut T,
     handler: Option<&SignalAction>,
@@ -475,9 +481,11 @@ pub(crate) enum RetWidth {
     Int,
 }
 
-/// The restart table (rule 49) applied to a system call that returned `ret` (read
+/// The restart table ([rule 49]) applied to a system call that returned `ret` (read
 /// `width` wide), whose first argument was `orig_arg` (x86_64: its number, as
 /// `orig_ax`), on an architecture whose `restart_syscall` is `nr_restart`.
+///
+/// [rule 49]: crate::docs::rules#rule-49
 pub(crate) fn restart_edit(
     ret: u64,
     width: RetWidth,

@@ -50,8 +50,10 @@
 //!
 //! All of them run in process context on the calling thread, with no lock of the
 //! crate held. `rt_sigsuspend` and `pause` return `-ERESTARTNOHAND` (-514) for the
-//! kernel's restart logic, which maps it when it delivers the signal (rule 49);
+//! kernel's restart logic, which maps it when it delivers the signal ([rule 49]);
 //! that code must never reach user space.
+//!
+//! [rule 49]: crate::docs::rules#rule-49
 
 use crate::arch::Arch;
 use crate::errno::Errno;
@@ -120,8 +122,10 @@ impl Credentials {
     };
 }
 
-/// `kill_ok_by_cred` (rule 9): the sender's effective or real uid equals the
+/// `kill_ok_by_cred` ([rule 9]): the sender's effective or real uid equals the
 /// target's real or saved uid, or the sender has `CAP_KILL`.
+///
+/// [rule 9]: crate::docs::rules#rule-9
 pub fn kill_ok_by_cred(sender: &Credentials, target: &Credentials) -> bool {
     sender.euid == target.suid
         || sender.euid == target.uid
@@ -263,8 +267,10 @@ pub(crate) const fn arg_int(raw: usize) -> i32 {
 }
 
 /// `valid_signal` on an `int` signal argument: `Ok(None)` for 0 (the existence and
-/// permission probe, rule 10), `Ok(Some)` for 1..=64, EINVAL for anything else
+/// permission probe, [rule 10]), `Ok(Some)` for 1..=64, EINVAL for anything else
 /// (negative values included: Linux compares them as unsigned).
+///
+/// [rule 10]: crate::docs::rules#rule-10
 pub(crate) fn valid_signal(sig: i32) -> Result<Option<Signo>, Errno> {
     if sig == 0 {
         return Ok(None);
@@ -301,10 +307,13 @@ pub(crate) fn write_sigset<M: UserMemory + ?Sized>(
 }
 
 /// `__copy_siginfo_from_user(sig, ...)`: copies the 48 bytes Linux keeps, replaces
-/// `si_signo` with `sig` (rule 26), and for a `(si_signo, si_code)` pair of unknown
-/// layout copies the other 80 bytes too, which must all be zero (E2BIG, rule 27).
+/// `si_signo` with `sig` ([rule 26]), and for a `(si_signo, si_code)` pair of unknown
+/// layout copies the other 80 bytes too, which must all be zero (E2BIG, [rule 27]).
 /// `sig` `None` keeps the user's `si_signo` (`copy_siginfo_from_user`, as
 /// `pidfd_send_signal` uses it).
+///
+/// [rule 26]: crate::docs::rules#rule-26
+/// [rule 27]: crate::docs::rules#rule-27
 pub(crate) fn copy_siginfo_from_user<M: UserMemory + ?Sized>(
     mem: &M,
     addr: usize,
