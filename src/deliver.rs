@@ -89,6 +89,9 @@ where
 /// [`ThreadSignalManager::get_signal_with`]). `job` is called with no lock of the
 /// crate held.
 ///
+/// Context: as [`do_signal`]: process context, on the returning thread, with no lock of
+/// this crate held; `job` is called without the signal lock.
+///
 /// [rule 44]: crate::docs::rules#rule-44
 pub fn do_signal_with<W, R, T, M, J>(
     thread: &ThreadSignalManager<W, R>,

@@ -54,6 +54,9 @@ pub struct PendingLimit {
 
 impl PendingLimit {
     /// An account with soft limit `limit` (0 allows no queued siginfo at all).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn new(limit: usize) -> PendingLimit {
         PendingLimit {
             queued: AtomicUsize::new(0),
@@ -62,21 +65,30 @@ impl PendingLimit {
     }
 
     /// An account that never refuses (for kernels that do not model the limit).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn unlimited() -> PendingLimit {
         PendingLimit::new(usize::MAX)
     }
 
     /// Changes the soft limit (`setrlimit`); entries already queued stay.
+    ///
+    /// Context: any, interrupt context included; takes no lock and never allocates.
     pub fn set_limit(&self, limit: usize) {
         self.limit.store(limit, Ordering::Relaxed);
     }
 
     /// The soft limit.
+    ///
+    /// Context: any, interrupt context included; takes no lock and never allocates.
     pub fn limit(&self) -> usize {
         self.limit.load(Ordering::Relaxed)
     }
 
     /// Entries currently charged.
+    ///
+    /// Context: any, interrupt context included; takes no lock and never allocates.
     pub fn queued(&self) -> usize {
         self.queued.load(Ordering::Relaxed)
     }
@@ -170,6 +182,8 @@ impl core::fmt::Debug for PendingSignals {
 
 impl PendingSignals {
     /// An empty store; allocates nothing.
+    ///
+    /// Context: any; allocates nothing (an idle store owns no heap).
     pub const fn new() -> PendingSignals {
         PendingSignals {
             set: SignalSet::EMPTY,
@@ -183,21 +197,37 @@ impl PendingSignals {
     }
 
     /// The pending set.
+    ///
+    /// Context: any, interrupt context included; the caller holds the lock that
+    /// protects the store (the process's signal lock for the managers' queues). Never
+    /// allocates.
     pub fn pending(&self) -> SignalSet {
         self.set
     }
 
     /// Whether nothing is pending.
+    ///
+    /// Context: any, interrupt context included; the caller holds the lock that
+    /// protects the store (the process's signal lock for the managers' queues). Never
+    /// allocates.
     pub fn is_empty(&self) -> bool {
         self.set.is_empty()
     }
 
     /// Number of queued siginfo entries (the store's charge).
+    ///
+    /// Context: any, interrupt context included; the caller holds the lock that
+    /// protects the store (the process's signal lock for the managers' queues). Never
+    /// allocates.
     pub fn queued(&self) -> usize {
         self.live as usize
     }
 
     /// Number of queued siginfo entries for `sig`.
+    ///
+    /// Context: any, interrupt context included; the caller holds the lock that
+    /// protects the store (the process's signal lock for the managers' queues). Never
+    /// allocates.
     pub fn queued_for(&self, sig: Signo) -> usize {
         let mut n = 0;
         let mut i = self.fifo(sig).head;
@@ -219,6 +249,9 @@ impl PendingSignals {
     }
 
     /// Makes room for `additional` more queued entries without further allocation.
+    ///
+    /// Context: process context: it calls the allocator (the caller holds the store's
+    /// lock).
     pub fn reserve(&mut self, additional: usize) -> Result<(), Errno> {
         self.ensure_fifos()?;
         let free = self.free_nodes();
@@ -231,6 +264,9 @@ impl PendingSignals {
     }
 
     /// Frees the node storage if nothing is queued (memory returns to the idle 0).
+    ///
+    /// Context: process context: it calls the deallocator (the caller holds the store's
+    /// lock).
     pub fn shrink_if_idle(&mut self) {
         if self.live == 0 {
             self.fifos = Vec::new();
@@ -240,6 +276,10 @@ impl PendingSignals {
     }
 
     /// Heap bytes held by this store.
+    ///
+    /// Context: any, interrupt context included; the caller holds the lock that
+    /// protects the store (the process's signal lock for the managers' queues). Never
+    /// allocates.
     pub fn heap_bytes(&self) -> usize {
         self.fifos.capacity() * core::mem::size_of::<Fifo>()
             + self.nodes.capacity() * core::mem::size_of::<Node>()
@@ -258,6 +298,9 @@ impl PendingSignals {
     ///   `si_code` is not SI_USER fails with EAGAIN and nothing changes; any other
     ///   signal becomes pending without its siginfo ([rule 14]).
     ///
+    /// Context: any, interrupt context included, under the store's lock; calls the
+    /// allocator only when the recycled entries ran out and the store is growable.
+    ///
     /// [rule 1]: crate::docs::rules#rule-1
     /// [rule 11]: crate::docs::rules#rule-11
     /// [rule 13]: crate::docs::rules#rule-13
@@ -275,6 +318,8 @@ impl PendingSignals {
     /// `rlimit`, the receiving task's own RLIMIT_SIGPENDING soft limit (Linux's
     /// `task_rlimit(t, RLIMIT_SIGPENDING)`), or with the account's
     /// [`PendingLimit::limit`] when `None`.
+    ///
+    /// Context: as [`PendingSignals::put`].
     pub fn put_with_rlimit(
         &mut self,
         sig: Signo,
@@ -308,6 +353,10 @@ impl PendingSignals {
     /// Takes the next signal in `allowed` (the complement of the blocked mask, or a
     /// sigtimedwait set): a synchronous fault first, else the lowest number; for a
     /// queued signal its oldest siginfo (`next_signal` + `collect_signal`).
+    ///
+    /// Context: any, interrupt context included; the caller holds the lock that
+    /// protects the store (the process's signal lock for the managers' queues). Never
+    /// allocates.
     pub fn dequeue(
         &mut self,
         allowed: SignalSet,
@@ -320,6 +369,10 @@ impl PendingSignals {
 
     /// [`PendingSignals::dequeue`] writing the siginfo into `out` (all 128 bytes)
     /// instead of returning it: the copy-free form the managers use.
+    ///
+    /// Context: any, interrupt context included; the caller holds the lock that
+    /// protects the store (the process's signal lock for the managers' queues). Never
+    /// allocates.
     #[inline]
     pub fn dequeue_into(
         &mut self,
@@ -337,6 +390,10 @@ impl PendingSignals {
     /// pending: what `get_signal` tries before anything else on the private queue
     /// (`dequeue_synchronous_signal`, [rule 41]). As in Linux, the entry found is taken
     /// even if that particular signal is blocked. The siginfo goes to `out`.
+    ///
+    /// Context: any, interrupt context included; the caller holds the lock that
+    /// protects the store (the process's signal lock for the managers' queues). Never
+    /// allocates.
     ///
     /// [rule 41]: crate::docs::rules#rule-41
     pub fn dequeue_synchronous(
@@ -370,6 +427,10 @@ impl PendingSignals {
     /// it held (the number of siginfo entries freed): the SIG_IGN flush ([rule 30])
     /// and the SIGCONT/stop flushes ([rule 6], [rule 7]).
     ///
+    /// Context: any, interrupt context included; the caller holds the lock that
+    /// protects the store (the process's signal lock for the managers' queues). Never
+    /// allocates.
+    ///
     /// [rule 6]: crate::docs::rules#rule-6
     /// [rule 7]: crate::docs::rules#rule-7
     /// [rule 30]: crate::docs::rules#rule-30
@@ -395,6 +456,10 @@ impl PendingSignals {
 
     /// Removes everything (thread exit, exec of a new image keeps pending: see the
     /// managers). Returns the charge freed.
+    ///
+    /// Context: any, interrupt context included; the caller holds the lock that
+    /// protects the store (the process's signal lock for the managers' queues). Never
+    /// allocates.
     pub fn clear(&mut self, limit: &PendingLimit) -> usize {
         self.flush(SignalSet::ALL, limit)
     }

@@ -190,6 +190,8 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     /// processes created with CLONE_SIGHAND) and charging queued siginfo to `limit`
     /// (the real uid's RLIMIT_SIGPENDING account). Allocates nothing but the `Arc`s
     /// the caller made.
+    ///
+    /// Context: any; allocates nothing but the lock-protected state (no heap).
     pub fn new(
         actions: Arc<SignalActions>,
         limit: Arc<PendingLimit>,
@@ -252,6 +254,8 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     }
 
     /// The action table (lock-free reads).
+    ///
+    /// Context: any, interrupt context included; takes no lock and never allocates.
     pub fn actions(&self) -> &Arc<SignalActions> {
         &self.common.actions
     }
@@ -264,6 +268,8 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     }
 
     /// The RLIMIT_SIGPENDING account queued siginfo is charged to.
+    ///
+    /// Context: any, interrupt context included; takes no lock and never allocates.
     pub fn limit(&self) -> &Arc<PendingLimit> {
         &self.common.limit
     }
@@ -284,6 +290,9 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
 
     /// The RLIMIT_SIGPENDING soft limit signals sent to this group are held to: its
     /// own, or its account's.
+    ///
+    /// Context: any, interrupt context included with the `kspin` feature's lock; takes
+    /// the signal lock briefly, never allocates or sleeps.
     pub fn rlimit_sigpending(&self) -> usize {
         let own = self.state.lock().rlimit;
         own.unwrap_or_else(|| self.common.limit.limit())
@@ -340,6 +349,8 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     /// the discarding is done at generation by the target thread's ignore test, which
     /// a blocked signal passes: a default-fatal signal the target blocks is queued,
     /// and if another thread does not block it, `complete_signal` ends the group.
+    ///
+    /// Context: process context (at the creation of init); takes the signal lock.
     ///
     /// [rule 21]: crate::docs::rules#rule-21
     pub fn set_unkillable(&self, unkillable: bool) {
@@ -423,18 +434,28 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     /// Linux, which first unshares a `CLONE_SIGHAND` table, a process sharing its
     /// table with another process resets the sharer's handlers too.
     ///
+    /// Context: process context, from `execve`, with no lock of this crate held: it
+    /// replaces actions through the table's writer, which waits for readers.
+    ///
     /// [rule 54]: crate::docs::rules#rule-54
     pub fn exec(&self) {
         self.common.actions.reset_for_exec();
     }
 
     /// Whether the group is exiting, and with which signal.
+    ///
+    /// Context: any, interrupt context included with the `kspin` feature's lock; takes
+    /// the signal lock briefly, never allocates or sleeps.
     pub fn group_exit(&self) -> Option<Signo> {
         self.state.lock().group_exit
     }
 
     /// Starts a group exit for a reason other than a signal (exit_group): every
     /// thread sees [`crate::Delivery::Exit`]; new signals are dropped ([rule 5]).
+    ///
+    /// Context: process context (`exit_group`) or any context that ends a group; takes
+    /// the signal lock and wakes every thread through [`WaitQueue::wake_one`]; never
+    /// allocates or sleeps.
     ///
     /// [rule 5]: crate::docs::rules#rule-5
     pub fn start_group_exit(&self, sig: Signo) {
@@ -445,16 +466,25 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     }
 
     /// Whether the group is stopped by a stop signal.
+    ///
+    /// Context: any, interrupt context included with the `kspin` feature's lock; takes
+    /// the signal lock briefly, never allocates or sleeps.
     pub fn is_stopped(&self) -> bool {
         self.state.lock().stopped
     }
 
     /// The shared pending set.
+    ///
+    /// Context: any, interrupt context included with the `kspin` feature's lock; takes
+    /// the signal lock briefly, never allocates or sleeps.
     pub fn shared_pending(&self) -> SignalSet {
         self.state.lock().shared.pending()
     }
 
     /// Number of live threads.
+    ///
+    /// Context: any, interrupt context included with the `kspin` feature's lock; takes
+    /// the signal lock briefly, never allocates or sleeps.
     pub fn thread_count(&self) -> usize {
         self.state.lock().order.len()
     }

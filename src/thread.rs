@@ -33,6 +33,9 @@ pub enum MaskHow {
 
 impl MaskHow {
     /// Decodes the raw argument; `None` for anything but 0, 1, 2 (EINVAL).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn from_raw(how: u64) -> Option<MaskHow> {
         use linux_raw_sys::general::{SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK};
         match how {
@@ -173,16 +176,22 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     }
 
     /// The thread id.
+    ///
+    /// Context: any, interrupt context included; takes no lock and never allocates.
     pub fn tid(&self) -> i32 {
         self.tid
     }
 
     /// The process this thread belongs to.
+    ///
+    /// Context: any, interrupt context included; takes no lock and never allocates.
     pub fn process(&self) -> &Arc<ProcessSignalManager<W, R>> {
         &self.process
     }
 
     /// The kernel's wait queue for this thread.
+    ///
+    /// Context: any, interrupt context included; takes no lock and never allocates.
     pub fn wait_queue(&self) -> &W {
         &self.link.wait
     }
@@ -245,6 +254,12 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// blocked or ignored, its action becomes SIG_DFL (handler reset, as Linux does)
     /// and it is unblocked, so a fault that cannot be handled kills the process; an
     /// unkillable group loses that protection when the action is SIG_DFL.
+    ///
+    /// Context: process context, on this thread, from the kernel's fault handler
+    /// (Linux's `force_sig_info` runs in the faulting task), with no lock of this crate
+    /// held. Takes the signal lock; resetting the action waits for the action table's
+    /// readers; queues the siginfo, so calls the allocator only if the private queue is
+    /// growable and has no free entry ([`ProcessSignalManager::set_growable`]).
     pub fn force_signal(&self, sig: Signo, info: &SignalInfo) -> Result<SendOutcome, Errno> {
         use crate::action::Disposition;
         let p = &*self.process;
@@ -271,6 +286,9 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     }
 
     /// The signal mask.
+    ///
+    /// Context: any, interrupt context included with the `kspin` feature's lock; takes
+    /// the signal lock briefly, never allocates or sleeps.
     pub fn blocked(&self) -> SignalSet {
         self.process.state.lock().thread(self.slot).blocked
     }
@@ -296,6 +314,9 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     }
 
     /// `rt_sigpending` ([rule 33]): pending signals, private or shared, that are blocked.
+    ///
+    /// Context: any, interrupt context included with the `kspin` feature's lock; takes
+    /// the signal lock briefly, never allocates or sleeps.
     ///
     /// [rule 33]: crate::docs::rules#rule-33
     pub fn sigpending(&self) -> SignalSet {
@@ -421,6 +442,9 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// The frame for `d` was written (`signal_delivered`): block `sa_mask` and the
     /// signal itself (not with SA_NODEFER), and forget the `rt_sigsuspend` mask, which
     /// now lives in the frame.
+    ///
+    /// Context: process context, on this thread, after its frame was written and with
+    /// no lock of this crate held; takes the signal lock; never allocates or sleeps.
     pub fn signal_delivered(&self, d: &HandlerDelivery) {
         let mut st = self.process.state.lock();
         let t = st.thread_mut(self.slot);
@@ -436,6 +460,9 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// forced on the thread; if the failed signal was SIGSEGV itself, its handler is
     /// reset first so the SIGSEGV is fatal.
     ///
+    /// Context: as [`ThreadSignalManager::force_signal`]: process context, on this
+    /// thread, with no lock of this crate held.
+    ///
     /// [rule 48]: crate::docs::rules#rule-48
     pub fn force_sigsegv(&self, sig: Signo) -> Result<SendOutcome, Errno> {
         if sig == Signo::SIGSEGV {
@@ -449,6 +476,9 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
 
     /// `rt_sigreturn`'s mask restore ([rule 52]): the mask saved in the frame, without
     /// SIGKILL and SIGSTOP.
+    ///
+    /// Context: process context, on this thread, from `rt_sigreturn`; takes the signal
+    /// lock; never allocates or sleeps.
     ///
     /// [rule 52]: crate::docs::rules#rule-52
     pub fn sigreturn(&self, saved_mask: SignalSet) {
@@ -482,6 +512,9 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// [`ThreadSignalManager::sigtimedwait`] writing the siginfo into `out` (all 128
     /// bytes, only when a signal is taken) instead of returning it: the copy-free form
     /// for a syscall layer that copies it straight out to user space.
+    ///
+    /// Context: as [`ThreadSignalManager::sigtimedwait`]: process context, on this
+    /// thread; sleeps.
     pub fn sigtimedwait_into(
         &self,
         set: SignalSet,
@@ -554,6 +587,9 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     }
 
     /// `pause`: waits until a signal is deliverable; ERESTARTNOHAND.
+    ///
+    /// Context: process context, on this thread, with no lock of this crate held;
+    /// sleeps in [`WaitQueue::wait`].
     pub fn pause(&self) -> Errno {
         self.wait_for_signal()
     }
@@ -580,24 +616,37 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// The alternate signal stack. A new thread starts with it disabled; `fork`
     /// copies the parent thread's (set it on the child), a thread created with
     /// CLONE_VM (and not CLONE_VFORK) does not get one, as in Linux.
+    ///
+    /// Context: any, interrupt context included with the `kspin` feature's lock; takes
+    /// the signal lock briefly, never allocates or sleeps.
     pub fn altstack(&self) -> SignalStack {
         self.process.state.lock().thread(self.slot).altstack
     }
 
     /// Replaces the alternate signal stack (after `SignalStack::sigaltstack`
     /// validated the change, or after a frame was pushed with SS_AUTODISARM).
+    ///
+    /// Context: process context, on this thread; takes the signal lock briefly, never
+    /// allocates or sleeps.
     pub fn set_altstack(&self, stack: SignalStack) {
         self.process.state.lock().thread_mut(self.slot).altstack = stack;
     }
 
     /// `execve` on this thread: the alternate stack is disabled (the mask and pending
     /// signals stay; the actions are reset by `ProcessSignalManager::exec`).
+    ///
+    /// Context: process context, from `execve`, on this thread; takes the signal lock
+    /// briefly.
     pub fn exec(&self) {
         self.set_altstack(SignalStack::DISABLED);
     }
 
     /// A thread exits ([rule 32]): its private queue is dropped and shared signals it
     /// would have taken are handed to another thread.
+    ///
+    /// Context: process context, as the thread exits, with no lock of this crate held;
+    /// takes the signal lock, wakes another thread if it hands signals on, and frees
+    /// the thread's queue (calls the deallocator).
     ///
     /// [rule 32]: crate::docs::rules#rule-32
     pub fn exit(self) {

@@ -66,6 +66,8 @@ pub struct UserBuffer {
 
 impl UserBuffer {
     /// No mapped memory at all.
+    ///
+    /// Context: any; allocates nothing.
     pub const fn new() -> UserBuffer {
         UserBuffer {
             regions: Vec::new(),
@@ -74,6 +76,8 @@ impl UserBuffer {
 
     /// Adds a zero-filled region `[base, base + len)`. A region that would wrap the
     /// address space is clipped at the top.
+    ///
+    /// Context: process context: it allocates the region.
     pub fn with_region(mut self, base: usize, len: usize) -> UserBuffer {
         let len = len.min(usize::MAX - base);
         self.regions.push((base, vec![0; len]));
@@ -81,6 +85,8 @@ impl UserBuffer {
     }
 
     /// The region bytes `[addr, addr + len)`, if mapped.
+    ///
+    /// Context: any, interrupt context included; takes no lock and never allocates.
     pub fn bytes(&self, addr: usize, len: usize) -> Option<&[u8]> {
         self.regions.iter().find_map(|(base, mem)| {
             let off = addr.checked_sub(*base)?;

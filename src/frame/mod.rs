@@ -266,6 +266,9 @@ impl BadFrame {
     /// The siginfo of the SIGSEGV to force: `SignalInfo::kernel(SIGSEGV)` for
     /// `SI_KERNEL`, else a fault with [`si_code`](Self::si_code) at
     /// [`si_addr`](Self::si_addr).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn info(&self) -> SignalInfo {
         if self.si_code == crate::info::code::SI_KERNEL {
             SignalInfo::kernel(Signo::SIGSEGV)
@@ -351,6 +354,10 @@ pub trait TrapFrame {
 ///
 /// On failure nothing changed and the caller must force SIGSEGV as
 /// [`ForceSigsegv`] says ([rule 48]).
+///
+/// Context: process context, on the thread the frame is for, with no lock of this crate
+/// held: it writes user memory through [`UserMemory`], which may fault and sleep. Never
+/// allocates.
 ///
 /// [rule 47]: crate::docs::rules#rule-47
 /// [rule 48]: crate::docs::rules#rule-48

@@ -36,6 +36,9 @@ pub enum ChildExit {
 impl ChildExit {
     /// Decodes Linux's `exit_code` word (the `wait` status: exit status in bits
     /// 8..16, terminating signal in bits 0..7, 0x80 for a core dump).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn from_exit_code(exit_code: i32) -> ChildExit {
         let sig = exit_code & 0x7f;
         match Signo::from_raw(sig as i64) {
@@ -47,6 +50,9 @@ impl ChildExit {
 
     /// The `si_code` and `si_status` of the SIGCHLD: `CLD_EXITED` with the exit
     /// status, `CLD_KILLED` / `CLD_DUMPED` with the signal number.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn code_and_status(self) -> (ChildCode, i32) {
         match self {
             ChildExit::Exited(status) => (ChildCode::Exited, status & 0xff),

@@ -104,6 +104,9 @@ pub struct Credentials {
 
 impl Credentials {
     /// Credentials with every uid set to `uid` and no capability.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn user(uid: u32) -> Credentials {
         Credentials {
             uid,
@@ -124,6 +127,9 @@ impl Credentials {
 
 /// `kill_ok_by_cred` ([rule 9]): the sender's effective or real uid equals the
 /// target's real or saved uid, or the sender has `CAP_KILL`.
+///
+/// Context: any, interrupt context included: a pure function of its arguments (no lock,
+/// no allocation).
 ///
 /// [rule 9]: crate::docs::rules#rule-9
 pub fn kill_ok_by_cred(sender: &Credentials, target: &Credentials) -> bool {
@@ -248,6 +254,8 @@ pub struct Caller<'a, W: WaitQueue, R: RawMutex> {
 
 impl<W: WaitQueue, R: RawMutex> Caller<'_, W, R> {
     /// The caller's process.
+    ///
+    /// Context: any, interrupt context included; takes no lock and never allocates.
     pub fn process(&self) -> &ProcessSignalManager<W, R> {
         self.thread.process()
     }

@@ -20,6 +20,9 @@ const KTIME_SEC_MAX: i64 = i64::MAX / NSEC_PER_SEC as i64;
 /// `timespec64_valid` do: EINVAL if `tv_sec < 0` or `tv_nsec` is not in
 /// `0..1_000_000_000`. `Ok(None)` for a timeout so long that Linux saturates it to
 /// `KTIME_MAX` and waits without a limit.
+///
+/// Context: any, interrupt context included: a pure function of its arguments (no lock,
+/// no allocation).
 pub fn timespec_timeout(bytes: &[u8; TIMESPEC_SIZE]) -> Result<Option<Duration>, Errno> {
     let mut sec = [0u8; 8];
     let mut nsec = [0u8; 8];
