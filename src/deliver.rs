@@ -67,6 +67,9 @@ pub struct KernelFrameInfo {
 ///
 /// It asks no job-control question ([`NoJobControl`]): SIGTSTP, SIGTTIN and SIGTTOU
 /// always stop. A kernel with process groups calls [`do_signal_with`].
+///
+/// Context: process context, on the returning thread, with no lock of this crate
+/// held (see the module docs); it writes user memory and may sleep there.
 pub fn do_signal<W, R, T, M>(
     thread: &ThreadSignalManager<W, R>,
     tf: &mut T,
@@ -155,6 +158,9 @@ where
 /// architecture's frame code describes ([`frame::BadFrame`]), so a SIGSEGV handler
 /// sees them in its frame. The system call then returns 0 in Linux:
 /// the kernel writes 0, not the error, into the return register.
+///
+/// Context: process context, from the thread's `rt_sigreturn` system call, with no
+/// lock of this crate held; it reads user memory and may sleep there.
 pub fn sigreturn<W, R, T, M>(
     thread: &ThreadSignalManager<W, R>,
     tf: &mut T,

@@ -200,7 +200,8 @@ impl<R: RawMutex> SignalHooks<R> {
     }
 
     /// Registers `hook` for `signals`; it runs after every hook registered before it.
-    /// Process context only: allocates, and waits for running hooks to finish.
+    /// Context: process context only: allocates, and waits for running hooks to
+    /// finish.
     pub fn register(&self, signals: SignalSet, hook: Hook) -> Result<HookHandle, HookError> {
         let handle = HookHandle(NEXT_HANDLE.fetch_add(1, Ordering::Relaxed));
         let entry = Registered {

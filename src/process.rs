@@ -263,6 +263,8 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     /// The hooks that observe every signal generated for this process (rules of
     /// [`crate::hooks`]): they run, in registration order, each time a signal
     /// becomes pending, thread- or process-directed, from the sending context.
+    ///
+    /// Context: any, interrupt context included; takes no lock and never allocates.
     pub fn hooks(&self) -> &SignalHooks {
         &self.common.hooks
     }

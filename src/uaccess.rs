@@ -19,6 +19,10 @@ use alloc::vec::Vec;
 /// happened, as with Linux's `copy_to_user`; callers treat the destination as
 /// garbage then). Addresses are plain numbers chosen by user space: implementations
 /// must check the whole range `[addr, addr + len)`, including its overflow.
+///
+/// Context: the crate calls these in process context, on the task whose memory it
+/// is, with no lock of this crate held, so an implementation may fault pages in and
+/// sleep.
 pub trait UserMemory {
     /// Copies `buf.len()` bytes from user address `addr` into `buf`.
     fn read(&self, addr: usize, buf: &mut [u8]) -> Result<(), Errno>;

@@ -42,6 +42,7 @@ pub trait WaitQueue: Send + Sync {
     fn wait(&self, timeout: Option<Duration>) -> WaitOutcome;
 
     /// Deregisters after a check found the condition true without sleeping.
+    /// Called from process context, with no lock of this crate held.
     fn finish_wait(&self);
 
     /// Wakes the waiter if there is one, or makes its next `wait` return at once.

@@ -77,6 +77,10 @@ use core::fmt::Debug;
 /// them cannot fault: on x86_64 the XSAVE header's reserved bytes are zero, XSTATE_BV
 /// is within [`x86_xfeatures`](Self::x86_xfeatures) and MXCSR has no bit outside
 /// [`x86_mxcsr_mask`](Self::x86_mxcsr_mask).
+///
+/// Context: the crate calls every method from [`setup_rt_frame`] and
+/// [`rt_sigreturn`], in process context on the thread whose FP state it is, with no
+/// lock of this crate held. The methods must not allocate.
 pub trait FpHook {
     /// Length of the image [`save`](Self::save) writes, or 0 for none.
     fn image_len(&self) -> usize;
@@ -311,6 +315,8 @@ pub trait ArchFrame {
 
     /// Builds and writes the frame for `d` and points `ctx` at the handler. Does not
     /// touch `stack` (the caller disarms it) and changes nothing on error.
+    ///
+    /// Context: as [`setup_rt_frame`].
     fn setup_rt_frame<M: UserMemory + ?Sized>(
         ctx: &mut Self::Context,
         fp: &mut dyn FpHook,
@@ -330,6 +336,8 @@ pub trait ArchFrame {
     ) -> Result<Sigreturn, BadFrame>;
 
     /// Applies the restart table (see [`syscall_restart`]).
+    ///
+    /// Context: as [`syscall_restart`].
     fn syscall_restart(ctx: &mut Self::Context, handler: Option<&SignalAction>) -> RestartOutcome;
 }
 
@@ -337,6 +345,10 @@ pub trait ArchFrame {
 ///
 /// The crate works on the plain [`ArchFrame::Context`]; a kernel implements this for
 /// its own trap-frame type to convert. The contexts implement it themselves.
+///
+/// Context: the crate calls both methods in process context, on the thread the trap
+/// frame belongs to (from [`setup_rt_frame`], [`rt_sigreturn`] and
+/// [`syscall_restart`]); they must not block or allocate.
 pub trait TrapFrame {
     /// The architecture.
     type Arch: ArchFrame;
@@ -394,6 +406,10 @@ pub fn setup_rt_frame<T: TrapFrame + ?Sized, M: UserMemory + ?Sized>(
 /// restored before the failing step (the registers of a frame whose records or FP
 /// state are bad, for example, sanitised as on success); the caller installs
 /// [`BadFrame::mask`] if any and forces SIGSEGV.
+///
+/// Context: process context, on the thread whose frame it is, with no lock of this
+/// crate held: it reads user memory through [`UserMemory`], which may fault and
+/// sleep. Never allocates.
 pub fn rt_sigreturn<T: TrapFrame + ?Sized, M: UserMemory + ?Sized>(
     tf: &mut T,
     fp: &mut dyn FpHook,
@@ -425,6 +441,9 @@ pub fn rt_sigreturn<T: TrapFrame + ?Sized, M: UserMemory + ?Sized>(
 /// Call it once per return, before [`setup_rt_frame`] when a handler runs. Except on
 /// x86_64 (which keeps `orig_ax` as Linux does), the context is then marked "not in a
 /// system call", so a second call does nothing.
+///
+/// Context: any; it only edits the trap frame (process context in practice, on the
+/// returning thread). Never allocates, never blocks.
 ///
 /// [rule 49]: crate::docs::rules#rule-49
 pub fn syscall_restart<T: TrapFrame + ?Sized>(

@@ -205,10 +205,15 @@ pub trait TaskTable {
 
     /// Calls `f` once with the task whose id is `tid` (any thread, a group leader
     /// included), if there is one. Ids `<= 0` never name a task.
+    ///
+    /// Context: called from the system calls, in process context, with no lock of
+    /// this crate held.
     fn find_task(&self, tid: i32, f: &mut TaskVisitor<'_, Self::Wait, Self::Lock>);
 
     /// Calls `f` once for each process in `scope` (its group leader's ids and
     /// credentials), in any order.
+    ///
+    /// Context: as [`TaskTable::find_task`].
     fn for_each_process(
         &self,
         scope: ProcessScope,
@@ -219,6 +224,8 @@ pub trait TaskTable {
     /// `pidfd_send_signal`: `EBADF` if `fd` is not open, `EBADF` if it is not a pidfd,
     /// `EINVAL` if its pid is not visible in the caller's pid namespace. The default
     /// knows no pidfds.
+    ///
+    /// Context: as [`TaskTable::find_task`].
     fn pidfd(&self, fd: i32) -> Result<PidfdTarget, Errno> {
         let _ = fd;
         Err(Errno::EBADF)
