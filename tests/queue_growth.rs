@@ -66,6 +66,14 @@ fn process() -> (Arc<Process>, Arc<PendingLimit>) {
     (p, limit)
 }
 
+/// A process with one thread (tid 1, blocking everything) whose queues may not grow.
+fn without_growth() -> (Arc<Process>, Arc<PendingLimit>, Thread) {
+    let (p, limit) = process();
+    let t = Thread::new(&p, 1, SignalSet::ALL, CondvarQueue::default()).unwrap();
+    p.set_growable(false);
+    (p, limit, t)
+}
+
 fn queue(sig: Signo, value: u64) -> SignalInfo {
     SignalInfo::queue(sig, 7, 0, value)
 }
@@ -78,9 +86,7 @@ fn take(t: &Thread, sig: Signo) -> SignalInfo {
 
 #[test]
 fn rule14_growth_off_and_no_free_entry_is_eagain_for_queued_rt_without_allocating() {
-    let (p, limit) = process();
-    let t = Thread::new(&p, 1, SignalSet::ALL, CondvarQueue::default()).unwrap();
-    p.set_growable(false);
+    let (p, limit, t) = without_growth();
     let rt = Signo::SIGRTMIN;
     let (shared, allocs) = counting(|| p.send(rt, Some(&queue(rt, 1))));
     assert_eq!(shared, Err(Errno::EAGAIN));
@@ -98,9 +104,7 @@ fn rule14_growth_off_and_no_free_entry_is_eagain_for_queued_rt_without_allocatin
 
 #[test]
 fn rule14_growth_off_and_no_free_entry_loses_the_info_of_other_signals() {
-    let (p, limit) = process();
-    let t = Thread::new(&p, 1, SignalSet::ALL, CondvarQueue::default()).unwrap();
-    p.set_growable(false);
+    let (p, limit, t) = without_growth();
     let usr1 = Signo::SIGUSR1;
     let (out, allocs) = counting(|| p.send(usr1, Some(&queue(usr1, 5))).unwrap().fate);
     assert_eq!(
