@@ -59,9 +59,6 @@ impl WaitQueue for CondvarQueue {
         *self.woken.lock().unwrap() = true;
         self.cv.notify_one();
     }
-    fn wake_all(&self) {
-        self.wake_one();
-    }
 }
 
 type Proc = ProcessSignalManager<CondvarQueue>;

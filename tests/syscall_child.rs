@@ -1,5 +1,5 @@
-//! SIGCHLD generation (linux-semantics.md rules 8, 45, 53): do_notify_parent and
-//! do_notify_parent_cldstop semantics.
+//! SIGCHLD generation ([`ksignal::docs::rules`], rules 8, 45 and 53):
+//! do_notify_parent and do_notify_parent_cldstop semantics.
 
 mod common;
 mod syscall_sim;

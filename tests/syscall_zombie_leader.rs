@@ -1,4 +1,4 @@
-//! Thread-directed signals to a zombie group leader (a leader whose thread has
+//! Thread-directed signals to a zombie group leader ([rule 25](ksignal::docs::rules#rule-25): a leader whose thread has
 //! exited while other threads of the group live). Linux 6.18 still finds the leader
 //! by its id, so `tkill`/`tgkill` do not fail with ESRCH, but the exited thread no
 //! longer takes signals: `do_send_specific` reports success for it ("pretend the

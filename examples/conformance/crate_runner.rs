@@ -39,7 +39,6 @@ impl WaitQueue for VirtualTime {
     }
     fn finish_wait(&self) {}
     fn wake_one(&self) {}
-    fn wake_all(&self) {}
 }
 
 type Process = ProcessSignalManager<VirtualTime>;

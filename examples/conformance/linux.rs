@@ -43,13 +43,15 @@
 //! both cases the kernel set TIF_SIGPENDING on it before the sending syscall returned. A
 //! worker that sees a new command makes a syscall (the op itself, or `gettid` for a ping)
 //! before it writes its acknowledgement, and every return from a syscall runs the whole
-//! stacked delivery loop (rule 47a) first. So once a worker acknowledges a command posted
+//! stacked delivery loop ([rule 47a]) first. So once a worker acknowledges a command posted
 //! after the op, every delivery the op made to it has run. After each op (unless the group
 //! is stopped) the controller pings every live worker and the agent in turn and repeats the
 //! round until a round adds no log record. Handlers only log, so one round normally
 //! suffices; the second proves it. While it waits for an acknowledgement the controller
 //! checks the child with `waitpid` between bounded futex waits, so a group that stopped or
 //! died is noticed whatever the machine's load (no sleep stands in for synchronisation).
+//!
+//! [rule 47a]: ksignal::docs::rules#rule-47a
 
 use std::io;
 use std::ptr;
@@ -191,7 +193,7 @@ impl RawSiginfo {
 }
 
 // The signal-return trampoline: rt_sigreturn (syscall 15). x86-64 has no vDSO trampoline,
-// so a handler installed without SA_RESTORER would fault on return (rule 50).
+// so a handler installed without SA_RESTORER would fault on return ([rule 50]).
 #[cfg(target_arch = "x86_64")]
 core::arch::global_asm!(
     ".pushsection .text.ksignal_conformance_restorer,\"ax\",@progbits",

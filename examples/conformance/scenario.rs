@@ -80,7 +80,9 @@ impl Sig {
         self.0
     }
 
-    /// What the kernel does with this signal under SIG_DFL (rule 43).
+    /// What the kernel does with this signal under SIG_DFL ([rule 43]).
+    ///
+    /// [rule 43]: ksignal::docs::rules#rule-43
     pub fn default_action(self) -> DefaultAction {
         match self.0 {
             17 | 18 | 23 | 28 => DefaultAction::Ignore,
@@ -146,7 +148,9 @@ impl fmt::Display for Sig {
     }
 }
 
-/// The default action of a signal (rule 43).
+/// The default action of a signal ([rule 43]).
+///
+/// [rule 43]: ksignal::docs::rules#rule-43
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DefaultAction {
     /// Discarded.

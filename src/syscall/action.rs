@@ -13,7 +13,7 @@ use lock_api::RawMutex;
 /// The largest kernel `struct sigaction` of any supported ABI.
 const SIGACTION_MAX: usize = 32;
 
-/// `rt_sigaction(sig, act, oact, sigsetsize)` (rules 29, 30).
+/// `rt_sigaction(sig, act, oact, sigsetsize)` ([rule 29], [rule 30]).
 ///
 /// Order, as in Linux:
 /// 1. EINVAL if `sigsetsize != 8`;
@@ -30,6 +30,9 @@ const SIGACTION_MAX: usize = 32;
 ///    action was installed (Linux does not undo it).
 ///
 /// Context: process context; never blocks.
+///
+/// [rule 29]: crate::docs::rules#rule-29
+/// [rule 30]: crate::docs::rules#rule-30
 pub fn sys_rt_sigaction<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
     caller: &Caller<'_, W, R>,
     mem: &mut M,

@@ -1,10 +1,12 @@
-//! `sigaltstack` (kernel/signal.c's `sys_sigaltstack`; rule 37).
+//! `sigaltstack` (kernel/signal.c's `sys_sigaltstack`; [rule 37]).
 //!
 //! The per-thread alternate stack is a [`SignalStack`](crate::SignalStack) kept by the thread's
 //! manager ([`ThreadSignalManager::altstack`](crate::ThreadSignalManager::altstack)),
 //! where the delivery path ([`crate::do_signal`], [`crate::sigreturn`]) finds it too.
 //! The checks themselves are `SignalStack::sigaltstack`'s (`do_sigaltstack`);
 //! this module adds the copies.
+//!
+//! [rule 37]: crate::docs::rules#rule-37
 
 use super::{Caller, SyscallRet, encode};
 use crate::errno::Errno;
@@ -14,7 +16,7 @@ use crate::uaccess::UserMemory;
 use crate::wait::WaitQueue;
 use lock_api::RawMutex;
 
-/// `sigaltstack(uss, uoss)` (rule 37), for the calling thread, whose user stack
+/// `sigaltstack(uss, uoss)` ([rule 37]), for the calling thread, whose user stack
 /// pointer at entry is `user_sp` (`current_user_stack_pointer()`).
 ///
 /// Order: with `uss` non-NULL, copy the 24-byte `stack_t` in (EFAULT); then, with
@@ -28,6 +30,8 @@ use lock_api::RawMutex;
 /// the new stack already installed. On an error before that, nothing changes.
 ///
 /// Context: process context, on the calling thread; never blocks.
+///
+/// [rule 37]: crate::docs::rules#rule-37
 pub fn sys_sigaltstack<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
     caller: &Caller<'_, W, R>,
     mem: &mut M,

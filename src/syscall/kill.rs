@@ -40,7 +40,9 @@ enum Scope {
 }
 
 /// `prepare_kill_siginfo`: `SI_USER` (kill) or `SI_TKILL` (tkill, tgkill), with the
-/// sender's tgid and real uid (rule 24).
+/// sender's tgid and real uid ([rule 24]).
+///
+/// [rule 24]: crate::docs::rules#rule-24
 fn kill_info<W: WaitQueue, R: RawMutex>(
     caller: &Caller<'_, W, R>,
     sig: Option<Signo>,
@@ -54,11 +56,14 @@ fn kill_info<W: WaitQueue, R: RawMutex>(
     })
 }
 
-/// `check_kill_permission` (rules 9, 10): EINVAL for an invalid signal number; no
+/// `check_kill_permission` ([rule 9], [rule 10]): EINVAL for an invalid signal number; no
 /// check for a siginfo the kernel made (`si_code > 0`); otherwise the same thread
 /// group is always allowed, then [`kill_ok_by_cred`], then SIGCONT within the
 /// caller's session; EPERM otherwise. Returns the validated signal (`None` for the
 /// null signal).
+///
+/// [rule 9]: crate::docs::rules#rule-9
+/// [rule 10]: crate::docs::rules#rule-10
 fn check_kill_permission<W: WaitQueue, R: RawMutex>(
     caller: &Caller<'_, W, R>,
     sig: i32,
@@ -144,7 +149,9 @@ fn kill_proc_info<T: TaskTable>(
 }
 
 /// `__kill_pgrp_info`: every member of the group; success if any send succeeded,
-/// else the last error, ESRCH for an empty group (rule 23).
+/// else the last error, ESRCH for an empty group ([rule 23]).
+///
+/// [rule 23]: crate::docs::rules#rule-23
 fn kill_pgrp_info<T: TaskTable>(
     tasks: &T,
     caller: &Caller<'_, T::Wait, T::Lock>,
@@ -165,7 +172,7 @@ fn kill_pgrp_info<T: TaskTable>(
     result
 }
 
-/// `kill(pid, sig)` (rules 22, 23, 24, 9, 10).
+/// `kill(pid, sig)` ([rule 22], [rule 23], [rule 24], [rule 9], [rule 10]).
 ///
 /// - `pid > 0`: the process containing task `pid` (a thread id names its process;
 ///   the signal is process-directed and that thread is tried first). ESRCH if no
@@ -182,9 +189,16 @@ fn kill_pgrp_info<T: TaskTable>(
 ///
 /// The siginfo is `SI_USER` with the caller's tgid and real uid. Signal 0 checks
 /// existence and permission only. A real-time signal over the receiver's
-/// RLIMIT_SIGPENDING is still sent without its siginfo (rule 14).
+/// RLIMIT_SIGPENDING is still sent without its siginfo ([rule 14]).
 ///
 /// Context: process context; never blocks.
+///
+/// [rule 9]: crate::docs::rules#rule-9
+/// [rule 10]: crate::docs::rules#rule-10
+/// [rule 14]: crate::docs::rules#rule-14
+/// [rule 22]: crate::docs::rules#rule-22
+/// [rule 23]: crate::docs::rules#rule-23
+/// [rule 24]: crate::docs::rules#rule-24
 pub fn sys_kill<T: TaskTable>(
     tasks: &T,
     caller: &Caller<'_, T::Wait, T::Lock>,
@@ -235,8 +249,11 @@ fn kill_something_info<T: TaskTable>(
 }
 
 /// `do_send_specific`: thread `tid`, which must belong to `tgid` when `tgid > 0`
-/// (ESRCH otherwise, rule 25); then permission (EINVAL for a bad signal, EPERM);
-/// then the send to the thread's private queue (rule 17).
+/// (ESRCH otherwise, [rule 25]); then permission (EINVAL for a bad signal, EPERM);
+/// then the send to the thread's private queue ([rule 17]).
+///
+/// [rule 17]: crate::docs::rules#rule-17
+/// [rule 25]: crate::docs::rules#rule-25
 fn do_send_specific<T: TaskTable>(
     tasks: &T,
     caller: &Caller<'_, T::Wait, T::Lock>,
@@ -253,11 +270,15 @@ fn do_send_specific<T: TaskTable>(
     })
 }
 
-/// `tkill(tid, sig)` (rules 17, 24, 25): EINVAL if `tid <= 0`; ESRCH if no task
-/// has that id; then EINVAL for an invalid signal; EPERM. The signal goes to that
-/// thread's private queue with `SI_TKILL`.
+/// `tkill(tid, sig)` ([rule 17], [rule 24], [rule 25]): EINVAL if `tid <= 0`; ESRCH if
+/// no task has that id; then EINVAL for an invalid signal; EPERM. The signal goes to
+/// that thread's private queue with `SI_TKILL`.
 ///
 /// Context: process context; never blocks.
+///
+/// [rule 17]: crate::docs::rules#rule-17
+/// [rule 24]: crate::docs::rules#rule-24
+/// [rule 25]: crate::docs::rules#rule-25
 pub fn sys_tkill<T: TaskTable>(
     tasks: &T,
     caller: &Caller<'_, T::Wait, T::Lock>,
@@ -274,11 +295,15 @@ pub fn sys_tkill<T: TaskTable>(
     })
 }
 
-/// `tgkill(tgid, tid, sig)` (rules 17, 24, 25): EINVAL if `tid <= 0` or
+/// `tgkill(tgid, tid, sig)` ([rule 17], [rule 24], [rule 25]): EINVAL if `tid <= 0` or
 /// `tgid <= 0`; ESRCH if no task `tid`, or it is not in `tgid` (before the signal
 /// number is looked at); then EINVAL for an invalid signal; EPERM.
 ///
 /// Context: process context; never blocks.
+///
+/// [rule 17]: crate::docs::rules#rule-17
+/// [rule 24]: crate::docs::rules#rule-24
+/// [rule 25]: crate::docs::rules#rule-25
 pub fn sys_tgkill<T: TaskTable>(
     tasks: &T,
     caller: &Caller<'_, T::Wait, T::Lock>,
@@ -302,7 +327,7 @@ fn impersonates(info: &SignalInfo) -> bool {
     info.code() >= 0 || info.code() == code::SI_TKILL
 }
 
-/// `rt_sigqueueinfo(pid, sig, uinfo)` (rules 26, 27).
+/// `rt_sigqueueinfo(pid, sig, uinfo)` ([rule 26], [rule 27]).
 ///
 /// Order: copy the siginfo in (EFAULT; 48 bytes, plus the other 80 when the layout
 /// is unknown); `si_signo` replaced by `sig`; E2BIG for an unknown layout with
@@ -313,6 +338,9 @@ fn impersonates(info: &SignalInfo) -> bool {
 /// when the receiver's RLIMIT_SIGPENDING is reached for a signal that must queue.
 ///
 /// Context: process context; never blocks.
+///
+/// [rule 26]: crate::docs::rules#rule-26
+/// [rule 27]: crate::docs::rules#rule-27
 pub fn sys_rt_sigqueueinfo<T: TaskTable, M: UserMemory + ?Sized>(
     tasks: &T,
     caller: &Caller<'_, T::Wait, T::Lock>,
@@ -344,7 +372,7 @@ fn do_rt_sigqueueinfo<T: TaskTable>(
     kill_proc_info(tasks, caller, pid, sig, Some(info))
 }
 
-/// `rt_tgsigqueueinfo(tgid, tid, sig, uinfo)` (rules 25, 26, 27).
+/// `rt_tgsigqueueinfo(tgid, tid, sig, uinfo)` ([rule 25], [rule 26], [rule 27]).
 ///
 /// Order: copy in (EFAULT, E2BIG, `si_signo` replaced as in
 /// [`sys_rt_sigqueueinfo`]); EINVAL if `tid <= 0` or `tgid <= 0`; EPERM if
@@ -353,6 +381,10 @@ fn do_rt_sigqueueinfo<T: TaskTable>(
 /// `tgid`; EINVAL for an invalid signal; EPERM; EAGAIN (queue limit).
 ///
 /// Context: process context; never blocks.
+///
+/// [rule 25]: crate::docs::rules#rule-25
+/// [rule 26]: crate::docs::rules#rule-26
+/// [rule 27]: crate::docs::rules#rule-27
 pub fn sys_rt_tgsigqueueinfo<T: TaskTable, M: UserMemory + ?Sized>(
     tasks: &T,
     caller: &Caller<'_, T::Wait, T::Lock>,
@@ -389,7 +421,7 @@ fn do_rt_tgsigqueueinfo<T: TaskTable>(
     do_send_specific(tasks, caller, tgid, tid, sig, Some(info))
 }
 
-/// `pidfd_send_signal(pidfd, sig, uinfo, flags)` (rule 28).
+/// `pidfd_send_signal(pidfd, sig, uinfo, flags)` ([rule 28]).
 ///
 /// Order: EINVAL for unknown `flags` bits or more than one scope flag; the pidfd
 /// (`PIDFD_SELF_THREAD` and `PIDFD_SELF_THREAD_GROUP` name the caller, any other
@@ -403,6 +435,8 @@ fn do_rt_tgsigqueueinfo<T: TaskTable>(
 /// [`sys_kill`] with a negative pid.
 ///
 /// Context: process context; never blocks.
+///
+/// [rule 28]: crate::docs::rules#rule-28
 pub fn sys_pidfd_send_signal<T: TaskTable, M: UserMemory + ?Sized>(
     tasks: &T,
     caller: &Caller<'_, T::Wait, T::Lock>,

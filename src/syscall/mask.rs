@@ -13,7 +13,7 @@ use crate::uaccess::UserMemory;
 use crate::wait::WaitQueue;
 use lock_api::RawMutex;
 
-/// `rt_sigprocmask(how, nset, oset, sigsetsize)` (rules 31, 32).
+/// `rt_sigprocmask(how, nset, oset, sigsetsize)` ([rule 31], [rule 32]).
 ///
 /// Order: EINVAL if `sigsetsize != 8`; the old mask is taken; with `nset`
 /// non-NULL: copy in (EFAULT), SIGKILL and SIGSTOP silently dropped, then EINVAL
@@ -23,6 +23,9 @@ use lock_api::RawMutex;
 /// with `oset` non-NULL: the old mask copied out, EFAULT *after* the mask changed.
 ///
 /// Context: process context, on the calling thread; never blocks.
+///
+/// [rule 31]: crate::docs::rules#rule-31
+/// [rule 32]: crate::docs::rules#rule-32
 pub fn sys_rt_sigprocmask<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
     caller: &Caller<'_, W, R>,
     mem: &mut M,
@@ -61,7 +64,7 @@ fn do_rt_sigprocmask<W: WaitQueue, R: RawMutex>(
     Ok(())
 }
 
-/// `rt_sigpending(uset, sigsetsize)` (rule 33): the signals pending for the thread
+/// `rt_sigpending(uset, sigsetsize)` ([rule 33]): the signals pending for the thread
 /// or its process that it blocks.
 ///
 /// Linux accepts any `sigsetsize` up to 8 and copies that many bytes of the set
@@ -69,6 +72,8 @@ fn do_rt_sigprocmask<W: WaitQueue, R: RawMutex>(
 /// the copy faults.
 ///
 /// Context: process context, on the calling thread; never blocks.
+///
+/// [rule 33]: crate::docs::rules#rule-33
 pub fn sys_rt_sigpending<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
     caller: &Caller<'_, W, R>,
     mem: &mut M,
@@ -83,7 +88,7 @@ pub fn sys_rt_sigpending<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
     })
 }
 
-/// `rt_sigsuspend(unewset, sigsetsize)` (rule 36): EINVAL if `sigsetsize != 8`;
+/// `rt_sigsuspend(unewset, sigsetsize)` ([rule 36]): EINVAL if `sigsetsize != 8`;
 /// EFAULT if the set cannot be copied in (`unewset` is not checked for NULL);
 /// otherwise replaces the mask (SIGKILL and SIGSTOP left out), sleeps until a signal
 /// is deliverable and returns `-ERESTARTNOHAND` (-514). The old mask comes back when
@@ -93,6 +98,8 @@ pub fn sys_rt_sigpending<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
 ///
 /// Context: process context, on the calling thread; blocks on the thread's wait
 /// queue.
+///
+/// [rule 36]: crate::docs::rules#rule-36
 pub fn sys_rt_sigsuspend<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
     caller: &Caller<'_, W, R>,
     mem: &M,

@@ -69,8 +69,10 @@
 //!
 //! All of them run in process context on the calling thread, with no lock of the
 //! crate held. `rt_sigsuspend` and `pause` return `-ERESTARTNOHAND` (-514) for the
-//! kernel's restart logic, which maps it when it delivers the signal (rule 49);
+//! kernel's restart logic, which maps it when it delivers the signal ([rule 49]);
 //! that code must never reach user space.
+//!
+//! [rule 49]: crate::docs::rules#rule-49
 
 use crate::arch::Arch;
 use crate::errno::Errno;
@@ -120,6 +122,9 @@ pub struct Credentials {
 
 impl Credentials {
     /// Credentials with every uid set to `uid` and no capability.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn user(uid: u32) -> Credentials {
         Credentials {
             uid,
@@ -138,8 +143,13 @@ impl Credentials {
     };
 }
 
-/// `kill_ok_by_cred` (rule 9): the sender's effective or real uid equals the
+/// `kill_ok_by_cred` ([rule 9]): the sender's effective or real uid equals the
 /// target's real or saved uid, or the sender has `CAP_KILL`.
+///
+/// Context: any, interrupt context included: a pure function of its arguments (no lock,
+/// no allocation).
+///
+/// [rule 9]: crate::docs::rules#rule-9
 pub fn kill_ok_by_cred(sender: &Credentials, target: &Credentials) -> bool {
     sender.euid == target.suid
         || sender.euid == target.uid
@@ -212,10 +222,15 @@ pub trait TaskTable {
 
     /// Calls `f` once with the task whose id is `tid` (any thread, a group leader
     /// included), if there is one. Ids `<= 0` never name a task.
+    ///
+    /// Context: called from the system calls, in process context, with no lock of
+    /// this crate held.
     fn find_task(&self, tid: i32, f: &mut TaskVisitor<'_, Self::Wait, Self::Lock>);
 
     /// Calls `f` once for each process in `scope` (its group leader's ids and
     /// credentials), in any order.
+    ///
+    /// Context: as [`TaskTable::find_task`].
     fn for_each_process(
         &self,
         scope: ProcessScope,
@@ -226,6 +241,8 @@ pub trait TaskTable {
     /// `pidfd_send_signal`: `EBADF` if `fd` is not open, `EBADF` if it is not a pidfd,
     /// `EINVAL` if its pid is not visible in the caller's pid namespace. The default
     /// knows no pidfds.
+    ///
+    /// Context: as [`TaskTable::find_task`].
     fn pidfd(&self, fd: i32) -> Result<PidfdTarget, Errno> {
         let _ = fd;
         Err(Errno::EBADF)
@@ -261,6 +278,8 @@ pub struct Caller<'a, W: WaitQueue, R: RawMutex> {
 
 impl<W: WaitQueue, R: RawMutex> Caller<'_, W, R> {
     /// The caller's process.
+    ///
+    /// Context: any, interrupt context included; takes no lock and never allocates.
     pub fn process(&self) -> &ProcessSignalManager<W, R> {
         self.thread.process()
     }
@@ -324,8 +343,10 @@ pub(crate) const fn arg_int(raw: usize) -> i32 {
 }
 
 /// `valid_signal` on an `int` signal argument: `Ok(None)` for 0 (the existence and
-/// permission probe, rule 10), `Ok(Some)` for 1..=64, EINVAL for anything else
+/// permission probe, [rule 10]), `Ok(Some)` for 1..=64, EINVAL for anything else
 /// (negative values included: Linux compares them as unsigned).
+///
+/// [rule 10]: crate::docs::rules#rule-10
 pub(crate) fn valid_signal(sig: i32) -> Result<Option<Signo>, Errno> {
     if sig == 0 {
         return Ok(None);
@@ -362,10 +383,13 @@ pub(crate) fn write_sigset<M: UserMemory + ?Sized>(
 }
 
 /// `__copy_siginfo_from_user(sig, ...)`: copies the 48 bytes Linux keeps, replaces
-/// `si_signo` with `sig` (rule 26), and for a `(si_signo, si_code)` pair of unknown
-/// layout copies the other 80 bytes too, which must all be zero (E2BIG, rule 27).
+/// `si_signo` with `sig` ([rule 26]), and for a `(si_signo, si_code)` pair of unknown
+/// layout copies the other 80 bytes too, which must all be zero (E2BIG, [rule 27]).
 /// `sig` `None` keeps the user's `si_signo` (`copy_siginfo_from_user`, as
 /// `pidfd_send_signal` uses it).
+///
+/// [rule 26]: crate::docs::rules#rule-26
+/// [rule 27]: crate::docs::rules#rule-27
 pub(crate) fn copy_siginfo_from_user<M: UserMemory + ?Sized>(
     mem: &M,
     addr: usize,

@@ -22,6 +22,9 @@ const KTIME_SEC_MAX: i64 = i64::MAX / NSEC_PER_SEC as i64;
 /// `timespec64_valid` do: EINVAL if `tv_sec < 0` or `tv_nsec` is not in
 /// `0..1_000_000_000`. `Ok(None)` for a timeout so long that Linux saturates it to
 /// `KTIME_MAX` and waits without a limit.
+///
+/// Context: any, interrupt context included: a pure function of its arguments (no lock,
+/// no allocation).
 pub fn timespec_timeout(bytes: &[u8; TIMESPEC_SIZE]) -> Result<Option<Duration>, Errno> {
     let mut sec = [0u8; 8];
     let mut nsec = [0u8; 8];
@@ -37,7 +40,7 @@ pub fn timespec_timeout(bytes: &[u8; TIMESPEC_SIZE]) -> Result<Option<Duration>,
     Ok(Some(Duration::new(sec as u64, nsec as u32)))
 }
 
-/// `rt_sigtimedwait(uthese, uinfo, uts, sigsetsize)` (rules 34, 35).
+/// `rt_sigtimedwait(uthese, uinfo, uts, sigsetsize)` ([rule 34], [rule 35]).
 ///
 /// Order: EINVAL if `sigsetsize != 8`; copy the set in (EFAULT); with `uts`
 /// non-NULL, copy the timespec in (EFAULT) and validate it (EINVAL if `tv_sec < 0`
@@ -53,6 +56,9 @@ pub fn timespec_timeout(bytes: &[u8; TIMESPEC_SIZE]) -> Result<Option<Duration>,
 ///
 /// Context: process context, on the calling thread; blocks on the thread's wait
 /// queue for up to the timeout (forever without `uts`).
+///
+/// [rule 34]: crate::docs::rules#rule-34
+/// [rule 35]: crate::docs::rules#rule-35
 pub fn sys_rt_sigtimedwait<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
     caller: &Caller<'_, W, R>,
     mem: &mut M,
