@@ -153,6 +153,10 @@ struct Thr {
     tgid: i32,
     tsm: Arc<Tsm>,
     st: St,
+    /// A PTRACE_INTERRUPT was sent and no stop has been reported since. Linux's
+    /// `ptrace_stop` drops a pending interrupt trap (JOBCTL_TRAP_STOP) at any stop,
+    /// so the flag ends at the next reported stop of whatever kind, not only at
+    /// the PTRACE_EVENT_STOP the interrupt would produce on its own.
     interrupting: bool,
     /// Registers at the blocking call a helper serves; while set, the thread sleeps
     /// in a host `pause` standing in for it (so /proc shows it sleeping).
@@ -642,6 +646,14 @@ impl Runner {
         }
         let was = self.threads[&pid].st;
         self.set_st(pid, St::Held);
+        // Any stop consumed a pending interrupt (an exec, clone or seccomp event
+        // that came first swallows it: no PTRACE_EVENT_STOP follows), so the next
+        // resume interrupts again if something is still deliverable. An interrupt
+        // sent while the thread was already in this stop stays pending and only
+        // makes one extra PTRACE_EVENT_STOP, which the runner resumes.
+        if let Some(t) = self.threads.get_mut(&pid) {
+            t.interrupting = false;
+        }
         if self.threads[&pid].blocked_regs.is_some() {
             self.on_blocked_stop(pid, event, sig, was);
             return;

@@ -522,8 +522,12 @@ static void quiet(int sig, siginfo_t *si, void *uc)
 
 static void arm(int ms)
 {
-	struct itimerval it = { .it_value = { .tv_sec = 0, .tv_usec = ms * 1000 } };
-	setitimer(ITIMER_REAL, &it, NULL);
+	/* tv_usec must stay below 1000000 (setitimer's EINVAL otherwise). */
+	struct itimerval it = { .it_value = { .tv_sec = ms / 1000, .tv_usec = ms % 1000 * 1000 } };
+	if (setitimer(ITIMER_REAL, &it, NULL)) {
+		perror("setitimer");
+		exit(97);
+	}
 }
 
 static void restart_read(int flags, const char *what)
