@@ -26,7 +26,41 @@ pub const TRAPPED: &[libc::c_long] = &[
     libc::SYS_tgkill,
     libc::SYS_rt_tgsigqueueinfo,
     libc::SYS_pidfd_send_signal,
+    libc::SYS_signalfd,
+    libc::SYS_signalfd4,
 ];
+
+/// `PTRACE_GET_SYSCALL_INFO` (include/uapi/linux/ptrace.h).
+const PTRACE_GET_SYSCALL_INFO: libc::c_uint = 0x420e;
+/// `PTRACE_SYSCALL_INFO_ENTRY`: the stop is a system-call entry.
+pub const PTRACE_SYSCALL_INFO_ENTRY: u8 = 1;
+
+/// The kind of a syscall stop (`op` of `struct ptrace_syscall_info`): entry,
+/// exit or seccomp; 0 if the host cannot say.
+pub fn syscall_op(pid: i32) -> u8 {
+    let mut b = [0u8; 88];
+    // SAFETY: the kernel writes at most `b.len()` bytes into `b`.
+    let r = unsafe {
+        libc::ptrace(
+            PTRACE_GET_SYSCALL_INFO,
+            pid,
+            b.len(),
+            b.as_mut_ptr() as *mut libc::c_void,
+        )
+    };
+    if r < 0 { 0 } else { b[0] }
+}
+
+/// If descriptor `fd` of `tid` is a signalfd, its file status flags (O_NONBLOCK
+/// tells a read whether it may block), read from `/proc/TID/fdinfo/FD`.
+pub fn signalfd_flags(tid: i32, fd: i32) -> Option<u32> {
+    let text = std::fs::read_to_string(format!("/proc/{tid}/fdinfo/{fd}")).ok()?;
+    if !text.lines().any(|l| l.starts_with("sigmask:")) {
+        return None;
+    }
+    let flags = text.lines().find_map(|l| l.strip_prefix("flags:"))?;
+    u32::from_str_radix(flags.trim(), 8).ok()
+}
 
 fn check(r: libc::c_long) -> io::Result<libc::c_long> {
     if r == -1 {
