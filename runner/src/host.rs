@@ -520,3 +520,49 @@ pub fn sigcont_pending(tid: i32) -> bool {
         .filter_map(|v| u64::from_str_radix(v.trim(), 16).ok())
         .any(|v| v & bit != 0)
 }
+
+/// `(state, ppid, pgrp, session)` of process `pid`, from `/proc/PID/stat`.
+fn stat_ids(pid: i32) -> Option<(char, i32, i32, i32)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may contain anything: the fields
+    // start after the last ')'.
+    let mut f = text.get(text.rfind(')')? + 1..)?.split_whitespace();
+    let state = f.next()?.chars().next()?;
+    let mut num = || f.next()?.parse::<i32>().ok();
+    Some((state, num()?, num()?, num()?))
+}
+
+/// Linux's `is_current_pgrp_orphaned` for process `pid`, from the host's
+/// `/proc`: its process group is orphaned unless some member (zombies aside)
+/// has a parent, other than init, in a different process group of the same
+/// session (`will_become_orphaned_pgrp`).
+pub fn pgrp_orphaned(pid: i32) -> bool {
+    let Some((_, _, pgrp, _)) = stat_ids(pid) else {
+        return false;
+    };
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    for entry in dir.flatten() {
+        let Some(p) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Some((state, ppid, pg, sid)) = stat_ids(p) else {
+            continue;
+        };
+        if pg != pgrp || state == 'Z' || ppid <= 1 {
+            continue;
+        }
+        if let Some((_, _, parent_pg, parent_sid)) = stat_ids(ppid)
+            && parent_pg != pgrp
+            && parent_sid == sid
+        {
+            return false;
+        }
+    }
+    true
+}

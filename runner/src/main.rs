@@ -428,7 +428,17 @@ impl Runner {
                 cfg: &cfg,
             };
             let mut mem = RemoteMem { pid: tid };
-            out = ksignal::do_signal(
+            // TSTP, TTIN and TTOU to an orphaned process group are discarded
+            // (Linux's `is_current_pgrp_orphaned`), asked of the host's /proc.
+            let trace = self.trace;
+            let mut orphaned = || {
+                let yes = host::pgrp_orphaned(tgid);
+                if yes && trace {
+                    eprintln!("ksignal-run: [{tid}] process group orphaned: stop signal discarded");
+                }
+                yes
+            };
+            out = ksignal::do_signal_with(
                 &*tsm,
                 &mut h.ctx,
                 &mut fp,
@@ -437,6 +447,7 @@ impl Runner {
                     trampoline: 0,
                     fault,
                 },
+                &mut orphaned,
             );
             h.dirty = true;
             if let UserReturn::Stop(_) = out {
