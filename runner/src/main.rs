@@ -54,6 +54,9 @@ enum Ev {
         code: i32,
         pid: i32,
         uid: u32,
+        /// When the forwarding thread took it: the tracer may see the event much
+        /// later (it may have been stopped with the program meanwhile).
+        at: Instant,
     },
 }
 
@@ -580,7 +583,8 @@ impl Runner {
                 code,
                 pid,
                 uid,
-            } => self.on_outer(sig, code, pid, uid),
+                at,
+            } => self.on_outer(sig, code, pid, uid, at),
         }
     }
 
@@ -599,7 +603,7 @@ impl Runner {
         }
     }
 
-    fn on_outer(&mut self, sig: i32, code: i32, pid: i32, uid: u32) {
+    fn on_outer(&mut self, sig: i32, code: i32, pid: i32, uid: u32, at: Instant) {
         let Ok(s) = Signo::new(sig as u32) else {
             return;
         };
@@ -607,7 +611,8 @@ impl Runner {
         if code == libc::SI_KERNEL {
             return;
         }
-        let now = Instant::now();
+        // The program's copy is matched against the time the runner got its own.
+        let now = at;
         self.recent_host
             .retain(|e| now.duration_since(e.2) < FORWARD_WINDOW * 2);
         if let Some(i) = self.recent_host.iter().position(|e| e.0 == s && e.1 == pid) {
@@ -1820,6 +1825,7 @@ fn run(args: Vec<String>, trace: bool) -> i32 {
                 code: si.si_code,
                 pid,
                 uid,
+                at: Instant::now(),
             });
         }
     });
