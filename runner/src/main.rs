@@ -979,8 +979,7 @@ impl Runner {
             if let Some(tsm) = self.new_thread(&psm, tgid, mask) {
                 self.add_thread(tgid, tgid, tsm, St::Held);
             }
-            let _ = host::ptrace(libc::PTRACE_CONT, tgid, 0, 0);
-            self.set_st(tgid, St::Running);
+            self.cont(tgid, 0);
             return;
         }
         if let Some(t) = self.threads.get(&tid) {
