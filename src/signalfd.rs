@@ -33,13 +33,14 @@
 //! shares the [`SignalFd`] (an `Arc`) wherever it shares the open file (`dup`,
 //! `fork`, `SCM_RIGHTS`) and passes the calling thread's manager to each call.
 //!
-//! # Known difference
-//! Linux wakes every blocked reader of a process when any signalfd's mask is
-//! changed with `signalfd4`; here a reader already blocked sees a new mask at its
-//! next wake-up (the next signal generated for its process).
+//! A reader blocked on a signalfd whose mask [`SignalFd::set_mask`] changes is
+//! woken and re-checks with the new mask, as Linux's `do_signalfd4` wakes
+//! `signalfd_wqh`. (Linux wakes every signalfd reader of the updating process;
+//! this wakes the readers of the file that changed, the only ones whose outcome
+//! can change.)
 
 use crate::errno::Errno;
-use crate::hooks::{HookError, HookEvent, HookHandle};
+use crate::hooks::{HookError, HookEvent, HookHandle, HookTarget, SignalHooks};
 use crate::info::SignalInfo;
 use crate::set::SignalSet;
 use crate::signo::Signo;
@@ -268,6 +269,9 @@ impl SignalfdSiginfo {
 #[derive(Debug)]
 pub struct SignalFd {
     mask: AtomicU64,
+    /// The wake-ups of the readers blocked on this file, run when the mask
+    /// changes (a hook list used as a wait queue: lock-free to run).
+    readers: SignalHooks,
 }
 
 impl SignalFd {
@@ -276,6 +280,7 @@ impl SignalFd {
     pub fn new(mask: SignalSet) -> SignalFd {
         SignalFd {
             mask: AtomicU64::new(mask.without_unblockable().bits()),
+            readers: SignalHooks::new(),
         }
     }
 
@@ -285,12 +290,17 @@ impl SignalFd {
     }
 
     /// `signalfd4` on an existing signalfd: replaces the mask (SIGKILL and SIGSTOP
-    /// left out). The file's flags do not change, as in Linux.
+    /// left out) and wakes the readers blocked on it, which re-check with the new
+    /// mask. The file's flags do not change, as in Linux.
     ///
-    /// Context: any; lock-free.
+    /// Context: any; lock-free, never allocates.
     pub fn set_mask(&self, mask: SignalSet) {
         self.mask
             .store(mask.without_unblockable().bits(), Ordering::Release);
+        // The signal is only the key the readers' wake-ups are registered under.
+        let key = Signo::SIGKILL;
+        self.readers
+            .run(key, &HookEvent::new(key, HookTarget::Process));
     }
 
     /// `signalfd_poll`: whether a read by `thread` would find a signal now (a signal
@@ -344,14 +354,17 @@ impl SignalFd {
         // Linux waits on the process's `signalfd_wqh`, which `signalfd_notify` wakes
         // at every generation; here a hook wakes this thread's own queue.
         let link = thread.waker();
+        let wake: crate::hooks::Hook =
+            Arc::new(move |_: Signo, _: &HookEvent| link.wait.wake_one());
         let handle = thread
             .process()
             .hooks()
-            .register(
-                SignalSet::ALL,
-                Arc::new(move |_: Signo, _: &HookEvent| link.wait.wake_one()),
-            )
+            .register(SignalSet::ALL, wake.clone())
             .map_err(|_| Errno::ENOMEM)?;
+        let Ok(reader) = self.readers.register(SignalSet::ALL, wake) else {
+            thread.process().hooks().unregister(handle);
+            return Err(Errno::ENOMEM);
+        };
         let wait = thread.wait_queue();
         let got = loop {
             wait.prepare_to_wait();
@@ -365,6 +378,7 @@ impl SignalFd {
             }
             wait.wait(None);
         };
+        self.readers.unregister(reader);
         thread.process().hooks().unregister(handle);
         got
     }
@@ -686,6 +700,31 @@ mod tests {
         assert_eq!(r, Ok(128));
         assert_eq!((got[0].signo, got[0].pid, got[0].uid), (abi::SIGUSR1, 3, 4));
         assert!(p.hooks().observed().is_empty(), "the wake-up hook is gone");
+    }
+
+    #[test]
+    fn mask_update_wakes_a_blocked_reader_which_rechecks_with_the_new_mask() {
+        let p = process();
+        let t = Arc::new(thread(&p, 1, set(&[Signo::SIGUSR1, Signo::SIGUSR2])));
+        p.send(Signo::SIGUSR2, None).unwrap();
+        let fd = Arc::new(SignalFd::new(set(&[Signo::SIGUSR1])));
+        let (t2, fd2) = (t.clone(), fd.clone());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sig = 0;
+            let r = fd2.read(&t2, 128, false, |_, rec| {
+                sig = rec.signo;
+                Ok(())
+            });
+            tx.send((r, sig)).unwrap();
+        });
+        assert!(
+            rx.recv_timeout(Duration::from_millis(50)).is_err(),
+            "blocked"
+        );
+        fd.set_mask(set(&[Signo::SIGUSR2]));
+        let got = rx.recv_timeout(Duration::from_secs(10)).expect("woken");
+        assert_eq!(got, (Ok(128), abi::SIGUSR2));
     }
 
     #[test]
