@@ -467,9 +467,6 @@ mod tests {
             *self.woken.lock().unwrap() = true;
             self.cv.notify_all();
         }
-        fn wake_all(&self) {
-            self.wake_one();
-        }
     }
 
     type P = ProcessSignalManager<Cv>;

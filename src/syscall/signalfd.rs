@@ -1,7 +1,7 @@
 //! `signalfd4`, `signalfd` and `read` on a signalfd (fs/signalfd.c's
 //! `sys_signalfd4`, `sys_signalfd`, `do_signalfd4`, `signalfd_read`).
 
-use super::{Caller, SIGSET_SIZE, SyscallRet, arg_int, read_sigset, ret};
+use super::{Caller, SigsetSize, SyscallRet, arg_int, check_sigsetsize, encode, read_sigset};
 use crate::errno::Errno;
 use crate::set::SignalSet;
 use crate::signalfd::{SfdFlags, SignalFd};
@@ -48,14 +48,16 @@ pub fn sys_signalfd4<
     flags: usize,
 ) -> SyscallRet {
     let _ = caller;
-    ret(signalfd4(
-        mem,
-        files,
-        arg_int(ufd),
-        user_mask,
-        sizemask,
-        arg_int(flags),
-    ))
+    encode(|| {
+        signalfd4(
+            mem,
+            files,
+            arg_int(ufd),
+            user_mask,
+            sizemask,
+            arg_int(flags),
+        )
+    })
 }
 
 /// `signalfd(ufd, user_mask, sizemask)`: `signalfd4` with no flags (x86_64 has it;
@@ -86,9 +88,7 @@ pub fn signalfd4_args<M: UserMemory + ?Sized>(
     sizemask: usize,
     flags: i32,
 ) -> Result<(SignalSet, SfdFlags), Errno> {
-    if sizemask != SIGSET_SIZE {
-        return Err(Errno::EINVAL);
-    }
+    check_sigsetsize(sizemask, SigsetSize::Exact)?;
     let mask = read_sigset(mem, user_mask)?;
     let flags = SfdFlags::from_raw(flags)?;
     Ok((mask.without_unblockable(), flags))
@@ -126,8 +126,10 @@ pub fn sys_signalfd_read<W: WaitQueue + 'static, R: RawMutex, M: UserMemory + ?S
     buf: usize,
     count: usize,
 ) -> SyscallRet {
-    ret(fd.read(caller.thread, count, nonblock, |off, rec| {
-        let at = buf.checked_add(off).ok_or(Errno::EFAULT)?;
-        mem.write(at, &rec.to_bytes())
-    }))
+    encode(|| {
+        fd.read(caller.thread, count, nonblock, |off, rec| {
+            let at = buf.checked_add(off).ok_or(Errno::EFAULT)?;
+            mem.write(at, &rec.to_bytes())
+        })
+    })
 }
