@@ -1,6 +1,8 @@
-//! signalfd: signals read as records from a file descriptor (Linux's
+//! signalfd: signals read as records from a file descriptor ([rule 55]; Linux's
 //! fs/signalfd.c: `signalfd4`, `signalfd_read`, `signalfd_dequeue`,
 //! `signalfd_copyinfo`, `signalfd_poll`).
+//!
+//! [rule 55]: crate::docs::rules#rule-55
 //!
 //! A [`SignalFd`] is the file's private data (Linux's `signalfd_ctx`): only a mask.
 //! The kernel keeps it in its file table behind a descriptor; this module does what
