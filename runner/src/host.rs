@@ -405,6 +405,17 @@ impl FpHook for XFp<'_> {
 /// The classic BPF program: SECCOMP_RET_TRACE for the x86_64 signal system calls,
 /// SECCOMP_RET_ALLOW for everything else (other ABIs included).
 pub fn seccomp_filter() -> Vec<libc::sock_filter> {
+    filter_for(TRAPPED)
+}
+
+/// The filter a process with a signalfd adds on top: SECCOMP_RET_TRACE for `read`.
+pub fn read_filter() -> Vec<libc::sock_filter> {
+    filter_for(&[libc::SYS_read])
+}
+
+/// SECCOMP_RET_TRACE for the x86_64 system calls in `trapped`, SECCOMP_RET_ALLOW
+/// for everything else.
+fn filter_for(trapped: &[libc::c_long]) -> Vec<libc::sock_filter> {
     const AUDIT_ARCH_X86_64: u32 = 0xC000_003E; // EM_X86_64 | __AUDIT_ARCH_64BIT | LE
     const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
     const SECCOMP_RET_TRACE: u32 = 0x7ff0_0000;
@@ -422,13 +433,13 @@ pub fn seccomp_filter() -> Vec<libc::sock_filter> {
     };
     let ld = libc::BPF_LD | libc::BPF_W | libc::BPF_ABS;
     let ret = libc::BPF_RET | libc::BPF_K;
-    let n = TRAPPED.len() as u8;
+    let n = trapped.len() as u8;
     let mut f = vec![
         stmt(ld, 4), // seccomp_data.arch
         jeq(AUDIT_ARCH_X86_64, 0, n + 1),
         stmt(ld, 0), // seccomp_data.nr
     ];
-    for (i, nr) in TRAPPED.iter().enumerate() {
+    for (i, nr) in trapped.iter().enumerate() {
         // Match: jump to the TRACE return after the ALLOW.
         f.push(jeq(*nr as u32, n - i as u8, 0));
     }

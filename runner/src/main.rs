@@ -173,6 +173,9 @@ struct Thr {
     /// A signalfd4 the host is executing with an empty mask: the thread's own
     /// registers and the mask ksignal's signalfd gets once the host succeeded.
     sfd_call: Option<(libc::user_regs_struct, SignalSet)>,
+    /// A `seccomp` call the runner made the thread execute to add the `read`
+    /// filter: the registers to restore once it returns.
+    inject: Option<libc::user_regs_struct>,
 }
 
 struct Proc {
@@ -189,10 +192,13 @@ struct Proc {
     /// empty mask (so close, dup, fcntl, CLOEXEC and inheritance are the host's)
     /// whose reads the runner serves with ksignal's [`SignalFd`].
     sfds: HashMap<i32, Arc<SignalFd>>,
-    /// Once the process has a signalfd its threads run under PTRACE_SYSCALL, so
-    /// that their reads can be served; before that, only the seccomp filter stops
-    /// them (no cost for programs without a signalfd).
+    /// Once the process has a signalfd, its reads must stop: a second seccomp
+    /// filter that traps `read` is added in the process (`read_filter`), or, if
+    /// the host refuses it, its threads run under PTRACE_SYSCALL (`trace_reads`).
+    /// Before that only the signal calls stop (no cost for programs without a
+    /// signalfd).
     trace_reads: bool,
+    read_filter: bool,
 }
 
 /// A stop the runner handles, with the registers it read.
@@ -302,6 +308,7 @@ impl Runner {
                 host_chld: (0, 0),
                 sfds: HashMap::new(),
                 trace_reads: false,
+                read_filter: false,
             },
         );
         psm
@@ -324,6 +331,7 @@ impl Runner {
                 pending_restart: None,
                 fault: FaultInfo::default(),
                 sfd_call: None,
+                inject: None,
             },
         );
     }
@@ -688,7 +696,10 @@ impl Runner {
         }
         match event {
             0 if sig == libc::SIGTRAP | 0x80 => {
-                if host::syscall_op(pid) == host::PTRACE_SYSCALL_INFO_ENTRY {
+                let entry = host::syscall_op(pid) == host::PTRACE_SYSCALL_INFO_ENTRY;
+                if self.threads[&pid].inject.is_some() {
+                    self.on_inject_stop(pid, entry)
+                } else if entry {
                     self.on_syscall_entry(pid)
                 } else {
                     self.on_syscall_exit(pid)
@@ -916,8 +927,12 @@ impl Runner {
                 let share = flags & libc::CLONE_SIGHAND as u64 != 0;
                 let forked = self.procs[&tgid].psm.fork(share);
                 let parent = &self.procs[&tgid];
-                let (host_chld, sfds, trace_reads) =
-                    (parent.host_chld, parent.sfds.clone(), parent.trace_reads);
+                let (host_chld, sfds, trace_reads, read_filter) = (
+                    parent.host_chld,
+                    parent.sfds.clone(),
+                    parent.trace_reads,
+                    parent.read_filter,
+                );
                 let psm = self.new_process(child, forked);
                 if let Some(p) = self.procs.get_mut(&child) {
                     // The child's descriptors are copies of the parent's: the same
@@ -925,6 +940,8 @@ impl Runner {
                     p.host_chld = host_chld;
                     p.sfds = sfds;
                     p.trace_reads = trace_reads;
+                    // Seccomp filters are inherited across fork.
+                    p.read_filter = read_filter;
                 }
                 if let Some(tsm) = self.new_thread(&psm, child, mask) {
                     let vm = flags & libc::CLONE_VM as u64 != 0;
@@ -998,6 +1015,8 @@ impl Runner {
                 self.block(tid, nr, h.regs, None);
             }
             libc::SYS_signalfd4 | libc::SYS_signalfd => self.on_signalfd4(tid, nr, h),
+            // Only the read filter traps `read`: serve it if it reads a signalfd.
+            libc::SYS_read => self.on_syscall_entry(tid),
             libc::SYS_rt_sigreturn => {
                 let t = &self.threads[&tid];
                 let tsm = t.tsm.clone();
@@ -1144,7 +1163,19 @@ impl Runner {
                     p.sfds.insert(fd, Arc::new(SignalFd::new(mask)));
                 }
             }
-            if !p.trace_reads {
+            let first = !p.trace_reads && !p.read_filter;
+            self.log(tid, format_args!("signalfd {fd}: mask {:#x}", mask.bits()));
+            if first {
+                let mut done = regs;
+                done.rax = ret as u64;
+                if self.inject_read_filter(tid, done) {
+                    return;
+                }
+            }
+            let Some(p) = self.procs.get_mut(&tgid) else {
+                return;
+            };
+            if !p.trace_reads && !p.read_filter {
                 p.trace_reads = true;
                 // Threads running under PTRACE_CONT pick up PTRACE_SYSCALL at their
                 // next stop.
@@ -1160,7 +1191,6 @@ impl Runner {
                     self.interrupt(t);
                 }
             }
-            self.log(tid, format_args!("signalfd {fd}: mask {:#x}", mask.bits()));
         }
         let mut ctx = host::to_ctx(&regs);
         ctx.rax = ret as u64;
@@ -1168,6 +1198,100 @@ impl Runner {
             tid,
             Some(Held {
                 regs,
+                ctx,
+                dirty: true,
+                skip: true,
+            }),
+        );
+    }
+
+    /// Makes the thread, stopped at the exit of its first signalfd4, execute
+    /// `seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, read_filter)`
+    /// (the filter written below its red zone, the `syscall` instruction run
+    /// again); `done` is what it returns to afterwards. False if that cannot be
+    /// set up.
+    fn inject_read_filter(&mut self, tid: i32, done: libc::user_regs_struct) -> bool {
+        const SECCOMP_SET_MODE_FILTER: u64 = 1;
+        const SECCOMP_FILTER_FLAG_TSYNC: u64 = 1;
+        let filter = host::read_filter();
+        let bytes = filter.len() * std::mem::size_of::<libc::sock_filter>();
+        let prog_at = (done.rsp - 128 - 16 - bytes as u64 - 16) & !15;
+        let filter_at = prog_at + 16;
+        let mut img = Vec::with_capacity(16 + bytes);
+        img.extend_from_slice(&(filter.len() as u64).to_ne_bytes());
+        img.extend_from_slice(&filter_at.to_ne_bytes());
+        for f in &filter {
+            img.extend_from_slice(&f.code.to_ne_bytes());
+            img.push(f.jt);
+            img.push(f.jf);
+            img.extend_from_slice(&f.k.to_ne_bytes());
+        }
+        let mut mem = RemoteMem { pid: tid };
+        if ksignal::UserMemory::write(&mut mem, prog_at as usize, &img).is_err() {
+            return false;
+        }
+        let mut sub = done;
+        sub.rip = done.rip - 2;
+        sub.rax = libc::SYS_seccomp as u64;
+        sub.orig_rax = u64::MAX;
+        sub.rdi = SECCOMP_SET_MODE_FILTER;
+        sub.rsi = SECCOMP_FILTER_FLAG_TSYNC;
+        sub.rdx = prog_at;
+        if host::set_regs(tid, &sub).is_err() {
+            return false;
+        }
+        self.threads.get_mut(&tid).unwrap().inject = Some(done);
+        let _ = host::ptrace(libc::PTRACE_SYSCALL, tid, 0, 0);
+        self.set_st(tid, St::Running);
+        true
+    }
+
+    /// A syscall stop of the injected `seccomp`: at its entry, let it run; at its
+    /// exit, note whether the filter is in (else trace the process's system
+    /// calls) and return the thread to its signalfd4's result.
+    fn on_inject_stop(&mut self, tid: i32, entry: bool) {
+        if entry {
+            let _ = host::ptrace(libc::PTRACE_SYSCALL, tid, 0, 0);
+            self.set_st(tid, St::Running);
+            return;
+        }
+        let done = self.threads.get_mut(&tid).unwrap().inject.take().unwrap();
+        let ok = host::get_regs(tid).is_ok_and(|r| r.rax == 0);
+        let tgid = self.threads[&tid].tgid;
+        self.log(
+            tid,
+            format_args!(
+                "read filter {}",
+                if ok {
+                    "added"
+                } else {
+                    "refused: tracing every system call"
+                }
+            ),
+        );
+        if let Some(p) = self.procs.get_mut(&tgid) {
+            if ok {
+                p.read_filter = true;
+            } else {
+                p.trace_reads = true;
+            }
+        }
+        if !ok {
+            let others: Vec<i32> = self.procs[&tgid]
+                .threads
+                .iter()
+                .copied()
+                .filter(|t| *t != tid && self.threads.get(t).is_some_and(|x| x.st == St::Running))
+                .collect();
+            for t in others {
+                self.interrupt(t);
+            }
+        }
+        let ctx = host::to_ctx(&done);
+        self.resume(
+            tid,
+            Some(Held {
+                regs: done,
                 ctx,
                 dirty: true,
                 skip: true,
