@@ -1,8 +1,10 @@
 /* signalfd under ksignal-run: creation flags, errors, reads of several records,
  * a mask update, a blocking read woken by another process, a blocking read
- * interrupted by a handler, an inherited descriptor in a child. */
+ * interrupted by a handler, an inherited descriptor in a child, a thread that
+ * existed before the first signalfd reading one. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +16,19 @@
 
 static void on_alrm(int sig) { (void)sig; }
 
+static int tfd;
+static pthread_barrier_t ready;
+
+/* A thread that existed before the process's first signalfd reads one. */
+static void *reader(void *arg) {
+  (void)arg;
+  pthread_barrier_wait(&ready);
+  struct signalfd_siginfo si;
+  ssize_t n = read(tfd, &si, sizeof si);
+  printf("thread read %zd: sig %s\n", n, si.ssi_signo == SIGUSR2 ? "USR2" : "?");
+  return NULL;
+}
+
 int main(void) {
   sigset_t m;
   sigemptyset(&m);
@@ -21,6 +36,21 @@ int main(void) {
   sigaddset(&m, SIGRTMIN);
   sigprocmask(SIG_BLOCK, &m, NULL);
   setvbuf(stdout, NULL, _IONBF, 0);
+  sigset_t u2;
+  sigemptyset(&u2);
+  sigaddset(&u2, SIGUSR2);
+  sigprocmask(SIG_BLOCK, &u2, NULL);
+  pthread_barrier_init(&ready, NULL, 2);
+  pthread_t t;
+  pthread_create(&t, NULL, reader, NULL);
+  usleep(100000);
+
+  tfd = signalfd(-1, &u2, 0);
+  pthread_barrier_wait(&ready);
+  usleep(200000);
+  kill(getpid(), SIGUSR2);
+  pthread_join(t, NULL);
+  close(tfd);
 
   int fd = signalfd(-1, &m, SFD_NONBLOCK | SFD_CLOEXEC);
   printf("created: %s, cloexec %d, nonblock %d\n", fd >= 0 ? "yes" : "no",
