@@ -1,10 +1,14 @@
 //! Time: the `time` CSR, the preemption tick, and timed sleeps.
 //!
-//! There is one hardware timer (armed through SBI). It is always programmed
-//! for the earlier of "next preemption tick" and "earliest sleeper deadline",
-//! so timed sleeps end on time instead of at the next tick.
+//! Every hart has its own hardware timer (armed through SBI for the calling
+//! hart). Each is programmed for the earlier of "this hart's next
+//! preemption tick" and "earliest sleeper deadline" (as known when it was
+//! armed), so timed sleeps end on time instead of at the next tick. The
+//! sleeper list is shared: whichever hart's timer fires first wakes every
+//! expired sleeper, wherever it will run.
 
 use crate::sched;
+use crate::smp::{MAX_HARTS, hart_id};
 use crate::task::Thread;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -30,8 +34,8 @@ struct Sleeper {
 }
 
 static SLEEPERS: Mutex<Vec<Sleeper>> = Mutex::new(Vec::new());
-/// When the hardware timer will fire next.
-static ARMED_FOR: AtomicU64 = AtomicU64::new(u64::MAX);
+/// When each hart's hardware timer will fire next.
+static ARMED_FOR: [AtomicU64; MAX_HARTS] = [const { AtomicU64::new(u64::MAX) }; MAX_HARTS];
 
 /// Current time in ticks since boot.
 pub fn now() -> u64 {
@@ -51,23 +55,25 @@ pub fn duration_to_ticks(d: Duration) -> u64 {
     u64::try_from(ticks).unwrap_or(u64::MAX)
 }
 
-/// Enables the timer interrupt (taken only in user mode: the kernel keeps
-/// sstatus.SIE off, but `wfi` still wakes up for it) and arms the first tick.
+/// Enables this hart's timer interrupt (taken only in user mode: the kernel
+/// keeps sstatus.SIE off, but `wfi` still wakes up for it) and arms its
+/// first tick. Every hart calls it once.
 pub fn init() {
     // SAFETY: enabling the supervisor timer interrupt source in `sie`.
     unsafe { asm!("csrs sie, {0}", in(reg) SIE_STIE) };
     arm(now() + QUANTUM);
 }
 
+/// Arms this hart's timer.
 fn arm(deadline: u64) {
-    ARMED_FOR.store(deadline, Ordering::Relaxed);
+    ARMED_FOR[hart_id()].store(deadline, Ordering::Relaxed);
     crate::sbi::set_timer(deadline);
 }
 
 /// Registers a timed sleep and re-arms the timer if it is the earliest.
 pub fn add_sleeper(deadline: u64, seq: u64, thread: Arc<Thread>) {
     SLEEPERS.lock().push(Sleeper { deadline, seq, thread });
-    if deadline < ARMED_FOR.load(Ordering::Relaxed) {
+    if deadline < ARMED_FOR[hart_id()].load(Ordering::Relaxed) {
         arm(deadline);
     }
 }
@@ -82,9 +88,32 @@ pub fn has_sleepers() -> bool {
     !SLEEPERS.lock().is_empty()
 }
 
-/// The timer interrupt: wake expired sleepers, arm the next event.
+/// The last time each hart handled its timer (0 = never).
+static HEARTBEAT: [AtomicU64; MAX_HARTS] = [const { AtomicU64::new(0) }; MAX_HARTS];
+/// A hart whose timer has not been handled for this long is stuck with
+/// interrupts off in the kernel (a deadlock, or a lock never released).
+const WATCHDOG: u64 = 60 * TICKS_PER_SEC;
+
+/// The hart watchdog: every timer tick of every hart checks that the other
+/// online harts ticked within `WATCHDOG`. A hart spinning in the kernel
+/// never ticks (its interrupts are off there), so the others fail the run.
+fn watchdog(now: u64) {
+    let me = hart_id();
+    HEARTBEAT[me].store(now, Ordering::Relaxed);
+    let online = crate::smp::online_mask();
+    for hart in (0..MAX_HARTS).filter(|&h| h != me && online & (1 << h) != 0) {
+        let last = HEARTBEAT[hart].load(Ordering::Relaxed);
+        if last != 0 && now.saturating_sub(last) > WATCHDOG {
+            println!("FAIL [kernel] watchdog: hart {hart} has not run its timer for {} s", (now - last) / TICKS_PER_SEC);
+            crate::sbi::shutdown(true);
+        }
+    }
+}
+
+/// This hart's timer interrupt: wake expired sleepers, arm the next event.
 pub fn handle_interrupt() {
     let now = now();
+    watchdog(now);
     let expired: Vec<Sleeper> = {
         let mut sleepers = SLEEPERS.lock();
         let (expired, pending) = core::mem::take(&mut *sleepers).into_iter().partition(|s| s.deadline <= now);
@@ -101,7 +130,7 @@ pub fn handle_interrupt() {
 /// For the idle loop: handles the timer if its deadline has passed (the
 /// interrupt itself is never taken in the kernel).
 pub fn poll() {
-    if now() >= ARMED_FOR.load(Ordering::Relaxed) {
+    if now() >= ARMED_FOR[hart_id()].load(Ordering::Relaxed) {
         handle_interrupt();
     }
 }

@@ -89,8 +89,10 @@ pub fn park_if_stopped(thread: &Arc<Thread>) -> bool {
         with_parent(&parent, |p| notify_parent_cldstop(p, &child_info(process), ChildStop::Stopped(sig)));
         parent.child_wait.wake_all();
     }
+    // The condition is checked again once the thread is registered as
+    // sleeping: a SIGCONT or an exit on another hart in between is not lost.
     while stopped(process) {
-        process.stop_wait.block_current_uninterruptible();
+        sched::block_current_uninterruptible(Some(&process.stop_wait), &|| !stopped(process));
     }
     process.inner.lock().stop_parked -= 1;
     true

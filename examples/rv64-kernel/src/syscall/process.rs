@@ -183,6 +183,8 @@ pub fn wait4(pid: isize, wstatus: usize, options: usize, rusage: usize) -> SysRe
     }
     let me = task::current_process();
     loop {
+        // Read before looking, so an exit or stop after the look wakes us.
+        let generation = me.child_wait.generation();
         match find_child(&me, pid, options) {
             Found::Child(child, status) => {
                 if wstatus != 0 {
@@ -196,7 +198,7 @@ pub fn wait4(pid: isize, wstatus: usize, options: usize, rusage: usize) -> SysRe
             Found::NoChildren => return Err(Errno::ECHILD),
             Found::NoneYet if options & WNOHANG != 0 => return Ok(0),
             Found::NoneYet => {
-                if me.child_wait.block_current(None) == WakeReason::Interrupted {
+                if me.child_wait.block_current_since(generation) == WakeReason::Interrupted {
                     return Err(Errno::ERESTARTSYS);
                 }
             }

@@ -47,7 +47,7 @@ pub fn nanosleep(req: usize, rem: usize) -> SysResult {
 /// handler runs the sleep transparently continues to the *same* deadline,
 /// and if one runs the caller sees EINTR.
 fn sleep_until(deadline: u64, rem: usize) -> SysResult {
-    match sched::block_current(None, Some(deadline)) {
+    match sched::block_current(None, Some(deadline), &|| false) {
         WakeReason::TimedOut | WakeReason::Woken => Ok(0),
         WakeReason::Interrupted => {
             if rem != 0 {

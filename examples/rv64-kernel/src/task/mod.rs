@@ -85,7 +85,11 @@ pub fn spawn_init_process(name: &str, image: &[u8]) -> Result<Pid, loader::LoadE
 /// Registers a new thread with its process and the thread table.
 pub fn add_thread(process: &Arc<Process>, thread: Arc<Thread>) {
     sched::reserve_run_queue(thread::LIVE_THREADS.load(Ordering::Relaxed));
-    process.inner.lock().threads.push(thread.clone());
+    {
+        let mut inner = process.inner.lock();
+        inner.threads.push(thread.clone());
+        inner.unreleased += 1;
+    }
     THREADS.lock().insert(thread.tid, thread);
 }
 
@@ -198,11 +202,14 @@ fn report_exit(process: &Process, status: i32) {
 }
 
 /// Called by the scheduler once an exited thread has switched away for the
-/// last time (so its kernel stack and address space are no longer in use).
+/// last time (so its kernel stack is no longer in use). The address space
+/// goes with the last thread released: another thread of the process that
+/// exited at the same time may still be on its way out on another hart.
 pub fn release_exited_thread(thread: Arc<Thread>) {
     let space = {
         let mut inner = thread.process.inner.lock();
-        if inner.threads.is_empty() { inner.address_space.take() } else { None }
+        inner.unreleased -= 1;
+        if inner.unreleased == 0 { inner.address_space.take() } else { None }
     };
     drop(space); // frees the process's user pages and page tables
     drop(thread); // normally the last reference: frees the kernel stack

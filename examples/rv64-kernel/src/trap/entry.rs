@@ -4,6 +4,11 @@
 //! it holds the address of that thread's `TrapFrame`; while in the kernel it
 //! is 0. The first instruction swaps it with `sp`, so a nonzero `sp` means
 //! "from user, and sp now points at the trap frame".
+//!
+//! `tp` is the hart id in the kernel (see `smp`): `__return_to_user` stores
+//! it in the trap frame before loading the user's tp, and the vector loads
+//! it back after saving the user's, so a thread may trap on another hart
+//! than the one it returned to user mode from.
 
 use super::TrapFrame;
 use core::arch::global_asm;
@@ -50,6 +55,8 @@ __trap_vector:
     frcsr t2
     sd t2, {fcsr}(sp)
 1:
+    # The kernel's tp is the hart id (user tp was saved with x4 above).
+    ld tp, {kernel_tp}(sp)
     mv a0, sp
     ld sp, {kernel_sp}(a0)
     call {user_trap}
@@ -63,6 +70,7 @@ __trap_vector:
     .globl __return_to_user
 __return_to_user:
     # a0 = &TrapFrame. From here until sret nothing may trap.
+    sd tp, {kernel_tp}(a0)      # this hart's id, for the next trap
     csrw sscratch, a0
     li t0, 3 << 13
     csrs sstatus, t0            # FS on, so the FP loads below are legal
@@ -89,6 +97,7 @@ __return_to_user:
     scause = const offset_of!(TrapFrame, scause),
     stval = const offset_of!(TrapFrame, stval),
     kernel_sp = const offset_of!(TrapFrame, kernel_sp),
+    kernel_tp = const offset_of!(TrapFrame, kernel_tp),
     fregs = const offset_of!(TrapFrame, fregs),
     fcsr = const offset_of!(TrapFrame, fcsr),
     user_trap = sym super::user_trap,

@@ -15,7 +15,7 @@
 
 mod entry;
 
-use crate::{sched, signal, syscall, task, timer};
+use crate::{sched, signal, smp, syscall, task, timer};
 use core::arch::asm;
 
 pub use entry::return_to_user;
@@ -61,6 +61,9 @@ pub struct TrapFrame {
     pub in_syscall: usize,
     pub fregs: [u64; 32],
     pub fcsr: usize,
+    /// The kernel's `tp` (the hart id) while this thread is in user mode,
+    /// written by `return_to_user` and read back by the trap vector.
+    pub kernel_tp: usize,
 }
 
 impl TrapFrame {
@@ -97,6 +100,7 @@ pub fn init() {
 }
 
 const INTERRUPT_BIT: usize = 1 << 63;
+const IRQ_S_SOFT: usize = 1;
 const IRQ_S_TIMER: usize = 5;
 const EXC_INST_MISALIGNED: usize = 0;
 const EXC_INST_ACCESS: usize = 1;
@@ -132,6 +136,9 @@ fn handle_user_trap(tf: &mut TrapFrame) {
                 timer::handle_interrupt();
                 sched::yield_now(); // preemption: round robin
             }
+            // An IPI from another hart: a signal became deliverable to this
+            // thread (Linux's kick_process); `exit_to_user` below acts on it.
+            IRQ_S_SOFT => smp::clear_ipi(),
             other => println!("[kernel] ignoring unexpected interrupt {other}"),
         }
         return;
