@@ -158,6 +158,10 @@ PASS sig_wait: sigtimedwait takes a process-directed signal the other threads bl
 PASS sig_wait: another deliverable signal ends sigtimedwait with EINTR
 PASS sig_wait: a process-directed signal is taken by the thread that does not block it
 PASS sig_wait
+PASS sig_smp: 4 threads sigqueue / rt_tgsigqueueinfo RT signals with values to 4 threads taking them by sigtimedwait and handlers: each exactly once, per-sender FIFO
+PASS sig_smp: the same while other threads change sigaction and sigprocmask flat out
+PASS sig_smp: RLIMIT_SIGPENDING back to exactly 0: 1024 queue, the 1025th gets EAGAIN
+PASS sig_smp
 EXPECTED
 )
 for line in "${expected[@]}"; do
