@@ -35,7 +35,7 @@ use user::thread::{JoinHandle, Stack, spawn};
 use user::*;
 
 /// Signals each sender sends, per case.
-const PER_SENDER: u64 = 10_000;
+const PER_SENDER: u64 = 100_000;
 const SENDERS: usize = 4;
 const TOTAL: u64 = PER_SENDER * SENDERS as u64;
 /// Sender i sends SIG0 + i.
@@ -182,16 +182,21 @@ extern "C" fn mask_flipper(_: usize) -> i32 {
         );
         n += 1;
     }
-    MASK_CHANGES.store(2 * n, Ordering::Relaxed);
+    MASK_CHANGES.fetch_add(2 * n, Ordering::Relaxed);
     0
 }
 
 /// Case 2: changes every action flat out: handler A or B, with and without
-/// the other signals in sa_mask, with and without SA_RESTART. Its own mask
-/// blocks them all (it never takes one).
+/// the other signals in sa_mask, with and without SA_RESTART; and its own
+/// mask (SIGUSR2 in and out, every time: each change takes the signal lock
+/// and recomputes what is deliverable). Its mask always blocks the traffic,
+/// so it never takes a signal itself.
 extern "C" fn action_flipper(_: usize) -> i32 {
     let mut n = 0u64;
     while !DONE.load(Ordering::Acquire) {
+        let how = if n % 2 == 0 { SIG_BLOCK } else { SIG_UNBLOCK };
+        sigprocmask(how, sigbit(SIGUSR2));
+        MASK_CHANGES.fetch_add(1, Ordering::Relaxed);
         let (handler, flags, mask): (InfoHandler, u64, u64) = match n % 4 {
             0 => (handler_a, 0, 0),
             1 => (handler_b, SA_RESTART, SET),
