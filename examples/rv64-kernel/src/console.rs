@@ -4,7 +4,7 @@
 //! never cut by another hart's output.
 
 use core::fmt::{self, Write};
-use spin::Mutex;
+use crate::sync::Mutex;
 
 /// The console device (the SBI putchar call); reached through `CONSOLE`.
 pub struct SbiConsole;
@@ -32,7 +32,7 @@ impl SbiConsole {
 }
 
 /// Takes the console for a series of writes that must stay together.
-pub fn lock() -> spin::MutexGuard<'static, SbiConsole> {
+pub fn lock() -> crate::sync::MutexGuard<'static, SbiConsole> {
     CONSOLE.lock()
 }
 

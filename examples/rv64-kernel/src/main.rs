@@ -39,6 +39,7 @@ mod sbi;
 mod sched;
 mod signal;
 mod smp;
+mod sync;
 mod syscall;
 mod task;
 mod timer;

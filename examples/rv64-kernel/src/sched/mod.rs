@@ -33,12 +33,12 @@ pub use wait_queue::WaitQueue;
 use crate::mm::page_table;
 use crate::smp::{self, MAX_HARTS, hart_id};
 use crate::task::{self, Context, Thread, ThreadState};
-use crate::{signal, timer};
+use crate::{signal, timer, trap};
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
-use spin::Mutex;
+use crate::sync::Mutex;
 
 /// Why a blocked thread runs again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,10 +114,12 @@ fn enqueue(thread: Arc<Thread>) {
     }
 }
 
-/// The scheduler loop of one hart; runs forever on its boot stack.
+/// The scheduler loop of one hart; runs forever on its boot stack, with
+/// interrupts on.
 pub fn run() -> ! {
+    trap::enable_interrupts();
     loop {
-        timer::poll();
+        timer::heartbeat();
         let next = {
             let mut queue = RUN_QUEUE.lock();
             let next = queue.ready.pop_front();
@@ -129,6 +131,7 @@ pub fn run() -> ! {
         match next {
             Some(thread) => {
                 STUCK_SINCE[hart_id()].store(0, Ordering::Relaxed);
+                NEED_RESCHED[hart_id()].store(false, Ordering::Relaxed);
                 run_thread(thread);
                 RUN_QUEUE.lock().running -= 1;
             }
@@ -193,6 +196,9 @@ fn run_thread(thread: Arc<Thread>) {
 /// blocked for good, else wait for an IPI or the timer.
 fn idle() {
     let me = hart_id();
+    // Off until `wfi`: an interrupt between the check below and `wfi` would
+    // be handled before `wfi` and then not end it; pending, it does.
+    trap::disable_interrupts();
     IDLE.fetch_or(1 << me, Ordering::Relaxed);
     fence(Ordering::SeqCst); // pairs with `enqueue`
     let (empty, running) = {
@@ -205,7 +211,7 @@ fn idle() {
             if !FINISHING.swap(true, Ordering::AcqRel) {
                 task::finish_run();
             }
-        } else if !timer::has_sleepers() {
+        } else if !timer::has_timers() {
             // Every thread is blocked with no deadline, and there is no device
             // that could wake one. Seen for `DEADLOCK_AFTER` in a row (so a
             // timer wake-up in flight on another hart is not mistaken for
@@ -227,12 +233,27 @@ fn idle() {
     }
     if empty {
         // SAFETY: wfi only pauses until an interrupt is pending (an IPI or
-        // this hart's timer); with SIE off it is not taken: the IPI is
-        // cleared below and `timer::poll` handles the timer.
+        // this hart's timer), which is taken as soon as interrupts are on
+        // again below.
         unsafe { core::arch::asm!("wfi") };
     }
-    smp::clear_ipi();
     IDLE.fetch_and(!(1 << me), Ordering::Relaxed);
+    trap::enable_interrupts();
+}
+
+/// Set by a timer interrupt taken in the kernel: the thread running on this
+/// hart yields on its way back to user mode (the kernel itself is not
+/// preemptible).
+static NEED_RESCHED: [AtomicBool; MAX_HARTS] = [const { AtomicBool::new(false) }; MAX_HARTS];
+
+/// The quantum ended while this hart was in the kernel.
+pub fn set_need_resched() {
+    NEED_RESCHED[hart_id()].store(true, Ordering::Relaxed);
+}
+
+/// Should the current thread yield before returning to user mode?
+pub fn need_resched() -> bool {
+    NEED_RESCHED[hart_id()].load(Ordering::Relaxed)
 }
 
 /// Switches from the current thread to this hart's scheduler loop. Returns
@@ -249,6 +270,7 @@ fn switch_to_scheduler() {
 
 /// Gives up the hart; the current thread goes to the back of the run queue.
 pub fn yield_now() {
+    NEED_RESCHED[hart_id()].store(false, Ordering::Relaxed);
     switch_to_scheduler();
 }
 

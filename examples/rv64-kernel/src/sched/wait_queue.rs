@@ -16,7 +16,7 @@ use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, Ordering};
 use core::time::Duration;
-use spin::Mutex;
+use crate::sync::Mutex;
 
 pub struct WaitQueue {
     /// (sleep sequence number, thread), oldest first.

@@ -14,7 +14,7 @@ use alloc::sync::{Arc, Weak};
 use core::time::Duration;
 use ksignal::frame::riscv64::{FP_IMAGE_LEN, Riscv64, Riscv64Context};
 use ksignal::{FpHook, UserMemory, WaitOutcome, WaitQueue};
-use spin::Mutex;
+use crate::sync::Mutex;
 
 /// ksignal's wait queue for one thread: only that thread waits on it
 /// (rt_sigtimedwait, rt_sigsuspend); senders wake it when a signal becomes

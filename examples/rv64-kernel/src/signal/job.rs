@@ -67,6 +67,12 @@ fn stopped(process: &Process) -> bool {
     process.signals.is_stopped() && process.signals.group_exit().is_none() && process.inner.lock().group_exit.is_none()
 }
 
+/// Would `park_if_stopped` park the thread?
+pub fn must_park(thread: &Thread) -> bool {
+    let process = &thread.process;
+    process.group_stop.load(Ordering::Acquire) && stopped(process)
+}
+
 /// On the way to user space: while the thread's group is stopped, sleep.
 /// Returns true if it slept (the caller then re-checks everything).
 pub fn park_if_stopped(thread: &Arc<Thread>) -> bool {

@@ -37,7 +37,7 @@ use ksignal::{
     FaultInfo, KernelFrameInfo, PendingLimit, ProcessSignalManager, SignalActions, SignalInfo, Signo,
     ThreadSignalManager, UserReturn,
 };
-use spin::Mutex;
+use crate::sync::Mutex;
 
 /// A process's signal state.
 pub type SigProcess = ProcessSignalManager<KWait, KspinRawMutex>;
@@ -66,6 +66,21 @@ pub fn signal_pending(thread: &Thread) -> bool {
     exiting
         || thread.process.inner.lock().group_exit.is_some()
         || thread.signals().is_some_and(|s| s.has_pending())
+}
+
+/// Is there anything for the return-to-user path to do (exit, a stopped
+/// group to park in, a deliverable signal)? Checked with interrupts off
+/// just before returning to user mode.
+pub fn work_pending(thread: &Thread) -> bool {
+    signal_pending(thread) || job::must_park(thread)
+}
+
+/// ITIMER_REAL expired: SIGALRM to `process` (Linux's `it_real_fn`,
+/// SI_KERNEL). Interrupt context: ksignal's send never blocks, and its lock
+/// keeps interrupts off while held, so this never finds it held by the code
+/// it interrupted.
+pub fn send_alarm(process: &Process) {
+    let _ = process.signals.send(Signo::SIGALRM, Some(&SignalInfo::kernel(Signo::SIGALRM)));
 }
 
 /// Did the system call that trapped return one of the kernel-internal

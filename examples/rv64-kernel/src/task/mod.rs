@@ -22,7 +22,7 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use spin::Mutex;
+use crate::sync::Mutex;
 
 pub static PROCESSES: Mutex<BTreeMap<Pid, Arc<Process>>> = Mutex::new(BTreeMap::new());
 pub static THREADS: Mutex<BTreeMap<Tid, Arc<Thread>>> = Mutex::new(BTreeMap::new());
@@ -153,6 +153,7 @@ pub fn exit_current() -> ! {
 /// The last thread is gone: record the status, orphan the children, and
 /// tell the parent (or, for boot processes, report and reap at once).
 fn exit_process(process: &Arc<Process>, status: i32) {
+    crate::timer::cancel_alarm(process.pid);
     let (parent, children) = {
         let mut inner = process.inner.lock();
         inner.exit_status = Some(status);
@@ -222,6 +223,10 @@ pub fn finish_run() -> ! {
     let threads = thread::LIVE_THREADS.load(Ordering::Relaxed);
     let processes = process::LIVE_PROCESSES.load(Ordering::Relaxed);
     println!("[kernel] frames in use: {in_use} (after boot: {baseline}); live threads {threads}, processes {processes}");
+    let (kernel_ticks, alarms_kernel, alarms_user) = crate::timer::irq_counts();
+    println!(
+        "[kernel] timer interrupts taken in the kernel: {kernel_ticks}; SIGALRM sent from timer interrupts taken in the kernel: {alarms_kernel}, in user mode: {alarms_user}"
+    );
     let mut failed = INIT_FAILED.load(Ordering::Relaxed);
     if in_use != baseline {
         println!("FAIL [kernel] {} frames leaked", in_use as isize - baseline as isize);

@@ -9,7 +9,7 @@ use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use spin::Mutex;
+use crate::sync::Mutex;
 
 /// Processes not yet freed (to catch reference-count leaks at shutdown).
 pub static LIVE_PROCESSES: AtomicUsize = AtomicUsize::new(0);

@@ -11,7 +11,7 @@ use alloc::sync::Arc;
 use ksignal::SignalSet;
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use spin::Mutex;
+use crate::sync::Mutex;
 
 /// Threads not yet freed (to catch reference-count leaks at shutdown).
 pub static LIVE_THREADS: AtomicUsize = AtomicUsize::new(0);

@@ -62,14 +62,50 @@ __trap_vector:
     call {user_trap}
     # user_trap never returns.
 
-9:  # From the kernel: restore sp (sscratch becomes 0 again) and panic.
+9:  # From the kernel: restore sp (sscratch becomes 0 again), save what a
+    # call may clobber plus sepc/sstatus on the current kernel stack, handle
+    # it (an interrupt; anything else panics), and resume the kernel code.
     csrrw sp, sscratch, sp
+    addi sp, sp, -144
+    sd ra, 0(sp)
+    sd t0, 8(sp)
+    sd t1, 16(sp)
+    sd t2, 24(sp)
+    .irp n, 0,1,2,3,4,5,6,7
+    sd a\n, (32+\n*8)(sp)
+    .endr
+    sd t3, 96(sp)
+    sd t4, 104(sp)
+    sd t5, 112(sp)
+    sd t6, 120(sp)
+    csrr t0, sepc
+    sd t0, 128(sp)
+    csrr t0, sstatus
+    sd t0, 136(sp)
     call {kernel_trap}
+    ld t0, 128(sp)
+    csrw sepc, t0
+    ld t0, 136(sp)
+    csrw sstatus, t0
+    ld ra, 0(sp)
+    ld t0, 8(sp)
+    ld t1, 16(sp)
+    ld t2, 24(sp)
+    .irp n, 0,1,2,3,4,5,6,7
+    ld a\n, (32+\n*8)(sp)
+    .endr
+    ld t3, 96(sp)
+    ld t4, 104(sp)
+    ld t5, 112(sp)
+    ld t6, 120(sp)
+    addi sp, sp, 144
+    sret
 
     .balign 4
     .globl __return_to_user
 __return_to_user:
-    # a0 = &TrapFrame. From here until sret nothing may trap.
+    # a0 = &TrapFrame, interrupts off (sstatus.SIE = 0). From here until
+    # sret nothing may trap.
     sd tp, {kernel_tp}(a0)      # this hart's id, for the next trap
     csrw sscratch, a0
     li t0, 3 << 13
