@@ -95,6 +95,9 @@ PASS fp
 PASS hello
 PASS sleep_read
 PASS threads
+PASS sig_alarm: setitimer/getitimer: EINVAL for bad arguments; a one-shot SIGALRM (SI_KERNEL) after its time, then disarmed
+PASS sig_alarm: a 1 ms periodic SIGALRM from the timer interrupt while every thread hammers the signal lock in the kernel
+PASS sig_alarm
 PASS sig_altstack: sigaltstack set/query, ENOMEM and EINVAL
 PASS sig_altstack: SA_ONSTACK handler on the alternate stack (SS_ONSTACK, EPERM), nested further down, and back
 PASS sig_altstack: a handler without SA_ONSTACK stays on the normal stack
