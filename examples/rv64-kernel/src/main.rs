@@ -16,10 +16,13 @@
 //!
 //! - `smp`: hart ids, starting the other harts, IPIs
 //!
-//! Design choices that keep it small: interrupts are never enabled while in
-//! the kernel (sstatus.SIE stays 0; the timer and IPIs interrupt only user
-//! code), so kernel code on a hart runs until it blocks or returns to user
-//! mode. With several harts (`-smp N`) kernel code does run concurrently:
+//! - `sync`: the kernel's (IRQ-disabling) lock
+//!
+//! Design choices that keep it small: the kernel is not preemptible (an
+//! interrupt taken in kernel code is handled and returns to it; it never
+//! switches threads), so kernel code on a hart runs until it blocks or
+//! returns to user mode. Interrupts are on in the kernel except while a lock
+//! is held. With several harts (`-smp N`) kernel code runs concurrently:
 //! shared state is behind spin locks, and sleeps re-check their condition
 //! after registering for the wake-up (see `sched`).
 #![no_std]

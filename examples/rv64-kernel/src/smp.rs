@@ -11,7 +11,9 @@
 //! IPIs are SBI supervisor software interrupts (sip.SSIP). A hart running
 //! user code takes one as a trap and goes through the return-to-user path,
 //! which is all an IPI is for here: "look at your signals / the run queue".
-//! An idle hart waits in `wfi`, which an IPI (or its timer) ends.
+//! A hart in the kernel just clears it (it checks both before returning to
+//! user mode anyway). An idle hart waits in `wfi`, which an IPI (or its
+//! timer) ends.
 
 use core::arch::asm;
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -49,8 +51,8 @@ pub fn online_mask() -> usize {
 /// Per-hart setup that every hart does before it schedules: enable the
 /// software interrupt (IPI) source and mark itself online.
 pub fn hart_online() {
-    // SAFETY: enables the supervisor software interrupt source in `sie`; it is
-    // taken only in user mode (sstatus.SIE stays 0 in the kernel).
+    // SAFETY: enables the supervisor software interrupt source in `sie`; the
+    // trap vector handles it in user mode and in the kernel.
     unsafe { asm!("csrs sie, {0}", in(reg) SIE_SSIE) };
     ONLINE.fetch_or(1 << hart_id(), Ordering::AcqRel);
 }

@@ -15,9 +15,11 @@
 //! control (`job`).
 //!
 //! Locks: ksignal's signal lock is `KspinRawMutex` (the `kspin` feature),
-//! which saves and clears sstatus.SIE while held. This kernel never enables
-//! interrupts in S-mode, so that is a no-op here, but it is what a kernel
-//! that sends signals from interrupt handlers needs. `kernel_guard` needs
+//! which saves and clears sstatus.SIE while held and excludes the other
+//! harts with a real lock word. This kernel sends SIGALRM from its timer
+//! interrupt (`send_alarm`), which may interrupt kernel code on the same
+//! hart that is about to take that very lock: disabling interrupts while
+//! it is held is what keeps that from deadlocking. `kernel_guard` needs
 //! nothing from the kernel unless its `preempt` feature is on (it is not:
 //! the kernel is not preemptible), so no `KernelGuardIf` is implemented.
 

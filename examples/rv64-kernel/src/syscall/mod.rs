@@ -23,6 +23,7 @@ pub mod nr {
     pub const GETITIMER: usize = 102;
     pub const SETITIMER: usize = 103;
     pub const CLOCK_GETTIME: usize = 113;
+    pub const SCHED_GETAFFINITY: usize = 123;
     pub const SCHED_YIELD: usize = 124;
     pub const RESTART_SYSCALL: usize = 128;
     pub const KILL: usize = 129;
@@ -70,6 +71,7 @@ fn dispatch(tf: &mut TrapFrame) -> SysResult {
         nr::SETITIMER => time::setitimer(a0, a1, a2),
         nr::CLOCK_GETTIME => time::clock_gettime(a0, a1),
         nr::SCHED_YIELD => process::sched_yield(),
+        nr::SCHED_GETAFFINITY => process::sched_getaffinity(a0, a1, a2),
         nr::RESTART_SYSCALL => time::restart_syscall(),
         nr::GETPID => process::getpid(),
         nr::GETPPID => process::getppid(),

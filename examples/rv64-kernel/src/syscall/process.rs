@@ -69,6 +69,21 @@ pub fn setpgid(pid: usize, pgid: usize) -> SysResult {
     Ok(0)
 }
 
+/// sched_getaffinity(pid, len, mask): every thread may run on every online
+/// hart. As Linux's raw system call: EINVAL unless `len` is a multiple of
+/// 8 with room for every possible CPU (MAX_HARTS), ESRCH for an unknown
+/// thread; returns the bytes written (one 64-bit word).
+pub fn sched_getaffinity(tid: usize, len: usize, mask: usize) -> SysResult {
+    if len * 8 < crate::smp::MAX_HARTS || len % 8 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if tid != 0 && !task::THREADS.lock().contains_key(&tid) {
+        return Err(Errno::ESRCH);
+    }
+    uaccess::write_user(mask, &(crate::smp::online_mask() as u64))?;
+    Ok(8)
+}
+
 pub fn sched_yield() -> SysResult {
     sched::yield_now();
     Ok(0)

@@ -1,7 +1,7 @@
 //! Signals under real concurrency: every hart sends, takes and handles
 //! signals at once.
 //!
-//! Case 1: a sender process with 4 threads sends `PER_SENDER` real-time
+//! Case 1: a sender process with 4 threads sends `per_sender()` real-time
 //! signals each, with values, to a receiver process: senders 0 and 1 with
 //! sigqueue (process-directed, shared queue), senders 2 and 3 with
 //! rt_tgsigqueueinfo (thread-directed, rotating over the receivers). Each
@@ -34,10 +34,23 @@ use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering
 use user::thread::{JoinHandle, Stack, spawn};
 use user::*;
 
-/// Signals each sender sends, per case.
-const PER_SENDER: u64 = 100_000;
+/// Signals each sender sends, per case, with several CPUs (the stress
+/// proper) and with one (the same program as a functional check, shorter:
+/// under QEMU's emulation one hart does about 6,000 to 12,000 a second).
+const PER_SENDER_SMP: u64 = 100_000;
+const PER_SENDER_UP: u64 = 20_000;
 const SENDERS: usize = 4;
-const TOTAL: u64 = PER_SENDER * SENDERS as u64;
+const MAX_TOTAL: u64 = PER_SENDER_SMP * SENDERS as u64;
+/// This run's count per sender (set first thing in `main`; forks inherit it).
+static PER_SENDER: AtomicU64 = AtomicU64::new(0);
+
+fn per_sender() -> u64 {
+    PER_SENDER.load(Ordering::Relaxed)
+}
+
+fn total() -> u64 {
+    per_sender() * SENDERS as u64
+}
 /// Sender i sends SIG0 + i.
 const SIG0: usize = SIGRTMIN + 4;
 const SET: u64 = sigbit(SIG0) | sigbit(SIG0 + 1) | sigbit(SIG0 + 2) | sigbit(SIG0 + 3);
@@ -58,7 +71,7 @@ static S_TIDS: [AtomicI32; SENDERS] = [const { AtomicI32::new(0) }; SENDERS];
 // --- receiver state (one receiver process per case, a fresh fork) ----------
 
 /// One bit per (sender, value).
-static SEEN: [AtomicU64; (TOTAL as usize).div_ceil(64)] = [const { AtomicU64::new(0) }; (TOTAL as usize).div_ceil(64)];
+static SEEN: [AtomicU64; (MAX_TOTAL as usize).div_ceil(64)] = [const { AtomicU64::new(0) }; (MAX_TOTAL as usize).div_ceil(64)];
 static RECEIVED: AtomicU64 = AtomicU64::new(0);
 static PER_SENDER_RECEIVED: [AtomicU64; SENDERS] = [const { AtomicU64::new(0) }; SENDERS];
 /// Last value + 1 each slot took from each sender (0 = none yet).
@@ -92,14 +105,14 @@ fn record(slot: usize, info: &SigInfo) {
     let value = info.value();
     let seq = value & 0xffff_ffff;
     check!(
-        info.code() == SI_QUEUE && info.pid() == SENDER_PID.load(Ordering::Relaxed) && (value >> 32) as usize == sender && seq < PER_SENDER,
+        info.code() == SI_QUEUE && info.pid() == SENDER_PID.load(Ordering::Relaxed) && (value >> 32) as usize == sender && seq < per_sender(),
         "sig_smp: bad siginfo: signal {} code {} pid {} value {:#x}",
         signo,
         info.code(),
         info.pid(),
         value
     );
-    let bit = sender as u64 * PER_SENDER + seq;
+    let bit = sender as u64 * per_sender() + seq;
     let old = SEEN[(bit / 64) as usize].fetch_or(1 << (bit % 64), Ordering::Relaxed);
     check!(old & (1 << (bit % 64)) == 0, "sig_smp: sender {} value {} received twice", sender, seq);
     let last = LAST[slot][sender].swap(seq + 1, Ordering::Relaxed);
@@ -224,7 +237,7 @@ extern "C" fn sender(i: usize) -> i32 {
     let sig = SIG0 + i;
     let n_targets = N_TARGETS.load(Ordering::Relaxed) as u64;
     let mut retries = 0;
-    for seq in 0..PER_SENDER {
+    for seq in 0..per_sender() {
         let value = ((i as u64) << 32) | seq;
         loop {
             let r = if i < 2 {
@@ -303,7 +316,7 @@ fn receiver_process(case: Case) -> i32 {
     let mut last = 0;
     let mut last_change = now_ns();
     let mut sender_status = None;
-    while RECEIVED.load(Ordering::Acquire) < TOTAL {
+    while RECEIVED.load(Ordering::Acquire) < total() {
         sleep_ms(100);
         let now = now_ns();
         let got = RECEIVED.load(Ordering::Acquire);
@@ -312,7 +325,7 @@ fn receiver_process(case: Case) -> i32 {
             last_change = now;
         } else if now - last_change > WATCHDOG_NS {
             let per: [u64; SENDERS] = core::array::from_fn(|i| PER_SENDER_RECEIVED[i].load(Ordering::Relaxed));
-            fail!("sig_smp: watchdog: case {} made no progress for 60 s at {} of {} (per sender {:?})", number, got, TOTAL, per);
+            fail!("sig_smp: watchdog: case {} made no progress for 60 s at {} of {} (per sender {:?})", number, got, total(), per);
         }
         if sender_status.is_none() {
             let (r, status) = wait4(child, WNOHANG);
@@ -333,23 +346,23 @@ fn receiver_process(case: Case) -> i32 {
     }
 
     // Exactly once: every bit, and nothing more.
-    check!(RECEIVED.load(Ordering::Relaxed) == TOTAL, "sig_smp: received {} of {}", RECEIVED.load(Ordering::Relaxed), TOTAL);
-    for bit in 0..TOTAL {
-        check!(SEEN[(bit / 64) as usize].load(Ordering::Relaxed) & (1 << (bit % 64)) != 0, "sig_smp: sender {} value {} never arrived", bit / PER_SENDER, bit % PER_SENDER);
+    check!(RECEIVED.load(Ordering::Relaxed) == total(), "sig_smp: received {} of {}", RECEIVED.load(Ordering::Relaxed), total());
+    for bit in 0..total() {
+        check!(SEEN[(bit / 64) as usize].load(Ordering::Relaxed) & (1 << (bit % 64)) != 0, "sig_smp: sender {} value {} never arrived", bit / per_sender(), bit % per_sender());
     }
     for i in 0..SENDERS {
-        check!(PER_SENDER_RECEIVED[i].load(Ordering::Relaxed) == PER_SENDER, "sig_smp: sender {} count", i);
+        check!(PER_SENDER_RECEIVED[i].load(Ordering::Relaxed) == per_sender(), "sig_smp: sender {} count", i);
     }
     let pending = sigpending();
     check!(pending & SET == 0, "sig_smp: still pending after the run: {:#x}", pending);
 
     let per_slot: [u64; SLOTS] = core::array::from_fn(|k| PER_SLOT[k].load(Ordering::Relaxed));
     let ms = elapsed / 1_000_000;
-    let rate = TOTAL * 1_000_000_000 / elapsed.max(1);
+    let rate = total() * 1_000_000_000 / elapsed.max(1);
     println!(
         "sig_smp: case {}: {} signals in {} ms = {} signals/s; by sigtimedwait {}, by handler A {} / B {}; per receiving thread {:?}",
         number,
-        TOTAL,
+        total(),
         ms,
         rate,
         BY_WAIT.load(Ordering::Relaxed),
@@ -411,9 +424,20 @@ fn check_sigpending_limit() {
     check!(sigtimedwait(sigbit(sig), &mut info, Some(&zero)) == sig as isize, "sig_smp: last one");
 }
 
+/// sched_getaffinity(0, ...): the CPUs this thread may run on.
+fn cpu_count() -> u32 {
+    const SYS_SCHED_GETAFFINITY: usize = 123;
+    let mut mask = 0u64;
+    let r = syscall(SYS_SCHED_GETAFFINITY, 0, 8, &mut mask as *mut u64 as usize);
+    check!(r == 8, "sig_smp: sched_getaffinity gave {}", r);
+    mask.count_ones()
+}
+
 fn main() -> i32 {
+    let cpus = cpu_count();
+    PER_SENDER.store(if cpus > 1 { PER_SENDER_SMP } else { PER_SENDER_UP }, Ordering::Relaxed);
     wait_until_alone();
-    println!("sig_smp: alone now; {} senders x {} signals per case", SENDERS, PER_SENDER);
+    println!("sig_smp: alone now on {} CPU(s); {} senders x {} signals per case", cpus, SENDERS, per_sender());
     run_case(Case::Receive);
     println!(
         "PASS sig_smp: 4 threads sigqueue / rt_tgsigqueueinfo RT signals with values to 4 threads taking them by sigtimedwait and handlers: each exactly once, per-sender FIFO"
