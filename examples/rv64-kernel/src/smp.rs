@@ -64,20 +64,18 @@ pub fn start_secondary_harts() {
     let me = hart_id();
     let entry = crate::boot::secondary_entry();
     for hart in (0..MAX_HARTS).filter(|&h| h != me) {
-        match crate::sbi::hart_start(hart, entry, 0) {
-            Ok(()) => {
-                // Wait until it is up, so the boot log is in hart order and a
-                // hart that cannot start is noticed here.
-                let t0 = crate::timer::now();
-                while ONLINE.load(Ordering::Acquire) & (1 << hart) == 0 {
-                    if crate::timer::now() - t0 > crate::timer::TICKS_PER_SEC {
-                        println!("FAIL [kernel] hart {hart} started but never came online");
-                        break;
-                    }
-                    core::hint::spin_loop();
-                }
+        if crate::sbi::hart_start(hart, entry, 0).is_err() {
+            continue; // no such hart
+        }
+        // Wait until it is up, so the boot log is in hart order and a hart
+        // that cannot start is noticed here.
+        let t0 = crate::timer::now();
+        while ONLINE.load(Ordering::Acquire) & (1 << hart) == 0 {
+            if crate::timer::now() - t0 > crate::timer::TICKS_PER_SEC {
+                println!("FAIL [kernel] hart {hart} started but never came online");
+                break;
             }
-            Err(_) => {}
+            core::hint::spin_loop();
         }
     }
     println!("[kernel] {} hart(s) online", online_count());

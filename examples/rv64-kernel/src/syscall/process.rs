@@ -74,7 +74,7 @@ pub fn setpgid(pid: usize, pgid: usize) -> SysResult {
 /// 8 with room for every possible CPU (MAX_HARTS), ESRCH for an unknown
 /// thread; returns the bytes written (one 64-bit word).
 pub fn sched_getaffinity(tid: usize, len: usize, mask: usize) -> SysResult {
-    if len * 8 < crate::smp::MAX_HARTS || len % 8 != 0 {
+    if len * 8 < crate::smp::MAX_HARTS || !len.is_multiple_of(8) {
         return Err(Errno::EINVAL);
     }
     if tid != 0 && !task::THREADS.lock().contains_key(&tid) {

@@ -63,10 +63,13 @@ __trap_vector:
     # user_trap never returns.
 
 9:  # From the kernel: restore sp (sscratch becomes 0 again), save what a
-    # call may clobber plus sepc/sstatus on the current kernel stack, handle
-    # it (an interrupt; anything else panics), and resume the kernel code.
+    # call may clobber (the caller-saved integer and FP registers and fcsr:
+    # the target has the D extension, so compiled code may use FP registers)
+    # plus
+    # sepc/sstatus on the current kernel stack, handle it (an interrupt;
+    # anything else panics), and resume the kernel code.
     csrrw sp, sscratch, sp
-    addi sp, sp, -144
+    addi sp, sp, -320
     sd ra, 0(sp)
     sd t0, 8(sp)
     sd t1, 16(sp)
@@ -82,7 +85,29 @@ __trap_vector:
     sd t0, 128(sp)
     csrr t0, sstatus
     sd t0, 136(sp)
+    .irp n, 0,1,2,3,4,5,6,7
+    fsd f\n, (144+\n*8)(sp)
+    .endr
+    .irp n, 10,11,12,13,14,15,16,17
+    fsd f\n, (144+(\n-2)*8)(sp)
+    .endr
+    .irp n, 28,29,30,31
+    fsd f\n, (144+(\n-12)*8)(sp)
+    .endr
+    frcsr t0
+    sd t0, 304(sp)
     call {kernel_trap}
+    ld t0, 304(sp)
+    fscsr t0
+    .irp n, 0,1,2,3,4,5,6,7
+    fld f\n, (144+\n*8)(sp)
+    .endr
+    .irp n, 10,11,12,13,14,15,16,17
+    fld f\n, (144+(\n-2)*8)(sp)
+    .endr
+    .irp n, 28,29,30,31
+    fld f\n, (144+(\n-12)*8)(sp)
+    .endr
     ld t0, 128(sp)
     csrw sepc, t0
     ld t0, 136(sp)
@@ -98,7 +123,7 @@ __trap_vector:
     ld t4, 104(sp)
     ld t5, 112(sp)
     ld t6, 120(sp)
-    addi sp, sp, 144
+    addi sp, sp, 320
     sret
 
     .balign 4

@@ -187,7 +187,7 @@ extern "C" fn mask_flipper(_: usize) -> i32 {
         let sig = SIG0 + (n % SENDERS as u64) as usize;
         let act = get_action(sig);
         check!(
-            (act.handler == handler_a as usize || act.handler == handler_b as usize) && act.flags & SA_SIGINFO != 0,
+            (act.handler == handler_a as *const () as usize || act.handler == handler_b as *const () as usize) && act.flags & SA_SIGINFO != 0,
             "sig_smp: action of {} read as {:#x} flags {:#x}",
             sig,
             act.handler,
@@ -207,7 +207,7 @@ extern "C" fn mask_flipper(_: usize) -> i32 {
 extern "C" fn action_flipper(_: usize) -> i32 {
     let mut n = 0u64;
     while !DONE.load(Ordering::Acquire) {
-        let how = if n % 2 == 0 { SIG_BLOCK } else { SIG_UNBLOCK };
+        let how = if n.is_multiple_of(2) { SIG_BLOCK } else { SIG_UNBLOCK };
         sigprocmask(how, sigbit(SIGUSR2));
         MASK_CHANGES.fetch_add(1, Ordering::Relaxed);
         let (handler, flags, mask): (InfoHandler, u64, u64) = match n % 4 {
@@ -350,8 +350,8 @@ fn receiver_process(case: Case) -> i32 {
     for bit in 0..total() {
         check!(SEEN[(bit / 64) as usize].load(Ordering::Relaxed) & (1 << (bit % 64)) != 0, "sig_smp: sender {} value {} never arrived", bit / per_sender(), bit % per_sender());
     }
-    for i in 0..SENDERS {
-        check!(PER_SENDER_RECEIVED[i].load(Ordering::Relaxed) == per_sender(), "sig_smp: sender {} count", i);
+    for (i, n) in PER_SENDER_RECEIVED.iter().enumerate() {
+        check!(n.load(Ordering::Relaxed) == per_sender(), "sig_smp: sender {} count", i);
     }
     let pending = sigpending();
     check!(pending & SET == 0, "sig_smp: still pending after the run: {:#x}", pending);
