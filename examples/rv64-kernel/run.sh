@@ -25,7 +25,7 @@ case "$HARTS" in
     *) echo "--smp: 1 to 8 harts (the kernel's MAX_HARTS)" >&2; exit 2 ;;
 esac
 LOG="${LOG:-$HERE/target/qemu-smp$HARTS.log}"
-TIME_LIMIT="${TIME_LIMIT:-300}"
+TIME_LIMIT="${TIME_LIMIT:-600}"
 cd "$HERE"
 
 # --- tools -------------------------------------------------------------

@@ -81,11 +81,28 @@ pub fn start_secondary_harts() {
     println!("[kernel] {} hart(s) online", online_count());
 }
 
+/// Why an IPI is sent (counted for the end-of-run report).
+#[derive(Clone, Copy)]
+pub enum IpiReason {
+    /// A thread became ready and this hart is idle.
+    Wake = 0,
+    /// A signal became deliverable to a thread running on this hart.
+    Kick = 1,
+}
+
+static IPIS_SENT: [AtomicUsize; 2] = [const { AtomicUsize::new(0) }; 2];
+
 /// Sends an IPI to `hart` (no-op for this hart itself).
-pub fn send_ipi(hart: usize) {
+pub fn send_ipi(hart: usize, why: IpiReason) {
     if hart != hart_id() && hart < MAX_HARTS {
+        IPIS_SENT[why as usize].fetch_add(1, Ordering::Relaxed);
         crate::sbi::send_ipi(1 << hart);
     }
+}
+
+/// IPIs sent so far: (to wake an idle hart, to kick a running thread).
+pub fn ipi_counts() -> (usize, usize) {
+    (IPIS_SENT[0].load(Ordering::Relaxed), IPIS_SENT[1].load(Ordering::Relaxed))
 }
 
 /// Clears this hart's pending IPI (the trap handler and the idle loop).

@@ -110,7 +110,7 @@ fn enqueue(thread: Arc<Thread>) {
     fence(Ordering::SeqCst);
     let idle = IDLE.load(Ordering::Relaxed) & !(1 << hart_id());
     if idle != 0 {
-        smp::send_ipi(idle.trailing_zeros() as usize);
+        smp::send_ipi(idle.trailing_zeros() as usize, smp::IpiReason::Wake);
     }
 }
 
@@ -385,7 +385,7 @@ pub fn interrupt(thread: &Arc<Thread>) -> bool {
         (inner.state == ThreadState::Running).then_some(inner.cpu)
     };
     if let Some(hart) = running_on {
-        smp::send_ipi(hart);
+        smp::send_ipi(hart, smp::IpiReason::Kick);
     }
     false
 }

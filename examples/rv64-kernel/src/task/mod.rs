@@ -223,6 +223,8 @@ pub fn finish_run() -> ! {
     let threads = thread::LIVE_THREADS.load(Ordering::Relaxed);
     let processes = process::LIVE_PROCESSES.load(Ordering::Relaxed);
     println!("[kernel] frames in use: {in_use} (after boot: {baseline}); live threads {threads}, processes {processes}");
+    let (wakes, kicks) = crate::smp::ipi_counts();
+    println!("[kernel] IPIs sent: {wakes} to wake an idle hart, {kicks} to kick a thread a signal was sent to");
     let (kernel_ticks, alarms_kernel, alarms_user) = crate::timer::irq_counts();
     println!(
         "[kernel] timer interrupts taken in the kernel: {kernel_ticks}; SIGALRM sent from timer interrupts taken in the kernel: {alarms_kernel}, in user mode: {alarms_user}"
