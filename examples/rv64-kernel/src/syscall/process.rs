@@ -239,9 +239,14 @@ fn find_child(me: &Arc<Process>, pid: isize, options: usize) -> Found {
         }
         any = true;
         if let Some(status) = c.exit_status {
-            // A zombie: reap it (it leaves the process table for good).
+            // A zombie: reap it (it leaves the process table for good). The
+            // table's lock is taken after ours is dropped: `process_group`
+            // and the signal task table take it first and a process's lock
+            // inside, so holding both the other way round could deadlock
+            // two harts.
             drop(c);
             inner.children.remove(i);
+            drop(inner);
             task::PROCESSES.lock().remove(&child.pid);
             return Found::Child(child.pid, status);
         }
