@@ -396,7 +396,9 @@ fn run_case(case: Case) {
 /// RLIMIT_SIGPENDING account, shared by every process (all run as root),
 /// is ours: kill(-1, 0) finds no process then.
 fn wait_until_alone() {
+    let t0 = now_ns();
     while kill(-1, 0) != -ESRCH || kill(1, 0) == 0 {
+        check!(now_ns() - t0 < 300_000_000_000, "sig_smp: other processes still run after 300 s");
         sleep_ms(50);
     }
 }
