@@ -279,7 +279,11 @@ impl Current {
     /// handler ran.
     fn return_to_user(&mut self) -> bool {
         let mut ran = false;
-        while let Some(d) = self.thread.get_signal() {
+        // Linux asks whether the process group is orphaned before a TSTP, TTIN or
+        // TTOU stops it; the answer comes from the task table, with no signal lock
+        // held.
+        let pgid = self.ids.pgid;
+        while let Some(d) = self.thread.get_signal_with(&mut || pgrp_orphaned(pgid)) {
             match d {
                 Delivery::Handler(h) => {
                     // A real kernel pushes the frame here; then the mask changes.
@@ -559,6 +563,21 @@ fn run_handler(cur: &mut Current, addr: usize, sig: Signo, info: &SignalInfo) {
         ),
         _ => trace(&cur.ids, &format!("  handler {addr:#x}: {sig}")),
     }
+}
+
+/// Linux's `will_become_orphaned_pgrp(pgid, NULL)`: no living member of the group
+/// has a parent in another group of the same session (a parent that is init, pid 1,
+/// does not count).
+fn pgrp_orphaned(pgid: i32) -> bool {
+    let tasks = kernel().tasks.lock().unwrap();
+    let members = tasks
+        .iter()
+        .filter(|t| t.ids.tid == t.ids.tgid && t.ids.pgid == pgid && t.thread.is_some());
+    !members.into_iter().any(|t| {
+        tasks.iter().any(|p| {
+            p.ids.tid == t.parent && p.ids.tgid != 1 && p.ids.pgid != pgid && p.ids.sid == t.ids.sid
+        })
+    })
 }
 
 /// Calls `f` with the parent task of process `pid` and the child as it sees it.

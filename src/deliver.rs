@@ -21,7 +21,7 @@ use crate::errno::Errno;
 use crate::frame::{self, FaultInfo, FpHook, FrameRequest, TrapFrame};
 use crate::info::SignalInfo;
 use crate::signo::Signo;
-use crate::thread::{Delivery, ThreadSignalManager};
+use crate::thread::{Delivery, JobControl, NoJobControl, ThreadSignalManager};
 use crate::uaccess::UserMemory;
 use crate::wait::WaitQueue;
 use lock_api::RawMutex;
@@ -56,6 +56,9 @@ pub struct KernelFrameInfo {
 /// Delivers everything deliverable to the current thread, as Linux does on one
 /// return to user space. `tf` is the interrupted user context; `mem` the thread's
 /// user memory; `fp` the FP/SIMD hook.
+///
+/// It asks no job-control question ([`NoJobControl`]): SIGTSTP, SIGTTIN and SIGTTOU
+/// always stop. A kernel with process groups calls [`do_signal_with`].
 pub fn do_signal<W, R, T, M>(
     thread: &ThreadSignalManager<W, R>,
     tf: &mut T,
@@ -69,8 +72,31 @@ where
     T: TrapFrame + ?Sized,
     M: UserMemory + ?Sized,
 {
+    do_signal_with(thread, tf, fp, mem, k, &mut NoJobControl)
+}
+
+/// [`do_signal`] with the kernel's answers to Linux's job-control questions
+/// ([`JobControl`]): a default-action SIGTSTP, SIGTTIN or SIGTTOU in an orphaned
+/// process group is discarded instead of stopping the group (rule 44; see
+/// [`ThreadSignalManager::get_signal_with`]). `job` is called with no lock of the
+/// crate held.
+pub fn do_signal_with<W, R, T, M, J>(
+    thread: &ThreadSignalManager<W, R>,
+    tf: &mut T,
+    fp: &mut dyn FpHook,
+    mem: &mut M,
+    k: KernelFrameInfo,
+    job: &mut J,
+) -> UserReturn
+where
+    W: WaitQueue,
+    R: RawMutex,
+    T: TrapFrame + ?Sized,
+    M: UserMemory + ?Sized,
+    J: JobControl + ?Sized,
+{
     loop {
-        let Some(d) = thread.get_signal() else {
+        let Some(d) = thread.get_signal_with(job) else {
             // No handler (any more): an interrupted system call restarts.
             frame::syscall_restart(tf, None);
             return UserReturn::Resume;
@@ -105,9 +131,17 @@ where
 
 /// `rt_sigreturn`: restores the context, mask and alternate stack saved in the
 /// frame at the thread's stack pointer. Returns the value the system call returns
-/// (the restored return register). A malformed frame forces SIGSEGV (the context is
-/// left as it was) and returns `Err(EFAULT)`; the kernel then goes through
-/// [`do_signal`], which ends the process unless SIGSEGV is handled.
+/// (the restored return register).
+///
+/// A malformed frame forces SIGSEGV, with the siginfo Linux gives it on the
+/// architecture ([`frame::BadFrame::info`]), and returns `Err(EFAULT)`; the kernel then goes
+/// through [`do_signal`], which ends the process unless SIGSEGV is handled. As in
+/// Linux, whose `rt_sigreturn` gives up at the first failing step, what it restored
+/// before that step stays restored: the frame's mask, the alternate stack (x86_64
+/// restores it before the sigcontext), and the registers and FP state each
+/// architecture's frame code describes ([`frame::BadFrame`]), so a SIGSEGV handler
+/// sees them in its frame. The system call then returns 0 in Linux:
+/// the kernel writes 0, not the error, into the return register.
 pub fn sigreturn<W, R, T, M>(
     thread: &ThreadSignalManager<W, R>,
     tf: &mut T,
@@ -134,7 +168,13 @@ where
             if let Some(mask) = bad.mask {
                 thread.sigreturn(mask);
             }
-            let _ = thread.force_signal(Signo::SIGSEGV, &SignalInfo::kernel(Signo::SIGSEGV));
+            // `restore_altstack` ran (x86_64) or was never reached: either way this
+            // is the thread's stack now.
+            thread.set_altstack(stack);
+            if bad.force_sigfpe {
+                let _ = thread.force_signal(Signo::SIGFPE, &SignalInfo::kernel(Signo::SIGFPE));
+            }
+            let _ = thread.force_signal(Signo::SIGSEGV, &bad.info());
             Err(Errno::EFAULT)
         }
     }

@@ -27,7 +27,7 @@ pub mod wait;
 
 pub use action::{Disposition, SaFlags, SignalAction};
 pub use arch::Arch;
-pub use deliver::{KernelFrameInfo, UserReturn, do_signal, sigreturn};
+pub use deliver::{KernelFrameInfo, UserReturn, do_signal, do_signal_with, sigreturn};
 pub use errno::Errno;
 pub use frame::{
     ArchFrame, BadFrame, FaultInfo, ForceSigsegv, FpHook, FrameError, FrameRequest, HandlerFrame,
@@ -41,6 +41,8 @@ pub use registry::SignalActions;
 pub use set::SignalSet;
 pub use signo::{DefaultAction, Signo};
 pub use stack::{SignalStack, SsFlags, StackT};
-pub use thread::{Delivery, HandlerDelivery, MaskHow, ThreadSignalManager};
+pub use thread::{
+    Delivery, HandlerDelivery, JobControl, MaskHow, NoJobControl, ThreadSignalManager,
+};
 pub use uaccess::{UserBuffer, UserMemory};
 pub use wait::{WaitOutcome, WaitQueue};

@@ -30,10 +30,16 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// The per-user RLIMIT_SIGPENDING account: how many siginfo entries are queued
-/// for the user, and the soft limit.
+/// for the user, and a default soft limit.
 ///
-/// Linux charges the receiving task's user, so a kernel shares one `PendingLimit`
-/// (behind an `Arc`) between every store whose owner has that real uid.
+/// Linux's `__sigqueue_alloc` counts per user (the receiving task's real uid, its
+/// `ucounts`) and compares that count with the receiving task's own
+/// `task_rlimit(t, RLIMIT_SIGPENDING)`: two processes of one user share the count
+/// but may have different limits. A kernel shares one `PendingLimit` (behind an
+/// `Arc`) between every store whose owner has that real uid; the limit compared is
+/// the receiving process's own when it has one
+/// (`ProcessSignalManager::set_rlimit_sigpending`), else this account's
+/// [`PendingLimit::limit`].
 #[derive(Debug)]
 pub struct PendingLimit {
     queued: AtomicUsize,
@@ -70,14 +76,15 @@ impl PendingLimit {
     }
 
     /// Takes one charge, as `inc_rlimit_get_ucounts` then the limit check of
-    /// `__sigqueue_alloc`: over the limit it gives the charge back and fails, unless
+    /// `__sigqueue_alloc` against `rlimit` (the receiver's own limit; `None` for this
+    /// account's): over the limit it gives the charge back and fails, unless
     /// `override_limit` (rule 13).
-    fn try_charge(&self, override_limit: bool) -> bool {
+    fn try_charge(&self, override_limit: bool, rlimit: Option<usize>) -> bool {
         let now = self
             .queued
             .fetch_add(1, Ordering::Relaxed)
             .saturating_add(1);
-        if override_limit || now <= self.limit() {
+        if override_limit || now <= rlimit.unwrap_or_else(|| self.limit()) {
             true
         } else {
             self.uncharge(1);
@@ -246,6 +253,21 @@ impl PendingSignals {
         info: Option<&SignalInfo>,
         limit: &PendingLimit,
     ) -> Result<PutOutcome, Errno> {
+        self.put_with_rlimit(sig, info, limit, None)
+    }
+
+    /// [`PendingSignals::put`] comparing the user's count in `account` with
+    /// `rlimit`, the receiving task's own RLIMIT_SIGPENDING soft limit (Linux's
+    /// `task_rlimit(t, RLIMIT_SIGPENDING)`), or with the account's
+    /// [`PendingLimit::limit`] when `None`.
+    pub fn put_with_rlimit(
+        &mut self,
+        sig: Signo,
+        info: Option<&SignalInfo>,
+        account: &PendingLimit,
+        rlimit: Option<usize>,
+    ) -> Result<PutOutcome, Errno> {
+        let limit = account;
         if !sig.is_realtime() && self.set.contains(sig) {
             return Ok(PutOutcome::Coalesced);
         }
@@ -254,7 +276,7 @@ impl PendingSignals {
             return Ok(PutOutcome::Queued);
         };
         let override_limit = !sig.is_realtime() && info.code() >= 0;
-        if limit.try_charge(override_limit) {
+        if limit.try_charge(override_limit, rlimit) {
             if let Some(index) = self.alloc_node() {
                 self.link(sig, index, info);
                 return Ok(PutOutcome::Queued);

@@ -138,8 +138,16 @@ pub(crate) struct ProcessState<W> {
     pub(crate) group_exit: Option<Signo>,
     /// `SIGNAL_STOP_STOPPED`.
     pub(crate) stopped: bool,
+    /// How many SIGCONTs have been generated (wrapping). `get_signal` compares it
+    /// across the window in which it asks the kernel whether the process group is
+    /// orphaned: a SIGCONT in that window cancels the stop, as clearing Linux's
+    /// `JOBCTL_STOP_DEQUEUED` does for `do_signal_stop`.
+    pub(crate) continued: u32,
     /// `SIGNAL_UNKILLABLE` (global init).
     pub(crate) unkillable: bool,
+    /// The group's own RLIMIT_SIGPENDING soft limit (`signal->rlim`); `None` uses
+    /// the account's.
+    rlimit: Option<usize>,
 }
 
 /// A thread group's shared signal state: its shared pending queue, its action table,
@@ -178,7 +186,9 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
                 leader: None,
                 group_exit: None,
                 stopped: false,
+                continued: 0,
                 unkillable: false,
+                rlimit: None,
             }),
             common: Common {
                 actions,
@@ -191,13 +201,18 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     /// The child of `fork`: the same action entries copied into a table of its own
     /// (or the same table with CLONE_SIGHAND), the same limit account, nothing
     /// pending. Create its first thread with the parent thread's mask.
+    ///
+    /// The child inherits the group's own RLIMIT_SIGPENDING, if it has one, as Linux
+    /// copies `signal->rlim` at fork.
     pub fn fork(&self, share_actions: bool) -> ProcessSignalManager<W, R> {
         let actions = if share_actions {
             self.common.actions.clone()
         } else {
             Arc::new(self.common.actions.clone_table())
         };
-        ProcessSignalManager::new(actions, self.common.limit.clone())
+        let child = ProcessSignalManager::new(actions, self.common.limit.clone());
+        child.state.lock().rlimit = self.state.lock().rlimit;
+        child
     }
 
     /// The action table (lock-free reads).
@@ -217,8 +232,30 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
         &self.common.limit
     }
 
+    /// Sets this group's own RLIMIT_SIGPENDING soft limit (`setrlimit`, `prlimit`):
+    /// a siginfo queued for this group is refused once its user's count (the shared
+    /// [`ProcessSignalManager::limit`] account) would exceed it, as Linux compares
+    /// the per-user count with the receiving task's `task_rlimit` (rule 14). `None`
+    /// goes back to the account's [`PendingLimit::limit`], which is also where a new
+    /// group starts. Entries already queued stay.
+    ///
+    /// Context: process context.
+    pub fn set_rlimit_sigpending(&self, limit: Option<usize>) {
+        self.state.lock().rlimit = limit;
+    }
+
+    /// The RLIMIT_SIGPENDING soft limit signals sent to this group are held to: its
+    /// own, or its account's.
+    pub fn rlimit_sigpending(&self) -> usize {
+        let own = self.state.lock().rlimit;
+        own.unwrap_or_else(|| self.common.limit.limit())
+    }
+
     /// Marks the group as global init (`SIGNAL_UNKILLABLE`, rule 21): signals whose
-    /// action is `SIG_DFL` are discarded, SIGKILL and SIGSTOP included.
+    /// action is `SIG_DFL` are discarded, SIGKILL and SIGSTOP included. As in Linux,
+    /// the discarding is done at generation by the target thread's ignore test, which
+    /// a blocked signal passes: a default-fatal signal the target blocks is queued,
+    /// and if another thread does not block it, `complete_signal` ends the group.
     pub fn set_unkillable(&self, unkillable: bool) {
         self.state.lock().unkillable = unkillable;
     }
@@ -236,13 +273,40 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
         st.send_signal(&self.common, sig, info, leader, true)
     }
 
+    /// Sends a thread-directed signal to the group leader's thread, whether it
+    /// still runs or has exited while the group lives (a zombie leader, which
+    /// `tgkill(tgid, tgid, sig)` still names): Linux's `do_send_specific` →
+    /// `__send_signal_locked` with `PIDTYPE_PID`. Generation happens as for a
+    /// living thread: SIGCONT continues a stopped group, a stop signal discards
+    /// pending SIGCONT, the ignore test uses the leader's mask (rules 3, 4, 6, 7).
+    /// The signal then waits in the leader's private queue, where nothing dequeues
+    /// it once the leader has exited (it is freed with the group), and
+    /// `complete_signal` wakes nobody: an exiting thread wants no signal, not even
+    /// SIGKILL (Linux's `wants_signal` tests `PF_EXITING` first), so a SIGKILL sent
+    /// this way does not end the group. Errors: EAGAIN from the queue limit; ESRCH if
+    /// the group never had a thread.
+    ///
+    /// Context: any, including interrupt context (see the module docs).
+    pub fn send_to_leader(
+        &self,
+        sig: Signo,
+        info: Option<&SignalInfo>,
+    ) -> Result<SendOutcome, Errno> {
+        let mut st = self.state.lock();
+        let leader = st.leader.ok_or(Errno::ESRCH)?;
+        st.send_signal(&self.common, sig, info, leader, false)
+    }
+
     /// `rt_sigaction` (rule 29, 30): replaces the action of `sig` when `new` is given
     /// and returns the previous one. Setting SIGKILL or SIGSTOP is EINVAL (querying
     /// them works). Setting SIG_IGN, or SIG_DFL for a signal whose default is to
     /// ignore, discards it from the shared queue and every thread's queue, blocked or
     /// not (POSIX 3.3.1.3, as Linux does).
     ///
-    /// Context: process context.
+    /// Context: process context. A query (`new` `None`) reads the table lock-free
+    /// ([`SignalActions::get`]); a change holds the signal lock while the table's
+    /// writer waits for announced readers to leave (see the registry's "Contexts":
+    /// under `kspin` they cannot be preempted, so the wait is short).
     pub fn sigaction(&self, sig: Signo, new: Option<SignalAction>) -> Result<SignalAction, Errno> {
         let Some(new) = new else {
             return Ok(self.common.actions.get(sig));
@@ -413,12 +477,13 @@ impl<W: WaitQueue> ProcessState<W> {
             out.fate = Fate::Ignored;
             return Ok(out);
         }
+        let rlimit = self.rlimit;
         let pending = if group {
             &mut self.shared
         } else {
             &mut self.thread_mut(target).pending
         };
-        out.fate = match pending.put(sig, info, &common.limit)? {
+        out.fate = match pending.put_with_rlimit(sig, info, &common.limit, rlimit)? {
             PutOutcome::Coalesced => {
                 out.fate = Fate::Coalesced;
                 return Ok(out);
@@ -451,13 +516,31 @@ impl<W: WaitQueue> ProcessState<W> {
     /// continues a stopped group. Both happen whatever the signal's own mask or
     /// disposition, and even if it is then discarded. Returns whether the group was
     /// stopped and is now continued.
+    ///
+    /// Signals sent while the group was stopped woke no thread (`wants_signal`
+    /// refuses stopped threads). In Linux the stopped threads sleep inside
+    /// `get_signal` (`do_signal_stop`); SIGCONT wakes them and they dequeue what
+    /// arrived meanwhile. Here a continued thread returns to user space through the
+    /// kernel, so each one that has something deliverable gets its flag set and is
+    /// woken (`recalc_sigpending_and_wake`), and the kernel's return-to-user check
+    /// finds it.
     fn prepare_signal(&mut self, sig: Signo, limit: &PendingLimit) -> bool {
         if sig.is_stop() {
             self.flush_everywhere(SignalSet::single(Signo::SIGCONT), limit);
             false
         } else if sig == Signo::SIGCONT {
             self.flush_everywhere(SignalSet::STOP, limit);
-            core::mem::take(&mut self.stopped)
+            self.continued = self.continued.wrapping_add(1);
+            if !core::mem::take(&mut self.stopped) {
+                return false;
+            }
+            for k in 0..self.order.len() {
+                let slot = self.order[k];
+                if !self.thread(slot).exiting {
+                    self.recalc_sigpending_and_wake(slot);
+                }
+            }
+            true
         } else {
             false
         }
@@ -494,7 +577,8 @@ impl<W: WaitQueue> ProcessState<W> {
     }
 
     /// `complete_signal` (rules 18, 20): choose the thread to wake, start a group exit
-    /// for a fatal signal.
+    /// for a fatal signal (default action, not core-dumping, not in the chosen
+    /// thread's `real_blocked`).
     fn complete_signal(
         &mut self,
         action: &SignalAction,
@@ -519,9 +603,12 @@ impl<W: WaitQueue> ProcessState<W> {
             self.curr_target = found;
             self.order[found]
         };
+        // Linux 6.18's test, exactly: no SIGNAL_UNKILLABLE here. An unkillable group
+        // discards default-action signals at generation (`sig_ignored`), but one the
+        // target thread blocks is queued, and a thread that does not block it then
+        // takes the group down.
         let real_blocked = self.thread(chosen).real_blocked;
         if sig_fatal(action, sig)
-            && !self.unkillable
             && !real_blocked.contains(sig)
             && sig.default_action() != DefaultAction::CoreDump
         {
@@ -556,6 +643,17 @@ impl<W: WaitQueue> ProcessState<W> {
         let deliverable = (t.pending.pending() | self.shared.pending()) - t.blocked;
         let flag = self.group_exit.is_some() || !deliverable.is_empty();
         t.link.sigpending.store(flag, Ordering::Release);
+    }
+
+    /// `recalc_sigpending_and_wake` for another thread: sets its flag and wakes it
+    /// if it has something deliverable; never clears the flag (only the thread
+    /// itself does that).
+    fn recalc_sigpending_and_wake(&self, slot: u32) {
+        let t = self.thread(slot);
+        let deliverable = (t.pending.pending() | self.shared.pending()) - t.blocked;
+        if !deliverable.is_empty() {
+            self.signal_wake_up(slot);
+        }
     }
 
     /// `flush_sigqueue_mask` on the shared queue and every thread's queue.
@@ -631,9 +729,11 @@ impl<W: WaitQueue> ProcessState<W> {
         got
     }
 
-    /// A thread leaves: it stops taking signals, hands shared ones on, and its private
-    /// queue is dropped. The leader's slot stays (as a zombie) so that
-    /// process-directed signals still test its mask (rule 4).
+    /// A thread leaves (`exit_signals`): it stops taking signals and, if its pending
+    /// flag is set and the group is not exiting, hands shared signals on (a thread
+    /// that was not told of any was not counted on to take one); its private queue
+    /// is dropped. The leader's slot stays (as a zombie) so that process-directed
+    /// signals still test its mask (rule 4).
     pub(crate) fn detach(&mut self, slot: u32, limit: &PendingLimit) {
         let t = self.thread_mut(slot);
         if t.exiting {
@@ -643,7 +743,10 @@ impl<W: WaitQueue> ProcessState<W> {
         t.pending.clear(limit);
         t.pending.shrink_if_idle();
         let unblocked = t.blocked.complement();
-        self.retarget_shared_pending(slot, unblocked);
+        let flagged = t.link.sigpending.load(Ordering::Relaxed);
+        if flagged && self.group_exit.is_none() {
+            self.retarget_shared_pending(slot, unblocked);
+        }
         self.thread(slot)
             .link
             .sigpending
@@ -657,11 +760,13 @@ impl<W: WaitQueue> ProcessState<W> {
             let moved = self.order[k];
             self.thread_mut(moved).pos = k;
         }
-        if self.curr_target == pos {
-            // The leader (never removed from the list) is at position 0.
-            self.curr_target = 0;
-        } else if self.curr_target > pos {
+        // `__exit_signal`: `curr_target = next_thread(tsk)`. The next thread now sits
+        // at `pos`; after the last one `next_thread` wraps to the leader, which is
+        // never removed from the list and is at position 0.
+        if self.curr_target > pos {
             self.curr_target -= 1;
+        } else if self.curr_target == pos && pos == self.order.len() {
+            self.curr_target = 0;
         }
         self.slots[slot as usize] = Slot::Free { next: self.free };
         self.free = Some(slot);

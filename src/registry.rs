@@ -86,6 +86,35 @@
 //!
 //! A handler installed with `SA_RESETHAND` is thus handed to exactly one delivery,
 //! and a `set` that returns it as the old action has replaced it before any did.
+//!
+//! # Contexts
+//!
+//! A writer ([`SignalActions::set`], [`SignalActions::reset_for_exec`]) spins in
+//! [`Readers::synchronize`] until every reader announced on the table has left, and
+//! `ProcessSignalManager::sigaction` does that holding the process's signal lock,
+//! which under the `kspin` feature disables interrupts and preemption on the
+//! writer's CPU. Readers are announced only on the rare fallback path of
+//! [`SignalActions::get`] and in [`SignalActions::take_for_delivery`]'s reset, for a
+//! handful of loads (and one compare-and-swap). What keeps the writer's spin short:
+//!
+//! - A reader on another CPU must not be preempted inside its section. Under the
+//!   `kspin` feature every announced section runs with preemption disabled
+//!   (`kernel_guard::NoPreempt`, effective when the kernel builds `kernel_guard`
+//!   with its `preempt` feature), so readers may be called from any context, process
+//!   context with preemption enabled included. Without `kspin` the crate cannot
+//!   disable preemption: call the readers with preemption disabled, in interrupt
+//!   context, or where a preempted reader runs again while the writer spins (host
+//!   threads, a kernel without preemption).
+//! - An interrupt on the writer's own CPU cannot read while the writer spins with
+//!   interrupts off (inside `sigaction`, under `kspin`); a kernel that calls `set`
+//!   with interrupts on may read from an interrupt handler on that CPU, whose section
+//!   ends on top of the spinning writer. Sending a signal from an interrupt handler
+//!   reads the table under the target's signal lock, so it never meets a writer of
+//!   the same process on its own CPU.
+//! - A writer must never run inside a read section, and the writer lock is a plain
+//!   spin lock: writers, [`SignalActions::snapshot`] and
+//!   [`SignalActions::clone_table`] run in process context, never in an interrupt
+//!   handler.
 
 use crate::action::{Disposition, SaFlags, SignalAction};
 use crate::halflock::Readers;
@@ -94,6 +123,25 @@ use crate::signo::{NSIG, Signo};
 use crate::sync::{AtomicU64, Ordering, fence};
 use core::fmt;
 use lock_api::RawMutex;
+
+/// Keeps preemption disabled for an announced read section, so that a writer
+/// spinning in [`Readers::synchronize`] (possibly with interrupts off) never waits
+/// for a reader the scheduler took off its CPU. A no-op without the `kspin`
+/// feature, whose callers keep the contract of the module docs themselves.
+struct NoPreemptSection {
+    #[cfg(feature = "kspin")]
+    _guard: kernel_guard::NoPreempt,
+}
+
+impl NoPreemptSection {
+    #[inline(always)]
+    fn new() -> NoPreemptSection {
+        NoPreemptSection {
+            #[cfg(feature = "kspin")]
+            _guard: kernel_guard::NoPreempt::new(),
+        }
+    }
+}
 
 /// Number of entries: one per signal `1..=64`.
 const ENTRIES: usize = NSIG as usize;
@@ -279,6 +327,9 @@ impl<R: RawMutex> SignalActions<R> {
 
     /// The action of `signo`, by value. Lock-free, allocation-free and wait-free:
     /// safe on every return to user space and in interrupt handlers.
+    ///
+    /// Context: any with the `kspin` feature; without it, preemption disabled or
+    /// interrupt context, or a host thread (see the module docs, "Contexts").
     #[inline]
     pub fn get(&self, signo: Signo) -> SignalAction {
         let entry = self.entry(signo);
@@ -301,6 +352,7 @@ impl<R: RawMutex> SignalActions<R> {
                 return words;
             }
         }
+        let _no_preempt = NoPreemptSection::new();
         let _section = self.readers.enter();
         entry.load(entry.published())
     }
@@ -311,6 +363,9 @@ impl<R: RawMutex> SignalActions<R> {
     ///
     /// This is mechanism only: refusing SIGKILL and SIGSTOP, and discarding pending
     /// signals that the new action ignores, are the system-call layer's job.
+    ///
+    /// Context: process context, never inside a read section; may run with
+    /// interrupts disabled (its wait covers other CPUs' readers only).
     pub fn set(&self, signo: Signo, action: SignalAction) -> SignalAction {
         let _writer = self.writer.lock();
         let retired = self.entry(signo).publish(action.to_words());
@@ -324,6 +379,8 @@ impl<R: RawMutex> SignalActions<R> {
     /// handler and has `SA_RESETHAND`, leaves `SIG_DFL` behind with flags, mask and
     /// restorer kept (Linux's `get_signal`). Lock-free and wait-free; see the module
     /// documentation for how it linearizes against [`SignalActions::set`].
+    ///
+    /// Context: as [`SignalActions::get`].
     #[inline]
     pub fn take_for_delivery(&self, signo: Signo) -> SignalAction {
         let seen = self.get(signo);
@@ -336,6 +393,7 @@ impl<R: RawMutex> SignalActions<R> {
 
     /// The resetting half of [`SignalActions::take_for_delivery`].
     fn take_resetting(&self, entry: &Entry) -> SignalAction {
+        let _no_preempt = NoPreemptSection::new();
         let _section = self.readers.enter();
         let slot = entry.published();
         let words = entry.load(slot);
@@ -386,6 +444,8 @@ impl<R: RawMutex> SignalActions<R> {
     /// All 64 actions (`[n - 1]` for signal `n`), consistent with respect to
     /// [`SignalActions::set`] (taken under the writer lock); a concurrent
     /// `SA_RESETHAND` delivery may or may not show.
+    ///
+    /// Context: process context (it takes the writer lock).
     pub fn snapshot(&self) -> [SignalAction; ENTRIES] {
         let _writer = self.writer.lock();
         core::array::from_fn(|i| {

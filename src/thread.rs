@@ -67,9 +67,11 @@ pub enum Delivery {
     /// [`ThreadSignalManager::force_sigsegv`] if the frame cannot be written), then
     /// ask again.
     Handler(HandlerDelivery),
-    /// The default action stops the group (rule 43). The kernel stops every thread
-    /// until a SIGCONT resumes it. TSTP, TTIN and TTOU should not stop an orphaned
-    /// process group (rule 44): the kernel checks that and simply asks again.
+    /// The default action stops the group (rule 43); the stop is already recorded
+    /// ([`crate::ProcessSignalManager::is_stopped`]). The kernel stops every thread
+    /// until a SIGCONT resumes it. TSTP, TTIN and TTOU in an orphaned process group
+    /// never get here (rule 44): [`ThreadSignalManager::get_signal_with`] asks the
+    /// kernel's [`JobControl`] first and discards them.
     Stop(Signo),
     /// The group exits with this signal: its default action terminates (`core_dump`
     /// when it also dumps core, rule 43), or another thread already started the exit.
@@ -80,6 +82,48 @@ pub enum Delivery {
         /// Whether the default action dumps core.
         core_dump: bool,
     },
+}
+
+/// The questions Linux's `get_signal` asks the rest of the kernel while it decides
+/// what a dequeued signal does. Passed to [`ThreadSignalManager::get_signal_with`]
+/// and [`crate::do_signal_with`]; a closure `FnMut() -> bool` answers
+/// [`JobControl::is_current_pgrp_orphaned`].
+pub trait JobControl {
+    /// Linux's `is_current_pgrp_orphaned()`: whether the calling thread's process
+    /// group is orphaned, that is no member (other than exiting ones) has a parent in
+    /// a different process group of the same session, a parent that is init not
+    /// counting (`will_become_orphaned_pgrp`).
+    ///
+    /// Asked only for SIGTSTP, SIGTTIN and SIGTTOU whose action is the default,
+    /// before the stop is recorded. `true` discards the signal and `get_signal` goes
+    /// on with the next one (rule 44): the group is not stopped, and no later
+    /// SIGCONT reports a resume. SIGSTOP always stops and never asks.
+    ///
+    /// Called with no lock of the crate held, as Linux drops the signal lock for it
+    /// (the answer needs `tasklist_lock`, which nests outside it): it may take the
+    /// kernel's task-list lock, and it may even send signals. A SIGCONT generated
+    /// while it runs cancels the stop, as in Linux's `do_signal_stop`. It must not
+    /// call back into this thread's `get_signal`.
+    fn is_current_pgrp_orphaned(&mut self) -> bool;
+}
+
+impl<F: FnMut() -> bool> JobControl for F {
+    fn is_current_pgrp_orphaned(&mut self) -> bool {
+        self()
+    }
+}
+
+/// The [`JobControl`] of a kernel without process groups: no group is ever
+/// orphaned, so TSTP, TTIN and TTOU always stop. What
+/// [`ThreadSignalManager::get_signal`] and [`crate::do_signal`] use.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoJobControl;
+
+impl JobControl for NoJobControl {
+    #[inline]
+    fn is_current_pgrp_orphaned(&mut self) -> bool {
+        false
+    }
 }
 
 /// One thread's signal handle. Create it when the thread is created; call
@@ -256,9 +300,27 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// its frame and call [`ThreadSignalManager::signal_delivered`] before asking
     /// again, so that handlers run in reverse dequeue order (rule 47a).
     ///
+    /// This form asks no job-control question: TSTP, TTIN and TTOU always stop, as
+    /// for a kernel without process groups ([`NoJobControl`]). A kernel with process
+    /// groups calls [`ThreadSignalManager::get_signal_with`].
+    ///
     /// Context: process context, on this thread; never allocates or blocks beyond
     /// the signal lock.
     pub fn get_signal(&self) -> Option<Delivery> {
+        self.get_signal_with(&mut NoJobControl)
+    }
+
+    /// [`ThreadSignalManager::get_signal`] with the kernel's answers to Linux's
+    /// job-control questions: before a default-action SIGTSTP, SIGTTIN or SIGTTOU
+    /// stops the group, the signal lock is dropped and
+    /// [`JobControl::is_current_pgrp_orphaned`] is asked; if the group is orphaned
+    /// the signal is discarded and the loop goes on (rule 44). If a SIGCONT or a
+    /// group exit came in while the lock was dropped, the stop is abandoned too
+    /// (Linux's `do_signal_stop` returning false), and the loop goes on.
+    ///
+    /// Context: process context, on this thread; never allocates or blocks beyond
+    /// the signal lock and what `job` does.
+    pub fn get_signal_with<J: JobControl + ?Sized>(&self, job: &mut J) -> Option<Delivery> {
         let p = &*self.process;
         let mut st = p.state.lock();
         loop {
@@ -308,6 +370,16 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
             match sig.default_action() {
                 DefaultAction::Ignore | DefaultAction::Continue => continue,
                 DefaultAction::Stop => {
+                    if sig != Signo::SIGSTOP {
+                        let continued = st.continued;
+                        drop(st);
+                        // Signals can be posted in this window, SIGCONT included.
+                        let orphaned = job.is_current_pgrp_orphaned();
+                        st = p.state.lock();
+                        if orphaned || st.continued != continued || st.group_exit.is_some() {
+                            continue;
+                        }
+                    }
                     st.stopped = true;
                     st.recalc_sigpending(self.slot);
                     return Some(Delivery::Stop(sig));
@@ -465,6 +537,8 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
 
     /// Whether this thread's disposition for `sig` would discard it (for kernels that
     /// want to skip work for ignored signals, such as SIGCHLD on child exit).
+    ///
+    /// Context: as [`crate::SignalActions::get`]: any with the `kspin` feature.
     pub fn is_ignored(&self, sig: Signo) -> bool {
         handler_ignored(&self.process.common.actions.get(sig), sig)
     }

@@ -24,6 +24,25 @@ pub trait UserMemory {
     fn read(&self, addr: usize, buf: &mut [u8]) -> Result<(), Errno>;
     /// Copies `buf` to user address `addr`.
     fn write(&mut self, addr: usize, buf: &[u8]) -> Result<(), Errno>;
+
+    /// Linux's `find_vma(mm, addr) != NULL`: whether some mapping of the address
+    /// space ends above `addr` (it contains `addr`, or lies anywhere above it).
+    ///
+    /// Linux asks this only to choose the `si_code` of the SIGSEGV that a bad
+    /// aarch64 `rt_sigreturn` raises (`arm64_notify_segfault`): `SEGV_ACCERR` when
+    /// it holds, `SEGV_MAPERR` when nothing is mapped at or above `addr`. So an
+    /// unmapped hole *below* a mapping (a garbage stack pointer under the program's
+    /// text, the guard gap under the stack) answers true.
+    ///
+    /// The default reads one byte at `addr`: a readable address is mapped, and then
+    /// the answer (true) is exact. An unreadable one answers false, which is right
+    /// only above the highest mapping; a kernel that keeps a list of its mappings
+    /// should answer from it. Called in process context, on the delivery path: it
+    /// must not sleep or allocate.
+    fn maps_at_or_above(&self, addr: usize) -> bool {
+        let mut byte = [0u8; 1];
+        self.read(addr, &mut byte).is_ok()
+    }
 }
 
 impl<M: UserMemory + ?Sized> UserMemory for &mut M {
@@ -32,6 +51,9 @@ impl<M: UserMemory + ?Sized> UserMemory for &mut M {
     }
     fn write(&mut self, addr: usize, buf: &[u8]) -> Result<(), Errno> {
         (**self).write(addr, buf)
+    }
+    fn maps_at_or_above(&self, addr: usize) -> bool {
+        (**self).maps_at_or_above(addr)
     }
 }
 
@@ -86,6 +108,13 @@ impl UserMemory for UserBuffer {
         dst.copy_from_slice(buf);
         Ok(())
     }
+
+    /// Exact: some non-empty region ends above `addr` (`find_vma`).
+    fn maps_at_or_above(&self, addr: usize) -> bool {
+        self.regions
+            .iter()
+            .any(|(base, mem)| !mem.is_empty() && base.saturating_add(mem.len()) > addr)
+    }
 }
 
 #[cfg(test)]
@@ -108,5 +137,28 @@ mod tests {
         assert_eq!(m.write(0x800e, &b), Err(Errno::EFAULT));
         let top = UserBuffer::new().with_region(usize::MAX - 4, 100);
         assert_eq!(top.bytes(usize::MAX - 4, 4).map(<[u8]>::len), Some(4));
+    }
+
+    #[test]
+    fn maps_at_or_above_is_find_vma() {
+        let m = UserBuffer::new()
+            .with_region(0x1000, 0x100)
+            .with_region(0x8000, 0x10);
+        assert!(m.maps_at_or_above(0), "below every region: the first one");
+        assert!(m.maps_at_or_above(0x2000), "a hole below a region");
+        assert!(m.maps_at_or_above(0x800f));
+        assert!(!m.maps_at_or_above(0x8010), "above the last region");
+        struct Probe(UserBuffer);
+        impl UserMemory for Probe {
+            fn read(&self, addr: usize, buf: &mut [u8]) -> Result<(), Errno> {
+                self.0.read(addr, buf)
+            }
+            fn write(&mut self, addr: usize, buf: &[u8]) -> Result<(), Errno> {
+                self.0.write(addr, buf)
+            }
+        }
+        let p = Probe(m);
+        assert!(p.maps_at_or_above(0x1000), "default: a readable byte");
+        assert!(!p.maps_at_or_above(0x2000), "default: unreadable");
     }
 }

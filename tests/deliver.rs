@@ -250,3 +250,108 @@ fn autodisarm_altstack_is_disarmed_during_the_handler_and_restored_after() {
     sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
     assert_eq!(t.altstack(), stack, "uc_stack restored");
 }
+
+/// Linux's x86_64 `rt_sigreturn` installs the frame's mask, then its alternate stack
+/// (`restore_altstack`), then the sigcontext and FP state: when the FP state fails
+/// (here a misaligned `fpstate`), the alternate stack it already restored stays.
+#[test]
+fn failed_x86_64_rt_sigreturn_keeps_the_alternate_stack_it_restored() {
+    use common::{ALT_BASE, ImageFp, REGION, altstack, put_u32, put_u64};
+    let (_p, t) = thread();
+    let mut mem = memory();
+    let frame = stack_top() - 0x800;
+    let uc = frame + 8;
+    put_u64(&mut mem, uc + 16, ALT_BASE as u64); // uc_stack.ss_sp
+    put_u32(&mut mem, uc + 24, 0); // ss_flags
+    put_u64(&mut mem, uc + 32, REGION as u64); // ss_size
+    put_u64(&mut mem, uc + 40 + 128, 0x40_0500); // rip
+    put_u64(&mut mem, uc + 40 + 184, frame + 0x208); // fpstate, not 16-aligned
+    put_u64(&mut mem, uc + 296, 1 << (Signo::SIGUSR2.get() - 1)); // uc_sigmask
+    let mut ctx = X86_64Context {
+        rsp: frame + 8,
+        ..x86_ctx()
+    };
+    let mut fp = ImageFp::new(vec![0; 512]);
+    assert_eq!(sigreturn(&t, &mut ctx, &mut fp, &mem), Err(Errno::EFAULT));
+    assert_eq!(t.altstack(), altstack(0), "uc_stack was restored first");
+    assert_eq!(t.blocked(), SignalSet::single(Signo::SIGUSR2));
+}
+
+/// After a bad aarch64 `rt_sigreturn` the SIGSEGV is `arm64_notify_segfault(sp)`'s:
+/// a fault at sp, SEGV_MAPERR when nothing is mapped at or above it; on the other
+/// architectures it is `force_sig(SIGSEGV)`'s SI_KERNEL.
+#[test]
+fn bad_frame_sigsegv_carries_linuxs_siginfo_per_architecture() {
+    use ksignal::frame::aarch64::Aarch64Context;
+    let segv_handler = || handler(SaFlags::empty(), SignalSet::EMPTY);
+    let (p, t) = thread();
+    p.sigaction(Signo::SIGSEGV, Some(segv_handler())).unwrap();
+    let mem = memory();
+    let mut ctx = Aarch64Context {
+        sp: 0x7fff_0000_0008, // misaligned, above every mapping
+        ..Default::default()
+    };
+    assert_eq!(sigreturn(&t, &mut ctx, &mut NoFp, &mem), Err(Errno::EFAULT));
+    match t.get_signal() {
+        Some(ksignal::Delivery::Handler(h)) => {
+            assert_eq!(h.sig, Signo::SIGSEGV);
+            assert_eq!(h.info.code(), linux_raw_sys::general::SEGV_MAPERR as i32);
+            assert_eq!(h.info.addr(), 0x7fff_0000_0008);
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let (p, t) = thread();
+    p.sigaction(Signo::SIGSEGV, Some(segv_handler())).unwrap();
+    let mut ctx = Riscv64Context::default();
+    ctx.x[2] = 0x10;
+    assert_eq!(sigreturn(&t, &mut ctx, &mut NoFp, &mem), Err(Errno::EFAULT));
+    match t.get_signal() {
+        Some(ksignal::Delivery::Handler(h)) => {
+            assert_eq!(h.info, SignalInfo::kernel(Signo::SIGSEGV))
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A failed `rt_sigreturn` leaves what Linux had restored: on x86_64 a bad FP area is
+/// found after the registers are in `pt_regs`, so the SIGSEGV handler's frame saves
+/// the frame's registers, not the old handler's.
+#[test]
+fn sigsegv_after_a_bad_fp_state_sees_the_restored_registers() {
+    use common::{ImageFp, put_u64, user_u64};
+    let (p, t) = thread();
+    p.sigaction(
+        Signo::SIGSEGV,
+        Some(handler(SaFlags::empty(), SignalSet::EMPTY)),
+    )
+    .unwrap();
+    let mut mem = memory();
+    let frame = stack_top() - 0x800;
+    let sc = frame + 48;
+    put_u64(&mut mem, sc + 128, 0x40_0777); // rip
+    put_u64(&mut mem, sc + 120, stack_top() - 0x100); // rsp
+    put_u64(&mut mem, sc + 80, 0xbeef); // rbp
+    put_u64(&mut mem, sc + 184, frame + 0x208); // fpstate, not 16-aligned
+    let mut ctx = X86_64Context {
+        rsp: frame + 8,
+        in_syscall: true,
+        orig_rax: 15,
+        ..x86_ctx()
+    };
+    let mut fp = ImageFp::new(vec![0; 512]);
+    assert_eq!(sigreturn(&t, &mut ctx, &mut fp, &mem), Err(Errno::EFAULT));
+    assert_eq!(
+        (ctx.rip, ctx.rbp, ctx.in_syscall),
+        (0x40_0777, 0xbeef, false)
+    );
+    ctx.rax = 0; // the call returns 0
+    assert_eq!(
+        do_signal(&t, &mut ctx, &mut fp, &mut mem, K),
+        UserReturn::Resume
+    );
+    assert_eq!(ctx.rip, HANDLER as u64);
+    let saved = ctx.rsp + 48; // the new frame's sigcontext
+    assert_eq!(user_u64(&mem, saved + 128), 0x40_0777);
+    assert_eq!(user_u64(&mem, saved + 80), 0xbeef);
+}

@@ -259,25 +259,24 @@ fn misaligned_sp_at_sigreturn_is_sigsegv() {
     let (mem, mut ctx, mut fp, _) = delivered();
     ctx.sp += 8;
     let e = sigreturn(&mem, &mut ctx, &mut fp).unwrap_err();
-    assert_eq!(
-        e,
-        BadFrame {
-            error: FrameError::Misaligned,
-            mask: None
-        }
-    );
+    assert_eq!((e.error, e.mask), (FrameError::Misaligned, None));
 }
 
 #[test]
 fn privileged_or_masked_pstate_is_sigsegv() {
     for bad in [0x5, 0x4, 0x1, PSTATE_MODE32, 1 << 6, 1 << 7, 1 << 8, 1 << 9] {
         let (mut mem, mut ctx, mut fp, frame) = delivered();
-        put_u64(&mut mem, frame + PSTATE, bad);
-        let before = ctx;
+        put_u64(&mut mem, frame + PSTATE, bad | NZCV);
         let e = sigreturn(&mem, &mut ctx, &mut fp).unwrap_err();
         assert_eq!(e.error, FrameError::BadRegisters, "pstate {bad:#x}");
         assert_eq!(e.mask, Some(SignalSet::EMPTY));
-        assert_eq!(ctx, before);
+        // valid_user_regs has already put the registers in pt_regs, pstate cut down
+        // to a valid EL0t one with only its NZCV flags.
+        let want = Aarch64Context {
+            pstate: NZCV,
+            ..user_ctx()
+        };
+        assert_eq!(ctx, want, "pstate {bad:#x}");
     }
 }
 
@@ -420,6 +419,131 @@ fn restart_table_with_and_without_handler() {
     assert_eq!(Aarch64::NR_RESTART_SYSCALL, 128);
 }
 
+/// `arch_do_signal_or_restart` reads x0 as an `int` (`int retval =
+/// regs->regs[0]`): a result whose low 32 bits are a restart code is that code.
+#[test]
+fn restart_code_is_read_as_an_int_from_x0() {
+    let eintr = neg(Errno::EINTR);
+    for (code, flags, want) in restart_rows() {
+        let handler = flags.map(action);
+        let mut ctx = in_syscall(code);
+        ctx.x[0] = int_aliased(code);
+        syscall_restart(&mut ctx, handler.as_ref());
+        let expected = match want {
+            Restart::Eintr => (eintr, 0x40_1004, 63),
+            Restart::Again => (3, 0x40_1000, 63),
+            Restart::AgainViaRestartSyscall => (3, 0x40_1000, 128),
+            Restart::Untouched => (int_aliased(code), 0x40_1004, 63),
+        };
+        assert_eq!((ctx.x[0], ctx.pc, ctx.x[8]), expected, "{code:?} {flags:?}");
+    }
+}
+
+/// `rt_sigreturn`'s bad-frame path is `arm64_notify_segfault(regs->sp)`: SIGSEGV
+/// with si_addr = sp (tag included) and SEGV_ACCERR when `find_vma` finds a mapping
+/// at or above the untagged sp, SEGV_MAPERR when nothing is mapped there or above.
+#[test]
+fn bad_frame_sigsegv_is_a_fault_at_sp_mapped_or_not() {
+    let check = |sp: u64, code: i32, what: &str| {
+        let (mem, mut ctx, mut fp, _) = delivered();
+        ctx.sp = sp;
+        let e = sigreturn(&mem, &mut ctx, &mut fp).unwrap_err();
+        assert_eq!(e.info().signo(), Some(Signo::SIGSEGV), "{what}");
+        assert_eq!(e.info().code(), code, "{what}");
+        assert_eq!(e.info().addr(), sp as usize, "{what}");
+        assert_eq!(e.info().errno(), 0, "{what}");
+    };
+    let (_, ctx, _, _) = delivered();
+    let (acc, map) = (
+        linux_raw_sys::general::SEGV_ACCERR as i32,
+        linux_raw_sys::general::SEGV_MAPERR as i32,
+    );
+    check(ctx.sp + 8, acc, "misaligned sp in the stack");
+    check(0x7fff_0000_0008, map, "misaligned, above every mapping");
+    check(
+        0x3c00_0000_0000_0000 | (ctx.sp + 8),
+        acc,
+        "tagged sp: looked up untagged, reported as is",
+    );
+    check(0x3c00_7fff_0000_0008, map, "tagged sp above every mapping");
+    check(u64::MAX - 15, map, "the frame would wrap (access_ok)");
+
+    // Past the alignment and access_ok checks the registers are read first, so the
+    // SIGSEGV is at the sp the frame held: here the record area is bad.
+    let (mut mem, mut ctx, mut fp, frame) = delivered();
+    put_u32(&mut mem, frame + RES, 0x1234_5678);
+    let e = sigreturn(&mem, &mut ctx, &mut fp).unwrap_err();
+    assert_eq!(e.error, FrameError::BadRecord);
+    assert_eq!(
+        (e.info().code(), e.info().addr()),
+        (acc, user_ctx().sp as usize)
+    );
+    // An unreadable frame: every register slot reads 0, sp too, and something is
+    // mapped above address 0.
+    let mut ctx = user_ctx();
+    ctx.sp = 0x10;
+    let e = sigreturn(&memory(), &mut ctx, &mut fp).unwrap_err();
+    assert_eq!((e.error, e.mask), (FrameError::Fault, None));
+    assert_eq!((e.info().code(), e.info().addr()), (acc, 0));
+}
+
+/// `restore_sigframe` reads the mask, x0-x30/sp/pc/pstate, the record headers up to
+/// the terminator, the fpsimd payload, and `restore_altstack` the `uc_stack`, field
+/// by field: a frame mapped only there (siginfo, `uc_flags`, `__unused`,
+/// `fault_address`, the rest of `__reserved` unmapped) is accepted.
+#[test]
+fn sigreturn_reads_only_the_fields_linux_reads() {
+    let (mem, mut ctx, mut fp, frame) = delivered();
+    let orig_fp = fp.state.clone();
+    fp.state.fill(0);
+    let ranges = [
+        (UC + 16, SIGMASK + 8), // uc_stack, uc_sigmask
+        (MC + 8, MC + 280),     // x0-x30, sp, pc, pstate
+        (RES, RES + 8),         // fpsimd header
+        (RES + 8, RES + 528),   // fpsr, fpcr, vregs
+        (RES + 528, RES + 536), // terminator
+    ];
+    let sparse = only_ranges(&mem, frame, &ranges);
+    sigreturn(&sparse, &mut ctx, &mut fp).unwrap();
+    assert_eq!(ctx, user_ctx());
+    assert_eq!(fp.state, orig_fp);
+}
+
+/// `restore_sigframe` loads x0-x30, sp, pc and pstate into `pt_regs` before it
+/// parses the records: a bad record fails the call with the registers restored (and
+/// no system call to restart).
+#[test]
+fn bad_records_leave_the_registers_restored() {
+    let (mut mem, mut ctx, mut fp, frame) = delivered();
+    put_record(&mut mem, frame + RES + 528, 0x1234_5678, 16);
+    ctx.in_syscall = true;
+    let e = sigreturn(&mem, &mut ctx, &mut fp).unwrap_err();
+    assert_eq!(e.error, FrameError::BadRecord);
+    assert_eq!(ctx, user_ctx());
+}
+
+/// `__get_user_error` reads every register slot, and one that faults reads 0: a
+/// frame cut off in the middle of its registers leaves the ones before the cut
+/// restored and the rest 0 (sp 0, so the SIGSEGV is at address 0).
+#[test]
+fn faulting_register_slots_read_as_zero() {
+    let (mem, mut ctx, mut fp, frame) = delivered();
+    let sparse = only_ranges(&mem, frame, &[(UC + 16, SIGMASK + 8), (MC + 8, MC + 88)]);
+    let e = sigreturn(&sparse, &mut ctx, &mut fp).unwrap_err();
+    assert_eq!(
+        (e.error, e.mask),
+        (FrameError::Fault, Some(SignalSet::EMPTY))
+    );
+    let mut want = [0u64; 31];
+    want[..10].copy_from_slice(&user_ctx().x[..10]);
+    assert_eq!(ctx.x, want);
+    assert_eq!(
+        (ctx.sp, ctx.pc, ctx.pstate, ctx.in_syscall),
+        (0, 0, 0, false)
+    );
+    assert_eq!(e.info().addr(), 0);
+}
+
 // ---------------------------------------------------------------------------
 // Properties
 // ---------------------------------------------------------------------------
@@ -508,14 +632,14 @@ proptest! {
         if let Some(t) = term_at { put_u64(&mut mem, frame + RES + 528 + 16 * t, 0); }
         let mut ctx = user_ctx();
         ctx.sp = frame;
-        let before = ctx;
         let mut fp = fp();
         match rt_sigreturn(&mut ctx, &mut fp, &mem, &mut altstack(0)) {
             Ok(r) => {
                 assert_user_safe(&ctx)?;
                 prop_assert!(!r.mask.contains(Signo::SIGKILL) && !r.mask.contains(Signo::SIGSTOP));
             }
-            Err(_) => prop_assert_eq!(ctx, before),
+            // What Linux had restored stays, and is as safe as a success.
+            Err(_) => assert_user_safe(&ctx)?,
         }
     }
 
@@ -530,10 +654,9 @@ proptest! {
         for (off, v) in muts {
             let _ = ksignal::UserMemory::write(&mut mem, f.frame as usize + off, &v.to_le_bytes()[..(v as usize % 8) + 1]);
         }
-        let before = ctx;
-        match rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack) {
-            Ok(_) => assert_user_safe(&ctx)?,
-            Err(_) => prop_assert_eq!(ctx, before),
-        }
+        // Success or not, the context is as safe as a success: what Linux had
+        // restored before a failing step stays.
+        let _ = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack);
+        assert_user_safe(&ctx)?;
     }
 }

@@ -330,6 +330,101 @@ fn restart_table_with_and_without_handler() {
     assert_eq!(Loongarch64::NR_RESTART_SYSCALL, 128);
 }
 
+/// `handle_signal` / `arch_do_signal_or_restart` switch on all 64 bits of a0
+/// (`regs->regs[4]`, an `unsigned long`): a value whose low 32 bits alone are a
+/// restart code is an ordinary result.
+#[test]
+fn restart_code_is_read_on_all_64_bits_of_a0() {
+    for (code, flags, _) in restart_rows() {
+        let handler = flags.map(action);
+        let mut ctx = in_syscall(code);
+        ctx.regs[4] = int_aliased(code);
+        assert_eq!(
+            syscall_restart(&mut ctx, handler.as_ref()),
+            RestartOutcome::NotRestartable,
+            "{code:?} {flags:?}"
+        );
+        assert_eq!(
+            (ctx.regs[4], ctx.era, ctx.regs[11]),
+            (int_aliased(code), 0x12_0004, 63)
+        );
+    }
+}
+
+/// The bad-frame path raises SIGSEGV with `force_sig(SIGSEGV)`: SI_KERNEL, no address,
+/// whether the frame is unmapped or malformed.
+#[test]
+fn bad_frame_sigsegv_is_si_kernel() {
+    for sp in [0x10u64, 0x7fff_0000_0000, (STACK_BASE + REGION - 16) as u64] {
+        let mut ctx = user_ctx();
+        ctx.regs[3] = sp;
+        let e =
+            rt_sigreturn(&mut ctx, &mut NoFp, &memory(), &mut SignalStack::default()).unwrap_err();
+        assert_eq!(e.info(), SignalInfo::kernel(Signo::SIGSEGV), "sp {sp:#x}");
+    }
+}
+
+/// `rt_sigreturn` reads the mask, `sc_flags`, each record's magic and size, era and
+/// r1-r31, the FPU record's registers, fcc and fcsr, and `uc_stack`: a frame mapped
+/// only there (siginfo, `uc_flags`, `__unused`, `sc_regs[0]`, record padding
+/// unmapped) is accepted.
+#[test]
+fn sigreturn_reads_only_the_fields_linux_reads() {
+    let (mem, mut ctx, mut fp, frame) = delivered();
+    let orig_fp = fp.state.clone();
+    fp.state.fill(0);
+    let ranges = [
+        (UC + 16, SIGMASK + 8),      // uc_stack, uc_sigmask
+        (MC, MC + 8),                // sc_pc
+        (SC_REGS + 8, SC_FLAGS + 4), // r1-r31, sc_flags
+        (EXT, EXT + 8),              // FPU record: magic, size
+        (EXT + 16, EXT + 16 + 268),  // regs, fcc, fcsr
+        (EXT + 288, EXT + 296),      // END: magic, size
+    ];
+    let sparse = only_ranges(&mem, frame, &ranges);
+    sigreturn(&sparse, &mut ctx, &mut fp).unwrap();
+    assert_eq!(ctx, user_ctx());
+    assert_eq!(fp.state, orig_fp);
+}
+
+/// `restore_sigcontext` reads era and r1-r31 into `pt_regs` before the FP record:
+/// an FP record that faults fails the call with the registers restored.
+#[test]
+fn faulting_fp_record_leaves_the_registers_restored() {
+    let (mem, mut ctx, mut fp, frame) = delivered();
+    let sparse = only_ranges(
+        &mem,
+        frame,
+        &[
+            (UC + 16, SIGMASK + 8),
+            (MC, MC + 8),
+            (SC_REGS + 8, SC_FLAGS + 4),
+            (EXT, EXT + 8),
+            (EXT + 288, EXT + 296),
+        ],
+    );
+    let e = sigreturn(&sparse, &mut ctx, &mut fp).unwrap_err();
+    assert_eq!(
+        (e.error, e.mask),
+        (FrameError::Fault, Some(SignalSet::EMPTY))
+    );
+    let orig = user_ctx();
+    assert_eq!((ctx.era, &ctx.regs[1..]), (orig.era, &orig.regs[1..]));
+}
+
+/// Linux forces the SIGFPE of a pending FCSR exception inside `restore_sigcontext`,
+/// before `restore_altstack`: an unreadable `uc_stack` still leaves it forced.
+#[test]
+fn unreadable_uc_stack_still_forces_the_pending_sigfpe() {
+    let (mut mem, mut ctx, mut fp, frame) = delivered();
+    put_u32(&mut mem, frame + EXT + 16 + 264, 0x10 | 1 << 28);
+    let sparse = only_ranges(&mem, frame, &[(SIGMASK, SIGMASK + 8), (MC, EXT + 296)]);
+    let e = sigreturn(&sparse, &mut ctx, &mut fp).unwrap_err();
+    assert_eq!(e.error, FrameError::Fault);
+    assert!(e.force_sigfpe);
+    assert_eq!(ctx.era, user_ctx().era);
+}
+
 // ---------------------------------------------------------------------------
 // Properties
 // ---------------------------------------------------------------------------
@@ -435,7 +530,12 @@ proptest! {
                 prop_assert!(!ctx.in_syscall);
                 prop_assert!(!r.mask.contains(Signo::SIGKILL) && !r.mask.contains(Signo::SIGSTOP));
             }
-            Err(_) => prop_assert_eq!(ctx, before),
+            // What Linux had restored stays; PLV3 is forced once it touched the
+            // registers.
+            Err(_) => if ctx != before {
+                prop_assert_eq!(ctx.prmd & (PRMD_PPLV | PRMD_PIE), PRMD_PPLV | PRMD_PIE);
+                prop_assert_eq!(ctx.regs[0], before.regs[0], "r0 slot untouched");
+            },
         }
     }
 }

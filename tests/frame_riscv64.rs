@@ -282,11 +282,15 @@ fn bad_extension_header_is_sigsegv() {
         } else {
             put_u64(&mut mem, frame + off, v);
         }
-        let before = ctx;
+        let orig_fp = fp.state.clone();
+        fp.state.fill(0);
         let e = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut SignalStack::default()).unwrap_err();
         assert_eq!(e.error, FrameError::BadRecord, "{what}");
         assert_eq!(e.mask, Some(SignalSet::EMPTY));
-        assert_eq!(ctx, before);
+        // restore_sigcontext loaded sc_regs and the FP state before it looked at the
+        // extension area.
+        assert_eq!(ctx, user_ctx(), "{what}");
+        assert_eq!(fp.state, orig_fp, "{what}");
     }
 }
 
@@ -303,13 +307,7 @@ fn unreadable_frame_is_sigsegv() {
     let mut ctx = user_ctx();
     ctx.x[2] = 0x10;
     let e = rt_sigreturn(&mut ctx, &mut NoFp, &memory(), &mut SignalStack::default()).unwrap_err();
-    assert_eq!(
-        e,
-        BadFrame {
-            error: FrameError::Fault,
-            mask: None
-        }
-    );
+    assert_eq!((e.error, e.mask), (FrameError::Fault, None));
 }
 
 fn in_syscall(ret: Errno) -> Riscv64Context {
@@ -344,6 +342,81 @@ fn restart_table_with_and_without_handler() {
     }
     assert_eq!(Riscv64::NR_RESTART_SYSCALL, 128);
     assert_eq!(Riscv64::NR_RT_SIGRETURN, 139);
+}
+
+/// `arch_do_signal_or_restart` reads a0 as an `int` (`int retval = regs->a0`): a
+/// result whose low 32 bits are a restart code is that code.
+#[test]
+fn restart_code_is_read_as_an_int_from_a0() {
+    let eintr = neg(Errno::EINTR);
+    for (code, flags, want) in restart_rows() {
+        let handler = flags.map(action);
+        let mut ctx = in_syscall(code);
+        ctx.x[10] = int_aliased(code);
+        syscall_restart(&mut ctx, handler.as_ref());
+        let expected = match want {
+            Restart::Eintr => (eintr, 0x1_0004, 63),
+            Restart::Again => (3, 0x1_0000, 63),
+            Restart::AgainViaRestartSyscall => (3, 0x1_0000, 128),
+            Restart::Untouched => (int_aliased(code), 0x1_0004, 63),
+        };
+        assert_eq!(
+            (ctx.x[10], ctx.pc, ctx.x[17]),
+            expected,
+            "{code:?} {flags:?}"
+        );
+    }
+}
+
+/// The bad-frame path raises SIGSEGV with `force_sig(SIGSEGV)`: SI_KERNEL, no address,
+/// whether the frame is unmapped or malformed.
+#[test]
+fn bad_frame_sigsegv_is_si_kernel() {
+    for sp in [0x10u64, 0x7fff_0000_0000, (STACK_BASE + REGION - 16) as u64] {
+        let mut ctx = user_ctx();
+        ctx.x[2] = sp;
+        let e =
+            rt_sigreturn(&mut ctx, &mut NoFp, &memory(), &mut SignalStack::default()).unwrap_err();
+        assert_eq!(e.info(), SignalInfo::kernel(Signo::SIGSEGV), "sp {sp:#x}");
+    }
+}
+
+/// `rt_sigreturn` reads the mask, `sc_regs`, the d-layout FP state, the extension
+/// area's reserved word and END header, and `uc_stack`: a frame mapped only there
+/// (siginfo, `uc_flags`, `__unused`, the rest of the FP union unmapped) is accepted.
+#[test]
+fn sigreturn_reads_only_the_fields_linux_reads() {
+    let (mem, mut ctx, mut fp, frame) = delivered();
+    let orig_fp = fp.state.clone();
+    fp.state.fill(0);
+    let ranges = [
+        (UC + 16, SIGMASK + 8),      // uc_stack, uc_sigmask
+        (MC, SC_FP + 264),           // sc_regs, __riscv_d_ext_state
+        (EXT_RESERVED, EXT_HDR + 8), // reserved, END header
+    ];
+    let sparse = only_ranges(&mem, frame, &ranges);
+    rt_sigreturn(&mut ctx, &mut fp, &sparse, &mut SignalStack::default()).unwrap();
+    assert_eq!(ctx, user_ctx());
+    assert_eq!(fp.state, orig_fp);
+}
+
+/// `restore_sigcontext` copies `sc_regs` straight over `pt_regs`: a frame cut off
+/// in the middle of them leaves pc and the registers before the cut restored and
+/// the rest as they were.
+#[test]
+fn faulting_sc_regs_copy_leaves_the_part_before_the_fault() {
+    let (mem, mut ctx, mut fp, frame) = delivered();
+    let handler = ctx;
+    let sparse = only_ranges(&mem, frame, &[(UC + 16, SIGMASK + 8), (MC, MC + 80)]);
+    let e = rt_sigreturn(&mut ctx, &mut fp, &sparse, &mut SignalStack::default()).unwrap_err();
+    assert_eq!(
+        (e.error, e.mask),
+        (FrameError::Fault, Some(SignalSet::EMPTY))
+    );
+    let orig = user_ctx();
+    assert_eq!(ctx.pc, orig.pc);
+    assert_eq!(ctx.x[1..10], orig.x[1..10]);
+    assert_eq!(ctx.x[10..], handler.x[10..]);
 }
 
 // ---------------------------------------------------------------------------
@@ -440,7 +513,13 @@ proptest! {
                 prop_assert!(!ctx.in_syscall);
                 prop_assert!(!r.mask.contains(Signo::SIGKILL) && !r.mask.contains(Signo::SIGSTOP));
             }
-            Err(_) => prop_assert_eq!(ctx, before),
+            // What Linux had restored stays; user mode is forced once it touched the
+            // registers.
+            Err(_) => if ctx != before {
+                prop_assert_eq!(ctx.sstatus & SSTATUS_SPP, 0);
+                prop_assert_ne!(ctx.sstatus & SSTATUS_SPIE, 0);
+                prop_assert_eq!(ctx.x[0], before.x[0]);
+            },
         }
     }
 }

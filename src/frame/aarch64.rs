@@ -18,17 +18,28 @@
 //! records are parsed by Linux's rules (`parse_user_sigframe`), including an
 //! `extra_context`; SVE, SME, TPIDR2, FPMR, POE and GCS records are rejected, as on a
 //! CPU without those features.
+//!
+//! A bad frame raises what Linux's `arm64_notify_segfault(regs->sp)` raises: SIGSEGV
+//! with si_addr = the stack pointer and `SEGV_ACCERR`, or `SEGV_MAPERR` when nothing
+//! is mapped at or above it ([`UserMemory::maps_at_or_above`]), not the `SI_KERNEL`
+//! of the other architectures. Linux also clears the thread's fault record there
+//! (`arm64_notify_die`), so the SIGSEGV handler's frame has `fault_address` 0 and
+//! no `esr_context`: the kernel should pass a zero [`FaultInfo`](super::FaultInfo)
+//! when it delivers that SIGSEGV.
 
 use super::{
-    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, Sigreturn,
-    TrapFrame, UStack, fp_present, handler_addr, le, mask_at, put_stack, read_user, restart_edit,
-    restorer_or_trampoline, round_down, stack_at, us, wants_onstack, write_user,
+    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, RetWidth,
+    Sigreturn, TrapFrame, UStack, access_ok, at, fp_present, get_user_words, handler_addr, le,
+    put_stack, read_mask, read_u32, read_u64, read_user, restart_edit, restore_altstack,
+    restorer_or_trampoline, round_down, us, wants_onstack, write_user,
 };
 use crate::action::{SaFlags, SignalAction};
 use crate::arch::Arch;
+use crate::set::SignalSet;
 use crate::stack::SignalStack;
 use crate::uaccess::UserMemory;
 use core::mem::{offset_of, size_of};
+use linux_raw_sys::general::{SEGV_ACCERR, SEGV_MAPERR};
 
 /// The ABI structures, mirrored from the uapi headers for their layout.
 pub mod abi {
@@ -158,6 +169,8 @@ const MC_SP: usize = MC + offset_of!(Sigcontext, sp);
 const MC_PC: usize = MC + offset_of!(Sigcontext, pc);
 const MC_PSTATE: usize = MC + offset_of!(Sigcontext, pstate);
 const RESERVED: usize = MC + offset_of!(Sigcontext, reserved);
+/// x0-x30, sp, pc and pstate: the registers `restore_sigframe` reads.
+const MC_REGS_WORDS: usize = (MC_PSTATE + 8 - MC_REGS) / 8;
 const RESERVED_SIZE: usize = 4096;
 const RECORD_SIZE: usize = size_of::<FrameRecord>();
 const FPSIMD_SIZE: usize = size_of::<FpsimdContext>();
@@ -205,6 +218,35 @@ pub const fn valid_user_pstate(pstate: u64) -> Option<u64> {
     }
 }
 
+/// `untagged_addr`: the address with its top byte (a TBI tag) replaced by the sign
+/// of bit 55, as Linux looks it up.
+const fn untagged_addr(addr: u64) -> u64 {
+    (((addr << 8) as i64) >> 8) as u64
+}
+
+/// `arm64_notify_segfault(sp)`, Linux's bad-frame SIGSEGV on aarch64: a fault at
+/// `sp` (as it is, tag included), `SEGV_ACCERR` if a mapping lies at or above the
+/// untagged address (`find_vma`), else `SEGV_MAPERR`.
+fn notify_segfault<M: UserMemory + ?Sized>(
+    mem: &M,
+    error: FrameError,
+    mask: Option<SignalSet>,
+    sp: u64,
+) -> BadFrame {
+    let code = if mem.maps_at_or_above(us(untagged_addr(sp))) {
+        SEGV_ACCERR
+    } else {
+        SEGV_MAPERR
+    };
+    BadFrame {
+        error,
+        mask,
+        si_code: code as i32,
+        si_addr: sp,
+        force_sigfpe: false,
+    }
+}
+
 /// The aarch64 user context: the `user_pt_regs` a signal frame saves and restores.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Aarch64Context {
@@ -236,60 +278,27 @@ impl TrapFrame for Aarch64Context {
     }
 }
 
-/// Where the records being parsed live: the frame copy's `__reserved`, or the
-/// `extra_context` space in user memory (read on demand, as Linux reads it).
-enum Area<'a> {
-    Frame(&'a [u8]),
-    User(u64),
-}
-
-impl Area<'_> {
-    fn read<M: UserMemory + ?Sized>(
-        &self,
-        mem: &M,
-        off: usize,
-        buf: &mut [u8],
-    ) -> Result<(), FrameError> {
-        match self {
-            Area::Frame(b) => {
-                let s = le::slice(b, off, buf.len());
-                if s.len() != buf.len() {
-                    return Err(FrameError::BadRecord);
-                }
-                buf.copy_from_slice(s);
-                Ok(())
-            }
-            Area::User(base) => {
-                let at = base.checked_add(off as u64).ok_or(FrameError::Fault)?;
-                read_user(mem, at, buf)
-            }
-        }
-    }
-}
-
-/// `parse_user_sigframe` (+ the fpsimd checks of `restore_sigframe`): returns the
-/// FP image if the frame carries a valid `fpsimd_context`.
+/// `parse_user_sigframe`: walks the records of the frame at `frame`, reading each
+/// header from user memory as Linux does (so the unused end of `__reserved` may be
+/// unmapped), and returns the `fpsimd_context` found: its address and size.
 fn parse_records<M: UserMemory + ?Sized>(
-    frame_addr: u64,
-    frame: &[u8],
+    frame: u64,
     mem: &M,
     has_fp: bool,
-) -> Result<Option<[u8; FP_IMAGE_LEN]>, FrameError> {
+) -> Result<Option<(u64, u32)>, FrameError> {
     let invalid = Err(FrameError::BadRecord);
-    let mut area = Area::Frame(le::slice(frame, RESERVED, RESERVED_SIZE));
+    let mut base = at(frame, RESERVED);
     let mut offset = 0usize;
     let mut limit = RESERVED_SIZE;
     let mut have_extra = false;
-    // (size, payload if the size is right)
-    let mut fpsimd: Option<(u32, Option<[u8; FP_IMAGE_LEN]>)> = None;
+    let mut fpsimd = None;
     loop {
         if limit - offset < size_of::<abi::CtxHead>() || !offset.is_multiple_of(16) {
             return invalid;
         }
-        let mut head = [0u8; 8];
-        area.read(mem, offset, &mut head)?;
-        let magic = le::u32_at(&head, 0);
-        let size = le::u32_at(&head, 4) as usize;
+        let head = base.checked_add(offset as u64).ok_or(FrameError::Fault)?;
+        let magic = read_u32(mem, head)?;
+        let size = read_u32(mem, head + 4)? as usize;
         if limit - offset < size {
             return invalid;
         }
@@ -304,49 +313,41 @@ fn parse_records<M: UserMemory + ?Sized>(
                 if !has_fp || fpsimd.is_some() {
                     return invalid;
                 }
-                let payload = if size == FPSIMD_SIZE {
-                    let mut img = [0u8; FP_IMAGE_LEN];
-                    area.read(mem, offset + FPSIMD_PAYLOAD, &mut img)?;
-                    Some(img)
-                } else {
-                    None
-                };
-                fpsimd = Some((size as u32, payload));
+                fpsimd = Some((head, size as u32));
             }
             ESR_MAGIC => {}
             EXTRA_MAGIC => {
                 if have_extra || size < EXTRA_SIZE {
                     return invalid;
                 }
-                let mut ex = [0u8; EXTRA_SIZE];
-                area.read(mem, offset, &mut ex)?;
-                let datap = le::u64_at(&ex, offset_of!(ExtraContext, datap));
-                let extra_size = le::u32_at(&ex, offset_of!(ExtraContext, size)) as u64;
+                let datap = read_u64(mem, head + offset_of!(ExtraContext, datap) as u64)?;
+                let extra_size =
+                    u64::from(read_u32(mem, head + offset_of!(ExtraContext, size) as u64)?);
                 if limit - offset - size < TERMINATOR_SIZE {
                     return invalid;
                 }
-                let mut end = [0u8; 8];
-                area.read(mem, offset + size, &mut end)?;
-                if end != [0u8; 8] {
+                // Only reachable from the frame's own __reserved (a second
+                // extra_context is rejected above), so `userp` lies in the frame.
+                let end = head + size as u64;
+                if read_u32(mem, end)? != 0 || read_u32(mem, end + 4)? != 0 {
                     return invalid;
                 }
                 have_extra = true;
-                // Only reachable from the frame's own __reserved (a second
-                // extra_context is rejected above).
-                let userp = frame_addr
-                    .checked_add((RESERVED + offset + size + TERMINATOR_SIZE) as u64)
-                    .ok_or(FrameError::Fault)?;
+                let userp = end + TERMINATOR_SIZE as u64;
                 if !datap.is_multiple_of(16) || !extra_size.is_multiple_of(16) || datap != userp {
                     return invalid;
                 }
-                let max = frame_addr
+                let max = frame
                     .checked_add(SIGFRAME_MAXSZ)
                     .and_then(|top| top.checked_sub(userp));
                 match max {
                     Some(max) if extra_size <= max => {}
                     _ => return invalid,
                 }
-                area = Area::User(datap);
+                if !access_ok(datap, extra_size as usize) {
+                    return invalid;
+                }
+                base = datap;
                 offset = 0;
                 limit = extra_size as usize;
                 continue;
@@ -358,11 +359,7 @@ fn parse_records<M: UserMemory + ?Sized>(
         }
         offset += size;
     }
-    match (has_fp, fpsimd) {
-        (false, _) => Ok(None),
-        (true, Some((_, Some(img)))) => Ok(Some(img)),
-        (true, _) => invalid,
-    }
+    Ok(fpsimd)
 }
 
 impl ArchFrame for Aarch64 {
@@ -445,60 +442,95 @@ impl ArchFrame for Aarch64 {
         })
     }
 
-    /// `rt_sigreturn` + `restore_sigframe` + `parse_user_sigframe`.
+    /// `rt_sigreturn` + `restore_sigframe` + `parse_user_sigframe` +
+    /// `restore_fpsimd_context` + `restore_altstack`, reading only the fields Linux
+    /// reads (the mask, x0-x30, sp, pc, pstate, the record headers, the fpsimd
+    /// payload, `uc_stack`): the siginfo, `fault_address` and the unused end of
+    /// `__reserved` may be unmapped.
+    ///
+    /// As in Linux, x0-x30, sp, pc and pstate reach the context before anything can
+    /// fail past the alignment check: a frame whose mask, a register slot, pstate,
+    /// records, FP payload or `uc_stack` is bad leaves the context holding the
+    /// frame's registers (a slot that faulted reads 0, an invalid pstate is cut
+    /// down to its NZCV flags), no system call to restart, and the SIGSEGV's
+    /// si_addr is that restored sp.
     fn rt_sigreturn<M: UserMemory + ?Sized>(
         ctx: &mut Aarch64Context,
         fp: &mut dyn FpHook,
         mem: &M,
         stack: &mut SignalStack,
     ) -> Result<Sigreturn, BadFrame> {
-        let bad = |e| BadFrame::new(e, None);
-        if !ctx.sp.is_multiple_of(16) {
+        let frame = ctx.sp;
+        let bad = |e| notify_segfault(mem, e, None, frame);
+        if !frame.is_multiple_of(16) {
             return Err(bad(FrameError::Misaligned));
         }
         let has_fp = fp_present(fp, FP_IMAGE_LEN).map_err(bad)?;
-        let frame = ctx.sp;
-        let mut buf = [0u8; FRAME_SIZE];
-        read_user(mem, frame, &mut buf).map_err(bad)?;
-        let mask = mask_at(&buf, UC_SIGMASK);
-        let bad = |e| BadFrame::new(e, Some(mask));
+        if !access_ok(frame, FRAME_SIZE) {
+            return Err(bad(FrameError::Fault));
+        }
+        // restore_sigframe: the mask if it can be read, then every register, one
+        // that faults read as 0 (__get_user_error), the system call forgotten and
+        // pstate sanitised (valid_user_regs cuts a bad one down to NZCV): all of
+        // it lands in pt_regs whatever fails next.
+        let mask = read_mask(mem, at(frame, UC_SIGMASK)).ok();
+        let mut regs = [0u64; MC_REGS_WORDS];
+        let all_read = get_user_words(mem, at(frame, MC_REGS), &mut regs);
+        let (x, rest) = regs.split_at(31);
+        ctx.x.copy_from_slice(x);
+        let (sp, pc, pstate) = (rest[0], rest[1], rest[2]);
+        ctx.sp = sp;
+        ctx.pc = pc;
+        ctx.in_syscall = false;
+        let valid = valid_user_pstate(pstate);
+        ctx.pstate = valid.unwrap_or(pstate & PSTATE_NZCV);
+        let bad = |e| notify_segfault(mem, e, mask, sp);
+        let Some(mask) = mask else {
+            return Err(bad(FrameError::Fault));
+        };
+        if !all_read {
+            return Err(bad(FrameError::Fault));
+        }
+        if valid.is_none() {
+            return Err(bad(FrameError::BadRegisters));
+        }
 
-        let mut new = *ctx;
-        for (i, x) in new.x.iter_mut().enumerate() {
-            *x = le::u64_at(&buf, MC_REGS + 8 * i);
+        let fpsimd = parse_records(frame, mem, has_fp).map_err(bad)?;
+        if has_fp {
+            let head = match fpsimd {
+                Some((head, size)) if size as usize == FPSIMD_SIZE => head,
+                _ => return Err(bad(FrameError::BadRecord)),
+            };
+            let mut img = [0u8; FP_IMAGE_LEN];
+            read_user(mem, head + FPSIMD_PAYLOAD as u64, &mut img).map_err(bad)?;
+            if !fp.restore(&img) {
+                return Err(bad(FrameError::BadFpState));
+            }
         }
-        new.sp = le::u64_at(&buf, MC_SP);
-        new.pc = le::u64_at(&buf, MC_PC);
-        new.pstate =
-            valid_user_pstate(le::u64_at(&buf, MC_PSTATE)).ok_or(bad(FrameError::BadRegisters))?;
-        new.in_syscall = false;
-        let image = parse_records(frame, &buf, mem, has_fp).map_err(bad)?;
-        if let Some(img) = image
-            && !fp.restore(&img)
-        {
-            return Err(bad(FrameError::BadFpState));
-        }
-        stack.restore(
-            stack_at(&buf, UC_STACK),
-            us(new.sp),
-            Arch::Aarch64.min_sigstksz(),
-        );
-        *ctx = new;
+        restore_altstack(mem, at(frame, UC_STACK), stack, sp, Arch::Aarch64).map_err(bad)?;
         Ok(Sigreturn {
             mask,
-            ret: new.x[0],
+            ret: ctx.x[0],
             force_sigfpe: false,
         })
     }
 
-    /// `do_signal`: result in x0, 4-byte `svc`, `restart_syscall` number in x8; the
-    /// system call is forgotten (`forget_syscall`) whatever the result.
+    /// `arch_do_signal_or_restart`: result in x0, read as an `int` (`int retval =
+    /// regs->regs[0]`: only its low 32 bits are compared with the restart codes),
+    /// 4-byte `svc`, `restart_syscall` number in x8; the system call is forgotten
+    /// (`forget_syscall`) whatever the result.
     fn syscall_restart(ctx: &mut Aarch64Context, handler: Option<&SignalAction>) -> RestartOutcome {
         if !ctx.in_syscall {
             return RestartOutcome::NotInSyscall;
         }
         ctx.in_syscall = false;
-        let (r, edit) = restart_edit(ctx.x[0], ctx.orig_x0, Self::NR_RESTART_SYSCALL, handler);
+        let (r, edit) = restart_edit(
+            ctx.x[0],
+            RetWidth::Int,
+            ctx.orig_x0,
+            Self::NR_RESTART_SYSCALL,
+            handler,
+        );
         edit.apply(&mut ctx.x[0], &mut ctx.pc, 4);
         if let Some(n) = edit.nr {
             ctx.x[8] = n;

@@ -19,9 +19,10 @@
 //! which this crate skips (its `rt_sigreturn` only reads user memory).
 
 use super::{
-    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, Sigreturn,
-    TrapFrame, UStack, fp_present, handler_addr, le, mask_at, put_stack, read_user, restart_edit,
-    round_down, stack_at, us, wants_onstack, write_user,
+    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, RetWidth,
+    Sigreturn, TrapFrame, UStack, access_ok, at, fp_present, get_user_words, handler_addr, le,
+    put_stack, read_mask, read_u32, read_user, restart_edit, restore_altstack, round_down, us,
+    wants_onstack, write_user,
 };
 use crate::action::SignalAction;
 use crate::arch::Arch;
@@ -336,63 +337,85 @@ impl ArchFrame for Loongarch64 {
         })
     }
 
-    /// `rt_sigreturn` + `restore_sigcontext` + `parse_extcontext`.
+    /// `rt_sigreturn` + `restore_sigcontext` + `parse_extcontext` +
+    /// `restore_altstack`, reading only the fields Linux reads (the mask,
+    /// `sc_flags`, the record headers, era and r1-r31, the FP record, `uc_stack`):
+    /// the siginfo and `sc_regs[0]` may be unmapped.
+    ///
+    /// As in Linux, a bad frame leaves what was done before the failing step: past
+    /// the record walk, the FPU dropped when `SC_USED_FP` is clear, era and r1-r31
+    /// (a slot that faulted reads 0) and the FP record's state; a pending FCSR
+    /// exception still forces SIGFPE ([`BadFrame::force_sigfpe`]) when only
+    /// `uc_stack` is bad. The system-call state is cleared only once the
+    /// sigcontext is restored (Linux's `regs[0] = 0`).
     fn rt_sigreturn<M: UserMemory + ?Sized>(
         ctx: &mut Loongarch64Context,
         fp: &mut dyn FpHook,
         mem: &M,
         stack: &mut SignalStack,
     ) -> Result<Sigreturn, BadFrame> {
-        let bad = |e| BadFrame::new(e, None);
+        let bad = |e| BadFrame::kernel(e, None);
         let has_fp = fp_present(fp, FP_IMAGE_LEN).map_err(bad)?;
         let frame = ctx.regs[3];
-        let mut buf = [0u8; FRAME_SIZE];
-        read_user(mem, frame, &mut buf).map_err(bad)?;
-        let mask = mask_at(&buf, UC_SIGMASK);
-        let bad = |e| BadFrame::new(e, Some(mask));
-
-        let flags = le::u32_at(&buf, SC_FLAGS);
-        let start = frame
-            .checked_add(SC_EXT as u64)
-            .ok_or(bad(FrameError::Fault))?;
-        let rec = parse_extcontext(mem, start).map_err(bad)?;
-        let mut new = *ctx;
-        new.era = le::u64_at(&buf, SC_PC);
-        for i in 1..32 {
-            new.regs[i] = le::u64_at(&buf, SC_REGS + 8 * i);
+        if !access_ok(frame, FRAME_SIZE) {
+            return Err(bad(FrameError::Fault));
         }
-        let (image, force_sigfpe) = match rec {
-            Some(rec) => {
-                let (img, sigfpe) = read_fp_record(mem, rec).map_err(bad)?;
-                (Some(img), sigfpe)
-            }
-            None => (None, false),
-        };
+        let mask = read_mask(mem, at(frame, UC_SIGMASK)).map_err(bad)?;
+        let bad = |e| BadFrame::kernel(e, Some(mask));
+
+        // restore_sigcontext: sc_flags and the record walk first (nothing restored
+        // if they fail), then the FPU dropped unless SC_USED_FP, era and r1-r31
+        // each read (one that faults reads 0), then the FP record, tried even when
+        // a register faulted: all of it stays when something fails.
+        let flags = read_u32(mem, at(frame, SC_FLAGS)).map_err(bad)?;
+        let rec = parse_extcontext(mem, at(frame, SC_EXT)).map_err(bad)?;
         if flags & SC_USED_FP == 0 {
             fp.reset();
-        } else if let Some(img) = image
-            && has_fp
-            && !fp.restore(&img)
-        {
-            return Err(bad(FrameError::BadFpState));
         }
-        stack.restore(
-            stack_at(&buf, UC_STACK),
-            us(new.regs[3]),
-            Arch::Loongarch64.min_sigstksz(),
-        );
-        new.prmd |= PRMD_PPLV | PRMD_PIE;
-        new.in_syscall = false;
-        *ctx = new;
+        let mut era = [ctx.era];
+        let mut regs = [0u64; 31];
+        let pc_read = get_user_words(mem, at(frame, SC_PC), &mut era);
+        let regs_read = get_user_words(mem, at(frame, SC_REGS + 8), &mut regs);
+        ctx.era = era[0];
+        ctx.regs[1..].copy_from_slice(&regs);
+        ctx.prmd |= PRMD_PPLV | PRMD_PIE;
+        let fp_result = match rec {
+            Some(rec) => read_fp_record(mem, rec).and_then(|(img, sigfpe)| {
+                if flags & SC_USED_FP != 0 && has_fp && !fp.restore(&img) {
+                    Err(FrameError::BadFpState)
+                } else {
+                    Ok(sigfpe)
+                }
+            }),
+            None => Ok(false),
+        };
+        if !(pc_read && regs_read) {
+            return Err(bad(FrameError::Fault));
+        }
+        let force_sigfpe = fp_result.map_err(bad)?;
+        ctx.in_syscall = false;
+        if let Err(e) = restore_altstack(
+            mem,
+            at(frame, UC_STACK),
+            stack,
+            ctx.regs[3],
+            Arch::Loongarch64,
+        ) {
+            // SIGFPE was already forced in Linux.
+            return Err(BadFrame {
+                force_sigfpe,
+                ..bad(e)
+            });
+        }
         Ok(Sigreturn {
             mask,
-            ret: new.regs[4],
+            ret: ctx.regs[4],
             force_sigfpe,
         })
     }
 
-    /// `handle_signal` / `arch_do_signal_or_restart`: result in a0 (r4), 4-byte
-    /// `syscall`, `restart_syscall` number in a7 (r11); the system call is marked done
+    /// `handle_signal` / `arch_do_signal_or_restart`: result in a0 (r4), compared on
+    /// all 64 bits (`switch (regs->regs[4])`), 4-byte `syscall`, `restart_syscall` number in a7 (r11); the system call is marked done
     /// (`regs[0] = 0`) whatever the result.
     fn syscall_restart(
         ctx: &mut Loongarch64Context,
@@ -402,7 +425,13 @@ impl ArchFrame for Loongarch64 {
             return RestartOutcome::NotInSyscall;
         }
         ctx.in_syscall = false;
-        let (r, edit) = restart_edit(ctx.regs[4], ctx.orig_a0, Self::NR_RESTART_SYSCALL, handler);
+        let (r, edit) = restart_edit(
+            ctx.regs[4],
+            RetWidth::Long,
+            ctx.orig_a0,
+            Self::NR_RESTART_SYSCALL,
+            handler,
+        );
         edit.apply(&mut ctx.regs[4], &mut ctx.era, 4);
         if let Some(n) = edit.nr {
             ctx.regs[11] = n;

@@ -27,12 +27,17 @@
 //!   nothing was changed.
 //! - [`rt_sigreturn`]: restore the interrupted context from the frame and return the
 //!   mask to install (SIGKILL and SIGSTOP removed). On [`BadFrame`] the caller forces
-//!   SIGSEGV; the registers were not changed.
+//!   SIGSEGV with the siginfo Linux uses on that architecture; what Linux restored
+//!   before the failing step (registers, FP state) stays restored.
 //! - [`syscall_restart`]: the restart table of frames.md section 1, as a pure
 //!   function of the context and whether (and with which flags) a handler runs.
 //!
 //! The frame is always built in a kernel buffer, every padding and reserved byte
-//! zeroed, and written with one [`UserMemory::write`]; it is parsed from a kernel copy.
+//! zeroed, and written with one [`UserMemory::write`]. `rt_sigreturn` reads only the
+//! fields Linux reads, in Linux's order, each into a kernel buffer: a hand-made frame
+//! whose unread parts (the siginfo, `uc_flags`' neighbours, padding, the unused end
+//! of a record area) are unmapped is accepted as Linux accepts it, and a field that
+//! faults fails the call at the step where it fails in Linux.
 //! Every user-supplied number (pointers, sizes, magics, flags) is checked with
 //! checked arithmetic: no input panics or yields a privileged context.
 
@@ -44,6 +49,7 @@ pub mod x86_64;
 use crate::action::{Disposition, SaFlags, SignalAction};
 use crate::arch::Arch;
 use crate::errno::Errno;
+use crate::info::SignalInfo;
 use crate::set::SignalSet;
 use crate::signo::Signo;
 use crate::stack::{SignalStack, StackT};
@@ -215,23 +221,57 @@ pub struct Sigreturn {
     pub force_sigfpe: bool,
 }
 
-/// A malformed frame at `rt_sigreturn`: the caller must force SIGSEGV (`force_sig`).
+/// A malformed frame at `rt_sigreturn`: the caller must force SIGSEGV (`force_sig`)
+/// with [`info`](Self::info)`()`.
 ///
-/// The registers were not changed. Linux installs the frame's mask before it finds
-/// most errors, so `mask` carries it when it was read (the caller may install it to
-/// match); the alternate stack was restored where Linux restores it before the failing
-/// step (x86_64 only).
+/// What Linux's `rt_sigreturn` did before the failing step stays done, as it gives
+/// up there: the frame's mask was installed if it could be read ([`mask`](Self::mask);
+/// the caller installs it), the alternate stack was restored where Linux restores it
+/// before the failing step (x86_64), and the trap frame and FP state hold what
+/// Linux's `pt_regs` and FP state hold at that point (each architecture's module
+/// says which). The system call itself returns 0 (Linux's `badframe:` path), so the
+/// kernel writes 0, not an error, into the return register.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BadFrame {
     /// What was wrong.
     pub error: FrameError,
     /// The frame's mask, if it was read before the error.
     pub mask: Option<SignalSet>,
+    /// The `si_code` of the SIGSEGV Linux forces on this architecture: `SI_KERNEL`
+    /// (`force_sig(SIGSEGV)`) on x86_64 (`signal_fault`), riscv64 and loongarch64;
+    /// on aarch64 `arm64_notify_segfault(sp)`'s `SEGV_ACCERR`, or `SEGV_MAPERR` when
+    /// nothing is mapped at or above the stack pointer
+    /// ([`UserMemory::maps_at_or_above`]). See [`info`](Self::info).
+    pub si_code: i32,
+    /// Its `si_addr` (aarch64: the stack pointer of that moment; 0 with `SI_KERNEL`).
+    pub si_addr: u64,
+    /// loongarch64: the frame's FCSR had an enabled exception pending and Linux
+    /// forced SIGFPE before the step that failed (`restore_altstack`); the caller
+    /// forces it before the SIGSEGV. Always false elsewhere.
+    pub force_sigfpe: bool,
 }
 
 impl BadFrame {
-    const fn new(error: FrameError, mask: Option<SignalSet>) -> BadFrame {
-        BadFrame { error, mask }
+    /// `force_sig(SIGSEGV)`: `SI_KERNEL`, no address.
+    fn kernel(error: FrameError, mask: Option<SignalSet>) -> BadFrame {
+        BadFrame {
+            error,
+            mask,
+            si_code: crate::info::code::SI_KERNEL,
+            si_addr: 0,
+            force_sigfpe: false,
+        }
+    }
+
+    /// The siginfo of the SIGSEGV to force: `SignalInfo::kernel(SIGSEGV)` for
+    /// `SI_KERNEL`, else a fault with [`si_code`](Self::si_code) at
+    /// [`si_addr`](Self::si_addr).
+    pub fn info(&self) -> SignalInfo {
+        if self.si_code == crate::info::code::SI_KERNEL {
+            SignalInfo::kernel(Signo::SIGSEGV)
+        } else {
+            SignalInfo::fault(Signo::SIGSEGV, self.si_code, us(self.si_addr))
+        }
     }
 }
 
@@ -277,7 +317,8 @@ pub trait ArchFrame {
     ) -> Result<HandlerFrame, FrameError>;
 
     /// Parses the frame at the context's stack pointer and restores the context,
-    /// the FP state and the alternate stack.
+    /// the FP state and the alternate stack. On error, `ctx`, `fp` and `stack` hold
+    /// what Linux's `rt_sigreturn` had restored before the failing step.
     fn rt_sigreturn<M: UserMemory + ?Sized>(
         ctx: &mut Self::Context,
         fp: &mut dyn FpHook,
@@ -338,6 +379,11 @@ pub fn setup_rt_frame<T: TrapFrame + ?Sized, M: UserMemory + ?Sized>(
 /// architecture), its system-call state is cleared (so no restart happens on this
 /// return), and the caller installs [`Sigreturn::mask`]. The kernel should also set
 /// the thread's restart block to "no restart" (`do_no_restart_syscall`), as Linux does.
+///
+/// On [`BadFrame`] the trap frame, the FP state and `stack` hold what Linux had
+/// restored before the failing step (the registers of a frame whose records or FP
+/// state are bad, for example, sanitised as on success); the caller installs
+/// [`BadFrame::mask`] if any and forces SIGSEGV.
 pub fn rt_sigreturn<T: TrapFrame + ?Sized, M: UserMemory + ?Sized>(
     tf: &mut T,
     fp: &mut dyn FpHook,
@@ -345,9 +391,9 @@ pub fn rt_sigreturn<T: TrapFrame + ?Sized, M: UserMemory + ?Sized>(
     stack: &mut SignalStack,
 ) -> Result<Sigreturn, BadFrame> {
     let mut ctx = tf.context();
-    let r = T::Arch::rt_sigreturn(&mut ctx, fp, mem, stack)?;
+    let r = T::Arch::rt_sigreturn(&mut ctx, fp, mem, stack);
     tf.set_context(&ctx);
-    Ok(r)
+    r
 }
 
 /// Rewrites an interrupted system call's result before returning to user space
@@ -360,6 +406,10 @@ pub fn rt_sigreturn<T: TrapFrame + ?Sized, M: UserMemory + ?Sized>(
 /// | `-ERESTARTNOINTR` | restart | restart | restart |
 /// | `-ERESTARTNOHAND` | `-EINTR` | `-EINTR` | restart |
 /// | `-ERESTART_RESTARTBLOCK` | `-EINTR` | `-EINTR` | `restart_syscall` |
+///
+/// The result is read as Linux reads it: all 64 bits on x86_64 and loongarch64, only
+/// its low 32 bits (an `int`) on aarch64 and riscv64, so there `0x1_ffff_fe00` is
+/// `-ERESTARTSYS`.
 ///
 /// Call it once per return, before [`setup_rt_frame`] when a handler runs. Except on
 /// x86_64 (which keeps `orig_ax` as Linux does), the context is then marked "not in a
@@ -415,16 +465,27 @@ impl RestartEdit {
     }
 }
 
-/// The restart table (rule 49) applied to a system call that returned `ret`, whose
-/// first argument was `orig_arg` (x86_64: its number, as `orig_ax`), on an
-/// architecture whose `restart_syscall` is `nr_restart`.
+/// How wide the return register is read when it is compared with the restart codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RetWidth {
+    /// All 64 bits (x86_64's `syscall_get_error`, loongarch64's `switch (regs[4])`).
+    Long,
+    /// Its low 32 bits as an `int` (`int retval = regs->regs[0]` in aarch64's and
+    /// `int retval = regs->a0` in riscv64's `arch_do_signal_or_restart`).
+    Int,
+}
+
+/// The restart table (rule 49) applied to a system call that returned `ret` (read
+/// `width` wide), whose first argument was `orig_arg` (x86_64: its number, as
+/// `orig_ax`), on an architecture whose `restart_syscall` is `nr_restart`.
 pub(crate) fn restart_edit(
     ret: u64,
+    width: RetWidth,
     orig_arg: u64,
     nr_restart: u64,
     handler: Option<&SignalAction>,
 ) -> (RestartOutcome, RestartEdit) {
-    let r = restart_decision(ret, handler);
+    let r = restart_decision(ret, width, handler);
     let (ret, nr, rewind) = match r {
         RestartOutcome::Interrupted => (Some(EINTR_RET), None, false),
         RestartOutcome::Restarted => (Some(orig_arg), None, true),
@@ -434,9 +495,16 @@ pub(crate) fn restart_edit(
     (r, RestartEdit { ret, nr, rewind })
 }
 
-/// What the restart table says for a result `ret` (frames.md section 1).
-pub(crate) fn restart_decision(ret: u64, handler: Option<&SignalAction>) -> RestartOutcome {
-    let code = ret as i64;
+/// What the restart table says for a result `ret`, read `width` wide.
+pub(crate) fn restart_decision(
+    ret: u64,
+    width: RetWidth,
+    handler: Option<&SignalAction>,
+) -> RestartOutcome {
+    let code = match width {
+        RetWidth::Long => ret as i64,
+        RetWidth::Int => i64::from(ret as u32 as i32),
+    };
     let is = |e: Errno| code == e.as_neg_ret() as i64;
     let restart_flag = handler.map(|a| a.flags().contains(SaFlags::RESTART));
     if is(Errno::ERESTARTNOINTR) {
@@ -524,6 +592,122 @@ pub(crate) fn write_user<M: UserMemory + ?Sized>(
     mem.write(uaddr(addr)?, buf).map_err(FrameError::from)
 }
 
+/// `access_ok(addr, len)` as far as the crate can check it: the range must not wrap
+/// the address space. (Whether it lies in user space is the kernel's
+/// [`UserMemory`]'s to check on each access.)
+pub(crate) fn access_ok(addr: u64, len: usize) -> bool {
+    addr.checked_add(len as u64).is_some()
+}
+
+/// `addr + off` for an offset inside a range [`access_ok`] accepted.
+pub(crate) fn at(addr: u64, off: usize) -> u64 {
+    addr.wrapping_add(off as u64)
+}
+
+/// Most 64-bit fields [`get_user_words`] and [`copy_user_words`] read in one copy.
+const MAX_WORDS: usize = 34;
+
+/// Reads `words.len()` consecutive little-endian 64-bit fields at `addr` as Linux's
+/// field-by-field `__get_user` does (aarch64's `__get_user_error`, loongarch64's
+/// `err |= __get_user(...)`): every field is read, and one that faults reads as 0.
+/// Returns whether all were read. One copy when the whole block is readable.
+pub(crate) fn get_user_words<M: UserMemory + ?Sized>(
+    mem: &M,
+    addr: u64,
+    words: &mut [u64],
+) -> bool {
+    if read_words(mem, addr, words) {
+        return true;
+    }
+    let mut all = true;
+    for (i, w) in words.iter_mut().enumerate() {
+        *w = match addr.checked_add(8 * i as u64).map(|a| read_u64(mem, a)) {
+            Some(Ok(v)) => v,
+            _ => {
+                all = false;
+                0
+            }
+        };
+    }
+    all
+}
+
+/// Reads `words.len()` consecutive little-endian 64-bit fields at `addr` as Linux's
+/// `__copy_from_user` straight into the registers does (riscv64's `sc_regs`): on a
+/// fault the fields before it are copied and the rest keep their values. Returns
+/// whether all were read.
+pub(crate) fn copy_user_words<M: UserMemory + ?Sized>(
+    mem: &M,
+    addr: u64,
+    words: &mut [u64],
+) -> bool {
+    if read_words(mem, addr, words) {
+        return true;
+    }
+    for (i, w) in words.iter_mut().enumerate() {
+        match addr.checked_add(8 * i as u64).map(|a| read_u64(mem, a)) {
+            Some(Ok(v)) => *w = v,
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// One copy of `words.len()` (at most [`MAX_WORDS`]) fields; false if it faults
+/// (`words` untouched then).
+fn read_words<M: UserMemory + ?Sized>(mem: &M, addr: u64, words: &mut [u64]) -> bool {
+    let mut buf = [0u8; 8 * MAX_WORDS];
+    if words.len() > MAX_WORDS {
+        return false;
+    }
+    let bytes = le::slice_mut(&mut buf, 0, 8 * words.len());
+    if read_user(mem, addr, bytes).is_err() {
+        return false;
+    }
+    for (i, w) in words.iter_mut().enumerate() {
+        *w = le::u64_at(bytes, 8 * i);
+    }
+    true
+}
+
+/// Reads a `u64` at `addr`.
+pub(crate) fn read_u64<M: UserMemory + ?Sized>(mem: &M, addr: u64) -> Result<u64, FrameError> {
+    let mut b = [0u8; 8];
+    read_user(mem, addr, &mut b)?;
+    Ok(u64::from_le_bytes(b))
+}
+
+/// Reads a `u32` at `addr`.
+pub(crate) fn read_u32<M: UserMemory + ?Sized>(mem: &M, addr: u64) -> Result<u32, FrameError> {
+    let mut b = [0u8; 4];
+    read_user(mem, addr, &mut b)?;
+    Ok(u32::from_le_bytes(b))
+}
+
+/// Reads the frame's `uc_sigmask` at `addr`, as `set_current_blocked` installs it
+/// (SIGKILL and SIGSTOP removed).
+pub(crate) fn read_mask<M: UserMemory + ?Sized>(
+    mem: &M,
+    addr: u64,
+) -> Result<SignalSet, FrameError> {
+    read_u64(mem, addr).map(|m| SignalSet::from_bits(m).without_unblockable())
+}
+
+/// `restore_altstack`: reads `uc_stack` at `addr` (a fault fails the sigreturn) and
+/// re-installs it as `sigaltstack` would for the stack pointer `sp`.
+pub(crate) fn restore_altstack<M: UserMemory + ?Sized>(
+    mem: &M,
+    addr: u64,
+    stack: &mut SignalStack,
+    sp: u64,
+    arch: Arch,
+) -> Result<(), FrameError> {
+    let mut raw = [0u8; StackT::SIZE];
+    read_user(mem, addr, &mut raw)?;
+    stack.restore(StackT::from_bytes(&raw), us(sp), arch.min_sigstksz());
+    Ok(())
+}
+
 /// Little-endian field access on kernel buffers. Offsets are the layout constants of
 /// the architecture modules, always in range for the buffers they index; an
 /// out-of-range access would read 0 / write nothing rather than panic.
@@ -582,21 +766,6 @@ pub(crate) fn put_stack(b: &mut [u8], off: usize, s: StackT) {
     le::put(b, off, &s.to_bytes());
 }
 
-/// Reads a `stack_t` at `off`.
-pub(crate) fn stack_at(b: &[u8], off: usize) -> StackT {
-    let mut raw = [0u8; StackT::SIZE];
-    let s = le::slice(b, off, StackT::SIZE);
-    if s.len() == StackT::SIZE {
-        raw.copy_from_slice(s);
-    }
-    StackT::from_bytes(&raw)
-}
-
-/// The mask stored in a frame, as `set_current_blocked` installs it.
-pub(crate) fn mask_at(b: &[u8], off: usize) -> SignalSet {
-    SignalSet::from_bits(le::u64_at(b, off)).without_unblockable()
-}
-
 /// The user `stack_t` as laid out in every `ucontext` (uapi asm-generic/signal.h:
 /// `ss_sp`, `ss_flags` (int), `ss_size`).
 #[repr(C)]
@@ -640,15 +809,29 @@ mod tests {
             ),
             (Errno::EINTR, NotRestartable, NotRestartable, NotRestartable),
         ];
-        for (e, with_restart, with_handler, none) in rows {
-            assert_eq!(restart_decision(r(e), Some(&restart)), with_restart, "{e}");
-            assert_eq!(restart_decision(r(e), Some(&plain)), with_handler, "{e}");
-            assert_eq!(restart_decision(r(e), None), none, "{e}");
+        for w in [RetWidth::Long, RetWidth::Int] {
+            for (e, with_restart, with_handler, none) in rows {
+                assert_eq!(
+                    restart_decision(r(e), w, Some(&restart)),
+                    with_restart,
+                    "{e}"
+                );
+                assert_eq!(restart_decision(r(e), w, Some(&plain)), with_handler, "{e}");
+                assert_eq!(restart_decision(r(e), w, None), none, "{e}");
+            }
+            assert_eq!(
+                restart_decision(515u64.wrapping_neg(), w, None),
+                NotRestartable
+            );
+            assert_eq!(
+                restart_decision(512, w, None),
+                NotRestartable,
+                "positive 512"
+            );
         }
-        assert_eq!(
-            restart_decision(515u64.wrapping_neg(), None),
-            NotRestartable
-        );
-        assert_eq!(restart_decision(512, None), NotRestartable, "positive 512");
+        // Only the low 32 bits count when Linux reads the register as an int.
+        let low = 0x1_0000_0000 | (r(Errno::ERESTARTSYS) & 0xFFFF_FFFF);
+        assert_eq!(restart_decision(low, RetWidth::Int, None), Restarted);
+        assert_eq!(restart_decision(low, RetWidth::Long, None), NotRestartable);
     }
 }

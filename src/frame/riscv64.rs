@@ -14,9 +14,10 @@
 //! returns to U-mode with interrupts enabled.
 
 use super::{
-    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, Sigreturn,
-    TrapFrame, UStack, fp_present, handler_addr, le, mask_at, put_stack, read_user, restart_edit,
-    round_down, stack_at, us, wants_onstack, write_user,
+    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, RetWidth,
+    Sigreturn, TrapFrame, UStack, access_ok, at, copy_user_words, fp_present, handler_addr, le,
+    put_stack, read_mask, read_u32, read_user, restart_edit, restore_altstack, round_down, us,
+    wants_onstack, write_user,
 };
 use crate::action::SignalAction;
 use crate::arch::Arch;
@@ -244,61 +245,86 @@ impl ArchFrame for Riscv64 {
         })
     }
 
-    /// `rt_sigreturn` + `restore_sigcontext`.
+    /// `rt_sigreturn` + `restore_sigcontext` + `restore_altstack`, reading only the
+    /// fields Linux reads (the mask, `sc_regs`, the d-layout FP state, the
+    /// extension area's reserved word and first header, `uc_stack`): the siginfo
+    /// and the rest of the FP union may be unmapped.
+    ///
+    /// As in Linux, a bad frame leaves what was loaded before the failing step: pc
+    /// and x1-x31 up to a fault in `sc_regs`, then the FP state, both kept when the
+    /// extension area or `uc_stack` turns out bad. The system-call state is cleared
+    /// only on success (Linux's `cause = -1`); the call then returns 0, which is no
+    /// restart code.
     fn rt_sigreturn<M: UserMemory + ?Sized>(
         ctx: &mut Riscv64Context,
         fp: &mut dyn FpHook,
         mem: &M,
         stack: &mut SignalStack,
     ) -> Result<Sigreturn, BadFrame> {
-        let bad = |e| BadFrame::new(e, None);
+        let bad = |e| BadFrame::kernel(e, None);
         let has_fp = fp_present(fp, FP_IMAGE_LEN).map_err(bad)?;
         let frame = ctx.x[2];
-        let mut buf = [0u8; FRAME_SIZE];
-        read_user(mem, frame, &mut buf).map_err(bad)?;
-        let mask = mask_at(&buf, UC_SIGMASK);
-        let bad = |e| BadFrame::new(e, Some(mask));
-
-        let mut new = *ctx;
-        new.pc = le::u64_at(&buf, MC);
-        for i in 1..32 {
-            new.x[i] = le::u64_at(&buf, MC + 8 * i);
+        if !access_ok(frame, FRAME_SIZE) {
+            return Err(bad(FrameError::Fault));
         }
-        if le::u32_at(&buf, SC_EXT_RESERVED) != 0 {
+        let mask = read_mask(mem, at(frame, UC_SIGMASK)).map_err(bad)?;
+        let bad = |e| BadFrame::kernel(e, Some(mask));
+
+        // restore_sigcontext copies sc_regs straight over pt_regs (a fault leaves the
+        // part before it copied), then loads the FP state, then checks the
+        // extension area: what it loaded stays loaded when a later step fails.
+        let mut regs = [0u64; 32];
+        regs[0] = ctx.pc;
+        regs[1..].copy_from_slice(&ctx.x[1..]);
+        let all_read = copy_user_words(mem, at(frame, MC), &mut regs);
+        ctx.pc = regs[0];
+        ctx.x[1..].copy_from_slice(&regs[1..]);
+        ctx.sstatus = (ctx.sstatus & !SSTATUS_SPP) | SSTATUS_SPIE;
+        if !all_read {
+            return Err(bad(FrameError::Fault));
+        }
+        if has_fp {
+            let mut img = [0u8; FP_IMAGE_LEN];
+            read_user(mem, at(frame, SC_FP), &mut img).map_err(bad)?;
+            if !fp.restore(&img) {
+                return Err(bad(FrameError::BadFpState));
+            }
+        }
+        if read_u32(mem, at(frame, SC_EXT_RESERVED)).map_err(bad)? != 0 {
             return Err(bad(FrameError::BadRecord));
         }
         // Only END is known (no V state), so the walk ends at the first header.
-        let magic = le::u32_at(&buf, SC_EXT_HDR + offset_of!(CtxHdr, magic));
-        let size = le::u32_at(&buf, SC_EXT_HDR + offset_of!(CtxHdr, size));
+        let magic =
+            read_u32(mem, at(frame, SC_EXT_HDR + offset_of!(CtxHdr, magic))).map_err(bad)?;
+        let size = read_u32(mem, at(frame, SC_EXT_HDR + offset_of!(CtxHdr, size))).map_err(bad)?;
         if magic != END_MAGIC || size != END_HDR_SIZE {
             return Err(bad(FrameError::BadRecord));
         }
-        if has_fp && !fp.restore(le::slice(&buf, SC_FP, FP_IMAGE_LEN)) {
-            return Err(bad(FrameError::BadFpState));
-        }
-        stack.restore(
-            stack_at(&buf, UC_STACK),
-            us(new.x[2]),
-            Arch::Riscv64.min_sigstksz(),
-        );
-        new.sstatus = (new.sstatus & !SSTATUS_SPP) | SSTATUS_SPIE;
-        new.in_syscall = false;
-        *ctx = new;
+        restore_altstack(mem, at(frame, UC_STACK), stack, ctx.x[2], Arch::Riscv64).map_err(bad)?;
+        ctx.in_syscall = false;
         Ok(Sigreturn {
             mask,
-            ret: new.x[10],
+            ret: ctx.x[10],
             force_sigfpe: false,
         })
     }
 
-    /// `arch_do_signal_or_restart` / `handle_signal`: result in a0, 4-byte `ecall`,
-    /// `restart_syscall` number in a7; `cause` is reset whatever the result.
+    /// `arch_do_signal_or_restart` / `handle_signal`: result in a0, read as an `int`
+    /// (`int retval = regs->a0`: only its low 32 bits are compared with the restart
+    /// codes), 4-byte `ecall`, `restart_syscall` number in a7; `cause` is reset
+    /// whatever the result.
     fn syscall_restart(ctx: &mut Riscv64Context, handler: Option<&SignalAction>) -> RestartOutcome {
         if !ctx.in_syscall {
             return RestartOutcome::NotInSyscall;
         }
         ctx.in_syscall = false;
-        let (r, edit) = restart_edit(ctx.x[10], ctx.orig_a0, Self::NR_RESTART_SYSCALL, handler);
+        let (r, edit) = restart_edit(
+            ctx.x[10],
+            RetWidth::Int,
+            ctx.orig_a0,
+            Self::NR_RESTART_SYSCALL,
+            handler,
+        );
         edit.apply(&mut ctx.x[10], &mut ctx.pc, 4);
         if let Some(n) = edit.nr {
             ctx.x[17] = n;

@@ -28,9 +28,10 @@
 //! hold (Asterinas PR #2271).
 
 use super::{
-    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome,
-    SIGINFO_SIZE, Sigreturn, TrapFrame, UStack, handler_addr, le, mask_at, put_stack, read_user,
-    restart_edit, round_down, stack_at, us, wants_onstack, write_user,
+    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, RetWidth,
+    SIGINFO_SIZE, Sigreturn, TrapFrame, UStack, access_ok, at, handler_addr, le, put_stack,
+    read_mask, read_u64, read_user, restart_edit, restore_altstack, round_down, us, wants_onstack,
+    write_user,
 };
 use crate::action::{SaFlags, SignalAction};
 use crate::arch::Arch;
@@ -201,7 +202,8 @@ const INFO: usize = offset_of!(RtSigframe, info);
 const UC_STACK: usize = offset_of!(Ucontext, uc_stack);
 const UC_MCONTEXT: usize = offset_of!(Ucontext, uc_mcontext);
 const UC_SIGMASK: usize = offset_of!(Ucontext, uc_sigmask);
-const UC_SIZE: usize = size_of::<Ucontext>();
+/// The part of the sigcontext `restore_sigcontext` copies in: up to `reserved1`.
+const SC_READ: usize = offset_of!(Sigcontext, reserved1);
 
 /// Bytes below the interrupted stack pointer that the frame must not touch.
 pub const RED_ZONE: u64 = 128;
@@ -606,39 +608,51 @@ impl ArchFrame for X86_64 {
         })
     }
 
-    /// `rt_sigreturn` (signal_64.c): frame at rsp − 8; mask, then `restore_altstack`
-    /// (with the handler's rsp, as Linux), then the sigcontext and FP state.
+    /// `rt_sigreturn` (signal_64.c): frame at rsp − 8; reads `uc_sigmask` and
+    /// `uc_flags`, installs the mask, then `restore_altstack` (with the handler's
+    /// rsp, as Linux), then `restore_sigcontext` (the sigcontext up to `reserved1`,
+    /// then the FP state). Only those fields are read: the siginfo, `uc_link` and
+    /// `reserved1` may be unmapped. `uc_flags` is read for its fault only (the crate
+    /// does not restore SS, see the module documentation).
+    ///
+    /// On a bad frame what Linux did stays done: the mask once read, the alternate
+    /// stack once `restore_altstack` ran, and, when the FP state is what fails, the
+    /// registers (with `orig_ax` = -1) and the reset FPU. A non-canonical RIP is
+    /// refused before the registers are touched (see the module documentation).
     fn rt_sigreturn<M: UserMemory + ?Sized>(
         ctx: &mut X86_64Context,
         fp: &mut dyn FpHook,
         mem: &M,
         stack: &mut SignalStack,
     ) -> Result<Sigreturn, BadFrame> {
-        let bad = |e| BadFrame::new(e, None);
+        let bad = |e| BadFrame::kernel(e, None);
         let frame = ctx.rsp.checked_sub(8).ok_or(bad(FrameError::Fault))?;
-        let mut uc = [0u8; UC_SIZE];
-        read_user(mem, frame + UC as u64, &mut uc).map_err(bad)?;
-        let mask = mask_at(&uc, UC_SIGMASK);
-        let bad = |e| BadFrame::new(e, Some(mask));
+        if !access_ok(frame, FRAME_SIZE) {
+            return Err(bad(FrameError::Fault));
+        }
+        let uc = at(frame, UC);
+        let mask = read_mask(mem, at(uc, UC_SIGMASK)).map_err(bad)?;
+        read_u64(mem, uc).map_err(bad)?; // uc_flags
+        let bad = |e| BadFrame::kernel(e, Some(mask));
 
-        stack.restore(
-            stack_at(&uc, UC_STACK),
-            us(ctx.rsp),
-            Arch::X86_64.min_sigstksz(),
-        );
+        restore_altstack(mem, at(uc, UC_STACK), stack, ctx.rsp, Arch::X86_64).map_err(bad)?;
 
+        let mut sc = [0u8; SC_READ];
+        read_user(mem, at(uc, UC_MCONTEXT), &mut sc).map_err(bad)?;
         let mut new = *ctx;
-        get_regs(&uc, UC_MCONTEXT, &mut new);
+        get_regs(&sc, 0, &mut new);
         new.in_syscall = false;
         if !is_canonical(new.rip) {
             return Err(bad(FrameError::NonCanonicalPc));
         }
-        let fpstate = le::u64_at(&uc, UC_MCONTEXT + offset_of!(Sigcontext, fpstate));
+        // The registers are in `pt_regs` before the FP state is tried: a bad FP area
+        // leaves them restored (and the FPU reset), as in Linux.
+        *ctx = new;
+        let fpstate = le::u64_at(&sc, offset_of!(Sigcontext, fpstate));
         if let Err(e) = restore_fp(fp, mem, fpstate) {
             fp.reset();
             return Err(bad(e));
         }
-        *ctx = new;
         Ok(Sigreturn {
             mask,
             ret: new.rax,
@@ -646,13 +660,20 @@ impl ArchFrame for X86_64 {
         })
     }
 
-    /// `handle_signal` / `arch_do_signal_or_restart`: result in rax, `syscall` is 2
-    /// bytes; `orig_ax` is kept (Linux does not clear it here).
+    /// `handle_signal` / `arch_do_signal_or_restart`: result in rax, compared on all
+    /// 64 bits (`syscall_get_error` of a 64-bit task), `syscall` is 2 bytes;
+    /// `orig_ax` is kept (Linux does not clear it here).
     fn syscall_restart(ctx: &mut X86_64Context, handler: Option<&SignalAction>) -> RestartOutcome {
         if !ctx.in_syscall {
             return RestartOutcome::NotInSyscall;
         }
-        let (r, edit) = restart_edit(ctx.rax, ctx.orig_rax, Self::NR_RESTART_SYSCALL, handler);
+        let (r, edit) = restart_edit(
+            ctx.rax,
+            RetWidth::Long,
+            ctx.orig_rax,
+            Self::NR_RESTART_SYSCALL,
+            handler,
+        );
         edit.apply(&mut ctx.rax, &mut ctx.rip, 2);
         if let Some(n) = edit.nr {
             ctx.rax = n;

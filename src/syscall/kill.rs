@@ -90,9 +90,14 @@ fn send_to<T: TaskTable>(
 ) -> Result<(), Errno> {
     let outcome = match (scope, target.thread) {
         (Scope::Thread, Some(t)) => t.send(sig, info)?,
-        // A thread-directed signal to an exited thread: Linux's do_send_specific
-        // pretends it died right after receiving it.
-        (Scope::Thread, None) => return Ok(()),
+        // A zombie leader (its thread exited, the group lives): Linux still finds it
+        // and sends with PIDTYPE_PID, so generation's group-wide effects happen
+        // (SIGCONT continues a stopped group). A group with no thread slot at all
+        // is do_send_specific's "pretend it died right after receiving it".
+        (Scope::Thread, None) => match target.process.send_to_leader(sig, info) {
+            Err(Errno::ESRCH) => return Ok(()),
+            r => r?,
+        },
         (Scope::Process, Some(t)) => t.send_process_directed(sig, info)?,
         (Scope::Process, None) => target.process.send(sig, info)?,
     };

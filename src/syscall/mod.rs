@@ -153,7 +153,10 @@ pub struct Task<'a, W: WaitQueue, R: RawMutex> {
     pub process: &'a ProcessSignalManager<W, R>,
     /// The thread the id names, if it still runs. `None` for a group leader whose
     /// thread has exited while the group lives (a zombie leader, which Linux still
-    /// finds by its pid); a process-directed signal then starts at the leader's slot.
+    /// finds by its pid); a process-directed signal then starts at the leader's slot,
+    /// and a thread-directed one still goes through generation on the leader's slot
+    /// ([`ProcessSignalManager::send_to_leader`]), as Linux's `do_send_specific`
+    /// does.
     pub thread: Option<&'a ThreadSignalManager<W, R>>,
 }
 

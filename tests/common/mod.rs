@@ -281,3 +281,25 @@ pub fn restart_rows() -> [(ksignal::Errno, Option<SaFlags>, Restart); 12] {
         (E::EINTR, plain, Restart::Untouched),
     ]
 }
+
+/// A return register whose low 32 bits hold `-e` and whose high 32 bits are not its
+/// sign extension: a restart code to an architecture that reads the register as an
+/// `int`, an ordinary value to one that reads all 64 bits.
+pub fn int_aliased(e: ksignal::Errno) -> u64 {
+    0x0000_0001_0000_0000 | (neg(e) & 0xFFFF_FFFF)
+}
+
+/// A copy of `src` in which only the ranges `[base + start, base + end)` are mapped
+/// (each its own region): everything else faults.
+pub fn only_ranges(src: &UserBuffer, base: u64, ranges: &[(u64, u64)]) -> UserBuffer {
+    use ksignal::UserMemory;
+    let mut m = UserBuffer::new();
+    for &(s, e) in ranges {
+        m = m.with_region((base + s) as usize, (e - s) as usize);
+    }
+    for &(s, e) in ranges {
+        let bytes = user_bytes(src, base + s, (e - s) as usize);
+        m.write((base + s) as usize, &bytes).unwrap();
+    }
+    m
+}

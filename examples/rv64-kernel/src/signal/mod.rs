@@ -114,6 +114,10 @@ pub fn deliver_pending_signals(tf: &mut TrapFrame) -> bool {
     }
     let mut fp = FpImage::load(tf);
     let k = KernelFrameInfo { trampoline: SIGRETURN_TRAMPOLINE as u64, fault: FaultInfo::default() };
+    // Plain `do_signal` asks no job-control question (`ksignal::NoJobControl`): this
+    // kernel has no sessions and no init to adopt orphans, so it treats no process
+    // group as orphaned and TSTP/TTIN/TTOU always stop. A kernel that tracks
+    // orphaned groups calls `ksignal::do_signal_with` with its answer.
     let what = ksignal::do_signal(&signals, tf, &mut fp, &mut KMem, k);
     fp.store(tf);
     match what {

@@ -75,19 +75,19 @@ pub fn sigaltstack(uss: usize, uoss: usize, user_sp: usize) -> SysResult {
 /// rt_sigreturn: restores the context, FP state, mask and alternate stack
 /// saved in the frame at the user's sp, and cancels any restart block.
 ///
-/// A forged or damaged frame leaves the registers as they are and forces
-/// SIGSEGV on the thread (fatal unless a SIGSEGV handler can run); like
-/// Linux the call then returns 0.
+/// A forged or damaged frame forces SIGSEGV on the thread (fatal unless a
+/// SIGSEGV handler can run), leaving what Linux restores before the failing
+/// step (the registers, then the FP state, before the extension area is
+/// checked); like Linux the call then returns 0.
 pub fn rt_sigreturn(tf: &mut TrapFrame) -> SysResult {
     let thread = task::current();
     let signals = thread.signals().ok_or(Errno::ESRCH)?;
     thread.inner.lock().restart = None;
     let mut fp = FpImage::load(tf);
-    match ksignal::sigreturn(&signals, tf, &mut fp, &KMem) {
-        Ok(a0) => {
-            fp.store(tf);
-            Ok(a0 as usize)
-        }
+    let ret = ksignal::sigreturn(&signals, tf, &mut fp, &KMem);
+    fp.store(tf);
+    match ret {
+        Ok(a0) => Ok(a0 as usize),
         Err(_) => Ok(0),
     }
 }

@@ -1,0 +1,33 @@
+/* ksignal-run smoke case: job control (WUNTRACED/WCONTINUED), fatal signals, a thread in sigwait. */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <pthread.h>
+#include <errno.h>
+#include <string.h>
+static void *thr(void *a) { sigset_t s; sigemptyset(&s); sigaddset(&s, SIGUSR2); int sig; sigwait(&s, &sig); printf("thread sigwait got %d\n", sig); return 0; }
+int main(void) {
+    int st;
+    pid_t c = fork();
+    if (c == 0) { for (;;) pause(); }
+    kill(c, SIGTSTP);
+    waitpid(c, &st, WUNTRACED);
+    printf("stopped=%d sig=%d\n", WIFSTOPPED(st), WSTOPSIG(st));
+    kill(c, SIGCONT);
+    waitpid(c, &st, WCONTINUED);
+    printf("continued=%d\n", WIFCONTINUED(st));
+    kill(c, SIGQUIT);
+    waitpid(c, &st, 0);
+    printf("signaled=%d sig=%d\n", WIFSIGNALED(st), WTERMSIG(st));
+    /* threads: block USR2 in main; a thread sigwaits for it; main keeps running */
+    sigset_t s; sigemptyset(&s); sigaddset(&s, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &s, NULL);
+    pthread_t t; pthread_create(&t, 0, thr, 0);
+    usleep(100000);
+    printf("main still running\n"); fflush(stdout);
+    kill(getpid(), SIGUSR2);
+    pthread_join(t, 0);
+    return 0;
+}
