@@ -78,10 +78,21 @@ extern "C" fn on_chld(_sig: i32, info: *mut SigInfo, _uc: *mut UContext) {
     if let Some(c) = CODES.get(code as usize) {
         c.fetch_add(1, Ordering::SeqCst);
     }
+    // Test 4: the continued child waits for this before it exits.
+    let child = CHILD.load(Ordering::SeqCst);
+    if code == CLD_CONTINUED && child > 0 {
+        kill(child, SIGUSR1);
+    }
 }
 
+/// Test 4: continues the child once the parent's handler saw it stop.
 extern "C" fn continue_later(_: usize) -> i32 {
-    sleep_ms(60);
+    let mut waited = 0;
+    while CODES[CLD_STOPPED as usize].load(Ordering::SeqCst) == 0 && waited < 10_000 {
+        sleep_ms(10);
+        waited += 10;
+    }
+    sleep_ms(20);
     kill(CHILD.load(Ordering::SeqCst), SIGCONT);
     0
 }
@@ -160,13 +171,16 @@ fn main() -> i32 {
     sigprocmask(SIG_UNBLOCK, sigbit(SIGCHLD));
     let child = fork();
     if child == 0 {
+        sigprocmask(SIG_BLOCK, sigbit(SIGUSR1));
         sleep_ms(20);
         raise(SIGSTOP);
         // Let the parent take the CLD_CONTINUED SIGCHLD first: SIGCHLD is a
         // standard signal, so a second one sent while the first is still
-        // pending would be merged into it.
-        sleep_ms(30);
-        exit_group(5);
+        // pending would be merged into it. Its handler answers with SIGUSR1
+        // (a fixed sleep here is too short when a loaded host stalls harts).
+        let mut info = SigInfo::default();
+        let r = sigtimedwait(sigbit(SIGUSR1), &mut info, Some(&Timespec::from_millis(10_000)));
+        exit_group(if r == SIGUSR1 as isize { 5 } else { 6 });
     }
     CHILD.store(child, Ordering::SeqCst);
     let t = spawn(&STACKS[1], &TIDS[1], continue_later, 0).unwrap_or_else(|e| fail!("sig_job: clone {}", e));
