@@ -19,7 +19,7 @@
 //! An interrupted blocking system call of a stopped thread is restarted
 //! once the group continues (no handler ran), as in Linux.
 
-use super::tasks::with_parent;
+use super::tasks::{with_parent, with_parent_in_group};
 use crate::task::{JobEvent, Process, Thread};
 use crate::sched;
 use alloc::sync::Arc;
@@ -37,13 +37,14 @@ fn parent_of(process: &Process) -> Option<Arc<Process>> {
 }
 
 /// The last thread of `child` is gone with wait status `status`: SIGCHLD
-/// (or the clone exit signal) to `parent`. Returns true if the parent does
-/// not wait for children (SIGCHLD ignored or SA_NOCLDWAIT): reap at once.
-pub fn notify_parent_exited(child: &Arc<Process>, parent: &Arc<Process>, status: i32) -> bool {
+/// (or the clone exit signal) to `parent`, whose lock the caller holds
+/// (`parent_pgid`: its process group). Returns true if the parent does not
+/// wait for children (SIGCHLD ignored or SA_NOCLDWAIT): reap at once.
+pub fn notify_parent_exited(child: &Arc<Process>, parent: &Arc<Process>, parent_pgid: usize, status: i32) -> bool {
     let exit_signal = child.inner.lock().exit_signal;
     let exit_signal = Signo::new(exit_signal as u32).ok();
     let how = ChildExit::from_exit_code(status);
-    with_parent(parent, |p| notify_parent_exit(p, &child_info(child), how, exit_signal)).autoreap
+    with_parent_in_group(parent, parent_pgid, |p| notify_parent_exit(p, &child_info(child), how, exit_signal)).autoreap
 }
 
 /// `thread` dequeued stop signal `sig`: bring every thread of its process to

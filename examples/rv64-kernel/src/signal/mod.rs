@@ -197,6 +197,7 @@ pub fn user_fault(tf: &mut TrapFrame, sig: usize, page_fault: bool) {
 /// The last thread of `child` is gone and `parent` lives: SIGCHLD (CLD_EXITED
 /// or CLD_KILLED with the status). Returns true if the parent asked not to
 /// wait for children (SIGCHLD SIG_IGN or SA_NOCLDWAIT): reap it at once.
-pub fn notify_parent(child: &Arc<Process>, parent: &Arc<Process>, status: i32) -> bool {
-    job::notify_parent_exited(child, parent, status)
+/// The caller holds the parent's lock (`parent_pgid`: its process group).
+pub fn notify_parent(child: &Arc<Process>, parent: &Arc<Process>, parent_pgid: usize, status: i32) -> bool {
+    job::notify_parent_exited(child, parent, parent_pgid, status)
 }

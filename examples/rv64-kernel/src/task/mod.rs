@@ -154,10 +154,35 @@ pub fn exit_current() -> ! {
 /// tell the parent (or, for boot processes, report and reap at once).
 fn exit_process(process: &Arc<Process>, status: i32) {
     crate::timer::cancel_alarm(process.pid);
-    let (parent, children) = {
-        let mut inner = process.inner.lock();
-        inner.exit_status = Some(status);
-        (inner.parent.as_ref().and_then(|p| p.upgrade()), core::mem::take(&mut inner.children))
+    let parent = process.inner.lock().parent.as_ref().and_then(|p| p.upgrade());
+    // Becoming a zombie and telling the parent happen under the parent's
+    // lock, which `wait4` holds while it looks for zombies (lock order:
+    // parent, then child, as there): so it never reaps a child that is being
+    // reaped automatically, and a parent that got the SIGCHLD finds the
+    // zombie. (Linux does both under tasklist_lock.)
+    let mut told_parent = None;
+    let children = {
+        let parent_inner = parent.as_ref().map(|p| (p, p.inner.lock()));
+        let still_child = parent_inner.as_ref().is_some_and(|(_, pi)| pi.children.iter().any(|c| c.pid == process.pid));
+        let children = {
+            let mut inner = process.inner.lock();
+            inner.exit_status = Some(status);
+            if !still_child {
+                inner.parent = None; // its parent exited meanwhile
+            }
+            core::mem::take(&mut inner.children)
+        };
+        if let (true, Some((parent, mut parent_inner))) = (still_child, parent_inner) {
+            // SIGCHLD (CLD_EXITED / CLD_KILLED). If the parent ignores
+            // SIGCHLD or set SA_NOCLDWAIT, nobody will wait: reap at once.
+            let autoreap = crate::signal::notify_parent(process, parent, parent_inner.pgid, status);
+            if autoreap {
+                parent_inner.children.retain(|c| c.pid != process.pid);
+                process.inner.lock().parent = None;
+            }
+            told_parent = Some((parent.clone(), autoreap));
+        }
+        children
     };
     // No init process adopts orphans: they are reaped by the kernel when they
     // exit, and zombies among them right now.
@@ -171,13 +196,9 @@ fn exit_process(process: &Arc<Process>, status: i32) {
             PROCESSES.lock().remove(&child.pid);
         }
     }
-    match parent {
-        Some(parent) => {
-            // SIGCHLD (CLD_EXITED / CLD_KILLED). If the parent ignores
-            // SIGCHLD or set SA_NOCLDWAIT, nobody will wait: reap at once.
-            if crate::signal::notify_parent(process, &parent, status) {
-                parent.inner.lock().children.retain(|c| c.pid != process.pid);
-                process.inner.lock().parent = None;
+    match told_parent {
+        Some((parent, autoreap)) => {
+            if autoreap {
                 PROCESSES.lock().remove(&process.pid);
             }
             parent.child_wait.wake_all();

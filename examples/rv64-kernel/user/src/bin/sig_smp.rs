@@ -103,9 +103,16 @@ fn record(slot: usize, info: &SigInfo) {
     check!((SIG0..SIG0 + SENDERS).contains(&signo), "sig_smp: unexpected signal {}", signo);
     let sender = signo - SIG0;
     let value = info.value();
+    // The supervisor stores the sender's pid right after fork returns; a
+    // receiver on another hart can get the first signal before that.
+    let mut sender_pid = SENDER_PID.load(Ordering::Acquire);
+    while sender_pid == 0 {
+        core::hint::spin_loop();
+        sender_pid = SENDER_PID.load(Ordering::Acquire);
+    }
     let seq = value & 0xffff_ffff;
     check!(
-        info.code() == SI_QUEUE && info.pid() == SENDER_PID.load(Ordering::Relaxed) && (value >> 32) as usize == sender && seq < per_sender(),
+        info.code() == SI_QUEUE && info.pid() == sender_pid && (value >> 32) as usize == sender && seq < per_sender(),
         "sig_smp: bad siginfo: signal {} code {} pid {} value {:#x}",
         signo,
         info.code(),
@@ -310,7 +317,7 @@ fn receiver_process(case: Case) -> i32 {
         exit_group(sender_process(number));
     }
     check!(child > 0, "sig_smp: fork gave {}", child);
-    SENDER_PID.store(child as i32, Ordering::Relaxed);
+    SENDER_PID.store(child as i32, Ordering::Release);
 
     // Supervise: progress or fail after 60 s without any.
     let mut last = 0;
