@@ -63,7 +63,6 @@ impl WaitQueue for NoWait {
     }
     fn finish_wait(&self) {}
     fn wake_one(&self) {}
-    fn wake_all(&self) {}
 }
 
 type Process = ProcessSignalManager<NoWait>;

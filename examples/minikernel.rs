@@ -9,11 +9,9 @@
 //! `cargo run --example minikernel`.
 
 use ksignal::action::SaFlags;
+use ksignal::child::{ChildExit, ChildInfo, ChildStop, notify_parent_cldstop, notify_parent_exit};
 use ksignal::info::code;
 use ksignal::lock::DefaultRawMutex;
-use ksignal::syscall::child::{
-    ChildExit, ChildInfo, ChildStop, notify_parent_cldstop, notify_parent_exit,
-};
 use ksignal::syscall::{self as sys, Caller, Credentials, ProcessScope, Task, TaskIds};
 use ksignal::syscall::{TaskTable, TaskVisitor};
 use ksignal::{
@@ -60,9 +58,6 @@ impl WaitQueue for CondvarQueue {
     fn wake_one(&self) {
         *self.woken.lock().unwrap() = true;
         self.cv.notify_one();
-    }
-    fn wake_all(&self) {
-        self.wake_one();
     }
 }
 

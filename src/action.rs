@@ -1,10 +1,12 @@
 //! `SignalAction`: one `sigaction` entry, and its codec to the kernel's layout.
 //!
 //! Invariants every `SignalAction` keeps (so no later code has to re-check):
-//! - `mask` never contains SIGKILL or SIGSTOP (rule 29);
+//! - `mask` never contains SIGKILL or SIGSTOP ([rule 29]);
 //! - `flags` holds only bits Linux keeps (`UAPI_SA_FLAGS` of include/linux/
 //!   signal_types.h); `rt_sigaction` clears the rest, in what it stores and in what
 //!   it reads back.
+//!
+//! [rule 29]: crate::docs::rules#rule-29
 
 use crate::arch::{Arch, SA_RESTORER};
 use crate::set::SignalSet;
@@ -41,6 +43,9 @@ impl SaFlags {
     /// Keeps the bits `rt_sigaction` keeps on `arch` and drops every other one:
     /// `SA_UNSUPPORTED` (the probe bit), unassigned bits, bits above 31, and
     /// `SA_RESTORER` on architectures without it.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn from_user(bits: u64, arch: Arch) -> SaFlags {
         let mut keep = SaFlags::all().bits();
         if !arch.has_sa_restorer() {
@@ -64,6 +69,9 @@ pub enum Disposition {
 impl Disposition {
     /// Decodes a raw `sa_handler`: 0 is `SIG_DFL`, 1 is `SIG_IGN`, anything else a
     /// handler (Linux does not validate the address; a bad one faults in user mode).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn from_raw(raw: usize) -> Disposition {
         match raw {
             0 => Disposition::Default,
@@ -73,6 +81,9 @@ impl Disposition {
     }
 
     /// The raw `sa_handler` value.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn to_raw(self) -> usize {
         match self {
             Disposition::Default => 0,
@@ -113,6 +124,9 @@ impl SignalAction {
     };
 
     /// Builds an entry; SIGKILL and SIGSTOP are taken out of `mask`.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn new(
         disposition: Disposition,
         flags: SaFlags,
@@ -128,37 +142,60 @@ impl SignalAction {
     }
 
     /// A handler entry with `flags` and `mask` (a convenience for tests and kernels).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn handler(addr: usize, flags: SaFlags, mask: SignalSet) -> SignalAction {
         SignalAction::new(Disposition::from_raw(addr), flags, mask, 0)
     }
 
     /// The disposition.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn disposition(&self) -> Disposition {
         self.disposition
     }
 
     /// `sa_flags`.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn flags(&self) -> SaFlags {
         self.flags
     }
 
     /// `sa_mask`, never holding SIGKILL or SIGSTOP.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn mask(&self) -> SignalSet {
         self.mask
     }
 
     /// `sa_restorer` (0 where the architecture has none).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn restorer(&self) -> usize {
         self.restorer
     }
 
     /// Whether a handler will run.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn is_handler(&self) -> bool {
         matches!(self.disposition, Disposition::Handler(_))
     }
 
     /// The same entry with `SIG_DFL` as disposition and flags and mask kept: what
-    /// `SA_RESETHAND` leaves behind (rule 47) and what `exec` makes of a handler.
+    /// `SA_RESETHAND` leaves behind ([rule 47]) and what `exec` makes of a handler.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
+    ///
+    /// [rule 47]: crate::docs::rules#rule-47
     pub const fn with_default_handler(self) -> SignalAction {
         SignalAction {
             disposition: Disposition::Default,
@@ -168,6 +205,9 @@ impl SignalAction {
 
     /// Encodes as four machine words (handler, flags, mask, restorer), the form the
     /// lock-free registry stores.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn to_words(&self) -> [u64; 4] {
         [
             self.disposition.to_raw() as u64,
@@ -179,6 +219,9 @@ impl SignalAction {
 
     /// Decodes [`SignalAction::to_words`]; re-applies the invariants, so any words
     /// give a valid entry.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn from_words(w: [u64; 4]) -> SignalAction {
         SignalAction::new(
             Disposition::from_raw(w[0] as usize),
@@ -191,6 +234,9 @@ impl SignalAction {
     /// Decodes the kernel's `struct sigaction` as `rt_sigaction` reads it from user
     /// memory on `arch` (`bytes.len()` must be [`Arch::sigaction_size`]): unknown
     /// flags cleared, SIGKILL/SIGSTOP removed from the mask. `None` on a wrong length.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn from_user_bytes(bytes: &[u8], arch: Arch) -> Option<SignalAction> {
         if bytes.len() != arch.sigaction_size() {
             return None;
@@ -216,6 +262,9 @@ impl SignalAction {
     /// Encodes into the kernel's `struct sigaction` layout for `arch`, as
     /// `rt_sigaction` writes `oact`. Returns the number of bytes written, or `None`
     /// if `out` is shorter than [`Arch::sigaction_size`].
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn write_user_bytes(&self, out: &mut [u8], arch: Arch) -> Option<usize> {
         let n = arch.sigaction_size();
         let out = out.get_mut(..n)?;

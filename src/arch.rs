@@ -44,12 +44,18 @@ impl Arch {
     /// the kernel's `struct sigaction`): x86 and arm64 do (arch/*/include/uapi/asm/
     /// signal.h); asm-generic architectures such as riscv and loongarch do not, and
     /// there the bit is an unknown flag that `rt_sigaction` clears.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn has_sa_restorer(self) -> bool {
         matches!(self, Arch::X86_64 | Arch::Aarch64)
     }
 
     /// Size of the kernel's `struct sigaction` as `rt_sigaction` copies it:
     /// handler, flags, restorer (where it exists), mask.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn sigaction_size(self) -> usize {
         if self.has_sa_restorer() { 32 } else { 24 }
     }
@@ -57,6 +63,9 @@ impl Arch {
     /// `MINSIGSTKSZ`: the smallest alternate stack `sigaltstack` accepts.
     /// x86_64 2048 (uapi asm/signal.h), arm64 5120 (uapi asm/signal.h), riscv64 2048
     /// (asm-generic/signal.h), loongarch64 4096 (uapi asm/signal.h).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn min_sigstksz(self) -> usize {
         match self {
             Arch::X86_64 | Arch::Riscv64 => 2048,

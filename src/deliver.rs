@@ -9,13 +9,21 @@
 //! 5 KiB of kernel stack, for aarch64's 4.7 KiB frame or x86_64's frame plus a
 //! 3 KiB XSAVE image). The one exception is rare: forcing SIGSEGV after a frame
 //! could not be written queues its siginfo, which grows the thread's private queue
-//! if it has never held one (see `PendingSignals::set_growable`).
+//! if it has never held one (see [`ProcessSignalManager::set_growable`]).
+//!
+//! [`ProcessSignalManager::set_growable`]: crate::process::ProcessSignalManager::set_growable
 //!
 //! `do_signal` is Linux's `exit_to_user_mode_loop` + `arch_do_signal_or_restart` +
 //! `handle_signal`: it asks the thread for the next thing to do until nothing is
-//! left, fixing up an interrupted system call (rule 49), pushing one frame per
-//! handler and blocking its mask at once (rules 47, 47a), forcing SIGSEGV when a
-//! frame cannot be written (rule 48), and stopping at a stop or an exit (rule 47b).
+//! left, fixing up an interrupted system call ([rule 49]), pushing one frame per
+//! handler and blocking its mask at once ([rule 47], [rule 47a]), forcing SIGSEGV when a
+//! frame cannot be written ([rule 48]), and stopping at a stop or an exit ([rule 47b]).
+//!
+//! [rule 47]: crate::docs::rules#rule-47
+//! [rule 47a]: crate::docs::rules#rule-47a
+//! [rule 47b]: crate::docs::rules#rule-47b
+//! [rule 48]: crate::docs::rules#rule-48
+//! [rule 49]: crate::docs::rules#rule-49
 
 use crate::errno::Errno;
 use crate::frame::{self, FaultInfo, FpHook, FrameRequest, TrapFrame};
@@ -59,6 +67,9 @@ pub struct KernelFrameInfo {
 ///
 /// It asks no job-control question ([`NoJobControl`]): SIGTSTP, SIGTTIN and SIGTTOU
 /// always stop. A kernel with process groups calls [`do_signal_with`].
+///
+/// Context: process context, on the returning thread, with no lock of this crate
+/// held (see the module docs); it writes user memory and may sleep there.
 pub fn do_signal<W, R, T, M>(
     thread: &ThreadSignalManager<W, R>,
     tf: &mut T,
@@ -77,9 +88,14 @@ where
 
 /// [`do_signal`] with the kernel's answers to Linux's job-control questions
 /// ([`JobControl`]): a default-action SIGTSTP, SIGTTIN or SIGTTOU in an orphaned
-/// process group is discarded instead of stopping the group (rule 44; see
+/// process group is discarded instead of stopping the group ([rule 44]; see
 /// [`ThreadSignalManager::get_signal_with`]). `job` is called with no lock of the
 /// crate held.
+///
+/// Context: as [`do_signal`]: process context, on the returning thread, with no lock of
+/// this crate held; `job` is called without the signal lock.
+///
+/// [rule 44]: crate::docs::rules#rule-44
 pub fn do_signal_with<W, R, T, M, J>(
     thread: &ThreadSignalManager<W, R>,
     tf: &mut T,
@@ -142,6 +158,9 @@ where
 /// architecture's frame code describes ([`frame::BadFrame`]), so a SIGSEGV handler
 /// sees them in its frame. The system call then returns 0 in Linux:
 /// the kernel writes 0, not the error, into the return register.
+///
+/// Context: process context, from the thread's `rt_sigreturn` system call, with no
+/// lock of this crate held; it reads user memory and may sleep there.
 pub fn sigreturn<W, R, T, M>(
     thread: &ThreadSignalManager<W, R>,
     tf: &mut T,

@@ -44,6 +44,9 @@ impl Errno {
     pub const ERESTART_RESTARTBLOCK: Errno = Errno(516);
 
     /// Builds an errno from its positive number; `None` for 0 or out-of-range values.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn new(n: i32) -> Option<Errno> {
         if n > 0 && n < 4096 {
             Some(Errno(n as u16))
@@ -53,21 +56,33 @@ impl Errno {
     }
 
     /// The positive number.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn get(self) -> i32 {
         self.0 as i32
     }
 
     /// The value a system call returns for this error: `-errno`.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn as_neg_ret(self) -> isize {
         -(self.0 as isize)
     }
 
     /// Whether this is one of the kernel-internal restart codes (512..=516).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn is_restart(self) -> bool {
         matches!(self.0, 512 | 513 | 514 | 516)
     }
 
     /// The symbolic name (`"EINVAL"`), if this crate knows it.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn name(self) -> Option<&'static str> {
         match self {
             Errno::ERESTARTSYS => Some("ERESTARTSYS"),

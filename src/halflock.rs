@@ -92,6 +92,8 @@ impl Default for Readers {
 
 impl Readers {
     /// No reader inside.
+    ///
+    /// Context: any; allocates nothing.
     pub fn new() -> Readers {
         Readers {
             steer: AtomicUsize::new(0),
@@ -103,6 +105,8 @@ impl Readers {
     /// the returned section lives see either the version a concurrent
     /// [`Readers::synchronize`] is waiting to retire, with that writer waiting for this
     /// section, or a newer one.
+    ///
+    /// Context: any, interrupt context included; wait-free, never allocates.
     #[inline]
     pub fn enter(&self) -> ReadSection<'_> {
         let side = self.steer.load(Ordering::Relaxed) & 1;
@@ -117,6 +121,9 @@ impl Readers {
     /// Waits until every reader that could have loaded what the caller unpublished
     /// before this call has left (W2, W3). Call it after the publishing store, never
     /// from inside a read section.
+    ///
+    /// Context: the writer's (process context, or with interrupts disabled: it spins,
+    /// waiting only for readers on other CPUs); never inside a read section.
     pub fn synchronize(&self) {
         fence(Ordering::SeqCst);
         let steer = self.steer.load(Ordering::Relaxed);
@@ -180,6 +187,8 @@ impl<T: Default, R: RawMutex> Default for HalfLock<T, R> {
 impl<T, R: RawMutex> HalfLock<T, R> {
     /// Publishes `published`; `spare` is the writer's first scratch version (give it
     /// the capacity later writes will need).
+    ///
+    /// Context: any; allocates nothing (the two versions are moved in).
     pub fn new(published: T, spare: T) -> HalfLock<T, R> {
         HalfLock {
             slots: [UnsafeCell::new(published), UnsafeCell::new(spare)],
@@ -191,6 +200,8 @@ impl<T, R: RawMutex> HalfLock<T, R> {
 
     /// Runs `f` on the published version inside a read section. Wait-free apart from
     /// `f`, which must itself be short and must not block or write to this lock.
+    ///
+    /// Context: any, interrupt context included; wait-free apart from `f`.
     #[inline]
     pub fn read<U>(&self, f: impl FnOnce(&T) -> U) -> U {
         let _section = self.readers.enter();
@@ -204,6 +215,9 @@ impl<T, R: RawMutex> HalfLock<T, R> {
     }
 
     /// Takes the writer lock (spinning on `R`) and returns the writer's handle.
+    ///
+    /// Context: process context, or with interrupts disabled; spins on the writer lock,
+    /// never from inside a read section of this lock.
     pub fn write(&self) -> HalfLockWriter<'_, T, R> {
         HalfLockWriter {
             lock: self,
@@ -222,6 +236,8 @@ impl<T, R: RawMutex> HalfLockWriter<'_, T, R> {
     /// Runs `f` on (the published version, the spare version). The spare is the
     /// writer's alone: after [`HalfLockWriter::publish`] it is the version just
     /// retired, which no reader can still see.
+    ///
+    /// Context: the writer's, holding the writer lock; does not wait.
     pub fn modify<U>(&mut self, f: impl FnOnce(&T, &mut T) -> U) -> U {
         let index = self.lock.published.load(Ordering::Relaxed) & 1;
         let (published, spare) = (&self.lock.slots[index], &self.lock.slots[index ^ 1]);
@@ -239,6 +255,9 @@ impl<T, R: RawMutex> HalfLockWriter<'_, T, R> {
 
     /// Publishes the spare version and waits until no reader can still see the old
     /// one, which becomes the spare. The only wait of the write path.
+    ///
+    /// Context: the writer's, holding the writer lock; waits (spinning) for the readers
+    /// of the old version, so never from inside a read section.
     pub fn publish(&mut self) {
         let index = self.lock.published.load(Ordering::Relaxed) & 1;
         self.lock.published.store(index ^ 1, Ordering::Release);

@@ -57,6 +57,9 @@ pub struct HookEvent {
 
 impl HookEvent {
     /// An event for `signo` sent to `target`, with code, sender and value 0.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn new(signo: Signo, target: HookTarget) -> HookEvent {
         HookEvent {
             signo,
@@ -69,11 +72,17 @@ impl HookEvent {
     }
 
     /// With `si_code`.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn with_code(self, code: i32) -> HookEvent {
         HookEvent { code, ..self }
     }
 
     /// With the sender's pid and uid.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn with_sender(self, pid: i32, uid: u32) -> HookEvent {
         HookEvent {
             sender_pid: pid,
@@ -83,6 +92,9 @@ impl HookEvent {
     }
 
     /// With `si_value`.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn with_value(self, value: u64) -> HookEvent {
         HookEvent { value, ..self }
     }
@@ -171,6 +183,8 @@ impl<R: RawMutex> fmt::Debug for SignalHooks<R> {
 
 impl<R: RawMutex> SignalHooks<R> {
     /// No hook.
+    ///
+    /// Context: any; allocates nothing.
     pub fn new() -> SignalHooks<R> {
         SignalHooks {
             list: HalfLock::new(Vec::new(), Vec::new()),
@@ -179,12 +193,15 @@ impl<R: RawMutex> SignalHooks<R> {
     }
 
     /// The signals at least one hook observes.
+    ///
+    /// Context: any, interrupt context included; takes no lock and never allocates.
     pub fn observed(&self) -> SignalSet {
         SignalSet::from_bits(self.observed.load(Ordering::Relaxed))
     }
 
     /// Registers `hook` for `signals`; it runs after every hook registered before it.
-    /// Process context only: allocates, and waits for running hooks to finish.
+    /// Context: process context only: allocates, and waits for running hooks to
+    /// finish.
     pub fn register(&self, signals: SignalSet, hook: Hook) -> Result<HookHandle, HookError> {
         let handle = HookHandle(NEXT_HANDLE.fetch_add(1, Ordering::Relaxed));
         let entry = Registered {
@@ -208,12 +225,18 @@ impl<R: RawMutex> SignalHooks<R> {
 
     /// Removes the hook `handle` names; returns whether it was registered here.
     /// Never allocates; waits for running hooks to finish before dropping it.
+    ///
+    /// Context: process context; takes the hooks' writer lock and waits for running
+    /// hooks to finish. Never allocates.
     pub fn unregister(&self, handle: HookHandle) -> bool {
         self.remove_where(|r| r.handle == handle) != 0
     }
 
     /// Removes every hook whose set contains `signo` (also for the other signals it
     /// observed); returns how many were removed. Never allocates.
+    ///
+    /// Context: process context; takes the hooks' writer lock and waits for running
+    /// hooks to finish. Never allocates.
     pub fn unregister_signal(&self, signo: Signo) -> usize {
         self.remove_where(|r| r.signals.contains(signo))
     }

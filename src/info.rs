@@ -55,6 +55,9 @@ pub enum ChildCode {
 
 impl ChildCode {
     /// The `si_code` value.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn code(self) -> i32 {
         (match self {
             ChildCode::Exited => abi::CLD_EXITED,
@@ -105,7 +108,12 @@ impl SignalInfo {
         info
     }
 
-    /// `kill()`: `SI_USER` with the sender's tgid and real uid (rule 24).
+    /// `kill()`: `SI_USER` with the sender's tgid and real uid ([rule 24]).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
+    ///
+    /// [rule 24]: crate::docs::rules#rule-24
     pub fn user(sig: Signo, pid: i32, uid: u32) -> SignalInfo {
         let mut i = SignalInfo::header(sig, code::SI_USER);
         i.put_i32(OFF_PID, pid);
@@ -114,6 +122,9 @@ impl SignalInfo {
     }
 
     /// `tkill()` / `tgkill()`: `SI_TKILL` with the sender's tgid and real uid.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn tkill(sig: Signo, pid: i32, uid: u32) -> SignalInfo {
         let mut i = SignalInfo::user(sig, pid, uid);
         i.put_i32(8, code::SI_TKILL);
@@ -121,6 +132,9 @@ impl SignalInfo {
     }
 
     /// `sigqueue()`: `SI_QUEUE` with pid, uid and the `sigval` (`sival_ptr`-wide).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn queue(sig: Signo, pid: i32, uid: u32, value: u64) -> SignalInfo {
         let mut i = SignalInfo::user(sig, pid, uid);
         i.put_i32(8, code::SI_QUEUE);
@@ -129,11 +143,17 @@ impl SignalInfo {
     }
 
     /// Sent by the kernel itself: `SI_KERNEL`, no sender.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn kernel(sig: Signo) -> SignalInfo {
         SignalInfo::header(sig, code::SI_KERNEL)
     }
 
     /// A POSIX timer expired: `SI_TIMER` with timer id, overrun count and value.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn timer(sig: Signo, timer_id: i32, overrun: i32, value: u64) -> SignalInfo {
         let mut i = SignalInfo::header(sig, code::SI_TIMER);
         i.put_i32(OFF_PID, timer_id);
@@ -144,6 +164,9 @@ impl SignalInfo {
 
     /// A child changed state: SIGCHLD with `CLD_*`, the child's pid and uid, its
     /// status (exit code or signal number) and CPU times in clock ticks.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn child(
         code: ChildCode,
         pid: i32,
@@ -163,6 +186,9 @@ impl SignalInfo {
 
     /// A fault (SEGV, BUS, ILL, FPE, TRAP) with its `si_code` (`SEGV_MAPERR`...)
     /// and the faulting address.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn fault(sig: Signo, code: i32, addr: usize) -> SignalInfo {
         let mut i = SignalInfo::header(sig, code);
         i.put_u64(OFF_ADDR, addr as u64);
@@ -170,6 +196,9 @@ impl SignalInfo {
     }
 
     /// A fault with a trap number (`si_trapno`, used by some architectures).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn fault_trapno(sig: Signo, code: i32, addr: usize, trapno: i32) -> SignalInfo {
         let mut i = SignalInfo::fault(sig, code, addr);
         i.put_i32(OFF_VALUE, trapno);
@@ -177,6 +206,9 @@ impl SignalInfo {
     }
 
     /// seccomp's SIGSYS: call address, syscall number and audit arch.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn sys(code: i32, call_addr: usize, syscall: i32, arch: u32) -> SignalInfo {
         let mut i = SignalInfo::header(Signo::SIGSYS, code);
         i.put_u64(OFF_ADDR, call_addr as u64);
@@ -186,6 +218,9 @@ impl SignalInfo {
     }
 
     /// SIGIO/SIGPOLL with band and file descriptor.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn poll(sig: Signo, code: i32, band: i64, fd: i32) -> SignalInfo {
         let mut i = SignalInfo::header(sig, code);
         i.put_u64(OFF_ADDR, band as u64);
@@ -195,22 +230,36 @@ impl SignalInfo {
 
     /// What a dequeued signal reads as when it was sent without siginfo (a signal
     /// that went over RLIMIT_SIGPENDING, or SIGKILL/SIGSTOP): `SI_USER`, pid 0,
-    /// uid 0 (rule 15).
+    /// uid 0 ([rule 15]).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
+    ///
+    /// [rule 15]: crate::docs::rules#rule-15
     pub fn infoless(sig: Signo) -> SignalInfo {
         SignalInfo::user(sig, 0, 0)
     }
 
     /// Takes 128 bytes as copied in from user space; any content is accepted.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn from_bytes(bytes: [u8; SIGINFO_SIZE]) -> SignalInfo {
         SignalInfo { bytes }
     }
 
     /// The bytes, as copied out to user space.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn as_bytes(&self) -> &[u8; SIGINFO_SIZE] {
         &self.bytes
     }
 
     /// The first 48 bytes, all the kernel keeps (`struct kernel_siginfo`).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     #[inline]
     pub fn compact(&self) -> [u64; KERNEL_SIGINFO_SIZE / 8] {
         let mut w = [0u64; KERNEL_SIGINFO_SIZE / 8];
@@ -222,6 +271,9 @@ impl SignalInfo {
 
     /// Rebuilds from [`SignalInfo::compact`]; bytes 48..128 are zero, as Linux's
     /// `copy_siginfo_to_user` leaves them.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     #[inline]
     pub fn from_compact(words: [u64; KERNEL_SIGINFO_SIZE / 8]) -> SignalInfo {
         let mut i = SignalInfo::ZERO;
@@ -245,115 +297,185 @@ impl SignalInfo {
         i32::from_ne_bytes([b[0], b[1], b[2], b[3]])
     }
 
-    /// Replaces `si_signo` (rt_sigqueueinfo overwrites the user's value, rule 26).
+    /// Replaces `si_signo` (rt_sigqueueinfo overwrites the user's value, [rule 26]).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
+    ///
+    /// [rule 26]: crate::docs::rules#rule-26
     pub fn set_signo(&mut self, sig: Signo) {
         self.put_i32(0, sig.get() as i32);
     }
 
     /// `si_signo` as stored.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn signo_raw(&self) -> i32 {
         self.get_i32(0)
     }
 
     /// `si_signo` if it is a valid signal number.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn signo(&self) -> Option<Signo> {
         Signo::from_raw(self.signo_raw() as i64).ok()
     }
 
     /// `si_errno`.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn errno(&self) -> i32 {
         self.get_i32(4)
     }
 
     /// `si_code`.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn code(&self) -> i32 {
         self.get_i32(8)
     }
 
     /// `si_pid` (kill, rt, sigchld layouts).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn pid(&self) -> i32 {
         self.get_i32(OFF_PID)
     }
 
     /// `si_uid` (kill, rt, sigchld layouts).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn uid(&self) -> u32 {
         self.get_u32(OFF_UID)
     }
 
     /// `si_value` as the full pointer-wide word (rt and timer layouts).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn value(&self) -> u64 {
         self.get_u64(OFF_VALUE)
     }
 
     /// `si_value.sival_int`.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn value_int(&self) -> i32 {
         self.get_i32(OFF_VALUE)
     }
 
     /// `si_timerid` (timer layout).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn timer_id(&self) -> i32 {
         self.get_i32(OFF_PID)
     }
 
     /// `si_overrun` (timer layout).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn overrun(&self) -> i32 {
         self.get_i32(OFF_UID)
     }
 
     /// `si_status` (sigchld layout).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn status(&self) -> i32 {
         self.get_i32(OFF_VALUE)
     }
 
     /// `si_utime` (sigchld layout).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn utime(&self) -> i64 {
         self.get_u64(OFF_UTIME) as i64
     }
 
     /// `si_stime` (sigchld layout).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn stime(&self) -> i64 {
         self.get_u64(OFF_STIME) as i64
     }
 
     /// `si_addr` (fault layout).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn addr(&self) -> usize {
         self.get_u64(OFF_ADDR) as usize
     }
 
     /// `si_trapno` (fault layout).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn trapno(&self) -> i32 {
         self.get_i32(OFF_VALUE)
     }
 
     /// `si_band` (poll layout).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn band(&self) -> i64 {
         self.get_u64(OFF_ADDR) as i64
     }
 
     /// `si_fd` (poll layout).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn fd(&self) -> i32 {
         self.get_i32(OFF_FD)
     }
 
     /// `si_syscall` (sys layout).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn syscall(&self) -> i32 {
         self.get_i32(OFF_FD)
     }
 
     /// `si_arch` (sys layout).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn arch(&self) -> u32 {
         self.get_u32(OFF_SYSCALL_ARCH)
     }
 
     /// Whether the `si_code` says user space sent it (every code `<= 0`): Linux's
     /// `SI_FROMUSER`.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn is_from_user(&self) -> bool {
         self.code() <= 0
     }
 
     /// Whether Linux knows the layout of this `(si_signo, si_code)` pair
     /// (`known_siginfo_layout`): an unknown one must carry zeros in bytes 48..128,
-    /// else `rt_sigqueueinfo` fails with E2BIG (rule 27).
+    /// else `rt_sigqueueinfo` fails with E2BIG ([rule 27]).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
+    ///
+    /// [rule 27]: crate::docs::rules#rule-27
     pub fn has_known_layout(&self) -> bool {
         let code = self.code();
         if code == code::SI_KERNEL {
@@ -379,6 +501,9 @@ impl SignalInfo {
     }
 
     /// Whether bytes 48..128 (beyond `struct kernel_siginfo`) are all zero.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn expansion_is_zero(&self) -> bool {
         self.bytes[KERNEL_SIGINFO_SIZE..].iter().all(|b| *b == 0)
     }

@@ -6,7 +6,9 @@ extern crate alloc;
 
 pub mod action;
 pub mod arch;
+pub mod child;
 pub mod deliver;
+pub mod docs;
 pub mod errno;
 pub mod frame;
 pub mod halflock;

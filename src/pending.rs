@@ -5,22 +5,28 @@
 //! siginfo per standard signal (1..=31), a FIFO of siginfo per real-time signal
 //! (32..=64). Invariants:
 //! - a signal's bit is set iff it has at least one queued entry or an info-less
-//!   instance (a send that kept no siginfo, rules 11, 14);
+//!   instance (a send that kept no siginfo, [rule 11], [rule 14]);
 //! - a standard signal has at most one entry; a second send while it is pending is
-//!   dropped and the first siginfo kept (rule 1);
+//!   dropped and the first siginfo kept ([rule 1]);
 //! - every queued entry holds one charge on the [`PendingLimit`] it was charged to,
-//!   returned when the entry is dequeued or flushed (rules 12-14).
+//!   returned when the entry is dequeued or flushed ([rule 12], [rule 13], [rule 14]).
 //!
 //! Storage: entries live in one node array with a free list, linked per signal. It
 //! is allocated on the first queued entry (an idle store owns no heap) and then
 //! recycled, so a warm store queues and dequeues without touching the allocator. A
 //! growth that fails is Linux's failed `__sigqueue_alloc`: the signal is sent
-//! without its siginfo, or refused with EAGAIN (rule 14), never a panic.
+//! without its siginfo, or refused with EAGAIN ([rule 14]), never a panic.
 //!
 //! Context: a store is plain data, protected by its owner's lock. Every method is
 //! bounded and callable with interrupts disabled; only [`PendingSignals::put`] may
 //! call the allocator, and only when the recycled nodes are exhausted and the store
 //! is growable (see [`PendingSignals::set_growable`]).
+//!
+//! [rule 1]: crate::docs::rules#rule-1
+//! [rule 11]: crate::docs::rules#rule-11
+//! [rule 12]: crate::docs::rules#rule-12
+//! [rule 13]: crate::docs::rules#rule-13
+//! [rule 14]: crate::docs::rules#rule-14
 
 use crate::errno::Errno;
 use crate::info::{KERNEL_SIGINFO_SIZE, SignalInfo, code};
@@ -48,6 +54,9 @@ pub struct PendingLimit {
 
 impl PendingLimit {
     /// An account with soft limit `limit` (0 allows no queued siginfo at all).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn new(limit: usize) -> PendingLimit {
         PendingLimit {
             queued: AtomicUsize::new(0),
@@ -56,21 +65,30 @@ impl PendingLimit {
     }
 
     /// An account that never refuses (for kernels that do not model the limit).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn unlimited() -> PendingLimit {
         PendingLimit::new(usize::MAX)
     }
 
     /// Changes the soft limit (`setrlimit`); entries already queued stay.
+    ///
+    /// Context: any, interrupt context included; takes no lock and never allocates.
     pub fn set_limit(&self, limit: usize) {
         self.limit.store(limit, Ordering::Relaxed);
     }
 
     /// The soft limit.
+    ///
+    /// Context: any, interrupt context included; takes no lock and never allocates.
     pub fn limit(&self) -> usize {
         self.limit.load(Ordering::Relaxed)
     }
 
     /// Entries currently charged.
+    ///
+    /// Context: any, interrupt context included; takes no lock and never allocates.
     pub fn queued(&self) -> usize {
         self.queued.load(Ordering::Relaxed)
     }
@@ -78,7 +96,9 @@ impl PendingLimit {
     /// Takes one charge, as `inc_rlimit_get_ucounts` then the limit check of
     /// `__sigqueue_alloc` against `rlimit` (the receiver's own limit; `None` for this
     /// account's): over the limit it gives the charge back and fails, unless
-    /// `override_limit` (rule 13).
+    /// `override_limit` ([rule 13]).
+    ///
+    /// [rule 13]: crate::docs::rules#rule-13
     fn try_charge(&self, override_limit: bool, rlimit: Option<usize>) -> bool {
         let now = self
             .queued
@@ -121,7 +141,9 @@ struct Node {
     info: [u64; WORDS],
     /// Next node of the same signal, or of the free list.
     next: u32,
-    /// Arrival order, to find the first queued fault (rule 41).
+    /// Arrival order, to find the first queued fault ([rule 41]).
+    ///
+    /// [rule 41]: crate::docs::rules#rule-41
     seq: u32,
 }
 
@@ -160,6 +182,8 @@ impl core::fmt::Debug for PendingSignals {
 
 impl PendingSignals {
     /// An empty store; allocates nothing.
+    ///
+    /// Context: any; allocates nothing (an idle store owns no heap).
     pub const fn new() -> PendingSignals {
         PendingSignals {
             set: SignalSet::EMPTY,
@@ -173,21 +197,37 @@ impl PendingSignals {
     }
 
     /// The pending set.
+    ///
+    /// Context: any, interrupt context included; the caller holds the lock that
+    /// protects the store (the process's signal lock for the managers' queues). Never
+    /// allocates.
     pub fn pending(&self) -> SignalSet {
         self.set
     }
 
     /// Whether nothing is pending.
+    ///
+    /// Context: any, interrupt context included; the caller holds the lock that
+    /// protects the store (the process's signal lock for the managers' queues). Never
+    /// allocates.
     pub fn is_empty(&self) -> bool {
         self.set.is_empty()
     }
 
     /// Number of queued siginfo entries (the store's charge).
+    ///
+    /// Context: any, interrupt context included; the caller holds the lock that
+    /// protects the store (the process's signal lock for the managers' queues). Never
+    /// allocates.
     pub fn queued(&self) -> usize {
         self.live as usize
     }
 
     /// Number of queued siginfo entries for `sig`.
+    ///
+    /// Context: any, interrupt context included; the caller holds the lock that
+    /// protects the store (the process's signal lock for the managers' queues). Never
+    /// allocates.
     pub fn queued_for(&self, sig: Signo) -> usize {
         let mut n = 0;
         let mut i = self.fifo(sig).head;
@@ -209,6 +249,9 @@ impl PendingSignals {
     }
 
     /// Makes room for `additional` more queued entries without further allocation.
+    ///
+    /// Context: process context: it calls the allocator (the caller holds the store's
+    /// lock).
     pub fn reserve(&mut self, additional: usize) -> Result<(), Errno> {
         self.ensure_fifos()?;
         let free = self.free_nodes();
@@ -221,6 +264,9 @@ impl PendingSignals {
     }
 
     /// Frees the node storage if nothing is queued (memory returns to the idle 0).
+    ///
+    /// Context: process context: it calls the deallocator (the caller holds the store's
+    /// lock).
     pub fn shrink_if_idle(&mut self) {
         if self.live == 0 {
             self.fifos = Vec::new();
@@ -230,6 +276,10 @@ impl PendingSignals {
     }
 
     /// Heap bytes held by this store.
+    ///
+    /// Context: any, interrupt context included; the caller holds the lock that
+    /// protects the store (the process's signal lock for the managers' queues). Never
+    /// allocates.
     pub fn heap_bytes(&self) -> usize {
         self.fifos.capacity() * core::mem::size_of::<Fifo>()
             + self.nodes.capacity() * core::mem::size_of::<Node>()
@@ -241,12 +291,20 @@ impl PendingSignals {
     /// `info` is `None` for a send without siginfo (Linux's `SEND_SIG_NOINFO`: it
     /// reads as SI_USER from the current task; the caller passes it explicitly when
     /// it wants the pid recorded). The siginfo is charged to `limit`:
-    /// - SIGKILL only sets its bit (rule 11);
-    /// - a standard signal already pending is dropped (rule 1);
-    /// - a standard signal with `si_code >= 0` is queued past the limit (rule 13);
+    /// - SIGKILL only sets its bit ([rule 11]);
+    /// - a standard signal already pending is dropped ([rule 1]);
+    /// - a standard signal with `si_code >= 0` is queued past the limit ([rule 13]);
     /// - otherwise, over the limit or out of memory, a real-time signal whose
     ///   `si_code` is not SI_USER fails with EAGAIN and nothing changes; any other
-    ///   signal becomes pending without its siginfo (rule 14).
+    ///   signal becomes pending without its siginfo ([rule 14]).
+    ///
+    /// Context: any, interrupt context included, under the store's lock; calls the
+    /// allocator only when the recycled entries ran out and the store is growable.
+    ///
+    /// [rule 1]: crate::docs::rules#rule-1
+    /// [rule 11]: crate::docs::rules#rule-11
+    /// [rule 13]: crate::docs::rules#rule-13
+    /// [rule 14]: crate::docs::rules#rule-14
     pub fn put(
         &mut self,
         sig: Signo,
@@ -260,6 +318,8 @@ impl PendingSignals {
     /// `rlimit`, the receiving task's own RLIMIT_SIGPENDING soft limit (Linux's
     /// `task_rlimit(t, RLIMIT_SIGPENDING)`), or with the account's
     /// [`PendingLimit::limit`] when `None`.
+    ///
+    /// Context: as [`PendingSignals::put`].
     pub fn put_with_rlimit(
         &mut self,
         sig: Signo,
@@ -293,6 +353,10 @@ impl PendingSignals {
     /// Takes the next signal in `allowed` (the complement of the blocked mask, or a
     /// sigtimedwait set): a synchronous fault first, else the lowest number; for a
     /// queued signal its oldest siginfo (`next_signal` + `collect_signal`).
+    ///
+    /// Context: any, interrupt context included; the caller holds the lock that
+    /// protects the store (the process's signal lock for the managers' queues). Never
+    /// allocates.
     pub fn dequeue(
         &mut self,
         allowed: SignalSet,
@@ -305,6 +369,10 @@ impl PendingSignals {
 
     /// [`PendingSignals::dequeue`] writing the siginfo into `out` (all 128 bytes)
     /// instead of returning it: the copy-free form the managers use.
+    ///
+    /// Context: any, interrupt context included; the caller holds the lock that
+    /// protects the store (the process's signal lock for the managers' queues). Never
+    /// allocates.
     #[inline]
     pub fn dequeue_into(
         &mut self,
@@ -320,8 +388,14 @@ impl PendingSignals {
     /// Takes the first queued synchronous fault (SEGV, BUS, ILL, TRAP, FPE, SYS) whose
     /// `si_code > SI_USER`, in arrival order, if some unblocked synchronous signal is
     /// pending: what `get_signal` tries before anything else on the private queue
-    /// (`dequeue_synchronous_signal`, rule 41). As in Linux, the entry found is taken
+    /// (`dequeue_synchronous_signal`, [rule 41]). As in Linux, the entry found is taken
     /// even if that particular signal is blocked. The siginfo goes to `out`.
+    ///
+    /// Context: any, interrupt context included; the caller holds the lock that
+    /// protects the store (the process's signal lock for the managers' queues). Never
+    /// allocates.
+    ///
+    /// [rule 41]: crate::docs::rules#rule-41
     pub fn dequeue_synchronous(
         &mut self,
         allowed: SignalSet,
@@ -350,8 +424,16 @@ impl PendingSignals {
     }
 
     /// Removes every pending instance of the signals in `set` and returns the charge
-    /// it held (the number of siginfo entries freed): the SIG_IGN flush (rule 30)
-    /// and the SIGCONT/stop flushes (rules 6, 7).
+    /// it held (the number of siginfo entries freed): the SIG_IGN flush ([rule 30])
+    /// and the SIGCONT/stop flushes ([rule 6], [rule 7]).
+    ///
+    /// Context: any, interrupt context included; the caller holds the lock that
+    /// protects the store (the process's signal lock for the managers' queues). Never
+    /// allocates.
+    ///
+    /// [rule 6]: crate::docs::rules#rule-6
+    /// [rule 7]: crate::docs::rules#rule-7
+    /// [rule 30]: crate::docs::rules#rule-30
     pub fn flush(&mut self, set: SignalSet, limit: &PendingLimit) -> usize {
         let hit = self.set & set;
         let mut freed = 0;
@@ -374,6 +456,10 @@ impl PendingSignals {
 
     /// Removes everything (thread exit, exec of a new image keeps pending: see the
     /// managers). Returns the charge freed.
+    ///
+    /// Context: any, interrupt context included; the caller holds the lock that
+    /// protects the store (the process's signal lock for the managers' queues). Never
+    /// allocates.
     pub fn clear(&mut self, limit: &PendingLimit) -> usize {
         self.flush(SignalSet::ALL, limit)
     }

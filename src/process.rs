@@ -13,13 +13,36 @@
 //! lock). [`WaitQueue::prepare_to_wait`] and [`WaitQueue::wait`] are called without
 //! it.
 //!
+//! # Invariants
+//! Every field of `ProcessState` and of each thread's slot is private to this file;
+//! other modules change them only through the methods below, each named for the
+//! Linux operation it is. So each rule is enforced in one place:
+//! - A thread's mask never holds SIGKILL or SIGSTOP, and every change of it goes
+//!   through `set_blocked` (Linux's `__set_task_blocked`, "required every time the
+//!   blocked sigset changes; callers must hold siglock"), which hands newly blocked
+//!   shared signals on (`retarget_shared_pending`) and recomputes the thread's flag
+//!   (`recalc_sigpending`). The one exception is `rt_sigtimedwait`'s temporary
+//!   unblocking (`unblock_for_sigtimedwait`), which only unblocks, so has nothing to
+//!   hand on, and recomputes the flag itself, as Linux's `do_sigtimedwait` does.
+//! - Whatever dequeues a signal recomputes the dequeuing thread's flag before the
+//!   lock is released.
+//! - `stopped` is set only by `do_signal_stop`, and cleared by SIGCONT
+//!   (`prepare_signal`) and by a group exit (`zap_threads`); `continued` counts
+//!   SIGCONTs so a stop decided across a dropped lock can be abandoned.
+//! - Once `group_exit` is set it stays set: new signals are dropped, and the flag
+//!   of every thread that has not detached stays set (`recalc_sigpending` tests
+//!   it).
+//! - The leader's slot outlives its thread (a zombie leader); every other slot is
+//!   freed when its thread detaches. `order` lists the live slots in creation
+//!   order and each slot knows its position in it.
+//!
 //! # Contexts
 //! Sending ([`ProcessSignalManager::send`], `ThreadSignalManager::send`) may run in
 //! interrupt context when the lock type disables interrupts (the `kspin` feature's
 //! `KspinRawMutex`): it never sleeps, never calls back into code that may allocate,
-//! and allocates only to grow a pending queue whose recycled nodes ran out (see
-//! [`PendingSignals::set_growable`] to forbid even that). Everything else runs in
-//! process context.
+//! and allocates only to grow a pending queue whose recycled nodes ran out
+//! ([`ProcessSignalManager::set_growable`] forbids even that, for every queue of
+//! the group). Everything else runs in process context.
 //!
 //! # The "something deliverable" word
 //! Each thread has an atomic flag (Linux's `TIF_SIGPENDING`) that its kernel tests
@@ -54,11 +77,17 @@ pub enum Fate {
     Queued,
     /// Pending without its siginfo (RLIMIT_SIGPENDING reached or out of memory).
     InfoLost,
-    /// A standard signal already pending: dropped (rule 1).
+    /// A standard signal already pending: dropped ([rule 1]).
+    ///
+    /// [rule 1]: crate::docs::rules#rule-1
     Coalesced,
-    /// Discarded at generation because the target ignores it (rule 3).
+    /// Discarded at generation because the target ignores it ([rule 3]).
+    ///
+    /// [rule 3]: crate::docs::rules#rule-3
     Ignored,
-    /// Dropped because the group is exiting (rule 5).
+    /// Dropped because the group is exiting ([rule 5]).
+    ///
+    /// [rule 5]: crate::docs::rules#rule-5
     Dropped,
 }
 
@@ -67,12 +96,17 @@ pub enum Fate {
 pub struct SendOutcome {
     /// What became of the signal.
     pub fate: Fate,
-    /// SIGCONT found the group stopped and continued it (rules 7, 8): the kernel
+    /// SIGCONT found the group stopped and continued it ([rule 7], [rule 8]): the kernel
     /// wakes its stopped threads and reports `CLD_CONTINUED` to the parent.
+    ///
+    /// [rule 7]: crate::docs::rules#rule-7
+    /// [rule 8]: crate::docs::rules#rule-8
     pub resumed: bool,
-    /// The signal is fatal and the group is now exiting (rule 20): every thread will
+    /// The signal is fatal and the group is now exiting ([rule 20]): every thread will
     /// see [`crate::Delivery::Exit`] on its next return to user space; the kernel
     /// wakes threads sleeping uninterruptibly if it wants them gone sooner.
+    ///
+    /// [rule 20]: crate::docs::rules#rule-20
     pub group_exit: bool,
     /// The thread that was chosen and woken, if any.
     pub woken: Option<i32>,
@@ -91,29 +125,48 @@ impl SendOutcome {
 
 /// Per-thread data reachable without the signal lock.
 pub(crate) struct ThreadLink<W> {
-    /// `TIF_SIGPENDING`: written under the signal lock only.
-    pub(crate) sigpending: AtomicBool,
+    /// `TIF_SIGPENDING`: written under the signal lock only, and only in this file.
+    sigpending: AtomicBool,
     /// Whether the thread runs on a CPU right now (`task_curr`), as the kernel's
     /// scheduler reports it; false if it never does.
     pub(crate) on_cpu: AtomicBool,
     pub(crate) wait: W,
 }
 
+impl<W> ThreadLink<W> {
+    /// A new thread's link: nothing pending, not on a CPU.
+    pub(crate) fn new(wait: W) -> ThreadLink<W> {
+        ThreadLink {
+            sigpending: AtomicBool::new(false),
+            on_cpu: AtomicBool::new(false),
+            wait,
+        }
+    }
+
+    /// Reads the thread's `TIF_SIGPENDING` (see the module docs for the orderings).
+    #[inline(always)]
+    pub(crate) fn sigpending(&self, order: Ordering) -> bool {
+        self.sigpending.load(order)
+    }
+}
+
 /// A thread's signal state, owned by its process's [`ProcessState`].
 pub(crate) struct ThreadSlot<W> {
-    pub(crate) tid: i32,
-    pub(crate) pending: PendingSignals,
-    pub(crate) blocked: SignalSet,
-    /// The mask before `rt_sigtimedwait` unblocked its set (rule 35); empty otherwise.
-    pub(crate) real_blocked: SignalSet,
+    tid: i32,
+    pending: PendingSignals,
+    blocked: SignalSet,
+    /// The mask before `rt_sigtimedwait` unblocked its set ([rule 35]); empty otherwise.
+    ///
+    /// [rule 35]: crate::docs::rules#rule-35
+    real_blocked: SignalSet,
     /// `rt_sigsuspend`'s mask to restore (`TIF_RESTORE_SIGMASK` + `saved_sigmask`).
-    pub(crate) saved_mask: Option<SignalSet>,
-    pub(crate) exiting: bool,
+    saved_mask: Option<SignalSet>,
+    exiting: bool,
     /// The alternate signal stack (`sigaltstack`).
-    pub(crate) altstack: SignalStack,
+    altstack: SignalStack,
     /// This thread's position in the creation-order list.
     pos: usize,
-    pub(crate) link: Arc<ThreadLink<W>>,
+    link: Arc<ThreadLink<W>>,
 }
 
 enum Slot<W> {
@@ -123,7 +176,7 @@ enum Slot<W> {
 
 /// Everything the signal lock protects.
 pub(crate) struct ProcessState<W> {
-    pub(crate) shared: PendingSignals,
+    shared: PendingSignals,
     slots: Vec<Slot<W>>,
     free: Option<u32>,
     /// Live slots in thread-creation order (Linux's thread list).
@@ -135,19 +188,24 @@ pub(crate) struct ProcessState<W> {
     /// zombie leader does in Linux.
     leader: Option<u32>,
     /// `SIGNAL_GROUP_EXIT` and the exit signal.
-    pub(crate) group_exit: Option<Signo>,
+    group_exit: Option<Signo>,
     /// `SIGNAL_STOP_STOPPED`.
-    pub(crate) stopped: bool,
+    stopped: bool,
     /// How many SIGCONTs have been generated (wrapping). `get_signal` compares it
     /// across the window in which it asks the kernel whether the process group is
     /// orphaned: a SIGCONT in that window cancels the stop, as clearing Linux's
     /// `JOBCTL_STOP_DEQUEUED` does for `do_signal_stop`.
-    pub(crate) continued: u32,
+    continued: u32,
     /// `SIGNAL_UNKILLABLE` (global init).
-    pub(crate) unkillable: bool,
+    unkillable: bool,
     /// The group's own RLIMIT_SIGPENDING soft limit (`signal->rlim`); `None` uses
     /// the account's.
     rlimit: Option<usize>,
+    /// Whether a send may call the allocator to grow a queue whose recycled nodes
+    /// ran out; applied to the shared queue and every private queue.
+    growable: bool,
+    /// Entries reserved in each private queue, now and for threads attached later.
+    thread_reserve: usize,
 }
 
 /// A thread group's shared signal state: its shared pending queue, its action table,
@@ -172,6 +230,8 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     /// processes created with CLONE_SIGHAND) and charging queued siginfo to `limit`
     /// (the real uid's RLIMIT_SIGPENDING account). Allocates nothing but the `Arc`s
     /// the caller made.
+    ///
+    /// Context: any; allocates nothing but the lock-protected state (no heap).
     pub fn new(
         actions: Arc<SignalActions>,
         limit: Arc<PendingLimit>,
@@ -189,6 +249,8 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
                 continued: 0,
                 unkillable: false,
                 rlimit: None,
+                growable: true,
+                thread_reserve: 0,
             }),
             common: Common {
                 actions,
@@ -203,7 +265,13 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     /// pending. Create its first thread with the parent thread's mask.
     ///
     /// The child inherits the group's own RLIMIT_SIGPENDING, if it has one, as Linux
-    /// copies `signal->rlim` at fork.
+    /// copies `signal->rlim` at fork. It also inherits the queue policy of
+    /// [`ProcessSignalManager::set_growable`] and the per-thread part of
+    /// [`ProcessSignalManager::reserve`]; its shared queue starts empty, so a
+    /// kernel that turned growth off calls `reserve` on the child for it.
+    ///
+    /// Context: process context (allocates the child's table); takes the parent's
+    /// signal lock briefly, never both locks at once.
     pub fn fork(&self, share_actions: bool) -> ProcessSignalManager<W, R> {
         let actions = if share_actions {
             self.common.actions.clone()
@@ -211,11 +279,23 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
             Arc::new(self.common.actions.clone_table())
         };
         let child = ProcessSignalManager::new(actions, self.common.limit.clone());
-        child.state.lock().rlimit = self.state.lock().rlimit;
+        let (rlimit, growable, thread_reserve) = {
+            let st = self.state.lock();
+            (st.rlimit, st.growable, st.thread_reserve)
+        };
+        {
+            let mut cst = child.state.lock();
+            cst.rlimit = rlimit;
+            cst.growable = growable;
+            cst.shared.set_growable(growable);
+            cst.thread_reserve = thread_reserve;
+        }
         child
     }
 
     /// The action table (lock-free reads).
+    ///
+    /// Context: any, interrupt context included; takes no lock and never allocates.
     pub fn actions(&self) -> &Arc<SignalActions> {
         &self.common.actions
     }
@@ -223,11 +303,15 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     /// The hooks that observe every signal generated for this process (rules of
     /// [`crate::hooks`]): they run, in registration order, each time a signal
     /// becomes pending, thread- or process-directed, from the sending context.
+    ///
+    /// Context: any, interrupt context included; takes no lock and never allocates.
     pub fn hooks(&self) -> &SignalHooks {
         &self.common.hooks
     }
 
     /// The RLIMIT_SIGPENDING account queued siginfo is charged to.
+    ///
+    /// Context: any, interrupt context included; takes no lock and never allocates.
     pub fn limit(&self) -> &Arc<PendingLimit> {
         &self.common.limit
     }
@@ -235,27 +319,82 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     /// Sets this group's own RLIMIT_SIGPENDING soft limit (`setrlimit`, `prlimit`):
     /// a siginfo queued for this group is refused once its user's count (the shared
     /// [`ProcessSignalManager::limit`] account) would exceed it, as Linux compares
-    /// the per-user count with the receiving task's `task_rlimit` (rule 14). `None`
+    /// the per-user count with the receiving task's `task_rlimit` ([rule 14]). `None`
     /// goes back to the account's [`PendingLimit::limit`], which is also where a new
     /// group starts. Entries already queued stay.
     ///
     /// Context: process context.
+    ///
+    /// [rule 14]: crate::docs::rules#rule-14
     pub fn set_rlimit_sigpending(&self, limit: Option<usize>) {
         self.state.lock().rlimit = limit;
     }
 
     /// The RLIMIT_SIGPENDING soft limit signals sent to this group are held to: its
     /// own, or its account's.
+    ///
+    /// Context: any, interrupt context included with the `kspin` feature's lock; takes
+    /// the signal lock briefly, never allocates or sleeps.
     pub fn rlimit_sigpending(&self) -> usize {
         let own = self.state.lock().rlimit;
         own.unwrap_or_else(|| self.common.limit.limit())
     }
 
-    /// Marks the group as global init (`SIGNAL_UNKILLABLE`, rule 21): signals whose
+    /// Whether a send may call the allocator when a pending queue of this group
+    /// (the shared queue or a thread's private one) has no recycled entry left:
+    /// [`PendingSignals::set_growable`] applied to every queue of the group, those
+    /// of threads attached later included. Queues start growable.
+    ///
+    /// A kernel whose allocator must not run where signals are sent (with
+    /// interrupts off, or from an interrupt handler) turns growth off and sizes the
+    /// queues with [`ProcessSignalManager::reserve`]. A send that then finds no free
+    /// entry is Linux's failed `__sigqueue_alloc` (a `GFP_ATOMIC` allocation that
+    /// failed): a real-time signal whose `si_code` is not SI_USER fails with EAGAIN
+    /// and nothing becomes pending; any other signal becomes pending without its
+    /// siginfo ([`Fate::InfoLost`], received as SI_USER with pid and uid 0).
+    ///
+    /// Context: process context; takes the signal lock.
+    pub fn set_growable(&self, growable: bool) {
+        let mut st = self.state.lock();
+        st.growable = growable;
+        st.shared.set_growable(growable);
+        for slot in st.slots.iter_mut() {
+            if let Slot::Used(t) = slot {
+                t.pending.set_growable(growable);
+            }
+        }
+    }
+
+    /// Makes room, without further allocation, for `shared` more entries in the
+    /// shared queue and `per_thread` more in each thread's private queue, threads
+    /// attached later included (each new thread's queue is sized when it is
+    /// attached, which then fails with ENOMEM if that allocation fails). With
+    /// growth off ([`ProcessSignalManager::set_growable`]) these entries are all a
+    /// send can use. Errors: ENOMEM, with what was already reserved kept.
+    ///
+    /// Context: process context; allocates with the signal lock held, so call it
+    /// where the allocator may run (at set-up, or from `setrlimit`).
+    pub fn reserve(&self, shared: usize, per_thread: usize) -> Result<(), Errno> {
+        let mut st = self.state.lock();
+        st.shared.reserve(shared)?;
+        for slot in st.slots.iter_mut() {
+            if let Slot::Used(t) = slot {
+                t.pending.reserve(per_thread)?;
+            }
+        }
+        st.thread_reserve = per_thread;
+        Ok(())
+    }
+
+    /// Marks the group as global init (`SIGNAL_UNKILLABLE`, [rule 21]): signals whose
     /// action is `SIG_DFL` are discarded, SIGKILL and SIGSTOP included. As in Linux,
     /// the discarding is done at generation by the target thread's ignore test, which
     /// a blocked signal passes: a default-fatal signal the target blocks is queued,
     /// and if another thread does not block it, `complete_signal` ends the group.
+    ///
+    /// Context: process context (at the creation of init); takes the signal lock.
+    ///
+    /// [rule 21]: crate::docs::rules#rule-21
     pub fn set_unkillable(&self, unkillable: bool) {
         self.state.lock().unkillable = unkillable;
     }
@@ -263,50 +402,31 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     /// Sends a process-directed signal (kill, rt_sigqueueinfo, a timer, the kernel):
     /// it goes to the shared queue and `complete_signal` picks the thread to wake.
     /// `info` `None` sends without siginfo (read as SI_USER, pid 0). Permission
-    /// checks are the caller's. Errors: EAGAIN from the queue limit (rule 14); ESRCH
+    /// checks are the caller's. Errors: EAGAIN from the queue limit ([rule 14]); ESRCH
     /// if the group has no thread left.
     ///
     /// Context: any, including interrupt context (see the module docs).
+    ///
+    /// [rule 14]: crate::docs::rules#rule-14
     pub fn send(&self, sig: Signo, info: Option<&SignalInfo>) -> Result<SendOutcome, Errno> {
         let mut st = self.state.lock();
         let leader = st.leader.ok_or(Errno::ESRCH)?;
         st.send_signal(&self.common, sig, info, leader, true)
     }
 
-    /// Sends a thread-directed signal to the group leader's thread, whether it
-    /// still runs or has exited while the group lives (a zombie leader, which
-    /// `tgkill(tgid, tgid, sig)` still names): Linux's `do_send_specific` →
-    /// `__send_signal_locked` with `PIDTYPE_PID`. Generation happens as for a
-    /// living thread: SIGCONT continues a stopped group, a stop signal discards
-    /// pending SIGCONT, the ignore test uses the leader's mask (rules 3, 4, 6, 7).
-    /// The signal then waits in the leader's private queue, where nothing dequeues
-    /// it once the leader has exited (it is freed with the group), and
-    /// `complete_signal` wakes nobody: an exiting thread wants no signal, not even
-    /// SIGKILL (Linux's `wants_signal` tests `PF_EXITING` first), so a SIGKILL sent
-    /// this way does not end the group. Errors: EAGAIN from the queue limit; ESRCH if
-    /// the group never had a thread.
-    ///
-    /// Context: any, including interrupt context (see the module docs).
-    pub fn send_to_leader(
-        &self,
-        sig: Signo,
-        info: Option<&SignalInfo>,
-    ) -> Result<SendOutcome, Errno> {
-        let mut st = self.state.lock();
-        let leader = st.leader.ok_or(Errno::ESRCH)?;
-        st.send_signal(&self.common, sig, info, leader, false)
-    }
-
-    /// `rt_sigaction` (rule 29, 30): replaces the action of `sig` when `new` is given
-    /// and returns the previous one. Setting SIGKILL or SIGSTOP is EINVAL (querying
-    /// them works). Setting SIG_IGN, or SIG_DFL for a signal whose default is to
-    /// ignore, discards it from the shared queue and every thread's queue, blocked or
-    /// not (POSIX 3.3.1.3, as Linux does).
+    /// `rt_sigaction` ([rule 29], [rule 30]): replaces the action of `sig` when `new`
+    /// is given and returns the previous one. Setting SIGKILL or SIGSTOP is EINVAL
+    /// (querying them works). Setting SIG_IGN, or SIG_DFL for a signal whose default is
+    /// to ignore, discards it from the shared queue and every thread's queue, blocked
+    /// or not (POSIX 3.3.1.3, as Linux does).
     ///
     /// Context: process context. A query (`new` `None`) reads the table lock-free
     /// ([`SignalActions::get`]); a change holds the signal lock while the table's
     /// writer waits for announced readers to leave (see the registry's "Contexts":
     /// under `kspin` they cannot be preempted, so the wait is short).
+    ///
+    /// [rule 29]: crate::docs::rules#rule-29
+    /// [rule 30]: crate::docs::rules#rule-30
     pub fn sigaction(&self, sig: Signo, new: Option<SignalAction>) -> Result<SignalAction, Errno> {
         let Some(new) = new else {
             return Ok(self.common.actions.get(sig));
@@ -322,22 +442,36 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
         Ok(old)
     }
 
-    /// `execve`: handlers become SIG_DFL, SIG_IGN stays (rule 54). The mask and
+    /// `execve`: handlers become SIG_DFL, SIG_IGN stays ([rule 54]). The mask and
     /// pending signals are kept; each thread's alternate stack is the thread's own
     /// business (`ThreadSignalManager::exec`). The table is reset in place: unlike
     /// Linux, which first unshares a `CLONE_SIGHAND` table, a process sharing its
     /// table with another process resets the sharer's handlers too.
+    ///
+    /// Context: process context, from `execve`, with no lock of this crate held: it
+    /// replaces actions through the table's writer, which waits for readers.
+    ///
+    /// [rule 54]: crate::docs::rules#rule-54
     pub fn exec(&self) {
         self.common.actions.reset_for_exec();
     }
 
     /// Whether the group is exiting, and with which signal.
+    ///
+    /// Context: any, interrupt context included with the `kspin` feature's lock; takes
+    /// the signal lock briefly, never allocates or sleeps.
     pub fn group_exit(&self) -> Option<Signo> {
         self.state.lock().group_exit
     }
 
     /// Starts a group exit for a reason other than a signal (exit_group): every
-    /// thread sees [`crate::Delivery::Exit`]; new signals are dropped (rule 5).
+    /// thread sees [`crate::Delivery::Exit`]; new signals are dropped ([rule 5]).
+    ///
+    /// Context: process context (`exit_group`) or any context that ends a group; takes
+    /// the signal lock and wakes every thread through [`WaitQueue::wake_one`]; never
+    /// allocates or sleeps.
+    ///
+    /// [rule 5]: crate::docs::rules#rule-5
     pub fn start_group_exit(&self, sig: Signo) {
         let mut st = self.state.lock();
         if st.group_exit.is_none() {
@@ -346,16 +480,25 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     }
 
     /// Whether the group is stopped by a stop signal.
+    ///
+    /// Context: any, interrupt context included with the `kspin` feature's lock; takes
+    /// the signal lock briefly, never allocates or sleeps.
     pub fn is_stopped(&self) -> bool {
         self.state.lock().stopped
     }
 
     /// The shared pending set.
+    ///
+    /// Context: any, interrupt context included with the `kspin` feature's lock; takes
+    /// the signal lock briefly, never allocates or sleeps.
     pub fn shared_pending(&self) -> SignalSet {
         self.state.lock().shared.pending()
     }
 
     /// Number of live threads.
+    ///
+    /// Context: any, interrupt context included with the `kspin` feature's lock; takes
+    /// the signal lock briefly, never allocates or sleeps.
     pub fn thread_count(&self) -> usize {
         self.state.lock().order.len()
     }
@@ -369,9 +512,14 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     ) -> Result<u32, Errno> {
         let mut st = self.state.lock();
         st.order.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        let mut pending = PendingSignals::new();
+        pending.set_growable(st.growable);
+        if st.thread_reserve > 0 {
+            pending.reserve(st.thread_reserve)?;
+        }
         let slot = ThreadSlot {
             tid,
-            pending: PendingSignals::new(),
+            pending,
             blocked: blocked.without_unblockable(),
             real_blocked: SignalSet::EMPTY,
             saved_mask: None,
@@ -441,14 +589,14 @@ fn sig_fatal(action: &SignalAction, sig: Signo) -> bool {
 }
 
 impl<W: WaitQueue> ProcessState<W> {
-    pub(crate) fn thread(&self, slot: u32) -> &ThreadSlot<W> {
+    fn thread(&self, slot: u32) -> &ThreadSlot<W> {
         match &self.slots[slot as usize] {
             Slot::Used(t) => t,
             Slot::Free { .. } => unreachable!("a live handle's slot is in use"),
         }
     }
 
-    pub(crate) fn thread_mut(&mut self, slot: u32) -> &mut ThreadSlot<W> {
+    fn thread_mut(&mut self, slot: u32) -> &mut ThreadSlot<W> {
         match &mut self.slots[slot as usize] {
             Slot::Used(t) => t,
             Slot::Free { .. } => unreachable!("a live handle's slot is in use"),
@@ -457,6 +605,25 @@ impl<W: WaitQueue> ProcessState<W> {
 
     /// `__send_signal_locked`: prepare, queue, notify hooks, complete.
     pub(crate) fn send_signal(
+        &mut self,
+        common: &Common,
+        sig: Signo,
+        info: Option<&SignalInfo>,
+        target: u32,
+        group: bool,
+    ) -> Result<SendOutcome, Errno> {
+        let out = self.generate(common, sig, info, target, group);
+        if let Ok(o) = &out
+            && o.resumed
+        {
+            self.wake_continued_threads();
+        }
+        out
+    }
+
+    /// The body of `__send_signal_locked`, up to `complete_signal`.
+    #[inline]
+    fn generate(
         &mut self,
         common: &Common,
         sig: Signo,
@@ -511,7 +678,7 @@ impl<W: WaitQueue> ProcessState<W> {
         Ok(out)
     }
 
-    /// `prepare_signal`'s job-control half (rules 6, 7): a stop signal discards
+    /// `prepare_signal`'s job-control half ([rule 6], [rule 7]): a stop signal discards
     /// pending SIGCONT everywhere; SIGCONT discards pending stop signals everywhere and
     /// continues a stopped group. Both happen whatever the signal's own mask or
     /// disposition, and even if it is then discarded. Returns whether the group was
@@ -522,8 +689,11 @@ impl<W: WaitQueue> ProcessState<W> {
     /// `get_signal` (`do_signal_stop`); SIGCONT wakes them and they dequeue what
     /// arrived meanwhile. Here a continued thread returns to user space through the
     /// kernel, so each one that has something deliverable gets its flag set and is
-    /// woken (`recalc_sigpending_and_wake`), and the kernel's return-to-user check
-    /// finds it.
+    /// woken ([`ProcessState::wake_continued_threads`], after the SIGCONT's own
+    /// `complete_signal`), and the kernel's return-to-user check finds it.
+    ///
+    /// [rule 6]: crate::docs::rules#rule-6
+    /// [rule 7]: crate::docs::rules#rule-7
     fn prepare_signal(&mut self, sig: Signo, limit: &PendingLimit) -> bool {
         if sig.is_stop() {
             self.flush_everywhere(SignalSet::single(Signo::SIGCONT), limit);
@@ -531,24 +701,32 @@ impl<W: WaitQueue> ProcessState<W> {
         } else if sig == Signo::SIGCONT {
             self.flush_everywhere(SignalSet::STOP, limit);
             self.continued = self.continued.wrapping_add(1);
-            if !core::mem::take(&mut self.stopped) {
-                return false;
-            }
-            for k in 0..self.order.len() {
-                let slot = self.order[k];
-                if !self.thread(slot).exiting {
-                    self.recalc_sigpending_and_wake(slot);
-                }
-            }
-            true
+            core::mem::take(&mut self.stopped)
         } else {
             false
         }
     }
 
-    /// `sig_ignored` (rules 3, 4, 21): never if blocked (or in the pre-sigtimedwait
-    /// mask); otherwise if the action ignores it, or it would take the default action
-    /// in an unkillable group.
+    /// After a SIGCONT that continued the group, once its own `complete_signal` has
+    /// chosen with the flags as the stop left them: each live thread with something
+    /// deliverable is flagged and woken, standing for Linux's stopped threads, which
+    /// wake inside `get_signal` and dequeue what arrived while they slept.
+    fn wake_continued_threads(&mut self) {
+        for k in 0..self.order.len() {
+            let slot = self.order[k];
+            if !self.thread(slot).exiting {
+                self.recalc_sigpending_and_wake(slot);
+            }
+        }
+    }
+
+    /// `sig_ignored` ([rule 3], [rule 4], [rule 21]): never if blocked (or in the
+    /// pre-sigtimedwait mask); otherwise if the action ignores it, or it would take the
+    /// default action in an unkillable group.
+    ///
+    /// [rule 3]: crate::docs::rules#rule-3
+    /// [rule 4]: crate::docs::rules#rule-4
+    /// [rule 21]: crate::docs::rules#rule-21
     fn sig_ignored(&self, action: &SignalAction, target: u32, sig: Signo) -> bool {
         let t = self.thread(target);
         if t.blocked.contains(sig) || t.real_blocked.contains(sig) {
@@ -560,10 +738,12 @@ impl<W: WaitQueue> ProcessState<W> {
         handler_ignored(action, sig)
     }
 
-    /// `wants_signal` (rule 19): not blocked, not exiting; SIGKILL always; not while
+    /// `wants_signal` ([rule 19]): not blocked, not exiting; SIGKILL always; not while
     /// the group is stopped; and then either running on a CPU right now (`task_curr`,
     /// as the kernel reports it with `ThreadSignalManager::set_on_cpu`) or without a
     /// signal to handle already.
+    ///
+    /// [rule 19]: crate::docs::rules#rule-19
     fn wants_signal(&self, sig: Signo, slot: u32) -> bool {
         let t = self.thread(slot);
         if t.blocked.contains(sig) || t.exiting {
@@ -576,9 +756,12 @@ impl<W: WaitQueue> ProcessState<W> {
             && (t.link.on_cpu.load(Ordering::Relaxed) || !t.link.sigpending.load(Ordering::Relaxed))
     }
 
-    /// `complete_signal` (rules 18, 20): choose the thread to wake, start a group exit
-    /// for a fatal signal (default action, not core-dumping, not in the chosen
-    /// thread's `real_blocked`).
+    /// `complete_signal` ([rule 18], [rule 20]): choose the thread to wake, start a
+    /// group exit for a fatal signal (default action, not core-dumping, not in the
+    /// chosen thread's `real_blocked`).
+    ///
+    /// [rule 18]: crate::docs::rules#rule-18
+    /// [rule 20]: crate::docs::rules#rule-20
     fn complete_signal(
         &mut self,
         action: &SignalAction,
@@ -630,7 +813,7 @@ impl<W: WaitQueue> ProcessState<W> {
     }
 
     /// `signal_wake_up`: set the thread's flag, then wake it.
-    pub(crate) fn signal_wake_up(&self, slot: u32) {
+    fn signal_wake_up(&self, slot: u32) {
         let t = self.thread(slot);
         t.link.sigpending.store(true, Ordering::Release);
         t.link.wait.wake_one();
@@ -638,7 +821,7 @@ impl<W: WaitQueue> ProcessState<W> {
 
     /// `recalc_sigpending` for one thread: its flag says whether it has something to
     /// do on return to user space.
-    pub(crate) fn recalc_sigpending(&self, slot: u32) {
+    fn recalc_sigpending(&self, slot: u32) {
         let t = self.thread(slot);
         let deliverable = (t.pending.pending() | self.shared.pending()) - t.blocked;
         let flag = self.group_exit.is_some() || !deliverable.is_empty();
@@ -657,7 +840,7 @@ impl<W: WaitQueue> ProcessState<W> {
     }
 
     /// `flush_sigqueue_mask` on the shared queue and every thread's queue.
-    pub(crate) fn flush_everywhere(&mut self, set: SignalSet, limit: &PendingLimit) {
+    fn flush_everywhere(&mut self, set: SignalSet, limit: &PendingLimit) {
         self.shared.flush(set, limit);
         for k in 0..self.order.len() {
             let slot = self.order[k];
@@ -665,10 +848,12 @@ impl<W: WaitQueue> ProcessState<W> {
         }
     }
 
-    /// `retarget_shared_pending` (rule 32): `slot` stops taking the signals in
+    /// `retarget_shared_pending` ([rule 32]): `slot` stops taking the signals in
     /// `which` (it blocked them or is exiting); hand shared ones to the other threads,
     /// in list order after it, waking each that can take some.
-    pub(crate) fn retarget_shared_pending(&self, slot: u32, which: SignalSet) {
+    ///
+    /// [rule 32]: crate::docs::rules#rule-32
+    fn retarget_shared_pending(&self, slot: u32, which: SignalSet) {
         let mut retarget = self.shared.pending() & which;
         if retarget.is_empty() {
             return;
@@ -707,8 +892,10 @@ impl<W: WaitQueue> ProcessState<W> {
         self.recalc_sigpending(slot);
     }
 
-    /// `dequeue_signal`: the private queue first, then the shared one (rule 39); the
+    /// `dequeue_signal`: the private queue first, then the shared one ([rule 39]); the
     /// siginfo goes to `out`.
+    ///
+    /// [rule 39]: crate::docs::rules#rule-39
     #[inline]
     pub(crate) fn dequeue_signal(
         &mut self,
@@ -729,11 +916,194 @@ impl<W: WaitQueue> ProcessState<W> {
         got
     }
 
+    /// The thread's signal mask (`t->blocked`).
+    pub(crate) fn blocked(&self, slot: u32) -> SignalSet {
+        self.thread(slot).blocked
+    }
+
+    /// `do_sigpending` ([rule 33]): pending signals, private or shared, that the thread
+    /// blocks.
+    ///
+    /// [rule 33]: crate::docs::rules#rule-33
+    pub(crate) fn sigpending(&self, slot: u32) -> SignalSet {
+        let t = self.thread(slot);
+        (t.pending.pending() | self.shared.pending()) & t.blocked
+    }
+
+    /// The thread's alternate signal stack (`t->sas_ss_sp` and friends).
+    pub(crate) fn altstack(&self, slot: u32) -> SignalStack {
+        self.thread(slot).altstack
+    }
+
+    /// Replaces the thread's alternate signal stack.
+    pub(crate) fn set_altstack(&mut self, slot: u32, stack: SignalStack) {
+        self.thread_mut(slot).altstack = stack;
+    }
+
+    /// `SIGNAL_GROUP_EXIT`: the signal the group is exiting with, if it is.
+    pub(crate) fn group_exit(&self) -> Option<Signo> {
+        self.group_exit
+    }
+
+    /// `SIGNAL_UNKILLABLE`: whether the group is global init.
+    pub(crate) fn is_unkillable(&self) -> bool {
+        self.unkillable
+    }
+
+    /// `force_sig_info_to_task`: if `sig` is blocked or ignored its action becomes
+    /// SIG_DFL (the handler reset) and the thread unblocks it; a default action
+    /// clears `SIGNAL_UNKILLABLE`. Then the signal goes to the thread's private
+    /// queue, and the thread is woken if it now has something deliverable.
+    pub(crate) fn force_sig_info(
+        &mut self,
+        common: &Common,
+        slot: u32,
+        sig: Signo,
+        info: &SignalInfo,
+    ) -> Result<SendOutcome, Errno> {
+        let action = common.actions.get(sig);
+        let t = self.thread_mut(slot);
+        let blocked = t.blocked.contains(sig);
+        let mut default = action.disposition() == Disposition::Default;
+        if blocked || action.disposition() == Disposition::Ignore {
+            common.actions.set(sig, action.with_default_handler());
+            default = true;
+            t.blocked.remove(sig);
+        }
+        if default {
+            self.unkillable = false;
+        }
+        let out = self.send_signal(common, sig, Some(info), slot, false)?;
+        let flag = &self.thread(slot).link.sigpending;
+        if !flag.load(Ordering::Acquire) {
+            self.recalc_sigpending(slot);
+            if flag.load(Ordering::Acquire) {
+                self.signal_wake_up(slot);
+            }
+        }
+        Ok(out)
+    }
+
+    /// `get_signal`'s dequeue: the first queued synchronous fault of the private
+    /// queue (`dequeue_synchronous_signal`), else [`ProcessState::dequeue_signal`].
+    /// The thread's flag is recomputed either way.
+    pub(crate) fn dequeue_for_delivery(
+        &mut self,
+        slot: u32,
+        allowed: SignalSet,
+        limit: &PendingLimit,
+        out: &mut SignalInfo,
+    ) -> Option<Signo> {
+        let synchronous = self
+            .thread_mut(slot)
+            .pending
+            .dequeue_synchronous(allowed, limit, out);
+        match synchronous {
+            Some(sig) => {
+                self.recalc_sigpending(slot);
+                Some(sig)
+            }
+            None => self.dequeue_signal(slot, allowed, limit, out),
+        }
+    }
+
+    /// `sigmask_to_save`: the mask a handler's frame saves, the one `rt_sigsuspend`
+    /// replaced or else the current one.
+    pub(crate) fn sigmask_to_save(&self, slot: u32) -> SignalSet {
+        let t = self.thread(slot);
+        t.saved_mask.unwrap_or(t.blocked)
+    }
+
+    /// `restore_saved_sigmask`: no handler runs, so the mask `rt_sigsuspend`
+    /// replaced, if any, comes back at once.
+    pub(crate) fn restore_saved_sigmask(&mut self, slot: u32) {
+        if let Some(mask) = self.thread_mut(slot).saved_mask.take() {
+            self.set_blocked(slot, mask);
+        }
+    }
+
+    /// `sigsuspend`: the current mask is saved (`saved_sigmask` with
+    /// `TIF_RESTORE_SIGMASK`) and `mask` installed.
+    pub(crate) fn set_sigsuspend_mask(&mut self, slot: u32, mask: SignalSet) {
+        let t = self.thread_mut(slot);
+        t.saved_mask = Some(t.blocked);
+        self.set_blocked(slot, mask);
+    }
+
+    /// `signal_delivered`: the handler's frame holds the saved mask now
+    /// (`clear_restore_sigmask`), and `block` (the action's `sa_mask`, and the signal
+    /// unless SA_NODEFER) joins the mask.
+    pub(crate) fn signal_delivered(&mut self, slot: u32, block: SignalSet) {
+        let t = self.thread_mut(slot);
+        t.saved_mask = None;
+        let blocked = t.blocked | block;
+        self.set_blocked(slot, blocked);
+    }
+
+    /// `do_sigtimedwait`'s unblocking ([rule 35]): the mask is kept as `real_blocked`
+    /// and `set` (without SIGKILL and SIGSTOP) leaves the mask while the thread
+    /// waits. Only unblocking, so nothing is handed on.
+    ///
+    /// [rule 35]: crate::docs::rules#rule-35
+    pub(crate) fn unblock_for_sigtimedwait(&mut self, slot: u32, set: SignalSet) {
+        let t = self.thread_mut(slot);
+        t.real_blocked = t.blocked;
+        t.blocked = t.blocked - set;
+        self.recalc_sigpending(slot);
+    }
+
+    /// The end of `do_sigtimedwait`: `real_blocked` becomes the mask again
+    /// (`__set_task_blocked`) and is emptied.
+    pub(crate) fn restore_real_blocked(&mut self, slot: u32) {
+        let real = core::mem::take(&mut self.thread_mut(slot).real_blocked);
+        self.set_blocked(slot, real);
+    }
+
+    /// The counter of SIGCONTs generated, to pass to
+    /// [`ProcessState::do_signal_stop`] when the decision to stop spans a dropped
+    /// signal lock.
+    pub(crate) fn continue_count(&self) -> u32 {
+        self.continued
+    }
+
+    /// `do_signal_stop` ([rule 43]) for the thread `slot` that dequeued a stop signal:
+    /// the group stops (`SIGNAL_STOP_STOPPED`), unless a SIGCONT was generated since
+    /// `continue_count` returned `seen` or the group is exiting, in which case
+    /// nothing changes and `false` is returned.
+    ///
+    /// Every other live thread is told to take part (`signal_wake_up`), as Linux
+    /// sets `JOBCTL_STOP_PENDING` and wakes each. Their flags stay set while they
+    /// are stopped, since in Linux they sleep inside `get_signal` with
+    /// `TIF_SIGPENDING` still set: a signal sent while the group is stopped, or the
+    /// SIGCONT that ends the stop, finds no thread that wants it (`wants_signal`), so
+    /// `curr_target` does not move. A thread asleep in `sigtimedwait` wakes, finds
+    /// nothing and sleeps on: this crate has no `JOBCTL_STOP_PENDING` to keep its
+    /// flag set, so it does not return EINTR as Linux's `do_sigtimedwait` does when
+    /// a stop interrupts it (see the README's deliberate differences).
+    ///
+    /// [rule 43]: crate::docs::rules#rule-43
+    pub(crate) fn do_signal_stop(&mut self, slot: u32, seen: u32) -> bool {
+        if self.continued != seen || self.group_exit.is_some() {
+            return false;
+        }
+        self.stopped = true;
+        self.recalc_sigpending(slot);
+        for k in 0..self.order.len() {
+            let other = self.order[k];
+            if other != slot && !self.thread(other).exiting {
+                self.signal_wake_up(other);
+            }
+        }
+        true
+    }
+
     /// A thread leaves (`exit_signals`): it stops taking signals and, if its pending
     /// flag is set and the group is not exiting, hands shared signals on (a thread
     /// that was not told of any was not counted on to take one); its private queue
     /// is dropped. The leader's slot stays (as a zombie) so that process-directed
-    /// signals still test its mask (rule 4).
+    /// signals still test its mask ([rule 4]).
+    ///
+    /// [rule 4]: crate::docs::rules#rule-4
     pub(crate) fn detach(&mut self, slot: u32, limit: &PendingLimit) {
         let t = self.thread_mut(slot);
         if t.exiting {

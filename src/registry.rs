@@ -306,11 +306,15 @@ impl<R: RawMutex> fmt::Debug for SignalActions<R> {
 
 impl<R: RawMutex> SignalActions<R> {
     /// Every signal `SIG_DFL`, no flags, empty mask: the table of the first process.
+    ///
+    /// Context: any; allocates nothing.
     pub fn new() -> SignalActions<R> {
         SignalActions::from_actions(&[SignalAction::DEFAULT; ENTRIES])
     }
 
     /// A table holding `actions[n - 1]` for signal `n`.
+    ///
+    /// Context: any; allocates nothing.
     pub fn from_actions(actions: &[SignalAction; ENTRIES]) -> SignalActions<R> {
         SignalActions {
             entries: core::array::from_fn(|i| Entry::new(actions[i].to_words())),
@@ -361,8 +365,12 @@ impl<R: RawMutex> SignalActions<R> {
     /// (`rt_sigaction`'s `act` and `oact`). Takes the writer lock and waits for
     /// readers of the old action to leave; never allocates.
     ///
-    /// This is mechanism only: refusing SIGKILL and SIGSTOP, and discarding pending
-    /// signals that the new action ignores, are the system-call layer's job.
+    /// This is mechanism only: it stores whatever it is given. Refusing SIGKILL and
+    /// SIGSTOP (EINVAL), and discarding pending signals that the new action ignores,
+    /// happen one level up, in [`ProcessSignalManager::sigaction`], which is Linux's
+    /// `do_sigaction` and the only caller a kernel should use for `rt_sigaction`.
+    ///
+    /// [`ProcessSignalManager::sigaction`]: crate::process::ProcessSignalManager::sigaction
     ///
     /// Context: process context, never inside a read section; may run with
     /// interrupts disabled (its wait covers other CPUs' readers only).
@@ -420,6 +428,9 @@ impl<R: RawMutex> SignalActions<R> {
     /// whole: call it once the process is single-threaded and no longer shares its
     /// table (`CLONE_SIGHAND` sharers get a [`SignalActions::clone_table`] first), as
     /// Linux does after `de_thread`.
+    ///
+    /// Context: process context, from `execve`: takes the writer lock and waits for
+    /// readers, as [`SignalActions::set`].
     pub fn reset_for_exec(&self) {
         let _writer = self.writer.lock();
         let mut published = false;
@@ -455,6 +466,9 @@ impl<R: RawMutex> SignalActions<R> {
     }
 
     /// An independent copy, as `fork` without `CLONE_SIGHAND` gives the child.
+    ///
+    /// Context: any; reads lock-free and allocates nothing (the table is returned by
+    /// value).
     pub fn clone_table(&self) -> SignalActions<R> {
         SignalActions::from_actions(&self.snapshot())
     }

@@ -59,26 +59,41 @@ impl SignalSet {
     pub const REALTIME: SignalSet = SignalSet(Self::ALL.0 & !Self::STANDARD.0);
 
     /// The set with exactly these bits (the user's `sigset_t` as it arrives).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn from_bits(bits: u64) -> SignalSet {
         SignalSet(bits)
     }
 
     /// The raw `sigset_t` word.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn bits(self) -> u64 {
         self.0
     }
 
     /// The set holding only `sig`.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn single(sig: Signo) -> SignalSet {
         SignalSet(sig.bit())
     }
 
     /// Membership.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn contains(self, sig: Signo) -> bool {
         self.0 & sig.bit() != 0
     }
 
     /// Adds `sig`; returns whether it was absent.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn insert(&mut self, sig: Signo) -> bool {
         let absent = !self.contains(sig);
         self.0 |= sig.bit();
@@ -86,6 +101,9 @@ impl SignalSet {
     }
 
     /// Removes `sig`; returns whether it was present.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn remove(&mut self, sig: Signo) -> bool {
         let present = self.contains(sig);
         self.0 &= !sig.bit();
@@ -93,42 +111,66 @@ impl SignalSet {
     }
 
     /// `self ∪ other`.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn union(self, other: SignalSet) -> SignalSet {
         SignalSet(self.0 | other.0)
     }
 
     /// `self ∩ other`.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn intersection(self, other: SignalSet) -> SignalSet {
         SignalSet(self.0 & other.0)
     }
 
     /// `self \ other`.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn difference(self, other: SignalSet) -> SignalSet {
         SignalSet(self.0 & !other.0)
     }
 
     /// Every signal not in `self`.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn complement(self) -> SignalSet {
         SignalSet(!self.0 & Self::ALL.0)
     }
 
     /// The set with SIGKILL and SIGSTOP taken out, as every mask the kernel stores
     /// (`sigdelsetmask(&mask, sigmask(SIGKILL) | sigmask(SIGSTOP))`).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn without_unblockable(self) -> SignalSet {
         self.difference(Self::UNBLOCKABLE)
     }
 
     /// No member.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn is_empty(self) -> bool {
         self.0 == 0
     }
 
     /// Number of members.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn len(self) -> u32 {
         self.0.count_ones()
     }
 
     /// The lowest-numbered member.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn first(self) -> Option<Signo> {
         if self.0 == 0 {
             None
@@ -142,7 +184,12 @@ impl SignalSet {
 
     /// The signal the kernel delivers first from this set of deliverable signals
     /// (`next_signal`): a synchronous fault first, the lowest-numbered one, else the
-    /// lowest-numbered signal (rule 40).
+    /// lowest-numbered signal ([rule 40]).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
+    ///
+    /// [rule 40]: crate::docs::rules#rule-40
     pub const fn next_signal(self) -> Option<Signo> {
         let sync = self.intersection(Self::SYNCHRONOUS);
         if sync.is_empty() {
@@ -153,6 +200,9 @@ impl SignalSet {
     }
 
     /// Members in ascending order.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn iter(self) -> Iter {
         Iter(self.0)
     }

@@ -32,7 +32,9 @@ pub enum DefaultAction {
     Stop,
     /// Resume a stopped group; the signal itself is then ignored.
     Continue,
-    /// Nothing happens; the signal is discarded (even at generation, rule 3).
+    /// Nothing happens; the signal is discarded (even at generation, [rule 3]).
+    ///
+    /// [rule 3]: crate::docs::rules#rule-3
     Ignore,
 }
 
@@ -91,6 +93,9 @@ impl Signo {
     }
 
     /// Checks a number from user space: `Ok` for `1..=64`, else an error value.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn new(n: u32) -> Result<Signo, InvalidSigno> {
         if n >= 1 && n <= NSIG {
             // The range check above makes the value non-zero and below 256.
@@ -104,6 +109,9 @@ impl Signo {
     }
 
     /// Like [`Signo::new`] for a signed raw system-call argument.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn from_raw(n: i64) -> Result<Signo, InvalidSigno> {
         if n >= 1 && n <= NSIG as i64 {
             Signo::new(n as u32)
@@ -113,38 +121,59 @@ impl Signo {
     }
 
     /// The number, `1..=64`.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn get(self) -> u32 {
         self.0.get() as u32
     }
 
     /// The bit for this signal in the kernel's `sigset_t`: bit `signo - 1`.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn bit(self) -> u64 {
         1u64 << (self.0.get() - 1)
     }
 
     /// Real-time signals (32..=64) queue one entry per send.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn is_realtime(self) -> bool {
         self.get() >= abi::SIGRTMIN
     }
 
     /// Whether the kernel refuses to let this signal be blocked, caught or ignored.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn is_unblockable(self) -> bool {
         self.get() == abi::SIGKILL || self.get() == abi::SIGSTOP
     }
 
     /// Signals that report a fault of the current instruction (SEGV, BUS, ILL, TRAP,
     /// FPE, SYS): the kernel dequeues these before any other (`SYNCHRONOUS_MASK`).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn is_synchronous(self) -> bool {
         crate::set::SignalSet::SYNCHRONOUS.contains(self)
     }
 
     /// STOP, TSTP, TTIN and TTOU (`SIG_KERNEL_STOP_MASK`).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn is_stop(self) -> bool {
         crate::set::SignalSet::STOP.contains(self)
     }
 
     /// The `SIG_DFL` action (include/linux/signal.h): every signal not listed as
     /// ignore, stop or core-dump terminates, real-time signals included.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn default_action(self) -> DefaultAction {
         use crate::set::SignalSet;
         if self.get() == abi::SIGCONT {
@@ -161,13 +190,21 @@ impl Signo {
     }
 
     /// Whether `SIG_DFL` discards the signal (CHLD, CONT, URG, WINCH): such a signal
-    /// is dropped at generation unless blocked (rule 3).
+    /// is dropped at generation unless blocked ([rule 3]).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
+    ///
+    /// [rule 3]: crate::docs::rules#rule-3
     pub const fn default_is_ignore(self) -> bool {
         crate::set::SignalSet::DEFAULT_IGNORE.contains(self)
     }
 
     /// The canonical name: `SIGHUP`..`SIGSYS`, `SIGRTMIN`, `SIGRTMIN+n` (33..=48),
     /// `SIGRTMAX-n` (49..=63), `SIGRTMAX`.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn name(self) -> SignoName {
         SignoName(self)
     }

@@ -57,6 +57,9 @@ impl StackT {
 
     /// Decodes a user `stack_t` (little-endian, as on all four architectures). The
     /// padding is ignored.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn from_bytes(b: &[u8; Self::SIZE]) -> StackT {
         let mut sp = [0u8; 8];
         let mut flags = [0u8; 4];
@@ -72,6 +75,9 @@ impl StackT {
     }
 
     /// Encodes as a user `stack_t`, padding zeroed.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn to_bytes(&self) -> [u8; Self::SIZE] {
         let mut b = [0u8; Self::SIZE];
         b[0..8].copy_from_slice(&(self.ss_sp as u64).to_le_bytes());
@@ -114,22 +120,34 @@ impl SignalStack {
     };
 
     /// Base address (`sas_ss_sp`).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn sp(&self) -> usize {
         self.sp
     }
 
     /// Size in bytes (`sas_ss_size`); 0 when disabled.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn size(&self) -> usize {
         self.size
     }
 
     /// The stored flags (`sas_ss_flags`), as `sigaltstack` accepted them.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn flags(&self) -> SsFlags {
         self.flags
     }
 
     /// `__on_sig_stack(sp)`: whether `sp` lies in `(ss_sp, ss_sp + ss_size]` (the top
     /// address counts, the base does not), decided by address only.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn contains(&self, sp: usize) -> bool {
         sp > self.sp && sp - self.sp <= self.size
     }
@@ -137,6 +155,9 @@ impl SignalStack {
     /// `on_sig_stack(sp)`: [`contains`](Self::contains), except always false with
     /// `SS_AUTODISARM` (by construction a thread cannot be on an auto-disarmed stack,
     /// and a corrupted sp near its end must not block delivery).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn on_stack(&self, sp: usize) -> bool {
         if self.flags.contains(SsFlags::AUTODISARM) {
             false
@@ -147,6 +168,9 @@ impl SignalStack {
 
     /// `sas_ss_flags(sp)`: `SS_DISABLE` if no stack is set (size 0), else
     /// `SS_ONSTACK` if [`on_stack`](Self::on_stack), else empty.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn sas_ss_flags(&self, sp: usize) -> SsFlags {
         if self.size == 0 {
             SsFlags::DISABLE
@@ -160,6 +184,9 @@ impl SignalStack {
     /// Whether a frame for a handler that asked for the alternate stack
     /// (`onstack_requested`: `SA_ONSTACK`) goes to the alternate stack: it must be
     /// set up and not already in use at `sp`.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn switches_to_altstack(&self, sp: usize, onstack_requested: bool) -> bool {
         onstack_requested && self.sas_ss_flags(sp).is_empty()
     }
@@ -169,6 +196,9 @@ impl SignalStack {
     ///
     /// `None` when `ss_sp + ss_size` overflows: Linux wraps and the frame write
     /// then faults; the caller turns `None` into that fault (→ SIGSEGV).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn sigsp(&self, sp: usize, onstack_requested: bool) -> Option<usize> {
         if self.switches_to_altstack(sp, onstack_requested) {
             self.sp.checked_add(self.size)
@@ -178,6 +208,9 @@ impl SignalStack {
     }
 
     /// `sas_ss_reset`: back to [`SignalStack::DISABLED`].
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn reset(&mut self) {
         *self = SignalStack::DISABLED;
     }
@@ -185,6 +218,9 @@ impl SignalStack {
     /// What `signal_delivered` does after a frame was pushed: with `SS_AUTODISARM`
     /// the stack is reset, so a nested signal cannot reuse (and overwrite) it while the
     /// handler runs; `rt_sigreturn` restores it from `uc_stack`.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn disarm_after_delivery(&mut self) {
         if self.flags.contains(SsFlags::AUTODISARM) {
             self.reset();
@@ -194,6 +230,9 @@ impl SignalStack {
     /// `__save_altstack`: what a signal frame's `uc_stack` records: the raw stored
     /// sp, flags and size (current kernels write the stored flags, which may include
     /// `SS_AUTODISARM`).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn to_uc_stack(&self) -> StackT {
         StackT {
             ss_sp: self.sp,
@@ -205,6 +244,9 @@ impl SignalStack {
     /// What `sigaltstack` reports as the old stack (`oss`) for a thread whose user
     /// stack pointer is `sp`: stored sp and size, and flags `sas_ss_flags(sp)` plus
     /// the stored `SS_AUTODISARM`.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn old_stack(&self, sp: usize) -> StackT {
         StackT {
             ss_sp: self.sp,
@@ -225,6 +267,9 @@ impl SignalStack {
     /// passed; otherwise `ENOMEM` if `ss_size < min_ss_size` (pass
     /// [`Arch::min_sigstksz`](crate::Arch::min_sigstksz), or a larger dynamic minimum
     /// where the kernel enforces one). The flags are stored as passed.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn sigaltstack(
         &mut self,
         ss: Option<StackT>,
@@ -266,6 +311,9 @@ impl SignalStack {
     /// same checks as `sigaltstack`; every error (EPERM, EINVAL, ENOMEM) is ignored.
     /// (Only a fault reading `uc_stack` fails the sigreturn; the frame code handles
     /// that.)
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn restore(&mut self, uc_stack: StackT, sp: usize, min_ss_size: usize) {
         let _ignored = self.sigaltstack(Some(uc_stack), sp, min_ss_size);
     }

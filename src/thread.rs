@@ -3,8 +3,10 @@
 //!
 //! The state lives in the process state ([`crate::process`]) under the
 //! signal lock; a `ThreadSignalManager` is the thread's handle on it plus its
-//! lock-free "something deliverable" flag. Lock order and contexts: see
-//! [`crate::process`].
+//! lock-free "something deliverable" flag. It reads and changes that state only
+//! through the process state's methods, which keep the invariants listed in
+//! [`crate::process`] (every mask change recomputes the flag, in one place). Lock
+//! order and contexts: see [`crate::process`].
 
 use crate::action::{SaFlags, SignalAction};
 use crate::errno::Errno;
@@ -14,7 +16,7 @@ use crate::process::{ProcessSignalManager, SendOutcome, ThreadLink, handler_igno
 use crate::set::SignalSet;
 use crate::signo::{DefaultAction, Signo};
 use crate::stack::SignalStack;
-use crate::sync::{AtomicBool, Ordering};
+use crate::sync::Ordering;
 use crate::wait::{WaitOutcome, WaitQueue};
 use alloc::sync::Arc;
 use core::time::Duration;
@@ -33,6 +35,9 @@ pub enum MaskHow {
 
 impl MaskHow {
     /// Decodes the raw argument; `None` for anything but 0, 1, 2 (EINVAL).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn from_raw(how: u64) -> Option<MaskHow> {
         use linux_raw_sys::general::{SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK};
         match how {
@@ -67,15 +72,21 @@ pub enum Delivery {
     /// [`ThreadSignalManager::force_sigsegv`] if the frame cannot be written), then
     /// ask again.
     Handler(HandlerDelivery),
-    /// The default action stops the group (rule 43); the stop is already recorded
+    /// The default action stops the group ([rule 43]); the stop is already recorded
     /// ([`crate::ProcessSignalManager::is_stopped`]). The kernel stops every thread
     /// until a SIGCONT resumes it. TSTP, TTIN and TTOU in an orphaned process group
-    /// never get here (rule 44): [`ThreadSignalManager::get_signal_with`] asks the
+    /// never get here ([rule 44]): [`ThreadSignalManager::get_signal_with`] asks the
     /// kernel's [`JobControl`] first and discards them.
+    ///
+    /// [rule 43]: crate::docs::rules#rule-43
+    /// [rule 44]: crate::docs::rules#rule-44
     Stop(Signo),
     /// The group exits with this signal: its default action terminates (`core_dump`
-    /// when it also dumps core, rule 43), or another thread already started the exit.
-    /// Frames already pushed never run (rule 47b).
+    /// when it also dumps core, [rule 43]), or another thread already started the exit.
+    /// Frames already pushed never run ([rule 47b]).
+    ///
+    /// [rule 43]: crate::docs::rules#rule-43
+    /// [rule 47b]: crate::docs::rules#rule-47b
     Exit {
         /// The signal that ends the group (its exit status).
         sig: Signo,
@@ -96,7 +107,7 @@ pub trait JobControl {
     ///
     /// Asked only for SIGTSTP, SIGTTIN and SIGTTOU whose action is the default,
     /// before the stop is recorded. `true` discards the signal and `get_signal` goes
-    /// on with the next one (rule 44): the group is not stopped, and no later
+    /// on with the next one ([rule 44]): the group is not stopped, and no later
     /// SIGCONT reports a resume. SIGSTOP always stops and never asks.
     ///
     /// Called with no lock of the crate held, as Linux drops the signal lock for it
@@ -104,6 +115,8 @@ pub trait JobControl {
     /// kernel's task-list lock, and it may even send signals. A SIGCONT generated
     /// while it runs cancels the stop, as in Linux's `do_signal_stop`. It must not
     /// call back into this thread's `get_signal`.
+    ///
+    /// [rule 44]: crate::docs::rules#rule-44
     fn is_current_pgrp_orphaned(&mut self) -> bool;
 }
 
@@ -150,11 +163,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     ) -> Result<Self, Errno> {
         // The link is the one allocation here that is not fallible: stable Rust has no
         // `Arc::try_new`. It is a few words, made once per thread in process context.
-        let link = Arc::new(ThreadLink {
-            sigpending: AtomicBool::new(false),
-            on_cpu: AtomicBool::new(false),
-            wait,
-        });
+        let link = Arc::new(ThreadLink::new(wait));
         let slot = process.attach(tid, blocked, link.clone())?;
         Ok(ThreadSignalManager {
             process: process.clone(),
@@ -165,16 +174,22 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     }
 
     /// The thread id.
+    ///
+    /// Context: any, interrupt context included; takes no lock and never allocates.
     pub fn tid(&self) -> i32 {
         self.tid
     }
 
     /// The process this thread belongs to.
+    ///
+    /// Context: any, interrupt context included; takes no lock and never allocates.
     pub fn process(&self) -> &Arc<ProcessSignalManager<W, R>> {
         &self.process
     }
 
     /// The kernel's wait queue for this thread.
+    ///
+    /// Context: any, interrupt context included; takes no lock and never allocates.
     pub fn wait_queue(&self) -> &W {
         &self.link.wait
     }
@@ -194,14 +209,17 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// Context: any; never blocks.
     #[inline]
     pub fn has_pending(&self) -> bool {
-        self.link.sigpending.load(Ordering::Acquire)
+        self.link.sigpending(Ordering::Acquire)
     }
 
     /// Sends a thread-directed signal (tkill, tgkill, rt_tgsigqueueinfo, a fault): it
     /// goes to this thread's private queue and is never taken by another thread
-    /// (rule 17). The ignore test uses this thread's mask (rule 4).
+    /// ([rule 17]). The ignore test uses this thread's mask ([rule 4]).
     ///
     /// Context: any, including interrupt context.
+    ///
+    /// [rule 4]: crate::docs::rules#rule-4
+    /// [rule 17]: crate::docs::rules#rule-17
     pub fn send(&self, sig: Signo, info: Option<&SignalInfo>) -> Result<SendOutcome, Errno> {
         let p = &*self.process;
         p.state
@@ -213,9 +231,12 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// non-leader thread, SIGCHLD to the parent thread): it goes to the shared queue
     /// like [`ProcessSignalManager::send`], but the send-time ignore test uses this
     /// thread's mask and `complete_signal` tries this thread first, as Linux does
-    /// with the task the pid names (rules 4, 18).
+    /// with the task the pid names ([rule 4], [rule 18]).
     ///
     /// Context: any, including interrupt context.
+    ///
+    /// [rule 4]: crate::docs::rules#rule-4
+    /// [rule 18]: crate::docs::rules#rule-18
     pub fn send_process_directed(
         &self,
         sig: Signo,
@@ -231,44 +252,38 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// blocked or ignored, its action becomes SIG_DFL (handler reset, as Linux does)
     /// and it is unblocked, so a fault that cannot be handled kills the process; an
     /// unkillable group loses that protection when the action is SIG_DFL.
+    ///
+    /// Context: process context, on this thread, from the kernel's fault handler
+    /// (Linux's `force_sig_info` runs in the faulting task), with no lock of this crate
+    /// held. Takes the signal lock; resetting the action waits for the action table's
+    /// readers; queues the siginfo, so calls the allocator only if the private queue is
+    /// growable and has no free entry ([`ProcessSignalManager::set_growable`]).
     pub fn force_signal(&self, sig: Signo, info: &SignalInfo) -> Result<SendOutcome, Errno> {
-        use crate::action::Disposition;
         let p = &*self.process;
-        let mut st = p.state.lock();
-        let action = p.common.actions.get(sig);
-        let blocked = st.thread(self.slot).blocked.contains(sig);
-        let mut default = action.disposition() == Disposition::Default;
-        if blocked || action.disposition() == Disposition::Ignore {
-            p.common.actions.set(sig, action.with_default_handler());
-            default = true;
-            st.thread_mut(self.slot).blocked.remove(sig);
-        }
-        if default {
-            st.unkillable = false;
-        }
-        let out = st.send_signal(&p.common, sig, Some(info), self.slot, false)?;
-        if !self.has_pending() {
-            st.recalc_sigpending(self.slot);
-            if self.has_pending() {
-                st.signal_wake_up(self.slot);
-            }
-        }
-        Ok(out)
+        p.state
+            .lock()
+            .force_sig_info(&p.common, self.slot, sig, info)
     }
 
     /// The signal mask.
+    ///
+    /// Context: any, interrupt context included with the `kspin` feature's lock; takes
+    /// the signal lock briefly, never allocates or sleeps.
     pub fn blocked(&self) -> SignalSet {
-        self.process.state.lock().thread(self.slot).blocked
+        self.process.state.lock().blocked(self.slot)
     }
 
-    /// `rt_sigprocmask` (rules 31, 32): changes the mask and returns the old one.
+    /// `rt_sigprocmask` ([rule 31], [rule 32]): changes the mask and returns the old one.
     /// SIGKILL and SIGSTOP are silently left out. Blocking a shared signal this thread
     /// was about to take hands it to another thread.
     ///
     /// Context: process context, on this thread.
+    ///
+    /// [rule 31]: crate::docs::rules#rule-31
+    /// [rule 32]: crate::docs::rules#rule-32
     pub fn sigprocmask(&self, how: MaskHow, set: SignalSet) -> SignalSet {
         let mut st = self.process.state.lock();
-        let old = st.thread(self.slot).blocked;
+        let old = st.blocked(self.slot);
         let new = match how {
             MaskHow::Block => old | set,
             MaskHow::Unblock => old - set,
@@ -278,11 +293,14 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
         old
     }
 
-    /// `rt_sigpending` (rule 33): pending signals, private or shared, that are blocked.
+    /// `rt_sigpending` ([rule 33]): pending signals, private or shared, that are blocked.
+    ///
+    /// Context: any, interrupt context included with the `kspin` feature's lock; takes
+    /// the signal lock briefly, never allocates or sleeps.
+    ///
+    /// [rule 33]: crate::docs::rules#rule-33
     pub fn sigpending(&self) -> SignalSet {
-        let st = self.process.state.lock();
-        let t = st.thread(self.slot);
-        (t.pending.pending() | st.shared.pending()) & t.blocked
+        self.process.state.lock().sigpending(self.slot)
     }
 
     /// The next thing to do on the way back to user space (`get_signal`), or `None`
@@ -291,14 +309,14 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// Dequeues in Linux's order (the first queued synchronous fault, then the
     /// private queue, then the shared one; synchronous signals first, then the lowest
     /// number; real-time instances FIFO), consumes ignored signals silently, applies
-    /// SA_RESETHAND (the handler only, rule 47) and returns the first signal that
+    /// SA_RESETHAND (the handler only, [rule 47]) and returns the first signal that
     /// needs the kernel. When it returns `None` after `rt_sigsuspend` and no handler
-    /// ran, the suspended mask is restored at once (rule 36).
+    /// ran, the suspended mask is restored at once ([rule 36]).
     ///
     /// Call it again and again, as Linux does, until it returns `None` or
     /// [`Delivery::Exit`] / [`Delivery::Stop`]; after each [`Delivery::Handler`], push
     /// its frame and call [`ThreadSignalManager::signal_delivered`] before asking
-    /// again, so that handlers run in reverse dequeue order (rule 47a).
+    /// again, so that handlers run in reverse dequeue order ([rule 47a]).
     ///
     /// This form asks no job-control question: TSTP, TTIN and TTOU always stop, as
     /// for a kernel without process groups ([`NoJobControl`]). A kernel with process
@@ -306,6 +324,10 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     ///
     /// Context: process context, on this thread; never allocates or blocks beyond
     /// the signal lock.
+    ///
+    /// [rule 36]: crate::docs::rules#rule-36
+    /// [rule 47]: crate::docs::rules#rule-47
+    /// [rule 47a]: crate::docs::rules#rule-47a
     pub fn get_signal(&self) -> Option<Delivery> {
         self.get_signal_with(&mut NoJobControl)
     }
@@ -314,47 +336,36 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// job-control questions: before a default-action SIGTSTP, SIGTTIN or SIGTTOU
     /// stops the group, the signal lock is dropped and
     /// [`JobControl::is_current_pgrp_orphaned`] is asked; if the group is orphaned
-    /// the signal is discarded and the loop goes on (rule 44). If a SIGCONT or a
+    /// the signal is discarded and the loop goes on ([rule 44]). If a SIGCONT or a
     /// group exit came in while the lock was dropped, the stop is abandoned too
     /// (Linux's `do_signal_stop` returning false), and the loop goes on.
     ///
     /// Context: process context, on this thread; never allocates or blocks beyond
     /// the signal lock and what `job` does.
+    ///
+    /// [rule 44]: crate::docs::rules#rule-44
     pub fn get_signal_with<J: JobControl + ?Sized>(&self, job: &mut J) -> Option<Delivery> {
         let p = &*self.process;
         let mut st = p.state.lock();
         loop {
-            if let Some(sig) = st.group_exit {
+            if let Some(sig) = st.group_exit() {
                 return Some(Delivery::Exit {
                     sig,
                     core_dump: false,
                 });
             }
-            let allowed = st.thread(self.slot).blocked.complement();
+            let allowed = st.blocked(self.slot).complement();
             let mut info = SignalInfo::ZERO;
-            let synchronous = st.thread_mut(self.slot).pending.dequeue_synchronous(
-                allowed,
-                &p.common.limit,
-                &mut info,
-            );
-            let taken = match synchronous {
-                Some(sig) => Some(sig),
-                None => st.dequeue_signal(self.slot, allowed, &p.common.limit, &mut info),
-            };
+            let taken = st.dequeue_for_delivery(self.slot, allowed, &p.common.limit, &mut info);
             let Some(sig) = taken else {
-                if let Some(mask) = st.thread_mut(self.slot).saved_mask.take() {
-                    st.set_blocked(self.slot, mask);
-                }
-                st.recalc_sigpending(self.slot);
+                st.restore_saved_sigmask(self.slot);
                 return None;
             };
             let action = p.common.actions.take_for_delivery(sig);
             match action.disposition() {
                 crate::action::Disposition::Ignore => continue,
                 crate::action::Disposition::Handler(_) => {
-                    let t = st.thread(self.slot);
-                    let saved_mask = t.saved_mask.unwrap_or(t.blocked);
-                    st.recalc_sigpending(self.slot);
+                    let saved_mask = st.sigmask_to_save(self.slot);
                     return Some(Delivery::Handler(HandlerDelivery {
                         sig,
                         info,
@@ -364,24 +375,25 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
                 }
                 crate::action::Disposition::Default => {}
             }
-            if st.unkillable && !sig.is_unblockable() {
+            if st.is_unkillable() && !sig.is_unblockable() {
                 continue;
             }
             match sig.default_action() {
                 DefaultAction::Ignore | DefaultAction::Continue => continue,
                 DefaultAction::Stop => {
+                    let seen = st.continue_count();
                     if sig != Signo::SIGSTOP {
-                        let continued = st.continued;
                         drop(st);
                         // Signals can be posted in this window, SIGCONT included.
                         let orphaned = job.is_current_pgrp_orphaned();
                         st = p.state.lock();
-                        if orphaned || st.continued != continued || st.group_exit.is_some() {
+                        if orphaned {
                             continue;
                         }
                     }
-                    st.stopped = true;
-                    st.recalc_sigpending(self.slot);
+                    if !st.do_signal_stop(self.slot, seen) {
+                        continue;
+                    }
                     return Some(Delivery::Stop(sig));
                 }
                 DefaultAction::Terminate | DefaultAction::CoreDump => {
@@ -396,20 +408,25 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// The frame for `d` was written (`signal_delivered`): block `sa_mask` and the
     /// signal itself (not with SA_NODEFER), and forget the `rt_sigsuspend` mask, which
     /// now lives in the frame.
+    ///
+    /// Context: process context, on this thread, after its frame was written and with
+    /// no lock of this crate held; takes the signal lock; never allocates or sleeps.
     pub fn signal_delivered(&self, d: &HandlerDelivery) {
-        let mut st = self.process.state.lock();
-        let t = st.thread_mut(self.slot);
-        t.saved_mask = None;
-        let mut blocked = t.blocked | d.action.mask();
+        let mut block = d.action.mask();
         if !d.action.flags().contains(SaFlags::NODEFER) {
-            blocked.insert(d.sig);
+            block.insert(d.sig);
         }
-        st.set_blocked(self.slot, blocked);
+        self.process.state.lock().signal_delivered(self.slot, block);
     }
 
-    /// The frame for `sig` could not be written (`force_sigsegv`, rule 48): SIGSEGV is
+    /// The frame for `sig` could not be written (`force_sigsegv`, [rule 48]): SIGSEGV is
     /// forced on the thread; if the failed signal was SIGSEGV itself, its handler is
     /// reset first so the SIGSEGV is fatal.
+    ///
+    /// Context: as [`ThreadSignalManager::force_signal`]: process context, on this
+    /// thread, with no lock of this crate held.
+    ///
+    /// [rule 48]: crate::docs::rules#rule-48
     pub fn force_sigsegv(&self, sig: Signo) -> Result<SendOutcome, Errno> {
         if sig == Signo::SIGSEGV {
             self.process
@@ -420,16 +437,21 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
         self.force_signal(Signo::SIGSEGV, &SignalInfo::kernel(Signo::SIGSEGV))
     }
 
-    /// `rt_sigreturn`'s mask restore (rule 52): the mask saved in the frame, without
+    /// `rt_sigreturn`'s mask restore ([rule 52]): the mask saved in the frame, without
     /// SIGKILL and SIGSTOP.
+    ///
+    /// Context: process context, on this thread, from `rt_sigreturn`; takes the signal
+    /// lock; never allocates or sleeps.
+    ///
+    /// [rule 52]: crate::docs::rules#rule-52
     pub fn sigreturn(&self, saved_mask: SignalSet) {
         self.process.state.lock().set_blocked(self.slot, saved_mask);
     }
 
-    /// `rt_sigtimedwait` (rules 34, 35): takes a signal of `set` (SIGKILL and SIGSTOP
-    /// left out) whatever the mask or disposition, waiting up to `timeout` (`None`
-    /// waits forever). While waiting the set is unblocked and the old mask kept as
-    /// `real_blocked`, so `complete_signal` can choose this thread and blocked
+    /// `rt_sigtimedwait` ([rule 34], [rule 35]): takes a signal of `set` (SIGKILL and
+    /// SIGSTOP left out) whatever the mask or disposition, waiting up to `timeout`
+    /// (`None` waits forever). While waiting the set is unblocked and the old mask kept
+    /// as `real_blocked`, so `complete_signal` can choose this thread and blocked
     /// ignored signals stay queued. EAGAIN on a zero or expired timeout; EINTR when
     /// another deliverable signal (or a group exit) arrives first.
     ///
@@ -437,6 +459,9 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// goes on for the time left.
     ///
     /// Context: process context, on this thread.
+    ///
+    /// [rule 34]: crate::docs::rules#rule-34
+    /// [rule 35]: crate::docs::rules#rule-35
     pub fn sigtimedwait(
         &self,
         set: SignalSet,
@@ -450,6 +475,9 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// [`ThreadSignalManager::sigtimedwait`] writing the siginfo into `out` (all 128
     /// bytes, only when a signal is taken) instead of returning it: the copy-free form
     /// for a syscall layer that copies it straight out to user space.
+    ///
+    /// Context: as [`ThreadSignalManager::sigtimedwait`]: process context, on this
+    /// thread; sleeps.
     pub fn sigtimedwait_into(
         &self,
         set: SignalSet,
@@ -466,11 +494,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
             if timeout == Some(Duration::ZERO) {
                 return Err(Errno::EAGAIN);
             }
-            let t = st.thread_mut(self.slot);
-            t.real_blocked = t.blocked;
-            let waiting = t.blocked - set;
-            t.blocked = waiting;
-            st.recalc_sigpending(self.slot);
+            st.unblock_for_sigtimedwait(self.slot, set);
         }
         let mut remaining = timeout;
         let result = loop {
@@ -481,7 +505,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
                     self.link.wait.finish_wait();
                     break Ok(sig);
                 }
-                if self.link.sigpending.load(Ordering::Relaxed) {
+                if self.link.sigpending(Ordering::Relaxed) {
                     self.link.wait.finish_wait();
                     break Err(Errno::EINTR);
                 }
@@ -496,30 +520,30 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
                 }
             }
         };
-        let mut st = p.state.lock();
-        let t = st.thread_mut(self.slot);
-        let real = core::mem::take(&mut t.real_blocked);
-        st.set_blocked(self.slot, real);
+        p.state.lock().restore_real_blocked(self.slot);
         result
     }
 
-    /// `rt_sigsuspend` (rule 36): replaces the mask with `mask` until a signal is
+    /// `rt_sigsuspend` ([rule 36]): replaces the mask with `mask` until a signal is
     /// deliverable, then returns ERESTARTNOHAND for the kernel's restart logic. The
     /// old mask is restored when the handler returns (it is saved in the frame), or by
     /// [`ThreadSignalManager::get_signal`] at once if no handler runs.
     ///
     /// Context: process context, on this thread.
+    ///
+    /// [rule 36]: crate::docs::rules#rule-36
     pub fn sigsuspend(&self, mask: SignalSet) -> Errno {
-        {
-            let mut st = self.process.state.lock();
-            let old = st.thread(self.slot).blocked;
-            st.thread_mut(self.slot).saved_mask = Some(old);
-            st.set_blocked(self.slot, mask);
-        }
+        self.process
+            .state
+            .lock()
+            .set_sigsuspend_mask(self.slot, mask);
         self.wait_for_signal()
     }
 
     /// `pause`: waits until a signal is deliverable; ERESTARTNOHAND.
+    ///
+    /// Context: process context, on this thread, with no lock of this crate held;
+    /// sleeps in [`WaitQueue::wait`].
     pub fn pause(&self) -> Errno {
         self.wait_for_signal()
     }
@@ -546,24 +570,39 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// The alternate signal stack. A new thread starts with it disabled; `fork`
     /// copies the parent thread's (set it on the child), a thread created with
     /// CLONE_VM (and not CLONE_VFORK) does not get one, as in Linux.
+    ///
+    /// Context: any, interrupt context included with the `kspin` feature's lock; takes
+    /// the signal lock briefly, never allocates or sleeps.
     pub fn altstack(&self) -> SignalStack {
-        self.process.state.lock().thread(self.slot).altstack
+        self.process.state.lock().altstack(self.slot)
     }
 
     /// Replaces the alternate signal stack (after `SignalStack::sigaltstack`
     /// validated the change, or after a frame was pushed with SS_AUTODISARM).
+    ///
+    /// Context: process context, on this thread; takes the signal lock briefly, never
+    /// allocates or sleeps.
     pub fn set_altstack(&self, stack: SignalStack) {
-        self.process.state.lock().thread_mut(self.slot).altstack = stack;
+        self.process.state.lock().set_altstack(self.slot, stack);
     }
 
     /// `execve` on this thread: the alternate stack is disabled (the mask and pending
     /// signals stay; the actions are reset by `ProcessSignalManager::exec`).
+    ///
+    /// Context: process context, from `execve`, on this thread; takes the signal lock
+    /// briefly.
     pub fn exec(&self) {
         self.set_altstack(SignalStack::DISABLED);
     }
 
-    /// A thread exits (rule 32): its private queue is dropped and shared signals it
+    /// A thread exits ([rule 32]): its private queue is dropped and shared signals it
     /// would have taken are handed to another thread.
+    ///
+    /// Context: process context, as the thread exits, with no lock of this crate held;
+    /// takes the signal lock, wakes another thread if it hands signals on, and frees
+    /// the thread's queue (calls the deallocator).
+    ///
+    /// [rule 32]: crate::docs::rules#rule-32
     pub fn exit(self) {
         drop(self);
     }

@@ -19,6 +19,10 @@ use alloc::vec::Vec;
 /// happened, as with Linux's `copy_to_user`; callers treat the destination as
 /// garbage then). Addresses are plain numbers chosen by user space: implementations
 /// must check the whole range `[addr, addr + len)`, including its overflow.
+///
+/// Context: the crate calls these in process context, on the task whose memory it
+/// is, with no lock of this crate held, so an implementation may fault pages in and
+/// sleep.
 pub trait UserMemory {
     /// Copies `buf.len()` bytes from user address `addr` into `buf`.
     fn read(&self, addr: usize, buf: &mut [u8]) -> Result<(), Errno>;
@@ -66,6 +70,8 @@ pub struct UserBuffer {
 
 impl UserBuffer {
     /// No mapped memory at all.
+    ///
+    /// Context: any; allocates nothing.
     pub const fn new() -> UserBuffer {
         UserBuffer {
             regions: Vec::new(),
@@ -74,6 +80,8 @@ impl UserBuffer {
 
     /// Adds a zero-filled region `[base, base + len)`. A region that would wrap the
     /// address space is clipped at the top.
+    ///
+    /// Context: process context: it allocates the region.
     pub fn with_region(mut self, base: usize, len: usize) -> UserBuffer {
         let len = len.min(usize::MAX - base);
         self.regions.push((base, vec![0; len]));
@@ -81,6 +89,8 @@ impl UserBuffer {
     }
 
     /// The region bytes `[addr, addr + len)`, if mapped.
+    ///
+    /// Context: any, interrupt context included; takes no lock and never allocates.
     pub fn bytes(&self, addr: usize, len: usize) -> Option<&[u8]> {
         self.regions.iter().find_map(|(base, mem)| {
             let off = addr.checked_sub(*base)?;

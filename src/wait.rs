@@ -26,6 +26,11 @@ pub enum WaitOutcome {
 }
 
 /// A kernel wait queue with a single waiter: the thread that owns it.
+///
+/// Only the owning thread ever waits on it, so waking means waking that one
+/// thread: the crate needs no "wake every waiter" operation and the trait has
+/// none. A kernel that also uses the same queue type for other waiters (a
+/// `wait4` queue, say) keeps its own wake-all beside this trait.
 pub trait WaitQueue: Send + Sync {
     /// Registers the current task as a waiter; from now on a wake is not lost.
     /// Called from process context, with no lock of this crate held.
@@ -37,6 +42,7 @@ pub trait WaitQueue: Send + Sync {
     fn wait(&self, timeout: Option<Duration>) -> WaitOutcome;
 
     /// Deregisters after a check found the condition true without sleeping.
+    /// Called from process context, with no lock of this crate held.
     fn finish_wait(&self);
 
     /// Wakes the waiter if there is one, or makes its next `wait` return at once.
@@ -45,7 +51,4 @@ pub trait WaitQueue: Send + Sync {
     /// to kick a thread running on another CPU (an IPI) so that it notices the
     /// signal on its next return to user space.
     fn wake_one(&self);
-
-    /// Wakes every waiter. Same context rules as [`WaitQueue::wake_one`].
-    fn wake_all(&self);
 }

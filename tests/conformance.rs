@@ -185,6 +185,9 @@ fn generator_reaches_every_rule_family() {
             if sc.threads >= 2 && sends.iter().any(|(_, p)| *p) {
                 hit("target-thread choice");
             }
+            for family in job_control_families(&sc) {
+                hit(family);
+            }
         }
     }
     let families = [
@@ -200,6 +203,16 @@ fn generator_reaches_every_rule_family() {
         "target-thread choice",
         "rlimit",
         "waits",
+        "stop, caught send, continue",
+        "stop, default-fatal send, continue",
+        "stop, ignored send, continue",
+        "stop, blocked send, continue",
+        "stop/continue, one thread",
+        "stop/continue, several threads",
+        "fatal signal races other threads at continue",
+        "current target exits between sends",
+        "thread-directed send to a zombie leader",
+        "orphaned process group, tty stop signal",
     ];
     println!("scenarios reaching each family: {reached:?}");
     for f in families {
@@ -208,4 +221,111 @@ fn generator_reaches_every_rule_family() {
             "generator rarely reaches {f}: {reached:?}"
         );
     }
+}
+
+/// The job-control and exit families a scenario reaches (issue 12): which kinds of
+/// signal it sends while the group is stopped before a SIGCONT, with how many threads;
+/// a default-fatal signal released at the continue together with a caught one (they
+/// race the group exit); an exit of a non-leader thread between process-directed
+/// sends; a thread-directed send to the leader after it exited; a terminal stop signal
+/// in an orphaned process group. It follows dispositions and masks from the ops, as
+/// the generator means them (an op skipped because the group is stopped is counted
+/// as if it ran).
+fn job_control_families(sc: &scenario::Scenario) -> Vec<&'static str> {
+    use scenario::{DefaultAction, Disposition, Op, Sig, SigSet, Tid};
+    let mut out = Vec::new();
+    let mut disp = [Disposition::Default; 65];
+    let mut masks = vec![SigSet::ALL; sc.threads];
+    let mut live = vec![true; sc.threads];
+    let mut stopped = false;
+    let mut kinds: Vec<&'static str> = Vec::new();
+    let mut sends_before_exit = false;
+    let mut exited_between: Option<bool> = None;
+    let is_cont = |s: Sig| s.num() == 18;
+    let classify =
+        |s: Sig, to: Option<Tid>, disp: &[Disposition; 65], masks: &[SigSet], live: &[bool]| {
+            let blocked = match to {
+                Some(t) => masks[t.0].contains(s),
+                None => (0..masks.len()).all(|k| !live[k] || masks[k].contains(s)),
+            };
+            if blocked {
+                return "blocked";
+            }
+            match (disp[usize::from(s.num())], s.default_action()) {
+                (Disposition::Handler, _) => "caught",
+                (Disposition::Ignore, _) | (Disposition::Default, DefaultAction::Ignore) => {
+                    "ignored"
+                }
+                (Disposition::Default, DefaultAction::Terminate | DefaultAction::Core) => "fatal",
+                _ => "other",
+            }
+        };
+    for op in &sc.ops {
+        match *op {
+            Op::Action { sig, disp: d, .. } => disp[usize::from(sig.num())] = d,
+            Op::Block(t, set) => masks[t.0].0 |= set.0,
+            Op::Unblock(t, set) => masks[t.0].0 &= !set.0,
+            Op::SetMask(t, set) => masks[t.0] = set,
+            Op::Exit(t) => {
+                live[t.0] = false;
+                if t.0 != 0 && sends_before_exit && sc.threads >= 3 {
+                    exited_between = Some(true);
+                }
+            }
+            _ => {}
+        }
+        let Some(s) = op.sent() else { continue };
+        let to = match *op {
+            Op::Tkill(t, _) | Op::TSigQueue(t, _, _) => Some(t),
+            _ => None,
+        };
+        if to.is_none() {
+            sends_before_exit = true;
+            if exited_between == Some(true) {
+                out.push("current target exits between sends");
+                exited_between = None;
+            }
+        }
+        if to == Some(Tid(0)) && !live[0] {
+            out.push("thread-directed send to a zombie leader");
+            continue;
+        }
+        if sc.orphaned && (20..=22).contains(&s.num()) {
+            out.push("orphaned process group, tty stop signal");
+        }
+        if s == Sig::STOP {
+            stopped = true;
+            kinds.clear();
+        } else if is_cont(s) && stopped {
+            stopped = false;
+            for k in &kinds {
+                out.push(match *k {
+                    "caught" => "stop, caught send, continue",
+                    "fatal" => "stop, default-fatal send, continue",
+                    "ignored" => "stop, ignored send, continue",
+                    _ => "stop, blocked send, continue",
+                });
+            }
+            if !kinds.is_empty() {
+                let several = live.iter().filter(|l| **l).count() > 1;
+                out.push(if several {
+                    "stop/continue, several threads"
+                } else {
+                    "stop/continue, one thread"
+                });
+                if several && kinds.contains(&"fatal") && kinds.contains(&"caught") {
+                    out.push("fatal signal races other threads at continue");
+                }
+            }
+            kinds.clear();
+        } else if stopped {
+            let k = classify(s, to, &disp, &masks, &live);
+            if k != "other" && !kinds.contains(&k) {
+                kinds.push(k);
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }

@@ -1,5 +1,11 @@
-//! The return-to-user path end to end: managers + frames + user memory, on the
-//! x86_64 and riscv64 frame layouts (rules 47, 47a, 48, 49, 52).
+//! The return-to-user path end to end: managers + frames + user memory, on the x86_64
+//! and riscv64 frame layouts ([rule 47], [rule 47a], [rule 48], [rule 49], [rule 52]).
+//!
+//! [rule 47]: ksignal::docs::rules#rule-47
+//! [rule 47a]: ksignal::docs::rules#rule-47a
+//! [rule 48]: ksignal::docs::rules#rule-48
+//! [rule 49]: ksignal::docs::rules#rule-49
+//! [rule 52]: ksignal::docs::rules#rule-52
 
 mod common;
 

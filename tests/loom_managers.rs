@@ -76,9 +76,6 @@ impl WaitQueue for LoomWait {
         *self.woken.lock().unwrap() = true;
         self.cv.notify_one();
     }
-    fn wake_all(&self) {
-        self.wake_one();
-    }
 }
 
 type Process = ProcessSignalManager<LoomWait, YieldingLock>;

@@ -1,5 +1,6 @@
-//! Thread and process managers against Linux's rules (linux-semantics.md); each
-//! test names the rule it checks.
+//! Thread and process managers against the rules of the crate's catalogue,
+//! [`ksignal::docs::rules`]; each test is named `ruleN_...` after the rule it
+//! checks, and the catalogue lists it under that rule.
 
 mod common;
 

@@ -1,5 +1,6 @@
-//! PendingSignals against Linux's rules (linux-semantics.md rules 1, 2, 11-15, 30,
-//! 40-42), a reference model, and a flood at the RLIMIT_SIGPENDING bound.
+//! PendingSignals against the rules of [`ksignal::docs::rules`] it carries out
+//! (rules 1, 2, 11 to 15, 30 and 40 to 42), a reference model, and a flood at the
+//! RLIMIT_SIGPENDING bound.
 
 use ksignal::info::code;
 use ksignal::{Errno, PendingLimit, PendingSignals, PutOutcome, SignalInfo, SignalSet, Signo};

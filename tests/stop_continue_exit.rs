@@ -170,7 +170,16 @@ fn rule3_ignored_signal_sent_while_stopped_is_discarded_and_nothing_is_flagged_a
     stop(&p, &t[0]);
     assert_eq!(p.send(Signo::SIGUSR1, None).unwrap().fate, Fate::Ignored);
     assert!(p.send(Signo::SIGCONT, None).unwrap().resumed);
-    assert!(!t[0].has_pending() && !t[1].has_pending());
+    assert!(!t[0].has_pending());
+    assert_stop_flag_only(&t[1]);
+}
+
+/// T's flag is only the one the group stop left (Linux's `do_signal_stop` woke it
+/// with TIF_SIGPENDING): its `get_signal` finds nothing and clears it.
+fn assert_stop_flag_only(t: &Thread) {
+    assert!(t.has_pending(), "flagged by the group stop");
+    assert_eq!(t.get_signal(), None);
+    assert!(!t.has_pending());
 }
 
 #[test]
@@ -180,7 +189,8 @@ fn rule19_blocked_signal_sent_while_stopped_stays_pending_until_unblocked() {
     stop(&p, &t[0]);
     p.send(Signo::SIGUSR1, None).unwrap();
     assert!(p.send(Signo::SIGCONT, None).unwrap().resumed);
-    assert!(!t[0].has_pending() && !t[1].has_pending());
+    assert!(!t[0].has_pending());
+    assert_stop_flag_only(&t[1]);
     assert_eq!(t[1].sigpending(), set(&[Signo::SIGUSR1]));
     t[1].sigprocmask(MaskHow::Unblock, set(&[Signo::SIGUSR1]));
     assert!(t[1].has_pending());
@@ -476,4 +486,38 @@ fn rule14_the_users_count_is_held_to_the_receiving_processs_own_rlimit() {
         a.send(Signo::SIGRTMIN, Some(&q(5))).unwrap().fate,
         Fate::Queued
     );
+}
+
+// ---- do_signal_stop: the other threads take part in the stop.
+
+#[test]
+fn rule43_group_stop_flags_every_other_live_thread() {
+    let (p, t) = group(3, SignalSet::EMPTY);
+    stop(&p, &t[1]);
+    assert!(
+        !t[1].has_pending(),
+        "the stopping thread recalculated its flag"
+    );
+    assert!(t[0].has_pending() && t[2].has_pending());
+}
+
+#[test]
+fn rule18_sigcont_finds_no_wanting_thread_among_those_the_stop_flagged() {
+    // Linux: the threads the stop woke still have TIF_SIGPENDING, so SIGCONT's
+    // complete_signal chooses nobody and curr_target stays at the leader; the next
+    // process-directed signal goes to the first thread after the leader that takes
+    // it (T1), not to the one that took SIGCONT's scan (T2).
+    let all_but_usr1 = set(&[Signo::SIGUSR1]).complement();
+    let (p, t) = group(3, all_but_usr1);
+    p.sigaction(Signo::SIGUSR1, Some(handler())).unwrap();
+    t[0].sigprocmask(MaskHow::Block, set(&[Signo::SIGUSR1]));
+    t[2].sigprocmask(MaskHow::Unblock, set(&[Signo::SIGCONT]));
+    stop(&p, &t[0]);
+    let out = p.send(Signo::SIGCONT, None).unwrap();
+    assert!(out.resumed);
+    assert_eq!(out.woken, None, "no thread wants SIGCONT");
+    for th in &t {
+        let _ = deliver_all(th);
+    }
+    assert_eq!(p.send(Signo::SIGUSR1, None).unwrap().woken, Some(101));
 }

@@ -1,6 +1,6 @@
 //! rt_sigaction, rt_sigprocmask, rt_sigpending, rt_sigtimedwait, rt_sigsuspend,
-//! pause and sigaltstack: Linux's argument order (linux-semantics.md rules 29-37).
-//! Each test is named after the fact it checks.
+//! pause and sigaltstack: Linux's argument order ([`ksignal::docs::rules`], rules
+//! 29 to 37). Each test is named after the fact it checks.
 
 mod common;
 mod syscall_sim;
@@ -47,7 +47,7 @@ fn sigset(sigs: &[Signo]) -> SignalSet {
     sigs.iter().copied().collect()
 }
 
-// ---- rt_sigaction (rule 29, 30) ----
+// ---- rt_sigaction ([rule 29], [rule 30]) ----
 
 #[test]
 fn rt_sigaction_sigsetsize_other_than_8_is_einval() {
@@ -170,7 +170,7 @@ fn rt_sigaction_sig_ign_discards_a_pending_blocked_signal() {
     assert!(sim.thread(10).sigpending().is_empty());
 }
 
-// ---- rt_sigprocmask (rule 31, 32) ----
+// ---- rt_sigprocmask ([rule 31], [rule 32]) ----
 
 #[test]
 fn rt_sigprocmask_sigsetsize_other_than_8_is_einval() {
@@ -259,7 +259,7 @@ fn rt_sigprocmask_how_keeps_the_low_32_bits() {
     assert_eq!(c.thread.blocked(), sigset(&[Signo::SIGUSR2]));
 }
 
-// ---- rt_sigpending (rule 33) ----
+// ---- rt_sigpending ([rule 33]) ----
 
 #[test]
 fn rt_sigpending_accepts_sizes_up_to_8_and_rejects_16() {
@@ -294,7 +294,7 @@ fn rt_sigpending_reports_only_blocked_pending_signals() {
     assert_eq!(m.get_set(SET), SignalSet::EMPTY);
 }
 
-// ---- rt_sigtimedwait (rule 34, 35) ----
+// ---- rt_sigtimedwait ([rule 34], [rule 35]) ----
 
 fn put_ts(m: &mut Mem, sec: i64, nsec: i64) {
     m.put(TS, &sec.to_ne_bytes());
@@ -440,7 +440,7 @@ fn rt_sigtimedwait_is_woken_by_a_signal_of_the_set() {
     });
 }
 
-// ---- rt_sigsuspend and pause (rule 36) ----
+// ---- rt_sigsuspend and pause ([rule 36]) ----
 
 #[test]
 fn rt_sigsuspend_checks_size_then_copies_the_set() {
@@ -502,7 +502,7 @@ fn pause_returns_erestartnohand_once_a_signal_is_deliverable() {
     });
 }
 
-// ---- sigaltstack (rule 37) ----
+// ---- sigaltstack ([rule 37]) ----
 
 const SS: usize = BASE + 0x600;
 const OSS: usize = BASE + 0x700;

@@ -1,14 +1,12 @@
-//! SIGCHLD generation (linux-semantics.md rules 8, 45, 53): do_notify_parent and
-//! do_notify_parent_cldstop semantics.
+//! SIGCHLD generation ([`ksignal::docs::rules`], rules 8, 45 and 53):
+//! do_notify_parent and do_notify_parent_cldstop semantics.
 
 mod common;
 mod syscall_sim;
 
 use ksignal::action::{Disposition, SaFlags};
+use ksignal::child::{ChildExit, ChildInfo, ChildStop, notify_parent_cldstop, notify_parent_exit};
 use ksignal::info::ChildCode;
-use ksignal::syscall::child::{
-    ChildExit, ChildInfo, ChildStop, notify_parent_cldstop, notify_parent_exit,
-};
 use ksignal::{SignalAction, SignalSet, Signo};
 use syscall_sim::{Sim, take};
 

@@ -43,7 +43,6 @@ impl WaitQueue for NoSleep {
     }
     fn finish_wait(&self) {}
     fn wake_one(&self) {}
-    fn wake_all(&self) {}
 }
 
 type Process = ProcessSignalManager<NoSleep>;

@@ -1,6 +1,6 @@
 //! kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo, pidfd_send_signal:
-//! Linux's argument order and permission rules (linux-semantics.md rules 9, 10,
-//! 22-28). Each test is named after the fact it checks.
+//! Linux's argument order and permission rules ([`ksignal::docs::rules`], rules 9,
+//! 10 and 22 to 28). Each test is named after the fact it checks.
 
 mod common;
 mod syscall_sim;

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ksignal::{
-    Delivery, Disposition as CrateDisposition, Errno as CrateErrno, HandlerDelivery, MaskHow,
-    PendingLimit, ProcessSignalManager, SaFlags, SignalAction, SignalActions, SignalInfo,
+    Delivery, Disposition as CrateDisposition, Errno as CrateErrno, HandlerDelivery, JobControl,
+    MaskHow, PendingLimit, ProcessSignalManager, SaFlags, SignalAction, SignalActions, SignalInfo,
     SignalSet, Signo, ThreadSignalManager, WaitOutcome, WaitQueue,
 };
 
@@ -39,13 +39,12 @@ impl WaitQueue for VirtualTime {
     }
     fn finish_wait(&self) {}
     fn wake_one(&self) {}
-    fn wake_all(&self) {}
 }
 
 type Process = ProcessSignalManager<VirtualTime>;
 type Thread = ThreadSignalManager<VirtualTime>;
 
-/// How a trace ended early.
+/// How a thread's return to user space ended early.
 enum End {
     Terminated(Sig),
     Stopped(Sig),
@@ -53,6 +52,23 @@ enum End {
 
 /// The runner backed by this crate's managers.
 pub struct CrateRunner;
+
+/// The process as the runner's "kernel" sees it.
+struct World {
+    process: Arc<Process>,
+    /// Each worker's manager; `None` once it has exited.
+    threads: Vec<Option<Thread>>,
+    /// Handler frames a thread pushed before the group stopped: they run when it
+    /// returns to user space after the SIGCONT.
+    frames: Vec<Vec<HandlerDelivery>>,
+    /// The group is stopped (the runner's kernel stopped every thread).
+    stopped: bool,
+    /// The process group is orphaned (`threads N orphaned`).
+    orphaned: bool,
+    /// The last op continued the group (`SendOutcome::resumed`).
+    continued: bool,
+    hard_limit: usize,
+}
 
 impl Runner for CrateRunner {
     fn name(&self) -> &'static str {
@@ -66,28 +82,51 @@ impl Runner for CrateRunner {
             Arc::new(PendingLimit::new(soft)),
         ));
         let threads = (0..sc.threads)
-            .map(|i| Thread::new(&process, i as i32 + 1, SignalSet::ALL, VirtualTime))
+            .map(|i| Thread::new(&process, i as i32 + 1, SignalSet::ALL, VirtualTime).map(Some))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| format!("creating threads: {e:?}"))?;
+        let mut w = World {
+            process,
+            threads,
+            frames: vec![Vec::new(); sc.threads],
+            stopped: false,
+            orphaned: sc.orphaned,
+            continued: false,
+            hard_limit: hard,
+        };
         let mut trace = Trace {
-            events: vec![Event::Threads(sc.threads)],
+            events: vec![Event::Threads(sc.threads, sc.orphaned)],
         };
         for op in &sc.ops {
             trace.events.push(Event::Echo(op.clone()));
-            let (result, first) = run_op(&process, &threads, op, hard);
-            match quiesce(&threads, first, &mut trace) {
+            let was_stopped = w.stopped;
+            w.continued = false;
+            let (result, first) = run_op(&mut w, op);
+            if w.continued {
+                trace.events.push(Event::Continued);
+            }
+            let end = if w.stopped {
+                Ok(())
+            } else if was_stopped {
+                // SIGCONT woke every thread of the group (the one that stopped it in
+                // the middle of its delivery loop included).
+                resume(&mut w, &mut trace)
+            } else {
+                quiesce(&mut w, first, &mut trace)
+            };
+            match end {
                 Ok(()) => trace.events.push(Event::Result(result)),
                 Err(End::Terminated(s)) => {
                     trace.events.push(Event::Terminated(s));
                     break;
                 }
                 Err(End::Stopped(s)) => {
+                    w.stopped = true;
                     trace.events.push(Event::Stopped(s));
-                    break;
                 }
             }
         }
-        Ok(trace)
+        Ok(trace.canonical())
     }
 }
 
@@ -125,17 +164,61 @@ fn ret(r: Result<(), CrateErrno>) -> OpResult {
     r.map_or_else(errno, |()| OpResult::Ok)
 }
 
+/// The runner's answer to the job-control question: the scenario says whether its
+/// process group is orphaned.
+struct Pgrp(bool);
+
+impl JobControl for Pgrp {
+    fn is_current_pgrp_orphaned(&mut self) -> bool {
+        self.0
+    }
+}
+
+/// Whether the crate's group is stopped or continued after a send: `resumed` means a
+/// SIGCONT continued it.
+fn note_send(w: &mut World, r: Result<ksignal::SendOutcome, CrateErrno>) -> OpResult {
+    match r {
+        Ok(out) => {
+            if out.resumed {
+                w.stopped = false;
+                w.continued = true;
+            }
+            if out.group_exit {
+                // SIGKILL reaches a stopped group too: every thread wakes to die.
+                w.stopped = false;
+            }
+            OpResult::Ok
+        }
+        Err(e) => errno(e),
+    }
+}
+
 /// Runs one op; returns its result and the thread whose syscall it was (that thread
 /// returns to user space first).
-fn run_op(
-    p: &Process,
-    threads: &[Thread],
-    op: &Op,
-    hard_limit: usize,
-) -> (OpResult, Option<usize>) {
+fn run_op(w: &mut World, op: &Op) -> (OpResult, Option<usize>) {
     let queue = |sig: Sig, v: i32| {
         SignalInfo::queue(signo(sig), SENDER_PID, SENDER_UID, u64::from(v as u32))
     };
+    let esrch = OpResult::Err(Errno(CrateErrno::ESRCH.get()));
+    // Ops that need a thread of the process to run cannot while it is stopped.
+    let needs_thread = matches!(
+        op,
+        Op::Action { .. }
+            | Op::Block(..)
+            | Op::Unblock(..)
+            | Op::SetMask(..)
+            | Op::Wait(..)
+            | Op::RlimitSigpending(_)
+            | Op::Exit(_)
+    );
+    if op.thread().is_some_and(|t| w.threads[t.0].is_none()) {
+        return (esrch, None);
+    }
+    if w.stopped && needs_thread {
+        return (OpResult::Skipped, None);
+    }
+    let p = w.process.clone();
+    let th = |t: Tid| w.threads[t.0].as_ref();
     match *op {
         Op::Action {
             sig,
@@ -161,88 +244,132 @@ fn run_op(
             let action = SignalAction::new(disposition, flags, SignalSet::EMPTY, 0);
             (ret(p.sigaction(signo(sig), Some(action)).map(drop)), None)
         }
-        Op::Block(t, s) => (mask(threads, t, MaskHow::Block, s), Some(t.0)),
-        Op::Unblock(t, s) => (mask(threads, t, MaskHow::Unblock, s), Some(t.0)),
-        Op::SetMask(t, s) => (mask(threads, t, MaskHow::SetMask, s), Some(t.0)),
+        Op::Block(t, s) => (mask(th(t), MaskHow::Block, s), Some(t.0)),
+        Op::Unblock(t, s) => (mask(th(t), MaskHow::Unblock, s), Some(t.0)),
+        Op::SetMask(t, s) => (mask(th(t), MaskHow::SetMask, s), Some(t.0)),
         Op::Kill(sig) => {
             let info = SignalInfo::user(signo(sig), SENDER_PID, SENDER_UID);
-            (ret(p.send(signo(sig), Some(&info)).map(drop)), None)
+            let r = p.send(signo(sig), Some(&info));
+            (note_send(w, r), None)
         }
-        Op::SigQueue(sig, v) => (
-            ret(p.send(signo(sig), Some(&queue(sig, v))).map(drop)),
-            None,
-        ),
-        Op::Tkill(t, sig) => {
-            let info = SignalInfo::tkill(signo(sig), SENDER_PID, SENDER_UID);
-            (
-                ret(threads[t.0].send(signo(sig), Some(&info)).map(drop)),
-                None,
-            )
+        Op::SigQueue(sig, v) => {
+            let r = p.send(signo(sig), Some(&queue(sig, v)));
+            (note_send(w, r), None)
         }
-        Op::TSigQueue(t, sig, v) => (
-            ret(threads[t.0]
-                .send(signo(sig), Some(&queue(sig, v)))
-                .map(drop)),
-            None,
-        ),
+        Op::Tkill(t, sig) | Op::TSigQueue(t, sig, _) => {
+            let info = match *op {
+                Op::TSigQueue(_, _, v) => queue(sig, v),
+                _ => SignalInfo::tkill(signo(sig), SENDER_PID, SENDER_UID),
+            };
+            match th(t) {
+                Some(thread) => {
+                    let r = thread.send(signo(sig), Some(&info));
+                    (note_send(w, r), None)
+                }
+                // A zombie leader (exited while other threads live): Linux still
+                // finds it by its pid, accepts the signal and drops it
+                // (`do_send_specific`), as the syscall layer does.
+                None if t.0 == 0 => (OpResult::Ok, None),
+                None => (esrch, None),
+            }
+        }
         Op::Wait(t, s, ms) => {
             let timeout = Duration::from_millis(u64::from(ms));
-            let r = match threads[t.0].sigtimedwait(set(s), Some(timeout)) {
-                Ok((sig, info)) => {
+            let r = match th(t).map(|x| x.sigtimedwait(set(s), Some(timeout))) {
+                Some(Ok((sig, info))) => {
                     let sig = Sig::new(sig.get()).expect("crate signals are 1..=64");
                     OpResult::Got(Info::new(sig, info.code(), info.value_int()))
                 }
-                Err(e) => errno(e),
+                Some(Err(e)) => errno(e),
+                None => esrch,
             };
             (r, Some(t.0))
         }
-        Op::Pending(t) => (
-            OpResult::Pending(SigSet(threads[t.0].sigpending().bits())),
-            Some(t.0),
-        ),
+        Op::Pending(t) => match th(t) {
+            Some(x) => (
+                OpResult::Pending(SigSet(x.sigpending().bits())),
+                (!w.stopped).then_some(t.0),
+            ),
+            None => (esrch, None),
+        },
         Op::RlimitSigpending(n) => {
             let n = usize::try_from(n).unwrap_or(usize::MAX);
-            if n > hard_limit {
+            if n > w.hard_limit {
                 (OpResult::Err(Errno(CrateErrno::EINVAL.get())), None)
             } else {
                 p.limit().set_limit(n);
                 (OpResult::Ok, None)
             }
         }
+        Op::Exit(t) => {
+            if let Some(thread) = w.threads[t.0].take() {
+                thread.exit();
+            }
+            w.frames[t.0].clear();
+            (OpResult::Ok, None)
+        }
     }
 }
 
-fn mask(threads: &[Thread], t: Tid, how: MaskHow, s: SigSet) -> OpResult {
-    threads[t.0].sigprocmask(how, set(s));
+fn mask(t: Option<&Thread>, how: MaskHow, s: SigSet) -> OpResult {
+    if let Some(t) = t {
+        t.sigprocmask(how, set(s));
+    }
     OpResult::Ok
 }
 
 /// After an op, every thread with something deliverable returns to user space (the
 /// op's own thread first, then T0, T1, ...), until none has anything left.
-fn quiesce(threads: &[Thread], first: Option<usize>, trace: &mut Trace) -> Result<(), End> {
+fn quiesce(w: &mut World, first: Option<usize>, trace: &mut Trace) -> Result<(), End> {
     if let Some(k) = first {
-        return_to_user(threads, k, trace)?;
+        return_to_user(w, k, trace)?;
     }
+    settle(w, trace)
+}
+
+/// Runs every thread with something deliverable until none has anything left.
+fn settle(w: &mut World, trace: &mut Trace) -> Result<(), End> {
     loop {
-        let Some(k) = threads.iter().position(|t| t.has_pending()) else {
+        let Some(k) = w
+            .threads
+            .iter()
+            .position(|t| t.as_ref().is_some_and(|t| t.has_pending()))
+        else {
             return Ok(());
         };
-        return_to_user(threads, k, trace)?;
+        return_to_user(w, k, trace)?;
     }
 }
 
+/// After SIGCONT: the thread that stopped the group finishes its delivery loop (its
+/// pushed frames run), then every thread with something deliverable runs.
+fn resume(w: &mut World, trace: &mut Trace) -> Result<(), End> {
+    for k in 0..w.threads.len() {
+        if !w.frames[k].is_empty() {
+            return_to_user(w, k, trace)?;
+        }
+    }
+    settle(w, trace)
+}
+
 /// The kernel's exit-to-user loop on thread `k`, with stacked frames.
-fn return_to_user(threads: &[Thread], k: usize, trace: &mut Trace) -> Result<(), End> {
-    let t = &threads[k];
-    let mut frames: Vec<HandlerDelivery> = Vec::new();
+fn return_to_user(w: &mut World, k: usize, trace: &mut Trace) -> Result<(), End> {
+    let Some(t) = w.threads[k].as_ref() else {
+        return Ok(());
+    };
+    let mut frames = std::mem::take(&mut w.frames[k]);
+    let mut pgrp = Pgrp(w.orphaned);
     loop {
-        while let Some(d) = t.get_signal() {
+        while let Some(d) = t.get_signal_with(&mut pgrp) {
             match d {
                 Delivery::Handler(h) => {
                     t.signal_delivered(&h);
                     frames.push(h);
                 }
-                Delivery::Stop(sig) => return Err(End::Stopped(sig_of(sig))),
+                Delivery::Stop(sig) => {
+                    w.frames[k] = frames;
+                    return Err(End::Stopped(sig_of(sig)));
+                }
                 Delivery::Exit { sig, .. } => return Err(End::Terminated(sig_of(sig))),
             }
         }

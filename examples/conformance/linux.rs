@@ -1,22 +1,41 @@
 //! The Linux runner: executes a scenario on the host kernel.
 //!
 //! # Process layout
-//! Per scenario the tool forks a child (its own process group, a private uid when run as
-//! root, no core dumps). The child's main thread is T0; it spawns T1..T{N-1} and then one
-//! controller thread, so the kernel's thread list is T0, T1, …, T{N-1}, controller. Every
-//! thread blocks all signals with a raw `rt_sigprocmask` before anything else, and the
-//! controller resets every disposition to SIG_DFL with raw `rt_sigaction` (undoing the
-//! Rust runtime's SIGPIPE/SIGSEGV/SIGBUS settings and anything glibc installed) and checks
-//! that no handler is left before the first op. The controller blocks everything, so it is
-//! never chosen as a target.
+//! Per scenario the tool forks a child (its own process group, or with `threads N
+//! orphaned` a session of its own, so that its process group is orphaned; a private uid
+//! when run as root; no core dumps). The child's main thread is T0; it spawns
+//! T1..T{N-1} and then one agent thread, so the kernel's thread list is T0, T1, …,
+//! T{N-1}, agent. Every thread blocks all signals with a raw `rt_sigprocmask` before
+//! anything else; after the spawns T0 resets every disposition to SIG_DFL with raw
+//! `rt_sigaction` (undoing the Rust runtime's SIGPIPE/SIGSEGV/SIGBUS settings and what
+//! glibc installed, its first `pthread_create` included) and checks that no handler is
+//! left. The agent blocks everything, so it is never chosen as a target; it runs
+//! `action` and `rlimit_sigpending`, the process-wide ops.
+//!
+//! # The controller is the parent
+//! The tool process itself drives the ops: it sends every signal from outside the group
+//! (`kill`, `rt_sigqueueinfo`, `tgkill`, `rt_tgsigqueueinfo` on the child), posts the
+//! per-thread ops to the workers, and watches the child with `waitpid(WUNTRACED)`. So a
+//! stop does not stop the controller: it reports `stopped SIG` in place of the op's
+//! result and goes on. While the group is stopped, sends still go out, `pending Tk`
+//! reads what `rt_sigpending` would return from `/proc/PID/task/TID/status`, and ops that
+//! need a thread of the child to run are `skipped (stopped)`. A SIGCONT sent to the
+//! stopped group is reported `continued` when `waitpid(WCONTINUED)` says so (or, if a
+//! thread already started a group exit, when the threads have left the stopped state).
+//! After a SIGKILL to the stopped group the controller waits for its death, unless every
+//! thread is still stopped (the SIGKILL generated nothing: one sent to a zombie leader). `exit Tk` makes
+//! worker k call `SYS_exit` and waits until the kernel has finished with it (a non-leader
+//! is released: its tid no longer exists; a leader is a zombie in `/proc`).
 //!
 //! # Shared memory
 //! One `MAP_SHARED` region, mapped by the parent before the fork, holds the per-thread
-//! command slots and an append-only log. The controller appends `start i` before op i and
-//! the op's result after it; the handler appends one `deliver` record per entry. Appending
-//! is a `fetch_add` on the length, then the fields, then a `Release` store of the kind, so it
-//! is async-signal-safe and the parent never reads a half-written record as complete. After
-//! the child exits, dies or stops, the parent rebuilds the trace from the log alone.
+//! command slots (futex words shared between the two processes) and an append-only log.
+//! The controller appends `start i` before op i, and the op's result, `stopped` or
+//! `continued` records; the handler appends one `deliver` record per entry. Appending is
+//! a `fetch_add` on the length, then the fields, then a `Release` store of the kind, so it
+//! is async-signal-safe and the parent never reads a half-written record as complete. At
+//! the end the parent rebuilds the trace from the log, adds how the child died, and
+//! returns its canonical form (`Trace::canonical`).
 //!
 //! # Quiescence
 //! A worker parks in `FUTEX_WAIT` with its scenario mask. Every signal the kernel makes
@@ -24,12 +43,15 @@
 //! both cases the kernel set TIF_SIGPENDING on it before the sending syscall returned. A
 //! worker that sees a new command makes a syscall (the op itself, or `gettid` for a ping)
 //! before it writes its acknowledgement, and every return from a syscall runs the whole
-//! stacked delivery loop (rule 47a) first. So once a worker acknowledges a command posted
-//! after the op, every delivery the op made to it has run. After each op the controller
-//! pings every worker in turn and repeats the round until a round adds no log record.
-//! Handlers only log, so one round normally suffices; the second proves it. A fatal or stop
-//! signal takes the controller down with the group, so no result is written for that op and
-//! the parent reports `terminated`/`stopped` from `waitpid`.
+//! stacked delivery loop ([rule 47a]) first. So once a worker acknowledges a command posted
+//! after the op, every delivery the op made to it has run. After each op (unless the group
+//! is stopped) the controller pings every live worker and the agent in turn and repeats the
+//! round until a round adds no log record. Handlers only log, so one round normally
+//! suffices; the second proves it. While it waits for an acknowledgement the controller
+//! checks the child with `waitpid` between bounded futex waits, so a group that stopped or
+//! died is noticed whatever the machine's load (no sleep stands in for synchronisation).
+//!
+//! [rule 47a]: ksignal::docs::rules#rule-47a
 
 use std::io;
 use std::ptr;
@@ -55,6 +77,9 @@ const REC_RET: u32 = 3;
 const REC_GOT: u32 = 4;
 const REC_PENDING: u32 = 5;
 const REC_FAIL: u32 = 6;
+const REC_SKIPPED: u32 = 7;
+const REC_STOPPED: u32 = 8;
+const REC_CONTINUED: u32 = 9;
 
 const CMD_PING: u32 = 1;
 const CMD_BLOCK: u32 = 2;
@@ -63,6 +88,12 @@ const CMD_SETMASK: u32 = 4;
 const CMD_WAIT: u32 = 5;
 const CMD_PENDING: u32 = 6;
 const CMD_GETMASK: u32 = 7;
+const CMD_ACTION: u32 = 8;
+const CMD_RLIMIT: u32 = 9;
+const CMD_EXIT: u32 = 10;
+
+/// The slot of the agent thread, which runs `action` and `rlimit_sigpending`.
+const AGENT: usize = MAX_THREADS;
 
 /// Setup failures the child reports (REC_FAIL's `a`, and its exit status).
 const FAIL_SPAWN: u32 = 1;
@@ -112,8 +143,8 @@ struct Slot {
 struct Shared {
     len: AtomicU32,
     ready: AtomicU32,
-    tids: [AtomicI32; MAX_THREADS],
-    slots: [Slot; MAX_THREADS],
+    tids: [AtomicI32; MAX_THREADS + 1],
+    slots: [Slot; MAX_THREADS + 1],
     log: [Record; MAX_RECORDS],
 }
 
@@ -162,7 +193,7 @@ impl RawSiginfo {
 }
 
 // The signal-return trampoline: rt_sigreturn (syscall 15). x86-64 has no vDSO trampoline,
-// so a handler installed without SA_RESTORER would fault on return (rule 50).
+// so a handler installed without SA_RESTORER would fault on return ([rule 50]).
 #[cfg(target_arch = "x86_64")]
 core::arch::global_asm!(
     ".pushsection .text.ksignal_conformance_restorer,\"ax\",@progbits",
@@ -234,16 +265,25 @@ fn sigaction(sig: u8, act: Option<&KSigaction>, old: Option<&mut KSigaction>) ->
     sysret(unsafe { libc::syscall(libc::SYS_rt_sigaction, c_int::from(sig), act, old, 8usize) })
 }
 
-fn futex_wait(word: &AtomicU32, expected: u32) {
-    // SAFETY: `word` is a live, aligned u32; a NULL timeout waits without limit. EINTR and
-    // EAGAIN are fine: every caller re-checks the word.
+/// Waits on a futex word shared between the tool and the child (so not
+/// FUTEX_PRIVATE), at most `timeout` (`None`: no limit). Spurious returns are fine:
+/// every caller re-checks the word.
+fn futex_wait(word: &AtomicU32, expected: u32, timeout: Option<Duration>) {
+    let ts = timeout.map(|t| libc::timespec {
+        tv_sec: t.as_secs() as libc::time_t,
+        tv_nsec: t.subsec_nanos() as libc::c_long,
+    });
+    let tsp = ts
+        .as_ref()
+        .map_or(ptr::null(), |t| t as *const libc::timespec);
+    // SAFETY: `word` is a live, aligned u32; `tsp` is NULL or a live timespec.
     unsafe {
         libc::syscall(
             libc::SYS_futex,
             word.as_ptr(),
-            libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+            libc::FUTEX_WAIT,
             expected,
-            ptr::null::<libc::timespec>(),
+            tsp,
         );
     }
 }
@@ -251,12 +291,7 @@ fn futex_wait(word: &AtomicU32, expected: u32) {
 fn futex_wake(word: &AtomicU32) {
     // SAFETY: `word` is a live, aligned u32.
     unsafe {
-        libc::syscall(
-            libc::SYS_futex,
-            word.as_ptr(),
-            libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
-            i32::MAX,
-        );
+        libc::syscall(libc::SYS_futex, word.as_ptr(), libc::FUTEX_WAKE, i32::MAX);
     }
 }
 
@@ -334,7 +369,6 @@ impl Runner for LinuxRunner {
 enum Outcome {
     Exited(i32),
     Signaled(u8),
-    Stopped(u8),
     Timeout,
 }
 
@@ -404,13 +438,27 @@ fn run(sc: &Scenario, timeout: Option<Duration>) -> Result<Trace, String> {
         let _ = std::panic::catch_unwind(|| child_main(sh, sc, parent));
         fail(sh, FAIL_PANIC);
     }
-    // SAFETY: plain syscall; the child does the same, whichever runs first wins.
-    unsafe {
-        libc::setpgid(pid, pid);
+    if !sc.orphaned {
+        // SAFETY: plain syscall; the child does the same, whichever runs first wins.
+        // (An orphaned scenario's child calls setsid, which a group leader may not.)
+        unsafe {
+            libc::setpgid(pid, pid);
+        }
     }
     let limit = timeout.unwrap_or(BASE_TIMEOUT + Duration::from_millis(sc.total_wait_ms()));
-    let outcome = wait_child(pid, Instant::now() + limit)?;
-    build_trace(sc, map.get(), outcome)
+    let mut ctl = Ctl {
+        sh: map.get(),
+        pid,
+        deadline: Instant::now() + limit,
+        live: vec![true; sc.threads],
+        stopped: false,
+    };
+    let end = ctl.drive(sc);
+    if !matches!(end, Some(Outcome::Signaled(_)) | Some(Outcome::Exited(_))) {
+        kill_child(pid);
+        reap(pid);
+    }
+    build_trace(sc, map.get(), end)
 }
 
 fn exit_group(code: i32) -> ! {
@@ -426,56 +474,6 @@ fn kill_child(pid: i32) {
     unsafe {
         libc::kill(-pid, libc::SIGKILL);
         libc::kill(pid, libc::SIGKILL);
-    }
-}
-
-fn wait_child(pid: i32, deadline: Instant) -> Result<Outcome, String> {
-    loop {
-        let mut st: c_int = 0;
-        // SAFETY: `st` is a live int.
-        let r = unsafe { libc::waitpid(pid, &mut st, libc::WNOHANG | libc::WUNTRACED) };
-        if r == pid {
-            if libc::WIFSTOPPED(st) {
-                kill_child(pid);
-                reap(pid);
-                return Ok(Outcome::Stopped(libc::WSTOPSIG(st) as u8));
-            }
-            if libc::WIFSIGNALED(st) {
-                return Ok(Outcome::Signaled(libc::WTERMSIG(st) as u8));
-            }
-            if libc::WIFEXITED(st) {
-                return Ok(Outcome::Exited(libc::WEXITSTATUS(st)));
-            }
-            continue;
-        }
-        if r < 0 && errno() != i64::from(libc::EINTR) {
-            kill_child(pid);
-            return Err(format!("waitpid: {}", io::Error::last_os_error()));
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            kill_child(pid);
-            reap(pid);
-            return Ok(Outcome::Timeout);
-        }
-        // Sleep until a SIGCHLD (blocked in this thread) or at most 100 ms.
-        let left = (deadline - now).min(Duration::from_millis(100));
-        let ts = libc::timespec {
-            tv_sec: left.as_secs() as libc::time_t,
-            tv_nsec: left.subsec_nanos() as libc::c_long,
-        };
-        let set = SigSet::of(Sig::CHLD).0;
-        let mut info = RawSiginfo::zeroed();
-        // SAFETY: live set, siginfo and timespec of the kernel's layouts.
-        unsafe {
-            libc::syscall(
-                libc::SYS_rt_sigtimedwait,
-                &set as *const u64,
-                &mut info as *mut RawSiginfo,
-                &ts as *const libc::timespec,
-                8usize,
-            );
-        }
     }
 }
 
@@ -499,13 +497,356 @@ fn fail_text(code: u32) -> &'static str {
     }
 }
 
-fn build_trace(sc: &Scenario, sh: &Shared, outcome: Outcome) -> Result<Trace, String> {
-    let mut events = vec![Event::Threads(sc.threads)];
+/// Why the controller cannot go on with the ops.
+enum Halt {
+    /// The group stopped on this signal (`waitpid(WUNTRACED)`).
+    Stopped(u8),
+    /// The child is gone, or the runner gave up.
+    Dead(Outcome),
+}
+
+/// The controller: the tool process itself, the child's parent, so it sends from
+/// outside the group (and can go on sending while the group is stopped) and sees the
+/// group stop and die through `waitpid`.
+struct Ctl<'a> {
+    sh: &'a Shared,
+    pid: i32,
+    deadline: Instant,
+    /// Workers that have not exited.
+    live: Vec<bool>,
+    /// The group is stopped (reported by `waitpid`, not yet continued).
+    stopped: bool,
+}
+
+/// How long one futex wait for an acknowledgement lasts before the controller checks
+/// on the child again (a check interval, not a synchronisation delay).
+const POLL: Duration = Duration::from_millis(5);
+
+impl Ctl<'_> {
+    /// Whether the child stopped or died; `Err(Dead(Timeout))` past the deadline.
+    fn check(&self) -> Result<(), Halt> {
+        let mut st: c_int = 0;
+        // SAFETY: `st` is a live int.
+        let r = unsafe { libc::waitpid(self.pid, &mut st, libc::WNOHANG | libc::WUNTRACED) };
+        if r == self.pid {
+            if libc::WIFSTOPPED(st) {
+                return Err(Halt::Stopped(libc::WSTOPSIG(st) as u8));
+            }
+            if libc::WIFSIGNALED(st) {
+                return Err(Halt::Dead(Outcome::Signaled(libc::WTERMSIG(st) as u8)));
+            }
+            if libc::WIFEXITED(st) {
+                return Err(Halt::Dead(Outcome::Exited(libc::WEXITSTATUS(st))));
+            }
+        }
+        if Instant::now() >= self.deadline {
+            return Err(Halt::Dead(Outcome::Timeout));
+        }
+        Ok(())
+    }
+
+    /// Waits until `done` holds, checking on the child between futex waits on `word`.
+    fn await_word(&self, word: &AtomicU32, done: impl Fn(u32) -> bool) -> Result<(), Halt> {
+        loop {
+            let v = word.load(Ordering::Acquire);
+            if done(v) {
+                return Ok(());
+            }
+            self.check()?;
+            futex_wait(word, v, Some(POLL));
+        }
+    }
+
+    /// Posts a command to thread slot `k` and waits for its acknowledgement.
+    fn dispatch(&self, k: usize, op: u32, set: u64, timeout_ms: u32) -> Result<&Slot, Halt> {
+        let slot = self.post(k, op, set, timeout_ms);
+        let seq = slot.cmd.load(Ordering::Relaxed);
+        self.await_word(&slot.ack, |a| a == seq)?;
+        Ok(slot)
+    }
+
+    fn post(&self, k: usize, op: u32, set: u64, timeout_ms: u32) -> &Slot {
+        let slot = &self.sh.slots[k];
+        slot.op.store(op, Ordering::Relaxed);
+        slot.set.store(set, Ordering::Relaxed);
+        slot.timeout_ms.store(timeout_ms, Ordering::Relaxed);
+        let seq = slot.cmd.load(Ordering::Relaxed).wrapping_add(1).max(1);
+        slot.cmd.store(seq, Ordering::Release);
+        futex_wake(&slot.cmd);
+        slot
+    }
+
+    /// Pings every live worker, then the agent, until a whole round adds nothing to
+    /// the log (module docs).
+    fn quiesce(&self) -> Result<(), Halt> {
+        loop {
+            let before = self.sh.len.load(Ordering::Acquire);
+            for k in (0..self.live.len()).filter(|k| self.live[*k]) {
+                self.dispatch(k, CMD_PING, 0, 0)?;
+            }
+            self.dispatch(AGENT, CMD_PING, 0, 0)?;
+            if self.sh.len.load(Ordering::Acquire) == before {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Waits for the child to die (after SIGKILL to a stopped group).
+    fn await_death(&self) -> Halt {
+        loop {
+            if let Err(h @ Halt::Dead(_)) = self.check() {
+                return h;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// Setup, then every op; the outcome if the child died (or the runner gave up).
+    fn drive(&mut self, sc: &Scenario) -> Option<Outcome> {
+        match self.drive_inner(sc) {
+            Ok(()) => None,
+            Err(Halt::Dead(o)) => Some(o),
+            Err(Halt::Stopped(_)) => Some(Outcome::Timeout),
+        }
+    }
+
+    fn drive_inner(&mut self, sc: &Scenario) -> Result<(), Halt> {
+        let threads = sc.threads;
+        self.await_word(&self.sh.ready, |r| r as usize == threads + 1)?;
+        // Every worker must block everything but KILL and STOP, which cannot be blocked.
+        let mut blockable = SigSet::ALL;
+        blockable.remove(Sig::KILL);
+        blockable.remove(Sig::STOP);
+        for k in (0..threads).chain([AGENT]) {
+            let slot = self.dispatch(k, CMD_GETMASK, 0, 0)?;
+            if slot.ret.load(Ordering::Relaxed) != 0
+                || slot.mask.load(Ordering::Relaxed) != blockable.0
+            {
+                self.sh.push(REC_FAIL, FAIL_MASK, 0, 0, 0);
+                return Err(Halt::Dead(Outcome::Exited(100 + FAIL_MASK as i32)));
+            }
+        }
+        for (i, op) in sc.ops.iter().enumerate() {
+            self.sh.push(REC_START, i as u32, 0, 0, 0);
+            match self.step(op) {
+                Ok(result) => push_result(self.sh, result),
+                Err(Halt::Stopped(s)) => {
+                    self.stopped = true;
+                    self.sh.push(REC_STOPPED, u32::from(s), 0, 0, 0);
+                }
+                Err(dead) => return Err(dead),
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs one op and waits until the process is quiet again (or stopped, or dead).
+    fn step(&mut self, op: &Op) -> Result<OpResult, Halt> {
+        let sh = self.sh;
+        let tid = |t: Tid| sh.tids[t.0].load(Ordering::Acquire);
+        let esrch = OpResult::Err(Errno(libc::ESRCH));
+        if op.thread().is_some_and(|t| !self.live[t.0]) {
+            return Ok(esrch);
+        }
+        let needs_thread = op.sent().is_none() && !matches!(op, Op::Pending(_));
+        if self.stopped && needs_thread {
+            return Ok(OpResult::Skipped);
+        }
+        let ret = |slot: &Slot| to_result(slot.ret.load(Ordering::Relaxed));
+        let result = match *op {
+            Op::Action {
+                sig,
+                disp,
+                nodefer,
+                resethand,
+            } => {
+                let packed = match disp {
+                    Disposition::Default => 0,
+                    Disposition::Ignore => 1,
+                    Disposition::Handler => 2,
+                } | u32::from(nodefer) << 4
+                    | u32::from(resethand) << 5;
+                ret(self.dispatch(AGENT, CMD_ACTION, u64::from(sig.num()), packed)?)
+            }
+            Op::Block(t, set) => ret(self.dispatch(t.0, CMD_BLOCK, set.0, 0)?),
+            Op::Unblock(t, set) => ret(self.dispatch(t.0, CMD_UNBLOCK, set.0, 0)?),
+            Op::SetMask(t, set) => ret(self.dispatch(t.0, CMD_SETMASK, set.0, 0)?),
+            Op::RlimitSigpending(n) => {
+                let slot = self.post(AGENT, CMD_RLIMIT, n, 0);
+                let seq = slot.cmd.load(Ordering::Relaxed);
+                self.await_word(&slot.ack, |a| a == seq)?;
+                ret(slot)
+            }
+            Op::Wait(t, set, ms) => {
+                let slot = self.dispatch(t.0, CMD_WAIT, set.0, ms)?;
+                let r = slot.ret.load(Ordering::Relaxed);
+                match Sig::new(r as u32) {
+                    Some(sig) if r > 0 => OpResult::Got(Info::new(
+                        sig,
+                        slot.code.load(Ordering::Relaxed),
+                        slot.value.load(Ordering::Relaxed),
+                    )),
+                    _ => to_result(r),
+                }
+            }
+            Op::Pending(t) if self.stopped => {
+                // The thread cannot run: read what rt_sigpending would return from
+                // /proc (nothing changes while the group is stopped).
+                match proc_pending(self.pid, tid(t)) {
+                    Some(set) => OpResult::Pending(SigSet(set)),
+                    None => return Err(Halt::Dead(Outcome::Timeout)),
+                }
+            }
+            Op::Pending(t) => {
+                let slot = self.dispatch(t.0, CMD_PENDING, 0, 0)?;
+                match slot.ret.load(Ordering::Relaxed) {
+                    0 => OpResult::Pending(SigSet(slot.mask.load(Ordering::Relaxed))),
+                    r => to_result(r),
+                }
+            }
+            Op::Exit(t) => {
+                let who = tid(t);
+                self.post(t.0, CMD_EXIT, 0, 0);
+                self.live[t.0] = false;
+                self.await_exit(t.0 == 0, who)?;
+                OpResult::Ok
+            }
+            Op::Kill(_) | Op::SigQueue(..) | Op::Tkill(..) | Op::TSigQueue(..) => {
+                let r = send(self.pid, tid, op);
+                let sig = op.sent().expect("a send op");
+                if self.stopped && r == OpResult::Ok {
+                    if sig.num() == libc::SIGCONT as u8 {
+                        self.observe_continue()?;
+                    } else if sig == Sig::KILL && !self.all_threads_stopped() {
+                        // complete_signal zapped the group before the send returned,
+                        // waking every thread to die. (A SIGKILL that generated
+                        // nothing, such as one to a zombie leader, leaves them stopped.)
+                        return Err(self.await_death());
+                    }
+                }
+                r
+            }
+        };
+        if !self.stopped {
+            self.quiesce()?;
+        }
+        Ok(result)
+    }
+
+    /// After a SIGCONT sent to the stopped group: `waitpid(WCONTINUED)` tells whether
+    /// it continued. prepare_signal sets SIGNAL_STOP_CONTINUED before the send returns,
+    /// so the report is there at once, unless the group has already died of a signal
+    /// that was pending (a stopped group dies only after a continue, or of SIGKILL,
+    /// which this send is not).
+    fn observe_continue(&mut self) -> Result<(), Halt> {
+        let mut st: c_int = 0;
+        // SAFETY: `st` is a live int.
+        let r = unsafe {
+            libc::waitpid(
+                self.pid,
+                &mut st,
+                libc::WNOHANG | libc::WCONTINUED | libc::WUNTRACED,
+            )
+        };
+        // No report: either the group is still stopped, or it continued and a thread
+        // already started the group exit (which clears SIGNAL_STOP_CONTINUED) without
+        // being dead yet. A continued thread is never left in the stopped state.
+        if r != self.pid && self.all_threads_stopped() {
+            return Ok(());
+        }
+        self.stopped = false;
+        self.sh.push(REC_CONTINUED, 0, 0, 0, 0);
+        if r == self.pid && libc::WIFSIGNALED(st) {
+            return Err(Halt::Dead(Outcome::Signaled(libc::WTERMSIG(st) as u8)));
+        }
+        if r == self.pid && libc::WIFEXITED(st) {
+            return Err(Halt::Dead(Outcome::Exited(libc::WEXITSTATUS(st))));
+        }
+        Ok(())
+    }
+
+    /// Whether every thread of the child that has not exited is in the stopped state
+    /// (`T` in /proc); false once any of them runs again or the child is gone.
+    fn all_threads_stopped(&self) -> bool {
+        let Ok(dir) = std::fs::read_dir(format!("/proc/{}/task", self.pid)) else {
+            return false;
+        };
+        let mut any = false;
+        for entry in dir.flatten() {
+            let Some(tid) = entry.file_name().to_str().and_then(|t| t.parse().ok()) else {
+                continue;
+            };
+            match proc_state(self.pid, tid) {
+                Some('T') => any = true,
+                Some('Z') => {}
+                _ => return false,
+            }
+        }
+        any
+    }
+
+    /// Waits until thread `who` has finished exiting: a non-leader is released (its
+    /// id is gone), a leader with live threads is a zombie.
+    fn await_exit(&self, leader: bool, who: i32) -> Result<(), Halt> {
+        loop {
+            let gone = if leader {
+                proc_state(self.pid, who) == Some('Z')
+            } else {
+                // SAFETY: signal 0 only checks that the thread exists.
+                let r = sysret(unsafe { libc::syscall(libc::SYS_tgkill, self.pid, who, 0) });
+                r == -i64::from(libc::ESRCH)
+            };
+            if gone {
+                return Ok(());
+            }
+            self.check()?;
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+fn push_result(sh: &Shared, result: OpResult) {
+    match result {
+        OpResult::Ok => sh.push(REC_RET, 0, 0, 0, 0),
+        OpResult::Err(Errno(e)) => sh.push(REC_RET, 0, -e, 0, 0),
+        OpResult::Got(info) => sh.push(
+            REC_GOT,
+            0,
+            i32::from(info.sig.num()),
+            info.code.0,
+            info.value as u32 as u64,
+        ),
+        OpResult::Pending(set) => sh.push(REC_PENDING, 0, 0, 0, set.0),
+        OpResult::Skipped => sh.push(REC_SKIPPED, 0, 0, 0, 0),
+    }
+}
+
+/// A thread's state letter from `/proc/PID/task/TID/stat`.
+fn proc_state(pid: i32, tid: i32) -> Option<char> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat")).ok()?;
+    // The state follows the parenthesised command name, which may contain spaces.
+    let after = &text[text.rfind(')')? + 1..];
+    after.trim_start().chars().next()
+}
+
+/// What rt_sigpending would return on thread `tid`: (private | shared) & blocked,
+/// from `/proc/PID/task/TID/status`.
+fn proc_pending(pid: i32, tid: i32) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/status")).ok()?;
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+    };
+    Some((field("SigPnd:")? | field("ShdPnd:")?) & field("SigBlk:")?)
+}
+
+fn build_trace(sc: &Scenario, sh: &Shared, end: Option<Outcome>) -> Result<Trace, String> {
+    let mut events = vec![Event::Threads(sc.threads, sc.orphaned)];
     let len = sh.len.load(Ordering::Acquire) as usize;
     if len > MAX_RECORDS {
         return Err(format!("log overflow ({len} records)"));
     }
-    let mut results = 0;
     for r in &sh.log[..len] {
         let (a, b, c, w) = (
             r.a.load(Ordering::Relaxed),
@@ -529,44 +870,35 @@ fn build_trace(sc: &Scenario, sh: &Shared, outcome: Outcome) -> Result<Trace, St
                     Info::new(sig(b)?, c, w as i32),
                 ));
             }
-            REC_RET | REC_GOT | REC_PENDING => {
-                results += 1;
-                events.push(Event::Result(match r.kind.load(Ordering::Relaxed) {
+            k @ (REC_RET | REC_GOT | REC_PENDING) => {
+                events.push(Event::Result(match k {
                     _ if b < 0 => OpResult::Err(Errno(-b)),
                     REC_RET => OpResult::Ok,
                     REC_GOT => OpResult::Got(Info::new(sig(b)?, c, w as i32)),
                     _ => OpResult::Pending(SigSet(w)),
                 }));
             }
+            REC_SKIPPED => events.push(Event::Result(OpResult::Skipped)),
+            REC_STOPPED => events.push(Event::Stopped(sig(a as i32)?)),
+            REC_CONTINUED => events.push(Event::Continued),
             REC_FAIL => return Err(format!("child setup failed: {}", fail_text(a))),
             k => return Err(format!("bad log record kind {k}")),
         }
     }
-    match outcome {
-        Outcome::Exited(0) if results == sc.ops.len() => {}
-        Outcome::Exited(0) => return Err("child exited before finishing its ops".into()),
-        Outcome::Exited(code) if code > 100 => {
+    match end {
+        None => {}
+        Some(Outcome::Exited(code)) if code > 100 => {
             return Err(format!("child failed: {}", fail_text(code as u32 - 100)));
         }
-        Outcome::Exited(code) => return Err(format!("child exited with status {code}")),
-        Outcome::Signaled(s) => events.push(Event::Terminated(sig_of(s)?)),
-        Outcome::Stopped(s) => events.push(Event::Stopped(sig_of(s)?)),
-        Outcome::Timeout => events.push(Event::Timeout),
+        Some(Outcome::Exited(code)) => return Err(format!("child exited with status {code}")),
+        Some(Outcome::Signaled(s)) => events.push(Event::Terminated(sig_of(s)?)),
+        Some(Outcome::Timeout) => events.push(Event::Timeout),
     }
-    Ok(Trace { events })
+    Ok(Trace { events }.canonical())
 }
 
 fn sig_of(n: u8) -> Result<Sig, String> {
     Sig::new(u32::from(n)).ok_or_else(|| format!("bad signal number {n}"))
-}
-
-fn fail_from_hook() {
-    let sh = SHARED.load(Ordering::Acquire);
-    if !sh.is_null() {
-        // SAFETY: SHARED points to the child's mapping, which outlives the process.
-        fail(unsafe { &*sh }, FAIL_PANIC);
-    }
-    exit_group(100 + FAIL_PANIC as i32);
 }
 
 /// Reports a setup failure and exits the child.
@@ -579,12 +911,18 @@ fn fail(sh: &Shared, code: u32) -> ! {
 fn child_main(sh: &'static Shared, sc: &Scenario, parent: i32) -> ! {
     sigprocmask(SIG_SETMASK, SigSet::ALL.0);
     SHARED.store(ptr::from_ref(sh).cast_mut(), Ordering::Release);
-    // A panic on any thread of the child ends the child (and is reported), instead of
-    // leaving a controller-less process to time out.
-    std::panic::set_hook(Box::new(|_| fail_from_hook()));
-    // SAFETY: plain syscalls on this process.
+    // No panic hook is set here: the child is forked from a process that may have other
+    // threads (the test harness), one of which may have held the hook's lock at the
+    // fork. Each thread's body is under `catch_unwind` instead, so a panic ends the child
+    // (and is reported) rather than leaving a half-built process to time out.
+    // SAFETY: plain syscalls on this process. A session of its own makes the process
+    // group orphaned: the parent is in another session.
     unsafe {
-        libc::setpgid(0, 0);
+        if sc.orphaned {
+            libc::setsid();
+        } else {
+            libc::setpgid(0, 0);
+        }
         libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
     }
     let mut ok = prlimit(libc::RLIMIT_CORE as c_int, Some([0, 0]), None) == 0;
@@ -618,22 +956,19 @@ fn child_main(sh: &'static Shared, sc: &Scenario, parent: i32) -> ! {
         fail(sh, FAIL_CREDS);
     }
     sh.tids[0].store(gettid(), Ordering::Release);
-    for k in 1..sc.threads {
+    for k in (1..sc.threads).chain([AGENT]) {
         let spawned = std::thread::Builder::new()
             .stack_size(256 * 1024)
-            .spawn(move || worker(sh, k));
+            .spawn(move || {
+                let _ = std::panic::catch_unwind(|| worker(sh, k));
+                fail(sh, FAIL_PANIC)
+            });
         if spawned.is_err() {
             fail(sh, FAIL_SPAWN);
         }
     }
-    let ops = sc.ops.clone();
-    let threads = sc.threads;
-    let spawned = std::thread::Builder::new()
-        .stack_size(1024 * 1024)
-        .spawn(move || controller(sh, threads, &ops));
-    if spawned.is_err() {
-        fail(sh, FAIL_SPAWN);
-    }
+    // After the spawns: glibc's first pthread_create installs handlers of its own.
+    reset_dispositions(sh);
     worker(sh, 0)
 }
 
@@ -648,7 +983,7 @@ fn worker(sh: &'static Shared, k: usize) -> ! {
     loop {
         let cmd = slot.cmd.load(Ordering::Acquire);
         if cmd == seen {
-            futex_wait(&slot.cmd, seen);
+            futex_wait(&slot.cmd, seen, None);
             continue;
         }
         seen = cmd;
@@ -711,6 +1046,22 @@ fn serve(slot: &Slot) {
             slot.mask.store(old, Ordering::Relaxed);
             r
         }
+        CMD_ACTION => set_action(set as u8, slot.timeout_ms.load(Ordering::Relaxed)),
+        CMD_RLIMIT => {
+            let mut old = [0u64; 2];
+            match prlimit(libc::RLIMIT_SIGPENDING as c_int, None, Some(&mut old)) {
+                0 => prlimit(libc::RLIMIT_SIGPENDING as c_int, Some([set, old[1]]), None),
+                r => r,
+            }
+        }
+        CMD_EXIT => {
+            // SAFETY: SYS_exit ends only this thread; it owns nothing another thread
+            // waits for.
+            unsafe {
+                libc::syscall(libc::SYS_exit, 0);
+            }
+            unreachable!("SYS_exit returned")
+        }
         _ => {
             gettid();
             0
@@ -719,77 +1070,32 @@ fn serve(slot: &Slot) {
     slot.ret.store(ret, Ordering::Relaxed);
 }
 
-/// Posts a command to worker `k` and waits for its acknowledgement.
-fn dispatch(sh: &Shared, k: usize, op: u32, set: u64, timeout_ms: u32) -> &Slot {
-    let slot = &sh.slots[k];
-    slot.op.store(op, Ordering::Relaxed);
-    slot.set.store(set, Ordering::Relaxed);
-    slot.timeout_ms.store(timeout_ms, Ordering::Relaxed);
-    let seq = slot.cmd.load(Ordering::Relaxed).wrapping_add(1).max(1);
-    slot.cmd.store(seq, Ordering::Release);
-    futex_wake(&slot.cmd);
-    loop {
-        let ack = slot.ack.load(Ordering::Acquire);
-        if ack == seq {
-            return slot;
-        }
-        futex_wait(&slot.ack, ack);
+/// `rt_sigaction` for `action SIG ...`: `packed` is the disposition (0 default, 1
+/// ignore, 2 handler) | nodefer << 4 | resethand << 5.
+fn set_action(sig: u8, packed: u32) -> i64 {
+    let (restorer_flag, restorer) = restorer();
+    let mut flags = restorer_flag;
+    if packed & 1 << 4 != 0 {
+        flags |= SA_NODEFER;
     }
-}
-
-/// Pings every worker until a whole round adds nothing to the log (module docs).
-fn quiesce(sh: &Shared, threads: usize) {
-    loop {
-        let before = sh.len.load(Ordering::Acquire);
-        for k in 0..threads {
-            dispatch(sh, k, CMD_PING, 0, 0);
-        }
-        if sh.len.load(Ordering::Acquire) == before {
-            return;
-        }
+    if packed & 1 << 5 != 0 {
+        flags |= SA_RESETHAND;
     }
-}
-
-fn controller(sh: &'static Shared, threads: usize, ops: &[Op]) -> ! {
-    sigprocmask(SIG_SETMASK, SigSet::ALL.0);
-    loop {
-        let ready = sh.ready.load(Ordering::Acquire);
-        if ready as usize == threads {
-            break;
+    let handler = match packed & 0xf {
+        0 => libc::SIG_DFL,
+        1 => libc::SIG_IGN,
+        _ => {
+            flags |= SA_SIGINFO;
+            on_signal as *const () as usize
         }
-        futex_wait(&sh.ready, ready);
-    }
-    reset_dispositions(sh);
-    // Every worker must block everything but KILL and STOP, which cannot be blocked.
-    let mut blockable = SigSet::ALL;
-    blockable.remove(Sig::KILL);
-    blockable.remove(Sig::STOP);
-    for k in 0..threads {
-        let slot = dispatch(sh, k, CMD_GETMASK, 0, 0);
-        if slot.ret.load(Ordering::Relaxed) != 0 || slot.mask.load(Ordering::Relaxed) != blockable.0
-        {
-            fail(sh, FAIL_MASK);
-        }
-    }
-    let pid = getpid();
-    for (i, op) in ops.iter().enumerate() {
-        sh.push(REC_START, i as u32, 0, 0, 0);
-        let result = execute(sh, pid, op);
-        quiesce(sh, threads);
-        match result {
-            OpResult::Ok => sh.push(REC_RET, 0, 0, 0, 0),
-            OpResult::Err(Errno(e)) => sh.push(REC_RET, 0, -e, 0, 0),
-            OpResult::Got(info) => sh.push(
-                REC_GOT,
-                0,
-                i32::from(info.sig.num()),
-                info.code.0,
-                info.value as u32 as u64,
-            ),
-            OpResult::Pending(set) => sh.push(REC_PENDING, 0, 0, 0, set.0),
-        }
-    }
-    exit_group(0)
+    };
+    let act = KSigaction {
+        handler,
+        flags,
+        restorer,
+        mask: 0,
+    };
+    sigaction(sig, Some(&act), None)
 }
 
 /// SIG_DFL for every signal that can be set, then a check that nothing else is left.
@@ -828,92 +1134,39 @@ fn to_result(ret: i64) -> OpResult {
     }
 }
 
-fn queue_info(pid: i32, sig: Sig, value: i32) -> RawSiginfo {
+fn queue_info(sig: Sig, value: i32) -> RawSiginfo {
     let mut info = RawSiginfo::zeroed();
     info.signo = i32::from(sig.num());
     info.code = SI_QUEUE;
-    info.pid = pid;
+    info.pid = getpid();
     // SAFETY: getuid cannot fail.
     info.uid = unsafe { libc::getuid() };
     info.value[0] = value;
     info
 }
 
-/// Runs one op from the controller, per-thread ops on their worker.
-fn execute(sh: &Shared, pid: i32, op: &Op) -> OpResult {
-    let tid = |t: Tid| sh.tids[t.0].load(Ordering::Acquire);
+/// A send op, made by the tool (the child's parent) to process `pid`.
+fn send(pid: i32, tid: impl Fn(Tid) -> i32, op: &Op) -> OpResult {
     let sig_arg = |s: Sig| c_int::from(s.num());
-    let on_thread = |t: Tid, cmd: u32, set: SigSet, ms: u32| dispatch(sh, t.0, cmd, set.0, ms);
-    match *op {
-        Op::Action {
-            sig,
-            disp,
-            nodefer,
-            resethand,
-        } => {
-            let (restorer_flag, restorer) = restorer();
-            let mut flags = restorer_flag;
-            if nodefer {
-                flags |= SA_NODEFER;
-            }
-            if resethand {
-                flags |= SA_RESETHAND;
-            }
-            let handler = match disp {
-                Disposition::Default => libc::SIG_DFL,
-                Disposition::Ignore => libc::SIG_IGN,
-                Disposition::Handler => {
-                    flags |= SA_SIGINFO;
-                    on_signal as *const () as usize
-                }
-            };
-            let act = KSigaction {
-                handler,
-                flags,
-                restorer,
-                mask: 0,
-            };
-            to_result(sigaction(sig.num(), Some(&act), None))
-        }
-        Op::Block(t, set) => to_result(on_thread(t, CMD_BLOCK, set, 0).ret.load(Ordering::Relaxed)),
-        Op::Unblock(t, set) => to_result(
-            on_thread(t, CMD_UNBLOCK, set, 0)
-                .ret
-                .load(Ordering::Relaxed),
-        ),
-        Op::SetMask(t, set) => to_result(
-            on_thread(t, CMD_SETMASK, set, 0)
-                .ret
-                .load(Ordering::Relaxed),
-        ),
-        Op::Kill(sig) => {
-            // SAFETY: plain kill of this process.
-            to_result(sysret(unsafe {
-                libc::syscall(libc::SYS_kill, pid, sig_arg(sig))
-            }))
-        }
+    // SAFETY (every arm): plain signal syscalls on the child; `info` is a live
+    // 128-byte siginfo.
+    let r = match *op {
+        Op::Kill(sig) => unsafe { libc::syscall(libc::SYS_kill, pid, sig_arg(sig)) },
         Op::SigQueue(sig, value) => {
-            let mut info = queue_info(pid, sig, value);
-            // SAFETY: `info` is a live 128-byte siginfo.
-            to_result(sysret(unsafe {
+            let mut info = queue_info(sig, value);
+            unsafe {
                 libc::syscall(
                     libc::SYS_rt_sigqueueinfo,
                     pid,
                     sig_arg(sig),
                     &mut info as *mut RawSiginfo,
                 )
-            }))
+            }
         }
-        Op::Tkill(t, sig) => {
-            // SAFETY: plain tgkill of a thread of this process.
-            to_result(sysret(unsafe {
-                libc::syscall(libc::SYS_tgkill, pid, tid(t), sig_arg(sig))
-            }))
-        }
+        Op::Tkill(t, sig) => unsafe { libc::syscall(libc::SYS_tgkill, pid, tid(t), sig_arg(sig)) },
         Op::TSigQueue(t, sig, value) => {
-            let mut info = queue_info(pid, sig, value);
-            // SAFETY: `info` is a live 128-byte siginfo.
-            to_result(sysret(unsafe {
+            let mut info = queue_info(sig, value);
+            unsafe {
                 libc::syscall(
                     libc::SYS_rt_tgsigqueueinfo,
                     pid,
@@ -921,38 +1174,9 @@ fn execute(sh: &Shared, pid: i32, op: &Op) -> OpResult {
                     sig_arg(sig),
                     &mut info as *mut RawSiginfo,
                 )
-            }))
-        }
-        Op::Wait(t, set, ms) => {
-            let slot = on_thread(t, CMD_WAIT, set, ms);
-            let ret = slot.ret.load(Ordering::Relaxed);
-            match Sig::new(ret as u32) {
-                Some(sig) if ret > 0 => OpResult::Got(Info::new(
-                    sig,
-                    slot.code.load(Ordering::Relaxed),
-                    slot.value.load(Ordering::Relaxed),
-                )),
-                _ => to_result(ret),
             }
         }
-        Op::Pending(t) => {
-            let slot = on_thread(t, CMD_PENDING, SigSet::EMPTY, 0);
-            match slot.ret.load(Ordering::Relaxed) {
-                0 => OpResult::Pending(SigSet(slot.mask.load(Ordering::Relaxed))),
-                r => to_result(r),
-            }
-        }
-        Op::RlimitSigpending(n) => {
-            let mut old = [0u64; 2];
-            let r = prlimit(libc::RLIMIT_SIGPENDING as c_int, None, Some(&mut old));
-            if r != 0 {
-                return to_result(r);
-            }
-            to_result(prlimit(
-                libc::RLIMIT_SIGPENDING as c_int,
-                Some([n, old[1]]),
-                None,
-            ))
-        }
-    }
+        _ => unreachable!("not a send op"),
+    };
+    to_result(sysret(r))
 }

@@ -17,6 +17,26 @@
 //! `--on linux` prints each trace (and checks `--repeat` stability). `gen` prints one
 //! generated scenario. Commands that compare end with `N passed, M failed` and exit 1 on
 //! any failure.
+//!
+//! # Scenarios
+//! A scenario starts with `threads N [orphaned]` (`orphaned`: the process runs in a
+//! session of its own, so its process group is orphaned), then one op a line: `action
+//! SIG default|ignore|handler [nodefer] [resethand]`, `block|unblock|setmask Tk SIGLIST`,
+//! `kill SIG`, `sigqueue SIG VALUE`, `tkill Tk SIG`, `tsigqueue Tk SIG VALUE`, `wait Tk
+//! SIGLIST [MS]`, `pending Tk`, `rlimit_sigpending N`, `exit Tk` (thread k calls
+//! `SYS_exit`; T0 becomes a zombie leader while other threads live). Threads start with
+//! every signal blocked; `#` starts a comment.
+//!
+//! A trace echoes each op (`> op`) and prints the handler entries it caused (`deliver Tk
+//! SIG code=C value=V`) and its result (`ret=0`, `err=E`, `got ...`, `pending ...`).
+//! `stopped SIG` replaces the result of the op during which the group stopped (what
+//! `waitpid(WUNTRACED)` reports); the ops after it still run: sends go out, `pending`
+//! still answers, ops that need a thread to run print `skipped (stopped)`; `continued`
+//! follows the echo of the send that continued the group (`waitpid(WCONTINUED)`). An op on
+//! an exited thread is `err=ESRCH`. `terminated SIG` ends the trace. Traces are compared
+//! in canonical form (`trace::Trace::canonical`): within an op, handler entries are
+//! grouped by thread, and an op in which the group continued and then died shows only the
+//! death.
 
 mod crate_runner;
 mod random;

@@ -5,7 +5,21 @@
 //! a fixed mix. Without `fatal` it keeps a conservative model of the process and rejects
 //! any op after which a signal whose default action terminates, dumps core or stops could
 //! reach an unblocked thread while its action may be SIG_DFL; with `fatal` such ops are
-//! let through once in a while (and SIGKILL/SIGSTOP appear).
+//! let through once in a while (and SIGKILL/SIGSTOP appear); an op that may stop the
+//! group is let through only in a single-threaded process, because after a SIGCONT every
+//! thread runs at once and Linux then leaves the choice of thread to the scheduler.
+//!
+//! Besides single ops it inserts *episodes*, short op sequences built so that Linux's
+//! trace stays deterministic:
+//! - stop, sends while stopped (caught, default-fatal, ignored, blocked; process- and
+//!   thread-directed), continue: every signal of the episode has one owner thread (the
+//!   only live thread that does not block it), so after the SIGCONT each pending signal
+//!   has exactly one thread that can take it; a default-fatal one races the other
+//!   threads' handlers (the trace then shows only the exit status);
+//! - the current target thread exits between two process-directed sends;
+//! - the group leader exits and thread-directed signals go to the zombie leader.
+//!
+//! `exit Tk` also appears now and then on its own.
 
 use crate::scenario::{DefaultAction, Disposition, Op, Scenario, Sig, SigSet, Tid};
 
@@ -76,6 +90,8 @@ struct Model {
     disp: [Disp; 65],
     /// Upper bound on instances that may still be pending (reset only by a flush).
     sends: [u32; 65],
+    /// Threads that have not exited.
+    live: Vec<bool>,
 }
 
 fn unblockable(s: Sig) -> bool {
@@ -88,11 +104,32 @@ impl Model {
             masks: vec![SigSet::ALL; threads],
             disp: [Disp::Default; 65],
             sends: [0; 65],
+            live: vec![true; threads],
         }
     }
 
     fn blocked_everywhere(&self, s: Sig) -> bool {
-        !unblockable(s) && self.masks.iter().all(|m| m.contains(s))
+        !unblockable(s)
+            && self
+                .masks
+                .iter()
+                .zip(&self.live)
+                .all(|(m, live)| !live || m.contains(s))
+    }
+
+    fn live_threads(&self) -> Vec<Tid> {
+        (0..self.live.len())
+            .filter(|k| self.live[*k])
+            .map(Tid)
+            .collect()
+    }
+
+    /// Could the group stop from this state?
+    fn stop_hazard(&self) -> bool {
+        (1..=64)
+            .filter_map(Sig::new)
+            .filter(|s| *s == Sig::STOP || s.default_action() == DefaultAction::Stop)
+            .any(|s| self.hazard(s))
     }
 
     /// Could `s` kill or stop the process from this state?
@@ -148,7 +185,14 @@ impl Model {
             Op::Kill(s) | Op::SigQueue(s, _) | Op::Tkill(_, s) | Op::TSigQueue(_, s, _) => {
                 let n = &mut self.sends[usize::from(s.num())];
                 *n = n.saturating_add(1);
+                if s == SIGCONT {
+                    // SIGCONT discards pending stop signals (rule 7).
+                    for stop in 19..=22 {
+                        self.sends[stop] = 0;
+                    }
+                }
             }
+            Op::Exit(t) => self.live[t.0] = false,
             Op::Wait(..) | Op::Pending(_) | Op::RlimitSigpending(_) => {}
         }
     }
@@ -158,12 +202,32 @@ impl Model {
     }
 }
 
+const SIGCONT: Sig = sig(18);
+
+const fn sig(n: u8) -> Sig {
+    match Sig::new(n as u32) {
+        Some(s) => s,
+        None => panic!("signal number out of range"),
+    }
+}
+
 struct Gen<'a> {
     rng: Rng,
     palette: Vec<Sig>,
     threads: usize,
     value: i32,
     cfg: &'a GenConfig,
+    /// Live threads, as the ops generated so far leave them.
+    live: Vec<bool>,
+}
+
+/// What an episode signal is while the group is stopped.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Caught,
+    Fatal,
+    Ignored,
+    Blocked,
 }
 
 impl Gen<'_> {
@@ -172,7 +236,19 @@ impl Gen<'_> {
     }
 
     fn tid(&mut self) -> Tid {
-        Tid(self.rng.below(self.threads))
+        let live: Vec<usize> = (0..self.threads).filter(|k| self.live[*k]).collect();
+        if live.is_empty() || self.rng.chance(5) {
+            Tid(self.rng.below(self.threads))
+        } else {
+            Tid(self.rng.pick(&live))
+        }
+    }
+
+    fn live_tids(&self) -> Vec<Tid> {
+        (0..self.threads)
+            .filter(|k| self.live[*k])
+            .map(Tid)
+            .collect()
     }
 
     fn set(&mut self) -> SigSet {
@@ -206,6 +282,10 @@ impl Gen<'_> {
     }
 
     fn op(&mut self) -> Op {
+        if self.rng.chance(2) && self.live_tids().len() >= 2 {
+            let t = self.rng.pick(&self.live_tids());
+            return Op::Exit(t);
+        }
         let r = self.rng.below(100);
         match r {
             0..18 => {
@@ -265,6 +345,280 @@ impl Gen<'_> {
     }
 }
 
+impl Gen<'_> {
+    /// A signal for an episode: from the palette or a few common ones, never KILL,
+    /// STOP or CONT.
+    fn episode_sig(&mut self, taken: &[Sig]) -> Option<Sig> {
+        let mut pool: Vec<Sig> = self.palette.clone();
+        pool.extend([sig(1), sig(10), sig(12), sig(15), sig(34)]);
+        pool.retain(|s| !unblockable(*s) && *s != SIGCONT && !taken.contains(s));
+        (!pool.is_empty()).then(|| self.rng.pick(&pool))
+    }
+
+    /// One episode, or `None` when this state does not allow it. The ops are checked
+    /// against `model` (without `fatal`, none may make the process killable).
+    fn episode(&mut self, model: &Model) -> Option<Vec<Op>> {
+        let ops = match self.rng.below(10) {
+            0..6 => self.stop_episode()?,
+            6..8 => self.target_exit_episode()?,
+            _ => self.zombie_leader_episode()?,
+        };
+        if !self.cfg.fatal {
+            let mut m = model.clone();
+            for op in &ops {
+                // The stop episode's own SIGSTOP is undone by its SIGCONT.
+                if op.sent() != Some(Sig::STOP) {
+                    m.apply(op);
+                }
+                if !m.safe() {
+                    return None;
+                }
+            }
+        }
+        Some(ops)
+    }
+
+    /// Stop, send while stopped, continue (module docs).
+    fn stop_episode(&mut self) -> Option<Vec<Op>> {
+        let live = self.live_tids();
+        let r = self.rng.pick(&live);
+        let mut ops = Vec::new();
+        let mut signals: Vec<(Sig, Kind, Tid)> = Vec::new();
+        let mut fatal_used = false;
+        for _ in 0..1 + self.rng.below(3) {
+            let taken: Vec<Sig> = signals.iter().map(|x| x.0).collect();
+            let s = self.episode_sig(&taken)?;
+            let fatal_ok = self.cfg.fatal
+                && !fatal_used
+                && matches!(
+                    s.default_action(),
+                    DefaultAction::Terminate | DefaultAction::Core
+                );
+            let kind = match self.rng.below(10) {
+                0..4 => Kind::Caught,
+                4..6 if fatal_ok => Kind::Fatal,
+                4..7 => Kind::Ignored,
+                _ => Kind::Blocked,
+            };
+            fatal_used |= kind == Kind::Fatal;
+            // The fatal signal's owner is the receiver; others any live thread.
+            let owner = if kind == Kind::Fatal {
+                r
+            } else {
+                self.rng.pick(&live)
+            };
+            signals.push((s, kind, owner));
+        }
+        if fatal_used && live.len() >= 2 {
+            // A caught signal on another thread races the fatal one at the continue.
+            let taken: Vec<Sig> = signals.iter().map(|x| x.0).collect();
+            if let Some(s) = self.episode_sig(&taken) {
+                let others: Vec<Tid> = live.iter().copied().filter(|t| *t != r).collect();
+                signals.push((s, Kind::Caught, self.rng.pick(&others)));
+            }
+        }
+        // Dispositions first, then masks (each signal unblocked only in its owner), all
+        // before the stop: nothing that needs a running thread comes after it.
+        for &(s, kind, _) in &signals {
+            let disp = match kind {
+                Kind::Caught => Some(Disposition::Handler),
+                Kind::Fatal => Some(Disposition::Default),
+                Kind::Ignored => Some(Disposition::Ignore),
+                Kind::Blocked => None,
+            };
+            if let Some(disp) = disp {
+                ops.push(Op::Action {
+                    sig: s,
+                    disp,
+                    nodefer: false,
+                    resethand: false,
+                });
+            }
+        }
+        for &t in &live {
+            let mut block = SigSet::EMPTY;
+            let mut unblock = SigSet::EMPTY;
+            for &(s, kind, owner) in &signals {
+                if kind != Kind::Blocked && owner == t {
+                    unblock.insert(s);
+                } else {
+                    block.insert(s);
+                }
+            }
+            // SIGCONT too has one possible taker (it may have a handler).
+            if t == r {
+                unblock.insert(SIGCONT);
+            } else {
+                block.insert(SIGCONT);
+            }
+            if block != SigSet::EMPTY {
+                ops.push(Op::Block(t, block));
+            }
+            if unblock != SigSet::EMPTY {
+                ops.push(Op::Unblock(t, unblock));
+            }
+        }
+        // The stop: SIGSTOP, or (with `fatal`, where a stop that does not happen is
+        // fine) a terminal stop signal with its default action, taken by the receiver
+        // (an orphaned group discards it: the sends below then find it running).
+        if self.cfg.fatal && self.rng.chance(25) {
+            let tstp = self.rng.pick(&[sig(20), sig(21), sig(22)]);
+            ops.push(Op::Action {
+                sig: tstp,
+                disp: Disposition::Default,
+                nodefer: false,
+                resethand: false,
+            });
+            for &t in &live {
+                if t != r {
+                    ops.push(Op::Block(t, SigSet::of(tstp)));
+                }
+            }
+            ops.push(Op::Unblock(r, SigSet::of(tstp)));
+            ops.push(Op::Tkill(r, tstp));
+        } else if self.rng.chance(50) {
+            ops.push(Op::Kill(Sig::STOP));
+        } else {
+            let t = self.rng.pick(&live);
+            ops.push(Op::Tkill(t, Sig::STOP));
+        }
+        // Each signal once, then a few more at random.
+        let extra = self.rng.below(3);
+        let mut order: Vec<usize> = (0..signals.len()).collect();
+        for _ in 0..extra {
+            order.push(self.rng.below(signals.len()));
+        }
+        for i in order {
+            let (s, kind, owner) = signals[i];
+            let v = self.value();
+            let op = match self.rng.below(10) {
+                0..4 => Op::Kill(s),
+                4..6 => Op::SigQueue(s, v),
+                // A fatal signal goes only to its owner; the others also to a thread
+                // that blocks them (pending there, privately).
+                6..8 if kind == Kind::Fatal => Op::Tkill(owner, s),
+                6..8 => Op::Tkill(self.rng.pick(&live), s),
+                _ => Op::TSigQueue(owner, s, v),
+            };
+            ops.push(op);
+            if self.rng.chance(25) {
+                ops.push(Op::Pending(self.rng.pick(&live)));
+            }
+        }
+        if self.rng.chance(15) {
+            // A stop signal sent while stopped: SIGCONT discards it (rule 7).
+            ops.push(Op::Kill(self.rng.pick(&[Sig::STOP, sig(20)])));
+        }
+        if !self.live[0] && self.rng.chance(50) {
+            // Thread-directed to the zombie leader: Linux drops it.
+            ops.push(Op::Tkill(Tid(0), SIGCONT));
+        }
+        let v = self.value();
+        ops.push(match self.rng.below(10) {
+            0..6 => Op::Kill(SIGCONT),
+            6..8 => Op::SigQueue(SIGCONT, v),
+            _ => Op::Tkill(self.rng.pick(&live), SIGCONT),
+        });
+        if self.rng.chance(40) {
+            ops.push(Op::Pending(self.rng.pick(&live)));
+        }
+        Some(ops)
+    }
+
+    /// The current target thread exits between two process-directed sends (Linux's
+    /// `__exit_signal` moves `curr_target` to the next thread).
+    fn target_exit_episode(&mut self) -> Option<Vec<Op>> {
+        let live = self.live_tids();
+        if live.len() < 3 {
+            return None;
+        }
+        // Not the leader (it would stay as a zombie), not the last live thread.
+        let m = live[1 + self.rng.below(live.len() - 2)];
+        let x = self.episode_sig(&[])?;
+        let y = self.episode_sig(&[x])?;
+        let mut ops = vec![
+            Op::Action {
+                sig: x,
+                disp: Disposition::Handler,
+                nodefer: false,
+                resethand: false,
+            },
+            Op::Action {
+                sig: y,
+                disp: Disposition::Handler,
+                nodefer: false,
+                resethand: false,
+            },
+        ];
+        for &t in &live {
+            if t != m {
+                ops.push(Op::Block(t, SigSet::of(x)));
+            }
+        }
+        ops.push(Op::Unblock(m, SigSet::of(x)));
+        ops.push(Op::Kill(x));
+        ops.push(Op::Exit(m));
+        let mut takers = 0;
+        for &t in &live {
+            if t == m {
+                continue;
+            }
+            if t.0 != 0 && self.rng.chance(60) {
+                ops.push(Op::Unblock(t, SigSet::of(y)));
+                takers += 1;
+            } else {
+                ops.push(Op::Block(t, SigSet::of(y)));
+            }
+        }
+        if takers == 0 {
+            return None;
+        }
+        for _ in 0..1 + self.rng.below(3) {
+            ops.push(Op::Kill(y));
+        }
+        Some(ops)
+    }
+
+    /// The leader exits while other threads live; signals then go to the zombie
+    /// leader's tid and to the process.
+    fn zombie_leader_episode(&mut self) -> Option<Vec<Op>> {
+        let live = self.live_tids();
+        if !self.live[0] || live.len() < 2 {
+            return None;
+        }
+        let x = self.episode_sig(&[])?;
+        let mut ops = vec![
+            Op::Action {
+                sig: x,
+                disp: Disposition::Handler,
+                nodefer: false,
+                resethand: false,
+            },
+            Op::Exit(Tid(0)),
+        ];
+        let others: Vec<Tid> = live.iter().copied().filter(|t| t.0 != 0).collect();
+        let owner = self.rng.pick(&others);
+        for &t in &others {
+            if t == owner {
+                ops.push(Op::Unblock(t, SigSet::of(x)));
+            } else {
+                ops.push(Op::Block(t, SigSet::of(x)));
+            }
+        }
+        for _ in 0..1 + self.rng.below(3) {
+            let v = self.value();
+            ops.push(match self.rng.below(4) {
+                0 => Op::Tkill(Tid(0), x),
+                1 => Op::TSigQueue(Tid(0), x, v),
+                2 => Op::Kill(x),
+                _ => Op::Tkill(Tid(0), self.sig()),
+            });
+        }
+        ops.push(Op::Pending(owner));
+        Some(ops)
+    }
+}
+
 /// Draws the palette: a few signals, usually mixing standard, synchronous and RT ones.
 fn palette(rng: &mut Rng) -> Vec<Sig> {
     let groups: [&[u8]; 5] = [&STD_CAUGHT, &SYNC, &DEFAULT_IGNORED, &STOPS, &RT];
@@ -293,34 +647,65 @@ pub fn generate(seed: u64, cfg: &GenConfig) -> Scenario {
     let mut rng = Rng::new(seed);
     let threads = cfg.threads.unwrap_or_else(|| 1 + rng.below(4));
     let palette = palette(&mut rng);
+    let orphaned = rng.chance(8);
     let mut g = Gen {
         rng,
         palette,
         threads,
         value: 0,
         cfg,
+        live: vec![true; threads],
     };
     let mut model = Model::new(threads);
     let mut ops = Vec::with_capacity(cfg.ops);
+    let mut episodes = 0;
     while ops.len() < cfg.ops {
+        if episodes < 2
+            && g.rng.chance(3)
+            && let Some(ep) = g
+                .episode(&model)
+                .filter(|ep| ep.len() <= cfg.ops - ops.len())
+        {
+            episodes += 1;
+            for op in ep {
+                if op.sent() != Some(Sig::STOP) {
+                    model.apply(&op);
+                }
+                if let Op::Exit(t) = op {
+                    g.live[t.0] = false;
+                }
+                ops.push(op);
+            }
+            continue;
+        }
         let mut chosen = Op::Pending(Tid(0));
         for _ in 0..50 {
             let op = g.op();
+            // SIGSTOP on its own only while a single thread lives (module docs).
+            if op.sent() == Some(Sig::STOP) && model.live_threads().len() > 1 {
+                continue;
+            }
             let mut next = model.clone();
             next.apply(&op);
             // With `fatal`, an op that may kill or stop still gets through now and then, so
-            // traces run a while before they end.
-            if next.safe() || (cfg.fatal && g.rng.chance(10)) {
+            // traces run a while before they end; one that may stop only while a single
+            // thread lives (see the module docs).
+            let may_stop = next.stop_hazard() && next.live_threads().len() > 1;
+            if next.safe() || (cfg.fatal && !may_stop && g.rng.chance(10)) {
                 chosen = op;
                 break;
             }
         }
         model.apply(&chosen);
+        if let Op::Exit(t) = chosen {
+            g.live[t.0] = false;
+        }
         ops.push(chosen);
     }
     Scenario {
         name: format!("seed {seed}"),
         threads,
+        orphaned,
         ops,
     }
 }
@@ -357,11 +742,12 @@ mod tests {
             let sc = generate(seed, &cfg);
             let mut m = Model::new(sc.threads);
             for op in &sc.ops {
-                m.apply(op);
-                assert!(m.safe(), "seed {seed}: unsafe after {op}");
-                if let Op::Kill(s) | Op::Tkill(_, s) = op {
-                    assert!(!unblockable(*s), "seed {seed}: {op}");
+                // A stop episode's SIGSTOP is undone by its SIGCONT; SIGKILL never comes.
+                if op.sent() != Some(Sig::STOP) {
+                    m.apply(op);
                 }
+                assert!(m.safe(), "seed {seed}: unsafe after {op}");
+                assert_ne!(op.sent(), Some(Sig::KILL), "seed {seed}: {op}");
             }
         }
     }

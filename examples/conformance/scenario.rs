@@ -67,8 +67,12 @@ impl Sig {
     pub const STOP: Sig = Sig(19);
 
     /// The signal numbered `n`, if `n` is in 1..=64.
-    pub fn new(n: u32) -> Option<Sig> {
-        (1..=u32::from(NSIG)).contains(&n).then_some(Sig(n as u8))
+    pub const fn new(n: u32) -> Option<Sig> {
+        if n >= 1 && n <= NSIG as u32 {
+            Some(Sig(n as u8))
+        } else {
+            None
+        }
     }
 
     /// The signal number.
@@ -76,7 +80,9 @@ impl Sig {
         self.0
     }
 
-    /// What the kernel does with this signal under SIG_DFL (rule 43).
+    /// What the kernel does with this signal under SIG_DFL ([rule 43]).
+    ///
+    /// [rule 43]: ksignal::docs::rules#rule-43
     pub fn default_action(self) -> DefaultAction {
         match self.0 {
             17 | 18 | 23 | 28 => DefaultAction::Ignore,
@@ -142,7 +148,9 @@ impl fmt::Display for Sig {
     }
 }
 
-/// The default action of a signal (rule 43).
+/// The default action of a signal ([rule 43]).
+///
+/// [rule 43]: ksignal::docs::rules#rule-43
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DefaultAction {
     /// Discarded.
@@ -293,6 +301,32 @@ pub enum Op {
     Pending(Tid),
     /// `rlimit_sigpending N`: soft RLIMIT_SIGPENDING.
     RlimitSigpending(u64),
+    /// `exit Tk`: thread Tk calls `SYS_exit` (only that thread ends; T0 becomes a
+    /// zombie leader while other threads live).
+    Exit(Tid),
+}
+
+impl Op {
+    /// The thread an op runs on (mask ops, `wait`, `pending`, `exit`), if it names one.
+    pub fn thread(&self) -> Option<Tid> {
+        match *self {
+            Op::Block(t, _)
+            | Op::Unblock(t, _)
+            | Op::SetMask(t, _)
+            | Op::Wait(t, _, _)
+            | Op::Pending(t)
+            | Op::Exit(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The signal a send op sends, if it is one.
+    pub fn sent(&self) -> Option<Sig> {
+        match *self {
+            Op::Kill(s) | Op::SigQueue(s, _) | Op::Tkill(_, s) | Op::TSigQueue(_, s, _) => Some(s),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Op {
@@ -324,6 +358,7 @@ impl fmt::Display for Op {
             Op::Wait(t, set, ms) => write!(f, "wait {t} {set} {ms}"),
             Op::Pending(t) => write!(f, "pending {t}"),
             Op::RlimitSigpending(n) => write!(f, "rlimit_sigpending {n}"),
+            Op::Exit(t) => write!(f, "exit {t}"),
         }
     }
 }
@@ -335,6 +370,9 @@ pub struct Scenario {
     pub name: String,
     /// Number of worker threads (1..=64).
     pub threads: usize,
+    /// `threads N orphaned`: the process runs in a session of its own, so its process
+    /// group is orphaned (TSTP, TTIN and TTOU do not stop it).
+    pub orphaned: bool,
     /// The ops after `threads`, in order.
     pub ops: Vec<Op>,
 }
@@ -354,6 +392,7 @@ impl Scenario {
     /// Parses scenario text; `name` is used in error messages.
     pub fn parse(name: &str, text: &str) -> Result<Scenario, ParseError> {
         let mut threads = None;
+        let mut orphaned = false;
         let mut ops = Vec::new();
         for (i, raw) in text.lines().enumerate() {
             let line = raw.split('#').next().unwrap_or("").trim();
@@ -373,7 +412,13 @@ impl Scenario {
                     if keyword != "threads" {
                         return Err(err("the first op must be `threads N`".into()));
                     }
-                    expect_args(args, 1, 1).map_err(err)?;
+                    expect_args(args, 1, 2).map_err(err)?;
+                    if let Some(flag) = args.get(1) {
+                        if !flag.eq_ignore_ascii_case("orphaned") {
+                            return Err(err(format!("unknown flag `{flag}`")));
+                        }
+                        orphaned = true;
+                    }
                     let n = args[0]
                         .parse::<usize>()
                         .ok()
@@ -392,6 +437,7 @@ impl Scenario {
         Ok(Scenario {
             name: name.to_string(),
             threads,
+            orphaned,
             ops,
         })
     }
@@ -400,7 +446,8 @@ impl Scenario {
 impl fmt::Display for Scenario {
     /// The canonical text: `threads N` and one op a line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "threads {}", self.threads)?;
+        write!(f, "threads {}", self.threads)?;
+        writeln!(f, "{}", if self.orphaned { " orphaned" } else { "" })?;
         for op in &self.ops {
             writeln!(f, "{op}")?;
         }
@@ -526,6 +573,10 @@ fn parse_op(keyword: &str, args: &[&str], threads: usize) -> Result<Op, String> 
             expect_args(args, 1, 1)?;
             Op::Pending(tid(0)?)
         }
+        "exit" => {
+            expect_args(args, 1, 1)?;
+            Op::Exit(tid(0)?)
+        }
         "rlimit_sigpending" => {
             expect_args(args, 1, 1)?;
             Op::RlimitSigpending(
@@ -613,7 +664,8 @@ mod tests {
             wait T0 usr1,rtmin 0\n\
             wait T1 all 60000\n\
             pending T2\n\
-            rlimit_sigpending 0\n";
+            rlimit_sigpending 0\n\
+            EXIT t2\n";
         let s = Scenario::parse("x.scen", text).unwrap();
         let canon = s.to_string();
         assert_eq!(
@@ -631,8 +683,12 @@ mod tests {
              wait T0 SIGUSR1,SIGRTMIN\n\
              wait T1 all 60000\n\
              pending T2\n\
-             rlimit_sigpending 0\n"
+             rlimit_sigpending 0\n\
+             exit T2\n"
         );
+        let orphaned = Scenario::parse("o.scen", "threads 2 ORPHANED\nexit T0\n").unwrap();
+        assert!(orphaned.orphaned);
+        assert_eq!(orphaned.to_string(), "threads 2 orphaned\nexit T0\n");
         let again = Scenario::parse("x.scen", &canon).unwrap();
         assert_eq!(again.ops, s.ops);
         assert_eq!(again.to_string(), canon);
@@ -658,6 +714,8 @@ mod tests {
             ("threads 1\nkill USR1 USR2\n", 2, "unexpected"),
             ("threads 1\ntkill T0\n", 2, "too few"),
             ("threads 1\nfrobnicate\n", 2, "unknown op"),
+            ("threads 1 detached\n", 1, "unknown flag"),
+            ("threads 1\nexit T1\n", 2, "out of range"),
             ("threads 1\nrlimit_sigpending -1\n", 2, "non-negative"),
             ("# nothing\n", 1, "missing"),
         ];

@@ -116,6 +116,9 @@ pub enum OpResult {
     Got(Info),
     /// `pending LIST`.
     Pending(SigSet),
+    /// `skipped (stopped)`: the op needs a thread of the process to run, and the
+    /// group is stopped.
+    Skipped,
 }
 
 impl fmt::Display for OpResult {
@@ -125,6 +128,7 @@ impl fmt::Display for OpResult {
             OpResult::Err(e) => write!(f, "err={e}"),
             OpResult::Got(info) => write!(f, "got {info}"),
             OpResult::Pending(set) => write!(f, "pending {set}"),
+            OpResult::Skipped => f.write_str("skipped (stopped)"),
         }
     }
 }
@@ -132,8 +136,8 @@ impl fmt::Display for OpResult {
 /// One line of a trace.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
-    /// `> threads N`.
-    Threads(usize),
+    /// `> threads N [orphaned]`.
+    Threads(usize, bool),
     /// `> op`, before the op runs.
     Echo(Op),
     /// `deliver Tk SIG code=C value=V`: a handler entry.
@@ -142,8 +146,12 @@ pub enum Event {
     Result(OpResult),
     /// `terminated SIG`: the process died of SIG.
     Terminated(Sig),
-    /// `stopped SIG`: the process stopped on SIG.
+    /// `stopped SIG`: the group stopped on SIG (what `waitpid(WUNTRACED)` reports);
+    /// it ends the op, in place of its result, and the ops after it still run.
     Stopped(Sig),
+    /// `continued`: a SIGCONT continued the stopped group (what
+    /// `waitpid(WCONTINUED)` reports); printed right after the op's echo.
+    Continued,
     /// `timeout`: the runner gave up.
     Timeout,
 }
@@ -151,12 +159,14 @@ pub enum Event {
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Event::Threads(n) => write!(f, "> threads {n}"),
+            Event::Threads(n, false) => write!(f, "> threads {n}"),
+            Event::Threads(n, true) => write!(f, "> threads {n} orphaned"),
             Event::Echo(op) => write!(f, "> {op}"),
             Event::Deliver(t, info) => write!(f, "deliver {t} {info}"),
             Event::Result(r) => write!(f, "{r}"),
             Event::Terminated(s) => write!(f, "terminated {s}"),
             Event::Stopped(s) => write!(f, "stopped {s}"),
+            Event::Continued => f.write_str("continued"),
             Event::Timeout => f.write_str("timeout"),
         }
     }
@@ -175,6 +185,60 @@ impl fmt::Display for Trace {
             writeln!(f, "{e}")?;
         }
         Ok(())
+    }
+}
+
+impl Trace {
+    /// The canonical form both runners return, which removes what Linux leaves to the
+    /// scheduler:
+    /// - within one op, `continued` comes first and handler entries are grouped by
+    ///   thread (stable, so each thread's own order is kept): threads that run at the
+    ///   same time (all of them, after a SIGCONT) log in any interleaving;
+    /// - an op that continued the group and in which the group then died shows only
+    ///   the death: every woken thread raced the group exit, so which handlers ran
+    ///   first is the scheduler's choice (the exit status is not).
+    pub fn canonical(mut self) -> Trace {
+        let mut out = Vec::with_capacity(self.events.len());
+        let mut segment: Vec<Event> = Vec::new();
+        let flush = |segment: &mut Vec<Event>, out: &mut Vec<Event>| {
+            let continued = segment.contains(&Event::Continued);
+            let died = segment.iter().any(|e| matches!(e, Event::Terminated(_)));
+            let mut delivers: Vec<Event> = segment
+                .iter()
+                .filter(|e| matches!(e, Event::Deliver(..)))
+                .cloned()
+                .collect();
+            delivers.sort_by_key(|e| match e {
+                Event::Deliver(t, _) => t.0,
+                _ => 0,
+            });
+            if continued && died {
+                delivers.clear();
+            }
+            let mut rest = segment
+                .drain(..)
+                .filter(|e| !matches!(e, Event::Deliver(..) | Event::Continued));
+            if let Some(echo) = rest.next() {
+                out.push(echo);
+            }
+            if continued {
+                out.push(Event::Continued);
+            }
+            out.extend(delivers);
+            out.extend(rest);
+        };
+        for e in self.events.drain(..) {
+            match e {
+                Event::Threads(..) => out.push(e),
+                Event::Echo(_) => {
+                    flush(&mut segment, &mut out);
+                    segment.push(e);
+                }
+                _ => segment.push(e),
+            }
+        }
+        flush(&mut segment, &mut out);
+        Trace { events: out }
     }
 }
 
@@ -205,7 +269,7 @@ mod tests {
         let usr1 = Sig::new(10).unwrap();
         let t = Trace {
             events: vec![
-                Event::Threads(2),
+                Event::Threads(2, false),
                 Event::Echo(Op::Action {
                     sig: usr1,
                     disp: Disposition::Handler,
@@ -237,6 +301,43 @@ mod tests {
              err=77\n\
              deliver T0 SIGUSR1 code=SI_TIMER value=1\n\
              deliver T0 SIGUSR1 code=3 value=1\n\
+             terminated SIGTERM\n"
+        );
+    }
+
+    #[test]
+    fn canonical_groups_threads_and_hides_the_exit_race() {
+        let usr1 = Sig::new(10).unwrap();
+        let term = Sig::new(15).unwrap();
+        let d = |t, s| Event::Deliver(Tid(t), Info::new(s, SI_USER, 0));
+        let echo = Event::Echo(Op::Kill(Sig::new(18).unwrap()));
+        let t = Trace {
+            events: vec![
+                Event::Threads(3, false),
+                echo.clone(),
+                d(2, usr1),
+                Event::Continued,
+                d(1, term),
+                d(2, term),
+                Event::Result(OpResult::Ok),
+                echo.clone(),
+                d(2, usr1),
+                Event::Continued,
+                d(1, usr1),
+                Event::Terminated(term),
+            ],
+        };
+        assert_eq!(
+            t.canonical().to_string(),
+            "> threads 3\n\
+             > kill SIGCONT\n\
+             continued\n\
+             deliver T1 SIGTERM code=SI_USER value=0\n\
+             deliver T2 SIGUSR1 code=SI_USER value=0\n\
+             deliver T2 SIGTERM code=SI_USER value=0\n\
+             ret=0\n\
+             > kill SIGCONT\n\
+             continued\n\
              terminated SIGTERM\n"
         );
     }

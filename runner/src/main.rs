@@ -132,10 +132,6 @@ impl WaitQueue for RWait {
         self.cv.notify_all();
         self.tx.lock().unwrap().send(Ev::Kick(self.tid));
     }
-
-    fn wake_all(&self) {
-        self.wake_one();
-    }
 }
 
 /// Where a traced thread is, as far as the runner is concerned.

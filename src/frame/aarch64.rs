@@ -209,6 +209,9 @@ pub const PSTATE_NZCV: u64 = 0xF << 28;
 
 /// `valid_user_regs` for a native task not being single-stepped: clears the RES0
 /// bits and SS, and accepts only EL0t AArch64 with D, A, I, F clear.
+///
+/// Context: any, interrupt context included: a pure function of its arguments (no lock,
+/// no allocation).
 pub const fn valid_user_pstate(pstate: u64) -> Option<u64> {
     let p = pstate & !PSTATE_RES0 & !PSTATE_SS;
     if p & (PSTATE_MODE_MASK | PSTATE_MODE32 | PSTATE_DAIF) == 0 {

@@ -29,7 +29,7 @@
 //!   mask to install (SIGKILL and SIGSTOP removed). On [`BadFrame`] the caller forces
 //!   SIGSEGV with the siginfo Linux uses on that architecture; what Linux restored
 //!   before the failing step (registers, FP state) stays restored.
-//! - [`syscall_restart`]: the restart table of frames.md section 1, as a pure
+//! - [`syscall_restart`]: [the restart table](crate::docs::frames#restart), as a pure
 //!   function of the context and whether (and with which flags) a handler runs.
 //!
 //! The frame is always built in a kernel buffer, every padding and reserved byte
@@ -77,6 +77,10 @@ use core::fmt::Debug;
 /// them cannot fault: on x86_64 the XSAVE header's reserved bytes are zero, XSTATE_BV
 /// is within [`x86_xfeatures`](Self::x86_xfeatures) and MXCSR has no bit outside
 /// [`x86_mxcsr_mask`](Self::x86_mxcsr_mask).
+///
+/// Context: the crate calls every method from [`setup_rt_frame`] and
+/// [`rt_sigreturn`], in process context on the thread whose FP state it is, with no
+/// lock of this crate held. The methods must not allocate.
 pub trait FpHook {
     /// Length of the image [`save`](Self::save) writes, or 0 for none.
     fn image_len(&self) -> usize;
@@ -266,6 +270,9 @@ impl BadFrame {
     /// The siginfo of the SIGSEGV to force: `SignalInfo::kernel(SIGSEGV)` for
     /// `SI_KERNEL`, else a fault with [`si_code`](Self::si_code) at
     /// [`si_addr`](Self::si_addr).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn info(&self) -> SignalInfo {
         if self.si_code == crate::info::code::SI_KERNEL {
             SignalInfo::kernel(Signo::SIGSEGV)
@@ -308,6 +315,8 @@ pub trait ArchFrame {
 
     /// Builds and writes the frame for `d` and points `ctx` at the handler. Does not
     /// touch `stack` (the caller disarms it) and changes nothing on error.
+    ///
+    /// Context: as [`setup_rt_frame`].
     fn setup_rt_frame<M: UserMemory + ?Sized>(
         ctx: &mut Self::Context,
         fp: &mut dyn FpHook,
@@ -327,6 +336,8 @@ pub trait ArchFrame {
     ) -> Result<Sigreturn, BadFrame>;
 
     /// Applies the restart table (see [`syscall_restart`]).
+    ///
+    /// Context: as [`syscall_restart`].
     fn syscall_restart(ctx: &mut Self::Context, handler: Option<&SignalAction>) -> RestartOutcome;
 }
 
@@ -334,6 +345,10 @@ pub trait ArchFrame {
 ///
 /// The crate works on the plain [`ArchFrame::Context`]; a kernel implements this for
 /// its own trap-frame type to convert. The contexts implement it themselves.
+///
+/// Context: the crate calls both methods in process context, on the thread the trap
+/// frame belongs to (from [`setup_rt_frame`], [`rt_sigreturn`] and
+/// [`syscall_restart`]); they must not block or allocate.
 pub trait TrapFrame {
     /// The architecture.
     type Arch: ArchFrame;
@@ -347,10 +362,17 @@ pub trait TrapFrame {
 ///
 /// On success the trap frame runs the handler on return to user space and, if the
 /// stack has `SS_AUTODISARM`, `stack` is disarmed (`signal_delivered`). The caller then
-/// blocks `sa_mask` plus the signal unless `SA_NODEFER` (rule 47).
+/// blocks `sa_mask` plus the signal unless `SA_NODEFER` ([rule 47]).
 ///
 /// On failure nothing changed and the caller must force SIGSEGV as
-/// [`ForceSigsegv`] says (rule 48).
+/// [`ForceSigsegv`] says ([rule 48]).
+///
+/// Context: process context, on the thread the frame is for, with no lock of this crate
+/// held: it writes user memory through [`UserMemory`], which may fault and sleep. Never
+/// allocates.
+///
+/// [rule 47]: crate::docs::rules#rule-47
+/// [rule 48]: crate::docs::rules#rule-48
 pub fn setup_rt_frame<T: TrapFrame + ?Sized, M: UserMemory + ?Sized>(
     tf: &mut T,
     fp: &mut dyn FpHook,
@@ -384,6 +406,10 @@ pub fn setup_rt_frame<T: TrapFrame + ?Sized, M: UserMemory + ?Sized>(
 /// restored before the failing step (the registers of a frame whose records or FP
 /// state are bad, for example, sanitised as on success); the caller installs
 /// [`BadFrame::mask`] if any and forces SIGSEGV.
+///
+/// Context: process context, on the thread whose frame it is, with no lock of this
+/// crate held: it reads user memory through [`UserMemory`], which may fault and
+/// sleep. Never allocates.
 pub fn rt_sigreturn<T: TrapFrame + ?Sized, M: UserMemory + ?Sized>(
     tf: &mut T,
     fp: &mut dyn FpHook,
@@ -396,9 +422,10 @@ pub fn rt_sigreturn<T: TrapFrame + ?Sized, M: UserMemory + ?Sized>(
     r
 }
 
-/// Rewrites an interrupted system call's result before returning to user space
-/// (frames.md sections 1 and 6, rule 49): `handler` is the action of the handler
-/// about to run, or `None` when no handler runs (nothing pending, ignored, stop).
+/// Rewrites an interrupted system call's result before returning to user space ([the
+/// restart table](crate::docs::frames#restart), [rule 49]): `handler` is the action of
+/// the handler about to run, or `None` when no handler runs (nothing pending, ignored,
+/// stop).
 ///
 /// | Result | Handler with SA_RESTART | Handler | No handler |
 /// |---|---|---|---|
@@ -414,6 +441,11 @@ pub fn rt_sigreturn<T: TrapFrame + ?Sized, M: UserMemory + ?Sized>(
 /// Call it once per return, before [`setup_rt_frame`] when a handler runs. Except on
 /// x86_64 (which keeps `orig_ax` as Linux does), the context is then marked "not in a
 /// system call", so a second call does nothing.
+///
+/// Context: any; it only edits the trap frame (process context in practice, on the
+/// returning thread). Never allocates, never blocks.
+///
+/// [rule 49]: crate::docs::rules#rule-49
 pub fn syscall_restart<T: TrapFrame + ?Sized>(
     tf: &mut T,
     handler: Option<&SignalAction>,
@@ -475,9 +507,11 @@ pub(crate) enum RetWidth {
     Int,
 }
 
-/// The restart table (rule 49) applied to a system call that returned `ret` (read
+/// The restart table ([rule 49]) applied to a system call that returned `ret` (read
 /// `width` wide), whose first argument was `orig_arg` (x86_64: its number, as
 /// `orig_ax`), on an architecture whose `restart_syscall` is `nr_restart`.
+///
+/// [rule 49]: crate::docs::rules#rule-49
 pub(crate) fn restart_edit(
     ret: u64,
     width: RetWidth,

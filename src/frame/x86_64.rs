@@ -252,6 +252,9 @@ const XHDR_RESERVED1: usize = XHDR + offset_of!(XstateHeader, reserved1);
 const XHDR_RESERVED2: usize = XHDR + offset_of!(XstateHeader, reserved2);
 
 /// Whether `a` is canonical for 48-bit virtual addresses.
+///
+/// Context: any, interrupt context included: a pure function of its arguments (no lock,
+/// no allocation).
 pub const fn is_canonical(a: u64) -> bool {
     (((a << 16) as i64) >> 16) as u64 == a
 }

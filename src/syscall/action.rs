@@ -1,14 +1,19 @@
 //! `rt_sigaction` (kernel/signal.c's `sys_rt_sigaction`, `do_sigaction`).
 
-use super::{Caller, SIGSET_SIZE, SyscallRet, arg_int, ret};
+use super::{Caller, SigsetSize, SyscallRet, arg_int, check_sigsetsize, encode};
 use crate::action::SignalAction;
+use crate::arch::Arch;
 use crate::errno::Errno;
+use crate::process::ProcessSignalManager;
 use crate::signo::Signo;
 use crate::uaccess::UserMemory;
 use crate::wait::WaitQueue;
 use lock_api::RawMutex;
 
-/// `rt_sigaction(sig, act, oact, sigsetsize)` (rules 29, 30).
+/// The largest kernel `struct sigaction` of any supported ABI.
+const SIGACTION_MAX: usize = 32;
+
+/// `rt_sigaction(sig, act, oact, sigsetsize)` ([rule 29], [rule 30]).
 ///
 /// Order, as in Linux:
 /// 1. EINVAL if `sigsetsize != 8`;
@@ -25,6 +30,9 @@ use lock_api::RawMutex;
 ///    action was installed (Linux does not undo it).
 ///
 /// Context: process context; never blocks.
+///
+/// [rule 29]: crate::docs::rules#rule-29
+/// [rule 30]: crate::docs::rules#rule-30
 pub fn sys_rt_sigaction<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
     caller: &Caller<'_, W, R>,
     mem: &mut M,
@@ -33,37 +41,55 @@ pub fn sys_rt_sigaction<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
     oact: usize,
     sigsetsize: usize,
 ) -> SyscallRet {
-    ret(rt_sigaction(caller, mem, arg_int(sig), act, oact, sigsetsize).map(|()| 0))
+    let sig = arg_int(sig);
+    encode(|| {
+        check_sigsetsize(sigsetsize, SigsetSize::Exact)?;
+        let new = if act != 0 {
+            Some(read_sigaction(mem, act, caller.arch)?)
+        } else {
+            None
+        };
+        let old = do_sigaction(caller.process(), sig, new)?;
+        if oact != 0 {
+            write_sigaction(mem, oact, &old, caller.arch)?;
+        }
+        Ok(0)
+    })
 }
 
-fn rt_sigaction<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
-    caller: &Caller<'_, W, R>,
-    mem: &mut M,
+/// `do_sigaction`: EINVAL for a signal number outside 1..=64, then the manager's
+/// [`ProcessSignalManager::sigaction`] (EINVAL for changing SIGKILL or SIGSTOP).
+fn do_sigaction<W: WaitQueue, R: RawMutex>(
+    process: &ProcessSignalManager<W, R>,
     sig: i32,
-    act: usize,
-    oact: usize,
-    sigsetsize: usize,
-) -> Result<(), Errno> {
-    if sigsetsize != SIGSET_SIZE {
-        return Err(Errno::EINVAL);
-    }
-    let size = caller.arch.sigaction_size();
-    let mut buf = [0u8; 32];
-    let new = if act != 0 {
-        let bytes = buf.get_mut(..size).ok_or(Errno::EINVAL)?;
-        mem.read(act, bytes)?;
-        Some(SignalAction::from_user_bytes(bytes, caller.arch).ok_or(Errno::EINVAL)?)
-    } else {
-        None
-    };
+    new: Option<SignalAction>,
+) -> Result<SignalAction, Errno> {
     let sig = Signo::from_raw(sig as i64).map_err(|_| Errno::EINVAL)?;
-    let old = caller.process().sigaction(sig, new)?;
-    if oact != 0 {
-        let mut out = [0u8; 32];
-        let n = old
-            .write_user_bytes(&mut out, caller.arch)
-            .ok_or(Errno::EINVAL)?;
-        mem.write(oact, &out[..n])?;
-    }
-    Ok(())
+    process.sigaction(sig, new)
+}
+
+/// Copies in the kernel `struct sigaction` of `arch` (EFAULT).
+fn read_sigaction<M: UserMemory + ?Sized>(
+    mem: &M,
+    addr: usize,
+    arch: Arch,
+) -> Result<SignalAction, Errno> {
+    let mut buf = [0u8; SIGACTION_MAX];
+    let bytes = buf.get_mut(..arch.sigaction_size()).ok_or(Errno::EINVAL)?;
+    mem.read(addr, bytes)?;
+    SignalAction::from_user_bytes(bytes, arch).ok_or(Errno::EINVAL)
+}
+
+/// Copies out `action` as the kernel `struct sigaction` of `arch` (EFAULT).
+fn write_sigaction<M: UserMemory + ?Sized>(
+    mem: &mut M,
+    addr: usize,
+    action: &SignalAction,
+    arch: Arch,
+) -> Result<(), Errno> {
+    let mut out = [0u8; SIGACTION_MAX];
+    let n = action
+        .write_user_bytes(&mut out, arch)
+        .ok_or(Errno::EINVAL)?;
+    mem.write(addr, &out[..n])
 }

@@ -1,18 +1,22 @@
-//! `sigaltstack` (kernel/signal.c's `sys_sigaltstack`; rule 37).
+//! `sigaltstack` (kernel/signal.c's `sys_sigaltstack`; [rule 37]).
 //!
 //! The per-thread alternate stack is a [`SignalStack`](crate::SignalStack) kept by the thread's
 //! manager ([`ThreadSignalManager::altstack`](crate::ThreadSignalManager::altstack)),
 //! where the delivery path ([`crate::do_signal`], [`crate::sigreturn`]) finds it too.
 //! The checks themselves are `SignalStack::sigaltstack`'s (`do_sigaltstack`);
 //! this module adds the copies.
+//!
+//! [rule 37]: crate::docs::rules#rule-37
 
-use super::{Caller, SyscallRet, ret};
+use super::{Caller, SyscallRet, encode};
+use crate::errno::Errno;
 use crate::stack::StackT;
+use crate::thread::ThreadSignalManager;
 use crate::uaccess::UserMemory;
 use crate::wait::WaitQueue;
 use lock_api::RawMutex;
 
-/// `sigaltstack(uss, uoss)` (rule 37), for the calling thread, whose user stack
+/// `sigaltstack(uss, uoss)` ([rule 37]), for the calling thread, whose user stack
 /// pointer at entry is `user_sp` (`current_user_stack_pointer()`).
 ///
 /// Order: with `uss` non-NULL, copy the 24-byte `stack_t` in (EFAULT); then, with
@@ -26,6 +30,8 @@ use lock_api::RawMutex;
 /// the new stack already installed. On an error before that, nothing changes.
 ///
 /// Context: process context, on the calling thread; never blocks.
+///
+/// [rule 37]: crate::docs::rules#rule-37
 pub fn sys_sigaltstack<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
     caller: &Caller<'_, W, R>,
     mem: &mut M,
@@ -33,7 +39,7 @@ pub fn sys_sigaltstack<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
     uoss: usize,
     user_sp: usize,
 ) -> SyscallRet {
-    let mut copy = || {
+    encode(|| {
         let ss = if uss != 0 {
             let mut b = [0u8; StackT::SIZE];
             mem.read(uss, &mut b)?;
@@ -41,13 +47,24 @@ pub fn sys_sigaltstack<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
         } else {
             None
         };
-        let mut stack = caller.thread.altstack();
-        let old = stack.sigaltstack(ss, user_sp, caller.arch.min_sigstksz())?;
-        caller.thread.set_altstack(stack);
+        let old = do_sigaltstack(caller.thread, ss, user_sp, caller.arch.min_sigstksz())?;
         if uoss != 0 {
             mem.write(uoss, &old.to_bytes())?;
         }
         Ok(0)
-    };
-    ret(copy())
+    })
+}
+
+/// `do_sigaltstack`: the thread's stack changes as `SignalStack::sigaltstack`
+/// decides, and the old one is returned.
+fn do_sigaltstack<W: WaitQueue, R: RawMutex>(
+    thread: &ThreadSignalManager<W, R>,
+    ss: Option<StackT>,
+    user_sp: usize,
+    min_size: usize,
+) -> Result<StackT, Errno> {
+    let mut stack = thread.altstack();
+    let old = stack.sigaltstack(ss, user_sp, min_size)?;
+    thread.set_altstack(stack);
+    Ok(old)
 }

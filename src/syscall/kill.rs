@@ -7,8 +7,8 @@
 //! target's signal lock once per target.
 
 use super::{
-    Caller, ProcessScope, SyscallRet, Task, TaskTable, arg_int, copy_siginfo_from_user,
-    kill_ok_by_cred, ret, valid_signal,
+    Caller, PidfdTarget, ProcessScope, SyscallRet, Task, TaskTable, arg_int,
+    copy_siginfo_from_user, encode, kill_ok_by_cred, valid_signal, with_task,
 };
 use crate::errno::Errno;
 use crate::info::{SignalInfo, code};
@@ -40,7 +40,9 @@ enum Scope {
 }
 
 /// `prepare_kill_siginfo`: `SI_USER` (kill) or `SI_TKILL` (tkill, tgkill), with the
-/// sender's tgid and real uid (rule 24).
+/// sender's tgid and real uid ([rule 24]).
+///
+/// [rule 24]: crate::docs::rules#rule-24
 fn kill_info<W: WaitQueue, R: RawMutex>(
     caller: &Caller<'_, W, R>,
     sig: Option<Signo>,
@@ -54,11 +56,14 @@ fn kill_info<W: WaitQueue, R: RawMutex>(
     })
 }
 
-/// `check_kill_permission` (rules 9, 10): EINVAL for an invalid signal number; no
+/// `check_kill_permission` ([rule 9], [rule 10]): EINVAL for an invalid signal number; no
 /// check for a siginfo the kernel made (`si_code > 0`); otherwise the same thread
 /// group is always allowed, then [`kill_ok_by_cred`], then SIGCONT within the
 /// caller's session; EPERM otherwise. Returns the validated signal (`None` for the
 /// null signal).
+///
+/// [rule 9]: crate::docs::rules#rule-9
+/// [rule 10]: crate::docs::rules#rule-10
 fn check_kill_permission<W: WaitQueue, R: RawMutex>(
     caller: &Caller<'_, W, R>,
     sig: i32,
@@ -90,14 +95,12 @@ fn send_to<T: TaskTable>(
 ) -> Result<(), Errno> {
     let outcome = match (scope, target.thread) {
         (Scope::Thread, Some(t)) => t.send(sig, info)?,
-        // A zombie leader (its thread exited, the group lives): Linux still finds it
-        // and sends with PIDTYPE_PID, so generation's group-wide effects happen
-        // (SIGCONT continues a stopped group). A group with no thread slot at all
-        // is do_send_specific's "pretend it died right after receiving it".
-        (Scope::Thread, None) => match target.process.send_to_leader(sig, info) {
-            Err(Errno::ESRCH) => return Ok(()),
-            r => r?,
-        },
+        // A zombie leader (its thread exited, the group lives): Linux 6.18 finds it
+        // by its id and passes the permission check, but its signal state is gone,
+        // so `do_send_specific` takes its "pretend the task died right after
+        // receiving it" path: success, and no generation at all (no SIGCONT
+        // continue, no SIGKILL, no queue charge), as the host kernel shows.
+        (Scope::Thread, None) => return Ok(()),
         (Scope::Process, Some(t)) => t.send_process_directed(sig, info)?,
         (Scope::Process, None) => target.process.send(sig, info)?,
     };
@@ -140,17 +143,15 @@ fn kill_proc_info<T: TaskTable>(
     sig: i32,
     info: Option<&SignalInfo>,
 ) -> Result<(), Errno> {
-    let mut result = Err(Errno::ESRCH);
-    if pid > 0 {
-        tasks.find_task(pid, &mut |t| {
-            result = group_send_sig_info(tasks, caller, sig, info, t, Scope::Process);
-        });
-    }
-    result
+    with_task(tasks, pid, |t| {
+        group_send_sig_info(tasks, caller, sig, info, t, Scope::Process)
+    })
 }
 
 /// `__kill_pgrp_info`: every member of the group; success if any send succeeded,
-/// else the last error, ESRCH for an empty group (rule 23).
+/// else the last error, ESRCH for an empty group ([rule 23]).
+///
+/// [rule 23]: crate::docs::rules#rule-23
 fn kill_pgrp_info<T: TaskTable>(
     tasks: &T,
     caller: &Caller<'_, T::Wait, T::Lock>,
@@ -171,7 +172,7 @@ fn kill_pgrp_info<T: TaskTable>(
     result
 }
 
-/// `kill(pid, sig)` (rules 22, 23, 24, 9, 10).
+/// `kill(pid, sig)` ([rule 22], [rule 23], [rule 24], [rule 9], [rule 10]).
 ///
 /// - `pid > 0`: the process containing task `pid` (a thread id names its process;
 ///   the signal is process-directed and that thread is tried first). ESRCH if no
@@ -188,9 +189,16 @@ fn kill_pgrp_info<T: TaskTable>(
 ///
 /// The siginfo is `SI_USER` with the caller's tgid and real uid. Signal 0 checks
 /// existence and permission only. A real-time signal over the receiver's
-/// RLIMIT_SIGPENDING is still sent without its siginfo (rule 14).
+/// RLIMIT_SIGPENDING is still sent without its siginfo ([rule 14]).
 ///
 /// Context: process context; never blocks.
+///
+/// [rule 9]: crate::docs::rules#rule-9
+/// [rule 10]: crate::docs::rules#rule-10
+/// [rule 14]: crate::docs::rules#rule-14
+/// [rule 22]: crate::docs::rules#rule-22
+/// [rule 23]: crate::docs::rules#rule-23
+/// [rule 24]: crate::docs::rules#rule-24
 pub fn sys_kill<T: TaskTable>(
     tasks: &T,
     caller: &Caller<'_, T::Wait, T::Lock>,
@@ -198,7 +206,10 @@ pub fn sys_kill<T: TaskTable>(
     sig: usize,
 ) -> SyscallRet {
     let (pid, sig) = (arg_int(pid), arg_int(sig));
-    ret(kill_something_info(tasks, caller, pid, sig, None).map(|()| 0))
+    encode(|| {
+        kill_something_info(tasks, caller, pid, sig, None)?;
+        Ok(0)
+    })
 }
 
 /// `kill_something_info`: `pid`'s interpretation for kill (see [`sys_kill`]).
@@ -238,8 +249,11 @@ fn kill_something_info<T: TaskTable>(
 }
 
 /// `do_send_specific`: thread `tid`, which must belong to `tgid` when `tgid > 0`
-/// (ESRCH otherwise, rule 25); then permission (EINVAL for a bad signal, EPERM);
-/// then the send to the thread's private queue (rule 17).
+/// (ESRCH otherwise, [rule 25]); then permission (EINVAL for a bad signal, EPERM);
+/// then the send to the thread's private queue ([rule 17]).
+///
+/// [rule 17]: crate::docs::rules#rule-17
+/// [rule 25]: crate::docs::rules#rule-25
 fn do_send_specific<T: TaskTable>(
     tasks: &T,
     caller: &Caller<'_, T::Wait, T::Lock>,
@@ -248,22 +262,23 @@ fn do_send_specific<T: TaskTable>(
     sig: i32,
     info: Option<&SignalInfo>,
 ) -> Result<(), Errno> {
-    let mut result = Err(Errno::ESRCH);
-    if tid > 0 {
-        tasks.find_task(tid, &mut |t| {
-            if tgid <= 0 || t.ids.tgid == tgid {
-                result = group_send_sig_info(tasks, caller, sig, info, t, Scope::Thread);
-            }
-        });
-    }
-    result
+    with_task(tasks, tid, |t| {
+        if tgid > 0 && t.ids.tgid != tgid {
+            return Err(Errno::ESRCH);
+        }
+        group_send_sig_info(tasks, caller, sig, info, t, Scope::Thread)
+    })
 }
 
-/// `tkill(tid, sig)` (rules 17, 24, 25): EINVAL if `tid <= 0`; ESRCH if no task
-/// has that id; then EINVAL for an invalid signal; EPERM. The signal goes to that
-/// thread's private queue with `SI_TKILL`.
+/// `tkill(tid, sig)` ([rule 17], [rule 24], [rule 25]): EINVAL if `tid <= 0`; ESRCH if
+/// no task has that id; then EINVAL for an invalid signal; EPERM. The signal goes to
+/// that thread's private queue with `SI_TKILL`.
 ///
 /// Context: process context; never blocks.
+///
+/// [rule 17]: crate::docs::rules#rule-17
+/// [rule 24]: crate::docs::rules#rule-24
+/// [rule 25]: crate::docs::rules#rule-25
 pub fn sys_tkill<T: TaskTable>(
     tasks: &T,
     caller: &Caller<'_, T::Wait, T::Lock>,
@@ -271,17 +286,24 @@ pub fn sys_tkill<T: TaskTable>(
     sig: usize,
 ) -> SyscallRet {
     let (tid, sig) = (arg_int(tid), arg_int(sig));
-    if tid <= 0 {
-        return Errno::EINVAL.as_neg_ret();
-    }
-    ret(do_send_specific(tasks, caller, 0, tid, sig, None).map(|()| 0))
+    encode(|| {
+        if tid <= 0 {
+            return Err(Errno::EINVAL);
+        }
+        do_send_specific(tasks, caller, 0, tid, sig, None)?;
+        Ok(0)
+    })
 }
 
-/// `tgkill(tgid, tid, sig)` (rules 17, 24, 25): EINVAL if `tid <= 0` or
+/// `tgkill(tgid, tid, sig)` ([rule 17], [rule 24], [rule 25]): EINVAL if `tid <= 0` or
 /// `tgid <= 0`; ESRCH if no task `tid`, or it is not in `tgid` (before the signal
 /// number is looked at); then EINVAL for an invalid signal; EPERM.
 ///
 /// Context: process context; never blocks.
+///
+/// [rule 17]: crate::docs::rules#rule-17
+/// [rule 24]: crate::docs::rules#rule-24
+/// [rule 25]: crate::docs::rules#rule-25
 pub fn sys_tgkill<T: TaskTable>(
     tasks: &T,
     caller: &Caller<'_, T::Wait, T::Lock>,
@@ -290,10 +312,13 @@ pub fn sys_tgkill<T: TaskTable>(
     sig: usize,
 ) -> SyscallRet {
     let (tgid, tid, sig) = (arg_int(tgid), arg_int(tid), arg_int(sig));
-    if tid <= 0 || tgid <= 0 {
-        return Errno::EINVAL.as_neg_ret();
-    }
-    ret(do_send_specific(tasks, caller, tgid, tid, sig, None).map(|()| 0))
+    encode(|| {
+        if tid <= 0 || tgid <= 0 {
+            return Err(Errno::EINVAL);
+        }
+        do_send_specific(tasks, caller, tgid, tid, sig, None)?;
+        Ok(0)
+    })
 }
 
 /// Whether a user-supplied siginfo impersonates the kernel or `kill`/`tkill`
@@ -302,7 +327,7 @@ fn impersonates(info: &SignalInfo) -> bool {
     info.code() >= 0 || info.code() == code::SI_TKILL
 }
 
-/// `rt_sigqueueinfo(pid, sig, uinfo)` (rules 26, 27).
+/// `rt_sigqueueinfo(pid, sig, uinfo)` ([rule 26], [rule 27]).
 ///
 /// Order: copy the siginfo in (EFAULT; 48 bytes, plus the other 80 when the layout
 /// is unknown); `si_signo` replaced by `sig`; E2BIG for an unknown layout with
@@ -313,6 +338,9 @@ fn impersonates(info: &SignalInfo) -> bool {
 /// when the receiver's RLIMIT_SIGPENDING is reached for a signal that must queue.
 ///
 /// Context: process context; never blocks.
+///
+/// [rule 26]: crate::docs::rules#rule-26
+/// [rule 27]: crate::docs::rules#rule-27
 pub fn sys_rt_sigqueueinfo<T: TaskTable, M: UserMemory + ?Sized>(
     tasks: &T,
     caller: &Caller<'_, T::Wait, T::Lock>,
@@ -322,16 +350,29 @@ pub fn sys_rt_sigqueueinfo<T: TaskTable, M: UserMemory + ?Sized>(
     uinfo: usize,
 ) -> SyscallRet {
     let (pid, sig) = (arg_int(pid), arg_int(sig));
-    let r = copy_siginfo_from_user(mem, uinfo, Some(sig)).and_then(|info| {
-        if impersonates(&info) && caller.ids.tid != pid {
-            return Err(Errno::EPERM);
-        }
-        kill_proc_info(tasks, caller, pid, sig, Some(&info))
-    });
-    ret(r.map(|()| 0))
+    encode(|| {
+        let info = copy_siginfo_from_user(mem, uinfo, Some(sig))?;
+        do_rt_sigqueueinfo(tasks, caller, pid, sig, &info)?;
+        Ok(0)
+    })
 }
 
-/// `rt_tgsigqueueinfo(tgid, tid, sig, uinfo)` (rules 25, 26, 27).
+/// `do_rt_sigqueueinfo`: EPERM for an impersonating siginfo sent anywhere but to
+/// the caller's own thread id, then [`kill_proc_info`].
+fn do_rt_sigqueueinfo<T: TaskTable>(
+    tasks: &T,
+    caller: &Caller<'_, T::Wait, T::Lock>,
+    pid: i32,
+    sig: i32,
+    info: &SignalInfo,
+) -> Result<(), Errno> {
+    if impersonates(info) && caller.ids.tid != pid {
+        return Err(Errno::EPERM);
+    }
+    kill_proc_info(tasks, caller, pid, sig, Some(info))
+}
+
+/// `rt_tgsigqueueinfo(tgid, tid, sig, uinfo)` ([rule 25], [rule 26], [rule 27]).
 ///
 /// Order: copy in (EFAULT, E2BIG, `si_signo` replaced as in
 /// [`sys_rt_sigqueueinfo`]); EINVAL if `tid <= 0` or `tgid <= 0`; EPERM if
@@ -340,6 +381,10 @@ pub fn sys_rt_sigqueueinfo<T: TaskTable, M: UserMemory + ?Sized>(
 /// `tgid`; EINVAL for an invalid signal; EPERM; EAGAIN (queue limit).
 ///
 /// Context: process context; never blocks.
+///
+/// [rule 25]: crate::docs::rules#rule-25
+/// [rule 26]: crate::docs::rules#rule-26
+/// [rule 27]: crate::docs::rules#rule-27
 pub fn sys_rt_tgsigqueueinfo<T: TaskTable, M: UserMemory + ?Sized>(
     tasks: &T,
     caller: &Caller<'_, T::Wait, T::Lock>,
@@ -350,19 +395,33 @@ pub fn sys_rt_tgsigqueueinfo<T: TaskTable, M: UserMemory + ?Sized>(
     uinfo: usize,
 ) -> SyscallRet {
     let (tgid, tid, sig) = (arg_int(tgid), arg_int(tid), arg_int(sig));
-    let r = copy_siginfo_from_user(mem, uinfo, Some(sig)).and_then(|info| {
-        if tid <= 0 || tgid <= 0 {
-            return Err(Errno::EINVAL);
-        }
-        if impersonates(&info) && caller.ids.tid != tid {
-            return Err(Errno::EPERM);
-        }
-        do_send_specific(tasks, caller, tgid, tid, sig, Some(&info))
-    });
-    ret(r.map(|()| 0))
+    encode(|| {
+        let info = copy_siginfo_from_user(mem, uinfo, Some(sig))?;
+        do_rt_tgsigqueueinfo(tasks, caller, tgid, tid, sig, &info)?;
+        Ok(0)
+    })
 }
 
-/// `pidfd_send_signal(pidfd, sig, uinfo, flags)` (rule 28).
+/// `do_rt_tgsigqueueinfo`: EINVAL for a non-positive id, EPERM for an
+/// impersonating siginfo sent to another thread, then [`do_send_specific`].
+fn do_rt_tgsigqueueinfo<T: TaskTable>(
+    tasks: &T,
+    caller: &Caller<'_, T::Wait, T::Lock>,
+    tgid: i32,
+    tid: i32,
+    sig: i32,
+    info: &SignalInfo,
+) -> Result<(), Errno> {
+    if tid <= 0 || tgid <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    if impersonates(info) && caller.ids.tid != tid {
+        return Err(Errno::EPERM);
+    }
+    do_send_specific(tasks, caller, tgid, tid, sig, Some(info))
+}
+
+/// `pidfd_send_signal(pidfd, sig, uinfo, flags)` ([rule 28]).
 ///
 /// Order: EINVAL for unknown `flags` bits or more than one scope flag; the pidfd
 /// (`PIDFD_SELF_THREAD` and `PIDFD_SELF_THREAD_GROUP` name the caller, any other
@@ -376,6 +435,8 @@ pub fn sys_rt_tgsigqueueinfo<T: TaskTable, M: UserMemory + ?Sized>(
 /// [`sys_kill`] with a negative pid.
 ///
 /// Context: process context; never blocks.
+///
+/// [rule 28]: crate::docs::rules#rule-28
 pub fn sys_pidfd_send_signal<T: TaskTable, M: UserMemory + ?Sized>(
     tasks: &T,
     caller: &Caller<'_, T::Wait, T::Lock>,
@@ -386,7 +447,46 @@ pub fn sys_pidfd_send_signal<T: TaskTable, M: UserMemory + ?Sized>(
     flags: usize,
 ) -> SyscallRet {
     let (pidfd, sig, flags) = (arg_int(pidfd), arg_int(sig), arg_int(flags) as u32);
-    ret(pidfd_send_signal(tasks, caller, mem, pidfd, sig, uinfo, flags).map(|()| 0))
+    encode(|| {
+        if flags & !PIDFD_SEND_SIGNAL_FLAGS != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if (flags & PIDFD_SEND_SIGNAL_FLAGS).count_ones() > 1 {
+            return Err(Errno::EINVAL);
+        }
+        let target = match pidfd {
+            PIDFD_SELF_THREAD => PidfdTarget {
+                pid: caller.ids.tid,
+                thread: true,
+            },
+            PIDFD_SELF_THREAD_GROUP => PidfdTarget {
+                pid: caller.ids.tgid,
+                thread: false,
+            },
+            fd => tasks.pidfd(fd)?,
+        };
+        let scope = match flags {
+            PIDFD_SIGNAL_THREAD => PidfdScope::Thread,
+            PIDFD_SIGNAL_THREAD_GROUP => PidfdScope::Process,
+            PIDFD_SIGNAL_PROCESS_GROUP => PidfdScope::Group,
+            _ if target.thread => PidfdScope::Thread,
+            _ => PidfdScope::Process,
+        };
+        let info = if uinfo != 0 {
+            let info = copy_siginfo_from_user(mem, uinfo, None)?;
+            if info.signo_raw() != sig {
+                return Err(Errno::EINVAL);
+            }
+            if (target.pid != caller.ids.tid || scope == PidfdScope::Group) && impersonates(&info) {
+                return Err(Errno::EPERM);
+            }
+            Some(info)
+        } else {
+            None
+        };
+        do_pidfd_send_signal(tasks, caller, target.pid, scope, sig, info.as_ref())?;
+        Ok(0)
+    })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -396,66 +496,22 @@ enum PidfdScope {
     Group,
 }
 
-fn pidfd_send_signal<T: TaskTable, M: UserMemory + ?Sized>(
+/// `do_pidfd_send_signal`'s send: the process group whose id is `pid`, or the task
+/// `pid` names (ESRCH if it has gone) as a thread or as its process.
+fn do_pidfd_send_signal<T: TaskTable>(
     tasks: &T,
     caller: &Caller<'_, T::Wait, T::Lock>,
-    mem: &M,
-    pidfd: i32,
+    pid: i32,
+    scope: PidfdScope,
     sig: i32,
-    uinfo: usize,
-    flags: u32,
+    info: Option<&SignalInfo>,
 ) -> Result<(), Errno> {
-    if flags & !PIDFD_SEND_SIGNAL_FLAGS != 0 {
-        return Err(Errno::EINVAL);
-    }
-    if (flags & PIDFD_SEND_SIGNAL_FLAGS).count_ones() > 1 {
-        return Err(Errno::EINVAL);
-    }
-    let target = match pidfd {
-        PIDFD_SELF_THREAD => super::PidfdTarget {
-            pid: caller.ids.tid,
-            thread: true,
-        },
-        PIDFD_SELF_THREAD_GROUP => super::PidfdTarget {
-            pid: caller.ids.tgid,
-            thread: false,
-        },
-        fd => tasks.pidfd(fd)?,
+    let scope = match scope {
+        PidfdScope::Group => return kill_pgrp_info(tasks, caller, pid, sig, info),
+        PidfdScope::Thread => Scope::Thread,
+        PidfdScope::Process => Scope::Process,
     };
-    let scope = match flags {
-        PIDFD_SIGNAL_THREAD => PidfdScope::Thread,
-        PIDFD_SIGNAL_THREAD_GROUP => PidfdScope::Process,
-        PIDFD_SIGNAL_PROCESS_GROUP => PidfdScope::Group,
-        _ if target.thread => PidfdScope::Thread,
-        _ => PidfdScope::Process,
-    };
-    let info = if uinfo != 0 {
-        let info = copy_siginfo_from_user(mem, uinfo, None)?;
-        if info.signo_raw() != sig {
-            return Err(Errno::EINVAL);
-        }
-        if (target.pid != caller.ids.tid || scope == PidfdScope::Group) && impersonates(&info) {
-            return Err(Errno::EPERM);
-        }
-        Some(info)
-    } else {
-        None
-    };
-    match scope {
-        PidfdScope::Group => kill_pgrp_info(tasks, caller, target.pid, sig, info.as_ref()),
-        PidfdScope::Thread | PidfdScope::Process => {
-            let scope = if scope == PidfdScope::Thread {
-                Scope::Thread
-            } else {
-                Scope::Process
-            };
-            let mut result = Err(Errno::ESRCH);
-            if target.pid > 0 {
-                tasks.find_task(target.pid, &mut |t| {
-                    result = group_send_sig_info(tasks, caller, sig, info.as_ref(), t, scope);
-                });
-            }
-            result
-        }
-    }
+    with_task(tasks, pid, |t| {
+        group_send_sig_info(tasks, caller, sig, info, t, scope)
+    })
 }

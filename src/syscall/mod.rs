@@ -20,6 +20,24 @@
 //! - Time: blocking calls wait on the thread's [`crate::WaitQueue`] with a relative
 //!   timeout; no clock trait is needed.
 //!
+//! # One shape
+//! Every `sys_*` has the same three steps, as Linux's `SYSCALL_DEFINE`s do:
+//! 1. narrow the register arguments (`arg_int` for `int` and `pid_t`);
+//!    then, inside `encode`, copy in and check (the `sigsetsize` check, the copies
+//!    from user memory, the argument checks Linux makes before the work), in
+//!    Linux's order;
+//! 2. call the `do_*` step with kernel values: this layer's own `do_*` where
+//!    Linux's has one (`do_send_specific`, `do_rt_sigqueueinfo`, `do_sigaction`,
+//!    `do_sigaltstack`, ...), or the manager method that is Linux's `do_*`
+//!    ([`ThreadSignalManager::sigtimedwait_into`] for `do_sigtimedwait`,
+//!    [`ThreadSignalManager::sigpending`] for `do_sigpending`,
+//!    [`ThreadSignalManager::sigsuspend`] for `sigsuspend`);
+//! 3. copy the results out and return the value; `encode` turns an error into
+//!    `-errno`.
+//!
+//! One helper checks `sigsetsize` (exactly 8, or up to 8 for `rt_sigpending`), and
+//! one finds a task by id or fails with ESRCH.
+//!
 //! # Arguments
 //! Every function takes its arguments as the raw register values (`usize`) and
 //! narrows them as Linux's `SYSCALL_DEFINE` does: `int` and `pid_t` arguments keep
@@ -46,12 +64,15 @@
 //! | `rt_sigreturn` | [`crate::sigreturn`] (built on [`crate::frame::rt_sigreturn`]): it restores a signal frame, which is the frame code's job | no |
 //!
 //! SIGCHLD generation when a child exits, stops or continues
-//! (`do_notify_parent`, `do_notify_parent_cldstop`) is in [`child`].
+//! (`do_notify_parent`, `do_notify_parent_cldstop`) is not a system call: it is in
+//! [`crate::child`].
 //!
 //! All of them run in process context on the calling thread, with no lock of the
 //! crate held. `rt_sigsuspend` and `pause` return `-ERESTARTNOHAND` (-514) for the
-//! kernel's restart logic, which maps it when it delivers the signal (rule 49);
+//! kernel's restart logic, which maps it when it delivers the signal ([rule 49]);
 //! that code must never reach user space.
+//!
+//! [rule 49]: crate::docs::rules#rule-49
 
 use crate::arch::Arch;
 use crate::errno::Errno;
@@ -66,7 +87,6 @@ use lock_api::RawMutex;
 
 pub mod action;
 pub mod altstack;
-pub mod child;
 pub mod kill;
 pub mod mask;
 pub mod wait;
@@ -102,6 +122,9 @@ pub struct Credentials {
 
 impl Credentials {
     /// Credentials with every uid set to `uid` and no capability.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub const fn user(uid: u32) -> Credentials {
         Credentials {
             uid,
@@ -120,8 +143,13 @@ impl Credentials {
     };
 }
 
-/// `kill_ok_by_cred` (rule 9): the sender's effective or real uid equals the
+/// `kill_ok_by_cred` ([rule 9]): the sender's effective or real uid equals the
 /// target's real or saved uid, or the sender has `CAP_KILL`.
+///
+/// Context: any, interrupt context included: a pure function of its arguments (no lock,
+/// no allocation).
+///
+/// [rule 9]: crate::docs::rules#rule-9
 pub fn kill_ok_by_cred(sender: &Credentials, target: &Credentials) -> bool {
     sender.euid == target.suid
         || sender.euid == target.uid
@@ -154,9 +182,8 @@ pub struct Task<'a, W: WaitQueue, R: RawMutex> {
     /// The thread the id names, if it still runs. `None` for a group leader whose
     /// thread has exited while the group lives (a zombie leader, which Linux still
     /// finds by its pid); a process-directed signal then starts at the leader's slot,
-    /// and a thread-directed one still goes through generation on the leader's slot
-    /// ([`ProcessSignalManager::send_to_leader`]), as Linux's `do_send_specific`
-    /// does.
+    /// and a thread-directed one is accepted and dropped, as Linux's
+    /// `do_send_specific` does for an exited thread.
     pub thread: Option<&'a ThreadSignalManager<W, R>>,
 }
 
@@ -195,10 +222,15 @@ pub trait TaskTable {
 
     /// Calls `f` once with the task whose id is `tid` (any thread, a group leader
     /// included), if there is one. Ids `<= 0` never name a task.
+    ///
+    /// Context: called from the system calls, in process context, with no lock of
+    /// this crate held.
     fn find_task(&self, tid: i32, f: &mut TaskVisitor<'_, Self::Wait, Self::Lock>);
 
     /// Calls `f` once for each process in `scope` (its group leader's ids and
     /// credentials), in any order.
+    ///
+    /// Context: as [`TaskTable::find_task`].
     fn for_each_process(
         &self,
         scope: ProcessScope,
@@ -209,6 +241,8 @@ pub trait TaskTable {
     /// `pidfd_send_signal`: `EBADF` if `fd` is not open, `EBADF` if it is not a pidfd,
     /// `EINVAL` if its pid is not visible in the caller's pid namespace. The default
     /// knows no pidfds.
+    ///
+    /// Context: as [`TaskTable::find_task`].
     fn pidfd(&self, fd: i32) -> Result<PidfdTarget, Errno> {
         let _ = fd;
         Err(Errno::EBADF)
@@ -217,7 +251,7 @@ pub trait TaskTable {
     /// Called after a signal was sent to `target` (it may have been queued,
     /// coalesced or discarded), with what the managers decided: on
     /// `outcome.resumed` the kernel wakes the group's stopped threads and tells the
-    /// parent (`CLD_CONTINUED`, [`child::notify_parent_cldstop`]); on
+    /// parent (`CLD_CONTINUED`, [`crate::child::notify_parent_cldstop`]); on
     /// `outcome.group_exit` it may hurry threads sleeping uninterruptibly. Runs in
     /// the sender's context with no lock of the crate held. The default does nothing.
     fn signal_sent(
@@ -244,17 +278,63 @@ pub struct Caller<'a, W: WaitQueue, R: RawMutex> {
 
 impl<W: WaitQueue, R: RawMutex> Caller<'_, W, R> {
     /// The caller's process.
+    ///
+    /// Context: any, interrupt context included; takes no lock and never allocates.
     pub fn process(&self) -> &ProcessSignalManager<W, R> {
         self.thread.process()
     }
 }
 
-/// Encodes a result as the value a system call returns.
-pub(crate) fn ret(r: Result<usize, Errno>) -> SyscallRet {
-    match r {
+/// The one shape of every `sys_*`: runs `body` (copy in and check, the `do_*`
+/// step, copy out) and encodes what it returns as the system call's value, or
+/// `-errno`.
+#[inline(always)]
+pub(crate) fn encode(body: impl FnOnce() -> Result<usize, Errno>) -> SyscallRet {
+    match body() {
         Ok(v) => v as isize,
         Err(e) => e.as_neg_ret(),
     }
+}
+
+/// Which `sigsetsize` arguments a call accepts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SigsetSize {
+    /// Exactly `sizeof(sigset_t)`, as every call but `rt_sigpending` requires.
+    Exact,
+    /// Anything up to `sizeof(sigset_t)`, as `rt_sigpending` allows (it copies out
+    /// that many bytes of the set).
+    UpTo,
+}
+
+/// The `sigsetsize` check, the first thing each call taking one does: EINVAL
+/// unless `sigsetsize` is what `rule` accepts.
+#[inline(always)]
+pub(crate) fn check_sigsetsize(sigsetsize: usize, rule: SigsetSize) -> Result<(), Errno> {
+    let ok = match rule {
+        SigsetSize::Exact => sigsetsize == SIGSET_SIZE,
+        SigsetSize::UpTo => sigsetsize <= SIGSET_SIZE,
+    };
+    if ok { Ok(()) } else { Err(Errno::EINVAL) }
+}
+
+/// Finds the task `tid` names and runs `f` on it, or ESRCH if there is none (ids
+/// `<= 0` name no task): Linux's `find_task_by_vpid` followed by its callers'
+/// `if (!p) return -ESRCH`.
+pub(crate) fn with_task<T: TaskTable, V>(
+    tasks: &T,
+    tid: i32,
+    f: impl FnOnce(&Task<'_, T::Wait, T::Lock>) -> Result<V, Errno>,
+) -> Result<V, Errno> {
+    let mut result = Err(Errno::ESRCH);
+    if tid > 0 {
+        let mut f = Some(f);
+        tasks.find_task(tid, &mut |t| {
+            if let Some(f) = f.take() {
+                result = f(t);
+            }
+        });
+    }
+    result
 }
 
 /// An `int` / `pid_t` argument: the low 32 bits of the register.
@@ -263,8 +343,10 @@ pub(crate) const fn arg_int(raw: usize) -> i32 {
 }
 
 /// `valid_signal` on an `int` signal argument: `Ok(None)` for 0 (the existence and
-/// permission probe, rule 10), `Ok(Some)` for 1..=64, EINVAL for anything else
+/// permission probe, [rule 10]), `Ok(Some)` for 1..=64, EINVAL for anything else
 /// (negative values included: Linux compares them as unsigned).
+///
+/// [rule 10]: crate::docs::rules#rule-10
 pub(crate) fn valid_signal(sig: i32) -> Result<Option<Signo>, Errno> {
     if sig == 0 {
         return Ok(None);
@@ -301,10 +383,13 @@ pub(crate) fn write_sigset<M: UserMemory + ?Sized>(
 }
 
 /// `__copy_siginfo_from_user(sig, ...)`: copies the 48 bytes Linux keeps, replaces
-/// `si_signo` with `sig` (rule 26), and for a `(si_signo, si_code)` pair of unknown
-/// layout copies the other 80 bytes too, which must all be zero (E2BIG, rule 27).
+/// `si_signo` with `sig` ([rule 26]), and for a `(si_signo, si_code)` pair of unknown
+/// layout copies the other 80 bytes too, which must all be zero (E2BIG, [rule 27]).
 /// `sig` `None` keeps the user's `si_signo` (`copy_siginfo_from_user`, as
 /// `pidfd_send_signal` uses it).
+///
+/// [rule 26]: crate::docs::rules#rule-26
+/// [rule 27]: crate::docs::rules#rule-27
 pub(crate) fn copy_siginfo_from_user<M: UserMemory + ?Sized>(
     mem: &M,
     addr: usize,

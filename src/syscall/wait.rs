@@ -1,6 +1,8 @@
 //! `rt_sigtimedwait` (kernel/signal.c's `sys_rt_sigtimedwait`, `do_sigtimedwait`).
 
-use super::{Caller, SIGSET_SIZE, SyscallRet, copy_siginfo_to_user, read_sigset};
+use super::{
+    Caller, SigsetSize, SyscallRet, check_sigsetsize, copy_siginfo_to_user, encode, read_sigset,
+};
 use crate::errno::Errno;
 use crate::info::SignalInfo;
 use crate::uaccess::UserMemory;
@@ -20,6 +22,9 @@ const KTIME_SEC_MAX: i64 = i64::MAX / NSEC_PER_SEC as i64;
 /// `timespec64_valid` do: EINVAL if `tv_sec < 0` or `tv_nsec` is not in
 /// `0..1_000_000_000`. `Ok(None)` for a timeout so long that Linux saturates it to
 /// `KTIME_MAX` and waits without a limit.
+///
+/// Context: any, interrupt context included: a pure function of its arguments (no lock,
+/// no allocation).
 pub fn timespec_timeout(bytes: &[u8; TIMESPEC_SIZE]) -> Result<Option<Duration>, Errno> {
     let mut sec = [0u8; 8];
     let mut nsec = [0u8; 8];
@@ -35,7 +40,7 @@ pub fn timespec_timeout(bytes: &[u8; TIMESPEC_SIZE]) -> Result<Option<Duration>,
     Ok(Some(Duration::new(sec as u64, nsec as u32)))
 }
 
-/// `rt_sigtimedwait(uthese, uinfo, uts, sigsetsize)` (rules 34, 35).
+/// `rt_sigtimedwait(uthese, uinfo, uts, sigsetsize)` ([rule 34], [rule 35]).
 ///
 /// Order: EINVAL if `sigsetsize != 8`; copy the set in (EFAULT); with `uts`
 /// non-NULL, copy the timespec in (EFAULT) and validate it (EINVAL if `tv_sec < 0`
@@ -51,6 +56,9 @@ pub fn timespec_timeout(bytes: &[u8; TIMESPEC_SIZE]) -> Result<Option<Duration>,
 ///
 /// Context: process context, on the calling thread; blocks on the thread's wait
 /// queue for up to the timeout (forever without `uts`).
+///
+/// [rule 34]: crate::docs::rules#rule-34
+/// [rule 35]: crate::docs::rules#rule-35
 pub fn sys_rt_sigtimedwait<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
     caller: &Caller<'_, W, R>,
     mem: &mut M,
@@ -59,38 +67,27 @@ pub fn sys_rt_sigtimedwait<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
     uts: usize,
     sigsetsize: usize,
 ) -> SyscallRet {
-    match rt_sigtimedwait(caller, mem, uthese, uinfo, uts, sigsetsize) {
-        Ok(sig) => sig as isize,
-        Err(e) => e.as_neg_ret(),
-    }
+    encode(|| {
+        check_sigsetsize(sigsetsize, SigsetSize::Exact)?;
+        let these = read_sigset(mem, uthese)?;
+        let timeout = if uts != 0 {
+            read_timespec(mem, uts)?
+        } else {
+            None
+        };
+        let mut info = SignalInfo::ZERO;
+        let sig = caller.thread.sigtimedwait_into(these, timeout, &mut info)?;
+        if uinfo != 0 {
+            copy_siginfo_to_user(mem, uinfo, &info)?;
+        }
+        Ok(sig.get() as usize)
+    })
 }
 
-fn rt_sigtimedwait<W: WaitQueue, R: RawMutex, M: UserMemory + ?Sized>(
-    caller: &Caller<'_, W, R>,
-    mem: &mut M,
-    uthese: usize,
-    uinfo: usize,
-    uts: usize,
-    sigsetsize: usize,
-) -> Result<u32, Errno> {
-    if sigsetsize != SIGSET_SIZE {
-        return Err(Errno::EINVAL);
-    }
-    let these = read_sigset(mem, uthese)?;
-    let mut ts = None;
-    if uts != 0 {
-        let mut b = [0u8; TIMESPEC_SIZE];
-        mem.read(uts, &mut b)?;
-        ts = Some(b);
-    }
-    let timeout = match ts {
-        Some(b) => timespec_timeout(&b)?,
-        None => None,
-    };
-    let mut info = SignalInfo::ZERO;
-    let sig = caller.thread.sigtimedwait_into(these, timeout, &mut info)?;
-    if uinfo != 0 {
-        copy_siginfo_to_user(mem, uinfo, &info)?;
-    }
-    Ok(sig.get())
+/// `get_timespec64`: copies in a `struct __kernel_timespec` (EFAULT), then
+/// [`timespec_timeout`] (EINVAL).
+fn read_timespec<M: UserMemory + ?Sized>(mem: &M, addr: usize) -> Result<Option<Duration>, Errno> {
+    let mut b = [0u8; TIMESPEC_SIZE];
+    mem.read(addr, &mut b)?;
+    timespec_timeout(&b)
 }

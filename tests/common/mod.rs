@@ -46,11 +46,6 @@ impl WaitQueue for CondvarQueue {
         *self.woken.lock().unwrap() = true;
         self.cv.notify_one();
     }
-
-    fn wake_all(&self) {
-        *self.woken.lock().unwrap() = true;
-        self.cv.notify_all();
-    }
 }
 
 // ---- Frame-test fixtures ----
@@ -244,7 +239,9 @@ pub fn neg(e: ksignal::Errno) -> u64 {
     e.as_neg_ret() as u64
 }
 
-/// What the restart table (rule 49) does to a system call interrupted by a signal.
+/// What the restart table ([rule 49]) does to a system call interrupted by a signal.
+///
+/// [rule 49]: ksignal::docs::rules#rule-49
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Restart {
     /// The call returns -EINTR; the pc stays after the system-call instruction.

@@ -97,10 +97,6 @@ impl WaitQueue for KWait {
             sched::interrupt(&thread);
         }
     }
-
-    fn wake_all(&self) {
-        self.wake_one();
-    }
 }
 
 /// The current process's user memory, through the checked copies.

@@ -1,6 +1,10 @@
 //! SIGCHLD: telling a parent that a child exited, stopped or continued
-//! (kernel/signal.c's `do_notify_parent` and `do_notify_parent_cldstop`; rules 8,
+//! (kernel/signal.c's `do_notify_parent` and `do_notify_parent_cldstop`; [rule 8],
 //! 45, 53).
+//!
+//! This is not a system call: nothing in user space asks for it. It lives beside
+//! the managers rather than in [`crate::syscall`], and takes the parent as the
+//! [`Task`] the kernel's task table hands out.
 //!
 //! The kernel calls these from its exit and job-control paths, in process context
 //! (the exiting or stopping task's), with its task-list lock held if it has one; they
@@ -11,12 +15,14 @@
 //! Not modelled: ptrace (tracers get every stop, `CLD_TRAPPED`), and the rule that
 //! an exit signal other than SIGCHLD becomes SIGCHLD when the parent exec'd since
 //! the fork (`parent_exec_id`): the kernel passes the exit signal it wants sent.
+//!
+//! [rule 8]: crate::docs::rules#rule-8
 
-use super::Task;
 use crate::action::{Disposition, SaFlags};
 use crate::info::{ChildCode, SignalInfo};
 use crate::process::SendOutcome;
 use crate::signo::Signo;
+use crate::syscall::Task;
 use crate::wait::WaitQueue;
 use lock_api::RawMutex;
 
@@ -34,6 +40,9 @@ pub enum ChildExit {
 impl ChildExit {
     /// Decodes Linux's `exit_code` word (the `wait` status: exit status in bits
     /// 8..16, terminating signal in bits 0..7, 0x80 for a core dump).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn from_exit_code(exit_code: i32) -> ChildExit {
         let sig = exit_code & 0x7f;
         match Signo::from_raw(sig as i64) {
@@ -45,6 +54,9 @@ impl ChildExit {
 
     /// The `si_code` and `si_status` of the SIGCHLD: `CLD_EXITED` with the exit
     /// status, `CLD_KILLED` / `CLD_DUMPED` with the signal number.
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
     pub fn code_and_status(self) -> (ChildCode, i32) {
         match self {
             ChildExit::Exited(status) => (ChildCode::Exited, status & 0xff),
@@ -97,13 +109,15 @@ pub struct ExitNotice {
 /// `exit_signal` (SIGCHLD normally; `None` for a child created with exit signal 0)
 /// to the parent as a process-directed signal. When the exit signal is SIGCHLD and
 /// the parent's SIGCHLD action is SIG_IGN or has SA_NOCLDWAIT, the child is to be
-/// reaped automatically (rule 53); with SIG_IGN nothing is sent, with SA_NOCLDWAIT
+/// reaped automatically ([rule 53]); with SIG_IGN nothing is sent, with SA_NOCLDWAIT
 /// the signal is still sent (Linux's choice; POSIX leaves it open).
 ///
 /// `parent` is the task the child reports to (the thread that forked it, or its
 /// group's leader); its managers are used, its ids and credentials are not.
 ///
 /// Context: process context; never blocks.
+///
+/// [rule 53]: crate::docs::rules#rule-53
 pub fn notify_parent_exit<W: WaitQueue, R: RawMutex>(
     parent: &Task<'_, W, R>,
     child: &ChildInfo,
@@ -139,7 +153,7 @@ pub fn notify_parent_exit<W: WaitQueue, R: RawMutex>(
 
 /// `do_notify_parent_cldstop`: the child's group stopped (`CLD_STOPPED`, status the
 /// stop signal) or was continued (`CLD_CONTINUED`, status SIGCONT). No SIGCHLD is
-/// sent if the parent's SIGCHLD action is SIG_IGN or has SA_NOCLDSTOP (rule 45).
+/// sent if the parent's SIGCHLD action is SIG_IGN or has SA_NOCLDSTOP ([rule 45]).
 /// Returns what became of the signal, `None` if none was sent.
 ///
 /// Call it once per group stop, from the last thread to stop, and once per
@@ -148,6 +162,8 @@ pub fn notify_parent_exit<W: WaitQueue, R: RawMutex>(
 /// pid; pass that in `child`.
 ///
 /// Context: process context; never blocks.
+///
+/// [rule 45]: crate::docs::rules#rule-45
 pub fn notify_parent_cldstop<W: WaitQueue, R: RawMutex>(
     parent: &Task<'_, W, R>,
     child: &ChildInfo,
