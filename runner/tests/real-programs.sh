@@ -292,8 +292,9 @@ print("read retried after EINTR (PEP 475):", os.read(r, 1))
 os.waitpid(pid, 0)
 '
 check py-subprocess-stop-cont 0 "$py" -c '
-import os, signal, subprocess, sys
+import os, signal, subprocess, sys, time
 p = subprocess.Popen(["sleep", "30"])
+time.sleep(0.3)  # past its exec (c-stop-exec checks a stop during exec)
 p.send_signal(signal.SIGSTOP)
 _, st = os.waitpid(p.pid, os.WUNTRACED)
 print("stopped", os.WIFSTOPPED(st), os.WSTOPSIG(st))
@@ -306,7 +307,7 @@ print("segv child", subprocess.run([sys.executable, "-c", "import ctypes; ctypes
 '
 
 # ---- the C program ----
-for t in nested siginfo altstack fp restart longjmp nocldwait threads; do
+for t in nested siginfo altstack fp restart longjmp nocldwait threads stop-exec; do
   check "c-$t" 0 "$sigprog" "$t"
 done
 check c-fault-edit 139 "$sigprog" fault-edit

@@ -4,7 +4,7 @@
  * ksignal-run can be diffed against the native run.
  *
  *     sigprog TEST      TEST: nested siginfo fault-edit altstack fp restart
- *                             longjmp nocldwait threads abort
+ *                             longjmp nocldwait threads stop-exec abort
  *
  * Built by runner/tests/real-programs.sh with gcc into target/.
  */
@@ -770,6 +770,41 @@ static int t_threads(void)
 	return 0;
 }
 
+/* ---- stop-exec: SIGSTOP sent at once after vfork or fork, while the child
+ * is on its way through exec, still stops it ---- */
+
+static int t_stop_exec(void)
+{
+	static int stopped, lost, other;
+	install(SIGALRM, quiet, 0, NULL);  /* no SA_RESTART: waitpid gets EINTR */
+	for (int i = 0; i < 20; i++) {
+		/* vfork: the parent resumes when the child's exec is done (the
+		 * way Python's subprocess and posix_spawn start programs). */
+		pid_t c = i % 2 ? fork() : vfork();
+		if (c == 0) {
+			execlp("sleep", "sleep", "30", (char *)NULL);
+			_exit(127);
+		}
+		kill(c, SIGSTOP);
+		int status;
+		arm(1000);
+		pid_t w = waitpid(c, &status, WUNTRACED);
+		arm(0);
+		if (w == c && WIFSTOPPED(status))
+			stopped++;
+		else if (w < 0 && errno == EINTR)
+			lost++;
+		else if (!other++)
+			printf("waitpid (%s): ret-is-child %d errno %s status %#x\n", i % 2 ? "fork" : "vfork", w == c,
+			       w < 0 ? strerrorname_np(errno) : "0", status);
+		kill(c, SIGKILL);
+		waitpid(c, &status, 0);
+	}
+	printf("SIGSTOP at once after vfork/fork+exec: stopped %d of 20, not stopped within 1 s %d,"
+	       " other %d\n", stopped, lost, other);
+	return 0;
+}
+
 static int t_abort(void)
 {
 	install(SIGABRT, quiet, 0, NULL);
@@ -787,7 +822,7 @@ int main(int argc, char **argv)
 		{ "nested", t_nested },     { "siginfo", t_siginfo },   { "fault-edit", t_fault_edit },
 		{ "altstack", t_altstack }, { "fp", t_fp },             { "restart", t_restart },
 		{ "longjmp", t_longjmp },   { "nocldwait", t_nocldwait }, { "threads", t_threads },
-		{ "abort", t_abort },
+		{ "stop-exec", t_stop_exec }, { "abort", t_abort },
 	};
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (unsigned i = 0; argc == 2 && i < sizeof(tests) / sizeof(tests[0]); i++)
