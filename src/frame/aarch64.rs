@@ -28,11 +28,11 @@
 //! when it delivers that SIGSEGV.
 
 use super::{
-    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, Sigreturn,
-    access_ok, at, context_is_trap_frame, fp_present, get_user_words, handler_addr, le,
-    put_ucontext_header, read_mask, read_u32, read_u64, read_user, restart_syscall,
-    restore_altstack, restorer_or_trampoline, round_down, syscall_regs, us, wants_onstack,
-    write_user,
+    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, OnFault, RestartOutcome,
+    Sigreturn, access_ok, at, context_is_trap_frame, fp_present, handler_addr, le,
+    put_ucontext_header, read_mask, read_u32, read_u64, read_user, read_user_words,
+    restart_syscall, restore_altstack, restorer_or_trampoline, round_down, syscall_regs, us,
+    wants_onstack, write_user,
 };
 use crate::action::{SaFlags, SignalAction};
 use crate::arch::Arch;
@@ -530,7 +530,7 @@ impl ArchFrame for Aarch64 {
         // it lands in pt_regs whatever fails next.
         let mask = read_mask(mem, at(frame, UC_SIGMASK)).ok();
         let mut regs = [0u64; MC_REGS_WORDS];
-        let all_read = get_user_words(mem, at(frame, MC_REGS), &mut regs);
+        let all_read = read_user_words(mem, at(frame, MC_REGS), &mut regs, OnFault::ReadsZero);
         let (x, rest) = regs.split_at(31);
         ctx.x.copy_from_slice(x);
         let (sp, pc, pstate) = (rest[0], rest[1], rest[2]);

@@ -19,9 +19,9 @@
 //! which this crate skips (its `rt_sigreturn` only reads user memory).
 
 use super::{
-    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, Sigreturn,
-    altstack_overflows, at, context_is_trap_frame, fp_present, get_user_words, handler_addr, le,
-    put_ucontext_header, read_sigframe_mask, read_u32, read_user, restart_syscall,
+    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, OnFault, RestartOutcome,
+    Sigreturn, altstack_overflows, at, context_is_trap_frame, fp_present, handler_addr, le,
+    put_ucontext_header, read_sigframe_mask, read_u32, read_user, read_user_words, restart_syscall,
     restore_altstack, round_down, syscall_regs, wants_onstack, write_user,
 };
 use crate::action::SignalAction;
@@ -348,8 +348,8 @@ impl ArchFrame for Loongarch64 {
         }
         let mut era = [ctx.era];
         let mut regs = [0u64; 31];
-        let pc_read = get_user_words(mem, at(frame, SC_PC), &mut era);
-        let regs_read = get_user_words(mem, at(frame, SC_REGS + 8), &mut regs);
+        let pc_read = read_user_words(mem, at(frame, SC_PC), &mut era, OnFault::ReadsZero);
+        let regs_read = read_user_words(mem, at(frame, SC_REGS + 8), &mut regs, OnFault::ReadsZero);
         ctx.era = era[0];
         ctx.regs[1..].copy_from_slice(&regs);
         ctx.prmd |= PRMD_PPLV | PRMD_PIE;

@@ -712,50 +712,45 @@ pub(crate) fn at(addr: u64, off: usize) -> u64 {
     addr.wrapping_add(off as u64)
 }
 
-/// Most 64-bit fields [`get_user_words`] and [`copy_user_words`] read in one copy.
+/// Most 64-bit fields [`read_user_words`] reads in one copy.
 const MAX_WORDS: usize = 34;
 
-/// Reads `words.len()` consecutive little-endian 64-bit fields at `addr` as Linux's
-/// field-by-field `__get_user` does (aarch64's `__get_user_error`, loongarch64's
-/// `err |= __get_user(...)`): every field is read, and one that faults reads as 0.
-/// Returns whether all were read. One copy when the whole block is readable.
-pub(crate) fn get_user_words<M: UserMemory + ?Sized>(
+/// What a field that faults does to [`read_user_words`], as Linux's two ways of
+/// reading registers from a frame.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnFault {
+    /// Field-by-field `__get_user` (aarch64's `__get_user_error`, loongarch64's
+    /// `err |= __get_user(...)`): every field is read, and one that faults reads as 0.
+    ReadsZero,
+    /// `__copy_from_user` straight into the registers (riscv64's `sc_regs`): the
+    /// fields before the fault are copied and the rest keep their values.
+    Stops,
+}
+
+/// Reads `words.len()` consecutive little-endian 64-bit fields at `addr`, a field
+/// that faults handled as `on_fault` says. Returns whether all were read. One copy
+/// when the whole block is readable.
+pub(crate) fn read_user_words<M: UserMemory + ?Sized>(
     mem: &M,
     addr: u64,
     words: &mut [u64],
+    on_fault: OnFault,
 ) -> bool {
     if read_words(mem, addr, words) {
         return true;
     }
     let mut all = true;
     for (i, w) in words.iter_mut().enumerate() {
-        *w = word_at(mem, addr, i).unwrap_or_else(|| {
-            all = false;
-            0
-        });
-    }
-    all
-}
-
-/// Reads `words.len()` consecutive little-endian 64-bit fields at `addr` as Linux's
-/// `__copy_from_user` straight into the registers does (riscv64's `sc_regs`): on a
-/// fault the fields before it are copied and the rest keep their values. Returns
-/// whether all were read.
-pub(crate) fn copy_user_words<M: UserMemory + ?Sized>(
-    mem: &M,
-    addr: u64,
-    words: &mut [u64],
-) -> bool {
-    if read_words(mem, addr, words) {
-        return true;
-    }
-    for (i, w) in words.iter_mut().enumerate() {
         match word_at(mem, addr, i) {
             Some(v) => *w = v,
-            None => return false,
+            None if on_fault == OnFault::Stops => return false,
+            None => {
+                *w = 0;
+                all = false;
+            }
         }
     }
-    true
+    all
 }
 
 /// The `i`th 64-bit field from `addr`, or `None` if reading it faults.

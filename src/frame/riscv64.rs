@@ -14,9 +14,9 @@
 //! returns to U-mode with interrupts enabled.
 
 use super::{
-    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, Sigreturn,
-    altstack_overflows, at, context_is_trap_frame, copy_user_words, fp_present, handler_addr, le,
-    put_ucontext_header, read_sigframe_mask, read_u32, read_user, restart_syscall,
+    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, OnFault, RestartOutcome,
+    Sigreturn, altstack_overflows, at, context_is_trap_frame, fp_present, handler_addr, le,
+    put_ucontext_header, read_sigframe_mask, read_u32, read_user, read_user_words, restart_syscall,
     restore_altstack, round_down, syscall_regs, wants_onstack, write_user,
 };
 use crate::action::SignalAction;
@@ -253,7 +253,7 @@ impl ArchFrame for Riscv64 {
         let mut regs = [0u64; 32];
         regs[0] = ctx.pc;
         regs[1..].copy_from_slice(&ctx.x[1..]);
-        let all_read = copy_user_words(mem, at(frame, MC), &mut regs);
+        let all_read = read_user_words(mem, at(frame, MC), &mut regs, OnFault::Stops);
         ctx.pc = regs[0];
         ctx.x[1..].copy_from_slice(&regs[1..]);
         ctx.sstatus = (ctx.sstatus & !SSTATUS_SPP) | SSTATUS_SPIE;
