@@ -1,7 +1,15 @@
 //! aarch64 frames: placement, handler entry, records, pstate validation, restart.
-mod common;
+mod common {
+    pub mod fp;
+    pub mod frame;
+    pub mod signal_setup;
+    pub mod user_stack;
+}
 
-use common::*;
+use common::fp::ImageFp;
+use common::frame::*;
+use common::signal_setup::*;
+use common::user_stack::*;
 use ksignal::frame::aarch64::{
     Aarch64, Aarch64Context, ESR_MAGIC, EXTRA_MAGIC, FP_IMAGE_LEN, FPSIMD_MAGIC, FRAME_SIZE,
     PSTATE_DAIF, PSTATE_MODE_MASK, PSTATE_MODE32, PSTATE_RES0, PSTATE_SS, PSTATE_TCO,

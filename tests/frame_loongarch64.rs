@@ -1,7 +1,15 @@
 //! loongarch64 frames: placement, extension records, sc_regs[0], PRMD, FCSR, restart.
-mod common;
+mod common {
+    pub mod fp;
+    pub mod frame;
+    pub mod signal_setup;
+    pub mod user_stack;
+}
 
-use common::*;
+use common::fp::ImageFp;
+use common::frame::*;
+use common::signal_setup::*;
+use common::user_stack::*;
 use ksignal::frame::loongarch64::{
     FP_IMAGE_LEN, FPU_CTX_MAGIC, FRAME_SIZE, LASX_CTX_MAGIC, LBT_CTX_MAGIC, LSX_CTX_MAGIC,
     Loongarch64, Loongarch64Context, PRMD_PIE, PRMD_PPLV, SC_ADDRERR_WR, SC_USED_FP,
@@ -24,7 +32,8 @@ fn user_ctx() -> Loongarch64Context {
         *r = 0x200 + i as u64;
     }
     regs[0] = 0xdead_0000_0000; // the kernel's own use of r0's slot
-    regs[3] = (STACK_BASE + 0x2000) as u64;
+    // 0xF00 below the usual top: room above the frame for the records tests forge.
+    regs[3] = stack_top() - 0xF00;
     Loongarch64Context {
         era: 0x12_0000,
         regs,

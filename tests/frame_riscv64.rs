@@ -1,7 +1,15 @@
 //! riscv64 frames: placement, handler entry, sstatus, extension header, restart.
-mod common;
+mod common {
+    pub mod fp;
+    pub mod frame;
+    pub mod signal_setup;
+    pub mod user_stack;
+}
 
-use common::*;
+use common::fp::ImageFp;
+use common::frame::*;
+use common::signal_setup::*;
+use common::user_stack::*;
 use ksignal::frame::riscv64::{
     FP_IMAGE_LEN, FRAME_SIZE, RISCV_V_MAGIC, Riscv64, Riscv64Context, SSTATUS_SPIE, SSTATUS_SPP,
 };

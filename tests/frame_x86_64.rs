@@ -1,7 +1,15 @@
 //! x86_64 frames: placement, handler entry, sigreturn sanitising, FP area, restart.
-mod common;
+mod common {
+    pub mod fp;
+    pub mod frame;
+    pub mod signal_setup;
+    pub mod user_stack;
+}
 
-use common::*;
+use common::fp::ImageFp;
+use common::frame::*;
+use common::signal_setup::*;
+use common::user_stack::*;
 use ksignal::frame::x86_64::{
     FIX_EFLAGS, FP_XSTATE_MAGIC1, FP_XSTATE_MAGIC2, RFLAGS_DF, RFLAGS_RF, RFLAGS_TF, X86_64,
     X86_64Context, is_canonical,
@@ -581,7 +589,7 @@ fn non_canonical_rip_is_sigsegv() {
 #[test]
 fn sigreturn_mask_never_holds_sigkill_or_sigstop() {
     let (mut mem, mut stack, mut ctx, f) = delivered();
-    put_u64(&mut mem, f.frame + SIGMASK, full_mask().bits());
+    put_u64(&mut mem, f.frame + SIGMASK, SignalSet::ALL.bits());
     let r = rt_sigreturn(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
     assert_eq!(r.mask, SignalSet::ALL.without_unblockable());
 }
