@@ -2,12 +2,14 @@
 mod common {
     pub mod fp;
     pub mod frame;
+    pub mod scenarios;
     pub mod signal_setup;
     pub mod user_stack;
 }
 
 use common::fp::ImageFp;
 use common::frame::*;
+use common::scenarios::{self, FrameTestArch};
 use common::signal_setup::*;
 use common::user_stack::*;
 use ksignal::frame::aarch64::{
@@ -38,6 +40,24 @@ fn user_ctx() -> Aarch64Context {
         pstate: 0x6000_0000 | PSTATE_TCO,
         in_syscall: false,
         orig_x0: 0,
+    }
+}
+
+/// This architecture for the shared scenarios (`tests/common/scenarios.rs`).
+struct A64;
+
+impl FrameTestArch for A64 {
+    type Ctx = Aarch64Context;
+    const UC: u64 = UC;
+    const SIGMASK: u64 = SIGMASK;
+    fn user_ctx() -> Aarch64Context {
+        user_ctx()
+    }
+    fn fp() -> ImageFp {
+        fp()
+    }
+    fn action(flags: SaFlags) -> SignalAction {
+        action(flags)
     }
 }
 
@@ -231,20 +251,7 @@ fn altstack_overflow_faults_and_forces_sigsegv() {
 
 #[test]
 fn autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it() {
-    let armed = altstack(SsFlags::AUTODISARM.bits());
-    let (mut mem, mut stack) = (memory(), armed);
-    let mut ctx = user_ctx();
-    deliver(
-        &mut ctx,
-        &mut NoFp,
-        &mut mem,
-        &mut stack,
-        &action(SaFlags::ONSTACK),
-    )
-    .unwrap();
-    assert_eq!(stack, SignalStack::DISABLED);
-    rt_sigreturn(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
-    assert_eq!(stack, armed);
+    scenarios::autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it::<A64>();
 }
 
 fn delivered() -> (UserBuffer, Aarch64Context, ImageFp, u64) {
@@ -388,10 +395,7 @@ fn without_fpsimd_support_no_record_is_written_and_one_is_rejected() {
 
 #[test]
 fn sigreturn_mask_never_holds_sigkill_or_sigstop() {
-    let (mut mem, mut ctx, mut fp, frame) = delivered();
-    put_u64(&mut mem, frame + SIGMASK, u64::MAX);
-    let r = sigreturn(&mem, &mut ctx, &mut fp).unwrap();
-    assert_eq!(r.mask, SignalSet::ALL.without_unblockable());
+    scenarios::sigreturn_mask_never_holds_sigkill_or_sigstop::<A64>();
 }
 
 fn in_syscall(ret: Errno) -> Aarch64Context {

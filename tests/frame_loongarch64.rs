@@ -2,12 +2,14 @@
 mod common {
     pub mod fp;
     pub mod frame;
+    pub mod scenarios;
     pub mod signal_setup;
     pub mod user_stack;
 }
 
 use common::fp::ImageFp;
 use common::frame::*;
+use common::scenarios::{self, FrameTestArch};
 use common::signal_setup::*;
 use common::user_stack::*;
 use ksignal::frame::loongarch64::{
@@ -40,6 +42,24 @@ fn user_ctx() -> Loongarch64Context {
         prmd: USER_PRMD,
         in_syscall: false,
         orig_a0: 0,
+    }
+}
+
+/// This architecture for the shared scenarios (`tests/common/scenarios.rs`).
+struct La64;
+
+impl FrameTestArch for La64 {
+    type Ctx = Loongarch64Context;
+    const UC: u64 = UC;
+    const SIGMASK: u64 = SIGMASK;
+    fn user_ctx() -> Loongarch64Context {
+        user_ctx()
+    }
+    fn fp() -> ImageFp {
+        fp()
+    }
+    fn action(flags: SaFlags) -> SignalAction {
+        action(flags)
     }
 }
 
@@ -182,20 +202,7 @@ fn altstack_used_only_with_sa_onstack_and_overflow_is_sigsegv() {
 
 #[test]
 fn autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it() {
-    let armed = altstack(SsFlags::AUTODISARM.bits());
-    let (mut mem, mut stack) = (memory(), armed);
-    let mut ctx = user_ctx();
-    deliver(
-        &mut ctx,
-        &mut NoFp,
-        &mut mem,
-        &mut stack,
-        &action(SaFlags::ONSTACK),
-    )
-    .unwrap();
-    assert_eq!(stack, SignalStack::DISABLED);
-    rt_sigreturn(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
-    assert_eq!(stack, armed);
+    scenarios::autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it::<La64>();
 }
 
 fn delivered() -> (UserBuffer, Loongarch64Context, ImageFp, u64) {
@@ -300,10 +307,7 @@ fn malformed_records_are_sigsegv() {
 
 #[test]
 fn sigreturn_mask_never_holds_sigkill_or_sigstop() {
-    let (mut mem, mut ctx, mut fp, frame) = delivered();
-    put_u64(&mut mem, frame + SIGMASK, u64::MAX);
-    let r = sigreturn(&mem, &mut ctx, &mut fp).unwrap();
-    assert_eq!(r.mask, SignalSet::ALL.without_unblockable());
+    scenarios::sigreturn_mask_never_holds_sigkill_or_sigstop::<La64>();
 }
 
 fn in_syscall(ret: Errno) -> Loongarch64Context {

@@ -2,12 +2,14 @@
 mod common {
     pub mod fp;
     pub mod frame;
+    pub mod scenarios;
     pub mod signal_setup;
     pub mod user_stack;
 }
 
 use common::fp::ImageFp;
 use common::frame::*;
+use common::scenarios::{self, FrameTestArch};
 use common::signal_setup::*;
 use common::user_stack::*;
 use ksignal::frame::riscv64::{
@@ -38,6 +40,24 @@ fn user_ctx() -> Riscv64Context {
         sstatus: USER_SSTATUS,
         in_syscall: false,
         orig_a0: 0,
+    }
+}
+
+/// This architecture for the shared scenarios (`tests/common/scenarios.rs`).
+struct Rv64;
+
+impl FrameTestArch for Rv64 {
+    type Ctx = Riscv64Context;
+    const UC: u64 = UC;
+    const SIGMASK: u64 = SIGMASK;
+    fn user_ctx() -> Riscv64Context {
+        user_ctx()
+    }
+    fn fp() -> ImageFp {
+        fp()
+    }
+    fn action(flags: SaFlags) -> SignalAction {
+        action(flags)
     }
 }
 
@@ -238,22 +258,7 @@ fn altstack_overflow_forces_sigsegv() {
 
 #[test]
 fn autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it() {
-    let armed = altstack(SsFlags::AUTODISARM.bits());
-    let (mut mem, mut stack) = (memory(), armed);
-    let mut ctx = user_ctx();
-    let f = deliver(
-        &mut ctx,
-        &mut NoFp,
-        &mut mem,
-        &mut stack,
-        &action(SaFlags::ONSTACK),
-        SignalSet::EMPTY,
-    )
-    .unwrap();
-    assert!(f.frame > ALT_BASE as u64);
-    assert_eq!(stack, SignalStack::DISABLED);
-    rt_sigreturn(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
-    assert_eq!(stack, armed);
+    scenarios::autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it::<Rv64>();
 }
 
 fn delivered() -> (UserBuffer, Riscv64Context, ImageFp, u64) {
@@ -304,10 +309,7 @@ fn bad_extension_header_is_sigsegv() {
 
 #[test]
 fn sigreturn_mask_never_holds_sigkill_or_sigstop() {
-    let (mut mem, mut ctx, mut fp, frame) = delivered();
-    put_u64(&mut mem, frame + SIGMASK, u64::MAX);
-    let r = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut SignalStack::default()).unwrap();
-    assert_eq!(r.mask, SignalSet::ALL.without_unblockable());
+    scenarios::sigreturn_mask_never_holds_sigkill_or_sigstop::<Rv64>();
 }
 
 #[test]

@@ -2,12 +2,14 @@
 mod common {
     pub mod fp;
     pub mod frame;
+    pub mod scenarios;
     pub mod signal_setup;
     pub mod user_stack;
 }
 
 use common::fp::ImageFp;
 use common::frame::*;
+use common::scenarios::{self, FrameTestArch};
 use common::signal_setup::*;
 use common::user_stack::*;
 use ksignal::frame::x86_64::{
@@ -53,6 +55,27 @@ fn user_ctx() -> X86_64Context {
         ss: 0x2b,
         in_syscall: false,
         orig_rax: 0,
+    }
+}
+
+/// This architecture for the shared scenarios (`tests/common/scenarios.rs`).
+struct X86;
+
+impl FrameTestArch for X86 {
+    type Ctx = X86_64Context;
+    const UC: u64 = 8;
+    const SIGMASK: u64 = SIGMASK;
+    fn user_ctx() -> X86_64Context {
+        user_ctx()
+    }
+    fn fp() -> ImageFp {
+        xsave_fp()
+    }
+    fn action(flags: SaFlags) -> SignalAction {
+        action(flags | SaFlags::RESTORER)
+    }
+    fn handler_returns(ctx: &mut X86_64Context) {
+        ctx.rsp += 8;
     }
 }
 
@@ -506,33 +529,7 @@ fn unwritable_stack_or_wrapping_altstack_forces_sigsegv_without_panic() {
 
 #[test]
 fn autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it() {
-    let armed = altstack(SsFlags::AUTODISARM.bits());
-    let (mut mem, mut stack) = (memory(), armed);
-    let mut ctx = user_ctx();
-    let f = deliver(
-        &mut ctx,
-        &mut NoFp,
-        &mut mem,
-        &mut stack,
-        &action(SaFlags::RESTORER | SaFlags::ONSTACK),
-        Signo::SIGUSR1,
-        SignalSet::EMPTY,
-    )
-    .unwrap();
-    assert!(f.frame >= ALT_BASE as u64);
-    assert_eq!(
-        stack,
-        SignalStack::DISABLED,
-        "disarmed while the handler runs"
-    );
-    assert_eq!(
-        user_u32(&mem, f.frame + 8 + 16 + 8),
-        SsFlags::AUTODISARM.bits(),
-        "uc_stack keeps the stored flags"
-    );
-    ctx.rsp += 8;
-    rt_sigreturn(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
-    assert_eq!(stack, armed);
+    scenarios::autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it::<X86>();
 }
 
 fn delivered() -> (UserBuffer, SignalStack, X86_64Context, HandlerFrame) {
@@ -588,10 +585,7 @@ fn non_canonical_rip_is_sigsegv() {
 
 #[test]
 fn sigreturn_mask_never_holds_sigkill_or_sigstop() {
-    let (mut mem, mut stack, mut ctx, f) = delivered();
-    put_u64(&mut mem, f.frame + SIGMASK, SignalSet::ALL.bits());
-    let r = rt_sigreturn(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
-    assert_eq!(r.mask, SignalSet::ALL.without_unblockable());
+    scenarios::sigreturn_mask_never_holds_sigkill_or_sigstop::<X86>();
 }
 
 #[test]
