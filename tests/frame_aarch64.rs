@@ -9,7 +9,7 @@ mod common {
 
 use common::fp::ImageFp;
 use common::frame::*;
-use common::scenarios::{self, FrameTestArch};
+use common::scenarios::{self, FrameTestArch, RestartArch};
 use common::signal_setup::*;
 use common::user_stack::*;
 use ksignal::frame::aarch64::{
@@ -58,6 +58,30 @@ impl FrameTestArch for A64 {
     }
     fn action(flags: SaFlags) -> SignalAction {
         action(flags)
+    }
+}
+
+impl RestartArch for A64 {
+    const RESTART_CODE_IS_INT: bool = true;
+    const KEEPS_SYSCALL: bool = false;
+    fn in_syscall(ret: u64) -> Aarch64Context {
+        let mut c = in_syscall(Errno::EINTR);
+        c.x[0] = ret;
+        c
+    }
+    fn syscall_regs(ctx: &Aarch64Context) -> (u64, u64, u64) {
+        (ctx.x[0], ctx.pc, ctx.x[8])
+    }
+    fn is_in_syscall(ctx: &Aarch64Context) -> bool {
+        ctx.in_syscall
+    }
+    fn restart_expected(want: Restart, ret: u64) -> (u64, u64, u64) {
+        match want {
+            Restart::Eintr => (neg(Errno::EINTR), 0x40_1004, 63),
+            Restart::Again => (3, 0x40_1000, 63),
+            Restart::AgainViaRestartSyscall => (3, 0x40_1000, 128),
+            Restart::Untouched => (ret, 0x40_1004, 63),
+        }
     }
 }
 
@@ -410,24 +434,7 @@ fn in_syscall(ret: Errno) -> Aarch64Context {
 
 #[test]
 fn restart_table_with_and_without_handler() {
-    let eintr = neg(Errno::EINTR);
-    for (code, flags, want) in restart_rows() {
-        let handler = flags.map(action);
-        let mut ctx = in_syscall(code);
-        syscall_restart(&mut ctx, handler.as_ref());
-        let expected = match want {
-            Restart::Eintr => (eintr, 0x40_1004, 63),
-            Restart::Again => (3, 0x40_1000, 63),
-            Restart::AgainViaRestartSyscall => (3, 0x40_1000, 128),
-            Restart::Untouched => (neg(code), 0x40_1004, 63),
-        };
-        assert_eq!((ctx.x[0], ctx.pc, ctx.x[8]), expected, "{code:?} {flags:?}");
-        assert!(!ctx.in_syscall, "forget_syscall");
-        assert_eq!(
-            syscall_restart(&mut ctx, handler.as_ref()),
-            RestartOutcome::NotInSyscall
-        );
-    }
+    scenarios::restart_table_with_and_without_handler::<A64>();
     assert_eq!(Aarch64::NR_RESTART_SYSCALL, 128);
 }
 
@@ -435,20 +442,7 @@ fn restart_table_with_and_without_handler() {
 /// regs->regs[0]`): a result whose low 32 bits are a restart code is that code.
 #[test]
 fn restart_code_is_read_as_an_int_from_x0() {
-    let eintr = neg(Errno::EINTR);
-    for (code, flags, want) in restart_rows() {
-        let handler = flags.map(action);
-        let mut ctx = in_syscall(code);
-        ctx.x[0] = int_aliased(code);
-        syscall_restart(&mut ctx, handler.as_ref());
-        let expected = match want {
-            Restart::Eintr => (eintr, 0x40_1004, 63),
-            Restart::Again => (3, 0x40_1000, 63),
-            Restart::AgainViaRestartSyscall => (3, 0x40_1000, 128),
-            Restart::Untouched => (int_aliased(code), 0x40_1004, 63),
-        };
-        assert_eq!((ctx.x[0], ctx.pc, ctx.x[8]), expected, "{code:?} {flags:?}");
-    }
+    scenarios::restart_code_is_read_as_linux_reads_it::<A64>();
 }
 
 /// `rt_sigreturn`'s bad-frame path is `arm64_notify_segfault(regs->sp)`: SIGSEGV

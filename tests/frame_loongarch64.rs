@@ -9,7 +9,7 @@ mod common {
 
 use common::fp::ImageFp;
 use common::frame::*;
-use common::scenarios::{self, FrameTestArch};
+use common::scenarios::{self, FrameTestArch, RestartArch};
 use common::signal_setup::*;
 use common::user_stack::*;
 use ksignal::frame::loongarch64::{
@@ -60,6 +60,30 @@ impl FrameTestArch for La64 {
     }
     fn action(flags: SaFlags) -> SignalAction {
         action(flags)
+    }
+}
+
+impl RestartArch for La64 {
+    const RESTART_CODE_IS_INT: bool = false;
+    const KEEPS_SYSCALL: bool = false;
+    fn in_syscall(ret: u64) -> Loongarch64Context {
+        let mut c = in_syscall(Errno::EINTR);
+        c.regs[4] = ret;
+        c
+    }
+    fn syscall_regs(ctx: &Loongarch64Context) -> (u64, u64, u64) {
+        (ctx.regs[4], ctx.era, ctx.regs[11])
+    }
+    fn is_in_syscall(ctx: &Loongarch64Context) -> bool {
+        ctx.in_syscall
+    }
+    fn restart_expected(want: Restart, ret: u64) -> (u64, u64, u64) {
+        match want {
+            Restart::Eintr => (neg(Errno::EINTR), 0x12_0004, 63),
+            Restart::Again => (3, 0x12_0000, 63),
+            Restart::AgainViaRestartSyscall => (3, 0x12_0000, 128),
+            Restart::Untouched => (ret, 0x12_0004, 63),
+        }
     }
 }
 
@@ -322,24 +346,7 @@ fn in_syscall(ret: Errno) -> Loongarch64Context {
 
 #[test]
 fn restart_table_with_and_without_handler() {
-    let eintr = neg(Errno::EINTR);
-    for (code, flags, want) in restart_rows() {
-        let handler = flags.map(action);
-        let mut ctx = in_syscall(code);
-        syscall_restart(&mut ctx, handler.as_ref());
-        let expected = match want {
-            Restart::Eintr => (eintr, 0x12_0004, 63),
-            Restart::Again => (3, 0x12_0000, 63),
-            Restart::AgainViaRestartSyscall => (3, 0x12_0000, 128),
-            Restart::Untouched => (neg(code), 0x12_0004, 63),
-        };
-        assert_eq!(
-            (ctx.regs[4], ctx.era, ctx.regs[11]),
-            expected,
-            "{code:?} {flags:?}"
-        );
-        assert!(!ctx.in_syscall, "regs[0] = 0");
-    }
+    scenarios::restart_table_with_and_without_handler::<La64>();
     assert_eq!(Loongarch64::NR_RESTART_SYSCALL, 128);
 }
 
@@ -348,20 +355,7 @@ fn restart_table_with_and_without_handler() {
 /// restart code is an ordinary result.
 #[test]
 fn restart_code_is_read_on_all_64_bits_of_a0() {
-    for (code, flags, _) in restart_rows() {
-        let handler = flags.map(action);
-        let mut ctx = in_syscall(code);
-        ctx.regs[4] = int_aliased(code);
-        assert_eq!(
-            syscall_restart(&mut ctx, handler.as_ref()),
-            RestartOutcome::NotRestartable,
-            "{code:?} {flags:?}"
-        );
-        assert_eq!(
-            (ctx.regs[4], ctx.era, ctx.regs[11]),
-            (int_aliased(code), 0x12_0004, 63)
-        );
-    }
+    scenarios::restart_code_is_read_as_linux_reads_it::<La64>();
 }
 
 /// The bad-frame path raises SIGSEGV with `force_sig(SIGSEGV)`: SI_KERNEL, no address,

@@ -9,7 +9,7 @@ mod common {
 
 use common::fp::ImageFp;
 use common::frame::*;
-use common::scenarios::{self, FrameTestArch};
+use common::scenarios::{self, FrameTestArch, RestartArch};
 use common::signal_setup::*;
 use common::user_stack::*;
 use ksignal::frame::riscv64::{
@@ -58,6 +58,30 @@ impl FrameTestArch for Rv64 {
     }
     fn action(flags: SaFlags) -> SignalAction {
         action(flags)
+    }
+}
+
+impl RestartArch for Rv64 {
+    const RESTART_CODE_IS_INT: bool = true;
+    const KEEPS_SYSCALL: bool = false;
+    fn in_syscall(ret: u64) -> Riscv64Context {
+        let mut c = in_syscall(Errno::EINTR);
+        c.x[10] = ret;
+        c
+    }
+    fn syscall_regs(ctx: &Riscv64Context) -> (u64, u64, u64) {
+        (ctx.x[10], ctx.pc, ctx.x[17])
+    }
+    fn is_in_syscall(ctx: &Riscv64Context) -> bool {
+        ctx.in_syscall
+    }
+    fn restart_expected(want: Restart, ret: u64) -> (u64, u64, u64) {
+        match want {
+            Restart::Eintr => (neg(Errno::EINTR), 0x1_0004, 63),
+            Restart::Again => (3, 0x1_0000, 63),
+            Restart::AgainViaRestartSyscall => (3, 0x1_0000, 128),
+            Restart::Untouched => (ret, 0x1_0004, 63),
+        }
     }
 }
 
@@ -332,24 +356,7 @@ fn in_syscall(ret: Errno) -> Riscv64Context {
 
 #[test]
 fn restart_table_with_and_without_handler() {
-    let eintr = neg(Errno::EINTR);
-    for (code, flags, want) in restart_rows() {
-        let handler = flags.map(action);
-        let mut ctx = in_syscall(code);
-        syscall_restart(&mut ctx, handler.as_ref());
-        let expected = match want {
-            Restart::Eintr => (eintr, 0x1_0004, 63),
-            Restart::Again => (3, 0x1_0000, 63),
-            Restart::AgainViaRestartSyscall => (3, 0x1_0000, 128),
-            Restart::Untouched => (neg(code), 0x1_0004, 63),
-        };
-        assert_eq!(
-            (ctx.x[10], ctx.pc, ctx.x[17]),
-            expected,
-            "{code:?} {flags:?}"
-        );
-        assert!(!ctx.in_syscall, "cause = -1");
-    }
+    scenarios::restart_table_with_and_without_handler::<Rv64>();
     assert_eq!(Riscv64::NR_RESTART_SYSCALL, 128);
     assert_eq!(Riscv64::NR_RT_SIGRETURN, 139);
 }
@@ -358,24 +365,7 @@ fn restart_table_with_and_without_handler() {
 /// result whose low 32 bits are a restart code is that code.
 #[test]
 fn restart_code_is_read_as_an_int_from_a0() {
-    let eintr = neg(Errno::EINTR);
-    for (code, flags, want) in restart_rows() {
-        let handler = flags.map(action);
-        let mut ctx = in_syscall(code);
-        ctx.x[10] = int_aliased(code);
-        syscall_restart(&mut ctx, handler.as_ref());
-        let expected = match want {
-            Restart::Eintr => (eintr, 0x1_0004, 63),
-            Restart::Again => (3, 0x1_0000, 63),
-            Restart::AgainViaRestartSyscall => (3, 0x1_0000, 128),
-            Restart::Untouched => (int_aliased(code), 0x1_0004, 63),
-        };
-        assert_eq!(
-            (ctx.x[10], ctx.pc, ctx.x[17]),
-            expected,
-            "{code:?} {flags:?}"
-        );
-    }
+    scenarios::restart_code_is_read_as_linux_reads_it::<Rv64>();
 }
 
 /// The bad-frame path raises SIGSEGV with `force_sig(SIGSEGV)`: SI_KERNEL, no address,

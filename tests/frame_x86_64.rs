@@ -9,7 +9,7 @@ mod common {
 
 use common::fp::ImageFp;
 use common::frame::*;
-use common::scenarios::{self, FrameTestArch};
+use common::scenarios::{self, FrameTestArch, RestartArch};
 use common::signal_setup::*;
 use common::user_stack::*;
 use ksignal::frame::x86_64::{
@@ -76,6 +76,32 @@ impl FrameTestArch for X86 {
     }
     fn handler_returns(ctx: &mut X86_64Context) {
         ctx.rsp += 8;
+    }
+}
+
+impl RestartArch for X86 {
+    const RESTART_CODE_IS_INT: bool = false;
+    const KEEPS_SYSCALL: bool = true;
+    fn in_syscall(ret: u64) -> X86_64Context {
+        X86_64Context {
+            rax: ret,
+            ..in_syscall(Errno::EINTR)
+        }
+    }
+    fn syscall_regs(ctx: &X86_64Context) -> (u64, u64, u64) {
+        (ctx.rax, ctx.rip, ctx.orig_rax)
+    }
+    fn is_in_syscall(ctx: &X86_64Context) -> bool {
+        ctx.in_syscall
+    }
+    fn restart_expected(want: Restart, ret: u64) -> (u64, u64, u64) {
+        // rax carries both the result and, on a restart, the system-call number.
+        match want {
+            Restart::Eintr => (neg(Errno::EINTR), 0x40_1002, 7),
+            Restart::Again => (7, 0x40_1000, 7),
+            Restart::AgainViaRestartSyscall => (219, 0x40_1000, 7),
+            Restart::Untouched => (ret, 0x40_1002, 7),
+        }
     }
 }
 
@@ -753,21 +779,7 @@ fn in_syscall(ret: Errno) -> X86_64Context {
 
 #[test]
 fn restart_table_with_and_without_handler() {
-    let eintr = neg(Errno::EINTR);
-    for (code, flags, want) in restart_rows() {
-        let handler = flags.map(|f| action(f | SaFlags::RESTORER));
-        let mut ctx = in_syscall(code);
-        syscall_restart(&mut ctx, handler.as_ref());
-        // rax carries both the result and, on a restart, the system-call number.
-        let expected = match want {
-            Restart::Eintr => (eintr, 0x40_1002),
-            Restart::Again => (7, 0x40_1000),
-            Restart::AgainViaRestartSyscall => (219, 0x40_1000),
-            Restart::Untouched => (neg(code), 0x40_1002),
-        };
-        assert_eq!((ctx.rax, ctx.rip), expected, "{code:?} {flags:?}");
-        assert!(ctx.in_syscall, "x86 keeps orig_ax");
-    }
+    scenarios::restart_table_with_and_without_handler::<X86>();
     let mut ctx = in_syscall(Errno::ERESTART_RESTARTBLOCK);
     assert_eq!(
         syscall_restart(&mut ctx, None),
@@ -793,17 +805,7 @@ fn restart_table_with_and_without_handler() {
 /// low 32 bits alone are a restart code is an ordinary result.
 #[test]
 fn restart_code_is_read_on_all_64_bits_of_rax() {
-    for (code, flags, _) in restart_rows() {
-        let handler = flags.map(action);
-        let mut ctx = in_syscall(code);
-        ctx.rax = int_aliased(code);
-        assert_eq!(
-            syscall_restart(&mut ctx, handler.as_ref()),
-            RestartOutcome::NotRestartable,
-            "{code:?} {flags:?}"
-        );
-        assert_eq!((ctx.rax, ctx.rip), (int_aliased(code), 0x40_1002));
-    }
+    scenarios::restart_code_is_read_as_linux_reads_it::<X86>();
 }
 
 /// The bad-frame path raises SIGSEGV with `signal_fault`: SI_KERNEL, no address,

@@ -3,10 +3,12 @@
 //! test file says how its contexts look and calls these from its own `#[test]`s.
 
 use super::fp::ImageFp;
-use super::frame::{delivery, user_u32};
+use super::frame::{Restart, delivery, int_aliased, neg, restart_rows, user_u32};
 use super::signal_setup::{altstack, put_u64};
 use super::user_stack::{ALT_BASE, memory};
-use ksignal::frame::{NoFp, TrapFrame, rt_sigreturn, setup_rt_frame};
+use ksignal::frame::{
+    NoFp, RestartOutcome, TrapFrame, rt_sigreturn, setup_rt_frame, syscall_restart,
+};
 use ksignal::{SaFlags, SignalAction, SignalSet, SignalStack, Signo, SsFlags};
 use std::fmt::Debug;
 
@@ -92,4 +94,81 @@ pub fn sigreturn_mask_never_holds_sigkill_or_sigstop<A: FrameTestArch>() {
     A::handler_returns(&mut ctx);
     let r = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
     assert_eq!(r.mask, SignalSet::ALL.without_unblockable());
+}
+
+/// How an architecture's system-call registers take part in the restart table.
+pub trait RestartArch: FrameTestArch {
+    /// Whether Linux reads the return register as an `int` (aarch64, riscv64) rather
+    /// than as all 64 bits (x86_64, loongarch64).
+    const RESTART_CODE_IS_INT: bool;
+    /// Whether the context still counts as in a system call after the restart
+    /// decision (x86_64 keeps `orig_ax`; the others forget the call).
+    const KEEPS_SYSCALL: bool;
+    /// A context stopped after a system call that returned `ret`.
+    fn in_syscall(ret: u64) -> Self::Ctx;
+    /// The registers the restart decision may change: the return register, the pc
+    /// and the register holding the system-call number.
+    fn syscall_regs(ctx: &Self::Ctx) -> (u64, u64, u64);
+    /// Whether the context counts as in a system call.
+    fn is_in_syscall(ctx: &Self::Ctx) -> bool;
+    /// What [`syscall_regs`](Self::syscall_regs) reads after a row's outcome, where
+    /// the call returned `ret` (its value when left untouched).
+    fn restart_expected(want: Restart, ret: u64) -> (u64, u64, u64);
+}
+
+/// Every row of the restart table ([rule 49]) on this architecture's registers.
+///
+/// [rule 49]: ksignal::docs::rules#rule-49
+pub fn restart_table_with_and_without_handler<A: RestartArch>() {
+    for (code, flags, want) in restart_rows() {
+        let handler = flags.map(A::action);
+        let mut ctx = A::in_syscall(neg(code));
+        syscall_restart(&mut ctx, handler.as_ref());
+        assert_eq!(
+            A::syscall_regs(&ctx),
+            A::restart_expected(want, neg(code)),
+            "{code:?} {flags:?}"
+        );
+        assert_eq!(
+            A::is_in_syscall(&ctx),
+            A::KEEPS_SYSCALL,
+            "{code:?} {flags:?}"
+        );
+        if !A::KEEPS_SYSCALL {
+            assert_eq!(
+                syscall_restart(&mut ctx, handler.as_ref()),
+                RestartOutcome::NotInSyscall,
+                "a forgotten call is not restarted twice"
+            );
+        }
+    }
+}
+
+/// The restart code is read as Linux reads the return register: a value whose low
+/// 32 bits alone are a restart code is that code where Linux reads an `int`, and an
+/// ordinary result where it reads all 64 bits.
+pub fn restart_code_is_read_as_linux_reads_it<A: RestartArch>() {
+    for (code, flags, want) in restart_rows() {
+        let handler = flags.map(A::action);
+        let mut ctx = A::in_syscall(int_aliased(code));
+        let outcome = syscall_restart(&mut ctx, handler.as_ref());
+        if A::RESTART_CODE_IS_INT {
+            assert_eq!(
+                A::syscall_regs(&ctx),
+                A::restart_expected(want, int_aliased(code)),
+                "{code:?} {flags:?}"
+            );
+        } else {
+            assert_eq!(
+                outcome,
+                RestartOutcome::NotRestartable,
+                "{code:?} {flags:?}"
+            );
+            assert_eq!(
+                A::syscall_regs(&ctx),
+                A::restart_expected(Restart::Untouched, int_aliased(code)),
+                "{code:?} {flags:?}"
+            );
+        }
+    }
 }
