@@ -47,11 +47,15 @@ fn user_ctx() -> Aarch64Context {
 struct A64;
 
 impl FrameTestArch for A64 {
+    const BAD_FRAME_FAULTS_AT_SP: bool = true;
     type Ctx = Aarch64Context;
     const UC: u64 = UC;
     const SIGMASK: u64 = SIGMASK;
     fn user_ctx() -> Aarch64Context {
         user_ctx()
+    }
+    fn set_sp(ctx: &mut Aarch64Context, sp: u64) {
+        ctx.sp = sp;
     }
     fn fp() -> ImageFp {
         fp()
@@ -491,6 +495,12 @@ fn bad_frame_sigsegv_is_a_fault_at_sp_mapped_or_not() {
     let e = sigreturn(&memory(), &mut ctx, &mut fp).unwrap_err();
     assert_eq!((e.error, e.mask), (FrameError::Fault, None));
     assert_eq!((e.info().code(), e.info().addr()), (acc, 0));
+}
+
+/// An unreadable frame's SIGSEGV: a fault at the sp it restored (0).
+#[test]
+fn unreadable_frame_sigsegv_is_a_fault_at_the_restored_sp() {
+    scenarios::unreadable_frame_sigsegv::<A64>();
 }
 
 /// `restore_sigframe` reads the mask, x0-x30/sp/pc/pstate, the record headers up to

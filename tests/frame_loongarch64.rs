@@ -55,6 +55,9 @@ impl FrameTestArch for La64 {
     fn user_ctx() -> Loongarch64Context {
         user_ctx()
     }
+    fn set_sp(ctx: &mut Loongarch64Context, sp: u64) {
+        ctx.regs[3] = sp;
+    }
     fn fp() -> ImageFp {
         fp()
     }
@@ -362,13 +365,7 @@ fn restart_code_is_read_on_all_64_bits_of_a0() {
 /// whether the frame is unmapped or malformed.
 #[test]
 fn bad_frame_sigsegv_is_si_kernel() {
-    for sp in [0x10u64, 0x7fff_0000_0000, (STACK_BASE + REGION - 16) as u64] {
-        let mut ctx = user_ctx();
-        ctx.regs[3] = sp;
-        let e =
-            rt_sigreturn(&mut ctx, &mut NoFp, &memory(), &mut SignalStack::default()).unwrap_err();
-        assert_eq!(e.info(), SignalInfo::kernel(Signo::SIGSEGV), "sp {sp:#x}");
-    }
+    scenarios::unreadable_frame_sigsegv::<La64>();
 }
 
 /// `rt_sigreturn` reads the mask, `sc_flags`, each record's magic and size, era and

@@ -53,6 +53,9 @@ impl FrameTestArch for Rv64 {
     fn user_ctx() -> Riscv64Context {
         user_ctx()
     }
+    fn set_sp(ctx: &mut Riscv64Context, sp: u64) {
+        ctx.x[2] = sp;
+    }
     fn fp() -> ImageFp {
         fp()
     }
@@ -372,13 +375,7 @@ fn restart_code_is_read_as_an_int_from_a0() {
 /// whether the frame is unmapped or malformed.
 #[test]
 fn bad_frame_sigsegv_is_si_kernel() {
-    for sp in [0x10u64, 0x7fff_0000_0000, (STACK_BASE + REGION - 16) as u64] {
-        let mut ctx = user_ctx();
-        ctx.x[2] = sp;
-        let e =
-            rt_sigreturn(&mut ctx, &mut NoFp, &memory(), &mut SignalStack::default()).unwrap_err();
-        assert_eq!(e.info(), SignalInfo::kernel(Signo::SIGSEGV), "sp {sp:#x}");
-    }
+    scenarios::unreadable_frame_sigsegv::<Rv64>();
 }
 
 /// `rt_sigreturn` reads the mask, `sc_regs`, the d-layout FP state, the extension

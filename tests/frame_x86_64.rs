@@ -68,6 +68,9 @@ impl FrameTestArch for X86 {
     fn user_ctx() -> X86_64Context {
         user_ctx()
     }
+    fn set_sp(ctx: &mut X86_64Context, sp: u64) {
+        ctx.rsp = sp;
+    }
     fn fp() -> ImageFp {
         xsave_fp()
     }
@@ -812,13 +815,7 @@ fn restart_code_is_read_on_all_64_bits_of_rax() {
 /// whether the frame is unmapped or malformed.
 #[test]
 fn bad_frame_sigsegv_is_si_kernel() {
-    for sp in [0x10u64, 0x7fff_0000_0000, (STACK_BASE + REGION - 16) as u64] {
-        let mut ctx = user_ctx();
-        ctx.rsp = sp;
-        let e =
-            rt_sigreturn(&mut ctx, &mut NoFp, &memory(), &mut SignalStack::default()).unwrap_err();
-        assert_eq!(e.info(), SignalInfo::kernel(Signo::SIGSEGV), "sp {sp:#x}");
-    }
+    scenarios::unreadable_frame_sigsegv::<X86>();
 }
 
 /// `rt_sigreturn` reads `uc_sigmask`, `uc_flags`, `uc_stack` and the sigcontext up

@@ -5,11 +5,12 @@
 use super::fp::ImageFp;
 use super::frame::{Restart, delivery, int_aliased, neg, restart_rows, user_u32};
 use super::signal_setup::{altstack, put_u64};
-use super::user_stack::{ALT_BASE, memory};
+use super::user_stack::{ALT_BASE, REGION, STACK_BASE, memory};
 use ksignal::frame::{
     NoFp, RestartOutcome, TrapFrame, rt_sigreturn, setup_rt_frame, syscall_restart,
 };
-use ksignal::{SaFlags, SignalAction, SignalSet, SignalStack, Signo, SsFlags};
+use ksignal::{SaFlags, SignalAction, SignalInfo, SignalSet, SignalStack, Signo, SsFlags};
+use linux_raw_sys::general::SEGV_ACCERR;
 use std::fmt::Debug;
 
 /// What the shared scenarios need to know about one architecture.
@@ -22,6 +23,11 @@ pub trait FrameTestArch {
     const SIGMASK: u64;
     /// The user context every scenario starts from (on the main stack).
     fn user_ctx() -> Self::Ctx;
+    /// Whether a bad frame's SIGSEGV is arm64's `arm64_notify_segfault(regs->sp)` (a
+    /// fault at the sp the frame restored) rather than `force_sig(SIGSEGV)`.
+    const BAD_FRAME_FAULTS_AT_SP: bool = false;
+    /// Sets the user stack pointer.
+    fn set_sp(ctx: &mut Self::Ctx, sp: u64);
     /// An FP state the frame carries.
     fn fp() -> ImageFp;
     /// A handler action with `flags`, plus what the architecture requires (x86_64:
@@ -94,6 +100,30 @@ pub fn sigreturn_mask_never_holds_sigkill_or_sigstop<A: FrameTestArch>() {
     A::handler_returns(&mut ctx);
     let r = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
     assert_eq!(r.mask, SignalSet::ALL.without_unblockable());
+}
+
+/// A frame `rt_sigreturn` cannot read raises SIGSEGV ([rule 52]), whether the frame
+/// lies below every mapping, above every mapping, or runs off the end of the stack:
+/// `force_sig(SIGSEGV)` (SI_KERNEL, no address), or on arm64 a fault at the sp the
+/// frame restored, which reads as 0 from an unreadable frame, with SEGV_ACCERR
+/// because something is mapped above address 0.
+///
+/// [rule 52]: ksignal::docs::rules#rule-52
+pub fn unreadable_frame_sigsegv<A: FrameTestArch>() {
+    for sp in [0x10u64, 0x7fff_0000_0000, (STACK_BASE + REGION - 16) as u64] {
+        let mut ctx = A::user_ctx();
+        A::set_sp(&mut ctx, sp);
+        let e =
+            rt_sigreturn(&mut ctx, &mut NoFp, &memory(), &mut SignalStack::default()).unwrap_err();
+        if A::BAD_FRAME_FAULTS_AT_SP {
+            let info = e.info();
+            assert_eq!(info.signo(), Some(Signo::SIGSEGV), "sp {sp:#x}");
+            assert_eq!(info.code(), SEGV_ACCERR as i32, "sp {sp:#x}");
+            assert_eq!(info.addr(), 0, "sp {sp:#x}");
+        } else {
+            assert_eq!(e.info(), SignalInfo::kernel(Signo::SIGSEGV), "sp {sp:#x}");
+        }
+    }
 }
 
 /// How an architecture's system-call registers take part in the restart table.
