@@ -614,23 +614,13 @@ proptest! {
         stack0 in any_stack(), onstack in any::<bool>(), siginfo in any::<bool>(),
         saved in any::<u64>(), clobber in any::<[u64; 31]>(), sig in 1u32..=64,
     ) {
-        let (mut mem, mut stack, mut fp) = (memory(), stack0, ImageFp::new(img.clone()));
         let mut flags = SaFlags::empty();
         if onstack { flags |= SaFlags::ONSTACK; }
         if siginfo { flags |= SaFlags::SIGINFO; }
-        let act = action(flags);
-        let saved = SignalSet::from_bits(saved);
-        let mut ctx = orig;
-        deliver_with(&mut ctx, &mut fp, &mut mem, &mut stack, &delivery(Signo::new(sig).unwrap(), &act, saved))
-            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
-        ctx.x = clobber;
-        fp.state.fill(0);
-        let r = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack)
-            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
-        prop_assert_eq!(ctx, orig);
-        prop_assert_eq!(r.mask, saved.without_unblockable());
-        prop_assert_eq!(&fp.state, &img);
-        prop_assert_eq!(stack, stack0);
+        scenarios::round_trip::<A64>(orig, ImageFp::new(img.clone()), stack0, flags, sig, saved, |ctx, fp| {
+            ctx.x = clobber;
+            fp.state.fill(0);
+        }, &img)?;
     }
 
     #[test]

@@ -469,21 +469,12 @@ proptest! {
         onstack in any::<bool>(), saved in any::<u64>(), clobber in any::<[u64; 32]>(),
         sig in 1u32..=64,
     ) {
-        let (mut mem, mut stack, mut fp) = (memory(), stack0, ImageFp::new(img.clone()));
-        let act = action(if onstack { SaFlags::ONSTACK } else { SaFlags::empty() });
-        let saved = SignalSet::from_bits(saved);
-        let mut ctx = orig;
-        setup_rt_frame(&mut ctx, &mut fp, &mut mem, &mut stack, &delivery(Signo::new(sig).unwrap(), &act, saved))
-            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
-        for i in (1..32).filter(|i| *i != 2) { ctx.x[i] = clobber[i]; }
-        ctx.pc = clobber[0];
-        fp.state.fill(0x5A);
-        let r = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack)
-            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
-        prop_assert_eq!(ctx, orig);
-        prop_assert_eq!(r.mask, saved.without_unblockable());
-        prop_assert_eq!(&fp.state, &img);
-        prop_assert_eq!(stack, stack0);
+        let flags = if onstack { SaFlags::ONSTACK } else { SaFlags::empty() };
+        scenarios::round_trip::<Rv64>(orig, ImageFp::new(img.clone()), stack0, flags, sig, saved, |ctx, fp| {
+            for i in (1..32).filter(|i| *i != 2) { ctx.x[i] = clobber[i]; }
+            ctx.pc = clobber[0];
+            fp.state.fill(0x5A);
+        }, &img)?;
     }
 
     #[test]

@@ -966,27 +966,17 @@ proptest! {
         onstack in any::<bool>(), siginfo in any::<bool>(), saved in any::<u64>(),
         clobber in any::<[u64; 16]>(), sig in 1u32..=64,
     ) {
-        let (mut mem, mut stack, mut fp) = (memory(), stack0, fp0.clone());
-        let mut flags = SaFlags::RESTORER;
+        let mut flags = SaFlags::empty();
         if onstack { flags |= SaFlags::ONSTACK; }
         if siginfo { flags |= SaFlags::SIGINFO; }
-        let act = action(flags);
-        let mut ctx = orig;
-        let saved = SignalSet::from_bits(saved);
-        deliver(&mut ctx, &mut fp, &mut mem, &mut stack, &act, Signo::new(sig).unwrap(), saved)
-            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
-        // The handler runs and clobbers registers and FP state.
-        ctx.rax = clobber[0]; ctx.rbx = clobber[1]; ctx.rcx = clobber[2]; ctx.rdx = clobber[3];
-        ctx.rsi = clobber[4]; ctx.rdi = clobber[5]; ctx.rbp = clobber[6]; ctx.r8 = clobber[7];
-        ctx.r15 = clobber[8]; ctx.rflags ^= clobber[9] & FIX_EFLAGS;
-        fp.state.fill(clobber[10] as u8);
-        ctx.rsp += 8;
-        let r = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack)
-            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
-        prop_assert_eq!(ctx, orig);
-        prop_assert_eq!(r.mask, saved.without_unblockable());
-        prop_assert_eq!(&fp.state, &fp0.state);
-        prop_assert_eq!(stack, stack0);
+        let want = fp0.state.clone();
+        scenarios::round_trip::<X86>(orig, fp0, stack0, flags, sig, saved, |ctx, fp| {
+            // The handler runs and clobbers registers and FP state.
+            ctx.rax = clobber[0]; ctx.rbx = clobber[1]; ctx.rcx = clobber[2]; ctx.rdx = clobber[3];
+            ctx.rsi = clobber[4]; ctx.rdi = clobber[5]; ctx.rbp = clobber[6]; ctx.r8 = clobber[7];
+            ctx.r15 = clobber[8]; ctx.rflags ^= clobber[9] & FIX_EFLAGS;
+            fp.state.fill(clobber[10] as u8);
+        }, &want)?;
     }
 
     #[test]

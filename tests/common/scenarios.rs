@@ -9,8 +9,11 @@ use super::user_stack::{ALT_BASE, REGION, STACK_BASE, memory};
 use ksignal::frame::{
     NoFp, RestartOutcome, TrapFrame, rt_sigreturn, setup_rt_frame, syscall_restart,
 };
-use ksignal::{SaFlags, SignalAction, SignalInfo, SignalSet, SignalStack, Signo, SsFlags};
+use ksignal::{
+    SaFlags, SignalAction, SignalInfo, SignalSet, SignalStack, Signo, Sigreturn, SsFlags,
+};
 use linux_raw_sys::general::SEGV_ACCERR;
+use proptest::prelude::{TestCaseError, prop_assert_eq};
 use std::fmt::Debug;
 
 /// What the shared scenarios need to know about one architecture.
@@ -201,4 +204,46 @@ pub fn restart_code_is_read_as_linux_reads_it<A: RestartArch>() {
             );
         }
     }
+}
+
+/// The round trip every architecture's property test runs ([rule 52]): `sig`
+/// delivered with a handler of `flags` from `orig` on `stack0` with `saved` as the
+/// mask to restore; the handler clobbers the registers and FP state (`clobber`) and
+/// returns; `rt_sigreturn` must bring back `orig`, the FP image `want_fp`, the
+/// alternate stack as it was and the mask without SIGKILL and SIGSTOP. Returns what
+/// `rt_sigreturn` answered, for the architecture's own checks.
+///
+/// [rule 52]: ksignal::docs::rules#rule-52
+#[allow(clippy::too_many_arguments)]
+pub fn round_trip<A: FrameTestArch>(
+    orig: A::Ctx,
+    fp0: ImageFp,
+    stack0: SignalStack,
+    flags: SaFlags,
+    sig: u32,
+    saved: u64,
+    clobber: impl FnOnce(&mut A::Ctx, &mut ImageFp),
+    want_fp: &[u8],
+) -> Result<Sigreturn, TestCaseError> {
+    let (mut mem, mut stack, mut fp) = (memory(), stack0, fp0);
+    let act = A::action(flags);
+    let saved = SignalSet::from_bits(saved);
+    let mut ctx = orig;
+    setup_rt_frame(
+        &mut ctx,
+        &mut fp,
+        &mut mem,
+        &mut stack,
+        &delivery(Signo::new(sig).unwrap(), &act, saved),
+    )
+    .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+    clobber(&mut ctx, &mut fp);
+    A::handler_returns(&mut ctx);
+    let r = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack)
+        .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+    prop_assert_eq!(ctx, orig);
+    prop_assert_eq!(r.mask, saved.without_unblockable());
+    prop_assert_eq!(&fp.state[..], want_fp);
+    prop_assert_eq!(stack, stack0);
+    Ok(r)
 }
