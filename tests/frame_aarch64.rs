@@ -587,14 +587,6 @@ fn any_ctx() -> impl Strategy<Value = Aarch64Context> {
         })
 }
 
-fn any_stack() -> impl Strategy<Value = SignalStack> {
-    prop_oneof![
-        Just(SignalStack::DISABLED),
-        Just(altstack(0)),
-        Just(altstack(SsFlags::AUTODISARM.bits())),
-    ]
-}
-
 fn assert_user_safe(after: &Aarch64Context) -> Result<(), TestCaseError> {
     prop_assert_eq!(valid_user_pstate(after.pstate), Some(after.pstate));
     prop_assert_eq!(
@@ -611,7 +603,7 @@ proptest! {
     #[test]
     fn any_context_survives_deliver_and_sigreturn(
         orig in any_ctx(), img in prop::collection::vec(any::<u8>(), FP_IMAGE_LEN),
-        stack0 in any_stack(), onstack in any::<bool>(), siginfo in any::<bool>(),
+        stack0 in any_altstack(), onstack in any::<bool>(), siginfo in any::<bool>(),
         saved in any::<u64>(), clobber in any::<[u64; 31]>(), sig in 1u32..=64,
     ) {
         let mut flags = SaFlags::empty();

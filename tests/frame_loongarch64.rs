@@ -464,20 +464,12 @@ fn any_image() -> impl Strategy<Value = Vec<u8>> {
     })
 }
 
-fn any_stack() -> impl Strategy<Value = SignalStack> {
-    prop_oneof![
-        Just(SignalStack::DISABLED),
-        Just(altstack(0)),
-        Just(altstack(SsFlags::AUTODISARM.bits())),
-    ]
-}
-
 proptest! {
     #![proptest_config(cases())]
 
     #[test]
     fn any_context_survives_deliver_and_sigreturn(
-        orig in any_ctx(), img in any_image(), stack0 in any_stack(),
+        orig in any_ctx(), img in any_image(), stack0 in any_altstack(),
         onstack in any::<bool>(), saved in any::<u64>(), clobber in any::<[u64; 32]>(),
         sig in 1u32..=64,
     ) {

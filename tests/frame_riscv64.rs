@@ -445,14 +445,6 @@ fn any_ctx() -> impl Strategy<Value = Riscv64Context> {
         })
 }
 
-fn any_stack() -> impl Strategy<Value = SignalStack> {
-    prop_oneof![
-        Just(SignalStack::DISABLED),
-        Just(altstack(0)),
-        Just(altstack(SsFlags::AUTODISARM.bits())),
-    ]
-}
-
 fn any_image() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(any::<u8>(), FP_IMAGE_LEN).prop_map(|mut v| {
         v[FP_IMAGE_LEN - 4..].fill(0); // struct padding
@@ -465,7 +457,7 @@ proptest! {
 
     #[test]
     fn any_context_survives_deliver_and_sigreturn(
-        orig in any_ctx(), img in any_image(), stack0 in any_stack(),
+        orig in any_ctx(), img in any_image(), stack0 in any_altstack(),
         onstack in any::<bool>(), saved in any::<u64>(), clobber in any::<[u64; 32]>(),
         sig in 1u32..=64,
     ) {

@@ -940,12 +940,7 @@ fn any_fp() -> impl Strategy<Value = ImageFp> {
 }
 
 fn any_stack() -> impl Strategy<Value = SignalStack> {
-    prop_oneof![
-        Just(SignalStack::DISABLED),
-        Just(altstack(0)),
-        Just(altstack(SsFlags::AUTODISARM.bits())),
-        Just(altstack(SsFlags::ONSTACK.bits())),
-    ]
+    prop_oneof![any_altstack(), Just(altstack(SsFlags::ONSTACK.bits()))]
 }
 
 /// What a sigreturn result may never be, whatever the frame held.

@@ -3,8 +3,12 @@
 //! architecture is checked against.
 
 use super::fp::ImageFp;
-use super::signal_setup::{HANDLER, RESTORER, TRAMPOLINE, user_bytes};
-use ksignal::{FaultInfo, FrameRequest, SaFlags, SignalAction, SignalSet, Signo, UserBuffer};
+use super::signal_setup::{HANDLER, RESTORER, TRAMPOLINE, altstack, user_bytes};
+use ksignal::{
+    FaultInfo, FrameRequest, SaFlags, SignalAction, SignalSet, SignalStack, Signo, SsFlags,
+    UserBuffer,
+};
+use proptest::prelude::{Just, Strategy, prop_oneof};
 use proptest::test_runner::Config;
 
 /// The siginfo passed to every delivery.
@@ -42,6 +46,16 @@ pub fn delivery<'a>(sig: Signo, action: &'a SignalAction, saved: SignalSet) -> F
         trampoline: TRAMPOLINE,
         fault: FaultInfo::default(),
     }
+}
+
+/// Any of the alternate stacks a thread can have: none, an enabled one, an
+/// SS_AUTODISARM one.
+pub fn any_altstack() -> impl Strategy<Value = SignalStack> {
+    prop_oneof![
+        Just(SignalStack::DISABLED),
+        Just(altstack(0)),
+        Just(altstack(SsFlags::AUTODISARM.bits())),
+    ]
 }
 
 /// proptest cases per property: `KSIGNAL_FRAME_CASES`, default 256.
