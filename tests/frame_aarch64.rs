@@ -46,9 +46,13 @@ fn user_ctx() -> Aarch64Context {
 /// This architecture for the shared scenarios (`tests/common/scenarios.rs`).
 struct A64;
 
+scenarios::shared_frame_tests!(A64);
+
 impl FrameTestArch for A64 {
-    const BAD_FRAME_FAULTS_AT_SP: bool = true;
     type Ctx = Aarch64Context;
+    /// The bad-frame path is `arm64_notify_segfault(regs->sp)`: a fault at the sp
+    /// the frame restored.
+    const BAD_FRAME_FAULTS_AT_SP: bool = true;
     const UC: u64 = UC;
     const SIGMASK: u64 = SIGMASK;
     fn user_ctx() -> Aarch64Context {
@@ -66,6 +70,8 @@ impl FrameTestArch for A64 {
 }
 
 impl RestartArch for A64 {
+    /// `arch_do_signal_or_restart` reads x0 as an `int` (`int retval =
+    /// regs->regs[0]`): a result whose low 32 bits are a restart code is that code.
     const RESTART_CODE_IS_INT: bool = true;
     const KEEPS_SYSCALL: bool = false;
     fn in_syscall(ret: u64) -> Aarch64Context {
@@ -277,11 +283,6 @@ fn altstack_overflow_faults_and_forces_sigsegv() {
     assert_eq!(ctx, before);
 }
 
-#[test]
-fn autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it() {
-    scenarios::autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it::<A64>();
-}
-
 fn delivered() -> (UserBuffer, Aarch64Context, ImageFp, u64) {
     let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, fp());
     let mut ctx = user_ctx();
@@ -421,11 +422,6 @@ fn without_fpsimd_support_no_record_is_written_and_one_is_rejected() {
     assert_eq!(e.error, FrameError::BadRecord);
 }
 
-#[test]
-fn sigreturn_mask_never_holds_sigkill_or_sigstop() {
-    scenarios::sigreturn_mask_never_holds_sigkill_or_sigstop::<A64>();
-}
-
 fn in_syscall(ret: Errno) -> Aarch64Context {
     let mut c = user_ctx();
     c.in_syscall = true;
@@ -440,13 +436,6 @@ fn in_syscall(ret: Errno) -> Aarch64Context {
 fn restart_table_with_and_without_handler() {
     scenarios::restart_table_with_and_without_handler::<A64>();
     assert_eq!(Aarch64::NR_RESTART_SYSCALL, 128);
-}
-
-/// `arch_do_signal_or_restart` reads x0 as an `int` (`int retval =
-/// regs->regs[0]`): a result whose low 32 bits are a restart code is that code.
-#[test]
-fn restart_code_is_read_as_an_int_from_x0() {
-    scenarios::restart_code_is_read_as_linux_reads_it::<A64>();
 }
 
 /// `rt_sigreturn`'s bad-frame path is `arm64_notify_segfault(regs->sp)`: SIGSEGV
@@ -495,12 +484,6 @@ fn bad_frame_sigsegv_is_a_fault_at_sp_mapped_or_not() {
     let e = sigreturn(&memory(), &mut ctx, &mut fp).unwrap_err();
     assert_eq!((e.error, e.mask), (FrameError::Fault, None));
     assert_eq!((e.info().code(), e.info().addr()), (acc, 0));
-}
-
-/// An unreadable frame's SIGSEGV: a fault at the sp it restored (0).
-#[test]
-fn unreadable_frame_sigsegv_is_a_fault_at_the_restored_sp() {
-    scenarios::unreadable_frame_sigsegv::<A64>();
 }
 
 /// `restore_sigframe` reads the mask, x0-x30/sp/pc/pstate, the record headers up to

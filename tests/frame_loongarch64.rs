@@ -48,8 +48,13 @@ fn user_ctx() -> Loongarch64Context {
 /// This architecture for the shared scenarios (`tests/common/scenarios.rs`).
 struct La64;
 
+scenarios::shared_frame_tests!(La64);
+
 impl FrameTestArch for La64 {
     type Ctx = Loongarch64Context;
+    /// The bad-frame path raises SIGSEGV with `force_sig(SIGSEGV)`: SI_KERNEL, no address,
+    /// whether the frame is unmapped or malformed.
+    const BAD_FRAME_FAULTS_AT_SP: bool = false;
     const UC: u64 = UC;
     const SIGMASK: u64 = SIGMASK;
     fn user_ctx() -> Loongarch64Context {
@@ -67,6 +72,9 @@ impl FrameTestArch for La64 {
 }
 
 impl RestartArch for La64 {
+    /// `handle_signal` / `arch_do_signal_or_restart` switch on all 64 bits of a0
+    /// (`regs->regs[4]`, an `unsigned long`): a value whose low 32 bits alone are a
+    /// restart code is an ordinary result.
     const RESTART_CODE_IS_INT: bool = false;
     const KEEPS_SYSCALL: bool = false;
     fn in_syscall(ret: u64) -> Loongarch64Context {
@@ -227,11 +235,6 @@ fn altstack_used_only_with_sa_onstack_and_overflow_is_sigsegv() {
     assert_eq!(e.error, FrameError::AltStackOverflow);
 }
 
-#[test]
-fn autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it() {
-    scenarios::autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it::<La64>();
-}
-
 fn delivered() -> (UserBuffer, Loongarch64Context, ImageFp, u64) {
     let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, fp());
     let mut ctx = user_ctx();
@@ -332,11 +335,6 @@ fn malformed_records_are_sigsegv() {
     );
 }
 
-#[test]
-fn sigreturn_mask_never_holds_sigkill_or_sigstop() {
-    scenarios::sigreturn_mask_never_holds_sigkill_or_sigstop::<La64>();
-}
-
 fn in_syscall(ret: Errno) -> Loongarch64Context {
     let mut c = user_ctx();
     c.in_syscall = true;
@@ -351,21 +349,6 @@ fn in_syscall(ret: Errno) -> Loongarch64Context {
 fn restart_table_with_and_without_handler() {
     scenarios::restart_table_with_and_without_handler::<La64>();
     assert_eq!(Loongarch64::NR_RESTART_SYSCALL, 128);
-}
-
-/// `handle_signal` / `arch_do_signal_or_restart` switch on all 64 bits of a0
-/// (`regs->regs[4]`, an `unsigned long`): a value whose low 32 bits alone are a
-/// restart code is an ordinary result.
-#[test]
-fn restart_code_is_read_on_all_64_bits_of_a0() {
-    scenarios::restart_code_is_read_as_linux_reads_it::<La64>();
-}
-
-/// The bad-frame path raises SIGSEGV with `force_sig(SIGSEGV)`: SI_KERNEL, no address,
-/// whether the frame is unmapped or malformed.
-#[test]
-fn bad_frame_sigsegv_is_si_kernel() {
-    scenarios::unreadable_frame_sigsegv::<La64>();
 }
 
 /// `rt_sigreturn` reads the mask, `sc_flags`, each record's magic and size, era and

@@ -46,8 +46,13 @@ fn user_ctx() -> Riscv64Context {
 /// This architecture for the shared scenarios (`tests/common/scenarios.rs`).
 struct Rv64;
 
+scenarios::shared_frame_tests!(Rv64);
+
 impl FrameTestArch for Rv64 {
     type Ctx = Riscv64Context;
+    /// The bad-frame path raises SIGSEGV with `force_sig(SIGSEGV)`: SI_KERNEL, no address,
+    /// whether the frame is unmapped or malformed.
+    const BAD_FRAME_FAULTS_AT_SP: bool = false;
     const UC: u64 = UC;
     const SIGMASK: u64 = SIGMASK;
     fn user_ctx() -> Riscv64Context {
@@ -65,6 +70,8 @@ impl FrameTestArch for Rv64 {
 }
 
 impl RestartArch for Rv64 {
+    /// `arch_do_signal_or_restart` reads a0 as an `int` (`int retval = regs->a0`): a
+    /// result whose low 32 bits are a restart code is that code.
     const RESTART_CODE_IS_INT: bool = true;
     const KEEPS_SYSCALL: bool = false;
     fn in_syscall(ret: u64) -> Riscv64Context {
@@ -283,11 +290,6 @@ fn altstack_overflow_forces_sigsegv() {
     assert_eq!(ctx, before);
 }
 
-#[test]
-fn autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it() {
-    scenarios::autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it::<Rv64>();
-}
-
 fn delivered() -> (UserBuffer, Riscv64Context, ImageFp, u64) {
     let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, fp());
     let mut ctx = user_ctx();
@@ -335,11 +337,6 @@ fn bad_extension_header_is_sigsegv() {
 }
 
 #[test]
-fn sigreturn_mask_never_holds_sigkill_or_sigstop() {
-    scenarios::sigreturn_mask_never_holds_sigkill_or_sigstop::<Rv64>();
-}
-
-#[test]
 fn unreadable_frame_is_sigsegv() {
     let mut ctx = user_ctx();
     ctx.x[2] = 0x10;
@@ -362,20 +359,6 @@ fn restart_table_with_and_without_handler() {
     scenarios::restart_table_with_and_without_handler::<Rv64>();
     assert_eq!(Riscv64::NR_RESTART_SYSCALL, 128);
     assert_eq!(Riscv64::NR_RT_SIGRETURN, 139);
-}
-
-/// `arch_do_signal_or_restart` reads a0 as an `int` (`int retval = regs->a0`): a
-/// result whose low 32 bits are a restart code is that code.
-#[test]
-fn restart_code_is_read_as_an_int_from_a0() {
-    scenarios::restart_code_is_read_as_linux_reads_it::<Rv64>();
-}
-
-/// The bad-frame path raises SIGSEGV with `force_sig(SIGSEGV)`: SI_KERNEL, no address,
-/// whether the frame is unmapped or malformed.
-#[test]
-fn bad_frame_sigsegv_is_si_kernel() {
-    scenarios::unreadable_frame_sigsegv::<Rv64>();
 }
 
 /// `rt_sigreturn` reads the mask, `sc_regs`, the d-layout FP state, the extension

@@ -61,8 +61,13 @@ fn user_ctx() -> X86_64Context {
 /// This architecture for the shared scenarios (`tests/common/scenarios.rs`).
 struct X86;
 
+scenarios::shared_frame_tests!(X86);
+
 impl FrameTestArch for X86 {
     type Ctx = X86_64Context;
+    /// The bad-frame path raises SIGSEGV with `signal_fault`: SI_KERNEL, no address,
+    /// whether the frame is unmapped or malformed.
+    const BAD_FRAME_FAULTS_AT_SP: bool = false;
     const UC: u64 = 8;
     const SIGMASK: u64 = SIGMASK;
     fn user_ctx() -> X86_64Context {
@@ -83,6 +88,8 @@ impl FrameTestArch for X86 {
 }
 
 impl RestartArch for X86 {
+    /// `syscall_get_error` of a 64-bit task compares all 64 bits of rax: a value whose
+    /// low 32 bits alone are a restart code is an ordinary result.
     const RESTART_CODE_IS_INT: bool = false;
     const KEEPS_SYSCALL: bool = true;
     fn in_syscall(ret: u64) -> X86_64Context {
@@ -556,11 +563,6 @@ fn unwritable_stack_or_wrapping_altstack_forces_sigsegv_without_panic() {
     assert_eq!(e.error, FrameError::Fault);
 }
 
-#[test]
-fn autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it() {
-    scenarios::autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it::<X86>();
-}
-
 fn delivered() -> (UserBuffer, SignalStack, X86_64Context, HandlerFrame) {
     let (mut mem, mut stack) = (memory(), SignalStack::DISABLED);
     let mut ctx = user_ctx();
@@ -610,11 +612,6 @@ fn non_canonical_rip_is_sigsegv() {
     assert_eq!(e.error, FrameError::NonCanonicalPc);
     assert_eq!(e.mask, Some(SignalSet::from_bits(0b1010)));
     assert_eq!(ctx, before, "registers untouched");
-}
-
-#[test]
-fn sigreturn_mask_never_holds_sigkill_or_sigstop() {
-    scenarios::sigreturn_mask_never_holds_sigkill_or_sigstop::<X86>();
 }
 
 #[test]
@@ -802,20 +799,6 @@ fn restart_table_with_and_without_handler() {
             ..user_ctx()
         }
     );
-}
-
-/// `syscall_get_error` of a 64-bit task compares all 64 bits of rax: a value whose
-/// low 32 bits alone are a restart code is an ordinary result.
-#[test]
-fn restart_code_is_read_on_all_64_bits_of_rax() {
-    scenarios::restart_code_is_read_as_linux_reads_it::<X86>();
-}
-
-/// The bad-frame path raises SIGSEGV with `signal_fault`: SI_KERNEL, no address,
-/// whether the frame is unmapped or malformed.
-#[test]
-fn bad_frame_sigsegv_is_si_kernel() {
-    scenarios::unreadable_frame_sigsegv::<X86>();
 }
 
 /// `rt_sigreturn` reads `uc_sigmask`, `uc_flags`, `uc_stack` and the sigcontext up

@@ -1,6 +1,8 @@
 //! Frame scenarios every architecture passes, written once over [`FrameTestArch`]
 //! (as [`super::frame::restart_rows`] is the one restart table): each architecture's
-//! test file says how its contexts look and calls these from its own `#[test]`s.
+//! test file says how its contexts look, gets the shared `#[test]`s from
+//! [`shared_frame_tests!`], and calls the parameterised scenarios (`round_trip`, the
+//! restart table) from its own tests.
 
 use super::fp::ImageFp;
 use super::frame::{Restart, delivery, int_aliased, neg, restart_rows, user_u32};
@@ -247,3 +249,30 @@ pub fn round_trip<A: FrameTestArch>(
     prop_assert_eq!(stack, stack0);
     Ok(r)
 }
+
+/// The `#[test]`s every architecture runs as they are, for the [`FrameTestArch`]
+/// `$arch`.
+macro_rules! shared_frame_tests {
+    ($arch:ty) => {
+        #[test]
+        fn autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it() {
+            $crate::common::scenarios::autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it::<$arch>();
+        }
+
+        #[test]
+        fn sigreturn_mask_never_holds_sigkill_or_sigstop() {
+            $crate::common::scenarios::sigreturn_mask_never_holds_sigkill_or_sigstop::<$arch>();
+        }
+
+        #[test]
+        fn unreadable_frame_sigsegv() {
+            $crate::common::scenarios::unreadable_frame_sigsegv::<$arch>();
+        }
+
+        #[test]
+        fn restart_code_is_read_as_linux_reads_it() {
+            $crate::common::scenarios::restart_code_is_read_as_linux_reads_it::<$arch>();
+        }
+    };
+}
+pub(crate) use shared_frame_tests;
