@@ -72,6 +72,18 @@ pub struct SimProc {
     pub threads: Vec<SimThread>,
 }
 
+impl SimProc {
+    /// The ids of this process's thread `tid`.
+    pub fn ids(&self, tid: i32) -> TaskIds {
+        TaskIds {
+            tid,
+            tgid: self.tgid,
+            pgid: self.pgid,
+            sid: self.sid,
+        }
+    }
+}
+
 /// The task table.
 #[derive(Default)]
 pub struct Sim {
@@ -157,12 +169,7 @@ impl Sim {
             .find(|p| p.threads.iter().any(|t| t.tid == tid))
             .unwrap();
         Caller {
-            ids: TaskIds {
-                tid,
-                tgid: p.tgid,
-                pgid: p.pgid,
-                sid: p.sid,
-            },
+            ids: p.ids(tid),
             cred: p.cred,
             thread: self.thread(tid),
             arch: Arch::HOST,
@@ -201,12 +208,7 @@ impl TaskTable for Sim {
                     continue;
                 }
                 f(&Task {
-                    ids: TaskIds {
-                        tid,
-                        tgid: p.tgid,
-                        pgid: p.pgid,
-                        sid: p.sid,
-                    },
+                    ids: p.ids(tid),
                     cred: p.cred,
                     process: &p.process,
                     thread: t.thread.as_ref(),
