@@ -1,35 +1,50 @@
 //! `print!`/`println!` for the kernel, on the SBI console.
+//!
+//! One lock serialises whole `print!` calls and user `write`s, so a line is
+//! never cut by another hart's output.
 
 use core::fmt::{self, Write};
-use spin::Mutex;
+use crate::sync::Mutex;
 
-struct SbiConsole;
+/// The console device (the SBI putchar call); reached through `CONSOLE`.
+pub struct SbiConsole;
 
 impl Write for SbiConsole {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        write_bytes(s.as_bytes());
+        put_bytes(s.as_bytes());
         Ok(())
     }
 }
 
-/// Serialises whole `print!` calls (a kernel line is never cut by another).
 static CONSOLE: Mutex<SbiConsole> = Mutex::new(SbiConsole);
 
-/// Raw bytes to the console (used by the `write` system call).
-pub fn write_bytes(bytes: &[u8]) {
+fn put_bytes(bytes: &[u8]) {
     for &b in bytes {
         crate::sbi::console_putchar(b);
     }
 }
 
+impl SbiConsole {
+    /// Raw bytes, while the lock is held (the `write` system call).
+    pub fn write_bytes(&mut self, bytes: &[u8]) {
+        put_bytes(bytes);
+    }
+}
+
+/// Takes the console for a series of writes that must stay together.
+pub fn lock() -> crate::sync::MutexGuard<'static, SbiConsole> {
+    CONSOLE.lock()
+}
+
 #[doc(hidden)]
 pub fn print_fmt(args: fmt::Arguments) {
-    // A panic while printing would deadlock on the lock; the panic handler
-    // then prints unlocked through a fresh `SbiConsole` instead.
-    match CONSOLE.try_lock() {
-        Some(mut console) => console.write_fmt(args).ok(),
-        None => SbiConsole.write_fmt(args).ok(),
-    };
+    CONSOLE.lock().write_fmt(args).ok();
+}
+
+/// For the panic handler: prints without the lock (the panicking hart may
+/// hold it).
+pub fn print_unlocked(args: fmt::Arguments) {
+    SbiConsole.write_fmt(args).ok();
 }
 
 #[allow(unused_macros)]

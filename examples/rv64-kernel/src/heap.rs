@@ -10,7 +10,7 @@
 use core::alloc::{GlobalAlloc, Layout};
 use core::cell::UnsafeCell;
 use core::ptr;
-use spin::Mutex;
+use crate::sync::Mutex;
 
 const HEAP_SIZE: usize = 16 * 1024 * 1024;
 const MIN_CLASS_SHIFT: usize = 4; // 16 bytes: room for the free-list link

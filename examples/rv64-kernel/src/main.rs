@@ -14,10 +14,17 @@
 //! - `loader`: ELF loading; `signal`: where ksignal plugs in (signal state,
 //!   delivery, job control, the glue ksignal needs)
 //!
-//! Design choices that keep it small: a single hart, and interrupts are never
-//! enabled while in the kernel (sstatus.SIE stays 0; the timer preempts only
-//! user code). So kernel code runs until it blocks or returns to user mode,
-//! and nothing can race between "check a condition" and "go to sleep".
+//! - `smp`: hart ids, starting the other harts, IPIs
+//!
+//! - `sync`: the kernel's (IRQ-disabling) lock
+//!
+//! Design choices that keep it small: the kernel is not preemptible (an
+//! interrupt taken in kernel code is handled and returns to it; it never
+//! switches threads), so kernel code on a hart runs until it blocks or
+//! returns to user mode. Interrupts are on in the kernel except while a lock
+//! is held. With several harts (`-smp N`) kernel code runs concurrently:
+//! shared state is behind spin locks, and sleeps re-check their condition
+//! after registering for the wake-up (see `sched`).
 #![no_std]
 #![no_main]
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -34,6 +41,8 @@ mod mm;
 mod sbi;
 mod sched;
 mod signal;
+mod smp;
+mod sync;
 mod syscall;
 mod task;
 mod timer;
@@ -58,7 +67,19 @@ fn kernel_main(hart_id: usize, dtb: usize) -> ! {
             Err(e) => println!("FAIL [kernel] could not start {name}: {e:?}"),
         }
     }
-    // The scheduler loop ends the run (ALL DONE + shutdown) once no process
+    smp::hart_online();
+    smp::start_secondary_harts();
+    // The scheduler loops end the run (ALL DONE + shutdown) once no process
     // is left.
+    sched::run()
+}
+
+/// Called by `boot` on a secondary hart's own boot stack, after the boot
+/// hart has set everything up: per-hart state only, then schedule.
+fn secondary_main(_hart_id: usize) -> ! {
+    mm::page_table::activate_kernel();
+    trap::init();
+    timer::init();
+    smp::hart_online();
     sched::run()
 }

@@ -9,8 +9,14 @@ const EXT_LEGACY_CONSOLE_PUTCHAR: usize = 0x01;
 const EXT_LEGACY_SHUTDOWN: usize = 0x08;
 const EXT_TIME: usize = 0x5449_4D45; // "TIME"
 const EXT_SRST: usize = 0x5352_5354; // "SRST"
+const EXT_HSM: usize = 0x0048_534D; // "HSM"
+const EXT_IPI: usize = 0x0073_5049; // "sPI"
 
 fn sbi_call(ext: usize, func: usize, a0: usize, a1: usize) -> (isize, usize) {
+    sbi_call3(ext, func, a0, a1, 0)
+}
+
+fn sbi_call3(ext: usize, func: usize, a0: usize, a1: usize, a2: usize) -> (isize, usize) {
     let (err, val);
     // SAFETY: an SBI call is an ecall into the firmware, which follows the SBI
     // calling convention: it only writes a0/a1 and touches no kernel memory.
@@ -18,11 +24,26 @@ fn sbi_call(ext: usize, func: usize, a0: usize, a1: usize) -> (isize, usize) {
         asm!("ecall",
             inlateout("a0") a0 => err,
             inlateout("a1") a1 => val,
+            in("a2") a2,
             in("a6") func,
             in("a7") ext,
             options(nostack));
     }
     (err, val)
+}
+
+/// HSM `hart_start`: the stopped hart `hart` starts in S-mode at physical
+/// address `start` with a0 = its hart id, a1 = `opaque`, paging off.
+/// Err(sbi error) if there is no such hart or it is not stopped.
+pub fn hart_start(hart: usize, start: usize, opaque: usize) -> Result<(), isize> {
+    let (err, _) = sbi_call3(EXT_HSM, 0, hart, start, opaque);
+    if err == 0 { Ok(()) } else { Err(err) }
+}
+
+/// sPI `send_ipi`: raises a supervisor software interrupt on every hart in
+/// `mask` (bit n = hart n; hart_mask_base 0).
+pub fn send_ipi(mask: usize) {
+    sbi_call(EXT_IPI, 0, mask, 0);
 }
 
 /// Writes one byte to the console (the legacy call: simple and universally

@@ -1,17 +1,24 @@
 //! Time: the `time` CSR, the preemption tick, and timed sleeps.
 //!
-//! There is one hardware timer (armed through SBI). It is always programmed
-//! for the earlier of "next preemption tick" and "earliest sleeper deadline",
-//! so timed sleeps end on time instead of at the next tick.
+//! Every hart has its own hardware timer (armed through SBI for the calling
+//! hart). Each is programmed for the earlier of "this hart's next
+//! preemption tick" and "earliest sleeper deadline" (as known when it was
+//! armed), so timed sleeps end on time instead of at the next tick. The
+//! sleeper list is shared: whichever hart's timer fires first wakes every
+//! expired sleeper, wherever it will run. The same goes for the processes'
+//! ITIMER_REAL timers (setitimer), whose SIGALRM is sent from the timer
+//! interrupt, possibly interrupting kernel code on that hart.
 
 use crate::sched;
-use crate::task::Thread;
+use crate::smp::{MAX_HARTS, hart_id};
+use crate::errno::Errno;
+use crate::task::{Process, Thread};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::arch::asm;
 use core::sync::atomic::{AtomicU64, Ordering};
 use core::time::Duration;
-use spin::Mutex;
+use crate::sync::Mutex;
 
 /// QEMU virt's timebase (device tree `timebase-frequency`): 10 MHz.
 pub const TICKS_PER_SEC: u64 = 10_000_000;
@@ -30,8 +37,8 @@ struct Sleeper {
 }
 
 static SLEEPERS: Mutex<Vec<Sleeper>> = Mutex::new(Vec::new());
-/// When the hardware timer will fire next.
-static ARMED_FOR: AtomicU64 = AtomicU64::new(u64::MAX);
+/// When each hart's hardware timer will fire next.
+static ARMED_FOR: [AtomicU64; MAX_HARTS] = [const { AtomicU64::new(u64::MAX) }; MAX_HARTS];
 
 /// Current time in ticks since boot.
 pub fn now() -> u64 {
@@ -51,23 +58,24 @@ pub fn duration_to_ticks(d: Duration) -> u64 {
     u64::try_from(ticks).unwrap_or(u64::MAX)
 }
 
-/// Enables the timer interrupt (taken only in user mode: the kernel keeps
-/// sstatus.SIE off, but `wfi` still wakes up for it) and arms the first tick.
+/// Enables this hart's timer interrupt and arms its first tick. Every hart
+/// calls it once.
 pub fn init() {
     // SAFETY: enabling the supervisor timer interrupt source in `sie`.
     unsafe { asm!("csrs sie, {0}", in(reg) SIE_STIE) };
     arm(now() + QUANTUM);
 }
 
+/// Arms this hart's timer.
 fn arm(deadline: u64) {
-    ARMED_FOR.store(deadline, Ordering::Relaxed);
+    ARMED_FOR[hart_id()].store(deadline, Ordering::Relaxed);
     crate::sbi::set_timer(deadline);
 }
 
 /// Registers a timed sleep and re-arms the timer if it is the earliest.
 pub fn add_sleeper(deadline: u64, seq: u64, thread: Arc<Thread>) {
     SLEEPERS.lock().push(Sleeper { deadline, seq, thread });
-    if deadline < ARMED_FOR.load(Ordering::Relaxed) {
+    if deadline < ARMED_FOR[hart_id()].load(Ordering::Relaxed) {
         arm(deadline);
     }
 }
@@ -77,31 +85,152 @@ pub fn remove_sleeper(tid: usize, seq: u64) {
     SLEEPERS.lock().retain(|s| !(s.thread.tid == tid && s.seq == seq));
 }
 
-/// True if some thread sleeps with a deadline (so the system is not stuck).
-pub fn has_sleepers() -> bool {
-    !SLEEPERS.lock().is_empty()
+/// ITIMER_REAL of a process (setitimer): SIGALRM at `deadline`, then every
+/// `interval` ticks (0: once). A fired one-shot timer stays in the list,
+/// disarmed (`deadline == u64::MAX`), until its process replaces or exits:
+/// the interrupt handler never drops the last reference to a process.
+struct Alarm {
+    process: Arc<Process>,
+    deadline: u64,
+    interval: u64,
 }
 
-/// The timer interrupt: wake expired sleepers, arm the next event.
-pub fn handle_interrupt() {
+static ALARMS: Mutex<Vec<Alarm>> = Mutex::new(Vec::new());
+/// SIGALRMs sent by timer interrupts taken in the kernel (interrupting
+/// kernel code, possibly while it held locks) and in user mode.
+static ALARMS_FROM_KERNEL_IRQ: AtomicU64 = AtomicU64::new(0);
+static ALARMS_FROM_USER_IRQ: AtomicU64 = AtomicU64::new(0);
+/// Timer interrupts taken while in the kernel.
+static KERNEL_TICKS: AtomicU64 = AtomicU64::new(0);
+
+/// (ticks left, interval) of `pid`'s ITIMER_REAL; (0, 0) when disarmed.
+pub fn get_alarm(pid: usize) -> (u64, u64) {
     let now = now();
-    let expired: Vec<Sleeper> = {
-        let mut sleepers = SLEEPERS.lock();
-        let (expired, pending) = core::mem::take(&mut *sleepers).into_iter().partition(|s| s.deadline <= now);
-        *sleepers = pending;
-        expired
-    };
-    for s in expired {
-        sched::wake(&s.thread, Some(s.seq), sched::WakeReason::TimedOut);
+    ALARMS
+        .lock()
+        .iter()
+        .find(|a| a.process.pid == pid && a.deadline != u64::MAX)
+        .map_or((0, 0), |a| (a.deadline.saturating_sub(now).max(1), a.interval))
+}
+
+/// Arms (`value` > 0 ticks from now) or disarms (`value` == 0) `process`'s
+/// ITIMER_REAL; returns the old (ticks left, interval).
+pub fn set_alarm(process: &Arc<Process>, value: u64, interval: u64) -> Result<(u64, u64), Errno> {
+    let now = now();
+    let mut alarms = ALARMS.lock();
+    let old = alarms
+        .iter()
+        .find(|a| a.process.pid == process.pid && a.deadline != u64::MAX)
+        .map_or((0, 0), |a| (a.deadline.saturating_sub(now).max(1), a.interval));
+    alarms.retain(|a| a.process.pid != process.pid);
+    if value > 0 {
+        alarms.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        let deadline = now.saturating_add(value);
+        alarms.push(Alarm { process: process.clone(), deadline, interval });
+        drop(alarms);
+        if deadline < ARMED_FOR[hart_id()].load(Ordering::Relaxed) {
+            arm(deadline);
+        }
     }
-    let earliest = SLEEPERS.lock().iter().map(|s| s.deadline).min().unwrap_or(u64::MAX);
+    Ok(old)
+}
+
+/// Forgets `pid`'s timer (the process exits).
+pub fn cancel_alarm(pid: usize) {
+    let removed: Vec<Alarm> = {
+        let mut alarms = ALARMS.lock();
+        let (gone, kept) = core::mem::take(&mut *alarms).into_iter().partition(|a| a.process.pid == pid);
+        *alarms = kept;
+        gone
+    };
+    drop(removed); // outside the lock
+}
+
+/// The progress each hart last reported (0 = none yet): its scheduler loop
+/// and every return to user mode report.
+static HEARTBEAT: [AtomicU64; MAX_HARTS] = [const { AtomicU64::new(0) }; MAX_HARTS];
+/// A hart that reported no progress for this long is stuck in the kernel
+/// (a deadlock, or a lock never released).
+const WATCHDOG: u64 = 60 * TICKS_PER_SEC;
+
+/// This hart made progress (it is in its scheduler loop or going back to
+/// user mode).
+pub fn heartbeat() {
+    HEARTBEAT[hart_id()].store(now(), Ordering::Relaxed);
+}
+
+/// The hart watchdog: every timer tick of every hart checks that the other
+/// online harts made progress within `WATCHDOG`. A hart spinning in the
+/// kernel on a lock still takes its timer (the lock spins with interrupts
+/// on) but reports nothing, so the others fail the run.
+fn watchdog(now: u64) {
+    let me = hart_id();
+    let online = crate::smp::online_mask();
+    for hart in (0..MAX_HARTS).filter(|&h| h != me && online & (1 << h) != 0) {
+        let last = HEARTBEAT[hart].load(Ordering::Relaxed);
+        if last != 0 && now.saturating_sub(last) > WATCHDOG {
+            println!("FAIL [kernel] watchdog: hart {hart} made no progress for {} s", (now - last) / TICKS_PER_SEC);
+            crate::sbi::shutdown(true);
+        }
+    }
+}
+
+/// This hart's timer interrupt: wake expired sleepers, send due SIGALRMs,
+/// arm the next event. `in_kernel`: it interrupted kernel code (interrupt
+/// context: locks, never allocation; the lists are only ever shrunk in
+/// place here).
+pub fn handle_interrupt(in_kernel: bool) {
+    let now = now();
+    watchdog(now);
+    if in_kernel {
+        KERNEL_TICKS.fetch_add(1, Ordering::Relaxed);
+    }
+    let mut earliest = u64::MAX;
+    {
+        let mut sleepers = SLEEPERS.lock();
+        sleepers.retain(|s| {
+            if s.deadline <= now {
+                // Not the last reference: `block` removes its own entry.
+                sched::wake(&s.thread, Some(s.seq), sched::WakeReason::TimedOut);
+                false
+            } else {
+                earliest = earliest.min(s.deadline);
+                true
+            }
+        });
+    }
+    {
+        let mut alarms = ALARMS.lock();
+        for alarm in alarms.iter_mut() {
+            if alarm.deadline <= now {
+                // Linux's it_real_fn: SIGALRM to the process, SI_KERNEL.
+                crate::signal::send_alarm(&alarm.process);
+                let counter = if in_kernel { &ALARMS_FROM_KERNEL_IRQ } else { &ALARMS_FROM_USER_IRQ };
+                counter.fetch_add(1, Ordering::Relaxed);
+                alarm.deadline = match alarm.interval {
+                    0 => u64::MAX,
+                    // Like hrtimer_forward: the next period after now.
+                    i => alarm.deadline + ((now - alarm.deadline) / i + 1) * i,
+                };
+            }
+            earliest = earliest.min(alarm.deadline);
+        }
+    }
     arm(earliest.min(now + QUANTUM));
 }
 
-/// For the idle loop: handles the timer if its deadline has passed (the
-/// interrupt itself is never taken in the kernel).
-pub fn poll() {
-    if now() >= ARMED_FOR.load(Ordering::Relaxed) {
-        handle_interrupt();
-    }
+/// (timer interrupts taken in the kernel, SIGALRMs sent from interrupts
+/// taken in the kernel, SIGALRMs sent from interrupts taken in user mode).
+pub fn irq_counts() -> (u64, u64, u64) {
+    (
+        KERNEL_TICKS.load(Ordering::Relaxed),
+        ALARMS_FROM_KERNEL_IRQ.load(Ordering::Relaxed),
+        ALARMS_FROM_USER_IRQ.load(Ordering::Relaxed),
+    )
+}
+
+/// True if some thread sleeps with a deadline or some process has an
+/// armed ITIMER_REAL (so the system is not stuck).
+pub fn has_timers() -> bool {
+    !SLEEPERS.lock().is_empty() || ALARMS.lock().iter().any(|a| a.deadline != u64::MAX)
 }

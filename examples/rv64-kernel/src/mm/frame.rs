@@ -7,7 +7,7 @@
 //! address can be used directly as a pointer.
 
 use super::{MEMORY_END, PAGE_SIZE};
-use spin::Mutex;
+use crate::sync::Mutex;
 
 struct FrameAllocator {
     next: usize,

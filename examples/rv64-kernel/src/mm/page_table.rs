@@ -40,7 +40,9 @@ fn make_pte(pa: usize, flags: u64) -> u64 {
 ///
 /// # Safety
 /// `pa` must be a page-table frame that the caller may access exclusively
-/// (single hart, kernel not preemptible: no one else walks it meanwhile).
+/// (tables are only written while building an address space that no hart
+/// runs yet, at load and fork; later they are only read, under the
+/// process's lock).
 unsafe fn entries<'a>(pa: usize) -> &'a mut [u64; 512] {
     // SAFETY: forwarded to the caller; RAM is identity mapped.
     unsafe { &mut *(pa as *mut [u64; 512]) }

@@ -2,9 +2,12 @@
 //!
 //! Every access first checks the whole range against the process's page
 //! table (U bit plus R or W). Only then does it copy, with sstatus.SUM set so
-//! S-mode may touch U pages. Because the kernel is not preemptible and runs
-//! on one hart, the mapping cannot change between check and copy, so the
-//! copy can never fault: bad pointers give EFAULT, never a kernel trap.
+//! S-mode may touch U pages. A running process's mapping never changes
+//! (everything is mapped at load or fork; there is no munmap), so nothing on
+//! any hart can unmap a page between check and copy, and the copy can never
+//! fault: bad pointers give EFAULT, never a kernel trap. (Another thread of
+//! the process may write the same memory meanwhile; that is a data race in
+//! user space, not a fault.)
 //! Signal delivery writes frames to user stacks through these (`signal::KMem`).
 
 use super::page_table::{PTE_R, PTE_W};

@@ -14,7 +14,7 @@ use alloc::sync::{Arc, Weak};
 use core::time::Duration;
 use ksignal::frame::riscv64::{FP_IMAGE_LEN, Riscv64, Riscv64Context};
 use ksignal::{FpHook, UserMemory, WaitOutcome, WaitQueue};
-use spin::Mutex;
+use crate::sync::Mutex;
 
 /// ksignal's wait queue for one thread: only that thread waits on it
 /// (rt_sigtimedwait, rt_sigsuspend); senders wake it when a signal becomes
@@ -27,9 +27,9 @@ use spin::Mutex;
 ///
 /// No lost wake-up: `prepare_to_wait` clears `woken` before ksignal
 /// re-checks for a signal; a wake after that sets `woken`, and `wait` then
-/// returns at once. (On this single-hart kernel with interrupts off in
-/// S-mode nothing can run between the check and the sleep anyway; the flag
-/// makes the queue correct without relying on that.)
+/// returns at once, or `sched::block_current` sees it after marking the
+/// thread Blocked (a sender on another hart may set it at any moment).
+/// `wake_one` of a thread running on another hart sends that hart an IPI.
 pub struct KWait {
     state: Mutex<KWaitState>,
 }
@@ -67,7 +67,9 @@ impl WaitQueue for KWait {
         if self.take_woken() {
             return WaitOutcome::Woken { remaining: remaining() };
         }
-        let reason = sched::block_current(None, deadline);
+        // `woken` is checked again once the thread is registered as
+        // sleeping: a wake from another hart in between is not lost.
+        let reason = sched::block_current(None, deadline, &|| self.state.lock().woken);
         if self.take_woken() {
             return WaitOutcome::Woken { remaining: remaining() };
         }

@@ -19,7 +19,7 @@
 //! An interrupted blocking system call of a stopped thread is restarted
 //! once the group continues (no handler ran), as in Linux.
 
-use super::tasks::with_parent;
+use super::tasks::{with_parent, with_parent_in_group};
 use crate::task::{JobEvent, Process, Thread};
 use crate::sched;
 use alloc::sync::Arc;
@@ -37,13 +37,14 @@ fn parent_of(process: &Process) -> Option<Arc<Process>> {
 }
 
 /// The last thread of `child` is gone with wait status `status`: SIGCHLD
-/// (or the clone exit signal) to `parent`. Returns true if the parent does
-/// not wait for children (SIGCHLD ignored or SA_NOCLDWAIT): reap at once.
-pub fn notify_parent_exited(child: &Arc<Process>, parent: &Arc<Process>, status: i32) -> bool {
+/// (or the clone exit signal) to `parent`, whose lock the caller holds
+/// (`parent_pgid`: its process group). Returns true if the parent does not
+/// wait for children (SIGCHLD ignored or SA_NOCLDWAIT): reap at once.
+pub fn notify_parent_exited(child: &Arc<Process>, parent: &Arc<Process>, parent_pgid: usize, status: i32) -> bool {
     let exit_signal = child.inner.lock().exit_signal;
     let exit_signal = Signo::new(exit_signal as u32).ok();
     let how = ChildExit::from_exit_code(status);
-    with_parent(parent, |p| notify_parent_exit(p, &child_info(child), how, exit_signal)).autoreap
+    with_parent_in_group(parent, parent_pgid, |p| notify_parent_exit(p, &child_info(child), how, exit_signal)).autoreap
 }
 
 /// `thread` dequeued stop signal `sig`: bring every thread of its process to
@@ -65,6 +66,12 @@ pub fn begin_group_stop(thread: &Arc<Thread>, sig: Signo) {
 /// Whether the group is stopped and not exiting.
 fn stopped(process: &Process) -> bool {
     process.signals.is_stopped() && process.signals.group_exit().is_none() && process.inner.lock().group_exit.is_none()
+}
+
+/// Would `park_if_stopped` park the thread?
+pub fn must_park(thread: &Thread) -> bool {
+    let process = &thread.process;
+    process.group_stop.load(Ordering::Acquire) && stopped(process)
 }
 
 /// On the way to user space: while the thread's group is stopped, sleep.
@@ -89,8 +96,10 @@ pub fn park_if_stopped(thread: &Arc<Thread>) -> bool {
         with_parent(&parent, |p| notify_parent_cldstop(p, &child_info(process), ChildStop::Stopped(sig)));
         parent.child_wait.wake_all();
     }
+    // The condition is checked again once the thread is registered as
+    // sleeping: a SIGCONT or an exit on another hart in between is not lost.
     while stopped(process) {
-        process.stop_wait.block_current_uninterruptible();
+        sched::block_current_uninterruptible(Some(&process.stop_wait), &|| !stopped(process));
     }
     process.inner.lock().stop_parked -= 1;
     true

@@ -15,9 +15,11 @@
 //! control (`job`).
 //!
 //! Locks: ksignal's signal lock is `KspinRawMutex` (the `kspin` feature),
-//! which saves and clears sstatus.SIE while held. This kernel never enables
-//! interrupts in S-mode, so that is a no-op here, but it is what a kernel
-//! that sends signals from interrupt handlers needs. `kernel_guard` needs
+//! which saves and clears sstatus.SIE while held and excludes the other
+//! harts with a real lock word. This kernel sends SIGALRM from its timer
+//! interrupt (`send_alarm`), which may interrupt kernel code on the same
+//! hart that is about to take that very lock: disabling interrupts while
+//! it is held is what keeps that from deadlocking. `kernel_guard` needs
 //! nothing from the kernel unless its `preempt` feature is on (it is not:
 //! the kernel is not preemptible), so no `KernelGuardIf` is implemented.
 
@@ -37,7 +39,7 @@ use ksignal::{
     FaultInfo, KernelFrameInfo, PendingLimit, ProcessSignalManager, SignalActions, SignalInfo, Signo,
     ThreadSignalManager, UserReturn,
 };
-use spin::Mutex;
+use crate::sync::Mutex;
 
 /// A process's signal state.
 pub type SigProcess = ProcessSignalManager<KWait, KspinRawMutex>;
@@ -66,6 +68,21 @@ pub fn signal_pending(thread: &Thread) -> bool {
     exiting
         || thread.process.inner.lock().group_exit.is_some()
         || thread.signals().is_some_and(|s| s.has_pending())
+}
+
+/// Is there anything for the return-to-user path to do (exit, a stopped
+/// group to park in, a deliverable signal)? Checked with interrupts off
+/// just before returning to user mode.
+pub fn work_pending(thread: &Thread) -> bool {
+    signal_pending(thread) || job::must_park(thread)
+}
+
+/// ITIMER_REAL expired: SIGALRM to `process` (Linux's `it_real_fn`,
+/// SI_KERNEL). Interrupt context: ksignal's send never blocks, and its lock
+/// keeps interrupts off while held, so this never finds it held by the code
+/// it interrupted.
+pub fn send_alarm(process: &Process) {
+    let _ = process.signals.send(Signo::SIGALRM, Some(&SignalInfo::kernel(Signo::SIGALRM)));
 }
 
 /// Did the system call that trapped return one of the kernel-internal
@@ -180,6 +197,7 @@ pub fn user_fault(tf: &mut TrapFrame, sig: usize, page_fault: bool) {
 /// The last thread of `child` is gone and `parent` lives: SIGCHLD (CLD_EXITED
 /// or CLD_KILLED with the status). Returns true if the parent asked not to
 /// wait for children (SIGCHLD SIG_IGN or SA_NOCLDWAIT): reap it at once.
-pub fn notify_parent(child: &Arc<Process>, parent: &Arc<Process>, status: i32) -> bool {
-    job::notify_parent_exited(child, parent, status)
+/// The caller holds the parent's lock (`parent_pgid`: its process group).
+pub fn notify_parent(child: &Arc<Process>, parent: &Arc<Process>, parent_pgid: usize, status: i32) -> bool {
+    job::notify_parent_exited(child, parent, parent_pgid, status)
 }

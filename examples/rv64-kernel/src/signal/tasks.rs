@@ -105,8 +105,16 @@ pub fn with_caller<R>(f: impl FnOnce(&Caller<'_, KWait, KspinRawMutex>) -> R) ->
 /// The parent of `child` as a signal target: its leader thread (or the
 /// process, if the leader has exited), for SIGCHLD.
 pub fn with_parent<R>(parent: &Arc<Process>, f: impl FnOnce(&Task<'_, KWait, KspinRawMutex>) -> R) -> R {
+    let pgid = parent.inner.lock().pgid;
+    with_parent_in_group(parent, pgid, f)
+}
+
+/// `with_parent` for a caller that holds the parent's lock and so passes
+/// its process group itself.
+pub fn with_parent_in_group<R>(parent: &Arc<Process>, pgid: usize, f: impl FnOnce(&Task<'_, KWait, KspinRawMutex>) -> R) -> R {
     let leader = task::THREADS.lock().get(&parent.pid).cloned();
     let signals = signals_of(leader);
-    let task = Task { ids: ids_of(parent, parent.pid), cred: CRED, process: &parent.signals, thread: signals.as_deref() };
+    let ids = TaskIds { tid: parent.pid as i32, tgid: parent.pid as i32, pgid: pgid as i32, sid: SID };
+    let task = Task { ids, cred: CRED, process: &parent.signals, thread: signals.as_deref() };
     f(&task)
 }

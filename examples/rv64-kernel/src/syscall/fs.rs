@@ -15,14 +15,17 @@ pub fn write(fd: usize, buf: usize, len: usize) -> SysResult {
     }
     // Copy in chunks through a kernel buffer; like Linux, a fault after some
     // bytes were written returns the short count instead of EFAULT.
-    let mut chunk = [0u8; 256];
+    // Each chunk goes out under the console lock in one piece, so a line
+    // (user programs write one line per call, at most 512 bytes) is never
+    // cut by another hart's output. The copy is done before taking the lock.
+    let mut chunk = [0u8; 512];
     let mut done = 0;
     while done < len {
         let n = (len - done).min(chunk.len());
         if let Err(e) = uaccess::copy_from_user(&mut chunk[..n], buf + done) {
             return if done == 0 { Err(e) } else { Ok(done) };
         }
-        crate::console::write_bytes(&chunk[..n]);
+        crate::console::lock().write_bytes(&chunk[..n]);
         done += n;
     }
     Ok(done)

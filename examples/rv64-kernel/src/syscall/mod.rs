@@ -20,7 +20,10 @@ pub mod nr {
     pub const EXIT_GROUP: usize = 94;
     pub const SET_TID_ADDRESS: usize = 96;
     pub const NANOSLEEP: usize = 101;
+    pub const GETITIMER: usize = 102;
+    pub const SETITIMER: usize = 103;
     pub const CLOCK_GETTIME: usize = 113;
+    pub const SCHED_GETAFFINITY: usize = 123;
     pub const SCHED_YIELD: usize = 124;
     pub const RESTART_SYSCALL: usize = 128;
     pub const KILL: usize = 129;
@@ -64,8 +67,11 @@ fn dispatch(tf: &mut TrapFrame) -> SysResult {
         nr::EXIT_GROUP => process::exit_group(a0),
         nr::SET_TID_ADDRESS => process::set_tid_address(a0),
         nr::NANOSLEEP => time::nanosleep(a0, a1),
+        nr::GETITIMER => time::getitimer(a0, a1),
+        nr::SETITIMER => time::setitimer(a0, a1, a2),
         nr::CLOCK_GETTIME => time::clock_gettime(a0, a1),
         nr::SCHED_YIELD => process::sched_yield(),
+        nr::SCHED_GETAFFINITY => process::sched_getaffinity(a0, a1, a2),
         nr::RESTART_SYSCALL => time::restart_syscall(),
         nr::GETPID => process::getpid(),
         nr::GETPPID => process::getppid(),

@@ -69,6 +69,21 @@ pub fn setpgid(pid: usize, pgid: usize) -> SysResult {
     Ok(0)
 }
 
+/// sched_getaffinity(pid, len, mask): every thread may run on every online
+/// hart. As Linux's raw system call: EINVAL unless `len` is a multiple of
+/// 8 with room for every possible CPU (MAX_HARTS), ESRCH for an unknown
+/// thread; returns the bytes written (one 64-bit word).
+pub fn sched_getaffinity(tid: usize, len: usize, mask: usize) -> SysResult {
+    if len * 8 < crate::smp::MAX_HARTS || !len.is_multiple_of(8) {
+        return Err(Errno::EINVAL);
+    }
+    if tid != 0 && !task::THREADS.lock().contains_key(&tid) {
+        return Err(Errno::ESRCH);
+    }
+    uaccess::write_user(mask, &(crate::smp::online_mask() as u64))?;
+    Ok(8)
+}
+
 pub fn sched_yield() -> SysResult {
     sched::yield_now();
     Ok(0)
@@ -183,6 +198,8 @@ pub fn wait4(pid: isize, wstatus: usize, options: usize, rusage: usize) -> SysRe
     }
     let me = task::current_process();
     loop {
+        // Read before looking, so an exit or stop after the look wakes us.
+        let generation = me.child_wait.generation();
         match find_child(&me, pid, options) {
             Found::Child(child, status) => {
                 if wstatus != 0 {
@@ -196,7 +213,7 @@ pub fn wait4(pid: isize, wstatus: usize, options: usize, rusage: usize) -> SysRe
             Found::NoChildren => return Err(Errno::ECHILD),
             Found::NoneYet if options & WNOHANG != 0 => return Ok(0),
             Found::NoneYet => {
-                if me.child_wait.block_current(None) == WakeReason::Interrupted {
+                if me.child_wait.block_current_since(generation) == WakeReason::Interrupted {
                     return Err(Errno::ERESTARTSYS);
                 }
             }
@@ -222,9 +239,14 @@ fn find_child(me: &Arc<Process>, pid: isize, options: usize) -> Found {
         }
         any = true;
         if let Some(status) = c.exit_status {
-            // A zombie: reap it (it leaves the process table for good).
+            // A zombie: reap it (it leaves the process table for good). The
+            // table's lock is taken after ours is dropped: `process_group`
+            // and the signal task table take it first and a process's lock
+            // inside, so holding both the other way round could deadlock
+            // two harts.
             drop(c);
             inner.children.remove(i);
+            drop(inner);
             task::PROCESSES.lock().remove(&child.pid);
             return Found::Child(child.pid, status);
         }

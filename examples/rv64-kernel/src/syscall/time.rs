@@ -1,5 +1,6 @@
 //! Time syscalls: nanosleep (interruptible, restartable), clock_gettime,
-//! and restart_syscall (Linux's way to resume an interrupted nanosleep).
+//! restart_syscall (Linux's way to resume an interrupted nanosleep), and
+//! getitimer/setitimer (ITIMER_REAL only: SIGALRM from the timer interrupt).
 
 use crate::errno::{Errno, SysResult};
 use crate::mm::uaccess;
@@ -47,7 +48,7 @@ pub fn nanosleep(req: usize, rem: usize) -> SysResult {
 /// handler runs the sleep transparently continues to the *same* deadline,
 /// and if one runs the caller sees EINTR.
 fn sleep_until(deadline: u64, rem: usize) -> SysResult {
-    match sched::block_current(None, Some(deadline)) {
+    match sched::block_current(None, Some(deadline), &|| false) {
         WakeReason::TimedOut | WakeReason::Woken => Ok(0),
         WakeReason::Interrupted => {
             if rem != 0 {
@@ -67,4 +68,81 @@ pub fn restart_syscall() -> SysResult {
         Some(RestartBlock::Nanosleep { deadline, rem }) => sleep_until(deadline, rem),
         None => Err(Errno::EINTR),
     }
+}
+
+/// `struct timeval` on riscv64.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+struct Timeval {
+    tv_sec: i64,
+    tv_usec: i64,
+}
+
+/// `struct itimerval`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+struct Itimerval {
+    interval: Timeval,
+    value: Timeval,
+}
+
+const ITIMER_REAL: usize = 0;
+const ITIMER_VIRTUAL: usize = 1;
+const ITIMER_PROF: usize = 2;
+const TICKS_PER_USEC: u64 = timer::TICKS_PER_SEC / 1_000_000;
+
+impl Timeval {
+    /// Ticks, or EINVAL for a negative or non-normalised value (Linux's
+    /// `timeval_valid`).
+    fn to_ticks(self) -> Result<u64, Errno> {
+        if self.tv_sec < 0 || !(0..1_000_000).contains(&self.tv_usec) {
+            return Err(Errno::EINVAL);
+        }
+        let usec = (self.tv_sec as u64).saturating_mul(1_000_000).saturating_add(self.tv_usec as u64);
+        Ok(usec.saturating_mul(TICKS_PER_USEC))
+    }
+
+    /// Rounded up to whole microseconds, so an armed timer never reads 0.
+    fn from_ticks(ticks: u64) -> Timeval {
+        let usec = ticks.div_ceil(TICKS_PER_USEC);
+        Timeval { tv_sec: (usec / 1_000_000) as i64, tv_usec: (usec % 1_000_000) as i64 }
+    }
+}
+
+fn itimerval((left, interval): (u64, u64)) -> Itimerval {
+    Itimerval { interval: Timeval::from_ticks(interval), value: Timeval::from_ticks(left) }
+}
+
+/// Only ITIMER_REAL exists here: ITIMER_VIRTUAL and ITIMER_PROF need CPU-time
+/// accounting, which this kernel does not do, so they fail with EINVAL
+/// (Linux supports them); any other `which` is EINVAL as in Linux.
+fn check_which(which: usize) -> Result<(), Errno> {
+    match which {
+        ITIMER_REAL => Ok(()),
+        ITIMER_VIRTUAL | ITIMER_PROF => Err(Errno::EINVAL),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+pub fn getitimer(which: usize, curr: usize) -> SysResult {
+    check_which(which)?;
+    let value = itimerval(timer::get_alarm(task::current_process().pid));
+    uaccess::write_user(curr, &value)?;
+    Ok(0)
+}
+
+/// setitimer(ITIMER_REAL, new, old): SIGALRM after `new.value`, then every
+/// `new.interval`; a zero value disarms. A NULL `new` disarms too (Linux
+/// accepts it, with a deprecation warning). Not inherited by fork children.
+pub fn setitimer(which: usize, new: usize, old: usize) -> SysResult {
+    check_which(which)?;
+    let new: Itimerval = if new == 0 { Itimerval::default() } else { uaccess::read_user(new)? };
+    let value = new.value.to_ticks()?;
+    let interval = new.interval.to_ticks()?;
+    // As in Linux, an unwritable `old` fails with EFAULT after the change.
+    let previous = timer::set_alarm(&task::current_process(), value, interval)?;
+    if old != 0 {
+        uaccess::write_user(old, &itimerval(previous))?;
+    }
+    Ok(0)
 }

@@ -22,7 +22,7 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use spin::Mutex;
+use crate::sync::Mutex;
 
 pub static PROCESSES: Mutex<BTreeMap<Pid, Arc<Process>>> = Mutex::new(BTreeMap::new());
 pub static THREADS: Mutex<BTreeMap<Tid, Arc<Thread>>> = Mutex::new(BTreeMap::new());
@@ -85,7 +85,11 @@ pub fn spawn_init_process(name: &str, image: &[u8]) -> Result<Pid, loader::LoadE
 /// Registers a new thread with its process and the thread table.
 pub fn add_thread(process: &Arc<Process>, thread: Arc<Thread>) {
     sched::reserve_run_queue(thread::LIVE_THREADS.load(Ordering::Relaxed));
-    process.inner.lock().threads.push(thread.clone());
+    {
+        let mut inner = process.inner.lock();
+        inner.threads.push(thread.clone());
+        inner.unreleased += 1;
+    }
     THREADS.lock().insert(thread.tid, thread);
 }
 
@@ -149,10 +153,36 @@ pub fn exit_current() -> ! {
 /// The last thread is gone: record the status, orphan the children, and
 /// tell the parent (or, for boot processes, report and reap at once).
 fn exit_process(process: &Arc<Process>, status: i32) {
-    let (parent, children) = {
-        let mut inner = process.inner.lock();
-        inner.exit_status = Some(status);
-        (inner.parent.as_ref().and_then(|p| p.upgrade()), core::mem::take(&mut inner.children))
+    crate::timer::cancel_alarm(process.pid);
+    let parent = process.inner.lock().parent.as_ref().and_then(|p| p.upgrade());
+    // Becoming a zombie and telling the parent happen under the parent's
+    // lock, which `wait4` holds while it looks for zombies (lock order:
+    // parent, then child, as there): so it never reaps a child that is being
+    // reaped automatically, and a parent that got the SIGCHLD finds the
+    // zombie. (Linux does both under tasklist_lock.)
+    let mut told_parent = None;
+    let children = {
+        let parent_inner = parent.as_ref().map(|p| (p, p.inner.lock()));
+        let still_child = parent_inner.as_ref().is_some_and(|(_, pi)| pi.children.iter().any(|c| c.pid == process.pid));
+        let children = {
+            let mut inner = process.inner.lock();
+            inner.exit_status = Some(status);
+            if !still_child {
+                inner.parent = None; // its parent exited meanwhile
+            }
+            core::mem::take(&mut inner.children)
+        };
+        if let (true, Some((parent, mut parent_inner))) = (still_child, parent_inner) {
+            // SIGCHLD (CLD_EXITED / CLD_KILLED). If the parent ignores
+            // SIGCHLD or set SA_NOCLDWAIT, nobody will wait: reap at once.
+            let autoreap = crate::signal::notify_parent(process, parent, parent_inner.pgid, status);
+            if autoreap {
+                parent_inner.children.retain(|c| c.pid != process.pid);
+                process.inner.lock().parent = None;
+            }
+            told_parent = Some((parent.clone(), autoreap));
+        }
+        children
     };
     // No init process adopts orphans: they are reaped by the kernel when they
     // exit, and zombies among them right now.
@@ -166,13 +196,9 @@ fn exit_process(process: &Arc<Process>, status: i32) {
             PROCESSES.lock().remove(&child.pid);
         }
     }
-    match parent {
-        Some(parent) => {
-            // SIGCHLD (CLD_EXITED / CLD_KILLED). If the parent ignores
-            // SIGCHLD or set SA_NOCLDWAIT, nobody will wait: reap at once.
-            if crate::signal::notify_parent(process, &parent, status) {
-                parent.inner.lock().children.retain(|c| c.pid != process.pid);
-                process.inner.lock().parent = None;
+    match told_parent {
+        Some((parent, autoreap)) => {
+            if autoreap {
                 PROCESSES.lock().remove(&process.pid);
             }
             parent.child_wait.wake_all();
@@ -198,11 +224,14 @@ fn report_exit(process: &Process, status: i32) {
 }
 
 /// Called by the scheduler once an exited thread has switched away for the
-/// last time (so its kernel stack and address space are no longer in use).
+/// last time (so its kernel stack is no longer in use). The address space
+/// goes with the last thread released: another thread of the process that
+/// exited at the same time may still be on its way out on another hart.
 pub fn release_exited_thread(thread: Arc<Thread>) {
     let space = {
         let mut inner = thread.process.inner.lock();
-        if inner.threads.is_empty() { inner.address_space.take() } else { None }
+        inner.unreleased -= 1;
+        if inner.unreleased == 0 { inner.address_space.take() } else { None }
     };
     drop(space); // frees the process's user pages and page tables
     drop(thread); // normally the last reference: frees the kernel stack
@@ -215,6 +244,12 @@ pub fn finish_run() -> ! {
     let threads = thread::LIVE_THREADS.load(Ordering::Relaxed);
     let processes = process::LIVE_PROCESSES.load(Ordering::Relaxed);
     println!("[kernel] frames in use: {in_use} (after boot: {baseline}); live threads {threads}, processes {processes}");
+    let (wakes, kicks) = crate::smp::ipi_counts();
+    println!("[kernel] IPIs sent: {wakes} to wake an idle hart, {kicks} to kick a thread a signal was sent to");
+    let (kernel_ticks, alarms_kernel, alarms_user) = crate::timer::irq_counts();
+    println!(
+        "[kernel] timer interrupts taken in the kernel: {kernel_ticks}; SIGALRM sent from timer interrupts taken in the kernel: {alarms_kernel}, in user mode: {alarms_user}"
+    );
     let mut failed = INIT_FAILED.load(Ordering::Relaxed);
     if in_use != baseline {
         println!("FAIL [kernel] {} frames leaked", in_use as isize - baseline as isize);

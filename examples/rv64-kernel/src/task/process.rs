@@ -9,7 +9,7 @@ use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use spin::Mutex;
+use crate::sync::Mutex;
 
 /// Processes not yet freed (to catch reference-count leaks at shutdown).
 pub static LIVE_PROCESSES: AtomicUsize = AtomicUsize::new(0);
@@ -49,6 +49,10 @@ pub struct ProcessInner {
     /// Children, living or zombie, until reaped by `wait4`.
     pub children: Vec<Arc<Process>>,
     pub threads: Vec<Arc<Thread>>,
+    /// Threads added and not yet released by the scheduler (`threads`
+    /// forgets a thread at exit, while it still runs on its hart with this
+    /// address space active): the address space is freed when this is 0.
+    pub unreleased: usize,
     /// Set when the whole process must end (exit_group, a fatal signal): the
     /// wait status it will exit with.
     pub group_exit: Option<i32>,
@@ -103,6 +107,7 @@ impl Process {
                 parent: parent.map(Arc::downgrade),
                 children: Vec::new(),
                 threads: Vec::new(),
+                unreleased: 0,
                 group_exit: None,
                 exit_status: None,
                 exit_signal,

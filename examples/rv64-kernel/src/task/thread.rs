@@ -10,8 +10,8 @@ use alloc::boxed::Box;
 use alloc::sync::Arc;
 use ksignal::SignalSet;
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicUsize, Ordering};
-use spin::Mutex;
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use crate::sync::Mutex;
 
 /// Threads not yet freed (to catch reference-count leaks at shutdown).
 pub static LIVE_THREADS: AtomicUsize = AtomicUsize::new(0);
@@ -50,19 +50,26 @@ pub struct ThreadInner {
     /// The last synchronous fault (scause, sepc, stval), for the report when
     /// the fault's signal ends the process.
     pub last_fault: Option<(usize, usize, usize)>,
+    /// The hart it runs on (meaningful while Running): where an IPI goes.
+    pub cpu: usize,
 }
 
 pub struct Thread {
     pub tid: Tid,
     pub process: Arc<Process>,
     pub inner: Mutex<ThreadInner>,
+    /// Set while a hart runs on this thread's kernel stack, from the moment
+    /// a scheduler picks it until its old hart has switched away (Linux's
+    /// `p->on_cpu`): no other hart may load `context` before it is clear.
+    pub on_cpu: AtomicBool,
     /// ksignal's per-thread state (mask, private queue, alternate stack,
     /// the "something deliverable" flag). `None` once the thread has exited:
     /// taking it out detaches the thread from its process's signal state.
     /// Users clone the `Arc` and drop the lock before using it (a blocking
     /// signal call must not hold it).
     signals: Mutex<Option<Arc<SigThread>>>,
-    /// Only touched by context switches of this thread (see `sched`).
+    /// Only touched by context switches of this thread (see `sched`), on
+    /// one hart at a time (`on_cpu`).
     context: UnsafeCell<Context>,
     /// Only touched by this thread while it runs in the kernel, or before
     /// it first runs.
@@ -72,8 +79,9 @@ pub struct Thread {
 }
 
 // SAFETY: the UnsafeCell fields are only accessed by the thread itself or by
-// the scheduler while the thread is switched out, on a single hart; all
-// other state is behind mutexes.
+// the scheduler of the one hart it runs on or last ran on: `on_cpu` (set
+// from pick to switch-out, Release/Acquire) keeps a second hart away until
+// the first is done. All other state is behind mutexes or atomic.
 unsafe impl Sync for Thread {}
 // SAFETY: as above; nothing in a Thread is tied to a particular hart.
 unsafe impl Send for Thread {}
@@ -101,7 +109,9 @@ impl Thread {
                 clear_child_tid: 0,
                 restart: None,
                 last_fault: None,
+                cpu: 0,
             }),
+            on_cpu: AtomicBool::new(false),
             signals: Mutex::new(Some(signals.clone())),
             context: UnsafeCell::new(Context::new(thread_start as *const () as usize, top)),
             trap_frame: UnsafeCell::new(tf),

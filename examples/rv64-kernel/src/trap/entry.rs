@@ -4,6 +4,11 @@
 //! it holds the address of that thread's `TrapFrame`; while in the kernel it
 //! is 0. The first instruction swaps it with `sp`, so a nonzero `sp` means
 //! "from user, and sp now points at the trap frame".
+//!
+//! `tp` is the hart id in the kernel (see `smp`): `__return_to_user` stores
+//! it in the trap frame before loading the user's tp, and the vector loads
+//! it back after saving the user's, so a thread may trap on another hart
+//! than the one it returned to user mode from.
 
 use super::TrapFrame;
 use core::arch::global_asm;
@@ -50,19 +55,83 @@ __trap_vector:
     frcsr t2
     sd t2, {fcsr}(sp)
 1:
+    # The kernel's tp is the hart id (user tp was saved with x4 above).
+    ld tp, {kernel_tp}(sp)
     mv a0, sp
     ld sp, {kernel_sp}(a0)
     call {user_trap}
     # user_trap never returns.
 
-9:  # From the kernel: restore sp (sscratch becomes 0 again) and panic.
+9:  # From the kernel: restore sp (sscratch becomes 0 again), save what a
+    # call may clobber (the caller-saved integer and FP registers and fcsr:
+    # the target has the D extension, so compiled code may use FP registers)
+    # plus
+    # sepc/sstatus on the current kernel stack, handle it (an interrupt;
+    # anything else panics), and resume the kernel code.
     csrrw sp, sscratch, sp
+    addi sp, sp, -320
+    sd ra, 0(sp)
+    sd t0, 8(sp)
+    sd t1, 16(sp)
+    sd t2, 24(sp)
+    .irp n, 0,1,2,3,4,5,6,7
+    sd a\n, (32+\n*8)(sp)
+    .endr
+    sd t3, 96(sp)
+    sd t4, 104(sp)
+    sd t5, 112(sp)
+    sd t6, 120(sp)
+    csrr t0, sepc
+    sd t0, 128(sp)
+    csrr t0, sstatus
+    sd t0, 136(sp)
+    .irp n, 0,1,2,3,4,5,6,7
+    fsd f\n, (144+\n*8)(sp)
+    .endr
+    .irp n, 10,11,12,13,14,15,16,17
+    fsd f\n, (144+(\n-2)*8)(sp)
+    .endr
+    .irp n, 28,29,30,31
+    fsd f\n, (144+(\n-12)*8)(sp)
+    .endr
+    frcsr t0
+    sd t0, 304(sp)
     call {kernel_trap}
+    ld t0, 304(sp)
+    fscsr t0
+    .irp n, 0,1,2,3,4,5,6,7
+    fld f\n, (144+\n*8)(sp)
+    .endr
+    .irp n, 10,11,12,13,14,15,16,17
+    fld f\n, (144+(\n-2)*8)(sp)
+    .endr
+    .irp n, 28,29,30,31
+    fld f\n, (144+(\n-12)*8)(sp)
+    .endr
+    ld t0, 128(sp)
+    csrw sepc, t0
+    ld t0, 136(sp)
+    csrw sstatus, t0
+    ld ra, 0(sp)
+    ld t0, 8(sp)
+    ld t1, 16(sp)
+    ld t2, 24(sp)
+    .irp n, 0,1,2,3,4,5,6,7
+    ld a\n, (32+\n*8)(sp)
+    .endr
+    ld t3, 96(sp)
+    ld t4, 104(sp)
+    ld t5, 112(sp)
+    ld t6, 120(sp)
+    addi sp, sp, 320
+    sret
 
     .balign 4
     .globl __return_to_user
 __return_to_user:
-    # a0 = &TrapFrame. From here until sret nothing may trap.
+    # a0 = &TrapFrame, interrupts off (sstatus.SIE = 0). From here until
+    # sret nothing may trap.
+    sd tp, {kernel_tp}(a0)      # this hart's id, for the next trap
     csrw sscratch, a0
     li t0, 3 << 13
     csrs sstatus, t0            # FS on, so the FP loads below are legal
@@ -89,6 +158,7 @@ __return_to_user:
     scause = const offset_of!(TrapFrame, scause),
     stval = const offset_of!(TrapFrame, stval),
     kernel_sp = const offset_of!(TrapFrame, kernel_sp),
+    kernel_tp = const offset_of!(TrapFrame, kernel_tp),
     fregs = const offset_of!(TrapFrame, fregs),
     fcsr = const offset_of!(TrapFrame, fcsr),
     user_trap = sym super::user_trap,

@@ -10,12 +10,17 @@
 //!    exit, group stop, signal delivery and syscall restart).
 //! 3. `return_to_user` (assembly) reloads the registers and executes `sret`.
 //!
-//! A trap taken *in* the kernel is always a bug here (interrupts stay off
-//! in S-mode), so it panics.
+//! Interrupts are on in the kernel too, except while a lock is held (every
+//! lock disables them, see `sync`) and on the final stretch to `sret`. An
+//! interrupt taken in the kernel is handled on the current kernel stack by
+//! `kernel_trap`: the timer wakes sleepers and sends SIGALRM (setitimer),
+//! an IPI is just cleared. It never switches threads; a quantum that ends
+//! in the kernel makes the thread yield on its way back to user mode. Any
+//! exception taken in the kernel is a bug, so it panics.
 
 mod entry;
 
-use crate::{sched, signal, syscall, task, timer};
+use crate::{sched, signal, smp, syscall, task, timer};
 use core::arch::asm;
 
 pub use entry::return_to_user;
@@ -61,6 +66,9 @@ pub struct TrapFrame {
     pub in_syscall: usize,
     pub fregs: [u64; 32],
     pub fcsr: usize,
+    /// The kernel's `tp` (the hart id) while this thread is in user mode,
+    /// written by `return_to_user` and read back by the trap vector.
+    pub kernel_tp: usize,
 }
 
 impl TrapFrame {
@@ -97,6 +105,7 @@ pub fn init() {
 }
 
 const INTERRUPT_BIT: usize = 1 << 63;
+const IRQ_S_SOFT: usize = 1;
 const IRQ_S_TIMER: usize = 5;
 const EXC_INST_MISALIGNED: usize = 0;
 const EXC_INST_ACCESS: usize = 1;
@@ -117,8 +126,22 @@ pub const SIGTRAP: usize = 5;
 pub const SIGBUS: usize = 7;
 pub const SIGSEGV: usize = 11;
 
-/// Called by the entry assembly on the thread's kernel stack.
+/// Turns this hart's interrupts on (sstatus.SIE).
+pub fn enable_interrupts() {
+    // SAFETY: the trap vector handles interrupts taken in the kernel.
+    unsafe { asm!("csrs sstatus, {0}", in(reg) SSTATUS_SIE) };
+}
+
+/// Turns this hart's interrupts off.
+pub fn disable_interrupts() {
+    // SAFETY: only masks interrupts; they stay pending.
+    unsafe { asm!("csrc sstatus, {0}", in(reg) SSTATUS_SIE) };
+}
+
+/// Called by the entry assembly on the thread's kernel stack, interrupts
+/// off; the user state is saved and sscratch is 0, so they may come on.
 extern "C" fn user_trap(tf: &mut TrapFrame) -> ! {
+    enable_interrupts();
     handle_user_trap(tf);
     exit_to_user(tf)
 }
@@ -129,9 +152,12 @@ fn handle_user_trap(tf: &mut TrapFrame) {
     if cause & INTERRUPT_BIT != 0 {
         match cause & !INTERRUPT_BIT {
             IRQ_S_TIMER => {
-                timer::handle_interrupt();
+                timer::handle_interrupt(false);
                 sched::yield_now(); // preemption: round robin
             }
+            // An IPI from another hart: a signal became deliverable to this
+            // thread (Linux's kick_process); `exit_to_user` below acts on it.
+            IRQ_S_SOFT => smp::clear_ipi(),
             other => println!("[kernel] ignoring unexpected interrupt {other}"),
         }
         return;
@@ -154,6 +180,11 @@ fn handle_user_trap(tf: &mut TrapFrame) {
 /// resumes in user mode happens here, in this order.
 pub fn exit_to_user(tf: &mut TrapFrame) -> ! {
     loop {
+        enable_interrupts();
+        // 0. The quantum ended while in the kernel: let others run first.
+        if sched::need_resched() {
+            sched::yield_now();
+        }
         // 1. Thread or process exit requested (exit, exit_group, a fatal
         //    signal). `exit_current` never returns.
         if task::current_must_exit() {
@@ -167,8 +198,16 @@ pub fn exit_to_user(tf: &mut TrapFrame) -> ! {
         if signal::deliver_pending_signals(tf) {
             continue;
         }
-        break;
+        // 3. Interrupts off until sret. Anything that arrived meanwhile (a
+        //    SIGALRM sent by this hart's timer interrupt, a signal whose
+        //    sender skipped the IPI because we were in the kernel) is seen
+        //    here; anything later raises an interrupt taken right after sret.
+        disable_interrupts();
+        if !(sched::need_resched() || signal::work_pending(&task::current())) {
+            break;
+        }
     }
+    timer::heartbeat();
     tf.in_syscall = 0;
     // Back to U-mode (SPP=0) with interrupts on there (SPIE=1), no user
     // memory access for S-mode (SUM=0), and FS=Clean: the FP registers we
@@ -182,14 +221,27 @@ pub fn exit_to_user(tf: &mut TrapFrame) -> ! {
     unsafe { return_to_user(tf) }
 }
 
-/// A trap while in S-mode: with interrupts off in the kernel, only a kernel
-/// bug gets here.
-extern "C" fn kernel_trap() -> ! {
+/// A trap while in S-mode (the entry assembly saved the interrupted
+/// kernel code's registers): an interrupt is handled in interrupt context
+/// (no blocking, no switching; locks disable interrupts, so the interrupted
+/// code holds none this handler takes). Any exception is a kernel bug.
+extern "C" fn kernel_trap() {
     let (scause, sepc, stval): (usize, usize, usize);
     // SAFETY: reading trap CSRs has no side effects.
     unsafe {
         asm!("csrr {0}, scause", "csrr {1}, sepc", "csrr {2}, stval",
             out(reg) scause, out(reg) sepc, out(reg) stval);
+    }
+    if scause & INTERRUPT_BIT != 0 {
+        match scause & !INTERRUPT_BIT {
+            IRQ_S_TIMER => {
+                timer::handle_interrupt(true);
+                sched::set_need_resched();
+            }
+            IRQ_S_SOFT => smp::clear_ipi(),
+            other => println!("[kernel] ignoring unexpected interrupt {other}"),
+        }
+        return;
     }
     panic!("trap in kernel: scause {scause:#x}, sepc {sepc:#x}, stval {stval:#x}");
 }

@@ -23,9 +23,11 @@ extern "C" fn block_in_read(_: usize) -> i32 {
     fail!("sig_job: child's read returned {}", r);
 }
 
-/// Child of the first test: a reader thread, and a 150 ms nanosleep that
-/// the parent stops for 250 ms. Exit 0: the sleep returned 0 (restarted,
-/// not EINTR) after at least 250 ms.
+/// Child of the first test: a reader thread, and a 600 ms nanosleep that
+/// the parent stops 30 ms in, for 700 ms. Exit 0: the sleep returned 0
+/// (restarted, not EINTR) after at least 700 ms. (The margins are wide
+/// because under emulation on a loaded host a hart can stall for a
+/// hundred milliseconds; 3 means the stop came too late.)
 fn stopped_sleeper() -> i32 {
     if spawn(&STACKS[0], &TIDS[0], block_in_read, 0).is_err() {
         return 4;
@@ -33,11 +35,11 @@ fn stopped_sleeper() -> i32 {
     // Tell the parent (which blocks SIGUSR2) that the sleep starts now.
     kill(getppid(), SIGUSR2);
     let t0 = now_ns();
-    let r = sleep_ms(150);
+    let r = sleep_ms(600);
     let slept = now_ns() - t0;
     if r != 0 {
         2
-    } else if slept < 250_000_000 {
+    } else if slept < 700_000_000 {
         3
     } else {
         0
@@ -76,10 +78,21 @@ extern "C" fn on_chld(_sig: i32, info: *mut SigInfo, _uc: *mut UContext) {
     if let Some(c) = CODES.get(code as usize) {
         c.fetch_add(1, Ordering::SeqCst);
     }
+    // Test 4: the continued child waits for this before it exits.
+    let child = CHILD.load(Ordering::SeqCst);
+    if code == CLD_CONTINUED && child > 0 {
+        kill(child, SIGUSR1);
+    }
 }
 
+/// Test 4: continues the child once the parent's handler saw it stop.
 extern "C" fn continue_later(_: usize) -> i32 {
-    sleep_ms(60);
+    let mut waited = 0;
+    while CODES[CLD_STOPPED as usize].load(Ordering::SeqCst) == 0 && waited < 10_000 {
+        sleep_ms(10);
+        waited += 10;
+    }
+    sleep_ms(20);
     kill(CHILD.load(Ordering::SeqCst), SIGCONT);
     0
 }
@@ -102,7 +115,7 @@ fn main() -> i32 {
     check!(r == child && status == 0x137f, "sig_job: wait4(WUNTRACED) gave {} {:#x}", r, status);
     check!(wait4(child, WUNTRACED | WNOHANG) == (0, 0), "sig_job: stop reported twice");
     println!("PASS sig_job: SIGSTOP stops both threads; SIGCHLD CLD_STOPPED and wait4 WUNTRACED (0x137f)");
-    sleep_ms(250);
+    sleep_ms(700);
     check!(wait4(child, WNOHANG) == (0, 0), "sig_job: stopped child ended");
     check!(kill(child, SIGCONT) == 0, "sig_job: kill(SIGCONT)");
     expect_sigchld("continue", CLD_CONTINUED, child, SIGCONT as i32);
@@ -158,13 +171,16 @@ fn main() -> i32 {
     sigprocmask(SIG_UNBLOCK, sigbit(SIGCHLD));
     let child = fork();
     if child == 0 {
+        sigprocmask(SIG_BLOCK, sigbit(SIGUSR1));
         sleep_ms(20);
         raise(SIGSTOP);
         // Let the parent take the CLD_CONTINUED SIGCHLD first: SIGCHLD is a
         // standard signal, so a second one sent while the first is still
-        // pending would be merged into it.
-        sleep_ms(30);
-        exit_group(5);
+        // pending would be merged into it. Its handler answers with SIGUSR1
+        // (a fixed sleep here is too short when a loaded host stalls harts).
+        let mut info = SigInfo::default();
+        let r = sigtimedwait(sigbit(SIGUSR1), &mut info, Some(&Timespec::from_millis(10_000)));
+        exit_group(if r == SIGUSR1 as isize { 5 } else { 6 });
     }
     CHILD.store(child, Ordering::SeqCst);
     let t = spawn(&STACKS[1], &TIDS[1], continue_later, 0).unwrap_or_else(|e| fail!("sig_job: clone {}", e));
