@@ -26,7 +26,7 @@ case "$jc" in "stopped=0 "*) ;; *) jc="stopped $(tail -n1 <<<"$out_jc")" ;; esac
 check "bash job control: SIGTSTP to the job, jobs shows it stopped, continue, wait" "stopped status=0" "$jc"
 set -e
 
-for prog in basic jobs reap stopcont; do
+for prog in basic jobs reap stopcont signalfd orphan; do
   gcc -O1 -pthread -o "$out/$prog" "smoke/$prog.c"
   set +e
   (cd "$out" && timeout 60 "./$prog" > "$prog.native" 2>&1); n=$?

@@ -19,6 +19,7 @@ pub mod pending;
 pub mod process;
 pub mod registry;
 pub mod set;
+pub mod signalfd;
 pub mod signo;
 pub mod stack;
 mod sync;
@@ -41,6 +42,7 @@ pub use pending::{PendingLimit, PendingSignals, PutOutcome};
 pub use process::{Fate, ProcessSignalManager, SendOutcome};
 pub use registry::SignalActions;
 pub use set::SignalSet;
+pub use signalfd::{SfdFlags, SignalFd, SignalfdSiginfo};
 pub use signo::{DefaultAction, Signo};
 pub use stack::{SignalStack, SsFlags, StackT};
 pub use thread::{

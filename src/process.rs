@@ -930,6 +930,12 @@ impl<W: WaitQueue> ProcessState<W> {
         (t.pending.pending() | self.shared.pending()) & t.blocked
     }
 
+    /// Pending signals, private or shared, blocked or not (`signalfd_poll`'s
+    /// test before the file's mask).
+    pub(crate) fn pending_all(&self, slot: u32) -> SignalSet {
+        self.thread(slot).pending.pending() | self.shared.pending()
+    }
+
     /// The thread's alternate signal stack (`t->sas_ss_sp` and friends).
     pub(crate) fn altstack(&self, slot: u32) -> SignalStack {
         self.thread(slot).altstack

@@ -524,6 +524,33 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
         result
     }
 
+    /// Takes the first pending signal of `set` (SIGKILL and SIGSTOP left out),
+    /// private queue first, then shared, whatever the mask or disposition: the
+    /// non-blocking `dequeue_signal` that `rt_sigtimedwait` starts with and a
+    /// signalfd read uses ([`crate::signalfd`]). The siginfo goes to `info` (all 128
+    /// bytes) only when a signal is taken.
+    ///
+    /// Context: process context, on this thread; never blocks beyond the signal lock.
+    pub fn dequeue_in(&self, set: SignalSet, info: &mut SignalInfo) -> Option<Signo> {
+        let p = &*self.process;
+        let mut st = p.state.lock();
+        st.dequeue_signal(self.slot, set.without_unblockable(), &p.common.limit, info)
+    }
+
+    /// The signals pending for this thread, private or shared, blocked or not
+    /// (what a signalfd's poll tests against its mask).
+    ///
+    /// Context: any; never blocks beyond the signal lock.
+    pub fn pending_all(&self) -> SignalSet {
+        self.process.state.lock().pending_all(self.slot)
+    }
+
+    /// Something that wakes this thread's wait queue from any context (a hook that
+    /// must wake a thread blocked on a signalfd read).
+    pub(crate) fn waker(&self) -> Arc<ThreadLink<W>> {
+        self.link.clone()
+    }
+
     /// `rt_sigsuspend` ([rule 36]): replaces the mask with `mask` until a signal is
     /// deliverable, then returns ERESTARTNOHAND for the kernel's restart logic. The
     /// old mask is restored when the handler returns (it is saved in the frame), or by

@@ -16,12 +16,14 @@ use ksignal::syscall::{
     Caller, Credentials, PidfdTarget, ProcessScope, Task, TaskIds, TaskTable, TaskVisitor,
     sys_kill, sys_pause, sys_pidfd_send_signal, sys_rt_sigaction, sys_rt_sigpending,
     sys_rt_sigprocmask, sys_rt_sigqueueinfo, sys_rt_sigsuspend, sys_rt_sigtimedwait,
-    sys_rt_tgsigqueueinfo, sys_sigaltstack, sys_tgkill, sys_tkill,
+    sys_rt_tgsigqueueinfo, sys_sigaltstack, sys_signalfd_read, sys_signalfd4, sys_tgkill,
+    sys_tkill,
 };
 use ksignal::{
     Arch, Errno, PendingLimit, ProcessSignalManager, SignalAction, SignalActions, SignalSet, Signo,
     ThreadSignalManager, UserBuffer, UserMemory, WaitOutcome, WaitQueue,
 };
+use ksignal::{SfdFlags, SignalFd};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -244,6 +246,31 @@ fn snapshot(c: &Caller<'_, NoSleep, DefaultRawMutex>) -> Snapshot {
 
 use Errno as E;
 
+/// A file table for `signalfd4`: descriptors 0..8, some holding a signalfd, some
+/// another kind of file.
+#[derive(Default)]
+struct Files(Vec<Option<Option<Arc<SignalFd>>>>);
+
+impl ksignal::syscall::SignalFdTable for Files {
+    fn install(&mut self, fd: Arc<SignalFd>, _: SfdFlags) -> Result<i32, Errno> {
+        let free = self
+            .0
+            .iter()
+            .position(Option::is_none)
+            .ok_or(Errno::EMFILE)?;
+        self.0[free] = Some(Some(fd));
+        Ok(free as i32)
+    }
+    fn lookup(&self, ufd: i32) -> Result<Arc<SignalFd>, Errno> {
+        let file = usize::try_from(ufd)
+            .ok()
+            .and_then(|i| self.0.get(i))
+            .and_then(|f| f.as_ref())
+            .ok_or(Errno::EBADF)?;
+        file.clone().ok_or(Errno::EINVAL)
+    }
+}
+
 #[test]
 fn every_entry_point_survives_random_arguments_and_memory() {
     let cases: u64 = std::env::var("KSIGNAL_FUZZ_CASES")
@@ -259,6 +286,8 @@ fn every_entry_point_survives_random_arguments_and_memory() {
     let mut mem = Mem(UserBuffer::new().with_region(BASE, LEN));
     let bytes: Vec<u8> = (0..LEN).map(|_| rng.next() as u8).collect();
     mem.write(BASE, &bytes).unwrap();
+    let mut files = Files(vec![None; 8]);
+    files.0[1] = Some(None);
     for case in 0..cases {
         if case % 512 == 0 || world.procs.iter().any(|p| p.process.group_exit().is_some()) {
             world = World::new(&mut rng);
@@ -285,7 +314,7 @@ fn every_entry_point_survives_random_arguments_and_memory() {
         let c = world.caller(ci);
         let before = snapshot(&c);
         let w = &world;
-        let call = rng.below(14);
+        let call = rng.below(16);
         let mut input_faults = matches!(call, 9 | 10);
         let (r, allowed, restores): (isize, &[Errno], bool) = match call {
             0 => (
@@ -394,6 +423,23 @@ fn every_entry_point_survives_random_arguments_and_memory() {
                     );
                 }
                 (r, &[E::EINVAL, E::EFAULT, E::ENOMEM, E::EPERM], true)
+            }
+            14 => {
+                if rng.below(16) == 0 {
+                    files.0[2..].iter_mut().for_each(|f| *f = None);
+                }
+                let ufd = [usize::MAX, 0, 1, 2, 3, rng.int()][rng.below(6) as usize];
+                let flags = [0, 0o4000, 0o2000000, 0o2004000, rng.int()][rng.below(5) as usize];
+                let r = sys_signalfd4(&c, &mem, &mut files, ufd, rng.addr(), rng.size(), flags);
+                assert!(r < 8, "signalfd4 returned {r}");
+                (r, &[E::EINVAL, E::EFAULT, E::EBADF, E::EMFILE], true)
+            }
+            15 => {
+                let fd = files.0.iter().flatten().flatten().next().cloned();
+                let fd = fd.unwrap_or_else(|| Arc::new(SignalFd::new(SignalSet::ALL)));
+                let r = sys_signalfd_read(&c, &mut mem, &fd, true, rng.addr(), rng.size());
+                assert!(r < 0 || r % 128 == 0, "signalfd read returned {r}");
+                (r.min(0), &[E::EINVAL, E::EFAULT, E::EAGAIN], false)
             }
             _ => {
                 // A kernel-side delivery step, so queues drain and masks move.

@@ -26,7 +26,41 @@ pub const TRAPPED: &[libc::c_long] = &[
     libc::SYS_tgkill,
     libc::SYS_rt_tgsigqueueinfo,
     libc::SYS_pidfd_send_signal,
+    libc::SYS_signalfd,
+    libc::SYS_signalfd4,
 ];
+
+/// `PTRACE_GET_SYSCALL_INFO` (include/uapi/linux/ptrace.h).
+const PTRACE_GET_SYSCALL_INFO: libc::c_uint = 0x420e;
+/// `PTRACE_SYSCALL_INFO_ENTRY`: the stop is a system-call entry.
+pub const PTRACE_SYSCALL_INFO_ENTRY: u8 = 1;
+
+/// The kind of a syscall stop (`op` of `struct ptrace_syscall_info`): entry,
+/// exit or seccomp; 0 if the host cannot say.
+pub fn syscall_op(pid: i32) -> u8 {
+    let mut b = [0u8; 88];
+    // SAFETY: the kernel writes at most `b.len()` bytes into `b`.
+    let r = unsafe {
+        libc::ptrace(
+            PTRACE_GET_SYSCALL_INFO,
+            pid,
+            b.len(),
+            b.as_mut_ptr() as *mut libc::c_void,
+        )
+    };
+    if r < 0 { 0 } else { b[0] }
+}
+
+/// If descriptor `fd` of `tid` is a signalfd, its file status flags (O_NONBLOCK
+/// tells a read whether it may block), read from `/proc/TID/fdinfo/FD`.
+pub fn signalfd_flags(tid: i32, fd: i32) -> Option<u32> {
+    let text = std::fs::read_to_string(format!("/proc/{tid}/fdinfo/{fd}")).ok()?;
+    if !text.lines().any(|l| l.starts_with("sigmask:")) {
+        return None;
+    }
+    let flags = text.lines().find_map(|l| l.strip_prefix("flags:"))?;
+    u32::from_str_radix(flags.trim(), 8).ok()
+}
 
 fn check(r: libc::c_long) -> io::Result<libc::c_long> {
     if r == -1 {
@@ -371,6 +405,17 @@ impl FpHook for XFp<'_> {
 /// The classic BPF program: SECCOMP_RET_TRACE for the x86_64 signal system calls,
 /// SECCOMP_RET_ALLOW for everything else (other ABIs included).
 pub fn seccomp_filter() -> Vec<libc::sock_filter> {
+    filter_for(TRAPPED)
+}
+
+/// The filter a process with a signalfd adds on top: SECCOMP_RET_TRACE for `read`.
+pub fn read_filter() -> Vec<libc::sock_filter> {
+    filter_for(&[libc::SYS_read])
+}
+
+/// SECCOMP_RET_TRACE for the x86_64 system calls in `trapped`, SECCOMP_RET_ALLOW
+/// for everything else.
+fn filter_for(trapped: &[libc::c_long]) -> Vec<libc::sock_filter> {
     const AUDIT_ARCH_X86_64: u32 = 0xC000_003E; // EM_X86_64 | __AUDIT_ARCH_64BIT | LE
     const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
     const SECCOMP_RET_TRACE: u32 = 0x7ff0_0000;
@@ -388,13 +433,13 @@ pub fn seccomp_filter() -> Vec<libc::sock_filter> {
     };
     let ld = libc::BPF_LD | libc::BPF_W | libc::BPF_ABS;
     let ret = libc::BPF_RET | libc::BPF_K;
-    let n = TRAPPED.len() as u8;
+    let n = trapped.len() as u8;
     let mut f = vec![
         stmt(ld, 4), // seccomp_data.arch
         jeq(AUDIT_ARCH_X86_64, 0, n + 1),
         stmt(ld, 0), // seccomp_data.nr
     ];
-    for (i, nr) in TRAPPED.iter().enumerate() {
+    for (i, nr) in trapped.iter().enumerate() {
         // Match: jump to the TRACE return after the ALLOW.
         f.push(jeq(*nr as u32, n - i as u8, 0));
     }
@@ -485,4 +530,50 @@ pub fn sigcont_pending(tid: i32) -> bool {
         })
         .filter_map(|v| u64::from_str_radix(v.trim(), 16).ok())
         .any(|v| v & bit != 0)
+}
+
+/// `(state, ppid, pgrp, session)` of process `pid`, from `/proc/PID/stat`.
+fn stat_ids(pid: i32) -> Option<(char, i32, i32, i32)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may contain anything: the fields
+    // start after the last ')'.
+    let mut f = text.get(text.rfind(')')? + 1..)?.split_whitespace();
+    let state = f.next()?.chars().next()?;
+    let mut num = || f.next()?.parse::<i32>().ok();
+    Some((state, num()?, num()?, num()?))
+}
+
+/// Linux's `is_current_pgrp_orphaned` for process `pid`, from the host's
+/// `/proc`: its process group is orphaned unless some member (zombies aside)
+/// has a parent, other than init, in a different process group of the same
+/// session (`will_become_orphaned_pgrp`).
+pub fn pgrp_orphaned(pid: i32) -> bool {
+    let Some((_, _, pgrp, _)) = stat_ids(pid) else {
+        return false;
+    };
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    for entry in dir.flatten() {
+        let Some(p) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Some((state, ppid, pg, sid)) = stat_ids(p) else {
+            continue;
+        };
+        if pg != pgrp || state == 'Z' || ppid <= 1 {
+            continue;
+        }
+        if let Some((_, _, parent_pg, parent_sid)) = stat_ids(ppid)
+            && parent_pg != pgrp
+            && parent_sid == sid
+        {
+            return false;
+        }
+    }
+    true
 }

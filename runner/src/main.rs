@@ -25,8 +25,8 @@ use ksignal::syscall::{
 };
 use ksignal::{
     Arch, FaultInfo, HookEvent, HookTarget, KernelFrameInfo, PendingLimit, ProcessSignalManager,
-    SendOutcome, SignalAction, SignalActions, SignalInfo, SignalSet, Signo, ThreadSignalManager,
-    UserReturn, WaitOutcome, WaitQueue,
+    SendOutcome, SignalAction, SignalActions, SignalFd, SignalInfo, SignalSet, Signo,
+    ThreadSignalManager, UserReturn, WaitOutcome, WaitQueue,
 };
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
@@ -54,6 +54,9 @@ enum Ev {
         code: i32,
         pid: i32,
         uid: u32,
+        /// When the forwarding thread took it: the tracer may see the event much
+        /// later (it may have been stopped with the program meanwhile).
+        at: Instant,
     },
 }
 
@@ -167,6 +170,12 @@ struct Thr {
     pending_restart: Option<u64>,
     /// The last host fault, for the next frame.
     fault: FaultInfo,
+    /// A signalfd4 the host is executing with an empty mask: the thread's own
+    /// registers and the mask ksignal's signalfd gets once the host succeeded.
+    sfd_call: Option<(libc::user_regs_struct, SignalSet)>,
+    /// A `seccomp` call the runner made the thread execute to add the `read`
+    /// filter: the registers to restore once it returns.
+    inject: Option<libc::user_regs_struct>,
 }
 
 struct Proc {
@@ -179,6 +188,17 @@ struct Proc {
     /// The host's SIGCHLD action (handler, flags), mirrored from ksignal's so that
     /// the host auto-reaps as SIG_IGN / SA_NOCLDWAIT say.
     host_chld: (u64, u64),
+    /// The program's signalfds by descriptor: each is a host signalfd with an
+    /// empty mask (so close, dup, fcntl, CLOEXEC and inheritance are the host's)
+    /// whose reads the runner serves with ksignal's [`SignalFd`].
+    sfds: HashMap<i32, Arc<SignalFd>>,
+    /// Once the process has a signalfd, its reads must stop: a second seccomp
+    /// filter that traps `read` is added in the process (`read_filter`), or, if
+    /// the host refuses it, its threads run under PTRACE_SYSCALL (`trace_reads`).
+    /// Before that only the signal calls stop (no cost for programs without a
+    /// signalfd).
+    trace_reads: bool,
+    read_filter: bool,
 }
 
 /// A stop the runner handles, with the registers it read.
@@ -286,6 +306,9 @@ impl Runner {
                 dying: None,
                 stopping: None,
                 host_chld: (0, 0),
+                sfds: HashMap::new(),
+                trace_reads: false,
+                read_filter: false,
             },
         );
         psm
@@ -307,6 +330,8 @@ impl Runner {
                 mirror: None,
                 pending_restart: None,
                 fault: FaultInfo::default(),
+                sfd_call: None,
+                inject: None,
             },
         );
     }
@@ -318,7 +343,17 @@ impl Runner {
     }
 
     fn cont(&mut self, tid: i32, sig: i32) {
-        let _ = host::ptrace(libc::PTRACE_CONT, tid, 0, sig as usize);
+        let trace_reads = self
+            .threads
+            .get(&tid)
+            .and_then(|t| self.procs.get(&t.tgid))
+            .is_some_and(|p| p.trace_reads);
+        let req = if trace_reads {
+            libc::PTRACE_SYSCALL
+        } else {
+            libc::PTRACE_CONT
+        };
+        let _ = host::ptrace(req, tid, 0, sig as usize);
         self.set_st(tid, St::Running);
     }
 
@@ -400,7 +435,17 @@ impl Runner {
                 cfg: &cfg,
             };
             let mut mem = RemoteMem { pid: tid };
-            out = ksignal::do_signal(
+            // TSTP, TTIN and TTOU to an orphaned process group are discarded
+            // (Linux's `is_current_pgrp_orphaned`), asked of the host's /proc.
+            let trace = self.trace;
+            let mut orphaned = || {
+                let yes = host::pgrp_orphaned(tgid);
+                if yes && trace {
+                    eprintln!("ksignal-run: [{tid}] process group orphaned: stop signal discarded");
+                }
+                yes
+            };
+            out = ksignal::do_signal_with(
                 &*tsm,
                 &mut h.ctx,
                 &mut fp,
@@ -409,6 +454,7 @@ impl Runner {
                     trampoline: 0,
                     fault,
                 },
+                &mut orphaned,
             );
             h.dirty = true;
             if let UserReturn::Stop(_) = out {
@@ -541,7 +587,8 @@ impl Runner {
                 code,
                 pid,
                 uid,
-            } => self.on_outer(sig, code, pid, uid),
+                at,
+            } => self.on_outer(sig, code, pid, uid, at),
         }
     }
 
@@ -560,7 +607,7 @@ impl Runner {
         }
     }
 
-    fn on_outer(&mut self, sig: i32, code: i32, pid: i32, uid: u32) {
+    fn on_outer(&mut self, sig: i32, code: i32, pid: i32, uid: u32, at: Instant) {
         let Ok(s) = Signo::new(sig as u32) else {
             return;
         };
@@ -568,7 +615,8 @@ impl Runner {
         if code == libc::SI_KERNEL {
             return;
         }
-        let now = Instant::now();
+        // The program's copy is matched against the time the runner got its own.
+        let now = at;
         self.recent_host
             .retain(|e| now.duration_since(e.2) < FORWARD_WINDOW * 2);
         if let Some(i) = self.recent_host.iter().position(|e| e.0 == s && e.1 == pid) {
@@ -647,7 +695,16 @@ impl Runner {
             return;
         }
         match event {
-            0 if sig == libc::SIGTRAP | 0x80 => self.on_syscall_exit(pid),
+            0 if sig == libc::SIGTRAP | 0x80 => {
+                let entry = host::syscall_op(pid) == host::PTRACE_SYSCALL_INFO_ENTRY;
+                if self.threads[&pid].inject.is_some() {
+                    self.on_inject_stop(pid, entry)
+                } else if entry {
+                    self.on_syscall_entry(pid)
+                } else {
+                    self.on_syscall_exit(pid)
+                }
+            }
             0 => self.on_signal_stop(pid, sig),
             libc::PTRACE_EVENT_SECCOMP => self.on_seccomp(pid),
             libc::PTRACE_EVENT_CLONE | libc::PTRACE_EVENT_FORK | libc::PTRACE_EVENT_VFORK => {
@@ -869,10 +926,22 @@ impl Runner {
             } else {
                 let share = flags & libc::CLONE_SIGHAND as u64 != 0;
                 let forked = self.procs[&tgid].psm.fork(share);
-                let host_chld = self.procs[&tgid].host_chld;
+                let parent = &self.procs[&tgid];
+                let (host_chld, sfds, trace_reads, read_filter) = (
+                    parent.host_chld,
+                    parent.sfds.clone(),
+                    parent.trace_reads,
+                    parent.read_filter,
+                );
                 let psm = self.new_process(child, forked);
                 if let Some(p) = self.procs.get_mut(&child) {
+                    // The child's descriptors are copies of the parent's: the same
+                    // signalfds, reading the child's own signals.
                     p.host_chld = host_chld;
+                    p.sfds = sfds;
+                    p.trace_reads = trace_reads;
+                    // Seccomp filters are inherited across fork.
+                    p.read_filter = read_filter;
                 }
                 if let Some(tsm) = self.new_thread(&psm, child, mask) {
                     let vm = flags & libc::CLONE_VM as u64 != 0;
@@ -923,8 +992,7 @@ impl Runner {
             if let Some(tsm) = self.new_thread(&psm, tgid, mask) {
                 self.add_thread(tgid, tgid, tsm, St::Held);
             }
-            let _ = host::ptrace(libc::PTRACE_CONT, tgid, 0, 0);
-            self.set_st(tgid, St::Running);
+            self.cont(tgid, 0);
             return;
         }
         if let Some(t) = self.threads.get(&tid) {
@@ -944,8 +1012,11 @@ impl Runner {
         h.ctx.in_syscall = true;
         match nr {
             libc::SYS_rt_sigtimedwait | libc::SYS_rt_sigsuspend | libc::SYS_pause => {
-                self.block(tid, nr, h.regs);
+                self.block(tid, nr, h.regs, None);
             }
+            libc::SYS_signalfd4 | libc::SYS_signalfd => self.on_signalfd4(tid, nr, h),
+            // Only the read filter traps `read`: serve it if it reads a signalfd.
+            libc::SYS_read => self.on_syscall_entry(tid),
             libc::SYS_rt_sigreturn => {
                 let t = &self.threads[&tid];
                 let tsm = t.tsm.clone();
@@ -1035,7 +1106,260 @@ impl Runner {
         true
     }
 
+    /// `signalfd4` / `signalfd`: ksignal checks the arguments in Linux's order
+    /// (size, mask, flags); then the host runs the call with an empty mask, so that
+    /// it creates the file (or finds that `ufd` is not a signalfd: EBADF, EINVAL)
+    /// with the flags the program asked for, and the syscall-exit stop records the
+    /// mask in ksignal's [`SignalFd`] for that descriptor.
+    fn on_signalfd4(&mut self, tid: i32, nr: i64, mut h: Held) {
+        let flags = if nr == libc::SYS_signalfd4 {
+            h.regs.r10 as i32
+        } else {
+            0
+        };
+        let mut mem = RemoteMem { pid: tid };
+        let args = syscall::signalfd::signalfd4_args(
+            &mem,
+            h.regs.rsi as usize,
+            h.regs.rdx as usize,
+            flags,
+        );
+        let at = (h.regs.rsp - 128 - 64) & !15;
+        let mask = match args {
+            Ok((mask, _)) => {
+                ksignal::UserMemory::write(&mut mem, at as usize, &[0u8; 8]).map(|()| mask)
+            }
+            Err(e) => Err(e),
+        };
+        match mask {
+            Err(e) => {
+                h.ctx.rax = e.as_neg_ret() as u64;
+                self.resume(tid, Some(h));
+            }
+            Ok(mask) => {
+                let mut sub = h.regs;
+                sub.rsi = at;
+                let _ = host::set_regs(tid, &sub);
+                self.threads.get_mut(&tid).unwrap().sfd_call = Some((h.regs, mask));
+                let _ = host::ptrace(libc::PTRACE_SYSCALL, tid, 0, 0);
+                self.set_st(tid, St::Running);
+            }
+        }
+    }
+
+    /// The host finished a `signalfd4` for ksignal: on success the descriptor's
+    /// [`SignalFd`] gets the mask (a new one for `ufd == -1` or a descriptor the
+    /// runner did not know), and from now on the process's reads are traced.
+    fn finish_signalfd4(&mut self, tid: i32, regs: libc::user_regs_struct, mask: SignalSet) {
+        let ret = host::get_regs(tid).map_or(-(libc::ESRCH as i64), |r| r.rax as i64);
+        let tgid = self.threads[&tid].tgid;
+        if ret >= 0
+            && let Some(p) = self.procs.get_mut(&tgid)
+        {
+            let fd = ret as i32;
+            match p.sfds.get(&fd) {
+                Some(known) if regs.rdi as i32 != -1 => known.set_mask(mask),
+                _ => {
+                    p.sfds.insert(fd, Arc::new(SignalFd::new(mask)));
+                }
+            }
+            let first = !p.trace_reads && !p.read_filter;
+            self.log(tid, format_args!("signalfd {fd}: mask {:#x}", mask.bits()));
+            if first {
+                let mut done = regs;
+                done.rax = ret as u64;
+                if self.inject_read_filter(tid, done) {
+                    return;
+                }
+            }
+            let Some(p) = self.procs.get_mut(&tgid) else {
+                return;
+            };
+            if !p.trace_reads && !p.read_filter {
+                p.trace_reads = true;
+                // Threads running under PTRACE_CONT pick up PTRACE_SYSCALL at their
+                // next stop.
+                let running: Vec<i32> = p
+                    .threads
+                    .iter()
+                    .copied()
+                    .filter(|t| {
+                        *t != tid && self.threads.get(t).is_some_and(|x| x.st == St::Running)
+                    })
+                    .collect();
+                for t in running {
+                    self.interrupt(t);
+                }
+            }
+        }
+        let mut ctx = host::to_ctx(&regs);
+        ctx.rax = ret as u64;
+        self.resume(
+            tid,
+            Some(Held {
+                regs,
+                ctx,
+                dirty: true,
+                skip: true,
+            }),
+        );
+    }
+
+    /// Makes the thread, stopped at the exit of its first signalfd4, execute
+    /// `seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, read_filter)`
+    /// (the filter written below its red zone, the `syscall` instruction run
+    /// again); `done` is what it returns to afterwards. False if that cannot be
+    /// set up.
+    fn inject_read_filter(&mut self, tid: i32, done: libc::user_regs_struct) -> bool {
+        const SECCOMP_SET_MODE_FILTER: u64 = 1;
+        const SECCOMP_FILTER_FLAG_TSYNC: u64 = 1;
+        let filter = host::read_filter();
+        let bytes = filter.len() * std::mem::size_of::<libc::sock_filter>();
+        let prog_at = (done.rsp - 128 - 16 - bytes as u64 - 16) & !15;
+        let filter_at = prog_at + 16;
+        let mut img = Vec::with_capacity(16 + bytes);
+        img.extend_from_slice(&(filter.len() as u64).to_ne_bytes());
+        img.extend_from_slice(&filter_at.to_ne_bytes());
+        for f in &filter {
+            img.extend_from_slice(&f.code.to_ne_bytes());
+            img.push(f.jt);
+            img.push(f.jf);
+            img.extend_from_slice(&f.k.to_ne_bytes());
+        }
+        let mut mem = RemoteMem { pid: tid };
+        if ksignal::UserMemory::write(&mut mem, prog_at as usize, &img).is_err() {
+            return false;
+        }
+        let mut sub = done;
+        sub.rip = done.rip - 2;
+        sub.rax = libc::SYS_seccomp as u64;
+        sub.orig_rax = u64::MAX;
+        sub.rdi = SECCOMP_SET_MODE_FILTER;
+        sub.rsi = SECCOMP_FILTER_FLAG_TSYNC;
+        sub.rdx = prog_at;
+        if host::set_regs(tid, &sub).is_err() {
+            return false;
+        }
+        self.threads.get_mut(&tid).unwrap().inject = Some(done);
+        let _ = host::ptrace(libc::PTRACE_SYSCALL, tid, 0, 0);
+        self.set_st(tid, St::Running);
+        true
+    }
+
+    /// A syscall stop of the injected `seccomp`: at its entry, let it run; at its
+    /// exit, note whether the filter is in (else trace the process's system
+    /// calls) and return the thread to its signalfd4's result.
+    fn on_inject_stop(&mut self, tid: i32, entry: bool) {
+        if entry {
+            let _ = host::ptrace(libc::PTRACE_SYSCALL, tid, 0, 0);
+            self.set_st(tid, St::Running);
+            return;
+        }
+        let done = self.threads.get_mut(&tid).unwrap().inject.take().unwrap();
+        let ok = host::get_regs(tid).is_ok_and(|r| r.rax == 0);
+        let tgid = self.threads[&tid].tgid;
+        self.log(
+            tid,
+            format_args!(
+                "read filter {}",
+                if ok {
+                    "added"
+                } else {
+                    "refused: tracing every system call"
+                }
+            ),
+        );
+        if let Some(p) = self.procs.get_mut(&tgid) {
+            if ok {
+                p.read_filter = true;
+            } else {
+                p.trace_reads = true;
+            }
+        }
+        if !ok {
+            let others: Vec<i32> = self.procs[&tgid]
+                .threads
+                .iter()
+                .copied()
+                .filter(|t| *t != tid && self.threads.get(t).is_some_and(|x| x.st == St::Running))
+                .collect();
+            for t in others {
+                self.interrupt(t);
+            }
+        }
+        let ctx = host::to_ctx(&done);
+        self.resume(
+            tid,
+            Some(Held {
+                regs: done,
+                ctx,
+                dirty: true,
+                skip: true,
+            }),
+        );
+    }
+
+    /// A system-call entry of a process with signalfds: a `read` of one of them is
+    /// served by ksignal (at once if a signal of its mask is pending or the file is
+    /// non-blocking, else by a helper that blocks like `rt_sigtimedwait`'s); any
+    /// other call goes on in the host.
+    fn on_syscall_entry(&mut self, tid: i32) {
+        let Some(mut h) = Held::read(tid) else {
+            return;
+        };
+        let fd = h.regs.rdi as i32;
+        let tgid = self.threads[&tid].tgid;
+        let sfd = match h.regs.orig_rax as i64 {
+            libc::SYS_read => self.procs.get(&tgid).and_then(|p| p.sfds.get(&fd).cloned()),
+            _ => None,
+        };
+        let Some(sfd) = sfd else {
+            self.resume(tid, None);
+            return;
+        };
+        let Some(flags) = host::signalfd_flags(tid, fd) else {
+            // Closed, or reused for another file: the host's read.
+            if let Some(p) = self.procs.get_mut(&tgid) {
+                p.sfds.remove(&fd);
+            }
+            self.resume(tid, None);
+            return;
+        };
+        let nonblock = flags & libc::O_NONBLOCK as u32 != 0;
+        h.skip = true;
+        h.dirty = true;
+        h.ctx.in_syscall = true;
+        let (buf, count) = (h.regs.rsi as usize, h.regs.rdx as usize);
+        let ret = {
+            let t = &self.threads[&tid];
+            let caller = Caller {
+                ids: TaskIds {
+                    tid,
+                    tgid,
+                    pgid: 0,
+                    sid: 0,
+                },
+                cred: Credentials::default(),
+                thread: &*t.tsm,
+                arch: Arch::X86_64,
+            };
+            let mut mem = RemoteMem { pid: tid };
+            syscall::sys_signalfd_read(&caller, &mut mem, &sfd, true, buf, count)
+        };
+        self.log(tid, format_args!("read(signalfd {fd}, {count}) = {ret}"));
+        if ret == ksignal::Errno::EAGAIN.as_neg_ret() && !nonblock {
+            self.block(tid, libc::SYS_read, h.regs, Some(sfd));
+            return;
+        }
+        h.ctx.rax = ret as u64;
+        self.resume(tid, Some(h));
+    }
+
     fn on_syscall_exit(&mut self, tid: i32) {
+        if let Some((regs, mask)) = self.threads.get_mut(&tid).and_then(|t| t.sfd_call.take()) {
+            self.finish_signalfd4(tid, regs, mask);
+            return;
+        }
         match self.threads.get_mut(&tid).and_then(|t| t.mirror.take()) {
             Some((regs, ret)) => {
                 let mut ctx = host::to_ctx(&regs);
@@ -1054,7 +1378,13 @@ impl Runner {
         }
     }
 
-    fn block(&mut self, tid: i32, nr: i64, regs: libc::user_regs_struct) {
+    fn block(
+        &mut self,
+        tid: i32,
+        nr: i64,
+        regs: libc::user_regs_struct,
+        sfd: Option<Arc<SignalFd>>,
+    ) {
         let t = self.threads.get_mut(&tid).unwrap();
         t.st = St::Blocked;
         t.blocked_regs = Some(regs);
@@ -1085,6 +1415,12 @@ impl Runner {
                     syscall::sys_rt_sigtimedwait(&caller, &mut mem, a[0], a[1], a[2], a[3])
                 }
                 libc::SYS_rt_sigsuspend => syscall::sys_rt_sigsuspend(&caller, &mem, a[0], a[1]),
+                libc::SYS_read => match &sfd {
+                    Some(fd) => {
+                        syscall::sys_signalfd_read(&caller, &mut mem, fd, false, a[1], a[2])
+                    }
+                    None => ksignal::Errno::EBADF.as_neg_ret(),
+                },
                 _ => syscall::sys_pause(&caller),
             };
             tx.send(Ev::Done { tid, ret });
@@ -1608,6 +1944,7 @@ fn run(args: Vec<String>, trace: bool) -> i32 {
                 code: si.si_code,
                 pid,
                 uid,
+                at: Instant::now(),
             });
         }
     });

@@ -61,6 +61,8 @@
 //! | `rt_sigsuspend` | [`sys_rt_sigsuspend`] | yes, until a signal is deliverable |
 //! | `pause` | [`sys_pause`] | yes, until a signal is deliverable |
 //! | `sigaltstack` | [`sys_sigaltstack`] | no |
+//! | `signalfd4`, `signalfd` | [`sys_signalfd4`], [`sys_signalfd`] (the file table is the kernel's [`SignalFdTable`]) | no |
+//! | `read` on a signalfd | [`sys_signalfd_read`] | yes, unless the file is non-blocking |
 //! | `rt_sigreturn` | [`crate::sigreturn`] (built on [`crate::frame::rt_sigreturn`]): it restores a signal frame, which is the frame code's job | no |
 //!
 //! SIGCHLD generation when a child exits, stops or continues
@@ -89,6 +91,7 @@ pub mod action;
 pub mod altstack;
 pub mod kill;
 pub mod mask;
+pub mod signalfd;
 pub mod wait;
 
 pub use action::sys_rt_sigaction;
@@ -98,6 +101,7 @@ pub use kill::{
     sys_tkill,
 };
 pub use mask::{sys_pause, sys_rt_sigpending, sys_rt_sigprocmask, sys_rt_sigsuspend};
+pub use signalfd::{SignalFdTable, sys_signalfd, sys_signalfd_read, sys_signalfd4};
 pub use wait::sys_rt_sigtimedwait;
 
 /// What every entry point returns: the value, or `-errno`.
