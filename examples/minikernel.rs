@@ -16,74 +16,42 @@ use ksignal::syscall::{self as sys, Caller, Credentials, ProcessScope, Task, Tas
 use ksignal::syscall::{TaskTable, TaskVisitor};
 use ksignal::{
     Arch, Delivery, Errno, PendingLimit, ProcessSignalManager, SignalActions, SignalInfo,
-    SignalSet, Signo, ThreadSignalManager, UserMemory, WaitOutcome, WaitQueue,
+    SignalSet, Signo, ThreadSignalManager, UserBuffer, UserMemory, WaitQueue,
 };
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 // ---------------------------------------------------------------- kernel parts
 
-/// One waiter's wait queue; a wake before `wait` is remembered.
-#[derive(Default)]
-struct CondvarQueue {
-    woken: Mutex<bool>,
-    cv: Condvar,
-}
-
-impl WaitQueue for CondvarQueue {
-    fn prepare_to_wait(&self) {
-        *self.woken.lock().unwrap() = false;
-    }
-    fn wait(&self, timeout: Option<Duration>) -> WaitOutcome {
-        let deadline = timeout.map(|t| Instant::now() + t);
-        let mut woken = self.woken.lock().unwrap();
-        while !*woken {
-            match deadline {
-                None => woken = self.cv.wait(woken).unwrap(),
-                Some(d) => {
-                    let now = Instant::now();
-                    if now >= d {
-                        return WaitOutcome::TimedOut;
-                    }
-                    woken = self.cv.wait_timeout(woken, d - now).unwrap().0;
-                }
-            }
-        }
-        *woken = false;
-        WaitOutcome::Woken {
-            remaining: deadline.map(|d| d.saturating_duration_since(Instant::now())),
-        }
-    }
-    fn finish_wait(&self) {}
-    fn wake_one(&self) {
-        *self.woken.lock().unwrap() = true;
-        self.cv.notify_one();
-    }
-}
+// One waiter's wait queue on a `Mutex` + `Condvar`: the one the crate's tests use.
+#[path = "../tests/common/wait.rs"]
+mod wait;
+use wait::CondvarQueue;
 
 type Proc = ProcessSignalManager<CondvarQueue>;
 type Thread = ThreadSignalManager<CondvarQueue>;
 
-/// A process's user memory: 64 KiB at 0x10000; anything else faults.
+/// A process's user memory: the crate's `UserBuffer` with 64 KiB at 0x10000 (anything
+/// else faults), shared by the process's threads.
 #[derive(Clone)]
-struct UserMem(Arc<Mutex<Vec<u8>>>);
+struct UserMem(Arc<Mutex<UserBuffer>>);
 
 const USER_BASE: usize = 0x10000;
 
+impl UserMem {
+    fn new() -> UserMem {
+        UserMem(Arc::new(Mutex::new(
+            UserBuffer::new().with_region(USER_BASE, 0x10000),
+        )))
+    }
+}
+
 impl UserMemory for UserMem {
     fn read(&self, addr: usize, buf: &mut [u8]) -> Result<(), Errno> {
-        let m = self.0.lock().unwrap();
-        let off = addr.checked_sub(USER_BASE).ok_or(Errno::EFAULT)?;
-        let src = m.get(off..).and_then(|s| s.get(..buf.len()));
-        buf.copy_from_slice(src.ok_or(Errno::EFAULT)?);
-        Ok(())
+        self.0.lock().unwrap().read(addr, buf)
     }
     fn write(&mut self, addr: usize, buf: &[u8]) -> Result<(), Errno> {
-        let mut m = self.0.lock().unwrap();
-        let off = addr.checked_sub(USER_BASE).ok_or(Errno::EFAULT)?;
-        let dst = m.get_mut(off..).and_then(|s| s.get_mut(..buf.len()));
-        dst.ok_or(Errno::EFAULT)?.copy_from_slice(buf);
-        Ok(())
+        self.0.lock().unwrap().write(addr, buf)
     }
 }
 
@@ -163,7 +131,7 @@ fn spawn_process(pid: i32, parent: i32, cred: Credentials) {
         parent,
         process,
         thread: Some(thread),
-        mem: UserMem(Arc::new(Mutex::new(vec![0; 0x10000]))),
+        mem: UserMem::new(),
     });
 }
 

@@ -7,9 +7,16 @@
 //! [rule 49]: ksignal::docs::rules#rule-49
 //! [rule 52]: ksignal::docs::rules#rule-52
 
-mod common;
+mod common {
+    pub mod fp;
+    pub mod signal_setup;
+    pub mod user_stack;
+    pub mod wait;
+}
 
-use common::{CondvarQueue, HANDLER, RESTORER, TRAMPOLINE, memory, stack_top};
+use common::signal_setup::{HANDLER, RESTORER, TRAMPOLINE};
+use common::user_stack::{memory, stack_top};
+use common::wait::CondvarQueue;
 use ksignal::frame::NoFp;
 use ksignal::frame::riscv64::Riscv64Context;
 use ksignal::frame::x86_64::X86_64Context;
@@ -232,9 +239,9 @@ fn autodisarm_altstack_is_disarmed_during_the_handler_and_restored_after() {
     .unwrap();
     let mut stack = t.altstack();
     let ss = StackT {
-        ss_sp: common::ALT_BASE,
+        ss_sp: common::user_stack::ALT_BASE,
         ss_flags: SsFlags::AUTODISARM.bits(),
-        ss_size: common::REGION,
+        ss_size: common::user_stack::REGION,
     };
     stack
         .sigaltstack(Some(ss), stack_top() as usize, 2048)
@@ -245,7 +252,9 @@ fn autodisarm_altstack_is_disarmed_during_the_handler_and_restored_after() {
     let mut ctx = x86_ctx();
     do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K);
     assert!(
-        (common::ALT_BASE as u64..(common::ALT_BASE + common::REGION) as u64).contains(&ctx.rsp)
+        (common::user_stack::ALT_BASE as u64
+            ..(common::user_stack::ALT_BASE + common::user_stack::REGION) as u64)
+            .contains(&ctx.rsp)
     );
     assert_eq!(
         t.altstack(),
@@ -262,7 +271,9 @@ fn autodisarm_altstack_is_disarmed_during_the_handler_and_restored_after() {
 /// (here a misaligned `fpstate`), the alternate stack it already restored stays.
 #[test]
 fn failed_x86_64_rt_sigreturn_keeps_the_alternate_stack_it_restored() {
-    use common::{ALT_BASE, ImageFp, REGION, altstack, put_u32, put_u64};
+    use common::fp::ImageFp;
+    use common::signal_setup::{altstack, put_u32, put_u64};
+    use common::user_stack::{ALT_BASE, REGION};
     let (_p, t) = thread();
     let mut mem = memory();
     let frame = stack_top() - 0x800;
@@ -325,7 +336,8 @@ fn bad_frame_sigsegv_carries_linuxs_siginfo_per_architecture() {
 /// the frame's registers, not the old handler's.
 #[test]
 fn sigsegv_after_a_bad_fp_state_sees_the_restored_registers() {
-    use common::{ImageFp, put_u64, user_u64};
+    use common::fp::ImageFp;
+    use common::signal_setup::{put_u64, user_u64};
     let (p, t) = thread();
     p.sigaction(
         Signo::SIGSEGV,

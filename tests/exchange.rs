@@ -4,9 +4,11 @@
 //! order per sender and signal number, and RLIMIT_SIGPENDING refusals (EAGAIN) are
 //! retried, never lost.
 
-mod common;
+mod common {
+    pub mod wait;
+}
 
-use common::CondvarQueue;
+use common::wait::CondvarQueue;
 use ksignal::{
     Errno, PendingLimit, ProcessSignalManager, SignalActions, SignalInfo, SignalSet, Signo,
     ThreadSignalManager,

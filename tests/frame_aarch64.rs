@@ -1,7 +1,17 @@
 //! aarch64 frames: placement, handler entry, records, pstate validation, restart.
-mod common;
+mod common {
+    pub mod fp;
+    pub mod frame;
+    pub mod scenarios;
+    pub mod signal_setup;
+    pub mod user_stack;
+}
 
-use common::*;
+use common::fp::ImageFp;
+use common::frame::*;
+use common::scenarios::{self, FrameTestArch, RestartArch};
+use common::signal_setup::*;
+use common::user_stack::*;
 use ksignal::frame::aarch64::{
     Aarch64, Aarch64Context, ESR_MAGIC, EXTRA_MAGIC, FP_IMAGE_LEN, FPSIMD_MAGIC, FRAME_SIZE,
     PSTATE_DAIF, PSTATE_MODE_MASK, PSTATE_MODE32, PSTATE_RES0, PSTATE_SS, PSTATE_TCO,
@@ -30,6 +40,58 @@ fn user_ctx() -> Aarch64Context {
         pstate: 0x6000_0000 | PSTATE_TCO,
         in_syscall: false,
         orig_x0: 0,
+    }
+}
+
+/// This architecture for the shared scenarios (`tests/common/scenarios.rs`).
+struct A64;
+
+scenarios::shared_frame_tests!(A64);
+
+impl FrameTestArch for A64 {
+    type Ctx = Aarch64Context;
+    /// The bad-frame path is `arm64_notify_segfault(regs->sp)`: a fault at the sp
+    /// the frame restored.
+    const BAD_FRAME_FAULTS_AT_SP: bool = true;
+    const UC: u64 = UC;
+    const SIGMASK: u64 = SIGMASK;
+    fn user_ctx() -> Aarch64Context {
+        user_ctx()
+    }
+    fn set_sp(ctx: &mut Aarch64Context, sp: u64) {
+        ctx.sp = sp;
+    }
+    fn fp() -> ImageFp {
+        fp()
+    }
+    fn action(flags: SaFlags) -> SignalAction {
+        action(flags)
+    }
+}
+
+impl RestartArch for A64 {
+    /// `arch_do_signal_or_restart` reads x0 as an `int` (`int retval =
+    /// regs->regs[0]`): a result whose low 32 bits are a restart code is that code.
+    const RESTART_CODE_IS_INT: bool = true;
+    const KEEPS_SYSCALL: bool = false;
+    fn in_syscall(ret: u64) -> Aarch64Context {
+        let mut c = in_syscall(Errno::EINTR);
+        c.x[0] = ret;
+        c
+    }
+    fn syscall_regs(ctx: &Aarch64Context) -> (u64, u64, u64) {
+        (ctx.x[0], ctx.pc, ctx.x[8])
+    }
+    fn is_in_syscall(ctx: &Aarch64Context) -> bool {
+        ctx.in_syscall
+    }
+    fn restart_expected(want: Restart, ret: u64) -> (u64, u64, u64) {
+        match want {
+            Restart::Eintr => (neg(Errno::EINTR), 0x40_1004, 63),
+            Restart::Again => (3, 0x40_1000, 63),
+            Restart::AgainViaRestartSyscall => (3, 0x40_1000, 128),
+            Restart::Untouched => (ret, 0x40_1004, 63),
+        }
     }
 }
 
@@ -221,24 +283,6 @@ fn altstack_overflow_faults_and_forces_sigsegv() {
     assert_eq!(ctx, before);
 }
 
-#[test]
-fn autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it() {
-    let armed = altstack(SsFlags::AUTODISARM.bits());
-    let (mut mem, mut stack) = (memory(), armed);
-    let mut ctx = user_ctx();
-    deliver(
-        &mut ctx,
-        &mut NoFp,
-        &mut mem,
-        &mut stack,
-        &action(SaFlags::ONSTACK),
-    )
-    .unwrap();
-    assert_eq!(stack, SignalStack::DISABLED);
-    rt_sigreturn(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
-    assert_eq!(stack, armed);
-}
-
 fn delivered() -> (UserBuffer, Aarch64Context, ImageFp, u64) {
     let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, fp());
     let mut ctx = user_ctx();
@@ -378,14 +422,6 @@ fn without_fpsimd_support_no_record_is_written_and_one_is_rejected() {
     assert_eq!(e.error, FrameError::BadRecord);
 }
 
-#[test]
-fn sigreturn_mask_never_holds_sigkill_or_sigstop() {
-    let (mut mem, mut ctx, mut fp, frame) = delivered();
-    put_u64(&mut mem, frame + SIGMASK, u64::MAX);
-    let r = sigreturn(&mem, &mut ctx, &mut fp).unwrap();
-    assert_eq!(r.mask, SignalSet::ALL.without_unblockable());
-}
-
 fn in_syscall(ret: Errno) -> Aarch64Context {
     let mut c = user_ctx();
     c.in_syscall = true;
@@ -398,45 +434,8 @@ fn in_syscall(ret: Errno) -> Aarch64Context {
 
 #[test]
 fn restart_table_with_and_without_handler() {
-    let eintr = neg(Errno::EINTR);
-    for (code, flags, want) in restart_rows() {
-        let handler = flags.map(action);
-        let mut ctx = in_syscall(code);
-        syscall_restart(&mut ctx, handler.as_ref());
-        let expected = match want {
-            Restart::Eintr => (eintr, 0x40_1004, 63),
-            Restart::Again => (3, 0x40_1000, 63),
-            Restart::AgainViaRestartSyscall => (3, 0x40_1000, 128),
-            Restart::Untouched => (neg(code), 0x40_1004, 63),
-        };
-        assert_eq!((ctx.x[0], ctx.pc, ctx.x[8]), expected, "{code:?} {flags:?}");
-        assert!(!ctx.in_syscall, "forget_syscall");
-        assert_eq!(
-            syscall_restart(&mut ctx, handler.as_ref()),
-            RestartOutcome::NotInSyscall
-        );
-    }
+    scenarios::restart_table_with_and_without_handler::<A64>();
     assert_eq!(Aarch64::NR_RESTART_SYSCALL, 128);
-}
-
-/// `arch_do_signal_or_restart` reads x0 as an `int` (`int retval =
-/// regs->regs[0]`): a result whose low 32 bits are a restart code is that code.
-#[test]
-fn restart_code_is_read_as_an_int_from_x0() {
-    let eintr = neg(Errno::EINTR);
-    for (code, flags, want) in restart_rows() {
-        let handler = flags.map(action);
-        let mut ctx = in_syscall(code);
-        ctx.x[0] = int_aliased(code);
-        syscall_restart(&mut ctx, handler.as_ref());
-        let expected = match want {
-            Restart::Eintr => (eintr, 0x40_1004, 63),
-            Restart::Again => (3, 0x40_1000, 63),
-            Restart::AgainViaRestartSyscall => (3, 0x40_1000, 128),
-            Restart::Untouched => (int_aliased(code), 0x40_1004, 63),
-        };
-        assert_eq!((ctx.x[0], ctx.pc, ctx.x[8]), expected, "{code:?} {flags:?}");
-    }
 }
 
 /// `rt_sigreturn`'s bad-frame path is `arm64_notify_segfault(regs->sp)`: SIGSEGV
@@ -571,14 +570,6 @@ fn any_ctx() -> impl Strategy<Value = Aarch64Context> {
         })
 }
 
-fn any_stack() -> impl Strategy<Value = SignalStack> {
-    prop_oneof![
-        Just(SignalStack::DISABLED),
-        Just(altstack(0)),
-        Just(altstack(SsFlags::AUTODISARM.bits())),
-    ]
-}
-
 fn assert_user_safe(after: &Aarch64Context) -> Result<(), TestCaseError> {
     prop_assert_eq!(valid_user_pstate(after.pstate), Some(after.pstate));
     prop_assert_eq!(
@@ -595,26 +586,16 @@ proptest! {
     #[test]
     fn any_context_survives_deliver_and_sigreturn(
         orig in any_ctx(), img in prop::collection::vec(any::<u8>(), FP_IMAGE_LEN),
-        stack0 in any_stack(), onstack in any::<bool>(), siginfo in any::<bool>(),
+        stack0 in any_altstack(), onstack in any::<bool>(), siginfo in any::<bool>(),
         saved in any::<u64>(), clobber in any::<[u64; 31]>(), sig in 1u32..=64,
     ) {
-        let (mut mem, mut stack, mut fp) = (memory(), stack0, ImageFp::new(img.clone()));
         let mut flags = SaFlags::empty();
         if onstack { flags |= SaFlags::ONSTACK; }
         if siginfo { flags |= SaFlags::SIGINFO; }
-        let act = action(flags);
-        let saved = SignalSet::from_bits(saved);
-        let mut ctx = orig;
-        deliver_with(&mut ctx, &mut fp, &mut mem, &mut stack, &delivery(Signo::new(sig).unwrap(), &act, saved))
-            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
-        ctx.x = clobber;
-        fp.state.fill(0);
-        let r = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack)
-            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
-        prop_assert_eq!(ctx, orig);
-        prop_assert_eq!(r.mask, saved.without_unblockable());
-        prop_assert_eq!(&fp.state, &img);
-        prop_assert_eq!(stack, stack0);
+        scenarios::round_trip::<A64>(orig, ImageFp::new(img.clone()), stack0, flags, sig, saved, |ctx, fp| {
+            ctx.x = clobber;
+            fp.state.fill(0);
+        }, &img)?;
     }
 
     #[test]

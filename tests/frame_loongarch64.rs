@@ -1,7 +1,17 @@
 //! loongarch64 frames: placement, extension records, sc_regs[0], PRMD, FCSR, restart.
-mod common;
+mod common {
+    pub mod fp;
+    pub mod frame;
+    pub mod scenarios;
+    pub mod signal_setup;
+    pub mod user_stack;
+}
 
-use common::*;
+use common::fp::ImageFp;
+use common::frame::*;
+use common::scenarios::{self, FrameTestArch, RestartArch};
+use common::signal_setup::*;
+use common::user_stack::*;
 use ksignal::frame::loongarch64::{
     FP_IMAGE_LEN, FPU_CTX_MAGIC, FRAME_SIZE, LASX_CTX_MAGIC, LBT_CTX_MAGIC, LSX_CTX_MAGIC,
     Loongarch64, Loongarch64Context, PRMD_PIE, PRMD_PPLV, SC_ADDRERR_WR, SC_USED_FP,
@@ -24,13 +34,67 @@ fn user_ctx() -> Loongarch64Context {
         *r = 0x200 + i as u64;
     }
     regs[0] = 0xdead_0000_0000; // the kernel's own use of r0's slot
-    regs[3] = (STACK_BASE + 0x2000) as u64;
+    // 0xF00 below the usual top: room above the frame for the records tests forge.
+    regs[3] = stack_top() - 0xF00;
     Loongarch64Context {
         era: 0x12_0000,
         regs,
         prmd: USER_PRMD,
         in_syscall: false,
         orig_a0: 0,
+    }
+}
+
+/// This architecture for the shared scenarios (`tests/common/scenarios.rs`).
+struct La64;
+
+scenarios::shared_frame_tests!(La64);
+
+impl FrameTestArch for La64 {
+    type Ctx = Loongarch64Context;
+    /// The bad-frame path raises SIGSEGV with `force_sig(SIGSEGV)`: SI_KERNEL, no address,
+    /// whether the frame is unmapped or malformed.
+    const BAD_FRAME_FAULTS_AT_SP: bool = false;
+    const UC: u64 = UC;
+    const SIGMASK: u64 = SIGMASK;
+    fn user_ctx() -> Loongarch64Context {
+        user_ctx()
+    }
+    fn set_sp(ctx: &mut Loongarch64Context, sp: u64) {
+        ctx.regs[3] = sp;
+    }
+    fn fp() -> ImageFp {
+        fp()
+    }
+    fn action(flags: SaFlags) -> SignalAction {
+        action(flags)
+    }
+}
+
+impl RestartArch for La64 {
+    /// `handle_signal` / `arch_do_signal_or_restart` switch on all 64 bits of a0
+    /// (`regs->regs[4]`, an `unsigned long`): a value whose low 32 bits alone are a
+    /// restart code is an ordinary result.
+    const RESTART_CODE_IS_INT: bool = false;
+    const KEEPS_SYSCALL: bool = false;
+    fn in_syscall(ret: u64) -> Loongarch64Context {
+        let mut c = in_syscall(Errno::EINTR);
+        c.regs[4] = ret;
+        c
+    }
+    fn syscall_regs(ctx: &Loongarch64Context) -> (u64, u64, u64) {
+        (ctx.regs[4], ctx.era, ctx.regs[11])
+    }
+    fn is_in_syscall(ctx: &Loongarch64Context) -> bool {
+        ctx.in_syscall
+    }
+    fn restart_expected(want: Restart, ret: u64) -> (u64, u64, u64) {
+        match want {
+            Restart::Eintr => (neg(Errno::EINTR), 0x12_0004, 63),
+            Restart::Again => (3, 0x12_0000, 63),
+            Restart::AgainViaRestartSyscall => (3, 0x12_0000, 128),
+            Restart::Untouched => (ret, 0x12_0004, 63),
+        }
     }
 }
 
@@ -171,24 +235,6 @@ fn altstack_used_only_with_sa_onstack_and_overflow_is_sigsegv() {
     assert_eq!(e.error, FrameError::AltStackOverflow);
 }
 
-#[test]
-fn autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it() {
-    let armed = altstack(SsFlags::AUTODISARM.bits());
-    let (mut mem, mut stack) = (memory(), armed);
-    let mut ctx = user_ctx();
-    deliver(
-        &mut ctx,
-        &mut NoFp,
-        &mut mem,
-        &mut stack,
-        &action(SaFlags::ONSTACK),
-    )
-    .unwrap();
-    assert_eq!(stack, SignalStack::DISABLED);
-    rt_sigreturn(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
-    assert_eq!(stack, armed);
-}
-
 fn delivered() -> (UserBuffer, Loongarch64Context, ImageFp, u64) {
     let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, fp());
     let mut ctx = user_ctx();
@@ -289,14 +335,6 @@ fn malformed_records_are_sigsegv() {
     );
 }
 
-#[test]
-fn sigreturn_mask_never_holds_sigkill_or_sigstop() {
-    let (mut mem, mut ctx, mut fp, frame) = delivered();
-    put_u64(&mut mem, frame + SIGMASK, u64::MAX);
-    let r = sigreturn(&mem, &mut ctx, &mut fp).unwrap();
-    assert_eq!(r.mask, SignalSet::ALL.without_unblockable());
-}
-
 fn in_syscall(ret: Errno) -> Loongarch64Context {
     let mut c = user_ctx();
     c.in_syscall = true;
@@ -309,59 +347,8 @@ fn in_syscall(ret: Errno) -> Loongarch64Context {
 
 #[test]
 fn restart_table_with_and_without_handler() {
-    let eintr = neg(Errno::EINTR);
-    for (code, flags, want) in restart_rows() {
-        let handler = flags.map(action);
-        let mut ctx = in_syscall(code);
-        syscall_restart(&mut ctx, handler.as_ref());
-        let expected = match want {
-            Restart::Eintr => (eintr, 0x12_0004, 63),
-            Restart::Again => (3, 0x12_0000, 63),
-            Restart::AgainViaRestartSyscall => (3, 0x12_0000, 128),
-            Restart::Untouched => (neg(code), 0x12_0004, 63),
-        };
-        assert_eq!(
-            (ctx.regs[4], ctx.era, ctx.regs[11]),
-            expected,
-            "{code:?} {flags:?}"
-        );
-        assert!(!ctx.in_syscall, "regs[0] = 0");
-    }
+    scenarios::restart_table_with_and_without_handler::<La64>();
     assert_eq!(Loongarch64::NR_RESTART_SYSCALL, 128);
-}
-
-/// `handle_signal` / `arch_do_signal_or_restart` switch on all 64 bits of a0
-/// (`regs->regs[4]`, an `unsigned long`): a value whose low 32 bits alone are a
-/// restart code is an ordinary result.
-#[test]
-fn restart_code_is_read_on_all_64_bits_of_a0() {
-    for (code, flags, _) in restart_rows() {
-        let handler = flags.map(action);
-        let mut ctx = in_syscall(code);
-        ctx.regs[4] = int_aliased(code);
-        assert_eq!(
-            syscall_restart(&mut ctx, handler.as_ref()),
-            RestartOutcome::NotRestartable,
-            "{code:?} {flags:?}"
-        );
-        assert_eq!(
-            (ctx.regs[4], ctx.era, ctx.regs[11]),
-            (int_aliased(code), 0x12_0004, 63)
-        );
-    }
-}
-
-/// The bad-frame path raises SIGSEGV with `force_sig(SIGSEGV)`: SI_KERNEL, no address,
-/// whether the frame is unmapped or malformed.
-#[test]
-fn bad_frame_sigsegv_is_si_kernel() {
-    for sp in [0x10u64, 0x7fff_0000_0000, (STACK_BASE + REGION - 16) as u64] {
-        let mut ctx = user_ctx();
-        ctx.regs[3] = sp;
-        let e =
-            rt_sigreturn(&mut ctx, &mut NoFp, &memory(), &mut SignalStack::default()).unwrap_err();
-        assert_eq!(e.info(), SignalInfo::kernel(Signo::SIGSEGV), "sp {sp:#x}");
-    }
 }
 
 /// `rt_sigreturn` reads the mask, `sc_flags`, each record's magic and size, era and
@@ -460,44 +447,27 @@ fn any_image() -> impl Strategy<Value = Vec<u8>> {
     })
 }
 
-fn any_stack() -> impl Strategy<Value = SignalStack> {
-    prop_oneof![
-        Just(SignalStack::DISABLED),
-        Just(altstack(0)),
-        Just(altstack(SsFlags::AUTODISARM.bits())),
-    ]
-}
-
 proptest! {
     #![proptest_config(cases())]
 
     #[test]
     fn any_context_survives_deliver_and_sigreturn(
-        orig in any_ctx(), img in any_image(), stack0 in any_stack(),
+        orig in any_ctx(), img in any_image(), stack0 in any_altstack(),
         onstack in any::<bool>(), saved in any::<u64>(), clobber in any::<[u64; 32]>(),
         sig in 1u32..=64,
     ) {
-        let (mut mem, mut stack, mut fp) = (memory(), stack0, ImageFp::new(img.clone()));
-        let act = action(if onstack { SaFlags::ONSTACK } else { SaFlags::empty() });
-        let saved = SignalSet::from_bits(saved);
-        let mut ctx = orig;
-        setup_rt_frame(&mut ctx, &mut fp, &mut mem, &mut stack, &delivery(Signo::new(sig).unwrap(), &act, saved))
-            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
-        for i in (1..32).filter(|i| *i != 3) { ctx.regs[i] = clobber[i]; }
-        ctx.era = clobber[0];
-        fp.state.fill(0x5A);
-        let r = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack)
-            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
-        prop_assert_eq!(ctx, orig);
-        prop_assert_eq!(r.mask, saved.without_unblockable());
+        let flags = if onstack { SaFlags::ONSTACK } else { SaFlags::empty() };
         // Linux's deliberate change: an enabled, pending FCSR cause is cleared.
         let fcsr = u32::from_le_bytes(img[264..268].try_into().unwrap());
         let pending = fcsr & ((fcsr & 0x1F) << 24);
         let mut want = img.clone();
         want[264..268].copy_from_slice(&(fcsr & !pending).to_le_bytes());
+        let r = scenarios::round_trip::<La64>(orig, ImageFp::new(img), stack0, flags, sig, saved, |ctx, fp| {
+            for i in (1..32).filter(|i| *i != 3) { ctx.regs[i] = clobber[i]; }
+            ctx.era = clobber[0];
+            fp.state.fill(0x5A);
+        }, &want)?;
         prop_assert_eq!(r.force_sigfpe, pending != 0);
-        prop_assert_eq!(&fp.state, &want);
-        prop_assert_eq!(stack, stack0);
     }
 
     #[test]

@@ -1,7 +1,17 @@
 //! riscv64 frames: placement, handler entry, sstatus, extension header, restart.
-mod common;
+mod common {
+    pub mod fp;
+    pub mod frame;
+    pub mod scenarios;
+    pub mod signal_setup;
+    pub mod user_stack;
+}
 
-use common::*;
+use common::fp::ImageFp;
+use common::frame::*;
+use common::scenarios::{self, FrameTestArch, RestartArch};
+use common::signal_setup::*;
+use common::user_stack::*;
 use ksignal::frame::riscv64::{
     FP_IMAGE_LEN, FRAME_SIZE, RISCV_V_MAGIC, Riscv64, Riscv64Context, SSTATUS_SPIE, SSTATUS_SPP,
 };
@@ -30,6 +40,58 @@ fn user_ctx() -> Riscv64Context {
         sstatus: USER_SSTATUS,
         in_syscall: false,
         orig_a0: 0,
+    }
+}
+
+/// This architecture for the shared scenarios (`tests/common/scenarios.rs`).
+struct Rv64;
+
+scenarios::shared_frame_tests!(Rv64);
+
+impl FrameTestArch for Rv64 {
+    type Ctx = Riscv64Context;
+    /// The bad-frame path raises SIGSEGV with `force_sig(SIGSEGV)`: SI_KERNEL, no address,
+    /// whether the frame is unmapped or malformed.
+    const BAD_FRAME_FAULTS_AT_SP: bool = false;
+    const UC: u64 = UC;
+    const SIGMASK: u64 = SIGMASK;
+    fn user_ctx() -> Riscv64Context {
+        user_ctx()
+    }
+    fn set_sp(ctx: &mut Riscv64Context, sp: u64) {
+        ctx.x[2] = sp;
+    }
+    fn fp() -> ImageFp {
+        fp()
+    }
+    fn action(flags: SaFlags) -> SignalAction {
+        action(flags)
+    }
+}
+
+impl RestartArch for Rv64 {
+    /// `arch_do_signal_or_restart` reads a0 as an `int` (`int retval = regs->a0`): a
+    /// result whose low 32 bits are a restart code is that code.
+    const RESTART_CODE_IS_INT: bool = true;
+    const KEEPS_SYSCALL: bool = false;
+    fn in_syscall(ret: u64) -> Riscv64Context {
+        let mut c = in_syscall(Errno::EINTR);
+        c.x[10] = ret;
+        c
+    }
+    fn syscall_regs(ctx: &Riscv64Context) -> (u64, u64, u64) {
+        (ctx.x[10], ctx.pc, ctx.x[17])
+    }
+    fn is_in_syscall(ctx: &Riscv64Context) -> bool {
+        ctx.in_syscall
+    }
+    fn restart_expected(want: Restart, ret: u64) -> (u64, u64, u64) {
+        match want {
+            Restart::Eintr => (neg(Errno::EINTR), 0x1_0004, 63),
+            Restart::Again => (3, 0x1_0000, 63),
+            Restart::AgainViaRestartSyscall => (3, 0x1_0000, 128),
+            Restart::Untouched => (ret, 0x1_0004, 63),
+        }
     }
 }
 
@@ -228,26 +290,6 @@ fn altstack_overflow_forces_sigsegv() {
     assert_eq!(ctx, before);
 }
 
-#[test]
-fn autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it() {
-    let armed = altstack(SsFlags::AUTODISARM.bits());
-    let (mut mem, mut stack) = (memory(), armed);
-    let mut ctx = user_ctx();
-    let f = deliver(
-        &mut ctx,
-        &mut NoFp,
-        &mut mem,
-        &mut stack,
-        &action(SaFlags::ONSTACK),
-        SignalSet::EMPTY,
-    )
-    .unwrap();
-    assert!(f.frame > ALT_BASE as u64);
-    assert_eq!(stack, SignalStack::DISABLED);
-    rt_sigreturn(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
-    assert_eq!(stack, armed);
-}
-
 fn delivered() -> (UserBuffer, Riscv64Context, ImageFp, u64) {
     let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, fp());
     let mut ctx = user_ctx();
@@ -295,14 +337,6 @@ fn bad_extension_header_is_sigsegv() {
 }
 
 #[test]
-fn sigreturn_mask_never_holds_sigkill_or_sigstop() {
-    let (mut mem, mut ctx, mut fp, frame) = delivered();
-    put_u64(&mut mem, frame + SIGMASK, u64::MAX);
-    let r = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut SignalStack::default()).unwrap();
-    assert_eq!(r.mask, SignalSet::ALL.without_unblockable());
-}
-
-#[test]
 fn unreadable_frame_is_sigsegv() {
     let mut ctx = user_ctx();
     ctx.x[2] = 0x10;
@@ -322,63 +356,9 @@ fn in_syscall(ret: Errno) -> Riscv64Context {
 
 #[test]
 fn restart_table_with_and_without_handler() {
-    let eintr = neg(Errno::EINTR);
-    for (code, flags, want) in restart_rows() {
-        let handler = flags.map(action);
-        let mut ctx = in_syscall(code);
-        syscall_restart(&mut ctx, handler.as_ref());
-        let expected = match want {
-            Restart::Eintr => (eintr, 0x1_0004, 63),
-            Restart::Again => (3, 0x1_0000, 63),
-            Restart::AgainViaRestartSyscall => (3, 0x1_0000, 128),
-            Restart::Untouched => (neg(code), 0x1_0004, 63),
-        };
-        assert_eq!(
-            (ctx.x[10], ctx.pc, ctx.x[17]),
-            expected,
-            "{code:?} {flags:?}"
-        );
-        assert!(!ctx.in_syscall, "cause = -1");
-    }
+    scenarios::restart_table_with_and_without_handler::<Rv64>();
     assert_eq!(Riscv64::NR_RESTART_SYSCALL, 128);
     assert_eq!(Riscv64::NR_RT_SIGRETURN, 139);
-}
-
-/// `arch_do_signal_or_restart` reads a0 as an `int` (`int retval = regs->a0`): a
-/// result whose low 32 bits are a restart code is that code.
-#[test]
-fn restart_code_is_read_as_an_int_from_a0() {
-    let eintr = neg(Errno::EINTR);
-    for (code, flags, want) in restart_rows() {
-        let handler = flags.map(action);
-        let mut ctx = in_syscall(code);
-        ctx.x[10] = int_aliased(code);
-        syscall_restart(&mut ctx, handler.as_ref());
-        let expected = match want {
-            Restart::Eintr => (eintr, 0x1_0004, 63),
-            Restart::Again => (3, 0x1_0000, 63),
-            Restart::AgainViaRestartSyscall => (3, 0x1_0000, 128),
-            Restart::Untouched => (int_aliased(code), 0x1_0004, 63),
-        };
-        assert_eq!(
-            (ctx.x[10], ctx.pc, ctx.x[17]),
-            expected,
-            "{code:?} {flags:?}"
-        );
-    }
-}
-
-/// The bad-frame path raises SIGSEGV with `force_sig(SIGSEGV)`: SI_KERNEL, no address,
-/// whether the frame is unmapped or malformed.
-#[test]
-fn bad_frame_sigsegv_is_si_kernel() {
-    for sp in [0x10u64, 0x7fff_0000_0000, (STACK_BASE + REGION - 16) as u64] {
-        let mut ctx = user_ctx();
-        ctx.x[2] = sp;
-        let e =
-            rt_sigreturn(&mut ctx, &mut NoFp, &memory(), &mut SignalStack::default()).unwrap_err();
-        assert_eq!(e.info(), SignalInfo::kernel(Signo::SIGSEGV), "sp {sp:#x}");
-    }
 }
 
 /// `rt_sigreturn` reads the mask, `sc_regs`, the d-layout FP state, the extension
@@ -448,14 +428,6 @@ fn any_ctx() -> impl Strategy<Value = Riscv64Context> {
         })
 }
 
-fn any_stack() -> impl Strategy<Value = SignalStack> {
-    prop_oneof![
-        Just(SignalStack::DISABLED),
-        Just(altstack(0)),
-        Just(altstack(SsFlags::AUTODISARM.bits())),
-    ]
-}
-
 fn any_image() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(any::<u8>(), FP_IMAGE_LEN).prop_map(|mut v| {
         v[FP_IMAGE_LEN - 4..].fill(0); // struct padding
@@ -468,25 +440,16 @@ proptest! {
 
     #[test]
     fn any_context_survives_deliver_and_sigreturn(
-        orig in any_ctx(), img in any_image(), stack0 in any_stack(),
+        orig in any_ctx(), img in any_image(), stack0 in any_altstack(),
         onstack in any::<bool>(), saved in any::<u64>(), clobber in any::<[u64; 32]>(),
         sig in 1u32..=64,
     ) {
-        let (mut mem, mut stack, mut fp) = (memory(), stack0, ImageFp::new(img.clone()));
-        let act = action(if onstack { SaFlags::ONSTACK } else { SaFlags::empty() });
-        let saved = SignalSet::from_bits(saved);
-        let mut ctx = orig;
-        setup_rt_frame(&mut ctx, &mut fp, &mut mem, &mut stack, &delivery(Signo::new(sig).unwrap(), &act, saved))
-            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
-        for i in (1..32).filter(|i| *i != 2) { ctx.x[i] = clobber[i]; }
-        ctx.pc = clobber[0];
-        fp.state.fill(0x5A);
-        let r = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack)
-            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
-        prop_assert_eq!(ctx, orig);
-        prop_assert_eq!(r.mask, saved.without_unblockable());
-        prop_assert_eq!(&fp.state, &img);
-        prop_assert_eq!(stack, stack0);
+        let flags = if onstack { SaFlags::ONSTACK } else { SaFlags::empty() };
+        scenarios::round_trip::<Rv64>(orig, ImageFp::new(img.clone()), stack0, flags, sig, saved, |ctx, fp| {
+            for i in (1..32).filter(|i| *i != 2) { ctx.x[i] = clobber[i]; }
+            ctx.pc = clobber[0];
+            fp.state.fill(0x5A);
+        }, &img)?;
     }
 
     #[test]

@@ -1,7 +1,17 @@
 //! x86_64 frames: placement, handler entry, sigreturn sanitising, FP area, restart.
-mod common;
+mod common {
+    pub mod fp;
+    pub mod frame;
+    pub mod scenarios;
+    pub mod signal_setup;
+    pub mod user_stack;
+}
 
-use common::*;
+use common::fp::ImageFp;
+use common::frame::*;
+use common::scenarios::{self, FrameTestArch, RestartArch};
+use common::signal_setup::*;
+use common::user_stack::*;
 use ksignal::frame::x86_64::{
     FIX_EFLAGS, FP_XSTATE_MAGIC1, FP_XSTATE_MAGIC2, RFLAGS_DF, RFLAGS_RF, RFLAGS_TF, X86_64,
     X86_64Context, is_canonical,
@@ -45,6 +55,63 @@ fn user_ctx() -> X86_64Context {
         ss: 0x2b,
         in_syscall: false,
         orig_rax: 0,
+    }
+}
+
+/// This architecture for the shared scenarios (`tests/common/scenarios.rs`).
+struct X86;
+
+scenarios::shared_frame_tests!(X86);
+
+impl FrameTestArch for X86 {
+    type Ctx = X86_64Context;
+    /// The bad-frame path raises SIGSEGV with `signal_fault`: SI_KERNEL, no address,
+    /// whether the frame is unmapped or malformed.
+    const BAD_FRAME_FAULTS_AT_SP: bool = false;
+    const UC: u64 = 8;
+    const SIGMASK: u64 = SIGMASK;
+    fn user_ctx() -> X86_64Context {
+        user_ctx()
+    }
+    fn set_sp(ctx: &mut X86_64Context, sp: u64) {
+        ctx.rsp = sp;
+    }
+    fn fp() -> ImageFp {
+        xsave_fp()
+    }
+    fn action(flags: SaFlags) -> SignalAction {
+        action(flags | SaFlags::RESTORER)
+    }
+    fn handler_returns(ctx: &mut X86_64Context) {
+        ctx.rsp += 8;
+    }
+}
+
+impl RestartArch for X86 {
+    /// `syscall_get_error` of a 64-bit task compares all 64 bits of rax: a value whose
+    /// low 32 bits alone are a restart code is an ordinary result.
+    const RESTART_CODE_IS_INT: bool = false;
+    const KEEPS_SYSCALL: bool = true;
+    fn in_syscall(ret: u64) -> X86_64Context {
+        X86_64Context {
+            rax: ret,
+            ..in_syscall(Errno::EINTR)
+        }
+    }
+    fn syscall_regs(ctx: &X86_64Context) -> (u64, u64, u64) {
+        (ctx.rax, ctx.rip, ctx.orig_rax)
+    }
+    fn is_in_syscall(ctx: &X86_64Context) -> bool {
+        ctx.in_syscall
+    }
+    fn restart_expected(want: Restart, ret: u64) -> (u64, u64, u64) {
+        // rax carries both the result and, on a restart, the system-call number.
+        match want {
+            Restart::Eintr => (neg(Errno::EINTR), 0x40_1002, 7),
+            Restart::Again => (7, 0x40_1000, 7),
+            Restart::AgainViaRestartSyscall => (219, 0x40_1000, 7),
+            Restart::Untouched => (ret, 0x40_1002, 7),
+        }
     }
 }
 
@@ -496,37 +563,6 @@ fn unwritable_stack_or_wrapping_altstack_forces_sigsegv_without_panic() {
     assert_eq!(e.error, FrameError::Fault);
 }
 
-#[test]
-fn autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it() {
-    let armed = altstack(SsFlags::AUTODISARM.bits());
-    let (mut mem, mut stack) = (memory(), armed);
-    let mut ctx = user_ctx();
-    let f = deliver(
-        &mut ctx,
-        &mut NoFp,
-        &mut mem,
-        &mut stack,
-        &action(SaFlags::RESTORER | SaFlags::ONSTACK),
-        Signo::SIGUSR1,
-        SignalSet::EMPTY,
-    )
-    .unwrap();
-    assert!(f.frame >= ALT_BASE as u64);
-    assert_eq!(
-        stack,
-        SignalStack::DISABLED,
-        "disarmed while the handler runs"
-    );
-    assert_eq!(
-        user_u32(&mem, f.frame + 8 + 16 + 8),
-        SsFlags::AUTODISARM.bits(),
-        "uc_stack keeps the stored flags"
-    );
-    ctx.rsp += 8;
-    rt_sigreturn(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
-    assert_eq!(stack, armed);
-}
-
 fn delivered() -> (UserBuffer, SignalStack, X86_64Context, HandlerFrame) {
     let (mut mem, mut stack) = (memory(), SignalStack::DISABLED);
     let mut ctx = user_ctx();
@@ -576,14 +612,6 @@ fn non_canonical_rip_is_sigsegv() {
     assert_eq!(e.error, FrameError::NonCanonicalPc);
     assert_eq!(e.mask, Some(SignalSet::from_bits(0b1010)));
     assert_eq!(ctx, before, "registers untouched");
-}
-
-#[test]
-fn sigreturn_mask_never_holds_sigkill_or_sigstop() {
-    let (mut mem, mut stack, mut ctx, f) = delivered();
-    put_u64(&mut mem, f.frame + SIGMASK, full_mask().bits());
-    let r = rt_sigreturn(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
-    assert_eq!(r.mask, SignalSet::ALL.without_unblockable());
 }
 
 #[test]
@@ -751,21 +779,7 @@ fn in_syscall(ret: Errno) -> X86_64Context {
 
 #[test]
 fn restart_table_with_and_without_handler() {
-    let eintr = neg(Errno::EINTR);
-    for (code, flags, want) in restart_rows() {
-        let handler = flags.map(|f| action(f | SaFlags::RESTORER));
-        let mut ctx = in_syscall(code);
-        syscall_restart(&mut ctx, handler.as_ref());
-        // rax carries both the result and, on a restart, the system-call number.
-        let expected = match want {
-            Restart::Eintr => (eintr, 0x40_1002),
-            Restart::Again => (7, 0x40_1000),
-            Restart::AgainViaRestartSyscall => (219, 0x40_1000),
-            Restart::Untouched => (neg(code), 0x40_1002),
-        };
-        assert_eq!((ctx.rax, ctx.rip), expected, "{code:?} {flags:?}");
-        assert!(ctx.in_syscall, "x86 keeps orig_ax");
-    }
+    scenarios::restart_table_with_and_without_handler::<X86>();
     let mut ctx = in_syscall(Errno::ERESTART_RESTARTBLOCK);
     assert_eq!(
         syscall_restart(&mut ctx, None),
@@ -785,36 +799,6 @@ fn restart_table_with_and_without_handler() {
             ..user_ctx()
         }
     );
-}
-
-/// `syscall_get_error` of a 64-bit task compares all 64 bits of rax: a value whose
-/// low 32 bits alone are a restart code is an ordinary result.
-#[test]
-fn restart_code_is_read_on_all_64_bits_of_rax() {
-    for (code, flags, _) in restart_rows() {
-        let handler = flags.map(action);
-        let mut ctx = in_syscall(code);
-        ctx.rax = int_aliased(code);
-        assert_eq!(
-            syscall_restart(&mut ctx, handler.as_ref()),
-            RestartOutcome::NotRestartable,
-            "{code:?} {flags:?}"
-        );
-        assert_eq!((ctx.rax, ctx.rip), (int_aliased(code), 0x40_1002));
-    }
-}
-
-/// The bad-frame path raises SIGSEGV with `signal_fault`: SI_KERNEL, no address,
-/// whether the frame is unmapped or malformed.
-#[test]
-fn bad_frame_sigsegv_is_si_kernel() {
-    for sp in [0x10u64, 0x7fff_0000_0000, (STACK_BASE + REGION - 16) as u64] {
-        let mut ctx = user_ctx();
-        ctx.rsp = sp;
-        let e =
-            rt_sigreturn(&mut ctx, &mut NoFp, &memory(), &mut SignalStack::default()).unwrap_err();
-        assert_eq!(e.info(), SignalInfo::kernel(Signo::SIGSEGV), "sp {sp:#x}");
-    }
 }
 
 /// `rt_sigreturn` reads `uc_sigmask`, `uc_flags`, `uc_stack` and the sigcontext up
@@ -939,12 +923,7 @@ fn any_fp() -> impl Strategy<Value = ImageFp> {
 }
 
 fn any_stack() -> impl Strategy<Value = SignalStack> {
-    prop_oneof![
-        Just(SignalStack::DISABLED),
-        Just(altstack(0)),
-        Just(altstack(SsFlags::AUTODISARM.bits())),
-        Just(altstack(SsFlags::ONSTACK.bits())),
-    ]
+    prop_oneof![any_altstack(), Just(altstack(SsFlags::ONSTACK.bits()))]
 }
 
 /// What a sigreturn result may never be, whatever the frame held.
@@ -965,27 +944,17 @@ proptest! {
         onstack in any::<bool>(), siginfo in any::<bool>(), saved in any::<u64>(),
         clobber in any::<[u64; 16]>(), sig in 1u32..=64,
     ) {
-        let (mut mem, mut stack, mut fp) = (memory(), stack0, fp0.clone());
-        let mut flags = SaFlags::RESTORER;
+        let mut flags = SaFlags::empty();
         if onstack { flags |= SaFlags::ONSTACK; }
         if siginfo { flags |= SaFlags::SIGINFO; }
-        let act = action(flags);
-        let mut ctx = orig;
-        let saved = SignalSet::from_bits(saved);
-        deliver(&mut ctx, &mut fp, &mut mem, &mut stack, &act, Signo::new(sig).unwrap(), saved)
-            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
-        // The handler runs and clobbers registers and FP state.
-        ctx.rax = clobber[0]; ctx.rbx = clobber[1]; ctx.rcx = clobber[2]; ctx.rdx = clobber[3];
-        ctx.rsi = clobber[4]; ctx.rdi = clobber[5]; ctx.rbp = clobber[6]; ctx.r8 = clobber[7];
-        ctx.r15 = clobber[8]; ctx.rflags ^= clobber[9] & FIX_EFLAGS;
-        fp.state.fill(clobber[10] as u8);
-        ctx.rsp += 8;
-        let r = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack)
-            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
-        prop_assert_eq!(ctx, orig);
-        prop_assert_eq!(r.mask, saved.without_unblockable());
-        prop_assert_eq!(&fp.state, &fp0.state);
-        prop_assert_eq!(stack, stack0);
+        let want = fp0.state.clone();
+        scenarios::round_trip::<X86>(orig, fp0, stack0, flags, sig, saved, |ctx, fp| {
+            // The handler runs and clobbers registers and FP state.
+            ctx.rax = clobber[0]; ctx.rbx = clobber[1]; ctx.rcx = clobber[2]; ctx.rdx = clobber[3];
+            ctx.rsi = clobber[4]; ctx.rdi = clobber[5]; ctx.rbp = clobber[6]; ctx.r8 = clobber[7];
+            ctx.r15 = clobber[8]; ctx.rflags ^= clobber[9] & FIX_EFLAGS;
+            fp.state.fill(clobber[10] as u8);
+        }, &want)?;
     }
 
     #[test]

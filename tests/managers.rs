@@ -2,9 +2,11 @@
 //! [`ksignal::docs::rules`]; each test is named `ruleN_...` after the rule it
 //! checks, and the catalogue lists it under that rule.
 
-mod common;
+mod common {
+    pub mod wait;
+}
 
-use common::CondvarQueue;
+use common::wait::CondvarQueue;
 use ksignal::action::{Disposition, SaFlags};
 use ksignal::info::code;
 use ksignal::{

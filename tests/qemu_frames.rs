@@ -35,9 +35,10 @@
 //! rust-src (the guest is built with `-Zbuild-std=core`). Without them each test
 //! prints `SKIPPED: <reason>` and passes, unless `KSIGNAL_QEMU_FRAMES=require` (as in
 //! .ci/run), when it fails.
-mod common;
+#[path = "common/fp.rs"]
+mod image_fp;
 
-use common::ImageFp;
+use image_fp::ImageFp;
 use ksignal::frame::aarch64::Aarch64Context;
 use ksignal::frame::loongarch64::Loongarch64Context;
 use ksignal::frame::riscv64::Riscv64Context;

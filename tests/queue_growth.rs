@@ -5,9 +5,11 @@
 //! real-time signal whose `si_code` is not SI_USER, otherwise the signal is
 //! pending without its siginfo.
 
-mod common;
+mod common {
+    pub mod wait;
+}
 
-use common::CondvarQueue;
+use common::wait::CondvarQueue;
 use ksignal::info::code;
 use ksignal::{
     Errno, Fate, PendingLimit, ProcessSignalManager, SignalActions, SignalInfo, SignalSet, Signo,

@@ -4,9 +4,12 @@
 //! `complete_signal`'s exact test, RLIMIT_SIGPENDING per receiving process, and what
 //! an exiting thread hands on. Each test is named after the rule it checks.
 
-mod common;
+mod common {
+    pub mod user_stack;
+    pub mod wait;
+}
 
-use common::CondvarQueue;
+use common::wait::CondvarQueue;
 use ksignal::action::SaFlags;
 use ksignal::{
     Delivery, Fate, MaskHow, PendingLimit, ProcessSignalManager, SignalAction, SignalActions,
@@ -322,13 +325,13 @@ fn rule44_do_signal_with_an_orphaned_pgrp_returns_to_user_instead_of_stopping() 
     let (p, t) = group(1, SignalSet::EMPTY);
     let mut ctx = X86_64Context {
         rip: 0x40_0500,
-        rsp: common::stack_top(),
+        rsp: common::user_stack::stack_top(),
         rflags: 0x202,
         cs: 0x33,
         ss: 0x2b,
         ..Default::default()
     };
-    let mut mem = common::memory();
+    let mut mem = common::user_stack::memory();
     let k = KernelFrameInfo::default();
     p.send(Signo::SIGTTIN, None).unwrap();
     let r = do_signal_with(&t[0], &mut ctx, &mut NoFp, &mut mem, k, &mut || true);

@@ -2,7 +2,10 @@
 //! pause and sigaltstack: Linux's argument order ([`ksignal::docs::rules`], rules
 //! 29 to 37). Each test is named after the fact it checks.
 
-mod common;
+mod common {
+    pub mod user_memory;
+    pub mod wait;
+}
 mod syscall_sim;
 
 use ksignal::action::{Disposition, SaFlags};

@@ -1,7 +1,10 @@
 //! SIGCHLD generation ([`ksignal::docs::rules`], rules 8, 45 and 53):
 //! do_notify_parent and do_notify_parent_cldstop semantics.
 
-mod common;
+mod common {
+    pub mod user_memory;
+    pub mod wait;
+}
 mod syscall_sim;
 
 use ksignal::action::{Disposition, SaFlags};

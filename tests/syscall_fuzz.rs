@@ -6,6 +6,11 @@
 //! `KSIGNAL_FUZZ_SEED` picks the seed. The long run:
 //! `KSIGNAL_FUZZ_CASES=10000000 cargo test --release --test syscall_fuzz`.
 
+mod common {
+    pub mod user_memory;
+}
+
+use common::user_memory::Mem;
 use ksignal::lock::DefaultRawMutex;
 use ksignal::syscall::{
     Caller, Credentials, PidfdTarget, ProcessScope, Task, TaskIds, TaskTable, TaskVisitor,
@@ -16,7 +21,7 @@ use ksignal::syscall::{
 };
 use ksignal::{
     Arch, Errno, PendingLimit, ProcessSignalManager, SignalAction, SignalActions, SignalSet, Signo,
-    ThreadSignalManager, UserMemory, WaitOutcome, WaitQueue,
+    ThreadSignalManager, UserBuffer, UserMemory, WaitOutcome, WaitQueue,
 };
 use ksignal::{SfdFlags, SignalFd};
 use std::sync::{Arc, OnceLock};
@@ -52,25 +57,6 @@ type Thread = ThreadSignalManager<NoSleep>;
 
 const BASE: usize = 0x10000;
 const LEN: usize = 0x400;
-
-struct Mem(Vec<u8>);
-
-impl UserMemory for Mem {
-    fn read(&self, addr: usize, buf: &mut [u8]) -> Result<(), Errno> {
-        assert!(!buf.is_empty());
-        let off = addr.checked_sub(BASE).ok_or(Errno::EFAULT)?;
-        let src = self.0.get(off..).and_then(|s| s.get(..buf.len()));
-        buf.copy_from_slice(src.ok_or(Errno::EFAULT)?);
-        Ok(())
-    }
-    fn write(&mut self, addr: usize, buf: &[u8]) -> Result<(), Errno> {
-        assert!(!buf.is_empty());
-        let off = addr.checked_sub(BASE).ok_or(Errno::EFAULT)?;
-        let dst = self.0.get_mut(off..).and_then(|s| s.get_mut(..buf.len()));
-        dst.ok_or(Errno::EFAULT)?.copy_from_slice(buf);
-        Ok(())
-    }
-}
 
 struct P {
     ids: TaskIds,
@@ -297,7 +283,9 @@ fn every_entry_point_survives_random_arguments_and_memory() {
         .unwrap_or(0x5eed_1234_abcd_0001);
     let mut rng = Rng(seed | 1, BASE);
     let mut world = World::new(&mut rng);
-    let mut mem = Mem((0..LEN).map(|_| rng.next() as u8).collect());
+    let mut mem = Mem(UserBuffer::new().with_region(BASE, LEN));
+    let bytes: Vec<u8> = (0..LEN).map(|_| rng.next() as u8).collect();
+    mem.write(BASE, &bytes).unwrap();
     let mut files = Files(vec![None; 8]);
     files.0[1] = Some(None);
     for case in 0..cases {
@@ -306,7 +294,7 @@ fn every_entry_point_survives_random_arguments_and_memory() {
         }
         for _ in 0..4 {
             let at = rng.below(LEN as u64) as usize;
-            mem.0[at] = rng.next() as u8;
+            mem.write(BASE + at, &[rng.next() as u8]).unwrap();
         }
         if rng.below(4) == 0 {
             // Plausible structures now and then, so calls get past validation.
@@ -319,7 +307,7 @@ fn every_entry_point_survives_random_arguments_and_memory() {
             ];
             rng.1 = BASE + at;
             for (k, w) in words.iter().enumerate() {
-                mem.0[at + 8 * k..at + 8 * k + 8].copy_from_slice(&w.to_ne_bytes());
+                mem.write(BASE + at + 8 * k, &w.to_ne_bytes()).unwrap();
             }
         }
         let ci = rng.below(5) as usize;

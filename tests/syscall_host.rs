@@ -5,7 +5,10 @@
 //! the toy kernel. No test sends a signal that could end the test process.
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
 
-mod common;
+mod common {
+    pub mod user_memory;
+    pub mod wait;
+}
 mod syscall_sim;
 
 use ksignal::StackT;

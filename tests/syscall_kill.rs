@@ -2,7 +2,10 @@
 //! Linux's argument order and permission rules ([`ksignal::docs::rules`], rules 9,
 //! 10 and 22 to 28). Each test is named after the fact it checks.
 
-mod common;
+mod common {
+    pub mod user_memory;
+    pub mod wait;
+}
 mod syscall_sim;
 
 use ksignal::info::code;

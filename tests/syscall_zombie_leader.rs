@@ -7,7 +7,10 @@
 //! `tests/scenarios/zombie_leader_tgkill_cont.scen`: SIGCONT does not continue a
 //! stopped group, SIGKILL does not kill it, and nothing is queued.
 
-mod common;
+mod common {
+    pub mod user_memory;
+    pub mod wait;
+}
 mod syscall_sim;
 
 use ksignal::syscall::{sys_kill, sys_tgkill, sys_tkill};

@@ -28,10 +28,11 @@
 //! when it delivers that SIGSEGV.
 
 use super::{
-    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, RetWidth,
-    Sigreturn, TrapFrame, UStack, access_ok, at, fp_present, get_user_words, handler_addr, le,
-    put_stack, read_mask, read_u32, read_u64, read_user, restart_edit, restore_altstack,
-    restorer_or_trampoline, round_down, us, wants_onstack, write_user,
+    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, OnFault, RestartOutcome,
+    Sigreturn, access_ok, at, context_is_trap_frame, fp_present, handler_addr, le,
+    put_ucontext_header, read_mask, read_u32, read_u64, read_user, read_user_words,
+    restart_syscall, restore_altstack, restorer_or_trampoline, round_down, syscall_regs, us,
+    wants_onstack, write_user,
 };
 use crate::action::{SaFlags, SignalAction};
 use crate::arch::Arch;
@@ -43,7 +44,7 @@ use linux_raw_sys::general::{SEGV_ACCERR, SEGV_MAPERR};
 
 /// The ABI structures, mirrored from the uapi headers for their layout.
 pub mod abi {
-    use super::UStack;
+    use crate::frame::GenericUcontext;
 
     /// `__reserved[4096]`, 16-byte aligned.
     #[repr(C, align(16))]
@@ -68,23 +69,8 @@ pub mod abi {
         pub reserved: Reserved,
     }
 
-    /// `struct ucontext` (uapi asm/ucontext.h), 4560 bytes.
-    #[repr(C)]
-    #[derive(Clone, Copy, Debug)]
-    pub struct Ucontext {
-        /// Always 0.
-        pub uc_flags: u64,
-        /// Always 0.
-        pub uc_link: u64,
-        /// The alternate stack at delivery.
-        pub uc_stack: UStack,
-        /// The mask to restore.
-        pub uc_sigmask: u64,
-        /// Room for libc's 1024-bit sigset_t.
-        pub unused: [u8; 120],
-        /// The registers and records.
-        pub uc_mcontext: Sigcontext,
-    }
+    /// `struct ucontext` (uapi asm/ucontext.h: asm-generic's), 4560 bytes.
+    pub type Ucontext = GenericUcontext<Sigcontext>;
 
     /// `struct rt_sigframe` (arch/arm64/kernel/signal.c), 4688 bytes.
     #[repr(C)]
@@ -271,15 +257,14 @@ pub struct Aarch64Context {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Aarch64;
 
-impl TrapFrame for Aarch64Context {
-    type Arch = Aarch64;
-    fn context(&self) -> Aarch64Context {
-        *self
-    }
-    fn set_context(&mut self, ctx: &Aarch64Context) {
-        *self = *ctx;
-    }
-}
+context_is_trap_frame!(Aarch64Context, Aarch64);
+
+// `arch_do_signal_or_restart`: result in x0, read as an `int` (`int retval =
+// regs->regs[0]`: only its low 32 bits are compared with the restart codes),
+// 4-byte `svc`, `restart_syscall` number in x8; the system call is forgotten
+// (`forget_syscall`) whatever the result.
+syscall_regs!(Aarch64Context { ret: x[0], orig_arg: orig_x0, pc: pc, nr: x[8] },
+    ret_width: Int, insn_len: 4, forgets_syscall: true);
 
 /// `parse_user_sigframe`: walks the records of the frame at `frame`, reading each
 /// header from user memory as Linux does (so the unused end of `__reserved` may be
@@ -320,39 +305,12 @@ fn parse_records<M: UserMemory + ?Sized>(
             }
             ESR_MAGIC => {}
             EXTRA_MAGIC => {
-                if have_extra || size < EXTRA_SIZE {
+                if have_extra {
                     return invalid;
                 }
-                let datap = read_u64(mem, head + offset_of!(ExtraContext, datap) as u64)?;
-                let extra_size =
-                    u64::from(read_u32(mem, head + offset_of!(ExtraContext, size) as u64)?);
-                if limit - offset - size < TERMINATOR_SIZE {
-                    return invalid;
-                }
-                // Only reachable from the frame's own __reserved (a second
-                // extra_context is rejected above), so `userp` lies in the frame.
-                let end = head + size as u64;
-                if read_u32(mem, end)? != 0 || read_u32(mem, end + 4)? != 0 {
-                    return invalid;
-                }
+                (base, limit) = parse_extra_context(mem, frame, head, size, limit - offset)?;
                 have_extra = true;
-                let userp = end + TERMINATOR_SIZE as u64;
-                if !datap.is_multiple_of(16) || !extra_size.is_multiple_of(16) || datap != userp {
-                    return invalid;
-                }
-                let max = frame
-                    .checked_add(SIGFRAME_MAXSZ)
-                    .and_then(|top| top.checked_sub(userp));
-                match max {
-                    Some(max) if extra_size <= max => {}
-                    _ => return invalid,
-                }
-                if !access_ok(datap, extra_size as usize) {
-                    return invalid;
-                }
-                base = datap;
                 offset = 0;
-                limit = extra_size as usize;
                 continue;
             }
             _ => return invalid,
@@ -365,14 +323,161 @@ fn parse_records<M: UserMemory + ?Sized>(
     Ok(fpsimd)
 }
 
+/// The `extra_context` record of `parse_user_sigframe` at `head` (`size` bytes, with
+/// `room` bytes of `__reserved` from it, `room >= size`): checks it and the
+/// terminator that must follow it, and returns the extra space the walk continues
+/// in (its address and size).
+fn parse_extra_context<M: UserMemory + ?Sized>(
+    mem: &M,
+    frame: u64,
+    head: u64,
+    size: usize,
+    room: usize,
+) -> Result<(u64, usize), FrameError> {
+    let invalid = Err(FrameError::BadRecord);
+    if size < EXTRA_SIZE {
+        return invalid;
+    }
+    let datap = read_u64(mem, head + offset_of!(ExtraContext, datap) as u64)?;
+    let extra_size = u64::from(read_u32(mem, head + offset_of!(ExtraContext, size) as u64)?);
+    if room - size < TERMINATOR_SIZE {
+        return invalid;
+    }
+    // Only reachable from the frame's own __reserved (a second extra_context is
+    // rejected by the caller), so `userp` lies in the frame.
+    let end = head + size as u64;
+    if read_u32(mem, end)? != 0 || read_u32(mem, end + 4)? != 0 {
+        return invalid;
+    }
+    let userp = end + TERMINATOR_SIZE as u64;
+    if !datap.is_multiple_of(16) || !extra_size.is_multiple_of(16) || datap != userp {
+        return invalid;
+    }
+    let max = frame
+        .checked_add(SIGFRAME_MAXSZ)
+        .and_then(|top| top.checked_sub(userp));
+    match max {
+        Some(max) if extra_size <= max => {}
+        _ => return invalid,
+    }
+    if !access_ok(datap, extra_size as usize) {
+        return invalid;
+    }
+    Ok((datap, extra_size as usize))
+}
+
+/// `get_sigframe`: the frame record's address below the (alternate) stack, then
+/// the frame's below it.
+#[inline]
+fn get_sigframe(
+    ctx: &Aarch64Context,
+    stack: &SignalStack,
+    d: &FrameRequest<'_>,
+) -> Result<(u64, u64), FrameError> {
+    let sp_top = super::sigsp(stack, ctx.sp, wants_onstack(d))?;
+    let record = round_down(
+        sp_top
+            .checked_sub(RECORD_SIZE as u64)
+            .ok_or(FrameError::Fault)?,
+        16,
+    );
+    let frame = record
+        .checked_sub(FRAME_SIZE as u64)
+        .ok_or(FrameError::Fault)?;
+    Ok((record, frame))
+}
+
+/// `setup_sigframe`: fills `buf` (zeroed) with the frame and the frame record above
+/// it: the siginfo with `SA_SIGINFO`, the ucontext header, the registers and the
+/// records (`fpsimd_context`, `esr_context` for a fault code, the terminator).
+#[inline]
+fn setup_sigframe(
+    buf: &mut [u8; FRAME_SIZE + RECORD_SIZE],
+    ctx: &Aarch64Context,
+    fp: &mut dyn FpHook,
+    has_fp: bool,
+    stack: &SignalStack,
+    d: &FrameRequest<'_>,
+) {
+    if d.action.flags().contains(SaFlags::SIGINFO) {
+        le::put(buf, 0, d.info);
+    }
+    put_ucontext_header(buf, UC_STACK, UC_SIGMASK, stack, d);
+    le::put_u64(buf, MC_FAULT, d.fault.address);
+    le::put_words(buf, MC_REGS, &ctx.x);
+    le::put_u64(buf, MC_SP, ctx.sp);
+    le::put_u64(buf, MC_PC, ctx.pc);
+    le::put_u64(buf, MC_PSTATE, ctx.pstate);
+    let mut rec = RESERVED;
+    if has_fp {
+        le::put_u32(buf, rec, FPSIMD_MAGIC);
+        le::put_u32(buf, rec + 4, FPSIMD_SIZE as u32);
+        fp.save(le::slice_mut(buf, rec + FPSIMD_PAYLOAD, FP_IMAGE_LEN));
+        rec += FPSIMD_SIZE;
+    }
+    if d.fault.code != 0 {
+        le::put_u32(buf, rec, ESR_MAGIC);
+        le::put_u32(buf, rec + 4, ESR_SIZE as u32);
+        le::put_u64(buf, rec + 8, d.fault.code);
+    }
+    // The terminator is the zeroed record that follows.
+    le::put_u64(buf, FRAME_SIZE, ctx.x[29]);
+    le::put_u64(buf, FRAME_SIZE + 8, ctx.x[30]);
+}
+
+/// `setup_return` and `handle_signal`'s `valid_user_regs` check: the handler's
+/// registers, for a frame at `frame` under the frame record at `record`.
+#[inline]
+fn setup_return(
+    ctx: &Aarch64Context,
+    d: &FrameRequest<'_>,
+    handler: u64,
+    record: u64,
+    frame: u64,
+) -> Result<Aarch64Context, FrameError> {
+    let mut new = *ctx;
+    new.x[0] = u64::from(d.sig.get());
+    if d.action.flags().contains(SaFlags::SIGINFO) {
+        new.x[1] = frame;
+        new.x[2] = frame + UC as u64;
+    }
+    new.sp = frame;
+    new.x[29] = record;
+    new.x[30] = restorer_or_trampoline(d);
+    new.pc = handler;
+    new.pstate = valid_user_pstate(new.pstate & !PSTATE_TCO).ok_or(FrameError::BadRegisters)?;
+    Ok(new)
+}
+
+/// `restore_fpsimd_context`: with FP state, the `fpsimd_context` the record walk
+/// found must have its exact size, and its payload is loaded.
+#[inline]
+fn restore_fpsimd_context<M: UserMemory + ?Sized>(
+    fp: &mut dyn FpHook,
+    mem: &M,
+    fpsimd: Option<(u64, u32)>,
+) -> Result<(), FrameError> {
+    let head = match fpsimd {
+        Some((head, size)) if size as usize == FPSIMD_SIZE => head,
+        _ => return Err(FrameError::BadRecord),
+    };
+    let mut img = [0u8; FP_IMAGE_LEN];
+    read_user(mem, head + FPSIMD_PAYLOAD as u64, &mut img)?;
+    if fp.restore(&img) {
+        Ok(())
+    } else {
+        Err(FrameError::BadFpState)
+    }
+}
+
 impl ArchFrame for Aarch64 {
     const ARCH: Arch = Arch::Aarch64;
     const NR_RT_SIGRETURN: u64 = 139;
     const NR_RESTART_SYSCALL: u64 = 128;
     type Context = Aarch64Context;
 
-    /// `setup_rt_frame` + `get_sigframe` + `setup_return`, then the
-    /// `valid_user_regs` check of `handle_signal`.
+    /// `setup_rt_frame` + `get_sigframe` + `setup_sigframe` + `setup_return`, then
+    /// the `valid_user_regs` check of `handle_signal`.
     fn setup_rt_frame<M: UserMemory + ?Sized>(
         ctx: &mut Aarch64Context,
         fp: &mut dyn FpHook,
@@ -382,67 +487,14 @@ impl ArchFrame for Aarch64 {
     ) -> Result<HandlerFrame, FrameError> {
         let handler = handler_addr(d)?;
         let has_fp = fp_present(fp, FP_IMAGE_LEN)?;
-        let sp_top = super::sigsp(stack, ctx.sp, wants_onstack(d))?;
-        let record = round_down(
-            sp_top
-                .checked_sub(RECORD_SIZE as u64)
-                .ok_or(FrameError::Fault)?,
-            16,
-        );
-        let frame = record
-            .checked_sub(FRAME_SIZE as u64)
-            .ok_or(FrameError::Fault)?;
-
+        let (record, frame) = get_sigframe(ctx, stack, d)?;
         // A stack buffer (about 4.7 KiB): delivery never allocates.
         let mut buf = [0u8; FRAME_SIZE + RECORD_SIZE];
-        let siginfo = d.action.flags().contains(SaFlags::SIGINFO);
-        if siginfo {
-            le::put(&mut buf, 0, d.info);
-        }
-        put_stack(&mut buf, UC_STACK, stack.to_uc_stack());
-        le::put_u64(&mut buf, UC_SIGMASK, d.saved_mask.bits());
-        le::put_u64(&mut buf, MC_FAULT, d.fault.address);
-        for (i, x) in ctx.x.iter().enumerate() {
-            le::put_u64(&mut buf, MC_REGS + 8 * i, *x);
-        }
-        le::put_u64(&mut buf, MC_SP, ctx.sp);
-        le::put_u64(&mut buf, MC_PC, ctx.pc);
-        le::put_u64(&mut buf, MC_PSTATE, ctx.pstate);
-        let mut rec = RESERVED;
-        if has_fp {
-            le::put_u32(&mut buf, rec, FPSIMD_MAGIC);
-            le::put_u32(&mut buf, rec + 4, FPSIMD_SIZE as u32);
-            fp.save(le::slice_mut(&mut buf, rec + FPSIMD_PAYLOAD, FP_IMAGE_LEN));
-            rec += FPSIMD_SIZE;
-        }
-        if d.fault.code != 0 {
-            le::put_u32(&mut buf, rec, ESR_MAGIC);
-            le::put_u32(&mut buf, rec + 4, ESR_SIZE as u32);
-            le::put_u64(&mut buf, rec + 8, d.fault.code);
-        }
-        // The terminator is the zeroed record that follows.
-        le::put_u64(&mut buf, FRAME_SIZE, ctx.x[29]);
-        le::put_u64(&mut buf, FRAME_SIZE + 8, ctx.x[30]);
-
-        let mut new = *ctx;
-        new.x[0] = u64::from(d.sig.get());
-        if siginfo {
-            new.x[1] = frame;
-            new.x[2] = frame + UC as u64;
-        }
-        new.sp = frame;
-        new.x[29] = record;
-        new.x[30] = restorer_or_trampoline(d);
-        new.pc = handler;
-        new.pstate = valid_user_pstate(new.pstate & !PSTATE_TCO).ok_or(FrameError::BadRegisters)?;
-
+        setup_sigframe(&mut buf, ctx, fp, has_fp, stack, d);
+        let new = setup_return(ctx, d, handler, record, frame)?;
         write_user(mem, frame, &buf)?;
         *ctx = new;
-        Ok(HandlerFrame {
-            frame,
-            info: frame,
-            ucontext: frame + UC as u64,
-        })
+        Ok(HandlerFrame::at(frame, 0, UC))
     }
 
     /// `rt_sigreturn` + `restore_sigframe` + `parse_user_sigframe` +
@@ -478,7 +530,7 @@ impl ArchFrame for Aarch64 {
         // it lands in pt_regs whatever fails next.
         let mask = read_mask(mem, at(frame, UC_SIGMASK)).ok();
         let mut regs = [0u64; MC_REGS_WORDS];
-        let all_read = get_user_words(mem, at(frame, MC_REGS), &mut regs);
+        let all_read = read_user_words(mem, at(frame, MC_REGS), &mut regs, OnFault::ReadsZero);
         let (x, rest) = regs.split_at(31);
         ctx.x.copy_from_slice(x);
         let (sp, pc, pstate) = (rest[0], rest[1], rest[2]);
@@ -500,45 +552,16 @@ impl ArchFrame for Aarch64 {
 
         let fpsimd = parse_records(frame, mem, has_fp).map_err(bad)?;
         if has_fp {
-            let head = match fpsimd {
-                Some((head, size)) if size as usize == FPSIMD_SIZE => head,
-                _ => return Err(bad(FrameError::BadRecord)),
-            };
-            let mut img = [0u8; FP_IMAGE_LEN];
-            read_user(mem, head + FPSIMD_PAYLOAD as u64, &mut img).map_err(bad)?;
-            if !fp.restore(&img) {
-                return Err(bad(FrameError::BadFpState));
-            }
+            restore_fpsimd_context(fp, mem, fpsimd).map_err(bad)?;
         }
-        restore_altstack(mem, at(frame, UC_STACK), stack, sp, Arch::Aarch64).map_err(bad)?;
-        Ok(Sigreturn {
-            mask,
-            ret: ctx.x[0],
-            force_sigfpe: false,
-        })
+        restore_altstack(mem, at(frame, UC_STACK), stack, sp, Self::ARCH).map_err(bad)?;
+        Ok(Sigreturn::restored(mask, ctx.x[0]))
     }
 
-    /// `arch_do_signal_or_restart`: result in x0, read as an `int` (`int retval =
-    /// regs->regs[0]`: only its low 32 bits are compared with the restart codes),
-    /// 4-byte `svc`, `restart_syscall` number in x8; the system call is forgotten
-    /// (`forget_syscall`) whatever the result.
+    /// `arch_do_signal_or_restart`: the restart table on x0 (its low 32 bits, an
+    /// `int`), a 4-byte `svc` and x8; the system call is forgotten whatever the result.
     fn syscall_restart(ctx: &mut Aarch64Context, handler: Option<&SignalAction>) -> RestartOutcome {
-        if !ctx.in_syscall {
-            return RestartOutcome::NotInSyscall;
-        }
-        ctx.in_syscall = false;
-        let (r, edit) = restart_edit(
-            ctx.x[0],
-            RetWidth::Int,
-            ctx.orig_x0,
-            Self::NR_RESTART_SYSCALL,
-            handler,
-        );
-        edit.apply(&mut ctx.x[0], &mut ctx.pc, 4);
-        if let Some(n) = edit.nr {
-            ctx.x[8] = n;
-        }
-        r
+        restart_syscall(ctx, Self::NR_RESTART_SYSCALL, handler)
     }
 }
 

@@ -19,10 +19,10 @@
 //! which this crate skips (its `rt_sigreturn` only reads user memory).
 
 use super::{
-    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, RetWidth,
-    Sigreturn, TrapFrame, UStack, access_ok, at, fp_present, get_user_words, handler_addr, le,
-    put_stack, read_mask, read_u32, read_user, restart_edit, restore_altstack, round_down, us,
-    wants_onstack, write_user,
+    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, OnFault, RestartOutcome,
+    Sigreturn, altstack_overflows, at, context_is_trap_frame, fp_present, handler_addr, le,
+    put_ucontext_header, read_sigframe_mask, read_u32, read_user, read_user_words, restart_syscall,
+    restore_altstack, round_down, syscall_regs, wants_onstack, write_user,
 };
 use crate::action::SignalAction;
 use crate::arch::Arch;
@@ -32,7 +32,7 @@ use core::mem::{offset_of, size_of};
 
 /// The ABI structures, mirrored from the uapi headers for their layout.
 pub mod abi {
-    use super::UStack;
+    use crate::frame::GenericUcontext;
 
     /// `struct sigcontext` (uapi asm/sigcontext.h), 272 bytes; `sc_extcontext`
     /// follows at offset 272.
@@ -47,23 +47,8 @@ pub mod abi {
         pub sc_flags: u32,
     }
 
-    /// `struct ucontext` (uapi asm/ucontext.h), 448 bytes.
-    #[repr(C)]
-    #[derive(Clone, Copy, Debug)]
-    pub struct Ucontext {
-        /// Always 0.
-        pub uc_flags: u64,
-        /// Always 0.
-        pub uc_link: u64,
-        /// The alternate stack at delivery.
-        pub uc_stack: UStack,
-        /// The mask to restore.
-        pub uc_sigmask: u64,
-        /// Room for libc's 1024-bit sigset_t.
-        pub unused: [u8; 120],
-        /// The registers.
-        pub uc_mcontext: Sigcontext,
-    }
+    /// `struct ucontext` (uapi asm/ucontext.h: asm-generic's), 448 bytes.
+    pub type Ucontext = GenericUcontext<Sigcontext>;
 
     /// `struct rt_sigframe` (arch/loongarch/kernel/signal.c), 576 bytes.
     #[repr(C)]
@@ -200,15 +185,14 @@ pub struct Loongarch64Context {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Loongarch64;
 
-impl TrapFrame for Loongarch64Context {
-    type Arch = Loongarch64;
-    fn context(&self) -> Loongarch64Context {
-        *self
-    }
-    fn set_context(&mut self, ctx: &Loongarch64Context) {
-        *self = *ctx;
-    }
-}
+context_is_trap_frame!(Loongarch64Context, Loongarch64);
+
+// `handle_signal` / `arch_do_signal_or_restart`: result in a0 (r4), compared on
+// all 64 bits (`switch (regs->regs[4])`), 4-byte `syscall`, `restart_syscall`
+// number in a7 (r11); the system call is marked done (`regs[0] = 0`) whatever the
+// result.
+syscall_regs!(Loongarch64Context { ret: regs[4], orig_arg: orig_a0, pc: era, nr: regs[11] },
+    ret_width: Long, insn_len: 4, forgets_syscall: true);
 
 /// One FP-carrying record found by the walk: its payload address and lane stride.
 #[derive(Clone, Copy)]
@@ -291,7 +275,7 @@ impl ArchFrame for Loongarch64 {
         let handler = handler_addr(d)?;
         let has_fp = fp_present(fp, FP_IMAGE_LEN)?;
         let sp = ctx.regs[3];
-        if stack.on_stack(us(sp)) && !stack.on_stack(us(sp.wrapping_sub(FRAME_SIZE as u64))) {
+        if altstack_overflows(stack, sp, FRAME_SIZE) {
             return Err(FrameError::AltStackOverflow);
         }
         let top = round_down(super::sigsp(stack, sp, wants_onstack(d))?, 16);
@@ -301,12 +285,9 @@ impl ArchFrame for Loongarch64 {
         let mut whole = [0u8; FRAME_SIZE + FPU_RECORD + HDR];
         let buf = le::slice_mut(&mut whole, 0, ext);
         le::put(buf, 0, d.info);
-        put_stack(buf, UC_STACK, stack.to_uc_stack());
-        le::put_u64(buf, UC_SIGMASK, d.saved_mask.bits());
+        put_ucontext_header(buf, UC_STACK, UC_SIGMASK, stack, d);
         le::put_u64(buf, SC_PC, ctx.era);
-        for i in 1..32 {
-            le::put_u64(buf, SC_REGS + 8 * i, ctx.regs[i]);
-        }
+        le::put_words(buf, SC_REGS + 8, &ctx.regs[1..]);
         let mut flags = match d.fault.code {
             1 => SC_ADDRERR_RD,
             2 => SC_ADDRERR_WR,
@@ -330,11 +311,7 @@ impl ArchFrame for Loongarch64 {
         ctx.regs[3] = frame;
         ctx.regs[1] = d.trampoline;
         ctx.era = handler;
-        Ok(HandlerFrame {
-            frame,
-            info: frame,
-            ucontext: frame + UC as u64,
-        })
+        Ok(HandlerFrame::at(frame, 0, UC))
     }
 
     /// `rt_sigreturn` + `restore_sigcontext` + `parse_extcontext` +
@@ -357,10 +334,7 @@ impl ArchFrame for Loongarch64 {
         let bad = |e| BadFrame::kernel(e, None);
         let has_fp = fp_present(fp, FP_IMAGE_LEN).map_err(bad)?;
         let frame = ctx.regs[3];
-        if !access_ok(frame, FRAME_SIZE) {
-            return Err(bad(FrameError::Fault));
-        }
-        let mask = read_mask(mem, at(frame, UC_SIGMASK)).map_err(bad)?;
+        let mask = read_sigframe_mask(mem, frame, FRAME_SIZE, UC_SIGMASK)?;
         let bad = |e| BadFrame::kernel(e, Some(mask));
 
         // restore_sigcontext: sc_flags and the record walk first (nothing restored
@@ -374,8 +348,8 @@ impl ArchFrame for Loongarch64 {
         }
         let mut era = [ctx.era];
         let mut regs = [0u64; 31];
-        let pc_read = get_user_words(mem, at(frame, SC_PC), &mut era);
-        let regs_read = get_user_words(mem, at(frame, SC_REGS + 8), &mut regs);
+        let pc_read = read_user_words(mem, at(frame, SC_PC), &mut era, OnFault::ReadsZero);
+        let regs_read = read_user_words(mem, at(frame, SC_REGS + 8), &mut regs, OnFault::ReadsZero);
         ctx.era = era[0];
         ctx.regs[1..].copy_from_slice(&regs);
         ctx.prmd |= PRMD_PPLV | PRMD_PIE;
@@ -394,13 +368,7 @@ impl ArchFrame for Loongarch64 {
         }
         let force_sigfpe = fp_result.map_err(bad)?;
         ctx.in_syscall = false;
-        if let Err(e) = restore_altstack(
-            mem,
-            at(frame, UC_STACK),
-            stack,
-            ctx.regs[3],
-            Arch::Loongarch64,
-        ) {
+        if let Err(e) = restore_altstack(mem, at(frame, UC_STACK), stack, ctx.regs[3], Self::ARCH) {
             // SIGFPE was already forced in Linux.
             return Err(BadFrame {
                 force_sigfpe,
@@ -414,29 +382,13 @@ impl ArchFrame for Loongarch64 {
         })
     }
 
-    /// `handle_signal` / `arch_do_signal_or_restart`: result in a0 (r4), compared on
-    /// all 64 bits (`switch (regs->regs[4])`), 4-byte `syscall`, `restart_syscall` number in a7 (r11); the system call is marked done
-    /// (`regs[0] = 0`) whatever the result.
+    /// `arch_do_signal_or_restart`: the restart table on a0 (all 64 bits), a 4-byte
+    /// `syscall` and a7; the system call is marked done whatever the result.
     fn syscall_restart(
         ctx: &mut Loongarch64Context,
         handler: Option<&SignalAction>,
     ) -> RestartOutcome {
-        if !ctx.in_syscall {
-            return RestartOutcome::NotInSyscall;
-        }
-        ctx.in_syscall = false;
-        let (r, edit) = restart_edit(
-            ctx.regs[4],
-            RetWidth::Long,
-            ctx.orig_a0,
-            Self::NR_RESTART_SYSCALL,
-            handler,
-        );
-        edit.apply(&mut ctx.regs[4], &mut ctx.era, 4);
-        if let Some(n) = edit.nr {
-            ctx.regs[11] = n;
-        }
-        r
+        restart_syscall(ctx, Self::NR_RESTART_SYSCALL, handler)
     }
 }
 

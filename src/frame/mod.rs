@@ -225,6 +225,17 @@ pub struct Sigreturn {
     pub force_sigfpe: bool,
 }
 
+impl Sigreturn {
+    /// The frame's `mask` installed and `ret` restored, no SIGFPE to force.
+    pub(crate) fn restored(mask: SignalSet, ret: u64) -> Sigreturn {
+        Sigreturn {
+            mask,
+            ret,
+            force_sigfpe: false,
+        }
+    }
+}
+
 /// A malformed frame at `rt_sigreturn`: the caller must force SIGSEGV (`force_sig`)
 /// with [`info`](Self::info)`()`.
 ///
@@ -474,29 +485,6 @@ pub(crate) fn fp_present(fp: &dyn FpHook, image_len: usize) -> Result<bool, Fram
     }
 }
 
-/// What a restart does to the registers, the same on every architecture: the
-/// return register's new value, the `restart_syscall` number to load, and whether
-/// the pc goes back over the system-call instruction.
-pub(crate) struct RestartEdit {
-    pub(crate) ret: Option<u64>,
-    pub(crate) nr: Option<u64>,
-    pub(crate) rewind: bool,
-}
-
-impl RestartEdit {
-    /// Writes the return register and rewinds the pc over an `insn`-byte
-    /// system-call instruction; the caller then loads `nr` into its number register
-    /// (which on x86_64 is the return register itself, so the order matters).
-    pub(crate) fn apply(&self, ret: &mut u64, pc: &mut u64, insn: u64) {
-        if let Some(v) = self.ret {
-            *ret = v;
-        }
-        if self.rewind {
-            *pc = pc.wrapping_sub(insn);
-        }
-    }
-}
-
 /// How wide the return register is read when it is compared with the restart codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum RetWidth {
@@ -507,27 +495,113 @@ pub(crate) enum RetWidth {
     Int,
 }
 
-/// The restart table ([rule 49]) applied to a system call that returned `ret` (read
-/// `width` wide), whose first argument was `orig_arg` (x86_64: its number, as
-/// `orig_ax`), on an architecture whose `restart_syscall` is `nr_restart`.
+/// An architecture's system-call registers, as its restart code
+/// (`arch_do_signal_or_restart` / `handle_signal`) reads and rewrites them: the
+/// context implements it, [`restart_syscall`] is the one restart for all four.
+pub(crate) trait SyscallRegs {
+    /// How wide the result is read.
+    const RET_WIDTH: RetWidth;
+    /// Length of the system-call instruction the pc is rewound over.
+    const INSN_LEN: u64;
+    /// Whether the restart forgets the system call whatever the result (all but
+    /// x86_64, which keeps `orig_ax`).
+    const FORGETS_SYSCALL: bool;
+    /// Whether the context was entered through a system call.
+    fn in_syscall(&mut self) -> &mut bool;
+    /// The return register.
+    fn ret(&mut self) -> &mut u64;
+    /// The first argument at entry (x86_64: the number, `orig_ax`).
+    fn orig_arg(&self) -> u64;
+    /// The pc.
+    fn pc(&mut self) -> &mut u64;
+    /// The register that carries the system-call number (x86_64: the return
+    /// register itself, so it is written last).
+    fn nr(&mut self) -> &mut u64;
+}
+
+/// The restart table ([rule 49]) applied to the context's interrupted system call
+/// on an architecture whose `restart_syscall` is `nr_restart`: the result becomes
+/// `-EINTR`, or the pc goes back over the system-call instruction with the first
+/// argument restored (and, for `restart_syscall`, its number loaded).
 ///
 /// [rule 49]: crate::docs::rules#rule-49
-pub(crate) fn restart_edit(
-    ret: u64,
-    width: RetWidth,
-    orig_arg: u64,
+pub(crate) fn restart_syscall<C: SyscallRegs>(
+    ctx: &mut C,
     nr_restart: u64,
     handler: Option<&SignalAction>,
-) -> (RestartOutcome, RestartEdit) {
-    let r = restart_decision(ret, width, handler);
-    let (ret, nr, rewind) = match r {
-        RestartOutcome::Interrupted => (Some(EINTR_RET), None, false),
-        RestartOutcome::Restarted => (Some(orig_arg), None, true),
-        RestartOutcome::RestartSyscall => (Some(orig_arg), Some(nr_restart), true),
-        RestartOutcome::NotInSyscall | RestartOutcome::NotRestartable => (None, None, false),
-    };
-    (r, RestartEdit { ret, nr, rewind })
+) -> RestartOutcome {
+    if !*ctx.in_syscall() {
+        return RestartOutcome::NotInSyscall;
+    }
+    if C::FORGETS_SYSCALL {
+        *ctx.in_syscall() = false;
+    }
+    let r = restart_decision(*ctx.ret(), C::RET_WIDTH, handler);
+    match r {
+        RestartOutcome::Interrupted => *ctx.ret() = EINTR_RET,
+        RestartOutcome::Restarted | RestartOutcome::RestartSyscall => {
+            *ctx.ret() = ctx.orig_arg();
+            let pc = ctx.pc();
+            *pc = pc.wrapping_sub(C::INSN_LEN);
+            if r == RestartOutcome::RestartSyscall {
+                *ctx.nr() = nr_restart;
+            }
+        }
+        RestartOutcome::NotInSyscall | RestartOutcome::NotRestartable => {}
+    }
+    r
 }
+
+/// Implements [`SyscallRegs`] for an architecture's context from the fields that
+/// hold its system-call registers (every context keeps `in_syscall`).
+macro_rules! syscall_regs {
+    ($context:ty {
+        ret: $ret:ident $([$reti:literal])?,
+        orig_arg: $orig:ident,
+        pc: $pc:ident,
+        nr: $nr:ident $([$nri:literal])? $(,)?
+    },
+    ret_width: $width:ident, insn_len: $insn:expr, forgets_syscall: $forgets:expr $(,)?) => {
+        impl $crate::frame::SyscallRegs for $context {
+            const RET_WIDTH: $crate::frame::RetWidth = $crate::frame::RetWidth::$width;
+            const INSN_LEN: u64 = $insn;
+            const FORGETS_SYSCALL: bool = $forgets;
+            fn in_syscall(&mut self) -> &mut bool {
+                &mut self.in_syscall
+            }
+            fn ret(&mut self) -> &mut u64 {
+                &mut self.$ret $([$reti])?
+            }
+            fn orig_arg(&self) -> u64 {
+                self.$orig
+            }
+            fn pc(&mut self) -> &mut u64 {
+                &mut self.$pc
+            }
+            fn nr(&mut self) -> &mut u64 {
+                &mut self.$nr $([$nri])?
+            }
+        }
+    };
+}
+pub(crate) use syscall_regs;
+
+/// Implements [`TrapFrame`] for an architecture's plain context (the conversions
+/// are copies).
+macro_rules! context_is_trap_frame {
+    ($context:ty, $arch:ty) => {
+        impl $crate::frame::TrapFrame for $context {
+            type Arch = $arch;
+            fn context(&self) -> $context {
+                *self
+            }
+            fn set_context(&mut self, ctx: &$context) {
+                *self = *ctx;
+            }
+        }
+    };
+}
+pub(crate) use context_is_trap_frame;
 
 /// What the restart table says for a result `ret`, read `width` wide.
 pub(crate) fn restart_decision(
@@ -638,53 +712,51 @@ pub(crate) fn at(addr: u64, off: usize) -> u64 {
     addr.wrapping_add(off as u64)
 }
 
-/// Most 64-bit fields [`get_user_words`] and [`copy_user_words`] read in one copy.
+/// Most 64-bit fields [`read_user_words`] reads in one copy.
 const MAX_WORDS: usize = 34;
 
-/// Reads `words.len()` consecutive little-endian 64-bit fields at `addr` as Linux's
-/// field-by-field `__get_user` does (aarch64's `__get_user_error`, loongarch64's
-/// `err |= __get_user(...)`): every field is read, and one that faults reads as 0.
-/// Returns whether all were read. One copy when the whole block is readable.
-pub(crate) fn get_user_words<M: UserMemory + ?Sized>(
+/// What a field that faults does to [`read_user_words`], as Linux's two ways of
+/// reading registers from a frame.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnFault {
+    /// Field-by-field `__get_user` (aarch64's `__get_user_error`, loongarch64's
+    /// `err |= __get_user(...)`): every field is read, and one that faults reads as 0.
+    ReadsZero,
+    /// `__copy_from_user` straight into the registers (riscv64's `sc_regs`): the
+    /// fields before the fault are copied and the rest keep their values.
+    Stops,
+}
+
+/// Reads `words.len()` consecutive little-endian 64-bit fields at `addr`, a field
+/// that faults handled as `on_fault` says. Returns whether all were read. One copy
+/// when the whole block is readable.
+pub(crate) fn read_user_words<M: UserMemory + ?Sized>(
     mem: &M,
     addr: u64,
     words: &mut [u64],
+    on_fault: OnFault,
 ) -> bool {
     if read_words(mem, addr, words) {
         return true;
     }
     let mut all = true;
     for (i, w) in words.iter_mut().enumerate() {
-        *w = match addr.checked_add(8 * i as u64).map(|a| read_u64(mem, a)) {
-            Some(Ok(v)) => v,
-            _ => {
+        match word_at(mem, addr, i) {
+            Some(v) => *w = v,
+            None if on_fault == OnFault::Stops => return false,
+            None => {
+                *w = 0;
                 all = false;
-                0
             }
-        };
+        }
     }
     all
 }
 
-/// Reads `words.len()` consecutive little-endian 64-bit fields at `addr` as Linux's
-/// `__copy_from_user` straight into the registers does (riscv64's `sc_regs`): on a
-/// fault the fields before it are copied and the rest keep their values. Returns
-/// whether all were read.
-pub(crate) fn copy_user_words<M: UserMemory + ?Sized>(
-    mem: &M,
-    addr: u64,
-    words: &mut [u64],
-) -> bool {
-    if read_words(mem, addr, words) {
-        return true;
-    }
-    for (i, w) in words.iter_mut().enumerate() {
-        match addr.checked_add(8 * i as u64).map(|a| read_u64(mem, a)) {
-            Some(Ok(v)) => *w = v,
-            _ => return false,
-        }
-    }
-    true
+/// The `i`th 64-bit field from `addr`, or `None` if reading it faults.
+fn word_at<M: UserMemory + ?Sized>(mem: &M, addr: u64, i: usize) -> Option<u64> {
+    addr.checked_add(8 * i as u64)
+        .and_then(|a| read_u64(mem, a).ok())
 }
 
 /// One copy of `words.len()` (at most [`MAX_WORDS`]) fields; false if it faults
@@ -742,6 +814,55 @@ pub(crate) fn restore_altstack<M: UserMemory + ?Sized>(
     Ok(())
 }
 
+/// The ucontext header every architecture writes the same way: `uc_stack` (the
+/// alternate stack as `sigaltstack` would report it) at `uc_stack` and the saved
+/// mask at `uc_sigmask`, both offsets in `buf`; `uc_flags` and `uc_link` stay as the
+/// caller leaves them (0 but on x86_64).
+pub(crate) fn put_ucontext_header(
+    buf: &mut [u8],
+    uc_stack: usize,
+    uc_sigmask: usize,
+    stack: &SignalStack,
+    d: &FrameRequest<'_>,
+) {
+    put_stack(buf, uc_stack, stack.to_uc_stack());
+    le::put_u64(buf, uc_sigmask, d.saved_mask.bits());
+}
+
+/// `get_sigframe`'s overflow check on riscv64 and loongarch64: running on the
+/// alternate stack, a `size`-byte frame below `sp` would leave it.
+pub(crate) fn altstack_overflows(stack: &SignalStack, sp: u64, size: usize) -> bool {
+    stack.on_stack(us(sp)) && !stack.on_stack(us(sp.wrapping_sub(size as u64)))
+}
+
+/// The opening of `rt_sigreturn` on x86_64, riscv64 and loongarch64: the
+/// `frame_size`-byte frame at `frame` must pass `access_ok`, then its mask at
+/// offset `uc_sigmask` is read; either failing is a `SI_KERNEL` bad frame with
+/// no mask.
+pub(crate) fn read_sigframe_mask<M: UserMemory + ?Sized>(
+    mem: &M,
+    frame: u64,
+    frame_size: usize,
+    uc_sigmask: usize,
+) -> Result<SignalSet, BadFrame> {
+    let bad = |e| BadFrame::kernel(e, None);
+    if !access_ok(frame, frame_size) {
+        return Err(bad(FrameError::Fault));
+    }
+    read_mask(mem, at(frame, uc_sigmask)).map_err(bad)
+}
+
+impl HandlerFrame {
+    /// The frame at `frame`, its siginfo and ucontext at those offsets in it.
+    pub(crate) fn at(frame: u64, info: usize, ucontext: usize) -> HandlerFrame {
+        HandlerFrame {
+            frame,
+            info: frame + info as u64,
+            ucontext: frame + ucontext as u64,
+        }
+    }
+}
+
 /// Little-endian field access on kernel buffers. Offsets are the layout constants of
 /// the architecture modules, always in range for the buffers they index; an
 /// out-of-range access would read 0 / write nothing rather than panic.
@@ -766,6 +887,13 @@ pub(crate) mod le {
 
     pub(crate) fn put_u64(b: &mut [u8], off: usize, v: u64) {
         put(b, off, &v.to_le_bytes());
+    }
+
+    /// Writes `words` as consecutive 64-bit fields from `off`.
+    pub(crate) fn put_words(b: &mut [u8], off: usize, words: &[u64]) {
+        for (i, w) in words.iter().enumerate() {
+            put_u64(b, off + 8 * i, *w);
+        }
     }
 
     pub(crate) fn put_u32(b: &mut [u8], off: usize, v: u32) {
@@ -813,10 +941,42 @@ pub struct UStack {
     pub ss_size: u64,
 }
 
+/// `struct ucontext` of asm-generic/ucontext.h, the one aarch64, riscv64 and
+/// loongarch64 share (each `abi::Ucontext` is this over its own `sigcontext`):
+/// the mask comes before the registers, with room for a C library's 1024-bit
+/// `sigset_t`, so that `uc_mcontext` is 16-aligned at 176.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct GenericUcontext<Mcontext> {
+    /// Always 0.
+    pub uc_flags: u64,
+    /// Always 0.
+    pub uc_link: u64,
+    /// The alternate stack at delivery.
+    pub uc_stack: UStack,
+    /// The mask to restore.
+    pub uc_sigmask: u64,
+    /// Room for libc's 1024-bit sigset_t.
+    pub unused: [u8; 120],
+    /// The registers (and, but on riscv64, the records).
+    pub uc_mcontext: Mcontext,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use core::mem::{offset_of, size_of};
+
+    #[test]
+    fn generic_ucontext_head_matches_linux() {
+        #[repr(C, align(16))]
+        struct Mcontext([u8; 16]);
+        type Uc = GenericUcontext<Mcontext>;
+        assert_eq!(offset_of!(Uc, uc_stack), 16);
+        assert_eq!(offset_of!(Uc, uc_sigmask), 40);
+        assert_eq!(offset_of!(Uc, unused), 48);
+        assert_eq!(offset_of!(Uc, uc_mcontext), 176);
+    }
 
     #[test]
     fn ustack_is_the_24_byte_stack_t() {

@@ -14,10 +14,10 @@
 //! returns to U-mode with interrupts enabled.
 
 use super::{
-    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, RetWidth,
-    Sigreturn, TrapFrame, UStack, access_ok, at, copy_user_words, fp_present, handler_addr, le,
-    put_stack, read_mask, read_u32, read_user, restart_edit, restore_altstack, round_down, us,
-    wants_onstack, write_user,
+    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, OnFault, RestartOutcome,
+    Sigreturn, altstack_overflows, at, context_is_trap_frame, fp_present, handler_addr, le,
+    put_ucontext_header, read_sigframe_mask, read_u32, read_user, read_user_words, restart_syscall,
+    restore_altstack, round_down, syscall_regs, wants_onstack, write_user,
 };
 use crate::action::SignalAction;
 use crate::arch::Arch;
@@ -27,7 +27,7 @@ use core::mem::{offset_of, size_of};
 
 /// The ABI structures, mirrored from the uapi headers for their layout.
 pub mod abi {
-    use super::UStack;
+    use crate::frame::GenericUcontext;
 
     /// `struct __riscv_f_ext_state`.
     #[repr(C)]
@@ -108,23 +108,8 @@ pub mod abi {
         pub sc_fpregs: FpState,
     }
 
-    /// `struct ucontext` (uapi asm/ucontext.h), 960 bytes.
-    #[repr(C)]
-    #[derive(Clone, Copy)]
-    pub struct Ucontext {
-        /// Always 0.
-        pub uc_flags: u64,
-        /// Always 0.
-        pub uc_link: u64,
-        /// The alternate stack at delivery.
-        pub uc_stack: UStack,
-        /// The mask to restore.
-        pub uc_sigmask: u64,
-        /// Room for libc's 1024-bit sigset_t.
-        pub unused: [u8; 120],
-        /// The registers.
-        pub uc_mcontext: Sigcontext,
-    }
+    /// `struct ucontext` (uapi asm/ucontext.h: asm-generic's), 960 bytes.
+    pub type Ucontext = GenericUcontext<Sigcontext>;
 
     /// `struct rt_sigframe` (arch/riscv/kernel/signal.c, MMU), 1088 bytes.
     #[repr(C)]
@@ -182,15 +167,14 @@ pub struct Riscv64Context {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Riscv64;
 
-impl TrapFrame for Riscv64Context {
-    type Arch = Riscv64;
-    fn context(&self) -> Riscv64Context {
-        *self
-    }
-    fn set_context(&mut self, ctx: &Riscv64Context) {
-        *self = *ctx;
-    }
-}
+context_is_trap_frame!(Riscv64Context, Riscv64);
+
+// `arch_do_signal_or_restart` / `handle_signal`: result in a0, read as an `int`
+// (`int retval = regs->a0`: only its low 32 bits are compared with the restart
+// codes), 4-byte `ecall`, `restart_syscall` number in a7; `cause` is reset
+// whatever the result.
+syscall_regs!(Riscv64Context { ret: x[10], orig_arg: orig_a0, pc: pc, nr: x[17] },
+    ret_width: Int, insn_len: 4, forgets_syscall: true);
 
 impl ArchFrame for Riscv64 {
     const ARCH: Arch = Arch::Riscv64;
@@ -208,22 +192,22 @@ impl ArchFrame for Riscv64 {
     ) -> Result<HandlerFrame, FrameError> {
         let handler = handler_addr(d)?;
         let has_fp = fp_present(fp, FP_IMAGE_LEN)?;
-        let size = FRAME_SIZE as u64;
         let sp = ctx.x[2];
-        if stack.on_stack(us(sp)) && !stack.on_stack(us(sp.wrapping_sub(size))) {
+        if altstack_overflows(stack, sp, FRAME_SIZE) {
             return Err(FrameError::AltStackOverflow);
         }
         let top = super::sigsp(stack, sp, wants_onstack(d))?;
-        let frame = round_down(top.checked_sub(size).ok_or(FrameError::Fault)?, 16);
+        let frame = round_down(
+            top.checked_sub(FRAME_SIZE as u64)
+                .ok_or(FrameError::Fault)?,
+            16,
+        );
 
         let mut buf = [0u8; FRAME_SIZE];
         le::put(&mut buf, 0, d.info);
-        put_stack(&mut buf, UC_STACK, stack.to_uc_stack());
-        le::put_u64(&mut buf, UC_SIGMASK, d.saved_mask.bits());
+        put_ucontext_header(&mut buf, UC_STACK, UC_SIGMASK, stack, d);
         le::put_u64(&mut buf, MC, ctx.pc);
-        for i in 1..32 {
-            le::put_u64(&mut buf, MC + 8 * i, ctx.x[i]);
-        }
+        le::put_words(&mut buf, MC + 8, &ctx.x[1..]);
         if has_fp {
             fp.save(le::slice_mut(&mut buf, SC_FP, FP_IMAGE_LEN));
             // The struct's tail padding: nothing of the kernel's leaks.
@@ -238,11 +222,7 @@ impl ArchFrame for Riscv64 {
         ctx.x[10] = u64::from(d.sig.get());
         ctx.x[11] = frame;
         ctx.x[12] = frame + UC as u64;
-        Ok(HandlerFrame {
-            frame,
-            info: frame,
-            ucontext: frame + UC as u64,
-        })
+        Ok(HandlerFrame::at(frame, 0, UC))
     }
 
     /// `rt_sigreturn` + `restore_sigcontext` + `restore_altstack`, reading only the
@@ -264,10 +244,7 @@ impl ArchFrame for Riscv64 {
         let bad = |e| BadFrame::kernel(e, None);
         let has_fp = fp_present(fp, FP_IMAGE_LEN).map_err(bad)?;
         let frame = ctx.x[2];
-        if !access_ok(frame, FRAME_SIZE) {
-            return Err(bad(FrameError::Fault));
-        }
-        let mask = read_mask(mem, at(frame, UC_SIGMASK)).map_err(bad)?;
+        let mask = read_sigframe_mask(mem, frame, FRAME_SIZE, UC_SIGMASK)?;
         let bad = |e| BadFrame::kernel(e, Some(mask));
 
         // restore_sigcontext copies sc_regs straight over pt_regs (a fault leaves the
@@ -276,7 +253,7 @@ impl ArchFrame for Riscv64 {
         let mut regs = [0u64; 32];
         regs[0] = ctx.pc;
         regs[1..].copy_from_slice(&ctx.x[1..]);
-        let all_read = copy_user_words(mem, at(frame, MC), &mut regs);
+        let all_read = read_user_words(mem, at(frame, MC), &mut regs, OnFault::Stops);
         ctx.pc = regs[0];
         ctx.x[1..].copy_from_slice(&regs[1..]);
         ctx.sstatus = (ctx.sstatus & !SSTATUS_SPP) | SSTATUS_SPIE;
@@ -300,36 +277,15 @@ impl ArchFrame for Riscv64 {
         if magic != END_MAGIC || size != END_HDR_SIZE {
             return Err(bad(FrameError::BadRecord));
         }
-        restore_altstack(mem, at(frame, UC_STACK), stack, ctx.x[2], Arch::Riscv64).map_err(bad)?;
+        restore_altstack(mem, at(frame, UC_STACK), stack, ctx.x[2], Self::ARCH).map_err(bad)?;
         ctx.in_syscall = false;
-        Ok(Sigreturn {
-            mask,
-            ret: ctx.x[10],
-            force_sigfpe: false,
-        })
+        Ok(Sigreturn::restored(mask, ctx.x[10]))
     }
 
-    /// `arch_do_signal_or_restart` / `handle_signal`: result in a0, read as an `int`
-    /// (`int retval = regs->a0`: only its low 32 bits are compared with the restart
-    /// codes), 4-byte `ecall`, `restart_syscall` number in a7; `cause` is reset
-    /// whatever the result.
+    /// `arch_do_signal_or_restart`: the restart table on a0 (its low 32 bits, an
+    /// `int`), a 4-byte `ecall` and a7; `cause` is reset whatever the result.
     fn syscall_restart(ctx: &mut Riscv64Context, handler: Option<&SignalAction>) -> RestartOutcome {
-        if !ctx.in_syscall {
-            return RestartOutcome::NotInSyscall;
-        }
-        ctx.in_syscall = false;
-        let (r, edit) = restart_edit(
-            ctx.x[10],
-            RetWidth::Int,
-            ctx.orig_a0,
-            Self::NR_RESTART_SYSCALL,
-            handler,
-        );
-        edit.apply(&mut ctx.x[10], &mut ctx.pc, 4);
-        if let Some(n) = edit.nr {
-            ctx.x[17] = n;
-        }
-        r
+        restart_syscall(ctx, Self::NR_RESTART_SYSCALL, handler)
     }
 }
 

@@ -28,10 +28,10 @@
 //! hold (Asterinas PR #2271).
 
 use super::{
-    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome, RetWidth,
-    SIGINFO_SIZE, Sigreturn, TrapFrame, UStack, access_ok, at, handler_addr, le, put_stack,
-    read_mask, read_u64, read_user, restart_edit, restore_altstack, round_down, us, wants_onstack,
-    write_user,
+    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome,
+    SIGINFO_SIZE, Sigreturn, UStack, at, context_is_trap_frame, handler_addr, le,
+    put_ucontext_header, read_sigframe_mask, read_u64, read_user, restart_syscall,
+    restore_altstack, round_down, syscall_regs, us, wants_onstack, write_user,
 };
 use crate::action::{SaFlags, SignalAction};
 use crate::arch::Arch;
@@ -312,15 +312,14 @@ pub struct X86_64Context {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct X86_64;
 
-impl TrapFrame for X86_64Context {
-    type Arch = X86_64;
-    fn context(&self) -> X86_64Context {
-        *self
-    }
-    fn set_context(&mut self, ctx: &X86_64Context) {
-        *self = *ctx;
-    }
-}
+context_is_trap_frame!(X86_64Context, X86_64);
+
+// `handle_signal` / `arch_do_signal_or_restart`: result in rax, compared on all 64
+// bits (`syscall_get_error` of a 64-bit task), `syscall` is 2 bytes, the
+// `restart_syscall` number goes in rax too; `orig_ax` is kept (Linux does not
+// clear it here).
+syscall_regs!(X86_64Context { ret: rax, orig_arg: orig_rax, pc: rip, nr: rax },
+    ret_width: Long, insn_len: 2, forgets_syscall: false);
 
 /// The FP area's shape, from the hook.
 struct FpArea {
@@ -449,25 +448,7 @@ fn restore_fp<M: UserMemory + ?Sized>(
     }
     let mut legacy = [0u8; FXSAVE_LEN];
     read_user(mem, addr, &mut legacy)?;
-    let (fx_only, xrestore) = if shape.xsave {
-        // check_xstate_in_sigframe: magic1, then magic2 at the task's user_size.
-        let mut fx_only = le::u32_at(&legacy, FP_SW) != FP_XSTATE_MAGIC1;
-        if !fx_only {
-            let mut m2 = [0u8; 4];
-            let at = addr
-                .checked_add(shape.len as u64)
-                .ok_or(FrameError::Fault)?;
-            read_user(mem, at, &mut m2)?;
-            fx_only = u32::from_le_bytes(m2) != FP_XSTATE_MAGIC2;
-        }
-        if fx_only {
-            (true, XFEATURE_MASK_FPSSE)
-        } else {
-            (false, le::u64_at(&legacy, SW_XFEATURES) & shape.xfeatures)
-        }
-    } else {
-        (true, XFEATURE_MASK_FPSSE)
-    };
+    let (fx_only, xrestore) = check_xstate_in_sigframe(mem, addr, &shape, &legacy)?;
     // XRSTOR needs a 64-byte aligned area, FXRSTOR 16; both #GP otherwise.
     let align = if fx_only { 16 } else { 64 };
     if !addr.is_multiple_of(align) {
@@ -482,28 +463,9 @@ fn restore_fp<M: UserMemory + ?Sized>(
         }
     } else {
         read_user(mem, addr, img)?;
-        // Standard-format XRSTOR faults on XCOMP_BV or the next word being set, and
-        // on XSTATE_BV bits outside XCR0.
-        let bv = le::u64_at(img, XHDR);
-        if le::u64_at(img, XHDR_RESERVED1) != 0
-            || le::u64_at(img, XHDR_RESERVED1 + 8) != 0
-            || bv & !shape.xfeatures != 0
-        {
-            return Err(FrameError::BadFpState);
-        }
-        // Features outside `xrestore` go to their initial state (init_bv).
-        le::put(img, XHDR_RESERVED2, &[0u8; 40]);
-        le::put_u64(img, XHDR, bv & xrestore);
+        validate_user_xstate_header(img, &shape, xrestore)?;
     }
-    // MXCSR is loaded (and checked) only when SSE or AVX is restored; otherwise the
-    // init_bv restore resets it.
-    if fx_only || xrestore & XFEATURE_MASK_MXCSR != 0 {
-        if le::u32_at(img, FP_MXCSR) & !fp.x86_mxcsr_mask() != 0 {
-            return Err(FrameError::BadFpState);
-        }
-    } else {
-        le::put_u32(img, FP_MXCSR, MXCSR_DEFAULT);
-    }
+    check_mxcsr(img, fp, fx_only, xrestore)?;
     le::put(img, FP_RESERVED2, &[0u8; FXSAVE_LEN - FP_RESERVED2]);
     if fp.restore(img) {
         Ok(())
@@ -512,14 +474,160 @@ fn restore_fp<M: UserMemory + ?Sized>(
     }
 }
 
+/// `check_xstate_in_sigframe`: whether the area at `addr` (its legacy part already
+/// read into `legacy`) is to be restored as FXSAVE only (no XSAVE, or
+/// `FP_XSTATE_MAGIC1` or `FP_XSTATE_MAGIC2` at the task's user size missing), and
+/// which xfeatures it restores.
+#[inline]
+fn check_xstate_in_sigframe<M: UserMemory + ?Sized>(
+    mem: &M,
+    addr: u64,
+    shape: &FpArea,
+    legacy: &[u8; FXSAVE_LEN],
+) -> Result<(bool, u64), FrameError> {
+    if !shape.xsave {
+        return Ok((true, XFEATURE_MASK_FPSSE));
+    }
+    let mut fx_only = le::u32_at(legacy, FP_SW) != FP_XSTATE_MAGIC1;
+    if !fx_only {
+        let mut m2 = [0u8; 4];
+        let at = addr
+            .checked_add(shape.len as u64)
+            .ok_or(FrameError::Fault)?;
+        read_user(mem, at, &mut m2)?;
+        fx_only = u32::from_le_bytes(m2) != FP_XSTATE_MAGIC2;
+    }
+    if fx_only {
+        Ok((true, XFEATURE_MASK_FPSSE))
+    } else {
+        Ok((false, le::u64_at(legacy, SW_XFEATURES) & shape.xfeatures))
+    }
+}
+
+/// `validate_user_xstate_header`, and the features outside `xrestore` sent to
+/// their initial state: a standard-format XRSTOR faults on XCOMP_BV or the next
+/// word being set, and on XSTATE_BV bits outside XCR0.
+#[inline]
+fn validate_user_xstate_header(
+    img: &mut [u8],
+    shape: &FpArea,
+    xrestore: u64,
+) -> Result<(), FrameError> {
+    let bv = le::u64_at(img, XHDR);
+    if le::u64_at(img, XHDR_RESERVED1) != 0
+        || le::u64_at(img, XHDR_RESERVED1 + 8) != 0
+        || bv & !shape.xfeatures != 0
+    {
+        return Err(FrameError::BadFpState);
+    }
+    // Features outside `xrestore` go to their initial state (init_bv).
+    le::put(img, XHDR_RESERVED2, &[0u8; 40]);
+    le::put_u64(img, XHDR, bv & xrestore);
+    Ok(())
+}
+
+/// MXCSR is loaded (and checked against the CPU's mask) only when SSE or AVX is
+/// restored; otherwise the init_bv restore resets it to `MXCSR_DEFAULT`.
+#[inline]
+fn check_mxcsr(
+    img: &mut [u8],
+    fp: &dyn FpHook,
+    fx_only: bool,
+    xrestore: u64,
+) -> Result<(), FrameError> {
+    if fx_only || xrestore & XFEATURE_MASK_MXCSR != 0 {
+        if le::u32_at(img, FP_MXCSR) & !fp.x86_mxcsr_mask() != 0 {
+            return Err(FrameError::BadFpState);
+        }
+    } else {
+        le::put_u32(img, FP_MXCSR, MXCSR_DEFAULT);
+    }
+    Ok(())
+}
+
+/// `get_sigframe`: below the red zone of the interrupted stack (or the alternate
+/// stack's top when entering it), the 64-byte aligned FP area of `math` bytes, then
+/// the frame as if `call`ed. Returns the frame's and the FP area's addresses (0 for
+/// no FP area).
+#[inline]
+fn get_sigframe(
+    ctx: &X86_64Context,
+    stack: &SignalStack,
+    d: &FrameRequest<'_>,
+    math: u64,
+) -> Result<(u64, u64), FrameError> {
+    let nested = stack.on_stack(us(ctx.rsp));
+    let mut sp = ctx.rsp.checked_sub(RED_ZONE).ok_or(FrameError::Fault)?;
+    let entering = stack.switches_to_altstack(us(sp), wants_onstack(d));
+    if entering {
+        sp = super::sigsp(stack, sp, true)?;
+    }
+    let fp_addr = if math != 0 {
+        sp = round_down(sp.checked_sub(math).ok_or(FrameError::Fault)?, 64);
+        sp
+    } else {
+        0
+    };
+    let frame = round_down(
+        sp.checked_sub(FRAME_SIZE as u64).ok_or(FrameError::Fault)?,
+        16,
+    )
+    .checked_sub(8)
+    .ok_or(FrameError::Fault)?;
+    if (nested || entering) && !stack.contains(us(frame)) {
+        return Err(FrameError::AltStackOverflow);
+    }
+    Ok((frame, fp_addr))
+}
+
+/// `setup_sigcontext`: the registers, the fault record, the saved mask's first word
+/// and the FP area's address, into the `uc_mcontext` at `mc` in `buf`.
+#[inline]
+fn setup_sigcontext(
+    buf: &mut [u8; FRAME_SIZE],
+    mc: usize,
+    ctx: &X86_64Context,
+    d: &FrameRequest<'_>,
+    fp_addr: u64,
+) {
+    put_regs(buf, mc, ctx);
+    let sc = |field: usize| mc + field;
+    le::put_u64(buf, sc(offset_of!(Sigcontext, err)), d.fault.code);
+    le::put_u64(buf, sc(offset_of!(Sigcontext, trapno)), d.fault.trapno);
+    le::put_u64(
+        buf,
+        sc(offset_of!(Sigcontext, oldmask)),
+        d.saved_mask.bits(),
+    );
+    le::put_u64(buf, sc(offset_of!(Sigcontext, cr2)), d.fault.address);
+    le::put_u64(buf, sc(offset_of!(Sigcontext, fpstate)), fp_addr);
+}
+
+/// `copy_fpstate_to_sigframe`: saves the FP state as the `math`-byte area at
+/// `fp_addr` and writes it.
+#[inline]
+fn copy_fpstate_to_sigframe<M: UserMemory + ?Sized>(
+    fp: &mut dyn FpHook,
+    shape: &FpArea,
+    mem: &mut M,
+    fp_addr: u64,
+    math: usize,
+) -> Result<(), FrameError> {
+    let mut area = [0u8; XSAVE_MAX_LEN + 4];
+    let area = le::slice_mut(&mut area, 0, math);
+    save_fp(fp, shape, area);
+    write_user(mem, fp_addr, area)
+}
+
 impl ArchFrame for X86_64 {
     const ARCH: Arch = Arch::X86_64;
     const NR_RT_SIGRETURN: u64 = 15;
     const NR_RESTART_SYSCALL: u64 = 219;
     type Context = X86_64Context;
 
-    /// `x64_setup_rt_frame` + `get_sigframe` + the register changes of
-    /// `handle_signal`; the FP state is reset for the handler.
+    /// `x64_setup_rt_frame` + `get_sigframe` + `setup_sigcontext` +
+    /// `copy_fpstate_to_sigframe` + the register changes of `handle_signal`; the FP
+    /// state is reset for the handler.
     fn setup_rt_frame<M: UserMemory + ?Sized>(
         ctx: &mut X86_64Context,
         fp: &mut dyn FpHook,
@@ -532,29 +640,8 @@ impl ArchFrame for X86_64 {
             return Err(FrameError::NoRestorer);
         }
         let shape = FpArea::of(fp)?;
-
-        let nested = stack.on_stack(us(ctx.rsp));
-        let mut sp = ctx.rsp.checked_sub(RED_ZONE).ok_or(FrameError::Fault)?;
-        let entering = stack.switches_to_altstack(us(sp), wants_onstack(d));
-        if entering {
-            sp = super::sigsp(stack, sp, true)?;
-        }
-        let math = shape.frame_len() as u64;
-        let fp_addr = if math != 0 {
-            sp = round_down(sp.checked_sub(math).ok_or(FrameError::Fault)?, 64);
-            sp
-        } else {
-            0
-        };
-        let frame = round_down(
-            sp.checked_sub(FRAME_SIZE as u64).ok_or(FrameError::Fault)?,
-            16,
-        )
-        .checked_sub(8)
-        .ok_or(FrameError::Fault)?;
-        if (nested || entering) && !stack.contains(us(frame)) {
-            return Err(FrameError::AltStackOverflow);
-        }
+        let math = shape.frame_len();
+        let (frame, fp_addr) = get_sigframe(ctx, stack, d, math as u64)?;
 
         // Two stack buffers, not one heap buffer: delivery never allocates. As in
         // Linux, the FP area and the frame are written separately and the few bytes
@@ -566,31 +653,13 @@ impl ArchFrame for X86_64 {
             uc_flags |= UC_FP_XSTATE;
         }
         le::put_u64(&mut buf, UC, uc_flags);
-        put_stack(&mut buf, UC + UC_STACK, stack.to_uc_stack());
-        let mc = UC + UC_MCONTEXT;
-        put_regs(&mut buf, mc, ctx);
-        le::put_u64(&mut buf, mc + offset_of!(Sigcontext, err), d.fault.code);
-        le::put_u64(
-            &mut buf,
-            mc + offset_of!(Sigcontext, trapno),
-            d.fault.trapno,
-        );
-        le::put_u64(
-            &mut buf,
-            mc + offset_of!(Sigcontext, oldmask),
-            d.saved_mask.bits(),
-        );
-        le::put_u64(&mut buf, mc + offset_of!(Sigcontext, cr2), d.fault.address);
-        le::put_u64(&mut buf, mc + offset_of!(Sigcontext, fpstate), fp_addr);
-        le::put_u64(&mut buf, UC + UC_SIGMASK, d.saved_mask.bits());
+        put_ucontext_header(&mut buf, UC + UC_STACK, UC + UC_SIGMASK, stack, d);
+        setup_sigcontext(&mut buf, UC + UC_MCONTEXT, ctx, d, fp_addr);
         if d.action.flags().contains(SaFlags::SIGINFO) {
             le::put(&mut buf, INFO, d.info);
         }
         if math != 0 {
-            let mut area = [0u8; XSAVE_MAX_LEN + 4];
-            let area = le::slice_mut(&mut area, 0, math as usize);
-            save_fp(fp, &shape, area);
-            write_user(mem, fp_addr, area)?;
+            copy_fpstate_to_sigframe(fp, &shape, mem, fp_addr, math)?;
         }
         write_user(mem, frame, &buf)?;
 
@@ -604,11 +673,7 @@ impl ArchFrame for X86_64 {
         if math != 0 {
             fp.reset();
         }
-        Ok(HandlerFrame {
-            frame,
-            info: frame + INFO as u64,
-            ucontext: frame + UC as u64,
-        })
+        Ok(HandlerFrame::at(frame, INFO, UC))
     }
 
     /// `rt_sigreturn` (signal_64.c): frame at rsp − 8; reads `uc_sigmask` and
@@ -630,15 +695,12 @@ impl ArchFrame for X86_64 {
     ) -> Result<Sigreturn, BadFrame> {
         let bad = |e| BadFrame::kernel(e, None);
         let frame = ctx.rsp.checked_sub(8).ok_or(bad(FrameError::Fault))?;
-        if !access_ok(frame, FRAME_SIZE) {
-            return Err(bad(FrameError::Fault));
-        }
+        let mask = read_sigframe_mask(mem, frame, FRAME_SIZE, UC + UC_SIGMASK)?;
         let uc = at(frame, UC);
-        let mask = read_mask(mem, at(uc, UC_SIGMASK)).map_err(bad)?;
         read_u64(mem, uc).map_err(bad)?; // uc_flags
         let bad = |e| BadFrame::kernel(e, Some(mask));
 
-        restore_altstack(mem, at(uc, UC_STACK), stack, ctx.rsp, Arch::X86_64).map_err(bad)?;
+        restore_altstack(mem, at(uc, UC_STACK), stack, ctx.rsp, Self::ARCH).map_err(bad)?;
 
         let mut sc = [0u8; SC_READ];
         read_user(mem, at(uc, UC_MCONTEXT), &mut sc).map_err(bad)?;
@@ -656,32 +718,13 @@ impl ArchFrame for X86_64 {
             fp.reset();
             return Err(bad(e));
         }
-        Ok(Sigreturn {
-            mask,
-            ret: new.rax,
-            force_sigfpe: false,
-        })
+        Ok(Sigreturn::restored(mask, new.rax))
     }
 
-    /// `handle_signal` / `arch_do_signal_or_restart`: result in rax, compared on all
-    /// 64 bits (`syscall_get_error` of a 64-bit task), `syscall` is 2 bytes;
-    /// `orig_ax` is kept (Linux does not clear it here).
+    /// `arch_do_signal_or_restart`: the restart table on rax (all 64 bits), a 2-byte
+    /// `syscall` and rax for the number; `orig_ax` is kept.
     fn syscall_restart(ctx: &mut X86_64Context, handler: Option<&SignalAction>) -> RestartOutcome {
-        if !ctx.in_syscall {
-            return RestartOutcome::NotInSyscall;
-        }
-        let (r, edit) = restart_edit(
-            ctx.rax,
-            RetWidth::Long,
-            ctx.orig_rax,
-            Self::NR_RESTART_SYSCALL,
-            handler,
-        );
-        edit.apply(&mut ctx.rax, &mut ctx.rip, 2);
-        if let Some(n) = edit.nr {
-            ctx.rax = n;
-        }
-        r
+        restart_syscall(ctx, Self::NR_RESTART_SYSCALL, handler)
     }
 }
 

@@ -2,24 +2,20 @@
 //! memory as byte regions (everything else faults).
 #![allow(dead_code)]
 
-use crate::common::CondvarQueue;
+use crate::common::wait::CondvarQueue;
 use ksignal::syscall::{
     Caller, Credentials, PidfdTarget, ProcessScope, Task, TaskIds, TaskTable, TaskVisitor,
 };
 use ksignal::{
     Arch, Errno, PendingLimit, ProcessSignalManager, SignalActions, SignalSet, ThreadSignalManager,
-    UserMemory,
+    UserBuffer, UserMemory,
 };
 use std::sync::Arc;
 
 pub type Process = ProcessSignalManager<CondvarQueue>;
 pub type Thread = ThreadSignalManager<CondvarQueue>;
 
-/// User memory: byte regions at base addresses; any access outside one faults.
-#[derive(Clone, Debug, Default)]
-pub struct Mem {
-    regions: Vec<(usize, Vec<u8>)>,
-}
+pub use crate::common::user_memory::Mem;
 
 /// Where the tests put things in user memory.
 pub const BASE: usize = 0x10000;
@@ -28,39 +24,21 @@ pub const LEN: usize = 0x1000;
 pub const BAD: usize = 0xdead_0000;
 
 impl Mem {
+    /// `[BASE, BASE + LEN)` mapped, zero-filled.
     pub fn new() -> Mem {
-        Mem {
-            regions: vec![(BASE, vec![0; LEN])],
-        }
+        Mem(UserBuffer::new().with_region(BASE, LEN))
     }
 
-    pub fn with_region(mut self, base: usize, len: usize) -> Mem {
-        self.regions.push((base, vec![0; len]));
-        self
-    }
-
-    fn slice(&self, addr: usize, len: usize) -> Option<&[u8]> {
-        self.regions.iter().find_map(|(b, m)| {
-            let off = addr.checked_sub(*b)?;
-            m.get(off..)?.get(..len)
-        })
-    }
-
-    fn slice_mut(&mut self, addr: usize, len: usize) -> Option<&mut [u8]> {
-        self.regions.iter_mut().find_map(|(b, m)| {
-            let off = addr.checked_sub(*b)?;
-            m.get_mut(off..)?.get_mut(..len)
-        })
+    pub fn with_region(self, base: usize, len: usize) -> Mem {
+        Mem(self.0.with_region(base, len))
     }
 
     pub fn put(&mut self, addr: usize, bytes: &[u8]) {
-        self.slice_mut(addr, bytes.len())
-            .unwrap()
-            .copy_from_slice(bytes);
+        self.0.write(addr, bytes).unwrap();
     }
 
     pub fn get(&self, addr: usize, len: usize) -> Vec<u8> {
-        self.slice(addr, len).unwrap().to_vec()
+        self.0.bytes(addr, len).unwrap().to_vec()
     }
 
     pub fn put_u64(&mut self, addr: usize, v: u64) {
@@ -80,22 +58,6 @@ impl Mem {
     }
 }
 
-impl UserMemory for Mem {
-    fn read(&self, addr: usize, buf: &mut [u8]) -> Result<(), Errno> {
-        assert!(!buf.is_empty(), "the crate never copies zero bytes");
-        buf.copy_from_slice(self.slice(addr, buf.len()).ok_or(Errno::EFAULT)?);
-        Ok(())
-    }
-
-    fn write(&mut self, addr: usize, buf: &[u8]) -> Result<(), Errno> {
-        assert!(!buf.is_empty(), "the crate never copies zero bytes");
-        self.slice_mut(addr, buf.len())
-            .ok_or(Errno::EFAULT)?
-            .copy_from_slice(buf);
-        Ok(())
-    }
-}
-
 pub struct SimThread {
     pub tid: i32,
     pub thread: Option<Thread>,
@@ -108,6 +70,18 @@ pub struct SimProc {
     pub cred: Credentials,
     pub process: Arc<Process>,
     pub threads: Vec<SimThread>,
+}
+
+impl SimProc {
+    /// The ids of this process's thread `tid`.
+    pub fn ids(&self, tid: i32) -> TaskIds {
+        TaskIds {
+            tid,
+            tgid: self.tgid,
+            pgid: self.pgid,
+            sid: self.sid,
+        }
+    }
 }
 
 /// The task table.
@@ -195,12 +169,7 @@ impl Sim {
             .find(|p| p.threads.iter().any(|t| t.tid == tid))
             .unwrap();
         Caller {
-            ids: TaskIds {
-                tid,
-                tgid: p.tgid,
-                pgid: p.pgid,
-                sid: p.sid,
-            },
+            ids: p.ids(tid),
             cred: p.cred,
             thread: self.thread(tid),
             arch: Arch::HOST,
@@ -239,12 +208,7 @@ impl TaskTable for Sim {
                     continue;
                 }
                 f(&Task {
-                    ids: TaskIds {
-                        tid,
-                        tgid: p.tgid,
-                        pgid: p.pgid,
-                        sid: p.sid,
-                    },
+                    ids: p.ids(tid),
                     cred: p.cred,
                     process: &p.process,
                     thread: t.thread.as_ref(),
