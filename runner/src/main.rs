@@ -395,6 +395,20 @@ impl Runner {
         })
     }
 
+    /// Leaves a seccomp stop whose system call the runner answered itself: the host
+    /// call is skipped and `ret` becomes its return value, then `resume` delivers.
+    fn resume_with_result(&mut self, tid: i32, regs: libc::user_regs_struct, ret: i64) {
+        let mut ctx = host::to_ctx(&regs);
+        ctx.rax = ret as u64;
+        let held = Held {
+            regs,
+            ctx,
+            dirty: true,
+            skip: true,
+        };
+        self.resume(tid, Some(held));
+    }
+
     /// Leaves a stop. With `held`, this is a point where the thread is about to
     /// return to user space with known registers: deliver what ksignal says is
     /// deliverable (`do_signal`), write the registers back, and carry out a stop or
@@ -1204,17 +1218,7 @@ impl Runner {
                 }
             }
         }
-        let mut ctx = host::to_ctx(&regs);
-        ctx.rax = ret as u64;
-        self.resume(
-            tid,
-            Some(Held {
-                regs,
-                ctx,
-                dirty: true,
-                skip: true,
-            }),
-        );
+        self.resume_with_result(tid, regs, ret as i64);
     }
 
     /// Makes the thread, stopped at the exit of its first signalfd4, execute
@@ -1374,17 +1378,7 @@ impl Runner {
         }
         match self.threads.get_mut(&tid).and_then(|t| t.mirror.take()) {
             Some((regs, ret)) => {
-                let mut ctx = host::to_ctx(&regs);
-                ctx.rax = ret as u64;
-                self.resume(
-                    tid,
-                    Some(Held {
-                        regs,
-                        ctx,
-                        dirty: true,
-                        skip: true,
-                    }),
-                );
+                self.resume_with_result(tid, regs, ret as i64);
             }
             None => self.resume(tid, None),
         }
@@ -1474,17 +1468,7 @@ impl Runner {
         match t.done.take() {
             Some(ret) => {
                 let regs = t.blocked_regs.take().unwrap();
-                let mut ctx = host::to_ctx(&regs);
-                ctx.rax = ret as u64;
-                self.resume(
-                    tid,
-                    Some(Held {
-                        regs,
-                        ctx,
-                        dirty: true,
-                        skip: true,
-                    }),
-                );
+                self.resume_with_result(tid, regs, ret as i64);
             }
             None => {
                 // Still waiting: back to the host `pause` (restarted by the host).
