@@ -3,9 +3,11 @@
 //! checks, and the catalogue lists it under that rule.
 
 mod common {
+    pub mod delivery;
     pub mod wait;
 }
 
+use common::delivery::{deliver_all, handled};
 use common::wait::CondvarQueue;
 use ksignal::action::{Disposition, SaFlags};
 use ksignal::info::code;
@@ -49,29 +51,6 @@ fn handler(flags: SaFlags) -> SignalAction {
 
 fn kill(p: &Process, s: Signo) -> Fate {
     p.send(s, Some(&SignalInfo::user(s, 1, 0))).unwrap().fate
-}
-
-/// Runs the return-to-user loop as a kernel does: push a frame per handler (the
-/// mask changes at once), stop at Exit/Stop. Returns what happened, in dequeue order.
-fn deliver_all(t: &Thread) -> Vec<Delivery> {
-    let mut out = Vec::new();
-    while let Some(d) = t.get_signal() {
-        out.push(d);
-        match d {
-            Delivery::Handler(h) => t.signal_delivered(&h),
-            _ => break,
-        }
-    }
-    out
-}
-
-fn handled(d: &[Delivery]) -> Vec<u32> {
-    d.iter()
-        .filter_map(|d| match d {
-            Delivery::Handler(h) => Some(h.sig.get()),
-            _ => None,
-        })
-        .collect()
 }
 
 #[test]

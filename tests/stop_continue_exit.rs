@@ -5,10 +5,12 @@
 //! an exiting thread hands on. Each test is named after the rule it checks.
 
 mod common {
+    pub mod delivery;
     pub mod user_stack;
     pub mod wait;
 }
 
+use common::delivery::{deliver_all, handled};
 use common::wait::CondvarQueue;
 use ksignal::action::SaFlags;
 use ksignal::{
@@ -43,29 +45,6 @@ fn handler() -> SignalAction {
 
 fn user(s: Signo) -> SignalInfo {
     SignalInfo::user(s, 1, 0)
-}
-
-/// The return-to-user loop: a frame per handler (its mask at once), stop at
-/// Exit/Stop.
-fn deliver_all(t: &Thread) -> Vec<Delivery> {
-    let mut out = Vec::new();
-    while let Some(d) = t.get_signal() {
-        out.push(d);
-        match d {
-            Delivery::Handler(h) => t.signal_delivered(&h),
-            _ => break,
-        }
-    }
-    out
-}
-
-fn handled(d: &[Delivery]) -> Vec<u32> {
-    d.iter()
-        .filter_map(|d| match d {
-            Delivery::Handler(h) => Some(h.sig.get()),
-            _ => None,
-        })
-        .collect()
 }
 
 /// Stops the group through `t` with SIGSTOP, as a kernel's delivery loop does.
