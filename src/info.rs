@@ -387,6 +387,17 @@ impl SignalInfo {
         self.get_i32(OFF_UID)
     }
 
+    /// Replaces `si_overrun` (timer layout): the delivery of a periodic timer's
+    /// signal writes the overrun it computed ([rule 61]).
+    ///
+    /// Context: any, interrupt context included: a pure function of its arguments (no
+    /// lock, no allocation).
+    ///
+    /// [rule 61]: crate::docs::rules#rule-61
+    pub fn set_overrun(&mut self, overrun: i32) {
+        self.put_i32(OFF_UID, overrun);
+    }
+
     /// `si_status` (sigchld layout).
     ///
     /// Context: any, interrupt context included: a pure function of its arguments (no

@@ -25,6 +25,7 @@ pub mod stack;
 mod sync;
 pub mod syscall;
 pub mod thread;
+pub mod timer;
 pub mod uaccess;
 pub mod wait;
 
@@ -48,5 +49,6 @@ pub use stack::{SignalStack, SsFlags, StackT};
 pub use thread::{
     Delivery, HandlerDelivery, JobControl, MaskHow, NoJobControl, ThreadSignalManager,
 };
+pub use timer::{Itimer, PosixTimer, SigEvent, TimerFire, TimerRearm, TimerStatus};
 pub use uaccess::{UserBuffer, UserMemory};
 pub use wait::{WaitOutcome, WaitQueue};

@@ -99,7 +99,7 @@ impl PendingLimit {
     /// `override_limit` ([rule 13]).
     ///
     /// [rule 13]: crate::docs::rules#rule-13
-    fn try_charge(&self, override_limit: bool, rlimit: Option<usize>) -> bool {
+    pub(crate) fn try_charge(&self, override_limit: bool, rlimit: Option<usize>) -> bool {
         let now = self
             .queued
             .fetch_add(1, Ordering::Relaxed)
@@ -112,7 +112,7 @@ impl PendingLimit {
         }
     }
 
-    fn uncharge(&self, n: usize) {
+    pub(crate) fn uncharge(&self, n: usize) {
         if n != 0 {
             self.queued.fetch_sub(n, Ordering::Relaxed);
         }
@@ -145,6 +145,13 @@ struct Node {
     ///
     /// [rule 41]: crate::docs::rules#rule-41
     seq: u32,
+    /// The POSIX timer that owns this node (Linux's `SIGQUEUE_PREALLOC` entry
+    /// embedded in the `k_itimer`), or `NIL` for an ordinary entry. An owned node
+    /// is never charged, never freed by a dequeue or a flush, only unlinked
+    /// ([rule 60]).
+    ///
+    /// [rule 60]: crate::docs::rules#rule-60
+    timer: u32,
 }
 
 #[derive(Clone, Copy)]
@@ -166,7 +173,13 @@ pub struct PendingSignals {
     fifos: Vec<Fifo>,
     nodes: Vec<Node>,
     free: u32,
+    /// Charged entries queued (ordinary nodes in use).
     live: u32,
+    /// Nodes owned by POSIX timers (queued or not): neither free nor charged.
+    owned: u32,
+    /// The timer whose owned node the last dequeue took, or `NIL`: read by the
+    /// process code right after a dequeue that returned an `SI_TIMER` siginfo.
+    taken_timer: u32,
     seq: u32,
     no_grow: bool,
 }
@@ -191,6 +204,8 @@ impl PendingSignals {
             nodes: Vec::new(),
             free: NIL,
             live: 0,
+            owned: 0,
+            taken_timer: NIL,
             seq: 0,
             no_grow: false,
         }
@@ -268,7 +283,7 @@ impl PendingSignals {
     /// Context: process context: it calls the deallocator (the caller holds the store's
     /// lock).
     pub fn shrink_if_idle(&mut self) {
-        if self.live == 0 {
+        if self.live == 0 && self.owned == 0 {
             self.fifos = Vec::new();
             self.nodes = Vec::new();
             self.free = NIL;
@@ -435,21 +450,84 @@ impl PendingSignals {
     /// [rule 7]: crate::docs::rules#rule-7
     /// [rule 30]: crate::docs::rules#rule-30
     pub fn flush(&mut self, set: SignalSet, limit: &PendingLimit) -> usize {
+        self.flush_with(set, limit, &mut |_| {})
+    }
+
+    /// [`PendingSignals::flush`], handing each timer-owned entry it unlinks to
+    /// `unlinked_timer` instead of freeing it (`sigqueue_free_ignored`).
+    pub(crate) fn flush_with(
+        &mut self,
+        set: SignalSet,
+        limit: &PendingLimit,
+        unlinked_timer: &mut dyn FnMut(u32),
+    ) -> usize {
         let hit = self.set & set;
         let mut freed = 0;
         for sig in hit {
             let mut i = self.fifo(sig).head;
             while i != NIL {
-                let next = self.nodes[i as usize].next;
-                self.free_node(i);
-                freed += 1;
-                i = next;
+                let node = self.nodes[i as usize];
+                if node.timer != NIL {
+                    self.nodes[i as usize].next = NIL;
+                    unlinked_timer(node.timer);
+                } else {
+                    self.free_node(i);
+                    freed += 1;
+                }
+                i = node.next;
             }
             if let Some(f) = self.fifos.get_mut(sig.get() as usize - 1) {
                 *f = EMPTY_FIFO;
             }
         }
         self.set = self.set - hit;
+        limit.uncharge(freed);
+        freed
+    }
+
+    /// Removes every queued entry whose `si_code` is `code`, whatever its signal
+    /// (`__flush_itimer_signals` with `SI_TIMER`); a signal left with no entry and
+    /// no info-less instance leaves the set. Timer-owned entries are unlinked and
+    /// handed to `unlinked_timer`. Returns the charge freed.
+    pub(crate) fn flush_code(
+        &mut self,
+        code: i32,
+        limit: &PendingLimit,
+        unlinked_timer: &mut dyn FnMut(u32),
+    ) -> usize {
+        let mut freed = 0;
+        for sig in self.set {
+            let fifo = self.fifo(sig);
+            if fifo.head == NIL {
+                continue;
+            }
+            let mut keep = EMPTY_FIFO;
+            let mut i = fifo.head;
+            while i != NIL {
+                let node = self.nodes[i as usize];
+                if SignalInfo::compact_code(&node.info) != code {
+                    self.nodes[i as usize].next = NIL;
+                    match keep.tail {
+                        NIL => keep.head = i,
+                        tail => self.nodes[tail as usize].next = i,
+                    }
+                    keep.tail = i;
+                } else if node.timer != NIL {
+                    self.nodes[i as usize].next = NIL;
+                    unlinked_timer(node.timer);
+                } else {
+                    self.free_node(i);
+                    freed += 1;
+                }
+                i = node.next;
+            }
+            self.fifos[sig.get() as usize - 1] = keep;
+            if keep.head == NIL {
+                // Every entry was a timer's: Linux's `sigdelset` for it. An
+                // info-less instance has no entry and so none was removed.
+                self.set.remove(sig);
+            }
+        }
         limit.uncharge(freed);
         freed
     }
@@ -477,14 +555,81 @@ impl PendingSignals {
         };
         out.set_compact(&node.info);
         let next = node.next;
+        let timer = node.timer;
         let fifo = &mut self.fifos[idx];
         fifo.head = next;
         if next == NIL {
             fifo.tail = NIL;
             self.set.remove(sig);
         }
+        if timer != NIL {
+            // `collect_signal` with SIGQUEUE_PREALLOC: the timer's entry is only
+            // unlinked; the process code decides its fate ([rule 62]).
+            //
+            // [rule 62]: crate::docs::rules#rule-62
+            self.nodes[head as usize].next = NIL;
+            self.taken_timer = timer;
+            return;
+        }
         self.free_node(head);
         limit.uncharge(1);
+    }
+
+    /// A node owned by timer `timer` (`posixtimer_init_sigqueue`): taken out of the
+    /// free list, never charged to a [`PendingLimit`]. Errors: ENOMEM.
+    ///
+    /// Context: process context (`timer_create`): it may call the allocator, whatever
+    /// [`PendingSignals::set_growable`] says.
+    pub(crate) fn alloc_owned(&mut self, timer: u32) -> Result<u32, Errno> {
+        let i = if self.free != NIL {
+            let i = self.free;
+            self.free = self.nodes[i as usize].next;
+            i
+        } else {
+            if self.nodes.len() >= NIL as usize - 1 {
+                return Err(Errno::ENOMEM);
+            }
+            self.ensure_fifos()?;
+            self.nodes.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+            self.nodes.push(Node {
+                info: [0; WORDS],
+                next: NIL,
+                seq: 0,
+                timer: NIL,
+            });
+            self.nodes.len() as u32 - 1
+        };
+        self.nodes[i as usize].timer = timer;
+        self.nodes[i as usize].next = NIL;
+        self.owned += 1;
+        Ok(i)
+    }
+
+    /// Gives an owned node back to the free list (the timer is gone and its
+    /// entry is not queued).
+    pub(crate) fn release_owned(&mut self, i: u32) {
+        if let Some(node) = self.nodes.get_mut(i as usize) {
+            node.timer = NIL;
+            node.next = self.free;
+            self.free = i;
+            self.owned -= 1;
+        }
+    }
+
+    /// Queues the owned node `i` at the tail of `sig`'s FIFO with `info`
+    /// (`posixtimer_queue_sigqueue`): no allocation, no charge.
+    pub(crate) fn queue_owned(&mut self, sig: Signo, i: u32, info: &SignalInfo) {
+        let timer = self.nodes[i as usize].timer;
+        self.link(sig, i, info);
+        self.nodes[i as usize].timer = timer;
+    }
+
+    /// The timer whose owned entry the last dequeue took, if it took one; clears
+    /// the mark.
+    #[inline]
+    pub(crate) fn take_timer_mark(&mut self) -> Option<u32> {
+        let t = core::mem::replace(&mut self.taken_timer, NIL);
+        (t != NIL).then_some(t)
     }
 
     fn fifo(&self, sig: Signo) -> Fifo {
@@ -495,7 +640,8 @@ impl PendingSignals {
     }
 
     fn free_nodes(&self) -> usize {
-        self.nodes.len() - self.live as usize + (self.nodes.capacity() - self.nodes.len())
+        self.nodes.len() - self.live as usize - self.owned as usize
+            + (self.nodes.capacity() - self.nodes.len())
     }
 
     fn ensure_fifos(&mut self) -> Result<(), Errno> {
@@ -517,7 +663,7 @@ impl PendingSignals {
             self.live += 1;
             return Some(i);
         }
-        if self.nodes.len() >= NIL as usize {
+        if self.nodes.len() >= NIL as usize - 1 {
             return None;
         }
         let needs_alloc = self.fifos.is_empty() || self.nodes.len() == self.nodes.capacity();
@@ -532,6 +678,7 @@ impl PendingSignals {
             info: [0; WORDS],
             next: NIL,
             seq: 0,
+            timer: NIL,
         });
         self.live += 1;
         Some(self.nodes.len() as u32 - 1)
@@ -550,6 +697,7 @@ impl PendingSignals {
             info: info.compact(),
             next: NIL,
             seq,
+            timer: NIL,
         };
         let fifo = &mut self.fifos[sig.get() as usize - 1];
         match fifo.tail {

@@ -65,6 +65,7 @@ use crate::set::SignalSet;
 use crate::signo::{DefaultAction, Signo};
 use crate::stack::SignalStack;
 use crate::sync::{AtomicBool, Ordering};
+use crate::timer::{Itimer, TimerFire, TimerRearm, TimerStatus};
 use crate::wait::WaitQueue;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -206,6 +207,58 @@ pub(crate) struct ProcessState<W> {
     growable: bool,
     /// Entries reserved in each private queue, now and for threads attached later.
     thread_reserve: usize,
+    /// The signal side of the group's POSIX timers (`signal->posix_timers`), by
+    /// the index their handles and queue entries carry; `None` is a free index.
+    timers: Vec<Option<TimerState>>,
+    /// How many timers are parked on the ignored list
+    /// (`signal->ignored_posix_timers`), so `rt_sigaction` skips the scan when none is.
+    ignored_timers: u32,
+    /// The kernel's ITIMER_REAL rearm, called when SIGALRM is dequeued from the
+    /// shared queue (`posixtimer_rearm_itimer`, [rule 64]).
+    ///
+    /// [rule 64]: crate::docs::rules#rule-64
+    itimer_real: Option<Arc<dyn TimerRearm>>,
+}
+
+/// Which queue a timer's preallocated entry lives in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TimerStore {
+    /// The shared queue (SIGEV_SIGNAL: `PIDTYPE_TGID`).
+    Shared,
+    /// A thread's private queue (SIGEV_THREAD_ID: `PIDTYPE_PID`), by slot.
+    Thread(u32),
+    /// No entry: SIGEV_NONE, or the target thread has exited.
+    Nowhere,
+}
+
+/// The signal side of one POSIX timer (the fields of Linux's `k_itimer` that
+/// `kernel/signal.c` and the delivery path use).
+struct TimerState {
+    id: i32,
+    sig: Signo,
+    value: u64,
+    store: TimerStore,
+    /// The preallocated entry's index in `store`.
+    node: u32,
+    /// Whether the entry is linked in its queue (`!list_empty(&q->list)`).
+    queued: bool,
+    /// On the ignored list (`!hlist_unhashed(&tmr->ignored_list)`).
+    ignored: bool,
+    /// Not deleted (`posixtimer_valid`).
+    valid: bool,
+    /// `it_status`.
+    status: TimerStatus,
+    /// `it_interval != 0`.
+    periodic: bool,
+    /// `it_sig_periodic`: the queued signal came from a periodic expiry.
+    sig_periodic: bool,
+    /// Removed from its queue by a flush, awaiting `posixtimer_sig_ignore`.
+    flushed: bool,
+    it_signal_seq: u32,
+    it_sigqueue_seq: u32,
+    it_overrun: i64,
+    it_overrun_last: i64,
+    rearm: Option<Arc<dyn TimerRearm>>,
 }
 
 /// A thread group's shared signal state: its shared pending queue, its action table,
@@ -251,6 +304,9 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
                 rlimit: None,
                 growable: true,
                 thread_reserve: 0,
+                timers: Vec::new(),
+                ignored_timers: 0,
+                itimer_real: None,
             }),
             common: Common {
                 actions,
@@ -438,8 +494,42 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
         let old = self.common.actions.set(sig, new);
         if handler_ignored(&new, sig) {
             st.flush_everywhere(SignalSet::single(sig), &self.common.limit);
+        } else if old.disposition() == Disposition::Ignore {
+            st.posixtimer_sig_unignore(&self.common, sig);
         }
         Ok(old)
+    }
+
+    /// An interval timer expired (`it_real_fn`, `check_cpu_itimer`): its signal
+    /// (SIGALRM, SIGVTALRM, SIGPROF) goes to the process as from the kernel
+    /// (`SI_KERNEL`, [rule 64]). A kernel that sends ITIMER_VIRTUAL or ITIMER_PROF
+    /// from the thread that used the time calls
+    /// [`crate::ThreadSignalManager::send_process_directed`] with the same
+    /// [`Itimer::siginfo`] instead, as Linux sends to that task with
+    /// `PIDTYPE_TGID`. Errors: as [`ProcessSignalManager::send`].
+    ///
+    /// Context: any, including interrupt context (the kernel's timer interrupt).
+    ///
+    /// [rule 64]: crate::docs::rules#rule-64
+    pub fn itimer_expired(&self, which: Itimer) -> Result<SendOutcome, Errno> {
+        self.send(which.signal(), Some(&which.siginfo()))
+    }
+
+    /// Registers the kernel's ITIMER_REAL rearm (`posixtimer_rearm_itimer`): it is
+    /// called each time SIGALRM is dequeued from the shared queue (whoever sent
+    /// it, as in Linux), with the signal lock held ([rule 64]). `None` removes it.
+    ///
+    /// Context: process context; takes the signal lock.
+    ///
+    /// [rule 64]: crate::docs::rules#rule-64
+    pub fn set_itimer_real_rearm(&self, rearm: Option<Arc<dyn TimerRearm>>) {
+        let old = {
+            let mut st = self.state.lock();
+            let old = st.itimer_real.take();
+            st.set_itimer_real(rearm);
+            old
+        };
+        drop(old);
     }
 
     /// `execve`: handlers become SIG_DFL, SIG_IGN stays ([rule 54]). The mask and
@@ -567,6 +657,10 @@ impl<W: WaitQueue, R: RawMutex> Drop for ProcessSignalManager<W, R> {
                 t.pending.clear(&self.common.limit);
             }
         }
+        // Timers deleted while their signal was still queued hold their
+        // RLIMIT_SIGPENDING charge until then (`posixtimer_free_timer`).
+        let left = st.timers.iter().filter(|t| t.is_some()).count();
+        self.common.limit.uncharge(left);
     }
 }
 
@@ -839,12 +933,35 @@ impl<W: WaitQueue> ProcessState<W> {
         }
     }
 
-    /// `flush_sigqueue_mask` on the shared queue and every thread's queue.
+    /// `flush_sigqueue_mask` on the shared queue and every thread's queue. A
+    /// timer's entry is not freed but handed to `posixtimer_sig_ignore`
+    /// (`sigqueue_free_ignored`, [rule 63]).
+    ///
+    /// [rule 63]: crate::docs::rules#rule-63
     fn flush_everywhere(&mut self, set: SignalSet, limit: &PendingLimit) {
-        self.shared.flush(set, limit);
-        for k in 0..self.order.len() {
-            let slot = self.order[k];
-            self.thread_mut(slot).pending.flush(set, limit);
+        let mut flushed = 0u32;
+        let ProcessState {
+            shared,
+            slots,
+            order,
+            timers,
+            ..
+        } = self;
+        let mut mark = |t: u32| {
+            if let Some(Some(timer)) = timers.get_mut(t as usize) {
+                timer.queued = false;
+                timer.flushed = true;
+                flushed += 1;
+            }
+        };
+        shared.flush_with(set, limit, &mut mark);
+        for &slot in order.iter() {
+            if let Slot::Used(t) = &mut slots[slot as usize] {
+                t.pending.flush_with(set, limit, &mut mark);
+            }
+        }
+        if flushed != 0 {
+            self.posixtimer_sig_ignore_flushed(limit);
         }
     }
 
@@ -895,7 +1012,16 @@ impl<W: WaitQueue> ProcessState<W> {
     /// `dequeue_signal`: the private queue first, then the shared one ([rule 39]); the
     /// siginfo goes to `out`.
     ///
+    /// As Linux's `dequeue_signal`: SIGALRM taken from the shared queue rearms a
+    /// periodic ITIMER_REAL (`posixtimer_rearm_itimer`, [rule 64]); a timer's
+    /// preallocated entry goes through `posixtimer_deliver_signal`, which rearms a
+    /// periodic timer and fills `si_overrun`, or drops the signal of a timer
+    /// deleted or re-set since it was queued, and then the dequeue starts again
+    /// ([rule 62]).
+    ///
     /// [rule 39]: crate::docs::rules#rule-39
+    /// [rule 62]: crate::docs::rules#rule-62
+    /// [rule 64]: crate::docs::rules#rule-64
     #[inline]
     pub(crate) fn dequeue_signal(
         &mut self,
@@ -904,16 +1030,41 @@ impl<W: WaitQueue> ProcessState<W> {
         limit: &PendingLimit,
         out: &mut SignalInfo,
     ) -> Option<Signo> {
-        let got = match self
-            .thread_mut(slot)
-            .pending
-            .dequeue_into(allowed, limit, out)
-        {
-            Some(sig) => Some(sig),
-            None => self.shared.dequeue_into(allowed, limit, out),
-        };
-        self.recalc_sigpending(slot);
-        got
+        loop {
+            let mut shared = false;
+            let got = match self
+                .thread_mut(slot)
+                .pending
+                .dequeue_into(allowed, limit, out)
+            {
+                Some(sig) => Some(sig),
+                None => {
+                    shared = true;
+                    let sig = self.shared.dequeue_into(allowed, limit, out);
+                    if sig == Some(Signo::SIGALRM)
+                        && let Some(rearm) = &self.itimer_real
+                    {
+                        rearm.rearm();
+                    }
+                    sig
+                }
+            };
+            self.recalc_sigpending(slot);
+            let sig = got?;
+            if out.code() == crate::info::code::SI_TIMER {
+                let store = if shared {
+                    &mut self.shared
+                } else {
+                    &mut self.thread_mut(slot).pending
+                };
+                if let Some(timer) = store.take_timer_mark()
+                    && !self.posixtimer_deliver_signal(timer, out, limit)
+                {
+                    continue;
+                }
+            }
+            return Some(sig);
+        }
     }
 
     /// The thread's signal mask (`t->blocked`).
@@ -1116,7 +1267,12 @@ impl<W: WaitQueue> ProcessState<W> {
             return;
         }
         t.exiting = true;
-        t.pending.clear(limit);
+        if self.timers.is_empty() {
+            self.thread_mut(slot).pending.clear(limit);
+        } else {
+            self.timers_leave_thread(slot, limit);
+        }
+        let t = self.thread_mut(slot);
         t.pending.shrink_if_idle();
         let unblocked = t.blocked.complement();
         let flagged = t.link.sigpending.load(Ordering::Relaxed);
@@ -1147,4 +1303,480 @@ impl<W: WaitQueue> ProcessState<W> {
         self.slots[slot as usize] = Slot::Free { next: self.free };
         self.free = Some(slot);
     }
+}
+
+/// What `timer_create` gives the crate: where the signal goes and what it carries.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TimerSpec {
+    pub(crate) id: i32,
+    pub(crate) sig: Signo,
+    pub(crate) value: u64,
+    /// `None`: SIGEV_NONE; `Some(None)`: the process; `Some(Some(slot))`: a thread.
+    pub(crate) target: Option<Option<u32>>,
+}
+
+const NO_NODE: u32 = u32::MAX;
+
+impl<W: WaitQueue> ProcessState<W> {
+    fn timer(&self, t: u32) -> &TimerState {
+        match self.timers.get(t as usize) {
+            Some(Some(timer)) => timer,
+            _ => unreachable!("a live timer handle's index is in use"),
+        }
+    }
+
+    fn timer_mut(&mut self, t: u32) -> &mut TimerState {
+        match self.timers.get_mut(t as usize) {
+            Some(Some(timer)) => timer,
+            _ => unreachable!("a live timer handle's index is in use"),
+        }
+    }
+
+    fn timer_store(&mut self, store: TimerStore) -> Option<&mut PendingSignals> {
+        match store {
+            TimerStore::Shared => Some(&mut self.shared),
+            TimerStore::Thread(slot) => Some(&mut self.thread_mut(slot).pending),
+            TimerStore::Nowhere => None,
+        }
+    }
+
+    /// `posixtimer_init_sigqueue`: the timer's one RLIMIT_SIGPENDING charge, held
+    /// for its life and refused over the limit (EAGAIN, [rule 60]).
+    ///
+    /// [rule 60]: crate::docs::rules#rule-60
+    pub(crate) fn timer_charge(&self, limit: &PendingLimit) -> Result<(), Errno> {
+        if limit.try_charge(false, self.rlimit) {
+            Ok(())
+        } else {
+            Err(Errno::EAGAIN)
+        }
+    }
+
+    /// `alloc_posix_timer` + the signal half of `do_timer_create`: one
+    /// RLIMIT_SIGPENDING charge for the timer's life (EAGAIN over the limit,
+    /// [rule 60]) and its preallocated entry in the target's queue (ENOMEM).
+    ///
+    /// [rule 60]: crate::docs::rules#rule-60
+    ///
+    /// The charge is taken first ([`ProcessState::timer_charge`]), as Linux's
+    /// `alloc_posix_timer` runs before `good_sigevent`; this gives it back if the
+    /// entry cannot be made.
+    pub(crate) fn timer_create(
+        &mut self,
+        limit: &PendingLimit,
+        spec: TimerSpec,
+        rearm: Option<Arc<dyn TimerRearm>>,
+    ) -> Result<u32, Errno> {
+        let index = match self.timers.iter().position(|t| t.is_none()) {
+            Some(i) => i,
+            None => {
+                if self.timers.try_reserve(1).is_err() {
+                    limit.uncharge(1);
+                    return Err(Errno::ENOMEM);
+                }
+                self.timers.push(None);
+                self.timers.len() - 1
+            }
+        };
+        let store = match spec.target {
+            None => TimerStore::Nowhere,
+            Some(None) => TimerStore::Shared,
+            Some(Some(slot)) => TimerStore::Thread(slot),
+        };
+        let node = match self.timer_store(store) {
+            Some(q) => match q.alloc_owned(index as u32) {
+                Ok(n) => n,
+                Err(e) => {
+                    limit.uncharge(1);
+                    return Err(e);
+                }
+            },
+            None => NO_NODE,
+        };
+        self.timers[index] = Some(TimerState {
+            id: spec.id,
+            sig: spec.sig,
+            value: spec.value,
+            store,
+            node,
+            queued: false,
+            ignored: false,
+            valid: true,
+            status: TimerStatus::Disarmed,
+            periodic: false,
+            sig_periodic: false,
+            flushed: false,
+            it_signal_seq: 0,
+            it_sigqueue_seq: 0,
+            it_overrun: -1,
+            it_overrun_last: 0,
+            rearm,
+        });
+        Ok(index as u32)
+    }
+
+    /// `do_timer_settime` + `common_timer_set` on the signal side: a signal queued
+    /// before is now stale (`it_signal_seq++`, [rule 62]); overrun accounting starts
+    /// again; the timer is armed or not, and periodic or not.
+    ///
+    /// [rule 62]: crate::docs::rules#rule-62
+    pub(crate) fn timer_set(&mut self, t: u32, armed: bool, periodic: bool) {
+        let timer = self.timer_mut(t);
+        timer.it_signal_seq = timer.it_signal_seq.wrapping_add(1);
+        timer.periodic = armed && periodic;
+        timer.it_overrun_last = 0;
+        timer.it_overrun = -1;
+        timer.status = if armed && timer.store != TimerStore::Nowhere {
+            TimerStatus::Armed
+        } else {
+            TimerStatus::Disarmed
+        };
+    }
+
+    /// The timer's status (`it_status`).
+    pub(crate) fn timer_status(&self, t: u32) -> TimerStatus {
+        self.timer(t).status
+    }
+
+    /// `common_timer_get` forwarded a timer that was not armed by `n` intervals.
+    pub(crate) fn timer_add_overrun(&mut self, t: u32, n: u64) {
+        let timer = self.timer_mut(t);
+        timer.it_overrun = timer.it_overrun.saturating_add(n.min(i64::MAX as u64) as i64);
+    }
+
+    /// `timer_getoverrun`: the overrun of the last delivered signal, clamped to
+    /// `INT_MAX` (`timer_overrun_to_int`, [rule 61]).
+    ///
+    /// [rule 61]: crate::docs::rules#rule-61
+    pub(crate) fn timer_overrun(&self, t: u32) -> i32 {
+        overrun_to_int(self.timer(t).it_overrun_last)
+    }
+
+    /// `posix_timer_queue_signal` + `posixtimer_send_sigqueue` ([rule 60], [rule 63]).
+    ///
+    /// [rule 60]: crate::docs::rules#rule-60
+    /// [rule 63]: crate::docs::rules#rule-63
+    pub(crate) fn timer_expire(&mut self, common: &Common, t: u32) -> TimerFire {
+        let timer = self.timer_mut(t);
+        if !timer.valid {
+            return TimerFire::Deleted;
+        }
+        timer.status = if timer.periodic {
+            TimerStatus::RequeuePending
+        } else {
+            TimerStatus::Disarmed
+        };
+        let (store, sig) = (timer.store, timer.sig);
+        let target = match store {
+            TimerStore::Nowhere => return TimerFire::NoTarget,
+            TimerStore::Thread(slot) => slot,
+            TimerStore::Shared => match self.leader {
+                Some(leader) => leader,
+                None => return TimerFire::NoTarget,
+            },
+        };
+        let timer = self.timer_mut(t);
+        timer.it_sigqueue_seq = timer.it_signal_seq;
+        timer.sig_periodic = timer.status == TimerStatus::RequeuePending;
+        // prepare_signal(sig, t, false): the group-exit drop, the stop/continue
+        // flushes, then sig_ignored.
+        let action = common.actions.get(sig);
+        let mut resumed = false;
+        let ignored = self.group_exit.is_some() || {
+            resumed = self.prepare_signal(sig, &common.limit);
+            self.sig_ignored(&action, target, sig)
+        };
+        let fire = self.posixtimer_send_prepared(common, t, target, &action, ignored);
+        if resumed {
+            self.wake_continued_threads();
+        }
+        fire
+    }
+
+    /// The rest of `posixtimer_send_sigqueue`, once `prepare_signal` decided
+    /// whether the signal is `ignored`.
+    fn posixtimer_send_prepared(
+        &mut self,
+        common: &Common,
+        t: u32,
+        target: u32,
+        action: &SignalAction,
+        ignored: bool,
+    ) -> TimerFire {
+        let timer = self.timer_mut(t);
+        if ignored {
+            if timer.queued {
+                return TimerFire::AlreadyPending;
+            }
+            if timer.sig_periodic {
+                if !timer.ignored {
+                    timer.ignored = true;
+                    self.ignored_timers += 1;
+                }
+            } else if timer.ignored {
+                timer.ignored = false;
+                self.ignored_timers -= 1;
+            }
+            return TimerFire::Ignored;
+        }
+        if timer.queued {
+            return TimerFire::AlreadyPending;
+        }
+        if timer.ignored {
+            timer.ignored = false;
+            self.ignored_timers -= 1;
+        }
+        self.posixtimer_queue_sigqueue(common, t, target, action);
+        TimerFire::Queued
+    }
+
+    /// `posixtimer_queue_sigqueue`: the preallocated entry joins its queue (no
+    /// allocation, no charge), the hooks see it, `complete_signal` picks a thread.
+    fn posixtimer_queue_sigqueue(
+        &mut self,
+        common: &Common,
+        t: u32,
+        target: u32,
+        action: &SignalAction,
+    ) {
+        let timer = self.timer_mut(t);
+        timer.queued = true;
+        let (store, node, sig) = (timer.store, timer.node, timer.sig);
+        let info = SignalInfo::timer(sig, timer.id, 0, timer.value);
+        let group = store == TimerStore::Shared;
+        if let Some(q) = self.timer_store(store) {
+            q.queue_owned(sig, node, &info);
+        }
+        if common.hooks.observed().contains(sig) {
+            let hook_target = if group {
+                HookTarget::Process
+            } else {
+                HookTarget::Thread
+            };
+            let event = HookEvent::new(sig, hook_target)
+                .with_code(info.code())
+                .with_value(info.value());
+            common.hooks.run(sig, &event);
+        }
+        let mut out = SendOutcome::new(Fate::Queued);
+        self.complete_signal(action, sig, target, group, &mut out);
+    }
+
+    /// `posixtimer_deliver_signal` for the timer whose entry a dequeue just took:
+    /// false drops the signal (the timer was deleted or re-set since it was queued);
+    /// a periodic timer is rearmed through the kernel's [`TimerRearm`] and the
+    /// overrun of this delivery goes to `info.si_overrun` ([rule 61], [rule 62]).
+    /// Then the reference the queued entry held is dropped (`posixtimer_putref`).
+    ///
+    /// [rule 61]: crate::docs::rules#rule-61
+    /// [rule 62]: crate::docs::rules#rule-62
+    fn posixtimer_deliver_signal(
+        &mut self,
+        t: u32,
+        info: &mut SignalInfo,
+        limit: &PendingLimit,
+    ) -> bool {
+        let timer = self.timer_mut(t);
+        timer.queued = false;
+        let deliver = if timer.it_signal_seq != timer.it_sigqueue_seq || !timer.valid {
+            false
+        } else if !timer.periodic || timer.status != TimerStatus::RequeuePending {
+            true
+        } else {
+            let forwarded = timer.rearm.as_ref().map_or(0, |r| r.rearm());
+            timer.it_overrun = timer
+                .it_overrun
+                .saturating_add(forwarded.min(i64::MAX as u64) as i64);
+            timer.status = TimerStatus::Armed;
+            timer.it_overrun_last = timer.it_overrun;
+            timer.it_overrun = -1;
+            timer.it_signal_seq = timer.it_signal_seq.wrapping_add(1);
+            info.set_overrun(overrun_to_int(timer.it_overrun_last));
+            true
+        };
+        self.posixtimer_putref(t, limit);
+        deliver
+    }
+
+    /// The last reference of a deleted timer is gone (not queued, not parked):
+    /// its entry and index are freed and its charge given back
+    /// (`posixtimer_free_timer`).
+    fn posixtimer_putref(&mut self, t: u32, limit: &PendingLimit) {
+        let timer = self.timer(t);
+        if timer.valid || timer.queued || timer.ignored {
+            return;
+        }
+        let (store, node) = (timer.store, timer.node);
+        if let Some(q) = self.timer_store(store) {
+            q.release_owned(node);
+        }
+        self.timers[t as usize] = None;
+        limit.uncharge(1);
+    }
+
+    /// `posixtimer_sig_ignore` for each timer entry a flush just unlinked: a live
+    /// periodic timer's signal is parked on the ignored list, any other is dropped
+    /// ([rule 63]).
+    ///
+    /// [rule 63]: crate::docs::rules#rule-63
+    fn posixtimer_sig_ignore_flushed(&mut self, limit: &PendingLimit) {
+        for t in 0..self.timers.len() as u32 {
+            let Some(timer) = self.timers[t as usize].as_mut() else {
+                continue;
+            };
+            if !core::mem::take(&mut timer.flushed) {
+                continue;
+            }
+            if timer.valid && timer.sig_periodic {
+                if !timer.ignored {
+                    timer.ignored = true;
+                    self.ignored_timers += 1;
+                }
+            } else {
+                self.posixtimer_putref(t, limit);
+            }
+        }
+    }
+
+    /// `posixtimer_sig_unignore`: `sig` stopped being SIG_IGN; each timer of `sig`
+    /// parked on the ignored list is queued again, and its delivery decides whether
+    /// it is rearmed ([rule 63]).
+    ///
+    /// [rule 63]: crate::docs::rules#rule-63
+    fn posixtimer_sig_unignore(&mut self, common: &Common, sig: Signo) {
+        if self.ignored_timers == 0 {
+            return;
+        }
+        let action = common.actions.get(sig);
+        for t in 0..self.timers.len() as u32 {
+            let Some(timer) = self.timers[t as usize].as_mut() else {
+                continue;
+            };
+            if !timer.ignored || timer.sig != sig {
+                continue;
+            }
+            timer.ignored = false;
+            self.ignored_timers -= 1;
+            if timer.queued {
+                continue;
+            }
+            let target = match timer.store {
+                TimerStore::Thread(slot) => Some(slot),
+                TimerStore::Shared => self.leader,
+                TimerStore::Nowhere => None,
+            };
+            match target {
+                Some(target) => self.posixtimer_queue_sigqueue(common, t, target, &action),
+                None => self.posixtimer_putref(t, &common.limit),
+            }
+        }
+    }
+
+    /// `posix_timer_delete`: the timer is invalid from now on (a signal it still
+    /// has queued is dropped when dequeued, [rule 62]) and leaves the ignored list;
+    /// its entry and charge go when nothing refers to them any more.
+    ///
+    /// [rule 62]: crate::docs::rules#rule-62
+    pub(crate) fn timer_delete(&mut self, t: u32, limit: &PendingLimit) {
+        let timer = self.timer_mut(t);
+        timer.it_signal_seq = timer.it_signal_seq.wrapping_add(1);
+        timer.valid = false;
+        timer.status = TimerStatus::Disarmed;
+        timer.rearm = None;
+        if timer.ignored {
+            timer.ignored = false;
+            self.ignored_timers -= 1;
+        }
+        self.posixtimer_putref(t, limit);
+    }
+
+    /// A thread leaves: its private queue is cleared, and the timers that signal
+    /// it lose their target (`posixtimer_get_target` finds no task): their entries
+    /// go with the queue.
+    fn timers_leave_thread(&mut self, slot: u32, limit: &PendingLimit) {
+        let ProcessState {
+            slots,
+            timers,
+            ignored_timers,
+            ..
+        } = self;
+        let Slot::Used(thread) = &mut slots[slot as usize] else {
+            return;
+        };
+        thread.pending.flush_with(SignalSet::ALL, limit, &mut |t| {
+            if let Some(Some(timer)) = timers.get_mut(t as usize) {
+                timer.queued = false;
+            }
+        });
+        for entry in timers.iter_mut() {
+            let Some(timer) = entry else { continue };
+            if timer.store != TimerStore::Thread(slot) {
+                continue;
+            }
+            thread.pending.release_owned(timer.node);
+            timer.store = TimerStore::Nowhere;
+            timer.node = NO_NODE;
+            if timer.ignored {
+                timer.ignored = false;
+                *ignored_timers -= 1;
+            }
+            if !timer.valid {
+                *entry = None;
+                limit.uncharge(1);
+            }
+        }
+    }
+
+    /// `flush_itimer_signals` for thread `slot` (exec): every queued `SI_TIMER`
+    /// siginfo leaves its private queue and the shared queue.
+    pub(crate) fn flush_itimer_signals(&mut self, slot: u32, limit: &PendingLimit) {
+        let mut dropped = false;
+        let ProcessState {
+            shared,
+            slots,
+            timers,
+            ..
+        } = self;
+        let mut unlink = |t: u32| {
+            if let Some(Some(timer)) = timers.get_mut(t as usize) {
+                timer.queued = false;
+                dropped = true;
+            }
+        };
+        if let Slot::Used(thread) = &mut slots[slot as usize] {
+            thread
+                .pending
+                .flush_code(crate::info::code::SI_TIMER, limit, &mut unlink);
+        }
+        shared.flush_code(crate::info::code::SI_TIMER, limit, &mut unlink);
+        if dropped {
+            for t in 0..self.timers.len() as u32 {
+                if self.timers[t as usize].is_some() {
+                    self.posixtimer_putref(t, limit);
+                }
+            }
+        }
+        self.recalc_sigpending(slot);
+    }
+
+    /// Sets the kernel's ITIMER_REAL rearm.
+    pub(crate) fn set_itimer_real(&mut self, rearm: Option<Arc<dyn TimerRearm>>) {
+        self.itimer_real = rearm;
+    }
+
+    /// Takes a timer's rearm callback out (to be freed outside the lock).
+    pub(crate) fn timer_rearm(&mut self, t: u32) -> Option<Arc<dyn TimerRearm>> {
+        self.timer_mut(t).rearm.take()
+    }
+
+    /// Replaces a timer's rearm callback.
+    pub(crate) fn timer_set_rearm(&mut self, t: u32, rearm: Option<Arc<dyn TimerRearm>>) {
+        self.timer_mut(t).rearm = rearm;
+    }
+}
+
+/// `timer_overrun_to_int`: the overrun as the `int` of `si_overrun` and
+/// `timer_getoverrun`, clamped to `INT_MAX` (which is also glibc's `DELAYTIMER_MAX`).
+fn overrun_to_int(overrun: i64) -> i32 {
+    overrun.min(i32::MAX as i64) as i32
 }

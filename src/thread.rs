@@ -173,6 +173,27 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
         })
     }
 
+    /// The slot of this thread in its process's state.
+    pub(crate) fn slot(&self) -> u32 {
+        self.slot
+    }
+
+    /// `flush_itimer_signals` (exec, after the kernel deleted the process's POSIX
+    /// timers): every queued `SI_TIMER` siginfo leaves this thread's private queue
+    /// and the shared queue, those `rt_sigqueueinfo` forged included, as Linux's
+    /// `begin_new_exec` does ([rule 62]).
+    ///
+    /// Context: process context, from `execve`; takes the signal lock, never
+    /// allocates.
+    ///
+    /// [rule 62]: crate::docs::rules#rule-62
+    pub fn flush_itimer_signals(&self) {
+        let p = &*self.process;
+        p.state
+            .lock()
+            .flush_itimer_signals(self.slot, &p.common.limit);
+    }
+
     /// The thread id.
     ///
     /// Context: any, interrupt context included; takes no lock and never allocates.
