@@ -1441,7 +1441,9 @@ impl<W: WaitQueue> ProcessState<W> {
     /// `common_timer_get` forwarded a timer that was not armed by `n` intervals.
     pub(crate) fn timer_add_overrun(&mut self, t: u32, n: u64) {
         let timer = self.timer_mut(t);
-        timer.it_overrun = timer.it_overrun.saturating_add(n.min(i64::MAX as u64) as i64);
+        timer.it_overrun = timer
+            .it_overrun
+            .saturating_add(n.min(i64::MAX as u64) as i64);
     }
 
     /// `timer_getoverrun`: the overrun of the last delivered signal, clamped to

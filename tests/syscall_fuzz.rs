@@ -17,13 +17,13 @@ use ksignal::syscall::{
     sys_kill, sys_pause, sys_pidfd_send_signal, sys_rt_sigaction, sys_rt_sigpending,
     sys_rt_sigprocmask, sys_rt_sigqueueinfo, sys_rt_sigsuspend, sys_rt_sigtimedwait,
     sys_rt_tgsigqueueinfo, sys_sigaltstack, sys_signalfd_read, sys_signalfd4, sys_tgkill,
-    sys_tkill,
+    sys_timer_create, sys_timer_delete, sys_timer_getoverrun, sys_tkill,
 };
 use ksignal::{
     Arch, Errno, PendingLimit, ProcessSignalManager, SignalAction, SignalActions, SignalSet, Signo,
     ThreadSignalManager, UserBuffer, UserMemory, WaitOutcome, WaitQueue,
 };
-use ksignal::{SfdFlags, SignalFd};
+use ksignal::{PosixTimer, SfdFlags, SignalFd};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -271,6 +271,79 @@ impl ksignal::syscall::SignalFdTable for Files {
     }
 }
 
+/// The POSIX timers of every process: `(process, id, timer)`; ids 0..6 per
+/// process, so creation runs out (EAGAIN) now and then.
+#[derive(Default)]
+struct Timers(Vec<(Arc<Process>, i32, PosixTimer<NoSleep>)>);
+
+/// The caller's view of [`Timers`].
+struct TimerView<'a> {
+    world: &'a World,
+    process: &'a Arc<Process>,
+    timers: &'a mut Timers,
+    reserved: Vec<i32>,
+}
+
+impl ksignal::syscall::PosixTimerTable for TimerView<'_> {
+    type Wait = NoSleep;
+    type Lock = DefaultRawMutex;
+    fn check_clock(&self, clock: i32) -> Result<(), Errno> {
+        match clock {
+            0 | 1 | 7 | 8 | 11 => Ok(()),
+            4 => Err(Errno::EOPNOTSUPP),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+    fn alloc_id(&mut self) -> Result<i32, Errno> {
+        let used = |id: i32| {
+            self.reserved.contains(&id)
+                || self
+                    .timers
+                    .0
+                    .iter()
+                    .any(|(p, i, _)| Arc::ptr_eq(p, self.process) && *i == id)
+        };
+        let id = (0..6).find(|id| !used(*id)).ok_or(Errno::EAGAIN)?;
+        self.reserved.push(id);
+        Ok(id)
+    }
+    fn free_id(&mut self, id: i32) {
+        self.reserved.retain(|i| *i != id);
+    }
+    fn find_thread(&self, tid: i32, f: &mut dyn FnMut(Option<&Thread>)) {
+        let p = self
+            .world
+            .procs
+            .iter()
+            .find(|p| Arc::ptr_eq(&p.process, self.process));
+        f(p.and_then(|p| p.threads.iter().find(|t| t.tid() == tid)))
+    }
+    fn install(&mut self, id: i32, _: i32, timer: PosixTimer<NoSleep>) -> Result<(), Errno> {
+        self.free_id(id);
+        assert_eq!(timer.id(), id);
+        self.timers.0.push((self.process.clone(), id, timer));
+        Ok(())
+    }
+    fn with_timer(&self, id: i32, f: &mut dyn FnMut(&PosixTimer<NoSleep>)) -> Result<(), Errno> {
+        let (_, _, t) = self
+            .timers
+            .0
+            .iter()
+            .find(|(p, i, _)| Arc::ptr_eq(p, self.process) && *i == id)
+            .ok_or(Errno::EINVAL)?;
+        f(t);
+        Ok(())
+    }
+    fn remove(&mut self, id: i32) -> Option<PosixTimer<NoSleep>> {
+        let k = self
+            .timers
+            .0
+            .iter()
+            .position(|(p, i, _)| Arc::ptr_eq(p, self.process) && *i == id)?;
+        Some(self.timers.0.remove(k).2)
+    }
+}
+
 #[test]
 fn every_entry_point_survives_random_arguments_and_memory() {
     let cases: u64 = std::env::var("KSIGNAL_FUZZ_CASES")
@@ -288,8 +361,10 @@ fn every_entry_point_survives_random_arguments_and_memory() {
     mem.write(BASE, &bytes).unwrap();
     let mut files = Files(vec![None; 8]);
     files.0[1] = Some(None);
+    let mut timers = Timers::default();
     for case in 0..cases {
         if case % 512 == 0 || world.procs.iter().any(|p| p.process.group_exit().is_some()) {
+            timers.0.clear();
             world = World::new(&mut rng);
         }
         for _ in 0..4 {
@@ -314,7 +389,7 @@ fn every_entry_point_survives_random_arguments_and_memory() {
         let c = world.caller(ci);
         let before = snapshot(&c);
         let w = &world;
-        let call = rng.below(16);
+        let call = rng.below(19);
         let mut input_faults = matches!(call, 9 | 10);
         let (r, allowed, restores): (isize, &[Errno], bool) = match call {
             0 => (
@@ -441,7 +516,71 @@ fn every_entry_point_survives_random_arguments_and_memory() {
                 assert!(r < 0 || r % 128 == 0, "signalfd read returned {r}");
                 (r.min(0), &[E::EINVAL, E::EFAULT, E::EAGAIN], false)
             }
+            16 => {
+                let mut view = TimerView {
+                    world: w,
+                    process: c.thread.process(),
+                    timers: &mut timers,
+                    reserved: Vec::new(),
+                };
+                let clock = [0, 1, 4, 5, rng.int()][rng.below(5) as usize];
+                let sevp = if rng.below(4) == 0 {
+                    0
+                } else {
+                    // A plausible sigevent now and then: notify at +12, tid at +16.
+                    let at = rng.addr();
+                    if rng.below(2) == 0 && mem.read(at, &mut [0u8; 64]).is_ok() {
+                        let notify = [0i32, 1, 2, 4, 6][rng.below(5) as usize];
+                        let tid = [10i32, 11, 12, 20, 30, 0][rng.below(6) as usize];
+                        mem.write(at + 8, &(rng.below(70) as i32).to_ne_bytes())
+                            .unwrap();
+                        mem.write(at + 12, &notify.to_ne_bytes()).unwrap();
+                        mem.write(at + 16, &tid.to_ne_bytes()).unwrap();
+                    }
+                    at
+                };
+                let r = sys_timer_create(&c, &mut mem, &mut view, clock, sevp, rng.addr());
+                assert!(view.reserved.is_empty(), "timer_create leaked an id");
+                assert!(r <= 0, "timer_create returned {r}");
+                (
+                    r,
+                    &[E::EINVAL, E::EFAULT, E::EAGAIN, E::EOPNOTSUPP, E::ENOMEM],
+                    true,
+                )
+            }
+            17 => {
+                let view = TimerView {
+                    world: w,
+                    process: c.thread.process(),
+                    timers: &mut timers,
+                    reserved: Vec::new(),
+                };
+                let id = [0, 1, 2, rng.int()][rng.below(4) as usize];
+                let r = sys_timer_getoverrun(&view, id);
+                (r.min(0), &[E::EINVAL], true)
+            }
+            18 => {
+                let mut view = TimerView {
+                    world: w,
+                    process: c.thread.process(),
+                    timers: &mut timers,
+                    reserved: Vec::new(),
+                };
+                let id = [0, 1, 2, rng.int()][rng.below(4) as usize];
+                (sys_timer_delete(&mut view, id), &[E::EINVAL], true)
+            }
             _ => {
+                // Timers expire and are set now and then, so their signals flow.
+                if !timers.0.is_empty() {
+                    let k = rng.below(timers.0.len() as u64) as usize;
+                    let t = &timers.0[k].2;
+                    match rng.below(3) {
+                        0 => t.set(rng.below(2) == 0, rng.below(2) == 0),
+                        _ => {
+                            t.expire();
+                        }
+                    }
+                }
                 // A kernel-side delivery step, so queues drain and masks move.
                 if let Some(ksignal::Delivery::Handler(h)) = c.thread.get_signal() {
                     c.thread.signal_delivered(&h);

@@ -88,7 +88,8 @@ impl TimerRearm for FakeTimer {
             return 0;
         }
         let n = (now - exp) / self.interval + 1;
-        self.expires.store(exp + n * self.interval, Ordering::Relaxed);
+        self.expires
+            .store(exp + n * self.interval, Ordering::Relaxed);
         n
     }
 }
@@ -106,7 +107,11 @@ fn rule60_timer_signal_never_fails_with_eagain_and_is_charged_once_at_create() {
     let (p, account) = process_with_limit(1);
     let t = Thread::new(&p, 100, SignalSet::ALL, CondvarQueue::default()).unwrap();
     let timer = Timer::create(&p, 3, Some(&event(rt(40), 5)), None, None).unwrap();
-    assert_eq!(account.queued(), 1, "the timer holds one charge for its life");
+    assert_eq!(
+        account.queued(),
+        1,
+        "the timer holds one charge for its life"
+    );
     // The user's count is at its limit: an rt_sigqueueinfo is refused...
     assert_eq!(
         p.send(rt(40), Some(&SignalInfo::queue(rt(40), 1, 0, 9))),
@@ -121,7 +126,11 @@ fn rule60_timer_signal_never_fails_with_eagain_and_is_charged_once_at_create() {
     assert_eq!(info.code(), code::SI_TIMER);
     assert_eq!(account.queued(), 1, "dequeueing it gives nothing back");
     drop(timer);
-    assert_eq!(account.queued(), 0, "deleting the timer gives the charge back");
+    assert_eq!(
+        account.queued(),
+        0,
+        "deleting the timer gives the charge back"
+    );
 }
 
 #[test]
@@ -314,7 +323,11 @@ fn rule61_periodic_timer_blocked_for_five_periods_delivers_once_with_overrun_4()
         unreachable!()
     };
     assert_eq!(h.info.overrun(), 4);
-    assert_eq!(timer.overrun(), 4, "timer_getoverrun: the last delivered one");
+    assert_eq!(
+        timer.overrun(),
+        4,
+        "timer_getoverrun: the last delivered one"
+    );
     assert_eq!(timer.status(), TimerStatus::Armed);
     assert_eq!(clock.rearms.load(Ordering::Relaxed), 1);
     assert_eq!(clock.expires.load(Ordering::Relaxed), 60);
@@ -336,7 +349,9 @@ fn rule61_timer_getoverrun_is_clamped_to_int_max() {
     let clock = FakeTimer::new(1, 1);
     let timer = periodic(&p, rt(40), &clock);
     timer.expire();
-    clock.now.store(1 + 3 * (i32::MAX as u64), Ordering::Relaxed);
+    clock
+        .now
+        .store(1 + 3 * (i32::MAX as u64), Ordering::Relaxed);
     let (_, info) = t[0].sigtimedwait(SignalSet::ALL, None).unwrap();
     assert_eq!(info.overrun(), i32::MAX);
     assert_eq!(timer.overrun(), i32::MAX);
@@ -372,7 +387,11 @@ fn rule62_deleted_timer_signal_stays_pending_until_a_dequeue_drops_it() {
     timer.delete();
     // Linux 6.18 leaves the entry queued: sigpending still shows it...
     assert_eq!(t[0].sigpending(), SignalSet::single(rt(40)));
-    assert_eq!(account.queued(), 1, "the queued entry keeps the timer's charge");
+    assert_eq!(
+        account.queued(),
+        1,
+        "the queued entry keeps the timer's charge"
+    );
     // ...and the dequeue drops it and looks again: nothing is delivered.
     t[0].sigprocmask(MaskHow::SetMask, SignalSet::EMPTY);
     assert!(deliver_all(&t[0]).is_empty());
@@ -394,7 +413,10 @@ fn rule62_dropped_timer_signal_lets_the_dequeue_take_the_next_one() {
     let (sig, info) = t[0]
         .sigtimedwait(SignalSet::single(rt(40)), Some(std::time::Duration::ZERO))
         .unwrap();
-    assert_eq!((sig, info.code(), info.value()), (rt(40), code::SI_QUEUE, 3));
+    assert_eq!(
+        (sig, info.code(), info.value()),
+        (rt(40), code::SI_QUEUE, 3)
+    );
     assert_eq!(
         t[0].sigtimedwait(SignalSet::single(rt(40)), Some(std::time::Duration::ZERO)),
         Err(Errno::EAGAIN)
@@ -412,7 +434,11 @@ fn rule62_timer_set_again_drops_the_signal_queued_before() {
         t[0].sigtimedwait(SignalSet::ALL, Some(std::time::Duration::ZERO)),
         Err(Errno::EAGAIN)
     );
-    assert_eq!(clock.rearms.load(Ordering::Relaxed), 0, "not rearmed either");
+    assert_eq!(
+        clock.rearms.load(Ordering::Relaxed),
+        0,
+        "not rearmed either"
+    );
     // Expiring again after the set re-validates the still-queued entry.
     timer.expire();
     timer.set(true, true);
@@ -548,7 +574,10 @@ fn rule64_itimers_send_sigalrm_sigvtalrm_sigprof_as_si_kernel() {
     }
     // A second expiry while the first is pending coalesces (standard signal).
     p.itimer_expired(Itimer::Real).unwrap();
-    assert_eq!(p.itimer_expired(Itimer::Real).unwrap().fate, Fate::Coalesced);
+    assert_eq!(
+        p.itimer_expired(Itimer::Real).unwrap().fate,
+        Fate::Coalesced
+    );
 }
 
 #[test]
@@ -560,8 +589,11 @@ fn rule64_sigalrm_dequeued_from_the_shared_queue_rearms_itimer_real() {
     t[0].sigtimedwait(SignalSet::ALL, None).unwrap();
     assert_eq!(rearm.0.load(Ordering::Relaxed), 1);
     // As in Linux, any SIGALRM taken from the shared queue does it (kill too)...
-    p.send(Signo::SIGALRM, Some(&SignalInfo::user(Signo::SIGALRM, 1, 0)))
-        .unwrap();
+    p.send(
+        Signo::SIGALRM,
+        Some(&SignalInfo::user(Signo::SIGALRM, 1, 0)),
+    )
+    .unwrap();
     t[0].sigtimedwait(SignalSet::ALL, None).unwrap();
     assert_eq!(rearm.0.load(Ordering::Relaxed), 2);
     // ...but not one from the private queue (tgkill).

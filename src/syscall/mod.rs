@@ -63,6 +63,7 @@
 //! | `sigaltstack` | [`sys_sigaltstack`] | no |
 //! | `signalfd4`, `signalfd` | [`sys_signalfd4`], [`sys_signalfd`] (the file table is the kernel's [`SignalFdTable`]) | no |
 //! | `read` on a signalfd | [`sys_signalfd_read`] | yes, unless the file is non-blocking |
+//! | `timer_create`, `timer_getoverrun`, `timer_delete` (the timers are the kernel's [`PosixTimerTable`]) | [`sys_timer_create`], [`sys_timer_getoverrun`], [`sys_timer_delete`] | no |
 //! | `rt_sigreturn` | [`crate::sigreturn`] (built on [`crate::frame::rt_sigreturn`]): it restores a signal frame, which is the frame code's job | no |
 //!
 //! SIGCHLD generation when a child exits, stops or continues
@@ -92,6 +93,7 @@ pub mod altstack;
 pub mod kill;
 pub mod mask;
 pub mod signalfd;
+pub mod timer;
 pub mod wait;
 
 pub use action::sys_rt_sigaction;
@@ -102,6 +104,7 @@ pub use kill::{
 };
 pub use mask::{sys_pause, sys_rt_sigpending, sys_rt_sigprocmask, sys_rt_sigsuspend};
 pub use signalfd::{SignalFdTable, sys_signalfd, sys_signalfd_read, sys_signalfd4};
+pub use timer::{PosixTimerTable, sys_timer_create, sys_timer_delete, sys_timer_getoverrun};
 pub use wait::sys_rt_sigtimedwait;
 
 /// What every entry point returns: the value, or `-errno`.
