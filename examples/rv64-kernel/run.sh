@@ -165,6 +165,12 @@ PASS sig_smp: 4 threads sigqueue / rt_tgsigqueueinfo RT signals with values to 4
 PASS sig_smp: the same while other threads change sigaction and sigprocmask flat out
 PASS sig_smp: RLIMIT_SIGPENDING back to exactly 0: 1024 queue, the 1025th gets EAGAIN
 PASS sig_smp
+PASS sig_timer: timer_create/settime/getoverrun/delete: EINVAL and EFAULT as Linux gives them
+PASS sig_timer: a periodic timer blocked for 5 periods delivers one SI_TIMER signal (id, value) with si_overrun 4 = timer_getoverrun, then is rearmed
+PASS sig_timer: a SIGEV_THREAD_ID timer's signal reaches only its thread
+PASS sig_timer: a timer deleted with its signal pending never delivers it
+PASS sig_timer: setitimer (alarm) delivers SIGALRM from the kernel (SI_KERNEL)
+PASS sig_timer
 EXPECTED
 )
 for line in "${expected[@]}"; do

@@ -38,6 +38,7 @@ mod errno;
 mod heap;
 mod loader;
 mod mm;
+mod ptimer;
 mod sbi;
 mod sched;
 mod signal;

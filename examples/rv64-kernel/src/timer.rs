@@ -72,6 +72,14 @@ fn arm(deadline: u64) {
     crate::sbi::set_timer(deadline);
 }
 
+/// Arms this hart's timer for `deadline` if that is earlier than what it
+/// waits for (a timer rearmed at signal delivery, or set by timer_settime).
+pub fn arm_if_earlier(deadline: u64) {
+    if deadline < ARMED_FOR[hart_id()].load(Ordering::Relaxed) {
+        arm(deadline);
+    }
+}
+
 /// Registers a timed sleep and re-arms the timer if it is the earliest.
 pub fn add_sleeper(deadline: u64, seq: u64, thread: Arc<Thread>) {
     SLEEPERS.lock().push(Sleeper { deadline, seq, thread });
@@ -216,6 +224,7 @@ pub fn handle_interrupt(in_kernel: bool) {
             earliest = earliest.min(alarm.deadline);
         }
     }
+    earliest = earliest.min(crate::ptimer::expire_due(now));
     arm(earliest.min(now + QUANTUM));
 }
 
@@ -232,5 +241,7 @@ pub fn irq_counts() -> (u64, u64, u64) {
 /// True if some thread sleeps with a deadline or some process has an
 /// armed ITIMER_REAL (so the system is not stuck).
 pub fn has_timers() -> bool {
-    !SLEEPERS.lock().is_empty() || ALARMS.lock().iter().any(|a| a.deadline != u64::MAX)
+    !SLEEPERS.lock().is_empty()
+        || ALARMS.lock().iter().any(|a| a.deadline != u64::MAX)
+        || crate::ptimer::any_running()
 }

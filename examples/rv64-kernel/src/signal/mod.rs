@@ -82,7 +82,7 @@ pub fn work_pending(thread: &Thread) -> bool {
 /// keeps interrupts off while held, so this never finds it held by the code
 /// it interrupted.
 pub fn send_alarm(process: &Process) {
-    let _ = process.signals.send(Signo::SIGALRM, Some(&SignalInfo::kernel(Signo::SIGALRM)));
+    let _ = process.signals.itimer_expired(ksignal::Itimer::Real);
 }
 
 /// Did the system call that trapped return one of the kernel-internal

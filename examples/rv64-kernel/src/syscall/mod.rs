@@ -22,6 +22,11 @@ pub mod nr {
     pub const NANOSLEEP: usize = 101;
     pub const GETITIMER: usize = 102;
     pub const SETITIMER: usize = 103;
+    pub const TIMER_CREATE: usize = 107;
+    pub const TIMER_GETTIME: usize = 108;
+    pub const TIMER_GETOVERRUN: usize = 109;
+    pub const TIMER_SETTIME: usize = 110;
+    pub const TIMER_DELETE: usize = 111;
     pub const CLOCK_GETTIME: usize = 113;
     pub const SCHED_GETAFFINITY: usize = 123;
     pub const SCHED_YIELD: usize = 124;
@@ -70,6 +75,12 @@ fn dispatch(tf: &mut TrapFrame) -> SysResult {
         nr::GETITIMER => time::getitimer(a0, a1),
         nr::SETITIMER => time::setitimer(a0, a1, a2),
         nr::CLOCK_GETTIME => time::clock_gettime(a0, a1),
+        // POSIX timers: the clock here, the signal side in ksignal.
+        nr::TIMER_CREATE => crate::ptimer::timer_create(a0, a1, a2),
+        nr::TIMER_GETTIME => crate::ptimer::timer_gettime(a0, a1),
+        nr::TIMER_GETOVERRUN => crate::ptimer::timer_getoverrun(a0),
+        nr::TIMER_SETTIME => crate::ptimer::timer_settime(a0, a1, a2, a3),
+        nr::TIMER_DELETE => crate::ptimer::timer_delete(a0),
         nr::SCHED_YIELD => process::sched_yield(),
         nr::SCHED_GETAFFINITY => process::sched_getaffinity(a0, a1, a2),
         nr::RESTART_SYSCALL => time::restart_syscall(),

@@ -86,9 +86,6 @@ struct Itimerval {
     value: Timeval,
 }
 
-const ITIMER_REAL: usize = 0;
-const ITIMER_VIRTUAL: usize = 1;
-const ITIMER_PROF: usize = 2;
 const TICKS_PER_USEC: u64 = timer::TICKS_PER_SEC / 1_000_000;
 
 impl Timeval {
@@ -113,14 +110,15 @@ fn itimerval((left, interval): (u64, u64)) -> Itimerval {
     Itimerval { interval: Timeval::from_ticks(interval), value: Timeval::from_ticks(left) }
 }
 
-/// Only ITIMER_REAL exists here: ITIMER_VIRTUAL and ITIMER_PROF need CPU-time
-/// accounting, which this kernel does not do, so they fail with EINVAL
-/// (Linux supports them); any other `which` is EINVAL as in Linux.
+/// `which` as ksignal reads it (EINVAL for anything but ITIMER_REAL,
+/// ITIMER_VIRTUAL, ITIMER_PROF, as in Linux). Only ITIMER_REAL exists here:
+/// ITIMER_VIRTUAL and ITIMER_PROF need CPU-time accounting, which this
+/// kernel does not do, so they fail with EINVAL too (Linux supports them).
+/// The expiry's signal is ksignal's (`Itimer::Real`: SIGALRM, SI_KERNEL).
 fn check_which(which: usize) -> Result<(), Errno> {
-    match which {
-        ITIMER_REAL => Ok(()),
-        ITIMER_VIRTUAL | ITIMER_PROF => Err(Errno::EINVAL),
-        _ => Err(Errno::EINVAL),
+    match ksignal::Itimer::from_raw(which as u32 as i32) {
+        Ok(ksignal::Itimer::Real) => Ok(()),
+        Ok(ksignal::Itimer::Virtual | ksignal::Itimer::Prof) | Err(_) => Err(Errno::EINVAL),
     }
 }
 

@@ -154,6 +154,7 @@ pub fn exit_current() -> ! {
 /// tell the parent (or, for boot processes, report and reap at once).
 fn exit_process(process: &Arc<Process>, status: i32) {
     crate::timer::cancel_alarm(process.pid);
+    crate::ptimer::delete_all(process.pid);
     let parent = process.inner.lock().parent.as_ref().and_then(|p| p.upgrade());
     // Becoming a zombie and telling the parent happen under the parent's
     // lock, which `wait4` holds while it looks for zombies (lock order:
