@@ -14,10 +14,10 @@ use common::user_memory::Mem;
 use ksignal::lock::DefaultRawMutex;
 use ksignal::syscall::{
     Caller, Credentials, PidfdTarget, ProcessScope, Task, TaskIds, TaskTable, TaskVisitor,
-    sys_kill, sys_pause, sys_pidfd_send_signal, sys_rt_sigaction, sys_rt_sigpending,
-    sys_rt_sigprocmask, sys_rt_sigqueueinfo, sys_rt_sigsuspend, sys_rt_sigtimedwait,
-    sys_rt_tgsigqueueinfo, sys_sigaltstack, sys_signalfd_read, sys_signalfd4, sys_tgkill,
-    sys_timer_create, sys_timer_delete, sys_timer_getoverrun, sys_tkill,
+    ThreadVisitor, TimerVisitor, sys_kill, sys_pause, sys_pidfd_send_signal, sys_rt_sigaction,
+    sys_rt_sigpending, sys_rt_sigprocmask, sys_rt_sigqueueinfo, sys_rt_sigsuspend,
+    sys_rt_sigtimedwait, sys_rt_tgsigqueueinfo, sys_sigaltstack, sys_signalfd_read, sys_signalfd4,
+    sys_tgkill, sys_timer_create, sys_timer_delete, sys_timer_getoverrun, sys_tkill,
 };
 use ksignal::{
     Arch, Errno, PendingLimit, ProcessSignalManager, SignalAction, SignalActions, SignalSet, Signo,
@@ -310,7 +310,7 @@ impl ksignal::syscall::PosixTimerTable for TimerView<'_> {
     fn free_id(&mut self, id: i32) {
         self.reserved.retain(|i| *i != id);
     }
-    fn find_thread(&self, tid: i32, f: &mut dyn FnMut(Option<&Thread>)) {
+    fn find_thread(&self, tid: i32, f: &mut ThreadVisitor<'_, NoSleep, DefaultRawMutex>) {
         let p = self
             .world
             .procs
@@ -324,7 +324,11 @@ impl ksignal::syscall::PosixTimerTable for TimerView<'_> {
         self.timers.0.push((self.process.clone(), id, timer));
         Ok(())
     }
-    fn with_timer(&self, id: i32, f: &mut dyn FnMut(&PosixTimer<NoSleep>)) -> Result<(), Errno> {
+    fn with_timer(
+        &self,
+        id: i32,
+        f: &mut TimerVisitor<'_, NoSleep, DefaultRawMutex>,
+    ) -> Result<(), Errno> {
         let (_, _, t) = self
             .timers
             .0

@@ -104,7 +104,10 @@ pub use kill::{
 };
 pub use mask::{sys_pause, sys_rt_sigpending, sys_rt_sigprocmask, sys_rt_sigsuspend};
 pub use signalfd::{SignalFdTable, sys_signalfd, sys_signalfd_read, sys_signalfd4};
-pub use timer::{PosixTimerTable, sys_timer_create, sys_timer_delete, sys_timer_getoverrun};
+pub use timer::{
+    PosixTimerTable, ThreadVisitor, TimerVisitor, sys_timer_create, sys_timer_delete,
+    sys_timer_getoverrun,
+};
 pub use wait::sys_rt_sigtimedwait;
 
 /// What every entry point returns: the value, or `-errno`.

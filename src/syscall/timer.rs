@@ -11,6 +11,12 @@ use crate::uaccess::UserMemory;
 use crate::wait::WaitQueue;
 use lock_api::RawMutex;
 
+/// What [`PosixTimerTable::find_thread`] calls with the thread it found.
+pub type ThreadVisitor<'f, W, R> = dyn FnMut(Option<&ThreadSignalManager<W, R>>) + 'f;
+
+/// What [`PosixTimerTable::with_timer`] calls with the timer it found.
+pub type TimerVisitor<'f, W, R> = dyn FnMut(&PosixTimer<W, R>) + 'f;
+
 /// The caller's process's POSIX timers, as the kernel keeps them (Linux's
 /// `signal->posix_timers` and the timer-id hash).
 pub trait PosixTimerTable {
@@ -33,11 +39,7 @@ pub trait PosixTimerTable {
 
     /// Calls `f` once with the thread of the caller's thread group whose id is
     /// `tid`, or with `None` (SIGEV_THREAD_ID's `find_vpid` + `same_thread_group`).
-    fn find_thread(
-        &self,
-        tid: i32,
-        f: &mut dyn FnMut(Option<&ThreadSignalManager<Self::Wait, Self::Lock>>),
-    );
+    fn find_thread(&self, tid: i32, f: &mut ThreadVisitor<'_, Self::Wait, Self::Lock>);
 
     /// `kc->timer_create` and the timer's entry in the process's list: the kernel
     /// makes its own disarmed timer for `clock` around `timer`, under id `id`. An
@@ -54,7 +56,7 @@ pub trait PosixTimerTable {
     fn with_timer(
         &self,
         id: i32,
-        f: &mut dyn FnMut(&PosixTimer<Self::Wait, Self::Lock>),
+        f: &mut TimerVisitor<'_, Self::Wait, Self::Lock>,
     ) -> Result<(), Errno>;
 
     /// Removes timer `id` from the caller's process and cancels the kernel's timer

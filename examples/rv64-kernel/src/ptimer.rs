@@ -17,7 +17,7 @@
 
 use crate::errno::{Errno, SysResult};
 use crate::mm::uaccess;
-use crate::signal::{KMem, KWait, SigThread, with_caller};
+use crate::signal::{KMem, KWait, with_caller};
 use crate::sync::Mutex;
 use crate::task::{self, Process};
 use crate::timer;
@@ -26,7 +26,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use core::time::Duration;
 use ksignal::lock::KspinRawMutex;
-use ksignal::syscall::{self as ks, PosixTimerTable};
+use ksignal::syscall::{self as ks, PosixTimerTable, ThreadVisitor, TimerVisitor};
 use ksignal::{PosixTimer, TimerRearm, TimerStatus};
 
 type SigTimer = PosixTimer<KWait, KspinRawMutex>;
@@ -154,7 +154,7 @@ impl PosixTimerTable for Table {
         self.reserved.retain(|i| *i != id);
     }
 
-    fn find_thread(&self, tid: i32, f: &mut dyn FnMut(Option<&SigThread>)) {
+    fn find_thread(&self, tid: i32, f: &mut ThreadVisitor<'_, KWait, KspinRawMutex>) {
         let thread = usize::try_from(tid).ok().and_then(|tid| task::THREADS.lock().get(&tid).cloned());
         let signals = thread.filter(|t| t.process.pid == self.process.pid).and_then(|t| t.signals());
         f(signals.as_deref());
@@ -170,7 +170,7 @@ impl PosixTimerTable for Table {
         Ok(())
     }
 
-    fn with_timer(&self, id: i32, f: &mut dyn FnMut(&SigTimer)) -> Result<(), ksignal::Errno> {
+    fn with_timer(&self, id: i32, f: &mut TimerVisitor<'_, KWait, KspinRawMutex>) -> Result<(), ksignal::Errno> {
         let timers = TIMERS.lock();
         let e = timers.iter().find(|e| e.pid == self.process.pid && e.id == id).ok_or(ksignal::Errno::EINVAL)?;
         f(&e.timer);
