@@ -16,7 +16,7 @@ use crate::task::{Process, Thread};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::arch::asm;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use core::time::Duration;
 use crate::sync::Mutex;
 
@@ -93,14 +93,44 @@ pub fn remove_sleeper(tid: usize, seq: u64) {
     SLEEPERS.lock().retain(|s| !(s.thread.tid == tid && s.seq == seq));
 }
 
-/// ITIMER_REAL of a process (setitimer): SIGALRM at `deadline`, then every
-/// `interval` ticks (0: once). A fired one-shot timer stays in the list,
-/// disarmed (`deadline == u64::MAX`), until its process replaces or exits:
-/// the interrupt handler never drops the last reference to a process.
+/// The clock of a process's ITIMER_REAL, shared by the interrupt scan and
+/// ksignal's rearm call (atomics only: ksignal calls `rearm` with the
+/// process's signal lock held, while the interrupt holds `ALARMS` and then
+/// takes that signal lock to send SIGALRM).
+struct AlarmClock {
+    expires: AtomicU64,
+    interval: AtomicU64,
+    running: AtomicBool,
+}
+
+impl ksignal::TimerRearm for AlarmClock {
+    /// Linux's `posixtimer_rearm_itimer`, which ksignal calls when SIGALRM
+    /// is dequeued from the shared queue: a periodic timer that expired (and
+    /// so stopped) restarts at its next period after now.
+    fn rearm(&self) -> u64 {
+        let interval = self.interval.load(Ordering::Relaxed);
+        if self.running.load(Ordering::Acquire) || interval == 0 {
+            return 0;
+        }
+        let now = now();
+        let exp = self.expires.load(Ordering::Relaxed);
+        let n = if now < exp { 0 } else { (now - exp) / interval + 1 };
+        let next = exp.saturating_add(n.saturating_mul(interval));
+        self.expires.store(next, Ordering::Relaxed);
+        self.running.store(true, Ordering::Release);
+        arm_if_earlier(next);
+        n
+    }
+}
+
+/// ITIMER_REAL of a process (setitimer): SIGALRM at `expires`, and, as in
+/// Linux, a periodic timer does not restart itself: it is rearmed when its
+/// SIGALRM is dequeued (`AlarmClock::rearm`). An entry stays in the list
+/// until its process replaces it or exits: the interrupt handler never drops
+/// the last reference to a process.
 struct Alarm {
     process: Arc<Process>,
-    deadline: u64,
-    interval: u64,
+    clock: Arc<AlarmClock>,
 }
 
 static ALARMS: Mutex<Vec<Alarm>> = Mutex::new(Vec::new());
@@ -111,34 +141,53 @@ static ALARMS_FROM_USER_IRQ: AtomicU64 = AtomicU64::new(0);
 /// Timer interrupts taken while in the kernel.
 static KERNEL_TICKS: AtomicU64 = AtomicU64::new(0);
 
+/// (ticks left, interval) of a clock: Linux's `itimer_get_remtime` reads 0
+/// for a timer that is not running (expired, its SIGALRM not yet taken).
+fn alarm_value(clock: &AlarmClock, now: u64) -> (u64, u64) {
+    let left = if clock.running.load(Ordering::Acquire) {
+        clock.expires.load(Ordering::Relaxed).saturating_sub(now).max(1)
+    } else {
+        0
+    };
+    (left, clock.interval.load(Ordering::Relaxed))
+}
+
 /// (ticks left, interval) of `pid`'s ITIMER_REAL; (0, 0) when disarmed.
 pub fn get_alarm(pid: usize) -> (u64, u64) {
     let now = now();
-    ALARMS
-        .lock()
-        .iter()
-        .find(|a| a.process.pid == pid && a.deadline != u64::MAX)
-        .map_or((0, 0), |a| (a.deadline.saturating_sub(now).max(1), a.interval))
+    ALARMS.lock().iter().find(|a| a.process.pid == pid).map_or((0, 0), |a| alarm_value(&a.clock, now))
 }
 
 /// Arms (`value` > 0 ticks from now) or disarms (`value` == 0) `process`'s
-/// ITIMER_REAL; returns the old (ticks left, interval).
+/// ITIMER_REAL, every `interval` ticks after the first; returns the old
+/// (ticks left, interval). The first use registers the clock with ksignal
+/// as the process's ITIMER_REAL rearm.
 pub fn set_alarm(process: &Arc<Process>, value: u64, interval: u64) -> Result<(u64, u64), Errno> {
     let now = now();
     let mut alarms = ALARMS.lock();
-    let old = alarms
-        .iter()
-        .find(|a| a.process.pid == process.pid && a.deadline != u64::MAX)
-        .map_or((0, 0), |a| (a.deadline.saturating_sub(now).max(1), a.interval));
-    alarms.retain(|a| a.process.pid != process.pid);
-    if value > 0 {
-        alarms.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
-        let deadline = now.saturating_add(value);
-        alarms.push(Alarm { process: process.clone(), deadline, interval });
-        drop(alarms);
-        if deadline < ARMED_FOR[hart_id()].load(Ordering::Relaxed) {
-            arm(deadline);
+    let clock = match alarms.iter().find(|a| a.process.pid == process.pid) {
+        Some(a) => a.clock.clone(),
+        None => {
+            alarms.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+            let clock = Arc::new(AlarmClock {
+                expires: AtomicU64::new(0),
+                interval: AtomicU64::new(0),
+                running: AtomicBool::new(false),
+            });
+            alarms.push(Alarm { process: process.clone(), clock: clock.clone() });
+            process.signals.set_itimer_real_rearm(Some(clock.clone()));
+            clock
         }
+    };
+    let old = alarm_value(&clock, now);
+    clock.running.store(false, Ordering::Relaxed);
+    clock.interval.store(if value > 0 { interval } else { 0 }, Ordering::Relaxed);
+    if value > 0 {
+        let deadline = now.saturating_add(value);
+        clock.expires.store(deadline, Ordering::Relaxed);
+        clock.running.store(true, Ordering::Release);
+        drop(alarms);
+        arm_if_earlier(deadline);
     }
     Ok(old)
 }
@@ -151,6 +200,9 @@ pub fn cancel_alarm(pid: usize) {
         *alarms = kept;
         gone
     };
+    for a in &removed {
+        a.process.signals.set_itimer_real_rearm(None);
+    }
     drop(removed); // outside the lock
 }
 
@@ -208,20 +260,24 @@ pub fn handle_interrupt(in_kernel: bool) {
         });
     }
     {
-        let mut alarms = ALARMS.lock();
-        for alarm in alarms.iter_mut() {
-            if alarm.deadline <= now {
-                // Linux's it_real_fn: SIGALRM to the process, SI_KERNEL.
+        let alarms = ALARMS.lock();
+        for alarm in alarms.iter() {
+            let clock = &alarm.clock;
+            if !clock.running.load(Ordering::Acquire) {
+                continue;
+            }
+            let expires = clock.expires.load(Ordering::Relaxed);
+            if expires <= now {
+                // Linux's it_real_fn: SIGALRM to the process (SI_KERNEL),
+                // HRTIMER_NORESTART: a periodic timer waits for the SIGALRM
+                // to be dequeued to restart.
+                clock.running.store(false, Ordering::Relaxed);
                 crate::signal::send_alarm(&alarm.process);
                 let counter = if in_kernel { &ALARMS_FROM_KERNEL_IRQ } else { &ALARMS_FROM_USER_IRQ };
                 counter.fetch_add(1, Ordering::Relaxed);
-                alarm.deadline = match alarm.interval {
-                    0 => u64::MAX,
-                    // Like hrtimer_forward: the next period after now.
-                    i => alarm.deadline + ((now - alarm.deadline) / i + 1) * i,
-                };
+            } else {
+                earliest = earliest.min(expires);
             }
-            earliest = earliest.min(alarm.deadline);
         }
     }
     earliest = earliest.min(crate::ptimer::expire_due(now));
@@ -242,6 +298,6 @@ pub fn irq_counts() -> (u64, u64, u64) {
 /// armed ITIMER_REAL (so the system is not stuck).
 pub fn has_timers() -> bool {
     !SLEEPERS.lock().is_empty()
-        || ALARMS.lock().iter().any(|a| a.deadline != u64::MAX)
+        || ALARMS.lock().iter().any(|a| a.clock.running.load(Ordering::Relaxed))
         || crate::ptimer::any_running()
 }
