@@ -744,6 +744,45 @@ mod tests {
     }
 
     #[test]
+    fn rule60_timer_owned_entry_is_never_charged_nor_freed_by_dequeue_or_flush() {
+        let limit = PendingLimit::unlimited();
+        let mut s = PendingSignals::new();
+        let node = s.alloc_owned(3).unwrap();
+        let info = SignalInfo::timer(rt(40), 9, 0, 1);
+        s.queue_owned(rt(40), node, &info);
+        s.put(rt(40), Some(&SignalInfo::queue(rt(40), 1, 1, 7)), &limit)
+            .unwrap();
+        assert_eq!(
+            (s.queued(), limit.queued()),
+            (1, 1),
+            "only the sigqueue is charged"
+        );
+        let (sig, got) = s.dequeue(SignalSet::ALL, &limit).unwrap();
+        assert_eq!((sig, got.code()), (rt(40), code::SI_TIMER));
+        assert_eq!(s.take_timer_mark(), Some(3));
+        assert_eq!(s.take_timer_mark(), None);
+        assert_eq!(
+            limit.queued(),
+            1,
+            "taking the timer's entry gives nothing back"
+        );
+        // Queued again behind nothing, then flushed: unlinked, handed back, kept.
+        s.queue_owned(rt(40), node, &info);
+        let mut seen = alloc::vec::Vec::new();
+        assert_eq!(
+            s.flush_with(SignalSet::ALL, &limit, &mut |t| seen.push(t)),
+            1
+        );
+        assert_eq!(seen, [3]);
+        assert!(s.is_empty() && limit.queued() == 0);
+        s.shrink_if_idle();
+        assert!(s.heap_bytes() > 0, "the owned entry keeps the storage");
+        s.release_owned(node);
+        s.shrink_if_idle();
+        assert_eq!(s.heap_bytes(), 0);
+    }
+
+    #[test]
     fn shrink_if_idle_returns_to_zero_heap() {
         let limit = PendingLimit::unlimited();
         let mut s = PendingSignals::new();
