@@ -1590,7 +1590,10 @@ impl<W: WaitQueue> ProcessState<W> {
                 .it_overrun
                 .saturating_add(forwarded.min(i64::MAX as u64) as i64);
             timer.status = TimerStatus::Armed;
-            timer.it_overrun_last = timer.it_overrun;
+            // Never below 0: Linux's forward counts at least the expiry that
+            // queued the signal; a kernel whose callback reports 0 (or that has
+            // none) gets 0, not -1.
+            timer.it_overrun_last = timer.it_overrun.max(0);
             timer.it_overrun = -1;
             timer.it_signal_seq = timer.it_signal_seq.wrapping_add(1);
             info.set_overrun(overrun_to_int(timer.it_overrun_last));

@@ -358,6 +358,18 @@ fn rule61_timer_getoverrun_is_clamped_to_int_max() {
 }
 
 #[test]
+fn rule61_overrun_is_never_negative_without_a_rearm_callback() {
+    let (p, t, _) = group(1, SignalSet::ALL);
+    let timer = Timer::create(&p, 1, Some(&event(rt(40), 0)), None, None).unwrap();
+    timer.set(true, true);
+    timer.expire();
+    let (_, info) = t[0].sigtimedwait(SignalSet::ALL, None).unwrap();
+    assert_eq!(info.overrun(), 0);
+    assert_eq!(timer.overrun(), 0);
+    assert_eq!(timer.status(), TimerStatus::Armed);
+}
+
+#[test]
 fn rule61_settime_and_gettime_forwarding_count_as_linux_does() {
     let (p, t, _) = group(1, SignalSet::ALL);
     let clock = FakeTimer::new(10, 10);
