@@ -335,6 +335,7 @@ impl SignalInfo {
     ///
     /// Context: any, interrupt context included: a pure function of its arguments (no
     /// lock, no allocation).
+    #[inline]
     pub fn code(&self) -> i32 {
         self.get_i32(8)
     }

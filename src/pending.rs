@@ -563,16 +563,21 @@ impl PendingSignals {
             self.set.remove(sig);
         }
         if timer != NIL {
-            // `collect_signal` with SIGQUEUE_PREALLOC: the timer's entry is only
-            // unlinked; the process code decides its fate ([rule 62]).
-            //
-            // [rule 62]: crate::docs::rules#rule-62
-            self.nodes[head as usize].next = NIL;
-            self.taken_timer = timer;
+            self.took_timer_entry(head, timer);
             return;
         }
         self.free_node(head);
         limit.uncharge(1);
+    }
+
+    /// `collect_signal` with SIGQUEUE_PREALLOC: the timer's entry is only
+    /// unlinked; the process code decides its fate ([rule 62]).
+    ///
+    /// [rule 62]: crate::docs::rules#rule-62
+    #[cold]
+    fn took_timer_entry(&mut self, node: u32, timer: u32) {
+        self.nodes[node as usize].next = NIL;
+        self.taken_timer = timer;
     }
 
     /// A node owned by timer `timer` (`posixtimer_init_sigqueue`): taken out of the
@@ -618,6 +623,7 @@ impl PendingSignals {
 
     /// Queues the owned node `i` at the tail of `sig`'s FIFO with `info`
     /// (`posixtimer_queue_sigqueue`): no allocation, no charge.
+    #[inline(never)]
     pub(crate) fn queue_owned(&mut self, sig: Signo, i: u32, info: &SignalInfo) {
         let timer = self.nodes[i as usize].timer;
         self.link(sig, i, info);
@@ -690,6 +696,7 @@ impl PendingSignals {
         self.live -= 1;
     }
 
+    #[inline]
     fn link(&mut self, sig: Signo, i: u32, info: &SignalInfo) {
         let seq = self.seq;
         self.seq = self.seq.wrapping_add(1);

@@ -1031,39 +1031,61 @@ impl<W: WaitQueue> ProcessState<W> {
         out: &mut SignalInfo,
     ) -> Option<Signo> {
         loop {
-            let mut shared = false;
-            let got = match self
+            let (sig, shared) = match self
                 .thread_mut(slot)
                 .pending
                 .dequeue_into(allowed, limit, out)
             {
-                Some(sig) => Some(sig),
-                None => {
-                    shared = true;
-                    let sig = self.shared.dequeue_into(allowed, limit, out);
-                    if sig == Some(Signo::SIGALRM)
-                        && let Some(rearm) = &self.itimer_real
-                    {
-                        rearm.rearm();
+                Some(sig) => (sig, false),
+                None => match self.shared.dequeue_into(allowed, limit, out) {
+                    Some(sig) => {
+                        if sig == Signo::SIGALRM {
+                            self.posixtimer_rearm_itimer();
+                        }
+                        (sig, true)
                     }
-                    sig
-                }
+                    None => {
+                        self.recalc_sigpending(slot);
+                        return None;
+                    }
+                },
             };
             self.recalc_sigpending(slot);
-            let sig = got?;
-            if out.code() == crate::info::code::SI_TIMER {
-                let store = if shared {
-                    &mut self.shared
-                } else {
-                    &mut self.thread_mut(slot).pending
-                };
-                if let Some(timer) = store.take_timer_mark()
-                    && !self.posixtimer_deliver_signal(timer, out, limit)
-                {
-                    continue;
-                }
+            if out.code() == crate::info::code::SI_TIMER
+                && !self.timer_entry_taken(slot, shared, out, limit)
+            {
+                continue;
             }
             return Some(sig);
+        }
+    }
+
+    /// `posixtimer_rearm_itimer`: SIGALRM left the shared queue.
+    #[cold]
+    fn posixtimer_rearm_itimer(&self) {
+        if let Some(rearm) = &self.itimer_real {
+            rearm.rearm();
+        }
+    }
+
+    /// A dequeue returned an `SI_TIMER` siginfo: if it was a timer's own entry,
+    /// `posixtimer_deliver_signal` decides whether it is delivered (true).
+    #[cold]
+    fn timer_entry_taken(
+        &mut self,
+        slot: u32,
+        shared: bool,
+        out: &mut SignalInfo,
+        limit: &PendingLimit,
+    ) -> bool {
+        let store = if shared {
+            &mut self.shared
+        } else {
+            &mut self.thread_mut(slot).pending
+        };
+        match store.take_timer_mark() {
+            Some(timer) => self.posixtimer_deliver_signal(timer, out, limit),
+            None => true,
         }
     }
 
