@@ -3,7 +3,7 @@
 //!
 //! A kernel calls [`do_signal`] on the way back to user space whenever
 //! [`ThreadSignalManager::has_pending`] is set (or after every system call that may
-//! have returned a restart code), and [`sigreturn`] from its `rt_sigreturn` system
+//! have returned a restart code), and [`rt_sigreturn`] from its `rt_sigreturn` system
 //! call. Both run in process context on the thread itself, with no lock of the crate
 //! held. They do not allocate: frames are assembled in stack buffers (up to about
 //! 5 KiB of kernel stack, for aarch64's 4.7 KiB frame or x86_64's frame plus a
@@ -161,7 +161,7 @@ where
 ///
 /// Context: process context, from the thread's `rt_sigreturn` system call, with no
 /// lock of this crate held; it reads user memory and may sleep there.
-pub fn sigreturn<W, R, T, M>(
+pub fn rt_sigreturn<W, R, T, M>(
     thread: &ThreadSignalManager<W, R>,
     tf: &mut T,
     fp: &mut dyn FpHook,
@@ -174,10 +174,10 @@ where
     M: UserMemory + ?Sized,
 {
     let mut stack = thread.altstack();
-    match frame::rt_sigreturn(tf, fp, mem, &mut stack) {
+    match frame::restore_rt_frame(tf, fp, mem, &mut stack) {
         Ok(r) => {
             thread.set_altstack(stack);
-            thread.sigreturn(r.mask);
+            thread.restore_saved_mask(r.mask);
             if r.force_sigfpe {
                 let _ = thread.force_signal(Signo::SIGFPE, &SignalInfo::kernel(Signo::SIGFPE));
             }
@@ -185,7 +185,7 @@ where
         }
         Err(bad) => {
             if let Some(mask) = bad.mask {
-                thread.sigreturn(mask);
+                thread.restore_saved_mask(mask);
             }
             // `restore_altstack` ran (x86_64) or was never reached: either way this
             // is the thread's stack now.

@@ -19,6 +19,7 @@
 
 use crate::halflock::HalfLock;
 use crate::lock::DefaultRawMutex;
+use crate::pidtype::PidType;
 use crate::set::SignalSet;
 use crate::signo::Signo;
 use crate::sync::{AtomicU64, Ordering};
@@ -26,15 +27,6 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 use lock_api::RawMutex;
-
-/// Whom a generated signal was sent to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum HookTarget {
-    /// One thread (`tgkill`, a fault, `pthread_kill`).
-    Thread,
-    /// The whole thread group (`kill`, `sigqueue`, job control).
-    Process,
-}
 
 /// What a hook learns about a generated signal. New fields may be added; build it
 /// with [`HookEvent::new`] and the `with_*` methods.
@@ -51,8 +43,8 @@ pub struct HookEvent {
     pub sender_uid: u32,
     /// `si_value` (`sigqueue`), or 0.
     pub value: u64,
-    /// Thread- or process-directed.
-    pub target: HookTarget,
+    /// Thread-directed ([`PidType::Pid`]) or process-directed ([`PidType::Tgid`]).
+    pub target: PidType,
 }
 
 impl HookEvent {
@@ -60,7 +52,7 @@ impl HookEvent {
     ///
     /// Context: any, interrupt context included: a pure function of its arguments (no
     /// lock, no allocation).
-    pub const fn new(signo: Signo, target: HookTarget) -> HookEvent {
+    pub const fn new(signo: Signo, target: PidType) -> HookEvent {
         HookEvent {
             signo,
             code: 0,
@@ -139,7 +131,7 @@ struct Registered {
 /// where the kernel keeps one).
 ///
 /// ```
-/// use ksignal::{HookEvent, HookTarget, SignalHooks, SignalSet, Signo};
+/// use ksignal::{HookEvent, PidType, SignalHooks, SignalSet, Signo};
 /// use std::sync::Arc;
 /// use std::sync::atomic::{AtomicU32, Ordering};
 ///
@@ -152,7 +144,7 @@ struct Registered {
 ///         Arc::new(move |signo: Signo, _: &HookEvent| s.store(signo.get(), Ordering::Relaxed)),
 ///     )
 ///     .expect("out of memory");
-/// hooks.run(Signo::SIGKILL, &HookEvent::new(Signo::SIGKILL, HookTarget::Process));
+/// hooks.run(Signo::SIGKILL, &HookEvent::new(Signo::SIGKILL, PidType::Tgid));
 /// assert_eq!(seen.load(Ordering::Relaxed), 9);
 /// assert!(hooks.unregister(handle));
 /// ```
@@ -301,7 +293,7 @@ mod tests {
     }
 
     fn event(signo: Signo) -> HookEvent {
-        HookEvent::new(signo, HookTarget::Process)
+        HookEvent::new(signo, PidType::Tgid)
     }
 
     fn fire(hooks: &SignalHooks, signo: Signo) {
@@ -382,7 +374,7 @@ mod tests {
                 Arc::new(move |_: Signo, e: &HookEvent| *s.lock().unwrap() = Some(*e)),
             )
             .unwrap();
-        let e = HookEvent::new(Signo::SIGRTMIN, HookTarget::Thread)
+        let e = HookEvent::new(Signo::SIGRTMIN, PidType::Pid)
             .with_code(-1)
             .with_sender(42, 1000)
             .with_value(0xfeed);

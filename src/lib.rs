@@ -16,6 +16,7 @@ pub mod hooks;
 pub mod info;
 pub mod lock;
 pub mod pending;
+mod pidtype;
 pub mod process;
 pub mod registry;
 pub mod set;
@@ -30,15 +31,17 @@ pub mod wait;
 
 pub use action::{Disposition, SaFlags, SignalAction};
 pub use arch::Arch;
-pub use deliver::{KernelFrameInfo, UserReturn, do_signal, do_signal_with, sigreturn};
+pub use deliver::{KernelFrameInfo, UserReturn, do_signal, do_signal_with, rt_sigreturn};
 pub use errno::Errno;
 pub use frame::{
     ArchFrame, BadFrame, FaultInfo, ForceSigsegv, FpHook, FrameError, FrameRequest, HandlerFrame,
-    NoFp, RestartOutcome, Sigreturn, TrapFrame, rt_sigreturn, setup_rt_frame, syscall_restart,
+    NoFp, RestartOutcome, RestoredFrame, TrapFrame, restore_rt_frame, setup_rt_frame,
+    syscall_restart,
 };
-pub use hooks::{HookEvent, HookHandle, HookTarget, SignalHooks};
+pub use hooks::{HookEvent, HookHandle, SignalHooks};
 pub use info::SignalInfo;
 pub use pending::{PendingLimit, PendingSignals, PutOutcome};
+pub use pidtype::PidType;
 pub use process::{Fate, ProcessSignalManager, SendOutcome};
 pub use registry::SignalActions;
 pub use set::SignalSet;

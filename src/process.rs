@@ -56,10 +56,11 @@
 
 use crate::action::{Disposition, SignalAction};
 use crate::errno::Errno;
-use crate::hooks::{HookEvent, HookTarget, SignalHooks};
+use crate::hooks::{HookEvent, SignalHooks};
 use crate::info::SignalInfo;
 use crate::lock::DefaultRawMutex;
 use crate::pending::{PendingLimit, PendingSignals, PutOutcome};
+use crate::pidtype::PidType;
 use crate::registry::SignalActions;
 use crate::set::SignalSet;
 use crate::signo::{DefaultAction, Signo};
@@ -660,11 +661,7 @@ impl<W: WaitQueue> ProcessState<W> {
         };
         // Linux's `signalfd_notify` point: the signal is now pending.
         if common.hooks.observed().contains(sig) {
-            let target = if group {
-                HookTarget::Process
-            } else {
-                HookTarget::Thread
-            };
+            let target = if group { PidType::Tgid } else { PidType::Pid };
             let mut event = HookEvent::new(sig, target);
             if let Some(i) = info {
                 event = event

@@ -42,8 +42,9 @@
 //! can change.)
 
 use crate::errno::Errno;
-use crate::hooks::{HookError, HookEvent, HookHandle, HookTarget, SignalHooks};
+use crate::hooks::{HookError, HookEvent, HookHandle, SignalHooks};
 use crate::info::SignalInfo;
+use crate::pidtype::PidType;
 use crate::set::SignalSet;
 use crate::signo::Signo;
 use crate::sync::{AtomicU64, Ordering};
@@ -301,8 +302,7 @@ impl SignalFd {
             .store(mask.without_unblockable().bits(), Ordering::Release);
         // The signal is only the key the readers' wake-ups are registered under.
         let key = Signo::SIGKILL;
-        self.readers
-            .run(key, &HookEvent::new(key, HookTarget::Process));
+        self.readers.run(key, &HookEvent::new(key, PidType::Tgid));
     }
 
     /// `signalfd_poll`: whether a read by `thread` would find a signal now (a signal

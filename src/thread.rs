@@ -444,7 +444,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// lock; never allocates or sleeps.
     ///
     /// [rule 52]: crate::docs::rules#rule-52
-    pub fn sigreturn(&self, saved_mask: SignalSet) {
+    pub fn restore_saved_mask(&self, saved_mask: SignalSet) {
         self.process.state.lock().set_blocked(self.slot, saved_mask);
     }
 

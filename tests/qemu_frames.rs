@@ -486,7 +486,7 @@ fn compare<A: QemuArch>(run: &Run) -> Result<Counts, Vec<String>> {
         A::set_sp(&mut sctx, q_frame);
         let mut sfp = ImageFp::new(vec![0xEE; fp_before.len()]);
         let mut sstack = stack;
-        match ksignal::rt_sigreturn(&mut sctx, &mut sfp, &smem, &mut sstack) {
+        match ksignal::restore_rt_frame(&mut sctx, &mut sfp, &smem, &mut sstack) {
             Err(e) => errs.push(format!("case {id}: ksignal's rt_sigreturn failed: {e:?}")),
             Ok(sr) => {
                 let (regs, pc) = A::regs(&sctx);

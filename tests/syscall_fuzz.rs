@@ -13,15 +13,14 @@ mod common {
 use common::user_memory::Mem;
 use ksignal::lock::DefaultRawMutex;
 use ksignal::syscall::{
-    Caller, Credentials, PidfdTarget, ProcessScope, Task, TaskIds, TaskTable, TaskVisitor,
-    sys_kill, sys_pause, sys_pidfd_send_signal, sys_rt_sigaction, sys_rt_sigpending,
-    sys_rt_sigprocmask, sys_rt_sigqueueinfo, sys_rt_sigsuspend, sys_rt_sigtimedwait,
-    sys_rt_tgsigqueueinfo, sys_sigaltstack, sys_signalfd_read, sys_signalfd4, sys_tgkill,
-    sys_tkill,
+    Caller, Credentials, PidfdTarget, Task, TaskIds, TaskTable, TaskVisitor, sys_kill, sys_pause,
+    sys_pidfd_send_signal, sys_rt_sigaction, sys_rt_sigpending, sys_rt_sigprocmask,
+    sys_rt_sigqueueinfo, sys_rt_sigsuspend, sys_rt_sigtimedwait, sys_rt_tgsigqueueinfo,
+    sys_sigaltstack, sys_signalfd_read, sys_signalfd4, sys_tgkill, sys_tkill,
 };
 use ksignal::{
-    Arch, Errno, PendingLimit, ProcessSignalManager, SignalAction, SignalActions, SignalSet, Signo,
-    ThreadSignalManager, UserBuffer, UserMemory, WaitOutcome, WaitQueue,
+    Arch, Errno, PendingLimit, PidType, ProcessSignalManager, SignalAction, SignalActions,
+    SignalSet, Signo, ThreadSignalManager, UserBuffer, UserMemory, WaitOutcome, WaitQueue,
 };
 use ksignal::{SfdFlags, SignalFd};
 use std::sync::{Arc, OnceLock};
@@ -143,11 +142,12 @@ impl TaskTable for World {
     }
     fn for_each_process(
         &self,
-        scope: ProcessScope,
+        scope: PidType,
+        id: i32,
         f: &mut TaskVisitor<'_, NoSleep, DefaultRawMutex>,
     ) {
         for p in &self.procs {
-            if scope == ProcessScope::All || scope == ProcessScope::Group(p.ids.pgid) {
+            if scope == PidType::Max || scope == PidType::Pgid && p.ids.pgid == id {
                 f(&Task {
                     ids: p.ids,
                     cred: p.cred,
@@ -445,7 +445,7 @@ fn every_entry_point_survives_random_arguments_and_memory() {
                 // A kernel-side delivery step, so queues drain and masks move.
                 if let Some(ksignal::Delivery::Handler(h)) = c.thread.get_signal() {
                     c.thread.signal_delivered(&h);
-                    c.thread.sigreturn(h.saved_mask);
+                    c.thread.restore_saved_mask(h.saved_mask);
                 }
                 (0, &[], true)
             }

@@ -21,10 +21,10 @@ mod host;
 use host::{RemoteMem, XCfg, XFp};
 use ksignal::frame::x86_64::X86_64Context;
 use ksignal::syscall::{
-    self, Caller, Credentials, PidfdTarget, ProcessScope, Task, TaskIds, TaskTable, TaskVisitor,
+    self, Caller, Credentials, PidfdTarget, Task, TaskIds, TaskTable, TaskVisitor,
 };
 use ksignal::{
-    Arch, FaultInfo, HookEvent, HookTarget, KernelFrameInfo, PendingLimit, ProcessSignalManager,
+    Arch, FaultInfo, HookEvent, KernelFrameInfo, PendingLimit, PidType, ProcessSignalManager,
     SendOutcome, SignalAction, SignalActions, SignalFd, SignalInfo, SignalSet, Signo,
     ThreadSignalManager, UserReturn, WaitOutcome, WaitQueue,
 };
@@ -292,8 +292,8 @@ impl Runner {
         if self.trace {
             let hook: ksignal::hooks::Hook = Arc::new(move |sig: Signo, e: &HookEvent| {
                 let to = match e.target {
-                    HookTarget::Thread => "thread",
-                    HookTarget::Process => "process",
+                    PidType::Pid => "thread",
+                    _ => "process",
                 };
                 eprintln!(
                     "ksignal-run: [{tgid}] generate {sig} ({to}-directed) code={} pid={} uid={} value={:#x}",
@@ -1052,7 +1052,7 @@ impl Runner {
                     cfg: &cfg,
                 };
                 let mem = RemoteMem { pid: tid };
-                match ksignal::sigreturn(&*tsm, &mut h.ctx, &mut fp, &mem) {
+                match ksignal::rt_sigreturn(&*tsm, &mut h.ctx, &mut fp, &mem) {
                     Ok(ret) => {
                         h.ctx.rax = ret;
                         self.log(
@@ -1631,14 +1631,17 @@ impl TaskTable for Tasks<'_> {
         }
     }
 
-    fn for_each_process(&self, scope: ProcessScope, f: &mut TaskVisitor<'_, RWait, Self::Lock>) {
+    fn for_each_process(
+        &self,
+        scope: PidType,
+        id: i32,
+        f: &mut TaskVisitor<'_, RWait, Self::Lock>,
+    ) {
         let mut tgids: Vec<i32> = self.r.procs.keys().copied().collect();
         tgids.sort_unstable();
         for tgid in tgids {
             let ids = host::task_ids(tgid, tgid);
-            if let ProcessScope::Group(g) = scope
-                && ids.pgid != g
-            {
+            if !(scope == PidType::Max || scope == PidType::Pgid && ids.pgid == id) {
                 continue;
             }
             let p = &self.r.procs[&tgid];

@@ -7,11 +7,12 @@
 //! target's signal lock once per target.
 
 use super::{
-    Caller, PidfdTarget, ProcessScope, SyscallRet, Task, TaskTable, arg_int,
-    copy_siginfo_from_user, encode, kill_ok_by_cred, valid_signal, with_task,
+    Caller, PidfdTarget, SyscallRet, Task, TaskTable, arg_int, copy_siginfo_from_user, encode,
+    kill_ok_by_cred, valid_signal, with_task,
 };
 use crate::errno::Errno;
 use crate::info::{SignalInfo, code};
+use crate::pidtype::PidType;
 use crate::signo::Signo;
 use crate::uaccess::UserMemory;
 use crate::wait::WaitQueue;
@@ -30,15 +31,6 @@ pub const PIDFD_SELF_THREAD: i32 = linux_raw_sys::general::PIDFD_SELF_THREAD;
 /// `PIDFD_SELF_THREAD_GROUP`: the calling process, without a file descriptor.
 pub const PIDFD_SELF_THREAD_GROUP: i32 = linux_raw_sys::general::PIDFD_SELF_THREAD_GROUP;
 
-/// How a send reaches its target (Linux's `enum pid_type` as the senders use it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Scope {
-    /// `PIDTYPE_PID`: the thread's private queue.
-    Thread,
-    /// `PIDTYPE_TGID` (and `PIDTYPE_PGID`/`PIDTYPE_MAX` per member): the shared queue.
-    Process,
-}
-
 /// `prepare_kill_siginfo`: `SI_USER` (kill) or `SI_TKILL` (tkill, tgkill), with the
 /// sender's tgid and real uid ([rule 24]).
 ///
@@ -46,13 +38,14 @@ enum Scope {
 fn kill_info<W: WaitQueue, R: RawMutex>(
     caller: &Caller<'_, W, R>,
     sig: Option<Signo>,
-    scope: Scope,
+    scope: PidType,
 ) -> Option<SignalInfo> {
     let sig = sig?;
     let (pid, uid) = (caller.ids.tgid, caller.cred.uid);
-    Some(match scope {
-        Scope::Thread => SignalInfo::tkill(sig, pid, uid),
-        Scope::Process => SignalInfo::user(sig, pid, uid),
+    Some(if scope.is_shared() {
+        SignalInfo::user(sig, pid, uid)
+    } else {
+        SignalInfo::tkill(sig, pid, uid)
     })
 }
 
@@ -91,31 +84,34 @@ fn send_to<T: TaskTable>(
     target: &Task<'_, T::Wait, T::Lock>,
     sig: Signo,
     info: Option<&SignalInfo>,
-    scope: Scope,
+    scope: PidType,
 ) -> Result<(), Errno> {
-    let outcome = match (scope, target.thread) {
-        (Scope::Thread, Some(t)) => t.send(sig, info)?,
+    let outcome = match (scope.is_shared(), target.thread) {
+        (false, Some(t)) => t.send(sig, info)?,
         // A zombie leader (its thread exited, the group lives): Linux 6.18 finds it
         // by its id and passes the permission check, but its signal state is gone,
         // so `do_send_specific` takes its "pretend the task died right after
         // receiving it" path: success, and no generation at all (no SIGCONT
         // continue, no SIGKILL, no queue charge), as the host kernel shows.
-        (Scope::Thread, None) => return Ok(()),
-        (Scope::Process, Some(t)) => t.send_process_directed(sig, info)?,
-        (Scope::Process, None) => target.process.send(sig, info)?,
+        (false, None) => return Ok(()),
+        (true, Some(t)) => t.send_process_directed(sig, info)?,
+        (true, None) => target.process.send(sig, info)?,
     };
     tasks.signal_sent(target, sig, &outcome);
     Ok(())
 }
 
-/// `group_send_sig_info`: permission, then (unless the null signal) the send.
-fn group_send_sig_info<T: TaskTable>(
+/// Permission, then (unless the null signal) the send with pid type `scope`: Linux's
+/// `check_kill_permission` followed by `do_send_sig_info` (the pair
+/// `group_send_sig_info` makes for the process-directed types, and `do_send_specific`
+/// for a thread).
+fn check_and_send<T: TaskTable>(
     tasks: &T,
     caller: &Caller<'_, T::Wait, T::Lock>,
     sig: i32,
     info: Option<&SignalInfo>,
     target: &Task<'_, T::Wait, T::Lock>,
-    scope: Scope,
+    scope: PidType,
 ) -> Result<(), Errno> {
     let signo = check_kill_permission(caller, sig, info, target)?;
     match signo {
@@ -144,7 +140,7 @@ fn kill_proc_info<T: TaskTable>(
     info: Option<&SignalInfo>,
 ) -> Result<(), Errno> {
     with_task(tasks, pid, |t| {
-        group_send_sig_info(tasks, caller, sig, info, t, Scope::Process)
+        check_and_send(tasks, caller, sig, info, t, PidType::Tgid)
     })
 }
 
@@ -161,11 +157,11 @@ fn kill_pgrp_info<T: TaskTable>(
 ) -> Result<(), Errno> {
     let mut result = Err(Errno::ESRCH);
     if pgrp > 0 {
-        tasks.for_each_process(ProcessScope::Group(pgrp), &mut |t| {
+        tasks.for_each_process(PidType::Pgid, pgrp, &mut |t| {
             if result.is_err() {
-                result = group_send_sig_info(tasks, caller, sig, info, t, Scope::Process);
+                result = check_and_send(tasks, caller, sig, info, t, PidType::Pgid);
             } else {
-                let _ = group_send_sig_info(tasks, caller, sig, info, t, Scope::Process);
+                let _ = check_and_send(tasks, caller, sig, info, t, PidType::Pgid);
             }
         });
     }
@@ -232,10 +228,10 @@ fn kill_something_info<T: TaskTable>(
     }
     let mut count = 0usize;
     let mut retval = Ok(());
-    tasks.for_each_process(ProcessScope::All, &mut |t| {
+    tasks.for_each_process(PidType::Max, -1, &mut |t| {
         if t.ids.tgid > 1 && t.ids.tgid != caller.ids.tgid {
             count += 1;
-            let err = group_send_sig_info(tasks, caller, sig, info, t, Scope::Process);
+            let err = check_and_send(tasks, caller, sig, info, t, PidType::Max);
             if err != Err(Errno::EPERM) {
                 retval = err;
             }
@@ -266,7 +262,7 @@ fn do_send_specific<T: TaskTable>(
         if tgid > 0 && t.ids.tgid != tgid {
             return Err(Errno::ESRCH);
         }
-        group_send_sig_info(tasks, caller, sig, info, t, Scope::Thread)
+        check_and_send(tasks, caller, sig, info, t, PidType::Pid)
     })
 }
 
@@ -466,18 +462,18 @@ pub fn sys_pidfd_send_signal<T: TaskTable, M: UserMemory + ?Sized>(
             fd => tasks.pidfd(fd)?,
         };
         let scope = match flags {
-            PIDFD_SIGNAL_THREAD => PidfdScope::Thread,
-            PIDFD_SIGNAL_THREAD_GROUP => PidfdScope::Process,
-            PIDFD_SIGNAL_PROCESS_GROUP => PidfdScope::Group,
-            _ if target.thread => PidfdScope::Thread,
-            _ => PidfdScope::Process,
+            PIDFD_SIGNAL_THREAD => PidType::Pid,
+            PIDFD_SIGNAL_THREAD_GROUP => PidType::Tgid,
+            PIDFD_SIGNAL_PROCESS_GROUP => PidType::Pgid,
+            _ if target.thread => PidType::Pid,
+            _ => PidType::Tgid,
         };
         let info = if uinfo != 0 {
             let info = copy_siginfo_from_user(mem, uinfo, None)?;
             if info.signo_raw() != sig {
                 return Err(Errno::EINVAL);
             }
-            if (target.pid != caller.ids.tid || scope == PidfdScope::Group) && impersonates(&info) {
+            if (target.pid != caller.ids.tid || scope == PidType::Pgid) && impersonates(&info) {
                 return Err(Errno::EPERM);
             }
             Some(info)
@@ -489,29 +485,20 @@ pub fn sys_pidfd_send_signal<T: TaskTable, M: UserMemory + ?Sized>(
     })
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum PidfdScope {
-    Thread,
-    Process,
-    Group,
-}
-
 /// `do_pidfd_send_signal`'s send: the process group whose id is `pid`, or the task
 /// `pid` names (ESRCH if it has gone) as a thread or as its process.
 fn do_pidfd_send_signal<T: TaskTable>(
     tasks: &T,
     caller: &Caller<'_, T::Wait, T::Lock>,
     pid: i32,
-    scope: PidfdScope,
+    scope: PidType,
     sig: i32,
     info: Option<&SignalInfo>,
 ) -> Result<(), Errno> {
-    let scope = match scope {
-        PidfdScope::Group => return kill_pgrp_info(tasks, caller, pid, sig, info),
-        PidfdScope::Thread => Scope::Thread,
-        PidfdScope::Process => Scope::Process,
-    };
+    if scope == PidType::Pgid {
+        return kill_pgrp_info(tasks, caller, pid, sig, info);
+    }
     with_task(tasks, pid, |t| {
-        group_send_sig_info(tasks, caller, sig, info, t, scope)
+        check_and_send(tasks, caller, sig, info, t, scope)
     })
 }

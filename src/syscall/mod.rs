@@ -63,7 +63,7 @@
 //! | `sigaltstack` | [`sys_sigaltstack`] | no |
 //! | `signalfd4`, `signalfd` | [`sys_signalfd4`], [`sys_signalfd`] (the file table is the kernel's [`SignalFdTable`]) | no |
 //! | `read` on a signalfd | [`sys_signalfd_read`] | yes, unless the file is non-blocking |
-//! | `rt_sigreturn` | [`crate::sigreturn`] (built on [`crate::frame::rt_sigreturn`]): it restores a signal frame, which is the frame code's job | no |
+//! | `rt_sigreturn` | [`crate::rt_sigreturn`] (built on [`crate::restore_rt_frame`]): it restores a signal frame, which is the frame code's job | no |
 //!
 //! SIGCHLD generation when a child exits, stops or continues
 //! (`do_notify_parent`, `do_notify_parent_cldstop`) is not a system call: it is in
@@ -79,6 +79,7 @@
 use crate::arch::Arch;
 use crate::errno::Errno;
 use crate::info::{KERNEL_SIGINFO_SIZE, SIGINFO_SIZE, SignalInfo};
+use crate::pidtype::PidType;
 use crate::process::{ProcessSignalManager, SendOutcome};
 use crate::set::SignalSet;
 use crate::signo::Signo;
@@ -191,16 +192,6 @@ pub struct Task<'a, W: WaitQueue, R: RawMutex> {
     pub thread: Option<&'a ThreadSignalManager<W, R>>,
 }
 
-/// Which processes a `kill` with `pid <= 0` reaches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ProcessScope {
-    /// The members of process group `pgid`.
-    Group(i32),
-    /// Every process (`kill(-1)`); this layer leaves out pid 1 and the caller's own
-    /// process, as Linux does.
-    All,
-}
-
 /// What a pidfd refers to, as the kernel's file table resolved it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PidfdTarget {
@@ -231,13 +222,19 @@ pub trait TaskTable {
     /// this crate held.
     fn find_task(&self, tid: i32, f: &mut TaskVisitor<'_, Self::Wait, Self::Lock>);
 
-    /// Calls `f` once for each process in `scope` (its group leader's ids and
-    /// credentials), in any order.
+    /// Calls `f` once for each process a `kill` with `pid <= 0` reaches (its group
+    /// leader's ids and credentials), in any order: with [`PidType::Pgid`], the
+    /// members of process group `id`; with [`PidType::Max`], every process (`id` is
+    /// then -1 and unused; the system call itself leaves out pid 1 and the caller's
+    /// own process, as Linux does). The crate passes no other type; an
+    /// implementation may treat [`PidType::Pid`] and [`PidType::Tgid`] as selecting
+    /// nothing.
     ///
     /// Context: as [`TaskTable::find_task`].
     fn for_each_process(
         &self,
-        scope: ProcessScope,
+        scope: PidType,
+        id: i32,
         f: &mut TaskVisitor<'_, Self::Wait, Self::Lock>,
     );
 

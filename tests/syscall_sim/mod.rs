@@ -3,12 +3,10 @@
 #![allow(dead_code)]
 
 use crate::common::wait::CondvarQueue;
-use ksignal::syscall::{
-    Caller, Credentials, PidfdTarget, ProcessScope, Task, TaskIds, TaskTable, TaskVisitor,
-};
+use ksignal::syscall::{Caller, Credentials, PidfdTarget, Task, TaskIds, TaskTable, TaskVisitor};
 use ksignal::{
-    Arch, Errno, PendingLimit, ProcessSignalManager, SignalActions, SignalSet, ThreadSignalManager,
-    UserBuffer, UserMemory,
+    Arch, Errno, PendingLimit, PidType, ProcessSignalManager, SignalActions, SignalSet,
+    ThreadSignalManager, UserBuffer, UserMemory,
 };
 use std::sync::Arc;
 
@@ -220,13 +218,12 @@ impl TaskTable for Sim {
 
     fn for_each_process(
         &self,
-        scope: ProcessScope,
+        scope: PidType,
+        id: i32,
         f: &mut TaskVisitor<'_, CondvarQueue, Self::Lock>,
     ) {
         for p in &self.procs {
-            if let ProcessScope::Group(g) = scope
-                && g != p.pgid
-            {
+            if !(scope == PidType::Max || scope == PidType::Pgid && p.pgid == id) {
                 continue;
             }
             f(&Task {

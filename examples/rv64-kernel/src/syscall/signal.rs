@@ -84,7 +84,7 @@ pub fn rt_sigreturn(tf: &mut TrapFrame) -> SysResult {
     let signals = thread.signals().ok_or(Errno::ESRCH)?;
     thread.inner.lock().restart = None;
     let mut fp = FpImage::load(tf);
-    let ret = ksignal::sigreturn(&signals, tf, &mut fp, &KMem);
+    let ret = ksignal::rt_sigreturn(&signals, tf, &mut fp, &KMem);
     fp.store(tf);
     match ret {
         Ok(a0) => Ok(a0 as usize),
