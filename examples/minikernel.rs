@@ -8,17 +8,17 @@
 //! not built (that is the frame code's job). Run it with
 //! `cargo run --example minikernel`.
 
+use ksignal::DefaultRawMutex;
 use ksignal::PidType;
-use ksignal::action::SaFlags;
-use ksignal::child::{ChildExit, ChildInfo, ChildStop, notify_parent_cldstop, notify_parent_exit};
-use ksignal::info::code;
-use ksignal::lock::DefaultRawMutex;
+use ksignal::SaFlags;
+use ksignal::code;
 use ksignal::syscall::{self as sys, Caller, Credentials, Task, TaskIds};
 use ksignal::syscall::{TaskTable, TaskVisitor};
 use ksignal::{
     Arch, Delivery, Errno, PendingLimit, ProcessSignalManager, SignalActions, SignalInfo,
     SignalSet, Signo, ThreadSignalManager, UserBuffer, UserMemory, WaitQueue,
 };
+use ksignal::{ChildExit, ChildInfo, ChildStop, notify_parent_cldstop, notify_parent_exit};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 

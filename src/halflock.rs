@@ -68,7 +68,7 @@ use crate::lock::DefaultRawMutex;
 
 /// The grace-period core of a HalfLock: two reader counters and a steering word.
 ///
-/// See the [module documentation](self) for the ordering argument and the rules a
+/// See [`HalfLock`] for the ordering argument and the rules a
 /// caller must keep (short, non-blocking read sections; no writer inside one).
 pub struct Readers {
     /// New readers announce on `active[steer & 1]`.
@@ -155,7 +155,7 @@ impl Drop for ReadSection<'_> {
 /// ([`HalfLock::write`]) serialise on an `R` and never allocate on their own.
 ///
 /// ```
-/// use ksignal::halflock::HalfLock;
+/// use ksignal::HalfLock;
 ///
 /// let lock: HalfLock<[u64; 2]> = HalfLock::new([1, 1], [0, 0]);
 /// let mut writer = lock.write();
@@ -176,6 +176,7 @@ pub struct HalfLock<T, R: RawMutex = DefaultRawMutex> {
 // SAFETY: readers on several threads share `&T` (hence `T: Sync`); the writer edits
 // and drops values of `T` on whatever thread it runs (hence `T: Send`). The slot
 // discipline of the module documentation keeps shared and exclusive access apart.
+#[allow(unsafe_code)]
 unsafe impl<T: Send + Sync, R: RawMutex + Send + Sync> Sync for HalfLock<T, R> {}
 
 impl<T: Default, R: RawMutex> Default for HalfLock<T, R> {
@@ -203,6 +204,7 @@ impl<T, R: RawMutex> HalfLock<T, R> {
     ///
     /// Context: any, interrupt context included; wait-free apart from `f`.
     #[inline]
+    #[allow(unsafe_code)]
     pub fn read<U>(&self, f: impl FnOnce(&T) -> U) -> U {
         let _section = self.readers.enter();
         let index = self.published.load(Ordering::Acquire) & 1;
@@ -238,6 +240,7 @@ impl<T, R: RawMutex> HalfLockWriter<'_, T, R> {
     /// retired, which no reader can still see.
     ///
     /// Context: the writer's, holding the writer lock; does not wait.
+    #[allow(unsafe_code)]
     pub fn modify<U>(&mut self, f: impl FnOnce(&T, &mut T) -> U) -> U {
         let index = self.lock.published.load(Ordering::Relaxed) & 1;
         let (published, spare) = (&self.lock.slots[index], &self.lock.slots[index ^ 1]);

@@ -17,7 +17,7 @@ use linux_raw_sys::general as abi;
 /// Size of `siginfo_t` (`SI_MAX_SIZE`).
 pub const SIGINFO_SIZE: usize = abi::SI_MAX_SIZE as usize;
 /// Bytes Linux keeps in the kernel (`sizeof(struct kernel_siginfo)` on 64-bit).
-pub const KERNEL_SIGINFO_SIZE: usize = 48;
+pub(crate) const KERNEL_SIGINFO_SIZE: usize = 48;
 
 // Offsets of the `_sifields` members (include/uapi/asm-generic/siginfo.h, 64-bit).
 const OFF_PID: usize = 16; // _kill/_rt/_sigchld: si_pid; _timer: si_tid

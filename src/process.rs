@@ -302,7 +302,7 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     }
 
     /// The hooks that observe every signal generated for this process (rules of
-    /// [`crate::hooks`]): they run, in registration order, each time a signal
+    /// [`SignalHooks`](crate::SignalHooks)): they run, in registration order, each time a signal
     /// becomes pending, thread- or process-directed, from the sending context.
     ///
     /// Context: any, interrupt context included; takes no lock and never allocates.

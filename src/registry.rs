@@ -153,7 +153,7 @@ const FLAGS: usize = 1;
 
 /// Optimistic reads tried before a reader announces itself. Loom models use one so
 /// that the fallback is explored in small models.
-pub const OPTIMISTIC_ATTEMPTS: usize = if cfg!(loom) { 1 } else { 3 };
+pub(crate) const OPTIMISTIC_ATTEMPTS: usize = if cfg!(loom) { 1 } else { 3 };
 
 // Both slots' `sa_flags` share one word, half each.
 const _: () = assert!(SaFlags::all().bits() <= u32::MAX as u64);
@@ -263,7 +263,7 @@ impl Entry {
 /// [`take_for_delivery`](SignalActions::take_for_delivery)) take no lock, allocate
 /// nothing and never wait, so they may run in interrupt context; writers serialise
 /// on `R` and must run in process context, never inside a read (see
-/// [`crate::halflock`] for the exact contract).
+/// [`HalfLock`](crate::HalfLock) for the exact contract).
 ///
 /// The table is 4 KiB (one cache line per signal); kernels with small stacks should
 /// build it in place in its final allocation rather than on the stack.

@@ -527,7 +527,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// Takes the first pending signal of `set` (SIGKILL and SIGSTOP left out),
     /// private queue first, then shared, whatever the mask or disposition: the
     /// non-blocking `dequeue_signal` that `rt_sigtimedwait` starts with and a
-    /// signalfd read uses ([`crate::signalfd`]). The siginfo goes to `info` (all 128
+    /// signalfd read uses ([`crate::SignalFd`]). The siginfo goes to `info` (all 128
     /// bytes) only when a signal is taken.
     ///
     /// Context: process context, on this thread; never blocks beyond the signal lock.

@@ -62,7 +62,7 @@ fn handler(flags: SaFlags, mask: SignalSet) -> SignalAction {
 
 const K: KernelFrameInfo = KernelFrameInfo {
     trampoline: TRAMPOLINE,
-    fault: ksignal::FaultInfo {
+    fault: ksignal::frame::FaultInfo {
         address: 0,
         code: 0,
         trapno: 0,

@@ -17,7 +17,10 @@ use ksignal::frame::aarch64::{
     PSTATE_DAIF, PSTATE_MODE_MASK, PSTATE_MODE32, PSTATE_RES0, PSTATE_SS, PSTATE_TCO,
     valid_user_pstate,
 };
-use ksignal::frame::{ArchFrame, FpHook, NoFp};
+use ksignal::frame::{
+    ArchFrame, BadFrame, FaultInfo, ForceSigsegv, FpHook, FrameError, FrameRequest, HandlerFrame,
+    NoFp, RestoredFrame, restore_rt_frame, setup_rt_frame,
+};
 use ksignal::*;
 use proptest::prelude::*;
 

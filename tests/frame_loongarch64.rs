@@ -16,7 +16,10 @@ use ksignal::frame::loongarch64::{
     FP_IMAGE_LEN, FPU_CTX_MAGIC, FRAME_SIZE, LASX_CTX_MAGIC, LBT_CTX_MAGIC, LSX_CTX_MAGIC,
     Loongarch64, Loongarch64Context, PRMD_PIE, PRMD_PPLV, SC_ADDRERR_WR, SC_USED_FP,
 };
-use ksignal::frame::{ArchFrame, FpHook, NoFp};
+use ksignal::frame::{
+    ArchFrame, BadFrame, ForceSigsegv, FpHook, FrameError, HandlerFrame, NoFp, RestoredFrame,
+    restore_rt_frame, setup_rt_frame,
+};
 use ksignal::*;
 use proptest::prelude::*;
 

@@ -15,7 +15,10 @@ use common::user_stack::*;
 use ksignal::frame::riscv64::{
     FP_IMAGE_LEN, FRAME_SIZE, RISCV_V_MAGIC, Riscv64, Riscv64Context, SSTATUS_SPIE, SSTATUS_SPP,
 };
-use ksignal::frame::{ArchFrame, FpHook, NoFp};
+use ksignal::frame::{
+    ArchFrame, ForceSigsegv, FpHook, FrameError, HandlerFrame, NoFp, restore_rt_frame,
+    setup_rt_frame,
+};
 use ksignal::*;
 use proptest::prelude::*;
 

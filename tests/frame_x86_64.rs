@@ -16,7 +16,10 @@ use ksignal::frame::x86_64::{
     FIX_EFLAGS, FP_XSTATE_MAGIC1, FP_XSTATE_MAGIC2, RFLAGS_DF, RFLAGS_RF, RFLAGS_TF, X86_64,
     X86_64Context, is_canonical,
 };
-use ksignal::frame::{ArchFrame, NoFp};
+use ksignal::frame::{
+    ArchFrame, ForceSigsegv, FrameError, HandlerFrame, NoFp, RestartOutcome, restore_rt_frame,
+    setup_rt_frame, syscall_restart,
+};
 use ksignal::*;
 use proptest::prelude::*;
 

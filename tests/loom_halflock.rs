@@ -8,10 +8,10 @@
 //! among themselves.
 #![cfg(loom)]
 
+use ksignal::HalfLock;
 use ksignal::PidType;
-use ksignal::halflock::HalfLock;
-use ksignal::hooks::{Hook, HookEvent, SignalHooks};
 use ksignal::{Disposition, SaFlags, SignalAction, SignalActions, SignalSet, Signo};
+use ksignal::{Hook, HookEvent, SignalHooks};
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;

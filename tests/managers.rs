@@ -9,12 +9,12 @@ mod common {
 
 use common::delivery::{deliver_all, handled};
 use common::wait::CondvarQueue;
-use ksignal::action::{Disposition, SaFlags};
-use ksignal::info::code;
+use ksignal::code;
 use ksignal::{
     Delivery, Errno, Fate, MaskHow, PendingLimit, ProcessSignalManager, SignalAction,
     SignalActions, SignalInfo, SignalSet, Signo, ThreadSignalManager,
 };
+use ksignal::{Disposition, SaFlags};
 use std::sync::Arc;
 use std::time::Duration;
 

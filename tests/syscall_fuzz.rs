@@ -11,7 +11,7 @@ mod common {
 }
 
 use common::user_memory::Mem;
-use ksignal::lock::DefaultRawMutex;
+use ksignal::DefaultRawMutex;
 use ksignal::syscall::{
     Caller, Credentials, PidfdTarget, Task, TaskIds, TaskTable, TaskVisitor, sys_kill, sys_pause,
     sys_pidfd_send_signal, sys_rt_sigaction, sys_rt_sigpending, sys_rt_sigprocmask,

@@ -2,7 +2,7 @@
 //! register arguments and returning exactly what Linux returns (a value, or
 //! `-errno` as an `isize`).
 //!
-//! The managers ([`crate::process`], [`crate::thread`]) implement the semantics;
+//! The managers ([`crate::ProcessSignalManager`], [`crate::ThreadSignalManager`]) implement the semantics;
 //! this layer adds what happens at the boundary, in Linux's order: argument
 //! decoding and validation, permission checks, task lookup, copies from and to user
 //! memory, and result encoding. Each function's documentation states the order of
@@ -63,11 +63,11 @@
 //! | `sigaltstack` | [`sys_sigaltstack`] | no |
 //! | `signalfd4`, `signalfd` | [`sys_signalfd4`], [`sys_signalfd`] (the file table is the kernel's [`SignalFdTable`]) | no |
 //! | `read` on a signalfd | [`sys_signalfd_read`] | yes, unless the file is non-blocking |
-//! | `rt_sigreturn` | [`crate::rt_sigreturn`] (built on [`crate::restore_rt_frame`]): it restores a signal frame, which is the frame code's job | no |
+//! | `rt_sigreturn` | [`crate::rt_sigreturn`] (built on [`crate::frame::restore_rt_frame`]): it restores a signal frame, which is the frame code's job | no |
 //!
 //! SIGCHLD generation when a child exits, stops or continues
-//! (`do_notify_parent`, `do_notify_parent_cldstop`) is not a system call: it is in
-//! [`crate::child`].
+//! (`do_notify_parent`, `do_notify_parent_cldstop`) is not a system call: it is
+//! [`crate::notify_parent_exit`] and [`crate::notify_parent_cldstop`].
 //!
 //! All of them run in process context on the calling thread, with no lock of the
 //! crate held. `rt_sigsuspend` and `pause` return `-ERESTARTNOHAND` (-514) for the
@@ -88,21 +88,22 @@ use crate::uaccess::UserMemory;
 use crate::wait::WaitQueue;
 use lock_api::RawMutex;
 
-pub mod action;
-pub mod altstack;
-pub mod kill;
-pub mod mask;
-pub mod signalfd;
-pub mod wait;
+mod action;
+mod altstack;
+mod kill;
+mod mask;
+mod signalfd;
+mod wait;
 
 pub use action::sys_rt_sigaction;
 pub use altstack::sys_sigaltstack;
 pub use kill::{
-    sys_kill, sys_pidfd_send_signal, sys_rt_sigqueueinfo, sys_rt_tgsigqueueinfo, sys_tgkill,
-    sys_tkill,
+    PIDFD_SELF_THREAD, PIDFD_SELF_THREAD_GROUP, PIDFD_SIGNAL_PROCESS_GROUP, PIDFD_SIGNAL_THREAD,
+    PIDFD_SIGNAL_THREAD_GROUP, sys_kill, sys_pidfd_send_signal, sys_rt_sigqueueinfo,
+    sys_rt_tgsigqueueinfo, sys_tgkill, sys_tkill,
 };
 pub use mask::{sys_pause, sys_rt_sigpending, sys_rt_sigprocmask, sys_rt_sigsuspend};
-pub use signalfd::{SignalFdTable, sys_signalfd, sys_signalfd_read, sys_signalfd4};
+pub use signalfd::{SignalFdTable, signalfd4_args, sys_signalfd, sys_signalfd_read, sys_signalfd4};
 pub use wait::sys_rt_sigtimedwait;
 
 /// What every entry point returns: the value, or `-errno`.

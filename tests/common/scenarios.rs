@@ -9,11 +9,10 @@ use super::frame::{Restart, delivery, int_aliased, neg, restart_rows, user_u32};
 use super::signal_setup::{altstack, put_u64};
 use super::user_stack::{ALT_BASE, REGION, STACK_BASE, memory};
 use ksignal::frame::{
-    NoFp, RestartOutcome, TrapFrame, restore_rt_frame, setup_rt_frame, syscall_restart,
+    NoFp, RestartOutcome, RestoredFrame, TrapFrame, restore_rt_frame, setup_rt_frame,
+    syscall_restart,
 };
-use ksignal::{
-    RestoredFrame, SaFlags, SignalAction, SignalInfo, SignalSet, SignalStack, Signo, SsFlags,
-};
+use ksignal::{SaFlags, SignalAction, SignalInfo, SignalSet, SignalStack, Signo, SsFlags};
 use linux_raw_sys::general::SEGV_ACCERR;
 use proptest::prelude::{TestCaseError, prop_assert_eq};
 use std::fmt::Debug;

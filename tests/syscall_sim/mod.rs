@@ -160,7 +160,7 @@ impl Sim {
         }
     }
 
-    pub fn caller(&self, tid: i32) -> Caller<'_, CondvarQueue, ksignal::lock::DefaultRawMutex> {
+    pub fn caller(&self, tid: i32) -> Caller<'_, CondvarQueue, ksignal::DefaultRawMutex> {
         let p = self
             .procs
             .iter()
@@ -175,7 +175,7 @@ impl Sim {
     }
 
     /// The task a parent reports to (for SIGCHLD).
-    pub fn task(&self, tid: i32) -> Task<'_, CondvarQueue, ksignal::lock::DefaultRawMutex> {
+    pub fn task(&self, tid: i32) -> Task<'_, CondvarQueue, ksignal::DefaultRawMutex> {
         let mut found = None;
         self.find_task(tid, &mut |t| {
             found = Some((t.ids, t.cred));
@@ -197,7 +197,7 @@ impl Sim {
 
 impl TaskTable for Sim {
     type Wait = CondvarQueue;
-    type Lock = ksignal::lock::DefaultRawMutex;
+    type Lock = ksignal::DefaultRawMutex;
 
     fn find_task(&self, tid: i32, f: &mut TaskVisitor<'_, CondvarQueue, Self::Lock>) {
         for p in &self.procs {

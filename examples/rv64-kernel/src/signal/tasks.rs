@@ -15,7 +15,7 @@ use crate::task::{self, Process, Thread};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use ksignal::Arch;
-use ksignal::lock::KspinRawMutex;
+use ksignal::KspinRawMutex;
 use ksignal::PidType;
 use ksignal::syscall::{Caller, Credentials, Task, TaskIds, TaskTable, TaskVisitor};
 

@@ -11,7 +11,7 @@ use crate::errno::{Errno, SysResult};
 use crate::signal::{FpImage, KMem, Tasks, with_caller};
 use crate::task;
 use crate::trap::TrapFrame;
-use ksignal::lock::KspinRawMutex;
+use ksignal::KspinRawMutex;
 use ksignal::syscall::{self as ks, Caller};
 
 type KCaller<'a> = Caller<'a, crate::signal::KWait, KspinRawMutex>;
