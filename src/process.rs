@@ -604,27 +604,10 @@ impl<W: WaitQueue> ProcessState<W> {
         }
     }
 
-    /// `__send_signal_locked`: prepare, queue, notify hooks, complete.
+    /// `__send_signal_locked`: prepare, queue, notify hooks, complete; then, if the
+    /// send continued a stopped group, wake the continued threads (after
+    /// `complete_signal`, see [`ProcessState::wake_continued_threads`]).
     pub(crate) fn send_signal(
-        &mut self,
-        common: &Common,
-        sig: Signo,
-        info: Option<&SignalInfo>,
-        target: u32,
-        group: bool,
-    ) -> Result<SendOutcome, Errno> {
-        let out = self.generate(common, sig, info, target, group);
-        if let Ok(o) = &out
-            && o.resumed
-        {
-            self.wake_continued_threads();
-        }
-        out
-    }
-
-    /// The body of `__send_signal_locked`, up to `complete_signal`.
-    #[inline]
-    fn generate(
         &mut self,
         common: &Common,
         sig: Signo,
@@ -641,37 +624,40 @@ impl<W: WaitQueue> ProcessState<W> {
         // One read of the action serves the whole send, as Linux reads it once under
         // the signal lock.
         let action = common.actions.get(sig);
-        if self.sig_ignored(&action, target, sig) {
-            out.fate = Fate::Ignored;
-            return Ok(out);
-        }
-        let rlimit = self.rlimit;
-        let pending = if group {
-            &mut self.shared
-        } else {
-            &mut self.thread_mut(target).pending
-        };
-        out.fate = match pending.put_with_rlimit(sig, info, &common.limit, rlimit)? {
-            PutOutcome::Coalesced => {
-                out.fate = Fate::Coalesced;
-                return Ok(out);
+        out.fate = 'queue: {
+            if self.sig_ignored(&action, target, sig) {
+                break 'queue Fate::Ignored;
             }
-            PutOutcome::Queued => Fate::Queued,
-            PutOutcome::InfoLost => Fate::InfoLost,
-        };
-        // Linux's `signalfd_notify` point: the signal is now pending.
-        if common.hooks.observed().contains(sig) {
-            let target = if group { PidType::Tgid } else { PidType::Pid };
-            let mut event = HookEvent::new(sig, target);
-            if let Some(i) = info {
-                event = event
-                    .with_code(i.code())
-                    .with_sender(i.pid(), i.uid())
-                    .with_value(i.value());
+            let rlimit = self.rlimit;
+            let pending = if group {
+                &mut self.shared
+            } else {
+                &mut self.thread_mut(target).pending
+            };
+            match pending.put_with_rlimit(sig, info, &common.limit, rlimit)? {
+                PutOutcome::Coalesced => break 'queue Fate::Coalesced,
+                PutOutcome::Queued => Fate::Queued,
+                PutOutcome::InfoLost => Fate::InfoLost,
             }
-            common.hooks.run(sig, &event);
+        };
+        if matches!(out.fate, Fate::Queued | Fate::InfoLost) {
+            // Linux's `signalfd_notify` point: the signal is now pending.
+            if common.hooks.observed().contains(sig) {
+                let target = if group { PidType::Tgid } else { PidType::Pid };
+                let mut event = HookEvent::new(sig, target);
+                if let Some(i) = info {
+                    event = event
+                        .with_code(i.code())
+                        .with_sender(i.pid(), i.uid())
+                        .with_value(i.value());
+                }
+                common.hooks.run(sig, &event);
+            }
+            self.complete_signal(&action, sig, target, group, &mut out);
         }
-        self.complete_signal(&action, sig, target, group, &mut out);
+        if out.resumed {
+            self.wake_continued_threads();
+        }
         Ok(out)
     }
 

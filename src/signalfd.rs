@@ -184,16 +184,22 @@ impl SignalfdSiginfo {
             code: info.code(),
             ..SignalfdSiginfo::default()
         };
-        match layout(info.signo_raw(), info.code()) {
-            Layout::Kill => {
-                s.pid = info.pid() as u32;
-                s.uid = info.uid();
-            }
+        let layout = layout(info.signo_raw(), info.code());
+        // The fields two or more layouts share: the sender (kill, SIGCHLD, queued)
+        // and the value (timers, queued).
+        if matches!(layout, Layout::Kill | Layout::Chld | Layout::Rt) {
+            s.pid = info.pid() as u32;
+            s.uid = info.uid();
+        }
+        if matches!(layout, Layout::Timer | Layout::Rt) {
+            s.ptr = info.value();
+            s.int = info.value_int();
+        }
+        match layout {
+            Layout::Kill | Layout::Rt => {}
             Layout::Timer => {
                 s.tid = info.timer_id() as u32;
                 s.overrun = info.overrun() as u32;
-                s.ptr = info.value();
-                s.int = info.value_int();
             }
             Layout::Poll => {
                 s.band = info.band() as u32;
@@ -206,17 +212,9 @@ impl SignalfdSiginfo {
                 s.addr_lsb = info.trapno() as u16;
             }
             Layout::Chld => {
-                s.pid = info.pid() as u32;
-                s.uid = info.uid();
                 s.status = info.status();
                 s.utime = info.utime() as u64;
                 s.stime = info.stime() as u64;
-            }
-            Layout::Rt => {
-                s.pid = info.pid() as u32;
-                s.uid = info.uid();
-                s.ptr = info.value();
-                s.int = info.value_int();
             }
             Layout::Sys => {
                 s.call_addr = info.addr() as u64;
