@@ -21,7 +21,7 @@
 use super::{
     ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, OnFault, RestartOutcome,
     RestoredFrame, altstack_overflows, at, context_is_trap_frame, fp_present, handler_addr, le,
-    put_ucontext_header, read_sigframe_mask, read_u32, read_user, read_user_words, restart_syscall,
+    open_sigframe, put_ucontext_header, read_u32, read_user, read_user_words, restart_syscall,
     restore_altstack, round_down, syscall_regs, wants_onstack, write_user,
 };
 use crate::action::SignalAction;
@@ -331,10 +331,8 @@ impl ArchFrame for Loongarch64 {
         mem: &M,
         stack: &mut SignalStack,
     ) -> Result<RestoredFrame, BadFrame> {
-        let bad = |e| BadFrame::kernel(e, None);
-        let has_fp = fp_present(fp, FP_IMAGE_LEN).map_err(bad)?;
         let frame = ctx.regs[3];
-        let mask = read_sigframe_mask(mem, frame, FRAME_SIZE, UC_SIGMASK)?;
+        let (has_fp, mask) = open_sigframe(fp, FP_IMAGE_LEN, mem, frame, FRAME_SIZE, UC_SIGMASK)?;
         let bad = |e| BadFrame::kernel(e, Some(mask));
 
         // restore_sigcontext: sc_flags and the record walk first (nothing restored

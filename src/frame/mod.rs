@@ -851,6 +851,25 @@ pub(crate) fn read_sigframe_mask<M: UserMemory + ?Sized>(
     read_mask(mem, at(frame, uc_sigmask)).map_err(bad)
 }
 
+/// The opening of `rt_sigreturn` on riscv64 and loongarch64: whether the FP hook
+/// holds state for the frame's `image_len`-byte FP image (a misconfigured hook is a
+/// `SI_KERNEL` bad frame with no mask), then [`read_sigframe_mask`]. Returns
+/// (FP state present, the frame's mask).
+pub(crate) fn open_sigframe<M: UserMemory + ?Sized>(
+    fp: &dyn FpHook,
+    image_len: usize,
+    mem: &M,
+    frame: u64,
+    frame_size: usize,
+    uc_sigmask: usize,
+) -> Result<(bool, SignalSet), BadFrame> {
+    let has_fp = fp_present(fp, image_len).map_err(|e| BadFrame::kernel(e, None))?;
+    Ok((
+        has_fp,
+        read_sigframe_mask(mem, frame, frame_size, uc_sigmask)?,
+    ))
+}
+
 impl HandlerFrame {
     /// The frame at `frame`, its siginfo and ucontext at those offsets in it.
     pub(crate) fn at(frame: u64, info: usize, ucontext: usize) -> HandlerFrame {
