@@ -1,21 +1,4 @@
-//! Kernel-side hooks on signal generation: subsystems that must observe a signal sent
-//! to a process (a signalfd-style reader to wake, a tracer, an audit log) register a
-//! hook for a set of signals and get a [`HookHandle`] back.
-//!
-//! - Hooks observe only: they get `(Signo, &HookEvent)` and cannot change what
-//!   happens to the signal. SIGKILL and SIGSTOP can be observed like any other.
-//! - [`SignalHooks::run`] calls the hooks of a signal in registration order, from
-//!   any context, interrupts included: it reads the hook list through a
-//!   [`HalfLock`], so it takes no lock, allocates nothing and never waits, and it only
-//!   borrows the hooks, so no `Arc` is ever dropped there.
-//! - Registering allocates (process context only) and reports failure as
-//!   [`HookError::OutOfMemory`] instead of aborting. Unregistering never allocates.
-//!   Both wait for running hooks to finish with the old list and drop the retired
-//!   references afterwards, in the writer's context.
-//!
-//! A hook must be short and must not block, sleep, or register or unregister hooks on
-//! the same [`SignalHooks`]: it runs inside a read section, and a writer waiting for
-//! that section from inside it would wait forever (see [`crate::halflock`]).
+//! [`SignalHooks`] and what it is built from; the design notes are on [`SignalHooks`].
 
 use crate::halflock::HalfLock;
 use crate::lock::DefaultRawMutex;
@@ -152,6 +135,27 @@ struct Registered {
 /// Capacity rule that keeps unregistering allocation-free: the spare list can always
 /// hold one fewer hook than the published one (both lists keep their capacity, and
 /// each publish retires a list at least as long as the next one minus one).
+///
+/// # Design notes
+///
+/// Kernel-side hooks on signal generation: subsystems that must observe a signal sent
+/// to a process (a signalfd-style reader to wake, a tracer, an audit log) register a
+/// hook for a set of signals and get a [`HookHandle`] back.
+///
+/// - Hooks observe only: they get `(Signo, &HookEvent)` and cannot change what
+///   happens to the signal. SIGKILL and SIGSTOP can be observed like any other.
+/// - [`SignalHooks::run`] calls the hooks of a signal in registration order, from
+///   any context, interrupts included: it reads the hook list through a
+///   [`HalfLock`], so it takes no lock, allocates nothing and never waits, and it only
+///   borrows the hooks, so no `Arc` is ever dropped there.
+/// - Registering allocates (process context only) and reports failure as
+///   [`HookError::OutOfMemory`] instead of aborting. Unregistering never allocates.
+///   Both wait for running hooks to finish with the old list and drop the retired
+///   references afterwards, in the writer's context.
+///
+/// A hook must be short and must not block, sleep, or register or unregister hooks on
+/// the same [`SignalHooks`]: it runs inside a read section, and a writer waiting for
+/// that section from inside it would wait forever (see [`HalfLock`](crate::HalfLock)).
 pub struct SignalHooks<R: RawMutex = DefaultRawMutex> {
     list: HalfLock<Vec<Registered>, R>,
     /// Union of the registered sets, so that `run` for an unobserved signal returns

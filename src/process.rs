@@ -1,58 +1,4 @@
-//! `ProcessSignalManager`: a thread group's shared signal state, and the rules of
-//! signal generation (kernel/signal.c's `prepare_signal`, `sig_ignored`,
-//! `complete_signal`, `wants_signal`, `retarget_shared_pending`).
-//!
-//! # Lock order
-//! One lock per thread group, the process's *signal lock* (Linux's
-//! `sighand->siglock`), guards all of `ProcessState`: the shared queue, every
-//! thread's private queue and masks, the thread list and the group's exit/stop state.
-//! Nothing in this crate holds it while taking another lock of the crate. While it is
-//! held the crate may call, in this order only: the action registry (lock-free
-//! reads; `rt_sigaction` writes), generation hooks (observe-only, IRQ-safe), and
-//! [`WaitQueue::wake_one`] (the kernel's own wait-queue lock nests inside the signal
-//! lock). [`WaitQueue::prepare_to_wait`] and [`WaitQueue::wait`] are called without
-//! it.
-//!
-//! # Invariants
-//! Every field of `ProcessState` and of each thread's slot is private to this file;
-//! other modules change them only through the methods below, each named for the
-//! Linux operation it is. So each rule is enforced in one place:
-//! - A thread's mask never holds SIGKILL or SIGSTOP, and every change of it goes
-//!   through `set_blocked` (Linux's `__set_task_blocked`, "required every time the
-//!   blocked sigset changes; callers must hold siglock"), which hands newly blocked
-//!   shared signals on (`retarget_shared_pending`) and recomputes the thread's flag
-//!   (`recalc_sigpending`). The one exception is `rt_sigtimedwait`'s temporary
-//!   unblocking (`unblock_for_sigtimedwait`), which only unblocks, so has nothing to
-//!   hand on, and recomputes the flag itself, as Linux's `do_sigtimedwait` does.
-//! - Whatever dequeues a signal recomputes the dequeuing thread's flag before the
-//!   lock is released.
-//! - `stopped` is set only by `do_signal_stop`, and cleared by SIGCONT
-//!   (`prepare_signal`) and by a group exit (`zap_threads`); `continued` counts
-//!   SIGCONTs so a stop decided across a dropped lock can be abandoned.
-//! - Once `group_exit` is set it stays set: new signals are dropped, and the flag
-//!   of every thread that has not detached stays set (`recalc_sigpending` tests
-//!   it).
-//! - The leader's slot outlives its thread (a zombie leader); every other slot is
-//!   freed when its thread detaches. `order` lists the live slots in creation
-//!   order and each slot knows its position in it.
-//!
-//! # Contexts
-//! Sending ([`ProcessSignalManager::send`], `ThreadSignalManager::send`) may run in
-//! interrupt context when the lock type disables interrupts (the `kspin` feature's
-//! `KspinRawMutex`): it never sleeps, never calls back into code that may allocate,
-//! and allocates only to grow a pending queue whose recycled nodes ran out
-//! ([`ProcessSignalManager::set_growable`] forbids even that, for every queue of
-//! the group). Everything else runs in process context.
-//!
-//! # The "something deliverable" word
-//! Each thread has an atomic flag (Linux's `TIF_SIGPENDING`) that its kernel tests
-//! with one load on every return to user space. It is only written under the signal
-//! lock: senders set it on the thread `complete_signal` chose before waking it, and
-//! the thread recomputes it (`recalc_sigpending`) whenever its mask or queues change.
-//! Its stores are `Release` and the return-to-user load is `Acquire`, so a thread
-//! that sees it set and then takes the lock finds the signal; a thread that sees it
-//! clear either re-reads it after the sender's wake-up (the wait queue or the
-//! kernel's IPI orders the two) or had nothing deliverable at that instant.
+//! [`ProcessSignalManager`] and what it is built from; the design notes are on [`ProcessSignalManager`].
 
 use crate::action::{Disposition, SignalAction};
 use crate::errno::Errno;
@@ -144,7 +90,7 @@ impl<W> ThreadLink<W> {
         }
     }
 
-    /// Reads the thread's `TIF_SIGPENDING` (see the module docs for the orderings).
+    /// Reads the thread's `TIF_SIGPENDING` (see [`ProcessSignalManager`]'s design notes for the orderings).
     #[inline(always)]
     pub(crate) fn sigpending(&self, order: Ordering) -> bool {
         self.sigpending.load(order)
@@ -212,8 +158,66 @@ pub(crate) struct ProcessState<W> {
 /// A thread group's shared signal state: its shared pending queue, its action table,
 /// its threads, and the group's exit and stop state.
 ///
-/// `R` is the signal lock (see the module docs for the lock order); `W` is the
+/// `R` is the signal lock (see [`ProcessSignalManager`]'s design notes for the lock order); `W` is the
 /// kernel's per-thread [`WaitQueue`].
+///
+/// # Design notes
+///
+/// `ProcessSignalManager`: a thread group's shared signal state, and the rules of
+/// signal generation (kernel/signal.c's `prepare_signal`, `sig_ignored`,
+/// `complete_signal`, `wants_signal`, `retarget_shared_pending`).
+///
+/// # Lock order
+/// One lock per thread group, the process's *signal lock* (Linux's
+/// `sighand->siglock`), guards all of `ProcessState`: the shared queue, every
+/// thread's private queue and masks, the thread list and the group's exit/stop state.
+/// Nothing in this crate holds it while taking another lock of the crate. While it is
+/// held the crate may call, in this order only: the action registry (lock-free
+/// reads; `rt_sigaction` writes), generation hooks (observe-only, IRQ-safe), and
+/// [`WaitQueue::wake_one`] (the kernel's own wait-queue lock nests inside the signal
+/// lock). [`WaitQueue::prepare_to_wait`] and [`WaitQueue::wait`] are called without
+/// it.
+///
+/// # Invariants
+/// Every field of `ProcessState` and of each thread's slot is private to this file;
+/// other modules change them only through the methods below, each named for the
+/// Linux operation it is. So each rule is enforced in one place:
+/// - A thread's mask never holds SIGKILL or SIGSTOP, and every change of it goes
+///   through `set_blocked` (Linux's `__set_task_blocked`, "required every time the
+///   blocked sigset changes; callers must hold siglock"), which hands newly blocked
+///   shared signals on (`retarget_shared_pending`) and recomputes the thread's flag
+///   (`recalc_sigpending`). The one exception is `rt_sigtimedwait`'s temporary
+///   unblocking (`unblock_for_sigtimedwait`), which only unblocks, so has nothing to
+///   hand on, and recomputes the flag itself, as Linux's `do_sigtimedwait` does.
+/// - Whatever dequeues a signal recomputes the dequeuing thread's flag before the
+///   lock is released.
+/// - `stopped` is set only by `do_signal_stop`, and cleared by SIGCONT
+///   (`prepare_signal`) and by a group exit (`zap_threads`); `continued` counts
+///   SIGCONTs so a stop decided across a dropped lock can be abandoned.
+/// - Once `group_exit` is set it stays set: new signals are dropped, and the flag
+///   of every thread that has not detached stays set (`recalc_sigpending` tests
+///   it).
+/// - The leader's slot outlives its thread (a zombie leader); every other slot is
+///   freed when its thread detaches. `order` lists the live slots in creation
+///   order and each slot knows its position in it.
+///
+/// # Contexts
+/// Sending ([`ProcessSignalManager::send`], `ThreadSignalManager::send`) may run in
+/// interrupt context when the lock type disables interrupts (the `kspin` feature's
+/// `KspinRawMutex`): it never sleeps, never calls back into code that may allocate,
+/// and allocates only to grow a pending queue whose recycled nodes ran out
+/// ([`ProcessSignalManager::set_growable`] forbids even that, for every queue of
+/// the group). Everything else runs in process context.
+///
+/// # The "something deliverable" word
+/// Each thread has an atomic flag (Linux's `TIF_SIGPENDING`) that its kernel tests
+/// with one load on every return to user space. It is only written under the signal
+/// lock: senders set it on the thread `complete_signal` chose before waking it, and
+/// the thread recomputes it (`recalc_sigpending`) whenever its mask or queues change.
+/// Its stores are `Release` and the return-to-user load is `Acquire`, so a thread
+/// that sees it set and then takes the lock finds the signal; a thread that sees it
+/// clear either re-reads it after the sender's wake-up (the wait queue or the
+/// kernel's IPI orders the two) or had nothing deliverable at that instant.
 pub struct ProcessSignalManager<W: WaitQueue, R: RawMutex = DefaultRawMutex> {
     pub(crate) state: Mutex<R, ProcessState<W>>,
     pub(crate) common: Common,
@@ -406,7 +410,7 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     /// checks are the caller's. Errors: EAGAIN from the queue limit ([rule 14]); ESRCH
     /// if the group has no thread left.
     ///
-    /// Context: any, including interrupt context (see the module docs).
+    /// Context: any, including interrupt context (see the design notes).
     ///
     /// [rule 14]: crate::docs::rules#rule-14
     pub fn send(&self, sig: Signo, info: Option<&SignalInfo>) -> Result<SendOutcome, Errno> {
