@@ -4,45 +4,24 @@
 
 mod common {
     pub mod delivery;
+    pub mod group;
     pub mod wait;
 }
 
 use common::delivery::{deliver_all, handled};
+use common::group::{Process, Thread, group, process_with_limit, set};
 use common::wait::CondvarQueue;
 use ksignal::action::{Disposition, SaFlags};
 use ksignal::info::code;
 use ksignal::{
-    Delivery, Errno, Fate, MaskHow, PendingLimit, ProcessSignalManager, SignalAction,
-    SignalActions, SignalInfo, SignalSet, Signo, ThreadSignalManager,
+    Delivery, Errno, Fate, MaskHow, PendingLimit, SignalAction, SignalActions, SignalInfo,
+    SignalSet, Signo,
 };
 use std::sync::Arc;
 use std::time::Duration;
 
-type Process = ProcessSignalManager<CondvarQueue>;
-type Thread = ThreadSignalManager<CondvarQueue>;
-
-fn process_with_limit(limit: usize) -> Arc<Process> {
-    Arc::new(Process::new(
-        Arc::new(SignalActions::new()),
-        Arc::new(PendingLimit::new(limit)),
-    ))
-}
-
 fn process() -> Arc<Process> {
     process_with_limit(1024)
-}
-
-/// A process with `n` threads, tids 100.., every thread blocking `blocked`.
-fn group(n: usize, blocked: SignalSet) -> (Arc<Process>, Vec<Thread>) {
-    let p = process();
-    let threads = (0..n)
-        .map(|i| Thread::new(&p, 100 + i as i32, blocked, CondvarQueue::default()).unwrap())
-        .collect();
-    (p, threads)
-}
-
-fn set(sigs: &[Signo]) -> SignalSet {
-    sigs.iter().copied().collect()
 }
 
 fn handler(flags: SaFlags) -> SignalAction {

@@ -6,38 +6,21 @@
 
 mod common {
     pub mod delivery;
+    pub mod group;
     pub mod user_stack;
     pub mod wait;
 }
 
 use common::delivery::{deliver_all, handled};
+use common::group::{Process, Thread, group, set};
 use common::wait::CondvarQueue;
 use ksignal::action::SaFlags;
 use ksignal::{
-    Delivery, Fate, MaskHow, PendingLimit, ProcessSignalManager, SignalAction, SignalActions,
-    SignalInfo, SignalSet, Signo, ThreadSignalManager,
+    Delivery, Fate, MaskHow, PendingLimit, SignalAction, SignalActions, SignalInfo, SignalSet,
+    Signo,
 };
 use std::sync::Arc;
 use std::time::Duration;
-
-type Process = ProcessSignalManager<CondvarQueue>;
-type Thread = ThreadSignalManager<CondvarQueue>;
-
-/// A process with `n` threads, tids 100.., every thread blocking `blocked`.
-fn group(n: usize, blocked: SignalSet) -> (Arc<Process>, Vec<Thread>) {
-    let p = Arc::new(Process::new(
-        Arc::new(SignalActions::new()),
-        Arc::new(PendingLimit::new(1024)),
-    ));
-    let threads = (0..n)
-        .map(|i| Thread::new(&p, 100 + i as i32, blocked, CondvarQueue::default()).unwrap())
-        .collect();
-    (p, threads)
-}
-
-fn set(sigs: &[Signo]) -> SignalSet {
-    sigs.iter().copied().collect()
-}
 
 fn handler() -> SignalAction {
     SignalAction::handler(0x1000, SaFlags::SIGINFO, SignalSet::EMPTY)

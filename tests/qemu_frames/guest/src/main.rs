@@ -204,6 +204,44 @@ struct Raise {
 const _: () = assert!(core::mem::offset_of!(Raise, out_gpr) == 824);
 const _: () = assert!(core::mem::size_of::<Raise>() == 824 + 800);
 
+/// Defines `arch::syscall`: the system-call instruction `$insn` with the number in
+/// register `$nr` and the arguments in `$args`; the result comes back in the first.
+macro_rules! syscall_instruction {
+    ($insn:tt, $nr:tt, [$a0:tt, $a1:tt, $a2:tt, $a3:tt]) => {
+        /// Makes system call `nr` with the arguments `a`; its raw result.
+        ///
+        /// # Safety
+        /// Whatever the system call needs of its arguments.
+        pub unsafe fn syscall(nr: usize, a: [usize; 4]) -> isize {
+            let r: isize;
+            // SAFETY: the caller's system call.
+            unsafe {
+                asm!($insn, in($nr) nr, inlateout($a0) a[0] => r, in($a1) a[1], in($a2) a[2],
+                     in($a3) a[3], options(nostack));
+            }
+            r
+        }
+    };
+}
+use syscall_instruction;
+
+// The handler's entry stub and the `sa_restorer` each architecture module defines in
+// its `global_asm!`.
+unsafe extern "C" {
+    fn qf_entry();
+    fn qf_restorer();
+}
+
+/// The handler address: the entry stub.
+fn entry_addr() -> u64 {
+    qf_entry as *const () as u64
+}
+
+/// The `sa_restorer` address.
+fn restorer_addr() -> u64 {
+    qf_restorer as *const () as u64
+}
+
 #[cfg(target_arch = "aarch64")]
 #[path = "aarch64.rs"]
 mod arch;
@@ -350,12 +388,12 @@ struct KSigaction {
 
 fn install(c: &Case) {
     let restorer = if c.flags & SA_RESTORER != 0 {
-        arch::restorer_addr()
+        restorer_addr()
     } else {
         0
     };
     let sa = KSigaction {
-        handler: arch::entry_addr(),
+        handler: entry_addr(),
         flags: c.flags,
         restorer,
         mask: c.sa_mask,
@@ -481,11 +519,11 @@ extern "C" fn qf_on_signal(regs: &[u64; 32]) {
     head[0] = c.sig;
     head[1] = c.flags;
     head[2] = if c.flags & SA_RESTORER != 0 {
-        arch::restorer_addr()
+        restorer_addr()
     } else {
         0
     };
-    head[3] = arch::entry_addr();
+    head[3] = entry_addr();
     head[4] = c.sa_mask;
     head[5] = RAISE_MASK.get();
     head[6] = RAISE_SS[0].get();
