@@ -60,6 +60,12 @@ fn handler(flags: SaFlags, mask: SignalSet) -> SignalAction {
     )
 }
 
+/// What a thread killed by SIGSEGV returns: the group exits, dumping core.
+const SEGV_CORE: UserReturn = UserReturn::Exit {
+    sig: Signo::SIGSEGV,
+    core_dump: true,
+};
+
 const K: KernelFrameInfo = KernelFrameInfo {
     trampoline: TRAMPOLINE,
     fault: ksignal::FaultInfo {
@@ -145,13 +151,7 @@ fn frame_that_cannot_be_written_forces_sigsegv_and_kills_when_it_was_sigsegv() {
         rsp: 0x10,
         ..x86_ctx()
     }; // unmapped stack
-    assert_eq!(
-        do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K),
-        UserReturn::Exit {
-            sig: Signo::SIGSEGV,
-            core_dump: true
-        }
-    );
+    assert_eq!(do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K), SEGV_CORE);
 }
 
 #[test]
@@ -162,13 +162,7 @@ fn x86_handler_without_sa_restorer_gets_sigsegv() {
     t.send(Signo::SIGUSR1, None).unwrap();
     let mut mem = memory();
     let mut ctx = x86_ctx();
-    assert_eq!(
-        do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K),
-        UserReturn::Exit {
-            sig: Signo::SIGSEGV,
-            core_dump: true
-        }
-    );
+    assert_eq!(do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K), SEGV_CORE);
 }
 
 #[test]
@@ -178,13 +172,7 @@ fn forged_frame_at_sigreturn_forces_sigsegv() {
     let mut ctx = Riscv64Context::default();
     ctx.x[2] = 0x10; // sp: nothing mapped there
     assert_eq!(sigreturn(&t, &mut ctx, &mut NoFp, &mem), Err(Errno::EFAULT));
-    assert_eq!(
-        do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K),
-        UserReturn::Exit {
-            sig: Signo::SIGSEGV,
-            core_dump: true
-        }
-    );
+    assert_eq!(do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K), SEGV_CORE);
 }
 
 #[test]

@@ -37,6 +37,8 @@
 //! .ci/run), when it fails.
 #[path = "common/fp.rs"]
 mod image_fp;
+#[path = "qemu_frames/guest/src/protocol.rs"]
+mod protocol;
 
 use image_fp::ImageFp;
 use ksignal::frame::aarch64::Aarch64Context;
@@ -47,27 +49,16 @@ use ksignal::{
     Disposition, RestartOutcome, SaFlags, SignalAction, SignalInfo, SignalSet, SignalStack, Signo,
     StackT, UserBuffer, UserMemory,
 };
+use linux_raw_sys::general::{
+    SA_RESTORER, SA_SIGINFO, SI_KERNEL, SI_QUEUE, SS_DISABLE, SS_ONSTACK,
+};
+use protocol::{QUEUE_UID, QUEUE_VALUE, TAG_EDITED, TAG_FRAME, TAG_RESUMED, mode};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The guest's cases (its `CASES`).
 const CASES: usize = 16;
-const TAG_FRAME: u64 = 1;
-const TAG_EDITED: u64 = 2;
-const TAG_RESUMED: u64 = 3;
-const SA_SIGINFO: u64 = 4;
-const SA_RESTORER: u64 = 0x0400_0000;
-const SS_ONSTACK: u64 = 1;
-const SS_DISABLE: u64 = 2;
-const SI_QUEUE: i32 = -1;
-const SI_KERNEL: i32 = 0x80;
-const MODE_SUSPEND: u64 = 2;
-const MODE_PIPE_READ: u64 = 3;
-/// The uid the guest puts in its `SI_QUEUE` siginfo.
-const QUEUE_UID: u32 = 1000;
-/// The value the guest queues.
-const QUEUE_VALUE: u64 = 0x1234_5678_9ABC_DEF0;
 
 /// What the handler received, and the interrupted state (see the guest's `Raise`).
 #[derive(Clone, Debug)]
@@ -288,11 +279,11 @@ fn action(f: &Frame) -> SignalAction {
 /// `sigaltstack` reported (SS_ONSTACK there is computed from sp, not stored).
 fn stack_of(ss: [u64; 3]) -> SignalStack {
     let mut s = SignalStack::DISABLED;
-    if ss[1] & SS_DISABLE == 0 {
+    if ss[1] & u64::from(SS_DISABLE) == 0 {
         s.sigaltstack(
             Some(StackT {
                 ss_sp: ss[0] as usize,
-                ss_flags: (ss[1] & !SS_ONSTACK) as u32,
+                ss_flags: ss[1] as u32 & !SS_ONSTACK,
                 ss_size: ss[2] as usize,
             }),
             0,
@@ -313,11 +304,11 @@ fn siginfo(f: &Frame, q: &Mem, q_frame: u64) -> [u8; 128] {
     let uid = q.u32(q_frame + 20);
     let info = match code {
         SI_QUEUE => {
-            assert_eq!(uid, QUEUE_UID);
+            assert_eq!(u64::from(uid), QUEUE_UID);
             SignalInfo::queue(sig, pid, uid, QUEUE_VALUE)
         }
         // The itimer's SIGALRM: SEND_SIG_PRIV.
-        SI_KERNEL => SignalInfo::kernel(sig),
+        c if c == SI_KERNEL as i32 => SignalInfo::kernel(sig),
         _ => SignalInfo::tkill(sig, pid, uid),
     };
     *info.as_bytes()
@@ -348,16 +339,17 @@ fn compare<A: QemuArch>(run: &Run) -> Result<Counts, Vec<String>> {
         // rt_tgsigqueueinfo, ERESTARTNOHAND for rt_sigsuspend, ERESTARTSYS for the
         // read; do_signal applies the restart table before the frame is built.
         let ret = match f.mode {
-            MODE_SUSPEND => ksignal::Errno::ERESTARTNOHAND.as_neg_ret() as u64,
-            MODE_PIPE_READ => ksignal::Errno::ERESTARTSYS.as_neg_ret() as u64,
-            _ => 0,
+            mode::SUSPEND => ksignal::Errno::ERESTARTNOHAND.as_neg_ret() as u64,
+            mode::PIPE_READ => ksignal::Errno::ERESTARTSYS.as_neg_ret() as u64,
+            mode::KILL | mode::QUEUE => 0,
+            m => panic!("case {id}: the guest recorded an unknown mode {m}"),
         };
         let mut ctx = A::ctx(f, ret);
         let act = action(f);
         let (expected, outcome) = (
             match f.mode {
-                MODE_SUSPEND => RestartOutcome::Interrupted,
-                MODE_PIPE_READ => RestartOutcome::Restarted,
+                mode::SUSPEND => RestartOutcome::Interrupted,
+                mode::PIPE_READ => RestartOutcome::Restarted,
                 _ => RestartOutcome::NotRestartable,
             },
             ksignal::syscall_restart(&mut ctx, Some(&act)),
@@ -732,7 +724,7 @@ impl QemuArch for A64 {
         v
     }
     fn trampoline(f: &Frame) -> u64 {
-        if f.flags & SA_RESTORER != 0 {
+        if f.flags & u64::from(SA_RESTORER) != 0 {
             // Not used: x30 must be sa_restorer.
             0x7fff_dead_0000
         } else {
@@ -769,7 +761,7 @@ impl QemuArch for A64 {
     fn frame_relative_entry_regs(f: &Frame) -> Vec<(usize, u64)> {
         // setup_return: x29 = the frame record.
         let mut v = vec![(29, 4688)];
-        if f.flags & SA_SIGINFO != 0 {
+        if f.flags & u64::from(SA_SIGINFO) != 0 {
             v.push((1, 0));
             v.push((2, 128));
         }
@@ -805,7 +797,7 @@ fn common_fields<A: QemuArch>(f: &Frame, info: &[u8; 128]) -> Vec<Field> {
     let mut v = Vec::new();
     // arm64's setup_rt_frame copies the siginfo only with SA_SIGINFO; riscv's and
     // loongarch's always.
-    if f.flags & SA_SIGINFO != 0 || A::SIGINFO_ALWAYS {
+    if f.flags & u64::from(SA_SIGINFO) != 0 || A::SIGINFO_ALWAYS {
         v.push(Field {
             linux: Some(info[..24].to_vec()),
             ..field("siginfo[0..24]", 0, 24)
@@ -823,11 +815,11 @@ fn common_fields<A: QemuArch>(f: &Frame, info: &[u8; 128]) -> Vec<Field> {
     // Linux's __save_altstack writes the stored t->sas_ss_flags (0 while running on
     // the stack); QEMU 7.2's target_save_altstack writes sas_ss_flags(sp), which is
     // SS_ONSTACK for a signal nested on the alternate stack.
-    let stored = if f.ss[1] & SS_DISABLE != 0 {
+    let stored = if f.ss[1] as u32 & SS_DISABLE != 0 {
         SS_DISABLE
     } else {
-        f.ss[1] & !SS_ONSTACK
-    } as u32;
+        f.ss[1] as u32 & !SS_ONSTACK
+    };
     v.push(Field {
         skip: Some(
             "Linux's __save_altstack writes the stored sas_ss_flags; QEMU 7.2's \

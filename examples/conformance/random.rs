@@ -463,12 +463,7 @@ impl Gen<'_> {
         // (an orphaned group discards it: the sends below then find it running).
         if self.cfg.fatal && self.rng.chance(25) {
             let tstp = self.rng.pick(&[sig(20), sig(21), sig(22)]);
-            ops.push(Op::Action {
-                sig: tstp,
-                disp: Disposition::Default,
-                nodefer: false,
-                resethand: false,
-            });
+            ops.push(Op::action(tstp, Disposition::Default));
             for &t in &live {
                 if t != r {
                     ops.push(Op::Block(t, SigSet::of(tstp)));
@@ -537,18 +532,8 @@ impl Gen<'_> {
         let x = self.episode_sig(&[])?;
         let y = self.episode_sig(&[x])?;
         let mut ops = vec![
-            Op::Action {
-                sig: x,
-                disp: Disposition::Handler,
-                nodefer: false,
-                resethand: false,
-            },
-            Op::Action {
-                sig: y,
-                disp: Disposition::Handler,
-                nodefer: false,
-                resethand: false,
-            },
+            Op::action(x, Disposition::Handler),
+            Op::action(y, Disposition::Handler),
         ];
         for &t in &live {
             if t != m {
@@ -587,15 +572,7 @@ impl Gen<'_> {
             return None;
         }
         let x = self.episode_sig(&[])?;
-        let mut ops = vec![
-            Op::Action {
-                sig: x,
-                disp: Disposition::Handler,
-                nodefer: false,
-                resethand: false,
-            },
-            Op::Exit(Tid(0)),
-        ];
+        let mut ops = vec![Op::action(x, Disposition::Handler), Op::Exit(Tid(0))];
         let others: Vec<Tid> = live.iter().copied().filter(|t| t.0 != 0).collect();
         let owner = self.rng.pick(&others);
         for &t in &others {

@@ -307,6 +307,16 @@ pub enum Op {
 }
 
 impl Op {
+    /// `action SIG DISP`: without SA_NODEFER or SA_RESETHAND.
+    pub fn action(sig: Sig, disp: Disposition) -> Op {
+        Op::Action {
+            sig,
+            disp,
+            nodefer: false,
+            resethand: false,
+        }
+    }
+
     /// The thread an op runs on (mask ops, `wait`, `pending`, `exit`), if it names one.
     pub fn thread(&self) -> Option<Tid> {
         match *self {

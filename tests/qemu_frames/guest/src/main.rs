@@ -51,9 +51,8 @@ const SA_NODEFER: u64 = 0x4000_0000;
 const SS_DISABLE: u64 = 2;
 const SI_QUEUE: i32 = -1;
 
-const TAG_FRAME: u64 = 1;
-const TAG_EDITED: u64 = 2;
-const TAG_RESUMED: u64 = 3;
+mod protocol;
+use protocol::{QUEUE_UID, QUEUE_VALUE, TAG_EDITED, TAG_FRAME, TAG_RESUMED, mode};
 
 const fn bit(sig: u64) -> u64 {
     1 << (sig - 1)
@@ -76,16 +75,16 @@ enum Alt {
 #[repr(u64)]
 enum Mode {
     /// `tgkill` sends it to the thread itself: delivered as the call returns 0.
-    Kill = 0,
+    Kill = mode::KILL,
     /// `rt_tgsigqueueinfo` with an `SI_QUEUE` siginfo and a value.
-    Queue = 1,
+    Queue = mode::QUEUE,
     /// Sent while blocked, then `rt_sigsuspend` with a mask that lets it in: the call
     /// ends with ERESTARTNOHAND (-EINTR for a handler) and the frame saves the mask
     /// from before the call.
-    Suspend = 2,
+    Suspend = mode::SUSPEND,
     /// A `read` from an empty pipe, interrupted by the SIGALRM of a 50 ms
     /// `setitimer`: ERESTARTSYS, restarted under SA_RESTART.
-    PipeRead = 3,
+    PipeRead = mode::PIPE_READ,
 }
 
 #[derive(Clone, Copy)]
@@ -430,8 +429,8 @@ fn run_case(id: usize) {
     let mut qinfo = [0u64; 16];
     qinfo[0] = c.sig;
     qinfo[1] = SI_QUEUE as u32 as u64;
-    qinfo[2] = pid | (1000 << 32);
-    qinfo[3] = 0x1234_5678_9ABC_DEF0;
+    qinfo[2] = pid | (QUEUE_UID << 32);
+    qinfo[3] = QUEUE_VALUE;
     let pattern = 0x5100_0000_0000_00A3 | (id64 << 32);
     let sigsuspend_mask = RAISE_MASK.get() & !bit(c.sig);
     let mut fds = [0u32; 2];

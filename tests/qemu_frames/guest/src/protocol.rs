@@ -1,0 +1,27 @@
+//! The record format between the guest, which writes it, and tests/qemu_frames.rs,
+//! which reads it: both compile this one file.
+
+/// A case's action, mask, alternate stack and interrupted state, the handler's
+/// entry registers, and the stack bytes around the frame.
+pub const TAG_FRAME: u64 = 1;
+/// The same bytes after the handler's edits (what `rt_sigreturn` reads).
+pub const TAG_EDITED: u64 = 2;
+/// The registers at the resumed pc, the mask and the alternate stack.
+pub const TAG_RESUMED: u64 = 3;
+
+/// How the signal interrupts the system call, as the frame record carries it.
+pub mod mode {
+    /// `tgkill` to the thread itself.
+    pub const KILL: u64 = 0;
+    /// `rt_tgsigqueueinfo` with an `SI_QUEUE` siginfo.
+    pub const QUEUE: u64 = 1;
+    /// `rt_sigsuspend` (ERESTARTNOHAND).
+    pub const SUSPEND: u64 = 2;
+    /// A `read` from an empty pipe (ERESTARTSYS).
+    pub const PIPE_READ: u64 = 3;
+}
+
+/// The uid the guest puts in its `SI_QUEUE` siginfo.
+pub const QUEUE_UID: u64 = 1000;
+/// The value the guest queues.
+pub const QUEUE_VALUE: u64 = 0x1234_5678_9ABC_DEF0;
