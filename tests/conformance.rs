@@ -108,7 +108,7 @@ fn host_kernel_and_crate_agree_on_generated_scenarios() {
 /// family the issue lists; each is counted by the ops that exercise it.
 #[test]
 fn generator_reaches_every_rule_family() {
-    use scenario::{Disposition, Op, Sig};
+    use scenario::{Action, Disposition, Op, Sig};
     let sync = |s: Sig| [4u8, 5, 7, 8, 11, 31].contains(&s.num());
     let stop = |s: Sig| (19..=22).contains(&s.num());
     let mut reached = std::collections::BTreeMap::<&str, usize>::new();
@@ -150,18 +150,18 @@ fn generator_reaches_every_rule_family() {
         let mut sent_so_far = Vec::new();
         for op in &sc.ops {
             match *op {
-                Op::Action {
+                Op::Action(Action {
                     sig,
                     disp: Disposition::Ignore,
                     ..
-                } => {
+                }) => {
                     pending_before_ignore |= sent_so_far.contains(&sig);
                     ignored.push(sig);
                 }
-                Op::Action {
+                Op::Action(Action {
                     resethand: true, ..
-                } => hit("resethand"),
-                Op::Action { nodefer: true, .. } => hit("nodefer"),
+                }) => hit("resethand"),
+                Op::Action(Action { nodefer: true, .. }) => hit("nodefer"),
                 Op::Kill(s) | Op::SigQueue(s, _) | Op::Tkill(_, s) | Op::TSigQueue(_, s, _) => {
                     if ignored.contains(&s) {
                         hit("ignore at generation");
@@ -228,7 +228,7 @@ fn generator_reaches_every_rule_family() {
 /// the generator means them (an op skipped because the group is stopped is counted
 /// as if it ran).
 fn job_control_families(sc: &scenario::Scenario) -> Vec<&'static str> {
-    use scenario::{DefaultAction, Disposition, Op, Sig, SigSet, Tid};
+    use scenario::{Action, DefaultAction, Disposition, Op, Sig, SigSet, Tid};
     let mut out = Vec::new();
     let mut disp = [Disposition::Default; 65];
     let mut masks = vec![SigSet::ALL; sc.threads];
@@ -258,7 +258,7 @@ fn job_control_families(sc: &scenario::Scenario) -> Vec<&'static str> {
         };
     for op in &sc.ops {
         match *op {
-            Op::Action { sig, disp: d, .. } => disp[usize::from(sig.num())] = d,
+            Op::Action(Action { sig, disp: d, .. }) => disp[usize::from(sig.num())] = d,
             Op::Block(t, set) => masks[t.0].0 |= set.0,
             Op::Unblock(t, set) => masks[t.0].0 &= !set.0,
             Op::SetMask(t, set) => masks[t.0] = set,

@@ -52,20 +52,15 @@ fn sigchld_on_exit_reports_cld_exited_with_status_pid_uid_and_times() {
 #[test]
 fn sigchld_on_death_by_signal_reports_cld_killed_or_cld_dumped() {
     let sim = Sim::world();
-    child_exits(
-        &sim,
-        ChildExit::Killed(Signo::SIGTERM),
-        Some(Signo::SIGCHLD),
-    );
-    let i = take(&sim, 10, Signo::SIGCHLD).unwrap();
-    assert_eq!((i.code(), i.status()), (ChildCode::Killed.code(), 15));
-    child_exits(
-        &sim,
-        ChildExit::Dumped(Signo::SIGSEGV),
-        Some(Signo::SIGCHLD),
-    );
-    let i = take(&sim, 10, Signo::SIGCHLD).unwrap();
-    assert_eq!((i.code(), i.status()), (ChildCode::Dumped.code(), 11));
+    let deaths = [
+        (ChildExit::Killed(Signo::SIGTERM), ChildCode::Killed, 15),
+        (ChildExit::Dumped(Signo::SIGSEGV), ChildCode::Dumped, 11),
+    ];
+    for (exit, code, status) in deaths {
+        child_exits(&sim, exit, Some(Signo::SIGCHLD));
+        let i = take(&sim, 10, Signo::SIGCHLD).unwrap();
+        assert_eq!((i.code(), i.status()), (code.code(), status), "{exit:?}");
+    }
 }
 
 #[test]

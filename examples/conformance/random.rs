@@ -21,7 +21,7 @@
 //!
 //! `exit Tk` also appears now and then on its own.
 
-use crate::scenario::{DefaultAction, Disposition, Op, Scenario, Sig, SigSet, Tid};
+use crate::scenario::{Action, DefaultAction, Disposition, Op, Scenario, Sig, SigSet, Tid};
 
 /// splitmix64: tiny, deterministic, good enough for test generation.
 pub struct Rng(u64);
@@ -156,12 +156,12 @@ impl Model {
             set
         };
         match *op {
-            Op::Action {
+            Op::Action(Action {
                 sig,
                 disp,
                 resethand,
                 ..
-            } => {
+            }) => {
                 if unblockable(sig) {
                     return;
                 }
@@ -299,12 +299,12 @@ impl Gen<'_> {
                 } else {
                     self.sig()
                 };
-                Op::Action {
+                Op::Action(Action {
                     sig,
                     disp,
                     nodefer: self.rng.chance(25),
                     resethand: self.rng.chance(20),
-                }
+                })
             }
             18..26 => Op::Block(self.tid(), self.set()),
             26..40 => Op::Unblock(self.tid(), self.set()),
@@ -427,12 +427,7 @@ impl Gen<'_> {
                 Kind::Blocked => None,
             };
             if let Some(disp) = disp {
-                ops.push(Op::Action {
-                    sig: s,
-                    disp,
-                    nodefer: false,
-                    resethand: false,
-                });
+                ops.push(Op::action(s, disp));
             }
         }
         for &t in &live {

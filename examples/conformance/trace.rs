@@ -262,7 +262,7 @@ pub fn first_difference(a: &str, b: &str) -> Option<(usize, String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::Disposition;
+    use crate::scenario::{Action, Disposition};
 
     #[test]
     fn renders_the_shared_format() {
@@ -270,12 +270,12 @@ mod tests {
         let t = Trace {
             events: vec![
                 Event::Threads(2, false),
-                Event::Echo(Op::Action {
+                Event::Echo(Op::Action(Action {
                     sig: usr1,
                     disp: Disposition::Handler,
                     nodefer: false,
                     resethand: true,
-                }),
+                })),
                 Event::Result(OpResult::Ok),
                 Event::Echo(Op::Wait(Tid(1), SigSet::of(usr1), 0)),
                 Event::Result(OpResult::Err(Errno(11))),

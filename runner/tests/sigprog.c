@@ -24,6 +24,7 @@
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
+#include "../smoke/jobctl.h"
 
 #ifndef SS_AUTODISARM
 #define SS_AUTODISARM (1U << 31) /* Linux's uapi <linux/signal.h>; glibc lacks it */
@@ -641,6 +642,19 @@ static int t_longjmp(void)
 
 /* ---- nocldwait: SIGCHLD ignored or SA_NOCLDWAIT reaps children ---- */
 
+/* Forks a child that exits with `code` and waits for any child: -1 and
+ * ECHILD once the kernel reaped it already. */
+static void fork_exit_and_wait(int code, const char *what)
+{
+	int status;
+	pid_t c = fork();
+	if (c == 0)
+		_exit(code);
+	errno = 0;
+	pid_t w = wait(&status);
+	printf("%s: wait %d errno %s\n", what, (int)w, strerrorname_np(errno));
+}
+
 static int t_nocldwait(void)
 {
 	int status;
@@ -652,20 +666,9 @@ static int t_nocldwait(void)
 
 	install(SIGCHLD, quiet, SA_NOCLDWAIT, NULL);
 	nevents = 0;
-	c = fork();
-	if (c == 0)
-		_exit(4);
-	errno = 0;
-	w = wait(&status);
-	printf("SA_NOCLDWAIT: wait %d errno %s\n", (int)w, strerrorname_np(errno));
-
+	fork_exit_and_wait(4, "SA_NOCLDWAIT");
 	signal(SIGCHLD, SIG_IGN);
-	c = fork();
-	if (c == 0)
-		_exit(5);
-	errno = 0;
-	w = wait(&status);
-	printf("SIGCHLD SIG_IGN: wait %d errno %s\n", (int)w, strerrorname_np(errno));
+	fork_exit_and_wait(5, "SIGCHLD SIG_IGN");
 
 	/* Stopped and continued children, seen by waitpid. */
 	signal(SIGCHLD, SIG_DFL);
@@ -674,15 +677,7 @@ static int t_nocldwait(void)
 		for (;;)
 			pause();
 	}
-	kill(c, SIGSTOP);
-	waitpid(c, &status, WUNTRACED);
-	printf("child stopped %d by %d\n", WIFSTOPPED(status), WSTOPSIG(status));
-	kill(c, SIGCONT);
-	waitpid(c, &status, WCONTINUED);
-	printf("child continued %d\n", WIFCONTINUED(status));
-	kill(c, SIGTERM);
-	waitpid(c, &status, 0);
-	printf("child killed %d by %d\n", WIFSIGNALED(status), WTERMSIG(status));
+	stop_continue_kill(c, SIGSTOP, SIGTERM);
 	return 0;
 }
 
