@@ -52,7 +52,7 @@ use ksignal::{
 use linux_raw_sys::general::{
     SA_RESTORER, SA_SIGINFO, SI_KERNEL, SI_QUEUE, SS_DISABLE, SS_ONSTACK,
 };
-use protocol::{QUEUE_UID, QUEUE_VALUE, TAG_EDITED, TAG_FRAME, TAG_RESUMED, mode};
+use protocol::{Mode, QUEUE_UID, QUEUE_VALUE, TAG_EDITED, TAG_FRAME, TAG_RESUMED};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -72,8 +72,8 @@ struct Frame {
     blocked: u64,
     /// `sigaltstack`'s answer when the signal was raised: sp, flags, size.
     ss: [u64; 3],
-    /// How the signal interrupted the system call (the guest's `Mode`).
-    mode: u64,
+    /// How the signal interrupted the system call.
+    mode: Mode,
     gpr: [u64; 32],
     fpr: [u64; 64],
     fpctl: [u64; 4],
@@ -131,7 +131,10 @@ fn parse(out: &[u8]) -> Run {
                     sa_mask: r[4],
                     blocked: r[5],
                     ss: arr(&r[6..]),
-                    mode: r[9],
+                    mode: [Mode::Kill, Mode::Queue, Mode::Suspend, Mode::PipeRead]
+                        .into_iter()
+                        .find(|&m| m as u64 == r[9])
+                        .expect("a mode the guest knows"),
                     gpr: arr(&r[10..]),
                     fpr: arr(&r[42..]),
                     fpctl: arr(&r[106..]),
@@ -339,17 +342,16 @@ fn compare<A: QemuArch>(run: &Run) -> Result<Counts, Vec<String>> {
         // rt_tgsigqueueinfo, ERESTARTNOHAND for rt_sigsuspend, ERESTARTSYS for the
         // read; do_signal applies the restart table before the frame is built.
         let ret = match f.mode {
-            mode::SUSPEND => ksignal::Errno::ERESTARTNOHAND.as_neg_ret() as u64,
-            mode::PIPE_READ => ksignal::Errno::ERESTARTSYS.as_neg_ret() as u64,
-            mode::KILL | mode::QUEUE => 0,
-            m => panic!("case {id}: the guest recorded an unknown mode {m}"),
+            Mode::Suspend => ksignal::Errno::ERESTARTNOHAND.as_neg_ret() as u64,
+            Mode::PipeRead => ksignal::Errno::ERESTARTSYS.as_neg_ret() as u64,
+            Mode::Kill | Mode::Queue => 0,
         };
         let mut ctx = A::ctx(f, ret);
         let act = action(f);
         let (expected, outcome) = (
             match f.mode {
-                mode::SUSPEND => RestartOutcome::Interrupted,
-                mode::PIPE_READ => RestartOutcome::Restarted,
+                Mode::Suspend => RestartOutcome::Interrupted,
+                Mode::PipeRead => RestartOutcome::Restarted,
                 _ => RestartOutcome::NotRestartable,
             },
             ksignal::syscall_restart(&mut ctx, Some(&act)),

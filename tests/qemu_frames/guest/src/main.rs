@@ -52,7 +52,7 @@ const SS_DISABLE: u64 = 2;
 const SI_QUEUE: i32 = -1;
 
 mod protocol;
-use protocol::{QUEUE_UID, QUEUE_VALUE, TAG_EDITED, TAG_FRAME, TAG_RESUMED, mode};
+use protocol::{Mode, QUEUE_UID, QUEUE_VALUE, TAG_EDITED, TAG_FRAME, TAG_RESUMED};
 
 const fn bit(sig: u64) -> u64 {
     1 << (sig - 1)
@@ -68,23 +68,6 @@ enum Alt {
     On,
     /// 8 bytes in and 12 short of the end: a top that is not 16-byte aligned.
     Misaligned,
-}
-
-/// How the signal interrupts the system call in the known registers.
-#[derive(Clone, Copy, PartialEq, Eq)]
-#[repr(u64)]
-enum Mode {
-    /// `tgkill` sends it to the thread itself: delivered as the call returns 0.
-    Kill = mode::KILL,
-    /// `rt_tgsigqueueinfo` with an `SI_QUEUE` siginfo and a value.
-    Queue = mode::QUEUE,
-    /// Sent while blocked, then `rt_sigsuspend` with a mask that lets it in: the call
-    /// ends with ERESTARTNOHAND (-EINTR for a handler) and the frame saves the mask
-    /// from before the call.
-    Suspend = mode::SUSPEND,
-    /// A `read` from an empty pipe, interrupted by the SIGALRM of a 50 ms
-    /// `setitimer`: ERESTARTSYS, restarted under SA_RESTART.
-    PipeRead = mode::PIPE_READ,
 }
 
 #[derive(Clone, Copy)]

@@ -9,16 +9,22 @@ pub const TAG_EDITED: u64 = 2;
 /// The registers at the resumed pc, the mask and the alternate stack.
 pub const TAG_RESUMED: u64 = 3;
 
-/// How the signal interrupts the system call, as the frame record carries it.
-pub mod mode {
-    /// `tgkill` to the thread itself.
-    pub const KILL: u64 = 0;
-    /// `rt_tgsigqueueinfo` with an `SI_QUEUE` siginfo.
-    pub const QUEUE: u64 = 1;
-    /// `rt_sigsuspend` (ERESTARTNOHAND).
-    pub const SUSPEND: u64 = 2;
-    /// A `read` from an empty pipe (ERESTARTSYS).
-    pub const PIPE_READ: u64 = 3;
+/// How the signal interrupts the system call in the known registers (word 9 of
+/// a frame record).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u64)]
+pub enum Mode {
+    /// `tgkill` sends it to the thread itself: delivered as the call returns 0.
+    Kill = 0,
+    /// `rt_tgsigqueueinfo` with an `SI_QUEUE` siginfo and a value.
+    Queue = 1,
+    /// Sent while blocked, then `rt_sigsuspend` with a mask that lets it in: the call
+    /// ends with ERESTARTNOHAND (-EINTR for a handler) and the frame saves the mask
+    /// from before the call.
+    Suspend = 2,
+    /// A `read` from an empty pipe, interrupted by the SIGALRM of a 50 ms
+    /// `setitimer`: ERESTARTSYS, restarted under SA_RESTART.
+    PipeRead = 3,
 }
 
 /// The uid the guest puts in its `SI_QUEUE` siginfo.
