@@ -10,6 +10,15 @@ fn sig(n: u32) -> Signo {
     Signo::new(n).unwrap()
 }
 
+/// Puts `info` as the signal it names.
+fn put(
+    p: &mut PendingSignals,
+    info: SignalInfo,
+    limit: &PendingLimit,
+) -> Result<PutOutcome, Errno> {
+    p.put(info.signo().unwrap(), Some(&info), limit)
+}
+
 fn queue_info(s: Signo, value: u64) -> SignalInfo {
     SignalInfo::queue(s, 100, 1000, value)
 }
@@ -19,19 +28,11 @@ fn std_signal_coalesces_keeping_first_info() {
     let limit = PendingLimit::unlimited();
     let mut p = PendingSignals::new();
     assert_eq!(
-        p.put(
-            Signo::SIGUSR1,
-            Some(&SignalInfo::user(Signo::SIGUSR1, 1, 10)),
-            &limit
-        ),
+        put(&mut p, SignalInfo::user(Signo::SIGUSR1, 1, 10), &limit),
         Ok(PutOutcome::Queued)
     );
     assert_eq!(
-        p.put(
-            Signo::SIGUSR1,
-            Some(&SignalInfo::user(Signo::SIGUSR1, 2, 20)),
-            &limit
-        ),
+        put(&mut p, SignalInfo::user(Signo::SIGUSR1, 2, 20), &limit),
         Ok(PutOutcome::Coalesced)
     );
     let (s, info) = p.dequeue(SignalSet::ALL, &limit).unwrap();
@@ -45,19 +46,9 @@ fn rt_signal_queues_one_entry_per_send_in_fifo_order() {
     let limit = PendingLimit::unlimited();
     let mut p = PendingSignals::new();
     for v in 1..=3 {
-        p.put(
-            Signo::SIGRTMIN,
-            Some(&queue_info(Signo::SIGRTMIN, v)),
-            &limit,
-        )
-        .unwrap();
+        put(&mut p, queue_info(Signo::SIGRTMIN, v), &limit).unwrap();
     }
-    p.put(
-        Signo::SIGRTMIN,
-        Some(&SignalInfo::user(Signo::SIGRTMIN, 5, 5)),
-        &limit,
-    )
-    .unwrap();
+    put(&mut p, SignalInfo::user(Signo::SIGRTMIN, 5, 5), &limit).unwrap();
     assert_eq!(
         p.queued_for(Signo::SIGRTMIN),
         4,
@@ -83,8 +74,7 @@ fn dequeue_takes_synchronous_signals_first_then_lowest() {
     let limit = PendingLimit::unlimited();
     let mut p = PendingSignals::new();
     for n in [40, 1, 31, 11, 7] {
-        p.put(sig(n), Some(&SignalInfo::user(sig(n), 0, 0)), &limit)
-            .unwrap();
+        put(&mut p, SignalInfo::user(sig(n), 0, 0), &limit).unwrap();
     }
     let order: Vec<u32> = std::iter::from_fn(|| p.dequeue(SignalSet::ALL, &limit))
         .map(|(s, _)| s.get())
@@ -115,24 +105,9 @@ fn dequeue_respects_the_allowed_set() {
 fn first_queued_fault_with_kernel_code_is_taken_first() {
     let limit = PendingLimit::unlimited();
     let mut p = PendingSignals::new();
-    p.put(
-        Signo::SIGUSR1,
-        Some(&SignalInfo::user(Signo::SIGUSR1, 1, 1)),
-        &limit,
-    )
-    .unwrap();
-    p.put(
-        Signo::SIGSEGV,
-        Some(&SignalInfo::fault(Signo::SIGSEGV, 1, 0x10)),
-        &limit,
-    )
-    .unwrap();
-    p.put(
-        Signo::SIGBUS,
-        Some(&SignalInfo::fault(Signo::SIGBUS, 2, 0x20)),
-        &limit,
-    )
-    .unwrap();
+    put(&mut p, SignalInfo::user(Signo::SIGUSR1, 1, 1), &limit).unwrap();
+    put(&mut p, SignalInfo::fault(Signo::SIGSEGV, 1, 0x10), &limit).unwrap();
+    put(&mut p, SignalInfo::fault(Signo::SIGBUS, 2, 0x20), &limit).unwrap();
     let mut info = SignalInfo::ZERO;
     let s = p
         .dequeue_synchronous(SignalSet::ALL, &limit, &mut info)
@@ -144,12 +119,7 @@ fn first_queued_fault_with_kernel_code_is_taken_first() {
     );
     // A fault sent by kill() (si_code SI_USER) is not a synchronous fault.
     let mut q = PendingSignals::new();
-    q.put(
-        Signo::SIGSEGV,
-        Some(&SignalInfo::user(Signo::SIGSEGV, 1, 1)),
-        &limit,
-    )
-    .unwrap();
+    put(&mut q, SignalInfo::user(Signo::SIGSEGV, 1, 1), &limit).unwrap();
     assert_eq!(
         q.dequeue_synchronous(SignalSet::ALL, &limit, &mut info),
         None
@@ -165,11 +135,7 @@ fn sigkill_sets_only_the_pending_bit() {
     let limit = PendingLimit::new(0);
     let mut p = PendingSignals::new();
     assert_eq!(
-        p.put(
-            Signo::SIGKILL,
-            Some(&SignalInfo::user(Signo::SIGKILL, 9, 9)),
-            &limit
-        ),
+        put(&mut p, SignalInfo::user(Signo::SIGKILL, 9, 9), &limit),
         Ok(PutOutcome::Queued)
     );
     assert_eq!(p.queued(), 0);
@@ -182,11 +148,7 @@ fn kill_sent_standard_signal_bypasses_the_limit_but_counts() {
     let limit = PendingLimit::new(0);
     let mut p = PendingSignals::new();
     assert_eq!(
-        p.put(
-            Signo::SIGUSR1,
-            Some(&SignalInfo::user(Signo::SIGUSR1, 4, 5)),
-            &limit
-        ),
+        put(&mut p, SignalInfo::user(Signo::SIGUSR1, 4, 5), &limit),
         Ok(PutOutcome::Queued)
     );
     assert_eq!(limit.queued(), 1, "still charged (rule 13)");
@@ -220,7 +182,7 @@ fn over_limit_other_signals_lose_their_info() {
     let mut p = PendingSignals::new();
     // A standard signal via sigqueue (si_code < 0) and a real-time one via kill().
     assert_eq!(
-        p.put(Signo::SIGUSR2, Some(&queue_info(Signo::SIGUSR2, 7)), &limit),
+        put(&mut p, queue_info(Signo::SIGUSR2, 7), &limit),
         Ok(PutOutcome::InfoLost)
     );
     assert_eq!(
@@ -310,19 +272,9 @@ fn flush_removes_every_instance_and_returns_the_charge() {
         p.put(sig(45), Some(&queue_info(sig(45), v)), &limit)
             .unwrap();
     }
-    p.put(
-        Signo::SIGTSTP,
-        Some(&SignalInfo::user(Signo::SIGTSTP, 1, 1)),
-        &limit,
-    )
-    .unwrap();
+    put(&mut p, SignalInfo::user(Signo::SIGTSTP, 1, 1), &limit).unwrap();
     p.put(Signo::SIGTTIN, None, &limit).unwrap();
-    p.put(
-        Signo::SIGHUP,
-        Some(&SignalInfo::user(Signo::SIGHUP, 1, 1)),
-        &limit,
-    )
-    .unwrap();
+    put(&mut p, SignalInfo::user(Signo::SIGHUP, 1, 1), &limit).unwrap();
     assert_eq!(p.flush(SignalSet::STOP, &limit), 1, "TTIN had no siginfo");
     assert_eq!(p.flush(SignalSet::single(sig(45)), &limit), 4);
     assert_eq!(p.pending(), SignalSet::single(Signo::SIGHUP));
@@ -369,7 +321,7 @@ fn million_rt_signals_respect_the_limit_and_lose_nothing_else() {
         if limit.queued() == 128 {
             expected_refusals += 1;
         }
-        match p.put(s, Some(&queue_info(s, v)), &limit) {
+        match put(&mut p, queue_info(s, v), &limit) {
             Ok(PutOutcome::Queued) => accepted += 1,
             Err(Errno::EAGAIN) => refused += 1,
             other => panic!("unexpected {other:?}"),
