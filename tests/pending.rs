@@ -160,10 +160,9 @@ fn kill_sent_standard_signal_bypasses_the_limit_but_counts() {
 fn over_limit_rt_sigqueue_is_eagain_and_changes_nothing() {
     let limit = PendingLimit::new(1);
     let mut p = PendingSignals::new();
-    p.put(sig(40), Some(&queue_info(sig(40), 1)), &limit)
-        .unwrap();
+    put(&mut p, queue_info(sig(40), 1), &limit).unwrap();
     assert_eq!(
-        p.put(sig(41), Some(&queue_info(sig(41), 2)), &limit),
+        put(&mut p, queue_info(sig(41), 2), &limit),
         Err(Errno::EAGAIN)
     );
     assert!(!p.pending().contains(sig(41)));
@@ -186,7 +185,7 @@ fn over_limit_other_signals_lose_their_info() {
         Ok(PutOutcome::InfoLost)
     );
     assert_eq!(
-        p.put(sig(50), Some(&SignalInfo::user(sig(50), 3, 3)), &limit),
+        put(&mut p, SignalInfo::user(sig(50), 3, 3), &limit),
         Ok(PutOutcome::InfoLost)
     );
     for expected in [Signo::SIGUSR2, sig(50)] {
@@ -206,10 +205,7 @@ fn limit_n_allows_exactly_n_queued_entries() {
         let limit = PendingLimit::new(n);
         let mut p = PendingSignals::new();
         let ok = (0..5)
-            .filter(|v| {
-                p.put(sig(33), Some(&queue_info(sig(33), *v)), &limit)
-                    .is_ok()
-            })
+            .filter(|v| put(&mut p, queue_info(sig(33), *v), &limit).is_ok())
             .count();
         assert_eq!(ok, n);
     }
@@ -219,10 +215,9 @@ fn limit_n_allows_exactly_n_queued_entries() {
 fn infoless_rt_instance_behind_queued_entries_is_never_received() {
     let limit = PendingLimit::new(1);
     let mut p = PendingSignals::new();
-    p.put(sig(35), Some(&queue_info(sig(35), 1)), &limit)
-        .unwrap();
+    put(&mut p, queue_info(sig(35), 1), &limit).unwrap();
     assert_eq!(
-        p.put(sig(35), Some(&SignalInfo::user(sig(35), 2, 2)), &limit),
+        put(&mut p, SignalInfo::user(sig(35), 2, 2), &limit),
         Ok(PutOutcome::InfoLost)
     );
     assert_eq!(p.dequeue(SignalSet::ALL, &limit).unwrap().1.value(), 1);
@@ -234,8 +229,7 @@ fn infoless_rt_instances_alone_merge_into_one() {
     let limit = PendingLimit::new(0);
     let mut p = PendingSignals::new();
     for _ in 0..3 {
-        p.put(sig(35), Some(&SignalInfo::user(sig(35), 2, 2)), &limit)
-            .unwrap();
+        put(&mut p, SignalInfo::user(sig(35), 2, 2), &limit).unwrap();
     }
     assert_eq!(
         p.dequeue(SignalSet::ALL, &limit).unwrap().1.code(),
@@ -248,18 +242,15 @@ fn infoless_rt_instances_alone_merge_into_one() {
 fn limit_is_shared_by_every_store_of_a_user() {
     let limit = PendingLimit::new(2);
     let (mut a, mut b) = (PendingSignals::new(), PendingSignals::new());
-    a.put(sig(40), Some(&queue_info(sig(40), 1)), &limit)
-        .unwrap();
-    b.put(sig(40), Some(&queue_info(sig(40), 2)), &limit)
-        .unwrap();
+    put(&mut a, queue_info(sig(40), 1), &limit).unwrap();
+    put(&mut b, queue_info(sig(40), 2), &limit).unwrap();
     assert_eq!(
-        a.put(sig(40), Some(&queue_info(sig(40), 3)), &limit),
+        put(&mut a, queue_info(sig(40), 3), &limit),
         Err(Errno::EAGAIN)
     );
     b.dequeue(SignalSet::ALL, &limit).unwrap();
     assert!(
-        a.put(sig(40), Some(&queue_info(sig(40), 3)), &limit)
-            .is_ok(),
+        put(&mut a, queue_info(sig(40), 3), &limit).is_ok(),
         "charge returned on dequeue"
     );
 }
@@ -269,8 +260,7 @@ fn flush_removes_every_instance_and_returns_the_charge() {
     let limit = PendingLimit::unlimited();
     let mut p = PendingSignals::new();
     for v in 0..4 {
-        p.put(sig(45), Some(&queue_info(sig(45), v)), &limit)
-            .unwrap();
+        put(&mut p, queue_info(sig(45), v), &limit).unwrap();
     }
     put(&mut p, SignalInfo::user(Signo::SIGTSTP, 1, 1), &limit).unwrap();
     p.put(Signo::SIGTTIN, None, &limit).unwrap();
@@ -282,8 +272,7 @@ fn flush_removes_every_instance_and_returns_the_charge() {
     // The freed nodes are reused.
     let heap = p.heap_bytes();
     for v in 0..4 {
-        p.put(sig(45), Some(&queue_info(sig(45), v)), &limit)
-            .unwrap();
+        put(&mut p, queue_info(sig(45), v), &limit).unwrap();
     }
     assert_eq!(p.heap_bytes(), heap);
 }

@@ -34,10 +34,15 @@ pub struct Code(pub i32);
 
 impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match SI_CODES.iter().find(|(c, _)| *c == self.0) {
-            Some((_, name)) => f.write_str(name),
-            None => write!(f, "{}", self.0),
-        }
+        write_named(f, &SI_CODES, self.0)
+    }
+}
+
+/// Writes `value` by its name in `names`, or as a number when it has none.
+fn write_named(f: &mut fmt::Formatter<'_>, names: &[(i32, &str)], value: i32) -> fmt::Result {
+    match names.iter().find(|(c, _)| *c == value) {
+        Some((_, name)) => f.write_str(name),
+        None => write!(f, "{value}"),
     }
 }
 
@@ -65,10 +70,7 @@ pub struct Errno(pub i32);
 
 impl fmt::Display for Errno {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match ERRNOS.iter().find(|(c, _)| *c == self.0) {
-            Some((_, name)) => f.write_str(name),
-            None => write!(f, "{}", self.0),
-        }
+        write_named(f, &ERRNOS, self.0)
     }
 }
 
