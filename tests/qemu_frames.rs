@@ -52,7 +52,9 @@ use ksignal::{
 use linux_raw_sys::general::{
     SA_RESTORER, SA_SIGINFO, SI_KERNEL, SI_QUEUE, SS_DISABLE, SS_ONSTACK,
 };
-use protocol::{Mode, QUEUE_UID, QUEUE_VALUE, TAG_EDITED, TAG_FRAME, TAG_RESUMED};
+use protocol::{
+    Mode, QUEUE_UID, QUEUE_VALUE, RAISED_WORDS, Raised, TAG_EDITED, TAG_FRAME, TAG_RESUMED,
+};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -74,12 +76,8 @@ struct Frame {
     ss: [u64; 3],
     /// How the signal interrupted the system call.
     mode: Mode,
-    gpr: [u64; 32],
-    fpr: [u64; 64],
-    fpctl: [u64; 4],
-    sp: u64,
-    pc: u64,
-    resume: u64,
+    /// The registers the signal was raised with.
+    raised: Raised,
     entry: [u64; 32],
     base: u64,
     bytes: Vec<u8>,
@@ -100,6 +98,18 @@ struct Run {
     frames: BTreeMap<u64, Frame>,
     edited: BTreeMap<u64, (u64, Vec<u8>)>,
     resumed: BTreeMap<u64, Resumed>,
+}
+
+/// [`Raised`] from its words in a frame record.
+fn raised(w: &[u64]) -> Raised {
+    Raised {
+        gpr: arr(w),
+        fpr: arr(&w[32..]),
+        fpctl: arr(&w[96..]),
+        sp: w[100],
+        pc: w[101],
+        resume: w[102],
+    }
 }
 
 fn arr<const N: usize>(w: &[u64]) -> [u64; N] {
@@ -135,12 +145,7 @@ fn parse(out: &[u8]) -> Run {
                         .into_iter()
                         .find(|&m| m as u64 == r[9])
                         .expect("a mode the guest knows"),
-                    gpr: arr(&r[10..]),
-                    fpr: arr(&r[42..]),
-                    fpctl: arr(&r[106..]),
-                    sp: r[110],
-                    pc: r[111],
-                    resume: r[112],
+                    raised: raised(&r[10..10 + RAISED_WORDS]),
                     entry: arr(&r[113..]),
                     base: r[145],
                     bytes: bytes_of(&r[147..]),
@@ -361,7 +366,7 @@ fn compare<A: QemuArch>(run: &Run) -> Result<Counts, Vec<String>> {
                 "case {id}: syscall_restart gave {outcome:?}, expected {expected:?}"
             ));
         }
-        let mut fp = ImageFp::new(A::fp_image(&f.fpr, &f.fpctl));
+        let mut fp = ImageFp::new(A::fp_image(&f.raised.fpr, &f.raised.fpctl));
         let fp_before = fp.state.clone();
         let mut kmem = UserBuffer::new().with_region(f.base as usize, f.bytes.len());
         let mut stack = stack_of(f.ss);
@@ -390,7 +395,9 @@ fn compare<A: QemuArch>(run: &Run) -> Result<Counts, Vec<String>> {
         // Placement: Linux's get_sigframe for this delivery; QEMU's frame too when
         // its layout has Linux's size.
         let onstack = f.flags & 0x0800_0000 != 0;
-        let sigsp = stack_at_raise.sigsp(f.sp as usize, onstack).expect("sigsp") as u64;
+        let sigsp = stack_at_raise
+            .sigsp(f.raised.sp as usize, onstack)
+            .expect("sigsp") as u64;
         let linux = A::linux_frame(f, sigsp);
         if k_frame != linux {
             errs.push(format!(
@@ -484,10 +491,10 @@ fn compare<A: QemuArch>(run: &Run) -> Result<Counts, Vec<String>> {
             Err(e) => errs.push(format!("case {id}: ksignal's rt_sigreturn failed: {e:?}")),
             Ok(sr) => {
                 let (regs, pc) = A::regs(&sctx);
-                if pc != f.resume {
+                if pc != f.raised.resume {
                     errs.push(format!(
                         "case {id}: resumed pc {pc:#x}, the program resumed at {:#x}",
-                        f.resume
+                        f.raised.resume
                     ));
                 }
                 for (r, (&kr, &qr)) in regs.iter().zip(&res.gpr).enumerate() {
@@ -695,16 +702,16 @@ impl QemuArch for A64 {
     type Ctx = Aarch64Context;
 
     fn ctx(f: &Frame, ret: u64) -> Aarch64Context {
-        let mut x: [u64; 31] = arr(&f.gpr);
+        let mut x: [u64; 31] = arr(&f.raised.gpr);
         x[0] = ret;
         Aarch64Context {
             x,
-            sp: f.sp,
-            pc: f.pc,
+            sp: f.raised.sp,
+            pc: f.raised.pc,
             // EL0t, AArch64, DAIF clear: only the condition flags the guest set.
-            pstate: f.fpctl[2],
+            pstate: f.raised.fpctl[2],
             in_syscall: true,
-            orig_x0: f.gpr[0],
+            orig_x0: f.raised.gpr[0],
         }
     }
     fn regs(c: &Aarch64Context) -> ([u64; 32], u64) {
@@ -862,16 +869,16 @@ impl QemuArch for Rv64 {
     type Ctx = Riscv64Context;
 
     fn ctx(f: &Frame, ret: u64) -> Riscv64Context {
-        let mut x = f.gpr;
+        let mut x = f.raised.gpr;
         x[0] = 0;
-        x[2] = f.sp;
+        x[2] = f.raised.sp;
         x[10] = ret;
         Riscv64Context {
-            pc: f.pc,
+            pc: f.raised.pc,
             x,
             sstatus: 1 << 5,
             in_syscall: true,
-            orig_a0: f.gpr[10],
+            orig_a0: f.raised.gpr[10],
         }
     }
     fn regs(c: &Riscv64Context) -> ([u64; 32], u64) {
@@ -959,16 +966,16 @@ impl QemuArch for La64 {
     type Ctx = Loongarch64Context;
 
     fn ctx(f: &Frame, ret: u64) -> Loongarch64Context {
-        let mut regs = f.gpr;
+        let mut regs = f.raised.gpr;
         regs[0] = 0;
-        regs[3] = f.sp;
+        regs[3] = f.raised.sp;
         regs[4] = ret;
         Loongarch64Context {
-            era: f.pc,
+            era: f.raised.pc,
             regs,
             prmd: 0b111,
             in_syscall: true,
-            orig_a0: f.gpr[4],
+            orig_a0: f.raised.gpr[4],
         }
     }
     fn regs(c: &Loongarch64Context) -> ([u64; 32], u64) {

@@ -52,7 +52,7 @@ const SS_DISABLE: u64 = 2;
 const SI_QUEUE: i32 = -1;
 
 mod protocol;
-use protocol::{Mode, QUEUE_UID, QUEUE_VALUE, TAG_EDITED, TAG_FRAME, TAG_RESUMED};
+use protocol::{Mode, QUEUE_UID, QUEUE_VALUE, RAISED_WORDS, Raised, TAG_EDITED, TAG_FRAME, TAG_RESUMED};
 
 const fn bit(sig: u64) -> u64 {
     1 << (sig - 1)
@@ -163,27 +163,16 @@ const CASES: [Case; 16] = [
 /// assembly: gpr 0, fpr 256, fpctl 768, sp 800, pc 808, resume 816, out 824).
 #[repr(C)]
 struct Raise {
-    /// Values loaded into the general registers, by register number.
-    gpr: [u64; 32],
-    /// FP registers: aarch64 v0-v31 as (low, high) pairs; riscv64 and loongarch64
-    /// f0-f31 in the first 32 words.
-    fpr: [u64; 64],
-    /// aarch64: fpsr, fpcr, nzcv; riscv64: fcsr; loongarch64: fcsr0, fcc (byte i =
-    /// fcc_i).
-    fpctl: [u64; 4],
-    /// Written by the assembly: sp at the system call.
-    sp: u64,
-    /// Written by the assembly: the address after the system-call instruction.
-    pc: u64,
-    /// Written by the assembly: where the handler sends the resumed context.
-    resume: u64,
+    /// The state loaded and recorded around the system call.
+    raised: Raised,
     /// Written at the resumed pc: gpr, fpr, fpctl as above (the sp slot holds sp).
     out_gpr: [u64; 32],
     out_fpr: [u64; 64],
     out_fpctl: [u64; 4],
 }
 
-const _: () = assert!(core::mem::offset_of!(Raise, out_gpr) == 824);
+const _: () = assert!(core::mem::offset_of!(Raise, out_gpr) == 8 * RAISED_WORDS);
+const _: () = assert!(RAISED_WORDS == 103);
 const _: () = assert!(core::mem::size_of::<Raise>() == 824 + 800);
 
 /// Defines `arch::syscall`: the system-call instruction `$insn` with the number in
@@ -399,13 +388,13 @@ fn run_case(id: usize) {
         raise: unsafe { core::mem::zeroed() },
     };
     let id64 = id as u64;
-    for (i, g) in r.raise.gpr.iter_mut().enumerate() {
+    for (i, g) in r.raise.raised.gpr.iter_mut().enumerate() {
         *g = 0x5100_0000_0000_0000 | (id64 << 32) | (0xA0 + i as u64);
     }
-    for (i, f) in r.raise.fpr.iter_mut().enumerate() {
+    for (i, f) in r.raise.raised.fpr.iter_mut().enumerate() {
         *f = 0x3FF0_0000_0000_0000 ^ (id64 << 40) ^ ((i as u64) << 8) ^ 0x5A;
     }
-    r.raise.fpctl = arch::FPCTL;
+    r.raise.raised.fpctl = arch::FPCTL;
     let pid = syscall(NR_GETPID, [0; 4]) as u64;
     let tid = syscall(NR_GETTID, [0; 4]) as u64;
     // A SI_QUEUE siginfo: signo, errno, code, then pid, uid, value.
@@ -447,11 +436,11 @@ fn run_case(id: usize) {
         }
     };
     for (i, a) in args.iter().enumerate() {
-        r.raise.gpr[arch::ARG0 + i] = *a;
+        r.raise.raised.gpr[arch::ARG0 + i] = *a;
     }
-    r.raise.gpr[arch::NR] = nr as u64;
+    r.raise.raised.gpr[arch::NR] = nr as u64;
     for z in arch::UNLOADED {
-        r.raise.gpr[z] = 0;
+        r.raise.raised.gpr[z] = 0;
     }
     // SAFETY: single-threaded; the handler runs only inside raise_asm below.
     unsafe {
@@ -461,7 +450,7 @@ fn run_case(id: usize) {
     let blocked = get_mask();
     let ss = altstack_query();
     let mut sp_out = r.raise.out_gpr;
-    sp_out[arch::SP] = r.raise.sp;
+    sp_out[arch::SP] = r.raise.raised.sp;
     record(
         TAG_RESUMED,
         id,
@@ -469,7 +458,7 @@ fn run_case(id: usize) {
             &sp_out,
             &r.raise.out_fpr,
             &r.raise.out_fpctl,
-            &[r.raise.sp, blocked, ss.sp, ss.flags, ss.size],
+            &[r.raise.raised.sp, blocked, ss.sp, ss.flags, ss.size],
         ],
     );
 }
@@ -495,7 +484,7 @@ extern "C" fn qf_on_signal(regs: &[u64; 32]) {
     let (base, top) = if sp >= alt_base && sp < alt_top {
         ((sp - 1024).max(alt_base) & !15, alt_top)
     } else {
-        ((sp - 1024) & !15, run.raise.sp + 512)
+        ((sp - 1024) & !15, run.raise.raised.sp + 512)
     };
     let mut head = [0u64; 10];
     head[0] = c.sig;
@@ -534,7 +523,7 @@ extern "C" fn qf_on_signal(regs: &[u64; 32]) {
     unsafe {
         arch::edit(
             uc as *mut u8,
-            run.raise.resume,
+            run.raise.raised.resume,
             0xED17_0000_0000_0000 | id,
             0xEDF5_0000_0000_0000 | id,
         );

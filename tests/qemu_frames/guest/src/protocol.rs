@@ -31,3 +31,28 @@ pub enum Mode {
 pub const QUEUE_UID: u64 = 1000;
 /// The value the guest queues.
 pub const QUEUE_VALUE: u64 = 0x1234_5678_9ABC_DEF0;
+
+/// The known state a case raises its signal in: what the guest loads into the
+/// registers and what its assembly records around the system call. A frame record
+/// carries it from word 10 on; the guest's `Raise` block starts with it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Raised {
+    /// Values loaded into the general registers, by register number.
+    pub gpr: [u64; 32],
+    /// FP registers: aarch64 v0-v31 as (low, high) pairs; riscv64 and loongarch64
+    /// f0-f31 in the first 32 words.
+    pub fpr: [u64; 64],
+    /// aarch64: fpsr, fpcr, nzcv; riscv64: fcsr; loongarch64: fcsr0, fcc (byte i =
+    /// fcc_i).
+    pub fpctl: [u64; 4],
+    /// Written by the assembly: sp at the system call.
+    pub sp: u64,
+    /// Written by the assembly: the address after the system-call instruction.
+    pub pc: u64,
+    /// Written by the assembly: where the handler sends the resumed context.
+    pub resume: u64,
+}
+
+/// [`Raised`] in words.
+pub const RAISED_WORDS: usize = core::mem::size_of::<Raised>() / 8;
