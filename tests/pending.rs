@@ -19,6 +19,13 @@ fn put(
     p.put(info.signo().unwrap(), Some(&info), limit)
 }
 
+/// A fresh queue holding `info`, which [`put`] reports queued.
+fn queued_alone(info: SignalInfo, limit: &PendingLimit) -> PendingSignals {
+    let mut p = PendingSignals::new();
+    assert_eq!(put(&mut p, info, limit), Ok(PutOutcome::Queued));
+    p
+}
+
 fn queue_info(s: Signo, value: u64) -> SignalInfo {
     SignalInfo::queue(s, 100, 1000, value)
 }
@@ -133,11 +140,7 @@ fn first_queued_fault_with_kernel_code_is_taken_first() {
 #[test]
 fn sigkill_sets_only_the_pending_bit() {
     let limit = PendingLimit::new(0);
-    let mut p = PendingSignals::new();
-    assert_eq!(
-        put(&mut p, SignalInfo::user(Signo::SIGKILL, 9, 9), &limit),
-        Ok(PutOutcome::Queued)
-    );
+    let mut p = queued_alone(SignalInfo::user(Signo::SIGKILL, 9, 9), &limit);
     assert_eq!(p.queued(), 0);
     let (_, info) = p.dequeue(SignalSet::ALL, &limit).unwrap();
     assert_eq!((info.code(), info.pid()), (code::SI_USER, 0));
@@ -146,11 +149,7 @@ fn sigkill_sets_only_the_pending_bit() {
 #[test]
 fn kill_sent_standard_signal_bypasses_the_limit_but_counts() {
     let limit = PendingLimit::new(0);
-    let mut p = PendingSignals::new();
-    assert_eq!(
-        put(&mut p, SignalInfo::user(Signo::SIGUSR1, 4, 5), &limit),
-        Ok(PutOutcome::Queued)
-    );
+    let mut p = queued_alone(SignalInfo::user(Signo::SIGUSR1, 4, 5), &limit);
     assert_eq!(limit.queued(), 1, "still charged (rule 13)");
     assert_eq!(p.dequeue(SignalSet::ALL, &limit).unwrap().1.pid(), 4);
     assert_eq!(limit.queued(), 0);

@@ -37,6 +37,20 @@ fn stop(p: &Process, t: &Thread) {
     assert!(p.is_stopped());
 }
 
+/// A group of `n` threads blocking `blocked`, a handler for `caught`, stopped by
+/// SIGSTOP, which thread `stopper` took.
+fn stopped_group(
+    n: usize,
+    blocked: SignalSet,
+    caught: Signo,
+    stopper: usize,
+) -> (Arc<Process>, Vec<Thread>) {
+    let (p, t) = group(n, blocked);
+    p.sigaction(caught, Some(handler())).unwrap();
+    stop(&p, &t[stopper]);
+    (p, t)
+}
+
 const EXIT_TERM: Delivery = Delivery::Exit {
     sig: Signo::SIGTERM,
     core_dump: false,
@@ -88,9 +102,7 @@ fn rule19_sigkill_sent_while_stopped_kills_the_group_at_once() {
 
 #[test]
 fn rule19_caught_signal_sent_while_stopped_runs_its_handler_after_sigcont() {
-    let (p, t) = group(1, SignalSet::EMPTY);
-    p.sigaction(Signo::SIGUSR1, Some(handler())).unwrap();
-    stop(&p, &t[0]);
+    let (p, t) = stopped_group(1, SignalSet::EMPTY, Signo::SIGUSR1, 0);
     assert_eq!(p.send(Signo::SIGUSR1, None).unwrap().woken, None);
     assert!(!t[0].has_pending());
     assert!(p.send(Signo::SIGCONT, None).unwrap().resumed);
@@ -101,9 +113,7 @@ fn rule19_caught_signal_sent_while_stopped_runs_its_handler_after_sigcont() {
 
 #[test]
 fn rule19_thread_directed_signal_sent_while_stopped_reaches_only_its_thread_after_sigcont() {
-    let (p, t) = group(2, SignalSet::EMPTY);
-    p.sigaction(Signo::SIGUSR2, Some(handler())).unwrap();
-    stop(&p, &t[0]);
+    let (p, t) = stopped_group(2, SignalSet::EMPTY, Signo::SIGUSR2, 0);
     assert_eq!(t[1].send(Signo::SIGUSR2, None).unwrap().woken, None);
     assert!(p.send(Signo::SIGCONT, None).unwrap().resumed);
     assert!(!t[0].has_pending());
@@ -149,9 +159,7 @@ fn assert_stop_flag_only(t: &Thread) {
 
 #[test]
 fn rule19_blocked_signal_sent_while_stopped_stays_pending_until_unblocked() {
-    let (p, t) = group(2, set(&[Signo::SIGUSR1]));
-    p.sigaction(Signo::SIGUSR1, Some(handler())).unwrap();
-    stop(&p, &t[0]);
+    let (p, t) = stopped_group(2, set(&[Signo::SIGUSR1]), Signo::SIGUSR1, 0);
     p.send(Signo::SIGUSR1, None).unwrap();
     assert!(p.send(Signo::SIGCONT, None).unwrap().resumed);
     assert!(!t[0].has_pending());
