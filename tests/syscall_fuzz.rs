@@ -246,6 +246,28 @@ fn snapshot(c: &Caller<'_, NoSleep, DefaultRawMutex>) -> Snapshot {
 
 use Errno as E;
 
+/// What a send may fail with.
+const SEND_ERRORS: [Errno; 4] = [E::ESRCH, E::EINVAL, E::EPERM, E::EAGAIN];
+/// What a send that copies a siginfo in may fail with.
+const SEND_INFO_ERRORS: [Errno; 6] = extend(SEND_ERRORS, [E::EFAULT, E::E2BIG]);
+/// What `pidfd_send_signal` may fail with: a send with a siginfo, or a bad pidfd.
+const PIDFD_SEND_ERRORS: [Errno; 7] = extend(SEND_INFO_ERRORS, [E::EBADF]);
+
+/// `base` followed by `more`.
+const fn extend<const N: usize, const M: usize, const L: usize>(
+    base: [Errno; N],
+    more: [Errno; M],
+) -> [Errno; L] {
+    assert!(N + M == L);
+    let mut out = [E::EINVAL; L];
+    let mut i = 0;
+    while i < L {
+        out[i] = if i < N { base[i] } else { more[i - N] };
+        i += 1;
+    }
+    out
+}
+
 /// A file table for `signalfd4`: descriptors 0..8, some holding a signalfd, some
 /// another kind of file.
 #[derive(Default)]
@@ -317,56 +339,26 @@ fn every_entry_point_survives_random_arguments_and_memory() {
         let call = rng.below(16);
         let mut input_faults = matches!(call, 9 | 10);
         let (r, allowed, restores): (isize, &[Errno], bool) = match call {
-            0 => (
-                sys_kill(w, &c, rng.int(), rng.int()),
-                &[E::ESRCH, E::EINVAL, E::EPERM, E::EAGAIN],
-                false,
-            ),
-            1 => (
-                sys_tkill(w, &c, rng.int(), rng.int()),
-                &[E::ESRCH, E::EINVAL, E::EPERM, E::EAGAIN],
-                false,
-            ),
+            0 => (sys_kill(w, &c, rng.int(), rng.int()), &SEND_ERRORS, false),
+            1 => (sys_tkill(w, &c, rng.int(), rng.int()), &SEND_ERRORS, false),
             2 => (
                 sys_tgkill(w, &c, rng.int(), rng.int(), rng.int()),
-                &[E::ESRCH, E::EINVAL, E::EPERM, E::EAGAIN],
+                &SEND_ERRORS,
                 false,
             ),
             3 => (
                 sys_rt_sigqueueinfo(w, &c, &mem, rng.int(), rng.int(), rng.addr()),
-                &[
-                    E::ESRCH,
-                    E::EINVAL,
-                    E::EPERM,
-                    E::EAGAIN,
-                    E::EFAULT,
-                    E::E2BIG,
-                ],
+                &SEND_INFO_ERRORS,
                 false,
             ),
             4 => (
                 sys_rt_tgsigqueueinfo(w, &c, &mem, rng.int(), rng.int(), rng.int(), rng.addr()),
-                &[
-                    E::ESRCH,
-                    E::EINVAL,
-                    E::EPERM,
-                    E::EAGAIN,
-                    E::EFAULT,
-                    E::E2BIG,
-                ],
+                &SEND_INFO_ERRORS,
                 false,
             ),
             5 => (
                 sys_pidfd_send_signal(w, &c, &mem, rng.int(), rng.int(), rng.addr(), rng.int()),
-                &[
-                    E::ESRCH,
-                    E::EINVAL,
-                    E::EPERM,
-                    E::EAGAIN,
-                    E::EFAULT,
-                    E::E2BIG,
-                    E::EBADF,
-                ],
+                &PIDFD_SEND_ERRORS,
                 false,
             ),
             6 => {

@@ -203,7 +203,7 @@ fn run_op(w: &mut World, op: &Op) -> (OpResult, Option<usize>) {
     // Ops that need a thread of the process to run cannot while it is stopped.
     let needs_thread = matches!(
         op,
-        Op::Action { .. }
+        Op::Action(_)
             | Op::Block(..)
             | Op::Unblock(..)
             | Op::SetMask(..)
@@ -220,14 +220,9 @@ fn run_op(w: &mut World, op: &Op) -> (OpResult, Option<usize>) {
     let p = w.process.clone();
     let th = |t: Tid| w.threads[t.0].as_ref();
     match *op {
-        Op::Action {
-            sig,
-            disp,
-            nodefer,
-            resethand,
-        } => {
+        Op::Action(a) => {
             let mut flags = SaFlags::empty();
-            let disposition = match disp {
+            let disposition = match a.disp {
                 Disposition::Default => CrateDisposition::Default,
                 Disposition::Ignore => CrateDisposition::Ignore,
                 Disposition::Handler => {
@@ -235,14 +230,14 @@ fn run_op(w: &mut World, op: &Op) -> (OpResult, Option<usize>) {
                     CrateDisposition::Handler(HANDLER_ADDR)
                 }
             };
-            if nodefer {
+            if a.nodefer {
                 flags |= SaFlags::NODEFER;
             }
-            if resethand {
+            if a.resethand {
                 flags |= SaFlags::RESETHAND;
             }
             let action = SignalAction::new(disposition, flags, SignalSet::EMPTY, 0);
-            (ret(p.sigaction(signo(sig), Some(action)).map(drop)), None)
+            (ret(p.sigaction(signo(a.sig), Some(action)).map(drop)), None)
         }
         Op::Block(t, s) => (mask(th(t), MaskHow::Block, s), Some(t.0)),
         Op::Unblock(t, s) => (mask(th(t), MaskHow::Unblock, s), Some(t.0)),

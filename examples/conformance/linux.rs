@@ -654,19 +654,14 @@ impl Ctl<'_> {
         }
         let ret = |slot: &Slot| to_result(slot.ret.load(Ordering::Relaxed));
         let result = match *op {
-            Op::Action {
-                sig,
-                disp,
-                nodefer,
-                resethand,
-            } => {
-                let packed = match disp {
+            Op::Action(a) => {
+                let packed = match a.disp {
                     Disposition::Default => 0,
                     Disposition::Ignore => 1,
                     Disposition::Handler => 2,
-                } | u32::from(nodefer) << 4
-                    | u32::from(resethand) << 5;
-                ret(self.dispatch(AGENT, CMD_ACTION, u64::from(sig.num()), packed)?)
+                } | u32::from(a.nodefer) << 4
+                    | u32::from(a.resethand) << 5;
+                ret(self.dispatch(AGENT, CMD_ACTION, u64::from(a.sig.num()), packed)?)
             }
             Op::Block(t, set) => ret(self.dispatch(t.0, CMD_BLOCK, set.0, 0)?),
             Op::Unblock(t, set) => ret(self.dispatch(t.0, CMD_UNBLOCK, set.0, 0)?),

@@ -267,20 +267,24 @@ impl fmt::Display for Disposition {
     }
 }
 
+/// What an `action` op installs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Action {
+    /// The signal.
+    pub sig: Sig,
+    /// What to install.
+    pub disp: Disposition,
+    /// SA_NODEFER.
+    pub nodefer: bool,
+    /// SA_RESETHAND.
+    pub resethand: bool,
+}
+
 /// One scenario operation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
     /// `action SIG default|ignore|handler [nodefer] [resethand]`.
-    Action {
-        /// The signal.
-        sig: Sig,
-        /// What to install.
-        disp: Disposition,
-        /// SA_NODEFER.
-        nodefer: bool,
-        /// SA_RESETHAND.
-        resethand: bool,
-    },
+    Action(Action),
     /// `block Tk SIGLIST` (SIG_BLOCK).
     Block(Tid, SigSet),
     /// `unblock Tk SIGLIST` (SIG_UNBLOCK).
@@ -307,6 +311,16 @@ pub enum Op {
 }
 
 impl Op {
+    /// `action SIG DISP`: without SA_NODEFER or SA_RESETHAND.
+    pub fn action(sig: Sig, disp: Disposition) -> Op {
+        Op::Action(Action {
+            sig,
+            disp,
+            nodefer: false,
+            resethand: false,
+        })
+    }
+
     /// The thread an op runs on (mask ops, `wait`, `pending`, `exit`), if it names one.
     pub fn thread(&self) -> Option<Tid> {
         match *self {
@@ -332,17 +346,12 @@ impl Op {
 impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Op::Action {
-                sig,
-                disp,
-                nodefer,
-                resethand,
-            } => {
-                write!(f, "action {sig} {disp}")?;
-                if nodefer {
+            Op::Action(a) => {
+                write!(f, "action {} {}", a.sig, a.disp)?;
+                if a.nodefer {
                     f.write_str(" nodefer")?;
                 }
-                if resethand {
+                if a.resethand {
                     f.write_str(" resethand")?;
                 }
                 Ok(())
@@ -525,12 +534,12 @@ fn parse_op(keyword: &str, args: &[&str], threads: usize) -> Result<Op, String> 
                 }
                 *slot = true;
             }
-            Op::Action {
+            Op::Action(Action {
                 sig: sig(0)?,
                 disp,
                 nodefer,
                 resethand,
-            }
+            })
         }
         "block" | "unblock" | "setmask" => {
             expect_args(args, 2, 2)?;
