@@ -18,6 +18,7 @@ pub mod lock;
 pub mod pending;
 pub mod process;
 pub mod registry;
+pub mod restart;
 pub mod set;
 pub mod signalfd;
 pub mod signo;
@@ -41,6 +42,10 @@ pub use info::SignalInfo;
 pub use pending::{PendingLimit, PendingSignals, PutOutcome};
 pub use process::{Fate, ProcessSignalManager, SendOutcome};
 pub use registry::SignalActions;
+pub use restart::{
+    FutexRestart, NanosleepRestart, PollRestart, RestartBlock, RestartHandler, SleepMode, TimeType,
+    nanosleep_copyout, nanosleep_interrupted,
+};
 pub use set::SignalSet;
 pub use signalfd::{SfdFlags, SignalFd, SignalfdSiginfo};
 pub use signo::{DefaultAction, Signo};
