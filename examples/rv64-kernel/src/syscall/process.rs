@@ -151,6 +151,9 @@ pub fn clone(tf: &TrapFrame, flags: usize, newsp: usize, ptid: usize, tls: usize
         // alternate stack are the forking thread's.
         let signals = parent.signals.fork(false);
         let child = Arc::new(Process::new(tid, parent.name.clone(), space, Some(&parent), exit_signal, signals));
+        // The child's descriptors are a copy sharing the open files.
+        let files = parent.files.lock().clone();
+        *child.files.lock() = files;
         let thread = Thread::new(tid, child.clone(), child_tf, mask)?;
         if let Some(s) = thread.signals() {
             s.set_altstack(me.altstack());
