@@ -31,6 +31,12 @@
 //! Times are nanoseconds on the block's clock, as Linux's `ktime_t`: the crate reads
 //! no clock; the kernel passes the time it read ("now") where one is needed.
 //!
+//! A new [`ThreadSignalManager`] starts with [`RestartBlock::None`]. Linux's `fork`
+//! copies the whole task, restart block included (`dup_task_struct`); a kernel that
+//! wants that copies it into the child's manager with
+//! [`ThreadSignalManager::set_restart_block`]. It only matters to a child that calls
+//! `restart_syscall` itself.
+//!
 //! [rule 49]: crate::docs::rules#rule-49
 //! [rule 56]: crate::docs::rules#rule-56
 //! [rule 57]: crate::docs::rules#rule-57

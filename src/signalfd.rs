@@ -690,7 +690,11 @@ mod tests {
         assert_eq!(t.blocked(), mask, "the mask survives exec");
         let got = read_all(&fd, &t, 256).unwrap();
         assert_eq!(got.len(), 1);
-        assert_eq!(got[0].signo, abi::SIGUSR1, "the pending signal is still there");
+        assert_eq!(
+            got[0].signo,
+            abi::SIGUSR1,
+            "the pending signal is still there"
+        );
     }
 
     #[test]

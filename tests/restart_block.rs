@@ -560,3 +560,144 @@ fn nanosleep_restart_keeps_the_block_as_linux_does() {
     assert_eq!(restart_syscall(&t, &mut k), 0);
     assert_eq!(k.now, now);
 }
+
+// ---- The same behaviour on the host kernel ----
+
+/// What the host's Linux does for the stories above, checked in a forked child (its
+/// verdict is its exit code) so the test process's own signal state is untouched.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+mod host {
+    use std::time::Instant;
+
+    const MS: i64 = 1_000_000;
+
+    fn nanosleep(ns: i64, rem: &mut libc::timespec) -> (i64, i32) {
+        let req = libc::timespec {
+            tv_sec: ns / 1_000_000_000,
+            tv_nsec: ns % 1_000_000_000,
+        };
+        // SAFETY: both pointers are to live timespecs.
+        let r = unsafe { libc::syscall(libc::SYS_nanosleep, &req, rem as *mut libc::timespec) };
+        // SAFETY: reading errno.
+        (r, unsafe { *libc::__errno_location() })
+    }
+
+    /// Runs `child` in a forked child; `parent` gets its pid; returns the child's
+    /// wait status.
+    fn in_child(child: fn() -> i32, parent: impl FnOnce(libc::pid_t)) -> i32 {
+        // SAFETY: the child only makes raw system calls and `_exit`s.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0);
+        if pid == 0 {
+            // SAFETY: leaves the child without running the parent's destructors.
+            unsafe { libc::_exit(child()) };
+        }
+        parent(pid);
+        let mut status = 0;
+        // SAFETY: waits for our own child.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        status
+    }
+
+    fn sleep_ms(ms: u64) {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+
+    #[test]
+    fn host_restart_syscall_without_a_block_is_eintr() {
+        let status = in_child(
+            || {
+                // SAFETY: restart_syscall takes no argument.
+                let r = unsafe { libc::syscall(libc::SYS_restart_syscall) };
+                // SAFETY: reading errno.
+                let e = unsafe { *libc::__errno_location() };
+                i32::from(!(r == -1 && e == libc::EINTR))
+            },
+            |_| {},
+        );
+        assert_eq!(status, 0);
+    }
+
+    #[test]
+    fn host_nanosleep_stopped_and_continued_resumes_to_the_same_deadline() {
+        let status = in_child(
+            || {
+                let t0 = Instant::now();
+                let (r, _) = nanosleep(
+                    600 * MS,
+                    &mut libc::timespec {
+                        tv_sec: 0,
+                        tv_nsec: 0,
+                    },
+                );
+                let ms = t0.elapsed().as_millis();
+                // 0 after about 600 ms, not 600 + the 300 ms stopped.
+                if r != 0 {
+                    1
+                } else if !(600..850).contains(&ms) {
+                    2
+                } else {
+                    0
+                }
+            },
+            |pid| {
+                sleep_ms(100);
+                // SAFETY: signals our own child.
+                unsafe { libc::kill(pid, libc::SIGSTOP) };
+                let mut st = 0;
+                // SAFETY: waits for our own child's stop.
+                unsafe { libc::waitpid(pid, &mut st, libc::WUNTRACED) };
+                assert!(libc::WIFSTOPPED(st));
+                sleep_ms(300);
+                // SAFETY: signals our own child.
+                unsafe { libc::kill(pid, libc::SIGCONT) };
+            },
+        );
+        assert!(libc::WIFEXITED(status), "{status:#x}");
+        assert_eq!(libc::WEXITSTATUS(status), 0);
+    }
+
+    extern "C" fn nothing(_: libc::c_int) {}
+
+    #[test]
+    fn host_a_handler_gives_eintr_with_rem_and_sigreturn_forgets_the_block() {
+        let status = in_child(
+            || {
+                // SAFETY: installs a handler that does nothing, in the child only.
+                unsafe {
+                    libc::signal(
+                        libc::SIGUSR1,
+                        nothing as extern "C" fn(libc::c_int) as libc::sighandler_t,
+                    )
+                };
+                let mut rem = libc::timespec {
+                    tv_sec: 0,
+                    tv_nsec: 0,
+                };
+                let (r, e) = nanosleep(2000 * MS, &mut rem);
+                if r != -1 || e != libc::EINTR {
+                    return 1;
+                }
+                let left = rem.tv_sec * 1_000_000_000 + rem.tv_nsec;
+                if !(1000 * MS..2000 * MS).contains(&left) {
+                    return 2;
+                }
+                // SAFETY: restart_syscall takes no argument.
+                let r = unsafe { libc::syscall(libc::SYS_restart_syscall) };
+                // SAFETY: reading errno.
+                let e = unsafe { *libc::__errno_location() };
+                if r != -1 || e != libc::EINTR {
+                    return 3;
+                }
+                0
+            },
+            |pid| {
+                sleep_ms(200);
+                // SAFETY: signals our own child.
+                unsafe { libc::kill(pid, libc::SIGUSR1) };
+            },
+        );
+        assert!(libc::WIFEXITED(status), "{status:#x}");
+        assert_eq!(libc::WEXITSTATUS(status), 0);
+    }
+}
