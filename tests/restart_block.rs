@@ -344,6 +344,39 @@ fn sigreturn_resets_the_restart_block_at_linuxs_step_on_a_bad_frame() {
 }
 
 #[test]
+fn loongarch64_sigreturn_resets_the_restart_block_in_restore_sigcontext() {
+    use core::mem::{offset_of, size_of};
+    use ksignal::frame::loongarch64::abi::{RtSigframe, Sigcontext, Ucontext};
+    let uc = offset_of!(RtSigframe, rs_uctx);
+    let mask = uc + offset_of!(Ucontext, uc_sigmask);
+    let ext = uc + offset_of!(Ucontext, uc_mcontext) + size_of::<Sigcontext>();
+    let frame = 0x5000_0000usize;
+    let pending = RestartBlock::FutexWait(FutexRestart::default());
+    let (_p, t) = thread();
+    // Everything from the mask on is readable and zero (an END record), but not
+    // `uc_stack` below it: restore_sigcontext succeeds, then restore_altstack faults.
+    let mut mem = UserBuffer::new().with_region(frame + mask, 0x1000);
+    let mut l = Loongarch64Context::default();
+    l.regs[3] = frame as u64;
+    t.set_restart_block(pending);
+    assert_eq!(sigreturn(&t, &mut l, &mut NoFp, &mem), Err(Errno::EFAULT));
+    assert_eq!(
+        t.restart_block(),
+        RestartBlock::None,
+        "reset in restore_sigcontext"
+    );
+    // A bad record fails restore_sigcontext before its reset.
+    mem.write(frame + ext, &0xdead_beefu32.to_le_bytes())
+        .unwrap();
+    mem.write(frame + ext + 4, &16u32.to_le_bytes()).unwrap();
+    let mut l = Loongarch64Context::default();
+    l.regs[3] = frame as u64;
+    t.set_restart_block(pending);
+    assert_eq!(sigreturn(&t, &mut l, &mut NoFp, &mem), Err(Errno::EFAULT));
+    assert_eq!(t.restart_block(), pending, "a bad record comes first");
+}
+
+#[test]
 fn x86_64_sigreturn_with_a_bad_saved_rip_resets_the_restart_block() {
     let (p, t) = thread();
     p.sigaction(Signo::SIGUSR1, Some(handler())).unwrap();
