@@ -164,6 +164,11 @@ pub fn clone(tf: &TrapFrame, flags: usize, newsp: usize, ptid: usize, tls: usize
         thread
     };
 
+    // Linux's clone copies the whole task, restart block included.
+    if let Some(s) = thread.signals() {
+        s.set_restart_block(me.restart_block());
+    }
+
     // Like Linux, failures to store the tid are ignored.
     if flags & CLONE_PARENT_SETTID != 0 {
         let _ = uaccess::write_user(ptid, &(tid as u32));
