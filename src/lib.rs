@@ -63,6 +63,7 @@ mod pending;
 mod pidtype;
 mod process;
 mod registry;
+mod restart;
 mod set;
 mod signalfd;
 mod signo;
@@ -90,6 +91,10 @@ pub use crate::pending::{PendingLimit, PendingSignals, PutOutcome};
 pub use crate::pidtype::PidType;
 pub use crate::process::{Fate, ProcessSignalManager, SendOutcome};
 pub use crate::registry::SignalActions;
+pub use crate::restart::{
+    FutexRestart, NanosleepRestart, PollRestart, RestartBlock, RestartHandler, SleepMode, TimeType,
+    nanosleep_copyout, nanosleep_interrupted,
+};
 pub use crate::set::{Iter as SignalSetIter, SignalSet};
 pub use crate::signalfd::{
     SFD_CLOEXEC, SFD_NONBLOCK, SIGNALFD_SIGINFO_SIZE, SfdFlags, SignalFd, SignalfdSiginfo,

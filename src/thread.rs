@@ -13,6 +13,7 @@ use crate::errno::Errno;
 use crate::info::SignalInfo;
 use crate::lock::DefaultRawMutex;
 use crate::process::{ProcessSignalManager, SendOutcome, ThreadLink, handler_ignored};
+use crate::restart::RestartBlock;
 use crate::set::SignalSet;
 use crate::signo::{DefaultAction, Signo};
 use crate::stack::SignalStack;
@@ -146,6 +147,9 @@ pub struct ThreadSignalManager<W: WaitQueue, R: RawMutex = DefaultRawMutex> {
     link: Arc<ThreadLink<W>>,
     slot: u32,
     tid: i32,
+    /// Linux's `current->restart_block` (see [`crate::restart`]); only this thread
+    /// reads or writes it.
+    pub(crate) restart: lock_api::Mutex<R, RestartBlock>,
 }
 
 impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
@@ -170,6 +174,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
             link,
             slot,
             tid,
+            restart: lock_api::Mutex::new(RestartBlock::None),
         })
     }
 

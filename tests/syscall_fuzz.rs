@@ -14,14 +14,16 @@ use common::user_memory::Mem;
 use ksignal::DefaultRawMutex;
 use ksignal::syscall::{
     Caller, Credentials, PidfdTarget, Task, TaskIds, TaskTable, TaskVisitor, sys_kill, sys_pause,
-    sys_pidfd_send_signal, sys_rt_sigaction, sys_rt_sigpending, sys_rt_sigprocmask,
-    sys_rt_sigqueueinfo, sys_rt_sigsuspend, sys_rt_sigtimedwait, sys_rt_tgsigqueueinfo,
-    sys_sigaltstack, sys_signalfd_read, sys_signalfd4, sys_tgkill, sys_tkill,
+    sys_pidfd_send_signal, sys_restart_syscall, sys_rt_sigaction, sys_rt_sigpending,
+    sys_rt_sigprocmask, sys_rt_sigqueueinfo, sys_rt_sigsuspend, sys_rt_sigtimedwait,
+    sys_rt_tgsigqueueinfo, sys_sigaltstack, sys_signalfd_read, sys_signalfd4, sys_tgkill,
+    sys_tkill,
 };
 use ksignal::{
     Arch, Errno, PendingLimit, PidType, ProcessSignalManager, SignalAction, SignalActions,
     SignalSet, Signo, ThreadSignalManager, UserBuffer, UserMemory, WaitOutcome, WaitQueue,
 };
+use ksignal::{FutexRestart, NanosleepRestart, PollRestart, RestartBlock, RestartHandler};
 use ksignal::{SfdFlags, SignalFd};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -293,6 +295,28 @@ impl ksignal::syscall::SignalFdTable for Files {
     }
 }
 
+/// The kernel's side of `restart_syscall`: each resumed call returns what the case
+/// chose, and says which kind it was asked to redo.
+struct Resume {
+    ret: isize,
+    called: Option<&'static str>,
+}
+
+impl RestartHandler for Resume {
+    fn nanosleep(&mut self, _: &NanosleepRestart) -> isize {
+        self.called = Some("nanosleep");
+        self.ret
+    }
+    fn futex_wait(&mut self, _: &FutexRestart) -> isize {
+        self.called = Some("futex");
+        self.ret
+    }
+    fn poll(&mut self, _: &PollRestart) -> isize {
+        self.called = Some("poll");
+        self.ret
+    }
+}
+
 #[test]
 fn every_entry_point_survives_random_arguments_and_memory() {
     let cases: u64 = std::env::var("KSIGNAL_FUZZ_CASES")
@@ -415,6 +439,71 @@ fn every_entry_point_survives_random_arguments_and_memory() {
                     );
                 }
                 (r, &[E::EINVAL, E::EFAULT, E::ENOMEM, E::EPERM], true)
+            }
+            13 => {
+                let block = match rng.below(4) {
+                    0 => RestartBlock::None,
+                    1 => RestartBlock::Nanosleep(NanosleepRestart {
+                        clockid: rng.int() as i32,
+                        expires: rng.next(),
+                        rmtp: rng.addr(),
+                        time_type: ksignal::TimeType::Native,
+                    }),
+                    2 => RestartBlock::FutexWait(FutexRestart {
+                        uaddr: rng.addr(),
+                        val: rng.next() as u32,
+                        bitset: rng.next() as u32,
+                        flags: rng.next() as u32,
+                        deadline: rng.next(),
+                    }),
+                    _ => RestartBlock::Poll(PollRestart {
+                        ufds: rng.addr(),
+                        nfds: rng.int() as u32,
+                        deadline: Some(rng.next()).filter(|_| rng.below(2) == 0),
+                    }),
+                };
+                c.thread.set_restart_block(block);
+                let ret = [
+                    0,
+                    1,
+                    E::EINTR.as_neg_ret(),
+                    E::EFAULT.as_neg_ret(),
+                    -514,
+                    -516,
+                ][rng.below(6) as usize];
+                let mut k = Resume { ret, called: None };
+                let r = sys_restart_syscall(&c, &mut k);
+                let after = c.thread.restart_block();
+                match block {
+                    RestartBlock::None => {
+                        assert_eq!((r, k.called), (E::EINTR.as_neg_ret(), None));
+                        assert_eq!(after, RestartBlock::None);
+                    }
+                    RestartBlock::Nanosleep(_) => {
+                        assert_eq!((r, k.called), (ret, Some("nanosleep")));
+                        assert_eq!(after, block, "hrtimer_nanosleep_restart keeps it");
+                    }
+                    RestartBlock::FutexWait(_) => {
+                        assert_eq!((r, k.called), (ret, Some("futex")));
+                        assert_eq!(after, RestartBlock::None, "futex_wait_restart resets it");
+                    }
+                    RestartBlock::Poll(_) => {
+                        assert_eq!(k.called, Some("poll"));
+                        assert_eq!(r, if ret == -514 { -516 } else { ret });
+                        assert_eq!(after, block);
+                    }
+                }
+                c.thread.set_restart_block(RestartBlock::None);
+                (
+                    r.min(0),
+                    &[
+                        E::EINTR,
+                        E::EFAULT,
+                        E::ERESTARTNOHAND,
+                        E::ERESTART_RESTARTBLOCK,
+                    ],
+                    true,
+                )
             }
             14 => {
                 if rng.below(16) == 0 {

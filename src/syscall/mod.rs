@@ -63,6 +63,7 @@
 //! | `sigaltstack` | [`sys_sigaltstack`] | no |
 //! | `signalfd4`, `signalfd` | [`sys_signalfd4`], [`sys_signalfd`] (the file table is the kernel's [`SignalFdTable`]) | no |
 //! | `read` on a signalfd | [`sys_signalfd_read`] | yes, unless the file is non-blocking |
+//! | `restart_syscall` | [`sys_restart_syscall`] (the kernel redoes the call through its [`crate::RestartHandler`]) | yes, as the call it resumes |
 //! | `rt_sigreturn` | [`crate::rt_sigreturn`] (built on [`crate::frame::restore_rt_frame`]): it restores a signal frame, which is the frame code's job | no |
 //!
 //! SIGCHLD generation when a child exits, stops or continues
@@ -92,6 +93,7 @@ mod action;
 mod altstack;
 mod kill;
 mod mask;
+mod restart;
 mod signalfd;
 mod wait;
 
@@ -103,6 +105,7 @@ pub use kill::{
     sys_rt_tgsigqueueinfo, sys_tgkill, sys_tkill,
 };
 pub use mask::{sys_pause, sys_rt_sigpending, sys_rt_sigprocmask, sys_rt_sigsuspend};
+pub use restart::sys_restart_syscall;
 pub use signalfd::{SignalFdTable, signalfd4_args, sys_signalfd, sys_signalfd_read, sys_signalfd4};
 pub use wait::sys_rt_sigtimedwait;
 

@@ -9,12 +9,14 @@
 //! thread holds no locks and no references: `exit_current`.
 
 mod context;
+mod files;
 mod process;
 mod thread;
 
 pub use context::{Context, switch_context};
+pub use files::{FdTable, OpenFile};
 pub use process::{JobEvent, Pid, Process, wait_status};
-pub use thread::{RestartBlock, Thread, ThreadState, Tid};
+pub use thread::{Thread, ThreadState, Tid};
 
 use crate::mm::{self, AddressSpace, uaccess};
 use crate::{loader, sched, trap};

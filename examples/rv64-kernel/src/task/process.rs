@@ -1,7 +1,7 @@
 //! Processes: an address space, a set of threads, a place in the
 //! parent/child tree, and an exit status for `wait4`.
 
-use super::Thread;
+use super::{FdTable, Thread};
 use crate::mm::AddressSpace;
 use crate::sched::WaitQueue;
 use crate::signal::SigProcess;
@@ -79,6 +79,8 @@ pub struct Process {
     pub inner: Mutex<ProcessInner>,
     /// `wait4` sleeps here; woken when a child exits, stops or continues.
     pub child_wait: WaitQueue,
+    /// Open files from descriptor 3 up (signalfds), shared by the threads.
+    pub files: Mutex<FdTable>,
     /// ksignal's process-wide state: shared queue, sigaction table, the
     /// group's stop and exit state.
     pub signals: Arc<SigProcess>,
@@ -118,6 +120,7 @@ impl Process {
                 stop_reported: false,
             }),
             child_wait: WaitQueue::new(),
+            files: Mutex::new(FdTable::new()),
             signals: Arc::new(signals),
             stop_wait: WaitQueue::new(),
             group_stop: AtomicBool::new(false),
