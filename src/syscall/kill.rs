@@ -7,7 +7,7 @@
 //! target's signal lock once per target.
 
 use super::{
-    Caller, PidfdTarget, ProcessScope, SyscallRet, Task, TaskTable, arg_int,
+    Caller, Credentials, PidfdTarget, ProcessScope, SyscallRet, Task, TaskIds, TaskTable, arg_int,
     copy_siginfo_from_user, encode, kill_ok_by_cred, valid_signal, with_task,
 };
 use crate::errno::Errno;
@@ -32,7 +32,7 @@ pub const PIDFD_SELF_THREAD_GROUP: i32 = linux_raw_sys::general::PIDFD_SELF_THRE
 
 /// How a send reaches its target (Linux's `enum pid_type` as the senders use it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Scope {
+pub(crate) enum Scope {
     /// `PIDTYPE_PID`: the thread's private queue.
     Thread,
     /// `PIDTYPE_TGID` (and `PIDTYPE_PGID`/`PIDTYPE_MAX` per member): the shared queue.
@@ -74,11 +74,24 @@ fn check_kill_permission<W: WaitQueue, R: RawMutex>(
     if info.is_some_and(|i| !i.is_from_user()) {
         return Ok(signo);
     }
-    if caller.ids.tgid == target.ids.tgid || kill_ok_by_cred(&caller.cred, &target.cred) {
-        return Ok(signo);
+    kill_permitted(&caller.ids, &caller.cred, signo, target)?;
+    Ok(signo)
+}
+
+/// The credential half of `check_kill_permission` for a signal from user space
+/// (`si_fromuser`): the same thread group, then [`kill_ok_by_cred`], then SIGCONT
+/// within the sender's session; EPERM otherwise.
+pub(crate) fn kill_permitted<W: WaitQueue, R: RawMutex>(
+    ids: &TaskIds,
+    cred: &Credentials,
+    sig: Option<Signo>,
+    target: &Task<'_, W, R>,
+) -> Result<(), Errno> {
+    if ids.tgid == target.ids.tgid || kill_ok_by_cred(cred, &target.cred) {
+        return Ok(());
     }
-    if signo == Some(Signo::SIGCONT) && caller.ids.sid == target.ids.sid {
-        return Ok(signo);
+    if sig == Some(Signo::SIGCONT) && ids.sid == target.ids.sid {
+        return Ok(());
     }
     Err(Errno::EPERM)
 }
@@ -86,7 +99,7 @@ fn check_kill_permission<W: WaitQueue, R: RawMutex>(
 /// Queues `sig` on `target`: its private queue, or the shared queue starting at the
 /// thread the id named; then tells the kernel what happened
 /// ([`TaskTable::signal_sent`]).
-fn send_to<T: TaskTable>(
+pub(crate) fn send_to<T: TaskTable>(
     tasks: &T,
     target: &Task<'_, T::Wait, T::Lock>,
     sig: Signo,
