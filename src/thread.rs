@@ -470,13 +470,17 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// ignored signals stay queued. EAGAIN on a zero or expired timeout; EINTR when
     /// another deliverable signal (or a group exit) arrives first.
     ///
-    /// Unlike Linux, a spurious wake-up does not end the wait with EINTR: the wait
-    /// goes on for the time left.
+    /// A group stop ends the wait with EINTR ([rule 70]): the thread then stops on
+    /// its way back to user space, and the caller sees EINTR after the SIGCONT, as
+    /// in Linux. Unlike Linux, a spurious wake-up (one with nothing to deliver and
+    /// no stop to take part in) does not end the wait with EINTR: the wait goes on
+    /// for the time left.
     ///
     /// Context: process context, on this thread.
     ///
     /// [rule 34]: crate::docs::rules#rule-34
     /// [rule 35]: crate::docs::rules#rule-35
+    /// [rule 70]: crate::docs::rules#rule-70
     pub fn sigtimedwait(
         &self,
         set: SignalSet,
@@ -567,13 +571,16 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     }
 
     /// `rt_sigsuspend` ([rule 36]): replaces the mask with `mask` until a signal is
-    /// deliverable, then returns ERESTARTNOHAND for the kernel's restart logic. The
+    /// deliverable or a group stop is to be taken part in ([rule 70]), then returns
+    /// ERESTARTNOHAND for the kernel's restart logic (after a stop no handler runs,
+    /// so the call restarts). The
     /// old mask is restored when the handler returns (it is saved in the frame), or by
     /// [`ThreadSignalManager::get_signal`] at once if no handler runs.
     ///
     /// Context: process context, on this thread.
     ///
     /// [rule 36]: crate::docs::rules#rule-36
+    /// [rule 70]: crate::docs::rules#rule-70
     pub fn sigsuspend(&self, mask: SignalSet) -> Errno {
         self.process
             .state
