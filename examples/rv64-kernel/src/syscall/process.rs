@@ -151,6 +151,7 @@ pub fn clone(tf: &TrapFrame, flags: usize, newsp: usize, ptid: usize, tls: usize
         // alternate stack are the forking thread's.
         let signals = parent.signals.fork(false);
         let child = Arc::new(Process::new(tid, parent.name.clone(), space, Some(&parent), exit_signal, signals));
+        child.inner.lock().parent_tid = task::current().tid;
         let thread = Thread::new(tid, child.clone(), child_tf, mask)?;
         if let Some(s) = thread.signals() {
             s.set_altstack(me.altstack());
