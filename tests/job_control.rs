@@ -8,6 +8,7 @@
 mod common {
     pub mod delivery;
     pub mod user_memory;
+    pub mod user_stack;
     pub mod wait;
 }
 mod syscall_sim;
@@ -124,6 +125,50 @@ fn rule70_group_stop_ends_a_sigsuspend_which_restarts_without_running_a_handler(
     // comes back at once and ERESTARTNOHAND restarts the call.
     assert_eq!(deliver_all(&t[1]), []);
     assert_eq!(t[1].sigprocmask(MaskHow::Block, SignalSet::EMPTY), before);
+}
+
+#[test]
+fn rule70_after_the_stop_do_signal_restarts_sigsuspend_and_leaves_sigtimedwaits_eintr() {
+    use ksignal::frame::NoFp;
+    use ksignal::frame::x86_64::X86_64Context;
+    use ksignal::{KernelFrameInfo, UserReturn, do_signal};
+    let (p, t) = group(2);
+    let mut mem = common::user_stack::memory();
+    // What each call left in the return register when the stop woke it.
+    for (nr, ret) in [
+        (130, Errno::ERESTARTNOHAND.as_neg_ret()),
+        (128, Errno::EINTR.as_neg_ret()),
+    ] {
+        start_stop(&p, &t[0]);
+        let mut ctx = X86_64Context {
+            rip: 0x40_0500,
+            rsp: common::user_stack::stack_top(),
+            in_syscall: true,
+            orig_rax: nr,
+            rax: ret as u64,
+            ..Default::default()
+        };
+        let k = KernelFrameInfo::default();
+        assert_eq!(
+            do_signal(&t[1], &mut ctx, &mut NoFp, &mut mem, k),
+            UserReturn::Stop(Signo::SIGSTOP),
+            "it stops before the restart rules run"
+        );
+        assert_eq!((ctx.rip, ctx.rax), (0x40_0500, ret as u64));
+        p.send(Signo::SIGCONT, None).unwrap();
+        assert_eq!(
+            do_signal(&t[1], &mut ctx, &mut NoFp, &mut mem, k),
+            UserReturn::Resume
+        );
+        if nr == 130 {
+            // rt_sigsuspend: no handler ran, so the call restarts.
+            assert_eq!((ctx.rip, ctx.rax), (0x40_0500 - 2, 130));
+        } else {
+            // rt_sigtimedwait: EINTR reaches user space.
+            assert_eq!((ctx.rip, ctx.rax), (0x40_0500, ret as u64));
+        }
+        while p.take_cldstop().is_some() {}
+    }
 }
 
 #[test]
