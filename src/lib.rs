@@ -77,7 +77,9 @@ mod wait;
 pub use crate::action::{Disposition, SaFlags, SignalAction};
 pub use crate::arch::Arch;
 pub use crate::child::{
-    ChildExit, ChildInfo, ChildStop, ExitNotice, notify_parent_cldstop, notify_parent_exit,
+    ChildExit, ChildInfo, ChildStop, ExitNotice, ExitingTask, OrphanCheck, ProcessGroups,
+    exit_signal_for_parent, kill_orphaned_pgrp, notify_parent_cldstop, notify_parent_exit,
+    send_pdeath_signal,
 };
 pub use crate::deliver::{KernelFrameInfo, UserReturn, do_signal, do_signal_with, rt_sigreturn};
 pub use crate::errno::Errno;

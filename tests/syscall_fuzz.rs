@@ -14,10 +14,10 @@ use common::user_memory::Mem;
 use ksignal::DefaultRawMutex;
 use ksignal::syscall::{
     Caller, Credentials, PidfdTarget, Task, TaskIds, TaskTable, TaskVisitor, sys_kill, sys_pause,
-    sys_pidfd_send_signal, sys_restart_syscall, sys_rt_sigaction, sys_rt_sigpending,
-    sys_rt_sigprocmask, sys_rt_sigqueueinfo, sys_rt_sigsuspend, sys_rt_sigtimedwait,
-    sys_rt_tgsigqueueinfo, sys_sigaltstack, sys_signalfd_read, sys_signalfd4, sys_tgkill,
-    sys_tkill,
+    sys_pidfd_send_signal, sys_prctl_pdeathsig, sys_restart_syscall, sys_rt_sigaction,
+    sys_rt_sigpending, sys_rt_sigprocmask, sys_rt_sigqueueinfo, sys_rt_sigsuspend,
+    sys_rt_sigtimedwait, sys_rt_tgsigqueueinfo, sys_sigaltstack, sys_signalfd_read, sys_signalfd4,
+    sys_tgkill, sys_tkill,
 };
 use ksignal::{
     Arch, Errno, PendingLimit, PidType, ProcessSignalManager, SignalAction, SignalActions,
@@ -360,7 +360,7 @@ fn every_entry_point_survives_random_arguments_and_memory() {
         let c = world.caller(ci);
         let before = snapshot(&c);
         let w = &world;
-        let call = rng.below(16);
+        let call = rng.below(18);
         let mut input_faults = matches!(call, 9 | 10);
         let (r, allowed, restores): (isize, &[Errno], bool) = match call {
             0 => (sys_kill(w, &c, rng.int(), rng.int()), &SEND_ERRORS, false),
@@ -521,6 +521,20 @@ fn every_entry_point_survives_random_arguments_and_memory() {
                 let r = sys_signalfd_read(&c, &mut mem, &fd, true, rng.addr(), rng.size());
                 assert!(r < 0 || r % 128 == 0, "signalfd read returned {r}");
                 (r.min(0), &[E::EINVAL, E::EFAULT, E::EAGAIN], false)
+            }
+            16 => {
+                let old = c.thread.pdeath_signal();
+                let option = [1, 2, rng.int()][rng.below(3) as usize];
+                let arg2 = match rng.below(3) {
+                    0 => rng.below(70) as usize,
+                    1 => rng.addr(),
+                    _ => rng.int(),
+                };
+                let r = sys_prctl_pdeathsig(&c, &mut mem, option, arg2).unwrap_or(0);
+                if r < 0 {
+                    assert_eq!(c.thread.pdeath_signal(), old, "failed prctl changed it");
+                }
+                (r, &[E::EINVAL, E::EFAULT], true)
             }
             _ => {
                 // A kernel-side delivery step, so queues drain and masks move.

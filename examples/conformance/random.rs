@@ -193,7 +193,11 @@ impl Model {
                 }
             }
             Op::Exit(t) => self.live[t.0] = false,
-            Op::Wait(..) | Op::Pending(_) | Op::RlimitSigpending(_) => {}
+            Op::Wait(..)
+            | Op::Pending(_)
+            | Op::RlimitSigpending(_)
+            | Op::WaitBg(..)
+            | Op::Collect(_) => {}
         }
     }
 

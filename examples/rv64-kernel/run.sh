@@ -175,6 +175,12 @@ PASS sig_wait: sigtimedwait takes a process-directed signal the other threads bl
 PASS sig_wait: another deliverable signal ends sigtimedwait with EINTR
 PASS sig_wait: a process-directed signal is taken by the thread that does not block it
 PASS sig_wait
+PASS sig_orphan: the stopped child of an exiting parent, alone in its orphaned group, gets SIGHUP then SIGCONT (SI_KERNEL)
+PASS sig_orphan: SIGTSTP to the orphaned group is discarded
+PASS sig_orphan: PR_SET_PDEATHSIG: SIGUSR1 (SI_USER, from the parent) when the parent exits; EINVAL for 65
+PASS sig_orphan: a thread in sigtimedwait lets its group stop (CLD_STOPPED, wait4 WUNTRACED 0x137f) and gets EINTR after SIGCONT
+PASS sig_orphan: two concurrent SIGCONTs: one CLD_CONTINUED
+PASS sig_orphan
 PASS sig_smp: 4 threads sigqueue / rt_tgsigqueueinfo RT signals with values to 4 threads taking them by sigtimedwait and handlers: each exactly once, per-sender FIFO
 PASS sig_smp: the same while other threads change sigaction and sigprocmask flat out
 PASS sig_smp: RLIMIT_SIGPENDING back to exactly 0: 1024 queue, the 1025th gets EAGAIN

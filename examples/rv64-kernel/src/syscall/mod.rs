@@ -42,6 +42,7 @@ pub mod nr {
     pub const RT_SIGRETURN: usize = 139;
     pub const SETPGID: usize = 154;
     pub const GETPGID: usize = 155;
+    pub const PRCTL: usize = 167;
     pub const GETPID: usize = 172;
     pub const GETPPID: usize = 173;
     pub const GETTID: usize = 178;
@@ -95,6 +96,7 @@ fn dispatch(tf: &mut TrapFrame) -> SysResult {
         nr::RT_SIGACTION => signal::rt_sigaction(a0, a1, a2, a3),
         nr::RT_SIGPROCMASK => signal::rt_sigprocmask(a0, a1, a2, a3),
         nr::RT_SIGPENDING => signal::rt_sigpending(a0, a1),
+        nr::PRCTL => signal::prctl(a0, a1),
         nr::RT_SIGTIMEDWAIT => signal::rt_sigtimedwait(a0, a1, a2, a3),
         nr::RT_SIGQUEUEINFO => signal::rt_sigqueueinfo(a0, a1, a2),
         nr::RT_TGSIGQUEUEINFO => signal::rt_tgsigqueueinfo(a0, a1, a2, a3),

@@ -154,6 +154,7 @@ pub fn clone(tf: &TrapFrame, flags: usize, newsp: usize, ptid: usize, tls: usize
         // The child's descriptors are a copy sharing the open files.
         let files = parent.files.lock().clone();
         *child.files.lock() = files;
+        child.inner.lock().parent_tid = task::current().tid;
         let thread = Thread::new(tid, child.clone(), child_tf, mask)?;
         if let Some(s) = thread.signals() {
             s.set_altstack(me.altstack());

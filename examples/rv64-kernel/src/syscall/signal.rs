@@ -56,6 +56,17 @@ pub fn rt_sigprocmask(how: usize, set: usize, oset: usize, sigsetsize: usize) ->
     call(|c| ks::sys_rt_sigprocmask(c, &mut KMem, how, set, oset, sigsetsize))
 }
 
+/// prctl(option, arg2): PR_SET_PDEATHSIG and PR_GET_PDEATHSIG are ksignal's;
+/// this kernel has no other option (EINVAL, as Linux for an unknown one).
+pub fn prctl(option: usize, arg2: usize) -> SysResult {
+    let r = with_caller(|c| ks::sys_prctl_pdeathsig(c, &mut KMem, option, arg2));
+    match r {
+        None => Err(Errno::ESRCH),
+        Some(None) => Err(Errno::EINVAL),
+        Some(Some(r)) => from_ret(r),
+    }
+}
+
 pub fn rt_sigpending(set: usize, sigsetsize: usize) -> SysResult {
     call(|c| ks::sys_rt_sigpending(c, &mut KMem, set, sigsetsize))
 }
