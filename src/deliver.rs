@@ -1,33 +1,9 @@
-//! The return-to-user path, ready made: the kernel's delivery loop and
-//! `rt_sigreturn`, joining the managers' decisions to the frame code.
-//!
-//! A kernel calls [`do_signal`] on the way back to user space whenever
-//! [`ThreadSignalManager::has_pending`] is set (or after every system call that may
-//! have returned a restart code), and [`sigreturn`] from its `rt_sigreturn` system
-//! call. Both run in process context on the thread itself, with no lock of the crate
-//! held. They do not allocate: frames are assembled in stack buffers (up to about
-//! 5 KiB of kernel stack, for aarch64's 4.7 KiB frame or x86_64's frame plus a
-//! 3 KiB XSAVE image). The one exception is rare: forcing SIGSEGV after a frame
-//! could not be written queues its siginfo, which grows the thread's private queue
-//! if it has never held one (see [`ProcessSignalManager::set_growable`]).
-//!
-//! [`ProcessSignalManager::set_growable`]: crate::process::ProcessSignalManager::set_growable
-//!
-//! `do_signal` is Linux's `exit_to_user_mode_loop` + `arch_do_signal_or_restart` +
-//! `handle_signal`: it asks the thread for the next thing to do until nothing is
-//! left, fixing up an interrupted system call ([rule 49]), pushing one frame per
-//! handler and blocking its mask at once ([rule 47], [rule 47a]), forcing SIGSEGV when a
-//! frame cannot be written ([rule 48]), and stopping at a stop or an exit ([rule 47b]).
-//!
-//! [rule 47]: crate::docs::rules#rule-47
-//! [rule 47a]: crate::docs::rules#rule-47a
-//! [rule 47b]: crate::docs::rules#rule-47b
-//! [rule 48]: crate::docs::rules#rule-48
-//! [rule 49]: crate::docs::rules#rule-49
+//! [`do_signal`] and [`rt_sigreturn`]; the design notes are on [`do_signal`].
 
 use crate::errno::Errno;
 use crate::frame::{self, FaultInfo, FpHook, FrameRequest, TrapFrame};
 use crate::info::SignalInfo;
+use crate::restart::RestartBlock;
 use crate::signo::Signo;
 use crate::thread::{Delivery, JobControl, NoJobControl, ThreadSignalManager};
 use crate::uaccess::UserMemory;
@@ -69,7 +45,36 @@ pub struct KernelFrameInfo {
 /// always stop. A kernel with process groups calls [`do_signal_with`].
 ///
 /// Context: process context, on the returning thread, with no lock of this crate
-/// held (see the module docs); it writes user memory and may sleep there.
+/// held (see the notes below); it writes user memory and may sleep there.
+///
+/// # Design notes
+///
+/// The return-to-user path, ready made: the kernel's delivery loop and
+/// `rt_sigreturn`, joining the managers' decisions to the frame code.
+///
+/// A kernel calls [`do_signal`] on the way back to user space whenever
+/// [`ThreadSignalManager::has_pending`] is set (or after every system call that may
+/// have returned a restart code), and [`rt_sigreturn`] from its `rt_sigreturn` system
+/// call. Both run in process context on the thread itself, with no lock of the crate
+/// held. They do not allocate: frames are assembled in stack buffers (up to about
+/// 5 KiB of kernel stack, for aarch64's 4.7 KiB frame or x86_64's frame plus a
+/// 3 KiB XSAVE image). The one exception is rare: forcing SIGSEGV after a frame
+/// could not be written queues its siginfo, which grows the thread's private queue
+/// if it has never held one (see [`ProcessSignalManager::set_growable`]).
+///
+/// [`ProcessSignalManager::set_growable`]: crate::process::ProcessSignalManager::set_growable
+///
+/// `do_signal` is Linux's `exit_to_user_mode_loop` + `arch_do_signal_or_restart` +
+/// `handle_signal`: it asks the thread for the next thing to do until nothing is
+/// left, fixing up an interrupted system call ([rule 49]), pushing one frame per
+/// handler and blocking its mask at once ([rule 47], [rule 47a]), forcing SIGSEGV when a
+/// frame cannot be written ([rule 48]), and stopping at a stop or an exit ([rule 47b]).
+///
+/// [rule 47]: crate::docs::rules#rule-47
+/// [rule 47a]: crate::docs::rules#rule-47a
+/// [rule 47b]: crate::docs::rules#rule-47b
+/// [rule 48]: crate::docs::rules#rule-48
+/// [rule 49]: crate::docs::rules#rule-49
 pub fn do_signal<W, R, T, M>(
     thread: &ThreadSignalManager<W, R>,
     tf: &mut T,
@@ -146,8 +151,12 @@ where
 }
 
 /// `rt_sigreturn`: restores the context, mask and alternate stack saved in the
-/// frame at the thread's stack pointer. Returns the value the system call returns
-/// (the restored return register).
+/// frame at the thread's stack pointer, and resets the thread's restart block to
+/// [`RestartBlock::None`] ([rule 57]: a call interrupted for the handler that
+/// returns now is not resumed by a later `restart_syscall`). Returns the value the
+/// system call returns (the restored return register).
+///
+/// [rule 57]: crate::docs::rules#rule-57
 ///
 /// A malformed frame forces SIGSEGV, with the siginfo Linux gives it on the
 /// architecture ([`frame::BadFrame::info`]), and returns `Err(EFAULT)`; the kernel then goes
@@ -161,7 +170,7 @@ where
 ///
 /// Context: process context, from the thread's `rt_sigreturn` system call, with no
 /// lock of this crate held; it reads user memory and may sleep there.
-pub fn sigreturn<W, R, T, M>(
+pub fn rt_sigreturn<W, R, T, M>(
     thread: &ThreadSignalManager<W, R>,
     tf: &mut T,
     fp: &mut dyn FpHook,
@@ -174,18 +183,23 @@ where
     M: UserMemory + ?Sized,
 {
     let mut stack = thread.altstack();
-    match frame::rt_sigreturn(tf, fp, mem, &mut stack) {
+    match frame::restore_rt_frame(tf, fp, mem, &mut stack) {
         Ok(r) => {
+            // "Always make any pending restarted system calls return -EINTR."
+            thread.set_restart_block(RestartBlock::None);
             thread.set_altstack(stack);
-            thread.sigreturn(r.mask);
+            thread.restore_saved_mask(r.mask);
             if r.force_sigfpe {
                 let _ = thread.force_signal(Signo::SIGFPE, &SignalInfo::kernel(Signo::SIGFPE));
             }
             Ok(r.ret)
         }
         Err(bad) => {
+            if bad.restart_block_reset {
+                thread.set_restart_block(RestartBlock::None);
+            }
             if let Some(mask) = bad.mask {
-                thread.sigreturn(mask);
+                thread.restore_saved_mask(mask);
             }
             // `restore_altstack` ran (x86_64) or was never reached: either way this
             // is the thread's stack now.

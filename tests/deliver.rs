@@ -23,7 +23,7 @@ use ksignal::frame::x86_64::X86_64Context;
 use ksignal::{
     Errno, KernelFrameInfo, MaskHow, PendingLimit, ProcessSignalManager, SaFlags, SignalAction,
     SignalActions, SignalInfo, SignalSet, Signo, ThreadSignalManager, UserReturn, do_signal,
-    sigreturn,
+    rt_sigreturn,
 };
 use std::sync::Arc;
 
@@ -35,6 +35,17 @@ fn thread() -> (Arc<ProcessSignalManager<CondvarQueue>>, Thread) {
         Arc::new(PendingLimit::new(64)),
     ));
     let t = Thread::new(&p, 1, SignalSet::EMPTY, CondvarQueue::default()).unwrap();
+    (p, t)
+}
+
+/// [`thread`], with a handler of `flags` and `mask` for `sig`.
+fn thread_with_handler(
+    sig: Signo,
+    flags: SaFlags,
+    mask: SignalSet,
+) -> (Arc<ProcessSignalManager<CondvarQueue>>, Thread) {
+    let (p, t) = thread();
+    p.sigaction(sig, Some(handler(flags, mask))).unwrap();
     (p, t)
 }
 
@@ -60,9 +71,15 @@ fn handler(flags: SaFlags, mask: SignalSet) -> SignalAction {
     )
 }
 
+/// What a thread killed by SIGSEGV returns: the group exits, dumping core.
+const SEGV_CORE: UserReturn = UserReturn::Exit {
+    sig: Signo::SIGSEGV,
+    core_dump: true,
+};
+
 const K: KernelFrameInfo = KernelFrameInfo {
     trampoline: TRAMPOLINE,
-    fault: ksignal::FaultInfo {
+    fault: ksignal::frame::FaultInfo {
         address: 0,
         code: 0,
         trapno: 0,
@@ -71,12 +88,11 @@ const K: KernelFrameInfo = KernelFrameInfo {
 
 #[test]
 fn handler_runs_with_its_mask_and_sigreturn_restores_context_and_mask() {
-    let (p, t) = thread();
-    p.sigaction(
+    let (_p, t) = thread_with_handler(
         Signo::SIGUSR1,
-        Some(handler(SaFlags::empty(), SignalSet::single(Signo::SIGUSR2))),
-    )
-    .unwrap();
+        SaFlags::empty(),
+        SignalSet::single(Signo::SIGUSR2),
+    );
     t.send(
         Signo::SIGUSR1,
         Some(&SignalInfo::queue(Signo::SIGUSR1, 9, 0, 77)),
@@ -98,7 +114,7 @@ fn handler_runs_with_its_mask_and_sigreturn_restores_context_and_mask() {
     );
     // The handler returns through its restorer: `ret` popped pretcode.
     ctx.rsp += 8;
-    let ret = sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
+    let ret = rt_sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
     assert_eq!(ret, orig.rax);
     assert_eq!(
         (ctx.rip, ctx.rsp, ctx.rax, ctx.rdi),
@@ -123,21 +139,16 @@ fn several_pending_handlers_are_stacked_and_run_in_reverse_dequeue_order() {
     do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K);
     assert_eq!(ctx.rdi, 10, "USR1 dequeued last, runs first (rule 47a)");
     ctx.rsp += 8;
-    sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
+    rt_sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
     assert_eq!(ctx.rdi, 1, "back in HUP's handler frame");
     ctx.rsp += 8;
-    sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
+    rt_sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
     assert_eq!(ctx.rip, 0x40_0500);
 }
 
 #[test]
 fn frame_that_cannot_be_written_forces_sigsegv_and_kills_when_it_was_sigsegv() {
-    let (p, t) = thread();
-    p.sigaction(
-        Signo::SIGSEGV,
-        Some(handler(SaFlags::empty(), SignalSet::EMPTY)),
-    )
-    .unwrap();
+    let (_p, t) = thread_with_handler(Signo::SIGSEGV, SaFlags::empty(), SignalSet::EMPTY);
     t.force_signal(Signo::SIGSEGV, &SignalInfo::fault(Signo::SIGSEGV, 1, 0x10))
         .unwrap();
     let mut mem = memory();
@@ -145,13 +156,7 @@ fn frame_that_cannot_be_written_forces_sigsegv_and_kills_when_it_was_sigsegv() {
         rsp: 0x10,
         ..x86_ctx()
     }; // unmapped stack
-    assert_eq!(
-        do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K),
-        UserReturn::Exit {
-            sig: Signo::SIGSEGV,
-            core_dump: true
-        }
-    );
+    assert_eq!(do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K), SEGV_CORE);
 }
 
 #[test]
@@ -162,13 +167,7 @@ fn x86_handler_without_sa_restorer_gets_sigsegv() {
     t.send(Signo::SIGUSR1, None).unwrap();
     let mut mem = memory();
     let mut ctx = x86_ctx();
-    assert_eq!(
-        do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K),
-        UserReturn::Exit {
-            sig: Signo::SIGSEGV,
-            core_dump: true
-        }
-    );
+    assert_eq!(do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K), SEGV_CORE);
 }
 
 #[test]
@@ -177,25 +176,17 @@ fn forged_frame_at_sigreturn_forces_sigsegv() {
     let mut mem = memory();
     let mut ctx = Riscv64Context::default();
     ctx.x[2] = 0x10; // sp: nothing mapped there
-    assert_eq!(sigreturn(&t, &mut ctx, &mut NoFp, &mem), Err(Errno::EFAULT));
     assert_eq!(
-        do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K),
-        UserReturn::Exit {
-            sig: Signo::SIGSEGV,
-            core_dump: true
-        }
+        rt_sigreturn(&t, &mut ctx, &mut NoFp, &mem),
+        Err(Errno::EFAULT)
     );
+    assert_eq!(do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K), SEGV_CORE);
 }
 
 #[test]
 fn interrupted_syscall_restarts_without_handler_and_eintrs_with_one() {
     // sigsuspend returned -ERESTARTNOHAND: with a handler the call ends with EINTR.
-    let (p, t) = thread();
-    p.sigaction(
-        Signo::SIGUSR1,
-        Some(handler(SaFlags::RESTART, SignalSet::EMPTY)),
-    )
-    .unwrap();
+    let (_p, t) = thread_with_handler(Signo::SIGUSR1, SaFlags::RESTART, SignalSet::EMPTY);
     t.send(Signo::SIGUSR1, None).unwrap();
     let mut mem = memory();
     let mut ctx = X86_64Context {
@@ -206,7 +197,7 @@ fn interrupted_syscall_restarts_without_handler_and_eintrs_with_one() {
     };
     do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K);
     ctx.rsp += 8;
-    sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
+    rt_sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
     assert_eq!(ctx.rax as i64, -(Errno::EINTR.get() as i64));
     // An ignored signal: ERESTARTSYS restarts (pc rewound, rax = orig_rax).
     let (p, t) = thread();
@@ -231,12 +222,7 @@ fn interrupted_syscall_restarts_without_handler_and_eintrs_with_one() {
 #[test]
 fn autodisarm_altstack_is_disarmed_during_the_handler_and_restored_after() {
     use ksignal::{SsFlags, StackT};
-    let (p, t) = thread();
-    p.sigaction(
-        Signo::SIGUSR1,
-        Some(handler(SaFlags::ONSTACK, SignalSet::EMPTY)),
-    )
-    .unwrap();
+    let (_p, t) = thread_with_handler(Signo::SIGUSR1, SaFlags::ONSTACK, SignalSet::EMPTY);
     let mut stack = t.altstack();
     let ss = StackT {
         ss_sp: common::user_stack::ALT_BASE,
@@ -262,7 +248,7 @@ fn autodisarm_altstack_is_disarmed_during_the_handler_and_restored_after() {
         "disarmed while the handler runs"
     );
     ctx.rsp += 8;
-    sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
+    rt_sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
     assert_eq!(t.altstack(), stack, "uc_stack restored");
 }
 
@@ -289,7 +275,10 @@ fn failed_x86_64_rt_sigreturn_keeps_the_alternate_stack_it_restored() {
         ..x86_ctx()
     };
     let mut fp = ImageFp::new(vec![0; 512]);
-    assert_eq!(sigreturn(&t, &mut ctx, &mut fp, &mem), Err(Errno::EFAULT));
+    assert_eq!(
+        rt_sigreturn(&t, &mut ctx, &mut fp, &mem),
+        Err(Errno::EFAULT)
+    );
     assert_eq!(t.altstack(), altstack(0), "uc_stack was restored first");
     assert_eq!(t.blocked(), SignalSet::single(Signo::SIGUSR2));
 }
@@ -308,7 +297,10 @@ fn bad_frame_sigsegv_carries_linuxs_siginfo_per_architecture() {
         sp: 0x7fff_0000_0008, // misaligned, above every mapping
         ..Default::default()
     };
-    assert_eq!(sigreturn(&t, &mut ctx, &mut NoFp, &mem), Err(Errno::EFAULT));
+    assert_eq!(
+        rt_sigreturn(&t, &mut ctx, &mut NoFp, &mem),
+        Err(Errno::EFAULT)
+    );
     match t.get_signal() {
         Some(ksignal::Delivery::Handler(h)) => {
             assert_eq!(h.sig, Signo::SIGSEGV);
@@ -322,7 +314,10 @@ fn bad_frame_sigsegv_carries_linuxs_siginfo_per_architecture() {
     p.sigaction(Signo::SIGSEGV, Some(segv_handler())).unwrap();
     let mut ctx = Riscv64Context::default();
     ctx.x[2] = 0x10;
-    assert_eq!(sigreturn(&t, &mut ctx, &mut NoFp, &mem), Err(Errno::EFAULT));
+    assert_eq!(
+        rt_sigreturn(&t, &mut ctx, &mut NoFp, &mem),
+        Err(Errno::EFAULT)
+    );
     match t.get_signal() {
         Some(ksignal::Delivery::Handler(h)) => {
             assert_eq!(h.info, SignalInfo::kernel(Signo::SIGSEGV))
@@ -338,12 +333,7 @@ fn bad_frame_sigsegv_carries_linuxs_siginfo_per_architecture() {
 fn sigsegv_after_a_bad_fp_state_sees_the_restored_registers() {
     use common::fp::ImageFp;
     use common::signal_setup::{put_u64, user_u64};
-    let (p, t) = thread();
-    p.sigaction(
-        Signo::SIGSEGV,
-        Some(handler(SaFlags::empty(), SignalSet::EMPTY)),
-    )
-    .unwrap();
+    let (_p, t) = thread_with_handler(Signo::SIGSEGV, SaFlags::empty(), SignalSet::EMPTY);
     let mut mem = memory();
     let frame = stack_top() - 0x800;
     let sc = frame + 48;
@@ -358,7 +348,10 @@ fn sigsegv_after_a_bad_fp_state_sees_the_restored_registers() {
         ..x86_ctx()
     };
     let mut fp = ImageFp::new(vec![0; 512]);
-    assert_eq!(sigreturn(&t, &mut ctx, &mut fp, &mem), Err(Errno::EFAULT));
+    assert_eq!(
+        rt_sigreturn(&t, &mut ctx, &mut fp, &mem),
+        Err(Errno::EFAULT)
+    );
     assert_eq!(
         (ctx.rip, ctx.rbp, ctx.in_syscall),
         (0x40_0777, 0xbeef, false)

@@ -10,8 +10,8 @@ mod common {
 
 use common::delivery::{deliver_all, handled};
 use common::wait::CondvarQueue;
-use ksignal::action::SaFlags;
-use ksignal::info::code;
+use ksignal::SaFlags;
+use ksignal::code;
 use ksignal::timer::{SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD, SIGEV_THREAD_ID};
 use ksignal::{
     Errno, Fate, Itimer, MaskHow, PendingLimit, PosixTimer, ProcessSignalManager, SigEvent,
@@ -332,7 +332,7 @@ fn rule61_periodic_timer_blocked_for_five_periods_delivers_once_with_overrun_4()
     assert_eq!(clock.rearms.load(Ordering::Relaxed), 1);
     assert_eq!(clock.expires.load(Ordering::Relaxed), 60);
     // The handler returns; the next expiry, delivered on time, has no overrun.
-    t[0].sigreturn(SignalSet::EMPTY);
+    t[0].restore_saved_mask(SignalSet::EMPTY);
     clock.now.store(60, Ordering::Relaxed);
     assert_eq!(timer.expire(), TimerFire::Queued);
     let d = deliver_all(&t[0]);

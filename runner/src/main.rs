@@ -19,14 +19,16 @@
 mod host;
 
 use host::{RemoteMem, XCfg, XFp};
+use ksignal::DefaultRawMutex;
+use ksignal::frame::FaultInfo;
 use ksignal::frame::x86_64::X86_64Context;
 use ksignal::syscall::{
-    self, Caller, Credentials, PidfdTarget, ProcessScope, Task, TaskIds, TaskTable, TaskVisitor,
+    self, Caller, Credentials, PidfdTarget, Task, TaskIds, TaskTable, TaskVisitor,
 };
 use ksignal::{
-    Arch, FaultInfo, HookEvent, HookTarget, KernelFrameInfo, PendingLimit, ProcessSignalManager,
-    SendOutcome, SignalAction, SignalActions, SignalFd, SignalInfo, SignalSet, Signo,
-    ThreadSignalManager, UserReturn, WaitOutcome, WaitQueue,
+    Arch, HookEvent, KernelFrameInfo, PendingLimit, PidType, ProcessSignalManager, SendOutcome,
+    SignalAction, SignalActions, SignalFd, SignalInfo, SignalSet, Signo, ThreadSignalManager,
+    UserReturn, WaitOutcome, WaitQueue,
 };
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
@@ -37,6 +39,23 @@ use std::time::{Duration, Instant};
 
 type Psm = ProcessSignalManager<RWait>;
 type Tsm = ThreadSignalManager<RWait>;
+
+/// Thread `tid` of group `tgid` as the crate's system calls see their caller, with
+/// no process group or session and default credentials: what every call but the
+/// kill family (which reads the host's) is given.
+fn plain_caller(tid: i32, tgid: i32, tsm: &Tsm) -> Caller<'_, RWait, DefaultRawMutex> {
+    Caller {
+        ids: TaskIds {
+            tid,
+            tgid,
+            pgid: 0,
+            sid: 0,
+        },
+        cred: Credentials::default(),
+        thread: tsm,
+        arch: Arch::X86_64,
+    }
+}
 
 /// What the tracer thread reacts to.
 enum Ev {
@@ -290,10 +309,10 @@ impl Runner {
     fn new_process(&mut self, tgid: i32, psm: Psm) -> Arc<Psm> {
         let psm = Arc::new(psm);
         if self.trace {
-            let hook: ksignal::hooks::Hook = Arc::new(move |sig: Signo, e: &HookEvent| {
+            let hook: ksignal::Hook = Arc::new(move |sig: Signo, e: &HookEvent| {
                 let to = match e.target {
-                    HookTarget::Thread => "thread",
-                    HookTarget::Process => "process",
+                    PidType::Pid => "thread",
+                    _ => "process",
                 };
                 eprintln!(
                     "ksignal-run: [{tgid}] generate {sig} ({to}-directed) code={} pid={} uid={} value={:#x}",
@@ -439,7 +458,7 @@ impl Runner {
             h.dirty = true;
             h.skip = true;
             if !tsm.has_pending() {
-                ksignal::syscall_restart(&mut h.ctx, None);
+                ksignal::frame::syscall_restart(&mut h.ctx, None);
             }
         }
         let mut out = UserReturn::Resume;
@@ -1052,7 +1071,7 @@ impl Runner {
                     cfg: &cfg,
                 };
                 let mem = RemoteMem { pid: tid };
-                match ksignal::sigreturn(&*tsm, &mut h.ctx, &mut fp, &mem) {
+                match ksignal::rt_sigreturn(&*tsm, &mut h.ctx, &mut fp, &mem) {
                     Ok(ret) => {
                         h.ctx.rax = ret;
                         self.log(
@@ -1144,12 +1163,7 @@ impl Runner {
             0
         };
         let mut mem = RemoteMem { pid: tid };
-        let args = syscall::signalfd::signalfd4_args(
-            &mem,
-            h.regs.rsi as usize,
-            h.regs.rdx as usize,
-            flags,
-        );
+        let args = syscall::signalfd4_args(&mem, h.regs.rsi as usize, h.regs.rdx as usize, flags);
         let at = (h.regs.rsp - 128 - 64) & !15;
         let mask = match args {
             Ok((mask, _)) => {
@@ -1348,17 +1362,7 @@ impl Runner {
         let (buf, count) = (h.regs.rsi as usize, h.regs.rdx as usize);
         let ret = {
             let t = &self.threads[&tid];
-            let caller = Caller {
-                ids: TaskIds {
-                    tid,
-                    tgid,
-                    pgid: 0,
-                    sid: 0,
-                },
-                cred: Credentials::default(),
-                thread: &*t.tsm,
-                arch: Arch::X86_64,
-            };
+            let caller = plain_caller(tid, tgid, &t.tsm);
             let mut mem = RemoteMem { pid: tid };
             syscall::sys_signalfd_read(&caller, &mut mem, &sfd, true, buf, count)
         };
@@ -1404,17 +1408,7 @@ impl Runner {
         let (tgid, tsm, tx) = (t.tgid, t.tsm.clone(), self.tx.clone());
         let a = [regs.rdi, regs.rsi, regs.rdx, regs.r10].map(|x| x as usize);
         std::thread::spawn(move || {
-            let caller = Caller {
-                ids: TaskIds {
-                    tid,
-                    tgid,
-                    pgid: 0,
-                    sid: 0,
-                },
-                cred: Credentials::default(),
-                thread: &*tsm,
-                arch: Arch::X86_64,
-            };
+            let caller = plain_caller(tid, tgid, &tsm);
             let mut mem = RemoteMem { pid: tid };
             let ret = match nr {
                 libc::SYS_rt_sigtimedwait => {
@@ -1499,9 +1493,7 @@ impl Runner {
                 libc::SYS_tgkill | libc::SYS_rt_tgsigqueueinfo => a[1] as i32,
                 _ => {
                     let fd = a[0] as i32;
-                    if fd == syscall::kill::PIDFD_SELF_THREAD
-                        || fd == syscall::kill::PIDFD_SELF_THREAD_GROUP
-                    {
+                    if fd == syscall::PIDFD_SELF_THREAD || fd == syscall::PIDFD_SELF_THREAD_GROUP {
                         0
                     } else {
                         host::pidfd_target(tid, fd).map_or(0, |(p, _)| p)
@@ -1514,25 +1506,10 @@ impl Runner {
             let target_tgid = self.threads.get(&target).map_or(target, |t| t.tgid);
             self.refresh_limit(target_tgid);
         }
-        let (ids, cred) = if kill_family {
-            (host::task_ids(tid, tgid), host::task_cred(tid))
-        } else {
-            (
-                TaskIds {
-                    tid,
-                    tgid,
-                    pgid: 0,
-                    sid: 0,
-                },
-                Credentials::default(),
-            )
-        };
-        let caller = Caller {
-            ids,
-            cred,
-            thread: &*t.tsm,
-            arch: Arch::X86_64,
-        };
+        let mut caller = plain_caller(tid, tgid, &t.tsm);
+        if kill_family {
+            (caller.ids, caller.cred) = (host::task_ids(tid, tgid), host::task_cred(tid));
+        }
         let mut mem = RemoteMem { pid: tid };
         let tasks = Tasks {
             r: self,
@@ -1605,7 +1582,7 @@ struct Tasks<'a> {
 
 impl TaskTable for Tasks<'_> {
     type Wait = RWait;
-    type Lock = ksignal::lock::DefaultRawMutex;
+    type Lock = ksignal::DefaultRawMutex;
 
     fn find_task(&self, tid: i32, f: &mut TaskVisitor<'_, RWait, Self::Lock>) {
         if tid <= 0 {
@@ -1631,14 +1608,17 @@ impl TaskTable for Tasks<'_> {
         }
     }
 
-    fn for_each_process(&self, scope: ProcessScope, f: &mut TaskVisitor<'_, RWait, Self::Lock>) {
+    fn for_each_process(
+        &self,
+        scope: PidType,
+        id: i32,
+        f: &mut TaskVisitor<'_, RWait, Self::Lock>,
+    ) {
         let mut tgids: Vec<i32> = self.r.procs.keys().copied().collect();
         tgids.sort_unstable();
         for tgid in tgids {
             let ids = host::task_ids(tgid, tgid);
-            if let ProcessScope::Group(g) = scope
-                && ids.pgid != g
-            {
+            if !(scope == PidType::Max || scope == PidType::Pgid && ids.pgid == id) {
                 continue;
             }
             let p = &self.r.procs[&tgid];

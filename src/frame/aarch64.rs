@@ -29,7 +29,7 @@
 
 use super::{
     ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, OnFault, RestartOutcome,
-    Sigreturn, access_ok, at, context_is_trap_frame, fp_present, handler_addr, le,
+    RestoredFrame, access_ok, at, context_is_trap_frame, fp_present, handler_addr, le,
     put_ucontext_header, read_mask, read_u32, read_u64, read_user, read_user_words,
     restart_syscall, restore_altstack, restorer_or_trampoline, round_down, syscall_regs, us,
     wants_onstack, write_user,
@@ -233,6 +233,7 @@ fn notify_segfault<M: UserMemory + ?Sized>(
         si_code: code as i32,
         si_addr: sp,
         force_sigfpe: false,
+        restart_block_reset: true,
     }
 }
 
@@ -474,6 +475,7 @@ impl ArchFrame for Aarch64 {
     const ARCH: Arch = Arch::Aarch64;
     const NR_RT_SIGRETURN: u64 = 139;
     const NR_RESTART_SYSCALL: u64 = 128;
+    const RESTART_RESET_FIRST: bool = true;
     type Context = Aarch64Context;
 
     /// `setup_rt_frame` + `get_sigframe` + `setup_sigframe` + `setup_return`, then
@@ -509,12 +511,12 @@ impl ArchFrame for Aarch64 {
     /// frame's registers (a slot that faulted reads 0, an invalid pstate is cut
     /// down to its NZCV flags), no system call to restart, and the SIGSEGV's
     /// si_addr is that restored sp.
-    fn rt_sigreturn<M: UserMemory + ?Sized>(
+    fn restore_rt_frame<M: UserMemory + ?Sized>(
         ctx: &mut Aarch64Context,
         fp: &mut dyn FpHook,
         mem: &M,
         stack: &mut SignalStack,
-    ) -> Result<Sigreturn, BadFrame> {
+    ) -> Result<RestoredFrame, BadFrame> {
         let frame = ctx.sp;
         let bad = |e| notify_segfault(mem, e, None, frame);
         if !frame.is_multiple_of(16) {
@@ -555,7 +557,7 @@ impl ArchFrame for Aarch64 {
             restore_fpsimd_context(fp, mem, fpsimd).map_err(bad)?;
         }
         restore_altstack(mem, at(frame, UC_STACK), stack, sp, Self::ARCH).map_err(bad)?;
-        Ok(Sigreturn::restored(mask, ctx.x[0]))
+        Ok(RestoredFrame::restored(mask, ctx.x[0]))
     }
 
     /// `arch_do_signal_or_restart`: the restart table on x0 (its low 32 bits, an
@@ -564,6 +566,15 @@ impl ArchFrame for Aarch64 {
         restart_syscall(ctx, Self::NR_RESTART_SYSCALL, handler)
     }
 }
+
+// The numbers above are Linux's (include/uapi/asm-generic/unistd.h); where linux-raw-sys has them (a build
+// for this architecture) they must agree.
+#[cfg(target_arch = "aarch64")]
+const _: () = {
+    use linux_raw_sys::general::{__NR_restart_syscall, __NR_rt_sigreturn};
+    assert!(Aarch64::NR_RESTART_SYSCALL == __NR_restart_syscall as u64);
+    assert!(Aarch64::NR_RT_SIGRETURN == __NR_rt_sigreturn as u64);
+};
 
 #[cfg(test)]
 mod tests {

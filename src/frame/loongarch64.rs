@@ -14,14 +14,14 @@
 //! FPU is modelled: of an LSX/LASX record the low 64 bits of each vector register are
 //! restored (what a CPU without LSX keeps), and an LBT record is accepted and ignored
 //! (a kernel without `CONFIG_CPU_HAS_LBT`). An FCSR with a cause bit set for an
-//! enabled exception is cleared and reported as [`Sigreturn::force_sigfpe`]
+//! enabled exception is cleared and reported as [`RestoredFrame::force_sigfpe`]
 //! (`fcsr_pending`); Linux also writes the cleared FCSR back into the dead frame,
 //! which this crate skips (its `rt_sigreturn` only reads user memory).
 
 use super::{
     ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, OnFault, RestartOutcome,
-    Sigreturn, altstack_overflows, at, context_is_trap_frame, fp_present, handler_addr, le,
-    put_ucontext_header, read_sigframe_mask, read_u32, read_user, read_user_words, restart_syscall,
+    RestoredFrame, altstack_overflows, at, context_is_trap_frame, fp_present, handler_addr, le,
+    open_sigframe, put_ucontext_header, read_u32, read_user, read_user_words, restart_syscall,
     restore_altstack, round_down, syscall_regs, wants_onstack, write_user,
 };
 use crate::action::SignalAction;
@@ -262,6 +262,7 @@ impl ArchFrame for Loongarch64 {
     const ARCH: Arch = Arch::Loongarch64;
     const NR_RT_SIGRETURN: u64 = 139;
     const NR_RESTART_SYSCALL: u64 = 128;
+    const RESTART_RESET_FIRST: bool = false;
     type Context = Loongarch64Context;
 
     /// `setup_rt_frame` + `get_sigframe` + `setup_extcontext` + `setup_sigcontext`.
@@ -325,16 +326,14 @@ impl ArchFrame for Loongarch64 {
     /// exception still forces SIGFPE ([`BadFrame::force_sigfpe`]) when only
     /// `uc_stack` is bad. The system-call state is cleared only once the
     /// sigcontext is restored (Linux's `regs[0] = 0`).
-    fn rt_sigreturn<M: UserMemory + ?Sized>(
+    fn restore_rt_frame<M: UserMemory + ?Sized>(
         ctx: &mut Loongarch64Context,
         fp: &mut dyn FpHook,
         mem: &M,
         stack: &mut SignalStack,
-    ) -> Result<Sigreturn, BadFrame> {
-        let bad = |e| BadFrame::kernel(e, None);
-        let has_fp = fp_present(fp, FP_IMAGE_LEN).map_err(bad)?;
+    ) -> Result<RestoredFrame, BadFrame> {
         let frame = ctx.regs[3];
-        let mask = read_sigframe_mask(mem, frame, FRAME_SIZE, UC_SIGMASK)?;
+        let (has_fp, mask) = open_sigframe(fp, FP_IMAGE_LEN, mem, frame, FRAME_SIZE, UC_SIGMASK)?;
         let bad = |e| BadFrame::kernel(e, Some(mask));
 
         // restore_sigcontext: sc_flags and the record walk first (nothing restored
@@ -343,6 +342,8 @@ impl ArchFrame for Loongarch64 {
         // a register faulted: all of it stays when something fails.
         let flags = read_u32(mem, at(frame, SC_FLAGS)).map_err(bad)?;
         let rec = parse_extcontext(mem, at(frame, SC_EXT)).map_err(bad)?;
+        // `restore_sigcontext` resets the restart block here, after the walk.
+        let bad = |e| BadFrame::kernel(e, Some(mask)).after_restart_reset();
         if flags & SC_USED_FP == 0 {
             fp.reset();
         }
@@ -375,7 +376,7 @@ impl ArchFrame for Loongarch64 {
                 ..bad(e)
             });
         }
-        Ok(Sigreturn {
+        Ok(RestoredFrame {
             mask,
             ret: ctx.regs[4],
             force_sigfpe,
@@ -391,6 +392,15 @@ impl ArchFrame for Loongarch64 {
         restart_syscall(ctx, Self::NR_RESTART_SYSCALL, handler)
     }
 }
+
+// The numbers above are Linux's (include/uapi/asm-generic/unistd.h); where linux-raw-sys has them (a build
+// for this architecture) they must agree.
+#[cfg(target_arch = "loongarch64")]
+const _: () = {
+    use linux_raw_sys::general::{__NR_restart_syscall, __NR_rt_sigreturn};
+    assert!(Loongarch64::NR_RESTART_SYSCALL == __NR_restart_syscall as u64);
+    assert!(Loongarch64::NR_RT_SIGRETURN == __NR_rt_sigreturn as u64);
+};
 
 #[cfg(test)]
 mod tests {

@@ -15,8 +15,8 @@
 
 use super::{
     ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, OnFault, RestartOutcome,
-    Sigreturn, altstack_overflows, at, context_is_trap_frame, fp_present, handler_addr, le,
-    put_ucontext_header, read_sigframe_mask, read_u32, read_user, read_user_words, restart_syscall,
+    RestoredFrame, altstack_overflows, at, context_is_trap_frame, fp_present, handler_addr, le,
+    open_sigframe, put_ucontext_header, read_u32, read_user, read_user_words, restart_syscall,
     restore_altstack, round_down, syscall_regs, wants_onstack, write_user,
 };
 use crate::action::SignalAction;
@@ -180,6 +180,7 @@ impl ArchFrame for Riscv64 {
     const ARCH: Arch = Arch::Riscv64;
     const NR_RT_SIGRETURN: u64 = 139;
     const NR_RESTART_SYSCALL: u64 = 128;
+    const RESTART_RESET_FIRST: bool = true;
     type Context = Riscv64Context;
 
     /// `setup_rt_frame` + `get_sigframe` + `setup_sigcontext`.
@@ -235,16 +236,14 @@ impl ArchFrame for Riscv64 {
     /// extension area or `uc_stack` turns out bad. The system-call state is cleared
     /// only on success (Linux's `cause = -1`); the call then returns 0, which is no
     /// restart code.
-    fn rt_sigreturn<M: UserMemory + ?Sized>(
+    fn restore_rt_frame<M: UserMemory + ?Sized>(
         ctx: &mut Riscv64Context,
         fp: &mut dyn FpHook,
         mem: &M,
         stack: &mut SignalStack,
-    ) -> Result<Sigreturn, BadFrame> {
-        let bad = |e| BadFrame::kernel(e, None);
-        let has_fp = fp_present(fp, FP_IMAGE_LEN).map_err(bad)?;
+    ) -> Result<RestoredFrame, BadFrame> {
         let frame = ctx.x[2];
-        let mask = read_sigframe_mask(mem, frame, FRAME_SIZE, UC_SIGMASK)?;
+        let (has_fp, mask) = open_sigframe(fp, FP_IMAGE_LEN, mem, frame, FRAME_SIZE, UC_SIGMASK)?;
         let bad = |e| BadFrame::kernel(e, Some(mask));
 
         // restore_sigcontext copies sc_regs straight over pt_regs (a fault leaves the
@@ -279,7 +278,7 @@ impl ArchFrame for Riscv64 {
         }
         restore_altstack(mem, at(frame, UC_STACK), stack, ctx.x[2], Self::ARCH).map_err(bad)?;
         ctx.in_syscall = false;
-        Ok(Sigreturn::restored(mask, ctx.x[10]))
+        Ok(RestoredFrame::restored(mask, ctx.x[10]))
     }
 
     /// `arch_do_signal_or_restart`: the restart table on a0 (its low 32 bits, an
@@ -288,6 +287,15 @@ impl ArchFrame for Riscv64 {
         restart_syscall(ctx, Self::NR_RESTART_SYSCALL, handler)
     }
 }
+
+// The numbers above are Linux's (include/uapi/asm-generic/unistd.h); where linux-raw-sys has them (a build
+// for this architecture) they must agree.
+#[cfg(target_arch = "riscv64")]
+const _: () = {
+    use linux_raw_sys::general::{__NR_restart_syscall, __NR_rt_sigreturn};
+    assert!(Riscv64::NR_RESTART_SYSCALL == __NR_restart_syscall as u64);
+    assert!(Riscv64::NR_RT_SIGRETURN == __NR_rt_sigreturn as u64);
+};
 
 #[cfg(test)]
 mod tests {

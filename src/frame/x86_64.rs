@@ -29,9 +29,9 @@
 
 use super::{
     ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome,
-    SIGINFO_SIZE, Sigreturn, UStack, at, context_is_trap_frame, handler_addr, le,
-    put_ucontext_header, read_sigframe_mask, read_u64, read_user, restart_syscall,
-    restore_altstack, round_down, syscall_regs, us, wants_onstack, write_user,
+    RestoredFrame, at, context_is_trap_frame, handler_addr, le, put_ucontext_header,
+    read_sigframe_mask, read_u64, read_user, restart_syscall, restore_altstack, round_down,
+    syscall_regs, us, wants_onstack, write_user,
 };
 use crate::action::{SaFlags, SignalAction};
 use crate::arch::Arch;
@@ -41,7 +41,6 @@ use core::mem::{offset_of, size_of};
 
 /// The ABI structures, mirrored from the uapi headers for their layout.
 pub mod abi {
-    use super::UStack;
 
     /// `struct sigcontext` (uapi asm/sigcontext.h, 64-bit), 256 bytes.
     #[repr(C)]
@@ -114,7 +113,7 @@ pub mod abi {
         /// Always 0.
         pub uc_link: u64,
         /// The alternate stack at delivery.
-        pub uc_stack: UStack,
+        pub uc_stack: linux_raw_sys::general::stack_t,
         /// The registers.
         pub uc_mcontext: Sigcontext,
         /// The mask to restore (8 bytes; never write more: musl's 128-byte view
@@ -623,6 +622,7 @@ impl ArchFrame for X86_64 {
     const ARCH: Arch = Arch::X86_64;
     const NR_RT_SIGRETURN: u64 = 15;
     const NR_RESTART_SYSCALL: u64 = 219;
+    const RESTART_RESET_FIRST: bool = false;
     type Context = X86_64Context;
 
     /// `x64_setup_rt_frame` + `get_sigframe` + `setup_sigcontext` +
@@ -687,12 +687,12 @@ impl ArchFrame for X86_64 {
     /// stack once `restore_altstack` ran, and, when the FP state is what fails, the
     /// registers (with `orig_ax` = -1) and the reset FPU. A non-canonical RIP is
     /// refused before the registers are touched (see the module documentation).
-    fn rt_sigreturn<M: UserMemory + ?Sized>(
+    fn restore_rt_frame<M: UserMemory + ?Sized>(
         ctx: &mut X86_64Context,
         fp: &mut dyn FpHook,
         mem: &M,
         stack: &mut SignalStack,
-    ) -> Result<Sigreturn, BadFrame> {
+    ) -> Result<RestoredFrame, BadFrame> {
         let bad = |e| BadFrame::kernel(e, None);
         let frame = ctx.rsp.checked_sub(8).ok_or(bad(FrameError::Fault))?;
         let mask = read_sigframe_mask(mem, frame, FRAME_SIZE, UC + UC_SIGMASK)?;
@@ -701,6 +701,8 @@ impl ArchFrame for X86_64 {
         let bad = |e| BadFrame::kernel(e, Some(mask));
 
         restore_altstack(mem, at(uc, UC_STACK), stack, ctx.rsp, Self::ARCH).map_err(bad)?;
+        // `restore_sigcontext` resets the restart block first.
+        let bad = |e| BadFrame::kernel(e, Some(mask)).after_restart_reset();
 
         let mut sc = [0u8; SC_READ];
         read_user(mem, at(uc, UC_MCONTEXT), &mut sc).map_err(bad)?;
@@ -718,7 +720,7 @@ impl ArchFrame for X86_64 {
             fp.reset();
             return Err(bad(e));
         }
-        Ok(Sigreturn::restored(mask, new.rax))
+        Ok(RestoredFrame::restored(mask, new.rax))
     }
 
     /// `arch_do_signal_or_restart`: the restart table on rax (all 64 bits), a 2-byte
@@ -728,7 +730,16 @@ impl ArchFrame for X86_64 {
     }
 }
 
-const _: () = assert!(SIGINFO_SIZE == size_of::<[u64; 16]>());
+const _: () = assert!(crate::info::SIGINFO_SIZE == size_of::<[u64; 16]>());
+
+// The numbers above are Linux's (arch/x86/entry/syscalls/syscall_64.tbl); where linux-raw-sys has them (a build
+// for this architecture) they must agree.
+#[cfg(target_arch = "x86_64")]
+const _: () = {
+    use linux_raw_sys::general::{__NR_restart_syscall, __NR_rt_sigreturn};
+    assert!(X86_64::NR_RESTART_SYSCALL == __NR_restart_syscall as u64);
+    assert!(X86_64::NR_RT_SIGRETURN == __NR_rt_sigreturn as u64);
+};
 
 #[cfg(test)]
 mod tests {
