@@ -25,7 +25,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use core::time::Duration;
-use ksignal::lock::KspinRawMutex;
+use ksignal::KspinRawMutex;
 use ksignal::syscall::{self as ks, PosixTimerTable, ThreadVisitor, TimerVisitor};
 use ksignal::{PosixTimer, TimerRearm, TimerStatus};
 
