@@ -17,6 +17,7 @@ pub mod info;
 pub mod lock;
 pub mod pending;
 pub mod process;
+pub mod ptrace;
 pub mod registry;
 pub mod set;
 pub mod signalfd;
@@ -30,7 +31,9 @@ pub mod wait;
 
 pub use action::{Disposition, SaFlags, SignalAction};
 pub use arch::Arch;
-pub use deliver::{KernelFrameInfo, UserReturn, do_signal, do_signal_with, sigreturn};
+pub use deliver::{
+    KernelFrameInfo, UserReturn, do_signal, do_signal_traced, do_signal_with, sigreturn,
+};
 pub use errno::Errno;
 pub use frame::{
     ArchFrame, BadFrame, FaultInfo, ForceSigsegv, FpHook, FrameError, FrameRequest, HandlerFrame,
@@ -40,6 +43,7 @@ pub use hooks::{HookEvent, HookHandle, HookTarget, SignalHooks};
 pub use info::SignalInfo;
 pub use pending::{PendingLimit, PendingSignals, PutOutcome};
 pub use process::{Fate, ProcessSignalManager, SendOutcome};
+pub use ptrace::{NoTracer, PtraceStopKind, Tracer};
 pub use registry::SignalActions;
 pub use set::SignalSet;
 pub use signalfd::{SfdFlags, SignalFd, SignalfdSiginfo};

@@ -166,6 +166,15 @@ pub(crate) struct ThreadSlot<W> {
     altstack: SignalStack,
     /// This thread's position in the creation-order list.
     pos: usize,
+    /// Traced (Linux's `t->ptrace` non-zero), as the kernel reports it with
+    /// `ThreadSignalManager::set_traced`.
+    traced: bool,
+    /// In a ptrace stop (`JOBCTL_TRACED`, `TASK_TRACED`).
+    ptrace_stopped: bool,
+    /// The siginfo of the signal-delivery stop the thread is in (Linux's
+    /// `last_siginfo`): what PTRACE_GETSIGINFO reads and PTRACE_SETSIGINFO replaces.
+    /// `None` outside a stop and in a group-stop trap.
+    last_siginfo: Option<SignalInfo>,
     link: Arc<ThreadLink<W>>,
 }
 
@@ -526,6 +535,9 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
             exiting: false,
             altstack: SignalStack::DISABLED,
             pos: st.order.len(),
+            traced: false,
+            ptrace_stopped: false,
+            last_siginfo: None,
             link,
         };
         let index = match st.free {
@@ -720,16 +732,21 @@ impl<W: WaitQueue> ProcessState<W> {
         }
     }
 
-    /// `sig_ignored` ([rule 3], [rule 4], [rule 21]): never if blocked (or in the
-    /// pre-sigtimedwait mask); otherwise if the action ignores it, or it would take the
-    /// default action in an unkillable group.
+    /// `sig_ignored` ([rule 3], [rule 4], [rule 21], [rule 66]): never if blocked (or
+    /// in the pre-sigtimedwait mask), never for a traced target unless it is SIGKILL
+    /// (its tracer may want to see it); otherwise if the action ignores it, or it would
+    /// take the default action in an unkillable group.
     ///
     /// [rule 3]: crate::docs::rules#rule-3
     /// [rule 4]: crate::docs::rules#rule-4
     /// [rule 21]: crate::docs::rules#rule-21
+    /// [rule 66]: crate::docs::rules#rule-66
     fn sig_ignored(&self, action: &SignalAction, target: u32, sig: Signo) -> bool {
         let t = self.thread(target);
         if t.blocked.contains(sig) || t.real_blocked.contains(sig) {
+            return false;
+        }
+        if t.traced && sig != Signo::SIGKILL {
             return false;
         }
         if self.unkillable && action.disposition() == Disposition::Default {
@@ -739,7 +756,7 @@ impl<W: WaitQueue> ProcessState<W> {
     }
 
     /// `wants_signal` ([rule 19]): not blocked, not exiting; SIGKILL always; not while
-    /// the group is stopped; and then either running on a CPU right now (`task_curr`,
+    /// the group is stopped or the thread is in a ptrace stop; and then either running on a CPU right now (`task_curr`,
     /// as the kernel reports it with `ThreadSignalManager::set_on_cpu`) or without a
     /// signal to handle already.
     ///
@@ -753,15 +770,19 @@ impl<W: WaitQueue> ProcessState<W> {
             return true;
         }
         !self.stopped
+            && !t.ptrace_stopped
             && (t.link.on_cpu.load(Ordering::Relaxed) || !t.link.sigpending.load(Ordering::Relaxed))
     }
 
     /// `complete_signal` ([rule 18], [rule 20]): choose the thread to wake, start a
     /// group exit for a fatal signal (default action, not core-dumping, not in the
-    /// chosen thread's `real_blocked`).
+    /// chosen thread's `real_blocked`, and SIGKILL or a target that is not traced:
+    /// a traced target's fatal signal goes through `get_signal`, where its tracer
+    /// sees it first, [rule 67]).
     ///
     /// [rule 18]: crate::docs::rules#rule-18
     /// [rule 20]: crate::docs::rules#rule-20
+    /// [rule 67]: crate::docs::rules#rule-67
     fn complete_signal(
         &mut self,
         action: &SignalAction,
@@ -794,6 +815,7 @@ impl<W: WaitQueue> ProcessState<W> {
         if sig_fatal(action, sig)
             && !real_blocked.contains(sig)
             && sig.default_action() != DefaultAction::CoreDump
+            && (sig == Signo::SIGKILL || !self.thread(target).traced)
         {
             self.zap_threads(sig);
             out.group_exit = true;
@@ -991,25 +1013,85 @@ impl<W: WaitQueue> ProcessState<W> {
     }
 
     /// `get_signal`'s dequeue: the first queued synchronous fault of the private
-    /// queue (`dequeue_synchronous_signal`), else [`ProcessState::dequeue_signal`].
-    /// The thread's flag is recomputed either way.
+    /// queue (`dequeue_synchronous_signal`), else the private queue, then the shared
+    /// one ([`ProcessState::dequeue_signal`]). Returns the signal and whether it came
+    /// from the shared queue (Linux's `type`, `PIDTYPE_TGID` for the shared queue,
+    /// where `ptrace_signal` puts a signal back). The thread's flag is recomputed
+    /// either way.
     pub(crate) fn dequeue_for_delivery(
         &mut self,
         slot: u32,
         allowed: SignalSet,
         limit: &PendingLimit,
         out: &mut SignalInfo,
-    ) -> Option<Signo> {
-        let synchronous = self
-            .thread_mut(slot)
-            .pending
-            .dequeue_synchronous(allowed, limit, out);
-        match synchronous {
-            Some(sig) => {
-                self.recalc_sigpending(slot);
-                Some(sig)
+    ) -> Option<(Signo, bool)> {
+        let t = self.thread_mut(slot);
+        let private = match t.pending.dequeue_synchronous(allowed, limit, out) {
+            Some(sig) => Some(sig),
+            None => t.pending.dequeue_into(allowed, limit, out),
+        };
+        let got = match private {
+            Some(sig) => Some((sig, false)),
+            None => self
+                .shared
+                .dequeue_into(allowed, limit, out)
+                .map(|sig| (sig, true)),
+        };
+        self.recalc_sigpending(slot);
+        got
+    }
+
+    /// Linux's `t->ptrace`: whether the thread is traced.
+    pub(crate) fn is_traced(&self, slot: u32) -> bool {
+        self.thread(slot).traced
+    }
+
+    /// `ptrace_link` / `__ptrace_unlink`: the thread becomes traced or stops being
+    /// traced. Untraced, it leaves any ptrace stop bookkeeping behind.
+    pub(crate) fn set_traced(&mut self, slot: u32, traced: bool) {
+        let t = self.thread_mut(slot);
+        t.traced = traced;
+        if !traced {
+            t.last_siginfo = None;
+        }
+    }
+
+    /// The start of `ptrace_stop`: the thread is in a ptrace stop (no longer
+    /// chosen for process-directed signals, [rule 19]) with `info` as its
+    /// `last_siginfo` (`None` for a group-stop trap).
+    ///
+    /// [rule 19]: crate::docs::rules#rule-19
+    pub(crate) fn enter_ptrace_stop(&mut self, slot: u32, info: Option<SignalInfo>) {
+        let t = self.thread_mut(slot);
+        t.ptrace_stopped = true;
+        t.last_siginfo = info;
+    }
+
+    /// The end of `ptrace_stop`: `last_siginfo` (as the tracer left it) is taken
+    /// back, and the flag recomputed, since signals queued during the stop chose no
+    /// thread (`recalc_sigpending_tsk`).
+    pub(crate) fn leave_ptrace_stop(&mut self, slot: u32) -> Option<SignalInfo> {
+        let t = self.thread_mut(slot);
+        t.ptrace_stopped = false;
+        let info = t.last_siginfo.take();
+        self.recalc_sigpending(slot);
+        info
+    }
+
+    /// `ptrace_getsiginfo`: the siginfo of the signal-delivery stop the thread is
+    /// in; EINVAL if it is in none (not stopped, or in a group-stop trap).
+    pub(crate) fn ptrace_getsiginfo(&self, slot: u32) -> Result<SignalInfo, Errno> {
+        self.thread(slot).last_siginfo.ok_or(Errno::EINVAL)
+    }
+
+    /// `ptrace_setsiginfo`: replaces that siginfo, whole; EINVAL as above.
+    pub(crate) fn ptrace_setsiginfo(&mut self, slot: u32, info: &SignalInfo) -> Result<(), Errno> {
+        match &mut self.thread_mut(slot).last_siginfo {
+            Some(last) => {
+                *last = *info;
+                Ok(())
             }
-            None => self.dequeue_signal(slot, allowed, limit, out),
+            None => Err(Errno::EINVAL),
         }
     }
 
