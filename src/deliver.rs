@@ -28,8 +28,8 @@
 use crate::errno::Errno;
 use crate::frame::{self, FaultInfo, FpHook, FrameRequest, TrapFrame};
 use crate::info::SignalInfo;
-use crate::signo::Signo;
 use crate::ptrace::{NoTracer, Tracer};
+use crate::signo::Signo;
 use crate::thread::{Delivery, JobControl, NoJobControl, ThreadSignalManager};
 use crate::uaccess::UserMemory;
 use crate::wait::WaitQueue;

@@ -57,7 +57,7 @@
 use crate::action::{Disposition, SignalAction};
 use crate::errno::Errno;
 use crate::hooks::{HookEvent, HookTarget, SignalHooks};
-use crate::info::SignalInfo;
+use crate::info::{KERNEL_SIGINFO_SIZE, SignalInfo};
 use crate::lock::DefaultRawMutex;
 use crate::pending::{PendingLimit, PendingSignals, PutOutcome};
 use crate::registry::SignalActions;
@@ -169,13 +169,22 @@ pub(crate) struct ThreadSlot<W> {
     /// Traced (Linux's `t->ptrace` non-zero), as the kernel reports it with
     /// `ThreadSignalManager::set_traced`.
     traced: bool,
-    /// In a ptrace stop (`JOBCTL_TRACED`, `TASK_TRACED`).
-    ptrace_stopped: bool,
-    /// The siginfo of the signal-delivery stop the thread is in (Linux's
-    /// `last_siginfo`): what PTRACE_GETSIGINFO reads and PTRACE_SETSIGINFO replaces.
-    /// `None` outside a stop and in a group-stop trap.
-    last_siginfo: Option<SignalInfo>,
+    /// The ptrace stop the thread is in, if any.
+    ptrace_stop: PtraceStop,
     link: Arc<ThreadLink<W>>,
+}
+
+/// A thread's ptrace stop (`JOBCTL_TRACED`, `TASK_TRACED`) and its siginfo.
+#[derive(Clone, Copy)]
+enum PtraceStop {
+    /// Not in a ptrace stop.
+    Running,
+    /// In a group-stop trap: no `last_siginfo`.
+    GroupStop,
+    /// In a signal-delivery stop, with Linux's `last_siginfo`, kept as the kernel
+    /// keeps a siginfo (`struct kernel_siginfo`, [`SignalInfo::compact`]): what
+    /// PTRACE_GETSIGINFO reads and PTRACE_SETSIGINFO replaces.
+    SignalDelivery([u64; KERNEL_SIGINFO_SIZE / 8]),
 }
 
 enum Slot<W> {
@@ -536,8 +545,7 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
             altstack: SignalStack::DISABLED,
             pos: st.order.len(),
             traced: false,
-            ptrace_stopped: false,
-            last_siginfo: None,
+            ptrace_stop: PtraceStop::Running,
             link,
         };
         let index = match st.free {
@@ -770,7 +778,7 @@ impl<W: WaitQueue> ProcessState<W> {
             return true;
         }
         !self.stopped
-            && !t.ptrace_stopped
+            && matches!(t.ptrace_stop, PtraceStop::Running)
             && (t.link.on_cpu.load(Ordering::Relaxed) || !t.link.sigpending.load(Ordering::Relaxed))
     }
 
@@ -1047,13 +1055,9 @@ impl<W: WaitQueue> ProcessState<W> {
     }
 
     /// `ptrace_link` / `__ptrace_unlink`: the thread becomes traced or stops being
-    /// traced. Untraced, it leaves any ptrace stop bookkeeping behind.
+    /// traced.
     pub(crate) fn set_traced(&mut self, slot: u32, traced: bool) {
-        let t = self.thread_mut(slot);
-        t.traced = traced;
-        if !traced {
-            t.last_siginfo = None;
-        }
+        self.thread_mut(slot).traced = traced;
     }
 
     /// The start of `ptrace_stop`: the thread is in a ptrace stop (no longer
@@ -1061,10 +1065,11 @@ impl<W: WaitQueue> ProcessState<W> {
     /// `last_siginfo` (`None` for a group-stop trap).
     ///
     /// [rule 19]: crate::docs::rules#rule-19
-    pub(crate) fn enter_ptrace_stop(&mut self, slot: u32, info: Option<SignalInfo>) {
-        let t = self.thread_mut(slot);
-        t.ptrace_stopped = true;
-        t.last_siginfo = info;
+    pub(crate) fn enter_ptrace_stop(&mut self, slot: u32, info: Option<&SignalInfo>) {
+        self.thread_mut(slot).ptrace_stop = match info {
+            Some(i) => PtraceStop::SignalDelivery(i.compact()),
+            None => PtraceStop::GroupStop,
+        };
     }
 
     /// The end of `ptrace_stop`: `last_siginfo` (as the tracer left it) is taken
@@ -1072,8 +1077,10 @@ impl<W: WaitQueue> ProcessState<W> {
     /// thread (`recalc_sigpending_tsk`).
     pub(crate) fn leave_ptrace_stop(&mut self, slot: u32) -> Option<SignalInfo> {
         let t = self.thread_mut(slot);
-        t.ptrace_stopped = false;
-        let info = t.last_siginfo.take();
+        let info = match core::mem::replace(&mut t.ptrace_stop, PtraceStop::Running) {
+            PtraceStop::SignalDelivery(words) => Some(SignalInfo::from_compact(words)),
+            PtraceStop::Running | PtraceStop::GroupStop => None,
+        };
         self.recalc_sigpending(slot);
         info
     }
@@ -1081,17 +1088,21 @@ impl<W: WaitQueue> ProcessState<W> {
     /// `ptrace_getsiginfo`: the siginfo of the signal-delivery stop the thread is
     /// in; EINVAL if it is in none (not stopped, or in a group-stop trap).
     pub(crate) fn ptrace_getsiginfo(&self, slot: u32) -> Result<SignalInfo, Errno> {
-        self.thread(slot).last_siginfo.ok_or(Errno::EINVAL)
+        match self.thread(slot).ptrace_stop {
+            PtraceStop::SignalDelivery(words) => Ok(SignalInfo::from_compact(words)),
+            PtraceStop::Running | PtraceStop::GroupStop => Err(Errno::EINVAL),
+        }
     }
 
-    /// `ptrace_setsiginfo`: replaces that siginfo, whole; EINVAL as above.
+    /// `ptrace_setsiginfo`: replaces that siginfo (its `kernel_siginfo` part);
+    /// EINVAL as above.
     pub(crate) fn ptrace_setsiginfo(&mut self, slot: u32, info: &SignalInfo) -> Result<(), Errno> {
-        match &mut self.thread_mut(slot).last_siginfo {
-            Some(last) => {
-                *last = *info;
+        match &mut self.thread_mut(slot).ptrace_stop {
+            PtraceStop::SignalDelivery(words) => {
+                *words = info.compact();
                 Ok(())
             }
-            None => Err(Errno::EINVAL),
+            PtraceStop::Running | PtraceStop::GroupStop => Err(Errno::EINVAL),
         }
     }
 

@@ -410,7 +410,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
                 let resumed = if st.group_exit().is_some() {
                     Some(sig)
                 } else {
-                    st.enter_ptrace_stop(self.slot, Some(info));
+                    st.enter_ptrace_stop(self.slot, Some(&info));
                     drop(st);
                     let resumed = tracer.ptrace_stop(sig, PtraceStopKind::SignalDelivery);
                     let ids = resumed.map(|_| tracer.tracer_ids());
@@ -508,10 +508,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// [rule 66]: crate::docs::rules#rule-66
     /// [rule 67]: crate::docs::rules#rule-67
     pub fn set_traced(&self, traced: bool) {
-        self.process
-            .state
-            .lock()
-            .set_traced(self.slot, traced);
+        self.process.state.lock().set_traced(self.slot, traced);
     }
 
     /// Whether this thread is traced ([`ThreadSignalManager::set_traced`]).
@@ -524,7 +521,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
 
     /// PTRACE_GETSIGINFO (Linux's `ptrace_getsiginfo`), called by the tracer on
     /// this (stopped) thread: the siginfo of its signal-delivery stop, as the tracer
-    /// last left it. EINVAL if the thread is in no signal-delivery stop (running, or
+    /// last left it (bytes 48 to 128 zero, as Linux copies it out). EINVAL if the thread is in no signal-delivery stop (running, or
     /// in a group-stop trap, [`PtraceStopKind::GroupStop`]). Whether the caller is
     /// the tracer and the thread is stopped for it (`ptrace_check_attach`, ESRCH) is
     /// the kernel's check.
@@ -535,19 +532,18 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
         self.process.state.lock().ptrace_getsiginfo(self.slot)
     }
 
-    /// PTRACE_SETSIGINFO (Linux's `ptrace_setsiginfo`): replaces, whole, the siginfo
-    /// of the signal-delivery stop this thread is in; the thread is delivered what
-    /// it says ([rule 68]). Linux checks nothing in it, and neither does this. EINVAL
-    /// as for [`ThreadSignalManager::ptrace_getsiginfo`].
+    /// PTRACE_SETSIGINFO (Linux's `ptrace_setsiginfo`): replaces the siginfo of the
+    /// signal-delivery stop this thread is in; the thread is delivered what it says
+    /// ([rule 68]). As in Linux, the stop keeps a `struct kernel_siginfo` (the first
+    /// 48 bytes, [`SignalInfo::compact`]; the copy from user space, with its E2BIG
+    /// check for an unknown layout, is the caller's) and nothing in it is checked.
+    /// EINVAL as for [`ThreadSignalManager::ptrace_getsiginfo`].
     ///
     /// Context: as [`ThreadSignalManager::ptrace_getsiginfo`].
     ///
     /// [rule 68]: crate::docs::rules#rule-68
     pub fn ptrace_setsiginfo(&self, info: &SignalInfo) -> Result<(), Errno> {
-        self.process
-            .state
-            .lock()
-            .ptrace_setsiginfo(self.slot, info)
+        self.process.state.lock().ptrace_setsiginfo(self.slot, info)
     }
 
     /// Linux's `fatal_signal_pending` for this thread: its group is exiting (a

@@ -1,0 +1,655 @@
+//! The signal side of ptrace against Linux 6.18's `get_signal`, `ptrace_signal`,
+//! `ptrace_stop`, `sig_ignored` and `complete_signal` (issue 15, section 4): a traced
+//! thread's signals stop for its tracer, which reads and replaces the siginfo, and
+//! cancels, keeps or changes the signal; SIGKILL never stops and ends a stop; ignored
+//! signals are kept for the tracer; a fatal signal is reported before it kills. Each
+//! test is named after the rule it checks (rules 65 to 69 of `ksignal::docs::rules`).
+
+mod common {
+    pub mod wait;
+}
+
+use common::wait::CondvarQueue;
+use ksignal::action::SaFlags;
+use ksignal::{
+    Delivery, Errno, Fate, JobControl, MaskHow, NoJobControl, PendingLimit, ProcessSignalManager,
+    PtraceStopKind, SignalAction, SignalActions, SignalInfo, SignalSet, Signo, ThreadSignalManager,
+    Tracer, WaitQueue,
+};
+use std::sync::Arc;
+use std::time::Duration;
+
+type Process = ProcessSignalManager<CondvarQueue>;
+type Thread = ThreadSignalManager<CondvarQueue>;
+
+const TRACER_PID: i32 = 4242;
+const TRACER_UID: u32 = 1000;
+
+/// A process with `n` threads, tids 100.., nothing blocked.
+fn group(n: usize) -> (Arc<Process>, Vec<Thread>) {
+    let p = Arc::new(Process::new(
+        Arc::new(SignalActions::new()),
+        Arc::new(PendingLimit::new(1024)),
+    ));
+    let threads = (0..n)
+        .map(|i| {
+            Thread::new(
+                &p,
+                100 + i as i32,
+                SignalSet::EMPTY,
+                CondvarQueue::default(),
+            )
+            .unwrap()
+        })
+        .collect();
+    (p, threads)
+}
+
+fn handler() -> SignalAction {
+    SignalAction::handler(0x1000, SaFlags::SIGINFO, SignalSet::EMPTY)
+}
+
+fn handle(p: &Process, sigs: &[Signo]) {
+    for &s in sigs {
+        p.sigaction(s, Some(handler())).unwrap();
+    }
+}
+
+/// One stop as the tracer saw it: the signal, the kind, and what
+/// PTRACE_GETSIGINFO returned during it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Seen {
+    sig: Signo,
+    kind: PtraceStopKind,
+    info: Result<SignalInfo, Errno>,
+}
+
+/// A tracer that runs `answer` inside each stop (with the signal lock dropped, so it
+/// may call back into the tracee's manager as a tracer's system calls do) and records
+/// what it saw.
+struct Script<'a, F: FnMut(&Thread, Signo, PtraceStopKind) -> Option<Signo>> {
+    tracee: &'a Thread,
+    seen: Vec<Seen>,
+    answer: F,
+}
+
+impl<'a, F: FnMut(&Thread, Signo, PtraceStopKind) -> Option<Signo>> Script<'a, F> {
+    fn new(tracee: &'a Thread, answer: F) -> Self {
+        Script {
+            tracee,
+            seen: Vec::new(),
+            answer,
+        }
+    }
+
+    /// The return-to-user loop: `get_signal_traced` until nothing is left, a stop or
+    /// an exit, acknowledging each handler's frame.
+    fn deliver_all(&mut self) -> Vec<Delivery> {
+        let t = self.tracee;
+        let mut out = Vec::new();
+        while let Some(d) = t.get_signal_traced(&mut NoJobControl, self) {
+            out.push(d);
+            match d {
+                Delivery::Handler(h) => t.signal_delivered(&h),
+                _ => break,
+            }
+        }
+        out
+    }
+
+    fn stops(&self) -> Vec<(Signo, PtraceStopKind)> {
+        self.seen.iter().map(|s| (s.sig, s.kind)).collect()
+    }
+}
+
+impl<F: FnMut(&Thread, Signo, PtraceStopKind) -> Option<Signo>> Tracer for Script<'_, F> {
+    fn ptrace_stop(&mut self, sig: Signo, kind: PtraceStopKind) -> Option<Signo> {
+        let info = self.tracee.ptrace_getsiginfo();
+        self.seen.push(Seen { sig, kind, info });
+        (self.answer)(self.tracee, sig, kind)
+    }
+
+    fn tracer_ids(&mut self) -> (i32, u32) {
+        (TRACER_PID, TRACER_UID)
+    }
+}
+
+/// What the handlers in `d` received: (signal, si_code, si_pid, si_value).
+fn handled(d: &[Delivery]) -> Vec<(Signo, i32, i32, u64)> {
+    d.iter()
+        .filter_map(|d| match d {
+            Delivery::Handler(h) => Some((h.sig, h.info.code(), h.info.pid(), h.info.value())),
+            _ => None,
+        })
+        .collect()
+}
+
+use ksignal::info::code::{SI_QUEUE, SI_USER};
+
+// ---- Rule 65: a traced thread's signals stop for its tracer first.
+
+#[test]
+fn rule65_each_dequeued_signal_is_a_signal_delivery_stop_with_its_siginfo() {
+    let (p, t) = group(1);
+    handle(&p, &[Signo::SIGUSR1, Signo::SIGUSR2]);
+    t[0].set_traced(true);
+    let q = SignalInfo::queue(Signo::SIGUSR1, 7, 70, 0xabc);
+    t[0].send(Signo::SIGUSR1, Some(&q)).unwrap();
+    p.send(
+        Signo::SIGUSR2,
+        Some(&SignalInfo::user(Signo::SIGUSR2, 8, 80)),
+    )
+    .unwrap();
+    let mut tracer = Script::new(&t[0], |_, sig, _| Some(sig));
+    let d = tracer.deliver_all();
+    // Dequeue order (private first) is the stop order, and each stop shows the
+    // signal's own siginfo.
+    assert_eq!(
+        tracer.seen,
+        [
+            Seen {
+                sig: Signo::SIGUSR1,
+                kind: PtraceStopKind::SignalDelivery,
+                info: Ok(q),
+            },
+            Seen {
+                sig: Signo::SIGUSR2,
+                kind: PtraceStopKind::SignalDelivery,
+                info: Ok(SignalInfo::user(Signo::SIGUSR2, 8, 80)),
+            },
+        ]
+    );
+    // Resumed with the same signal: delivered unchanged.
+    assert_eq!(
+        handled(&d),
+        [
+            (Signo::SIGUSR1, SI_QUEUE, 7, 0xabc),
+            (Signo::SIGUSR2, SI_USER, 8, 0)
+        ]
+    );
+}
+
+#[test]
+fn rule65_an_untraced_thread_never_stops() {
+    let (p, t) = group(1);
+    handle(&p, &[Signo::SIGUSR1]);
+    t[0].set_traced(true);
+    t[0].set_traced(false);
+    t[0].send(Signo::SIGUSR1, None).unwrap();
+    let mut tracer = Script::new(&t[0], |_, _, _| panic!("no stop expected"));
+    let d = tracer.deliver_all();
+    assert_eq!(handled(&d).len(), 1);
+    assert!(tracer.seen.is_empty());
+}
+
+#[test]
+fn rule65_getsiginfo_and_setsiginfo_outside_a_signal_delivery_stop_are_einval() {
+    let (_p, t) = group(1);
+    t[0].set_traced(true);
+    assert_eq!(t[0].ptrace_getsiginfo(), Err(Errno::EINVAL));
+    let info = SignalInfo::user(Signo::SIGUSR1, 1, 1);
+    assert_eq!(t[0].ptrace_setsiginfo(&info), Err(Errno::EINVAL));
+}
+
+#[test]
+fn rule65_a_thread_in_a_ptrace_stop_is_not_chosen_for_process_directed_signals() {
+    let (p, t) = group(2);
+    handle(&p, &[Signo::SIGUSR1, Signo::SIGUSR2]);
+    t[0].set_traced(true);
+    t[0].send(Signo::SIGUSR1, None).unwrap();
+    let mut woken = None;
+    let mut tracer = Script::new(&t[0], |_, sig, _| {
+        // wants_signal refuses a traced-stopped thread, as Linux's
+        // task_is_stopped_or_traced does: the sibling is chosen.
+        if sig == Signo::SIGUSR1 {
+            woken = p.send(Signo::SIGUSR2, None).unwrap().woken;
+        }
+        Some(sig)
+    });
+    tracer.deliver_all();
+    drop(tracer);
+    assert_eq!(woken, Some(101));
+}
+
+#[test]
+fn rule65_signals_sent_during_the_stop_are_found_after_it() {
+    let (p, t) = group(1);
+    handle(&p, &[Signo::SIGUSR1, Signo::SIGUSR2]);
+    t[0].set_traced(true);
+    t[0].send(Signo::SIGUSR1, None).unwrap();
+    let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, _| {
+        if sig == Signo::SIGUSR1 {
+            tracee.send(Signo::SIGUSR2, None).unwrap();
+        }
+        Some(sig)
+    });
+    let d = tracer.deliver_all();
+    assert_eq!(
+        tracer.stops(),
+        [
+            (Signo::SIGUSR1, PtraceStopKind::SignalDelivery),
+            (Signo::SIGUSR2, PtraceStopKind::SignalDelivery)
+        ]
+    );
+    assert_eq!(handled(&d).len(), 2);
+}
+
+#[test]
+fn rule65_a_traced_thread_traps_to_its_tracer_in_a_group_stop() {
+    let (p, t) = group(1);
+    handle(&p, &[Signo::SIGUSR1]);
+    t[0].set_traced(true);
+    p.send(Signo::SIGSTOP, None).unwrap();
+    let mut info_in_group_stop = None;
+    let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, kind| match kind {
+        PtraceStopKind::SignalDelivery => Some(sig),
+        PtraceStopKind::GroupStop => {
+            info_in_group_stop = Some(tracee.ptrace_getsiginfo());
+            assert!(tracee.process().is_stopped());
+            // A signal given when resuming from a group-stop trap is dropped.
+            Some(Signo::SIGUSR1)
+        }
+    });
+    let d = tracer.deliver_all();
+    assert_eq!(
+        tracer.stops(),
+        [
+            (Signo::SIGSTOP, PtraceStopKind::SignalDelivery),
+            (Signo::SIGSTOP, PtraceStopKind::GroupStop)
+        ]
+    );
+    drop(tracer);
+    assert_eq!(info_in_group_stop, Some(Err(Errno::EINVAL)));
+    // Resumed by its tracer, the thread goes on (no Delivery::Stop), and the
+    // SIGUSR1 it was resumed with is not delivered.
+    assert_eq!(d, []);
+    assert_eq!(t[0].sigpending() | t[0].pending_all(), SignalSet::EMPTY);
+}
+
+// ---- Rule 66: ignored signals are kept for the tracer; SIGKILL is not.
+
+#[test]
+fn rule66_a_traced_thread_keeps_ignored_signals_for_its_tracer() {
+    let (p, t) = group(1);
+    p.sigaction(Signo::SIGUSR1, Some(SignalAction::IGNORE))
+        .unwrap();
+    // Untraced: discarded at generation.
+    let out = p.send(Signo::SIGUSR1, None).unwrap();
+    assert_eq!(out.fate, Fate::Ignored);
+    let out = t[0].send(Signo::SIGCHLD, None).unwrap();
+    assert_eq!(out.fate, Fate::Ignored);
+    t[0].set_traced(true);
+    let out = p.send(Signo::SIGUSR1, None).unwrap();
+    assert_eq!(out.fate, Fate::Queued);
+    let out = t[0].send(Signo::SIGCHLD, None).unwrap();
+    assert_eq!(out.fate, Fate::Queued);
+    let mut tracer = Script::new(&t[0], |_, sig, _| Some(sig));
+    let d = tracer.deliver_all();
+    // Private queue first.
+    assert_eq!(
+        tracer.stops(),
+        [
+            (Signo::SIGCHLD, PtraceStopKind::SignalDelivery),
+            (Signo::SIGUSR1, PtraceStopKind::SignalDelivery)
+        ]
+    );
+    // Let through, they take their action: ignored.
+    assert_eq!(d, []);
+}
+
+#[test]
+fn rule66_a_traced_unkillable_process_still_discards_sigkill() {
+    let (p, t) = group(1);
+    p.set_unkillable(true);
+    t[0].set_traced(true);
+    assert_eq!(p.send(Signo::SIGKILL, None).unwrap().fate, Fate::Ignored);
+    // Other default-action signals reach the tracer, then are dropped by
+    // `get_signal`'s unkillable test.
+    assert_eq!(p.send(Signo::SIGTERM, None).unwrap().fate, Fate::Queued);
+    let mut tracer = Script::new(&t[0], |_, sig, _| Some(sig));
+    assert_eq!(tracer.deliver_all(), []);
+    assert_eq!(
+        tracer.stops(),
+        [(Signo::SIGTERM, PtraceStopKind::SignalDelivery)]
+    );
+}
+
+#[test]
+fn rule66_blocked_signals_are_kept_traced_or_not() {
+    let (p, t) = group(1);
+    p.sigaction(Signo::SIGUSR1, Some(SignalAction::IGNORE))
+        .unwrap();
+    t[0].sigprocmask(MaskHow::Block, SignalSet::single(Signo::SIGUSR1));
+    assert_eq!(p.send(Signo::SIGUSR1, None).unwrap().fate, Fate::Queued);
+}
+
+// ---- Rule 67: a fatal signal to a traced thread is reported before it kills.
+
+#[test]
+fn rule67_a_fatal_signal_to_a_traced_thread_waits_for_its_tracer() {
+    let (p, t) = group(2);
+    t[0].set_traced(true);
+    let out = t[0].send_process_directed(Signo::SIGTERM, None).unwrap();
+    assert!(!out.group_exit, "no group exit at generation");
+    assert_eq!(p.group_exit(), None);
+    // The tracer cancels it: nobody dies.
+    let mut tracer = Script::new(&t[0], |_, _, _| None);
+    assert_eq!(tracer.deliver_all(), []);
+    assert_eq!(p.group_exit(), None);
+    // Sent again and let through, it ends the group.
+    t[0].send_process_directed(Signo::SIGTERM, None).unwrap();
+    let mut tracer = Script::new(&t[0], |_, sig, _| Some(sig));
+    assert_eq!(
+        tracer.deliver_all(),
+        [Delivery::Exit {
+            sig: Signo::SIGTERM,
+            core_dump: false
+        }]
+    );
+    assert_eq!(p.group_exit(), Some(Signo::SIGTERM));
+}
+
+#[test]
+fn rule67_a_fatal_signal_through_an_untraced_thread_kills_at_once() {
+    let (p, t) = group(2);
+    t[1].set_traced(true);
+    // The target (the thread the signal names) is not traced: complete_signal
+    // ends the group, whoever else is traced.
+    let out = t[0].send_process_directed(Signo::SIGTERM, None).unwrap();
+    assert!(out.group_exit);
+    assert_eq!(p.group_exit(), Some(Signo::SIGTERM));
+}
+
+// ---- Rule 68: what the tracer resumes with is what is delivered.
+
+#[test]
+fn rule68_resuming_with_no_signal_cancels_it() {
+    let (p, t) = group(1);
+    handle(&p, &[Signo::SIGUSR1]);
+    t[0].set_traced(true);
+    t[0].send(Signo::SIGUSR1, None).unwrap();
+    let mut tracer = Script::new(&t[0], |_, _, _| None);
+    assert_eq!(tracer.deliver_all(), []);
+    assert_eq!(tracer.seen.len(), 1);
+    drop(tracer);
+    assert_eq!(t[0].pending_all(), SignalSet::EMPTY);
+    assert!(!t[0].has_pending());
+}
+
+#[test]
+fn rule68_another_signal_gets_a_new_si_user_siginfo_from_the_tracer() {
+    let (p, t) = group(1);
+    handle(&p, &[Signo::SIGUSR1, Signo::SIGUSR2]);
+    t[0].set_traced(true);
+    let q = SignalInfo::queue(Signo::SIGUSR1, 7, 70, 0xabc);
+    t[0].send(Signo::SIGUSR1, Some(&q)).unwrap();
+    let mut tracer = Script::new(&t[0], |_, _, _| Some(Signo::SIGUSR2));
+    let d = tracer.deliver_all();
+    assert_eq!(handled(&d), [(Signo::SIGUSR2, SI_USER, TRACER_PID, 0)]);
+    let Delivery::Handler(h) = d[0] else {
+        unreachable!()
+    };
+    assert_eq!(
+        h.info,
+        SignalInfo::user(Signo::SIGUSR2, TRACER_PID, TRACER_UID)
+    );
+}
+
+#[test]
+fn rule68_setsiginfo_replaces_what_the_handler_receives() {
+    let (p, t) = group(1);
+    handle(&p, &[Signo::SIGUSR1]);
+    t[0].set_traced(true);
+    t[0].send(Signo::SIGUSR1, None).unwrap();
+    let forged = SignalInfo::queue(Signo::SIGUSR1, 99, 9, 0x5eed);
+    let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, _| {
+        tracee.ptrace_setsiginfo(&forged).unwrap();
+        assert_eq!(tracee.ptrace_getsiginfo(), Ok(forged));
+        Some(sig)
+    });
+    let d = tracer.deliver_all();
+    assert_eq!(handled(&d), [(Signo::SIGUSR1, SI_QUEUE, 99, 0x5eed)]);
+}
+
+#[test]
+fn rule68_setsiginfo_naming_the_new_signal_keeps_the_tracers_siginfo() {
+    // Linux compares the resumed signal with the siginfo's si_signo, so a tracer
+    // that wrote a siginfo for the signal it injects keeps it.
+    let (p, t) = group(1);
+    handle(&p, &[Signo::SIGUSR1, Signo::SIGUSR2]);
+    t[0].set_traced(true);
+    t[0].send(Signo::SIGUSR1, None).unwrap();
+    let forged = SignalInfo::queue(Signo::SIGUSR2, 5, 5, 77);
+    let mut tracer = Script::new(&t[0], |tracee: &Thread, _, _| {
+        tracee.ptrace_setsiginfo(&forged).unwrap();
+        Some(Signo::SIGUSR2)
+    });
+    let d = tracer.deliver_all();
+    assert_eq!(handled(&d), [(Signo::SIGUSR2, SI_QUEUE, 5, 77)]);
+    // But a siginfo naming another signal than the one resumed with is replaced.
+    t[0].send(Signo::SIGUSR1, None).unwrap();
+    let mut tracer = Script::new(&t[0], |tracee: &Thread, _, _| {
+        tracee.ptrace_setsiginfo(&forged).unwrap();
+        Some(Signo::SIGUSR1)
+    });
+    let d = tracer.deliver_all();
+    assert_eq!(handled(&d), [(Signo::SIGUSR1, SI_USER, TRACER_PID, 0)]);
+}
+
+#[test]
+fn rule68_a_new_signal_that_is_blocked_is_queued_again_not_delivered() {
+    let (p, t) = group(1);
+    handle(&p, &[Signo::SIGUSR1, Signo::SIGUSR2]);
+    t[0].set_traced(true);
+    t[0].sigprocmask(MaskHow::Block, SignalSet::single(Signo::SIGUSR2));
+    t[0].send(Signo::SIGUSR1, None).unwrap();
+    let mut tracer = Script::new(&t[0], |_, _, _| Some(Signo::SIGUSR2));
+    assert_eq!(tracer.deliver_all(), []);
+    drop(tracer);
+    // Queued again on the private queue it came from, with the tracer's siginfo.
+    assert_eq!(t[0].sigpending(), SignalSet::single(Signo::SIGUSR2));
+    assert_eq!(p.shared_pending(), SignalSet::EMPTY);
+    t[0].sigprocmask(MaskHow::Unblock, SignalSet::single(Signo::SIGUSR2));
+    // Unblocked, it stops again (the tracer sees it a second time) and runs.
+    let mut tracer = Script::new(&t[0], |_, sig, _| Some(sig));
+    let d = tracer.deliver_all();
+    assert_eq!(
+        tracer.seen,
+        [Seen {
+            sig: Signo::SIGUSR2,
+            kind: PtraceStopKind::SignalDelivery,
+            info: Ok(SignalInfo::user(Signo::SIGUSR2, TRACER_PID, TRACER_UID)),
+        }]
+    );
+    assert_eq!(handled(&d), [(Signo::SIGUSR2, SI_USER, TRACER_PID, 0)]);
+}
+
+#[test]
+fn rule68_a_process_directed_signal_is_queued_again_on_the_shared_queue() {
+    let (p, t) = group(1);
+    handle(&p, &[Signo::SIGUSR1, Signo::SIGUSR2]);
+    t[0].set_traced(true);
+    t[0].sigprocmask(MaskHow::Block, SignalSet::single(Signo::SIGUSR2));
+    p.send(Signo::SIGUSR1, None).unwrap();
+    let mut tracer = Script::new(&t[0], |_, _, _| Some(Signo::SIGUSR2));
+    assert_eq!(tracer.deliver_all(), []);
+    assert_eq!(p.shared_pending(), SignalSet::single(Signo::SIGUSR2));
+}
+
+#[test]
+fn rule68_a_sigcont_during_the_stop_cancels_a_stop_signal_let_through() {
+    let (p, t) = group(1);
+    t[0].set_traced(true);
+    p.send(Signo::SIGTSTP, None).unwrap();
+    let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, _| {
+        if sig == Signo::SIGTSTP {
+            tracee.process().send(Signo::SIGCONT, None).unwrap();
+        }
+        Some(sig)
+    });
+    assert_eq!(tracer.deliver_all(), []);
+    // The SIGCONT (default: ignore, kept for the tracer) stops too; no group stop.
+    assert_eq!(
+        tracer.stops(),
+        [
+            (Signo::SIGTSTP, PtraceStopKind::SignalDelivery),
+            (Signo::SIGCONT, PtraceStopKind::SignalDelivery)
+        ]
+    );
+    drop(tracer);
+    assert!(!p.is_stopped());
+}
+
+#[test]
+fn rule68_the_action_is_read_after_the_stop() {
+    // The handler installed while the thread is stopped is the one that runs.
+    let (_p, t) = group(1);
+    t[0].set_traced(true);
+    t[0].send(Signo::SIGUSR1, None).unwrap();
+    let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, _| {
+        tracee.process().sigaction(sig, Some(handler())).unwrap();
+        Some(sig)
+    });
+    let d = tracer.deliver_all();
+    assert_eq!(handled(&d).len(), 1);
+}
+
+#[test]
+fn rule68_the_tracer_may_turn_a_signal_into_sigkill() {
+    let (p, t) = group(1);
+    handle(&p, &[Signo::SIGUSR1]);
+    t[0].set_traced(true);
+    t[0].send(Signo::SIGUSR1, None).unwrap();
+    let mut tracer = Script::new(&t[0], |_, _, _| Some(Signo::SIGKILL));
+    assert_eq!(
+        tracer.deliver_all(),
+        [Delivery::Exit {
+            sig: Signo::SIGKILL,
+            core_dump: false
+        }]
+    );
+}
+
+// ---- Rule 69: SIGKILL never stops, and ends a stop.
+
+#[test]
+fn rule69_sigkill_never_stops() {
+    let (p, t) = group(1);
+    t[0].set_traced(true);
+    let out = p.send(Signo::SIGKILL, None).unwrap();
+    assert!(out.group_exit);
+    let mut tracer = Script::new(&t[0], |_, _, _| panic!("SIGKILL must not stop"));
+    assert_eq!(
+        tracer.deliver_all(),
+        [Delivery::Exit {
+            sig: Signo::SIGKILL,
+            core_dump: false
+        }]
+    );
+}
+
+/// A kernel's ptrace stop: sleeps on the thread's wait queue until a fatal signal
+/// is pending (no tracer ever resumes it here), then returns the signal unchanged.
+struct SleepUntilKilled<'a> {
+    tracee: &'a Thread,
+    stopped: std::sync::mpsc::Sender<()>,
+}
+
+impl Tracer for SleepUntilKilled<'_> {
+    fn ptrace_stop(&mut self, sig: Signo, _kind: PtraceStopKind) -> Option<Signo> {
+        self.stopped.send(()).unwrap();
+        loop {
+            self.tracee.wait_queue().prepare_to_wait();
+            if self.tracee.fatal_signal_pending() {
+                self.tracee.wait_queue().finish_wait();
+                return Some(sig);
+            }
+            self.tracee.wait_queue().wait(None);
+        }
+    }
+
+    fn tracer_ids(&mut self) -> (i32, u32) {
+        (TRACER_PID, TRACER_UID)
+    }
+}
+
+#[test]
+fn rule69_a_sigkill_during_a_stop_wakes_the_thread_and_ends_the_group() {
+    let (p, mut t) = group(1);
+    handle(&p, &[Signo::SIGUSR1]);
+    let tracee = Arc::new(t.remove(0));
+    tracee.set_traced(true);
+    tracee.send(Signo::SIGUSR1, None).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let runner = {
+        let tracee = tracee.clone();
+        std::thread::spawn(move || {
+            let mut k = SleepUntilKilled {
+                tracee: &tracee,
+                stopped: tx,
+            };
+            tracee.get_signal_traced(&mut NoJobControl, &mut k)
+        })
+    };
+    rx.recv_timeout(Duration::from_secs(10))
+        .expect("the tracee reached its stop");
+    assert_eq!(
+        tracee.ptrace_getsiginfo().map(|i| i.signo()),
+        Ok(Some(Signo::SIGUSR1))
+    );
+    // A signal that is not fatal leaves it stopped: nothing chooses it.
+    let out = p.send(Signo::SIGUSR1, None).unwrap();
+    assert_eq!(out.woken, None);
+    let out = p.send(Signo::SIGKILL, None).unwrap();
+    assert!(out.group_exit);
+    let d = runner.join().unwrap();
+    // The SIGUSR1 of the stop is not delivered: the fatal signal wins.
+    assert_eq!(
+        d,
+        Some(Delivery::Exit {
+            sig: Signo::SIGKILL,
+            core_dump: false
+        })
+    );
+}
+
+#[test]
+fn rule69_a_signal_let_through_while_a_fatal_one_is_pending_is_not_delivered() {
+    let (p, t) = group(1);
+    handle(&p, &[Signo::SIGUSR1]);
+    t[0].set_traced(true);
+    t[0].send(Signo::SIGUSR1, None).unwrap();
+    let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, _| {
+        tracee.process().send(Signo::SIGKILL, None).unwrap();
+        Some(sig)
+    });
+    assert_eq!(
+        tracer.deliver_all(),
+        [Delivery::Exit {
+            sig: Signo::SIGKILL,
+            core_dump: false
+        }]
+    );
+}
+
+/// `JobControl` is still asked for a traced thread's TSTP (after its stop).
+#[test]
+fn rule65_job_control_is_asked_after_the_tracer_let_a_tstp_through() {
+    struct Orphaned(u32);
+    impl JobControl for Orphaned {
+        fn is_current_pgrp_orphaned(&mut self) -> bool {
+            self.0 += 1;
+            true
+        }
+    }
+    let (p, t) = group(1);
+    t[0].set_traced(true);
+    p.send(Signo::SIGTSTP, None).unwrap();
+    let mut job = Orphaned(0);
+    let mut tracer = Script::new(&t[0], |_, sig, _| Some(sig));
+    assert_eq!(t[0].get_signal_traced(&mut job, &mut tracer), None);
+    assert_eq!(job.0, 1);
+    assert_eq!(tracer.stops().len(), 1);
+    drop(tracer);
+    assert!(!p.is_stopped());
+}
