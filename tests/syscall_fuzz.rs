@@ -14,16 +14,16 @@ use common::user_memory::Mem;
 use ksignal::lock::DefaultRawMutex;
 use ksignal::syscall::{
     Caller, Credentials, PidfdTarget, ProcessScope, Task, TaskIds, TaskTable, TaskVisitor,
-    sys_kill, sys_pause, sys_pidfd_send_signal, sys_rt_sigaction, sys_rt_sigpending,
-    sys_rt_sigprocmask, sys_rt_sigqueueinfo, sys_rt_sigsuspend, sys_rt_sigtimedwait,
-    sys_rt_tgsigqueueinfo, sys_sigaltstack, sys_signalfd_read, sys_signalfd4, sys_tgkill,
-    sys_tkill,
+    ptrace_resume_signal, sys_kill, sys_pause, sys_pidfd_send_signal, sys_ptrace_getsiginfo,
+    sys_ptrace_setsiginfo, sys_rt_sigaction, sys_rt_sigpending, sys_rt_sigprocmask,
+    sys_rt_sigqueueinfo, sys_rt_sigsuspend, sys_rt_sigtimedwait, sys_rt_tgsigqueueinfo,
+    sys_sigaltstack, sys_signalfd_read, sys_signalfd4, sys_tgkill, sys_tkill,
 };
 use ksignal::{
     Arch, Errno, PendingLimit, ProcessSignalManager, SignalAction, SignalActions, SignalSet, Signo,
     ThreadSignalManager, UserBuffer, UserMemory, WaitOutcome, WaitQueue,
 };
-use ksignal::{SfdFlags, SignalFd};
+use ksignal::{NoJobControl, PtraceStopKind, SfdFlags, SignalFd, Tracer};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -246,6 +246,47 @@ fn snapshot(c: &Caller<'_, NoSleep, DefaultRawMutex>) -> Snapshot {
 
 use Errno as E;
 
+/// A tracer that, inside each stop, issues random PTRACE_GETSIGINFO and
+/// PTRACE_SETSIGINFO requests on the tracee and resumes it with a random `data`
+/// (checked as `ptrace_resume` checks it; an invalid one resumes with no signal).
+struct FuzzTracer<'a> {
+    tracee: &'a Thread,
+    mem: &'a mut Mem,
+    rng: &'a mut Rng,
+}
+
+impl Tracer for FuzzTracer<'_> {
+    fn ptrace_stop(&mut self, sig: Signo, kind: PtraceStopKind) -> Option<Signo> {
+        for _ in 0..self.rng.below(3) {
+            let data = self.rng.addr();
+            let r = if self.rng.below(2) == 0 {
+                sys_ptrace_getsiginfo(self.tracee, self.mem, data)
+            } else {
+                sys_ptrace_setsiginfo(self.tracee, &*self.mem, data)
+            };
+            let allowed: &[Errno] = match kind {
+                PtraceStopKind::SignalDelivery => &[E::EFAULT, E::E2BIG],
+                PtraceStopKind::GroupStop => &[E::EFAULT, E::E2BIG, E::EINVAL],
+            };
+            assert!(r == 0 || errno_ok(r, allowed), "ptrace siginfo: {r}");
+        }
+        match self.rng.below(3) {
+            0 => Some(sig),
+            _ => match ptrace_resume_signal(self.rng.int()) {
+                Ok(s) => s,
+                Err(e) => {
+                    assert_eq!(e, E::EIO);
+                    None
+                }
+            },
+        }
+    }
+
+    fn tracer_ids(&mut self) -> (i32, u32) {
+        (1, 0)
+    }
+}
+
 /// A file table for `signalfd4`: descriptors 0..8, some holding a signalfd, some
 /// another kind of file.
 #[derive(Default)]
@@ -440,6 +481,31 @@ fn every_entry_point_survives_random_arguments_and_memory() {
                 let r = sys_signalfd_read(&c, &mut mem, &fd, true, rng.addr(), rng.size());
                 assert!(r < 0 || r % 128 == 0, "signalfd read returned {r}");
                 (r.min(0), &[E::EINVAL, E::EFAULT, E::EAGAIN], false)
+            }
+            13 => {
+                // ptrace: the siginfo requests on a thread in no stop fail (copy-in
+                // errors first for SETSIGINFO), then, traced, a delivery step whose
+                // stops issue them for real.
+                let r = if rng.below(2) == 0 {
+                    sys_ptrace_getsiginfo(c.thread, &mut mem, rng.addr())
+                } else {
+                    sys_ptrace_setsiginfo(c.thread, &mem, rng.addr())
+                };
+                assert!(r < 0, "ptrace siginfo outside a stop returned {r}");
+                assert!(errno_ok(r, &[E::EINVAL, E::EFAULT, E::E2BIG]), "{r}");
+                c.thread.set_traced(rng.below(4) != 0);
+                let mut tracer = FuzzTracer {
+                    tracee: c.thread,
+                    mem: &mut mem,
+                    rng: &mut rng,
+                };
+                if let Some(ksignal::Delivery::Handler(h)) =
+                    c.thread.get_signal_traced(&mut NoJobControl, &mut tracer)
+                {
+                    c.thread.signal_delivered(&h);
+                    c.thread.sigreturn(h.saved_mask);
+                }
+                (0, &[], true)
             }
             _ => {
                 // A kernel-side delivery step, so queues drain and masks move.

@@ -63,6 +63,7 @@
 //! | `sigaltstack` | [`sys_sigaltstack`] | no |
 //! | `signalfd4`, `signalfd` | [`sys_signalfd4`], [`sys_signalfd`] (the file table is the kernel's [`SignalFdTable`]) | no |
 //! | `read` on a signalfd | [`sys_signalfd_read`] | yes, unless the file is non-blocking |
+//! | `ptrace(PTRACE_GETSIGINFO)`, `ptrace(PTRACE_SETSIGINFO)` | [`sys_ptrace_getsiginfo`], [`sys_ptrace_setsiginfo`] on the tracee the kernel found; [`ptrace_resume_signal`] checks a resuming request's signal | no |
 //! | `rt_sigreturn` | [`crate::sigreturn`] (built on [`crate::frame::rt_sigreturn`]): it restores a signal frame, which is the frame code's job | no |
 //!
 //! SIGCHLD generation when a child exits, stops or continues
@@ -91,6 +92,7 @@ pub mod action;
 pub mod altstack;
 pub mod kill;
 pub mod mask;
+pub mod ptrace;
 pub mod signalfd;
 pub mod wait;
 
@@ -101,6 +103,7 @@ pub use kill::{
     sys_tkill,
 };
 pub use mask::{sys_pause, sys_rt_sigpending, sys_rt_sigprocmask, sys_rt_sigsuspend};
+pub use ptrace::{ptrace_resume_signal, sys_ptrace_getsiginfo, sys_ptrace_setsiginfo};
 pub use signalfd::{SignalFdTable, sys_signalfd, sys_signalfd_read, sys_signalfd4};
 pub use wait::sys_rt_sigtimedwait;
 
