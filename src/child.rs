@@ -74,6 +74,12 @@ pub enum ChildStop {
     Stopped(Signo),
     /// A SIGCONT continued the stopped group ([`SendOutcome::resumed`]).
     Continued,
+    /// A traced thread entered a ptrace stop with this signal (`CLD_TRAPPED`, its
+    /// `exit_code`), reported to its tracer ([rule 65]). Linux reports the tracee
+    /// thread's own pid here, not its group leader's: pass that in `child`.
+    ///
+    /// [rule 65]: crate::docs::rules#rule-65
+    Trapped(Signo),
 }
 
 /// The child as its parent sees it.
@@ -152,7 +158,9 @@ pub fn notify_parent_exit<W: WaitQueue, R: RawMutex>(
 }
 
 /// `do_notify_parent_cldstop`: the child's group stopped (`CLD_STOPPED`, status the
-/// stop signal) or was continued (`CLD_CONTINUED`, status SIGCONT). No SIGCHLD is
+/// stop signal) or was continued (`CLD_CONTINUED`, status SIGCONT), or a traced
+/// thread stopped for its tracer (`CLD_TRAPPED`, status the stop's signal; `parent`
+/// is then the tracer). No SIGCHLD is
 /// sent if the parent's SIGCHLD action is SIG_IGN or has SA_NOCLDSTOP ([rule 45]).
 /// Returns what became of the signal, `None` if none was sent.
 ///
@@ -172,6 +180,7 @@ pub fn notify_parent_cldstop<W: WaitQueue, R: RawMutex>(
     let (code, status) = match why {
         ChildStop::Stopped(s) => (ChildCode::Stopped, s.get() as i32),
         ChildStop::Continued => (ChildCode::Continued, Signo::SIGCONT.get() as i32),
+        ChildStop::Trapped(s) => (ChildCode::Trapped, s.get() as i32),
     };
     let action = parent.process.actions().get(Signo::SIGCHLD);
     if action.disposition() == Disposition::Ignore || action.flags().contains(SaFlags::NOCLDSTOP) {
