@@ -71,7 +71,7 @@ fn stopped(process: &Process) -> bool {
 /// Would `park_if_stopped` park the thread?
 pub fn must_park(thread: &Thread) -> bool {
     let process = &thread.process;
-    process.group_stop.load(Ordering::Acquire) && stopped(process)
+    process.group_stop.load(Ordering::Acquire) && stopped(process) && !super::ptrace::is_traced(thread)
 }
 
 /// On the way to user space: while the thread's group is stopped, sleep.
@@ -79,6 +79,11 @@ pub fn must_park(thread: &Thread) -> bool {
 pub fn park_if_stopped(thread: &Arc<Thread>) -> bool {
     let process = &thread.process;
     if !process.group_stop.load(Ordering::Acquire) || !stopped(process) {
+        return false;
+    }
+    // A traced thread traps to its tracer in a group stop (ksignal's
+    // `PtraceStopKind::GroupStop`) and runs once the tracer resumes it.
+    if super::ptrace::is_traced(thread) {
         return false;
     }
     let report = {

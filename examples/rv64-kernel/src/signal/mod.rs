@@ -25,9 +25,11 @@
 
 mod glue;
 mod job;
+pub mod ptrace;
 mod tasks;
 
 pub use glue::{FpImage, KMem, KWait};
+pub use ptrace::PtraceState;
 pub use tasks::{Tasks, with_caller};
 
 use crate::mm::SIGRETURN_TRAMPOLINE;
@@ -114,11 +116,13 @@ pub fn deliver_pending_signals(tf: &mut TrapFrame) -> bool {
     }
     let mut fp = FpImage::load(tf);
     let k = KernelFrameInfo { trampoline: SIGRETURN_TRAMPOLINE as u64, fault: FaultInfo::default() };
-    // Plain `do_signal` asks no job-control question (`ksignal::NoJobControl`): this
-    // kernel has no sessions and no init to adopt orphans, so it treats no process
-    // group as orphaned and TSTP/TTIN/TTOU always stop. A kernel that tracks
-    // orphaned groups calls `ksignal::do_signal_with` with its answer.
-    let what = ksignal::do_signal(&signals, tf, &mut fp, &mut KMem, k);
+    // No job-control question is answered (`ksignal::NoJobControl`): this kernel
+    // has no sessions and no init to adopt orphans, so it treats no process group
+    // as orphaned and TSTP/TTIN/TTOU always stop. A kernel that tracks orphaned
+    // groups passes its answer instead. A traced thread's signals stop for its
+    // tracer first (`ptrace::KTracer`).
+    let mut tracer = ptrace::KTracer { thread: &thread };
+    let what = ksignal::do_signal_traced(&signals, tf, &mut fp, &mut KMem, k, &mut ksignal::NoJobControl, &mut tracer);
     fp.store(tf);
     match what {
         UserReturn::Resume => false,

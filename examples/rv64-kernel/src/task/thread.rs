@@ -4,7 +4,7 @@
 use super::{Context, Process};
 use crate::errno::Errno;
 use crate::sched::WakeReason;
-use crate::signal::{KWait, SigThread};
+use crate::signal::{KWait, PtraceState, SigThread};
 use crate::trap::{self, TrapFrame};
 use alloc::boxed::Box;
 use alloc::sync::Arc;
@@ -52,6 +52,8 @@ pub struct ThreadInner {
     pub last_fault: Option<(usize, usize, usize)>,
     /// The hart it runs on (meaningful while Running): where an IPI goes.
     pub cpu: usize,
+    /// Traced or not, and the ptrace stop it is in (`signal::ptrace`).
+    pub ptrace: PtraceState,
 }
 
 pub struct Thread {
@@ -110,6 +112,7 @@ impl Thread {
                 restart: None,
                 last_fault: None,
                 cpu: 0,
+                ptrace: PtraceState::default(),
             }),
             on_cpu: AtomicBool::new(false),
             signals: Mutex::new(Some(signals.clone())),
