@@ -10,11 +10,10 @@ mod common {
 }
 
 use common::wait::CondvarQueue;
-use ksignal::action::SaFlags;
 use ksignal::{
     Delivery, Errno, Fate, JobControl, MaskHow, NoJobControl, PendingLimit, ProcessSignalManager,
-    PtraceStopKind, SignalAction, SignalActions, SignalInfo, SignalSet, Signo, ThreadSignalManager,
-    Tracer, WaitQueue,
+    PtraceStopKind, SaFlags, SignalAction, SignalActions, SignalInfo, SignalSet, Signo,
+    ThreadSignalManager, Tracer, WaitQueue,
 };
 use std::sync::Arc;
 use std::time::Duration;
