@@ -60,6 +60,7 @@ use crate::hooks::{HookEvent, HookTarget, SignalHooks};
 use crate::info::{KERNEL_SIGINFO_SIZE, SignalInfo};
 use crate::lock::DefaultRawMutex;
 use crate::pending::{PendingLimit, PendingSignals, PutOutcome};
+use crate::ptrace::PtraceStopKind;
 use crate::registry::SignalActions;
 use crate::set::SignalSet;
 use crate::signo::{DefaultAction, Signo};
@@ -169,22 +170,37 @@ pub(crate) struct ThreadSlot<W> {
     /// Traced (Linux's `t->ptrace` non-zero), as the kernel reports it with
     /// `ThreadSignalManager::set_traced`.
     traced: bool,
+    /// Attached with PTRACE_SEIZE (`PT_SEIZED`).
+    seized: bool,
+    /// `JOBCTL_TRAP_STOP`: a PTRACE_EVENT_STOP trap (or, for a tracee that is not
+    /// seized, the group-stop trap) is due.
+    trap_stop: bool,
+    /// `JOBCTL_TRAP_NOTIFY`: a group-stop change a seized tracee's tracer must see.
+    trap_notify: bool,
+    /// `JOBCTL_LISTENING`: PTRACE_LISTEN on the current PTRACE_EVENT_STOP trap.
+    listening: bool,
+    /// `ptrace_signal_wake_up(t, true)` ended the ptrace stop (a notify while
+    /// listening, or PTRACE_INTERRUPT of a listening tracee).
+    trap_woken: bool,
     /// The ptrace stop the thread is in, if any.
     ptrace_stop: PtraceStop,
+    /// Linux's `last_siginfo` in a [`PtraceStop::SignalDelivery`] stop, kept as the
+    /// kernel keeps a siginfo (`struct kernel_siginfo`, [`SignalInfo::compact`]):
+    /// what PTRACE_GETSIGINFO reads and PTRACE_SETSIGINFO replaces.
+    last_siginfo: [u64; KERNEL_SIGINFO_SIZE / 8],
     link: Arc<ThreadLink<W>>,
 }
 
-/// A thread's ptrace stop (`JOBCTL_TRACED`, `TASK_TRACED`) and its siginfo.
-#[derive(Clone, Copy)]
+/// A thread's ptrace stop (`JOBCTL_TRACED`, `TASK_TRACED`).
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum PtraceStop {
     /// Not in a ptrace stop.
     Running,
     /// In a group-stop trap: no `last_siginfo`.
     GroupStop,
-    /// In a signal-delivery stop, with Linux's `last_siginfo`, kept as the kernel
-    /// keeps a siginfo (`struct kernel_siginfo`, [`SignalInfo::compact`]): what
-    /// PTRACE_GETSIGINFO reads and PTRACE_SETSIGINFO replaces.
-    SignalDelivery([u64; KERNEL_SIGINFO_SIZE / 8]),
+    /// In a stop with a `last_siginfo` (a signal-delivery stop or a
+    /// PTRACE_EVENT_STOP trap).
+    SignalDelivery,
 }
 
 enum Slot<W> {
@@ -209,6 +225,10 @@ pub(crate) struct ProcessState<W> {
     group_exit: Option<Signo>,
     /// `SIGNAL_STOP_STOPPED`.
     stopped: bool,
+    /// The signal of the last group stop (`group_exit_code`, and the
+    /// `JOBCTL_STOP_SIGMASK` part of each task's `jobctl`): what a seized tracee's
+    /// PTRACE_EVENT_STOP trap reports while the group is stopped.
+    stop_sig: Option<Signo>,
     /// How many SIGCONTs have been generated (wrapping). `get_signal` compares it
     /// across the window in which it asks the kernel whether the process group is
     /// orphaned: a SIGCONT in that window cancels the stop, as clearing Linux's
@@ -264,6 +284,7 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
                 leader: None,
                 group_exit: None,
                 stopped: false,
+                stop_sig: None,
                 continued: 0,
                 unkillable: false,
                 rlimit: None,
@@ -545,7 +566,13 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
             altstack: SignalStack::DISABLED,
             pos: st.order.len(),
             traced: false,
+            seized: false,
+            trap_stop: false,
+            trap_notify: false,
+            listening: false,
+            trap_woken: false,
             ptrace_stop: PtraceStop::Running,
+            last_siginfo: [0; KERNEL_SIGINFO_SIZE / 8],
             link,
         };
         let index = match st.free {
@@ -721,6 +748,12 @@ impl<W: WaitQueue> ProcessState<W> {
         } else if sig == Signo::SIGCONT {
             self.flush_everywhere(SignalSet::STOP, limit);
             self.continued = self.continued.wrapping_add(1);
+            for k in 0..self.order.len() {
+                let slot = self.order[k];
+                if self.thread(slot).seized {
+                    self.ptrace_trap_notify(slot);
+                }
+            }
             core::mem::take(&mut self.stopped)
         } else {
             false
@@ -854,7 +887,9 @@ impl<W: WaitQueue> ProcessState<W> {
     fn recalc_sigpending(&self, slot: u32) {
         let t = self.thread(slot);
         let deliverable = (t.pending.pending() | self.shared.pending()) - t.blocked;
-        let flag = self.group_exit.is_some() || !deliverable.is_empty();
+        let flag = self.group_exit.is_some()
+            || !deliverable.is_empty()
+            || (t.traced && (t.trap_stop || (t.seized && t.trap_notify)));
         t.link.sigpending.store(flag, Ordering::Release);
     }
 
@@ -1054,10 +1089,140 @@ impl<W: WaitQueue> ProcessState<W> {
         self.thread(slot).traced
     }
 
-    /// `ptrace_link` / `__ptrace_unlink`: the thread becomes traced or stops being
-    /// traced.
-    pub(crate) fn set_traced(&mut self, slot: u32, traced: bool) {
-        self.thread_mut(slot).traced = traced;
+    /// `ptrace_link` / `__ptrace_unlink`: the thread becomes traced (seized with
+    /// PTRACE_SEIZE or not) or stops being traced, which forgets its pending traps
+    /// (`task_clear_jobctl_pending(JOBCTL_TRAP_MASK)`) and ends a stop it is in.
+    pub(crate) fn set_traced(&mut self, slot: u32, traced: bool, seized: bool) {
+        let t = self.thread_mut(slot);
+        t.traced = traced;
+        t.seized = traced && seized;
+        if !t.seized {
+            // `JOBCTL_TRAP_NOTIFY` is for seized tracees only.
+            t.trap_notify = false;
+        }
+        if !traced {
+            t.trap_stop = false;
+            t.trap_notify = false;
+            t.listening = false;
+            if !matches!(t.ptrace_stop, PtraceStop::Running) {
+                t.trap_woken = true;
+                self.signal_wake_up(slot);
+            }
+        }
+    }
+
+    /// Whether the thread was attached with PTRACE_SEIZE.
+    pub(crate) fn is_seized(&self, slot: u32) -> bool {
+        self.thread(slot).seized
+    }
+
+    /// `ptrace_signal_wake_up(t, resume)`: the thread looks at its signals and
+    /// traps; with `resume` a ptrace stop it is in ends.
+    fn ptrace_signal_wake_up(&mut self, slot: u32, resume: bool) {
+        if resume && !matches!(self.thread(slot).ptrace_stop, PtraceStop::Running) {
+            self.thread_mut(slot).trap_woken = true;
+        }
+        self.signal_wake_up(slot);
+    }
+
+    /// `task_set_jobctl_pending`: refused (false) once a fatal signal is pending or
+    /// the thread is exiting.
+    fn can_set_jobctl_pending(&self, slot: u32) -> bool {
+        self.group_exit.is_none() && !self.thread(slot).exiting
+    }
+
+    /// `ptrace_trap_notify`: a seized tracee must trap to report a group-stop
+    /// change; one listening is woken to do so.
+    fn ptrace_trap_notify(&mut self, slot: u32) {
+        if !self.can_set_jobctl_pending(slot) {
+            return;
+        }
+        self.thread_mut(slot).trap_notify = true;
+        let listening = self.thread(slot).listening;
+        self.ptrace_signal_wake_up(slot, listening);
+    }
+
+    /// PTRACE_INTERRUPT: EIO unless seized; otherwise a PTRACE_EVENT_STOP trap is
+    /// scheduled (`JOBCTL_TRAP_STOP`) and the thread woken to take it; a listening
+    /// tracee's stop ends so that it traps again.
+    pub(crate) fn ptrace_interrupt(&mut self, slot: u32) -> Result<(), Errno> {
+        if !self.thread(slot).seized {
+            return Err(Errno::EIO);
+        }
+        if self.can_set_jobctl_pending(slot) {
+            self.thread_mut(slot).trap_stop = true;
+            let listening = self.thread(slot).listening;
+            self.ptrace_signal_wake_up(slot, listening);
+        }
+        Ok(())
+    }
+
+    /// PTRACE_LISTEN: EIO unless seized and in a PTRACE_EVENT_STOP trap; the
+    /// thread listens (stays stopped, not reported) and, if a notify already
+    /// came, is woken to trap again.
+    pub(crate) fn ptrace_listen(&mut self, slot: u32) -> Result<(), Errno> {
+        let t = self.thread(slot);
+        let event_stop = t.ptrace_stop == PtraceStop::SignalDelivery
+            && SignalInfo::compact_code(&t.last_siginfo) >> 8 == crate::ptrace::PTRACE_EVENT_STOP;
+        if !t.seized || !event_stop {
+            return Err(Errno::EIO);
+        }
+        self.thread_mut(slot).listening = true;
+        if self.thread(slot).trap_notify {
+            self.ptrace_signal_wake_up(slot, true);
+        }
+        Ok(())
+    }
+
+    /// Whether a ptrace stop of the thread must end without its tracer resuming it:
+    /// a fatal signal, a notify while listening, or the thread was untraced.
+    pub(crate) fn ptrace_stop_must_end(&self, slot: u32) -> bool {
+        self.group_exit.is_some() || self.thread(slot).trap_woken
+    }
+
+    /// Whether the thread listens (PTRACE_LISTEN) in its current stop.
+    pub(crate) fn is_listening(&self, slot: u32) -> bool {
+        self.thread(slot).listening
+    }
+
+    /// `do_jobctl_trap`'s choice, when a trap is pending (`JOBCTL_TRAP_MASK`) for a
+    /// traced thread: the stop's signal and kind, and clears what the trap
+    /// consumes (any trap clears `JOBCTL_TRAP_STOP`, a PTRACE_EVENT_STOP trap also
+    /// `JOBCTL_TRAP_NOTIFY`). `None` when no trap is due.
+    pub(crate) fn take_jobctl_trap(&mut self, slot: u32) -> Option<(Signo, PtraceStopKind)> {
+        let t = self.thread(slot);
+        if !t.traced || !(t.trap_stop || (t.seized && t.trap_notify)) {
+            return None;
+        }
+        let (sig, kind) = if t.seized {
+            let sig = match (self.stopped, self.stop_sig) {
+                (true, Some(s)) => s,
+                _ => Signo::SIGTRAP,
+            };
+            (sig, PtraceStopKind::EventStop)
+        } else {
+            // Only a group stop schedules a trap for a tracee that is not seized,
+            // so the group has a stop signal; without one the trap is dropped.
+            let Some(sig) = self.stop_sig else {
+                self.thread_mut(slot).trap_stop = false;
+                return None;
+            };
+            (sig, PtraceStopKind::GroupStop)
+        };
+        let t = self.thread_mut(slot);
+        t.trap_stop = false;
+        if kind == PtraceStopKind::EventStop {
+            t.trap_notify = false;
+        }
+        Some((sig, kind))
+    }
+
+    /// A traced thread that starts (or takes part in) a group stop traps instead
+    /// of sleeping in it: `JOBCTL_TRAP_STOP`.
+    pub(crate) fn schedule_trap_stop(&mut self, slot: u32) {
+        if self.can_set_jobctl_pending(slot) {
+            self.thread_mut(slot).trap_stop = true;
+        }
     }
 
     /// The start of `ptrace_stop`: the thread is in a ptrace stop (no longer
@@ -1066,8 +1231,15 @@ impl<W: WaitQueue> ProcessState<W> {
     ///
     /// [rule 19]: crate::docs::rules#rule-19
     pub(crate) fn enter_ptrace_stop(&mut self, slot: u32, info: Option<&SignalInfo>) {
-        self.thread_mut(slot).ptrace_stop = match info {
-            Some(i) => PtraceStop::SignalDelivery(i.compact()),
+        let t = self.thread_mut(slot);
+        t.trap_woken = false;
+        // Any trap clears a pending STOP trap (`ptrace_stop`).
+        t.trap_stop = false;
+        t.ptrace_stop = match info {
+            Some(i) => {
+                t.last_siginfo = i.compact();
+                PtraceStop::SignalDelivery
+            }
             None => PtraceStop::GroupStop,
         };
     }
@@ -1077,8 +1249,11 @@ impl<W: WaitQueue> ProcessState<W> {
     /// thread (`recalc_sigpending_tsk`).
     pub(crate) fn leave_ptrace_stop(&mut self, slot: u32) -> Option<SignalInfo> {
         let t = self.thread_mut(slot);
+        // LISTENING can only be set during a STOP trap.
+        t.listening = false;
+        t.trap_woken = false;
         let info = match core::mem::replace(&mut t.ptrace_stop, PtraceStop::Running) {
-            PtraceStop::SignalDelivery(words) => Some(SignalInfo::from_compact(words)),
+            PtraceStop::SignalDelivery => Some(SignalInfo::from_compact(t.last_siginfo)),
             PtraceStop::Running | PtraceStop::GroupStop => None,
         };
         self.recalc_sigpending(slot);
@@ -1088,8 +1263,9 @@ impl<W: WaitQueue> ProcessState<W> {
     /// `ptrace_getsiginfo`: the siginfo of the signal-delivery stop the thread is
     /// in; EINVAL if it is in none (not stopped, or in a group-stop trap).
     pub(crate) fn ptrace_getsiginfo(&self, slot: u32) -> Result<SignalInfo, Errno> {
-        match self.thread(slot).ptrace_stop {
-            PtraceStop::SignalDelivery(words) => Ok(SignalInfo::from_compact(words)),
+        let t = self.thread(slot);
+        match t.ptrace_stop {
+            PtraceStop::SignalDelivery => Ok(SignalInfo::from_compact(t.last_siginfo)),
             PtraceStop::Running | PtraceStop::GroupStop => Err(Errno::EINVAL),
         }
     }
@@ -1097,9 +1273,10 @@ impl<W: WaitQueue> ProcessState<W> {
     /// `ptrace_setsiginfo`: replaces that siginfo (its `kernel_siginfo` part);
     /// EINVAL as above.
     pub(crate) fn ptrace_setsiginfo(&mut self, slot: u32, info: &SignalInfo) -> Result<(), Errno> {
-        match &mut self.thread_mut(slot).ptrace_stop {
-            PtraceStop::SignalDelivery(words) => {
-                *words = info.compact();
+        let t = self.thread_mut(slot);
+        match t.ptrace_stop {
+            PtraceStop::SignalDelivery => {
+                t.last_siginfo = info.compact();
                 Ok(())
             }
             PtraceStop::Running | PtraceStop::GroupStop => Err(Errno::EINVAL),
@@ -1181,15 +1358,25 @@ impl<W: WaitQueue> ProcessState<W> {
     /// a stop interrupts it (see the README's deliberate differences).
     ///
     /// [rule 43]: crate::docs::rules#rule-43
-    pub(crate) fn do_signal_stop(&mut self, slot: u32, seen: u32) -> bool {
+    pub(crate) fn do_signal_stop(&mut self, slot: u32, seen: u32, sig: Signo) -> bool {
         if self.continued != seen || self.group_exit.is_some() {
             return false;
+        }
+        // A traced thread resumed while its group stays stopped may start another
+        // group stop; the group's stop signal is then left as it was.
+        if !self.stopped {
+            self.stop_sig = Some(sig);
         }
         self.stopped = true;
         self.recalc_sigpending(slot);
         for k in 0..self.order.len() {
             let other = self.order[k];
-            if other != slot && !self.thread(other).exiting {
+            if other == slot || self.thread(other).exiting {
+                continue;
+            }
+            if self.thread(other).seized {
+                self.ptrace_trap_notify(other);
+            } else {
                 self.signal_wake_up(other);
             }
         }

@@ -20,7 +20,11 @@
 //! - SIGKILL never stops, and a SIGKILL sent during a stop ends it
 //!   ([`ThreadSignalManager::fatal_signal_pending`], [rule 69]);
 //! - a group stop that a traced thread takes part in is a trap to its tracer too
-//!   (`do_jobctl_trap`, [`PtraceStopKind::GroupStop`]), which the tracer ends.
+//!   (`do_jobctl_trap`, [`PtraceStopKind::GroupStop`]), which the tracer ends; for
+//!   a tracee attached with PTRACE_SEIZE it is a PTRACE_EVENT_STOP trap
+//!   ([`PtraceStopKind::EventStop`]), as are PTRACE_INTERRUPT and the report of a
+//!   SIGCONT; PTRACE_LISTEN keeps such a tracee stopped until the group's stop
+//!   state changes ([rule 69a]).
 //!
 //! At generation, a traced thread's ignored signals are not discarded (except
 //! SIGKILL), so that its tracer sees them ([rule 66]), and a fatal signal sent to a
@@ -32,6 +36,7 @@
 //! [rule 67]: crate::docs::rules#rule-67
 //! [rule 68]: crate::docs::rules#rule-68
 //! [rule 69]: crate::docs::rules#rule-69
+//! [rule 69a]: crate::docs::rules#rule-69a
 //! [`ThreadSignalManager::set_traced`]: crate::ThreadSignalManager::set_traced
 //! [`ThreadSignalManager::get_signal_traced`]: crate::ThreadSignalManager::get_signal_traced
 //! [`ThreadSignalManager::ptrace_getsiginfo`]: crate::ThreadSignalManager::ptrace_getsiginfo
@@ -40,8 +45,10 @@
 
 use crate::signo::Signo;
 
-/// Why a traced thread stops (Linux's `why` argument of `ptrace_stop`).
+/// Why a traced thread stops (Linux's `why` argument of `ptrace_stop`). More kinds
+/// may come (event and system-call stops).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PtraceStopKind {
     /// A signal-delivery stop (`CLD_TRAPPED`): the thread dequeued this signal and
     /// its tracer decides what is delivered. PTRACE_GETSIGINFO and SETSIGINFO work
@@ -57,7 +64,28 @@ pub enum PtraceStopKind {
     /// PTRACE_GETSIGINFO fails with EINVAL during this stop (there is no
     /// `last_siginfo`), which is how a tracer tells it from a signal-delivery stop.
     GroupStop,
+    /// A PTRACE_EVENT_STOP trap of a tracee attached with PTRACE_SEIZE (Linux's
+    /// `do_jobctl_trap` → `ptrace_do_notify(.., CLD_STOPPED)`): the thread takes
+    /// part in a group stop (`sig` is the stop signal), or was interrupted by
+    /// PTRACE_INTERRUPT, or must report a group-stop change (a SIGCONT, [rule 69a]:
+    /// `sig` is SIGTRAP when the group is not stopped). The wait status is
+    /// `0x7f | sig << 8 | PTRACE_EVENT_STOP << 16`; PTRACE_GETSIGINFO shows `si_signo`
+    /// `sig`, `si_code` `sig | PTRACE_EVENT_STOP << 8`, the tracee's own tid and uid.
+    /// The tracer may PTRACE_LISTEN ([`crate::ThreadSignalManager::ptrace_listen`]):
+    /// the thread then stays stopped, and the stop ends by itself when the group's
+    /// stop state changes again
+    /// ([`crate::ThreadSignalManager::ptrace_stop_must_end`]), to trap anew. The
+    /// signal a tracer resumes it with is dropped.
+    ///
+    /// [rule 69a]: crate::docs::rules#rule-69a
+    EventStop,
 }
+
+/// `PTRACE_EVENT_STOP` (include/uapi/linux/ptrace.h): the event of a seized
+/// tracee's group-stop and PTRACE_INTERRUPT traps, in bits 8 to 15 of their
+/// `si_code` and bits 16 to 23 of their wait status. `linux-raw-sys` has it only
+/// in its `ptrace` module, which this crate does not enable.
+pub const PTRACE_EVENT_STOP: i32 = 128;
 
 /// What Linux's `get_signal` asks the ptrace side of the kernel for a traced
 /// thread. Passed to [`crate::ThreadSignalManager::get_signal_traced`] and
@@ -81,10 +109,14 @@ pub trait Tracer {
     ///
     /// Called with no lock of the crate held (Linux drops the signal lock around
     /// the stop). The thread is in its ptrace stop already: no process-directed
-    /// signal chooses it, and, for [`PtraceStopKind::SignalDelivery`],
+    /// signal chooses it, and, for [`PtraceStopKind::SignalDelivery`] and
+    /// [`PtraceStopKind::EventStop`],
     /// [`crate::ThreadSignalManager::ptrace_getsiginfo`] and
-    /// [`crate::ThreadSignalManager::ptrace_setsiginfo`] work on it. It must not
-    /// call back into this thread's `get_signal`.
+    /// [`crate::ThreadSignalManager::ptrace_setsiginfo`] work on it. The stop also
+    /// ends, the signal unchanged, once
+    /// [`crate::ThreadSignalManager::ptrace_stop_must_end`] is true (the crate wakes
+    /// the thread's [`crate::WaitQueue`] when it becomes so). It must not call back
+    /// into this thread's `get_signal`.
     fn ptrace_stop(&mut self, sig: Signo, kind: PtraceStopKind) -> Option<Signo>;
 
     /// The tracer's pid and real uid, as the thread sees them (Linux's
@@ -94,6 +126,13 @@ pub trait Tracer {
     /// Called with no lock of the crate held, right after each signal-delivery stop
     /// the tracer ended with a signal.
     fn tracer_ids(&mut self) -> (i32, u32);
+
+    /// The thread's own real uid as it sees it (`current_uid()`), the `si_uid` of
+    /// a PTRACE_EVENT_STOP trap's siginfo.
+    ///
+    /// Called with the signal lock held: it must not block or call into the crate
+    /// (a read of the thread's credentials).
+    fn tracee_uid(&mut self) -> u32;
 }
 
 /// The [`Tracer`] of a kernel without ptrace: a stop returns at once with the
@@ -111,5 +150,10 @@ impl Tracer for NoTracer {
     #[inline]
     fn tracer_ids(&mut self) -> (i32, u32) {
         (0, 0)
+    }
+
+    #[inline]
+    fn tracee_uid(&mut self) -> u32 {
+        0
     }
 }

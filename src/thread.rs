@@ -393,6 +393,22 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
                     core_dump: false,
                 });
             }
+            // `do_jobctl_trap`: a group-stop trap, PTRACE_INTERRUPT, or a
+            // group-stop change a seized tracee reports. The signal it is resumed
+            // with is dropped.
+            if let Some((sig, kind)) = st.take_jobctl_trap(self.slot) {
+                let info = (kind == PtraceStopKind::EventStop).then(|| {
+                    let mut i = SignalInfo::user(sig, self.tid, tracer.tracee_uid());
+                    i.set_code(sig.get() as i32 | crate::ptrace::PTRACE_EVENT_STOP << 8);
+                    i
+                });
+                st.enter_ptrace_stop(self.slot, info.as_ref());
+                drop(st);
+                let _ = tracer.ptrace_stop(sig, kind);
+                st = p.state.lock();
+                st.leave_ptrace_stop(self.slot);
+                continue;
+            }
             let allowed = st.blocked(self.slot).complement();
             let mut info = SignalInfo::ZERO;
             let taken = st.dequeue_for_delivery(self.slot, allowed, &p.common.limit, &mut info);
@@ -468,19 +484,15 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
                             continue;
                         }
                     }
-                    if !st.do_signal_stop(self.slot, seen) {
+                    if !st.do_signal_stop(self.slot, seen, sig) {
                         continue;
                     }
                     if !st.is_traced(self.slot) {
                         return Some(Delivery::Stop(sig));
                     }
-                    // `do_jobctl_trap`: the tracer ends this stop; the signal it
-                    // resumes with is dropped.
-                    st.enter_ptrace_stop(self.slot, None);
-                    drop(st);
-                    let _ = tracer.ptrace_stop(sig, PtraceStopKind::GroupStop);
-                    st = p.state.lock();
-                    st.leave_ptrace_stop(self.slot);
+                    // `do_signal_stop` of a traced thread: `JOBCTL_TRAP_STOP`, taken
+                    // at the top of the loop (`do_jobctl_trap`).
+                    st.schedule_trap_stop(self.slot);
                 }
                 DefaultAction::Terminate | DefaultAction::CoreDump => {
                     let core_dump = sig.default_action() == DefaultAction::CoreDump;
@@ -508,7 +520,84 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// [rule 66]: crate::docs::rules#rule-66
     /// [rule 67]: crate::docs::rules#rule-67
     pub fn set_traced(&self, traced: bool) {
-        self.process.state.lock().set_traced(self.slot, traced);
+        self.process
+            .state
+            .lock()
+            .set_traced(self.slot, traced, false);
+    }
+
+    /// Marks this thread traced through PTRACE_SEIZE (`PT_SEIZED`): as
+    /// [`ThreadSignalManager::set_traced`], and its group-stop traps are
+    /// PTRACE_EVENT_STOP traps ([`PtraceStopKind::EventStop`]), it traps to report
+    /// each SIGCONT and group stop of its group, and PTRACE_INTERRUPT and
+    /// PTRACE_LISTEN apply to it ([rule 69a]). `set_traced(false)` ends it.
+    ///
+    /// Context: as [`ThreadSignalManager::set_traced`].
+    ///
+    /// [rule 69a]: crate::docs::rules#rule-69a
+    pub fn set_seized(&self) {
+        self.process.state.lock().set_traced(self.slot, true, true);
+    }
+
+    /// Whether this thread was attached with PTRACE_SEIZE.
+    ///
+    /// Context: as [`ThreadSignalManager::is_traced`].
+    pub fn is_seized(&self) -> bool {
+        self.process.state.lock().is_seized(self.slot)
+    }
+
+    /// PTRACE_INTERRUPT (Linux's `ptrace_request` arm), called by the tracer: EIO
+    /// unless this thread was seized ([`ThreadSignalManager::set_seized`]);
+    /// otherwise it will take a PTRACE_EVENT_STOP trap (after the stop it is in, if
+    /// any), and is woken to take it; a listening tracee's stop ends so that it
+    /// traps again ([rule 69a]). Nothing else changes: no signal is sent. Finding
+    /// the tracee and checking it is the caller's (ESRCH) is the kernel's.
+    ///
+    /// Context: process context (the tracer's system call) or any other; takes this
+    /// thread's signal lock briefly and may wake it; never allocates or sleeps.
+    ///
+    /// [rule 69a]: crate::docs::rules#rule-69a
+    pub fn ptrace_interrupt(&self) -> Result<(), Errno> {
+        self.process.state.lock().ptrace_interrupt(self.slot)
+    }
+
+    /// PTRACE_LISTEN, called by the tracer on this thread in a ptrace stop: EIO
+    /// unless it was seized and the stop is a PTRACE_EVENT_STOP trap. The thread
+    /// then listens: it stays stopped, the kernel no longer counts it as stopped for
+    /// the tracer (its `wait4` and other requests, Linux's `JOBCTL_LISTENING`), and
+    /// the stop ends by itself ([`ThreadSignalManager::ptrace_stop_must_end`]) when
+    /// the group's stop state changes (a SIGCONT, a new group stop) or the tracer
+    /// interrupts it, so that it traps again ([rule 69a]).
+    ///
+    /// Context: as [`ThreadSignalManager::ptrace_interrupt`].
+    ///
+    /// [rule 69a]: crate::docs::rules#rule-69a
+    pub fn ptrace_listen(&self) -> Result<(), Errno> {
+        self.process.state.lock().ptrace_listen(self.slot)
+    }
+
+    /// Whether this thread listens in its ptrace stop (PTRACE_LISTEN).
+    ///
+    /// Context: any, interrupt context included with the `kspin` feature's lock; takes
+    /// the signal lock briefly, never allocates or sleeps.
+    pub fn is_ptrace_listening(&self) -> bool {
+        self.process.state.lock().is_listening(self.slot)
+    }
+
+    /// Whether this thread's ptrace stop must end without its tracer resuming it
+    /// (Linux's wake-ups of a `TASK_TRACED` task): a fatal signal is pending
+    /// ([rule 69]), a group-stop change or PTRACE_INTERRUPT reached it while it
+    /// listened ([rule 69a]), or it is no longer traced. The kernel's
+    /// [`Tracer::ptrace_stop`] sleeps until the tracer resumes the thread or this
+    /// is true; whatever makes it true wakes the thread's [`WaitQueue`].
+    ///
+    /// Context: any, interrupt context included with the `kspin` feature's lock; takes
+    /// the signal lock briefly, never allocates or sleeps.
+    ///
+    /// [rule 69]: crate::docs::rules#rule-69
+    /// [rule 69a]: crate::docs::rules#rule-69a
+    pub fn ptrace_stop_must_end(&self) -> bool {
+        self.process.state.lock().ptrace_stop_must_end(self.slot)
     }
 
     /// Whether this thread is traced ([`ThreadSignalManager::set_traced`]).

@@ -23,6 +23,7 @@ type Thread = ThreadSignalManager<CondvarQueue>;
 
 const TRACER_PID: i32 = 4242;
 const TRACER_UID: u32 = 1000;
+const TRACEE_UID: u32 = 2000;
 
 /// A process with `n` threads, tids 100.., nothing blocked.
 fn group(n: usize) -> (Arc<Process>, Vec<Thread>) {
@@ -110,6 +111,10 @@ impl<F: FnMut(&Thread, Signo, PtraceStopKind) -> Option<Signo>> Tracer for Scrip
 
     fn tracer_ids(&mut self) -> (i32, u32) {
         (TRACER_PID, TRACER_UID)
+    }
+
+    fn tracee_uid(&mut self) -> u32 {
+        TRACEE_UID
     }
 }
 
@@ -248,6 +253,7 @@ fn rule65_a_traced_thread_traps_to_its_tracer_in_a_group_stop() {
             // A signal given when resuming from a group-stop trap is dropped.
             Some(Signo::SIGUSR1)
         }
+        _ => panic!("not seized: no {kind:?}"),
     });
     let d = tracer.deliver_all();
     assert_eq!(
@@ -547,19 +553,20 @@ fn rule69_sigkill_never_stops() {
     );
 }
 
-/// A kernel's ptrace stop: sleeps on the thread's wait queue until a fatal signal
-/// is pending (no tracer ever resumes it here), then returns the signal unchanged.
-struct SleepUntilKilled<'a> {
+/// A kernel's ptrace stop: sleeps on the thread's wait queue until the crate says
+/// the stop must end (no tracer ever resumes it here), then returns the signal
+/// unchanged. Reports each stop on `stopped`.
+struct SleepUntilWoken<'a> {
     tracee: &'a Thread,
-    stopped: std::sync::mpsc::Sender<()>,
+    stopped: std::sync::mpsc::Sender<(Signo, PtraceStopKind)>,
 }
 
-impl Tracer for SleepUntilKilled<'_> {
-    fn ptrace_stop(&mut self, sig: Signo, _kind: PtraceStopKind) -> Option<Signo> {
-        self.stopped.send(()).unwrap();
+impl Tracer for SleepUntilWoken<'_> {
+    fn ptrace_stop(&mut self, sig: Signo, kind: PtraceStopKind) -> Option<Signo> {
+        self.stopped.send((sig, kind)).unwrap();
         loop {
             self.tracee.wait_queue().prepare_to_wait();
-            if self.tracee.fatal_signal_pending() {
+            if self.tracee.ptrace_stop_must_end() {
                 self.tracee.wait_queue().finish_wait();
                 return Some(sig);
             }
@@ -569,6 +576,10 @@ impl Tracer for SleepUntilKilled<'_> {
 
     fn tracer_ids(&mut self) -> (i32, u32) {
         (TRACER_PID, TRACER_UID)
+    }
+
+    fn tracee_uid(&mut self) -> u32 {
+        TRACEE_UID
     }
 }
 
@@ -583,7 +594,7 @@ fn rule69_a_sigkill_during_a_stop_wakes_the_thread_and_ends_the_group() {
     let runner = {
         let tracee = tracee.clone();
         std::thread::spawn(move || {
-            let mut k = SleepUntilKilled {
+            let mut k = SleepUntilWoken {
                 tracee: &tracee,
                 stopped: tx,
             };
@@ -599,6 +610,7 @@ fn rule69_a_sigkill_during_a_stop_wakes_the_thread_and_ends_the_group() {
     // A signal that is not fatal leaves it stopped: nothing chooses it.
     let out = p.send(Signo::SIGUSR1, None).unwrap();
     assert_eq!(out.woken, None);
+    assert!(!tracee.ptrace_stop_must_end());
     let out = p.send(Signo::SIGKILL, None).unwrap();
     assert!(out.group_exit);
     let d = runner.join().unwrap();
@@ -651,4 +663,245 @@ fn rule65_job_control_is_asked_after_the_tracer_let_a_tstp_through() {
     assert_eq!(tracer.stops().len(), 1);
     drop(tracer);
     assert!(!p.is_stopped());
+}
+
+// ---- Rule 69a: PTRACE_SEIZE tracees: PTRACE_EVENT_STOP traps, INTERRUPT, LISTEN.
+
+const EVENT_STOP: i32 = ksignal::ptrace::PTRACE_EVENT_STOP;
+
+#[test]
+fn rule69a_a_seized_tracee_traps_with_ptrace_event_stop_in_a_group_stop() {
+    let (p, t) = group(1);
+    t[0].set_seized();
+    assert!(t[0].is_seized() && t[0].is_traced());
+    p.send(Signo::SIGSTOP, None).unwrap();
+    let mut tracer = Script::new(&t[0], |_, sig, _| Some(sig));
+    assert_eq!(tracer.deliver_all(), []);
+    assert_eq!(
+        tracer.stops(),
+        [
+            (Signo::SIGSTOP, PtraceStopKind::SignalDelivery),
+            (Signo::SIGSTOP, PtraceStopKind::EventStop)
+        ]
+    );
+    // PTRACE_GETSIGINFO in the trap: si_signo the stop signal, si_code
+    // `sig | PTRACE_EVENT_STOP << 8`, the tracee's own tid and uid.
+    let info = tracer.seen[1].info.unwrap();
+    assert_eq!(
+        (info.signo(), info.code(), info.pid(), info.uid()),
+        (
+            Some(Signo::SIGSTOP),
+            Signo::SIGSTOP.get() as i32 | EVENT_STOP << 8,
+            100,
+            TRACEE_UID
+        )
+    );
+    drop(tracer);
+    assert!(p.is_stopped());
+}
+
+#[test]
+fn rule69a_ptrace_interrupt_traps_a_running_seized_tracee_with_sigtrap() {
+    let (p, t) = group(1);
+    handle(&p, &[Signo::SIGUSR1]);
+    t[0].set_traced(true);
+    assert_eq!(t[0].ptrace_interrupt(), Err(Errno::EIO), "not seized");
+    t[0].set_seized();
+    assert!(!t[0].has_pending());
+    assert_eq!(t[0].ptrace_interrupt(), Ok(()));
+    assert!(t[0].has_pending(), "woken to take the trap");
+    let mut tracer = Script::new(&t[0], |_, _, _| Some(Signo::SIGUSR1));
+    // The trap's resume signal is dropped; nothing was sent.
+    assert_eq!(tracer.deliver_all(), []);
+    assert_eq!(
+        tracer.stops(),
+        [(Signo::SIGTRAP, PtraceStopKind::EventStop)]
+    );
+    assert_eq!(
+        tracer.seen[0].info.map(|i| (i.code(), i.pid(), i.uid())),
+        Ok((
+            Signo::SIGTRAP.get() as i32 | EVENT_STOP << 8,
+            100,
+            TRACEE_UID
+        ))
+    );
+    drop(tracer);
+    assert!(!t[0].has_pending());
+}
+
+#[test]
+fn rule69a_ptrace_interrupt_during_a_stop_traps_after_it() {
+    let (p, t) = group(1);
+    handle(&p, &[Signo::SIGUSR1]);
+    t[0].set_seized();
+    t[0].send(Signo::SIGUSR1, None).unwrap();
+    let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, kind| {
+        if kind == PtraceStopKind::SignalDelivery {
+            tracee.ptrace_interrupt().unwrap();
+        }
+        Some(sig)
+    });
+    let d = tracer.deliver_all();
+    assert_eq!(
+        tracer.stops(),
+        [
+            (Signo::SIGUSR1, PtraceStopKind::SignalDelivery),
+            (Signo::SIGTRAP, PtraceStopKind::EventStop)
+        ]
+    );
+    assert_eq!(handled(&d).len(), 1);
+}
+
+#[test]
+fn rule69a_listen_needs_a_seized_tracee_in_a_ptrace_event_stop() {
+    let (p, t) = group(1);
+    handle(&p, &[Signo::SIGUSR1]);
+    t[0].set_seized();
+    assert_eq!(t[0].ptrace_listen(), Err(Errno::EIO), "not stopped");
+    t[0].send(Signo::SIGUSR1, None).unwrap();
+    t[0].ptrace_interrupt().unwrap();
+    let mut results = Vec::new();
+    let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, kind| {
+        results.push((kind, tracee.ptrace_listen()));
+        Some(sig)
+    });
+    tracer.deliver_all();
+    drop(tracer);
+    assert_eq!(
+        results,
+        [
+            (PtraceStopKind::EventStop, Ok(())),
+            (PtraceStopKind::SignalDelivery, Err(Errno::EIO))
+        ]
+    );
+    // A tracee that is not seized cannot listen, even in its group-stop trap.
+    let (p, t) = group(1);
+    t[0].set_traced(true);
+    p.send(Signo::SIGSTOP, None).unwrap();
+    let mut results = Vec::new();
+    let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, kind| {
+        results.push((kind, tracee.ptrace_listen()));
+        Some(sig)
+    });
+    tracer.deliver_all();
+    drop(tracer);
+    assert_eq!(
+        results,
+        [
+            (PtraceStopKind::SignalDelivery, Err(Errno::EIO)),
+            (PtraceStopKind::GroupStop, Err(Errno::EIO))
+        ]
+    );
+}
+
+#[test]
+fn rule69a_sigcont_ends_a_listening_stop_and_the_tracee_reports_it_with_sigtrap() {
+    let (p, t) = group(1);
+    t[0].set_seized();
+    p.send(Signo::SIGSTOP, None).unwrap();
+    let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, kind| {
+        if (sig, kind) == (Signo::SIGSTOP, PtraceStopKind::EventStop) {
+            tracee.ptrace_listen().unwrap();
+            assert!(tracee.is_ptrace_listening());
+            assert!(!tracee.ptrace_stop_must_end());
+            tracee.process().send(Signo::SIGCONT, None).unwrap();
+            // The kernel's stop sees this and ends, the signal unchanged.
+            assert!(tracee.ptrace_stop_must_end());
+        }
+        Some(sig)
+    });
+    assert_eq!(tracer.deliver_all(), []);
+    assert_eq!(
+        tracer.stops(),
+        [
+            (Signo::SIGSTOP, PtraceStopKind::SignalDelivery),
+            (Signo::SIGSTOP, PtraceStopKind::EventStop),
+            // Re-trapped: the group is no longer stopped.
+            (Signo::SIGTRAP, PtraceStopKind::EventStop),
+            // Then the SIGCONT itself, kept for the tracer.
+            (Signo::SIGCONT, PtraceStopKind::SignalDelivery)
+        ]
+    );
+    drop(tracer);
+    assert!(!p.is_stopped());
+    assert!(!t[0].is_ptrace_listening());
+}
+
+#[test]
+fn rule69a_sigcont_to_a_running_seized_tracee_makes_it_report() {
+    let (p, t) = group(1);
+    t[0].set_seized();
+    p.send(Signo::SIGCONT, None).unwrap();
+    let mut tracer = Script::new(&t[0], |_, sig, _| Some(sig));
+    assert_eq!(tracer.deliver_all(), []);
+    assert_eq!(
+        tracer.stops(),
+        [
+            (Signo::SIGTRAP, PtraceStopKind::EventStop),
+            (Signo::SIGCONT, PtraceStopKind::SignalDelivery)
+        ]
+    );
+}
+
+#[test]
+fn rule69a_a_group_stop_makes_a_seized_sibling_trap() {
+    let (p, t) = group(2);
+    t[1].set_seized();
+    p.sigaction(Signo::SIGUSR1, Some(handler())).unwrap();
+    t[0].sigprocmask(MaskHow::Block, SignalSet::EMPTY);
+    t[0].send(Signo::SIGSTOP, None).unwrap();
+    let mut untraced = Script::new(&t[0], |_, _, _| panic!("t0 is not traced"));
+    assert_eq!(untraced.deliver_all(), [Delivery::Stop(Signo::SIGSTOP)]);
+    assert!(t[1].has_pending(), "the seized sibling is told");
+    let mut tracer = Script::new(&t[1], |_, sig, _| Some(sig));
+    assert_eq!(tracer.deliver_all(), []);
+    assert_eq!(
+        tracer.stops(),
+        [(Signo::SIGSTOP, PtraceStopKind::EventStop)]
+    );
+}
+
+#[test]
+fn rule69a_a_notify_wakes_a_listening_tracee_sleeping_in_its_stop() {
+    let (p, mut t) = group(1);
+    let tracee = Arc::new(t.remove(0));
+    tracee.set_seized();
+    p.send(Signo::SIGSTOP, None).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let runner = {
+        let tracee = tracee.clone();
+        std::thread::spawn(move || {
+            let mut k = SleepUntilWoken {
+                tracee: &tracee,
+                stopped: tx,
+            };
+            // The first stop (signal delivery of SIGSTOP) ends only through
+            // PTRACE_INTERRUPT-less means here: the test ends it by untracing.
+            tracee.get_signal_traced(&mut NoJobControl, &mut k)
+        })
+    };
+    let wait = |rx: &std::sync::mpsc::Receiver<(Signo, PtraceStopKind)>| {
+        rx.recv_timeout(Duration::from_secs(10)).expect("a stop")
+    };
+    assert_eq!(wait(&rx), (Signo::SIGSTOP, PtraceStopKind::SignalDelivery));
+    // Interrupting a stop that does not listen does not end it.
+    tracee.ptrace_interrupt().unwrap();
+    assert!(!tracee.ptrace_stop_must_end());
+    // Untracing ends it (the kernel's `__ptrace_unlink` wake-up); traced again at
+    // once, the thread goes on as a seized tracee.
+    tracee.set_traced(false);
+    tracee.set_seized();
+    // The stop returned SIGSTOP unchanged: the group stops and the thread traps.
+    assert_eq!(wait(&rx), (Signo::SIGSTOP, PtraceStopKind::EventStop));
+    tracee.ptrace_listen().unwrap();
+    p.send(Signo::SIGCONT, None).unwrap();
+    assert_eq!(wait(&rx), (Signo::SIGTRAP, PtraceStopKind::EventStop));
+    p.send(Signo::SIGKILL, None).unwrap();
+    assert_eq!(
+        runner.join().unwrap(),
+        Some(Delivery::Exit {
+            sig: Signo::SIGKILL,
+            core_dump: false
+        })
+    );
 }

@@ -265,8 +265,8 @@ impl Tracer for FuzzTracer<'_> {
                 sys_ptrace_setsiginfo(self.tracee, &*self.mem, data)
             };
             let allowed: &[Errno] = match kind {
-                PtraceStopKind::SignalDelivery => &[E::EFAULT, E::E2BIG],
                 PtraceStopKind::GroupStop => &[E::EFAULT, E::E2BIG, E::EINVAL],
+                _ => &[E::EFAULT, E::E2BIG],
             };
             assert!(r == 0 || errno_ok(r, allowed), "ptrace siginfo: {r}");
         }
@@ -284,6 +284,10 @@ impl Tracer for FuzzTracer<'_> {
 
     fn tracer_ids(&mut self) -> (i32, u32) {
         (1, 0)
+    }
+
+    fn tracee_uid(&mut self) -> u32 {
+        0
     }
 }
 
@@ -493,7 +497,15 @@ fn every_entry_point_survives_random_arguments_and_memory() {
                 };
                 assert!(r < 0, "ptrace siginfo outside a stop returned {r}");
                 assert!(errno_ok(r, &[E::EINVAL, E::EFAULT, E::E2BIG]), "{r}");
-                c.thread.set_traced(rng.below(4) != 0);
+                match rng.below(4) {
+                    0 => c.thread.set_traced(false),
+                    1 => c.thread.set_traced(true),
+                    _ => {
+                        c.thread.set_seized();
+                        let r = c.thread.ptrace_interrupt();
+                        assert_eq!(r, Ok(()), "PTRACE_INTERRUPT of a seized tracee");
+                    }
+                }
                 let mut tracer = FuzzTracer {
                     tracee: c.thread,
                     mem: &mut mem,

@@ -80,7 +80,7 @@ impl KTracer<'_> {
         };
         resumed
             || !traced
-            || self.thread.signals().is_none_or(|s| s.fatal_signal_pending())
+            || self.thread.signals().is_none_or(|s| s.ptrace_stop_must_end())
             || self.thread.process.inner.lock().group_exit.is_some()
     }
 }
@@ -95,9 +95,10 @@ impl Tracer for KTracer<'_> {
         }
         // do_notify_parent_cldstop(.., for_ptracer = true, ..): the tracee's own
         // pid, CLD_TRAPPED for a signal-delivery stop.
+        // (No PTRACE_SEIZE here, so no PTRACE_EVENT_STOP traps.)
         let why = match kind {
-            PtraceStopKind::SignalDelivery => ChildStop::Trapped(sig),
             PtraceStopKind::GroupStop => ChildStop::Stopped(sig),
+            _ => ChildStop::Trapped(sig),
         };
         let child = ChildInfo { pid: self.thread.tid as i32, uid: 0, utime: 0, stime: 0 };
         with_parent(&tracer, |p| notify_parent_cldstop(p, &child, why));
@@ -114,6 +115,11 @@ impl Tracer for KTracer<'_> {
 
     fn tracer_ids(&mut self) -> (i32, u32) {
         (self.tracer().map_or(0, |p| p.pid as i32), 0)
+    }
+
+    /// Every task runs as root.
+    fn tracee_uid(&mut self) -> u32 {
+        0
     }
 }
 
