@@ -13,7 +13,7 @@
 //! Run: `cargo bench --bench registry` (about 45 s).
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use ksignal::halflock::HalfLock;
+use ksignal::HalfLock;
 use ksignal::{Disposition, SaFlags, SignalAction, SignalActions, SignalSet, Signo};
 use std::hint::black_box;
 use std::sync::Arc;

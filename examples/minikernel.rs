@@ -8,16 +8,17 @@
 //! not built (that is the frame code's job). Run it with
 //! `cargo run --example minikernel`.
 
-use ksignal::action::SaFlags;
-use ksignal::child::{ChildExit, ChildInfo, ChildStop, notify_parent_cldstop, notify_parent_exit};
-use ksignal::info::code;
-use ksignal::lock::DefaultRawMutex;
-use ksignal::syscall::{self as sys, Caller, Credentials, ProcessScope, Task, TaskIds};
+use ksignal::DefaultRawMutex;
+use ksignal::PidType;
+use ksignal::SaFlags;
+use ksignal::code;
+use ksignal::syscall::{self as sys, Caller, Credentials, Task, TaskIds};
 use ksignal::syscall::{TaskTable, TaskVisitor};
 use ksignal::{
     Arch, Delivery, Errno, PendingLimit, ProcessSignalManager, SignalActions, SignalInfo,
     SignalSet, Signo, ThreadSignalManager, UserBuffer, UserMemory, WaitQueue,
 };
+use ksignal::{ChildExit, ChildInfo, ChildStop, notify_parent_cldstop, notify_parent_exit};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -87,12 +88,13 @@ impl TaskTable for Kernel {
 
     fn for_each_process(
         &self,
-        scope: ProcessScope,
+        scope: PidType,
+        id: i32,
         f: &mut TaskVisitor<'_, CondvarQueue, DefaultRawMutex>,
     ) {
         let tasks = self.tasks.lock().unwrap();
         for t in tasks.iter().filter(|t| t.ids.tid == t.ids.tgid) {
-            if scope == ProcessScope::All || scope == ProcessScope::Group(t.ids.pgid) {
+            if scope == PidType::Max || scope == PidType::Pgid && t.ids.pgid == id {
                 f(&Task {
                     ids: t.ids,
                     cred: t.cred,
@@ -267,7 +269,7 @@ impl Current {
                         ),
                     );
                     run_handler(self, h.action.disposition().to_raw(), h.sig, &h.info);
-                    self.thread.sigreturn(h.saved_mask);
+                    self.thread.restore_saved_mask(h.saved_mask);
                     trace(
                         &self.ids,
                         &format!("rt_sigreturn() = 0 (mask {})", set_str(h.saved_mask)),

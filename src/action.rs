@@ -341,6 +341,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(unsafe_code)]
     fn host_layout_matches_linux_raw_sys_kernel_sigaction() {
         let raw = abi::kernel_sigaction {
             sa_handler_kernel: None,

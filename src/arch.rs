@@ -77,7 +77,7 @@ impl Arch {
 
 /// `SA_RESTORER` (0x0400_0000) on the architectures that have it; mirrors
 /// arch/x86/include/uapi/asm/signal.h and arch/arm64/include/uapi/asm/signal.h.
-pub const SA_RESTORER: u32 = 0x0400_0000;
+pub(crate) const SA_RESTORER: u32 = 0x0400_0000;
 
 #[cfg(test)]
 mod tests {

@@ -1,29 +1,4 @@
-//! The return-to-user path, ready made: the kernel's delivery loop and
-//! `rt_sigreturn`, joining the managers' decisions to the frame code.
-//!
-//! A kernel calls [`do_signal`] on the way back to user space whenever
-//! [`ThreadSignalManager::has_pending`] is set (or after every system call that may
-//! have returned a restart code), and [`sigreturn`] from its `rt_sigreturn` system
-//! call. Both run in process context on the thread itself, with no lock of the crate
-//! held. They do not allocate: frames are assembled in stack buffers (up to about
-//! 5 KiB of kernel stack, for aarch64's 4.7 KiB frame or x86_64's frame plus a
-//! 3 KiB XSAVE image). The one exception is rare: forcing SIGSEGV after a frame
-//! could not be written queues its siginfo, which grows the thread's private queue
-//! if it has never held one (see [`ProcessSignalManager::set_growable`]).
-//!
-//! [`ProcessSignalManager::set_growable`]: crate::process::ProcessSignalManager::set_growable
-//!
-//! `do_signal` is Linux's `exit_to_user_mode_loop` + `arch_do_signal_or_restart` +
-//! `handle_signal`: it asks the thread for the next thing to do until nothing is
-//! left, fixing up an interrupted system call ([rule 49]), pushing one frame per
-//! handler and blocking its mask at once ([rule 47], [rule 47a]), forcing SIGSEGV when a
-//! frame cannot be written ([rule 48]), and stopping at a stop or an exit ([rule 47b]).
-//!
-//! [rule 47]: crate::docs::rules#rule-47
-//! [rule 47a]: crate::docs::rules#rule-47a
-//! [rule 47b]: crate::docs::rules#rule-47b
-//! [rule 48]: crate::docs::rules#rule-48
-//! [rule 49]: crate::docs::rules#rule-49
+//! [`do_signal`] and [`rt_sigreturn`]; the design notes are on [`do_signal`].
 
 use crate::errno::Errno;
 use crate::frame::{self, FaultInfo, FpHook, FrameRequest, TrapFrame};
@@ -70,7 +45,36 @@ pub struct KernelFrameInfo {
 /// always stop. A kernel with process groups calls [`do_signal_with`].
 ///
 /// Context: process context, on the returning thread, with no lock of this crate
-/// held (see the module docs); it writes user memory and may sleep there.
+/// held (see the notes below); it writes user memory and may sleep there.
+///
+/// # Design notes
+///
+/// The return-to-user path, ready made: the kernel's delivery loop and
+/// `rt_sigreturn`, joining the managers' decisions to the frame code.
+///
+/// A kernel calls [`do_signal`] on the way back to user space whenever
+/// [`ThreadSignalManager::has_pending`] is set (or after every system call that may
+/// have returned a restart code), and [`rt_sigreturn`] from its `rt_sigreturn` system
+/// call. Both run in process context on the thread itself, with no lock of the crate
+/// held. They do not allocate: frames are assembled in stack buffers (up to about
+/// 5 KiB of kernel stack, for aarch64's 4.7 KiB frame or x86_64's frame plus a
+/// 3 KiB XSAVE image). The one exception is rare: forcing SIGSEGV after a frame
+/// could not be written queues its siginfo, which grows the thread's private queue
+/// if it has never held one (see [`ProcessSignalManager::set_growable`]).
+///
+/// [`ProcessSignalManager::set_growable`]: crate::process::ProcessSignalManager::set_growable
+///
+/// `do_signal` is Linux's `exit_to_user_mode_loop` + `arch_do_signal_or_restart` +
+/// `handle_signal`: it asks the thread for the next thing to do until nothing is
+/// left, fixing up an interrupted system call ([rule 49]), pushing one frame per
+/// handler and blocking its mask at once ([rule 47], [rule 47a]), forcing SIGSEGV when a
+/// frame cannot be written ([rule 48]), and stopping at a stop or an exit ([rule 47b]).
+///
+/// [rule 47]: crate::docs::rules#rule-47
+/// [rule 47a]: crate::docs::rules#rule-47a
+/// [rule 47b]: crate::docs::rules#rule-47b
+/// [rule 48]: crate::docs::rules#rule-48
+/// [rule 49]: crate::docs::rules#rule-49
 pub fn do_signal<W, R, T, M>(
     thread: &ThreadSignalManager<W, R>,
     tf: &mut T,
@@ -191,7 +195,7 @@ where
 ///
 /// Context: process context, from the thread's `rt_sigreturn` system call, with no
 /// lock of this crate held; it reads user memory and may sleep there.
-pub fn sigreturn<W, R, T, M>(
+pub fn rt_sigreturn<W, R, T, M>(
     thread: &ThreadSignalManager<W, R>,
     tf: &mut T,
     fp: &mut dyn FpHook,
@@ -204,10 +208,10 @@ where
     M: UserMemory + ?Sized,
 {
     let mut stack = thread.altstack();
-    match frame::rt_sigreturn(tf, fp, mem, &mut stack) {
+    match frame::restore_rt_frame(tf, fp, mem, &mut stack) {
         Ok(r) => {
             thread.set_altstack(stack);
-            thread.sigreturn(r.mask);
+            thread.restore_saved_mask(r.mask);
             if r.force_sigfpe {
                 let _ = thread.force_signal(Signo::SIGFPE, &SignalInfo::kernel(Signo::SIGFPE));
             }
@@ -215,7 +219,7 @@ where
         }
         Err(bad) => {
             if let Some(mask) = bad.mask {
-                thread.sigreturn(mask);
+                thread.restore_saved_mask(mask);
             }
             // `restore_altstack` ran (x86_64) or was never reached: either way this
             // is the thread's stack now.

@@ -1,65 +1,4 @@
-//! A HalfLock: readers that never wait, and one writer at a time that publishes a new
-//! version and reuses the old one only after every reader that could see it has left.
-//!
-//! # Parts
-//!
-//! - [`Readers`]: the grace-period core. A reader announces itself on one of two
-//!   counters, reads whatever is published, and leaves. [`Readers::synchronize`]
-//!   returns once every reader that could have seen a version unpublished before the
-//!   call has left. The sigaction table uses it directly for its per-entry slots.
-//! - [`HalfLock<T, R>`]: two preallocated slots of `T` on top of [`Readers`]. Readers
-//!   borrow the published slot; the writer (serialised by a [`lock_api::RawMutex`])
-//!   edits the other one, publishes it, waits for [`Readers::synchronize`], and then
-//!   has the old slot back for reuse or clean-up. Nothing here allocates: a write
-//!   never needs memory the two slots do not already hold.
-//!
-//! # Memory ordering
-//!
-//! This is the one argument every user of the module relies on.
-//!
-//! - Reader: (R1) `active[i] += 1`; (R2) `fence(SeqCst)`; (R3) load what is
-//!   published (`Acquire`) and read it; (R4) `active[i] -= 1` (`Release`).
-//! - Writer: (W1) publish the new version (`Release` store); (W2) `fence(SeqCst)`;
-//!   (W3) load `active[0]` and `active[1]` (`Acquire`) until each has been seen at 0.
-//!
-//! "Announce, then load" against "publish, then check readers" is the
-//! store-buffering pattern: with weaker orderings both sides may read the old values
-//! (x86's store buffer allows it as well as arm64 and riscv64), so both fences are
-//! needed. The two fences are ordered in the single total order of `SeqCst`
-//! operations:
-//!
-//! - R2 before W2: W3 observes R1 or a later change of that counter. Every reader
-//!   decrements after its own increment in the counter's modification order, so the
-//!   counter can read 0 after R1 only once R4 is in; that load reads from R4's release
-//!   sequence (all later changes are read-modify-writes), so R4 synchronizes with W3
-//!   and everything the reader did happens before anything the writer does next to
-//!   the old version.
-//! - W2 before R2: R3 observes W1 or later, so the reader never sees the old version.
-//!
-//! The `steer` word only decides which counter new readers use, so that the counter
-//! being drained stops gaining readers; it carries no ordering and a stale value
-//! costs the writer at most one more short wait.
-//!
-//! # What a writer waits for, and why it cannot deadlock
-//!
-//! Readers never wait: a read section is an increment, a fence, loads and a decrement
-//! (on LL/SC machines the increment may retry when another CPU wrote the same word,
-//! which is lock-free, never a wait on a writer). A writer waits in one place,
-//! [`Readers::synchronize`], for the readers that were inside a read section when it
-//! published. The contract that bounds this wait:
-//!
-//! - read sections are short, never block or sleep, and run with preemption disabled
-//!   (or in interrupt context);
-//! - writers run in process context and never inside a read section.
-//!
-//! A reader on another CPU therefore leaves in bounded time. A reader on the writer's
-//! own CPU cannot have been preempted inside its section; an interrupt that reads
-//! while the writer waits runs to completion on top of the writer without waiting for
-//! it, and the writer then sees its counter drop. With interrupts disabled on the
-//! writer's CPU the wait covers other CPUs only, so a writer may run with interrupts
-//! off. The one way to hang is to write from inside a read section (for example from
-//! a closure passed to [`HalfLock::read`]), or to leak a [`ReadSection`] with
-//! `mem::forget`: the writer would then wait for itself forever.
+//! [`HalfLock`] and what it is built from; the design notes are on [`HalfLock`].
 
 use crate::sync::{AtomicUsize, Ordering, UnsafeCell, fence, spin_loop};
 use lock_api::RawMutex;
@@ -68,7 +7,7 @@ use crate::lock::DefaultRawMutex;
 
 /// The grace-period core of a HalfLock: two reader counters and a steering word.
 ///
-/// See the [module documentation](self) for the ordering argument and the rules a
+/// See [`HalfLock`] for the ordering argument and the rules a
 /// caller must keep (short, non-blocking read sections; no writer inside one).
 pub struct Readers {
     /// New readers announce on `active[steer & 1]`.
@@ -155,7 +94,7 @@ impl Drop for ReadSection<'_> {
 /// ([`HalfLock::write`]) serialise on an `R` and never allocate on their own.
 ///
 /// ```
-/// use ksignal::halflock::HalfLock;
+/// use ksignal::HalfLock;
 ///
 /// let lock: HalfLock<[u64; 2]> = HalfLock::new([1, 1], [0, 0]);
 /// let mut writer = lock.write();
@@ -165,6 +104,71 @@ impl Drop for ReadSection<'_> {
 /// drop(writer);
 /// assert_eq!(lock.read(|v| *v), [2, 2]);
 /// ```
+///
+/// # Design notes
+///
+/// A HalfLock: readers that never wait, and one writer at a time that publishes a new
+/// version and reuses the old one only after every reader that could see it has left.
+///
+/// # Parts
+///
+/// - [`Readers`]: the grace-period core. A reader announces itself on one of two
+///   counters, reads whatever is published, and leaves. [`Readers::synchronize`]
+///   returns once every reader that could have seen a version unpublished before the
+///   call has left. The sigaction table uses it directly for its per-entry slots.
+/// - [`HalfLock<T, R>`]: two preallocated slots of `T` on top of [`Readers`]. Readers
+///   borrow the published slot; the writer (serialised by a [`lock_api::RawMutex`])
+///   edits the other one, publishes it, waits for [`Readers::synchronize`], and then
+///   has the old slot back for reuse or clean-up. Nothing here allocates: a write
+///   never needs memory the two slots do not already hold.
+///
+/// # Memory ordering
+///
+/// This is the one argument every user of the module relies on.
+///
+/// - Reader: (R1) `active[i] += 1`; (R2) `fence(SeqCst)`; (R3) load what is
+///   published (`Acquire`) and read it; (R4) `active[i] -= 1` (`Release`).
+/// - Writer: (W1) publish the new version (`Release` store); (W2) `fence(SeqCst)`;
+///   (W3) load `active[0]` and `active[1]` (`Acquire`) until each has been seen at 0.
+///
+/// "Announce, then load" against "publish, then check readers" is the
+/// store-buffering pattern: with weaker orderings both sides may read the old values
+/// (x86's store buffer allows it as well as arm64 and riscv64), so both fences are
+/// needed. The two fences are ordered in the single total order of `SeqCst`
+/// operations:
+///
+/// - R2 before W2: W3 observes R1 or a later change of that counter. Every reader
+///   decrements after its own increment in the counter's modification order, so the
+///   counter can read 0 after R1 only once R4 is in; that load reads from R4's release
+///   sequence (all later changes are read-modify-writes), so R4 synchronizes with W3
+///   and everything the reader did happens before anything the writer does next to
+///   the old version.
+/// - W2 before R2: R3 observes W1 or later, so the reader never sees the old version.
+///
+/// The `steer` word only decides which counter new readers use, so that the counter
+/// being drained stops gaining readers; it carries no ordering and a stale value
+/// costs the writer at most one more short wait.
+///
+/// # What a writer waits for, and why it cannot deadlock
+///
+/// Readers never wait: a read section is an increment, a fence, loads and a decrement
+/// (on LL/SC machines the increment may retry when another CPU wrote the same word,
+/// which is lock-free, never a wait on a writer). A writer waits in one place,
+/// [`Readers::synchronize`], for the readers that were inside a read section when it
+/// published. The contract that bounds this wait:
+///
+/// - read sections are short, never block or sleep, and run with preemption disabled
+///   (or in interrupt context);
+/// - writers run in process context and never inside a read section.
+///
+/// A reader on another CPU therefore leaves in bounded time. A reader on the writer's
+/// own CPU cannot have been preempted inside its section; an interrupt that reads
+/// while the writer waits runs to completion on top of the writer without waiting for
+/// it, and the writer then sees its counter drop. With interrupts disabled on the
+/// writer's CPU the wait covers other CPUs only, so a writer may run with interrupts
+/// off. The one way to hang is to write from inside a read section (for example from
+/// a closure passed to [`HalfLock::read`]), or to leak a [`ReadSection`] with
+/// `mem::forget`: the writer would then wait for itself forever.
 pub struct HalfLock<T, R: RawMutex = DefaultRawMutex> {
     slots: [UnsafeCell<T>; 2],
     /// Index of the published slot. Only written under `writer`.
@@ -176,6 +180,7 @@ pub struct HalfLock<T, R: RawMutex = DefaultRawMutex> {
 // SAFETY: readers on several threads share `&T` (hence `T: Sync`); the writer edits
 // and drops values of `T` on whatever thread it runs (hence `T: Send`). The slot
 // discipline of the module documentation keeps shared and exclusive access apart.
+#[allow(unsafe_code)]
 unsafe impl<T: Send + Sync, R: RawMutex + Send + Sync> Sync for HalfLock<T, R> {}
 
 impl<T: Default, R: RawMutex> Default for HalfLock<T, R> {
@@ -203,6 +208,7 @@ impl<T, R: RawMutex> HalfLock<T, R> {
     ///
     /// Context: any, interrupt context included; wait-free apart from `f`.
     #[inline]
+    #[allow(unsafe_code)]
     pub fn read<U>(&self, f: impl FnOnce(&T) -> U) -> U {
         let _section = self.readers.enter();
         let index = self.published.load(Ordering::Acquire) & 1;
@@ -238,6 +244,7 @@ impl<T, R: RawMutex> HalfLockWriter<'_, T, R> {
     /// retired, which no reader can still see.
     ///
     /// Context: the writer's, holding the writer lock; does not wait.
+    #[allow(unsafe_code)]
     pub fn modify<U>(&mut self, f: impl FnOnce(&T, &mut T) -> U) -> U {
         let index = self.lock.published.load(Ordering::Relaxed) & 1;
         let (published, spare) = (&self.lock.slots[index], &self.lock.slots[index ^ 1]);

@@ -1,24 +1,8 @@
-//! Kernel-side hooks on signal generation: subsystems that must observe a signal sent
-//! to a process (a signalfd-style reader to wake, a tracer, an audit log) register a
-//! hook for a set of signals and get a [`HookHandle`] back.
-//!
-//! - Hooks observe only: they get `(Signo, &HookEvent)` and cannot change what
-//!   happens to the signal. SIGKILL and SIGSTOP can be observed like any other.
-//! - [`SignalHooks::run`] calls the hooks of a signal in registration order, from
-//!   any context, interrupts included: it reads the hook list through a
-//!   [`HalfLock`], so it takes no lock, allocates nothing and never waits, and it only
-//!   borrows the hooks, so no `Arc` is ever dropped there.
-//! - Registering allocates (process context only) and reports failure as
-//!   [`HookError::OutOfMemory`] instead of aborting. Unregistering never allocates.
-//!   Both wait for running hooks to finish with the old list and drop the retired
-//!   references afterwards, in the writer's context.
-//!
-//! A hook must be short and must not block, sleep, or register or unregister hooks on
-//! the same [`SignalHooks`]: it runs inside a read section, and a writer waiting for
-//! that section from inside it would wait forever (see [`crate::halflock`]).
+//! [`SignalHooks`] and what it is built from; the design notes are on [`SignalHooks`].
 
 use crate::halflock::HalfLock;
 use crate::lock::DefaultRawMutex;
+use crate::pidtype::PidType;
 use crate::set::SignalSet;
 use crate::signo::Signo;
 use crate::sync::{AtomicU64, Ordering};
@@ -26,15 +10,6 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 use lock_api::RawMutex;
-
-/// Whom a generated signal was sent to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum HookTarget {
-    /// One thread (`tgkill`, a fault, `pthread_kill`).
-    Thread,
-    /// The whole thread group (`kill`, `sigqueue`, job control).
-    Process,
-}
 
 /// What a hook learns about a generated signal. New fields may be added; build it
 /// with [`HookEvent::new`] and the `with_*` methods.
@@ -51,8 +26,8 @@ pub struct HookEvent {
     pub sender_uid: u32,
     /// `si_value` (`sigqueue`), or 0.
     pub value: u64,
-    /// Thread- or process-directed.
-    pub target: HookTarget,
+    /// Thread-directed ([`PidType::Pid`]) or process-directed ([`PidType::Tgid`]).
+    pub target: PidType,
 }
 
 impl HookEvent {
@@ -60,7 +35,7 @@ impl HookEvent {
     ///
     /// Context: any, interrupt context included: a pure function of its arguments (no
     /// lock, no allocation).
-    pub const fn new(signo: Signo, target: HookTarget) -> HookEvent {
+    pub const fn new(signo: Signo, target: PidType) -> HookEvent {
         HookEvent {
             signo,
             code: 0,
@@ -139,7 +114,7 @@ struct Registered {
 /// where the kernel keeps one).
 ///
 /// ```
-/// use ksignal::{HookEvent, HookTarget, SignalHooks, SignalSet, Signo};
+/// use ksignal::{HookEvent, PidType, SignalHooks, SignalSet, Signo};
 /// use std::sync::Arc;
 /// use std::sync::atomic::{AtomicU32, Ordering};
 ///
@@ -152,7 +127,7 @@ struct Registered {
 ///         Arc::new(move |signo: Signo, _: &HookEvent| s.store(signo.get(), Ordering::Relaxed)),
 ///     )
 ///     .expect("out of memory");
-/// hooks.run(Signo::SIGKILL, &HookEvent::new(Signo::SIGKILL, HookTarget::Process));
+/// hooks.run(Signo::SIGKILL, &HookEvent::new(Signo::SIGKILL, PidType::Tgid));
 /// assert_eq!(seen.load(Ordering::Relaxed), 9);
 /// assert!(hooks.unregister(handle));
 /// ```
@@ -160,6 +135,27 @@ struct Registered {
 /// Capacity rule that keeps unregistering allocation-free: the spare list can always
 /// hold one fewer hook than the published one (both lists keep their capacity, and
 /// each publish retires a list at least as long as the next one minus one).
+///
+/// # Design notes
+///
+/// Kernel-side hooks on signal generation: subsystems that must observe a signal sent
+/// to a process (a signalfd-style reader to wake, a tracer, an audit log) register a
+/// hook for a set of signals and get a [`HookHandle`] back.
+///
+/// - Hooks observe only: they get `(Signo, &HookEvent)` and cannot change what
+///   happens to the signal. SIGKILL and SIGSTOP can be observed like any other.
+/// - [`SignalHooks::run`] calls the hooks of a signal in registration order, from
+///   any context, interrupts included: it reads the hook list through a
+///   [`HalfLock`], so it takes no lock, allocates nothing and never waits, and it only
+///   borrows the hooks, so no `Arc` is ever dropped there.
+/// - Registering allocates (process context only) and reports failure as
+///   [`HookError::OutOfMemory`] instead of aborting. Unregistering never allocates.
+///   Both wait for running hooks to finish with the old list and drop the retired
+///   references afterwards, in the writer's context.
+///
+/// A hook must be short and must not block, sleep, or register or unregister hooks on
+/// the same [`SignalHooks`]: it runs inside a read section, and a writer waiting for
+/// that section from inside it would wait forever (see [`HalfLock`](crate::HalfLock)).
 pub struct SignalHooks<R: RawMutex = DefaultRawMutex> {
     list: HalfLock<Vec<Registered>, R>,
     /// Union of the registered sets, so that `run` for an unobserved signal returns
@@ -301,7 +297,7 @@ mod tests {
     }
 
     fn event(signo: Signo) -> HookEvent {
-        HookEvent::new(signo, HookTarget::Process)
+        HookEvent::new(signo, PidType::Tgid)
     }
 
     fn fire(hooks: &SignalHooks, signo: Signo) {
@@ -382,7 +378,7 @@ mod tests {
                 Arc::new(move |_: Signo, e: &HookEvent| *s.lock().unwrap() = Some(*e)),
             )
             .unwrap();
-        let e = HookEvent::new(Signo::SIGRTMIN, HookTarget::Thread)
+        let e = HookEvent::new(Signo::SIGRTMIN, PidType::Pid)
             .with_code(-1)
             .with_sender(42, 1000)
             .with_value(0xfeed);

@@ -17,7 +17,7 @@ use linux_raw_sys::general as abi;
 /// Size of `siginfo_t` (`SI_MAX_SIZE`).
 pub const SIGINFO_SIZE: usize = abi::SI_MAX_SIZE as usize;
 /// Bytes Linux keeps in the kernel (`sizeof(struct kernel_siginfo)` on 64-bit).
-pub const KERNEL_SIGINFO_SIZE: usize = 48;
+pub(crate) const KERNEL_SIGINFO_SIZE: usize = 48;
 
 // Offsets of the `_sifields` members (include/uapi/asm-generic/siginfo.h, 64-bit).
 const OFF_PID: usize = 16; // _kill/_rt/_sigchld: si_pid; _timer: si_tid
@@ -598,58 +598,44 @@ mod tests {
         assert_eq!(offset_of!(Hdr, si_code), 8);
         let f = offset_of!(Hdr, _sifields);
         assert_eq!(f, 16);
-        assert_eq!(f + offset_of!(abi::__sifields__bindgen_ty_1, _pid), OFF_PID);
-        assert_eq!(f + offset_of!(abi::__sifields__bindgen_ty_1, _uid), OFF_UID);
-        assert_eq!(f + offset_of!(abi::__sifields__bindgen_ty_2, _tid), OFF_PID);
-        assert_eq!(
-            f + offset_of!(abi::__sifields__bindgen_ty_2, _overrun),
-            OFF_UID
-        );
-        assert_eq!(
-            f + offset_of!(abi::__sifields__bindgen_ty_2, _sigval),
-            OFF_VALUE
-        );
-        assert_eq!(
-            f + offset_of!(abi::__sifields__bindgen_ty_3, _sigval),
-            OFF_VALUE
-        );
-        assert_eq!(
-            f + offset_of!(abi::__sifields__bindgen_ty_4, _status),
-            OFF_VALUE
-        );
-        assert_eq!(
-            f + offset_of!(abi::__sifields__bindgen_ty_4, _utime),
-            OFF_UTIME
-        );
-        assert_eq!(
-            f + offset_of!(abi::__sifields__bindgen_ty_4, _stime),
-            OFF_STIME
-        );
-        assert_eq!(
-            f + offset_of!(abi::__sifields__bindgen_ty_5, _addr),
-            OFF_ADDR
-        );
-        assert_eq!(
-            f + offset_of!(abi::__sifields__bindgen_ty_5, __bindgen_anon_1),
-            OFF_VALUE
-        );
-        assert_eq!(
-            f + offset_of!(abi::__sifields__bindgen_ty_6, _band),
-            OFF_ADDR
-        );
-        assert_eq!(f + offset_of!(abi::__sifields__bindgen_ty_6, _fd), OFF_FD);
-        assert_eq!(
-            f + offset_of!(abi::__sifields__bindgen_ty_7, _call_addr),
-            OFF_ADDR
-        );
-        assert_eq!(
-            f + offset_of!(abi::__sifields__bindgen_ty_7, _syscall),
-            OFF_FD
-        );
-        assert_eq!(
-            f + offset_of!(abi::__sifields__bindgen_ty_7, _arch),
-            OFF_SYSCALL_ARCH
-        );
+        // The `_sifields` union members (`_kill`, `_timer`, `_rt`, ...).
+        use abi::__sifields__bindgen_ty_1 as Kill;
+        use abi::__sifields__bindgen_ty_2 as Timer;
+        use abi::__sifields__bindgen_ty_3 as Rt;
+        use abi::__sifields__bindgen_ty_4 as Sigchld;
+        use abi::__sifields__bindgen_ty_5 as Sigfault;
+        use abi::__sifields__bindgen_ty_6 as Sigpoll;
+        use abi::__sifields__bindgen_ty_7 as Sigsys;
+        // (field, its offset in its member, the crate's offset in the siginfo).
+        let rows = [
+            ("_kill._pid", offset_of!(Kill, _pid), OFF_PID),
+            ("_kill._uid", offset_of!(Kill, _uid), OFF_UID),
+            ("_timer._tid", offset_of!(Timer, _tid), OFF_PID),
+            ("_timer._overrun", offset_of!(Timer, _overrun), OFF_UID),
+            ("_timer._sigval", offset_of!(Timer, _sigval), OFF_VALUE),
+            ("_rt._sigval", offset_of!(Rt, _sigval), OFF_VALUE),
+            ("_sigchld._status", offset_of!(Sigchld, _status), OFF_VALUE),
+            ("_sigchld._utime", offset_of!(Sigchld, _utime), OFF_UTIME),
+            ("_sigchld._stime", offset_of!(Sigchld, _stime), OFF_STIME),
+            ("_sigfault._addr", offset_of!(Sigfault, _addr), OFF_ADDR),
+            (
+                "__bindgen_anon_1",
+                offset_of!(Sigfault, __bindgen_anon_1),
+                OFF_VALUE,
+            ),
+            ("_sigpoll._band", offset_of!(Sigpoll, _band), OFF_ADDR),
+            ("_sigpoll._fd", offset_of!(Sigpoll, _fd), OFF_FD),
+            (
+                "_sigsys._call_addr",
+                offset_of!(Sigsys, _call_addr),
+                OFF_ADDR,
+            ),
+            ("_sigsys._syscall", offset_of!(Sigsys, _syscall), OFF_FD),
+            ("_sigsys._arch", offset_of!(Sigsys, _arch), OFF_SYSCALL_ARCH),
+        ];
+        for (field, off, ours) in rows {
+            assert_eq!(f + off, ours, "_sifields.{field}");
+        }
     }
 
     #[test]

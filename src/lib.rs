@@ -1,56 +1,108 @@
 //! `ksignal`: Linux-exact signal semantics for Rust kernels.
+//!
+//! # Map of the crate
+//!
+//! Everything a kernel uses is at the crate root, except three namespaces (below).
+//! Which type for which job:
+//!
+//! | Job | Items |
+//! |---|---|
+//! | Per-process signal state: shared queue, group stop and exit, `kill`-style sends | [`ProcessSignalManager`], [`SendOutcome`], [`Fate`] |
+//! | Per-thread state: mask, private queue, `get_signal`, waits, `sigaltstack` | [`ThreadSignalManager`], [`Delivery`], [`HandlerDelivery`], [`MaskHow`], [`JobControl`], [`NoJobControl`] |
+//! | ptrace's signal side: signal-delivery stops, group-stop traps, PTRACE_INTERRUPT / PTRACE_LISTEN | [`Tracer`], [`NoTracer`], [`PtraceStopKind`], [`ThreadSignalManager::get_signal_traced`], [`do_signal_traced`] |
+//! | The return-to-user path ready made | [`do_signal`], [`do_signal_with`], [`rt_sigreturn`], [`UserReturn`], [`KernelFrameInfo`] |
+//! | Signal numbers, sets, actions, siginfo | [`Signo`], [`SignalSet`], [`SignalAction`], [`SaFlags`], [`Disposition`], [`SignalActions`], [`SignalInfo`], [`code`] |
+//! | Whom a signal is sent to | [`PidType`] |
+//! | Queues and their limits | [`PendingSignals`], [`PendingLimit`], [`PutOutcome`] |
+//! | Alternate stacks | [`SignalStack`], [`StackT`], [`SsFlags`] |
+//! | SIGCHLD to the parent | [`notify_parent_exit`], [`notify_parent_cldstop`], [`ChildInfo`] |
+//! | signalfd | [`SignalFd`], [`SfdFlags`], [`SignalfdSiginfo`] |
+//! | Observing generation (a poller, a tracer) | [`SignalHooks`], [`HookEvent`], [`Hook`] |
+//! | What the kernel provides | [`WaitQueue`] (sleeping), [`UserMemory`] (user copies), a `lock_api::RawMutex` ([`DefaultRawMutex`], or `KspinRawMutex` with the `kspin` feature) |
+//! | Errors | [`Errno`] |
+//!
+//! # The three public modules
+//!
+//! Only modules that are namespaces a kernel author navigates are public; the others
+//! are private and each of their public items is re-exported here, at the root, once.
+//!
+//! - [`syscall`]: one `sys_*` function per signal system call (raw register values
+//!   in, Linux's value or `-errno` out) and the traits and types through which they
+//!   see the kernel ([`syscall::TaskTable`], [`syscall::Caller`], ...). Its names
+//!   mirror Linux's system calls, so it is kept apart from the managers' API.
+//! - [`frame`]: signal frames, generic over the architecture ([`frame::TrapFrame`],
+//!   [`frame::setup_rt_frame`], [`frame::restore_rt_frame`],
+//!   [`frame::syscall_restart`]), with one submodule per architecture holding its
+//!   register file and `rt_sigframe` layout ([`frame::x86_64`], [`frame::aarch64`],
+//!   [`frame::riscv64`], [`frame::loongarch64`]).
+//! - [`docs`]: documentation only: the numbered rules the code cites
+//!   ([`docs::rules`]) and the frame layouts ([`docs::frames`]).
+//!
+//! # Unsafe code
+//!
+//! The crate denies `unsafe_code`; the only items allowed to use it are the lock-free
+//! [`HalfLock`] (its `Sync` impl, its read and its write) and the IRQ-disabling lock
+//! behind the `kspin` feature. Every `unsafe` block there states why it is sound.
 #![no_std]
 #![deny(missing_docs)]
+#![deny(unsafe_code)]
 
 extern crate alloc;
 
-pub mod action;
-pub mod arch;
-pub mod child;
-pub mod deliver;
+mod action;
+mod arch;
+mod child;
+mod deliver;
 pub mod docs;
-pub mod errno;
+mod errno;
 pub mod frame;
-pub mod halflock;
-pub mod hooks;
-pub mod info;
-pub mod lock;
-pub mod pending;
-pub mod process;
-pub mod ptrace;
-pub mod registry;
-pub mod set;
-pub mod signalfd;
-pub mod signo;
-pub mod stack;
+mod halflock;
+mod hooks;
+mod info;
+mod lock;
+mod pending;
+mod pidtype;
+mod process;
+mod ptrace;
+mod registry;
+mod set;
+mod signalfd;
+mod signo;
+mod stack;
 mod sync;
 pub mod syscall;
-pub mod thread;
-pub mod uaccess;
-pub mod wait;
+mod thread;
+mod uaccess;
+mod wait;
 
-pub use action::{Disposition, SaFlags, SignalAction};
-pub use arch::Arch;
-pub use deliver::{
-    KernelFrameInfo, UserReturn, do_signal, do_signal_traced, do_signal_with, sigreturn,
+pub use crate::action::{Disposition, SaFlags, SignalAction};
+pub use crate::arch::Arch;
+pub use crate::child::{
+    ChildExit, ChildInfo, ChildStop, ExitNotice, notify_parent_cldstop, notify_parent_exit,
 };
-pub use errno::Errno;
-pub use frame::{
-    ArchFrame, BadFrame, FaultInfo, ForceSigsegv, FpHook, FrameError, FrameRequest, HandlerFrame,
-    NoFp, RestartOutcome, Sigreturn, TrapFrame, rt_sigreturn, setup_rt_frame, syscall_restart,
+pub use crate::deliver::{
+    KernelFrameInfo, UserReturn, do_signal, do_signal_traced, do_signal_with, rt_sigreturn,
 };
-pub use hooks::{HookEvent, HookHandle, HookTarget, SignalHooks};
-pub use info::SignalInfo;
-pub use pending::{PendingLimit, PendingSignals, PutOutcome};
-pub use process::{Fate, ProcessSignalManager, SendOutcome};
-pub use ptrace::{NoTracer, PtraceStopKind, Tracer};
-pub use registry::SignalActions;
-pub use set::SignalSet;
-pub use signalfd::{SfdFlags, SignalFd, SignalfdSiginfo};
-pub use signo::{DefaultAction, Signo};
-pub use stack::{SignalStack, SsFlags, StackT};
-pub use thread::{
+pub use crate::errno::Errno;
+pub use crate::halflock::{HalfLock, HalfLockWriter, ReadSection, Readers};
+pub use crate::hooks::{Hook, HookError, HookEvent, HookHandle, SignalHooks};
+pub use crate::info::{ChildCode, SIGINFO_SIZE, SignalInfo, code};
+pub use crate::lock::DefaultRawMutex;
+#[cfg(feature = "kspin")]
+pub use crate::lock::KspinRawMutex;
+pub use crate::pending::{PendingLimit, PendingSignals, PutOutcome};
+pub use crate::pidtype::PidType;
+pub use crate::process::{Fate, ProcessSignalManager, SendOutcome};
+pub use crate::ptrace::{NoTracer, PTRACE_EVENT_STOP, PtraceStopKind, Tracer};
+pub use crate::registry::SignalActions;
+pub use crate::set::{Iter as SignalSetIter, SignalSet};
+pub use crate::signalfd::{
+    SFD_CLOEXEC, SFD_NONBLOCK, SIGNALFD_SIGINFO_SIZE, SfdFlags, SignalFd, SignalfdSiginfo,
+};
+pub use crate::signo::{DefaultAction, InvalidSigno, NSIG, ParseSignoError, Signo, SignoName};
+pub use crate::stack::{SignalStack, SsFlags, StackT};
+pub use crate::thread::{
     Delivery, HandlerDelivery, JobControl, MaskHow, NoJobControl, ThreadSignalManager,
 };
-pub use uaccess::{UserBuffer, UserMemory};
-pub use wait::{WaitOutcome, WaitQueue};
+pub use crate::uaccess::{UserBuffer, UserMemory};
+pub use crate::wait::{WaitOutcome, WaitQueue};

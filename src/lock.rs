@@ -16,6 +16,7 @@ pub type DefaultRawMutex = spin::mutex::SpinMutex<()>;
 pub use self::irq_safe::KspinRawMutex;
 
 #[cfg(feature = "kspin")]
+#[allow(unsafe_code)]
 mod irq_safe {
     use core::cell::UnsafeCell;
     use core::mem::MaybeUninit;
@@ -36,6 +37,10 @@ mod irq_safe {
     unsafe impl Send for KspinRawMutex {}
 
     impl KspinRawMutex {
+        #[allow(
+            clippy::let_unit_value,
+            reason = "the saved IRQ state is () on hosted targets, real flags on bare metal"
+        )]
         fn try_acquire(&self) -> bool {
             let state = NoPreemptIrqSave::acquire();
             if self
@@ -76,6 +81,10 @@ mod irq_safe {
             self.try_acquire()
         }
 
+        #[allow(
+            clippy::let_unit_value,
+            reason = "the saved IRQ state is () on hosted targets, real flags on bare metal"
+        )]
         unsafe fn unlock(&self) {
             // SAFETY: the caller holds the lock (RawMutex::unlock's contract), so we
             // own irq_state until the release store below, and try_acquire wrote it

@@ -1,32 +1,4 @@
-//! `PendingSignals`: the signals generated for a thread (its private queue) or a
-//! thread group (the shared queue) and not yet taken.
-//!
-//! Shape, as Linux's `struct sigpending`: a 64-bit pending set, at most one queued
-//! siginfo per standard signal (1..=31), a FIFO of siginfo per real-time signal
-//! (32..=64). Invariants:
-//! - a signal's bit is set iff it has at least one queued entry or an info-less
-//!   instance (a send that kept no siginfo, [rule 11], [rule 14]);
-//! - a standard signal has at most one entry; a second send while it is pending is
-//!   dropped and the first siginfo kept ([rule 1]);
-//! - every queued entry holds one charge on the [`PendingLimit`] it was charged to,
-//!   returned when the entry is dequeued or flushed ([rule 12], [rule 13], [rule 14]).
-//!
-//! Storage: entries live in one node array with a free list, linked per signal. It
-//! is allocated on the first queued entry (an idle store owns no heap) and then
-//! recycled, so a warm store queues and dequeues without touching the allocator. A
-//! growth that fails is Linux's failed `__sigqueue_alloc`: the signal is sent
-//! without its siginfo, or refused with EAGAIN ([rule 14]), never a panic.
-//!
-//! Context: a store is plain data, protected by its owner's lock. Every method is
-//! bounded and callable with interrupts disabled; only [`PendingSignals::put`] may
-//! call the allocator, and only when the recycled nodes are exhausted and the store
-//! is growable (see [`PendingSignals::set_growable`]).
-//!
-//! [rule 1]: crate::docs::rules#rule-1
-//! [rule 11]: crate::docs::rules#rule-11
-//! [rule 12]: crate::docs::rules#rule-12
-//! [rule 13]: crate::docs::rules#rule-13
-//! [rule 14]: crate::docs::rules#rule-14
+//! [`PendingSignals`] and what it is built from; the design notes are on [`PendingSignals`].
 
 use crate::errno::Errno;
 use crate::info::{KERNEL_SIGINFO_SIZE, SignalInfo, code};
@@ -158,7 +130,39 @@ const EMPTY_FIFO: Fifo = Fifo {
     tail: NIL,
 };
 
-/// A pending-signal store. See the module documentation for its invariants.
+/// A pending-signal store. See its design notes below for its invariants.
+///
+/// # Design notes
+///
+/// `PendingSignals`: the signals generated for a thread (its private queue) or a
+/// thread group (the shared queue) and not yet taken.
+///
+/// Shape, as Linux's `struct sigpending`: a 64-bit pending set, at most one queued
+/// siginfo per standard signal (1..=31), a FIFO of siginfo per real-time signal
+/// (32..=64). Invariants:
+/// - a signal's bit is set iff it has at least one queued entry or an info-less
+///   instance (a send that kept no siginfo, [rule 11], [rule 14]);
+/// - a standard signal has at most one entry; a second send while it is pending is
+///   dropped and the first siginfo kept ([rule 1]);
+/// - every queued entry holds one charge on the [`PendingLimit`] it was charged to,
+///   returned when the entry is dequeued or flushed ([rule 12], [rule 13], [rule 14]).
+///
+/// Storage: entries live in one node array with a free list, linked per signal. It
+/// is allocated on the first queued entry (an idle store owns no heap) and then
+/// recycled, so a warm store queues and dequeues without touching the allocator. A
+/// growth that fails is Linux's failed `__sigqueue_alloc`: the signal is sent
+/// without its siginfo, or refused with EAGAIN ([rule 14]), never a panic.
+///
+/// Context: a store is plain data, protected by its owner's lock. Every method is
+/// bounded and callable with interrupts disabled; only [`PendingSignals::put`] may
+/// call the allocator, and only when the recycled nodes are exhausted and the store
+/// is growable (see [`PendingSignals::set_growable`]).
+///
+/// [rule 1]: crate::docs::rules#rule-1
+/// [rule 11]: crate::docs::rules#rule-11
+/// [rule 12]: crate::docs::rules#rule-12
+/// [rule 13]: crate::docs::rules#rule-13
+/// [rule 14]: crate::docs::rules#rule-14
 #[derive(Default)]
 pub struct PendingSignals {
     set: SignalSet,

@@ -1,65 +1,12 @@
-//! `ProcessSignalManager`: a thread group's shared signal state, and the rules of
-//! signal generation (kernel/signal.c's `prepare_signal`, `sig_ignored`,
-//! `complete_signal`, `wants_signal`, `retarget_shared_pending`).
-//!
-//! # Lock order
-//! One lock per thread group, the process's *signal lock* (Linux's
-//! `sighand->siglock`), guards all of `ProcessState`: the shared queue, every
-//! thread's private queue and masks, the thread list and the group's exit/stop state.
-//! Nothing in this crate holds it while taking another lock of the crate. While it is
-//! held the crate may call, in this order only: the action registry (lock-free
-//! reads; `rt_sigaction` writes), generation hooks (observe-only, IRQ-safe), and
-//! [`WaitQueue::wake_one`] (the kernel's own wait-queue lock nests inside the signal
-//! lock). [`WaitQueue::prepare_to_wait`] and [`WaitQueue::wait`] are called without
-//! it.
-//!
-//! # Invariants
-//! Every field of `ProcessState` and of each thread's slot is private to this file;
-//! other modules change them only through the methods below, each named for the
-//! Linux operation it is. So each rule is enforced in one place:
-//! - A thread's mask never holds SIGKILL or SIGSTOP, and every change of it goes
-//!   through `set_blocked` (Linux's `__set_task_blocked`, "required every time the
-//!   blocked sigset changes; callers must hold siglock"), which hands newly blocked
-//!   shared signals on (`retarget_shared_pending`) and recomputes the thread's flag
-//!   (`recalc_sigpending`). The one exception is `rt_sigtimedwait`'s temporary
-//!   unblocking (`unblock_for_sigtimedwait`), which only unblocks, so has nothing to
-//!   hand on, and recomputes the flag itself, as Linux's `do_sigtimedwait` does.
-//! - Whatever dequeues a signal recomputes the dequeuing thread's flag before the
-//!   lock is released.
-//! - `stopped` is set only by `do_signal_stop`, and cleared by SIGCONT
-//!   (`prepare_signal`) and by a group exit (`zap_threads`); `continued` counts
-//!   SIGCONTs so a stop decided across a dropped lock can be abandoned.
-//! - Once `group_exit` is set it stays set: new signals are dropped, and the flag
-//!   of every thread that has not detached stays set (`recalc_sigpending` tests
-//!   it).
-//! - The leader's slot outlives its thread (a zombie leader); every other slot is
-//!   freed when its thread detaches. `order` lists the live slots in creation
-//!   order and each slot knows its position in it.
-//!
-//! # Contexts
-//! Sending ([`ProcessSignalManager::send`], `ThreadSignalManager::send`) may run in
-//! interrupt context when the lock type disables interrupts (the `kspin` feature's
-//! `KspinRawMutex`): it never sleeps, never calls back into code that may allocate,
-//! and allocates only to grow a pending queue whose recycled nodes ran out
-//! ([`ProcessSignalManager::set_growable`] forbids even that, for every queue of
-//! the group). Everything else runs in process context.
-//!
-//! # The "something deliverable" word
-//! Each thread has an atomic flag (Linux's `TIF_SIGPENDING`) that its kernel tests
-//! with one load on every return to user space. It is only written under the signal
-//! lock: senders set it on the thread `complete_signal` chose before waking it, and
-//! the thread recomputes it (`recalc_sigpending`) whenever its mask or queues change.
-//! Its stores are `Release` and the return-to-user load is `Acquire`, so a thread
-//! that sees it set and then takes the lock finds the signal; a thread that sees it
-//! clear either re-reads it after the sender's wake-up (the wait queue or the
-//! kernel's IPI orders the two) or had nothing deliverable at that instant.
+//! [`ProcessSignalManager`] and what it is built from; the design notes are on [`ProcessSignalManager`].
 
 use crate::action::{Disposition, SignalAction};
 use crate::errno::Errno;
-use crate::hooks::{HookEvent, HookTarget, SignalHooks};
+use crate::hooks::{HookEvent, SignalHooks};
 use crate::info::{KERNEL_SIGINFO_SIZE, SignalInfo};
 use crate::lock::DefaultRawMutex;
 use crate::pending::{PendingLimit, PendingSignals, PutOutcome};
+use crate::pidtype::PidType;
 use crate::ptrace::PtraceStopKind;
 use crate::registry::SignalActions;
 use crate::set::SignalSet;
@@ -144,7 +91,7 @@ impl<W> ThreadLink<W> {
         }
     }
 
-    /// Reads the thread's `TIF_SIGPENDING` (see the module docs for the orderings).
+    /// Reads the thread's `TIF_SIGPENDING` (see [`ProcessSignalManager`]'s design notes for the orderings).
     #[inline(always)]
     pub(crate) fn sigpending(&self, order: Ordering) -> bool {
         self.sigpending.load(order)
@@ -249,8 +196,66 @@ pub(crate) struct ProcessState<W> {
 /// A thread group's shared signal state: its shared pending queue, its action table,
 /// its threads, and the group's exit and stop state.
 ///
-/// `R` is the signal lock (see the module docs for the lock order); `W` is the
+/// `R` is the signal lock (see [`ProcessSignalManager`]'s design notes for the lock order); `W` is the
 /// kernel's per-thread [`WaitQueue`].
+///
+/// # Design notes
+///
+/// `ProcessSignalManager`: a thread group's shared signal state, and the rules of
+/// signal generation (kernel/signal.c's `prepare_signal`, `sig_ignored`,
+/// `complete_signal`, `wants_signal`, `retarget_shared_pending`).
+///
+/// # Lock order
+/// One lock per thread group, the process's *signal lock* (Linux's
+/// `sighand->siglock`), guards all of `ProcessState`: the shared queue, every
+/// thread's private queue and masks, the thread list and the group's exit/stop state.
+/// Nothing in this crate holds it while taking another lock of the crate. While it is
+/// held the crate may call, in this order only: the action registry (lock-free
+/// reads; `rt_sigaction` writes), generation hooks (observe-only, IRQ-safe), and
+/// [`WaitQueue::wake_one`] (the kernel's own wait-queue lock nests inside the signal
+/// lock). [`WaitQueue::prepare_to_wait`] and [`WaitQueue::wait`] are called without
+/// it.
+///
+/// # Invariants
+/// Every field of `ProcessState` and of each thread's slot is private to this file;
+/// other modules change them only through the methods below, each named for the
+/// Linux operation it is. So each rule is enforced in one place:
+/// - A thread's mask never holds SIGKILL or SIGSTOP, and every change of it goes
+///   through `set_blocked` (Linux's `__set_task_blocked`, "required every time the
+///   blocked sigset changes; callers must hold siglock"), which hands newly blocked
+///   shared signals on (`retarget_shared_pending`) and recomputes the thread's flag
+///   (`recalc_sigpending`). The one exception is `rt_sigtimedwait`'s temporary
+///   unblocking (`unblock_for_sigtimedwait`), which only unblocks, so has nothing to
+///   hand on, and recomputes the flag itself, as Linux's `do_sigtimedwait` does.
+/// - Whatever dequeues a signal recomputes the dequeuing thread's flag before the
+///   lock is released.
+/// - `stopped` is set only by `do_signal_stop`, and cleared by SIGCONT
+///   (`prepare_signal`) and by a group exit (`zap_threads`); `continued` counts
+///   SIGCONTs so a stop decided across a dropped lock can be abandoned.
+/// - Once `group_exit` is set it stays set: new signals are dropped, and the flag
+///   of every thread that has not detached stays set (`recalc_sigpending` tests
+///   it).
+/// - The leader's slot outlives its thread (a zombie leader); every other slot is
+///   freed when its thread detaches. `order` lists the live slots in creation
+///   order and each slot knows its position in it.
+///
+/// # Contexts
+/// Sending ([`ProcessSignalManager::send`], `ThreadSignalManager::send`) may run in
+/// interrupt context when the lock type disables interrupts (the `kspin` feature's
+/// `KspinRawMutex`): it never sleeps, never calls back into code that may allocate,
+/// and allocates only to grow a pending queue whose recycled nodes ran out
+/// ([`ProcessSignalManager::set_growable`] forbids even that, for every queue of
+/// the group). Everything else runs in process context.
+///
+/// # The "something deliverable" word
+/// Each thread has an atomic flag (Linux's `TIF_SIGPENDING`) that its kernel tests
+/// with one load on every return to user space. It is only written under the signal
+/// lock: senders set it on the thread `complete_signal` chose before waking it, and
+/// the thread recomputes it (`recalc_sigpending`) whenever its mask or queues change.
+/// Its stores are `Release` and the return-to-user load is `Acquire`, so a thread
+/// that sees it set and then takes the lock finds the signal; a thread that sees it
+/// clear either re-reads it after the sender's wake-up (the wait queue or the
+/// kernel's IPI orders the two) or had nothing deliverable at that instant.
 pub struct ProcessSignalManager<W: WaitQueue, R: RawMutex = DefaultRawMutex> {
     pub(crate) state: Mutex<R, ProcessState<W>>,
     pub(crate) common: Common,
@@ -340,7 +345,7 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     }
 
     /// The hooks that observe every signal generated for this process (rules of
-    /// [`crate::hooks`]): they run, in registration order, each time a signal
+    /// [`SignalHooks`](crate::SignalHooks)): they run, in registration order, each time a signal
     /// becomes pending, thread- or process-directed, from the sending context.
     ///
     /// Context: any, interrupt context included; takes no lock and never allocates.
@@ -444,7 +449,7 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     /// checks are the caller's. Errors: EAGAIN from the queue limit ([rule 14]); ESRCH
     /// if the group has no thread left.
     ///
-    /// Context: any, including interrupt context (see the module docs).
+    /// Context: any, including interrupt context (see the design notes).
     ///
     /// [rule 14]: crate::docs::rules#rule-14
     pub fn send(&self, sig: Signo, info: Option<&SignalInfo>) -> Result<SendOutcome, Errno> {
@@ -650,27 +655,10 @@ impl<W: WaitQueue> ProcessState<W> {
         }
     }
 
-    /// `__send_signal_locked`: prepare, queue, notify hooks, complete.
+    /// `__send_signal_locked`: prepare, queue, notify hooks, complete; then, if the
+    /// send continued a stopped group, wake the continued threads (after
+    /// `complete_signal`, see [`ProcessState::wake_continued_threads`]).
     pub(crate) fn send_signal(
-        &mut self,
-        common: &Common,
-        sig: Signo,
-        info: Option<&SignalInfo>,
-        target: u32,
-        group: bool,
-    ) -> Result<SendOutcome, Errno> {
-        let out = self.generate(common, sig, info, target, group);
-        if let Ok(o) = &out
-            && o.resumed
-        {
-            self.wake_continued_threads();
-        }
-        out
-    }
-
-    /// The body of `__send_signal_locked`, up to `complete_signal`.
-    #[inline]
-    fn generate(
         &mut self,
         common: &Common,
         sig: Signo,
@@ -687,41 +675,40 @@ impl<W: WaitQueue> ProcessState<W> {
         // One read of the action serves the whole send, as Linux reads it once under
         // the signal lock.
         let action = common.actions.get(sig);
-        if self.sig_ignored(&action, target, sig) {
-            out.fate = Fate::Ignored;
-            return Ok(out);
-        }
-        let rlimit = self.rlimit;
-        let pending = if group {
-            &mut self.shared
-        } else {
-            &mut self.thread_mut(target).pending
-        };
-        out.fate = match pending.put_with_rlimit(sig, info, &common.limit, rlimit)? {
-            PutOutcome::Coalesced => {
-                out.fate = Fate::Coalesced;
-                return Ok(out);
+        out.fate = 'queue: {
+            if self.sig_ignored(&action, target, sig) {
+                break 'queue Fate::Ignored;
             }
-            PutOutcome::Queued => Fate::Queued,
-            PutOutcome::InfoLost => Fate::InfoLost,
-        };
-        // Linux's `signalfd_notify` point: the signal is now pending.
-        if common.hooks.observed().contains(sig) {
-            let target = if group {
-                HookTarget::Process
+            let rlimit = self.rlimit;
+            let pending = if group {
+                &mut self.shared
             } else {
-                HookTarget::Thread
+                &mut self.thread_mut(target).pending
             };
-            let mut event = HookEvent::new(sig, target);
-            if let Some(i) = info {
-                event = event
-                    .with_code(i.code())
-                    .with_sender(i.pid(), i.uid())
-                    .with_value(i.value());
+            match pending.put_with_rlimit(sig, info, &common.limit, rlimit)? {
+                PutOutcome::Coalesced => break 'queue Fate::Coalesced,
+                PutOutcome::Queued => Fate::Queued,
+                PutOutcome::InfoLost => Fate::InfoLost,
             }
-            common.hooks.run(sig, &event);
+        };
+        if matches!(out.fate, Fate::Queued | Fate::InfoLost) {
+            // Linux's `signalfd_notify` point: the signal is now pending.
+            if common.hooks.observed().contains(sig) {
+                let target = if group { PidType::Tgid } else { PidType::Pid };
+                let mut event = HookEvent::new(sig, target);
+                if let Some(i) = info {
+                    event = event
+                        .with_code(i.code())
+                        .with_sender(i.pid(), i.uid())
+                        .with_value(i.value());
+                }
+                common.hooks.run(sig, &event);
+            }
+            self.complete_signal(&action, sig, target, group, &mut out);
         }
-        self.complete_signal(&action, sig, target, group, &mut out);
+        if out.resumed {
+            self.wake_continued_threads();
+        }
         Ok(out)
     }
 

@@ -1,120 +1,4 @@
-//! `SignalActions`: a process's 64 `sigaction` entries, read without a lock on every
-//! return to user space while `rt_sigaction` replaces entries on another CPU.
-//!
-//! # Design
-//!
-//! Each entry is one cache line: a sequence number whose low bit names the
-//! published slot, and two slots of the words of [`SignalAction::to_words`] (the two
-//! slots' `sa_flags` share one word, half each). The slot being written is never the
-//! one being read (a "latch").
-//!
-//! - Read ([`SignalActions::get`]): up to [`OPTIMISTIC_ATTEMPTS`] optimistic reads
-//!   (load the sequence, copy the slot it names, re-check the sequence). They write
-//!   no shared memory, so readers on several cores never bounce a cache line. When a
-//!   writer keeps overwriting the entry and every attempt fails, the reader falls back
-//!   to the HalfLock path: it announces itself on [`Readers`] and copies the slot the
-//!   sequence names, which no writer reuses until that announcement is gone. Either
-//!   way a read is a bounded number of steps: no lock, no allocation, no wait.
-//! - Write ([`SignalActions::set`], under the writer lock `R`): store the new words in
-//!   the spare slot, bump the sequence (publish), [`Readers::synchronize`], and read
-//!   the old slot as the value to return. Nothing is allocated, so `rt_sigaction`
-//!   may run with interrupts off.
-//! - `SA_RESETHAND` ([`SignalActions::take_for_delivery`]): inside a read section,
-//!   one compare-and-swap of the published slot's handler word to `SIG_DFL`.
-//!
-//! Why (criterion medians from `benches/registry.rs` on a 2-vCPU AMD EPYC, ns per
-//! read of one entry, consumed field by field; a plain unsynchronised copy is 1.2):
-//!
-//! | design | alone | 2nd core reads | writer on a neighbour | writer on the entry |
-//! |---|---|---|---|---|
-//! | this table | 2.5 | 2.4 | 2.5 | 5.1 |
-//! | every read announced (HalfLock only) | 6.7 | 32 | 124 | 115 |
-//! | `spin::Mutex<[SignalAction; 64]>` | 2.2 | 23 | 53 | 85 |
-//!
-//! The optimistic read writes no shared memory, and one cache line per entry means
-//! a writer of another signal never touches the line read; only a writer rewriting
-//! the very entry read, flat out, costs more, because every write must move that
-//! line to the reader. Announcing every read makes each reader write the counters'
-//! line, which then bounces between cores. Per-CPU counters would also avoid the
-//! bouncing but need a CPU id on the read path and a scan of every CPU on the write
-//! path. The HalfLock fallback keeps the read wait-free where a plain seqlock would
-//! retry for as long as the writer keeps writing. A `set` costs 19 ns (the mutex
-//! table's write 7).
-//!
-//! # Memory ordering
-//!
-//! The announced path and the reuse of a retired slot rest on the argument in
-//! [`crate::halflock`]: every publish is followed by [`Readers::synchronize`] before
-//! the writer lock is released, so a slot is written again only once every announced
-//! reader that could have loaded the sequence naming it has left. The optimistic path
-//! is a seqlock over a latch:
-//!
-//! - writer at sequence `s`: `fence(Release)`, relaxed stores to slot `(s + 1) & 1`,
-//!   store `s + 1` (`Release`);
-//! - reader: load `s1` (`Acquire`), relaxed loads of the words (of both slots, so
-//!   that no load waits for `s1`; slot `s1 & 1` is kept), `fence(Acquire)`, load
-//!   `s2`; accept when `s1 == s2`.
-//!
-//! A reader that loaded `s1` reads slot `s1 & 1`, which the writer at `s1` leaves
-//! alone; the first writer to store into it is the one at `s1 + 1`, after `s1 + 1`
-//! was published. If the reader read any word that writer (or a later one) stored,
-//! the writer's release fence synchronizes with the reader's acquire fence, so the
-//! store of `s1 + 1`, which happens before that fence, is visible to the `s2` load:
-//! `s2 != s1` and the copy is dropped. An accepted copy therefore holds only the
-//! words published at `s1`, all visible through the `Acquire` load of `s1`. (The
-//! shared flags word is stored by every writer, but the writer at `s` stores the
-//! published half back unchanged, so slot `s1 & 1`'s half too changes only from the
-//! writer at `s1 + 1` on.) The payload is atomic words throughout, so even a
-//! discarded copy is no data race.
-//!
-//! # `SA_RESETHAND` against a concurrent `set`
-//!
-//! Between two publishes the only change to an entry is the delivery path's
-//! compare-and-swap of its handler word from a handler to `SIG_DFL`, and the only
-//! words a reader can see it change: any copy is the action or the action with its
-//! handler reset, never a mix of two actions. The CAS is done inside a read section,
-//! so a `set` that publishes meanwhile waits for it in `synchronize`, and only then
-//! reads the retired slot as its return value. Linearization points:
-//!
-//! - `set`: its publishing store of the sequence;
-//! - a delivery whose CAS succeeds: the CAS if the slot was still published, else
-//!   just before the `set` that retired the slot (the `set` returns the reset action,
-//!   exactly as if the delivery came first);
-//! - a delivery whose CAS fails: another delivery reset the handler first; it returns
-//!   the reset action (the signal then takes its default action), as Linux does for
-//!   the second of two deliveries under `siglock`.
-//!
-//! A handler installed with `SA_RESETHAND` is thus handed to exactly one delivery,
-//! and a `set` that returns it as the old action has replaced it before any did.
-//!
-//! # Contexts
-//!
-//! A writer ([`SignalActions::set`], [`SignalActions::reset_for_exec`]) spins in
-//! [`Readers::synchronize`] until every reader announced on the table has left, and
-//! `ProcessSignalManager::sigaction` does that holding the process's signal lock,
-//! which under the `kspin` feature disables interrupts and preemption on the
-//! writer's CPU. Readers are announced only on the rare fallback path of
-//! [`SignalActions::get`] and in [`SignalActions::take_for_delivery`]'s reset, for a
-//! handful of loads (and one compare-and-swap). What keeps the writer's spin short:
-//!
-//! - A reader on another CPU must not be preempted inside its section. Under the
-//!   `kspin` feature every announced section runs with preemption disabled
-//!   (`kernel_guard::NoPreempt`, effective when the kernel builds `kernel_guard`
-//!   with its `preempt` feature), so readers may be called from any context, process
-//!   context with preemption enabled included. Without `kspin` the crate cannot
-//!   disable preemption: call the readers with preemption disabled, in interrupt
-//!   context, or where a preempted reader runs again while the writer spins (host
-//!   threads, a kernel without preemption).
-//! - An interrupt on the writer's own CPU cannot read while the writer spins with
-//!   interrupts off (inside `sigaction`, under `kspin`); a kernel that calls `set`
-//!   with interrupts on may read from an interrupt handler on that CPU, whose section
-//!   ends on top of the spinning writer. Sending a signal from an interrupt handler
-//!   reads the table under the target's signal lock, so it never meets a writer of
-//!   the same process on its own CPU.
-//! - A writer must never run inside a read section, and the writer lock is a plain
-//!   spin lock: writers, [`SignalActions::snapshot`] and
-//!   [`SignalActions::clone_table`] run in process context, never in an interrupt
-//!   handler.
+//! [`SignalActions`] and what it is built from; the design notes are on [`SignalActions`].
 
 use crate::action::{Disposition, SaFlags, SignalAction};
 use crate::halflock::Readers;
@@ -127,7 +11,7 @@ use lock_api::RawMutex;
 /// Keeps preemption disabled for an announced read section, so that a writer
 /// spinning in [`Readers::synchronize`] (possibly with interrupts off) never waits
 /// for a reader the scheduler took off its CPU. A no-op without the `kspin`
-/// feature, whose callers keep the contract of the module docs themselves.
+/// feature, whose callers keep the contract of the design notes on [`SignalActions`] themselves.
 struct NoPreemptSection {
     #[cfg(feature = "kspin")]
     _guard: kernel_guard::NoPreempt,
@@ -153,7 +37,7 @@ const FLAGS: usize = 1;
 
 /// Optimistic reads tried before a reader announces itself. Loom models use one so
 /// that the fallback is explored in small models.
-pub const OPTIMISTIC_ATTEMPTS: usize = if cfg!(loom) { 1 } else { 3 };
+pub(crate) const OPTIMISTIC_ATTEMPTS: usize = if cfg!(loom) { 1 } else { 3 };
 
 // Both slots' `sa_flags` share one word, half each.
 const _: () = assert!(SaFlags::all().bits() <= u32::MAX as u64);
@@ -263,7 +147,7 @@ impl Entry {
 /// [`take_for_delivery`](SignalActions::take_for_delivery)) take no lock, allocate
 /// nothing and never wait, so they may run in interrupt context; writers serialise
 /// on `R` and must run in process context, never inside a read (see
-/// [`crate::halflock`] for the exact contract).
+/// [`HalfLock`](crate::HalfLock) for the exact contract).
 ///
 /// The table is 4 KiB (one cache line per signal); kernels with small stacks should
 /// build it in place in its final allocation rather than on the stack.
@@ -278,6 +162,126 @@ impl Entry {
 /// assert_eq!(actions.take_for_delivery(Signo::SIGINT), oneshot);
 /// assert_eq!(actions.get(Signo::SIGINT), oneshot.with_default_handler());
 /// ```
+///
+/// # Design notes
+///
+/// `SignalActions`: a process's 64 `sigaction` entries, read without a lock on every
+/// return to user space while `rt_sigaction` replaces entries on another CPU.
+///
+/// # Design
+///
+/// Each entry is one cache line: a sequence number whose low bit names the
+/// published slot, and two slots of the words of [`SignalAction::to_words`] (the two
+/// slots' `sa_flags` share one word, half each). The slot being written is never the
+/// one being read (a "latch").
+///
+/// - Read ([`SignalActions::get`]): up to three optimistic reads (one in loom models)
+///   (load the sequence, copy the slot it names, re-check the sequence). They write
+///   no shared memory, so readers on several cores never bounce a cache line. When a
+///   writer keeps overwriting the entry and every attempt fails, the reader falls back
+///   to the HalfLock path: it announces itself on [`Readers`] and copies the slot the
+///   sequence names, which no writer reuses until that announcement is gone. Either
+///   way a read is a bounded number of steps: no lock, no allocation, no wait.
+/// - Write ([`SignalActions::set`], under the writer lock `R`): store the new words in
+///   the spare slot, bump the sequence (publish), [`Readers::synchronize`], and read
+///   the old slot as the value to return. Nothing is allocated, so `rt_sigaction`
+///   may run with interrupts off.
+/// - `SA_RESETHAND` ([`SignalActions::take_for_delivery`]): inside a read section,
+///   one compare-and-swap of the published slot's handler word to `SIG_DFL`.
+///
+/// Why (criterion medians from `benches/registry.rs` on a 2-vCPU AMD EPYC, ns per
+/// read of one entry, consumed field by field; a plain unsynchronised copy is 1.2):
+///
+/// | design | alone | 2nd core reads | writer on a neighbour | writer on the entry |
+/// |---|---|---|---|---|
+/// | this table | 2.5 | 2.4 | 2.5 | 5.1 |
+/// | every read announced (HalfLock only) | 6.7 | 32 | 124 | 115 |
+/// | `spin::Mutex<[SignalAction; 64]>` | 2.2 | 23 | 53 | 85 |
+///
+/// The optimistic read writes no shared memory, and one cache line per entry means
+/// a writer of another signal never touches the line read; only a writer rewriting
+/// the very entry read, flat out, costs more, because every write must move that
+/// line to the reader. Announcing every read makes each reader write the counters'
+/// line, which then bounces between cores. Per-CPU counters would also avoid the
+/// bouncing but need a CPU id on the read path and a scan of every CPU on the write
+/// path. The HalfLock fallback keeps the read wait-free where a plain seqlock would
+/// retry for as long as the writer keeps writing. A `set` costs 19 ns (the mutex
+/// table's write 7).
+///
+/// # Memory ordering
+///
+/// The announced path and the reuse of a retired slot rest on the argument in
+/// [`HalfLock`](crate::HalfLock): every publish is followed by [`Readers::synchronize`] before
+/// the writer lock is released, so a slot is written again only once every announced
+/// reader that could have loaded the sequence naming it has left. The optimistic path
+/// is a seqlock over a latch:
+///
+/// - writer at sequence `s`: `fence(Release)`, relaxed stores to slot `(s + 1) & 1`,
+///   store `s + 1` (`Release`);
+/// - reader: load `s1` (`Acquire`), relaxed loads of the words (of both slots, so
+///   that no load waits for `s1`; slot `s1 & 1` is kept), `fence(Acquire)`, load
+///   `s2`; accept when `s1 == s2`.
+///
+/// A reader that loaded `s1` reads slot `s1 & 1`, which the writer at `s1` leaves
+/// alone; the first writer to store into it is the one at `s1 + 1`, after `s1 + 1`
+/// was published. If the reader read any word that writer (or a later one) stored,
+/// the writer's release fence synchronizes with the reader's acquire fence, so the
+/// store of `s1 + 1`, which happens before that fence, is visible to the `s2` load:
+/// `s2 != s1` and the copy is dropped. An accepted copy therefore holds only the
+/// words published at `s1`, all visible through the `Acquire` load of `s1`. (The
+/// shared flags word is stored by every writer, but the writer at `s` stores the
+/// published half back unchanged, so slot `s1 & 1`'s half too changes only from the
+/// writer at `s1 + 1` on.) The payload is atomic words throughout, so even a
+/// discarded copy is no data race.
+///
+/// # `SA_RESETHAND` against a concurrent `set`
+///
+/// Between two publishes the only change to an entry is the delivery path's
+/// compare-and-swap of its handler word from a handler to `SIG_DFL`, and the only
+/// words a reader can see it change: any copy is the action or the action with its
+/// handler reset, never a mix of two actions. The CAS is done inside a read section,
+/// so a `set` that publishes meanwhile waits for it in `synchronize`, and only then
+/// reads the retired slot as its return value. Linearization points:
+///
+/// - `set`: its publishing store of the sequence;
+/// - a delivery whose CAS succeeds: the CAS if the slot was still published, else
+///   just before the `set` that retired the slot (the `set` returns the reset action,
+///   exactly as if the delivery came first);
+/// - a delivery whose CAS fails: another delivery reset the handler first; it returns
+///   the reset action (the signal then takes its default action), as Linux does for
+///   the second of two deliveries under `siglock`.
+///
+/// A handler installed with `SA_RESETHAND` is thus handed to exactly one delivery,
+/// and a `set` that returns it as the old action has replaced it before any did.
+///
+/// # Contexts
+///
+/// A writer ([`SignalActions::set`], [`SignalActions::reset_for_exec`]) spins in
+/// [`Readers::synchronize`] until every reader announced on the table has left, and
+/// `ProcessSignalManager::sigaction` does that holding the process's signal lock,
+/// which under the `kspin` feature disables interrupts and preemption on the
+/// writer's CPU. Readers are announced only on the rare fallback path of
+/// [`SignalActions::get`] and in [`SignalActions::take_for_delivery`]'s reset, for a
+/// handful of loads (and one compare-and-swap). What keeps the writer's spin short:
+///
+/// - A reader on another CPU must not be preempted inside its section. Under the
+///   `kspin` feature every announced section runs with preemption disabled
+///   (`kernel_guard::NoPreempt`, effective when the kernel builds `kernel_guard`
+///   with its `preempt` feature), so readers may be called from any context, process
+///   context with preemption enabled included. Without `kspin` the crate cannot
+///   disable preemption: call the readers with preemption disabled, in interrupt
+///   context, or where a preempted reader runs again while the writer spins (host
+///   threads, a kernel without preemption).
+/// - An interrupt on the writer's own CPU cannot read while the writer spins with
+///   interrupts off (inside `sigaction`, under `kspin`); a kernel that calls `set`
+///   with interrupts on may read from an interrupt handler on that CPU, whose section
+///   ends on top of the spinning writer. Sending a signal from an interrupt handler
+///   reads the table under the target's signal lock, so it never meets a writer of
+///   the same process on its own CPU.
+/// - A writer must never run inside a read section, and the writer lock is a plain
+///   spin lock: writers, [`SignalActions::snapshot`] and
+///   [`SignalActions::clone_table`] run in process context, never in an interrupt
+///   handler.
 pub struct SignalActions<R: RawMutex = DefaultRawMutex> {
     entries: [Entry; ENTRIES],
     readers: Readers,
@@ -333,7 +337,7 @@ impl<R: RawMutex> SignalActions<R> {
     /// safe on every return to user space and in interrupt handlers.
     ///
     /// Context: any with the `kspin` feature; without it, preemption disabled or
-    /// interrupt context, or a host thread (see the module docs, "Contexts").
+    /// interrupt context, or a host thread (see the design notes, "Contexts").
     #[inline]
     pub fn get(&self, signo: Signo) -> SignalAction {
         let entry = self.entry(signo);

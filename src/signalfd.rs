@@ -1,49 +1,9 @@
-//! signalfd: signals read as records from a file descriptor ([rule 55]; Linux's
-//! fs/signalfd.c: `signalfd4`, `signalfd_read`, `signalfd_dequeue`,
-//! `signalfd_copyinfo`, `signalfd_poll`).
-//!
-//! [rule 55]: crate::docs::rules#rule-55
-//!
-//! A [`SignalFd`] is the file's private data (Linux's `signalfd_ctx`): only a mask.
-//! The kernel keeps it in its file table behind a descriptor; this module does what
-//! the file's operations do:
-//!
-//! - [`SignalFd::read`] dequeues signals of the mask from the **reading** thread's
-//!   private queue, then its process's shared queue, whatever the thread's mask or
-//!   the signals' dispositions (as `rt_sigtimedwait` does), and hands out one
-//!   128-byte [`SignalfdSiginfo`] per signal, as many as the buffer holds. After the
-//!   first record it never waits. Empty: EAGAIN when the file is non-blocking, else
-//!   the thread waits on its [`crate::WaitQueue`] until a signal of the mask is
-//!   generated for it or its process (it returns that one) or a signal becomes
-//!   deliverable to it (ERESTARTSYS, for the kernel's restart logic).
-//! - [`SignalFd::is_ready`] is `signalfd_poll`: readable when the reading thread has
-//!   a signal of the mask pending, private or shared. [`SignalFd::watch`] registers
-//!   a generation hook ([`crate::SignalHooks`]) that calls the kernel back whenever
-//!   such a signal may have become pending, so that it can wake its pollers.
-//!
-//! A signalfd does not change delivery: a signal of its mask that the thread does
-//! not block is delivered as usual (and is then gone before anyone reads it);
-//! signals outside the mask are never touched. Applications block the mask with
-//! `sigprocmask` first.
-//!
-//! # Whose signals: fork, exec, threads
-//! As in Linux the file has no owner: every operation works on the signals of the
-//! thread that calls it (`current`). A descriptor inherited across `fork` reads the
-//! child's signals in the child and the parent's in the parent; one kept across
-//! `execve` (without SFD_CLOEXEC) goes on reading the same process's signals; a
-//! thread reads its own private queue and its process's shared one. So a kernel
-//! shares the [`SignalFd`] (an `Arc`) wherever it shares the open file (`dup`,
-//! `fork`, `SCM_RIGHTS`) and passes the calling thread's manager to each call.
-//!
-//! A reader blocked on a signalfd whose mask [`SignalFd::set_mask`] changes is
-//! woken and re-checks with the new mask, as Linux's `do_signalfd4` wakes
-//! `signalfd_wqh`. (Linux wakes every signalfd reader of the updating process;
-//! this wakes the readers of the file that changed, the only ones whose outcome
-//! can change.)
+//! [`SignalFd`] and what it is built from; the design notes are on [`SignalFd`].
 
 use crate::errno::Errno;
-use crate::hooks::{HookError, HookEvent, HookHandle, HookTarget, SignalHooks};
+use crate::hooks::{HookError, HookEvent, HookHandle, SignalHooks};
 use crate::info::SignalInfo;
+use crate::pidtype::PidType;
 use crate::set::SignalSet;
 use crate::signo::Signo;
 use crate::sync::{AtomicU64, Ordering};
@@ -183,16 +143,22 @@ impl SignalfdSiginfo {
             code: info.code(),
             ..SignalfdSiginfo::default()
         };
-        match layout(info.signo_raw(), info.code()) {
-            Layout::Kill => {
-                s.pid = info.pid() as u32;
-                s.uid = info.uid();
-            }
+        let layout = layout(info.signo_raw(), info.code());
+        // The fields two or more layouts share: the sender (kill, SIGCHLD, queued)
+        // and the value (timers, queued).
+        if matches!(layout, Layout::Kill | Layout::Chld | Layout::Rt) {
+            s.pid = info.pid() as u32;
+            s.uid = info.uid();
+        }
+        if matches!(layout, Layout::Timer | Layout::Rt) {
+            s.ptr = info.value();
+            s.int = info.value_int();
+        }
+        match layout {
+            Layout::Kill | Layout::Rt => {}
             Layout::Timer => {
                 s.tid = info.timer_id() as u32;
                 s.overrun = info.overrun() as u32;
-                s.ptr = info.value();
-                s.int = info.value_int();
             }
             Layout::Poll => {
                 s.band = info.band() as u32;
@@ -205,17 +171,9 @@ impl SignalfdSiginfo {
                 s.addr_lsb = info.trapno() as u16;
             }
             Layout::Chld => {
-                s.pid = info.pid() as u32;
-                s.uid = info.uid();
                 s.status = info.status();
                 s.utime = info.utime() as u64;
                 s.stime = info.stime() as u64;
-            }
-            Layout::Rt => {
-                s.pid = info.pid() as u32;
-                s.uid = info.uid();
-                s.ptr = info.value();
-                s.int = info.value_int();
             }
             Layout::Sys => {
                 s.call_addr = info.addr() as u64;
@@ -268,6 +226,51 @@ impl SignalfdSiginfo {
 }
 
 /// The private data of a signalfd file: the signals it reads.
+///
+/// # Design notes
+///
+/// signalfd: signals read as records from a file descriptor ([rule 55]; Linux's
+/// fs/signalfd.c: `signalfd4`, `signalfd_read`, `signalfd_dequeue`,
+/// `signalfd_copyinfo`, `signalfd_poll`).
+///
+/// [rule 55]: crate::docs::rules#rule-55
+///
+/// A [`SignalFd`] is the file's private data (Linux's `signalfd_ctx`): only a mask.
+/// The kernel keeps it in its file table behind a descriptor; this module does what
+/// the file's operations do:
+///
+/// - [`SignalFd::read`] dequeues signals of the mask from the **reading** thread's
+///   private queue, then its process's shared queue, whatever the thread's mask or
+///   the signals' dispositions (as `rt_sigtimedwait` does), and hands out one
+///   128-byte [`SignalfdSiginfo`] per signal, as many as the buffer holds. After the
+///   first record it never waits. Empty: EAGAIN when the file is non-blocking, else
+///   the thread waits on its [`crate::WaitQueue`] until a signal of the mask is
+///   generated for it or its process (it returns that one) or a signal becomes
+///   deliverable to it (ERESTARTSYS, for the kernel's restart logic).
+/// - [`SignalFd::is_ready`] is `signalfd_poll`: readable when the reading thread has
+///   a signal of the mask pending, private or shared. [`SignalFd::watch`] registers
+///   a generation hook ([`crate::SignalHooks`]) that calls the kernel back whenever
+///   such a signal may have become pending, so that it can wake its pollers.
+///
+/// A signalfd does not change delivery: a signal of its mask that the thread does
+/// not block is delivered as usual (and is then gone before anyone reads it);
+/// signals outside the mask are never touched. Applications block the mask with
+/// `sigprocmask` first.
+///
+/// # Whose signals: fork, exec, threads
+/// As in Linux the file has no owner: every operation works on the signals of the
+/// thread that calls it (`current`). A descriptor inherited across `fork` reads the
+/// child's signals in the child and the parent's in the parent; one kept across
+/// `execve` (without SFD_CLOEXEC) goes on reading the same process's signals; a
+/// thread reads its own private queue and its process's shared one. So a kernel
+/// shares the [`SignalFd`] (an `Arc`) wherever it shares the open file (`dup`,
+/// `fork`, `SCM_RIGHTS`) and passes the calling thread's manager to each call.
+///
+/// A reader blocked on a signalfd whose mask [`SignalFd::set_mask`] changes is
+/// woken and re-checks with the new mask, as Linux's `do_signalfd4` wakes
+/// `signalfd_wqh`. (Linux wakes every signalfd reader of the updating process;
+/// this wakes the readers of the file that changed, the only ones whose outcome
+/// can change.)
 #[derive(Debug)]
 pub struct SignalFd {
     mask: AtomicU64,
@@ -301,8 +304,7 @@ impl SignalFd {
             .store(mask.without_unblockable().bits(), Ordering::Release);
         // The signal is only the key the readers' wake-ups are registered under.
         let key = Signo::SIGKILL;
-        self.readers
-            .run(key, &HookEvent::new(key, HookTarget::Process));
+        self.readers.run(key, &HookEvent::new(key, PidType::Tgid));
     }
 
     /// `signalfd_poll`: whether a read by `thread` would find a signal now (a signal

@@ -687,7 +687,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// lock; never allocates or sleeps.
     ///
     /// [rule 52]: crate::docs::rules#rule-52
-    pub fn sigreturn(&self, saved_mask: SignalSet) {
+    pub fn restore_saved_mask(&self, saved_mask: SignalSet) {
         self.process.state.lock().set_blocked(self.slot, saved_mask);
     }
 
@@ -770,7 +770,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// Takes the first pending signal of `set` (SIGKILL and SIGSTOP left out),
     /// private queue first, then shared, whatever the mask or disposition: the
     /// non-blocking `dequeue_signal` that `rt_sigtimedwait` starts with and a
-    /// signalfd read uses ([`crate::signalfd`]). The siginfo goes to `info` (all 128
+    /// signalfd read uses ([`crate::SignalFd`]). The siginfo goes to `info` (all 128
     /// bytes) only when a signal is taken.
     ///
     /// Context: process context, on this thread; never blocks beyond the signal lock.

@@ -23,7 +23,7 @@ use ksignal::frame::x86_64::X86_64Context;
 use ksignal::{
     Errno, KernelFrameInfo, MaskHow, PendingLimit, ProcessSignalManager, SaFlags, SignalAction,
     SignalActions, SignalInfo, SignalSet, Signo, ThreadSignalManager, UserReturn, do_signal,
-    sigreturn,
+    rt_sigreturn,
 };
 use std::sync::Arc;
 
@@ -62,7 +62,7 @@ fn handler(flags: SaFlags, mask: SignalSet) -> SignalAction {
 
 const K: KernelFrameInfo = KernelFrameInfo {
     trampoline: TRAMPOLINE,
-    fault: ksignal::FaultInfo {
+    fault: ksignal::frame::FaultInfo {
         address: 0,
         code: 0,
         trapno: 0,
@@ -98,7 +98,7 @@ fn handler_runs_with_its_mask_and_sigreturn_restores_context_and_mask() {
     );
     // The handler returns through its restorer: `ret` popped pretcode.
     ctx.rsp += 8;
-    let ret = sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
+    let ret = rt_sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
     assert_eq!(ret, orig.rax);
     assert_eq!(
         (ctx.rip, ctx.rsp, ctx.rax, ctx.rdi),
@@ -123,10 +123,10 @@ fn several_pending_handlers_are_stacked_and_run_in_reverse_dequeue_order() {
     do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K);
     assert_eq!(ctx.rdi, 10, "USR1 dequeued last, runs first (rule 47a)");
     ctx.rsp += 8;
-    sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
+    rt_sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
     assert_eq!(ctx.rdi, 1, "back in HUP's handler frame");
     ctx.rsp += 8;
-    sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
+    rt_sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
     assert_eq!(ctx.rip, 0x40_0500);
 }
 
@@ -177,7 +177,10 @@ fn forged_frame_at_sigreturn_forces_sigsegv() {
     let mut mem = memory();
     let mut ctx = Riscv64Context::default();
     ctx.x[2] = 0x10; // sp: nothing mapped there
-    assert_eq!(sigreturn(&t, &mut ctx, &mut NoFp, &mem), Err(Errno::EFAULT));
+    assert_eq!(
+        rt_sigreturn(&t, &mut ctx, &mut NoFp, &mem),
+        Err(Errno::EFAULT)
+    );
     assert_eq!(
         do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K),
         UserReturn::Exit {
@@ -206,7 +209,7 @@ fn interrupted_syscall_restarts_without_handler_and_eintrs_with_one() {
     };
     do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K);
     ctx.rsp += 8;
-    sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
+    rt_sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
     assert_eq!(ctx.rax as i64, -(Errno::EINTR.get() as i64));
     // An ignored signal: ERESTARTSYS restarts (pc rewound, rax = orig_rax).
     let (p, t) = thread();
@@ -262,7 +265,7 @@ fn autodisarm_altstack_is_disarmed_during_the_handler_and_restored_after() {
         "disarmed while the handler runs"
     );
     ctx.rsp += 8;
-    sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
+    rt_sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
     assert_eq!(t.altstack(), stack, "uc_stack restored");
 }
 
@@ -289,7 +292,10 @@ fn failed_x86_64_rt_sigreturn_keeps_the_alternate_stack_it_restored() {
         ..x86_ctx()
     };
     let mut fp = ImageFp::new(vec![0; 512]);
-    assert_eq!(sigreturn(&t, &mut ctx, &mut fp, &mem), Err(Errno::EFAULT));
+    assert_eq!(
+        rt_sigreturn(&t, &mut ctx, &mut fp, &mem),
+        Err(Errno::EFAULT)
+    );
     assert_eq!(t.altstack(), altstack(0), "uc_stack was restored first");
     assert_eq!(t.blocked(), SignalSet::single(Signo::SIGUSR2));
 }
@@ -308,7 +314,10 @@ fn bad_frame_sigsegv_carries_linuxs_siginfo_per_architecture() {
         sp: 0x7fff_0000_0008, // misaligned, above every mapping
         ..Default::default()
     };
-    assert_eq!(sigreturn(&t, &mut ctx, &mut NoFp, &mem), Err(Errno::EFAULT));
+    assert_eq!(
+        rt_sigreturn(&t, &mut ctx, &mut NoFp, &mem),
+        Err(Errno::EFAULT)
+    );
     match t.get_signal() {
         Some(ksignal::Delivery::Handler(h)) => {
             assert_eq!(h.sig, Signo::SIGSEGV);
@@ -322,7 +331,10 @@ fn bad_frame_sigsegv_carries_linuxs_siginfo_per_architecture() {
     p.sigaction(Signo::SIGSEGV, Some(segv_handler())).unwrap();
     let mut ctx = Riscv64Context::default();
     ctx.x[2] = 0x10;
-    assert_eq!(sigreturn(&t, &mut ctx, &mut NoFp, &mem), Err(Errno::EFAULT));
+    assert_eq!(
+        rt_sigreturn(&t, &mut ctx, &mut NoFp, &mem),
+        Err(Errno::EFAULT)
+    );
     match t.get_signal() {
         Some(ksignal::Delivery::Handler(h)) => {
             assert_eq!(h.info, SignalInfo::kernel(Signo::SIGSEGV))
@@ -358,7 +370,10 @@ fn sigsegv_after_a_bad_fp_state_sees_the_restored_registers() {
         ..x86_ctx()
     };
     let mut fp = ImageFp::new(vec![0; 512]);
-    assert_eq!(sigreturn(&t, &mut ctx, &mut fp, &mem), Err(Errno::EFAULT));
+    assert_eq!(
+        rt_sigreturn(&t, &mut ctx, &mut fp, &mem),
+        Err(Errno::EFAULT)
+    );
     assert_eq!(
         (ctx.rip, ctx.rbp, ctx.in_syscall),
         (0x40_0777, 0xbeef, false)

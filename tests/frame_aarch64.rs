@@ -17,7 +17,10 @@ use ksignal::frame::aarch64::{
     PSTATE_DAIF, PSTATE_MODE_MASK, PSTATE_MODE32, PSTATE_RES0, PSTATE_SS, PSTATE_TCO,
     valid_user_pstate,
 };
-use ksignal::frame::{ArchFrame, FpHook, NoFp};
+use ksignal::frame::{
+    ArchFrame, BadFrame, FaultInfo, ForceSigsegv, FpHook, FrameError, FrameRequest, HandlerFrame,
+    NoFp, RestoredFrame, restore_rt_frame, setup_rt_frame,
+};
 use ksignal::*;
 use proptest::prelude::*;
 
@@ -147,7 +150,7 @@ fn deliver_then_sigreturn_restores_the_exact_context() {
     ctx.x = [7; 31];
     ctx.pstate = 0;
     fp.state.fill(0x99);
-    let r = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
+    let r = restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
     assert_eq!(r.mask, saved);
     assert_eq!(r.ret, orig.x[0]);
     assert_eq!(ctx, orig);
@@ -250,9 +253,9 @@ fn nested_delivery_on_the_altstack() {
     let h1 = ctx;
     let f2 = deliver(&mut ctx, &mut fp, &mut mem, &mut stack, &onstack).unwrap();
     assert_eq!(f2.frame, f1.frame - 16 - FRAME_SIZE as u64);
-    rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
+    restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
     assert_eq!(ctx, h1);
-    rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
+    restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
     assert_eq!(ctx, orig);
 }
 
@@ -294,8 +297,8 @@ fn sigreturn(
     mem: &UserBuffer,
     ctx: &mut Aarch64Context,
     fp: &mut ImageFp,
-) -> Result<Sigreturn, BadFrame> {
-    rt_sigreturn(ctx, fp, mem, &mut SignalStack::default())
+) -> Result<RestoredFrame, BadFrame> {
+    restore_rt_frame(ctx, fp, mem, &mut SignalStack::default())
 }
 
 #[test]
@@ -416,9 +419,9 @@ fn without_fpsimd_support_no_record_is_written_and_one_is_rejected() {
     let f = deliver(&mut ctx, &mut NoFp, &mut mem, &mut stack, &sa()).unwrap();
     assert_eq!(user_u64(&mem, f.frame + RES), 0, "only the terminator");
     let mut c2 = ctx;
-    assert!(rt_sigreturn(&mut c2, &mut NoFp, &mem, &mut stack).is_ok());
+    assert!(restore_rt_frame(&mut c2, &mut NoFp, &mem, &mut stack).is_ok());
     put_record(&mut mem, f.frame + RES, FPSIMD_MAGIC, 528);
-    let e = rt_sigreturn(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap_err();
+    let e = restore_rt_frame(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap_err();
     assert_eq!(e.error, FrameError::BadRecord);
 }
 
@@ -614,7 +617,7 @@ proptest! {
         let mut ctx = user_ctx();
         ctx.sp = frame;
         let mut fp = fp();
-        match rt_sigreturn(&mut ctx, &mut fp, &mem, &mut altstack(0)) {
+        match restore_rt_frame(&mut ctx, &mut fp, &mem, &mut altstack(0)) {
             Ok(r) => {
                 assert_user_safe(&ctx)?;
                 prop_assert!(!r.mask.contains(Signo::SIGKILL) && !r.mask.contains(Signo::SIGSTOP));
@@ -637,7 +640,7 @@ proptest! {
         }
         // Success or not, the context is as safe as a success: what Linux had
         // restored before a failing step stays.
-        let _ = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack);
+        let _ = restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack);
         assert_user_safe(&ctx)?;
     }
 }

@@ -16,7 +16,10 @@ use ksignal::frame::loongarch64::{
     FP_IMAGE_LEN, FPU_CTX_MAGIC, FRAME_SIZE, LASX_CTX_MAGIC, LBT_CTX_MAGIC, LSX_CTX_MAGIC,
     Loongarch64, Loongarch64Context, PRMD_PIE, PRMD_PPLV, SC_ADDRERR_WR, SC_USED_FP,
 };
-use ksignal::frame::{ArchFrame, FpHook, NoFp};
+use ksignal::frame::{
+    ArchFrame, BadFrame, ForceSigsegv, FpHook, FrameError, HandlerFrame, NoFp, RestoredFrame,
+    restore_rt_frame, setup_rt_frame,
+};
 use ksignal::*;
 use proptest::prelude::*;
 
@@ -139,7 +142,7 @@ fn deliver_then_sigreturn_restores_the_exact_context() {
         *r = 1;
     }
     fp.state.fill(7);
-    let r = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
+    let r = restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
     assert_eq!(r.ret, orig.regs[4]);
     assert!(!r.force_sigfpe);
     assert_eq!(ctx, orig);
@@ -208,7 +211,7 @@ fn sigreturn_forces_plv3_with_interrupts_enabled() {
     )
     .unwrap();
     ctx.prmd = 0;
-    rt_sigreturn(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
+    restore_rt_frame(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
     assert_eq!(ctx.prmd & (PRMD_PPLV | PRMD_PIE), PRMD_PPLV | PRMD_PIE);
 }
 
@@ -226,7 +229,7 @@ fn altstack_used_only_with_sa_onstack_and_overflow_is_sigsegv() {
         f.frame - 16 - FRAME_SIZE as u64,
         "nested on the altstack"
     );
-    rt_sigreturn(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
+    restore_rt_frame(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
     assert_eq!(ctx, h1);
     // Overflow: fewer than 576 bytes left on the altstack.
     let mut ctx = user_ctx();
@@ -253,8 +256,8 @@ fn sigreturn(
     mem: &UserBuffer,
     ctx: &mut Loongarch64Context,
     fp: &mut ImageFp,
-) -> Result<Sigreturn, BadFrame> {
-    rt_sigreturn(ctx, fp, mem, &mut SignalStack::default())
+) -> Result<RestoredFrame, BadFrame> {
+    restore_rt_frame(ctx, fp, mem, &mut SignalStack::default())
 }
 
 #[test]
@@ -493,7 +496,7 @@ proptest! {
         ctx.prmd = prmd;
         let before = ctx;
         let mut fp = fp();
-        match rt_sigreturn(&mut ctx, &mut fp, &mem, &mut altstack(0)) {
+        match restore_rt_frame(&mut ctx, &mut fp, &mem, &mut altstack(0)) {
             Ok(r) => {
                 prop_assert_eq!(ctx.prmd & (PRMD_PPLV | PRMD_PIE), PRMD_PPLV | PRMD_PIE);
                 prop_assert_eq!(ctx.regs[0], before.regs[0], "r0 slot untouched");

@@ -15,7 +15,10 @@ use common::user_stack::*;
 use ksignal::frame::riscv64::{
     FP_IMAGE_LEN, FRAME_SIZE, RISCV_V_MAGIC, Riscv64, Riscv64Context, SSTATUS_SPIE, SSTATUS_SPP,
 };
-use ksignal::frame::{ArchFrame, FpHook, NoFp};
+use ksignal::frame::{
+    ArchFrame, ForceSigsegv, FpHook, FrameError, HandlerFrame, NoFp, restore_rt_frame,
+    setup_rt_frame,
+};
 use ksignal::*;
 use proptest::prelude::*;
 
@@ -131,7 +134,7 @@ fn deliver_then_sigreturn_restores_the_exact_context() {
     }
     ctx.pc = 0;
     fp.state.fill(1);
-    let r = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
+    let r = restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
     assert_eq!(r.mask, saved);
     assert_eq!(r.ret, orig.x[10]);
     assert_eq!(ctx, orig);
@@ -190,7 +193,7 @@ fn sigreturn_forces_user_mode_with_interrupts_enabled() {
     .unwrap();
     // mimiker PR #1307: SPP must never come back as S.
     ctx.sstatus = SSTATUS_SPP;
-    rt_sigreturn(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
+    restore_rt_frame(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
     assert_eq!(ctx.sstatus & SSTATUS_SPP, 0);
     assert_ne!(ctx.sstatus & SSTATUS_SPIE, 0);
 }
@@ -253,7 +256,7 @@ fn nested_delivery_on_the_altstack() {
     )
     .unwrap();
     assert_eq!(f2.frame, f1.frame - FRAME_SIZE as u64);
-    rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
+    restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
     assert_eq!(
         ctx,
         Riscv64Context {
@@ -261,7 +264,7 @@ fn nested_delivery_on_the_altstack() {
             ..h1
         }
     );
-    rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
+    restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
     assert_eq!(ctx, orig);
 }
 
@@ -326,7 +329,7 @@ fn bad_extension_header_is_sigsegv() {
         }
         let orig_fp = fp.state.clone();
         fp.state.fill(0);
-        let e = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut SignalStack::default()).unwrap_err();
+        let e = restore_rt_frame(&mut ctx, &mut fp, &mem, &mut SignalStack::default()).unwrap_err();
         assert_eq!(e.error, FrameError::BadRecord, "{what}");
         assert_eq!(e.mask, Some(SignalSet::EMPTY));
         // restore_sigcontext loaded sc_regs and the FP state before it looked at the
@@ -340,7 +343,8 @@ fn bad_extension_header_is_sigsegv() {
 fn unreadable_frame_is_sigsegv() {
     let mut ctx = user_ctx();
     ctx.x[2] = 0x10;
-    let e = rt_sigreturn(&mut ctx, &mut NoFp, &memory(), &mut SignalStack::default()).unwrap_err();
+    let e =
+        restore_rt_frame(&mut ctx, &mut NoFp, &memory(), &mut SignalStack::default()).unwrap_err();
     assert_eq!((e.error, e.mask), (FrameError::Fault, None));
 }
 
@@ -375,7 +379,7 @@ fn sigreturn_reads_only_the_fields_linux_reads() {
         (EXT_RESERVED, EXT_HDR + 8), // reserved, END header
     ];
     let sparse = only_ranges(&mem, frame, &ranges);
-    rt_sigreturn(&mut ctx, &mut fp, &sparse, &mut SignalStack::default()).unwrap();
+    restore_rt_frame(&mut ctx, &mut fp, &sparse, &mut SignalStack::default()).unwrap();
     assert_eq!(ctx, user_ctx());
     assert_eq!(fp.state, orig_fp);
 }
@@ -388,7 +392,7 @@ fn faulting_sc_regs_copy_leaves_the_part_before_the_fault() {
     let (mem, mut ctx, mut fp, frame) = delivered();
     let handler = ctx;
     let sparse = only_ranges(&mem, frame, &[(UC + 16, SIGMASK + 8), (MC, MC + 80)]);
-    let e = rt_sigreturn(&mut ctx, &mut fp, &sparse, &mut SignalStack::default()).unwrap_err();
+    let e = restore_rt_frame(&mut ctx, &mut fp, &sparse, &mut SignalStack::default()).unwrap_err();
     assert_eq!(
         (e.error, e.mask),
         (FrameError::Fault, Some(SignalSet::EMPTY))
@@ -469,7 +473,7 @@ proptest! {
         ctx.sstatus = sstatus;
         let before = ctx;
         let mut fp = fp();
-        match rt_sigreturn(&mut ctx, &mut fp, &mem, &mut altstack(0)) {
+        match restore_rt_frame(&mut ctx, &mut fp, &mem, &mut altstack(0)) {
             Ok(r) => {
                 prop_assert_eq!(ctx.sstatus & SSTATUS_SPP, 0);
                 prop_assert_ne!(ctx.sstatus & SSTATUS_SPIE, 0);

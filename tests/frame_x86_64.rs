@@ -16,7 +16,10 @@ use ksignal::frame::x86_64::{
     FIX_EFLAGS, FP_XSTATE_MAGIC1, FP_XSTATE_MAGIC2, RFLAGS_DF, RFLAGS_RF, RFLAGS_TF, X86_64,
     X86_64Context, is_canonical,
 };
-use ksignal::frame::{ArchFrame, NoFp};
+use ksignal::frame::{
+    ArchFrame, ForceSigsegv, FrameError, HandlerFrame, NoFp, RestartOutcome, restore_rt_frame,
+    setup_rt_frame, syscall_restart,
+};
 use ksignal::*;
 use proptest::prelude::*;
 
@@ -177,7 +180,7 @@ fn deliver_then_sigreturn_restores_the_exact_context() {
     ctx.rflags |= RFLAGS_DF;
     fp.state.fill(0x55);
     ctx.rsp += 8; // `ret` popped pretcode
-    let r = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
+    let r = restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
     assert_eq!(r.mask, saved.without_unblockable());
     assert_eq!(r.ret, orig.rax);
     assert!(!r.force_sigfpe);
@@ -434,11 +437,11 @@ fn nested_delivery_on_the_altstack() {
     // uc_stack reports the configured stack in both frames.
     assert_eq!(user_u64(&mem, f2.frame + 8 + 16), ALT_BASE as u64);
     ctx.rsp += 8;
-    let r = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
+    let r = restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
     assert_eq!(r.mask, SignalSet::single(Signo::SIGUSR1));
     assert_eq!(ctx, h1);
     ctx.rsp += 8;
-    let r = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
+    let r = restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
     assert_eq!(r.mask, SignalSet::EMPTY);
     assert_eq!(ctx, orig);
     assert_eq!(stack, altstack(0));
@@ -586,7 +589,7 @@ fn sigreturn_takes_only_fix_eflags_from_the_frame() {
     let (mut mem, mut stack, mut ctx, f) = delivered();
     put_u64(&mut mem, f.frame + SC_FLAGS, u64::MAX);
     ctx.rflags = USER_RFLAGS;
-    rt_sigreturn(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
+    restore_rt_frame(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
     assert_eq!(ctx.rflags, USER_RFLAGS | FIX_EFLAGS);
     assert_eq!((ctx.rflags >> 12) & 3, 0, "IOPL stays 0");
     assert_ne!(ctx.rflags & RFLAGS_IF, 0, "IF stays set");
@@ -598,7 +601,7 @@ fn sigreturn_keeps_the_user_cs_and_ss() {
     let (mut mem, mut stack, mut ctx, f) = delivered();
     put_u32(&mut mem, f.frame + SC_CS, 0x0010); // kernel CS, gs
     put_u32(&mut mem, f.frame + SC_CS + 4, 0); // fs, ss
-    rt_sigreturn(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
+    restore_rt_frame(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
     assert_eq!((ctx.cs, ctx.ss), (0x33, 0x2b));
 }
 
@@ -608,7 +611,7 @@ fn non_canonical_rip_is_sigsegv() {
     put_u64(&mut mem, f.frame + SC_IP, 0x0000_8000_0000_0000);
     put_u64(&mut mem, f.frame + SIGMASK, 0b1010);
     let before = ctx;
-    let e = rt_sigreturn(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap_err();
+    let e = restore_rt_frame(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap_err();
     assert_eq!(e.error, FrameError::NonCanonicalPc);
     assert_eq!(e.mask, Some(SignalSet::from_bits(0b1010)));
     assert_eq!(ctx, before, "registers untouched");
@@ -619,7 +622,7 @@ fn sigreturn_clears_the_syscall_state() {
     let (mem, mut stack, mut ctx, _) = delivered();
     ctx.in_syscall = true;
     ctx.orig_rax = 15;
-    rt_sigreturn(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
+    restore_rt_frame(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
     assert!(!ctx.in_syscall, "orig_ax = -1: no restart of rt_sigreturn");
     assert_eq!(
         syscall_restart(&mut ctx, None),
@@ -631,10 +634,11 @@ fn sigreturn_clears_the_syscall_state() {
 fn unreadable_frame_is_sigsegv() {
     let mut ctx = user_ctx();
     ctx.rsp = 0x10;
-    let e = rt_sigreturn(&mut ctx, &mut NoFp, &memory(), &mut SignalStack::default()).unwrap_err();
+    let e =
+        restore_rt_frame(&mut ctx, &mut NoFp, &memory(), &mut SignalStack::default()).unwrap_err();
     assert_eq!((e.error, e.mask), (FrameError::Fault, None));
     ctx.rsp = 0;
-    assert!(rt_sigreturn(&mut ctx, &mut NoFp, &memory(), &mut SignalStack::default()).is_err());
+    assert!(restore_rt_frame(&mut ctx, &mut NoFp, &memory(), &mut SignalStack::default()).is_err());
 }
 
 fn fp_delivered() -> (UserBuffer, X86_64Context, ImageFp, u64) {
@@ -660,7 +664,7 @@ fn missing_xstate_magic_restores_only_the_legacy_area() {
     let (mut mem, mut ctx, mut fp, fpa) = fp_delivered();
     let legacy = user_bytes(&mem, fpa, 416);
     put_u32(&mut mem, fpa + XSAVE_LEN as u64, 0); // magic2 gone
-    rt_sigreturn(&mut ctx, &mut fp, &mem, &mut SignalStack::default()).unwrap();
+    restore_rt_frame(&mut ctx, &mut fp, &mem, &mut SignalStack::default()).unwrap();
     assert_eq!(&fp.state[..416], &legacy[..]);
     assert_eq!(
         u64::from_le_bytes(fp.state[512..520].try_into().unwrap()),
@@ -674,7 +678,7 @@ fn missing_xstate_magic_restores_only_the_legacy_area() {
 fn sw_xfeatures_limit_what_is_restored() {
     let (mut mem, mut ctx, mut fp, fpa) = fp_delivered();
     put_u64(&mut mem, fpa + 472, 0b011); // sw_reserved.xfeatures without AVX
-    rt_sigreturn(&mut ctx, &mut fp, &mem, &mut SignalStack::default()).unwrap();
+    restore_rt_frame(&mut ctx, &mut fp, &mem, &mut SignalStack::default()).unwrap();
     assert_eq!(
         u64::from_le_bytes(fp.state[512..520].try_into().unwrap()),
         0b011
@@ -697,7 +701,7 @@ fn bad_mxcsr_or_xsave_header_is_sigsegv_and_resets_the_fpu() {
             put_u64(&mut mem, fpa + off, v);
         }
         let resets = fp.resets;
-        let e = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut SignalStack::default()).unwrap_err();
+        let e = restore_rt_frame(&mut ctx, &mut fp, &mem, &mut SignalStack::default()).unwrap_err();
         assert_eq!(e.error, FrameError::BadFpState, "offset {off}");
         assert_eq!(fp.resets, resets + 1);
         assert_eq!(ctx, user_ctx(), "registers restored before the FP state");
@@ -709,7 +713,7 @@ fn misaligned_fpstate_is_sigsegv() {
     let (mut mem, mut ctx, mut fp, fpa) = fp_delivered();
     let frame = ctx.rsp - 8;
     put_u64(&mut mem, frame + SC_FPSTATE, fpa + 16);
-    let e = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut SignalStack::default()).unwrap_err();
+    let e = restore_rt_frame(&mut ctx, &mut fp, &mem, &mut SignalStack::default()).unwrap_err();
     assert_eq!(e.error, FrameError::BadFpState);
 }
 
@@ -718,7 +722,7 @@ fn null_fpstate_resets_the_fpu() {
     let (mut mem, mut ctx, mut fp, _) = fp_delivered();
     put_u64(&mut mem, ctx.rsp - 8 + SC_FPSTATE, 0);
     let resets = fp.resets;
-    rt_sigreturn(&mut ctx, &mut fp, &mem, &mut SignalStack::default()).unwrap();
+    restore_rt_frame(&mut ctx, &mut fp, &mem, &mut SignalStack::default()).unwrap();
     assert_eq!(fp.resets, resets + 1);
     assert_eq!(fp.restores, 0);
 }
@@ -745,7 +749,7 @@ fn fxsave_only_cpu_round_trips_512_bytes() {
     assert_eq!(user_u64(&mem, f.frame + 8), 2 | 4, "no UC_FP_XSTATE");
     fp.state.fill(1);
     ctx.rsp += 8;
-    rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
+    restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
     assert_eq!(fp.state, orig_fp);
     assert_eq!(ctx, orig);
 }
@@ -813,7 +817,7 @@ fn sigreturn_reads_only_the_fields_linux_reads() {
         (SIGMASK, SIGMASK + 8), // uc_sigmask
     ];
     let sparse = only_ranges(&mem, f.frame, &ranges);
-    rt_sigreturn(&mut ctx, &mut NoFp, &sparse, &mut stack).unwrap();
+    restore_rt_frame(&mut ctx, &mut NoFp, &sparse, &mut stack).unwrap();
     assert_eq!(ctx, user_ctx());
 }
 
@@ -826,7 +830,7 @@ fn bad_fp_state_leaves_the_registers_restored() {
     put_u32(&mut mem, fpa + 24, 0x1F80 | 1 << 16); // reserved MXCSR bit
     ctx.in_syscall = true; // the rt_sigreturn call itself
     let resets = fp.resets;
-    let e = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut SignalStack::default()).unwrap_err();
+    let e = restore_rt_frame(&mut ctx, &mut fp, &mem, &mut SignalStack::default()).unwrap_err();
     assert_eq!(
         (e.error, e.mask),
         (FrameError::BadFpState, Some(SignalSet::EMPTY))
@@ -856,7 +860,7 @@ fn interrupted_result_is_what_the_frame_saves() {
     )
     .unwrap();
     ctx.rsp += 8;
-    let r = rt_sigreturn(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
+    let r = restore_rt_frame(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
     assert_eq!(
         r.ret,
         neg(Errno::EINTR),
@@ -981,7 +985,7 @@ proptest! {
         let before = ctx;
         let mut fp = xsave_fp();
         let mut stack = altstack(0);
-        match rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack) {
+        match restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack) {
             Ok(r) => {
                 assert_user_safe(&before, &ctx)?;
                 prop_assert!(!r.mask.contains(Signo::SIGKILL) && !r.mask.contains(Signo::SIGSTOP));
@@ -1005,7 +1009,7 @@ proptest! {
         }
         ctx.rsp += 8;
         let before = ctx;
-        match rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack) {
+        match restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack) {
             Ok(_) => assert_user_safe(&before, &ctx)?,
             // What Linux had restored stays, and is as safe as a success.
             Err(_) => assert_user_safe(&before, &ctx)?,

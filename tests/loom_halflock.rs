@@ -8,9 +8,10 @@
 //! among themselves.
 #![cfg(loom)]
 
-use ksignal::halflock::HalfLock;
-use ksignal::hooks::{Hook, HookEvent, HookTarget, SignalHooks};
+use ksignal::HalfLock;
+use ksignal::PidType;
 use ksignal::{Disposition, SaFlags, SignalAction, SignalActions, SignalSet, Signo};
+use ksignal::{Hook, HookEvent, SignalHooks};
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
@@ -190,7 +191,7 @@ fn hook_running_during_unregister() {
         let sender = {
             let hooks = hooks.clone();
             thread::spawn(move || {
-                let e = HookEvent::new(Signo::SIGHUP, HookTarget::Process);
+                let e = HookEvent::new(Signo::SIGHUP, PidType::Tgid);
                 hooks.run(Signo::SIGHUP, &e);
             })
         };

@@ -9,12 +9,12 @@ mod common {
 
 use common::delivery::{deliver_all, handled};
 use common::wait::CondvarQueue;
-use ksignal::action::{Disposition, SaFlags};
-use ksignal::info::code;
+use ksignal::code;
 use ksignal::{
     Delivery, Errno, Fate, MaskHow, PendingLimit, ProcessSignalManager, SignalAction,
     SignalActions, SignalInfo, SignalSet, Signo, ThreadSignalManager,
 };
+use ksignal::{Disposition, SaFlags};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -542,7 +542,7 @@ fn rule36_sigsuspend_mask_goes_into_the_frame_when_a_handler_runs() {
         "sa_mask and the signal, on top of the suspend mask"
     );
     assert_eq!(t[0].get_signal(), None);
-    t[0].sigreturn(h.saved_mask);
+    t[0].restore_saved_mask(h.saved_mask);
     assert_eq!(t[0].blocked(), set(&[Signo::SIGUSR1]));
 }
 
@@ -589,7 +589,7 @@ fn rule47_resethand_resets_the_handler_only_at_dequeue() {
         (Disposition::Default, a.flags(), a.mask())
     );
     t[0].signal_delivered(&h);
-    t[0].sigreturn(h.saved_mask);
+    t[0].restore_saved_mask(h.saved_mask);
     assert_eq!(
         t[0].get_signal(),
         Some(Delivery::Exit {
@@ -695,7 +695,7 @@ fn force_signal_unblocks_and_resets_a_blocked_fault() {
 #[test]
 fn rule52_sigreturn_restores_the_mask_without_kill_and_stop() {
     let (_p, t) = group(1, SignalSet::EMPTY);
-    t[0].sigreturn(SignalSet::ALL);
+    t[0].restore_saved_mask(SignalSet::ALL);
     assert_eq!(t[0].blocked(), SignalSet::ALL.without_unblockable());
 }
 
@@ -767,10 +767,10 @@ fn unkillable_group_discards_default_action_signals() {
 
 #[test]
 fn generation_hooks_observe_pending_signals_in_registration_order() {
-    use ksignal::{HookEvent, HookTarget};
+    use ksignal::{HookEvent, PidType};
     use std::sync::Mutex;
     let (p, t) = group(1, SignalSet::ALL);
-    type Seen = Vec<(u8, u32, HookTarget, i32)>;
+    type Seen = Vec<(u8, u32, PidType, i32)>;
     let seen: Arc<Mutex<Seen>> = Arc::default();
     for id in [1u8, 2] {
         let seen = seen.clone();
@@ -794,12 +794,12 @@ fn generation_hooks_observe_pending_signals_in_registration_order() {
     assert_eq!(
         seen,
         [
-            (1, 10, HookTarget::Process, code::SI_USER),
-            (2, 10, HookTarget::Process, code::SI_USER),
-            (1, 10, HookTarget::Thread, code::SI_TKILL),
-            (2, 10, HookTarget::Thread, code::SI_TKILL),
-            (1, 9, HookTarget::Process, 0),
-            (2, 9, HookTarget::Process, 0),
+            (1, 10, PidType::Tgid, code::SI_USER),
+            (2, 10, PidType::Tgid, code::SI_USER),
+            (1, 10, PidType::Pid, code::SI_TKILL),
+            (2, 10, PidType::Pid, code::SI_TKILL),
+            (1, 9, PidType::Tgid, 0),
+            (2, 9, PidType::Tgid, 0),
         ]
     );
 }

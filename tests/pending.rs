@@ -2,7 +2,7 @@
 //! (rules 1, 2, 11 to 15, 30 and 40 to 42), a reference model, and a flood at the
 //! RLIMIT_SIGPENDING bound.
 
-use ksignal::info::code;
+use ksignal::code;
 use ksignal::{Errno, PendingLimit, PendingSignals, PutOutcome, SignalInfo, SignalSet, Signo};
 use proptest::prelude::*;
 

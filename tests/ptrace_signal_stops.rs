@@ -128,7 +128,7 @@ fn handled(d: &[Delivery]) -> Vec<(Signo, i32, i32, u64)> {
         .collect()
 }
 
-use ksignal::info::code::{SI_QUEUE, SI_USER};
+use ksignal::code::{SI_QUEUE, SI_USER};
 
 // ---- Rule 65: a traced thread's signals stop for its tracer first.
 
@@ -667,7 +667,7 @@ fn rule65_job_control_is_asked_after_the_tracer_let_a_tstp_through() {
 
 // ---- Rule 69a: PTRACE_SEIZE tracees: PTRACE_EVENT_STOP traps, INTERRUPT, LISTEN.
 
-const EVENT_STOP: i32 = ksignal::ptrace::PTRACE_EVENT_STOP;
+const EVENT_STOP: i32 = ksignal::PTRACE_EVENT_STOP;
 
 #[test]
 fn rule69a_a_seized_tracee_traps_with_ptrace_event_stop_in_a_group_stop() {

@@ -42,10 +42,10 @@ use image_fp::ImageFp;
 use ksignal::frame::aarch64::Aarch64Context;
 use ksignal::frame::loongarch64::Loongarch64Context;
 use ksignal::frame::riscv64::Riscv64Context;
-use ksignal::frame::{HandlerFrame, TrapFrame};
+use ksignal::frame::{HandlerFrame, RestartOutcome, TrapFrame};
 use ksignal::{
-    Disposition, RestartOutcome, SaFlags, SignalAction, SignalInfo, SignalSet, SignalStack, Signo,
-    StackT, UserBuffer, UserMemory,
+    Disposition, SaFlags, SignalAction, SignalInfo, SignalSet, SignalStack, Signo, StackT,
+    UserBuffer, UserMemory,
 };
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -360,7 +360,7 @@ fn compare<A: QemuArch>(run: &Run) -> Result<Counts, Vec<String>> {
                 MODE_PIPE_READ => RestartOutcome::Restarted,
                 _ => RestartOutcome::NotRestartable,
             },
-            ksignal::syscall_restart(&mut ctx, Some(&act)),
+            ksignal::frame::syscall_restart(&mut ctx, Some(&act)),
         );
         if outcome != expected {
             errs.push(format!(
@@ -373,16 +373,16 @@ fn compare<A: QemuArch>(run: &Run) -> Result<Counts, Vec<String>> {
         let mut stack = stack_of(f.ss);
         let stack_at_raise = stack;
         let info = siginfo(f, &q, q_frame);
-        let req = ksignal::FrameRequest {
+        let req = ksignal::frame::FrameRequest {
             sig: Signo::new(f.sig as u32).unwrap(),
             action: &act,
             info: &info,
             saved_mask: SignalSet::from_bits(f.blocked),
             trampoline: A::trampoline(f),
-            fault: ksignal::FaultInfo::default(),
+            fault: ksignal::frame::FaultInfo::default(),
         };
         let hf: HandlerFrame =
-            match ksignal::setup_rt_frame(&mut ctx, &mut fp, &mut kmem, &mut stack, &req) {
+            match ksignal::frame::setup_rt_frame(&mut ctx, &mut fp, &mut kmem, &mut stack, &req) {
                 Ok(h) => h,
                 Err(e) => {
                     errs.push(format!("case {id}: ksignal's setup_rt_frame failed: {e:?}"));
@@ -486,7 +486,7 @@ fn compare<A: QemuArch>(run: &Run) -> Result<Counts, Vec<String>> {
         A::set_sp(&mut sctx, q_frame);
         let mut sfp = ImageFp::new(vec![0xEE; fp_before.len()]);
         let mut sstack = stack;
-        match ksignal::rt_sigreturn(&mut sctx, &mut sfp, &smem, &mut sstack) {
+        match ksignal::frame::restore_rt_frame(&mut sctx, &mut sfp, &smem, &mut sstack) {
             Err(e) => errs.push(format!("case {id}: ksignal's rt_sigreturn failed: {e:?}")),
             Ok(sr) => {
                 let (regs, pc) = A::regs(&sctx);

@@ -10,7 +10,7 @@ mod common {
 }
 
 use common::wait::CondvarQueue;
-use ksignal::info::code;
+use ksignal::code;
 use ksignal::{
     Errno, Fate, PendingLimit, ProcessSignalManager, SignalActions, SignalInfo, SignalSet, Signo,
     ThreadSignalManager,

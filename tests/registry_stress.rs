@@ -54,7 +54,7 @@ fn claimed(a: &SignalAction) -> usize {
 
 #[test]
 fn readers_never_see_torn_or_stale_entries_and_resethand_hands_out_once() {
-    let table = Arc::new(SignalActions::<ksignal::lock::DefaultRawMutex>::new());
+    let table = Arc::new(SignalActions::<ksignal::DefaultRawMutex>::new());
     table.set(PLAIN, plain(0));
     table.set(ONESHOT, oneshot(0));
     let published = Arc::new(AtomicUsize::new(0));

@@ -12,7 +12,7 @@ mod common {
 
 use common::delivery::{deliver_all, handled};
 use common::wait::CondvarQueue;
-use ksignal::action::SaFlags;
+use ksignal::SaFlags;
 use ksignal::{
     Delivery, Fate, MaskHow, PendingLimit, ProcessSignalManager, SignalAction, SignalActions,
     SignalInfo, SignalSet, Signo, ThreadSignalManager,

@@ -8,13 +8,13 @@ mod common {
 }
 mod syscall_sim;
 
-use ksignal::action::{Disposition, SaFlags};
-use ksignal::info::code;
+use ksignal::code;
 use ksignal::syscall::{
     sys_kill, sys_pause, sys_rt_sigaction, sys_rt_sigpending, sys_rt_sigprocmask,
     sys_rt_sigsuspend, sys_rt_sigtimedwait, sys_sigaltstack, sys_tkill,
 };
 use ksignal::{Arch, Errno, SignalAction, SignalInfo, SignalSet, Signo};
+use ksignal::{Disposition, SaFlags};
 use ksignal::{SignalStack, StackT};
 use linux_raw_sys::general as abi;
 use std::time::{Duration, Instant};

@@ -7,9 +7,9 @@ mod common {
 }
 mod syscall_sim;
 
-use ksignal::action::{Disposition, SaFlags};
-use ksignal::child::{ChildExit, ChildInfo, ChildStop, notify_parent_cldstop, notify_parent_exit};
-use ksignal::info::ChildCode;
+use ksignal::ChildCode;
+use ksignal::{ChildExit, ChildInfo, ChildStop, notify_parent_cldstop, notify_parent_exit};
+use ksignal::{Disposition, SaFlags};
 use ksignal::{SignalAction, SignalSet, Signo};
 use syscall_sim::{Sim, take};
 

@@ -11,17 +11,17 @@ mod common {
 }
 
 use common::user_memory::Mem;
-use ksignal::lock::DefaultRawMutex;
+use ksignal::DefaultRawMutex;
 use ksignal::syscall::{
-    Caller, Credentials, PidfdTarget, ProcessScope, Task, TaskIds, TaskTable, TaskVisitor,
-    ptrace_resume_signal, sys_kill, sys_pause, sys_pidfd_send_signal, sys_ptrace_getsiginfo,
-    sys_ptrace_setsiginfo, sys_rt_sigaction, sys_rt_sigpending, sys_rt_sigprocmask,
-    sys_rt_sigqueueinfo, sys_rt_sigsuspend, sys_rt_sigtimedwait, sys_rt_tgsigqueueinfo,
-    sys_sigaltstack, sys_signalfd_read, sys_signalfd4, sys_tgkill, sys_tkill,
+    Caller, Credentials, PidfdTarget, Task, TaskIds, TaskTable, TaskVisitor, ptrace_resume_signal,
+    sys_kill, sys_pause, sys_pidfd_send_signal, sys_ptrace_getsiginfo, sys_ptrace_setsiginfo,
+    sys_rt_sigaction, sys_rt_sigpending, sys_rt_sigprocmask, sys_rt_sigqueueinfo,
+    sys_rt_sigsuspend, sys_rt_sigtimedwait, sys_rt_tgsigqueueinfo, sys_sigaltstack,
+    sys_signalfd_read, sys_signalfd4, sys_tgkill, sys_tkill,
 };
 use ksignal::{
-    Arch, Errno, PendingLimit, ProcessSignalManager, SignalAction, SignalActions, SignalSet, Signo,
-    ThreadSignalManager, UserBuffer, UserMemory, WaitOutcome, WaitQueue,
+    Arch, Errno, PendingLimit, PidType, ProcessSignalManager, SignalAction, SignalActions,
+    SignalSet, Signo, ThreadSignalManager, UserBuffer, UserMemory, WaitOutcome, WaitQueue,
 };
 use ksignal::{NoJobControl, PtraceStopKind, SfdFlags, SignalFd, Tracer};
 use std::sync::{Arc, OnceLock};
@@ -143,11 +143,12 @@ impl TaskTable for World {
     }
     fn for_each_process(
         &self,
-        scope: ProcessScope,
+        scope: PidType,
+        id: i32,
         f: &mut TaskVisitor<'_, NoSleep, DefaultRawMutex>,
     ) {
         for p in &self.procs {
-            if scope == ProcessScope::All || scope == ProcessScope::Group(p.ids.pgid) {
+            if scope == PidType::Max || scope == PidType::Pgid && p.ids.pgid == id {
                 f(&Task {
                     ids: p.ids,
                     cred: p.cred,
@@ -515,7 +516,7 @@ fn every_entry_point_survives_random_arguments_and_memory() {
                     c.thread.get_signal_traced(&mut NoJobControl, &mut tracer)
                 {
                     c.thread.signal_delivered(&h);
-                    c.thread.sigreturn(h.saved_mask);
+                    c.thread.restore_saved_mask(h.saved_mask);
                 }
                 (0, &[], true)
             }
@@ -523,7 +524,7 @@ fn every_entry_point_survives_random_arguments_and_memory() {
                 // A kernel-side delivery step, so queues drain and masks move.
                 if let Some(ksignal::Delivery::Handler(h)) = c.thread.get_signal() {
                     c.thread.signal_delivered(&h);
-                    c.thread.sigreturn(h.saved_mask);
+                    c.thread.restore_saved_mask(h.saved_mask);
                 }
                 (0, &[], true)
             }

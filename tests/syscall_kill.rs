@@ -8,14 +8,14 @@ mod common {
 }
 mod syscall_sim;
 
-use ksignal::info::code;
-use ksignal::syscall::kill::{
-    PIDFD_SELF_THREAD, PIDFD_SELF_THREAD_GROUP, PIDFD_SIGNAL_PROCESS_GROUP, PIDFD_SIGNAL_THREAD,
-    PIDFD_SIGNAL_THREAD_GROUP,
-};
+use ksignal::code;
 use ksignal::syscall::{
     Credentials, PidfdTarget, sys_kill, sys_pidfd_send_signal, sys_rt_sigqueueinfo,
     sys_rt_tgsigqueueinfo, sys_tgkill, sys_tkill,
+};
+use ksignal::syscall::{
+    PIDFD_SELF_THREAD, PIDFD_SELF_THREAD_GROUP, PIDFD_SIGNAL_PROCESS_GROUP, PIDFD_SIGNAL_THREAD,
+    PIDFD_SIGNAL_THREAD_GROUP,
 };
 use ksignal::{Errno, Signo};
 use syscall_sim::{BAD, BASE, LEN, Mem, Sim, arg, neg, put_info, take};

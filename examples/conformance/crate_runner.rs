@@ -378,7 +378,7 @@ fn return_to_user(w: &mut World, k: usize, trace: &mut Trace) -> Result<(), End>
         let Some(h) = frames.pop() else { return Ok(()) };
         let info = Info::new(sig_of(h.sig), h.info.code(), h.info.value_int());
         trace.events.push(Event::Deliver(Tid(k), info));
-        t.sigreturn(h.saved_mask);
+        t.restore_saved_mask(h.saved_mask);
     }
 }
 

@@ -1,9 +1,10 @@
 //! The host side: ptrace requests, the tracee's registers, memory and XSAVE state,
 //! the seccomp filter, and ids/credentials read from the host kernel.
 
+use ksignal::frame::FpHook;
 use ksignal::frame::x86_64::X86_64Context;
 use ksignal::syscall::{Credentials, TaskIds};
-use ksignal::{Errno, FpHook, UserMemory};
+use ksignal::{Errno, UserMemory};
 use std::io;
 
 /// `PTRACE_EVENT_STOP` (include/uapi/linux/ptrace.h).

@@ -19,14 +19,15 @@
 mod host;
 
 use host::{RemoteMem, XCfg, XFp};
+use ksignal::frame::FaultInfo;
 use ksignal::frame::x86_64::X86_64Context;
 use ksignal::syscall::{
-    self, Caller, Credentials, PidfdTarget, ProcessScope, Task, TaskIds, TaskTable, TaskVisitor,
+    self, Caller, Credentials, PidfdTarget, Task, TaskIds, TaskTable, TaskVisitor,
 };
 use ksignal::{
-    Arch, FaultInfo, HookEvent, HookTarget, KernelFrameInfo, PendingLimit, ProcessSignalManager,
-    SendOutcome, SignalAction, SignalActions, SignalFd, SignalInfo, SignalSet, Signo,
-    ThreadSignalManager, UserReturn, WaitOutcome, WaitQueue,
+    Arch, HookEvent, KernelFrameInfo, PendingLimit, PidType, ProcessSignalManager, SendOutcome,
+    SignalAction, SignalActions, SignalFd, SignalInfo, SignalSet, Signo, ThreadSignalManager,
+    UserReturn, WaitOutcome, WaitQueue,
 };
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
@@ -290,10 +291,10 @@ impl Runner {
     fn new_process(&mut self, tgid: i32, psm: Psm) -> Arc<Psm> {
         let psm = Arc::new(psm);
         if self.trace {
-            let hook: ksignal::hooks::Hook = Arc::new(move |sig: Signo, e: &HookEvent| {
+            let hook: ksignal::Hook = Arc::new(move |sig: Signo, e: &HookEvent| {
                 let to = match e.target {
-                    HookTarget::Thread => "thread",
-                    HookTarget::Process => "process",
+                    PidType::Pid => "thread",
+                    _ => "process",
                 };
                 eprintln!(
                     "ksignal-run: [{tgid}] generate {sig} ({to}-directed) code={} pid={} uid={} value={:#x}",
@@ -439,7 +440,7 @@ impl Runner {
             h.dirty = true;
             h.skip = true;
             if !tsm.has_pending() {
-                ksignal::syscall_restart(&mut h.ctx, None);
+                ksignal::frame::syscall_restart(&mut h.ctx, None);
             }
         }
         let mut out = UserReturn::Resume;
@@ -1052,7 +1053,7 @@ impl Runner {
                     cfg: &cfg,
                 };
                 let mem = RemoteMem { pid: tid };
-                match ksignal::sigreturn(&*tsm, &mut h.ctx, &mut fp, &mem) {
+                match ksignal::rt_sigreturn(&*tsm, &mut h.ctx, &mut fp, &mem) {
                     Ok(ret) => {
                         h.ctx.rax = ret;
                         self.log(
@@ -1144,12 +1145,7 @@ impl Runner {
             0
         };
         let mut mem = RemoteMem { pid: tid };
-        let args = syscall::signalfd::signalfd4_args(
-            &mem,
-            h.regs.rsi as usize,
-            h.regs.rdx as usize,
-            flags,
-        );
+        let args = syscall::signalfd4_args(&mem, h.regs.rsi as usize, h.regs.rdx as usize, flags);
         let at = (h.regs.rsp - 128 - 64) & !15;
         let mask = match args {
             Ok((mask, _)) => {
@@ -1499,9 +1495,7 @@ impl Runner {
                 libc::SYS_tgkill | libc::SYS_rt_tgsigqueueinfo => a[1] as i32,
                 _ => {
                     let fd = a[0] as i32;
-                    if fd == syscall::kill::PIDFD_SELF_THREAD
-                        || fd == syscall::kill::PIDFD_SELF_THREAD_GROUP
-                    {
+                    if fd == syscall::PIDFD_SELF_THREAD || fd == syscall::PIDFD_SELF_THREAD_GROUP {
                         0
                     } else {
                         host::pidfd_target(tid, fd).map_or(0, |(p, _)| p)
@@ -1605,7 +1599,7 @@ struct Tasks<'a> {
 
 impl TaskTable for Tasks<'_> {
     type Wait = RWait;
-    type Lock = ksignal::lock::DefaultRawMutex;
+    type Lock = ksignal::DefaultRawMutex;
 
     fn find_task(&self, tid: i32, f: &mut TaskVisitor<'_, RWait, Self::Lock>) {
         if tid <= 0 {
@@ -1631,14 +1625,17 @@ impl TaskTable for Tasks<'_> {
         }
     }
 
-    fn for_each_process(&self, scope: ProcessScope, f: &mut TaskVisitor<'_, RWait, Self::Lock>) {
+    fn for_each_process(
+        &self,
+        scope: PidType,
+        id: i32,
+        f: &mut TaskVisitor<'_, RWait, Self::Lock>,
+    ) {
         let mut tgids: Vec<i32> = self.r.procs.keys().copied().collect();
         tgids.sort_unstable();
         for tgid in tgids {
             let ids = host::task_ids(tgid, tgid);
-            if let ProcessScope::Group(g) = scope
-                && ids.pgid != g
-            {
+            if !(scope == PidType::Max || scope == PidType::Pgid && ids.pgid == id) {
                 continue;
             }
             let p = &self.r.procs[&tgid];

@@ -29,7 +29,7 @@
 
 use super::{
     ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, OnFault, RestartOutcome,
-    Sigreturn, access_ok, at, context_is_trap_frame, fp_present, handler_addr, le,
+    RestoredFrame, access_ok, at, context_is_trap_frame, fp_present, handler_addr, le,
     put_ucontext_header, read_mask, read_u32, read_u64, read_user, read_user_words,
     restart_syscall, restore_altstack, restorer_or_trampoline, round_down, syscall_regs, us,
     wants_onstack, write_user,
@@ -509,12 +509,12 @@ impl ArchFrame for Aarch64 {
     /// frame's registers (a slot that faulted reads 0, an invalid pstate is cut
     /// down to its NZCV flags), no system call to restart, and the SIGSEGV's
     /// si_addr is that restored sp.
-    fn rt_sigreturn<M: UserMemory + ?Sized>(
+    fn restore_rt_frame<M: UserMemory + ?Sized>(
         ctx: &mut Aarch64Context,
         fp: &mut dyn FpHook,
         mem: &M,
         stack: &mut SignalStack,
-    ) -> Result<Sigreturn, BadFrame> {
+    ) -> Result<RestoredFrame, BadFrame> {
         let frame = ctx.sp;
         let bad = |e| notify_segfault(mem, e, None, frame);
         if !frame.is_multiple_of(16) {
@@ -555,7 +555,7 @@ impl ArchFrame for Aarch64 {
             restore_fpsimd_context(fp, mem, fpsimd).map_err(bad)?;
         }
         restore_altstack(mem, at(frame, UC_STACK), stack, sp, Self::ARCH).map_err(bad)?;
-        Ok(Sigreturn::restored(mask, ctx.x[0]))
+        Ok(RestoredFrame::restored(mask, ctx.x[0]))
     }
 
     /// `arch_do_signal_or_restart`: the restart table on x0 (its low 32 bits, an

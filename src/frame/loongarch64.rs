@@ -14,14 +14,14 @@
 //! FPU is modelled: of an LSX/LASX record the low 64 bits of each vector register are
 //! restored (what a CPU without LSX keeps), and an LBT record is accepted and ignored
 //! (a kernel without `CONFIG_CPU_HAS_LBT`). An FCSR with a cause bit set for an
-//! enabled exception is cleared and reported as [`Sigreturn::force_sigfpe`]
+//! enabled exception is cleared and reported as [`RestoredFrame::force_sigfpe`]
 //! (`fcsr_pending`); Linux also writes the cleared FCSR back into the dead frame,
 //! which this crate skips (its `rt_sigreturn` only reads user memory).
 
 use super::{
     ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, OnFault, RestartOutcome,
-    Sigreturn, altstack_overflows, at, context_is_trap_frame, fp_present, handler_addr, le,
-    put_ucontext_header, read_sigframe_mask, read_u32, read_user, read_user_words, restart_syscall,
+    RestoredFrame, altstack_overflows, at, context_is_trap_frame, fp_present, handler_addr, le,
+    open_sigframe, put_ucontext_header, read_u32, read_user, read_user_words, restart_syscall,
     restore_altstack, round_down, syscall_regs, wants_onstack, write_user,
 };
 use crate::action::SignalAction;
@@ -325,16 +325,14 @@ impl ArchFrame for Loongarch64 {
     /// exception still forces SIGFPE ([`BadFrame::force_sigfpe`]) when only
     /// `uc_stack` is bad. The system-call state is cleared only once the
     /// sigcontext is restored (Linux's `regs[0] = 0`).
-    fn rt_sigreturn<M: UserMemory + ?Sized>(
+    fn restore_rt_frame<M: UserMemory + ?Sized>(
         ctx: &mut Loongarch64Context,
         fp: &mut dyn FpHook,
         mem: &M,
         stack: &mut SignalStack,
-    ) -> Result<Sigreturn, BadFrame> {
-        let bad = |e| BadFrame::kernel(e, None);
-        let has_fp = fp_present(fp, FP_IMAGE_LEN).map_err(bad)?;
+    ) -> Result<RestoredFrame, BadFrame> {
         let frame = ctx.regs[3];
-        let mask = read_sigframe_mask(mem, frame, FRAME_SIZE, UC_SIGMASK)?;
+        let (has_fp, mask) = open_sigframe(fp, FP_IMAGE_LEN, mem, frame, FRAME_SIZE, UC_SIGMASK)?;
         let bad = |e| BadFrame::kernel(e, Some(mask));
 
         // restore_sigcontext: sc_flags and the record walk first (nothing restored
@@ -375,7 +373,7 @@ impl ArchFrame for Loongarch64 {
                 ..bad(e)
             });
         }
-        Ok(Sigreturn {
+        Ok(RestoredFrame {
             mask,
             ret: ctx.regs[4],
             force_sigfpe,

@@ -25,7 +25,7 @@
 //!   `setup_rt_frame` → `signal_delivered`'s `SS_AUTODISARM` reset). On failure the
 //!   caller must force SIGSEGV ([`ForceSigsegv`], fatal if the signal was SIGSEGV);
 //!   nothing was changed.
-//! - [`rt_sigreturn`]: restore the interrupted context from the frame and return the
+//! - [`restore_rt_frame`]: restore the interrupted context from the frame and return the
 //!   mask to install (SIGKILL and SIGSTOP removed). On [`BadFrame`] the caller forces
 //!   SIGSEGV with the siginfo Linux uses on that architecture; what Linux restored
 //!   before the failing step (registers, FP state) stays restored.
@@ -79,7 +79,7 @@ use core::fmt::Debug;
 /// [`x86_mxcsr_mask`](Self::x86_mxcsr_mask).
 ///
 /// Context: the crate calls every method from [`setup_rt_frame`] and
-/// [`rt_sigreturn`], in process context on the thread whose FP state it is, with no
+/// [`restore_rt_frame`], in process context on the thread whose FP state it is, with no
 /// lock of this crate held. The methods must not allocate.
 pub trait FpHook {
     /// Length of the image [`save`](Self::save) writes, or 0 for none.
@@ -212,9 +212,10 @@ pub struct ForceSigsegv {
     pub error: FrameError,
 }
 
-/// A successful `rt_sigreturn`.
+/// What [`restore_rt_frame`] restored from a well-formed frame: what the caller still
+/// has to apply (the mask) and what the system call returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Sigreturn {
+pub struct RestoredFrame {
     /// The mask to install (`set_current_blocked`), without SIGKILL and SIGSTOP.
     pub mask: SignalSet,
     /// The system call's return value: the restored return register (the kernel
@@ -225,10 +226,10 @@ pub struct Sigreturn {
     pub force_sigfpe: bool,
 }
 
-impl Sigreturn {
+impl RestoredFrame {
     /// The frame's `mask` installed and `ret` restored, no SIGFPE to force.
-    pub(crate) fn restored(mask: SignalSet, ret: u64) -> Sigreturn {
-        Sigreturn {
+    pub(crate) fn restored(mask: SignalSet, ret: u64) -> RestoredFrame {
+        RestoredFrame {
             mask,
             ret,
             force_sigfpe: false,
@@ -313,7 +314,7 @@ pub enum RestartOutcome {
 /// An architecture's signal ABI. Implemented by the marker types
 /// [`x86_64::X86_64`], [`aarch64::Aarch64`], [`riscv64::Riscv64`] and
 /// [`loongarch64::Loongarch64`]; kernels use the free functions
-/// [`setup_rt_frame`], [`rt_sigreturn`] and [`syscall_restart`].
+/// [`setup_rt_frame`], [`restore_rt_frame`] and [`syscall_restart`].
 pub trait ArchFrame {
     /// The [`Arch`] this is.
     const ARCH: Arch;
@@ -339,12 +340,12 @@ pub trait ArchFrame {
     /// Parses the frame at the context's stack pointer and restores the context,
     /// the FP state and the alternate stack. On error, `ctx`, `fp` and `stack` hold
     /// what Linux's `rt_sigreturn` had restored before the failing step.
-    fn rt_sigreturn<M: UserMemory + ?Sized>(
+    fn restore_rt_frame<M: UserMemory + ?Sized>(
         ctx: &mut Self::Context,
         fp: &mut dyn FpHook,
         mem: &M,
         stack: &mut SignalStack,
-    ) -> Result<Sigreturn, BadFrame>;
+    ) -> Result<RestoredFrame, BadFrame>;
 
     /// Applies the restart table (see [`syscall_restart`]).
     ///
@@ -358,7 +359,7 @@ pub trait ArchFrame {
 /// its own trap-frame type to convert. The contexts implement it themselves.
 ///
 /// Context: the crate calls both methods in process context, on the thread the trap
-/// frame belongs to (from [`setup_rt_frame`], [`rt_sigreturn`] and
+/// frame belongs to (from [`setup_rt_frame`], [`restore_rt_frame`] and
 /// [`syscall_restart`]); they must not block or allocate.
 pub trait TrapFrame {
     /// The architecture.
@@ -405,12 +406,13 @@ pub fn setup_rt_frame<T: TrapFrame + ?Sized, M: UserMemory + ?Sized>(
     }
 }
 
-/// `rt_sigreturn`: restores the context saved by [`setup_rt_frame`] from the frame at
+/// The frame half of Linux's `rt_sigreturn` (`restore_sigcontext` and its per-architecture
+/// kin): restores the context saved by [`setup_rt_frame`] from the frame at
 /// the trap frame's stack pointer.
 ///
 /// On success the trap frame holds the interrupted context (sanitised: see each
 /// architecture), its system-call state is cleared (so no restart happens on this
-/// return), and the caller installs [`Sigreturn::mask`]. The kernel should also set
+/// return), and the caller installs [`RestoredFrame::mask`]. The kernel should also set
 /// the thread's restart block to "no restart" (`do_no_restart_syscall`), as Linux does.
 ///
 /// On [`BadFrame`] the trap frame, the FP state and `stack` hold what Linux had
@@ -421,14 +423,14 @@ pub fn setup_rt_frame<T: TrapFrame + ?Sized, M: UserMemory + ?Sized>(
 /// Context: process context, on the thread whose frame it is, with no lock of this
 /// crate held: it reads user memory through [`UserMemory`], which may fault and
 /// sleep. Never allocates.
-pub fn rt_sigreturn<T: TrapFrame + ?Sized, M: UserMemory + ?Sized>(
+pub fn restore_rt_frame<T: TrapFrame + ?Sized, M: UserMemory + ?Sized>(
     tf: &mut T,
     fp: &mut dyn FpHook,
     mem: &M,
     stack: &mut SignalStack,
-) -> Result<Sigreturn, BadFrame> {
+) -> Result<RestoredFrame, BadFrame> {
     let mut ctx = tf.context();
-    let r = T::Arch::rt_sigreturn(&mut ctx, fp, mem, stack);
+    let r = T::Arch::restore_rt_frame(&mut ctx, fp, mem, stack);
     tf.set_context(&ctx);
     r
 }
@@ -470,9 +472,6 @@ pub fn syscall_restart<T: TrapFrame + ?Sized>(
 // ---------------------------------------------------------------------------
 // Shared helpers for the architecture modules.
 // ---------------------------------------------------------------------------
-
-/// Size of `siginfo_t` on all four architectures.
-pub const SIGINFO_SIZE: usize = 128;
 
 /// Whether the kernel's FP hook has state to carry in a frame whose fixed FP image
 /// is `image_len` bytes (aarch64, riscv64, loongarch64): none, exactly that, or a
@@ -852,6 +851,25 @@ pub(crate) fn read_sigframe_mask<M: UserMemory + ?Sized>(
     read_mask(mem, at(frame, uc_sigmask)).map_err(bad)
 }
 
+/// The opening of `rt_sigreturn` on riscv64 and loongarch64: whether the FP hook
+/// holds state for the frame's `image_len`-byte FP image (a misconfigured hook is a
+/// `SI_KERNEL` bad frame with no mask), then [`read_sigframe_mask`]. Returns
+/// (FP state present, the frame's mask).
+pub(crate) fn open_sigframe<M: UserMemory + ?Sized>(
+    fp: &dyn FpHook,
+    image_len: usize,
+    mem: &M,
+    frame: u64,
+    frame_size: usize,
+    uc_sigmask: usize,
+) -> Result<(bool, SignalSet), BadFrame> {
+    let has_fp = fp_present(fp, image_len).map_err(|e| BadFrame::kernel(e, None))?;
+    Ok((
+        has_fp,
+        read_sigframe_mask(mem, frame, frame_size, uc_sigmask)?,
+    ))
+}
+
 impl HandlerFrame {
     /// The frame at `frame`, its siginfo and ucontext at those offsets in it.
     pub(crate) fn at(frame: u64, info: usize, ucontext: usize) -> HandlerFrame {
@@ -928,19 +946,6 @@ pub(crate) fn put_stack(b: &mut [u8], off: usize, s: StackT) {
     le::put(b, off, &s.to_bytes());
 }
 
-/// The user `stack_t` as laid out in every `ucontext` (uapi asm-generic/signal.h:
-/// `ss_sp`, `ss_flags` (int), `ss_size`).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
-pub struct UStack {
-    /// `ss_sp`.
-    pub ss_sp: u64,
-    /// `ss_flags`.
-    pub ss_flags: i32,
-    /// `ss_size`.
-    pub ss_size: u64,
-}
-
 /// `struct ucontext` of asm-generic/ucontext.h, the one aarch64, riscv64 and
 /// loongarch64 share (each `abi::Ucontext` is this over its own `sigcontext`):
 /// the mask comes before the registers, with room for a C library's 1024-bit
@@ -953,7 +958,7 @@ pub struct GenericUcontext<Mcontext> {
     /// Always 0.
     pub uc_link: u64,
     /// The alternate stack at delivery.
-    pub uc_stack: UStack,
+    pub uc_stack: linux_raw_sys::general::stack_t,
     /// The mask to restore.
     pub uc_sigmask: u64,
     /// Room for libc's 1024-bit sigset_t.
@@ -965,7 +970,7 @@ pub struct GenericUcontext<Mcontext> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use core::mem::{offset_of, size_of};
+    use core::mem::offset_of;
 
     #[test]
     fn generic_ucontext_head_matches_linux() {
@@ -976,13 +981,6 @@ mod tests {
         assert_eq!(offset_of!(Uc, uc_sigmask), 40);
         assert_eq!(offset_of!(Uc, unused), 48);
         assert_eq!(offset_of!(Uc, uc_mcontext), 176);
-    }
-
-    #[test]
-    fn ustack_is_the_24_byte_stack_t() {
-        assert_eq!(size_of::<UStack>(), StackT::SIZE);
-        assert_eq!(offset_of!(UStack, ss_flags), StackT::FLAGS_OFFSET);
-        assert_eq!(offset_of!(UStack, ss_size), StackT::SIZE_OFFSET);
     }
 
     #[test]

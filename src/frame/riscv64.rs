@@ -15,8 +15,8 @@
 
 use super::{
     ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, OnFault, RestartOutcome,
-    Sigreturn, altstack_overflows, at, context_is_trap_frame, fp_present, handler_addr, le,
-    put_ucontext_header, read_sigframe_mask, read_u32, read_user, read_user_words, restart_syscall,
+    RestoredFrame, altstack_overflows, at, context_is_trap_frame, fp_present, handler_addr, le,
+    open_sigframe, put_ucontext_header, read_u32, read_user, read_user_words, restart_syscall,
     restore_altstack, round_down, syscall_regs, wants_onstack, write_user,
 };
 use crate::action::SignalAction;
@@ -235,16 +235,14 @@ impl ArchFrame for Riscv64 {
     /// extension area or `uc_stack` turns out bad. The system-call state is cleared
     /// only on success (Linux's `cause = -1`); the call then returns 0, which is no
     /// restart code.
-    fn rt_sigreturn<M: UserMemory + ?Sized>(
+    fn restore_rt_frame<M: UserMemory + ?Sized>(
         ctx: &mut Riscv64Context,
         fp: &mut dyn FpHook,
         mem: &M,
         stack: &mut SignalStack,
-    ) -> Result<Sigreturn, BadFrame> {
-        let bad = |e| BadFrame::kernel(e, None);
-        let has_fp = fp_present(fp, FP_IMAGE_LEN).map_err(bad)?;
+    ) -> Result<RestoredFrame, BadFrame> {
         let frame = ctx.x[2];
-        let mask = read_sigframe_mask(mem, frame, FRAME_SIZE, UC_SIGMASK)?;
+        let (has_fp, mask) = open_sigframe(fp, FP_IMAGE_LEN, mem, frame, FRAME_SIZE, UC_SIGMASK)?;
         let bad = |e| BadFrame::kernel(e, Some(mask));
 
         // restore_sigcontext copies sc_regs straight over pt_regs (a fault leaves the
@@ -279,7 +277,7 @@ impl ArchFrame for Riscv64 {
         }
         restore_altstack(mem, at(frame, UC_STACK), stack, ctx.x[2], Self::ARCH).map_err(bad)?;
         ctx.in_syscall = false;
-        Ok(Sigreturn::restored(mask, ctx.x[10]))
+        Ok(RestoredFrame::restored(mask, ctx.x[10]))
     }
 
     /// `arch_do_signal_or_restart`: the restart table on a0 (its low 32 bits, an

@@ -29,9 +29,9 @@
 
 use super::{
     ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome,
-    SIGINFO_SIZE, Sigreturn, UStack, at, context_is_trap_frame, handler_addr, le,
-    put_ucontext_header, read_sigframe_mask, read_u64, read_user, restart_syscall,
-    restore_altstack, round_down, syscall_regs, us, wants_onstack, write_user,
+    RestoredFrame, at, context_is_trap_frame, handler_addr, le, put_ucontext_header,
+    read_sigframe_mask, read_u64, read_user, restart_syscall, restore_altstack, round_down,
+    syscall_regs, us, wants_onstack, write_user,
 };
 use crate::action::{SaFlags, SignalAction};
 use crate::arch::Arch;
@@ -41,7 +41,6 @@ use core::mem::{offset_of, size_of};
 
 /// The ABI structures, mirrored from the uapi headers for their layout.
 pub mod abi {
-    use super::UStack;
 
     /// `struct sigcontext` (uapi asm/sigcontext.h, 64-bit), 256 bytes.
     #[repr(C)]
@@ -114,7 +113,7 @@ pub mod abi {
         /// Always 0.
         pub uc_link: u64,
         /// The alternate stack at delivery.
-        pub uc_stack: UStack,
+        pub uc_stack: linux_raw_sys::general::stack_t,
         /// The registers.
         pub uc_mcontext: Sigcontext,
         /// The mask to restore (8 bytes; never write more: musl's 128-byte view
@@ -687,12 +686,12 @@ impl ArchFrame for X86_64 {
     /// stack once `restore_altstack` ran, and, when the FP state is what fails, the
     /// registers (with `orig_ax` = -1) and the reset FPU. A non-canonical RIP is
     /// refused before the registers are touched (see the module documentation).
-    fn rt_sigreturn<M: UserMemory + ?Sized>(
+    fn restore_rt_frame<M: UserMemory + ?Sized>(
         ctx: &mut X86_64Context,
         fp: &mut dyn FpHook,
         mem: &M,
         stack: &mut SignalStack,
-    ) -> Result<Sigreturn, BadFrame> {
+    ) -> Result<RestoredFrame, BadFrame> {
         let bad = |e| BadFrame::kernel(e, None);
         let frame = ctx.rsp.checked_sub(8).ok_or(bad(FrameError::Fault))?;
         let mask = read_sigframe_mask(mem, frame, FRAME_SIZE, UC + UC_SIGMASK)?;
@@ -718,7 +717,7 @@ impl ArchFrame for X86_64 {
             fp.reset();
             return Err(bad(e));
         }
-        Ok(Sigreturn::restored(mask, new.rax))
+        Ok(RestoredFrame::restored(mask, new.rax))
     }
 
     /// `arch_do_signal_or_restart`: the restart table on rax (all 64 bits), a 2-byte
@@ -728,7 +727,7 @@ impl ArchFrame for X86_64 {
     }
 }
 
-const _: () = assert!(SIGINFO_SIZE == size_of::<[u64; 16]>());
+const _: () = assert!(crate::info::SIGINFO_SIZE == size_of::<[u64; 16]>());
 
 #[cfg(test)]
 mod tests {

@@ -2,7 +2,7 @@
 //!
 //! The per-thread alternate stack is a [`SignalStack`](crate::SignalStack) kept by the thread's
 //! manager ([`ThreadSignalManager::altstack`](crate::ThreadSignalManager::altstack)),
-//! where the delivery path ([`crate::do_signal`], [`crate::sigreturn`]) finds it too.
+//! where the delivery path ([`crate::do_signal`], [`crate::rt_sigreturn`]) finds it too.
 //! The checks themselves are `SignalStack::sigaltstack`'s (`do_sigaltstack`);
 //! this module adds the copies.
 //!

@@ -7,11 +7,12 @@
 //! target's signal lock once per target.
 
 use super::{
-    Caller, PidfdTarget, ProcessScope, SyscallRet, Task, TaskTable, arg_int,
-    copy_siginfo_from_user, encode, kill_ok_by_cred, valid_signal, with_task,
+    Caller, PidfdTarget, SyscallRet, Task, TaskTable, arg_int, copy_siginfo_from_user, encode,
+    kill_ok_by_cred, valid_signal, with_task,
 };
 use crate::errno::Errno;
 use crate::info::{SignalInfo, code};
+use crate::pidtype::PidType;
 use crate::signo::Signo;
 use crate::uaccess::UserMemory;
 use crate::wait::WaitQueue;
@@ -30,13 +31,11 @@ pub const PIDFD_SELF_THREAD: i32 = linux_raw_sys::general::PIDFD_SELF_THREAD;
 /// `PIDFD_SELF_THREAD_GROUP`: the calling process, without a file descriptor.
 pub const PIDFD_SELF_THREAD_GROUP: i32 = linux_raw_sys::general::PIDFD_SELF_THREAD_GROUP;
 
-/// How a send reaches its target (Linux's `enum pid_type` as the senders use it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Scope {
-    /// `PIDTYPE_PID`: the thread's private queue.
-    Thread,
-    /// `PIDTYPE_TGID` (and `PIDTYPE_PGID`/`PIDTYPE_MAX` per member): the shared queue.
-    Process,
+/// The sending side of the signal system calls here: the task table and the calling
+/// task (Linux's `current`), which every step from the id lookup to the send needs.
+struct Sender<'a, 'c, T: TaskTable> {
+    tasks: &'a T,
+    caller: &'a Caller<'c, T::Wait, T::Lock>,
 }
 
 /// `prepare_kill_siginfo`: `SI_USER` (kill) or `SI_TKILL` (tkill, tgkill), with the
@@ -46,13 +45,14 @@ enum Scope {
 fn kill_info<W: WaitQueue, R: RawMutex>(
     caller: &Caller<'_, W, R>,
     sig: Option<Signo>,
-    scope: Scope,
+    scope: PidType,
 ) -> Option<SignalInfo> {
     let sig = sig?;
     let (pid, uid) = (caller.ids.tgid, caller.cred.uid);
-    Some(match scope {
-        Scope::Thread => SignalInfo::tkill(sig, pid, uid),
-        Scope::Process => SignalInfo::user(sig, pid, uid),
+    Some(if scope.is_shared() {
+        SignalInfo::user(sig, pid, uid)
+    } else {
+        SignalInfo::tkill(sig, pid, uid)
     })
 }
 
@@ -83,93 +83,185 @@ fn check_kill_permission<W: WaitQueue, R: RawMutex>(
     Err(Errno::EPERM)
 }
 
-/// Queues `sig` on `target`: its private queue, or the shared queue starting at the
-/// thread the id named; then tells the kernel what happened
-/// ([`TaskTable::signal_sent`]).
-fn send_to<T: TaskTable>(
-    tasks: &T,
-    target: &Task<'_, T::Wait, T::Lock>,
-    sig: Signo,
-    info: Option<&SignalInfo>,
-    scope: Scope,
-) -> Result<(), Errno> {
-    let outcome = match (scope, target.thread) {
-        (Scope::Thread, Some(t)) => t.send(sig, info)?,
-        // A zombie leader (its thread exited, the group lives): Linux 6.18 finds it
-        // by its id and passes the permission check, but its signal state is gone,
-        // so `do_send_specific` takes its "pretend the task died right after
-        // receiving it" path: success, and no generation at all (no SIGCONT
-        // continue, no SIGKILL, no queue charge), as the host kernel shows.
-        (Scope::Thread, None) => return Ok(()),
-        (Scope::Process, Some(t)) => t.send_process_directed(sig, info)?,
-        (Scope::Process, None) => target.process.send(sig, info)?,
-    };
-    tasks.signal_sent(target, sig, &outcome);
-    Ok(())
-}
+impl<T: TaskTable> Sender<'_, '_, T> {
+    /// Queues `sig` on `target`: its private queue, or the shared queue starting at the
+    /// thread the id named; then tells the kernel what happened
+    /// ([`TaskTable::signal_sent`]).
+    fn send_to(
+        &self,
+        target: &Task<'_, T::Wait, T::Lock>,
+        sig: Signo,
+        info: Option<&SignalInfo>,
+        scope: PidType,
+    ) -> Result<(), Errno> {
+        let outcome = match (scope.is_shared(), target.thread) {
+            (false, Some(t)) => t.send(sig, info)?,
+            // A zombie leader (its thread exited, the group lives): Linux 6.18 finds it
+            // by its id and passes the permission check, but its signal state is gone,
+            // so `do_send_specific` takes its "pretend the task died right after
+            // receiving it" path: success, and no generation at all (no SIGCONT
+            // continue, no SIGKILL, no queue charge), as the host kernel shows.
+            (false, None) => return Ok(()),
+            (true, Some(t)) => t.send_process_directed(sig, info)?,
+            (true, None) => target.process.send(sig, info)?,
+        };
+        self.tasks.signal_sent(target, sig, &outcome);
+        Ok(())
+    }
 
-/// `group_send_sig_info`: permission, then (unless the null signal) the send.
-fn group_send_sig_info<T: TaskTable>(
-    tasks: &T,
-    caller: &Caller<'_, T::Wait, T::Lock>,
-    sig: i32,
-    info: Option<&SignalInfo>,
-    target: &Task<'_, T::Wait, T::Lock>,
-    scope: Scope,
-) -> Result<(), Errno> {
-    let signo = check_kill_permission(caller, sig, info, target)?;
-    match signo {
-        None => Ok(()),
-        Some(s) => {
-            let made;
-            let info = match info {
-                Some(i) => Some(i),
-                None => {
-                    made = kill_info(caller, Some(s), scope);
-                    made.as_ref()
-                }
-            };
-            send_to(tasks, target, s, info, scope)
+    /// Permission, then (unless the null signal) the send with pid type `scope`: Linux's
+    /// `check_kill_permission` followed by `do_send_sig_info` (the pair
+    /// `group_send_sig_info` makes for the process-directed types, and `do_send_specific`
+    /// for a thread).
+    fn check_and_send(
+        &self,
+        sig: i32,
+        info: Option<&SignalInfo>,
+        target: &Task<'_, T::Wait, T::Lock>,
+        scope: PidType,
+    ) -> Result<(), Errno> {
+        let signo = check_kill_permission(self.caller, sig, info, target)?;
+        match signo {
+            None => Ok(()),
+            Some(s) => {
+                let made;
+                let info = match info {
+                    Some(i) => Some(i),
+                    None => {
+                        made = kill_info(self.caller, Some(s), scope);
+                        made.as_ref()
+                    }
+                };
+                self.send_to(target, s, info, scope)
+            }
         }
     }
-}
 
-/// `kill_pid_info`: the task `pid` names (any thread id), process-directed. ESRCH
-/// if there is none.
-fn kill_proc_info<T: TaskTable>(
-    tasks: &T,
-    caller: &Caller<'_, T::Wait, T::Lock>,
-    pid: i32,
-    sig: i32,
-    info: Option<&SignalInfo>,
-) -> Result<(), Errno> {
-    with_task(tasks, pid, |t| {
-        group_send_sig_info(tasks, caller, sig, info, t, Scope::Process)
-    })
-}
+    /// `kill_pid_info`: the task `pid` names (any thread id), process-directed. ESRCH
+    /// if there is none.
+    fn kill_proc_info(&self, pid: i32, sig: i32, info: Option<&SignalInfo>) -> Result<(), Errno> {
+        with_task(self.tasks, pid, |t| {
+            self.check_and_send(sig, info, t, PidType::Tgid)
+        })
+    }
 
-/// `__kill_pgrp_info`: every member of the group; success if any send succeeded,
-/// else the last error, ESRCH for an empty group ([rule 23]).
-///
-/// [rule 23]: crate::docs::rules#rule-23
-fn kill_pgrp_info<T: TaskTable>(
-    tasks: &T,
-    caller: &Caller<'_, T::Wait, T::Lock>,
-    pgrp: i32,
-    sig: i32,
-    info: Option<&SignalInfo>,
-) -> Result<(), Errno> {
-    let mut result = Err(Errno::ESRCH);
-    if pgrp > 0 {
-        tasks.for_each_process(ProcessScope::Group(pgrp), &mut |t| {
-            if result.is_err() {
-                result = group_send_sig_info(tasks, caller, sig, info, t, Scope::Process);
-            } else {
-                let _ = group_send_sig_info(tasks, caller, sig, info, t, Scope::Process);
+    /// `__kill_pgrp_info`: every member of the group; success if any send succeeded,
+    /// else the last error, ESRCH for an empty group ([rule 23]).
+    ///
+    /// [rule 23]: crate::docs::rules#rule-23
+    fn kill_pgrp_info(&self, pgrp: i32, sig: i32, info: Option<&SignalInfo>) -> Result<(), Errno> {
+        let mut result = Err(Errno::ESRCH);
+        if pgrp > 0 {
+            self.tasks.for_each_process(PidType::Pgid, pgrp, &mut |t| {
+                if result.is_err() {
+                    result = self.check_and_send(sig, info, t, PidType::Pgid);
+                } else {
+                    let _ = self.check_and_send(sig, info, t, PidType::Pgid);
+                }
+            });
+        }
+        result
+    }
+
+    /// `kill_something_info`: `pid`'s interpretation for kill (see [`sys_kill`]).
+    fn kill_something_info(
+        &self,
+        pid: i32,
+        sig: i32,
+        info: Option<&SignalInfo>,
+    ) -> Result<(), Errno> {
+        if pid > 0 {
+            return self.kill_proc_info(pid, sig, info);
+        }
+        if pid == i32::MIN {
+            return Err(Errno::ESRCH);
+        }
+        if pid != -1 {
+            let pgrp = if pid == 0 { self.caller.ids.pgid } else { -pid };
+            return self.kill_pgrp_info(pgrp, sig, info);
+        }
+        let mut count = 0usize;
+        let mut retval = Ok(());
+        self.tasks.for_each_process(PidType::Max, -1, &mut |t| {
+            if t.ids.tgid > 1 && t.ids.tgid != self.caller.ids.tgid {
+                count += 1;
+                let err = self.check_and_send(sig, info, t, PidType::Max);
+                if err != Err(Errno::EPERM) {
+                    retval = err;
+                }
             }
         });
+        if count == 0 {
+            Err(Errno::ESRCH)
+        } else {
+            retval
+        }
     }
-    result
+
+    /// `do_send_specific`: thread `tid`, which must belong to `tgid` when `tgid > 0`
+    /// (ESRCH otherwise, [rule 25]); then permission (EINVAL for a bad signal, EPERM);
+    /// then the send to the thread's private queue ([rule 17]).
+    ///
+    /// [rule 17]: crate::docs::rules#rule-17
+    /// [rule 25]: crate::docs::rules#rule-25
+    fn do_send_specific(
+        &self,
+        tgid: i32,
+        tid: i32,
+        sig: i32,
+        info: Option<&SignalInfo>,
+    ) -> Result<(), Errno> {
+        with_task(self.tasks, tid, |t| {
+            if tgid > 0 && t.ids.tgid != tgid {
+                return Err(Errno::ESRCH);
+            }
+            self.check_and_send(sig, info, t, PidType::Pid)
+        })
+    }
+
+    /// `do_rt_sigqueueinfo`: EPERM for an impersonating siginfo sent anywhere but to
+    /// the caller's own thread id, then [`kill_proc_info`].
+    fn do_rt_sigqueueinfo(&self, pid: i32, sig: i32, info: &SignalInfo) -> Result<(), Errno> {
+        if impersonates(info) && self.caller.ids.tid != pid {
+            return Err(Errno::EPERM);
+        }
+        self.kill_proc_info(pid, sig, Some(info))
+    }
+
+    /// `do_rt_tgsigqueueinfo`: EINVAL for a non-positive id, EPERM for an
+    /// impersonating siginfo sent to another thread, then [`do_send_specific`].
+    fn do_rt_tgsigqueueinfo(
+        &self,
+        tgid: i32,
+        tid: i32,
+        sig: i32,
+        info: &SignalInfo,
+    ) -> Result<(), Errno> {
+        if tid <= 0 || tgid <= 0 {
+            return Err(Errno::EINVAL);
+        }
+        if impersonates(info) && self.caller.ids.tid != tid {
+            return Err(Errno::EPERM);
+        }
+        self.do_send_specific(tgid, tid, sig, Some(info))
+    }
+
+    /// `do_pidfd_send_signal`'s send: the process group whose id is `pid`, or the task
+    /// `pid` names (ESRCH if it has gone) as a thread or as its process.
+    fn do_pidfd_send_signal(
+        &self,
+        pid: i32,
+        scope: PidType,
+        sig: i32,
+        info: Option<&SignalInfo>,
+    ) -> Result<(), Errno> {
+        if scope == PidType::Pgid {
+            return self.kill_pgrp_info(pid, sig, info);
+        }
+        with_task(self.tasks, pid, |t| {
+            self.check_and_send(sig, info, t, scope)
+        })
+    }
 }
 
 /// `kill(pid, sig)` ([rule 22], [rule 23], [rule 24], [rule 9], [rule 10]).
@@ -207,66 +299,8 @@ pub fn sys_kill<T: TaskTable>(
 ) -> SyscallRet {
     let (pid, sig) = (arg_int(pid), arg_int(sig));
     encode(|| {
-        kill_something_info(tasks, caller, pid, sig, None)?;
+        Sender { tasks, caller }.kill_something_info(pid, sig, None)?;
         Ok(0)
-    })
-}
-
-/// `kill_something_info`: `pid`'s interpretation for kill (see [`sys_kill`]).
-fn kill_something_info<T: TaskTable>(
-    tasks: &T,
-    caller: &Caller<'_, T::Wait, T::Lock>,
-    pid: i32,
-    sig: i32,
-    info: Option<&SignalInfo>,
-) -> Result<(), Errno> {
-    if pid > 0 {
-        return kill_proc_info(tasks, caller, pid, sig, info);
-    }
-    if pid == i32::MIN {
-        return Err(Errno::ESRCH);
-    }
-    if pid != -1 {
-        let pgrp = if pid == 0 { caller.ids.pgid } else { -pid };
-        return kill_pgrp_info(tasks, caller, pgrp, sig, info);
-    }
-    let mut count = 0usize;
-    let mut retval = Ok(());
-    tasks.for_each_process(ProcessScope::All, &mut |t| {
-        if t.ids.tgid > 1 && t.ids.tgid != caller.ids.tgid {
-            count += 1;
-            let err = group_send_sig_info(tasks, caller, sig, info, t, Scope::Process);
-            if err != Err(Errno::EPERM) {
-                retval = err;
-            }
-        }
-    });
-    if count == 0 {
-        Err(Errno::ESRCH)
-    } else {
-        retval
-    }
-}
-
-/// `do_send_specific`: thread `tid`, which must belong to `tgid` when `tgid > 0`
-/// (ESRCH otherwise, [rule 25]); then permission (EINVAL for a bad signal, EPERM);
-/// then the send to the thread's private queue ([rule 17]).
-///
-/// [rule 17]: crate::docs::rules#rule-17
-/// [rule 25]: crate::docs::rules#rule-25
-fn do_send_specific<T: TaskTable>(
-    tasks: &T,
-    caller: &Caller<'_, T::Wait, T::Lock>,
-    tgid: i32,
-    tid: i32,
-    sig: i32,
-    info: Option<&SignalInfo>,
-) -> Result<(), Errno> {
-    with_task(tasks, tid, |t| {
-        if tgid > 0 && t.ids.tgid != tgid {
-            return Err(Errno::ESRCH);
-        }
-        group_send_sig_info(tasks, caller, sig, info, t, Scope::Thread)
     })
 }
 
@@ -290,7 +324,7 @@ pub fn sys_tkill<T: TaskTable>(
         if tid <= 0 {
             return Err(Errno::EINVAL);
         }
-        do_send_specific(tasks, caller, 0, tid, sig, None)?;
+        Sender { tasks, caller }.do_send_specific(0, tid, sig, None)?;
         Ok(0)
     })
 }
@@ -316,7 +350,7 @@ pub fn sys_tgkill<T: TaskTable>(
         if tid <= 0 || tgid <= 0 {
             return Err(Errno::EINVAL);
         }
-        do_send_specific(tasks, caller, tgid, tid, sig, None)?;
+        Sender { tasks, caller }.do_send_specific(tgid, tid, sig, None)?;
         Ok(0)
     })
 }
@@ -352,24 +386,9 @@ pub fn sys_rt_sigqueueinfo<T: TaskTable, M: UserMemory + ?Sized>(
     let (pid, sig) = (arg_int(pid), arg_int(sig));
     encode(|| {
         let info = copy_siginfo_from_user(mem, uinfo, Some(sig))?;
-        do_rt_sigqueueinfo(tasks, caller, pid, sig, &info)?;
+        Sender { tasks, caller }.do_rt_sigqueueinfo(pid, sig, &info)?;
         Ok(0)
     })
-}
-
-/// `do_rt_sigqueueinfo`: EPERM for an impersonating siginfo sent anywhere but to
-/// the caller's own thread id, then [`kill_proc_info`].
-fn do_rt_sigqueueinfo<T: TaskTable>(
-    tasks: &T,
-    caller: &Caller<'_, T::Wait, T::Lock>,
-    pid: i32,
-    sig: i32,
-    info: &SignalInfo,
-) -> Result<(), Errno> {
-    if impersonates(info) && caller.ids.tid != pid {
-        return Err(Errno::EPERM);
-    }
-    kill_proc_info(tasks, caller, pid, sig, Some(info))
 }
 
 /// `rt_tgsigqueueinfo(tgid, tid, sig, uinfo)` ([rule 25], [rule 26], [rule 27]).
@@ -397,28 +416,9 @@ pub fn sys_rt_tgsigqueueinfo<T: TaskTable, M: UserMemory + ?Sized>(
     let (tgid, tid, sig) = (arg_int(tgid), arg_int(tid), arg_int(sig));
     encode(|| {
         let info = copy_siginfo_from_user(mem, uinfo, Some(sig))?;
-        do_rt_tgsigqueueinfo(tasks, caller, tgid, tid, sig, &info)?;
+        Sender { tasks, caller }.do_rt_tgsigqueueinfo(tgid, tid, sig, &info)?;
         Ok(0)
     })
-}
-
-/// `do_rt_tgsigqueueinfo`: EINVAL for a non-positive id, EPERM for an
-/// impersonating siginfo sent to another thread, then [`do_send_specific`].
-fn do_rt_tgsigqueueinfo<T: TaskTable>(
-    tasks: &T,
-    caller: &Caller<'_, T::Wait, T::Lock>,
-    tgid: i32,
-    tid: i32,
-    sig: i32,
-    info: &SignalInfo,
-) -> Result<(), Errno> {
-    if tid <= 0 || tgid <= 0 {
-        return Err(Errno::EINVAL);
-    }
-    if impersonates(info) && caller.ids.tid != tid {
-        return Err(Errno::EPERM);
-    }
-    do_send_specific(tasks, caller, tgid, tid, sig, Some(info))
 }
 
 /// `pidfd_send_signal(pidfd, sig, uinfo, flags)` ([rule 28]).
@@ -466,52 +466,25 @@ pub fn sys_pidfd_send_signal<T: TaskTable, M: UserMemory + ?Sized>(
             fd => tasks.pidfd(fd)?,
         };
         let scope = match flags {
-            PIDFD_SIGNAL_THREAD => PidfdScope::Thread,
-            PIDFD_SIGNAL_THREAD_GROUP => PidfdScope::Process,
-            PIDFD_SIGNAL_PROCESS_GROUP => PidfdScope::Group,
-            _ if target.thread => PidfdScope::Thread,
-            _ => PidfdScope::Process,
+            PIDFD_SIGNAL_THREAD => PidType::Pid,
+            PIDFD_SIGNAL_THREAD_GROUP => PidType::Tgid,
+            PIDFD_SIGNAL_PROCESS_GROUP => PidType::Pgid,
+            _ if target.thread => PidType::Pid,
+            _ => PidType::Tgid,
         };
         let info = if uinfo != 0 {
             let info = copy_siginfo_from_user(mem, uinfo, None)?;
             if info.signo_raw() != sig {
                 return Err(Errno::EINVAL);
             }
-            if (target.pid != caller.ids.tid || scope == PidfdScope::Group) && impersonates(&info) {
+            if (target.pid != caller.ids.tid || scope == PidType::Pgid) && impersonates(&info) {
                 return Err(Errno::EPERM);
             }
             Some(info)
         } else {
             None
         };
-        do_pidfd_send_signal(tasks, caller, target.pid, scope, sig, info.as_ref())?;
+        Sender { tasks, caller }.do_pidfd_send_signal(target.pid, scope, sig, info.as_ref())?;
         Ok(0)
-    })
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum PidfdScope {
-    Thread,
-    Process,
-    Group,
-}
-
-/// `do_pidfd_send_signal`'s send: the process group whose id is `pid`, or the task
-/// `pid` names (ESRCH if it has gone) as a thread or as its process.
-fn do_pidfd_send_signal<T: TaskTable>(
-    tasks: &T,
-    caller: &Caller<'_, T::Wait, T::Lock>,
-    pid: i32,
-    scope: PidfdScope,
-    sig: i32,
-    info: Option<&SignalInfo>,
-) -> Result<(), Errno> {
-    let scope = match scope {
-        PidfdScope::Group => return kill_pgrp_info(tasks, caller, pid, sig, info),
-        PidfdScope::Thread => Scope::Thread,
-        PidfdScope::Process => Scope::Process,
-    };
-    with_task(tasks, pid, |t| {
-        group_send_sig_info(tasks, caller, sig, info, t, scope)
     })
 }

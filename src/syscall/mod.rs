@@ -2,7 +2,7 @@
 //! register arguments and returning exactly what Linux returns (a value, or
 //! `-errno` as an `isize`).
 //!
-//! The managers ([`crate::process`], [`crate::thread`]) implement the semantics;
+//! The managers ([`crate::ProcessSignalManager`], [`crate::ThreadSignalManager`]) implement the semantics;
 //! this layer adds what happens at the boundary, in Linux's order: argument
 //! decoding and validation, permission checks, task lookup, copies from and to user
 //! memory, and result encoding. Each function's documentation states the order of
@@ -64,11 +64,11 @@
 //! | `signalfd4`, `signalfd` | [`sys_signalfd4`], [`sys_signalfd`] (the file table is the kernel's [`SignalFdTable`]) | no |
 //! | `read` on a signalfd | [`sys_signalfd_read`] | yes, unless the file is non-blocking |
 //! | `ptrace(PTRACE_GETSIGINFO)`, `ptrace(PTRACE_SETSIGINFO)` | [`sys_ptrace_getsiginfo`], [`sys_ptrace_setsiginfo`] on the tracee the kernel found; [`ptrace_resume_signal`] checks a resuming request's signal | no |
-//! | `rt_sigreturn` | [`crate::sigreturn`] (built on [`crate::frame::rt_sigreturn`]): it restores a signal frame, which is the frame code's job | no |
+//! | `rt_sigreturn` | [`crate::rt_sigreturn`] (built on [`crate::frame::restore_rt_frame`]): it restores a signal frame, which is the frame code's job | no |
 //!
 //! SIGCHLD generation when a child exits, stops or continues
-//! (`do_notify_parent`, `do_notify_parent_cldstop`) is not a system call: it is in
-//! [`crate::child`].
+//! (`do_notify_parent`, `do_notify_parent_cldstop`) is not a system call: it is
+//! [`crate::notify_parent_exit`] and [`crate::notify_parent_cldstop`].
 //!
 //! All of them run in process context on the calling thread, with no lock of the
 //! crate held. `rt_sigsuspend` and `pause` return `-ERESTARTNOHAND` (-514) for the
@@ -80,6 +80,7 @@
 use crate::arch::Arch;
 use crate::errno::Errno;
 use crate::info::{KERNEL_SIGINFO_SIZE, SIGINFO_SIZE, SignalInfo};
+use crate::pidtype::PidType;
 use crate::process::{ProcessSignalManager, SendOutcome};
 use crate::set::SignalSet;
 use crate::signo::Signo;
@@ -88,23 +89,24 @@ use crate::uaccess::UserMemory;
 use crate::wait::WaitQueue;
 use lock_api::RawMutex;
 
-pub mod action;
-pub mod altstack;
-pub mod kill;
-pub mod mask;
-pub mod ptrace;
-pub mod signalfd;
-pub mod wait;
+mod action;
+mod altstack;
+mod kill;
+mod mask;
+mod ptrace;
+mod signalfd;
+mod wait;
 
 pub use action::sys_rt_sigaction;
 pub use altstack::sys_sigaltstack;
 pub use kill::{
-    sys_kill, sys_pidfd_send_signal, sys_rt_sigqueueinfo, sys_rt_tgsigqueueinfo, sys_tgkill,
-    sys_tkill,
+    PIDFD_SELF_THREAD, PIDFD_SELF_THREAD_GROUP, PIDFD_SIGNAL_PROCESS_GROUP, PIDFD_SIGNAL_THREAD,
+    PIDFD_SIGNAL_THREAD_GROUP, sys_kill, sys_pidfd_send_signal, sys_rt_sigqueueinfo,
+    sys_rt_tgsigqueueinfo, sys_tgkill, sys_tkill,
 };
 pub use mask::{sys_pause, sys_rt_sigpending, sys_rt_sigprocmask, sys_rt_sigsuspend};
 pub use ptrace::{ptrace_resume_signal, sys_ptrace_getsiginfo, sys_ptrace_setsiginfo};
-pub use signalfd::{SignalFdTable, sys_signalfd, sys_signalfd_read, sys_signalfd4};
+pub use signalfd::{SignalFdTable, signalfd4_args, sys_signalfd, sys_signalfd_read, sys_signalfd4};
 pub use wait::sys_rt_sigtimedwait;
 
 /// What every entry point returns: the value, or `-errno`.
@@ -194,16 +196,6 @@ pub struct Task<'a, W: WaitQueue, R: RawMutex> {
     pub thread: Option<&'a ThreadSignalManager<W, R>>,
 }
 
-/// Which processes a `kill` with `pid <= 0` reaches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ProcessScope {
-    /// The members of process group `pgid`.
-    Group(i32),
-    /// Every process (`kill(-1)`); this layer leaves out pid 1 and the caller's own
-    /// process, as Linux does.
-    All,
-}
-
 /// What a pidfd refers to, as the kernel's file table resolved it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PidfdTarget {
@@ -234,13 +226,19 @@ pub trait TaskTable {
     /// this crate held.
     fn find_task(&self, tid: i32, f: &mut TaskVisitor<'_, Self::Wait, Self::Lock>);
 
-    /// Calls `f` once for each process in `scope` (its group leader's ids and
-    /// credentials), in any order.
+    /// Calls `f` once for each process a `kill` with `pid <= 0` reaches (its group
+    /// leader's ids and credentials), in any order: with [`PidType::Pgid`], the
+    /// members of process group `id`; with [`PidType::Max`], every process (`id` is
+    /// then -1 and unused; the system call itself leaves out pid 1 and the caller's
+    /// own process, as Linux does). The crate passes no other type; an
+    /// implementation may treat [`PidType::Pid`] and [`PidType::Tgid`] as selecting
+    /// nothing.
     ///
     /// Context: as [`TaskTable::find_task`].
     fn for_each_process(
         &self,
-        scope: ProcessScope,
+        scope: PidType,
+        id: i32,
         f: &mut TaskVisitor<'_, Self::Wait, Self::Lock>,
     );
 

@@ -11,7 +11,7 @@ use core::time::Duration;
 use lock_api::RawMutex;
 
 /// Size of `struct __kernel_timespec`: `tv_sec` and `tv_nsec`, both 64-bit.
-pub const TIMESPEC_SIZE: usize = 16;
+pub(crate) const TIMESPEC_SIZE: usize = 16;
 
 const NSEC_PER_SEC: u64 = 1_000_000_000;
 /// `KTIME_SEC_MAX`: seconds at which a `ktime_t` saturates to `KTIME_MAX`, which
@@ -25,7 +25,7 @@ const KTIME_SEC_MAX: i64 = i64::MAX / NSEC_PER_SEC as i64;
 ///
 /// Context: any, interrupt context included: a pure function of its arguments (no lock,
 /// no allocation).
-pub fn timespec_timeout(bytes: &[u8; TIMESPEC_SIZE]) -> Result<Option<Duration>, Errno> {
+pub(crate) fn timespec_timeout(bytes: &[u8; TIMESPEC_SIZE]) -> Result<Option<Duration>, Errno> {
     let mut sec = [0u8; 8];
     let mut nsec = [0u8; 8];
     sec.copy_from_slice(&bytes[..8]);

@@ -4,10 +4,8 @@
 
 use super::fp::ImageFp;
 use super::signal_setup::{HANDLER, RESTORER, TRAMPOLINE, altstack, user_bytes};
-use ksignal::{
-    FaultInfo, FrameRequest, SaFlags, SignalAction, SignalSet, SignalStack, Signo, SsFlags,
-    UserBuffer,
-};
+use ksignal::frame::{FaultInfo, FrameRequest};
+use ksignal::{SaFlags, SignalAction, SignalSet, SignalStack, Signo, SsFlags, UserBuffer};
 use proptest::prelude::{Just, Strategy, prop_oneof};
 use proptest::test_runner::Config;
 

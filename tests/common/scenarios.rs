@@ -9,11 +9,10 @@ use super::frame::{Restart, delivery, int_aliased, neg, restart_rows, user_u32};
 use super::signal_setup::{altstack, put_u64};
 use super::user_stack::{ALT_BASE, REGION, STACK_BASE, memory};
 use ksignal::frame::{
-    NoFp, RestartOutcome, TrapFrame, rt_sigreturn, setup_rt_frame, syscall_restart,
+    NoFp, RestartOutcome, RestoredFrame, TrapFrame, restore_rt_frame, setup_rt_frame,
+    syscall_restart,
 };
-use ksignal::{
-    SaFlags, SignalAction, SignalInfo, SignalSet, SignalStack, Signo, Sigreturn, SsFlags,
-};
+use ksignal::{SaFlags, SignalAction, SignalInfo, SignalSet, SignalStack, Signo, SsFlags};
 use linux_raw_sys::general::SEGV_ACCERR;
 use proptest::prelude::{TestCaseError, prop_assert_eq};
 use std::fmt::Debug;
@@ -78,7 +77,7 @@ pub fn autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it<
         "uc_stack keeps the stored flags"
     );
     A::handler_returns(&mut ctx);
-    rt_sigreturn(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
+    restore_rt_frame(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
     assert_eq!(stack, armed);
 }
 
@@ -103,7 +102,7 @@ pub fn sigreturn_mask_never_holds_sigkill_or_sigstop<A: FrameTestArch>() {
     .unwrap();
     put_u64(&mut mem, f.frame + A::SIGMASK, u64::MAX);
     A::handler_returns(&mut ctx);
-    let r = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
+    let r = restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
     assert_eq!(r.mask, SignalSet::ALL.without_unblockable());
 }
 
@@ -118,8 +117,8 @@ pub fn unreadable_frame_sigsegv<A: FrameTestArch>() {
     for sp in [0x10u64, 0x7fff_0000_0000, (STACK_BASE + REGION - 16) as u64] {
         let mut ctx = A::user_ctx();
         A::set_sp(&mut ctx, sp);
-        let e =
-            rt_sigreturn(&mut ctx, &mut NoFp, &memory(), &mut SignalStack::default()).unwrap_err();
+        let e = restore_rt_frame(&mut ctx, &mut NoFp, &memory(), &mut SignalStack::default())
+            .unwrap_err();
         if A::BAD_FRAME_FAULTS_AT_SP {
             let info = e.info();
             assert_eq!(info.signo(), Some(Signo::SIGSEGV), "sp {sp:#x}");
@@ -226,7 +225,7 @@ pub fn round_trip<A: FrameTestArch>(
     saved: u64,
     clobber: impl FnOnce(&mut A::Ctx, &mut ImageFp),
     want_fp: &[u8],
-) -> Result<Sigreturn, TestCaseError> {
+) -> Result<RestoredFrame, TestCaseError> {
     let (mut mem, mut stack, mut fp) = (memory(), stack0, fp0);
     let act = A::action(flags);
     let saved = SignalSet::from_bits(saved);
@@ -241,7 +240,7 @@ pub fn round_trip<A: FrameTestArch>(
     .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
     clobber(&mut ctx, &mut fp);
     A::handler_returns(&mut ctx);
-    let r = rt_sigreturn(&mut ctx, &mut fp, &mem, &mut stack)
+    let r = restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack)
         .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
     prop_assert_eq!(ctx, orig);
     prop_assert_eq!(r.mask, saved.without_unblockable());

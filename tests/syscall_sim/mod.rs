@@ -3,12 +3,10 @@
 #![allow(dead_code)]
 
 use crate::common::wait::CondvarQueue;
-use ksignal::syscall::{
-    Caller, Credentials, PidfdTarget, ProcessScope, Task, TaskIds, TaskTable, TaskVisitor,
-};
+use ksignal::syscall::{Caller, Credentials, PidfdTarget, Task, TaskIds, TaskTable, TaskVisitor};
 use ksignal::{
-    Arch, Errno, PendingLimit, ProcessSignalManager, SignalActions, SignalSet, ThreadSignalManager,
-    UserBuffer, UserMemory,
+    Arch, Errno, PendingLimit, PidType, ProcessSignalManager, SignalActions, SignalSet,
+    ThreadSignalManager, UserBuffer, UserMemory,
 };
 use std::sync::Arc;
 
@@ -162,7 +160,7 @@ impl Sim {
         }
     }
 
-    pub fn caller(&self, tid: i32) -> Caller<'_, CondvarQueue, ksignal::lock::DefaultRawMutex> {
+    pub fn caller(&self, tid: i32) -> Caller<'_, CondvarQueue, ksignal::DefaultRawMutex> {
         let p = self
             .procs
             .iter()
@@ -177,7 +175,7 @@ impl Sim {
     }
 
     /// The task a parent reports to (for SIGCHLD).
-    pub fn task(&self, tid: i32) -> Task<'_, CondvarQueue, ksignal::lock::DefaultRawMutex> {
+    pub fn task(&self, tid: i32) -> Task<'_, CondvarQueue, ksignal::DefaultRawMutex> {
         let mut found = None;
         self.find_task(tid, &mut |t| {
             found = Some((t.ids, t.cred));
@@ -199,7 +197,7 @@ impl Sim {
 
 impl TaskTable for Sim {
     type Wait = CondvarQueue;
-    type Lock = ksignal::lock::DefaultRawMutex;
+    type Lock = ksignal::DefaultRawMutex;
 
     fn find_task(&self, tid: i32, f: &mut TaskVisitor<'_, CondvarQueue, Self::Lock>) {
         for p in &self.procs {
@@ -220,13 +218,12 @@ impl TaskTable for Sim {
 
     fn for_each_process(
         &self,
-        scope: ProcessScope,
+        scope: PidType,
+        id: i32,
         f: &mut TaskVisitor<'_, CondvarQueue, Self::Lock>,
     ) {
         for p in &self.procs {
-            if let ProcessScope::Group(g) = scope
-                && g != p.pgid
-            {
+            if !(scope == PidType::Max || scope == PidType::Pgid && p.pgid == id) {
                 continue;
             }
             f(&Task {

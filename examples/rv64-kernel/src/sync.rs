@@ -10,7 +10,7 @@
 //! so it also excludes the other harts), the same one ksignal's signal locks
 //! use here.
 
-use ksignal::lock::KspinRawMutex;
+use ksignal::KspinRawMutex;
 
 /// A spin lock that disables interrupts while held (`lock_api` API).
 pub type Mutex<T> = lock_api::Mutex<KspinRawMutex, T>;

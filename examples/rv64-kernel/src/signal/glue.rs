@@ -13,7 +13,8 @@ use crate::trap::TrapFrame;
 use alloc::sync::{Arc, Weak};
 use core::time::Duration;
 use ksignal::frame::riscv64::{FP_IMAGE_LEN, Riscv64, Riscv64Context};
-use ksignal::{FpHook, UserMemory, WaitOutcome, WaitQueue};
+use ksignal::frame::FpHook;
+use ksignal::{UserMemory, WaitOutcome, WaitQueue};
 use crate::sync::Mutex;
 
 /// ksignal's wait queue for one thread: only that thread waits on it
@@ -114,7 +115,7 @@ impl UserMemory for KMem {
 
 /// The kernel's trap frame is the riscv64 user context: x1..x31, sepc,
 /// sstatus, and the system-call restart state.
-impl ksignal::TrapFrame for TrapFrame {
+impl ksignal::frame::TrapFrame for TrapFrame {
     type Arch = Riscv64;
 
     fn context(&self) -> Riscv64Context {

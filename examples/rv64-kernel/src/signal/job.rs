@@ -25,7 +25,7 @@ use crate::sched;
 use alloc::sync::Arc;
 use core::sync::atomic::Ordering;
 use ksignal::Signo;
-use ksignal::child::{ChildExit, ChildInfo, ChildStop, notify_parent_cldstop, notify_parent_exit};
+use ksignal::{ChildExit, ChildInfo, ChildStop, notify_parent_cldstop, notify_parent_exit};
 
 fn child_info(child: &Process) -> ChildInfo {
     // No CPU-time accounting here: utime and stime read as 0.

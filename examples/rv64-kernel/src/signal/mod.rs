@@ -36,9 +36,10 @@ use crate::mm::SIGRETURN_TRAMPOLINE;
 use crate::task::{self, Process, Thread, wait_status};
 use crate::trap::{REG_A0, TrapFrame};
 use alloc::sync::Arc;
-use ksignal::lock::KspinRawMutex;
+use ksignal::KspinRawMutex;
+use ksignal::frame::FaultInfo;
 use ksignal::{
-    FaultInfo, KernelFrameInfo, PendingLimit, ProcessSignalManager, SignalActions, SignalInfo, Signo,
+    KernelFrameInfo, PendingLimit, ProcessSignalManager, SignalActions, SignalInfo, Signo,
     ThreadSignalManager, UserReturn,
 };
 use crate::sync::Mutex;

@@ -15,8 +15,9 @@ use crate::task::{self, Process, Thread};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use ksignal::Arch;
-use ksignal::lock::KspinRawMutex;
-use ksignal::syscall::{Caller, Credentials, ProcessScope, Task, TaskIds, TaskTable, TaskVisitor};
+use ksignal::KspinRawMutex;
+use ksignal::PidType;
+use ksignal::syscall::{Caller, Credentials, Task, TaskIds, TaskTable, TaskVisitor};
 
 use super::KWait;
 
@@ -75,13 +76,14 @@ impl TaskTable for Tasks {
         }
     }
 
-    fn for_each_process(&self, scope: ProcessScope, f: &mut TaskVisitor<'_, KWait, KspinRawMutex>) {
+    fn for_each_process(&self, scope: PidType, id: i32, f: &mut TaskVisitor<'_, KWait, KspinRawMutex>) {
         let processes: Vec<Arc<Process>> = task::PROCESSES
             .lock()
             .values()
             .filter(|p| match scope {
-                ProcessScope::All => true,
-                ProcessScope::Group(pgid) => p.inner.lock().pgid as i32 == pgid,
+                PidType::Max => true,
+                PidType::Pgid => p.inner.lock().pgid as i32 == id,
+                PidType::Pid | PidType::Tgid => false,
             })
             .cloned()
             .collect();

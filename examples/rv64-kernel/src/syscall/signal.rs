@@ -11,7 +11,7 @@ use crate::errno::{Errno, SysResult};
 use crate::signal::{FpImage, KMem, Tasks, with_caller};
 use crate::task;
 use crate::trap::TrapFrame;
-use ksignal::lock::KspinRawMutex;
+use ksignal::KspinRawMutex;
 use ksignal::syscall::{self as ks, Caller};
 
 type KCaller<'a> = Caller<'a, crate::signal::KWait, KspinRawMutex>;
@@ -84,7 +84,7 @@ pub fn rt_sigreturn(tf: &mut TrapFrame) -> SysResult {
     let signals = thread.signals().ok_or(Errno::ESRCH)?;
     thread.inner.lock().restart = None;
     let mut fp = FpImage::load(tf);
-    let ret = ksignal::sigreturn(&signals, tf, &mut fp, &KMem);
+    let ret = ksignal::rt_sigreturn(&signals, tf, &mut fp, &KMem);
     fp.store(tf);
     match ret {
         Ok(a0) => Ok(a0 as usize),
