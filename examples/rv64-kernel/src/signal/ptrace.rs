@@ -25,7 +25,7 @@ use crate::errno::{Errno, SysResult};
 use crate::sched::{self, WakeReason};
 use crate::task::{self, Process, Thread, wait_status};
 use alloc::sync::{Arc, Weak};
-use ksignal::child::{ChildInfo, ChildStop, notify_parent_cldstop};
+use ksignal::{ChildInfo, ChildStop, notify_parent_cldstop};
 use ksignal::syscall as ks;
 use ksignal::{PtraceStopKind, Signo, Tracer};
 
