@@ -12,17 +12,38 @@
 //! parent sleeping in `wait4`/`waitid` (`__wake_up_parent`): a waiter may have to
 //! return ECHILD even when no signal is sent.
 //!
-//! Not modelled: ptrace (tracers get every stop, `CLD_TRAPPED`), and the rule that
-//! an exit signal other than SIGCHLD becomes SIGCHLD when the parent exec'd since
-//! the fork (`parent_exec_id`): the kernel passes the exit signal it wants sent.
+//! The exit path's other signals live here too, as kernel/exit.c sends them
+//! from `exit_notify`: the parent-death signal of `PR_SET_PDEATHSIG`
+//! ([`send_pdeath_signal`], [rule 73]), SIGHUP and SIGCONT to a process group an
+//! exit orphans while it has a stopped member ([`kill_orphaned_pgrp`], [rule 71]),
+//! and the exit signal that falls back to SIGCHLD when the parent exec'd since
+//! the fork ([`exit_signal_for_parent`], [rule 74]). What the crate cannot know,
+//! which processes a process group holds and who their parents are, comes
+//! through the [`ProcessGroups`] trait and the [`TaskTable`].
+//!
+//! In `exit_notify`'s order, when a thread exits the kernel: (1) for each thread
+//! of each child it forked, calls [`send_pdeath_signal`]; (2) moves those children
+//! to their new parent and, if that parent is not in the exiting thread's group,
+//! calls [`kill_orphaned_pgrp`] for each child with `parent` the exiting process;
+//! (3) if its thread group is now dead, calls [`kill_orphaned_pgrp`] for itself with
+//! `parent` its own parent; (4) sends the exit signal
+//! ([`exit_signal_for_parent`], [`notify_parent_exit`]).
+//!
+//! Not modelled: ptrace (tracers get every stop, `CLD_TRAPPED`).
 //!
 //! [rule 8]: crate::docs::rules#rule-8
+//! [rule 71]: crate::docs::rules#rule-71
+//! [rule 73]: crate::docs::rules#rule-73
+//! [rule 74]: crate::docs::rules#rule-74
 
 use crate::action::{Disposition, SaFlags};
 use crate::info::{ChildCode, SignalInfo};
-use crate::process::SendOutcome;
+use crate::pidtype::PidType;
+pub use crate::process::ChildStop;
+use crate::process::{ProcessSignalManager, SendOutcome};
 use crate::signo::Signo;
-use crate::syscall::Task;
+use crate::syscall::kill::{kill_permitted, send_to};
+use crate::syscall::{Credentials, Task, TaskIds, TaskTable};
 use crate::wait::WaitQueue;
 use lock_api::RawMutex;
 
@@ -64,22 +85,6 @@ impl ChildExit {
             ChildExit::Dumped(s) => (ChildCode::Dumped, s.get() as i32),
         }
     }
-}
-
-/// A stop or continue to report.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ChildStop {
-    /// The group stopped (the last thread to stop reports it) because of this
-    /// signal.
-    Stopped(Signo),
-    /// A SIGCONT continued the stopped group ([`SendOutcome::resumed`]).
-    Continued,
-    /// A traced thread entered a ptrace stop with this signal (`CLD_TRAPPED`, its
-    /// `exit_code`), reported to its tracer ([rule 65]). Linux reports the tracee
-    /// thread's own pid here, not its group leader's: pass that in `child`.
-    ///
-    /// [rule 65]: crate::docs::rules#rule-65
-    Trapped(Signo),
 }
 
 /// The child as its parent sees it.
@@ -164,14 +169,16 @@ pub fn notify_parent_exit<W: WaitQueue, R: RawMutex>(
 /// sent if the parent's SIGCHLD action is SIG_IGN or has SA_NOCLDSTOP ([rule 45]).
 /// Returns what became of the signal, `None` if none was sent.
 ///
-/// Call it once per group stop, from the last thread to stop, and once per
-/// continue of a stopped group (when a send reports [`SendOutcome::resumed`]; Linux
-/// lets the first continued thread report it). Linux reports the group leader's
+/// Call it with what [`ProcessSignalManager::take_cldstop`] hands out, which is
+/// each stop and each continue exactly once ([rule 72]): the last thread to take
+/// part in a group stop finds the stop there, the send that continued a stopped
+/// group ([`SendOutcome::resumed`]) the continue. Linux reports the group leader's
 /// pid; pass that in `child`.
 ///
 /// Context: process context; never blocks.
 ///
 /// [rule 45]: crate::docs::rules#rule-45
+/// [rule 72]: crate::docs::rules#rule-72
 pub fn notify_parent_cldstop<W: WaitQueue, R: RawMutex>(
     parent: &Task<'_, W, R>,
     child: &ChildInfo,
@@ -200,4 +207,156 @@ fn send_to_parent<W: WaitQueue, R: RawMutex>(
         None => parent.process.send(sig, Some(info)),
     };
     out.ok()
+}
+
+/// `do_notify_parent`'s security-domain rule ([rule 74]): the signal a child's
+/// exit sends its parent. An exit signal other than SIGCHLD (from `clone`'s low
+/// byte) becomes SIGCHLD if the parent exec'd since it forked the child: the
+/// child's `parent_exec_id` ([`ProcessSignalManager::parent_exec_id`]) is no longer
+/// the parent's `self_exec_id` ([`ProcessSignalManager::self_exec_id`], counted by
+/// [`ProcessSignalManager::exec`]). `None` (exit signal 0) stays `None`. Pass the
+/// result to [`notify_parent_exit`].
+///
+/// Linux also makes a child's exit signal SIGCHLD for good when its parent dies
+/// and it is reparented (`reparent_leader`); that is the kernel's to store.
+///
+/// Context: any, interrupt context included with the `kspin` feature's lock; takes
+/// each group's signal lock briefly, one at a time.
+///
+/// [rule 74]: crate::docs::rules#rule-74
+pub fn exit_signal_for_parent<W: WaitQueue, R: RawMutex>(
+    child: &ProcessSignalManager<W, R>,
+    parent: &ProcessSignalManager<W, R>,
+    exit_signal: Option<Signo>,
+) -> Option<Signo> {
+    let sig = exit_signal?;
+    if sig != Signo::SIGCHLD && child.parent_exec_id() != parent.self_exec_id() {
+        return Some(Signo::SIGCHLD);
+    }
+    Some(sig)
+}
+
+/// The sender of a signal the exit path generates on behalf of an exiting thread
+/// (Linux's `current` in `exit_notify`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExitingTask {
+    /// Its ids (the siginfo carries its tgid).
+    pub ids: TaskIds,
+    /// Its credentials (the permission check and the siginfo's uid).
+    pub cred: Credentials,
+}
+
+/// `forget_original_parent`'s parent-death signal ([rule 73]): `child` (a thread
+/// of a process the exiting thread forked, named by its tid so that `child.thread`
+/// is set) asked with `PR_SET_PDEATHSIG` for a signal when its parent thread
+/// exits; that signal is sent to the child's whole thread group (process-directed,
+/// trying `child`'s thread first), as `SI_USER` from the exiting task.
+///
+/// Linux sends it when the parent *thread* exits, even if other threads of the
+/// parent's group live on and adopt the child. It is an ordinary user signal
+/// (`SEND_SIG_NOINFO`), so the kill permission check applies to the exiting task's
+/// credentials. Returns what the send did (`None` if the child asked for nothing,
+/// has no thread, or the check refused); the kernel hears of it through
+/// [`TaskTable::signal_sent`] like any send.
+///
+/// Context: process context, from the exiting thread's exit path, with the
+/// kernel's task-list lock held if it has one; takes the child's signal lock.
+///
+/// [rule 73]: crate::docs::rules#rule-73
+pub fn send_pdeath_signal<T: TaskTable>(
+    tasks: &T,
+    exiting: &ExitingTask,
+    child: &Task<'_, T::Wait, T::Lock>,
+) -> Option<Signo> {
+    let sig = child.thread?.pdeath_signal()?;
+    kill_permitted(&exiting.ids, &exiting.cred, Some(sig), child).ok()?;
+    let info = SignalInfo::user(sig, exiting.ids.tgid, exiting.cred.uid);
+    send_to(tasks, child, sig, Some(&info), PidType::Tgid).ok()?;
+    Some(sig)
+}
+
+/// The kernel's knowledge of process groups that [`kill_orphaned_pgrp`] asks for.
+pub trait ProcessGroups {
+    /// Linux's `will_become_orphaned_pgrp(pgrp, ignored_task)`: whether process
+    /// group `pgid` is orphaned once process `ignored` (a tgid; `None` ignores none)
+    /// is gone. It is orphaned when no member, leaving out `ignored`, zombies whose
+    /// threads are all gone, and members whose parent is init, has a parent in a
+    /// different process group of the same session.
+    ///
+    /// Called with no lock of the crate held.
+    fn will_become_orphaned_pgrp(&mut self, pgid: i32, ignored: Option<i32>) -> bool;
+}
+
+impl<F: FnMut(i32, Option<i32>) -> bool> ProcessGroups for F {
+    fn will_become_orphaned_pgrp(&mut self, pgid: i32, ignored: Option<i32>) -> bool {
+        self(pgid, ignored)
+    }
+}
+
+/// Which side of `exit_notify` calls [`kill_orphaned_pgrp`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrphanCheck {
+    /// The process `task` names exits (its whole group is dead); `parent` is its
+    /// parent. The exiting process itself no longer counts as a link.
+    Exit,
+    /// The process `task` names is a child of the exiting process `parent`, now
+    /// reparented outside `parent`'s thread group.
+    Reparent,
+}
+
+/// `kill_orphaned_pgrp` ([rule 71]): if `task`'s process group differs from its
+/// parent's, both are in one session, the group becomes orphaned by this exit
+/// ([`ProcessGroups::will_become_orphaned_pgrp`]) and a member is stopped
+/// (`has_stopped_jobs`: a complete group stop,
+/// [`ProcessSignalManager::is_stop_complete`]), every member gets SIGHUP and then
+/// SIGCONT, sent by the kernel (`SI_KERNEL`, no permission check). POSIX asks for
+/// this so that a stopped job no shell can continue is not left behind. Returns
+/// whether the two signals were sent; each send is reported through
+/// [`TaskTable::signal_sent`], where the kernel wakes the continued group and
+/// reports its continue ([`ProcessSignalManager::take_cldstop`]).
+///
+/// Call it with `OrphanCheck::Exit` for the exiting process itself (`task` its ids,
+/// `parent` its parent's) and with `OrphanCheck::Reparent` for each child moved
+/// to a parent outside the exiting thread group (`task` the child, `parent` the
+/// exiting process).
+///
+/// Context: process context, from the exit path, with no lock of the crate held
+/// (it takes each member's signal lock in turn, and the kernel's table may be
+/// walked through `tasks`).
+///
+/// [rule 71]: crate::docs::rules#rule-71
+pub fn kill_orphaned_pgrp<T: TaskTable, G: ProcessGroups + ?Sized>(
+    tasks: &T,
+    groups: &mut G,
+    task: &TaskIds,
+    parent: &TaskIds,
+    side: OrphanCheck,
+) -> bool {
+    let pgid = task.pgid;
+    if parent.pgid == pgid || parent.sid != task.sid {
+        return false;
+    }
+    let ignored = match side {
+        OrphanCheck::Exit => Some(task.tgid),
+        OrphanCheck::Reparent => None,
+    };
+    if !groups.will_become_orphaned_pgrp(pgid, ignored) || !has_stopped_jobs(tasks, pgid) {
+        return false;
+    }
+    for sig in [Signo::SIGHUP, Signo::SIGCONT] {
+        let info = SignalInfo::kernel(sig);
+        tasks.for_each_process(PidType::Pgid, pgid, &mut |t| {
+            let _ = send_to(tasks, t, sig, Some(&info), PidType::Tgid);
+        });
+    }
+    true
+}
+
+/// `has_stopped_jobs`: whether a member of the group is in a complete group stop.
+fn has_stopped_jobs<T: TaskTable>(tasks: &T, pgid: i32) -> bool {
+    let mut stopped = false;
+    tasks.for_each_process(PidType::Pgid, pgid, &mut |t| {
+        stopped |= t.process.is_stop_complete();
+    });
+    stopped
 }

@@ -4,6 +4,7 @@ use crate::errno::Errno;
 use crate::frame::{self, FaultInfo, FpHook, FrameRequest, TrapFrame};
 use crate::info::SignalInfo;
 use crate::ptrace::{NoTracer, Tracer};
+use crate::restart::RestartBlock;
 use crate::signo::Signo;
 use crate::thread::{Delivery, JobControl, NoJobControl, ThreadSignalManager};
 use crate::uaccess::UserMemory;
@@ -180,8 +181,12 @@ where
 }
 
 /// `rt_sigreturn`: restores the context, mask and alternate stack saved in the
-/// frame at the thread's stack pointer. Returns the value the system call returns
-/// (the restored return register).
+/// frame at the thread's stack pointer, and resets the thread's restart block to
+/// [`RestartBlock::None`] ([rule 57]: a call interrupted for the handler that
+/// returns now is not resumed by a later `restart_syscall`). Returns the value the
+/// system call returns (the restored return register).
+///
+/// [rule 57]: crate::docs::rules#rule-57
 ///
 /// A malformed frame forces SIGSEGV, with the siginfo Linux gives it on the
 /// architecture ([`frame::BadFrame::info`]), and returns `Err(EFAULT)`; the kernel then goes
@@ -210,6 +215,8 @@ where
     let mut stack = thread.altstack();
     match frame::restore_rt_frame(tf, fp, mem, &mut stack) {
         Ok(r) => {
+            // "Always make any pending restarted system calls return -EINTR."
+            thread.set_restart_block(RestartBlock::None);
             thread.set_altstack(stack);
             thread.restore_saved_mask(r.mask);
             if r.force_sigfpe {
@@ -218,6 +225,9 @@ where
             Ok(r.ret)
         }
         Err(bad) => {
+            if bad.restart_block_reset {
+                thread.set_restart_block(RestartBlock::None);
+            }
             if let Some(mask) = bad.mask {
                 thread.restore_saved_mask(mask);
             }

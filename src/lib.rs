@@ -65,6 +65,7 @@ mod pidtype;
 mod process;
 mod ptrace;
 mod registry;
+mod restart;
 mod set;
 mod signalfd;
 mod signo;
@@ -78,7 +79,9 @@ mod wait;
 pub use crate::action::{Disposition, SaFlags, SignalAction};
 pub use crate::arch::Arch;
 pub use crate::child::{
-    ChildExit, ChildInfo, ChildStop, ExitNotice, notify_parent_cldstop, notify_parent_exit,
+    ChildExit, ChildInfo, ChildStop, ExitNotice, ExitingTask, OrphanCheck, ProcessGroups,
+    exit_signal_for_parent, kill_orphaned_pgrp, notify_parent_cldstop, notify_parent_exit,
+    send_pdeath_signal,
 };
 pub use crate::deliver::{
     KernelFrameInfo, UserReturn, do_signal, do_signal_traced, do_signal_with, rt_sigreturn,
@@ -95,6 +98,10 @@ pub use crate::pidtype::PidType;
 pub use crate::process::{Fate, ProcessSignalManager, SendOutcome};
 pub use crate::ptrace::{NoTracer, PTRACE_EVENT_STOP, PtraceStopKind, Tracer};
 pub use crate::registry::SignalActions;
+pub use crate::restart::{
+    FutexRestart, NanosleepRestart, PollRestart, RestartBlock, RestartHandler, SleepMode, TimeType,
+    nanosleep_copyout, nanosleep_interrupted,
+};
 pub use crate::set::{Iter as SignalSetIter, SignalSet};
 pub use crate::signalfd::{
     SFD_CLOEXEC, SFD_NONBLOCK, SIGNALFD_SIGINFO_SIZE, SfdFlags, SignalFd, SignalfdSiginfo,

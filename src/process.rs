@@ -71,6 +71,23 @@ impl SendOutcome {
     }
 }
 
+/// A stop or continue of a child's group, as its parent hears it (`CLD_STOPPED`,
+/// `CLD_CONTINUED`); [`ProcessSignalManager::take_cldstop`] hands each out once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChildStop {
+    /// The group stopped (the last thread to stop reports it) because of this
+    /// signal.
+    Stopped(Signo),
+    /// A SIGCONT continued the stopped group ([`SendOutcome::resumed`]).
+    Continued,
+    /// A traced thread entered a ptrace stop with this signal (`CLD_TRAPPED`, its
+    /// `exit_code`), reported to its tracer ([rule 65]). Linux reports the tracee
+    /// thread's own pid here, not its group leader's: pass that in `child`.
+    ///
+    /// [rule 65]: crate::docs::rules#rule-65
+    Trapped(Signo),
+}
+
 /// Per-thread data reachable without the signal lock.
 pub(crate) struct ThreadLink<W> {
     /// `TIF_SIGPENDING`: written under the signal lock only, and only in this file.
@@ -110,6 +127,20 @@ pub(crate) struct ThreadSlot<W> {
     /// `rt_sigsuspend`'s mask to restore (`TIF_RESTORE_SIGMASK` + `saved_sigmask`).
     saved_mask: Option<SignalSet>,
     exiting: bool,
+    /// `JOBCTL_STOP_PENDING`: a group stop is in progress and this thread has not
+    /// taken part yet ([rule 70]). It keeps the thread's flag set, so a wait in
+    /// `sigtimedwait`, `sigsuspend` or `pause` ends and the thread comes to
+    /// `get_signal`, which stops it.
+    ///
+    /// [rule 70]: crate::docs::rules#rule-70
+    stop_pending: bool,
+    /// `JOBCTL_STOP_CONSUME`: taking part counts down `group_stop_count`.
+    stop_consume: bool,
+    /// The signal `PR_SET_PDEATHSIG` asked for when the parent thread exits
+    /// (`pdeath_signal`, [rule 73]).
+    ///
+    /// [rule 73]: crate::docs::rules#rule-73
+    pdeath_signal: Option<Signo>,
     /// The alternate signal stack (`sigaltstack`).
     altstack: SignalStack,
     /// This thread's position in the creation-order list.
@@ -170,12 +201,34 @@ pub(crate) struct ProcessState<W> {
     leader: Option<u32>,
     /// `SIGNAL_GROUP_EXIT` and the exit signal.
     group_exit: Option<Signo>,
-    /// `SIGNAL_STOP_STOPPED`.
+    /// A group stop was started and no SIGCONT or group exit ended it yet: Linux's
+    /// `SIGNAL_STOP_STOPPED`, or `group_stop_count` not zero (a stop in progress).
     stopped: bool,
-    /// The signal of the last group stop (`group_exit_code`, and the
-    /// `JOBCTL_STOP_SIGMASK` part of each task's `jobctl`): what a seized tracee's
-    /// PTRACE_EVENT_STOP trap reports while the group is stopped.
+    /// `group_stop_count`: threads that must still take part in the group stop
+    /// ([rule 70]).
+    ///
+    /// [rule 70]: crate::docs::rules#rule-70
+    group_stop_count: u32,
+    /// `SIGNAL_STOP_STOPPED`: every thread took part; the group stop is complete.
+    stop_complete: bool,
+    /// `group_exit_code` of a group stop: the stop signal.
     stop_sig: Option<Signo>,
+    /// The completion of a group stop, not yet taken for the parent's CLD_STOPPED
+    /// (Linux's last thread to stop reports it at once, [rule 72]).
+    ///
+    /// [rule 72]: crate::docs::rules#rule-72
+    notify_stopped: Option<Signo>,
+    /// `SIGNAL_CLD_CONTINUED` / `SIGNAL_CLD_STOPPED`: what a SIGCONT that ended a
+    /// stop leaves to report ([rule 72]).
+    ///
+    /// [rule 72]: crate::docs::rules#rule-72
+    notify_cont: Option<ChildStop>,
+    /// `self_exec_id`: how many times the group exec'd ([rule 74]).
+    ///
+    /// [rule 74]: crate::docs::rules#rule-74
+    self_exec_id: u64,
+    /// `parent_exec_id`: the parent's `self_exec_id` when this group was forked.
+    parent_exec_id: u64,
     /// How many SIGCONTs have been generated (wrapping). `get_signal` compares it
     /// across the window in which it asks the kernel whether the process group is
     /// orphaned: a SIGCONT in that window cancels the stop, as clearing Linux's
@@ -289,7 +342,13 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
                 leader: None,
                 group_exit: None,
                 stopped: false,
+                group_stop_count: 0,
+                stop_complete: false,
                 stop_sig: None,
+                notify_stopped: None,
+                notify_cont: None,
+                self_exec_id: 0,
+                parent_exec_id: 0,
                 continued: 0,
                 unkillable: false,
                 rlimit: None,
@@ -309,13 +368,16 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     /// pending. Create its first thread with the parent thread's mask.
     ///
     /// The child inherits the group's own RLIMIT_SIGPENDING, if it has one, as Linux
-    /// copies `signal->rlim` at fork. It also inherits the queue policy of
+    /// copies `signal->rlim` at fork. It records the parent's exec count as its
+    /// `parent_exec_id` ([rule 74]). It also inherits the queue policy of
     /// [`ProcessSignalManager::set_growable`] and the per-thread part of
     /// [`ProcessSignalManager::reserve`]; its shared queue starts empty, so a
     /// kernel that turned growth off calls `reserve` on the child for it.
     ///
     /// Context: process context (allocates the child's table); takes the parent's
     /// signal lock briefly, never both locks at once.
+    ///
+    /// [rule 74]: crate::docs::rules#rule-74
     pub fn fork(&self, share_actions: bool) -> ProcessSignalManager<W, R> {
         let actions = if share_actions {
             self.common.actions.clone()
@@ -323,9 +385,9 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
             Arc::new(self.common.actions.clone_table())
         };
         let child = ProcessSignalManager::new(actions, self.common.limit.clone());
-        let (rlimit, growable, thread_reserve) = {
+        let (rlimit, growable, thread_reserve, self_exec_id) = {
             let st = self.state.lock();
-            (st.rlimit, st.growable, st.thread_reserve)
+            (st.rlimit, st.growable, st.thread_reserve, st.self_exec_id)
         };
         {
             let mut cst = child.state.lock();
@@ -333,6 +395,7 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
             cst.growable = growable;
             cst.shared.set_growable(growable);
             cst.thread_reserve = thread_reserve;
+            cst.parent_exec_id = self_exec_id;
         }
         child
     }
@@ -495,9 +558,45 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     /// Context: process context, from `execve`, with no lock of this crate held: it
     /// replaces actions through the table's writer, which waits for readers.
     ///
+    /// It also counts the exec (`self_exec_id`, [rule 74]): a child forked before it
+    /// that exits with an exit signal other than SIGCHLD then sends SIGCHLD instead.
+    ///
     /// [rule 54]: crate::docs::rules#rule-54
+    /// [rule 74]: crate::docs::rules#rule-74
     pub fn exec(&self) {
+        {
+            let mut st = self.state.lock();
+            st.self_exec_id = st.self_exec_id.wrapping_add(1);
+        }
         self.common.actions.reset_for_exec();
+    }
+
+    /// `self_exec_id`: how many times this group exec'd ([rule 74]).
+    ///
+    /// Context: any, interrupt context included with the `kspin` feature's lock; takes
+    /// the signal lock briefly, never allocates or sleeps.
+    ///
+    /// [rule 74]: crate::docs::rules#rule-74
+    pub fn self_exec_id(&self) -> u64 {
+        self.state.lock().self_exec_id
+    }
+
+    /// `parent_exec_id`: the parent's [`ProcessSignalManager::self_exec_id`] when
+    /// [`ProcessSignalManager::fork`] made this group; 0 for a group made with
+    /// [`ProcessSignalManager::new`].
+    ///
+    /// Context: as [`ProcessSignalManager::self_exec_id`].
+    pub fn parent_exec_id(&self) -> u64 {
+        self.state.lock().parent_exec_id
+    }
+
+    /// Sets `parent_exec_id`: for a child made with `CLONE_PARENT` (Linux gives it
+    /// the creator's own `parent_exec_id`, as it reports to the creator's parent),
+    /// or for a kernel that creates groups with [`ProcessSignalManager::new`].
+    ///
+    /// Context: process context (clone); takes the signal lock briefly.
+    pub fn set_parent_exec_id(&self, id: u64) {
+        self.state.lock().parent_exec_id = id;
     }
 
     /// Whether the group is exiting, and with which signal.
@@ -523,12 +622,56 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
         }
     }
 
-    /// Whether the group is stopped by a stop signal.
+    /// Whether the group is stopped by a stop signal: a thread dequeued a stop
+    /// signal and no SIGCONT or group exit came since. The stop may still be in
+    /// progress (threads that have not taken part yet, [rule 70]); see
+    /// [`ProcessSignalManager::is_stop_complete`].
     ///
     /// Context: any, interrupt context included with the `kspin` feature's lock; takes
     /// the signal lock briefly, never allocates or sleeps.
+    ///
+    /// [rule 70]: crate::docs::rules#rule-70
     pub fn is_stopped(&self) -> bool {
         self.state.lock().stopped
+    }
+
+    /// Linux's `SIGNAL_STOP_STOPPED`: every thread took part in the group stop and
+    /// no SIGCONT came since. What `has_stopped_jobs` tests for the orphaned
+    /// process-group rule ([rule 71]).
+    ///
+    /// Context: any, interrupt context included with the `kspin` feature's lock; takes
+    /// the signal lock briefly, never allocates or sleeps.
+    ///
+    /// [rule 71]: crate::docs::rules#rule-71
+    pub fn is_stop_complete(&self) -> bool {
+        self.state.lock().stop_complete
+    }
+
+    /// The next stop or continue to report to the parent, once each ([rule 72]):
+    /// first the completion of a group stop (`CLD_STOPPED` with the stop signal,
+    /// which Linux's last thread to stop reports at once), then what a SIGCONT
+    /// that ended a stop left (`CLD_CONTINUED`; or `CLD_STOPPED` if the stop was
+    /// still in progress, as Linux pretends it completed and the continue's report
+    /// was lost, since SIGCHLD does not queue). `None` when nothing is left.
+    ///
+    /// The kernel calls it, and sends what it returns with
+    /// [`crate::notify_parent_cldstop`], after [`crate::Delivery::Stop`] (the
+    /// thread that completes a stop), after a send that reports
+    /// [`SendOutcome::resumed`], and after a thread exits (an exiting thread takes
+    /// part in a stop in progress). Linux lets the first continued thread of the
+    /// group report the continue from `get_signal`; any of these points gives the
+    /// parent each report exactly once, since taking it is atomic.
+    ///
+    /// Context: any, interrupt context included with the `kspin` feature's lock; takes
+    /// the signal lock briefly, never allocates or sleeps.
+    ///
+    /// [rule 72]: crate::docs::rules#rule-72
+    pub fn take_cldstop(&self) -> Option<ChildStop> {
+        let mut st = self.state.lock();
+        if let Some(sig) = st.notify_stopped.take() {
+            return Some(ChildStop::Stopped(sig));
+        }
+        st.notify_cont.take()
     }
 
     /// The shared pending set.
@@ -568,6 +711,9 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
             real_blocked: SignalSet::EMPTY,
             saved_mask: None,
             exiting: false,
+            stop_pending: false,
+            stop_consume: false,
+            pdeath_signal: None,
             altstack: SignalStack::DISABLED,
             pos: st.order.len(),
             traced: false,
@@ -601,6 +747,7 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
             st.leader = Some(index);
             st.curr_target = 0;
         }
+        st.task_join_group_stop(index);
         Ok(index)
     }
 }
@@ -737,9 +884,26 @@ impl<W: WaitQueue> ProcessState<W> {
             self.continued = self.continued.wrapping_add(1);
             for k in 0..self.order.len() {
                 let slot = self.order[k];
-                if self.thread(slot).seized {
+                let t = self.thread_mut(slot);
+                t.stop_pending = false;
+                t.stop_consume = false;
+                if t.seized {
                     self.ptrace_trap_notify(slot);
                 }
+            }
+            // Linux's SIGNAL_CLD_CONTINUED, or SIGNAL_CLD_STOPPED for a stop still
+            // in progress: "we pretend it was already finished, and then continued".
+            let why = if self.stop_complete {
+                Some(ChildStop::Continued)
+            } else if self.group_stop_count > 0 {
+                self.stop_sig.map(ChildStop::Stopped)
+            } else {
+                None
+            };
+            if why.is_some() {
+                self.notify_cont = why;
+                self.group_stop_count = 0;
+                self.stop_complete = false;
             }
             core::mem::take(&mut self.stopped)
         } else {
@@ -854,11 +1018,22 @@ impl<W: WaitQueue> ProcessState<W> {
     }
 
     /// Starts a group exit: `SIGNAL_GROUP_EXIT` and every thread woken to die.
+    ///
+    /// As Linux's `signal->flags = SIGNAL_GROUP_EXIT`, a stop in progress or
+    /// complete ends and an unreported continue is forgotten; each thread's
+    /// `JOBCTL_STOP_PENDING` is cleared (`zap_other_threads`).
     pub(crate) fn zap_threads(&mut self, sig: Signo) {
         self.group_exit = Some(sig);
         self.stopped = false;
+        self.stop_complete = false;
+        self.group_stop_count = 0;
+        self.notify_cont = None;
         for k in 0..self.order.len() {
-            self.signal_wake_up(self.order[k]);
+            let slot = self.order[k];
+            let t = self.thread_mut(slot);
+            t.stop_pending = false;
+            t.stop_consume = false;
+            self.signal_wake_up(slot);
         }
     }
 
@@ -871,10 +1046,16 @@ impl<W: WaitQueue> ProcessState<W> {
 
     /// `recalc_sigpending` for one thread: its flag says whether it has something to
     /// do on return to user space.
+    ///
+    /// A pending group stop keeps it set, as `JOBCTL_PENDING_MASK` does in Linux's
+    /// `recalc_sigpending_tsk` ([rule 70]).
+    ///
+    /// [rule 70]: crate::docs::rules#rule-70
     fn recalc_sigpending(&self, slot: u32) {
         let t = self.thread(slot);
         let deliverable = (t.pending.pending() | self.shared.pending()) - t.blocked;
         let flag = self.group_exit.is_some()
+            || t.stop_pending
             || !deliverable.is_empty()
             || (t.traced && (t.trap_stop || (t.seized && t.trap_notify)));
         t.link.sigpending.store(flag, Ordering::Release);
@@ -1329,54 +1510,121 @@ impl<W: WaitQueue> ProcessState<W> {
         self.continued
     }
 
-    /// `do_signal_stop` ([rule 43]) for the thread `slot` that dequeued a stop signal:
-    /// the group stops (`SIGNAL_STOP_STOPPED`), unless a SIGCONT was generated since
+    /// `do_signal_stop` ([rule 43], [rule 70]) for the thread `slot` that dequeued stop
+    /// signal `sig`: a group stop starts, unless a SIGCONT was generated since
     /// `continue_count` returned `seen` or the group is exiting, in which case
     /// nothing changes and `false` is returned.
     ///
-    /// Every other live thread is told to take part (`signal_wake_up`), as Linux
-    /// sets `JOBCTL_STOP_PENDING` and wakes each. Their flags stay set while they
-    /// are stopped, since in Linux they sleep inside `get_signal` with
-    /// `TIF_SIGPENDING` still set: a signal sent while the group is stopped, or the
-    /// SIGCONT that ends the stop, finds no thread that wants it (`wants_signal`), so
-    /// `curr_target` does not move. A thread asleep in `sigtimedwait` wakes, finds
-    /// nothing and sleeps on: this crate has no `JOBCTL_STOP_PENDING` to keep its
-    /// flag set, so it does not return EINTR as Linux's `do_sigtimedwait` does when
-    /// a stop interrupts it (see the README's deliberate differences).
+    /// Every live thread gets `JOBCTL_STOP_PENDING | JOBCTL_STOP_CONSUME` and
+    /// counts in `group_stop_count`; every other one is woken (`signal_wake_up`) and
+    /// keeps its flag set until it takes part ([`ProcessState::participate_group_stop`],
+    /// from its own `get_signal`, or as it exits), so a wait in `sigtimedwait`,
+    /// `sigsuspend` or `pause` ends as in Linux. Then `slot` takes part at once. While
+    /// the group is stopped no thread wants a signal (`wants_signal`), so a signal
+    /// sent then, or the SIGCONT that ends the stop, moves no `curr_target`.
     ///
     /// [rule 43]: crate::docs::rules#rule-43
-    pub(crate) fn do_signal_stop(&mut self, slot: u32, seen: u32, sig: Signo) -> bool {
+    /// [rule 70]: crate::docs::rules#rule-70
+    pub(crate) fn do_signal_stop(&mut self, slot: u32, sig: Signo, seen: u32) -> bool {
         if self.continued != seen || self.group_exit.is_some() {
             return false;
         }
-        // A traced thread resumed while its group stays stopped may start another
-        // group stop; the group's stop signal is then left as it was.
-        if !self.stopped {
+        if !self.stop_complete {
             self.stop_sig = Some(sig);
         }
         self.stopped = true;
-        self.recalc_sigpending(slot);
+        self.group_stop_count = 0;
         for k in 0..self.order.len() {
             let other = self.order[k];
-            if other == slot || self.thread(other).exiting {
+            let t = self.thread_mut(other);
+            if t.exiting {
                 continue;
             }
-            if self.thread(other).seized {
+            t.stop_pending = true;
+            t.stop_consume = true;
+            let seized = t.seized;
+            self.group_stop_count += 1;
+            if other != slot && seized {
+                // `ptrace_trap_notify` instead of `signal_wake_up` for a seized
+                // tracee.
                 self.ptrace_trap_notify(other);
-            } else {
+            } else if other != slot {
                 self.signal_wake_up(other);
             }
         }
+        self.participate_group_stop(slot);
         true
+    }
+
+    /// Whether `slot` has a group stop to take part in (`JOBCTL_STOP_PENDING`).
+    pub(crate) fn stop_pending(&self, slot: u32) -> bool {
+        self.thread(slot).stop_pending
+    }
+
+    /// `task_participate_group_stop` ([rule 70], [rule 72]): `slot` takes part in the
+    /// group stop in progress. When it is the last one and the group was not
+    /// stopped already, the stop is complete (`SIGNAL_STOP_STOPPED`) and its
+    /// CLD_STOPPED is left for [`ProcessSignalManager::take_cldstop`]. Returns the
+    /// stop signal.
+    ///
+    /// [rule 70]: crate::docs::rules#rule-70
+    /// [rule 72]: crate::docs::rules#rule-72
+    pub(crate) fn participate_group_stop(&mut self, slot: u32) -> Signo {
+        let t = self.thread_mut(slot);
+        let consume = core::mem::take(&mut t.stop_consume);
+        t.stop_pending = false;
+        if consume {
+            self.group_stop_count = self.group_stop_count.saturating_sub(1);
+            if self.group_stop_count == 0 && !self.stop_complete {
+                self.stop_complete = true;
+                self.notify_stopped = self.stop_sig;
+            }
+        }
+        self.recalc_sigpending(slot);
+        self.stop_sig.unwrap_or(Signo::SIGSTOP)
+    }
+
+    /// `task_join_group_stop`: a thread created while a group stop is in progress
+    /// joins it (and counts); one created in a complete stop stops too, without
+    /// counting.
+    fn task_join_group_stop(&mut self, slot: u32) {
+        if !self.stopped {
+            return;
+        }
+        let consume = self.group_stop_count > 0;
+        if consume {
+            self.group_stop_count += 1;
+        } else if !self.stop_complete {
+            return;
+        }
+        let t = self.thread_mut(slot);
+        t.stop_pending = true;
+        t.stop_consume = consume;
+        self.recalc_sigpending(slot);
+    }
+
+    /// The thread's `pdeath_signal` ([rule 73]).
+    ///
+    /// [rule 73]: crate::docs::rules#rule-73
+    pub(crate) fn pdeath_signal(&self, slot: u32) -> Option<Signo> {
+        self.thread(slot).pdeath_signal
+    }
+
+    /// Sets the thread's `pdeath_signal` ([rule 73]).
+    ///
+    /// [rule 73]: crate::docs::rules#rule-73
+    pub(crate) fn set_pdeath_signal(&mut self, slot: u32, sig: Option<Signo>) {
+        self.thread_mut(slot).pdeath_signal = sig;
     }
 
     /// A thread leaves (`exit_signals`): it stops taking signals and, if its pending
     /// flag is set and the group is not exiting, hands shared signals on (a thread
-    /// that was not told of any was not counted on to take one); its private queue
-    /// is dropped. The leader's slot stays (as a zombie) so that process-directed
+    /// that was not told of any was not counted on to take one) and takes part in a
+    /// group stop in progress ([rule 70]); its private queue is dropped. The leader's slot stays (as a zombie) so that process-directed
     /// signals still test its mask ([rule 4]).
     ///
     /// [rule 4]: crate::docs::rules#rule-4
+    /// [rule 70]: crate::docs::rules#rule-70
     pub(crate) fn detach(&mut self, slot: u32, limit: &PendingLimit) {
         let t = self.thread_mut(slot);
         if t.exiting {
@@ -1389,6 +1637,11 @@ impl<W: WaitQueue> ProcessState<W> {
         let flagged = t.link.sigpending.load(Ordering::Relaxed);
         if flagged && self.group_exit.is_none() {
             self.retarget_shared_pending(slot, unblocked);
+        }
+        // `exit_signals`: an exiting thread takes part in a stop in progress, and may
+        // be the one that completes it ([rule 70]).
+        if self.thread(slot).stop_pending {
+            self.participate_group_stop(slot);
         }
         self.thread(slot)
             .link

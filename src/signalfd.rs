@@ -652,6 +652,54 @@ mod tests {
     }
 
     #[test]
+    fn is_ready_sees_a_pending_signal_of_the_mask_private_or_shared() {
+        let p = process();
+        let t = thread(&p, 1, SignalSet::ALL);
+        let other = thread(&p, 2, SignalSet::ALL);
+        let fd = SignalFd::new(set(&[Signo::SIGUSR1, Signo::SIGUSR2]));
+        assert!(!fd.is_ready(&t));
+        p.send(Signo::SIGTERM, None).unwrap();
+        assert!(!fd.is_ready(&t), "a signal outside the mask");
+        other.send(Signo::SIGUSR1, None).unwrap();
+        assert!(!fd.is_ready(&t), "another thread's private signal");
+        assert!(fd.is_ready(&other));
+        t.send(Signo::SIGUSR2, None).unwrap();
+        assert!(fd.is_ready(&t), "its own private signal");
+        read_all(&fd, &t, 128).unwrap();
+        assert!(!fd.is_ready(&t));
+        p.send(Signo::SIGUSR1, None).unwrap();
+        assert!(fd.is_ready(&t), "a shared signal");
+    }
+
+    #[test]
+    fn a_signalfd_kept_across_exec_reads_the_same_process_signals() {
+        let p = process();
+        let mask = set(&[Signo::SIGUSR1]);
+        let t = thread(&p, 1, mask);
+        let fd = SignalFd::new(mask);
+        p.sigaction(
+            Signo::SIGUSR1,
+            Some(crate::SignalAction::handler(
+                0x1000,
+                crate::SaFlags::empty(),
+                SignalSet::EMPTY,
+            )),
+        )
+        .unwrap();
+        p.send(Signo::SIGUSR1, None).unwrap();
+        p.exec();
+        t.exec();
+        assert_eq!(t.blocked(), mask, "the mask survives exec");
+        let got = read_all(&fd, &t, 256).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            got[0].signo,
+            abi::SIGUSR1,
+            "the pending signal is still there"
+        );
+    }
+
+    #[test]
     fn copy_fault_on_first_record_is_efault_and_the_signal_is_lost() {
         let p = process();
         let t = thread(&p, 1, set(&[Signo::SIGUSR1]));

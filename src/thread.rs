@@ -14,6 +14,7 @@ use crate::info::SignalInfo;
 use crate::lock::DefaultRawMutex;
 use crate::process::{ProcessSignalManager, SendOutcome, ThreadLink, handler_ignored};
 use crate::ptrace::{NoTracer, PtraceStopKind, Tracer};
+use crate::restart::RestartBlock;
 use crate::set::SignalSet;
 use crate::signo::{DefaultAction, Signo};
 use crate::stack::SignalStack;
@@ -73,14 +74,23 @@ pub enum Delivery {
     /// [`ThreadSignalManager::force_sigsegv`] if the frame cannot be written), then
     /// ask again.
     Handler(HandlerDelivery),
-    /// The default action stops the group ([rule 43]); the stop is already recorded
-    /// ([`crate::ProcessSignalManager::is_stopped`]). The kernel stops every thread
-    /// until a SIGCONT resumes it. TSTP, TTIN and TTOU in an orphaned process group
-    /// never get here ([rule 44]): [`ThreadSignalManager::get_signal_with`] asks the
-    /// kernel's [`JobControl`] first and discards them.
+    /// This thread stops until a SIGCONT (or a group exit) ends the group stop; the
+    /// signal is the group's stop signal. Either the thread dequeued a stop signal
+    /// whose default action stops the group ([rule 43]), which starts a group stop
+    /// ([`crate::ProcessSignalManager::is_stopped`]) and makes every other thread
+    /// come here too, or another thread started one and this one takes part
+    /// ([rule 70]). The kernel reports what
+    /// [`crate::ProcessSignalManager::take_cldstop`] returns to the parent (the
+    /// thread that completes the stop finds its CLD_STOPPED there, [rule 72]), then
+    /// puts the thread to sleep (Linux's `TASK_STOPPED`) until the group is no
+    /// longer stopped, and asks again. TSTP, TTIN and TTOU in an orphaned process group never get
+    /// here ([rule 44]): [`ThreadSignalManager::get_signal_with`] asks the kernel's
+    /// [`JobControl`] first and discards them.
     ///
     /// [rule 43]: crate::docs::rules#rule-43
     /// [rule 44]: crate::docs::rules#rule-44
+    /// [rule 70]: crate::docs::rules#rule-70
+    /// [rule 72]: crate::docs::rules#rule-72
     Stop(Signo),
     /// The group exits with this signal: its default action terminates (`core_dump`
     /// when it also dumps core, [rule 43]), or another thread already started the exit.
@@ -147,6 +157,9 @@ pub struct ThreadSignalManager<W: WaitQueue, R: RawMutex = DefaultRawMutex> {
     link: Arc<ThreadLink<W>>,
     slot: u32,
     tid: i32,
+    /// Linux's `current->restart_block` (see [`crate::restart`]); only this thread
+    /// reads or writes it.
+    pub(crate) restart: lock_api::Mutex<R, RestartBlock>,
 }
 
 impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
@@ -171,6 +184,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
             link,
             slot,
             tid,
+            restart: lock_api::Mutex::new(RestartBlock::None),
         })
     }
 
@@ -393,6 +407,16 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
                     core_dump: false,
                 });
             }
+            if st.stop_pending(self.slot) {
+                // Another thread started a group stop: take part before dequeuing
+                // anything (`do_signal_stop(0)`, rule 70). A traced thread traps
+                // to its tracer instead (`JOBCTL_TRAP_STOP`).
+                let sig = st.participate_group_stop(self.slot);
+                if !st.is_traced(self.slot) {
+                    return Some(Delivery::Stop(sig));
+                }
+                st.schedule_trap_stop(self.slot);
+            }
             // `do_jobctl_trap`: a group-stop trap, PTRACE_INTERRUPT, or a
             // group-stop change a seized tracee reports. The signal it is resumed
             // with is dropped.
@@ -484,7 +508,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
                             continue;
                         }
                     }
-                    if !st.do_signal_stop(self.slot, seen, sig) {
+                    if !st.do_signal_stop(self.slot, sig, seen) {
                         continue;
                     }
                     if !st.is_traced(self.slot) {
@@ -698,13 +722,17 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// ignored signals stay queued. EAGAIN on a zero or expired timeout; EINTR when
     /// another deliverable signal (or a group exit) arrives first.
     ///
-    /// Unlike Linux, a spurious wake-up does not end the wait with EINTR: the wait
-    /// goes on for the time left.
+    /// A group stop ends the wait with EINTR ([rule 70]): the thread then stops on
+    /// its way back to user space, and the caller sees EINTR after the SIGCONT, as
+    /// in Linux. Unlike Linux, a spurious wake-up (one with nothing to deliver and
+    /// no stop to take part in) does not end the wait with EINTR: the wait goes on
+    /// for the time left.
     ///
     /// Context: process context, on this thread.
     ///
     /// [rule 34]: crate::docs::rules#rule-34
     /// [rule 35]: crate::docs::rules#rule-35
+    /// [rule 70]: crate::docs::rules#rule-70
     pub fn sigtimedwait(
         &self,
         set: SignalSet,
@@ -795,13 +823,16 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     }
 
     /// `rt_sigsuspend` ([rule 36]): replaces the mask with `mask` until a signal is
-    /// deliverable, then returns ERESTARTNOHAND for the kernel's restart logic. The
+    /// deliverable or a group stop is to be taken part in ([rule 70]), then returns
+    /// ERESTARTNOHAND for the kernel's restart logic (after a stop no handler runs,
+    /// so the call restarts). The
     /// old mask is restored when the handler returns (it is saved in the frame), or by
     /// [`ThreadSignalManager::get_signal`] at once if no handler runs.
     ///
     /// Context: process context, on this thread.
     ///
     /// [rule 36]: crate::docs::rules#rule-36
+    /// [rule 70]: crate::docs::rules#rule-70
     pub fn sigsuspend(&self, mask: SignalSet) -> Errno {
         self.process
             .state
@@ -854,6 +885,33 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// allocates or sleeps.
     pub fn set_altstack(&self, stack: SignalStack) {
         self.process.state.lock().set_altstack(self.slot, stack);
+    }
+
+    /// The signal this thread asked for with `PR_SET_PDEATHSIG`, sent to its thread
+    /// group when the thread that forked its process exits
+    /// ([`crate::send_pdeath_signal`], [rule 73]); `None` if none.
+    ///
+    /// Context: any, interrupt context included with the `kspin` feature's lock; takes
+    /// the signal lock briefly, never allocates or sleeps.
+    ///
+    /// [rule 73]: crate::docs::rules#rule-73
+    pub fn pdeath_signal(&self) -> Option<Signo> {
+        self.process.state.lock().pdeath_signal(self.slot)
+    }
+
+    /// Sets or clears (`None`) the parent-death signal ([rule 73]): `prctl`'s
+    /// `PR_SET_PDEATHSIG` ([`crate::syscall::sys_prctl_pdeathsig`]). A new thread
+    /// starts without one (fork and clone clear it, as Linux's `copy_process`
+    /// does); `execve` keeps it, except that Linux clears it for a set-user-id or
+    /// otherwise privilege-changing exec (`bprm->secureexec`) and whenever
+    /// `commit_creds` changes the euid, egid, fsuid, fsgid or capabilities: a kernel
+    /// with credentials calls this with `None` there.
+    ///
+    /// Context: process context; takes the signal lock briefly.
+    ///
+    /// [rule 73]: crate::docs::rules#rule-73
+    pub fn set_pdeath_signal(&self, sig: Option<Signo>) {
+        self.process.state.lock().set_pdeath_signal(self.slot, sig);
     }
 
     /// `execve` on this thread: the alternate stack is disabled (the mask and pending

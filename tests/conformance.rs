@@ -67,30 +67,36 @@ const BATCHES: [(std::ops::Range<u64>, usize, Option<usize>, bool); 5] = [
     (40_000..40_030, 40, Some(64), false),
 ];
 
+/// Every scenario of [`BATCHES`], with its seed.
+fn generated() -> impl Iterator<Item = (u64, scenario::Scenario)> {
+    BATCHES
+        .into_iter()
+        .flat_map(|(seeds, ops, threads, fatal)| {
+            let cfg = GenConfig {
+                ops,
+                threads,
+                fatal,
+            };
+            seeds.map(move |seed| (seed, random::generate(seed, &cfg)))
+        })
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn host_kernel_and_crate_agree_on_generated_scenarios() {
     let linux = runner::by_name("linux", None).unwrap();
     let krate = runner::by_name("crate", None).unwrap();
     let (mut passed, mut failed) = (0, Vec::new());
-    for (seeds, ops, threads, fatal) in BATCHES {
-        let cfg = GenConfig {
-            ops,
-            threads,
-            fatal,
-        };
-        for seed in seeds {
-            let sc = random::generate(seed, &cfg);
-            let a = linux
-                .run_scenario(&sc)
-                .unwrap_or_else(|e| panic!("linux runner, seed {seed}: {e}"));
-            let b = krate.run_scenario(&sc).unwrap().to_string();
-            match trace::first_difference(&a.to_string(), &b) {
-                None => passed += 1,
-                Some((line, want, have)) => failed.push(format!(
-                    "seed {seed}:{line}: linux `{want}`, crate `{have}`"
-                )),
-            }
+    for (seed, sc) in generated() {
+        let a = linux
+            .run_scenario(&sc)
+            .unwrap_or_else(|e| panic!("linux runner, seed {seed}: {e}"));
+        let b = krate.run_scenario(&sc).unwrap().to_string();
+        match trace::first_difference(&a.to_string(), &b) {
+            None => passed += 1,
+            Some((line, want, have)) => failed.push(format!(
+                "seed {seed}:{line}: linux `{want}`, crate `{have}`"
+            )),
         }
     }
     println!("{} passed, {} failed", passed, failed.len());
@@ -102,92 +108,82 @@ fn host_kernel_and_crate_agree_on_generated_scenarios() {
 /// family the issue lists; each is counted by the ops that exercise it.
 #[test]
 fn generator_reaches_every_rule_family() {
-    use scenario::{Disposition, Op, Sig};
+    use scenario::{Action, Disposition, Op, Sig};
     let sync = |s: Sig| [4u8, 5, 7, 8, 11, 31].contains(&s.num());
     let stop = |s: Sig| (19..=22).contains(&s.num());
     let mut reached = std::collections::BTreeMap::<&str, usize>::new();
-    for (seeds, ops, threads, fatal) in BATCHES {
-        let cfg = GenConfig {
-            ops,
-            threads,
-            fatal,
-        };
-        for seed in seeds {
-            let sc = random::generate(seed, &cfg);
-            let sends: Vec<(Sig, bool)> = sc
-                .ops
-                .iter()
-                .filter_map(|op| match *op {
-                    Op::Kill(s) | Op::SigQueue(s, _) => Some((s, true)),
-                    Op::Tkill(_, s) | Op::TSigQueue(_, s, _) => Some((s, false)),
-                    _ => None,
-                })
-                .collect();
-            let count = |s: Sig| sends.iter().filter(|(x, _)| *x == s).count();
-            let mut hit = |name| *reached.entry(name).or_default() += 1;
-            if sends.iter().any(|(s, _)| s.num() < 32 && count(*s) >= 2) {
-                hit("std coalescing");
-            }
-            if sc
-                .ops
-                .iter()
-                .filter(
-                    |op| matches!(op, Op::SigQueue(s, _) | Op::TSigQueue(_, s, _) if s.num() >= 32),
-                )
-                .count()
-                >= 2
-            {
-                hit("rt fifo");
-            }
-            if sends
-                .iter()
-                .any(|(s, p)| *p && sends.iter().any(|(t, q)| t == s && !q))
-            {
-                hit("private vs shared");
-            }
-            if sends.iter().any(|(s, _)| sync(*s)) && sends.iter().any(|(s, _)| !sync(*s)) {
-                hit("synchronous first");
-            }
-            let mut ignored = Vec::new();
-            let mut pending_before_ignore = false;
-            let mut sent_so_far = Vec::new();
-            for op in &sc.ops {
-                match *op {
-                    Op::Action {
-                        sig,
-                        disp: Disposition::Ignore,
-                        ..
-                    } => {
-                        pending_before_ignore |= sent_so_far.contains(&sig);
-                        ignored.push(sig);
-                    }
-                    Op::Action {
-                        resethand: true, ..
-                    } => hit("resethand"),
-                    Op::Action { nodefer: true, .. } => hit("nodefer"),
-                    Op::Kill(s) | Op::SigQueue(s, _) | Op::Tkill(_, s) | Op::TSigQueue(_, s, _) => {
-                        if ignored.contains(&s) {
-                            hit("ignore at generation");
-                        }
-                        sent_so_far.push(s);
-                    }
-                    Op::RlimitSigpending(_) => hit("rlimit"),
-                    Op::Wait(..) => hit("waits"),
-                    _ => {}
+    for (_, sc) in generated() {
+        let sends: Vec<(Sig, bool)> = sc
+            .ops
+            .iter()
+            .filter_map(|op| match *op {
+                Op::Kill(s) | Op::SigQueue(s, _) => Some((s, true)),
+                Op::Tkill(_, s) | Op::TSigQueue(_, s, _) => Some((s, false)),
+                _ => None,
+            })
+            .collect();
+        let count = |s: Sig| sends.iter().filter(|(x, _)| *x == s).count();
+        let mut hit = |name| *reached.entry(name).or_default() += 1;
+        if sends.iter().any(|(s, _)| s.num() < 32 && count(*s) >= 2) {
+            hit("std coalescing");
+        }
+        if sc
+            .ops
+            .iter()
+            .filter(|op| matches!(op, Op::SigQueue(s, _) | Op::TSigQueue(_, s, _) if s.num() >= 32))
+            .count()
+            >= 2
+        {
+            hit("rt fifo");
+        }
+        if sends
+            .iter()
+            .any(|(s, p)| *p && sends.iter().any(|(t, q)| t == s && !q))
+        {
+            hit("private vs shared");
+        }
+        if sends.iter().any(|(s, _)| sync(*s)) && sends.iter().any(|(s, _)| !sync(*s)) {
+            hit("synchronous first");
+        }
+        let mut ignored = Vec::new();
+        let mut pending_before_ignore = false;
+        let mut sent_so_far = Vec::new();
+        for op in &sc.ops {
+            match *op {
+                Op::Action(Action {
+                    sig,
+                    disp: Disposition::Ignore,
+                    ..
+                }) => {
+                    pending_before_ignore |= sent_so_far.contains(&sig);
+                    ignored.push(sig);
                 }
+                Op::Action(Action {
+                    resethand: true, ..
+                }) => hit("resethand"),
+                Op::Action(Action { nodefer: true, .. }) => hit("nodefer"),
+                Op::Kill(s) | Op::SigQueue(s, _) | Op::Tkill(_, s) | Op::TSigQueue(_, s, _) => {
+                    if ignored.contains(&s) {
+                        hit("ignore at generation");
+                    }
+                    sent_so_far.push(s);
+                }
+                Op::RlimitSigpending(_) => hit("rlimit"),
+                Op::Wait(..) => hit("waits"),
+                _ => {}
             }
-            if pending_before_ignore {
-                hit("SIG_IGN flush");
-            }
-            if sends.iter().any(|(s, _)| stop(*s)) && sends.iter().any(|(s, _)| s.num() == 18) {
-                hit("SIGCONT/stop flushes");
-            }
-            if sc.threads >= 2 && sends.iter().any(|(_, p)| *p) {
-                hit("target-thread choice");
-            }
-            for family in job_control_families(&sc) {
-                hit(family);
-            }
+        }
+        if pending_before_ignore {
+            hit("SIG_IGN flush");
+        }
+        if sends.iter().any(|(s, _)| stop(*s)) && sends.iter().any(|(s, _)| s.num() == 18) {
+            hit("SIGCONT/stop flushes");
+        }
+        if sc.threads >= 2 && sends.iter().any(|(_, p)| *p) {
+            hit("target-thread choice");
+        }
+        for family in job_control_families(&sc) {
+            hit(family);
         }
     }
     let families = [
@@ -232,7 +228,7 @@ fn generator_reaches_every_rule_family() {
 /// the generator means them (an op skipped because the group is stopped is counted
 /// as if it ran).
 fn job_control_families(sc: &scenario::Scenario) -> Vec<&'static str> {
-    use scenario::{DefaultAction, Disposition, Op, Sig, SigSet, Tid};
+    use scenario::{Action, DefaultAction, Disposition, Op, Sig, SigSet, Tid};
     let mut out = Vec::new();
     let mut disp = [Disposition::Default; 65];
     let mut masks = vec![SigSet::ALL; sc.threads];
@@ -262,7 +258,7 @@ fn job_control_families(sc: &scenario::Scenario) -> Vec<&'static str> {
         };
     for op in &sc.ops {
         match *op {
-            Op::Action { sig, disp: d, .. } => disp[usize::from(sig.num())] = d,
+            Op::Action(Action { sig, disp: d, .. }) => disp[usize::from(sig.num())] = d,
             Op::Block(t, set) => masks[t.0].0 |= set.0,
             Op::Unblock(t, set) => masks[t.0].0 &= !set.0,
             Op::SetMask(t, set) => masks[t.0] = set,

@@ -38,6 +38,17 @@ fn thread() -> (Arc<ProcessSignalManager<CondvarQueue>>, Thread) {
     (p, t)
 }
 
+/// [`thread`], with a handler of `flags` and `mask` for `sig`.
+fn thread_with_handler(
+    sig: Signo,
+    flags: SaFlags,
+    mask: SignalSet,
+) -> (Arc<ProcessSignalManager<CondvarQueue>>, Thread) {
+    let (p, t) = thread();
+    p.sigaction(sig, Some(handler(flags, mask))).unwrap();
+    (p, t)
+}
+
 fn x86_ctx() -> X86_64Context {
     X86_64Context {
         rip: 0x40_0500,
@@ -60,6 +71,12 @@ fn handler(flags: SaFlags, mask: SignalSet) -> SignalAction {
     )
 }
 
+/// What a thread killed by SIGSEGV returns: the group exits, dumping core.
+const SEGV_CORE: UserReturn = UserReturn::Exit {
+    sig: Signo::SIGSEGV,
+    core_dump: true,
+};
+
 const K: KernelFrameInfo = KernelFrameInfo {
     trampoline: TRAMPOLINE,
     fault: ksignal::frame::FaultInfo {
@@ -71,12 +88,11 @@ const K: KernelFrameInfo = KernelFrameInfo {
 
 #[test]
 fn handler_runs_with_its_mask_and_sigreturn_restores_context_and_mask() {
-    let (p, t) = thread();
-    p.sigaction(
+    let (_p, t) = thread_with_handler(
         Signo::SIGUSR1,
-        Some(handler(SaFlags::empty(), SignalSet::single(Signo::SIGUSR2))),
-    )
-    .unwrap();
+        SaFlags::empty(),
+        SignalSet::single(Signo::SIGUSR2),
+    );
     t.send(
         Signo::SIGUSR1,
         Some(&SignalInfo::queue(Signo::SIGUSR1, 9, 0, 77)),
@@ -132,12 +148,7 @@ fn several_pending_handlers_are_stacked_and_run_in_reverse_dequeue_order() {
 
 #[test]
 fn frame_that_cannot_be_written_forces_sigsegv_and_kills_when_it_was_sigsegv() {
-    let (p, t) = thread();
-    p.sigaction(
-        Signo::SIGSEGV,
-        Some(handler(SaFlags::empty(), SignalSet::EMPTY)),
-    )
-    .unwrap();
+    let (_p, t) = thread_with_handler(Signo::SIGSEGV, SaFlags::empty(), SignalSet::EMPTY);
     t.force_signal(Signo::SIGSEGV, &SignalInfo::fault(Signo::SIGSEGV, 1, 0x10))
         .unwrap();
     let mut mem = memory();
@@ -145,13 +156,7 @@ fn frame_that_cannot_be_written_forces_sigsegv_and_kills_when_it_was_sigsegv() {
         rsp: 0x10,
         ..x86_ctx()
     }; // unmapped stack
-    assert_eq!(
-        do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K),
-        UserReturn::Exit {
-            sig: Signo::SIGSEGV,
-            core_dump: true
-        }
-    );
+    assert_eq!(do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K), SEGV_CORE);
 }
 
 #[test]
@@ -162,13 +167,7 @@ fn x86_handler_without_sa_restorer_gets_sigsegv() {
     t.send(Signo::SIGUSR1, None).unwrap();
     let mut mem = memory();
     let mut ctx = x86_ctx();
-    assert_eq!(
-        do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K),
-        UserReturn::Exit {
-            sig: Signo::SIGSEGV,
-            core_dump: true
-        }
-    );
+    assert_eq!(do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K), SEGV_CORE);
 }
 
 #[test]
@@ -181,24 +180,13 @@ fn forged_frame_at_sigreturn_forces_sigsegv() {
         rt_sigreturn(&t, &mut ctx, &mut NoFp, &mem),
         Err(Errno::EFAULT)
     );
-    assert_eq!(
-        do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K),
-        UserReturn::Exit {
-            sig: Signo::SIGSEGV,
-            core_dump: true
-        }
-    );
+    assert_eq!(do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K), SEGV_CORE);
 }
 
 #[test]
 fn interrupted_syscall_restarts_without_handler_and_eintrs_with_one() {
     // sigsuspend returned -ERESTARTNOHAND: with a handler the call ends with EINTR.
-    let (p, t) = thread();
-    p.sigaction(
-        Signo::SIGUSR1,
-        Some(handler(SaFlags::RESTART, SignalSet::EMPTY)),
-    )
-    .unwrap();
+    let (_p, t) = thread_with_handler(Signo::SIGUSR1, SaFlags::RESTART, SignalSet::EMPTY);
     t.send(Signo::SIGUSR1, None).unwrap();
     let mut mem = memory();
     let mut ctx = X86_64Context {
@@ -234,12 +222,7 @@ fn interrupted_syscall_restarts_without_handler_and_eintrs_with_one() {
 #[test]
 fn autodisarm_altstack_is_disarmed_during_the_handler_and_restored_after() {
     use ksignal::{SsFlags, StackT};
-    let (p, t) = thread();
-    p.sigaction(
-        Signo::SIGUSR1,
-        Some(handler(SaFlags::ONSTACK, SignalSet::EMPTY)),
-    )
-    .unwrap();
+    let (_p, t) = thread_with_handler(Signo::SIGUSR1, SaFlags::ONSTACK, SignalSet::EMPTY);
     let mut stack = t.altstack();
     let ss = StackT {
         ss_sp: common::user_stack::ALT_BASE,
@@ -350,12 +333,7 @@ fn bad_frame_sigsegv_carries_linuxs_siginfo_per_architecture() {
 fn sigsegv_after_a_bad_fp_state_sees_the_restored_registers() {
     use common::fp::ImageFp;
     use common::signal_setup::{put_u64, user_u64};
-    let (p, t) = thread();
-    p.sigaction(
-        Signo::SIGSEGV,
-        Some(handler(SaFlags::empty(), SignalSet::EMPTY)),
-    )
-    .unwrap();
+    let (_p, t) = thread_with_handler(Signo::SIGSEGV, SaFlags::empty(), SignalSet::EMPTY);
     let mut mem = memory();
     let frame = stack_top() - 0x800;
     let sc = frame + 48;

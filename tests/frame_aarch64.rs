@@ -9,7 +9,7 @@ mod common {
 
 use common::fp::ImageFp;
 use common::frame::*;
-use common::scenarios::{self, FrameTestArch, RestartArch};
+use common::scenarios::{self, Fixture, FrameTestArch, RestartArch};
 use common::signal_setup::*;
 use common::user_stack::*;
 use ksignal::frame::aarch64::{
@@ -17,10 +17,7 @@ use ksignal::frame::aarch64::{
     PSTATE_DAIF, PSTATE_MODE_MASK, PSTATE_MODE32, PSTATE_RES0, PSTATE_SS, PSTATE_TCO,
     valid_user_pstate,
 };
-use ksignal::frame::{
-    ArchFrame, BadFrame, FaultInfo, ForceSigsegv, FpHook, FrameError, FrameRequest, HandlerFrame,
-    NoFp, RestoredFrame, restore_rt_frame, setup_rt_frame,
-};
+use ksignal::frame::*;
 use ksignal::*;
 use proptest::prelude::*;
 
@@ -31,23 +28,9 @@ const PSTATE: u64 = MC + 272;
 const RES: u64 = 592;
 const NZCV: u64 = 0xF << 28;
 
-fn user_ctx() -> Aarch64Context {
-    let mut x = [0u64; 31];
-    for (i, r) in x.iter_mut().enumerate() {
-        *r = 0x1000 + i as u64;
-    }
-    Aarch64Context {
-        x,
-        sp: stack_top(),
-        pc: 0x40_0500,
-        pstate: 0x6000_0000 | PSTATE_TCO,
-        in_syscall: false,
-        orig_x0: 0,
-    }
-}
-
 /// This architecture for the shared scenarios (`tests/common/scenarios.rs`).
 struct A64;
+type T = Fixture<A64>;
 
 scenarios::shared_frame_tests!(A64);
 
@@ -56,19 +39,30 @@ impl FrameTestArch for A64 {
     /// The bad-frame path is `arm64_notify_segfault(regs->sp)`: a fault at the sp
     /// the frame restored.
     const BAD_FRAME_FAULTS_AT_SP: bool = true;
+    /// arm64 has no explicit overflow check: the frame runs off the altstack into
+    /// unmapped memory and the write faults.
+    const ALTSTACK_OVERFLOW: FrameError = FrameError::Fault;
     const UC: u64 = UC;
     const SIGMASK: u64 = SIGMASK;
     fn user_ctx() -> Aarch64Context {
-        user_ctx()
+        Aarch64Context {
+            x: core::array::from_fn(|i| 0x1000 + i as u64),
+            sp: stack_top(),
+            pc: 0x40_0500,
+            pstate: 0x6000_0000 | PSTATE_TCO,
+            in_syscall: false,
+            orig_x0: 0,
+        }
     }
     fn set_sp(ctx: &mut Aarch64Context, sp: u64) {
         ctx.sp = sp;
     }
     fn fp() -> ImageFp {
-        fp()
+        ImageFp::pattern(FP_IMAGE_LEN, 0x11)
     }
-    fn action(flags: SaFlags) -> SignalAction {
-        action(flags)
+    /// The frame record (x29, x30) lies above the frame.
+    fn frame_for(sp: u64) -> u64 {
+        ((sp - 16) & !15) - FRAME_SIZE as u64
     }
 }
 
@@ -77,92 +71,44 @@ impl RestartArch for A64 {
     /// regs->regs[0]`): a result whose low 32 bits are a restart code is that code.
     const RESTART_CODE_IS_INT: bool = true;
     const KEEPS_SYSCALL: bool = false;
+    const SYSCALL_END: u64 = 0x40_1004;
+    const INSN_LEN: u64 = 4;
+    /// x0 gets `orig_x0` back; x8 holds the number.
+    const AGAIN: (u64, u64) = (3, 63);
+    const AGAIN_VIA_RESTART_SYSCALL: (u64, u64) = (3, Aarch64::NR_RESTART_SYSCALL);
     fn in_syscall(ret: u64) -> Aarch64Context {
-        let mut c = in_syscall(Errno::EINTR);
-        c.x[0] = ret;
+        let mut c = A64::user_ctx();
+        c.in_syscall = true;
+        c.orig_x0 = 3;
+        (c.x[0], c.x[8], c.pc) = (ret, 63, Self::SYSCALL_END);
         c
     }
     fn syscall_regs(ctx: &Aarch64Context) -> (u64, u64, u64) {
         (ctx.x[0], ctx.pc, ctx.x[8])
     }
-    fn is_in_syscall(ctx: &Aarch64Context) -> bool {
-        ctx.in_syscall
-    }
-    fn restart_expected(want: Restart, ret: u64) -> (u64, u64, u64) {
-        match want {
-            Restart::Eintr => (neg(Errno::EINTR), 0x40_1004, 63),
-            Restart::Again => (3, 0x40_1000, 63),
-            Restart::AgainViaRestartSyscall => (3, 0x40_1000, 128),
-            Restart::Untouched => (ret, 0x40_1004, 63),
-        }
-    }
-}
-
-fn fp() -> ImageFp {
-    ImageFp::pattern(FP_IMAGE_LEN, 0x11)
 }
 
 fn sa() -> SignalAction {
     action(SaFlags::SIGINFO)
 }
 
-fn deliver_with(
-    ctx: &mut Aarch64Context,
-    fp: &mut dyn FpHook,
-    mem: &mut UserBuffer,
-    stack: &mut SignalStack,
-    d: &FrameRequest<'_>,
-) -> Result<HandlerFrame, ForceSigsegv> {
-    setup_rt_frame(ctx, fp, mem, stack, d)
-}
-
-fn deliver(
-    ctx: &mut Aarch64Context,
-    fp: &mut dyn FpHook,
-    mem: &mut UserBuffer,
-    stack: &mut SignalStack,
-    act: &SignalAction,
-) -> Result<HandlerFrame, ForceSigsegv> {
-    deliver_with(
-        ctx,
-        fp,
-        mem,
-        stack,
-        &delivery(Signo::SIGUSR1, act, SignalSet::EMPTY),
-    )
-}
-
 #[test]
 fn deliver_then_sigreturn_restores_the_exact_context() {
-    let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, fp());
-    let orig_fp = fp.state.clone();
-    let orig = user_ctx();
-    let mut ctx = orig;
-    let saved = SignalSet::from_bits(0xF0F0);
-    deliver_with(
-        &mut ctx,
-        &mut fp,
-        &mut mem,
-        &mut stack,
-        &delivery(Signo::SIGUSR1, &sa(), saved),
-    )
-    .unwrap();
-    ctx.x = [7; 31];
-    ctx.pstate = 0;
-    fp.state.fill(0x99);
-    let r = restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
-    assert_eq!(r.mask, saved);
-    assert_eq!(r.ret, orig.x[0]);
-    assert_eq!(ctx, orig);
-    assert_eq!(fp.state, orig_fp, "fpsimd_context carried the FP state");
+    let clobber = |ctx: &mut Aarch64Context, fp: &mut ImageFp| {
+        ctx.x = [7; 31];
+        ctx.pstate = 0;
+        fp.state.fill(0x99);
+    };
+    let r = scenarios::deliver_then_sigreturn::<A64>(SaFlags::SIGINFO, 0xF0F0, clobber);
+    assert_eq!(r.ret, A64::user_ctx().x[0]);
 }
 
 #[test]
 fn handler_entry_registers_and_frame_record() {
-    let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, fp());
-    let orig = user_ctx();
-    let mut ctx = orig;
-    let f = deliver(&mut ctx, &mut fp, &mut mem, &mut stack, &sa()).unwrap();
+    let mut t = T::new();
+    let orig = t.ctx;
+    let f = t.deliver(&sa()).unwrap();
+    let (ctx, mem) = (t.ctx, &t.mem);
     let record = (orig.sp - 16) & !15;
     assert_eq!(f.frame, record - FRAME_SIZE as u64);
     assert_eq!(f.frame % 16, 0);
@@ -172,28 +118,27 @@ fn handler_entry_registers_and_frame_record() {
     assert_eq!((ctx.x[1], ctx.x[2]), (f.frame, f.frame + UC));
     assert_eq!(ctx.x[29], record);
     assert_eq!(ctx.x[30], TRAMPOLINE, "vDSO sigtramp without SA_RESTORER");
-    assert_eq!(user_u64(&mem, record), orig.x[29]);
-    assert_eq!(user_u64(&mem, record + 8), orig.x[30]);
+    assert_eq!(user_u64(mem, record), orig.x[29]);
+    assert_eq!(user_u64(mem, record + 8), orig.x[30]);
     assert_eq!(ctx.pstate, orig.pstate & !PSTATE_TCO, "TCO cleared");
-    assert_eq!(user_bytes(&mem, f.info, 128), INFO);
-    assert_eq!(fp.resets, 0, "FPSIMD is inherited by the handler");
+    assert_eq!(user_bytes(mem, f.info, 128), INFO);
+    assert_eq!(t.fp.resets, 0, "FPSIMD is inherited by the handler");
 
-    let mut ctx = orig;
-    let act = action(SaFlags::RESTORER);
-    let f = deliver(&mut ctx, &mut NoFp, &mut mem, &mut stack, &act).unwrap();
+    let mut t = T::new().without_fp();
+    let f = t.deliver(&action(SaFlags::RESTORER)).unwrap();
+    let (ctx, mem) = (t.ctx, &t.mem);
     assert_eq!(ctx.x[30], RESTORER as u64);
     assert_eq!(
         (ctx.x[1], ctx.x[2]),
         (orig.x[1], orig.x[2]),
         "x1/x2 only with SA_SIGINFO"
     );
-    assert!(user_bytes(&mem, f.info, 128).iter().all(|b| *b == 0));
+    assert!(user_bytes(mem, f.info, 128).iter().all(|b| *b == 0));
 }
 
 #[test]
 fn records_are_fpsimd_esr_and_terminator() {
-    let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, fp());
-    let mut ctx = user_ctx();
+    let mut t = T::new();
     let act = sa();
     let mut d = delivery(Signo::SIGSEGV, &act, SignalSet::EMPTY);
     d.fault = FaultInfo {
@@ -201,138 +146,62 @@ fn records_are_fpsimd_esr_and_terminator() {
         code: 0x9200_0046,
         trapno: 0,
     };
-    let f = deliver_with(&mut ctx, &mut fp, &mut mem, &mut stack, &d).unwrap();
-    let r = f.frame + RES;
-    assert_eq!(user_u64(&mem, f.frame + MC), 0xdead_beef, "fault_address");
+    let f = t.deliver_request(&d).unwrap();
+    let (mem, r) = (&t.mem, f.frame + RES);
+    assert_eq!(user_u64(mem, f.frame + MC), 0xdead_beef, "fault_address");
     assert_eq!(
-        (user_u32(&mem, r), user_u32(&mem, r + 4)),
+        (user_u32(mem, r), user_u32(mem, r + 4)),
         (FPSIMD_MAGIC, 528)
     );
-    assert_eq!(user_bytes(&mem, r + 8, FP_IMAGE_LEN), fp.state);
+    assert_eq!(user_bytes(mem, r + 8, FP_IMAGE_LEN), t.fp.state);
     assert_eq!(
-        (user_u32(&mem, r + 528), user_u32(&mem, r + 532)),
+        (user_u32(mem, r + 528), user_u32(mem, r + 532)),
         (ESR_MAGIC, 16)
     );
-    assert_eq!(user_u64(&mem, r + 536), 0x9200_0046);
-    assert_eq!(user_u64(&mem, r + 544), 0, "terminator");
+    assert_eq!(user_u64(mem, r + 536), 0x9200_0046);
+    assert_eq!(user_u64(mem, r + 544), 0, "terminator");
     // No fault code: no esr record; no FPSIMD: no fpsimd record.
-    let mut ctx = user_ctx();
-    let f = deliver(&mut ctx, &mut NoFp, &mut mem, &mut stack, &act).unwrap();
-    assert_eq!(user_u64(&mem, f.frame + RES), 0);
+    let mut t = T::new().without_fp();
+    let f = t.deliver(&act).unwrap();
+    assert_eq!(user_u64(&t.mem, f.frame + RES), 0);
 }
 
-#[test]
-fn altstack_used_only_with_sa_onstack_when_enabled_and_not_on_it() {
-    let onstack = action(SaFlags::ONSTACK);
-    let top = (ALT_BASE + REGION) as u64;
-    let run = |stack: SignalStack, act: &SignalAction, sp: u64| {
-        let (mut mem, mut stack) = (memory(), stack);
-        let mut ctx = user_ctx();
-        ctx.sp = sp;
-        deliver(&mut ctx, &mut NoFp, &mut mem, &mut stack, act)
-            .unwrap()
-            .frame
-    };
-    assert_eq!(
-        run(altstack(0), &onstack, stack_top()),
-        top - 16 - FRAME_SIZE as u64
-    );
-    assert!(run(altstack(0), &action(SaFlags::empty()), stack_top()) > STACK_BASE as u64);
-    assert!(run(SignalStack::DISABLED, &onstack, stack_top()) > STACK_BASE as u64);
-    let on = (ALT_BASE + 0x2800) as u64;
-    assert_eq!(run(altstack(0), &onstack, on), on - 16 - FRAME_SIZE as u64);
-}
-
-#[test]
-fn nested_delivery_on_the_altstack() {
-    let (mut mem, mut stack, mut fp) = (memory(), altstack(0), fp());
-    let onstack = action(SaFlags::ONSTACK | SaFlags::SIGINFO);
-    let orig = user_ctx();
-    let mut ctx = orig;
-    let f1 = deliver(&mut ctx, &mut fp, &mut mem, &mut stack, &onstack).unwrap();
-    let h1 = ctx;
-    let f2 = deliver(&mut ctx, &mut fp, &mut mem, &mut stack, &onstack).unwrap();
-    assert_eq!(f2.frame, f1.frame - 16 - FRAME_SIZE as u64);
-    restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
-    assert_eq!(ctx, h1);
-    restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
-    assert_eq!(ctx, orig);
-}
-
-#[test]
-fn altstack_overflow_faults_and_forces_sigsegv() {
-    // arm64 has no explicit overflow check: the frame runs off the altstack into
-    // unmapped memory and the write faults.
-    let (mut mem, mut stack) = (memory(), altstack(0));
-    let mut ctx = user_ctx();
-    ctx.sp = (ALT_BASE + 0x1000) as u64;
-    let before = ctx;
-    let act = action(SaFlags::ONSTACK);
-    let e = deliver_with(
-        &mut ctx,
-        &mut NoFp,
-        &mut mem,
-        &mut stack,
-        &delivery(Signo::SIGSEGV, &act, SignalSet::EMPTY),
-    )
-    .unwrap_err();
-    assert_eq!(
-        e,
-        ForceSigsegv {
-            fatal: true,
-            error: FrameError::Fault
-        }
-    );
-    assert_eq!(ctx, before);
-}
-
-fn delivered() -> (UserBuffer, Aarch64Context, ImageFp, u64) {
-    let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, fp());
-    let mut ctx = user_ctx();
-    let f = deliver(&mut ctx, &mut fp, &mut mem, &mut stack, &sa()).unwrap();
-    (mem, ctx, fp, f.frame)
-}
-
-fn sigreturn(
-    mem: &UserBuffer,
-    ctx: &mut Aarch64Context,
-    fp: &mut ImageFp,
-) -> Result<RestoredFrame, BadFrame> {
-    restore_rt_frame(ctx, fp, mem, &mut SignalStack::default())
+fn delivered() -> (T, u64) {
+    T::new().delivered(&sa())
 }
 
 #[test]
 fn misaligned_sp_at_sigreturn_is_sigsegv() {
-    let (mem, mut ctx, mut fp, _) = delivered();
-    ctx.sp += 8;
-    let e = sigreturn(&mem, &mut ctx, &mut fp).unwrap_err();
+    let (mut t, _) = delivered();
+    t.ctx.sp += 8;
+    let e = t.sigreturn().unwrap_err();
     assert_eq!((e.error, e.mask), (FrameError::Misaligned, None));
 }
 
 #[test]
 fn privileged_or_masked_pstate_is_sigsegv() {
     for bad in [0x5, 0x4, 0x1, PSTATE_MODE32, 1 << 6, 1 << 7, 1 << 8, 1 << 9] {
-        let (mut mem, mut ctx, mut fp, frame) = delivered();
-        put_u64(&mut mem, frame + PSTATE, bad | NZCV);
-        let e = sigreturn(&mem, &mut ctx, &mut fp).unwrap_err();
+        let (mut t, frame) = delivered();
+        put_u64(&mut t.mem, frame + PSTATE, bad | NZCV);
+        let e = t.sigreturn().unwrap_err();
         assert_eq!(e.error, FrameError::BadRegisters, "pstate {bad:#x}");
         assert_eq!(e.mask, Some(SignalSet::EMPTY));
         // valid_user_regs has already put the registers in pt_regs, pstate cut down
         // to a valid EL0t one with only its NZCV flags.
         let want = Aarch64Context {
             pstate: NZCV,
-            ..user_ctx()
+            ..A64::user_ctx()
         };
-        assert_eq!(ctx, want, "pstate {bad:#x}");
+        assert_eq!(t.ctx, want, "pstate {bad:#x}");
     }
 }
 
 #[test]
 fn pstate_res0_bits_and_single_step_are_cleared() {
-    let (mut mem, mut ctx, mut fp, frame) = delivered();
-    put_u64(&mut mem, frame + PSTATE, PSTATE_RES0 | PSTATE_SS | NZCV);
-    sigreturn(&mem, &mut ctx, &mut fp).unwrap();
-    assert_eq!(ctx.pstate, NZCV);
+    let (mut t, frame) = delivered();
+    put_u64(&mut t.mem, frame + PSTATE, PSTATE_RES0 | PSTATE_SS | NZCV);
+    t.sigreturn().unwrap();
+    assert_eq!(t.ctx.pstate, NZCV);
 }
 
 fn put_record(mem: &mut UserBuffer, at: u64, magic: u32, size: u32) {
@@ -362,77 +231,66 @@ fn malformed_records_are_sigsegv() {
         }),
     ];
     for (what, corrupt) in cases {
-        let (mut mem, mut ctx, mut fp, frame) = delivered();
-        corrupt(&mut mem, frame + RES);
-        let e = sigreturn(&mem, &mut ctx, &mut fp).unwrap_err();
+        let (mut t, frame) = delivered();
+        corrupt(&mut t.mem, frame + RES);
+        let e = t.sigreturn().unwrap_err();
         assert_eq!(e.error, FrameError::BadRecord, "{what}");
     }
 }
 
 #[test]
 fn esr_records_are_ignored_on_sigreturn() {
-    let (mut mem, mut ctx, mut fp, frame) = delivered();
-    put_record(&mut mem, frame + RES + 528, ESR_MAGIC, 16);
-    put_u64(&mut mem, frame + RES + 536, 42);
-    put_u64(&mut mem, frame + RES + 544, 0);
-    assert!(sigreturn(&mem, &mut ctx, &mut fp).is_ok());
+    let (mut t, frame) = delivered();
+    put_record(&mut t.mem, frame + RES + 528, ESR_MAGIC, 16);
+    put_u64(&mut t.mem, frame + RES + 536, 42);
+    put_u64(&mut t.mem, frame + RES + 544, 0);
+    assert!(t.sigreturn().is_ok());
 }
 
 /// Moves the fpsimd record into an extra_context area right after __reserved's
 /// terminator, as Linux lays out overflowing records.
-fn with_extra_context(datap_delta: u64, size: u32) -> (UserBuffer, Aarch64Context, ImageFp) {
-    let (mut mem, ctx, fp, frame) = delivered();
-    let r = frame + RES;
-    let fpsimd = user_bytes(&mem, r, 528);
-    put_record(&mut mem, r, EXTRA_MAGIC, 32);
+fn with_extra_context(datap_delta: u64, size: u32) -> T {
+    let (mut t, frame) = delivered();
+    let (mem, r) = (&mut t.mem, frame + RES);
+    let fpsimd = user_bytes(mem, r, 528);
+    put_record(mem, r, EXTRA_MAGIC, 32);
     let datap = r + 32 + 16;
-    put_u64(&mut mem, r + 8, datap + datap_delta);
-    put_u32(&mut mem, r + 16, size);
-    put_u64(&mut mem, r + 32, 0); // terminator in __reserved
-    ksignal::UserMemory::write(&mut mem, datap as usize, &fpsimd).unwrap();
-    put_u64(&mut mem, datap + 528, 0);
-    (mem, ctx, fp)
+    put_u64(mem, r + 8, datap + datap_delta);
+    put_u32(mem, r + 16, size);
+    put_u64(mem, r + 32, 0); // terminator in __reserved
+    ksignal::UserMemory::write(mem, datap as usize, &fpsimd).unwrap();
+    put_u64(mem, datap + 528, 0);
+    t
 }
 
 #[test]
 fn extra_context_is_followed_as_linux_does() {
-    let (mem, mut ctx, mut fp) = with_extra_context(0, 528 + 16);
-    let want = fp.state.clone();
-    fp.state.fill(0);
-    sigreturn(&mem, &mut ctx, &mut fp).unwrap();
-    assert_eq!(fp.state, want);
+    let mut t = with_extra_context(0, 528 + 16);
+    let want = t.fp.state.clone();
+    t.fp.state.fill(0);
+    t.sigreturn().unwrap();
+    assert_eq!(t.fp.state, want);
     for (delta, size, what) in [
         (16, 544, "datap not right after"),
         (0, 8, "size not 16-aligned"),
         (0, 1 << 20, "too large"),
     ] {
-        let (mem, mut ctx, mut fp) = with_extra_context(delta, size);
-        let e = sigreturn(&mem, &mut ctx, &mut fp).unwrap_err();
+        let mut t = with_extra_context(delta, size);
+        let e = t.sigreturn().unwrap_err();
         assert_eq!(e.error, FrameError::BadRecord, "{what}");
     }
 }
 
 #[test]
 fn without_fpsimd_support_no_record_is_written_and_one_is_rejected() {
-    let (mut mem, mut stack) = (memory(), SignalStack::DISABLED);
-    let mut ctx = user_ctx();
-    let f = deliver(&mut ctx, &mut NoFp, &mut mem, &mut stack, &sa()).unwrap();
-    assert_eq!(user_u64(&mem, f.frame + RES), 0, "only the terminator");
-    let mut c2 = ctx;
-    assert!(restore_rt_frame(&mut c2, &mut NoFp, &mem, &mut stack).is_ok());
-    put_record(&mut mem, f.frame + RES, FPSIMD_MAGIC, 528);
-    let e = restore_rt_frame(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap_err();
+    let (mut t, frame) = T::new().without_fp().delivered(&sa());
+    assert_eq!(user_u64(&t.mem, frame + RES), 0, "only the terminator");
+    let handler = t.ctx;
+    assert!(t.sigreturn().is_ok());
+    t.ctx = handler;
+    put_record(&mut t.mem, frame + RES, FPSIMD_MAGIC, 528);
+    let e = t.sigreturn().unwrap_err();
     assert_eq!(e.error, FrameError::BadRecord);
-}
-
-fn in_syscall(ret: Errno) -> Aarch64Context {
-    let mut c = user_ctx();
-    c.in_syscall = true;
-    c.orig_x0 = 3;
-    c.x[0] = neg(ret);
-    c.x[8] = 63;
-    c.pc = 0x40_1004;
-    c
 }
 
 #[test]
@@ -447,23 +305,23 @@ fn restart_table_with_and_without_handler() {
 #[test]
 fn bad_frame_sigsegv_is_a_fault_at_sp_mapped_or_not() {
     let check = |sp: u64, code: i32, what: &str| {
-        let (mem, mut ctx, mut fp, _) = delivered();
-        ctx.sp = sp;
-        let e = sigreturn(&mem, &mut ctx, &mut fp).unwrap_err();
+        let (mut t, _) = delivered();
+        t.ctx.sp = sp;
+        let e = t.sigreturn().unwrap_err();
         assert_eq!(e.info().signo(), Some(Signo::SIGSEGV), "{what}");
         assert_eq!(e.info().code(), code, "{what}");
         assert_eq!(e.info().addr(), sp as usize, "{what}");
         assert_eq!(e.info().errno(), 0, "{what}");
     };
-    let (_, ctx, _, _) = delivered();
+    let sp = delivered().0.ctx.sp;
     let (acc, map) = (
         linux_raw_sys::general::SEGV_ACCERR as i32,
         linux_raw_sys::general::SEGV_MAPERR as i32,
     );
-    check(ctx.sp + 8, acc, "misaligned sp in the stack");
+    check(sp + 8, acc, "misaligned sp in the stack");
     check(0x7fff_0000_0008, map, "misaligned, above every mapping");
     check(
-        0x3c00_0000_0000_0000 | (ctx.sp + 8),
+        0x3c00_0000_0000_0000 | (sp + 8),
         acc,
         "tagged sp: looked up untagged, reported as is",
     );
@@ -472,21 +330,16 @@ fn bad_frame_sigsegv_is_a_fault_at_sp_mapped_or_not() {
 
     // Past the alignment and access_ok checks the registers are read first, so the
     // SIGSEGV is at the sp the frame held: here the record area is bad.
-    let (mut mem, mut ctx, mut fp, frame) = delivered();
-    put_u32(&mut mem, frame + RES, 0x1234_5678);
-    let e = sigreturn(&mem, &mut ctx, &mut fp).unwrap_err();
+    let (mut t, frame) = delivered();
+    put_u32(&mut t.mem, frame + RES, 0x1234_5678);
+    let e = t.sigreturn().unwrap_err();
     assert_eq!(e.error, FrameError::BadRecord);
     assert_eq!(
         (e.info().code(), e.info().addr()),
-        (acc, user_ctx().sp as usize)
+        (acc, A64::user_ctx().sp as usize)
     );
-    // An unreadable frame: every register slot reads 0, sp too, and something is
-    // mapped above address 0.
-    let mut ctx = user_ctx();
-    ctx.sp = 0x10;
-    let e = sigreturn(&memory(), &mut ctx, &mut fp).unwrap_err();
-    assert_eq!((e.error, e.mask), (FrameError::Fault, None));
-    assert_eq!((e.info().code(), e.info().addr()), (acc, 0));
+    // An unreadable frame (every register slot reads 0, sp too): the shared
+    // `unreadable_frame_sigsegv`.
 }
 
 /// `restore_sigframe` reads the mask, x0-x30/sp/pc/pstate, the record headers up to
@@ -495,9 +348,6 @@ fn bad_frame_sigsegv_is_a_fault_at_sp_mapped_or_not() {
 /// `fault_address`, the rest of `__reserved` unmapped) is accepted.
 #[test]
 fn sigreturn_reads_only_the_fields_linux_reads() {
-    let (mem, mut ctx, mut fp, frame) = delivered();
-    let orig_fp = fp.state.clone();
-    fp.state.fill(0);
     let ranges = [
         (UC + 16, SIGMASK + 8), // uc_stack, uc_sigmask
         (MC + 8, MC + 280),     // x0-x30, sp, pc, pstate
@@ -505,10 +355,7 @@ fn sigreturn_reads_only_the_fields_linux_reads() {
         (RES + 8, RES + 528),   // fpsr, fpcr, vregs
         (RES + 528, RES + 536), // terminator
     ];
-    let sparse = only_ranges(&mem, frame, &ranges);
-    sigreturn(&sparse, &mut ctx, &mut fp).unwrap();
-    assert_eq!(ctx, user_ctx());
-    assert_eq!(fp.state, orig_fp);
+    scenarios::sigreturn_reads_only(T::new(), &sa(), &ranges);
 }
 
 /// `restore_sigframe` loads x0-x30, sp, pc and pstate into `pt_regs` before it
@@ -516,12 +363,12 @@ fn sigreturn_reads_only_the_fields_linux_reads() {
 /// no system call to restart).
 #[test]
 fn bad_records_leave_the_registers_restored() {
-    let (mut mem, mut ctx, mut fp, frame) = delivered();
-    put_record(&mut mem, frame + RES + 528, 0x1234_5678, 16);
-    ctx.in_syscall = true;
-    let e = sigreturn(&mem, &mut ctx, &mut fp).unwrap_err();
+    let (mut t, frame) = delivered();
+    put_record(&mut t.mem, frame + RES + 528, 0x1234_5678, 16);
+    t.ctx.in_syscall = true;
+    let e = t.sigreturn().unwrap_err();
     assert_eq!(e.error, FrameError::BadRecord);
-    assert_eq!(ctx, user_ctx());
+    assert_eq!(t.ctx, A64::user_ctx());
 }
 
 /// `__get_user_error` reads every register slot, and one that faults reads 0: a
@@ -529,18 +376,18 @@ fn bad_records_leave_the_registers_restored() {
 /// restored and the rest 0 (sp 0, so the SIGSEGV is at address 0).
 #[test]
 fn faulting_register_slots_read_as_zero() {
-    let (mem, mut ctx, mut fp, frame) = delivered();
-    let sparse = only_ranges(&mem, frame, &[(UC + 16, SIGMASK + 8), (MC + 8, MC + 88)]);
-    let e = sigreturn(&sparse, &mut ctx, &mut fp).unwrap_err();
+    let (mut t, frame) = delivered();
+    t.map_only(frame, &[(UC + 16, SIGMASK + 8), (MC + 8, MC + 88)]);
+    let e = t.sigreturn().unwrap_err();
     assert_eq!(
         (e.error, e.mask),
         (FrameError::Fault, Some(SignalSet::EMPTY))
     );
     let mut want = [0u64; 31];
-    want[..10].copy_from_slice(&user_ctx().x[..10]);
-    assert_eq!(ctx.x, want);
+    want[..10].copy_from_slice(&A64::user_ctx().x[..10]);
+    assert_eq!(t.ctx.x, want);
     assert_eq!(
-        (ctx.sp, ctx.pc, ctx.pstate, ctx.in_syscall),
+        (t.ctx.sp, t.ctx.pc, t.ctx.pstate, t.ctx.in_syscall),
         (0, 0, 0, false)
     );
     assert_eq!(e.info().addr(), 0);
@@ -554,17 +401,12 @@ fn any_ctx() -> impl Strategy<Value = Aarch64Context> {
     (
         any::<[u64; 31]>(),
         any::<u64>(),
-        0x2000u64..0x2f00,
+        scenarios::any_sp(),
         any::<u64>(),
-        any::<bool>(),
     )
-        .prop_map(|(x, pc, sp_off, ps, on_alt)| Aarch64Context {
+        .prop_map(|(x, pc, sp, ps)| Aarch64Context {
             x,
-            sp: if on_alt {
-                ALT_BASE as u64
-            } else {
-                STACK_BASE as u64
-            } + sp_off,
+            sp,
             pc,
             pstate: ps
                 & !(PSTATE_RES0 | PSTATE_SS | PSTATE_MODE_MASK | PSTATE_MODE32 | PSTATE_DAIF),
@@ -588,7 +430,7 @@ proptest! {
 
     #[test]
     fn any_context_survives_deliver_and_sigreturn(
-        orig in any_ctx(), img in prop::collection::vec(any::<u8>(), FP_IMAGE_LEN),
+        orig in any_ctx(), img in scenarios::any_image(FP_IMAGE_LEN, 0),
         stack0 in any_altstack(), onstack in any::<bool>(), siginfo in any::<bool>(),
         saved in any::<u64>(), clobber in any::<[u64; 31]>(), sig in 1u32..=64,
     ) {
@@ -614,10 +456,9 @@ proptest! {
         if let Some(p) = pstate { put_u64(&mut mem, frame + PSTATE, p & !(0x3FF)); }
         if fpsimd_head { put_record(&mut mem, frame + RES, FPSIMD_MAGIC, 528); }
         if let Some(t) = term_at { put_u64(&mut mem, frame + RES + 528 + 16 * t, 0); }
-        let mut ctx = user_ctx();
+        let mut ctx = A64::user_ctx();
         ctx.sp = frame;
-        let mut fp = fp();
-        match restore_rt_frame(&mut ctx, &mut fp, &mem, &mut altstack(0)) {
+        match restore_rt_frame(&mut ctx, &mut A64::fp(), &mem, &mut altstack(0)) {
             Ok(r) => {
                 assert_user_safe(&ctx)?;
                 prop_assert!(!r.mask.contains(Signo::SIGKILL) && !r.mask.contains(Signo::SIGSTOP));
@@ -631,16 +472,15 @@ proptest! {
     fn mutated_frame_never_panics_or_yields_a_privileged_context(
         orig in any_ctx(), muts in prop::collection::vec((0usize..FRAME_SIZE, any::<u64>()), 1..6),
     ) {
-        let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, fp());
-        let mut ctx = orig;
-        let f = deliver(&mut ctx, &mut fp, &mut mem, &mut stack, &sa())
-            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        let mut t = T::new();
+        t.ctx = orig;
+        let f = t.deliver(&sa()).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
         for (off, v) in muts {
-            let _ = ksignal::UserMemory::write(&mut mem, f.frame as usize + off, &v.to_le_bytes()[..(v as usize % 8) + 1]);
+            let _ = ksignal::UserMemory::write(&mut t.mem, f.frame as usize + off, &v.to_le_bytes()[..(v as usize % 8) + 1]);
         }
         // Success or not, the context is as safe as a success: what Linux had
         // restored before a failing step stays.
-        let _ = restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack);
-        assert_user_safe(&ctx)?;
+        let _ = t.sigreturn();
+        assert_user_safe(&t.ctx)?;
     }
 }

@@ -9,17 +9,14 @@ mod common {
 
 use common::fp::ImageFp;
 use common::frame::*;
-use common::scenarios::{self, FrameTestArch, RestartArch};
+use common::scenarios::{self, Fixture, FrameTestArch, RestartArch};
 use common::signal_setup::*;
 use common::user_stack::*;
 use ksignal::frame::loongarch64::{
     FP_IMAGE_LEN, FPU_CTX_MAGIC, FRAME_SIZE, LASX_CTX_MAGIC, LBT_CTX_MAGIC, LSX_CTX_MAGIC,
     Loongarch64, Loongarch64Context, PRMD_PIE, PRMD_PPLV, SC_ADDRERR_WR, SC_USED_FP,
 };
-use ksignal::frame::{
-    ArchFrame, BadFrame, ForceSigsegv, FpHook, FrameError, HandlerFrame, NoFp, RestoredFrame,
-    restore_rt_frame, setup_rt_frame,
-};
+use ksignal::frame::*;
 use ksignal::*;
 use proptest::prelude::*;
 
@@ -31,25 +28,9 @@ const SC_FLAGS: u64 = MC + 264;
 const EXT: u64 = 576;
 const USER_PRMD: u64 = PRMD_PPLV | PRMD_PIE;
 
-fn user_ctx() -> Loongarch64Context {
-    let mut regs = [0u64; 32];
-    for (i, r) in regs.iter_mut().enumerate().skip(1) {
-        *r = 0x200 + i as u64;
-    }
-    regs[0] = 0xdead_0000_0000; // the kernel's own use of r0's slot
-    // 0xF00 below the usual top: room above the frame for the records tests forge.
-    regs[3] = stack_top() - 0xF00;
-    Loongarch64Context {
-        era: 0x12_0000,
-        regs,
-        prmd: USER_PRMD,
-        in_syscall: false,
-        orig_a0: 0,
-    }
-}
-
 /// This architecture for the shared scenarios (`tests/common/scenarios.rs`).
 struct La64;
+type T = Fixture<La64>;
 
 scenarios::shared_frame_tests!(La64);
 
@@ -61,16 +42,30 @@ impl FrameTestArch for La64 {
     const UC: u64 = UC;
     const SIGMASK: u64 = SIGMASK;
     fn user_ctx() -> Loongarch64Context {
-        user_ctx()
+        let mut regs: [u64; 32] = core::array::from_fn(|i| 0x200 + i as u64);
+        regs[0] = 0xdead_0000_0000; // the kernel's own use of r0's slot
+        // 0xF00 below the usual top: room above the frame for the records tests forge.
+        regs[3] = stack_top() - 0xF00;
+        Loongarch64Context {
+            era: 0x12_0000,
+            regs,
+            prmd: USER_PRMD,
+            in_syscall: false,
+            orig_a0: 0,
+        }
     }
     fn set_sp(ctx: &mut Loongarch64Context, sp: u64) {
         ctx.regs[3] = sp;
     }
+    /// An FPU image whose FCSR has no pending enabled exception.
     fn fp() -> ImageFp {
-        fp()
+        let mut fp = ImageFp::pattern(FP_IMAGE_LEN, 0x33);
+        fp.state[264..268].copy_from_slice(&0x0000_0003u32.to_le_bytes());
+        fp
     }
-    fn action(flags: SaFlags) -> SignalAction {
-        action(flags)
+    /// The FPU record (288 bytes) and the END record (16) lie above the frame.
+    fn frame_for(sp: u64) -> u64 {
+        (sp & !15) - 16 - 288 - FRAME_SIZE as u64
     }
 }
 
@@ -80,86 +75,45 @@ impl RestartArch for La64 {
     /// restart code is an ordinary result.
     const RESTART_CODE_IS_INT: bool = false;
     const KEEPS_SYSCALL: bool = false;
+    const SYSCALL_END: u64 = 0x12_0004;
+    const INSN_LEN: u64 = 4;
+    /// a0 gets `orig_a0` back; a7 holds the number.
+    const AGAIN: (u64, u64) = (3, 63);
+    const AGAIN_VIA_RESTART_SYSCALL: (u64, u64) = (3, Loongarch64::NR_RESTART_SYSCALL);
     fn in_syscall(ret: u64) -> Loongarch64Context {
-        let mut c = in_syscall(Errno::EINTR);
-        c.regs[4] = ret;
+        let mut c = La64::user_ctx();
+        c.in_syscall = true;
+        c.orig_a0 = 3;
+        (c.regs[4], c.regs[11], c.era) = (ret, 63, Self::SYSCALL_END);
         c
     }
     fn syscall_regs(ctx: &Loongarch64Context) -> (u64, u64, u64) {
         (ctx.regs[4], ctx.era, ctx.regs[11])
     }
-    fn is_in_syscall(ctx: &Loongarch64Context) -> bool {
-        ctx.in_syscall
-    }
-    fn restart_expected(want: Restart, ret: u64) -> (u64, u64, u64) {
-        match want {
-            Restart::Eintr => (neg(Errno::EINTR), 0x12_0004, 63),
-            Restart::Again => (3, 0x12_0000, 63),
-            Restart::AgainViaRestartSyscall => (3, 0x12_0000, 128),
-            Restart::Untouched => (ret, 0x12_0004, 63),
-        }
-    }
-}
-
-/// An FPU image whose FCSR has no pending enabled exception.
-fn fp() -> ImageFp {
-    let mut fp = ImageFp::pattern(FP_IMAGE_LEN, 0x33);
-    fp.state[264..268].copy_from_slice(&0x0000_0003u32.to_le_bytes());
-    fp
-}
-
-fn deliver(
-    ctx: &mut Loongarch64Context,
-    fp: &mut dyn FpHook,
-    mem: &mut UserBuffer,
-    stack: &mut SignalStack,
-    act: &SignalAction,
-) -> Result<HandlerFrame, ForceSigsegv> {
-    setup_rt_frame(
-        ctx,
-        fp,
-        mem,
-        stack,
-        &delivery(Signo::SIGUSR1, act, SignalSet::EMPTY),
-    )
 }
 
 #[test]
 fn deliver_then_sigreturn_restores_the_exact_context() {
-    let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, fp());
-    let orig_fp = fp.state.clone();
-    let orig = user_ctx();
-    let mut ctx = orig;
-    deliver(
-        &mut ctx,
-        &mut fp,
-        &mut mem,
-        &mut stack,
-        &action(SaFlags::empty()),
-    )
-    .unwrap();
-    for r in ctx.regs.iter_mut().skip(4) {
-        *r = 1;
-    }
-    fp.state.fill(7);
-    let r = restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
-    assert_eq!(r.ret, orig.regs[4]);
+    let clobber = |ctx: &mut Loongarch64Context, fp: &mut ImageFp| {
+        ctx.regs[4..].fill(1);
+        fp.state.fill(7);
+    };
+    let r = scenarios::deliver_then_sigreturn::<La64>(SaFlags::empty(), 0, clobber);
+    assert_eq!(r.ret, La64::user_ctx().regs[4]);
     assert!(!r.force_sigfpe);
-    assert_eq!(ctx, orig);
-    assert_eq!(fp.state, orig_fp);
 }
 
 #[test]
 fn frame_layout_records_and_handler_entry() {
-    let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, fp());
-    let orig = user_ctx();
-    let mut ctx = orig;
+    let mut t = T::new();
+    let orig = t.ctx;
     let act = action(SaFlags::empty());
     let mut d = delivery(Signo::SIGBUS, &act, SignalSet::EMPTY);
     d.fault.code = 2;
-    let f = setup_rt_frame(&mut ctx, &mut fp, &mut mem, &mut stack, &d).unwrap();
+    let f = t.deliver_request(&d).unwrap();
+    let (ctx, mem, fp) = (t.ctx, &t.mem, &t.fp);
     let top = orig.regs[3] & !15;
-    assert_eq!(f.frame, top - 16 - 288 - FRAME_SIZE as u64);
+    assert_eq!(f.frame, La64::frame_for(orig.regs[3]));
     assert_eq!(
         (ctx.regs[4], ctx.regs[5], ctx.regs[6]),
         (7, f.frame, f.frame + UC)
@@ -167,146 +121,92 @@ fn frame_layout_records_and_handler_entry() {
     assert_eq!(ctx.regs[3], f.frame);
     assert_eq!(ctx.regs[1], TRAMPOLINE);
     assert_eq!(ctx.era, HANDLER as u64);
+    assert_eq!(user_bytes(mem, f.info, 128), INFO, "siginfo always written");
     assert_eq!(
-        user_bytes(&mem, f.info, 128),
-        INFO,
-        "siginfo always written"
-    );
-    assert_eq!(
-        user_u64(&mem, f.frame + SC_REGS),
+        user_u64(mem, f.frame + SC_REGS),
         0,
         "sc_regs[0] is 0, never the kernel's r0"
     );
-    assert_eq!(user_u64(&mem, f.frame + SC_REGS + 8 * 3), orig.regs[3]);
+    assert_eq!(user_u64(mem, f.frame + SC_REGS + 8 * 3), orig.regs[3]);
     assert_eq!(
-        user_u32(&mem, f.frame + SC_FLAGS),
+        user_u32(mem, f.frame + SC_FLAGS),
         SC_USED_FP | SC_ADDRERR_WR
     );
     let rec = f.frame + EXT;
     assert_eq!(
-        (user_u32(&mem, rec), user_u32(&mem, rec + 4)),
+        (user_u32(mem, rec), user_u32(mem, rec + 4)),
         (FPU_CTX_MAGIC, 288)
     );
-    assert_eq!(user_u64(&mem, rec + 8), 0, "sctx_info padding");
-    assert_eq!(user_bytes(&mem, rec + 16, FP_IMAGE_LEN), fp.state);
-    assert_eq!(user_bytes(&mem, rec + 288, 16), vec![0; 16], "END");
+    assert_eq!(user_u64(mem, rec + 8), 0, "sctx_info padding");
+    assert_eq!(user_bytes(mem, rec + 16, FP_IMAGE_LEN), fp.state);
+    assert_eq!(user_bytes(mem, rec + 288, 16), vec![0; 16], "END");
     assert_eq!(rec + 288 + 16, top);
     // Without FP use: no record, no SC_USED_FP.
-    let mut ctx = orig;
-    let f = deliver(&mut ctx, &mut NoFp, &mut mem, &mut stack, &act).unwrap();
+    let mut t = T::new().without_fp();
+    let f = t.deliver(&act).unwrap();
     assert_eq!(f.frame, top - 16 - FRAME_SIZE as u64);
-    assert_eq!(user_u32(&mem, f.frame + SC_FLAGS), 0);
+    assert_eq!(user_u32(&t.mem, f.frame + SC_FLAGS), 0);
 }
 
 #[test]
 fn sigreturn_forces_plv3_with_interrupts_enabled() {
-    let (mut mem, mut stack) = (memory(), SignalStack::DISABLED);
-    let mut ctx = user_ctx();
-    deliver(
-        &mut ctx,
-        &mut NoFp,
-        &mut mem,
-        &mut stack,
-        &action(SaFlags::empty()),
-    )
-    .unwrap();
-    ctx.prmd = 0;
-    restore_rt_frame(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
-    assert_eq!(ctx.prmd & (PRMD_PPLV | PRMD_PIE), PRMD_PPLV | PRMD_PIE);
+    let (mut t, _) = T::new().without_fp().delivered(&action(SaFlags::empty()));
+    t.ctx.prmd = 0;
+    t.sigreturn().unwrap();
+    assert_eq!(t.ctx.prmd & (PRMD_PPLV | PRMD_PIE), PRMD_PPLV | PRMD_PIE);
 }
 
-#[test]
-fn altstack_used_only_with_sa_onstack_and_overflow_is_sigsegv() {
-    let onstack = action(SaFlags::ONSTACK);
-    let (mut mem, mut stack) = (memory(), altstack(0));
-    let mut ctx = user_ctx();
-    let f = deliver(&mut ctx, &mut NoFp, &mut mem, &mut stack, &onstack).unwrap();
-    assert_eq!(f.frame, (ALT_BASE + REGION) as u64 - 16 - FRAME_SIZE as u64);
-    let h1 = ctx;
-    let f2 = deliver(&mut ctx, &mut NoFp, &mut mem, &mut stack, &onstack).unwrap();
-    assert_eq!(
-        f2.frame,
-        f.frame - 16 - FRAME_SIZE as u64,
-        "nested on the altstack"
-    );
-    restore_rt_frame(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
-    assert_eq!(ctx, h1);
-    // Overflow: fewer than 576 bytes left on the altstack.
-    let mut ctx = user_ctx();
-    ctx.regs[3] = (ALT_BASE + 500) as u64;
-    let e = deliver(&mut ctx, &mut NoFp, &mut mem, &mut stack, &onstack).unwrap_err();
-    assert_eq!(e.error, FrameError::AltStackOverflow);
-}
-
-fn delivered() -> (UserBuffer, Loongarch64Context, ImageFp, u64) {
-    let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, fp());
-    let mut ctx = user_ctx();
-    let f = deliver(
-        &mut ctx,
-        &mut fp,
-        &mut mem,
-        &mut stack,
-        &action(SaFlags::empty()),
-    )
-    .unwrap();
-    (mem, ctx, fp, f.frame)
-}
-
-fn sigreturn(
-    mem: &UserBuffer,
-    ctx: &mut Loongarch64Context,
-    fp: &mut ImageFp,
-) -> Result<RestoredFrame, BadFrame> {
-    restore_rt_frame(ctx, fp, mem, &mut SignalStack::default())
+fn delivered() -> (T, u64) {
+    T::new().delivered(&action(SaFlags::empty()))
 }
 
 #[test]
 fn pending_enabled_fcsr_cause_forces_sigfpe_and_is_cleared() {
-    let (mut mem, mut ctx, mut fp, frame) = delivered();
+    let (mut t, frame) = delivered();
     // Enable invalid-op (bit 4) and set its cause (bit 28) plus an unenabled cause.
-    put_u32(&mut mem, frame + EXT + 16 + 264, 0x10 | 1 << 28 | 1 << 24);
-    let r = sigreturn(&mem, &mut ctx, &mut fp).unwrap();
+    put_u32(&mut t.mem, frame + EXT + 16 + 264, 0x10 | 1 << 28 | 1 << 24);
+    let r = t.sigreturn().unwrap();
     assert!(r.force_sigfpe);
-    let fcsr = u32::from_le_bytes(fp.state[264..268].try_into().unwrap());
+    let fcsr = u32::from_le_bytes(t.fp.state[264..268].try_into().unwrap());
     assert_eq!(fcsr, 0x10 | 1 << 24, "only the enabled cause is cleared");
 }
 
 #[test]
 fn sc_used_fp_clear_drops_the_fp_state() {
-    let (mut mem, mut ctx, mut fp, frame) = delivered();
-    put_u32(&mut mem, frame + SC_FLAGS, 0);
-    let resets = fp.resets;
-    sigreturn(&mem, &mut ctx, &mut fp).unwrap();
-    assert_eq!(fp.resets, resets + 1);
-    assert_eq!(fp.restores, 0);
+    let (mut t, frame) = delivered();
+    put_u32(&mut t.mem, frame + SC_FLAGS, 0);
+    let resets = t.fp.resets;
+    t.sigreturn().unwrap();
+    assert_eq!(t.fp.resets, resets + 1);
+    assert_eq!(t.fp.restores, 0);
 }
 
 #[test]
 fn lsx_and_lasx_records_restore_lane_zero_and_lbt_is_ignored() {
     for (magic, lanes) in [(LSX_CTX_MAGIC, 2u64), (LASX_CTX_MAGIC, 4)] {
-        let (mut mem, mut ctx, mut fp, frame) = delivered();
+        let (mut t, frame) = delivered();
         let rec = frame + EXT;
         // LBT record first, then the vector record, then END.
-        put_u32(&mut mem, rec, LBT_CTX_MAGIC);
-        put_u32(&mut mem, rec + 4, 64);
+        put_u32(&mut t.mem, rec, LBT_CTX_MAGIC);
+        put_u32(&mut t.mem, rec + 4, 64);
         let vrec = rec + 64;
         let payload = 32 * 8 * lanes + 16;
-        put_u32(&mut mem, vrec, magic);
-        put_u32(&mut mem, vrec + 4, 16 + payload as u32);
+        put_u32(&mut t.mem, vrec, magic);
+        put_u32(&mut t.mem, vrec + 4, 16 + payload as u32);
         for i in 0..32 * lanes {
-            put_u64(&mut mem, vrec + 16 + 8 * i, 0x1000 + i);
+            put_u64(&mut t.mem, vrec + 16 + 8 * i, 0x1000 + i);
         }
-        put_u64(&mut mem, vrec + 16 + 256 * lanes, 0x0101);
-        put_u32(&mut mem, vrec + 16 + 256 * lanes + 8, 0x3);
-        put_u64(&mut mem, vrec + 16 + payload, 0);
-        put_u64(&mut mem, vrec + 16 + payload + 8, 0);
-        sigreturn(&mem, &mut ctx, &mut fp).unwrap();
+        put_u64(&mut t.mem, vrec + 16 + 256 * lanes, 0x0101);
+        put_u32(&mut t.mem, vrec + 16 + 256 * lanes + 8, 0x3);
+        put_u64(&mut t.mem, vrec + 16 + payload, 0);
+        put_u64(&mut t.mem, vrec + 16 + payload + 8, 0);
+        t.sigreturn().unwrap();
         for i in 0..32u64 {
-            let v = u64::from_le_bytes(fp.state[8 * i as usize..][..8].try_into().unwrap());
+            let v = u64::from_le_bytes(t.fp.state[8 * i as usize..][..8].try_into().unwrap());
             assert_eq!(v, 0x1000 + i * lanes, "f{i}");
         }
         assert_eq!(
-            u64::from_le_bytes(fp.state[256..264].try_into().unwrap()),
+            u64::from_le_bytes(t.fp.state[256..264].try_into().unwrap()),
             0x0101
         );
     }
@@ -321,31 +221,18 @@ fn malformed_records_are_sigsegv() {
         (0x1234_5678, 64, "unknown magic"),
     ];
     for (magic, size, what) in cases {
-        let (mut mem, mut ctx, mut fp, frame) = delivered();
-        put_u32(&mut mem, frame + EXT, magic);
-        put_u32(&mut mem, frame + EXT + 4, size);
-        let before = ctx;
-        let e = sigreturn(&mem, &mut ctx, &mut fp).unwrap_err();
+        let (mut t, frame) = delivered();
+        put_u32(&mut t.mem, frame + EXT, magic);
+        put_u32(&mut t.mem, frame + EXT + 4, size);
+        let before = t.ctx;
+        let e = t.sigreturn().unwrap_err();
         assert_eq!(e.error, FrameError::BadRecord, "{what}");
-        assert_eq!(ctx, before);
+        assert_eq!(t.ctx, before);
     }
     // A record chain running into unmapped memory faults.
-    let (mut mem, mut ctx, mut fp, frame) = delivered();
-    put_u32(&mut mem, frame + EXT + 4, 0x10_0000);
-    assert_eq!(
-        sigreturn(&mem, &mut ctx, &mut fp).unwrap_err().error,
-        FrameError::Fault
-    );
-}
-
-fn in_syscall(ret: Errno) -> Loongarch64Context {
-    let mut c = user_ctx();
-    c.in_syscall = true;
-    c.orig_a0 = 3;
-    c.regs[4] = neg(ret);
-    c.regs[11] = 63;
-    c.era = 0x12_0004;
-    c
+    let (mut t, frame) = delivered();
+    put_u32(&mut t.mem, frame + EXT + 4, 0x10_0000);
+    assert_eq!(t.sigreturn().unwrap_err().error, FrameError::Fault);
 }
 
 #[test]
@@ -360,9 +247,6 @@ fn restart_table_with_and_without_handler() {
 /// unmapped) is accepted.
 #[test]
 fn sigreturn_reads_only_the_fields_linux_reads() {
-    let (mem, mut ctx, mut fp, frame) = delivered();
-    let orig_fp = fp.state.clone();
-    fp.state.fill(0);
     let ranges = [
         (UC + 16, SIGMASK + 8),      // uc_stack, uc_sigmask
         (MC, MC + 8),                // sc_pc
@@ -371,19 +255,15 @@ fn sigreturn_reads_only_the_fields_linux_reads() {
         (EXT + 16, EXT + 16 + 268),  // regs, fcc, fcsr
         (EXT + 288, EXT + 296),      // END: magic, size
     ];
-    let sparse = only_ranges(&mem, frame, &ranges);
-    sigreturn(&sparse, &mut ctx, &mut fp).unwrap();
-    assert_eq!(ctx, user_ctx());
-    assert_eq!(fp.state, orig_fp);
+    scenarios::sigreturn_reads_only(T::new(), &action(SaFlags::empty()), &ranges);
 }
 
 /// `restore_sigcontext` reads era and r1-r31 into `pt_regs` before the FP record:
 /// an FP record that faults fails the call with the registers restored.
 #[test]
 fn faulting_fp_record_leaves_the_registers_restored() {
-    let (mem, mut ctx, mut fp, frame) = delivered();
-    let sparse = only_ranges(
-        &mem,
+    let (mut t, frame) = delivered();
+    t.map_only(
         frame,
         &[
             (UC + 16, SIGMASK + 8),
@@ -393,26 +273,26 @@ fn faulting_fp_record_leaves_the_registers_restored() {
             (EXT + 288, EXT + 296),
         ],
     );
-    let e = sigreturn(&sparse, &mut ctx, &mut fp).unwrap_err();
+    let e = t.sigreturn().unwrap_err();
     assert_eq!(
         (e.error, e.mask),
         (FrameError::Fault, Some(SignalSet::EMPTY))
     );
-    let orig = user_ctx();
-    assert_eq!((ctx.era, &ctx.regs[1..]), (orig.era, &orig.regs[1..]));
+    let orig = La64::user_ctx();
+    assert_eq!((t.ctx.era, &t.ctx.regs[1..]), (orig.era, &orig.regs[1..]));
 }
 
 /// Linux forces the SIGFPE of a pending FCSR exception inside `restore_sigcontext`,
 /// before `restore_altstack`: an unreadable `uc_stack` still leaves it forced.
 #[test]
 fn unreadable_uc_stack_still_forces_the_pending_sigfpe() {
-    let (mut mem, mut ctx, mut fp, frame) = delivered();
-    put_u32(&mut mem, frame + EXT + 16 + 264, 0x10 | 1 << 28);
-    let sparse = only_ranges(&mem, frame, &[(SIGMASK, SIGMASK + 8), (MC, EXT + 296)]);
-    let e = sigreturn(&sparse, &mut ctx, &mut fp).unwrap_err();
+    let (mut t, frame) = delivered();
+    put_u32(&mut t.mem, frame + EXT + 16 + 264, 0x10 | 1 << 28);
+    t.map_only(frame, &[(SIGMASK, SIGMASK + 8), (MC, EXT + 296)]);
+    let e = t.sigreturn().unwrap_err();
     assert_eq!(e.error, FrameError::Fault);
     assert!(e.force_sigfpe);
-    assert_eq!(ctx.era, user_ctx().era);
+    assert_eq!(t.ctx.era, La64::user_ctx().era);
 }
 
 // ---------------------------------------------------------------------------
@@ -423,16 +303,11 @@ fn any_ctx() -> impl Strategy<Value = Loongarch64Context> {
     (
         any::<[u64; 32]>(),
         any::<u64>(),
-        0x2000u64..0x2f00,
-        any::<bool>(),
+        scenarios::any_sp(),
         any::<u64>(),
     )
-        .prop_map(|(mut regs, era, sp_off, on_alt, prmd)| {
-            regs[3] = if on_alt {
-                ALT_BASE as u64
-            } else {
-                STACK_BASE as u64
-            } + sp_off;
+        .prop_map(|(mut regs, era, sp, prmd)| {
+            regs[3] = sp;
             Loongarch64Context {
                 era,
                 regs,
@@ -443,19 +318,12 @@ fn any_ctx() -> impl Strategy<Value = Loongarch64Context> {
         })
 }
 
-fn any_image() -> impl Strategy<Value = Vec<u8>> {
-    prop::collection::vec(any::<u8>(), FP_IMAGE_LEN).prop_map(|mut v| {
-        v[FP_IMAGE_LEN - 4..].fill(0);
-        v
-    })
-}
-
 proptest! {
     #![proptest_config(cases())]
 
     #[test]
     fn any_context_survives_deliver_and_sigreturn(
-        orig in any_ctx(), img in any_image(), stack0 in any_altstack(),
+        orig in any_ctx(), img in scenarios::any_image(FP_IMAGE_LEN, 4), stack0 in any_altstack(),
         onstack in any::<bool>(), saved in any::<u64>(), clobber in any::<[u64; 32]>(),
         sig in 1u32..=64,
     ) {
@@ -491,12 +359,11 @@ proptest! {
             at += u64::from(size.max(16));
             if at > frame + EXT + 1100 { break; }
         }
-        let mut ctx = user_ctx();
+        let mut ctx = La64::user_ctx();
         ctx.regs[3] = frame;
         ctx.prmd = prmd;
         let before = ctx;
-        let mut fp = fp();
-        match restore_rt_frame(&mut ctx, &mut fp, &mem, &mut altstack(0)) {
+        match restore_rt_frame(&mut ctx, &mut La64::fp(), &mem, &mut altstack(0)) {
             Ok(r) => {
                 prop_assert_eq!(ctx.prmd & (PRMD_PPLV | PRMD_PIE), PRMD_PPLV | PRMD_PIE);
                 prop_assert_eq!(ctx.regs[0], before.regs[0], "r0 slot untouched");

@@ -9,17 +9,14 @@ mod common {
 
 use common::fp::ImageFp;
 use common::frame::*;
-use common::scenarios::{self, FrameTestArch, RestartArch};
+use common::scenarios::{self, Fixture, FrameTestArch, RestartArch};
 use common::signal_setup::*;
 use common::user_stack::*;
 use ksignal::frame::x86_64::{
     FIX_EFLAGS, FP_XSTATE_MAGIC1, FP_XSTATE_MAGIC2, RFLAGS_DF, RFLAGS_RF, RFLAGS_TF, X86_64,
     X86_64Context, is_canonical,
 };
-use ksignal::frame::{
-    ArchFrame, ForceSigsegv, FrameError, HandlerFrame, NoFp, RestartOutcome, restore_rt_frame,
-    setup_rt_frame, syscall_restart,
-};
+use ksignal::frame::*;
 use ksignal::*;
 use proptest::prelude::*;
 
@@ -34,35 +31,9 @@ const SC_IP: u64 = MC + 128;
 const SC_FPSTATE: u64 = MC + 184;
 const SIGMASK: u64 = 304;
 
-fn user_ctx() -> X86_64Context {
-    X86_64Context {
-        r15: 15,
-        r14: 14,
-        r13: 13,
-        r12: 12,
-        rbp: 0xb9,
-        rbx: 0xb8,
-        r11: 11,
-        r10: 10,
-        r9: 9,
-        r8: 8,
-        rax: 0xa0,
-        rcx: 0xc0,
-        rdx: 0xd0,
-        rsi: 0x51,
-        rdi: 0xd1,
-        rip: 0x40_0500,
-        rsp: stack_top(),
-        rflags: USER_RFLAGS | RFLAGS_DF | RFLAGS_TF | RFLAGS_RF | 1,
-        cs: 0x33,
-        ss: 0x2b,
-        in_syscall: false,
-        orig_rax: 0,
-    }
-}
-
 /// This architecture for the shared scenarios (`tests/common/scenarios.rs`).
 struct X86;
+type T = Fixture<X86>;
 
 scenarios::shared_frame_tests!(X86);
 
@@ -73,20 +44,57 @@ impl FrameTestArch for X86 {
     const BAD_FRAME_FAULTS_AT_SP: bool = false;
     const UC: u64 = 8;
     const SIGMASK: u64 = SIGMASK;
+    const RED_ZONE: u64 = 128;
     fn user_ctx() -> X86_64Context {
-        user_ctx()
+        X86_64Context {
+            r15: 15,
+            r14: 14,
+            r13: 13,
+            r12: 12,
+            rbp: 0xb9,
+            rbx: 0xb8,
+            r11: 11,
+            r10: 10,
+            r9: 9,
+            r8: 8,
+            rax: 0xa0,
+            rcx: 0xc0,
+            rdx: 0xd0,
+            rsi: 0x51,
+            rdi: 0xd1,
+            rip: 0x40_0500,
+            rsp: stack_top(),
+            rflags: USER_RFLAGS | RFLAGS_DF | RFLAGS_TF | RFLAGS_RF | 1,
+            cs: 0x33,
+            ss: 0x2b,
+            in_syscall: false,
+            orig_rax: 0,
+        }
     }
     fn set_sp(ctx: &mut X86_64Context, sp: u64) {
         ctx.rsp = sp;
     }
+    /// A valid XSAVE image (x87, SSE, AVX).
     fn fp() -> ImageFp {
-        xsave_fp()
+        let mut fp = ImageFp::pattern(XSAVE_LEN, 0x3C);
+        fp.xfeatures = XFEATURES;
+        fp.check = check_xsave;
+        fp.state[24..28].copy_from_slice(&0x1F80u32.to_le_bytes());
+        fp.state[416..576].fill(0);
+        fp.state[512..520].copy_from_slice(&XFEATURES.to_le_bytes());
+        fp
     }
     fn action(flags: SaFlags) -> SignalAction {
         action(flags | SaFlags::RESTORER)
     }
     fn handler_returns(ctx: &mut X86_64Context) {
         ctx.rsp += 8;
+    }
+    /// Below the red zone: the 64-aligned XSAVE area (plus `FP_XSTATE_MAGIC2`), then
+    /// the frame, aligned as after a call.
+    fn frame_for(sp: u64) -> u64 {
+        let fpa = (sp - Self::RED_ZONE - (XSAVE_LEN as u64 + 4)) & !63;
+        ((fpa - 440) & !15) - 8
     }
 }
 
@@ -95,26 +103,22 @@ impl RestartArch for X86 {
     /// low 32 bits alone are a restart code is an ordinary result.
     const RESTART_CODE_IS_INT: bool = false;
     const KEEPS_SYSCALL: bool = true;
+    const SYSCALL_END: u64 = 0x40_1002;
+    const INSN_LEN: u64 = 2;
+    /// rax carries both the result and, on a restart, the system-call number.
+    const AGAIN: (u64, u64) = (7, 7);
+    const AGAIN_VIA_RESTART_SYSCALL: (u64, u64) = (X86_64::NR_RESTART_SYSCALL, 7);
     fn in_syscall(ret: u64) -> X86_64Context {
         X86_64Context {
+            in_syscall: true,
+            orig_rax: 7,
             rax: ret,
-            ..in_syscall(Errno::EINTR)
+            rip: Self::SYSCALL_END,
+            ..X86::user_ctx()
         }
     }
     fn syscall_regs(ctx: &X86_64Context) -> (u64, u64, u64) {
         (ctx.rax, ctx.rip, ctx.orig_rax)
-    }
-    fn is_in_syscall(ctx: &X86_64Context) -> bool {
-        ctx.in_syscall
-    }
-    fn restart_expected(want: Restart, ret: u64) -> (u64, u64, u64) {
-        // rax carries both the result and, on a restart, the system-call number.
-        match want {
-            Restart::Eintr => (neg(Errno::EINTR), 0x40_1002, 7),
-            Restart::Again => (7, 0x40_1000, 7),
-            Restart::AgainViaRestartSyscall => (219, 0x40_1000, 7),
-            Restart::Untouched => (ret, 0x40_1002, 7),
-        }
     }
 }
 
@@ -128,82 +132,29 @@ fn check_xsave(fp: &ImageFp, img: &[u8]) {
     assert_eq!(mxcsr & !0xFFBF, 0, "valid MXCSR");
 }
 
-/// A valid XSAVE image (x87, SSE, AVX).
-fn xsave_fp() -> ImageFp {
-    let mut fp = ImageFp::pattern(XSAVE_LEN, 0x3C);
-    fp.xfeatures = XFEATURES;
-    fp.check = check_xsave;
-    fp.state[24..28].copy_from_slice(&0x1F80u32.to_le_bytes());
-    fp.state[416..576].fill(0);
-    fp.state[512..520].copy_from_slice(&XFEATURES.to_le_bytes());
-    fp
-}
-
 fn sa() -> SignalAction {
     action(SaFlags::RESTORER | SaFlags::SIGINFO)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn deliver(
-    ctx: &mut X86_64Context,
-    fp: &mut dyn frame::FpHook,
-    mem: &mut UserBuffer,
-    stack: &mut SignalStack,
-    act: &SignalAction,
-    sig: Signo,
-    saved: SignalSet,
-) -> Result<HandlerFrame, ForceSigsegv> {
-    setup_rt_frame(ctx, fp, mem, stack, &delivery(sig, act, saved))
-}
-
 #[test]
 fn deliver_then_sigreturn_restores_the_exact_context() {
-    let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, xsave_fp());
-    let orig_fp = fp.state.clone();
-    let orig = user_ctx();
-    let mut ctx = orig;
-    let saved = SignalSet::from_bits(0x1234_5678);
-    let f = deliver(
-        &mut ctx,
-        &mut fp,
-        &mut mem,
-        &mut stack,
-        &sa(),
-        Signo::SIGUSR1,
-        saved,
-    )
-    .unwrap();
-    // The handler clobbers everything it may.
-    ctx.rax = 1;
-    ctx.rbx = 2;
-    ctx.r15 = 3;
-    ctx.rflags |= RFLAGS_DF;
-    fp.state.fill(0x55);
-    ctx.rsp += 8; // `ret` popped pretcode
-    let r = restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
-    assert_eq!(r.mask, saved.without_unblockable());
-    assert_eq!(r.ret, orig.rax);
+    let clobber = |ctx: &mut X86_64Context, fp: &mut ImageFp| {
+        (ctx.rax, ctx.rbx, ctx.r15) = (1, 2, 3);
+        ctx.rflags |= RFLAGS_DF;
+        fp.state.fill(0x55);
+    };
+    let r = scenarios::deliver_then_sigreturn::<X86>(SaFlags::SIGINFO, 0x1234_5678, clobber);
+    assert_eq!(r.ret, X86::user_ctx().rax);
     assert!(!r.force_sigfpe);
-    assert_eq!(ctx, orig);
-    assert_eq!(fp.state, orig_fp, "FP state carried through the frame");
-    assert_eq!(stack, SignalStack::DISABLED);
-    assert!(f.frame < orig.rsp);
 }
 
 #[test]
 fn handler_entry_gets_signo_info_uc_and_returns_to_sa_restorer() {
-    let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, xsave_fp());
-    let mut ctx = user_ctx();
-    let f = deliver(
-        &mut ctx,
-        &mut fp,
-        &mut mem,
-        &mut stack,
-        &sa(),
-        Signo::SIGUSR2,
-        SignalSet::EMPTY,
-    )
-    .unwrap();
+    let mut t = T::new();
+    let f = t
+        .deliver_signal(Signo::SIGUSR2, &sa(), SignalSet::EMPTY)
+        .unwrap();
+    let (ctx, mem) = (t.ctx, &t.mem);
     assert_eq!(ctx.rip, HANDLER as u64);
     assert_eq!(ctx.rsp, f.frame);
     assert_eq!(ctx.rdi, 12);
@@ -211,478 +162,213 @@ fn handler_entry_gets_signo_info_uc_and_returns_to_sa_restorer() {
     assert_eq!(ctx.rdx, f.frame + 8);
     assert_eq!((f.info, f.ucontext), (ctx.rsi, ctx.rdx));
     assert_eq!(ctx.rax, 0);
-    assert_eq!(user_u64(&mem, f.frame), RESTORER as u64, "[rsp] = pretcode");
-    assert_eq!(user_bytes(&mem, f.info, 128), INFO);
+    assert_eq!(user_u64(mem, f.frame), RESTORER as u64, "[rsp] = pretcode");
+    assert_eq!(user_bytes(mem, f.info, 128), INFO);
     assert_eq!(ctx.rflags & (RFLAGS_DF | RFLAGS_RF | RFLAGS_TF), 0);
     assert_eq!(ctx.rflags & 1, 1, "CF (and AC) are not cleared");
     assert_eq!((ctx.cs, ctx.ss), (0x33, 0x2b));
-    assert_eq!(fp.resets, 1, "the handler starts with a clean FPU");
+    assert_eq!(t.fp.resets, 1, "the handler starts with a clean FPU");
 }
 
 #[test]
 fn siginfo_is_written_only_with_sa_siginfo() {
-    let (mut mem, mut stack) = (memory(), SignalStack::DISABLED);
-    let mut ctx = user_ctx();
-    let act = action(SaFlags::RESTORER);
-    let f = deliver(
-        &mut ctx,
-        &mut NoFp,
-        &mut mem,
-        &mut stack,
-        &act,
-        Signo::SIGUSR2,
-        SignalSet::EMPTY,
-    )
-    .unwrap();
-    assert!(user_bytes(&mem, f.info, 128).iter().all(|b| *b == 0));
-    assert_eq!(ctx.rsi, f.info, "rsi is set anyway");
+    let mut t = T::new().without_fp();
+    let f = t.deliver(&action(SaFlags::RESTORER)).unwrap();
+    assert!(user_bytes(&t.mem, f.info, 128).iter().all(|b| *b == 0));
+    assert_eq!(t.ctx.rsi, f.info, "rsi is set anyway");
 }
 
 #[test]
 fn frame_skips_the_red_zone_and_is_call_aligned() {
     // Without FP state.
-    let (mut mem, mut stack) = (memory(), SignalStack::DISABLED);
     for sp in [
         stack_top(),
         stack_top() - 1,
         stack_top() - 7,
         stack_top() - 8,
     ] {
-        let mut ctx = user_ctx();
-        ctx.rsp = sp;
-        let f = deliver(
-            &mut ctx,
-            &mut NoFp,
-            &mut mem,
-            &mut stack,
-            &sa(),
-            Signo::SIGINT,
-            SignalSet::EMPTY,
-        )
-        .unwrap();
+        let mut t = T::new().without_fp().at_sp(sp);
+        let f = t.deliver(&sa()).unwrap();
         assert_eq!(f.frame, ((sp - 128 - 440) & !15) - 8);
         assert_eq!(f.frame % 16, 8, "as after a call");
-        assert_eq!(user_u64(&mem, f.frame + SC_FPSTATE), 0, "no FP: NULL");
+        assert_eq!(user_u64(&t.mem, f.frame + SC_FPSTATE), 0, "no FP: NULL");
     }
     // With an XSAVE area: 64-aligned, below the red zone, magic markers set.
-    let mut mem = memory();
+    let mut t = T::new();
     let red = vec![0xAA; 128];
     let sp = stack_top();
-    ksignal::UserMemory::write(&mut mem, (sp - 128) as usize, &red).unwrap();
-    let mut ctx = user_ctx();
-    let mut fp = xsave_fp();
-    let f = deliver(
-        &mut ctx,
-        &mut fp,
-        &mut mem,
-        &mut stack,
-        &sa(),
-        Signo::SIGINT,
-        SignalSet::EMPTY,
-    )
-    .unwrap();
+    ksignal::UserMemory::write(&mut t.mem, (sp - 128) as usize, &red).unwrap();
+    let f = t.deliver(&sa()).unwrap();
+    let mem = &t.mem;
     let fpa = (sp - 128 - (XSAVE_LEN as u64 + 4)) & !63;
-    assert_eq!(user_u64(&mem, f.frame + SC_FPSTATE), fpa);
-    assert_eq!(f.frame, ((fpa - 440) & !15) - 8);
-    assert_eq!(user_bytes(&mem, sp - 128, 128), red, "red zone untouched");
-    assert_eq!(user_u32(&mem, fpa + 464), FP_XSTATE_MAGIC1);
-    assert_eq!(user_u32(&mem, fpa + 468), XSAVE_LEN as u32 + 4);
-    assert_eq!(user_u64(&mem, fpa + 472), XFEATURES);
-    assert_eq!(user_u32(&mem, fpa + 480), XSAVE_LEN as u32);
-    assert_eq!(user_u32(&mem, fpa + XSAVE_LEN as u64), FP_XSTATE_MAGIC2);
-    assert_eq!(user_u64(&mem, f.frame + 8), 1 | 2 | 4, "uc_flags");
+    assert_eq!(user_u64(mem, f.frame + SC_FPSTATE), fpa);
+    assert_eq!(f.frame, X86::frame_for(sp));
+    assert_eq!(user_bytes(mem, sp - 128, 128), red, "red zone untouched");
+    assert_eq!(user_u32(mem, fpa + 464), FP_XSTATE_MAGIC1);
+    assert_eq!(user_u32(mem, fpa + 468), XSAVE_LEN as u32 + 4);
+    assert_eq!(user_u64(mem, fpa + 472), XFEATURES);
+    assert_eq!(user_u32(mem, fpa + 480), XSAVE_LEN as u32);
+    assert_eq!(user_u32(mem, fpa + XSAVE_LEN as u64), FP_XSTATE_MAGIC2);
+    assert_eq!(user_u64(mem, f.frame + 8), 1 | 2 | 4, "uc_flags");
 }
 
 #[test]
 fn frame_carries_no_kernel_bytes_in_padding() {
-    let (mut mem, mut stack) = (memory(), SignalStack::DISABLED);
+    let mut t = T::new();
     // Dirty the whole stack first.
     let dirt = vec![0xCC; REGION];
-    ksignal::UserMemory::write(&mut mem, STACK_BASE, &dirt).unwrap();
-    let mut fp = xsave_fp();
-    fp.state[416..464].fill(0x77); // reserved bytes a CPU leaves alone
-    let mut ctx = user_ctx();
-    let f = deliver(
-        &mut ctx,
-        &mut fp,
-        &mut mem,
-        &mut stack,
-        &sa(),
-        Signo::SIGINT,
-        SignalSet::EMPTY,
-    )
-    .unwrap();
-    let fpa = user_u64(&mem, f.frame + SC_FPSTATE);
-    assert!(
-        user_bytes(&mem, f.frame + MC + 192, 64)
-            .iter()
-            .all(|b| *b == 0)
-    );
-    assert_eq!(user_u32(&mem, f.frame + 8 + 16 + 12), 0, "stack_t padding");
-    assert_eq!(user_u32(&mem, f.frame + SC_CS + 2), 0, "gs, fs");
-    assert!(user_bytes(&mem, fpa + 416, 48).iter().all(|b| *b == 0));
-    assert!(user_bytes(&mem, fpa + 484, 28).iter().all(|b| *b == 0));
-    assert!(user_bytes(&mem, fpa + 520, 56).iter().all(|b| *b == 0));
+    ksignal::UserMemory::write(&mut t.mem, STACK_BASE, &dirt).unwrap();
+    t.fp.state[416..464].fill(0x77); // reserved bytes a CPU leaves alone
+    let f = t.deliver(&sa()).unwrap();
+    let mem = &t.mem;
+    let fpa = user_u64(mem, f.frame + SC_FPSTATE);
+    let zero = |addr: u64, len: usize| user_bytes(mem, addr, len).iter().all(|b| *b == 0);
+    assert!(zero(f.frame + MC + 192, 64));
+    assert_eq!(user_u32(mem, f.frame + 8 + 16 + 12), 0, "stack_t padding");
+    assert_eq!(user_u32(mem, f.frame + SC_CS + 2), 0, "gs, fs");
+    assert!(zero(fpa + 416, 48));
+    assert!(zero(fpa + 484, 28));
+    assert!(zero(fpa + 520, 56));
 }
 
 #[test]
 fn no_sa_restorer_forces_sigsegv() {
-    let (mut mem, mut stack) = (memory(), SignalStack::DISABLED);
+    let mut t = T::new().without_fp();
     let act = action(SaFlags::SIGINFO);
-    let mut ctx = user_ctx();
-    let e = deliver(
-        &mut ctx,
-        &mut NoFp,
-        &mut mem,
-        &mut stack,
-        &act,
-        Signo::SIGUSR1,
-        SignalSet::EMPTY,
-    )
-    .unwrap_err();
-    assert_eq!(
-        e,
-        ForceSigsegv {
-            fatal: false,
-            error: FrameError::NoRestorer
-        }
-    );
-    assert_eq!(ctx, user_ctx(), "nothing changed");
-    let e = deliver(
-        &mut ctx,
-        &mut NoFp,
-        &mut mem,
-        &mut stack,
-        &act,
-        Signo::SIGSEGV,
-        SignalSet::EMPTY,
-    )
-    .unwrap_err();
+    let e = t.deliver(&act).unwrap_err();
+    let no_restorer = ForceSigsegv {
+        fatal: false,
+        error: FrameError::NoRestorer,
+    };
+    assert_eq!(e, no_restorer);
+    assert_eq!(t.ctx, X86::user_ctx(), "nothing changed");
+    let e = t
+        .deliver_signal(Signo::SIGSEGV, &act, SignalSet::EMPTY)
+        .unwrap_err();
     assert!(e.fatal, "a failed SIGSEGV frame is fatal");
 }
 
+/// A 2 KiB altstack cannot hold a big XSAVE area plus the frame ([rule 52]).
+///
+/// [rule 52]: ksignal::docs::rules#rule-52
 #[test]
-fn altstack_used_only_with_sa_onstack_when_enabled_and_not_on_it() {
-    let onstack = action(SaFlags::RESTORER | SaFlags::ONSTACK);
-    let alt = ALT_BASE as u64..(ALT_BASE + REGION) as u64;
-    let main = STACK_BASE as u64..(STACK_BASE + REGION) as u64;
-    let run = |stack: SignalStack, act: &SignalAction, sp: u64| {
-        let (mut mem, mut stack) = (memory(), stack);
-        let mut ctx = user_ctx();
-        ctx.rsp = sp;
-        deliver(
-            &mut ctx,
-            &mut NoFp,
-            &mut mem,
-            &mut stack,
-            act,
-            Signo::SIGUSR1,
-            SignalSet::EMPTY,
-        )
-        .unwrap()
-        .frame
-    };
-    assert!(
-        main.contains(&run(altstack(0), &sa(), stack_top())),
-        "not requested"
-    );
-    let top = (ALT_BASE + REGION) as u64;
-    assert_eq!(
-        run(altstack(0), &onstack, stack_top()),
-        ((top - 440) & !15) - 8
-    );
-    assert!(
-        main.contains(&run(SignalStack::DISABLED, &onstack, stack_top())),
-        "disabled"
-    );
-    // Already on it: the frame goes below sp, on the altstack.
-    let on = (ALT_BASE + 0x2000) as u64;
-    let f = run(altstack(0), &onstack, on);
-    assert!(alt.contains(&f));
-    assert_eq!(f, ((on - 128 - 440) & !15) - 8);
-}
-
-#[test]
-fn nested_delivery_on_the_altstack() {
-    let (mut mem, mut stack, mut fp) = (memory(), altstack(0), xsave_fp());
-    let onstack = action(SaFlags::RESTORER | SaFlags::ONSTACK | SaFlags::SIGINFO);
-    let orig = user_ctx();
-    let mut ctx = orig;
-    let f1 = deliver(
-        &mut ctx,
-        &mut fp,
-        &mut mem,
-        &mut stack,
-        &onstack,
-        Signo::SIGUSR1,
-        SignalSet::EMPTY,
-    )
-    .unwrap();
-    let h1 = ctx;
-    let f2 = deliver(
-        &mut ctx,
-        &mut fp,
-        &mut mem,
-        &mut stack,
-        &onstack,
-        Signo::SIGUSR2,
-        SignalSet::single(Signo::SIGUSR1),
-    )
-    .unwrap();
-    assert!(
-        f2.frame + 128 + 440 < f1.frame,
-        "nested frame below the first"
-    );
-    assert!(f2.frame >= ALT_BASE as u64);
-    // uc_stack reports the configured stack in both frames.
-    assert_eq!(user_u64(&mem, f2.frame + 8 + 16), ALT_BASE as u64);
-    ctx.rsp += 8;
-    let r = restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
-    assert_eq!(r.mask, SignalSet::single(Signo::SIGUSR1));
-    assert_eq!(ctx, h1);
-    ctx.rsp += 8;
-    let r = restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
-    assert_eq!(r.mask, SignalSet::EMPTY);
-    assert_eq!(ctx, orig);
-    assert_eq!(stack, altstack(0));
-}
-
-#[test]
-fn altstack_overflow_forces_sigsegv() {
-    let onstack = action(SaFlags::RESTORER | SaFlags::ONSTACK);
-    // Nested: running low on the altstack.
-    let (mut mem, mut stack) = (memory(), altstack(0));
-    let mut ctx = user_ctx();
-    ctx.rsp = (ALT_BASE + 400) as u64;
-    let before = ctx;
-    let e = deliver(
-        &mut ctx,
-        &mut NoFp,
-        &mut mem,
-        &mut stack,
-        &onstack,
-        Signo::SIGUSR1,
-        SignalSet::EMPTY,
-    )
-    .unwrap_err();
-    assert_eq!(e.error, FrameError::AltStackOverflow);
-    assert!(!e.fatal);
-    assert_eq!(ctx, before);
-    let e = deliver(
-        &mut ctx,
-        &mut NoFp,
-        &mut mem,
-        &mut stack,
-        &onstack,
-        Signo::SIGSEGV,
-        SignalSet::EMPTY,
-    )
-    .unwrap_err();
-    assert!(e.fatal);
-    // Entering: a 2 KiB altstack cannot hold a big XSAVE area plus the frame.
+fn altstack_too_small_for_the_xsave_area_forces_sigsegv() {
     let mut small = SignalStack::DISABLED;
-    small
-        .sigaltstack(
-            Some(StackT {
-                ss_sp: ALT_BASE,
-                ss_flags: 0,
-                ss_size: 2048,
-            }),
-            0,
-            2048,
-        )
-        .unwrap();
-    let mut fp = xsave_fp();
-    fp.state = vec![0; 2696]; // AVX-512 sized
-    fp.state[24..28].copy_from_slice(&0x1F80u32.to_le_bytes());
-    let mut ctx = user_ctx();
-    let e = deliver(
-        &mut ctx,
-        &mut fp,
-        &mut mem,
-        &mut small,
-        &onstack,
-        Signo::SIGUSR1,
-        SignalSet::EMPTY,
-    )
-    .unwrap_err();
+    let ss = StackT {
+        ss_sp: ALT_BASE,
+        ss_flags: 0,
+        ss_size: 2048,
+    };
+    small.sigaltstack(Some(ss), 0, 2048).unwrap();
+    let mut t = T::on(small);
+    t.fp.state = vec![0; 2696]; // AVX-512 sized
+    t.fp.state[24..28].copy_from_slice(&0x1F80u32.to_le_bytes());
+    let e = t.deliver(&X86::action(SaFlags::ONSTACK)).unwrap_err();
     assert_eq!(e.error, FrameError::AltStackOverflow);
 }
 
 #[test]
 fn unwritable_stack_or_wrapping_altstack_forces_sigsegv_without_panic() {
-    let (mut mem, mut stack) = (memory(), SignalStack::DISABLED);
-    let mut ctx = user_ctx();
-    ctx.rsp = 0x1000;
-    let e = deliver(
-        &mut ctx,
-        &mut NoFp,
-        &mut mem,
-        &mut stack,
-        &sa(),
-        Signo::SIGUSR1,
-        SignalSet::EMPTY,
-    )
-    .unwrap_err();
+    let mut t = T::new().without_fp().at_sp(0x1000);
+    let e = t.deliver(&sa()).unwrap_err();
     assert_eq!(e.error, FrameError::Fault);
     for sp in [0, 5, 127, 128 + 440] {
-        ctx.rsp = sp;
-        assert!(
-            deliver(
-                &mut ctx,
-                &mut NoFp,
-                &mut mem,
-                &mut stack,
-                &sa(),
-                Signo::SIGUSR1,
-                SignalSet::EMPTY
-            )
-            .is_err()
-        );
+        t.ctx.rsp = sp;
+        assert!(t.deliver(&sa()).is_err());
     }
     // Asterinas #1392: ss_sp + ss_size wraps.
     let mut huge = SignalStack::DISABLED;
-    huge.sigaltstack(
-        Some(StackT {
-            ss_sp: usize::MAX - 100,
-            ss_flags: 0,
-            ss_size: 1 << 20,
-        }),
-        0,
-        2048,
-    )
-    .unwrap();
-    let mut ctx = user_ctx();
-    let e = deliver(
-        &mut ctx,
-        &mut NoFp,
-        &mut mem,
-        &mut huge,
-        &action(SaFlags::RESTORER | SaFlags::ONSTACK),
-        Signo::SIGUSR1,
-        SignalSet::EMPTY,
-    )
-    .unwrap_err();
+    let ss = StackT {
+        ss_sp: usize::MAX - 100,
+        ss_flags: 0,
+        ss_size: 1 << 20,
+    };
+    huge.sigaltstack(Some(ss), 0, 2048).unwrap();
+    let mut t = T::on(huge).without_fp();
+    let e = t.deliver(&X86::action(SaFlags::ONSTACK)).unwrap_err();
     assert_eq!(e.error, FrameError::Fault);
 }
 
-fn delivered() -> (UserBuffer, SignalStack, X86_64Context, HandlerFrame) {
-    let (mut mem, mut stack) = (memory(), SignalStack::DISABLED);
-    let mut ctx = user_ctx();
-    let f = deliver(
-        &mut ctx,
-        &mut NoFp,
-        &mut mem,
-        &mut stack,
-        &sa(),
-        Signo::SIGUSR1,
-        SignalSet::EMPTY,
-    )
-    .unwrap();
-    ctx.rsp += 8;
-    (mem, stack, ctx, f)
+/// Delivered without FP state, the handler returned.
+fn delivered() -> (T, u64) {
+    T::new().without_fp().delivered(&sa())
 }
 
 #[test]
 fn sigreturn_takes_only_fix_eflags_from_the_frame() {
     // Asterinas #3781: IOPL from the frame gave user space port I/O.
-    let (mut mem, mut stack, mut ctx, f) = delivered();
-    put_u64(&mut mem, f.frame + SC_FLAGS, u64::MAX);
-    ctx.rflags = USER_RFLAGS;
-    restore_rt_frame(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
-    assert_eq!(ctx.rflags, USER_RFLAGS | FIX_EFLAGS);
-    assert_eq!((ctx.rflags >> 12) & 3, 0, "IOPL stays 0");
-    assert_ne!(ctx.rflags & RFLAGS_IF, 0, "IF stays set");
-    assert_eq!(ctx.rflags & (1 << 14 | 1 << 17 | 1 << 21), 0, "NT, VM, ID");
+    let (mut t, frame) = delivered();
+    put_u64(&mut t.mem, frame + SC_FLAGS, u64::MAX);
+    t.ctx.rflags = USER_RFLAGS;
+    t.sigreturn().unwrap();
+    let rflags = t.ctx.rflags;
+    assert_eq!(rflags, USER_RFLAGS | FIX_EFLAGS);
+    assert_eq!((rflags >> 12) & 3, 0, "IOPL stays 0");
+    assert_ne!(rflags & RFLAGS_IF, 0, "IF stays set");
+    assert_eq!(rflags & (1 << 14 | 1 << 17 | 1 << 21), 0, "NT, VM, ID");
 }
 
 #[test]
 fn sigreturn_keeps_the_user_cs_and_ss() {
-    let (mut mem, mut stack, mut ctx, f) = delivered();
-    put_u32(&mut mem, f.frame + SC_CS, 0x0010); // kernel CS, gs
-    put_u32(&mut mem, f.frame + SC_CS + 4, 0); // fs, ss
-    restore_rt_frame(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
-    assert_eq!((ctx.cs, ctx.ss), (0x33, 0x2b));
+    let (mut t, frame) = delivered();
+    put_u32(&mut t.mem, frame + SC_CS, 0x0010); // kernel CS, gs
+    put_u32(&mut t.mem, frame + SC_CS + 4, 0); // fs, ss
+    t.sigreturn().unwrap();
+    assert_eq!((t.ctx.cs, t.ctx.ss), (0x33, 0x2b));
 }
 
 #[test]
 fn non_canonical_rip_is_sigsegv() {
-    let (mut mem, mut stack, mut ctx, f) = delivered();
-    put_u64(&mut mem, f.frame + SC_IP, 0x0000_8000_0000_0000);
-    put_u64(&mut mem, f.frame + SIGMASK, 0b1010);
-    let before = ctx;
-    let e = restore_rt_frame(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap_err();
+    let (mut t, frame) = delivered();
+    put_u64(&mut t.mem, frame + SC_IP, 0x0000_8000_0000_0000);
+    put_u64(&mut t.mem, frame + SIGMASK, 0b1010);
+    let before = t.ctx;
+    let e = t.sigreturn().unwrap_err();
     assert_eq!(e.error, FrameError::NonCanonicalPc);
     assert_eq!(e.mask, Some(SignalSet::from_bits(0b1010)));
-    assert_eq!(ctx, before, "registers untouched");
+    assert_eq!(t.ctx, before, "registers untouched");
 }
 
 #[test]
 fn sigreturn_clears_the_syscall_state() {
-    let (mem, mut stack, mut ctx, _) = delivered();
-    ctx.in_syscall = true;
-    ctx.orig_rax = 15;
-    restore_rt_frame(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
-    assert!(!ctx.in_syscall, "orig_ax = -1: no restart of rt_sigreturn");
-    assert_eq!(
-        syscall_restart(&mut ctx, None),
-        RestartOutcome::NotInSyscall
+    let (mut t, _) = delivered();
+    t.ctx.in_syscall = true;
+    t.ctx.orig_rax = 15;
+    t.sigreturn().unwrap();
+    assert!(
+        !t.ctx.in_syscall,
+        "orig_ax = -1: no restart of rt_sigreturn"
     );
+    let outcome = syscall_restart(&mut t.ctx, None);
+    assert_eq!(outcome, RestartOutcome::NotInSyscall);
 }
 
-#[test]
-fn unreadable_frame_is_sigsegv() {
-    let mut ctx = user_ctx();
-    ctx.rsp = 0x10;
-    let e =
-        restore_rt_frame(&mut ctx, &mut NoFp, &memory(), &mut SignalStack::default()).unwrap_err();
-    assert_eq!((e.error, e.mask), (FrameError::Fault, None));
-    ctx.rsp = 0;
-    assert!(restore_rt_frame(&mut ctx, &mut NoFp, &memory(), &mut SignalStack::default()).is_err());
-}
-
-fn fp_delivered() -> (UserBuffer, X86_64Context, ImageFp, u64) {
-    let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, xsave_fp());
-    let mut ctx = user_ctx();
-    let f = deliver(
-        &mut ctx,
-        &mut fp,
-        &mut mem,
-        &mut stack,
-        &sa(),
-        Signo::SIGUSR1,
-        SignalSet::EMPTY,
-    )
-    .unwrap();
-    ctx.rsp += 8;
-    let fpa = user_u64(&mem, f.frame + SC_FPSTATE);
-    (mem, ctx, fp, fpa)
+/// Delivered with the XSAVE area, the handler returned; the area's address.
+fn fp_delivered() -> (T, u64) {
+    let (t, frame) = T::new().delivered(&sa());
+    let fpa = user_u64(&t.mem, frame + SC_FPSTATE);
+    (t, fpa)
 }
 
 #[test]
 fn missing_xstate_magic_restores_only_the_legacy_area() {
-    let (mut mem, mut ctx, mut fp, fpa) = fp_delivered();
-    let legacy = user_bytes(&mem, fpa, 416);
-    put_u32(&mut mem, fpa + XSAVE_LEN as u64, 0); // magic2 gone
-    restore_rt_frame(&mut ctx, &mut fp, &mem, &mut SignalStack::default()).unwrap();
-    assert_eq!(&fp.state[..416], &legacy[..]);
-    assert_eq!(
-        u64::from_le_bytes(fp.state[512..520].try_into().unwrap()),
-        0b11,
-        "x87|SSE only; AVX to its init state"
-    );
-    assert!(fp.state[576..].iter().all(|b| *b == 0));
+    let (mut t, fpa) = fp_delivered();
+    let legacy = user_bytes(&t.mem, fpa, 416);
+    put_u32(&mut t.mem, fpa + XSAVE_LEN as u64, 0); // magic2 gone
+    t.sigreturn().unwrap();
+    assert_eq!(&t.fp.state[..416], &legacy[..]);
+    let xstate_bv = u64::from_le_bytes(t.fp.state[512..520].try_into().unwrap());
+    assert_eq!(xstate_bv, 0b11, "x87|SSE only; AVX to its init state");
+    assert!(t.fp.state[576..].iter().all(|b| *b == 0));
 }
 
 #[test]
 fn sw_xfeatures_limit_what_is_restored() {
-    let (mut mem, mut ctx, mut fp, fpa) = fp_delivered();
-    put_u64(&mut mem, fpa + 472, 0b011); // sw_reserved.xfeatures without AVX
-    restore_rt_frame(&mut ctx, &mut fp, &mem, &mut SignalStack::default()).unwrap();
-    assert_eq!(
-        u64::from_le_bytes(fp.state[512..520].try_into().unwrap()),
-        0b011
-    );
+    let (mut t, fpa) = fp_delivered();
+    put_u64(&mut t.mem, fpa + 472, 0b011); // sw_reserved.xfeatures without AVX
+    t.sigreturn().unwrap();
+    let xstate_bv = u64::from_le_bytes(t.fp.state[512..520].try_into().unwrap());
+    assert_eq!(xstate_bv, 0b011);
 }
 
 #[test]
@@ -694,115 +380,79 @@ fn bad_mxcsr_or_xsave_header_is_sigsegv_and_resets_the_fpu() {
         (512, 0b111 | 1 << 9),  // PKRU not in XCR0
     ];
     for (off, v) in cases {
-        let (mut mem, mut ctx, mut fp, fpa) = fp_delivered();
+        let (mut t, fpa) = fp_delivered();
         if off == 24 {
-            put_u32(&mut mem, fpa + off, v as u32);
+            put_u32(&mut t.mem, fpa + off, v as u32);
         } else {
-            put_u64(&mut mem, fpa + off, v);
+            put_u64(&mut t.mem, fpa + off, v);
         }
-        let resets = fp.resets;
-        let e = restore_rt_frame(&mut ctx, &mut fp, &mem, &mut SignalStack::default()).unwrap_err();
+        let resets = t.fp.resets;
+        let e = t.sigreturn().unwrap_err();
         assert_eq!(e.error, FrameError::BadFpState, "offset {off}");
-        assert_eq!(fp.resets, resets + 1);
-        assert_eq!(ctx, user_ctx(), "registers restored before the FP state");
+        assert_eq!(t.fp.resets, resets + 1);
+        assert_eq!(
+            t.ctx,
+            X86::user_ctx(),
+            "registers restored before the FP state"
+        );
     }
 }
 
 #[test]
 fn misaligned_fpstate_is_sigsegv() {
-    let (mut mem, mut ctx, mut fp, fpa) = fp_delivered();
-    let frame = ctx.rsp - 8;
-    put_u64(&mut mem, frame + SC_FPSTATE, fpa + 16);
-    let e = restore_rt_frame(&mut ctx, &mut fp, &mem, &mut SignalStack::default()).unwrap_err();
+    let (mut t, fpa) = fp_delivered();
+    let frame = t.ctx.rsp - 8;
+    put_u64(&mut t.mem, frame + SC_FPSTATE, fpa + 16);
+    let e = t.sigreturn().unwrap_err();
     assert_eq!(e.error, FrameError::BadFpState);
 }
 
 #[test]
 fn null_fpstate_resets_the_fpu() {
-    let (mut mem, mut ctx, mut fp, _) = fp_delivered();
-    put_u64(&mut mem, ctx.rsp - 8 + SC_FPSTATE, 0);
-    let resets = fp.resets;
-    restore_rt_frame(&mut ctx, &mut fp, &mem, &mut SignalStack::default()).unwrap();
-    assert_eq!(fp.resets, resets + 1);
-    assert_eq!(fp.restores, 0);
+    let (mut t, _) = fp_delivered();
+    put_u64(&mut t.mem, t.ctx.rsp - 8 + SC_FPSTATE, 0);
+    let resets = t.fp.resets;
+    t.sigreturn().unwrap();
+    assert_eq!(t.fp.resets, resets + 1);
+    assert_eq!(t.fp.restores, 0);
 }
 
 #[test]
 fn fxsave_only_cpu_round_trips_512_bytes() {
-    let mut fp = ImageFp::pattern(512, 9);
-    fp.state[24..28].copy_from_slice(&0x1F80u32.to_le_bytes());
-    fp.state[416..].fill(0);
-    let orig_fp = fp.state.clone();
-    let (mut mem, mut stack) = (memory(), SignalStack::DISABLED);
-    let orig = user_ctx();
-    let mut ctx = orig;
-    let f = deliver(
-        &mut ctx,
-        &mut fp,
-        &mut mem,
-        &mut stack,
-        &sa(),
-        Signo::SIGUSR1,
-        SignalSet::EMPTY,
-    )
-    .unwrap();
-    assert_eq!(user_u64(&mem, f.frame + 8), 2 | 4, "no UC_FP_XSTATE");
-    fp.state.fill(1);
-    ctx.rsp += 8;
-    restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
-    assert_eq!(fp.state, orig_fp);
-    assert_eq!(ctx, orig);
+    let mut t = T::new();
+    t.fp = ImageFp::pattern(512, 9);
+    t.fp.state[24..28].copy_from_slice(&0x1F80u32.to_le_bytes());
+    t.fp.state[416..].fill(0);
+    let orig_fp = t.fp.state.clone();
+    let f = t.deliver(&sa()).unwrap();
+    assert_eq!(user_u64(&t.mem, f.frame + 8), 2 | 4, "no UC_FP_XSTATE");
+    t.fp.state.fill(1);
+    t.return_from_handler().unwrap();
+    assert_eq!(t.fp.state, orig_fp);
+    assert_eq!(t.ctx, X86::user_ctx());
 }
 
 #[test]
 fn fp_hook_with_a_wrong_length_fails_setup() {
-    let (mut mem, mut stack) = (memory(), SignalStack::DISABLED);
-    let mut fp = ImageFp::new(vec![0; 100]);
-    let e = deliver(
-        &mut user_ctx(),
-        &mut fp,
-        &mut mem,
-        &mut stack,
-        &sa(),
-        Signo::SIGUSR1,
-        SignalSet::EMPTY,
-    )
-    .unwrap_err();
+    let mut t = T::new();
+    t.fp = ImageFp::new(vec![0; 100]);
+    let e = t.deliver(&sa()).unwrap_err();
     assert_eq!(e.error, FrameError::FpLayout);
-}
-
-fn in_syscall(ret: Errno) -> X86_64Context {
-    X86_64Context {
-        in_syscall: true,
-        orig_rax: 7,
-        rax: neg(ret),
-        rip: 0x40_1002,
-        ..user_ctx()
-    }
 }
 
 #[test]
 fn restart_table_with_and_without_handler() {
     scenarios::restart_table_with_and_without_handler::<X86>();
-    let mut ctx = in_syscall(Errno::ERESTART_RESTARTBLOCK);
-    assert_eq!(
-        syscall_restart(&mut ctx, None),
-        RestartOutcome::RestartSyscall
-    );
+    let mut ctx = X86::in_syscall(neg(Errno::ERESTART_RESTARTBLOCK));
+    let outcome = syscall_restart(&mut ctx, None);
+    assert_eq!(outcome, RestartOutcome::RestartSyscall);
     assert_eq!(X86_64::NR_RESTART_SYSCALL, 219);
-    let mut ctx = user_ctx();
+    let mut ctx = X86::user_ctx();
     ctx.rax = neg(Errno::ERESTARTSYS);
-    assert_eq!(
-        syscall_restart(&mut ctx, None),
-        RestartOutcome::NotInSyscall
-    );
-    assert_eq!(
-        ctx,
-        X86_64Context {
-            rax: neg(Errno::ERESTARTSYS),
-            ..user_ctx()
-        }
-    );
+    let before = ctx;
+    let outcome = syscall_restart(&mut ctx, None);
+    assert_eq!(outcome, RestartOutcome::NotInSyscall);
+    assert_eq!(ctx, before);
 }
 
 /// `rt_sigreturn` reads `uc_sigmask`, `uc_flags`, `uc_stack` and the sigcontext up
@@ -810,15 +460,12 @@ fn restart_table_with_and_without_handler() {
 /// the siginfo unmapped) is accepted.
 #[test]
 fn sigreturn_reads_only_the_fields_linux_reads() {
-    let (mem, mut stack, mut ctx, f) = delivered();
     let ranges = [
         (8, 16),                // uc_flags
         (24, MC + 192),         // uc_stack, sigcontext up to reserved1
         (SIGMASK, SIGMASK + 8), // uc_sigmask
     ];
-    let sparse = only_ranges(&mem, f.frame, &ranges);
-    restore_rt_frame(&mut ctx, &mut NoFp, &sparse, &mut stack).unwrap();
-    assert_eq!(ctx, user_ctx());
+    scenarios::sigreturn_reads_only(T::new().without_fp(), &sa(), &ranges);
 }
 
 /// `restore_sigcontext` puts the registers in `pt_regs` (and `orig_ax` = -1) before
@@ -826,46 +473,29 @@ fn sigreturn_reads_only_the_fields_linux_reads() {
 /// and the FPU reset, so the SIGSEGV handler's frame shows the restored context.
 #[test]
 fn bad_fp_state_leaves_the_registers_restored() {
-    let (mut mem, mut ctx, mut fp, fpa) = fp_delivered();
-    put_u32(&mut mem, fpa + 24, 0x1F80 | 1 << 16); // reserved MXCSR bit
-    ctx.in_syscall = true; // the rt_sigreturn call itself
-    let resets = fp.resets;
-    let e = restore_rt_frame(&mut ctx, &mut fp, &mem, &mut SignalStack::default()).unwrap_err();
-    assert_eq!(
-        (e.error, e.mask),
-        (FrameError::BadFpState, Some(SignalSet::EMPTY))
-    );
-    assert_eq!(ctx, user_ctx());
-    assert!(!ctx.in_syscall, "orig_ax = -1");
-    assert_eq!(fp.resets, resets + 1);
+    let (mut t, fpa) = fp_delivered();
+    put_u32(&mut t.mem, fpa + 24, 0x1F80 | 1 << 16); // reserved MXCSR bit
+    t.ctx.in_syscall = true; // the rt_sigreturn call itself
+    let resets = t.fp.resets;
+    let e = t.sigreturn().unwrap_err();
+    let empty = Some(SignalSet::EMPTY);
+    assert_eq!((e.error, e.mask), (FrameError::BadFpState, empty));
+    assert_eq!(t.ctx, X86::user_ctx());
+    assert!(!t.ctx.in_syscall, "orig_ax = -1");
+    assert_eq!(t.fp.resets, resets + 1);
 }
 
 #[test]
 fn interrupted_result_is_what_the_frame_saves() {
-    let (mut mem, mut stack) = (memory(), SignalStack::DISABLED);
-    let mut ctx = in_syscall(Errno::ERESTARTNOHAND);
+    let mut t = T::new().without_fp();
+    t.ctx = X86::in_syscall(neg(Errno::ERESTARTNOHAND));
     let act = sa();
-    assert_eq!(
-        syscall_restart(&mut ctx, Some(&act)),
-        RestartOutcome::Interrupted
-    );
-    deliver(
-        &mut ctx,
-        &mut NoFp,
-        &mut mem,
-        &mut stack,
-        &act,
-        Signo::SIGUSR1,
-        SignalSet::EMPTY,
-    )
-    .unwrap();
-    ctx.rsp += 8;
-    let r = restore_rt_frame(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
-    assert_eq!(
-        r.ret,
-        neg(Errno::EINTR),
-        "sigsuspend returns -EINTR after the handler"
-    );
+    let outcome = syscall_restart(&mut t.ctx, Some(&act));
+    assert_eq!(outcome, RestartOutcome::Interrupted);
+    t.deliver(&act).unwrap();
+    let r = t.return_from_handler().unwrap();
+    let eintr = neg(Errno::EINTR);
+    assert_eq!(r.ret, eintr, "sigsuspend returns -EINTR after the handler");
 }
 
 // ---------------------------------------------------------------------------
@@ -876,11 +506,10 @@ fn any_ctx() -> impl Strategy<Value = X86_64Context> {
     (
         any::<[u64; 15]>(),
         any::<u64>(),
-        0x2000u64..0x2f00,
+        scenarios::any_sp(),
         any::<u64>(),
-        any::<bool>(),
     )
-        .prop_map(|(g, rip, sp_off, fl, on_alt)| X86_64Context {
+        .prop_map(|(g, rip, rsp, fl)| X86_64Context {
             r15: g[0],
             r14: g[1],
             r13: g[2],
@@ -897,11 +526,7 @@ fn any_ctx() -> impl Strategy<Value = X86_64Context> {
             rsi: g[13],
             rdi: g[14],
             rip: ((rip << 17) as i64 >> 17) as u64,
-            rsp: if on_alt {
-                ALT_BASE as u64
-            } else {
-                STACK_BASE as u64
-            } + sp_off,
+            rsp,
             rflags: USER_RFLAGS | (fl & FIX_EFLAGS),
             cs: 0x33,
             ss: 0x2b,
@@ -911,19 +536,14 @@ fn any_ctx() -> impl Strategy<Value = X86_64Context> {
 }
 
 fn any_fp() -> impl Strategy<Value = ImageFp> {
-    (
-        prop::collection::vec(any::<u8>(), XSAVE_LEN),
-        0u64..4,
-        any::<u32>(),
-    )
-        .prop_map(|(bytes, avx, mxcsr)| {
-            let mut fp = xsave_fp();
-            fp.state = bytes;
-            fp.state[24..28].copy_from_slice(&(mxcsr & 0xFFBF).to_le_bytes());
-            fp.state[416..576].fill(0);
-            fp.state[512..520].copy_from_slice(&(0b11 | (avx & 1) << 2).to_le_bytes());
-            fp
-        })
+    (scenarios::any_image(XSAVE_LEN, 0), 0u64..4, any::<u32>()).prop_map(|(bytes, avx, mxcsr)| {
+        let mut fp = X86::fp();
+        fp.state = bytes;
+        fp.state[24..28].copy_from_slice(&(mxcsr & 0xFFBF).to_le_bytes());
+        fp.state[416..576].fill(0);
+        fp.state[512..520].copy_from_slice(&(0b11 | (avx & 1) << 2).to_le_bytes());
+        fp
+    })
 }
 
 fn any_stack() -> impl Strategy<Value = SignalStack> {
@@ -979,13 +599,11 @@ proptest! {
             put_u32(&mut mem, fpa + 464, FP_XSTATE_MAGIC1);
             put_u32(&mut mem, fpa + XSAVE_LEN as u64, FP_XSTATE_MAGIC2);
         }
-        let mut ctx = user_ctx();
+        let mut ctx = X86::user_ctx();
         ctx.rsp = frame + 8;
         ctx.rflags = USER_RFLAGS | (rflags & FIX_EFLAGS);
         let before = ctx;
-        let mut fp = xsave_fp();
-        let mut stack = altstack(0);
-        match restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack) {
+        match restore_rt_frame(&mut ctx, &mut X86::fp(), &mem, &mut altstack(0)) {
             Ok(r) => {
                 assert_user_safe(&before, &ctx)?;
                 prop_assert!(!r.mask.contains(Signo::SIGKILL) && !r.mask.contains(Signo::SIGSTOP));
@@ -1000,19 +618,17 @@ proptest! {
         orig in any_ctx(), fp0 in any_fp(),
         muts in prop::collection::vec((0usize..1400, any::<u64>()), 1..6),
     ) {
-        let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, fp0);
-        let mut ctx = orig;
-        let f = deliver(&mut ctx, &mut fp, &mut mem, &mut stack, &sa(), Signo::SIGUSR1, SignalSet::EMPTY)
-            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        let mut t = T::new();
+        (t.ctx, t.fp) = (orig, fp0);
+        let f = t.deliver(&sa()).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
         for (off, v) in muts {
-            let _ = ksignal::UserMemory::write(&mut mem, f.frame as usize + off, &v.to_le_bytes()[..(v as usize % 8) + 1]);
+            let _ = ksignal::UserMemory::write(&mut t.mem, f.frame as usize + off, &v.to_le_bytes()[..(v as usize % 8) + 1]);
         }
-        ctx.rsp += 8;
-        let before = ctx;
-        match restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack) {
-            Ok(_) => assert_user_safe(&before, &ctx)?,
-            // What Linux had restored stays, and is as safe as a success.
-            Err(_) => assert_user_safe(&before, &ctx)?,
-        }
+        X86::handler_returns(&mut t.ctx);
+        let before = t.ctx;
+        // Success or not, the context is as safe as a success: what Linux had
+        // restored before a failing step stays.
+        let _ = t.sigreturn();
+        assert_user_safe(&before, &t.ctx)?;
     }
 }

@@ -92,6 +92,14 @@ fn setup(blocked: SignalSet) -> (std::sync::Arc<Process>, std::sync::Arc<Thread>
     (p, t)
 }
 
+/// A second thread that sends the process SIGUSR1.
+fn send_usr1_from_another_thread(p: &std::sync::Arc<Process>) -> loom::thread::JoinHandle<()> {
+    let p = p.clone();
+    loom::thread::spawn(move || {
+        p.send(Signo::SIGUSR1, None).unwrap();
+    })
+}
+
 fn model(f: impl Fn() + Sync + Send + 'static) {
     let mut b = loom::model::Builder::new();
     b.preemption_bound = Some(2);
@@ -102,12 +110,7 @@ fn model(f: impl Fn() + Sync + Send + 'static) {
 fn send_racing_an_unblock_leaves_the_flag_set() {
     model(|| {
         let (p, t) = setup(SignalSet::single(Signo::SIGUSR1));
-        let sender = {
-            let p = p.clone();
-            loom::thread::spawn(move || {
-                p.send(Signo::SIGUSR1, None).unwrap();
-            })
-        };
+        let sender = send_usr1_from_another_thread(&p);
         t.sigprocmask(MaskHow::Unblock, SignalSet::single(Signo::SIGUSR1));
         sender.join().unwrap();
         assert!(
@@ -125,12 +128,7 @@ fn send_racing_an_unblock_leaves_the_flag_set() {
 fn pause_is_woken_by_a_concurrent_send() {
     model(|| {
         let (p, t) = setup(SignalSet::EMPTY);
-        let sender = {
-            let p = p.clone();
-            loom::thread::spawn(move || {
-                p.send(Signo::SIGUSR1, None).unwrap();
-            })
-        };
+        let sender = send_usr1_from_another_thread(&p);
         // A lost wake-up would leave this thread asleep forever: loom reports it.
         t.pause();
         sender.join().unwrap();
@@ -142,12 +140,7 @@ fn pause_is_woken_by_a_concurrent_send() {
 fn sigtimedwait_takes_a_signal_sent_while_it_goes_to_sleep() {
     model(|| {
         let (p, t) = setup(SignalSet::ALL);
-        let sender = {
-            let p = p.clone();
-            loom::thread::spawn(move || {
-                p.send(Signo::SIGUSR1, None).unwrap();
-            })
-        };
+        let sender = send_usr1_from_another_thread(&p);
         let got = t.sigtimedwait(SignalSet::single(Signo::SIGUSR1), None);
         sender.join().unwrap();
         assert_eq!(got.map(|(s, _)| s), Ok(Signo::SIGUSR1));

@@ -4,45 +4,24 @@
 
 mod common {
     pub mod delivery;
+    pub mod group;
     pub mod wait;
 }
 
 use common::delivery::{deliver_all, handled};
+use common::group::{Process, Thread, group, process_with_limit, set};
 use common::wait::CondvarQueue;
 use ksignal::code;
 use ksignal::{
-    Delivery, Errno, Fate, MaskHow, PendingLimit, ProcessSignalManager, SignalAction,
-    SignalActions, SignalInfo, SignalSet, Signo, ThreadSignalManager,
+    Delivery, Errno, Fate, MaskHow, PendingLimit, SignalAction, SignalActions, SignalInfo,
+    SignalSet, Signo,
 };
 use ksignal::{Disposition, SaFlags};
 use std::sync::Arc;
 use std::time::Duration;
 
-type Process = ProcessSignalManager<CondvarQueue>;
-type Thread = ThreadSignalManager<CondvarQueue>;
-
-fn process_with_limit(limit: usize) -> Arc<Process> {
-    Arc::new(Process::new(
-        Arc::new(SignalActions::new()),
-        Arc::new(PendingLimit::new(limit)),
-    ))
-}
-
 fn process() -> Arc<Process> {
     process_with_limit(1024)
-}
-
-/// A process with `n` threads, tids 100.., every thread blocking `blocked`.
-fn group(n: usize, blocked: SignalSet) -> (Arc<Process>, Vec<Thread>) {
-    let p = process();
-    let threads = (0..n)
-        .map(|i| Thread::new(&p, 100 + i as i32, blocked, CondvarQueue::default()).unwrap())
-        .collect();
-    (p, threads)
-}
-
-fn set(sigs: &[Signo]) -> SignalSet {
-    sigs.iter().copied().collect()
 }
 
 fn handler(flags: SaFlags) -> SignalAction {
@@ -613,32 +592,22 @@ fn rule47a_handlers_stack_in_dequeue_order_and_nodefer_lets_rt_instances_nest() 
         [11, 1, 10],
         "dequeued SEGV, HUP, USR1: run USR1, HUP, SEGV"
     );
+    // Three instances of SIGRTMIN queued to a handler of `flags`: how many frames
+    // are pushed at once.
+    let frames_at_once = |flags: SaFlags| {
+        let (p, t) = group(1, SignalSet::ALL);
+        let rt = Signo::SIGRTMIN;
+        p.sigaction(rt, Some(handler(flags))).unwrap();
+        for v in 1..=3 {
+            p.send(rt, Some(&SignalInfo::queue(rt, 1, 0, v))).unwrap();
+        }
+        t[0].sigprocmask(MaskHow::SetMask, SignalSet::EMPTY);
+        deliver_all(&t[0]).len()
+    };
     // Without SA_NODEFER the second RT instance waits for the first handler.
-    let (p, t) = group(1, SignalSet::ALL);
-    p.sigaction(Signo::SIGRTMIN, Some(handler(SaFlags::empty())))
-        .unwrap();
-    for v in 1..=3 {
-        p.send(
-            Signo::SIGRTMIN,
-            Some(&SignalInfo::queue(Signo::SIGRTMIN, 1, 0, v)),
-        )
-        .unwrap();
-    }
-    t[0].sigprocmask(MaskHow::SetMask, SignalSet::EMPTY);
-    assert_eq!(deliver_all(&t[0]).len(), 1);
+    assert_eq!(frames_at_once(SaFlags::empty()), 1);
     // With it, all three are pushed at once.
-    let (p, t) = group(1, SignalSet::ALL);
-    p.sigaction(Signo::SIGRTMIN, Some(handler(SaFlags::NODEFER)))
-        .unwrap();
-    for v in 1..=3 {
-        p.send(
-            Signo::SIGRTMIN,
-            Some(&SignalInfo::queue(Signo::SIGRTMIN, 1, 0, v)),
-        )
-        .unwrap();
-    }
-    t[0].sigprocmask(MaskHow::SetMask, SignalSet::EMPTY);
-    assert_eq!(deliver_all(&t[0]).len(), 3);
+    assert_eq!(frames_at_once(SaFlags::NODEFER), 3);
 }
 
 #[test]

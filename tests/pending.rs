@@ -10,6 +10,22 @@ fn sig(n: u32) -> Signo {
     Signo::new(n).unwrap()
 }
 
+/// Puts `info` as the signal it names.
+fn put(
+    p: &mut PendingSignals,
+    info: SignalInfo,
+    limit: &PendingLimit,
+) -> Result<PutOutcome, Errno> {
+    p.put(info.signo().unwrap(), Some(&info), limit)
+}
+
+/// A fresh queue holding `info`, which [`put`] reports queued.
+fn queued_alone(info: SignalInfo, limit: &PendingLimit) -> PendingSignals {
+    let mut p = PendingSignals::new();
+    assert_eq!(put(&mut p, info, limit), Ok(PutOutcome::Queued));
+    p
+}
+
 fn queue_info(s: Signo, value: u64) -> SignalInfo {
     SignalInfo::queue(s, 100, 1000, value)
 }
@@ -19,19 +35,11 @@ fn std_signal_coalesces_keeping_first_info() {
     let limit = PendingLimit::unlimited();
     let mut p = PendingSignals::new();
     assert_eq!(
-        p.put(
-            Signo::SIGUSR1,
-            Some(&SignalInfo::user(Signo::SIGUSR1, 1, 10)),
-            &limit
-        ),
+        put(&mut p, SignalInfo::user(Signo::SIGUSR1, 1, 10), &limit),
         Ok(PutOutcome::Queued)
     );
     assert_eq!(
-        p.put(
-            Signo::SIGUSR1,
-            Some(&SignalInfo::user(Signo::SIGUSR1, 2, 20)),
-            &limit
-        ),
+        put(&mut p, SignalInfo::user(Signo::SIGUSR1, 2, 20), &limit),
         Ok(PutOutcome::Coalesced)
     );
     let (s, info) = p.dequeue(SignalSet::ALL, &limit).unwrap();
@@ -45,19 +53,9 @@ fn rt_signal_queues_one_entry_per_send_in_fifo_order() {
     let limit = PendingLimit::unlimited();
     let mut p = PendingSignals::new();
     for v in 1..=3 {
-        p.put(
-            Signo::SIGRTMIN,
-            Some(&queue_info(Signo::SIGRTMIN, v)),
-            &limit,
-        )
-        .unwrap();
+        put(&mut p, queue_info(Signo::SIGRTMIN, v), &limit).unwrap();
     }
-    p.put(
-        Signo::SIGRTMIN,
-        Some(&SignalInfo::user(Signo::SIGRTMIN, 5, 5)),
-        &limit,
-    )
-    .unwrap();
+    put(&mut p, SignalInfo::user(Signo::SIGRTMIN, 5, 5), &limit).unwrap();
     assert_eq!(
         p.queued_for(Signo::SIGRTMIN),
         4,
@@ -83,8 +81,7 @@ fn dequeue_takes_synchronous_signals_first_then_lowest() {
     let limit = PendingLimit::unlimited();
     let mut p = PendingSignals::new();
     for n in [40, 1, 31, 11, 7] {
-        p.put(sig(n), Some(&SignalInfo::user(sig(n), 0, 0)), &limit)
-            .unwrap();
+        put(&mut p, SignalInfo::user(sig(n), 0, 0), &limit).unwrap();
     }
     let order: Vec<u32> = std::iter::from_fn(|| p.dequeue(SignalSet::ALL, &limit))
         .map(|(s, _)| s.get())
@@ -115,24 +112,9 @@ fn dequeue_respects_the_allowed_set() {
 fn first_queued_fault_with_kernel_code_is_taken_first() {
     let limit = PendingLimit::unlimited();
     let mut p = PendingSignals::new();
-    p.put(
-        Signo::SIGUSR1,
-        Some(&SignalInfo::user(Signo::SIGUSR1, 1, 1)),
-        &limit,
-    )
-    .unwrap();
-    p.put(
-        Signo::SIGSEGV,
-        Some(&SignalInfo::fault(Signo::SIGSEGV, 1, 0x10)),
-        &limit,
-    )
-    .unwrap();
-    p.put(
-        Signo::SIGBUS,
-        Some(&SignalInfo::fault(Signo::SIGBUS, 2, 0x20)),
-        &limit,
-    )
-    .unwrap();
+    put(&mut p, SignalInfo::user(Signo::SIGUSR1, 1, 1), &limit).unwrap();
+    put(&mut p, SignalInfo::fault(Signo::SIGSEGV, 1, 0x10), &limit).unwrap();
+    put(&mut p, SignalInfo::fault(Signo::SIGBUS, 2, 0x20), &limit).unwrap();
     let mut info = SignalInfo::ZERO;
     let s = p
         .dequeue_synchronous(SignalSet::ALL, &limit, &mut info)
@@ -144,12 +126,7 @@ fn first_queued_fault_with_kernel_code_is_taken_first() {
     );
     // A fault sent by kill() (si_code SI_USER) is not a synchronous fault.
     let mut q = PendingSignals::new();
-    q.put(
-        Signo::SIGSEGV,
-        Some(&SignalInfo::user(Signo::SIGSEGV, 1, 1)),
-        &limit,
-    )
-    .unwrap();
+    put(&mut q, SignalInfo::user(Signo::SIGSEGV, 1, 1), &limit).unwrap();
     assert_eq!(
         q.dequeue_synchronous(SignalSet::ALL, &limit, &mut info),
         None
@@ -163,15 +140,7 @@ fn first_queued_fault_with_kernel_code_is_taken_first() {
 #[test]
 fn sigkill_sets_only_the_pending_bit() {
     let limit = PendingLimit::new(0);
-    let mut p = PendingSignals::new();
-    assert_eq!(
-        p.put(
-            Signo::SIGKILL,
-            Some(&SignalInfo::user(Signo::SIGKILL, 9, 9)),
-            &limit
-        ),
-        Ok(PutOutcome::Queued)
-    );
+    let mut p = queued_alone(SignalInfo::user(Signo::SIGKILL, 9, 9), &limit);
     assert_eq!(p.queued(), 0);
     let (_, info) = p.dequeue(SignalSet::ALL, &limit).unwrap();
     assert_eq!((info.code(), info.pid()), (code::SI_USER, 0));
@@ -180,15 +149,7 @@ fn sigkill_sets_only_the_pending_bit() {
 #[test]
 fn kill_sent_standard_signal_bypasses_the_limit_but_counts() {
     let limit = PendingLimit::new(0);
-    let mut p = PendingSignals::new();
-    assert_eq!(
-        p.put(
-            Signo::SIGUSR1,
-            Some(&SignalInfo::user(Signo::SIGUSR1, 4, 5)),
-            &limit
-        ),
-        Ok(PutOutcome::Queued)
-    );
+    let mut p = queued_alone(SignalInfo::user(Signo::SIGUSR1, 4, 5), &limit);
     assert_eq!(limit.queued(), 1, "still charged (rule 13)");
     assert_eq!(p.dequeue(SignalSet::ALL, &limit).unwrap().1.pid(), 4);
     assert_eq!(limit.queued(), 0);
@@ -198,10 +159,9 @@ fn kill_sent_standard_signal_bypasses_the_limit_but_counts() {
 fn over_limit_rt_sigqueue_is_eagain_and_changes_nothing() {
     let limit = PendingLimit::new(1);
     let mut p = PendingSignals::new();
-    p.put(sig(40), Some(&queue_info(sig(40), 1)), &limit)
-        .unwrap();
+    put(&mut p, queue_info(sig(40), 1), &limit).unwrap();
     assert_eq!(
-        p.put(sig(41), Some(&queue_info(sig(41), 2)), &limit),
+        put(&mut p, queue_info(sig(41), 2), &limit),
         Err(Errno::EAGAIN)
     );
     assert!(!p.pending().contains(sig(41)));
@@ -220,11 +180,11 @@ fn over_limit_other_signals_lose_their_info() {
     let mut p = PendingSignals::new();
     // A standard signal via sigqueue (si_code < 0) and a real-time one via kill().
     assert_eq!(
-        p.put(Signo::SIGUSR2, Some(&queue_info(Signo::SIGUSR2, 7)), &limit),
+        put(&mut p, queue_info(Signo::SIGUSR2, 7), &limit),
         Ok(PutOutcome::InfoLost)
     );
     assert_eq!(
-        p.put(sig(50), Some(&SignalInfo::user(sig(50), 3, 3)), &limit),
+        put(&mut p, SignalInfo::user(sig(50), 3, 3), &limit),
         Ok(PutOutcome::InfoLost)
     );
     for expected in [Signo::SIGUSR2, sig(50)] {
@@ -244,10 +204,7 @@ fn limit_n_allows_exactly_n_queued_entries() {
         let limit = PendingLimit::new(n);
         let mut p = PendingSignals::new();
         let ok = (0..5)
-            .filter(|v| {
-                p.put(sig(33), Some(&queue_info(sig(33), *v)), &limit)
-                    .is_ok()
-            })
+            .filter(|v| put(&mut p, queue_info(sig(33), *v), &limit).is_ok())
             .count();
         assert_eq!(ok, n);
     }
@@ -257,10 +214,9 @@ fn limit_n_allows_exactly_n_queued_entries() {
 fn infoless_rt_instance_behind_queued_entries_is_never_received() {
     let limit = PendingLimit::new(1);
     let mut p = PendingSignals::new();
-    p.put(sig(35), Some(&queue_info(sig(35), 1)), &limit)
-        .unwrap();
+    put(&mut p, queue_info(sig(35), 1), &limit).unwrap();
     assert_eq!(
-        p.put(sig(35), Some(&SignalInfo::user(sig(35), 2, 2)), &limit),
+        put(&mut p, SignalInfo::user(sig(35), 2, 2), &limit),
         Ok(PutOutcome::InfoLost)
     );
     assert_eq!(p.dequeue(SignalSet::ALL, &limit).unwrap().1.value(), 1);
@@ -272,8 +228,7 @@ fn infoless_rt_instances_alone_merge_into_one() {
     let limit = PendingLimit::new(0);
     let mut p = PendingSignals::new();
     for _ in 0..3 {
-        p.put(sig(35), Some(&SignalInfo::user(sig(35), 2, 2)), &limit)
-            .unwrap();
+        put(&mut p, SignalInfo::user(sig(35), 2, 2), &limit).unwrap();
     }
     assert_eq!(
         p.dequeue(SignalSet::ALL, &limit).unwrap().1.code(),
@@ -286,18 +241,15 @@ fn infoless_rt_instances_alone_merge_into_one() {
 fn limit_is_shared_by_every_store_of_a_user() {
     let limit = PendingLimit::new(2);
     let (mut a, mut b) = (PendingSignals::new(), PendingSignals::new());
-    a.put(sig(40), Some(&queue_info(sig(40), 1)), &limit)
-        .unwrap();
-    b.put(sig(40), Some(&queue_info(sig(40), 2)), &limit)
-        .unwrap();
+    put(&mut a, queue_info(sig(40), 1), &limit).unwrap();
+    put(&mut b, queue_info(sig(40), 2), &limit).unwrap();
     assert_eq!(
-        a.put(sig(40), Some(&queue_info(sig(40), 3)), &limit),
+        put(&mut a, queue_info(sig(40), 3), &limit),
         Err(Errno::EAGAIN)
     );
     b.dequeue(SignalSet::ALL, &limit).unwrap();
     assert!(
-        a.put(sig(40), Some(&queue_info(sig(40), 3)), &limit)
-            .is_ok(),
+        put(&mut a, queue_info(sig(40), 3), &limit).is_ok(),
         "charge returned on dequeue"
     );
 }
@@ -307,22 +259,11 @@ fn flush_removes_every_instance_and_returns_the_charge() {
     let limit = PendingLimit::unlimited();
     let mut p = PendingSignals::new();
     for v in 0..4 {
-        p.put(sig(45), Some(&queue_info(sig(45), v)), &limit)
-            .unwrap();
+        put(&mut p, queue_info(sig(45), v), &limit).unwrap();
     }
-    p.put(
-        Signo::SIGTSTP,
-        Some(&SignalInfo::user(Signo::SIGTSTP, 1, 1)),
-        &limit,
-    )
-    .unwrap();
+    put(&mut p, SignalInfo::user(Signo::SIGTSTP, 1, 1), &limit).unwrap();
     p.put(Signo::SIGTTIN, None, &limit).unwrap();
-    p.put(
-        Signo::SIGHUP,
-        Some(&SignalInfo::user(Signo::SIGHUP, 1, 1)),
-        &limit,
-    )
-    .unwrap();
+    put(&mut p, SignalInfo::user(Signo::SIGHUP, 1, 1), &limit).unwrap();
     assert_eq!(p.flush(SignalSet::STOP, &limit), 1, "TTIN had no siginfo");
     assert_eq!(p.flush(SignalSet::single(sig(45)), &limit), 4);
     assert_eq!(p.pending(), SignalSet::single(Signo::SIGHUP));
@@ -330,8 +271,7 @@ fn flush_removes_every_instance_and_returns_the_charge() {
     // The freed nodes are reused.
     let heap = p.heap_bytes();
     for v in 0..4 {
-        p.put(sig(45), Some(&queue_info(sig(45), v)), &limit)
-            .unwrap();
+        put(&mut p, queue_info(sig(45), v), &limit).unwrap();
     }
     assert_eq!(p.heap_bytes(), heap);
 }
@@ -369,7 +309,7 @@ fn million_rt_signals_respect_the_limit_and_lose_nothing_else() {
         if limit.queued() == 128 {
             expected_refusals += 1;
         }
-        match p.put(s, Some(&queue_info(s, v)), &limit) {
+        match put(&mut p, queue_info(s, v), &limit) {
             Ok(PutOutcome::Queued) => accepted += 1,
             Err(Errno::EAGAIN) => refused += 1,
             other => panic!("unexpected {other:?}"),

@@ -37,6 +37,8 @@
 //! .ci/run), when it fails.
 #[path = "common/fp.rs"]
 mod image_fp;
+#[path = "qemu_frames/guest/src/protocol.rs"]
+mod protocol;
 
 use image_fp::ImageFp;
 use ksignal::frame::aarch64::Aarch64Context;
@@ -47,27 +49,18 @@ use ksignal::{
     Disposition, SaFlags, SignalAction, SignalInfo, SignalSet, SignalStack, Signo, StackT,
     UserBuffer, UserMemory,
 };
+use linux_raw_sys::general::{
+    SA_RESTORER, SA_SIGINFO, SI_KERNEL, SI_QUEUE, SS_DISABLE, SS_ONSTACK,
+};
+use protocol::{
+    Mode, QUEUE_UID, QUEUE_VALUE, RAISED_WORDS, Raised, TAG_EDITED, TAG_FRAME, TAG_RESUMED,
+};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The guest's cases (its `CASES`).
 const CASES: usize = 16;
-const TAG_FRAME: u64 = 1;
-const TAG_EDITED: u64 = 2;
-const TAG_RESUMED: u64 = 3;
-const SA_SIGINFO: u64 = 4;
-const SA_RESTORER: u64 = 0x0400_0000;
-const SS_ONSTACK: u64 = 1;
-const SS_DISABLE: u64 = 2;
-const SI_QUEUE: i32 = -1;
-const SI_KERNEL: i32 = 0x80;
-const MODE_SUSPEND: u64 = 2;
-const MODE_PIPE_READ: u64 = 3;
-/// The uid the guest puts in its `SI_QUEUE` siginfo.
-const QUEUE_UID: u32 = 1000;
-/// The value the guest queues.
-const QUEUE_VALUE: u64 = 0x1234_5678_9ABC_DEF0;
 
 /// What the handler received, and the interrupted state (see the guest's `Raise`).
 #[derive(Clone, Debug)]
@@ -81,14 +74,10 @@ struct Frame {
     blocked: u64,
     /// `sigaltstack`'s answer when the signal was raised: sp, flags, size.
     ss: [u64; 3],
-    /// How the signal interrupted the system call (the guest's `Mode`).
-    mode: u64,
-    gpr: [u64; 32],
-    fpr: [u64; 64],
-    fpctl: [u64; 4],
-    sp: u64,
-    pc: u64,
-    resume: u64,
+    /// How the signal interrupted the system call.
+    mode: Mode,
+    /// The registers the signal was raised with.
+    raised: Raised,
     entry: [u64; 32],
     base: u64,
     bytes: Vec<u8>,
@@ -109,6 +98,18 @@ struct Run {
     frames: BTreeMap<u64, Frame>,
     edited: BTreeMap<u64, (u64, Vec<u8>)>,
     resumed: BTreeMap<u64, Resumed>,
+}
+
+/// [`Raised`] from its words in a frame record.
+fn raised(w: &[u64]) -> Raised {
+    Raised {
+        gpr: arr(w),
+        fpr: arr(&w[32..]),
+        fpctl: arr(&w[96..]),
+        sp: w[100],
+        pc: w[101],
+        resume: w[102],
+    }
 }
 
 fn arr<const N: usize>(w: &[u64]) -> [u64; N] {
@@ -140,13 +141,11 @@ fn parse(out: &[u8]) -> Run {
                     sa_mask: r[4],
                     blocked: r[5],
                     ss: arr(&r[6..]),
-                    mode: r[9],
-                    gpr: arr(&r[10..]),
-                    fpr: arr(&r[42..]),
-                    fpctl: arr(&r[106..]),
-                    sp: r[110],
-                    pc: r[111],
-                    resume: r[112],
+                    mode: [Mode::Kill, Mode::Queue, Mode::Suspend, Mode::PipeRead]
+                        .into_iter()
+                        .find(|&m| m as u64 == r[9])
+                        .expect("a mode the guest knows"),
+                    raised: raised(&r[10..10 + RAISED_WORDS]),
                     entry: arr(&r[113..]),
                     base: r[145],
                     bytes: bytes_of(&r[147..]),
@@ -288,11 +287,11 @@ fn action(f: &Frame) -> SignalAction {
 /// `sigaltstack` reported (SS_ONSTACK there is computed from sp, not stored).
 fn stack_of(ss: [u64; 3]) -> SignalStack {
     let mut s = SignalStack::DISABLED;
-    if ss[1] & SS_DISABLE == 0 {
+    if ss[1] & u64::from(SS_DISABLE) == 0 {
         s.sigaltstack(
             Some(StackT {
                 ss_sp: ss[0] as usize,
-                ss_flags: (ss[1] & !SS_ONSTACK) as u32,
+                ss_flags: ss[1] as u32 & !SS_ONSTACK,
                 ss_size: ss[2] as usize,
             }),
             0,
@@ -313,11 +312,11 @@ fn siginfo(f: &Frame, q: &Mem, q_frame: u64) -> [u8; 128] {
     let uid = q.u32(q_frame + 20);
     let info = match code {
         SI_QUEUE => {
-            assert_eq!(uid, QUEUE_UID);
+            assert_eq!(u64::from(uid), QUEUE_UID);
             SignalInfo::queue(sig, pid, uid, QUEUE_VALUE)
         }
         // The itimer's SIGALRM: SEND_SIG_PRIV.
-        SI_KERNEL => SignalInfo::kernel(sig),
+        c if c == SI_KERNEL as i32 => SignalInfo::kernel(sig),
         _ => SignalInfo::tkill(sig, pid, uid),
     };
     *info.as_bytes()
@@ -348,16 +347,16 @@ fn compare<A: QemuArch>(run: &Run) -> Result<Counts, Vec<String>> {
         // rt_tgsigqueueinfo, ERESTARTNOHAND for rt_sigsuspend, ERESTARTSYS for the
         // read; do_signal applies the restart table before the frame is built.
         let ret = match f.mode {
-            MODE_SUSPEND => ksignal::Errno::ERESTARTNOHAND.as_neg_ret() as u64,
-            MODE_PIPE_READ => ksignal::Errno::ERESTARTSYS.as_neg_ret() as u64,
-            _ => 0,
+            Mode::Suspend => ksignal::Errno::ERESTARTNOHAND.as_neg_ret() as u64,
+            Mode::PipeRead => ksignal::Errno::ERESTARTSYS.as_neg_ret() as u64,
+            Mode::Kill | Mode::Queue => 0,
         };
         let mut ctx = A::ctx(f, ret);
         let act = action(f);
         let (expected, outcome) = (
             match f.mode {
-                MODE_SUSPEND => RestartOutcome::Interrupted,
-                MODE_PIPE_READ => RestartOutcome::Restarted,
+                Mode::Suspend => RestartOutcome::Interrupted,
+                Mode::PipeRead => RestartOutcome::Restarted,
                 _ => RestartOutcome::NotRestartable,
             },
             ksignal::frame::syscall_restart(&mut ctx, Some(&act)),
@@ -367,7 +366,7 @@ fn compare<A: QemuArch>(run: &Run) -> Result<Counts, Vec<String>> {
                 "case {id}: syscall_restart gave {outcome:?}, expected {expected:?}"
             ));
         }
-        let mut fp = ImageFp::new(A::fp_image(&f.fpr, &f.fpctl));
+        let mut fp = ImageFp::new(A::fp_image(&f.raised.fpr, &f.raised.fpctl));
         let fp_before = fp.state.clone();
         let mut kmem = UserBuffer::new().with_region(f.base as usize, f.bytes.len());
         let mut stack = stack_of(f.ss);
@@ -396,7 +395,9 @@ fn compare<A: QemuArch>(run: &Run) -> Result<Counts, Vec<String>> {
         // Placement: Linux's get_sigframe for this delivery; QEMU's frame too when
         // its layout has Linux's size.
         let onstack = f.flags & 0x0800_0000 != 0;
-        let sigsp = stack_at_raise.sigsp(f.sp as usize, onstack).expect("sigsp") as u64;
+        let sigsp = stack_at_raise
+            .sigsp(f.raised.sp as usize, onstack)
+            .expect("sigsp") as u64;
         let linux = A::linux_frame(f, sigsp);
         if k_frame != linux {
             errs.push(format!(
@@ -490,10 +491,10 @@ fn compare<A: QemuArch>(run: &Run) -> Result<Counts, Vec<String>> {
             Err(e) => errs.push(format!("case {id}: ksignal's rt_sigreturn failed: {e:?}")),
             Ok(sr) => {
                 let (regs, pc) = A::regs(&sctx);
-                if pc != f.resume {
+                if pc != f.raised.resume {
                     errs.push(format!(
                         "case {id}: resumed pc {pc:#x}, the program resumed at {:#x}",
-                        f.resume
+                        f.raised.resume
                     ));
                 }
                 for (r, (&kr, &qr)) in regs.iter().zip(&res.gpr).enumerate() {
@@ -701,16 +702,16 @@ impl QemuArch for A64 {
     type Ctx = Aarch64Context;
 
     fn ctx(f: &Frame, ret: u64) -> Aarch64Context {
-        let mut x: [u64; 31] = arr(&f.gpr);
+        let mut x: [u64; 31] = arr(&f.raised.gpr);
         x[0] = ret;
         Aarch64Context {
             x,
-            sp: f.sp,
-            pc: f.pc,
+            sp: f.raised.sp,
+            pc: f.raised.pc,
             // EL0t, AArch64, DAIF clear: only the condition flags the guest set.
-            pstate: f.fpctl[2],
+            pstate: f.raised.fpctl[2],
             in_syscall: true,
-            orig_x0: f.gpr[0],
+            orig_x0: f.raised.gpr[0],
         }
     }
     fn regs(c: &Aarch64Context) -> ([u64; 32], u64) {
@@ -732,7 +733,7 @@ impl QemuArch for A64 {
         v
     }
     fn trampoline(f: &Frame) -> u64 {
-        if f.flags & SA_RESTORER != 0 {
+        if f.flags & u64::from(SA_RESTORER) != 0 {
             // Not used: x30 must be sa_restorer.
             0x7fff_dead_0000
         } else {
@@ -769,7 +770,7 @@ impl QemuArch for A64 {
     fn frame_relative_entry_regs(f: &Frame) -> Vec<(usize, u64)> {
         // setup_return: x29 = the frame record.
         let mut v = vec![(29, 4688)];
-        if f.flags & SA_SIGINFO != 0 {
+        if f.flags & u64::from(SA_SIGINFO) != 0 {
             v.push((1, 0));
             v.push((2, 128));
         }
@@ -805,7 +806,7 @@ fn common_fields<A: QemuArch>(f: &Frame, info: &[u8; 128]) -> Vec<Field> {
     let mut v = Vec::new();
     // arm64's setup_rt_frame copies the siginfo only with SA_SIGINFO; riscv's and
     // loongarch's always.
-    if f.flags & SA_SIGINFO != 0 || A::SIGINFO_ALWAYS {
+    if f.flags & u64::from(SA_SIGINFO) != 0 || A::SIGINFO_ALWAYS {
         v.push(Field {
             linux: Some(info[..24].to_vec()),
             ..field("siginfo[0..24]", 0, 24)
@@ -823,11 +824,11 @@ fn common_fields<A: QemuArch>(f: &Frame, info: &[u8; 128]) -> Vec<Field> {
     // Linux's __save_altstack writes the stored t->sas_ss_flags (0 while running on
     // the stack); QEMU 7.2's target_save_altstack writes sas_ss_flags(sp), which is
     // SS_ONSTACK for a signal nested on the alternate stack.
-    let stored = if f.ss[1] & SS_DISABLE != 0 {
+    let stored = if f.ss[1] as u32 & SS_DISABLE != 0 {
         SS_DISABLE
     } else {
-        f.ss[1] & !SS_ONSTACK
-    } as u32;
+        f.ss[1] as u32 & !SS_ONSTACK
+    };
     v.push(Field {
         skip: Some(
             "Linux's __save_altstack writes the stored sas_ss_flags; QEMU 7.2's \
@@ -868,16 +869,16 @@ impl QemuArch for Rv64 {
     type Ctx = Riscv64Context;
 
     fn ctx(f: &Frame, ret: u64) -> Riscv64Context {
-        let mut x = f.gpr;
+        let mut x = f.raised.gpr;
         x[0] = 0;
-        x[2] = f.sp;
+        x[2] = f.raised.sp;
         x[10] = ret;
         Riscv64Context {
-            pc: f.pc,
+            pc: f.raised.pc,
             x,
             sstatus: 1 << 5,
             in_syscall: true,
-            orig_a0: f.gpr[10],
+            orig_a0: f.raised.gpr[10],
         }
     }
     fn regs(c: &Riscv64Context) -> ([u64; 32], u64) {
@@ -965,16 +966,16 @@ impl QemuArch for La64 {
     type Ctx = Loongarch64Context;
 
     fn ctx(f: &Frame, ret: u64) -> Loongarch64Context {
-        let mut regs = f.gpr;
+        let mut regs = f.raised.gpr;
         regs[0] = 0;
-        regs[3] = f.sp;
+        regs[3] = f.raised.sp;
         regs[4] = ret;
         Loongarch64Context {
-            era: f.pc,
+            era: f.raised.pc,
             regs,
             prmd: 0b111,
             in_syscall: true,
-            orig_a0: f.gpr[4],
+            orig_a0: f.raised.gpr[4],
         }
     }
     fn regs(c: &Loongarch64Context) -> ([u64; 32], u64) {

@@ -6,38 +6,21 @@
 
 mod common {
     pub mod delivery;
+    pub mod group;
     pub mod user_stack;
     pub mod wait;
 }
 
 use common::delivery::{deliver_all, handled};
+use common::group::{Process, Thread, group, set};
 use common::wait::CondvarQueue;
 use ksignal::SaFlags;
 use ksignal::{
-    Delivery, Fate, MaskHow, PendingLimit, ProcessSignalManager, SignalAction, SignalActions,
-    SignalInfo, SignalSet, Signo, ThreadSignalManager,
+    Delivery, Fate, MaskHow, PendingLimit, SignalAction, SignalActions, SignalInfo, SignalSet,
+    Signo,
 };
 use std::sync::Arc;
 use std::time::Duration;
-
-type Process = ProcessSignalManager<CondvarQueue>;
-type Thread = ThreadSignalManager<CondvarQueue>;
-
-/// A process with `n` threads, tids 100.., every thread blocking `blocked`.
-fn group(n: usize, blocked: SignalSet) -> (Arc<Process>, Vec<Thread>) {
-    let p = Arc::new(Process::new(
-        Arc::new(SignalActions::new()),
-        Arc::new(PendingLimit::new(1024)),
-    ));
-    let threads = (0..n)
-        .map(|i| Thread::new(&p, 100 + i as i32, blocked, CondvarQueue::default()).unwrap())
-        .collect();
-    (p, threads)
-}
-
-fn set(sigs: &[Signo]) -> SignalSet {
-    sigs.iter().copied().collect()
-}
 
 fn handler() -> SignalAction {
     SignalAction::handler(0x1000, SaFlags::SIGINFO, SignalSet::EMPTY)
@@ -52,6 +35,20 @@ fn stop(p: &Process, t: &Thread) {
     p.send(Signo::SIGSTOP, Some(&user(Signo::SIGSTOP))).unwrap();
     assert_eq!(deliver_all(t), [Delivery::Stop(Signo::SIGSTOP)]);
     assert!(p.is_stopped());
+}
+
+/// A group of `n` threads blocking `blocked`, a handler for `caught`, stopped by
+/// SIGSTOP, which thread `stopper` took.
+fn stopped_group(
+    n: usize,
+    blocked: SignalSet,
+    caught: Signo,
+    stopper: usize,
+) -> (Arc<Process>, Vec<Thread>) {
+    let (p, t) = group(n, blocked);
+    p.sigaction(caught, Some(handler())).unwrap();
+    stop(&p, &t[stopper]);
+    (p, t)
 }
 
 const EXIT_TERM: Delivery = Delivery::Exit {
@@ -105,9 +102,7 @@ fn rule19_sigkill_sent_while_stopped_kills_the_group_at_once() {
 
 #[test]
 fn rule19_caught_signal_sent_while_stopped_runs_its_handler_after_sigcont() {
-    let (p, t) = group(1, SignalSet::EMPTY);
-    p.sigaction(Signo::SIGUSR1, Some(handler())).unwrap();
-    stop(&p, &t[0]);
+    let (p, t) = stopped_group(1, SignalSet::EMPTY, Signo::SIGUSR1, 0);
     assert_eq!(p.send(Signo::SIGUSR1, None).unwrap().woken, None);
     assert!(!t[0].has_pending());
     assert!(p.send(Signo::SIGCONT, None).unwrap().resumed);
@@ -118,9 +113,7 @@ fn rule19_caught_signal_sent_while_stopped_runs_its_handler_after_sigcont() {
 
 #[test]
 fn rule19_thread_directed_signal_sent_while_stopped_reaches_only_its_thread_after_sigcont() {
-    let (p, t) = group(2, SignalSet::EMPTY);
-    p.sigaction(Signo::SIGUSR2, Some(handler())).unwrap();
-    stop(&p, &t[0]);
+    let (p, t) = stopped_group(2, SignalSet::EMPTY, Signo::SIGUSR2, 0);
     assert_eq!(t[1].send(Signo::SIGUSR2, None).unwrap().woken, None);
     assert!(p.send(Signo::SIGCONT, None).unwrap().resumed);
     assert!(!t[0].has_pending());
@@ -166,9 +159,7 @@ fn assert_stop_flag_only(t: &Thread) {
 
 #[test]
 fn rule19_blocked_signal_sent_while_stopped_stays_pending_until_unblocked() {
-    let (p, t) = group(2, set(&[Signo::SIGUSR1]));
-    p.sigaction(Signo::SIGUSR1, Some(handler())).unwrap();
-    stop(&p, &t[0]);
+    let (p, t) = stopped_group(2, set(&[Signo::SIGUSR1]), Signo::SIGUSR1, 0);
     p.send(Signo::SIGUSR1, None).unwrap();
     assert!(p.send(Signo::SIGCONT, None).unwrap().resumed);
     assert!(!t[0].has_pending());

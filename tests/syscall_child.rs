@@ -8,7 +8,9 @@ mod common {
 mod syscall_sim;
 
 use ksignal::ChildCode;
-use ksignal::{ChildExit, ChildInfo, ChildStop, notify_parent_cldstop, notify_parent_exit};
+use ksignal::{
+    ChildExit, ChildInfo, ChildStop, ExitNotice, notify_parent_cldstop, notify_parent_exit,
+};
 use ksignal::{Disposition, SaFlags};
 use ksignal::{SignalAction, SignalSet, Signo};
 use syscall_sim::{Sim, take};
@@ -28,15 +30,16 @@ fn set_chld(sim: &Sim, disp: Disposition, flags: SaFlags) {
         .unwrap();
 }
 
+/// The parent, task 10, learns that [`CHILD`] ended with `exit`, signalled with
+/// `sig` (its exit signal).
+fn child_exits(sim: &Sim, exit: ChildExit, sig: Option<Signo>) -> ExitNotice {
+    notify_parent_exit(&sim.task(10), &CHILD, exit, sig)
+}
+
 #[test]
 fn sigchld_on_exit_reports_cld_exited_with_status_pid_uid_and_times() {
     let sim = Sim::world();
-    let n = notify_parent_exit(
-        &sim.task(10),
-        &CHILD,
-        ChildExit::Exited(3),
-        Some(Signo::SIGCHLD),
-    );
+    let n = child_exits(&sim, ChildExit::Exited(3), Some(Signo::SIGCHLD));
     assert!(!n.autoreap);
     assert_eq!(n.sent.map(|(s, _)| s), Some(Signo::SIGCHLD));
     let i = take(&sim, 10, Signo::SIGCHLD).unwrap();
@@ -49,23 +52,15 @@ fn sigchld_on_exit_reports_cld_exited_with_status_pid_uid_and_times() {
 #[test]
 fn sigchld_on_death_by_signal_reports_cld_killed_or_cld_dumped() {
     let sim = Sim::world();
-    let parent = sim.task(10);
-    notify_parent_exit(
-        &parent,
-        &CHILD,
-        ChildExit::Killed(Signo::SIGTERM),
-        Some(Signo::SIGCHLD),
-    );
-    let i = take(&sim, 10, Signo::SIGCHLD).unwrap();
-    assert_eq!((i.code(), i.status()), (ChildCode::Killed.code(), 15));
-    notify_parent_exit(
-        &parent,
-        &CHILD,
-        ChildExit::Dumped(Signo::SIGSEGV),
-        Some(Signo::SIGCHLD),
-    );
-    let i = take(&sim, 10, Signo::SIGCHLD).unwrap();
-    assert_eq!((i.code(), i.status()), (ChildCode::Dumped.code(), 11));
+    let deaths = [
+        (ChildExit::Killed(Signo::SIGTERM), ChildCode::Killed, 15),
+        (ChildExit::Dumped(Signo::SIGSEGV), ChildCode::Dumped, 11),
+    ];
+    for (exit, code, status) in deaths {
+        child_exits(&sim, exit, Some(Signo::SIGCHLD));
+        let i = take(&sim, 10, Signo::SIGCHLD).unwrap();
+        assert_eq!((i.code(), i.status()), (code.code(), status), "{exit:?}");
+    }
 }
 
 #[test]
@@ -86,12 +81,7 @@ fn child_exit_decodes_the_wait_status_word() {
 fn sigchld_sig_ign_means_autoreap_and_no_signal() {
     let sim = Sim::world();
     set_chld(&sim, Disposition::Ignore, SaFlags::empty());
-    let n = notify_parent_exit(
-        &sim.task(10),
-        &CHILD,
-        ChildExit::Exited(0),
-        Some(Signo::SIGCHLD),
-    );
+    let n = child_exits(&sim, ChildExit::Exited(0), Some(Signo::SIGCHLD));
     assert!(n.autoreap);
     assert_eq!(n.sent, None);
     assert!(take(&sim, 10, Signo::SIGCHLD).is_none());
@@ -101,12 +91,7 @@ fn sigchld_sig_ign_means_autoreap_and_no_signal() {
 fn sigchld_sa_nocldwait_means_autoreap_but_the_signal_is_still_sent() {
     let sim = Sim::world();
     set_chld(&sim, Disposition::Handler(0x1000), SaFlags::NOCLDWAIT);
-    let n = notify_parent_exit(
-        &sim.task(10),
-        &CHILD,
-        ChildExit::Exited(0),
-        Some(Signo::SIGCHLD),
-    );
+    let n = child_exits(&sim, ChildExit::Exited(0), Some(Signo::SIGCHLD));
     assert!(n.autoreap);
     assert!(n.sent.is_some());
     assert!(take(&sim, 10, Signo::SIGCHLD).is_some());
@@ -116,16 +101,11 @@ fn sigchld_sa_nocldwait_means_autoreap_but_the_signal_is_still_sent() {
 fn sigchld_other_exit_signal_is_sent_without_autoreap() {
     let sim = Sim::world();
     set_chld(&sim, Disposition::Ignore, SaFlags::empty());
-    let n = notify_parent_exit(
-        &sim.task(10),
-        &CHILD,
-        ChildExit::Exited(1),
-        Some(Signo::SIGUSR1),
-    );
+    let n = child_exits(&sim, ChildExit::Exited(1), Some(Signo::SIGUSR1));
     assert!(!n.autoreap, "only SIGCHLD's disposition matters");
     let i = take(&sim, 10, Signo::SIGUSR1).unwrap();
     assert_eq!((i.signo_raw(), i.code()), (10, ChildCode::Exited.code()));
-    let n = notify_parent_exit(&sim.task(10), &CHILD, ChildExit::Exited(1), None);
+    let n = child_exits(&sim, ChildExit::Exited(1), None);
     assert_eq!((n.autoreap, n.sent), (false, None), "exit signal 0");
 }
 
@@ -135,12 +115,7 @@ fn sigchld_default_disposition_discards_unblocked_sigchld() {
     let c = sim.caller(10);
     c.thread
         .sigprocmask(ksignal::MaskHow::SetMask, SignalSet::EMPTY);
-    let n = notify_parent_exit(
-        &sim.task(10),
-        &CHILD,
-        ChildExit::Exited(0),
-        Some(Signo::SIGCHLD),
-    );
+    let n = child_exits(&sim, ChildExit::Exited(0), Some(Signo::SIGCHLD));
     assert!(
         !n.autoreap,
         "SIG_DFL is not SIG_IGN: the child stays a zombie"
@@ -189,6 +164,6 @@ fn sa_nocldstop_or_sig_ign_suppresses_stop_and_continue_notification() {
     assert!(take(&sim, 10, Signo::SIGCHLD).is_none());
     // SA_NOCLDSTOP does not affect exit notification.
     set_chld(&sim, Disposition::Handler(0x1000), SaFlags::NOCLDSTOP);
-    let n = notify_parent_exit(&parent, &CHILD, ChildExit::Exited(0), Some(Signo::SIGCHLD));
+    let n = child_exits(&sim, ChildExit::Exited(0), Some(Signo::SIGCHLD));
     assert!(n.sent.is_some() && !n.autoreap);
 }

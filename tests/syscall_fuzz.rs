@@ -14,15 +14,17 @@ use common::user_memory::Mem;
 use ksignal::DefaultRawMutex;
 use ksignal::syscall::{
     Caller, Credentials, PidfdTarget, Task, TaskIds, TaskTable, TaskVisitor, ptrace_resume_signal,
-    sys_kill, sys_pause, sys_pidfd_send_signal, sys_ptrace_getsiginfo, sys_ptrace_setsiginfo,
-    sys_rt_sigaction, sys_rt_sigpending, sys_rt_sigprocmask, sys_rt_sigqueueinfo,
-    sys_rt_sigsuspend, sys_rt_sigtimedwait, sys_rt_tgsigqueueinfo, sys_sigaltstack,
-    sys_signalfd_read, sys_signalfd4, sys_tgkill, sys_tkill,
+    sys_kill, sys_pause, sys_pidfd_send_signal, sys_prctl_pdeathsig, sys_ptrace_getsiginfo,
+    sys_ptrace_setsiginfo, sys_restart_syscall, sys_rt_sigaction, sys_rt_sigpending,
+    sys_rt_sigprocmask, sys_rt_sigqueueinfo, sys_rt_sigsuspend, sys_rt_sigtimedwait,
+    sys_rt_tgsigqueueinfo, sys_sigaltstack, sys_signalfd_read, sys_signalfd4, sys_tgkill,
+    sys_tkill,
 };
 use ksignal::{
     Arch, Errno, PendingLimit, PidType, ProcessSignalManager, SignalAction, SignalActions,
     SignalSet, Signo, ThreadSignalManager, UserBuffer, UserMemory, WaitOutcome, WaitQueue,
 };
+use ksignal::{FutexRestart, NanosleepRestart, PollRestart, RestartBlock, RestartHandler};
 use ksignal::{NoJobControl, PtraceStopKind, SfdFlags, SignalFd, Tracer};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -292,6 +294,28 @@ impl Tracer for FuzzTracer<'_> {
     }
 }
 
+/// What a send may fail with.
+const SEND_ERRORS: [Errno; 4] = [E::ESRCH, E::EINVAL, E::EPERM, E::EAGAIN];
+/// What a send that copies a siginfo in may fail with.
+const SEND_INFO_ERRORS: [Errno; 6] = extend(SEND_ERRORS, [E::EFAULT, E::E2BIG]);
+/// What `pidfd_send_signal` may fail with: a send with a siginfo, or a bad pidfd.
+const PIDFD_SEND_ERRORS: [Errno; 7] = extend(SEND_INFO_ERRORS, [E::EBADF]);
+
+/// `base` followed by `more`.
+const fn extend<const N: usize, const M: usize, const L: usize>(
+    base: [Errno; N],
+    more: [Errno; M],
+) -> [Errno; L] {
+    assert!(N + M == L);
+    let mut out = [E::EINVAL; L];
+    let mut i = 0;
+    while i < L {
+        out[i] = if i < N { base[i] } else { more[i - N] };
+        i += 1;
+    }
+    out
+}
+
 /// A file table for `signalfd4`: descriptors 0..8, some holding a signalfd, some
 /// another kind of file.
 #[derive(Default)]
@@ -314,6 +338,28 @@ impl ksignal::syscall::SignalFdTable for Files {
             .and_then(|f| f.as_ref())
             .ok_or(Errno::EBADF)?;
         file.clone().ok_or(Errno::EINVAL)
+    }
+}
+
+/// The kernel's side of `restart_syscall`: each resumed call returns what the case
+/// chose, and says which kind it was asked to redo.
+struct Resume {
+    ret: isize,
+    called: Option<&'static str>,
+}
+
+impl RestartHandler for Resume {
+    fn nanosleep(&mut self, _: &NanosleepRestart) -> isize {
+        self.called = Some("nanosleep");
+        self.ret
+    }
+    fn futex_wait(&mut self, _: &FutexRestart) -> isize {
+        self.called = Some("futex");
+        self.ret
+    }
+    fn poll(&mut self, _: &PollRestart) -> isize {
+        self.called = Some("poll");
+        self.ret
     }
 }
 
@@ -360,59 +406,29 @@ fn every_entry_point_survives_random_arguments_and_memory() {
         let c = world.caller(ci);
         let before = snapshot(&c);
         let w = &world;
-        let call = rng.below(16);
+        let call = rng.below(19);
         let mut input_faults = matches!(call, 9 | 10);
         let (r, allowed, restores): (isize, &[Errno], bool) = match call {
-            0 => (
-                sys_kill(w, &c, rng.int(), rng.int()),
-                &[E::ESRCH, E::EINVAL, E::EPERM, E::EAGAIN],
-                false,
-            ),
-            1 => (
-                sys_tkill(w, &c, rng.int(), rng.int()),
-                &[E::ESRCH, E::EINVAL, E::EPERM, E::EAGAIN],
-                false,
-            ),
+            0 => (sys_kill(w, &c, rng.int(), rng.int()), &SEND_ERRORS, false),
+            1 => (sys_tkill(w, &c, rng.int(), rng.int()), &SEND_ERRORS, false),
             2 => (
                 sys_tgkill(w, &c, rng.int(), rng.int(), rng.int()),
-                &[E::ESRCH, E::EINVAL, E::EPERM, E::EAGAIN],
+                &SEND_ERRORS,
                 false,
             ),
             3 => (
                 sys_rt_sigqueueinfo(w, &c, &mem, rng.int(), rng.int(), rng.addr()),
-                &[
-                    E::ESRCH,
-                    E::EINVAL,
-                    E::EPERM,
-                    E::EAGAIN,
-                    E::EFAULT,
-                    E::E2BIG,
-                ],
+                &SEND_INFO_ERRORS,
                 false,
             ),
             4 => (
                 sys_rt_tgsigqueueinfo(w, &c, &mem, rng.int(), rng.int(), rng.int(), rng.addr()),
-                &[
-                    E::ESRCH,
-                    E::EINVAL,
-                    E::EPERM,
-                    E::EAGAIN,
-                    E::EFAULT,
-                    E::E2BIG,
-                ],
+                &SEND_INFO_ERRORS,
                 false,
             ),
             5 => (
                 sys_pidfd_send_signal(w, &c, &mem, rng.int(), rng.int(), rng.addr(), rng.int()),
-                &[
-                    E::ESRCH,
-                    E::EINVAL,
-                    E::EPERM,
-                    E::EAGAIN,
-                    E::EFAULT,
-                    E::E2BIG,
-                    E::EBADF,
-                ],
+                &PIDFD_SEND_ERRORS,
                 false,
             ),
             6 => {
@@ -470,6 +486,71 @@ fn every_entry_point_survives_random_arguments_and_memory() {
                 }
                 (r, &[E::EINVAL, E::EFAULT, E::ENOMEM, E::EPERM], true)
             }
+            13 => {
+                let block = match rng.below(4) {
+                    0 => RestartBlock::None,
+                    1 => RestartBlock::Nanosleep(NanosleepRestart {
+                        clockid: rng.int() as i32,
+                        expires: rng.next(),
+                        rmtp: rng.addr(),
+                        time_type: ksignal::TimeType::Native,
+                    }),
+                    2 => RestartBlock::FutexWait(FutexRestart {
+                        uaddr: rng.addr(),
+                        val: rng.next() as u32,
+                        bitset: rng.next() as u32,
+                        flags: rng.next() as u32,
+                        deadline: rng.next(),
+                    }),
+                    _ => RestartBlock::Poll(PollRestart {
+                        ufds: rng.addr(),
+                        nfds: rng.int() as u32,
+                        deadline: Some(rng.next()).filter(|_| rng.below(2) == 0),
+                    }),
+                };
+                c.thread.set_restart_block(block);
+                let ret = [
+                    0,
+                    1,
+                    E::EINTR.as_neg_ret(),
+                    E::EFAULT.as_neg_ret(),
+                    -514,
+                    -516,
+                ][rng.below(6) as usize];
+                let mut k = Resume { ret, called: None };
+                let r = sys_restart_syscall(&c, &mut k);
+                let after = c.thread.restart_block();
+                match block {
+                    RestartBlock::None => {
+                        assert_eq!((r, k.called), (E::EINTR.as_neg_ret(), None));
+                        assert_eq!(after, RestartBlock::None);
+                    }
+                    RestartBlock::Nanosleep(_) => {
+                        assert_eq!((r, k.called), (ret, Some("nanosleep")));
+                        assert_eq!(after, block, "hrtimer_nanosleep_restart keeps it");
+                    }
+                    RestartBlock::FutexWait(_) => {
+                        assert_eq!((r, k.called), (ret, Some("futex")));
+                        assert_eq!(after, RestartBlock::None, "futex_wait_restart resets it");
+                    }
+                    RestartBlock::Poll(_) => {
+                        assert_eq!(k.called, Some("poll"));
+                        assert_eq!(r, if ret == -514 { -516 } else { ret });
+                        assert_eq!(after, block);
+                    }
+                }
+                c.thread.set_restart_block(RestartBlock::None);
+                (
+                    r.min(0),
+                    &[
+                        E::EINTR,
+                        E::EFAULT,
+                        E::ERESTARTNOHAND,
+                        E::ERESTART_RESTARTBLOCK,
+                    ],
+                    true,
+                )
+            }
             14 => {
                 if rng.below(16) == 0 {
                     files.0[2..].iter_mut().for_each(|f| *f = None);
@@ -487,7 +568,7 @@ fn every_entry_point_survives_random_arguments_and_memory() {
                 assert!(r < 0 || r % 128 == 0, "signalfd read returned {r}");
                 (r.min(0), &[E::EINVAL, E::EFAULT, E::EAGAIN], false)
             }
-            13 => {
+            18 => {
                 // ptrace: the siginfo requests on a thread in no stop fail (copy-in
                 // errors first for SETSIGINFO), then, traced, a delivery step whose
                 // stops issue them for real.
@@ -519,6 +600,20 @@ fn every_entry_point_survives_random_arguments_and_memory() {
                     c.thread.restore_saved_mask(h.saved_mask);
                 }
                 (0, &[], true)
+            }
+            16 => {
+                let old = c.thread.pdeath_signal();
+                let option = [1, 2, rng.int()][rng.below(3) as usize];
+                let arg2 = match rng.below(3) {
+                    0 => rng.below(70) as usize,
+                    1 => rng.addr(),
+                    _ => rng.int(),
+                };
+                let r = sys_prctl_pdeathsig(&c, &mut mem, option, arg2).unwrap_or(0);
+                if r < 0 {
+                    assert_eq!(c.thread.pdeath_signal(), old, "failed prctl changed it");
+                }
+                (r, &[E::EINVAL, E::EFAULT], true)
             }
             _ => {
                 // A kernel-side delivery step, so queues drain and masks move.

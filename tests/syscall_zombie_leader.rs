@@ -38,11 +38,15 @@ fn stopped_with_zombie_leader() -> Sim {
     let sim = zombie_leader();
     let c = sim.caller(20);
     assert_eq!(sys_kill(&sim, &c, 10, sig(Signo::SIGSTOP)), 0);
-    assert_eq!(
-        sim.thread(11).get_signal(),
-        Some(Delivery::Stop(Signo::SIGSTOP))
-    );
+    // 11 starts the group stop, 12 takes part in it (rule 70): the stop is complete.
+    for tid in [11, 12] {
+        assert_eq!(
+            sim.thread(tid).get_signal(),
+            Some(Delivery::Stop(Signo::SIGSTOP))
+        );
+    }
     assert!(sim.proc(10).process.is_stopped());
+    assert!(sim.proc(10).process.is_stop_complete());
     sim.sent.lock().unwrap().clear();
     sim
 }

@@ -9,7 +9,8 @@
 //! decision (which thread, which signal, which order, what is ignored, what is fatal)
 //! comes from the crate.
 
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use ksignal::{
@@ -28,21 +29,79 @@ const HANDLER_ADDR: usize = 0x1000;
 const SENDER_PID: i32 = 1;
 const SENDER_UID: u32 = 0;
 
-/// Time never passes in this runner: a wait that would sleep has already timed out,
-/// since the controller sends nothing while a worker waits.
-struct VirtualTime;
+/// Time never passes in this runner: a `wait` that would sleep has already timed out,
+/// since the controller sends nothing while a worker waits. A `waitbg` really sleeps,
+/// on a thread of its own, until a wake-up of the crate ends the sleep or `collect`
+/// finds it still asleep (its timeout, which then has passed on Linux too).
+#[derive(Clone, Default)]
+struct VirtualTime(Arc<Bg>);
+
+#[derive(Default)]
+struct Bg {
+    st: Mutex<BgState>,
+    cv: Condvar,
+}
+
+#[derive(Default)]
+struct BgState {
+    /// A `waitbg` is in progress on this thread: waits really sleep.
+    real: bool,
+    /// Woken since the last `prepare_to_wait`.
+    woken: bool,
+    /// Sleeping in `wait` (the runner goes on only when no `waitbg` thread runs).
+    asleep: bool,
+    /// `collect` came while it slept: the timeout has passed.
+    expired: bool,
+}
 
 impl WaitQueue for VirtualTime {
-    fn prepare_to_wait(&self) {}
-    fn wait(&self, _timeout: Option<Duration>) -> WaitOutcome {
-        WaitOutcome::TimedOut
+    fn prepare_to_wait(&self) {
+        self.0.st.lock().unwrap().woken = false;
+    }
+    fn wait(&self, timeout: Option<Duration>) -> WaitOutcome {
+        let mut st = self.0.st.lock().unwrap();
+        if !st.real {
+            return WaitOutcome::TimedOut;
+        }
+        while !st.woken && !st.expired {
+            st.asleep = true;
+            self.0.cv.notify_all();
+            st = self.0.cv.wait(st).unwrap();
+        }
+        st.asleep = false;
+        if std::mem::take(&mut st.woken) {
+            WaitOutcome::Woken { remaining: timeout }
+        } else {
+            WaitOutcome::TimedOut
+        }
     }
     fn finish_wait(&self) {}
-    fn wake_one(&self) {}
+    fn wake_one(&self) {
+        let mut st = self.0.st.lock().unwrap();
+        st.woken = true;
+        st.asleep = false;
+        self.0.cv.notify_all();
+    }
+}
+
+impl VirtualTime {
+    /// Waits until the `waitbg` thread sleeps or has finished (`done`).
+    fn settle(&self, done: impl Fn() -> bool) {
+        let mut st = self.0.st.lock().unwrap();
+        while st.real && !st.asleep && !done() {
+            st = self
+                .0
+                .cv
+                .wait_timeout(st, Duration::from_millis(1))
+                .unwrap()
+                .0;
+        }
+    }
 }
 
 type Process = ProcessSignalManager<VirtualTime>;
 type Thread = ThreadSignalManager<VirtualTime>;
+type BgResult = Result<(Signo, SignalInfo), CrateErrno>;
 
 /// How a thread's return to user space ended early.
 enum End {
@@ -57,7 +116,11 @@ pub struct CrateRunner;
 struct World {
     process: Arc<Process>,
     /// Each worker's manager; `None` once it has exited.
-    threads: Vec<Option<Thread>>,
+    threads: Vec<Option<Arc<Thread>>>,
+    /// Each worker's wait queue.
+    queues: Vec<VirtualTime>,
+    /// A worker's `waitbg`, running on a thread of its own until `collect`.
+    bg: Vec<Option<JoinHandle<BgResult>>>,
     /// Handler frames a thread pushed before the group stopped: they run when it
     /// returns to user space after the SIGCONT.
     frames: Vec<Vec<HandlerDelivery>>,
@@ -81,13 +144,19 @@ impl Runner for CrateRunner {
             Arc::new(SignalActions::new()),
             Arc::new(PendingLimit::new(soft)),
         ));
+        let queues: Vec<VirtualTime> = (0..sc.threads).map(|_| VirtualTime::default()).collect();
         let threads = (0..sc.threads)
-            .map(|i| Thread::new(&process, i as i32 + 1, SignalSet::ALL, VirtualTime).map(Some))
+            .map(|i| {
+                Thread::new(&process, i as i32 + 1, SignalSet::ALL, queues[i].clone())
+                    .map(|t| Some(Arc::new(t)))
+            })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| format!("creating threads: {e:?}"))?;
         let mut w = World {
             process,
             threads,
+            queues,
+            bg: (0..sc.threads).map(|_| None).collect(),
             frames: vec![Vec::new(); sc.threads],
             stopped: false,
             orphaned: sc.orphaned,
@@ -203,13 +272,15 @@ fn run_op(w: &mut World, op: &Op) -> (OpResult, Option<usize>) {
     // Ops that need a thread of the process to run cannot while it is stopped.
     let needs_thread = matches!(
         op,
-        Op::Action { .. }
+        Op::Action(_)
             | Op::Block(..)
             | Op::Unblock(..)
             | Op::SetMask(..)
             | Op::Wait(..)
             | Op::RlimitSigpending(_)
             | Op::Exit(_)
+            | Op::WaitBg(..)
+            | Op::Collect(_)
     );
     if op.thread().is_some_and(|t| w.threads[t.0].is_none()) {
         return (esrch, None);
@@ -217,17 +288,13 @@ fn run_op(w: &mut World, op: &Op) -> (OpResult, Option<usize>) {
     if w.stopped && needs_thread {
         return (OpResult::Skipped, None);
     }
+    settle_bg(w);
     let p = w.process.clone();
-    let th = |t: Tid| w.threads[t.0].as_ref();
+    let th = |t: Tid| w.threads[t.0].as_deref();
     match *op {
-        Op::Action {
-            sig,
-            disp,
-            nodefer,
-            resethand,
-        } => {
+        Op::Action(a) => {
             let mut flags = SaFlags::empty();
-            let disposition = match disp {
+            let disposition = match a.disp {
                 Disposition::Default => CrateDisposition::Default,
                 Disposition::Ignore => CrateDisposition::Ignore,
                 Disposition::Handler => {
@@ -235,14 +302,14 @@ fn run_op(w: &mut World, op: &Op) -> (OpResult, Option<usize>) {
                     CrateDisposition::Handler(HANDLER_ADDR)
                 }
             };
-            if nodefer {
+            if a.nodefer {
                 flags |= SaFlags::NODEFER;
             }
-            if resethand {
+            if a.resethand {
                 flags |= SaFlags::RESETHAND;
             }
             let action = SignalAction::new(disposition, flags, SignalSet::EMPTY, 0);
-            (ret(p.sigaction(signo(sig), Some(action)).map(drop)), None)
+            (ret(p.sigaction(signo(a.sig), Some(action)).map(drop)), None)
         }
         Op::Block(t, s) => (mask(th(t), MaskHow::Block, s), Some(t.0)),
         Op::Unblock(t, s) => (mask(th(t), MaskHow::Unblock, s), Some(t.0)),
@@ -285,6 +352,44 @@ fn run_op(w: &mut World, op: &Op) -> (OpResult, Option<usize>) {
             };
             (r, Some(t.0))
         }
+        Op::WaitBg(t, s, ms) => {
+            let Some(thread) = w.threads[t.0].clone() else {
+                return (esrch, None);
+            };
+            let q = w.queues[t.0].clone();
+            {
+                let mut st = q.0.st.lock().unwrap();
+                *st = BgState {
+                    real: true,
+                    ..BgState::default()
+                };
+            }
+            let timeout = Duration::from_millis(u64::from(ms));
+            let handle = std::thread::spawn(move || thread.sigtimedwait(set(s), Some(timeout)));
+            q.settle(|| handle.is_finished());
+            w.bg[t.0] = Some(handle);
+            (OpResult::Ok, None)
+        }
+        Op::Collect(t) => {
+            let Some(handle) = w.bg[t.0].take() else {
+                return (esrch, None);
+            };
+            let q = &w.queues[t.0];
+            {
+                let mut st = q.0.st.lock().unwrap();
+                st.expired = true;
+                q.0.cv.notify_all();
+            }
+            let r = match handle.join() {
+                Ok(Ok((sig, info))) => {
+                    OpResult::Got(Info::new(sig_of(sig), info.code(), info.value_int()))
+                }
+                Ok(Err(e)) => errno(e),
+                Err(_) => errno(CrateErrno::EINVAL),
+            };
+            *q.0.st.lock().unwrap() = BgState::default();
+            (r, Some(t.0))
+        }
         Op::Pending(t) => match th(t) {
             Some(x) => (
                 OpResult::Pending(SigSet(x.sigpending().bits())),
@@ -302,7 +407,9 @@ fn run_op(w: &mut World, op: &Op) -> (OpResult, Option<usize>) {
             }
         }
         Op::Exit(t) => {
-            if let Some(thread) = w.threads[t.0].take() {
+            // The runner holds the only handle (a `waitbg` thread's ended at its
+            // `collect`), so this is the thread's exit.
+            if let Some(thread) = w.threads[t.0].take().and_then(|t| Arc::try_unwrap(t).ok()) {
                 thread.exit();
             }
             w.frames[t.0].clear();
@@ -327,13 +434,27 @@ fn quiesce(w: &mut World, first: Option<usize>, trace: &mut Trace) -> Result<(),
     settle(w, trace)
 }
 
+/// Lets every `waitbg` thread a wake-up set running go back to sleep or finish.
+fn settle_bg(w: &World) {
+    for (k, h) in w.bg.iter().enumerate() {
+        if let Some(h) = h {
+            w.queues[k].settle(|| h.is_finished());
+        }
+    }
+}
+
+/// Whether worker `k` is inside a `waitbg` that has not ended (it returns to user
+/// space only when the call ends).
+fn in_bg(w: &World, k: usize) -> bool {
+    w.bg[k].as_ref().is_some_and(|h| !h.is_finished())
+}
+
 /// Runs every thread with something deliverable until none has anything left.
 fn settle(w: &mut World, trace: &mut Trace) -> Result<(), End> {
     loop {
-        let Some(k) = w
-            .threads
-            .iter()
-            .position(|t| t.as_ref().is_some_and(|t| t.has_pending()))
+        settle_bg(w);
+        let Some(k) = (0..w.threads.len())
+            .find(|&k| !in_bg(w, k) && w.threads[k].as_ref().is_some_and(|t| t.has_pending()))
         else {
             return Ok(());
         };
@@ -354,9 +475,12 @@ fn resume(w: &mut World, trace: &mut Trace) -> Result<(), End> {
 
 /// The kernel's exit-to-user loop on thread `k`, with stacked frames.
 fn return_to_user(w: &mut World, k: usize, trace: &mut Trace) -> Result<(), End> {
-    let Some(t) = w.threads[k].as_ref() else {
+    let Some(t) = w.threads[k].clone() else {
         return Ok(());
     };
+    if in_bg(w, k) {
+        return Ok(());
+    }
     let mut frames = std::mem::take(&mut w.frames[k]);
     let mut pgrp = Pgrp(w.orphaned);
     loop {

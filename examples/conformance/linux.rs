@@ -451,6 +451,7 @@ fn run(sc: &Scenario, timeout: Option<Duration>) -> Result<Trace, String> {
         pid,
         deadline: Instant::now() + limit,
         live: vec![true; sc.threads],
+        bg: vec![false; sc.threads],
         stopped: false,
     };
     let end = ctl.drive(sc);
@@ -514,6 +515,8 @@ struct Ctl<'a> {
     deadline: Instant,
     /// Workers that have not exited.
     live: Vec<bool>,
+    /// Workers inside a `waitbg` not yet collected (they answer no ping).
+    bg: Vec<bool>,
     /// The group is stopped (reported by `waitpid`, not yet continued).
     stopped: bool,
 }
@@ -581,7 +584,7 @@ impl Ctl<'_> {
     fn quiesce(&self) -> Result<(), Halt> {
         loop {
             let before = self.sh.len.load(Ordering::Acquire);
-            for k in (0..self.live.len()).filter(|k| self.live[*k]) {
+            for k in (0..self.live.len()).filter(|k| self.live[*k] && !self.bg[*k]) {
                 self.dispatch(k, CMD_PING, 0, 0)?;
             }
             self.dispatch(AGENT, CMD_PING, 0, 0)?;
@@ -654,19 +657,14 @@ impl Ctl<'_> {
         }
         let ret = |slot: &Slot| to_result(slot.ret.load(Ordering::Relaxed));
         let result = match *op {
-            Op::Action {
-                sig,
-                disp,
-                nodefer,
-                resethand,
-            } => {
-                let packed = match disp {
+            Op::Action(a) => {
+                let packed = match a.disp {
                     Disposition::Default => 0,
                     Disposition::Ignore => 1,
                     Disposition::Handler => 2,
-                } | u32::from(nodefer) << 4
-                    | u32::from(resethand) << 5;
-                ret(self.dispatch(AGENT, CMD_ACTION, u64::from(sig.num()), packed)?)
+                } | u32::from(a.nodefer) << 4
+                    | u32::from(a.resethand) << 5;
+                ret(self.dispatch(AGENT, CMD_ACTION, u64::from(a.sig.num()), packed)?)
             }
             Op::Block(t, set) => ret(self.dispatch(t.0, CMD_BLOCK, set.0, 0)?),
             Op::Unblock(t, set) => ret(self.dispatch(t.0, CMD_UNBLOCK, set.0, 0)?),
@@ -677,17 +675,27 @@ impl Ctl<'_> {
                 self.await_word(&slot.ack, |a| a == seq)?;
                 ret(slot)
             }
-            Op::Wait(t, set, ms) => {
-                let slot = self.dispatch(t.0, CMD_WAIT, set.0, ms)?;
-                let r = slot.ret.load(Ordering::Relaxed);
-                match Sig::new(r as u32) {
-                    Some(sig) if r > 0 => OpResult::Got(Info::new(
-                        sig,
-                        slot.code.load(Ordering::Relaxed),
-                        slot.value.load(Ordering::Relaxed),
-                    )),
-                    _ => to_result(r),
+            Op::Wait(t, set, ms) => wait_result(self.dispatch(t.0, CMD_WAIT, set.0, ms)?),
+            Op::WaitBg(t, set, ms) => {
+                self.post(t.0, CMD_WAIT, set.0, ms);
+                let slot = &sh.slots[t.0];
+                let seq = slot.cmd.load(Ordering::Relaxed);
+                self.bg[t.0] = true;
+                // Go on only once the thread sleeps in rt_sigtimedwait (or the call
+                // already returned), so what the next ops send finds it waiting.
+                let who = tid(t);
+                while slot.ack.load(Ordering::Acquire) != seq && !in_sigtimedwait(self.pid, who) {
+                    self.check()?;
+                    std::thread::sleep(Duration::from_millis(1));
                 }
+                OpResult::Ok
+            }
+            Op::Collect(t) => {
+                let slot = &sh.slots[t.0];
+                let seq = slot.cmd.load(Ordering::Relaxed);
+                self.await_word(&slot.ack, |a| a == seq)?;
+                self.bg[t.0] = false;
+                wait_result(slot)
             }
             Op::Pending(t) if self.stopped => {
                 // The thread cannot run: read what rt_sigpending would return from
@@ -819,6 +827,32 @@ fn push_result(sh: &Shared, result: OpResult) {
         OpResult::Pending(set) => sh.push(REC_PENDING, 0, 0, 0, set.0),
         OpResult::Skipped => sh.push(REC_SKIPPED, 0, 0, 0, 0),
     }
+}
+
+/// What a `wait` or `waitbg` command left in its slot.
+fn wait_result(slot: &Slot) -> OpResult {
+    let r = slot.ret.load(Ordering::Relaxed);
+    match Sig::new(r as u32) {
+        Some(sig) if r > 0 => OpResult::Got(Info::new(
+            sig,
+            slot.code.load(Ordering::Relaxed),
+            slot.value.load(Ordering::Relaxed),
+        )),
+        _ => to_result(r),
+    }
+}
+
+/// Whether thread `tid` sleeps in rt_sigtimedwait (`/proc/PID/task/TID/syscall` names
+/// the system call a blocked thread is in).
+fn in_sigtimedwait(pid: i32, tid: i32) -> bool {
+    let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/syscall")) else {
+        return false;
+    };
+    let nr = text
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse::<i64>().ok());
+    nr == Some(libc::SYS_rt_sigtimedwait) && proc_state(pid, tid) == Some('S')
 }
 
 /// A thread's state letter from `/proc/PID/task/TID/stat`.

@@ -24,8 +24,10 @@
 //! SIG default|ignore|handler [nodefer] [resethand]`, `block|unblock|setmask Tk SIGLIST`,
 //! `kill SIG`, `sigqueue SIG VALUE`, `tkill Tk SIG`, `tsigqueue Tk SIG VALUE`, `wait Tk
 //! SIGLIST [MS]`, `pending Tk`, `rlimit_sigpending N`, `exit Tk` (thread k calls
-//! `SYS_exit`; T0 becomes a zombie leader while other threads live). Threads start with
-//! every signal blocked; `#` starts a comment.
+//! `SYS_exit`; T0 becomes a zombie leader while other threads live), `waitbg Tk SIGLIST
+//! MS` (thread k starts rt_sigtimedwait and the scenario goes on while it sleeps there;
+//! no other op may name Tk until `collect Tk`, whose result is the wait's). Threads
+//! start with every signal blocked; `#` starts a comment.
 //!
 //! A trace echoes each op (`> op`) and prints the handler entries it caused (`deliver Tk
 //! SIG code=C value=V`) and its result (`ret=0`, `err=E`, `got ...`, `pending ...`).

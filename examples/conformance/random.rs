@@ -21,7 +21,7 @@
 //!
 //! `exit Tk` also appears now and then on its own.
 
-use crate::scenario::{DefaultAction, Disposition, Op, Scenario, Sig, SigSet, Tid};
+use crate::scenario::{Action, DefaultAction, Disposition, Op, Scenario, Sig, SigSet, Tid};
 
 /// splitmix64: tiny, deterministic, good enough for test generation.
 pub struct Rng(u64);
@@ -156,12 +156,12 @@ impl Model {
             set
         };
         match *op {
-            Op::Action {
+            Op::Action(Action {
                 sig,
                 disp,
                 resethand,
                 ..
-            } => {
+            }) => {
                 if unblockable(sig) {
                     return;
                 }
@@ -193,7 +193,11 @@ impl Model {
                 }
             }
             Op::Exit(t) => self.live[t.0] = false,
-            Op::Wait(..) | Op::Pending(_) | Op::RlimitSigpending(_) => {}
+            Op::Wait(..)
+            | Op::Pending(_)
+            | Op::RlimitSigpending(_)
+            | Op::WaitBg(..)
+            | Op::Collect(_) => {}
         }
     }
 
@@ -299,12 +303,12 @@ impl Gen<'_> {
                 } else {
                     self.sig()
                 };
-                Op::Action {
+                Op::Action(Action {
                     sig,
                     disp,
                     nodefer: self.rng.chance(25),
                     resethand: self.rng.chance(20),
-                }
+                })
             }
             18..26 => Op::Block(self.tid(), self.set()),
             26..40 => Op::Unblock(self.tid(), self.set()),
@@ -427,12 +431,7 @@ impl Gen<'_> {
                 Kind::Blocked => None,
             };
             if let Some(disp) = disp {
-                ops.push(Op::Action {
-                    sig: s,
-                    disp,
-                    nodefer: false,
-                    resethand: false,
-                });
+                ops.push(Op::action(s, disp));
             }
         }
         for &t in &live {
@@ -463,12 +462,7 @@ impl Gen<'_> {
         // (an orphaned group discards it: the sends below then find it running).
         if self.cfg.fatal && self.rng.chance(25) {
             let tstp = self.rng.pick(&[sig(20), sig(21), sig(22)]);
-            ops.push(Op::Action {
-                sig: tstp,
-                disp: Disposition::Default,
-                nodefer: false,
-                resethand: false,
-            });
+            ops.push(Op::action(tstp, Disposition::Default));
             for &t in &live {
                 if t != r {
                     ops.push(Op::Block(t, SigSet::of(tstp)));
@@ -537,18 +531,8 @@ impl Gen<'_> {
         let x = self.episode_sig(&[])?;
         let y = self.episode_sig(&[x])?;
         let mut ops = vec![
-            Op::Action {
-                sig: x,
-                disp: Disposition::Handler,
-                nodefer: false,
-                resethand: false,
-            },
-            Op::Action {
-                sig: y,
-                disp: Disposition::Handler,
-                nodefer: false,
-                resethand: false,
-            },
+            Op::action(x, Disposition::Handler),
+            Op::action(y, Disposition::Handler),
         ];
         for &t in &live {
             if t != m {
@@ -587,15 +571,7 @@ impl Gen<'_> {
             return None;
         }
         let x = self.episode_sig(&[])?;
-        let mut ops = vec![
-            Op::Action {
-                sig: x,
-                disp: Disposition::Handler,
-                nodefer: false,
-                resethand: false,
-            },
-            Op::Exit(Tid(0)),
-        ];
+        let mut ops = vec![Op::action(x, Disposition::Handler), Op::Exit(Tid(0))];
         let others: Vec<Tid> = live.iter().copied().filter(|t| t.0 != 0).collect();
         let owner = self.rng.pick(&others);
         for &t in &others {

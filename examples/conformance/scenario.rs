@@ -267,20 +267,24 @@ impl fmt::Display for Disposition {
     }
 }
 
+/// What an `action` op installs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Action {
+    /// The signal.
+    pub sig: Sig,
+    /// What to install.
+    pub disp: Disposition,
+    /// SA_NODEFER.
+    pub nodefer: bool,
+    /// SA_RESETHAND.
+    pub resethand: bool,
+}
+
 /// One scenario operation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
     /// `action SIG default|ignore|handler [nodefer] [resethand]`.
-    Action {
-        /// The signal.
-        sig: Sig,
-        /// What to install.
-        disp: Disposition,
-        /// SA_NODEFER.
-        nodefer: bool,
-        /// SA_RESETHAND.
-        resethand: bool,
-    },
+    Action(Action),
     /// `block Tk SIGLIST` (SIG_BLOCK).
     Block(Tid, SigSet),
     /// `unblock Tk SIGLIST` (SIG_UNBLOCK).
@@ -304,9 +308,25 @@ pub enum Op {
     /// `exit Tk`: thread Tk calls `SYS_exit` (only that thread ends; T0 becomes a
     /// zombie leader while other threads live).
     Exit(Tid),
+    /// `waitbg Tk SIGLIST TIMEOUT_MS`: Tk starts rt_sigtimedwait and the scenario goes on
+    /// while it waits (the op's own result is `ret=0` once Tk sleeps in the call).
+    /// Until `collect Tk` no other op may name Tk.
+    WaitBg(Tid, SigSet, u32),
+    /// `collect Tk`: waits for Tk's `waitbg` to end; its result is the wait's.
+    Collect(Tid),
 }
 
 impl Op {
+    /// `action SIG DISP`: without SA_NODEFER or SA_RESETHAND.
+    pub fn action(sig: Sig, disp: Disposition) -> Op {
+        Op::Action(Action {
+            sig,
+            disp,
+            nodefer: false,
+            resethand: false,
+        })
+    }
+
     /// The thread an op runs on (mask ops, `wait`, `pending`, `exit`), if it names one.
     pub fn thread(&self) -> Option<Tid> {
         match *self {
@@ -315,7 +335,9 @@ impl Op {
             | Op::SetMask(t, _)
             | Op::Wait(t, _, _)
             | Op::Pending(t)
-            | Op::Exit(t) => Some(t),
+            | Op::Exit(t)
+            | Op::WaitBg(t, _, _)
+            | Op::Collect(t) => Some(t),
             _ => None,
         }
     }
@@ -332,17 +354,12 @@ impl Op {
 impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Op::Action {
-                sig,
-                disp,
-                nodefer,
-                resethand,
-            } => {
-                write!(f, "action {sig} {disp}")?;
-                if nodefer {
+            Op::Action(a) => {
+                write!(f, "action {} {}", a.sig, a.disp)?;
+                if a.nodefer {
                     f.write_str(" nodefer")?;
                 }
-                if resethand {
+                if a.resethand {
                     f.write_str(" resethand")?;
                 }
                 Ok(())
@@ -359,6 +376,8 @@ impl fmt::Display for Op {
             Op::Pending(t) => write!(f, "pending {t}"),
             Op::RlimitSigpending(n) => write!(f, "rlimit_sigpending {n}"),
             Op::Exit(t) => write!(f, "exit {t}"),
+            Op::WaitBg(t, set, ms) => write!(f, "waitbg {t} {set} {ms}"),
+            Op::Collect(t) => write!(f, "collect {t}"),
         }
     }
 }
@@ -383,7 +402,7 @@ impl Scenario {
         self.ops
             .iter()
             .map(|op| match op {
-                Op::Wait(_, _, ms) => u64::from(*ms),
+                Op::Wait(_, _, ms) | Op::WaitBg(_, _, ms) => u64::from(*ms),
                 _ => 0,
             })
             .sum()
@@ -394,6 +413,7 @@ impl Scenario {
         let mut threads = None;
         let mut orphaned = false;
         let mut ops = Vec::new();
+        let mut busy: Vec<usize> = Vec::new();
         for (i, raw) in text.lines().enumerate() {
             let line = raw.split('#').next().unwrap_or("").trim();
             if line.is_empty() {
@@ -426,8 +446,33 @@ impl Scenario {
                         .ok_or_else(|| err(format!("thread count `{}` not in 1..64", args[0])))?;
                     threads = Some(n);
                 }
-                Some(n) => ops.push(parse_op(&keyword, args, n).map_err(err)?),
+                Some(n) => {
+                    let op = parse_op(&keyword, args, n).map_err(err)?;
+                    // A thread in `waitbg` runs nothing else until `collect`.
+                    if let Some(t) = op.thread() {
+                        let waiting = busy.contains(&t.0);
+                        match op {
+                            Op::WaitBg(..) if !waiting => busy.push(t.0),
+                            Op::Collect(_) if waiting => busy.retain(|k| *k != t.0),
+                            Op::Collect(_) => {
+                                return Err(err(format!("`collect {t}` without `waitbg {t}`")));
+                            }
+                            _ if waiting => {
+                                return Err(err(format!("{t} is in `waitbg` until `collect {t}`")));
+                            }
+                            _ => {}
+                        }
+                    }
+                    ops.push(op);
+                }
             }
+        }
+        if let Some(k) = busy.first() {
+            return Err(ParseError {
+                file: name.to_string(),
+                line: text.lines().count().max(1),
+                msg: format!("`waitbg {}` without `collect {}`", Tid(*k), Tid(*k)),
+            });
         }
         let threads = threads.ok_or_else(|| ParseError {
             file: name.to_string(),
@@ -525,12 +570,12 @@ fn parse_op(keyword: &str, args: &[&str], threads: usize) -> Result<Op, String> 
                 }
                 *slot = true;
             }
-            Op::Action {
+            Op::Action(Action {
                 sig: sig(0)?,
                 disp,
                 nodefer,
                 resethand,
-            }
+            })
         }
         "block" | "unblock" | "setmask" => {
             expect_args(args, 2, 2)?;
@@ -572,6 +617,19 @@ fn parse_op(keyword: &str, args: &[&str], threads: usize) -> Result<Op, String> 
         "pending" => {
             expect_args(args, 1, 1)?;
             Op::Pending(tid(0)?)
+        }
+        "waitbg" => {
+            expect_args(args, 3, 3)?;
+            let ms = args[2]
+                .parse::<u32>()
+                .ok()
+                .filter(|ms| *ms <= MAX_TIMEOUT_MS)
+                .ok_or_else(|| format!("timeout `{}` not in 0..60000", args[2]))?;
+            Op::WaitBg(tid(0)?, set(1)?, ms)
+        }
+        "collect" => {
+            expect_args(args, 1, 1)?;
+            Op::Collect(tid(0)?)
         }
         "exit" => {
             expect_args(args, 1, 1)?;

@@ -34,10 +34,15 @@ pub struct Code(pub i32);
 
 impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match SI_CODES.iter().find(|(c, _)| *c == self.0) {
-            Some((_, name)) => f.write_str(name),
-            None => write!(f, "{}", self.0),
-        }
+        write_named(f, &SI_CODES, self.0)
+    }
+}
+
+/// Writes `value` by its name in `names`, or as a number when it has none.
+fn write_named(f: &mut fmt::Formatter<'_>, names: &[(i32, &str)], value: i32) -> fmt::Result {
+    match names.iter().find(|(c, _)| *c == value) {
+        Some((_, name)) => f.write_str(name),
+        None => write!(f, "{value}"),
     }
 }
 
@@ -65,10 +70,7 @@ pub struct Errno(pub i32);
 
 impl fmt::Display for Errno {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match ERRNOS.iter().find(|(c, _)| *c == self.0) {
-            Some((_, name)) => f.write_str(name),
-            None => write!(f, "{}", self.0),
-        }
+        write_named(f, &ERRNOS, self.0)
     }
 }
 
@@ -262,7 +264,7 @@ pub fn first_difference(a: &str, b: &str) -> Option<(usize, String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::Disposition;
+    use crate::scenario::{Action, Disposition};
 
     #[test]
     fn renders_the_shared_format() {
@@ -270,12 +272,12 @@ mod tests {
         let t = Trace {
             events: vec![
                 Event::Threads(2, false),
-                Event::Echo(Op::Action {
+                Event::Echo(Op::Action(Action {
                     sig: usr1,
                     disp: Disposition::Handler,
                     nodefer: false,
                     resethand: true,
-                }),
+                })),
                 Event::Result(OpResult::Ok),
                 Event::Echo(Op::Wait(Tid(1), SigSet::of(usr1), 0)),
                 Event::Result(OpResult::Err(Errno(11))),

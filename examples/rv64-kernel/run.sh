@@ -157,9 +157,23 @@ PASS sig_restart: wait4 fails with EINTR, or restarts with SA_RESTART
 PASS sig_restart: nanosleep fails with EINTR and the time left, even with SA_RESTART
 PASS sig_restart: ignored and blocked signals do not interrupt a sleep
 PASS sig_restart
+PASS sig_restartblock: nanosleep(2 s) stopped by SIGSTOP and continued 0.5 s later returns 0 after about 2 s (restart_syscall)
+PASS sig_restartblock: with a handler nanosleep(2 s) fails with EINTR and rem holds the time left
+PASS sig_restartblock: after the handler's sigreturn restart_syscall returns EINTR
+PASS sig_restartblock: clock_nanosleep(TIMER_ABSTIME) stopped and continued returns 0 at its deadline
+PASS sig_restartblock
 PASS sig_resume: every general register restored after a handler that trashed them
 PASS sig_resume: f0-f31 and fcsr restored after a handler that trashed them
 PASS sig_resume
+PASS sig_signalfd: signalfd4 checks the mask size, the flags and the descriptor (EINVAL, EBADF)
+PASS sig_signalfd: a blocked signal is read as one 128-byte record: signo, SI_QUEUE, pid, uid, value
+PASS sig_signalfd: an empty SFD_NONBLOCK signalfd reads EAGAIN; a read shorter than a record is EINVAL
+PASS sig_signalfd: signalfd4 on the descriptor changes its mask; one read returns 4 records in Linux's order
+PASS sig_signalfd: a blocking read sleeps until a kill from another thread, then from another process, wakes it
+PASS sig_signalfd: a forked child reads its own signals through the inherited descriptor
+PASS sig_signalfd: a signal of the mask that is not blocked is delivered to its handler, not read
+PASS sig_signalfd: close; a closed descriptor is EBADF
+PASS sig_signalfd
 PASS sig_wait: sigtimedwait times out with EAGAIN (zero and 40 ms timeouts)
 PASS sig_wait: a pending signal is taken at once; RT signals queue in order, standard ones coalesce
 PASS sig_wait: sigtimedwait satisfied by a sibling thread's rt_tgsigqueueinfo
@@ -167,6 +181,12 @@ PASS sig_wait: sigtimedwait takes a process-directed signal the other threads bl
 PASS sig_wait: another deliverable signal ends sigtimedwait with EINTR
 PASS sig_wait: a process-directed signal is taken by the thread that does not block it
 PASS sig_wait
+PASS sig_orphan: the stopped child of an exiting parent, alone in its orphaned group, gets SIGHUP then SIGCONT (SI_KERNEL)
+PASS sig_orphan: SIGTSTP to the orphaned group is discarded
+PASS sig_orphan: PR_SET_PDEATHSIG: SIGUSR1 (SI_USER, from the parent) when the parent exits; EINVAL for 65
+PASS sig_orphan: a thread in sigtimedwait lets its group stop (CLD_STOPPED, wait4 WUNTRACED 0x137f) and gets EINTR after SIGCONT
+PASS sig_orphan: two concurrent SIGCONTs: one CLD_CONTINUED
+PASS sig_orphan
 PASS sig_smp: 4 threads sigqueue / rt_tgsigqueueinfo RT signals with values to 4 threads taking them by sigtimedwait and handlers: each exactly once, per-sender FIFO
 PASS sig_smp: the same while other threads change sigaction and sigprocmask flat out
 PASS sig_smp: RLIMIT_SIGPENDING back to exactly 0: 1024 queue, the 1025th gets EAGAIN

@@ -7,20 +7,12 @@
 #include <pthread.h>
 #include <errno.h>
 #include <string.h>
+#include "jobctl.h"
 static void *thr(void *a) { sigset_t s; sigemptyset(&s); sigaddset(&s, SIGUSR2); int sig; sigwait(&s, &sig); printf("thread sigwait got %d\n", sig); return 0; }
 int main(void) {
-    int st;
     pid_t c = fork();
     if (c == 0) { for (;;) pause(); }
-    kill(c, SIGTSTP);
-    waitpid(c, &st, WUNTRACED);
-    printf("stopped=%d sig=%d\n", WIFSTOPPED(st), WSTOPSIG(st));
-    kill(c, SIGCONT);
-    waitpid(c, &st, WCONTINUED);
-    printf("continued=%d\n", WIFCONTINUED(st));
-    kill(c, SIGQUIT);
-    waitpid(c, &st, 0);
-    printf("signaled=%d sig=%d\n", WIFSIGNALED(st), WTERMSIG(st));
+    stop_continue_kill(c, SIGTSTP, SIGQUIT);
     /* threads: block USR2 in main; a thread sigwaits for it; main keeps running */
     sigset_t s; sigemptyset(&s); sigaddset(&s, SIGUSR2);
     pthread_sigmask(SIG_BLOCK, &s, NULL);

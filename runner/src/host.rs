@@ -170,54 +170,69 @@ pub struct RemoteMem {
     pub pid: i32,
 }
 
-impl UserMemory for RemoteMem {
-    fn read(&self, addr: usize, buf: &mut [u8]) -> Result<(), Errno> {
-        if buf.is_empty() {
+/// `process_vm_readv` or `process_vm_writev`.
+type RemoteCopy = unsafe extern "C" fn(
+    libc::pid_t,
+    *const libc::iovec,
+    libc::c_ulong,
+    *const libc::iovec,
+    libc::c_ulong,
+    libc::c_ulong,
+) -> isize;
+
+impl RemoteMem {
+    /// Moves `len` bytes between `local` here and `addr` in the tracee with `op`:
+    /// EFAULT unless all of them moved.
+    ///
+    /// # Safety
+    /// `local` is valid for `len` bytes, for writing when `op` reads the tracee.
+    unsafe fn copy(
+        &self,
+        op: RemoteCopy,
+        local: *mut u8,
+        addr: usize,
+        len: usize,
+    ) -> Result<(), Errno> {
+        if len == 0 {
             return Ok(());
         }
-        if addr.checked_add(buf.len()).is_none() {
+        if addr.checked_add(len).is_none() {
             return Err(Errno::EFAULT);
         }
         let local = libc::iovec {
-            iov_base: buf.as_mut_ptr().cast(),
-            iov_len: buf.len(),
+            iov_base: local.cast(),
+            iov_len: len,
         };
         let remote = libc::iovec {
             iov_base: addr as *mut libc::c_void,
-            iov_len: buf.len(),
+            iov_len: len,
         };
-        // SAFETY: `local` covers exactly `buf`, which we own mutably; the remote
+        // SAFETY: `local` covers `len` bytes the caller vouches for; the remote
         // range is the tracee's and checked by the kernel.
-        let n = unsafe { libc::process_vm_readv(self.pid, &local, 1, &remote, 1, 0) };
-        if n == buf.len() as isize {
+        let n = unsafe { op(self.pid, &local, 1, &remote, 1, 0) };
+        if n == len as isize {
             Ok(())
         } else {
             Err(Errno::EFAULT)
         }
     }
+}
+
+impl UserMemory for RemoteMem {
+    fn read(&self, addr: usize, buf: &mut [u8]) -> Result<(), Errno> {
+        // SAFETY: `buf` is ours to write, all of it.
+        unsafe { self.copy(libc::process_vm_readv, buf.as_mut_ptr(), addr, buf.len()) }
+    }
 
     fn write(&mut self, addr: usize, buf: &[u8]) -> Result<(), Errno> {
-        if buf.is_empty() {
-            return Ok(());
-        }
-        if addr.checked_add(buf.len()).is_none() {
-            return Err(Errno::EFAULT);
-        }
-        let local = libc::iovec {
-            iov_base: buf.as_ptr() as *mut libc::c_void,
-            iov_len: buf.len(),
-        };
-        let remote = libc::iovec {
-            iov_base: addr as *mut libc::c_void,
-            iov_len: buf.len(),
-        };
-        // SAFETY: `local` covers exactly `buf` (only read); the remote range is the
-        // tracee's and checked by the kernel.
-        let n = unsafe { libc::process_vm_writev(self.pid, &local, 1, &remote, 1, 0) };
-        if n == buf.len() as isize {
-            Ok(())
-        } else {
-            Err(Errno::EFAULT)
+        // SAFETY: process_vm_writev only reads `buf`, all of it.
+        unsafe {
+            self.copy(
+                libc::process_vm_writev,
+                buf.as_ptr() as *mut u8,
+                addr,
+                buf.len(),
+            )
         }
     }
 }

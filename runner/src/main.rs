@@ -19,6 +19,7 @@
 mod host;
 
 use host::{RemoteMem, XCfg, XFp};
+use ksignal::DefaultRawMutex;
 use ksignal::frame::FaultInfo;
 use ksignal::frame::x86_64::X86_64Context;
 use ksignal::syscall::{
@@ -38,6 +39,23 @@ use std::time::{Duration, Instant};
 
 type Psm = ProcessSignalManager<RWait>;
 type Tsm = ThreadSignalManager<RWait>;
+
+/// Thread `tid` of group `tgid` as the crate's system calls see their caller, with
+/// no process group or session and default credentials: what every call but the
+/// kill family (which reads the host's) is given.
+fn plain_caller(tid: i32, tgid: i32, tsm: &Tsm) -> Caller<'_, RWait, DefaultRawMutex> {
+    Caller {
+        ids: TaskIds {
+            tid,
+            tgid,
+            pgid: 0,
+            sid: 0,
+        },
+        cred: Credentials::default(),
+        thread: tsm,
+        arch: Arch::X86_64,
+    }
+}
 
 /// What the tracer thread reacts to.
 enum Ev {
@@ -1344,17 +1362,7 @@ impl Runner {
         let (buf, count) = (h.regs.rsi as usize, h.regs.rdx as usize);
         let ret = {
             let t = &self.threads[&tid];
-            let caller = Caller {
-                ids: TaskIds {
-                    tid,
-                    tgid,
-                    pgid: 0,
-                    sid: 0,
-                },
-                cred: Credentials::default(),
-                thread: &*t.tsm,
-                arch: Arch::X86_64,
-            };
+            let caller = plain_caller(tid, tgid, &t.tsm);
             let mut mem = RemoteMem { pid: tid };
             syscall::sys_signalfd_read(&caller, &mut mem, &sfd, true, buf, count)
         };
@@ -1400,17 +1408,7 @@ impl Runner {
         let (tgid, tsm, tx) = (t.tgid, t.tsm.clone(), self.tx.clone());
         let a = [regs.rdi, regs.rsi, regs.rdx, regs.r10].map(|x| x as usize);
         std::thread::spawn(move || {
-            let caller = Caller {
-                ids: TaskIds {
-                    tid,
-                    tgid,
-                    pgid: 0,
-                    sid: 0,
-                },
-                cred: Credentials::default(),
-                thread: &*tsm,
-                arch: Arch::X86_64,
-            };
+            let caller = plain_caller(tid, tgid, &tsm);
             let mut mem = RemoteMem { pid: tid };
             let ret = match nr {
                 libc::SYS_rt_sigtimedwait => {
@@ -1508,25 +1506,10 @@ impl Runner {
             let target_tgid = self.threads.get(&target).map_or(target, |t| t.tgid);
             self.refresh_limit(target_tgid);
         }
-        let (ids, cred) = if kill_family {
-            (host::task_ids(tid, tgid), host::task_cred(tid))
-        } else {
-            (
-                TaskIds {
-                    tid,
-                    tgid,
-                    pgid: 0,
-                    sid: 0,
-                },
-                Credentials::default(),
-            )
-        };
-        let caller = Caller {
-            ids,
-            cred,
-            thread: &*t.tsm,
-            arch: Arch::X86_64,
-        };
+        let mut caller = plain_caller(tid, tgid, &t.tsm);
+        if kill_family {
+            (caller.ids, caller.cred) = (host::task_ids(tid, tgid), host::task_cred(tid));
+        }
         let mut mem = RemoteMem { pid: tid };
         let tasks = Tasks {
             r: self,

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
+#include "../smoke/jobctl.h"
 
 #ifndef SS_AUTODISARM
 #define SS_AUTODISARM (1U << 31) /* Linux's uapi <linux/signal.h>; glibc lacks it */
@@ -223,6 +224,17 @@ static void fault_handler(int sig, siginfo_t *si, void *ucv)
 	uc->uc_mcontext.gregs[REG_RBX] = 42;
 }
 
+/* Runs `insns` (which fault; the handler skips `len` bytes and sets rbx) with
+ * rbx = 0 before them, and gives rbx after them. */
+#define fault_then_rbx(len, insns)                                                 \
+	({                                                                         \
+		uint64_t rbx_;                                                     \
+		fault_len = (len);                                                 \
+		asm volatile("mov $0, %%rbx\n\t" insns "mov %%rbx, %0"               \
+			     : "=r"(rbx_) : : "rax", "rbx", "rcx", "rdx", "memory");     \
+		rbx_;                                                              \
+	})
+
 static int t_fault_edit(void)
 {
 	install(SIGSEGV, fault_handler, 0, NULL);
@@ -232,42 +244,26 @@ static int t_fault_edit(void)
 	uint64_t rbx;
 
 	/* mov (%rax),%rbx with rax = 16: 48 8b 18, three bytes. */
-	fault_len = 3;
-	asm volatile("mov $16, %%rax\n\t"
-		     "mov $0, %%rbx\n\t"
-		     ".byte 0x48, 0x8b, 0x18\n\t"
-		     "mov %%rbx, %0"
-		     : "=r"(rbx) : : "rax", "rbx", "memory");
+	rbx = fault_then_rbx(3, "mov $16, %%rax\n\t"
+				".byte 0x48, 0x8b, 0x18\n\t");
 	printf("SIGSEGV: signo %d code %d (SEGV_MAPERR %d) addr %lu rbx %lu\n", last.si_signo,
 	       last.si_code, SEGV_MAPERR, (unsigned long)last.si_addr, (unsigned long)rbx);
 
 	/* ud2: 0f 0b, two bytes. */
-	fault_len = 2;
-	asm volatile("mov $0, %%rbx\n\t"
-		     "1: ud2\n\t"
-		     "mov %%rbx, %0"
-		     : "=r"(rbx) : : "rbx", "memory");
+	rbx = fault_then_rbx(2, "ud2\n\t");
 	printf("SIGILL: signo %d code %d (ILL_ILLOPN %d) rbx %lu\n", last.si_signo,
 	       last.si_code, ILL_ILLOPN, (unsigned long)rbx);
 
 	/* div %rcx with rcx = 0: 48 f7 f1, three bytes. */
-	fault_len = 3;
-	asm volatile("mov $0, %%rbx\n\t"
-		     "mov $0, %%rcx\n\t"
-		     "mov $1, %%rax\n\t"
-		     "xor %%edx, %%edx\n\t"
-		     ".byte 0x48, 0xf7, 0xf1\n\t"
-		     "mov %%rbx, %0"
-		     : "=r"(rbx) : : "rax", "rbx", "rcx", "rdx", "memory");
+	rbx = fault_then_rbx(3, "mov $0, %%rcx\n\t"
+				"mov $1, %%rax\n\t"
+				"xor %%edx, %%edx\n\t"
+				".byte 0x48, 0xf7, 0xf1\n\t");
 	printf("SIGFPE: signo %d code %d (FPE_INTDIV %d) rbx %lu\n", last.si_signo,
 	       last.si_code, FPE_INTDIV, (unsigned long)rbx);
 
 	/* int3 reports with rip already after it: skip nothing more. */
-	fault_len = 0;
-	asm volatile("mov $0, %%rbx\n\t"
-		     "int3\n\t"
-		     "mov %%rbx, %0"
-		     : "=r"(rbx) : : "rbx", "memory");
+	rbx = fault_then_rbx(0, "int3\n\t");
 	printf("SIGTRAP: signo %d code %d (SI_KERNEL %d) rbx %lu\n", last.si_signo,
 	       last.si_code, SI_KERNEL, (unsigned long)rbx);
 
@@ -641,6 +637,19 @@ static int t_longjmp(void)
 
 /* ---- nocldwait: SIGCHLD ignored or SA_NOCLDWAIT reaps children ---- */
 
+/* Forks a child that exits with `code` and waits for any child: -1 and
+ * ECHILD once the kernel reaped it already. */
+static void fork_exit_and_wait(int code, const char *what)
+{
+	int status;
+	pid_t c = fork();
+	if (c == 0)
+		_exit(code);
+	errno = 0;
+	pid_t w = wait(&status);
+	printf("%s: wait %d errno %s\n", what, (int)w, strerrorname_np(errno));
+}
+
 static int t_nocldwait(void)
 {
 	int status;
@@ -652,20 +661,9 @@ static int t_nocldwait(void)
 
 	install(SIGCHLD, quiet, SA_NOCLDWAIT, NULL);
 	nevents = 0;
-	c = fork();
-	if (c == 0)
-		_exit(4);
-	errno = 0;
-	w = wait(&status);
-	printf("SA_NOCLDWAIT: wait %d errno %s\n", (int)w, strerrorname_np(errno));
-
+	fork_exit_and_wait(4, "SA_NOCLDWAIT");
 	signal(SIGCHLD, SIG_IGN);
-	c = fork();
-	if (c == 0)
-		_exit(5);
-	errno = 0;
-	w = wait(&status);
-	printf("SIGCHLD SIG_IGN: wait %d errno %s\n", (int)w, strerrorname_np(errno));
+	fork_exit_and_wait(5, "SIGCHLD SIG_IGN");
 
 	/* Stopped and continued children, seen by waitpid. */
 	signal(SIGCHLD, SIG_DFL);
@@ -674,15 +672,7 @@ static int t_nocldwait(void)
 		for (;;)
 			pause();
 	}
-	kill(c, SIGSTOP);
-	waitpid(c, &status, WUNTRACED);
-	printf("child stopped %d by %d\n", WIFSTOPPED(status), WSTOPSIG(status));
-	kill(c, SIGCONT);
-	waitpid(c, &status, WCONTINUED);
-	printf("child continued %d\n", WIFCONTINUED(status));
-	kill(c, SIGTERM);
-	waitpid(c, &status, 0);
-	printf("child killed %d by %d\n", WIFSIGNALED(status), WTERMSIG(status));
+	stop_continue_kill(c, SIGSTOP, SIGTERM);
 	return 0;
 }
 

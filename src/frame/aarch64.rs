@@ -233,6 +233,7 @@ fn notify_segfault<M: UserMemory + ?Sized>(
         si_code: code as i32,
         si_addr: sp,
         force_sigfpe: false,
+        restart_block_reset: true,
     }
 }
 
@@ -474,6 +475,7 @@ impl ArchFrame for Aarch64 {
     const ARCH: Arch = Arch::Aarch64;
     const NR_RT_SIGRETURN: u64 = 139;
     const NR_RESTART_SYSCALL: u64 = 128;
+    const RESTART_RESET_FIRST: bool = true;
     type Context = Aarch64Context;
 
     /// `setup_rt_frame` + `get_sigframe` + `setup_sigframe` + `setup_return`, then
@@ -564,6 +566,15 @@ impl ArchFrame for Aarch64 {
         restart_syscall(ctx, Self::NR_RESTART_SYSCALL, handler)
     }
 }
+
+// The numbers above are Linux's (include/uapi/asm-generic/unistd.h); where linux-raw-sys has them (a build
+// for this architecture) they must agree.
+#[cfg(target_arch = "aarch64")]
+const _: () = {
+    use linux_raw_sys::general::{__NR_restart_syscall, __NR_rt_sigreturn};
+    assert!(Aarch64::NR_RESTART_SYSCALL == __NR_restart_syscall as u64);
+    assert!(Aarch64::NR_RT_SIGRETURN == __NR_rt_sigreturn as u64);
+};
 
 #[cfg(test)]
 mod tests {

@@ -262,6 +262,7 @@ impl ArchFrame for Loongarch64 {
     const ARCH: Arch = Arch::Loongarch64;
     const NR_RT_SIGRETURN: u64 = 139;
     const NR_RESTART_SYSCALL: u64 = 128;
+    const RESTART_RESET_FIRST: bool = false;
     type Context = Loongarch64Context;
 
     /// `setup_rt_frame` + `get_sigframe` + `setup_extcontext` + `setup_sigcontext`.
@@ -341,6 +342,8 @@ impl ArchFrame for Loongarch64 {
         // a register faulted: all of it stays when something fails.
         let flags = read_u32(mem, at(frame, SC_FLAGS)).map_err(bad)?;
         let rec = parse_extcontext(mem, at(frame, SC_EXT)).map_err(bad)?;
+        // `restore_sigcontext` resets the restart block here, after the walk.
+        let bad = |e| BadFrame::kernel(e, Some(mask)).after_restart_reset();
         if flags & SC_USED_FP == 0 {
             fp.reset();
         }
@@ -389,6 +392,15 @@ impl ArchFrame for Loongarch64 {
         restart_syscall(ctx, Self::NR_RESTART_SYSCALL, handler)
     }
 }
+
+// The numbers above are Linux's (include/uapi/asm-generic/unistd.h); where linux-raw-sys has them (a build
+// for this architecture) they must agree.
+#[cfg(target_arch = "loongarch64")]
+const _: () = {
+    use linux_raw_sys::general::{__NR_restart_syscall, __NR_rt_sigreturn};
+    assert!(Loongarch64::NR_RESTART_SYSCALL == __NR_restart_syscall as u64);
+    assert!(Loongarch64::NR_RT_SIGRETURN == __NR_rt_sigreturn as u64);
+};
 
 #[cfg(test)]
 mod tests {

@@ -265,6 +265,15 @@ pub struct BadFrame {
     /// forced SIGFPE before the step that failed (`restore_altstack`); the caller
     /// forces it before the SIGSEGV. Always false elsewhere.
     pub force_sigfpe: bool,
+    /// Whether Linux had reset the restart block (`restart_block.fn =
+    /// do_no_restart_syscall`) before the failing step ([rule 57]): always on aarch64
+    /// and riscv64 (the first thing their `rt_sigreturn` does), on x86_64 once
+    /// `restore_altstack` succeeded (`restore_sigcontext` does it), on loongarch64 once
+    /// `sc_flags` and the record walk were read (`restore_sigcontext` does it there).
+    /// [`crate::rt_sigreturn`] resets the thread's block when this is set.
+    ///
+    /// [rule 57]: crate::docs::rules#rule-57
+    pub restart_block_reset: bool,
 }
 
 impl BadFrame {
@@ -276,6 +285,15 @@ impl BadFrame {
             si_code: crate::info::code::SI_KERNEL,
             si_addr: 0,
             force_sigfpe: false,
+            restart_block_reset: false,
+        }
+    }
+
+    /// The same bad frame, with the restart block reset before the failing step.
+    pub(crate) fn after_restart_reset(self) -> BadFrame {
+        BadFrame {
+            restart_block_reset: true,
+            ..self
         }
     }
 
@@ -320,8 +338,16 @@ pub trait ArchFrame {
     const ARCH: Arch;
     /// `__NR_rt_sigreturn`.
     const NR_RT_SIGRETURN: u64;
-    /// `__NR_restart_syscall`.
+    /// `__NR_restart_syscall`: what the return-to-user path loads into the
+    /// system-call number register when a call returned `-ERESTART_RESTARTBLOCK` and
+    /// no handler runs ([rule 56]).
+    ///
+    /// [rule 56]: crate::docs::rules#rule-56
     const NR_RESTART_SYSCALL: u64;
+    /// Whether `rt_sigreturn` resets the restart block before anything can fail
+    /// (aarch64 and riscv64 do it first; x86_64 and loongarch64 in
+    /// `restore_sigcontext`, see [`BadFrame::restart_block_reset`]).
+    const RESTART_RESET_FIRST: bool;
     /// The plain user context (all GPRs, pc, sp, status, syscall-restart state).
     type Context: TrapFrame<Arch = Self> + Copy + Debug + Default + PartialEq + Eq;
 
@@ -412,8 +438,9 @@ pub fn setup_rt_frame<T: TrapFrame + ?Sized, M: UserMemory + ?Sized>(
 ///
 /// On success the trap frame holds the interrupted context (sanitised: see each
 /// architecture), its system-call state is cleared (so no restart happens on this
-/// return), and the caller installs [`RestoredFrame::mask`]. The kernel should also set
-/// the thread's restart block to "no restart" (`do_no_restart_syscall`), as Linux does.
+/// return), and the caller installs [`RestoredFrame::mask`] and resets the thread's
+/// restart block to "no restart" (`do_no_restart_syscall`), as Linux does
+/// ([`crate::rt_sigreturn`] does both).
 ///
 /// On [`BadFrame`] the trap frame, the FP state and `stack` hold what Linux had
 /// restored before the failing step (the registers of a frame whose records or FP
@@ -432,7 +459,13 @@ pub fn restore_rt_frame<T: TrapFrame + ?Sized, M: UserMemory + ?Sized>(
     let mut ctx = tf.context();
     let r = T::Arch::restore_rt_frame(&mut ctx, fp, mem, stack);
     tf.set_context(&ctx);
-    r
+    r.map_err(|bad| {
+        if T::Arch::RESTART_RESET_FIRST {
+            bad.after_restart_reset()
+        } else {
+            bad
+        }
+    })
 }
 
 /// Rewrites an interrupted system call's result before returning to user space ([the

@@ -180,6 +180,7 @@ impl ArchFrame for Riscv64 {
     const ARCH: Arch = Arch::Riscv64;
     const NR_RT_SIGRETURN: u64 = 139;
     const NR_RESTART_SYSCALL: u64 = 128;
+    const RESTART_RESET_FIRST: bool = true;
     type Context = Riscv64Context;
 
     /// `setup_rt_frame` + `get_sigframe` + `setup_sigcontext`.
@@ -286,6 +287,15 @@ impl ArchFrame for Riscv64 {
         restart_syscall(ctx, Self::NR_RESTART_SYSCALL, handler)
     }
 }
+
+// The numbers above are Linux's (include/uapi/asm-generic/unistd.h); where linux-raw-sys has them (a build
+// for this architecture) they must agree.
+#[cfg(target_arch = "riscv64")]
+const _: () = {
+    use linux_raw_sys::general::{__NR_restart_syscall, __NR_rt_sigreturn};
+    assert!(Riscv64::NR_RESTART_SYSCALL == __NR_restart_syscall as u64);
+    assert!(Riscv64::NR_RT_SIGRETURN == __NR_rt_sigreturn as u64);
+};
 
 #[cfg(test)]
 mod tests {

@@ -622,6 +622,7 @@ impl ArchFrame for X86_64 {
     const ARCH: Arch = Arch::X86_64;
     const NR_RT_SIGRETURN: u64 = 15;
     const NR_RESTART_SYSCALL: u64 = 219;
+    const RESTART_RESET_FIRST: bool = false;
     type Context = X86_64Context;
 
     /// `x64_setup_rt_frame` + `get_sigframe` + `setup_sigcontext` +
@@ -700,6 +701,8 @@ impl ArchFrame for X86_64 {
         let bad = |e| BadFrame::kernel(e, Some(mask));
 
         restore_altstack(mem, at(uc, UC_STACK), stack, ctx.rsp, Self::ARCH).map_err(bad)?;
+        // `restore_sigcontext` resets the restart block first.
+        let bad = |e| BadFrame::kernel(e, Some(mask)).after_restart_reset();
 
         let mut sc = [0u8; SC_READ];
         read_user(mem, at(uc, UC_MCONTEXT), &mut sc).map_err(bad)?;
@@ -728,6 +731,15 @@ impl ArchFrame for X86_64 {
 }
 
 const _: () = assert!(crate::info::SIGINFO_SIZE == size_of::<[u64; 16]>());
+
+// The numbers above are Linux's (arch/x86/entry/syscalls/syscall_64.tbl); where linux-raw-sys has them (a build
+// for this architecture) they must agree.
+#[cfg(target_arch = "x86_64")]
+const _: () = {
+    use linux_raw_sys::general::{__NR_restart_syscall, __NR_rt_sigreturn};
+    assert!(X86_64::NR_RESTART_SYSCALL == __NR_restart_syscall as u64);
+    assert!(X86_64::NR_RT_SIGRETURN == __NR_rt_sigreturn as u64);
+};
 
 #[cfg(test)]
 mod tests {

@@ -7,8 +7,8 @@
 //! target's signal lock once per target.
 
 use super::{
-    Caller, PidfdTarget, SyscallRet, Task, TaskTable, arg_int, copy_siginfo_from_user, encode,
-    kill_ok_by_cred, valid_signal, with_task,
+    Caller, Credentials, PidfdTarget, SyscallRet, Task, TaskIds, TaskTable, arg_int,
+    copy_siginfo_from_user, encode, kill_ok_by_cred, valid_signal, with_task,
 };
 use crate::errno::Errno;
 use crate::info::{SignalInfo, code};
@@ -74,41 +74,54 @@ fn check_kill_permission<W: WaitQueue, R: RawMutex>(
     if info.is_some_and(|i| !i.is_from_user()) {
         return Ok(signo);
     }
-    if caller.ids.tgid == target.ids.tgid || kill_ok_by_cred(&caller.cred, &target.cred) {
-        return Ok(signo);
+    kill_permitted(&caller.ids, &caller.cred, signo, target)?;
+    Ok(signo)
+}
+
+/// The credential half of `check_kill_permission` for a signal from user space
+/// (`si_fromuser`): the same thread group, then [`kill_ok_by_cred`], then SIGCONT
+/// within the sender's session; EPERM otherwise.
+pub(crate) fn kill_permitted<W: WaitQueue, R: RawMutex>(
+    ids: &TaskIds,
+    cred: &Credentials,
+    sig: Option<Signo>,
+    target: &Task<'_, W, R>,
+) -> Result<(), Errno> {
+    if ids.tgid == target.ids.tgid || kill_ok_by_cred(cred, &target.cred) {
+        return Ok(());
     }
-    if signo == Some(Signo::SIGCONT) && caller.ids.sid == target.ids.sid {
-        return Ok(signo);
+    if sig == Some(Signo::SIGCONT) && ids.sid == target.ids.sid {
+        return Ok(());
     }
     Err(Errno::EPERM)
 }
 
-impl<T: TaskTable> Sender<'_, '_, T> {
-    /// Queues `sig` on `target`: its private queue, or the shared queue starting at the
-    /// thread the id named; then tells the kernel what happened
-    /// ([`TaskTable::signal_sent`]).
-    fn send_to(
-        &self,
-        target: &Task<'_, T::Wait, T::Lock>,
-        sig: Signo,
-        info: Option<&SignalInfo>,
-        scope: PidType,
-    ) -> Result<(), Errno> {
-        let outcome = match (scope.is_shared(), target.thread) {
-            (false, Some(t)) => t.send(sig, info)?,
-            // A zombie leader (its thread exited, the group lives): Linux 6.18 finds it
-            // by its id and passes the permission check, but its signal state is gone,
-            // so `do_send_specific` takes its "pretend the task died right after
-            // receiving it" path: success, and no generation at all (no SIGCONT
-            // continue, no SIGKILL, no queue charge), as the host kernel shows.
-            (false, None) => return Ok(()),
-            (true, Some(t)) => t.send_process_directed(sig, info)?,
-            (true, None) => target.process.send(sig, info)?,
-        };
-        self.tasks.signal_sent(target, sig, &outcome);
-        Ok(())
-    }
+/// Queues `sig` on `target`: its private queue (`PidType::Pid`), or the shared
+/// queue starting at the thread the id named; then tells the kernel what happened
+/// ([`TaskTable::signal_sent`]).
+pub(crate) fn send_to<T: TaskTable>(
+    tasks: &T,
+    target: &Task<'_, T::Wait, T::Lock>,
+    sig: Signo,
+    info: Option<&SignalInfo>,
+    scope: PidType,
+) -> Result<(), Errno> {
+    let outcome = match (scope.is_shared(), target.thread) {
+        (false, Some(t)) => t.send(sig, info)?,
+        // A zombie leader (its thread exited, the group lives): Linux 6.18 finds it
+        // by its id and passes the permission check, but its signal state is gone,
+        // so `do_send_specific` takes its "pretend the task died right after
+        // receiving it" path: success, and no generation at all (no SIGCONT
+        // continue, no SIGKILL, no queue charge), as the host kernel shows.
+        (false, None) => return Ok(()),
+        (true, Some(t)) => t.send_process_directed(sig, info)?,
+        (true, None) => target.process.send(sig, info)?,
+    };
+    tasks.signal_sent(target, sig, &outcome);
+    Ok(())
+}
 
+impl<T: TaskTable> Sender<'_, '_, T> {
     /// Permission, then (unless the null signal) the send with pid type `scope`: Linux's
     /// `check_kill_permission` followed by `do_send_sig_info` (the pair
     /// `group_send_sig_info` makes for the process-directed types, and `do_send_specific`
@@ -132,7 +145,7 @@ impl<T: TaskTable> Sender<'_, '_, T> {
                         made.as_ref()
                     }
                 };
-                self.send_to(target, s, info, scope)
+                send_to(self.tasks, target, s, info, scope)
             }
         }
     }

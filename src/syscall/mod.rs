@@ -64,6 +64,8 @@
 //! | `signalfd4`, `signalfd` | [`sys_signalfd4`], [`sys_signalfd`] (the file table is the kernel's [`SignalFdTable`]) | no |
 //! | `read` on a signalfd | [`sys_signalfd_read`] | yes, unless the file is non-blocking |
 //! | `ptrace(PTRACE_GETSIGINFO)`, `ptrace(PTRACE_SETSIGINFO)` | [`sys_ptrace_getsiginfo`], [`sys_ptrace_setsiginfo`] on the tracee the kernel found; [`ptrace_resume_signal`] checks a resuming request's signal | no |
+//! | `prctl(PR_SET_PDEATHSIG)`, `prctl(PR_GET_PDEATHSIG)` | [`sys_prctl_pdeathsig`] | no |
+//! | `restart_syscall` | [`sys_restart_syscall`] (the kernel redoes the call through its [`crate::RestartHandler`]) | yes, as the call it resumes |
 //! | `rt_sigreturn` | [`crate::rt_sigreturn`] (built on [`crate::frame::restore_rt_frame`]): it restores a signal frame, which is the frame code's job | no |
 //!
 //! SIGCHLD generation when a child exits, stops or continues
@@ -91,9 +93,11 @@ use lock_api::RawMutex;
 
 mod action;
 mod altstack;
-mod kill;
+pub(crate) mod kill;
 mod mask;
+mod prctl;
 mod ptrace;
+mod restart;
 mod signalfd;
 mod wait;
 
@@ -105,7 +109,9 @@ pub use kill::{
     sys_rt_tgsigqueueinfo, sys_tgkill, sys_tkill,
 };
 pub use mask::{sys_pause, sys_rt_sigpending, sys_rt_sigprocmask, sys_rt_sigsuspend};
+pub use prctl::sys_prctl_pdeathsig;
 pub use ptrace::{ptrace_resume_signal, sys_ptrace_getsiginfo, sys_ptrace_setsiginfo};
+pub use restart::sys_restart_syscall;
 pub use signalfd::{SignalFdTable, signalfd4_args, sys_signalfd, sys_signalfd_read, sys_signalfd4};
 pub use wait::sys_rt_sigtimedwait;
 
@@ -256,7 +262,7 @@ pub trait TaskTable {
     /// Called after a signal was sent to `target` (it may have been queued,
     /// coalesced or discarded), with what the managers decided: on
     /// `outcome.resumed` the kernel wakes the group's stopped threads and tells the
-    /// parent (`CLD_CONTINUED`, [`crate::child::notify_parent_cldstop`]); on
+    /// parent (`CLD_CONTINUED`, [`crate::notify_parent_cldstop`]); on
     /// `outcome.group_exit` it may hurry threads sleeping uninterruptibly. Runs in
     /// the sender's context with no lock of the crate held. The default does nothing.
     fn signal_sent(

@@ -5,16 +5,18 @@
 //! restart table) from its own tests.
 
 use super::fp::ImageFp;
-use super::frame::{Restart, delivery, int_aliased, neg, restart_rows, user_u32};
-use super::signal_setup::{altstack, put_u64};
-use super::user_stack::{ALT_BASE, REGION, STACK_BASE, memory};
+use super::frame::{Restart, delivery, int_aliased, neg, only_ranges, restart_rows, user_u32};
+use super::signal_setup::{altstack, put_u64, user_u64};
+use super::user_stack::{ALT_BASE, REGION, STACK_BASE, memory, stack_top};
 use ksignal::frame::{
-    NoFp, RestartOutcome, RestoredFrame, TrapFrame, restore_rt_frame, setup_rt_frame,
-    syscall_restart,
+    BadFrame, ForceSigsegv, FpHook, FrameError, FrameRequest, HandlerFrame, NoFp, RestartOutcome,
+    RestoredFrame, TrapFrame, restore_rt_frame, setup_rt_frame, syscall_restart,
 };
-use ksignal::{SaFlags, SignalAction, SignalInfo, SignalSet, SignalStack, Signo, SsFlags};
+use ksignal::{
+    Errno, SaFlags, SignalAction, SignalInfo, SignalSet, SignalStack, Signo, SsFlags, UserBuffer,
+};
 use linux_raw_sys::general::SEGV_ACCERR;
-use proptest::prelude::{TestCaseError, prop_assert_eq};
+use proptest::prelude::{Strategy, TestCaseError, any, prop, prop_assert_eq};
 use std::fmt::Debug;
 
 /// What the shared scenarios need to know about one architecture.
@@ -36,10 +38,129 @@ pub trait FrameTestArch {
     fn fp() -> ImageFp;
     /// A handler action with `flags`, plus what the architecture requires (x86_64:
     /// SA_RESTORER).
-    fn action(flags: SaFlags) -> SignalAction;
+    fn action(flags: SaFlags) -> SignalAction {
+        super::frame::action(flags)
+    }
     /// What the handler's return does to the context before `rt_sigreturn` runs
     /// (x86_64: its `ret` pops the return address).
     fn handler_returns(_ctx: &mut Self::Ctx) {}
+    /// Where a delivery with [`fp`](Self::fp) from the stack pointer `sp` puts its
+    /// frame: the architecture's `get_sigframe`.
+    fn frame_for(sp: u64) -> u64;
+    /// What a delivery onto an alternate stack too small for the frame fails with:
+    /// an explicit overflow check (`on_sig_stack` of the new sp), or on arm64 a fault
+    /// writing below the stack.
+    const ALTSTACK_OVERFLOW: FrameError = FrameError::AltStackOverflow;
+    /// The red zone [`frame_for`](Self::frame_for) leaves below the sp of the stack
+    /// the thread runs on, and not below the top of an alternate stack it enters
+    /// (x86_64: 128 bytes).
+    const RED_ZONE: u64 = 0;
+}
+
+/// One thread's delivery state on `A` for a scenario: its user memory, alternate
+/// stack, FP state and registers, and whether the kernel saves FP state at all
+/// (`with_fp`; otherwise the hook is [`NoFp`]).
+pub struct Fixture<A: FrameTestArch> {
+    /// The thread's user memory ([`memory`]).
+    pub mem: UserBuffer,
+    /// Its alternate stack.
+    pub stack: SignalStack,
+    /// Its FP state.
+    pub fp: ImageFp,
+    /// Whether `fp` takes part in deliveries and sigreturns.
+    pub with_fp: bool,
+    /// Its registers.
+    pub ctx: A::Ctx,
+}
+
+impl<A: FrameTestArch> Fixture<A> {
+    /// The architecture's user context on the main stack, its FP state, no
+    /// alternate stack.
+    pub fn new() -> Self {
+        Self::on(SignalStack::DISABLED)
+    }
+
+    /// As [`new`](Self::new), with the alternate stack `stack`.
+    pub fn on(stack: SignalStack) -> Self {
+        Fixture {
+            mem: memory(),
+            stack,
+            fp: A::fp(),
+            with_fp: true,
+            ctx: A::user_ctx(),
+        }
+    }
+
+    /// The same thread on a kernel that saves no FP state.
+    pub fn without_fp(mut self) -> Self {
+        self.with_fp = false;
+        self
+    }
+
+    /// The same thread with its stack pointer at `sp`.
+    pub fn at_sp(mut self, sp: u64) -> Self {
+        A::set_sp(&mut self.ctx, sp);
+        self
+    }
+
+    /// `setup_rt_frame` for `req`.
+    pub fn deliver_request(
+        &mut self,
+        req: &FrameRequest<'_>,
+    ) -> Result<HandlerFrame, ForceSigsegv> {
+        let mut none = NoFp;
+        let fp: &mut dyn FpHook = if self.with_fp {
+            &mut self.fp
+        } else {
+            &mut none
+        };
+        setup_rt_frame(&mut self.ctx, fp, &mut self.mem, &mut self.stack, req)
+    }
+
+    /// Delivers `sig` to a handler of `act`, with `saved` the mask to restore.
+    pub fn deliver_signal(
+        &mut self,
+        sig: Signo,
+        act: &SignalAction,
+        saved: SignalSet,
+    ) -> Result<HandlerFrame, ForceSigsegv> {
+        self.deliver_request(&delivery(sig, act, saved))
+    }
+
+    /// Delivers SIGUSR1 to a handler of `act`, with an empty mask to restore.
+    pub fn deliver(&mut self, act: &SignalAction) -> Result<HandlerFrame, ForceSigsegv> {
+        self.deliver_signal(Signo::SIGUSR1, act, SignalSet::EMPTY)
+    }
+
+    /// The thread after SIGUSR1 reached a handler of `act` and the handler
+    /// returned (its sigreturn not yet made), and the frame's address.
+    pub fn delivered(mut self, act: &SignalAction) -> (Self, u64) {
+        let f = self.deliver(act).expect("delivery");
+        A::handler_returns(&mut self.ctx);
+        (self, f.frame)
+    }
+
+    /// `rt_sigreturn` from the current context.
+    pub fn sigreturn(&mut self) -> Result<RestoredFrame, BadFrame> {
+        let mut none = NoFp;
+        let fp: &mut dyn FpHook = if self.with_fp {
+            &mut self.fp
+        } else {
+            &mut none
+        };
+        restore_rt_frame(&mut self.ctx, fp, &self.mem, &mut self.stack)
+    }
+
+    /// The handler returns, then makes its `rt_sigreturn`.
+    pub fn return_from_handler(&mut self) -> Result<RestoredFrame, BadFrame> {
+        A::handler_returns(&mut self.ctx);
+        self.sigreturn()
+    }
+
+    /// Leaves mapped only the ranges `[frame + start, frame + end)` of the memory.
+    pub fn map_only(&mut self, frame: u64, ranges: &[(u64, u64)]) {
+        self.mem = only_ranges(&self.mem, frame, ranges);
+    }
 }
 
 /// `sas_ss_reset` after `__save_altstack` ([rule 38]): the handler runs with the
@@ -51,34 +172,19 @@ pub fn autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it<
     A: FrameTestArch,
 >() {
     let armed = altstack(SsFlags::AUTODISARM.bits());
-    let (mut mem, mut stack) = (memory(), armed);
-    let mut ctx = A::user_ctx();
-    let f = setup_rt_frame(
-        &mut ctx,
-        &mut NoFp,
-        &mut mem,
-        &mut stack,
-        &delivery(
-            Signo::SIGUSR1,
-            &A::action(SaFlags::ONSTACK),
-            SignalSet::EMPTY,
-        ),
-    )
-    .unwrap();
+    let mut t = Fixture::<A>::on(armed).without_fp();
+    let f = t.deliver(&A::action(SaFlags::ONSTACK)).unwrap();
     assert!(f.frame >= ALT_BASE as u64, "the frame is on the altstack");
+    let disarmed = SignalStack::DISABLED;
+    assert_eq!(t.stack, disarmed, "disarmed while the handler runs");
+    let stored = user_u32(&t.mem, f.frame + A::UC + 16 + 8);
     assert_eq!(
-        stack,
-        SignalStack::DISABLED,
-        "disarmed while the handler runs"
-    );
-    assert_eq!(
-        user_u32(&mem, f.frame + A::UC + 16 + 8),
+        stored,
         SsFlags::AUTODISARM.bits(),
-        "uc_stack keeps the stored flags"
+        "uc_stack keeps the flags"
     );
-    A::handler_returns(&mut ctx);
-    restore_rt_frame(&mut ctx, &mut NoFp, &mem, &mut stack).unwrap();
-    assert_eq!(stack, armed);
+    t.return_from_handler().unwrap();
+    assert_eq!(t.stack, armed);
 }
 
 /// `set_current_blocked` drops SIGKILL and SIGSTOP from the mask `rt_sigreturn`
@@ -86,23 +192,10 @@ pub fn autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it<
 ///
 /// [rule 52]: ksignal::docs::rules#rule-52
 pub fn sigreturn_mask_never_holds_sigkill_or_sigstop<A: FrameTestArch>() {
-    let (mut mem, mut stack, mut fp) = (memory(), SignalStack::DISABLED, A::fp());
-    let mut ctx = A::user_ctx();
-    let f = setup_rt_frame(
-        &mut ctx,
-        &mut fp,
-        &mut mem,
-        &mut stack,
-        &delivery(
-            Signo::SIGUSR1,
-            &A::action(SaFlags::SIGINFO),
-            SignalSet::EMPTY,
-        ),
-    )
-    .unwrap();
-    put_u64(&mut mem, f.frame + A::SIGMASK, u64::MAX);
-    A::handler_returns(&mut ctx);
-    let r = restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack).unwrap();
+    let mut t = Fixture::<A>::new();
+    let f = t.deliver(&A::action(SaFlags::SIGINFO)).unwrap();
+    put_u64(&mut t.mem, f.frame + A::SIGMASK, u64::MAX);
+    let r = t.return_from_handler().unwrap();
     assert_eq!(r.mask, SignalSet::ALL.without_unblockable());
 }
 
@@ -114,11 +207,15 @@ pub fn sigreturn_mask_never_holds_sigkill_or_sigstop<A: FrameTestArch>() {
 ///
 /// [rule 52]: ksignal::docs::rules#rule-52
 pub fn unreadable_frame_sigsegv<A: FrameTestArch>() {
-    for sp in [0x10u64, 0x7fff_0000_0000, (STACK_BASE + REGION - 16) as u64] {
-        let mut ctx = A::user_ctx();
-        A::set_sp(&mut ctx, sp);
-        let e = restore_rt_frame(&mut ctx, &mut NoFp, &memory(), &mut SignalStack::default())
-            .unwrap_err();
+    for sp in [
+        0,
+        0x10u64,
+        0x7fff_0000_0000,
+        (STACK_BASE + REGION - 16) as u64,
+    ] {
+        let mut t = Fixture::<A>::new().without_fp().at_sp(sp);
+        let e = t.sigreturn().unwrap_err();
+        assert_eq!((e.error, e.mask), (FrameError::Fault, None), "sp {sp:#x}");
         if A::BAD_FRAME_FAULTS_AT_SP {
             let info = e.info();
             assert_eq!(info.signo(), Some(Signo::SIGSEGV), "sp {sp:#x}");
@@ -138,16 +235,40 @@ pub trait RestartArch: FrameTestArch {
     /// Whether the context still counts as in a system call after the restart
     /// decision (x86_64 keeps `orig_ax`; the others forget the call).
     const KEEPS_SYSCALL: bool;
+    /// The pc [`in_syscall`](Self::in_syscall) stopped at: just after the
+    /// system-call instruction.
+    const SYSCALL_END: u64;
+    /// The length of the system-call instruction (the pc's rewind on a restart).
+    const INSN_LEN: u64;
+    /// The return and number registers after the call is restarted as itself; the
+    /// number register's value is also what every other outcome leaves.
+    const AGAIN: (u64, u64);
+    /// The return and number registers after `restart_syscall` is set up.
+    const AGAIN_VIA_RESTART_SYSCALL: (u64, u64);
     /// A context stopped after a system call that returned `ret`.
     fn in_syscall(ret: u64) -> Self::Ctx;
     /// The registers the restart decision may change: the return register, the pc
     /// and the register holding the system-call number.
     fn syscall_regs(ctx: &Self::Ctx) -> (u64, u64, u64);
-    /// Whether the context counts as in a system call.
-    fn is_in_syscall(ctx: &Self::Ctx) -> bool;
     /// What [`syscall_regs`](Self::syscall_regs) reads after a row's outcome, where
     /// the call returned `ret` (its value when left untouched).
-    fn restart_expected(want: Restart, ret: u64) -> (u64, u64, u64);
+    fn restart_expected(want: Restart, ret: u64) -> (u64, u64, u64) {
+        let (end, start, nr) = (
+            Self::SYSCALL_END,
+            Self::SYSCALL_END - Self::INSN_LEN,
+            Self::AGAIN.1,
+        );
+        match want {
+            Restart::Eintr => (neg(Errno::EINTR), end, nr),
+            Restart::Again => (Self::AGAIN.0, start, Self::AGAIN.1),
+            Restart::AgainViaRestartSyscall => (
+                Self::AGAIN_VIA_RESTART_SYSCALL.0,
+                start,
+                Self::AGAIN_VIA_RESTART_SYSCALL.1,
+            ),
+            Restart::Untouched => (ret, end, nr),
+        }
+    }
 }
 
 /// Every row of the restart table ([rule 49]) on this architecture's registers.
@@ -163,16 +284,15 @@ pub fn restart_table_with_and_without_handler<A: RestartArch>() {
             A::restart_expected(want, neg(code)),
             "{code:?} {flags:?}"
         );
-        assert_eq!(
-            A::is_in_syscall(&ctx),
-            A::KEEPS_SYSCALL,
-            "{code:?} {flags:?}"
-        );
-        if !A::KEEPS_SYSCALL {
+        let again = syscall_restart(&mut ctx, handler.as_ref());
+        if A::KEEPS_SYSCALL {
+            assert_ne!(again, RestartOutcome::NotInSyscall, "{code:?} {flags:?}");
+        } else {
+            let why = "a forgotten call is not restarted twice";
             assert_eq!(
-                syscall_restart(&mut ctx, handler.as_ref()),
+                again,
                 RestartOutcome::NotInSyscall,
-                "a forgotten call is not restarted twice"
+                "{why}: {code:?} {flags:?}"
             );
         }
     }
@@ -207,6 +327,20 @@ pub fn restart_code_is_read_as_linux_reads_it<A: RestartArch>() {
     }
 }
 
+/// [`round_trip`] from the architecture's user context and FP state on the main
+/// stack, with SIGUSR1 and the saved mask `saved`.
+pub fn deliver_then_sigreturn<A: FrameTestArch>(
+    flags: SaFlags,
+    saved: u64,
+    clobber: impl FnOnce(&mut A::Ctx, &mut ImageFp),
+) -> RestoredFrame {
+    let (orig, fp) = (A::user_ctx(), A::fp());
+    let want_fp = fp.state.clone();
+    let stack = SignalStack::DISABLED;
+    let sig = Signo::SIGUSR1.get();
+    round_trip::<A>(orig, fp, stack, flags, sig, saved, clobber, &want_fp).unwrap()
+}
+
 /// The round trip every architecture's property test runs ([rule 52]): `sig`
 /// delivered with a handler of `flags` from `orig` on `stack0` with `saved` as the
 /// mask to restore; the handler clobbers the registers and FP state (`clobber`) and
@@ -226,22 +360,16 @@ pub fn round_trip<A: FrameTestArch>(
     clobber: impl FnOnce(&mut A::Ctx, &mut ImageFp),
     want_fp: &[u8],
 ) -> Result<RestoredFrame, TestCaseError> {
-    let (mut mem, mut stack, mut fp) = (memory(), stack0, fp0);
-    let act = A::action(flags);
+    let mut t = Fixture::<A>::on(stack0);
+    (t.fp, t.ctx) = (fp0, orig);
     let saved = SignalSet::from_bits(saved);
-    let mut ctx = orig;
-    setup_rt_frame(
-        &mut ctx,
-        &mut fp,
-        &mut mem,
-        &mut stack,
-        &delivery(Signo::new(sig).unwrap(), &act, saved),
-    )
-    .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
-    clobber(&mut ctx, &mut fp);
-    A::handler_returns(&mut ctx);
-    let r = restore_rt_frame(&mut ctx, &mut fp, &mem, &mut stack)
-        .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+    let sig = Signo::new(sig).unwrap();
+    let fail = |e: &dyn Debug| TestCaseError::fail(format!("{e:?}"));
+    t.deliver_signal(sig, &A::action(flags), saved)
+        .map_err(|e| fail(&e))?;
+    clobber(&mut t.ctx, &mut t.fp);
+    let r = t.return_from_handler().map_err(|e| fail(&e))?;
+    let (ctx, fp, stack) = (t.ctx, t.fp, t.stack);
     prop_assert_eq!(ctx, orig);
     prop_assert_eq!(r.mask, saved.without_unblockable());
     prop_assert_eq!(&fp.state[..], want_fp);
@@ -249,29 +377,143 @@ pub fn round_trip<A: FrameTestArch>(
     Ok(r)
 }
 
+/// A frame nests below the one before it on the alternate stack ([rule 38]): the
+/// second handler's `uc_stack` reports the configured stack, and each
+/// `rt_sigreturn` brings back the context and mask its frame saved, the
+/// alternate stack unchanged.
+///
+/// [rule 38]: ksignal::docs::rules#rule-38
+pub fn nested_delivery_on_the_altstack<A: FrameTestArch>() {
+    let mut t = Fixture::<A>::on(altstack(0));
+    let onstack = A::action(SaFlags::ONSTACK | SaFlags::SIGINFO);
+    let orig = t.ctx;
+    let f1 = t.deliver(&onstack).unwrap();
+    let h1 = t.ctx;
+    let usr1 = SignalSet::single(Signo::SIGUSR1);
+    let f2 = t.deliver_signal(Signo::SIGUSR2, &onstack, usr1).unwrap();
+    assert_eq!(
+        f2.frame,
+        A::frame_for(f1.frame),
+        "nested frame below the first"
+    );
+    assert!(f2.frame >= ALT_BASE as u64);
+    assert_eq!(
+        user_u64(&t.mem, f2.frame + A::UC + 16),
+        ALT_BASE as u64,
+        "uc_stack"
+    );
+    assert_eq!(t.return_from_handler().unwrap().mask, usr1);
+    assert_eq!(t.ctx, h1);
+    assert_eq!(t.return_from_handler().unwrap().mask, SignalSet::EMPTY);
+    assert_eq!(t.ctx, orig);
+    assert_eq!(t.stack, altstack(0));
+}
+
+/// The frame goes on the alternate stack only for an SA_ONSTACK handler while the
+/// stack is enabled, at its top, and below sp when the thread already runs on it
+/// (`sigsp`, [rule 38]).
+///
+/// [rule 38]: ksignal::docs::rules#rule-38
+pub fn altstack_used_only_with_sa_onstack_when_enabled_and_not_on_it<A: FrameTestArch>() {
+    let onstack = A::action(SaFlags::ONSTACK);
+    let main = STACK_BASE as u64..(STACK_BASE + REGION) as u64;
+    let frame = |stack: SignalStack, act: &SignalAction, sp: u64| {
+        let mut t = Fixture::<A>::on(stack).at_sp(sp);
+        t.deliver(act).unwrap().frame
+    };
+    let top = A::frame_for((ALT_BASE + REGION) as u64 + A::RED_ZONE);
+    assert_eq!(frame(altstack(0), &onstack, stack_top()), top);
+    let plain = A::action(SaFlags::empty());
+    assert!(
+        main.contains(&frame(altstack(0), &plain, stack_top())),
+        "not requested"
+    );
+    let disabled = frame(SignalStack::DISABLED, &onstack, stack_top());
+    assert!(main.contains(&disabled), "disabled");
+    let on = (ALT_BASE + 0x2003) as u64;
+    assert_eq!(
+        frame(altstack(0), &onstack, on),
+        A::frame_for(on),
+        "already on it"
+    );
+}
+
+/// A frame that does not fit on the rest of the alternate stack forces SIGSEGV
+/// ([rule 52]), fatal when the signal being delivered is SIGSEGV itself, and
+/// leaves the registers as they were.
+///
+/// [rule 52]: ksignal::docs::rules#rule-52
+pub fn altstack_overflow_forces_sigsegv<A: FrameTestArch>() {
+    let onstack = A::action(SaFlags::ONSTACK);
+    let mut t = Fixture::<A>::on(altstack(0)).at_sp((ALT_BASE + 400) as u64);
+    let before = t.ctx;
+    let e = t.deliver(&onstack).unwrap_err();
+    assert_eq!((e.error, e.fatal), (A::ALTSTACK_OVERFLOW, false));
+    assert_eq!(t.ctx, before);
+    let e = t
+        .deliver_signal(Signo::SIGSEGV, &onstack, SignalSet::EMPTY)
+        .unwrap_err();
+    assert_eq!(
+        (e.error, e.fatal),
+        (A::ALTSTACK_OVERFLOW, true),
+        "a failed SIGSEGV frame is fatal"
+    );
+    assert_eq!(t.ctx, before);
+}
+
+/// `rt_sigreturn` reads only the fields Linux reads: a frame delivered by `t` and
+/// mapped only at `ranges` brings back the user context (and FP state).
+pub fn sigreturn_reads_only<A: FrameTestArch>(
+    t: Fixture<A>,
+    act: &SignalAction,
+    ranges: &[(u64, u64)],
+) {
+    let (mut t, frame) = t.delivered(act);
+    let want_fp = t.fp.state.clone();
+    t.fp.state.fill(0);
+    t.map_only(frame, ranges);
+    t.sigreturn().unwrap();
+    assert_eq!(t.ctx, A::user_ctx());
+    if t.with_fp {
+        assert_eq!(t.fp.state, want_fp);
+    }
+}
+
+/// A stack pointer anywhere in the main or the alternate stack.
+pub fn any_sp() -> impl Strategy<Value = u64> {
+    (any::<bool>(), 0x2000u64..0x2f00)
+        .prop_map(|(on_alt, off)| off + if on_alt { ALT_BASE } else { STACK_BASE } as u64)
+}
+
+/// Any FP image of `len` bytes whose last `padding` bytes (struct padding) are zero.
+pub fn any_image(len: usize, padding: usize) -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(any::<u8>(), len).prop_map(move |mut v| {
+        v[len - padding..].fill(0);
+        v
+    })
+}
+
 /// The `#[test]`s every architecture runs as they are, for the [`FrameTestArch`]
-/// `$arch`.
+/// `$arch`: each calls the scenario of its name.
 macro_rules! shared_frame_tests {
     ($arch:ty) => {
-        #[test]
-        fn autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it() {
-            $crate::common::scenarios::autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it::<$arch>();
-        }
-
-        #[test]
-        fn sigreturn_mask_never_holds_sigkill_or_sigstop() {
-            $crate::common::scenarios::sigreturn_mask_never_holds_sigkill_or_sigstop::<$arch>();
-        }
-
-        #[test]
-        fn unreadable_frame_sigsegv() {
-            $crate::common::scenarios::unreadable_frame_sigsegv::<$arch>();
-        }
-
-        #[test]
-        fn restart_code_is_read_as_linux_reads_it() {
-            $crate::common::scenarios::restart_code_is_read_as_linux_reads_it::<$arch>();
-        }
+        $crate::common::scenarios::shared_frame_tests!(@each $arch:
+            autodisarm_resets_the_altstack_for_the_handler_and_sigreturn_restores_it,
+            sigreturn_mask_never_holds_sigkill_or_sigstop,
+            unreadable_frame_sigsegv,
+            nested_delivery_on_the_altstack,
+            altstack_used_only_with_sa_onstack_when_enabled_and_not_on_it,
+            altstack_overflow_forces_sigsegv,
+            restart_code_is_read_as_linux_reads_it,
+        );
+    };
+    (@each $arch:ty: $($scenario:ident,)*) => {
+        $(
+            #[test]
+            fn $scenario() {
+                $crate::common::scenarios::$scenario::<$arch>();
+            }
+        )*
     };
 }
 pub(crate) use shared_frame_tests;

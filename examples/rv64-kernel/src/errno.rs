@@ -19,7 +19,9 @@ impl Errno {
     pub const ENOMEM: Errno = Errno(12);
     pub const EFAULT: Errno = Errno(14);
     pub const EINVAL: Errno = Errno(22);
+    pub const EMFILE: Errno = Errno(24);
     pub const ENOSYS: Errno = Errno(38);
+    pub const EOPNOTSUPP: Errno = Errno(95);
     /// Kernel-internal "restart codes": never visible to user space. A
     /// blocking syscall interrupted by a signal returns one of these, and the
     /// return-to-user path (see `signal.rs`) turns it into either EINTR or a

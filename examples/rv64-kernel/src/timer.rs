@@ -22,7 +22,7 @@ use crate::sync::Mutex;
 
 /// QEMU virt's timebase (device tree `timebase-frequency`): 10 MHz.
 pub const TICKS_PER_SEC: u64 = 10_000_000;
-const NANOS_PER_TICK: u64 = 1_000_000_000 / TICKS_PER_SEC;
+pub const NANOS_PER_TICK: u64 = 1_000_000_000 / TICKS_PER_SEC;
 /// Preemption quantum: 10 ms.
 const QUANTUM: u64 = TICKS_PER_SEC / 100;
 

@@ -77,7 +77,7 @@ pub fn signal_pending(thread: &Thread) -> bool {
 /// group to park in, a deliverable signal)? Checked with interrupts off
 /// just before returning to user mode.
 pub fn work_pending(thread: &Thread) -> bool {
-    signal_pending(thread) || job::must_park(thread)
+    signal_pending(thread)
 }
 
 /// ITIMER_REAL expired: SIGALRM to `process` (Linux's `it_real_fn`,
@@ -97,38 +97,36 @@ fn restart_code_returned(tf: &TrapFrame) -> bool {
 
 /// Called on every return to user mode with the complete user state in `tf`.
 ///
-/// Parks the thread while its group is stopped. Then, if a signal is
-/// deliverable (one atomic load) or the system call returned a restart code,
-/// runs ksignal's `do_signal`: it applies the restart rules (EINTR,
-/// SA_RESTART, restart_syscall), pushes one rt_sigframe per handler (siginfo
-/// and ucontext, FP state included, return address the sigreturn
-/// trampoline) and blocks the handlers' masks.
+/// If a signal is deliverable or a group stop is to be taken part in (one
+/// atomic load), or the system call returned a restart code, runs ksignal's
+/// `do_signal_with`: it applies the restart rules (EINTR, SA_RESTART,
+/// restart_syscall), pushes one rt_sigframe per handler (siginfo and
+/// ucontext, FP state included, return address the sigreturn trampoline)
+/// and blocks the handlers' masks, or says the thread stops.
 ///
 /// Returns true when `exit_to_user` must look again from the top: after a
-/// stop (the thread parks, then re-checks), or when the process must exit.
+/// stop (the thread parks until the group continues, then re-checks), or
+/// when the process must exit.
 pub fn deliver_pending_signals(tf: &mut TrapFrame) -> bool {
     let thread = task::current();
-    if job::park_if_stopped(&thread) {
-        return true;
-    }
     let Some(signals) = thread.signals() else { return false };
     if !signals.has_pending() && !restart_code_returned(tf) {
         return false;
     }
     let mut fp = FpImage::load(tf);
     let k = KernelFrameInfo { trampoline: SIGRETURN_TRAMPOLINE as u64, fault: FaultInfo::default() };
-    // No job-control question is answered (`ksignal::NoJobControl`): this kernel
-    // has no sessions and no init to adopt orphans, so it treats no process group
-    // as orphaned and TSTP/TTIN/TTOU always stop. A kernel that tracks orphaned
-    // groups passes its answer instead. A traced thread's signals stop for its
-    // tracer first (`ptrace::KTracer`).
+    // TSTP, TTIN and TTOU with the default action are discarded when the
+    // process group is orphaned (one session; a process without a parent
+    // counts as init's child, which links no group). A traced thread's
+    // signals stop for its tracer first (`ptrace::KTracer`).
+    let mut orphaned = || job::current_pgrp_orphaned(&thread.process);
     let mut tracer = ptrace::KTracer { thread: &thread };
-    let what = ksignal::do_signal_traced(&signals, tf, &mut fp, &mut KMem, k, &mut ksignal::NoJobControl, &mut tracer);
+    let what = ksignal::do_signal_traced(&signals, tf, &mut fp, &mut KMem, k, &mut orphaned, &mut tracer);
     fp.store(tf);
     match what {
         UserReturn::Resume => false,
-        UserReturn::Stop(sig) => {
-            job::begin_group_stop(&thread, sig);
+        UserReturn::Stop(_) => {
+            job::park(&thread);
             true
         }
         UserReturn::Exit { sig, core_dump: _ } => {
@@ -197,6 +195,22 @@ pub fn user_fault(tf: &mut TrapFrame, sig: usize, page_fault: bool) {
         }
         None => task::start_group_exit(&thread.process, wait_status::signaled(sig)),
     }
+}
+
+/// Thread `tid` of `process` exits: its signal state is gone (which may
+/// complete a group stop: report it), then the PR_SET_PDEATHSIG signals of
+/// the children it forked.
+pub fn thread_exited(process: &Arc<Process>, tid: usize) {
+    job::report(process);
+    job::parent_thread_exits(process, tid);
+}
+
+/// The last thread of `process` is gone: SIGHUP and SIGCONT to the process
+/// groups its exit orphans while they hold a stopped member (its
+/// `children`, now without a parent, and its own group, seen from its
+/// `parent`).
+pub fn orphan_checks(process: &Arc<Process>, parent: Option<&Arc<Process>>, children: &[Arc<Process>]) {
+    job::orphan_checks(process, parent, children);
 }
 
 /// The last thread of `child` is gone and `parent` lives: SIGCHLD (CLD_EXITED

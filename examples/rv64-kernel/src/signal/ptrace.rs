@@ -20,7 +20,7 @@
 //! registers and memory, the other resuming requests.
 
 use super::tasks::with_parent;
-use super::{KMem, job};
+use super::KMem;
 use crate::errno::{Errno, SysResult};
 use crate::sched::{self, WakeReason};
 use crate::task::{self, Process, Thread, wait_status};
@@ -56,11 +56,6 @@ pub struct TraceStop {
     resume: Option<Option<Signo>>,
 }
 
-/// Whether `thread` is traced (it then never parks in a group stop: it traps
-/// to its tracer instead).
-pub fn is_traced(thread: &Thread) -> bool {
-    thread.inner.lock().ptrace.tracer.is_some()
-}
 
 /// The kernel's answer to ksignal's `Tracer` for the current thread.
 pub struct KTracer<'a> {
@@ -89,10 +84,8 @@ impl Tracer for KTracer<'_> {
     fn ptrace_stop(&mut self, sig: Signo, kind: PtraceStopKind) -> Option<Signo> {
         let Some(tracer) = self.tracer() else { return Some(sig) };
         self.thread.inner.lock().ptrace.stop = Some(TraceStop { sig, reported: false, resume: None });
-        if kind == PtraceStopKind::GroupStop {
-            // The rest of the group stops as usual; this thread traps.
-            job::begin_group_stop(self.thread, sig);
-        }
+        // In a group stop (`PtraceStopKind::GroupStop`) ksignal has already told
+        // the other threads to take part; this one traps instead of parking.
         // do_notify_parent_cldstop(.., for_ptracer = true, ..): the tracee's own
         // pid, CLD_TRAPPED for a signal-delivery stop.
         // (No PTRACE_SEIZE here, so no PTRACE_EVENT_STOP traps.)

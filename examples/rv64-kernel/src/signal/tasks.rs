@@ -7,8 +7,8 @@
 //!
 //! Each lookup copies the `Arc`s it needs out of `task::THREADS` /
 //! `task::PROCESSES` and drops those locks before ksignal runs, because a
-//! send wakes threads (scheduler locks) and may notice a continued group
-//! (`job::after_send`, which takes process locks).
+//! send wakes threads (scheduler locks) and may continue a stopped group
+//! (`signal_sent` -> `job::after_send`, which takes process locks).
 
 use super::{SigThread, job};
 use crate::task::{self, Process, Thread};
@@ -36,13 +36,10 @@ pub fn ids_of(process: &Process, tid: usize) -> TaskIds {
 pub struct Tasks;
 
 /// Calls `f` with `process`'s task as named by `tid` (whose signal state is
-/// `thread`, `None` for a leader that has exited), then handles a group
-/// continue the send caused.
+/// `thread`, `None` for a leader that has exited).
 fn visit(process: &Arc<Process>, tid: usize, thread: Option<&SigThread>, f: &mut TaskVisitor<'_, KWait, KspinRawMutex>) {
     let task = Task { ids: ids_of(process, tid), cred: CRED, process: &process.signals, thread };
-    let was_stopped = process.signals.is_stopped();
     f(&task);
-    job::after_send(process, was_stopped);
 }
 
 fn signals_of(thread: Option<Arc<Thread>>) -> Option<Arc<SigThread>> {
@@ -73,6 +70,20 @@ impl TaskTable for Tasks {
                     visit(&process, tid, None, f);
                 }
             }
+        }
+    }
+
+    /// A send that continued a stopped group, or started a group exit, wakes
+    /// its parked threads; a continue is reported to the parent once
+    /// (`SendOutcome::resumed` is true for one send only, and ksignal's
+    /// `take_cldstop` hands the report out once).
+    fn signal_sent(&self, target: &Task<'_, KWait, KspinRawMutex>, _sig: ksignal::Signo, outcome: &ksignal::SendOutcome) {
+        if !(outcome.resumed || outcome.group_exit) {
+            return;
+        }
+        let process = task::PROCESSES.lock().get(&(target.ids.tgid as usize)).cloned();
+        if let Some(process) = process {
+            job::after_send(&process, outcome);
         }
     }
 

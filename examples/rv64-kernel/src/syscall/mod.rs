@@ -14,6 +14,8 @@ use crate::trap::{REG_A0, REG_SP, TrapFrame};
 
 /// Syscall numbers (the asm-generic table that riscv64 uses).
 pub mod nr {
+    pub const CLOSE: usize = 57;
+    pub const SIGNALFD4: usize = 74;
     pub const READ: usize = 63;
     pub const WRITE: usize = 64;
     pub const EXIT: usize = 93;
@@ -24,6 +26,7 @@ pub mod nr {
     pub const SETITIMER: usize = 103;
     pub const PTRACE: usize = 117;
     pub const CLOCK_GETTIME: usize = 113;
+    pub const CLOCK_NANOSLEEP: usize = 115;
     pub const SCHED_GETAFFINITY: usize = 123;
     pub const SCHED_YIELD: usize = 124;
     pub const RESTART_SYSCALL: usize = 128;
@@ -40,6 +43,7 @@ pub mod nr {
     pub const RT_SIGRETURN: usize = 139;
     pub const SETPGID: usize = 154;
     pub const GETPGID: usize = 155;
+    pub const PRCTL: usize = 167;
     pub const GETPID: usize = 172;
     pub const GETPPID: usize = 173;
     pub const GETTID: usize = 178;
@@ -64,6 +68,8 @@ fn dispatch(tf: &mut TrapFrame) -> SysResult {
     match tf.syscall_nr() {
         nr::READ => fs::read(a0, a1, a2),
         nr::WRITE => fs::write(a0, a1, a2),
+        nr::CLOSE => fs::close(a0),
+        nr::SIGNALFD4 => signal::signalfd4(a0, a1, a2, a3),
         nr::EXIT => process::exit(a0),
         nr::EXIT_GROUP => process::exit_group(a0),
         nr::SET_TID_ADDRESS => process::set_tid_address(a0),
@@ -71,6 +77,7 @@ fn dispatch(tf: &mut TrapFrame) -> SysResult {
         nr::GETITIMER => time::getitimer(a0, a1),
         nr::SETITIMER => time::setitimer(a0, a1, a2),
         nr::CLOCK_GETTIME => time::clock_gettime(a0, a1),
+        nr::CLOCK_NANOSLEEP => time::clock_nanosleep(a0, a1, a2, a3),
         nr::SCHED_YIELD => process::sched_yield(),
         nr::SCHED_GETAFFINITY => process::sched_getaffinity(a0, a1, a2),
         nr::RESTART_SYSCALL => time::restart_syscall(),
@@ -91,6 +98,7 @@ fn dispatch(tf: &mut TrapFrame) -> SysResult {
         nr::RT_SIGACTION => signal::rt_sigaction(a0, a1, a2, a3),
         nr::RT_SIGPROCMASK => signal::rt_sigprocmask(a0, a1, a2, a3),
         nr::RT_SIGPENDING => signal::rt_sigpending(a0, a1),
+        nr::PRCTL => signal::prctl(a0, a1),
         nr::RT_SIGTIMEDWAIT => signal::rt_sigtimedwait(a0, a1, a2, a3),
         nr::RT_SIGQUEUEINFO => signal::rt_sigqueueinfo(a0, a1, a2),
         nr::RT_TGSIGQUEUEINFO => signal::rt_tgsigqueueinfo(a0, a1, a2, a3),

@@ -151,6 +151,10 @@ pub fn clone(tf: &TrapFrame, flags: usize, newsp: usize, ptid: usize, tls: usize
         // alternate stack are the forking thread's.
         let signals = parent.signals.fork(false);
         let child = Arc::new(Process::new(tid, parent.name.clone(), space, Some(&parent), exit_signal, signals));
+        // The child's descriptors are a copy sharing the open files.
+        let files = parent.files.lock().clone();
+        *child.files.lock() = files;
+        child.inner.lock().parent_tid = task::current().tid;
         let thread = Thread::new(tid, child.clone(), child_tf, mask)?;
         if let Some(s) = thread.signals() {
             s.set_altstack(me.altstack());
@@ -160,6 +164,11 @@ pub fn clone(tf: &TrapFrame, flags: usize, newsp: usize, ptid: usize, tls: usize
         task::PROCESSES.lock().insert(tid, child);
         thread
     };
+
+    // Linux's clone copies the whole task, restart block included.
+    if let Some(s) = thread.signals() {
+        s.set_restart_block(me.restart_block());
+    }
 
     // Like Linux, failures to store the tid are ignored.
     if flags & CLONE_PARENT_SETTID != 0 {

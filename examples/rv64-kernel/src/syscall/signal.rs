@@ -9,10 +9,12 @@
 
 use crate::errno::{Errno, SysResult};
 use crate::signal::{FpImage, KMem, Tasks, with_caller};
-use crate::task;
+use crate::task::{self, OpenFile};
 use crate::trap::TrapFrame;
+use alloc::sync::Arc;
 use ksignal::KspinRawMutex;
-use ksignal::syscall::{self as ks, Caller};
+use ksignal::syscall::{self as ks, Caller, SignalFdTable};
+use ksignal::{SfdFlags, SignalFd};
 
 type KCaller<'a> = Caller<'a, crate::signal::KWait, KspinRawMutex>;
 
@@ -22,7 +24,7 @@ fn from_ret(r: isize) -> SysResult {
 }
 
 /// Runs a ksignal system call as the current thread.
-fn call(f: impl FnOnce(&KCaller<'_>) -> isize) -> SysResult {
+pub(super) fn call(f: impl FnOnce(&KCaller<'_>) -> isize) -> SysResult {
     with_caller(f).map_or(Err(Errno::ESRCH), from_ret)
 }
 
@@ -54,6 +56,17 @@ pub fn rt_sigprocmask(how: usize, set: usize, oset: usize, sigsetsize: usize) ->
     call(|c| ks::sys_rt_sigprocmask(c, &mut KMem, how, set, oset, sigsetsize))
 }
 
+/// prctl(option, arg2): PR_SET_PDEATHSIG and PR_GET_PDEATHSIG are ksignal's;
+/// this kernel has no other option (EINVAL, as Linux for an unknown one).
+pub fn prctl(option: usize, arg2: usize) -> SysResult {
+    let r = with_caller(|c| ks::sys_prctl_pdeathsig(c, &mut KMem, option, arg2));
+    match r {
+        None => Err(Errno::ESRCH),
+        Some(None) => Err(Errno::EINVAL),
+        Some(Some(r)) => from_ret(r),
+    }
+}
+
 pub fn rt_sigpending(set: usize, sigsetsize: usize) -> SysResult {
     call(|c| ks::sys_rt_sigpending(c, &mut KMem, set, sigsetsize))
 }
@@ -73,7 +86,8 @@ pub fn sigaltstack(uss: usize, uoss: usize, user_sp: usize) -> SysResult {
 }
 
 /// rt_sigreturn: restores the context, FP state, mask and alternate stack
-/// saved in the frame at the user's sp, and cancels any restart block.
+/// saved in the frame at the user's sp; ksignal also resets the restart
+/// block ("no restart"), as Linux does.
 ///
 /// A forged or damaged frame forces SIGSEGV on the thread (fatal unless a
 /// SIGSEGV handler can run), leaving what Linux restores before the failing
@@ -82,7 +96,6 @@ pub fn sigaltstack(uss: usize, uoss: usize, user_sp: usize) -> SysResult {
 pub fn rt_sigreturn(tf: &mut TrapFrame) -> SysResult {
     let thread = task::current();
     let signals = thread.signals().ok_or(Errno::ESRCH)?;
-    thread.inner.lock().restart = None;
     let mut fp = FpImage::load(tf);
     let ret = ksignal::rt_sigreturn(&signals, tf, &mut fp, &KMem);
     fp.store(tf);
@@ -90,4 +103,43 @@ pub fn rt_sigreturn(tf: &mut TrapFrame) -> SysResult {
         Ok(a0) => Ok(a0 as usize),
         Err(_) => Ok(0),
     }
+}
+
+/// The calling process's descriptors as ksignal's `signalfd4` sees them.
+struct Files;
+
+impl SignalFdTable for Files {
+    fn install(&mut self, fd: Arc<SignalFd>, flags: SfdFlags) -> Result<i32, ksignal::Errno> {
+        let file = OpenFile { signalfd: fd, nonblock: flags.nonblock };
+        match task::current_process().files.lock().install(file) {
+            Ok(fd) => Ok(fd as i32),
+            Err(Errno::EMFILE) => Err(ksignal::Errno::EMFILE),
+            Err(_) => Err(ksignal::Errno::ENOMEM),
+        }
+    }
+
+    /// The console's descriptors are open but are not signalfds (EINVAL);
+    /// anything else not open is EBADF.
+    fn lookup(&self, ufd: i32) -> Result<Arc<SignalFd>, ksignal::Errno> {
+        let fd = usize::try_from(ufd).map_err(|_| ksignal::Errno::EBADF)?;
+        if fd < 3 {
+            return Err(ksignal::Errno::EINVAL);
+        }
+        let process = task::current_process();
+        let files = process.files.lock();
+        files.get(fd).map(|f| f.signalfd.clone()).ok_or(ksignal::Errno::EBADF)
+    }
+}
+
+/// signalfd4(ufd, mask, sizemask, flags): ksignal checks and creates or
+/// updates; the new descriptor goes in the process's table.
+pub fn signalfd4(ufd: usize, mask: usize, sizemask: usize, flags: usize) -> SysResult {
+    call(|c| ks::sys_signalfd4(c, &KMem, &mut Files, ufd, mask, sizemask, flags))
+}
+
+/// read on a signalfd: ksignal dequeues the caller's signals of its mask
+/// into 128-byte records; a blocking read sleeps on the thread's `KWait`
+/// (-ERESTARTSYS if a signal becomes deliverable meanwhile).
+pub fn signalfd_read(file: &OpenFile, buf: usize, len: usize) -> SysResult {
+    call(|c| ks::sys_signalfd_read(c, &mut KMem, &file.signalfd, file.nonblock, buf, len))
 }

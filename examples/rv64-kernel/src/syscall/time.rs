@@ -1,13 +1,21 @@
-//! Time syscalls: nanosleep (interruptible, restartable), clock_gettime,
-//! restart_syscall (Linux's way to resume an interrupted nanosleep), and
-//! getitimer/setitimer (ITIMER_REAL only: SIGALRM from the timer interrupt).
+//! Time syscalls: nanosleep and clock_nanosleep (interruptible, resumed
+//! through ksignal's restart block), clock_gettime, restart_syscall
+//! (ksignal's `sys_restart_syscall`), and getitimer/setitimer (ITIMER_REAL
+//! only: SIGALRM from the timer interrupt).
 
 use crate::errno::{Errno, SysResult};
 use crate::mm::uaccess;
 use crate::sched::{self, WakeReason};
-use crate::task::{self, RestartBlock};
+use crate::signal::{KMem, SigThread};
+use crate::task;
 use crate::timer;
 use core::time::Duration;
+use ksignal::syscall as ks;
+use ksignal::{FutexRestart, NanosleepRestart, PollRestart, RestartBlock, RestartHandler, SleepMode, TimeType};
+
+/// CLOCK_MONOTONIC and TIMER_ABSTIME (include/uapi/linux/time.h).
+const CLOCK_MONOTONIC: i32 = 1;
+const TIMER_ABSTIME: u32 = 1;
 
 /// `struct timespec` on riscv64.
 #[repr(C)]
@@ -20,6 +28,14 @@ struct Timespec {
 impl Timespec {
     fn from_duration(d: Duration) -> Self {
         Timespec { tv_sec: d.as_secs() as i64, tv_nsec: d.subsec_nanos() as i64 }
+    }
+
+    /// EINVAL unless valid (Linux's `timespec64_valid`).
+    fn to_duration(self) -> Result<Duration, Errno> {
+        if self.tv_sec < 0 || !(0..1_000_000_000).contains(&self.tv_nsec) {
+            return Err(Errno::EINVAL);
+        }
+        Ok(Duration::new(self.tv_sec as u64, self.tv_nsec as u32))
     }
 }
 
@@ -35,39 +51,112 @@ pub fn clock_gettime(clock: usize, tp: usize) -> SysResult {
 
 pub fn nanosleep(req: usize, rem: usize) -> SysResult {
     let ts: Timespec = uaccess::read_user(req)?;
-    if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
-        return Err(Errno::EINVAL);
-    }
-    let d = Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
-    let deadline = timer::now().saturating_add(timer::duration_to_ticks(d));
-    sleep_until(deadline, rem)
+    let d = ts.to_duration()?;
+    let signals = task::current().signals().ok_or(Errno::ESRCH)?;
+    // Linux's nanosleep: "no restart" first, then a relative sleep on
+    // CLOCK_MONOTONIC that reports the time left in `rem` if it has one.
+    signals.set_restart_block(RestartBlock::None);
+    let sleep = NanosleepRestart {
+        clockid: CLOCK_MONOTONIC,
+        expires: ticks_to_ns(timer::now().saturating_add(timer::duration_to_ticks(d))),
+        rmtp: rem,
+        time_type: if rem != 0 { TimeType::Native } else { TimeType::None },
+    };
+    from_ret(sleep_until(&signals, sleep, SleepMode::Relative))
 }
 
-/// Sleeps until `deadline`. If interrupted: stores the time left in `rem`
-/// and returns ERESTART_RESTARTBLOCK with a restart block, so that if no
-/// handler runs the sleep transparently continues to the *same* deadline,
-/// and if one runs the caller sees EINTR.
-fn sleep_until(deadline: u64, rem: usize) -> SysResult {
+/// clock_nanosleep(2) on the clocks `clock_gettime` knows (all "time since
+/// boot" here). With TIMER_ABSTIME `rqtp` is the deadline itself, `rmtp` is
+/// ignored, and an interrupted sleep restarts whole (-ERESTARTNOHAND);
+/// otherwise it is `nanosleep` on that clock.
+pub fn clock_nanosleep(clock: usize, flags: usize, req: usize, rem: usize) -> SysResult {
+    let clockid = clock as u32 as i32;
+    match clockid {
+        // REALTIME, MONOTONIC, BOOTTIME.
+        0 | 1 | 7 => {}
+        // MONOTONIC_RAW and the coarse clocks have no nsleep in Linux.
+        4..=6 => return Err(Errno::EOPNOTSUPP),
+        // Unknown here (Linux also sleeps on the CPU-time and TAI clocks).
+        _ => return Err(Errno::EINVAL),
+    }
+    let ts: Timespec = uaccess::read_user(req)?;
+    let d = ts.to_duration()?;
+    let signals = task::current().signals().ok_or(Errno::ESRCH)?;
+    signals.set_restart_block(RestartBlock::None);
+    let absolute = flags as u32 & TIMER_ABSTIME != 0;
+    let now = timer::now();
+    let (expires, mode, rem) = if absolute {
+        (timer::duration_to_ticks(d), SleepMode::Absolute, 0)
+    } else {
+        (now.saturating_add(timer::duration_to_ticks(d)), SleepMode::Relative, rem)
+    };
+    let sleep = NanosleepRestart {
+        clockid,
+        expires: ticks_to_ns(expires),
+        rmtp: rem,
+        time_type: if rem != 0 { TimeType::Native } else { TimeType::None },
+    };
+    from_ret(sleep_until(&signals, sleep, mode))
+}
+
+/// Sleeps until `sleep.expires`. Woken early by a signal, ksignal's
+/// `nanosleep_interrupted` writes the time left to `rmtp` and stores the
+/// sleep as the thread's restart block (-ERESTART_RESTARTBLOCK): if no
+/// handler runs, the thread re-enters through restart_syscall and sleeps on
+/// to the *same* deadline; if one runs, the caller sees EINTR.
+fn sleep_until(signals: &SigThread, sleep: NanosleepRestart, mode: SleepMode) -> isize {
+    let deadline = ns_to_ticks(sleep.expires);
     match sched::block_current(None, Some(deadline), &|| false) {
-        WakeReason::TimedOut | WakeReason::Woken => Ok(0),
+        WakeReason::TimedOut | WakeReason::Woken => 0,
         WakeReason::Interrupted => {
-            if rem != 0 {
-                let left = timer::ticks_to_duration(deadline.saturating_sub(timer::now()));
-                uaccess::write_user(rem, &Timespec::from_duration(left))?;
-            }
-            task::current().inner.lock().restart = Some(RestartBlock::Nanosleep { deadline, rem });
-            Err(Errno::ERESTART_RESTARTBLOCK)
+            let now = ticks_to_ns(timer::now());
+            ksignal::nanosleep_interrupted(signals, &mut KMem, sleep, now, mode)
         }
     }
 }
 
-/// restart_syscall(2): continues whatever the restart block describes.
-pub fn restart_syscall() -> SysResult {
-    let restart = task::current().inner.lock().restart.take();
-    match restart {
-        Some(RestartBlock::Nanosleep { deadline, rem }) => sleep_until(deadline, rem),
-        None => Err(Errno::EINTR),
+/// This kernel's side of restart_syscall: the only calls that leave a
+/// restart block here are nanosleep and clock_nanosleep.
+struct Resume<'a> {
+    signals: &'a SigThread,
+}
+
+impl RestartHandler for Resume<'_> {
+    fn nanosleep(&mut self, sleep: &NanosleepRestart) -> isize {
+        sleep_until(self.signals, *sleep, SleepMode::Relative)
     }
+
+    /// This kernel has no futex (nothing stores such a block): as with no
+    /// block at all, EINTR.
+    fn futex_wait(&mut self, _: &FutexRestart) -> isize {
+        -(Errno::EINTR.0 as isize)
+    }
+
+    /// This kernel has no poll (nothing stores such a block): EINTR.
+    fn poll(&mut self, _: &PollRestart) -> isize {
+        -(Errno::EINTR.0 as isize)
+    }
+}
+
+/// restart_syscall(2): ksignal's `sys_restart_syscall` continues whatever
+/// the thread's restart block describes (EINTR if none).
+pub fn restart_syscall() -> SysResult {
+    let signals = task::current().signals().ok_or(Errno::ESRCH)?;
+    super::signal::call(|c| ks::sys_restart_syscall(c, &mut Resume { signals: &signals }))
+}
+
+/// ksignal's times are nanoseconds; this kernel's clock counts ticks.
+fn ticks_to_ns(ticks: u64) -> u64 {
+    ticks.saturating_mul(timer::NANOS_PER_TICK)
+}
+
+/// Rounded up, so a sleep never ends early.
+fn ns_to_ticks(ns: u64) -> u64 {
+    ns.div_ceil(timer::NANOS_PER_TICK)
+}
+
+fn from_ret(r: isize) -> SysResult {
+    if r < 0 { Err(Errno(-r as i32)) } else { Ok(r as usize) }
 }
 
 /// `struct timeval` on riscv64.

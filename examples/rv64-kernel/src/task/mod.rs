@@ -9,12 +9,14 @@
 //! thread holds no locks and no references: `exit_current`.
 
 mod context;
+mod files;
 mod process;
 mod thread;
 
 pub use context::{Context, switch_context};
+pub use files::{FdTable, OpenFile};
 pub use process::{JobEvent, Pid, Process, wait_status};
-pub use thread::{RestartBlock, Thread, ThreadState, Tid};
+pub use thread::{Thread, ThreadState, Tid};
 
 use crate::mm::{self, AddressSpace, uaccess};
 use crate::{loader, sched, trap};
@@ -131,8 +133,10 @@ pub fn exit_current() -> ! {
             let _ = uaccess::write_user(clear_tid, &0u32);
         }
         let code = thread.inner.lock().exit_code.unwrap_or(0);
-        // Shared signals this thread would have taken go to another thread.
+        // Shared signals this thread would have taken go to another thread;
+        // a group stop in progress counts it as stopped.
         thread.drop_signals();
+        crate::signal::thread_exited(&process, thread.tid);
         let last = {
             let mut inner = process.inner.lock();
             inner.threads.retain(|t| t.tid != thread.tid);
@@ -188,16 +192,21 @@ fn exit_process(process: &Arc<Process>, status: i32) {
     crate::signal::ptrace::untrace_children_of(process, &children);
     // No init process adopts orphans: they are reaped by the kernel when they
     // exit, and zombies among them right now.
-    for child in children {
+    for child in &children {
         let zombie = {
             let mut inner = child.inner.lock();
             inner.parent = None;
+            inner.orphaned = true;
             inner.exit_status.is_some()
         };
         if zombie {
             PROCESSES.lock().remove(&child.pid);
         }
     }
+    // Linux's `exit_notify`: process groups this exit orphans get SIGHUP and
+    // SIGCONT if a member is stopped.
+    let parent_now = told_parent.as_ref().map(|(p, _)| p);
+    crate::signal::orphan_checks(process, parent_now, &children);
     match told_parent {
         Some((parent, autoreap)) => {
             if autoreap {

@@ -1,14 +1,14 @@
 //! Processes: an address space, a set of threads, a place in the
 //! parent/child tree, and an exit status for `wait4`.
 
-use super::Thread;
+use super::{FdTable, Thread};
 use crate::mm::AddressSpace;
 use crate::sched::WaitQueue;
 use crate::signal::SigProcess;
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::Mutex;
 
 /// Processes not yet freed (to catch reference-count leaks at shutdown).
@@ -66,11 +66,15 @@ pub struct ProcessInner {
     /// A boot process leads its own group; fork inherits the parent's.
     pub pgid: Pid,
     pub job_event: Option<JobEvent>,
-    /// Group stop bookkeeping (`signal::job`): the stop signal, how many
-    /// threads are parked, and whether the parent was told.
-    pub stop_sig: usize,
-    pub stop_parked: usize,
-    pub stop_reported: bool,
+    /// The parent thread (Linux's `real_parent` is a thread): the one that
+    /// forked this process, then the one that inherits it when that thread
+    /// exits. Its exit sends the PR_SET_PDEATHSIG signal (`signal::job`).
+    pub parent_tid: usize,
+    /// Its parent exited (no init adopts it here; Linux would make it init's
+    /// child). A process without a parent that is not orphaned is a boot
+    /// process, started by the kernel as a shell starts a job: its parent
+    /// counts as one in another process group of the session.
+    pub orphaned: bool,
 }
 
 pub struct Process {
@@ -79,14 +83,13 @@ pub struct Process {
     pub inner: Mutex<ProcessInner>,
     /// `wait4` sleeps here; woken when a child exits, stops or continues.
     pub child_wait: WaitQueue,
+    /// Open files from descriptor 3 up (signalfds), shared by the threads.
+    pub files: Mutex<FdTable>,
     /// ksignal's process-wide state: shared queue, sigaction table, the
     /// group's stop and exit state.
     pub signals: Arc<SigProcess>,
     /// Threads parked in a group stop sleep here until SIGCONT.
     pub stop_wait: WaitQueue,
-    /// A group stop was started and not yet ended: the one load the
-    /// return-to-user path does to decide whether to look further.
-    pub group_stop: AtomicBool,
 }
 
 impl Process {
@@ -113,14 +116,13 @@ impl Process {
                 exit_signal,
                 pgid: parent.map_or(pid, |p| p.inner.lock().pgid),
                 job_event: None,
-                stop_sig: 0,
-                stop_parked: 0,
-                stop_reported: false,
+                parent_tid: 0,
+                orphaned: false,
             }),
             child_wait: WaitQueue::new(),
+            files: Mutex::new(FdTable::new()),
             signals: Arc::new(signals),
             stop_wait: WaitQueue::new(),
-            group_stop: AtomicBool::new(false),
         }
     }
 

@@ -28,15 +28,6 @@ pub enum ThreadState {
     Exited,
 }
 
-/// How to resume an interrupted syscall that returned
-/// -ERESTART_RESTARTBLOCK (Linux's `restart_block`), used by
-/// `restart_syscall` if no signal handler ran.
-#[derive(Clone, Copy, Debug)]
-pub enum RestartBlock {
-    /// Finish a nanosleep: same absolute deadline, same `rem` pointer.
-    Nanosleep { deadline: u64, rem: usize },
-}
-
 pub struct ThreadInner {
     pub state: ThreadState,
     /// Counts sleeps, so a wake-up meant for an earlier sleep is ignored.
@@ -46,7 +37,6 @@ pub struct ThreadInner {
     pub exit_code: Option<i32>,
     /// CLONE_CHILD_CLEARTID / set_tid_address: zeroed when the thread exits.
     pub clear_child_tid: usize,
-    pub restart: Option<RestartBlock>,
     /// The last synchronous fault (scause, sepc, stval), for the report when
     /// the fault's signal ends the process.
     pub last_fault: Option<(usize, usize, usize)>,
@@ -109,7 +99,6 @@ impl Thread {
                 wake_reason: None,
                 exit_code: None,
                 clear_child_tid: 0,
-                restart: None,
                 last_fault: None,
                 cpu: 0,
                 ptrace: PtraceState::default(),

@@ -20,6 +20,37 @@ global_asm!(
     # global_asm! does not inherit the target's features; allow FP here.
     .option push
     .option arch, +d
+
+    # The registers a call may clobber, at their slots of a kernel trap's
+    # 320-byte frame on the kernel stack: `op` is sd to save them, ld to
+    # restore them (ra, t0-t6, a0-a7 at 0..128; sepc and sstatus follow).
+    .macro kernel_trap_regs op
+    \op ra, 0(sp)
+    \op t0, 8(sp)
+    \op t1, 16(sp)
+    \op t2, 24(sp)
+    .irp n, 0,1,2,3,4,5,6,7
+    \op a\n, (32+\n*8)(sp)
+    .endr
+    \op t3, 96(sp)
+    \op t4, 104(sp)
+    \op t5, 112(sp)
+    \op t6, 120(sp)
+    .endm
+
+    # The caller-saved FP registers (f0-f7, f10-f17, f28-f31) at 144..304 of
+    # the same frame (fcsr follows): `op` is fsd or fld.
+    .macro kernel_trap_fregs op
+    .irp n, 0,1,2,3,4,5,6,7
+    \op f\n, (144+\n*8)(sp)
+    .endr
+    .irp n, 10,11,12,13,14,15,16,17
+    \op f\n, (144+(\n-2)*8)(sp)
+    .endr
+    .irp n, 28,29,30,31
+    \op f\n, (144+(\n-12)*8)(sp)
+    .endr
+    .endm
     .balign 4
     .globl __trap_vector
 __trap_vector:
@@ -70,59 +101,23 @@ __trap_vector:
     # anything else panics), and resume the kernel code.
     csrrw sp, sscratch, sp
     addi sp, sp, -320
-    sd ra, 0(sp)
-    sd t0, 8(sp)
-    sd t1, 16(sp)
-    sd t2, 24(sp)
-    .irp n, 0,1,2,3,4,5,6,7
-    sd a\n, (32+\n*8)(sp)
-    .endr
-    sd t3, 96(sp)
-    sd t4, 104(sp)
-    sd t5, 112(sp)
-    sd t6, 120(sp)
+    kernel_trap_regs sd
     csrr t0, sepc
     sd t0, 128(sp)
     csrr t0, sstatus
     sd t0, 136(sp)
-    .irp n, 0,1,2,3,4,5,6,7
-    fsd f\n, (144+\n*8)(sp)
-    .endr
-    .irp n, 10,11,12,13,14,15,16,17
-    fsd f\n, (144+(\n-2)*8)(sp)
-    .endr
-    .irp n, 28,29,30,31
-    fsd f\n, (144+(\n-12)*8)(sp)
-    .endr
+    kernel_trap_fregs fsd
     frcsr t0
     sd t0, 304(sp)
     call {kernel_trap}
     ld t0, 304(sp)
     fscsr t0
-    .irp n, 0,1,2,3,4,5,6,7
-    fld f\n, (144+\n*8)(sp)
-    .endr
-    .irp n, 10,11,12,13,14,15,16,17
-    fld f\n, (144+(\n-2)*8)(sp)
-    .endr
-    .irp n, 28,29,30,31
-    fld f\n, (144+(\n-12)*8)(sp)
-    .endr
+    kernel_trap_fregs fld
     ld t0, 128(sp)
     csrw sepc, t0
     ld t0, 136(sp)
     csrw sstatus, t0
-    ld ra, 0(sp)
-    ld t0, 8(sp)
-    ld t1, 16(sp)
-    ld t2, 24(sp)
-    .irp n, 0,1,2,3,4,5,6,7
-    ld a\n, (32+\n*8)(sp)
-    .endr
-    ld t3, 96(sp)
-    ld t4, 104(sp)
-    ld t5, 112(sp)
-    ld t6, 120(sp)
+    kernel_trap_regs ld
     addi sp, sp, 320
     sret
 

@@ -46,6 +46,22 @@ macro_rules! check {
     };
 }
 
+/// `asm!` with `$args` (template strings and operands, ending in a comma),
+/// declaring every FP register f0..f31 clobbered: for blocks that load, trash
+/// or outlive the FP registers as a whole.
+#[macro_export]
+macro_rules! asm_clobbering_fp {
+    ($($args:tt)*) => {
+        core::arch::asm!(
+            $($args)*
+            out("f0") _, out("f1") _, out("f2") _, out("f3") _, out("f4") _, out("f5") _, out("f6") _, out("f7") _,
+            out("f8") _, out("f9") _, out("f10") _, out("f11") _, out("f12") _, out("f13") _, out("f14") _, out("f15") _,
+            out("f16") _, out("f17") _, out("f18") _, out("f19") _, out("f20") _, out("f21") _, out("f22") _, out("f23") _,
+            out("f24") _, out("f25") _, out("f26") _, out("f27") _, out("f28") _, out("f29") _, out("f30") _, out("f31") _,
+        )
+    };
+}
+
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     println!("FAIL panic: {}", info);

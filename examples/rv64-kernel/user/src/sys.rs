@@ -6,6 +6,8 @@
 use core::arch::asm;
 
 // System call numbers (asm-generic table, used by riscv64).
+pub const SYS_CLOSE: usize = 57;
+pub const SYS_SIGNALFD4: usize = 74;
 pub const SYS_READ: usize = 63;
 pub const SYS_WRITE: usize = 64;
 pub const SYS_EXIT: usize = 93;
@@ -13,7 +15,9 @@ pub const SYS_EXIT_GROUP: usize = 94;
 pub const SYS_SET_TID_ADDRESS: usize = 96;
 pub const SYS_NANOSLEEP: usize = 101;
 pub const SYS_CLOCK_GETTIME: usize = 113;
+pub const SYS_CLOCK_NANOSLEEP: usize = 115;
 pub const SYS_SCHED_YIELD: usize = 124;
+pub const SYS_RESTART_SYSCALL: usize = 128;
 pub const SYS_KILL: usize = 129;
 pub const SYS_TKILL: usize = 130;
 pub const SYS_TGKILL: usize = 131;
@@ -39,6 +43,7 @@ pub const EINTR: isize = 4;
 pub const ESRCH: isize = 3;
 pub const ECHILD: isize = 10;
 pub const EFAULT: isize = 14;
+pub const EBADF: isize = 9;
 pub const EINVAL: isize = 22;
 pub const ENOSYS: isize = 38;
 
@@ -60,6 +65,8 @@ pub const WUNTRACED: usize = 2;
 pub const WCONTINUED: usize = 8;
 
 pub const CLOCK_MONOTONIC: usize = 1;
+/// clock_nanosleep's flag: the time is a deadline.
+pub const TIMER_ABSTIME: usize = 1;
 
 /// Where the kernel maps `li a7, 139; ecall` (rt_sigreturn) in every process:
 /// the return address for signal handlers without SA_RESTORER.
@@ -76,6 +83,9 @@ pub struct Timespec {
 impl Timespec {
     pub fn from_millis(ms: u64) -> Self {
         Timespec { tv_sec: (ms / 1000) as i64, tv_nsec: ((ms % 1000) * 1_000_000) as i64 }
+    }
+    pub fn from_nanos(ns: u64) -> Self {
+        Timespec { tv_sec: (ns / 1_000_000_000) as i64, tv_nsec: (ns % 1_000_000_000) as i64 }
     }
     pub fn as_nanos(&self) -> u64 {
         self.tv_sec as u64 * 1_000_000_000 + self.tv_nsec as u64
@@ -112,6 +122,16 @@ pub fn read(fd: usize, buf: &mut [u8]) -> isize {
     syscall(SYS_READ, fd, buf.as_mut_ptr() as usize, buf.len())
 }
 
+pub fn close(fd: usize) -> isize {
+    syscall(SYS_CLOSE, fd, 0, 0)
+}
+
+/// `signalfd4(ufd, &mask, 8, flags)`: a new signalfd (`ufd` -1) or a new
+/// mask for the one at `ufd`.
+pub fn signalfd4(ufd: isize, mask: u64, flags: usize) -> isize {
+    syscall6(SYS_SIGNALFD4, [ufd as usize, &mask as *const u64 as usize, 8, flags, 0, 0])
+}
+
 /// Ends the calling thread only (the process ends with its last thread).
 pub fn exit(code: i32) -> ! {
     syscall(SYS_EXIT, code as usize, 0, 0);
@@ -144,6 +164,16 @@ pub fn sched_yield() -> isize {
 pub fn nanosleep(req: &Timespec, rem: Option<&mut Timespec>) -> isize {
     let rem = rem.map_or(0, |r| r as *mut Timespec as usize);
     syscall(SYS_NANOSLEEP, req as *const Timespec as usize, rem, 0)
+}
+
+pub fn clock_nanosleep(clock: usize, flags: usize, req: &Timespec, rem: Option<&mut Timespec>) -> isize {
+    let rem = rem.map_or(0, |r| r as *mut Timespec as usize);
+    syscall6(SYS_CLOCK_NANOSLEEP, [clock, flags, req as *const Timespec as usize, rem, 0, 0])
+}
+
+/// restart_syscall(2), called directly (EINTR unless a restart is pending).
+pub fn restart_syscall() -> isize {
+    syscall(SYS_RESTART_SYSCALL, 0, 0, 0)
 }
 
 pub fn sleep_ms(ms: u64) -> isize {

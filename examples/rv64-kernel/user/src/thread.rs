@@ -7,7 +7,7 @@
 
 use core::arch::global_asm;
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 
 use crate::sys::*;
 
@@ -109,4 +109,33 @@ pub fn spawn<const N: usize>(
     // fine because both sides only use it as a 32-bit word.
     let r = unsafe { __clone_thread(THREAD_FLAGS, top, tid_ptr, 0, tid_ptr, f, arg) };
     if r < 0 { Err(r) } else { Ok(JoinHandle { tid }) }
+}
+
+/// `N` threads' 16 KiB stacks and tids, handed out in turn by
+/// [`start`](ThreadSlots::start): for a program that starts its threads one
+/// after another and never reuses a slot.
+pub struct ThreadSlots<const N: usize> {
+    stacks: [Stack<16384>; N],
+    tids: [AtomicI32; N],
+    next: AtomicUsize,
+}
+
+impl<const N: usize> ThreadSlots<N> {
+    pub const fn new() -> Self {
+        ThreadSlots {
+            stacks: [const { Stack::new() }; N],
+            tids: [const { AtomicI32::new(0) }; N],
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    /// Starts `f(arg)` as a new thread on the next slot; `Err(-EAGAIN)` once
+    /// all `N` are used, or `clone`'s error.
+    pub fn start(&'static self, f: extern "C" fn(usize) -> i32, arg: usize) -> Result<JoinHandle, isize> {
+        let i = self.next.fetch_add(1, Ordering::SeqCst);
+        if i >= N {
+            return Err(-11);
+        }
+        spawn(&self.stacks[i], &self.tids[i], f, arg)
+    }
 }

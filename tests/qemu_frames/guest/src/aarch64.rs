@@ -15,28 +15,7 @@ pub const UC_IN_A2: bool = false;
 /// fpsr: the cumulative exception flags; fpcr: round towards zero; nzcv: N and C.
 pub const FPCTL: [u64; 4] = [0x1F, 0x00C0_0000, 0xA000_0000, 0];
 
-pub unsafe fn syscall(nr: usize, a: [usize; 4]) -> isize {
-    let r: isize;
-    // SAFETY: the caller's system call.
-    unsafe {
-        asm!("svc #0", in("x8") nr, inlateout("x0") a[0] => r, in("x1") a[1], in("x2") a[2],
-             in("x3") a[3], options(nostack));
-    }
-    r
-}
-
-unsafe extern "C" {
-    fn qf_entry();
-    fn qf_restorer();
-}
-
-pub fn entry_addr() -> u64 {
-    qf_entry as *const () as u64
-}
-
-pub fn restorer_addr() -> u64 {
-    qf_restorer as *const () as u64
-}
+super::syscall_instruction!("svc #0", "x8", ["x0", "x1", "x2", "x3"]);
 
 global_asm!(
     r#"

@@ -16,28 +16,7 @@ pub const UC_IN_A2: bool = true;
 /// 1, 0, 1, 1, 0, 0, 1, 0 (byte i is fcc_i, the layout of `fpu_context.fcc`).
 pub const FPCTL: [u64; 4] = [0x001F_0100, 0x0001_0000_0101_0001, 0, 0];
 
-pub unsafe fn syscall(nr: usize, a: [usize; 4]) -> isize {
-    let r: isize;
-    // SAFETY: the caller's system call.
-    unsafe {
-        asm!("syscall 0", in("$a7") nr, inlateout("$a0") a[0] => r, in("$a1") a[1],
-             in("$a2") a[2], in("$a3") a[3], options(nostack));
-    }
-    r
-}
-
-unsafe extern "C" {
-    fn qf_entry();
-    fn qf_restorer();
-}
-
-pub fn entry_addr() -> u64 {
-    qf_entry as *const () as u64
-}
-
-pub fn restorer_addr() -> u64 {
-    qf_restorer as *const () as u64
-}
+super::syscall_instruction!("syscall 0", "$a7", ["$a0", "$a1", "$a2", "$a3"]);
 
 global_asm!(
     r#"

@@ -51,9 +51,8 @@ const SA_NODEFER: u64 = 0x4000_0000;
 const SS_DISABLE: u64 = 2;
 const SI_QUEUE: i32 = -1;
 
-const TAG_FRAME: u64 = 1;
-const TAG_EDITED: u64 = 2;
-const TAG_RESUMED: u64 = 3;
+mod protocol;
+use protocol::{Mode, QUEUE_UID, QUEUE_VALUE, RAISED_WORDS, Raised, TAG_EDITED, TAG_FRAME, TAG_RESUMED};
 
 const fn bit(sig: u64) -> u64 {
     1 << (sig - 1)
@@ -69,23 +68,6 @@ enum Alt {
     On,
     /// 8 bytes in and 12 short of the end: a top that is not 16-byte aligned.
     Misaligned,
-}
-
-/// How the signal interrupts the system call in the known registers.
-#[derive(Clone, Copy, PartialEq, Eq)]
-#[repr(u64)]
-enum Mode {
-    /// `tgkill` sends it to the thread itself: delivered as the call returns 0.
-    Kill = 0,
-    /// `rt_tgsigqueueinfo` with an `SI_QUEUE` siginfo and a value.
-    Queue = 1,
-    /// Sent while blocked, then `rt_sigsuspend` with a mask that lets it in: the call
-    /// ends with ERESTARTNOHAND (-EINTR for a handler) and the frame saves the mask
-    /// from before the call.
-    Suspend = 2,
-    /// A `read` from an empty pipe, interrupted by the SIGALRM of a 50 ms
-    /// `setitimer`: ERESTARTSYS, restarted under SA_RESTART.
-    PipeRead = 3,
 }
 
 #[derive(Clone, Copy)]
@@ -181,28 +163,55 @@ const CASES: [Case; 16] = [
 /// assembly: gpr 0, fpr 256, fpctl 768, sp 800, pc 808, resume 816, out 824).
 #[repr(C)]
 struct Raise {
-    /// Values loaded into the general registers, by register number.
-    gpr: [u64; 32],
-    /// FP registers: aarch64 v0-v31 as (low, high) pairs; riscv64 and loongarch64
-    /// f0-f31 in the first 32 words.
-    fpr: [u64; 64],
-    /// aarch64: fpsr, fpcr, nzcv; riscv64: fcsr; loongarch64: fcsr0, fcc (byte i =
-    /// fcc_i).
-    fpctl: [u64; 4],
-    /// Written by the assembly: sp at the system call.
-    sp: u64,
-    /// Written by the assembly: the address after the system-call instruction.
-    pc: u64,
-    /// Written by the assembly: where the handler sends the resumed context.
-    resume: u64,
+    /// The state loaded and recorded around the system call.
+    raised: Raised,
     /// Written at the resumed pc: gpr, fpr, fpctl as above (the sp slot holds sp).
     out_gpr: [u64; 32],
     out_fpr: [u64; 64],
     out_fpctl: [u64; 4],
 }
 
-const _: () = assert!(core::mem::offset_of!(Raise, out_gpr) == 824);
+const _: () = assert!(core::mem::offset_of!(Raise, out_gpr) == 8 * RAISED_WORDS);
+const _: () = assert!(RAISED_WORDS == 103);
 const _: () = assert!(core::mem::size_of::<Raise>() == 824 + 800);
+
+/// Defines `arch::syscall`: the system-call instruction `$insn` with the number in
+/// register `$nr` and the arguments in `$args`; the result comes back in the first.
+macro_rules! syscall_instruction {
+    ($insn:tt, $nr:tt, [$a0:tt, $a1:tt, $a2:tt, $a3:tt]) => {
+        /// Makes system call `nr` with the arguments `a`; its raw result.
+        ///
+        /// # Safety
+        /// Whatever the system call needs of its arguments.
+        pub unsafe fn syscall(nr: usize, a: [usize; 4]) -> isize {
+            let r: isize;
+            // SAFETY: the caller's system call.
+            unsafe {
+                asm!($insn, in($nr) nr, inlateout($a0) a[0] => r, in($a1) a[1], in($a2) a[2],
+                     in($a3) a[3], options(nostack));
+            }
+            r
+        }
+    };
+}
+use syscall_instruction;
+
+// The handler's entry stub and the `sa_restorer` each architecture module defines in
+// its `global_asm!`.
+unsafe extern "C" {
+    fn qf_entry();
+    fn qf_restorer();
+}
+
+/// The handler address: the entry stub.
+fn entry_addr() -> u64 {
+    qf_entry as *const () as u64
+}
+
+/// The `sa_restorer` address.
+fn restorer_addr() -> u64 {
+    qf_restorer as *const () as u64
+}
 
 #[cfg(target_arch = "aarch64")]
 #[path = "aarch64.rs"]
@@ -350,12 +359,12 @@ struct KSigaction {
 
 fn install(c: &Case) {
     let restorer = if c.flags & SA_RESTORER != 0 {
-        arch::restorer_addr()
+        restorer_addr()
     } else {
         0
     };
     let sa = KSigaction {
-        handler: arch::entry_addr(),
+        handler: entry_addr(),
         flags: c.flags,
         restorer,
         mask: c.sa_mask,
@@ -379,21 +388,21 @@ fn run_case(id: usize) {
         raise: unsafe { core::mem::zeroed() },
     };
     let id64 = id as u64;
-    for (i, g) in r.raise.gpr.iter_mut().enumerate() {
+    for (i, g) in r.raise.raised.gpr.iter_mut().enumerate() {
         *g = 0x5100_0000_0000_0000 | (id64 << 32) | (0xA0 + i as u64);
     }
-    for (i, f) in r.raise.fpr.iter_mut().enumerate() {
+    for (i, f) in r.raise.raised.fpr.iter_mut().enumerate() {
         *f = 0x3FF0_0000_0000_0000 ^ (id64 << 40) ^ ((i as u64) << 8) ^ 0x5A;
     }
-    r.raise.fpctl = arch::FPCTL;
+    r.raise.raised.fpctl = arch::FPCTL;
     let pid = syscall(NR_GETPID, [0; 4]) as u64;
     let tid = syscall(NR_GETTID, [0; 4]) as u64;
     // A SI_QUEUE siginfo: signo, errno, code, then pid, uid, value.
     let mut qinfo = [0u64; 16];
     qinfo[0] = c.sig;
     qinfo[1] = SI_QUEUE as u32 as u64;
-    qinfo[2] = pid | (1000 << 32);
-    qinfo[3] = 0x1234_5678_9ABC_DEF0;
+    qinfo[2] = pid | (QUEUE_UID << 32);
+    qinfo[3] = QUEUE_VALUE;
     let pattern = 0x5100_0000_0000_00A3 | (id64 << 32);
     let sigsuspend_mask = RAISE_MASK.get() & !bit(c.sig);
     let mut fds = [0u32; 2];
@@ -427,11 +436,11 @@ fn run_case(id: usize) {
         }
     };
     for (i, a) in args.iter().enumerate() {
-        r.raise.gpr[arch::ARG0 + i] = *a;
+        r.raise.raised.gpr[arch::ARG0 + i] = *a;
     }
-    r.raise.gpr[arch::NR] = nr as u64;
+    r.raise.raised.gpr[arch::NR] = nr as u64;
     for z in arch::UNLOADED {
-        r.raise.gpr[z] = 0;
+        r.raise.raised.gpr[z] = 0;
     }
     // SAFETY: single-threaded; the handler runs only inside raise_asm below.
     unsafe {
@@ -441,7 +450,7 @@ fn run_case(id: usize) {
     let blocked = get_mask();
     let ss = altstack_query();
     let mut sp_out = r.raise.out_gpr;
-    sp_out[arch::SP] = r.raise.sp;
+    sp_out[arch::SP] = r.raise.raised.sp;
     record(
         TAG_RESUMED,
         id,
@@ -449,7 +458,7 @@ fn run_case(id: usize) {
             &sp_out,
             &r.raise.out_fpr,
             &r.raise.out_fpctl,
-            &[r.raise.sp, blocked, ss.sp, ss.flags, ss.size],
+            &[r.raise.raised.sp, blocked, ss.sp, ss.flags, ss.size],
         ],
     );
 }
@@ -475,17 +484,17 @@ extern "C" fn qf_on_signal(regs: &[u64; 32]) {
     let (base, top) = if sp >= alt_base && sp < alt_top {
         ((sp - 1024).max(alt_base) & !15, alt_top)
     } else {
-        ((sp - 1024) & !15, run.raise.sp + 512)
+        ((sp - 1024) & !15, run.raise.raised.sp + 512)
     };
     let mut head = [0u64; 10];
     head[0] = c.sig;
     head[1] = c.flags;
     head[2] = if c.flags & SA_RESTORER != 0 {
-        arch::restorer_addr()
+        restorer_addr()
     } else {
         0
     };
-    head[3] = arch::entry_addr();
+    head[3] = entry_addr();
     head[4] = c.sa_mask;
     head[5] = RAISE_MASK.get();
     head[6] = RAISE_SS[0].get();
@@ -514,7 +523,7 @@ extern "C" fn qf_on_signal(regs: &[u64; 32]) {
     unsafe {
         arch::edit(
             uc as *mut u8,
-            run.raise.resume,
+            run.raise.raised.resume,
             0xED17_0000_0000_0000 | id,
             0xEDF5_0000_0000_0000 | id,
         );

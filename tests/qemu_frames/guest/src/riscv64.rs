@@ -15,28 +15,7 @@ pub const UC_IN_A2: bool = true;
 /// fcsr: round towards zero, every accrued exception flag.
 pub const FPCTL: [u64; 4] = [0x3F, 0, 0, 0];
 
-pub unsafe fn syscall(nr: usize, a: [usize; 4]) -> isize {
-    let r: isize;
-    // SAFETY: the caller's system call.
-    unsafe {
-        asm!("ecall", in("a7") nr, inlateout("a0") a[0] => r, in("a1") a[1], in("a2") a[2],
-             in("a3") a[3], options(nostack));
-    }
-    r
-}
-
-unsafe extern "C" {
-    fn qf_entry();
-    fn qf_restorer();
-}
-
-pub fn entry_addr() -> u64 {
-    qf_entry as *const () as u64
-}
-
-pub fn restorer_addr() -> u64 {
-    qf_restorer as *const () as u64
-}
+super::syscall_instruction!("ecall", "a7", ["a0", "a1", "a2", "a3"]);
 
 global_asm!(
     r#"

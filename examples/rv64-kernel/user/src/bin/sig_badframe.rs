@@ -116,25 +116,29 @@ extern "C" fn count(_sig: i32, _info: *mut SigInfo, _uc: *mut UContext) {
     ROUND_TRIPS.fetch_add(1, Ordering::SeqCst);
 }
 
+/// `$f`'s exit status in a child with a SIGSEGV handler installed.
+macro_rules! caught_in_child {
+    ($f:ident) => {
+        in_child(|| {
+            catch_segv();
+            $f()
+        })
+    };
+}
+
 fn main() -> i32 {
     let segv = SIGSEGV as i32;
     let unmapped = in_child(|| sigreturn_at(0x10));
     let record = in_child(bad_record);
     let magic = in_child(bad_magic);
     check!(unmapped == segv && record == segv && magic == segv, "sig_badframe: statuses {:#x} {:#x} {:#x}", unmapped, record, magic);
-    let caught = in_child(|| {
-        catch_segv();
-        bad_record()
-    });
+    let caught = caught_in_child!(bad_record);
     check!(caught == 43 << 8, "sig_badframe: SIGSEGV handler for a bad frame: status {:#x}", caught);
     println!("PASS sig_badframe: unreadable or malformed frames kill only the forger with SIGSEGV (catchable, SI_KERNEL)");
 
     let kernel = in_child(kernel_pc);
     check!(kernel == segv, "sig_badframe: pc in the kernel: status {:#x}", kernel);
-    let caught = in_child(|| {
-        catch_segv();
-        kernel_pc()
-    });
+    let caught = caught_in_child!(kernel_pc);
     check!(caught == 42 << 8, "sig_badframe: pc in the kernel, caught: status {:#x}", caught);
     println!("PASS sig_badframe: a frame with a kernel pc resumes in user mode and faults there (SIGSEGV)");
 

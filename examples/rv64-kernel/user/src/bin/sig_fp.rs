@@ -8,7 +8,7 @@
 #![no_std]
 #![no_main]
 
-use core::arch::{asm, global_asm};
+use core::arch::global_asm;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use user::*;
 
@@ -61,17 +61,13 @@ extern "C" fn fp_handler(_sig: i32, _info: *mut SigInfo, uc: *mut UContext) {
     // Trash every FP register and fcsr.
     // SAFETY: only FP registers and fcsr change (declared).
     unsafe {
-        asm!(
+        asm_clobbering_fp!(
             "li t0, -1",
             ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
             "fmv.d.x f\\n, t0",
             ".endr",
             "csrwi fcsr, 0x1f",
             out("t0") _,
-            out("f0") _, out("f1") _, out("f2") _, out("f3") _, out("f4") _, out("f5") _, out("f6") _, out("f7") _,
-            out("f8") _, out("f9") _, out("f10") _, out("f11") _, out("f12") _, out("f13") _, out("f14") _, out("f15") _,
-            out("f16") _, out("f17") _, out("f18") _, out("f19") _, out("f20") _, out("f21") _, out("f22") _, out("f23") _,
-            out("f24") _, out("f25") _, out("f26") _, out("f27") _, out("f28") _, out("f29") _, out("f30") _, out("f31") _,
         );
     }
     CALLS.fetch_add(1, Ordering::SeqCst);
@@ -87,7 +83,7 @@ fn fp_across_signal() -> ([u64; 32], u64) {
     // declared clobbered; tkill's ecall (and the handler, which sigreturn
     // undoes) changes only a0 (declared).
     unsafe {
-        asm!(
+        asm_clobbering_fp!(
             ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
             "fld f\\n, \\n*8(t0)",
             ".endr",
@@ -103,10 +99,6 @@ fn fp_across_signal() -> ([u64; 32], u64) {
             inout("a0") gettid() as usize => _,
             in("a1") SIGUSR1,
             in("a7") SYS_TKILL,
-            out("f0") _, out("f1") _, out("f2") _, out("f3") _, out("f4") _, out("f5") _, out("f6") _, out("f7") _,
-            out("f8") _, out("f9") _, out("f10") _, out("f11") _, out("f12") _, out("f13") _, out("f14") _, out("f15") _,
-            out("f16") _, out("f17") _, out("f18") _, out("f19") _, out("f20") _, out("f21") _, out("f22") _, out("f23") _,
-            out("f24") _, out("f25") _, out("f26") _, out("f27") _, out("f28") _, out("f29") _, out("f30") _, out("f31") _,
         );
     }
     (out, fcsr_out)

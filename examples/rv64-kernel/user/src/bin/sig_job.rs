@@ -97,6 +97,19 @@ extern "C" fn continue_later(_: usize) -> i32 {
     0
 }
 
+/// Forks a child that sleeps until a signal ends it, and gives it 20 ms to
+/// get there.
+fn sleeping_child() -> isize {
+    let child = fork();
+    if child == 0 {
+        loop {
+            sleep_ms(10);
+        }
+    }
+    sleep_ms(20);
+    child
+}
+
 fn main() -> i32 {
     sigprocmask(SIG_BLOCK, sigbit(SIGCHLD) | sigbit(SIGUSR2));
 
@@ -129,13 +142,7 @@ fn main() -> i32 {
     println!("PASS sig_job: the stopped nanosleep resumed to its deadline (restart_syscall); CLD_EXITED");
 
     // 2. SIGKILL while stopped.
-    let child = fork();
-    if child == 0 {
-        loop {
-            sleep_ms(10);
-        }
-    }
-    sleep_ms(20);
+    let child = sleeping_child();
     kill(child, SIGSTOP);
     expect_sigchld("stop 2", CLD_STOPPED, child, SIGSTOP as i32);
     check!(kill(child, SIGKILL) == 0, "sig_job: kill(SIGKILL)");
@@ -146,13 +153,7 @@ fn main() -> i32 {
 
     // 3. SA_NOCLDSTOP: no SIGCHLD for SIGTSTP / SIGCONT, but one for the exit.
     sigaction(SIGCHLD, on_chld as *const () as usize, SA_SIGINFO | SA_NOCLDSTOP, 0);
-    let child = fork();
-    if child == 0 {
-        loop {
-            sleep_ms(10);
-        }
-    }
-    sleep_ms(20);
+    let child = sleeping_child();
     kill(child, SIGTSTP);
     let (r, status) = wait4(child, WUNTRACED);
     check!(r == child && status == 0x147f, "sig_job: SIGTSTP: wait4 gave {} {:#x}", r, status);

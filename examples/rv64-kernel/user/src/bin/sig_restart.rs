@@ -7,8 +7,8 @@
 #![no_std]
 #![no_main]
 
-use core::sync::atomic::{AtomicI32, AtomicIsize, AtomicUsize, Ordering};
-use user::thread::{JoinHandle, Stack, spawn};
+use core::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
+use user::thread::{JoinHandle, ThreadSlots};
 use user::*;
 
 const SENTINEL: isize = isize::MIN;
@@ -16,13 +16,10 @@ static READ_RESULT: AtomicIsize = AtomicIsize::new(SENTINEL);
 static HANDLED: AtomicUsize = AtomicUsize::new(0);
 static HANDLER_TID: AtomicIsize = AtomicIsize::new(0);
 
-static STACKS: [Stack<16384>; 6] = [const { Stack::new() }; 6];
-static TIDS: [AtomicI32; 6] = [const { AtomicI32::new(0) }; 6];
-static NEXT: AtomicUsize = AtomicUsize::new(0);
+static THREADS: ThreadSlots<6> = ThreadSlots::new();
 
 fn start(f: extern "C" fn(usize) -> i32, arg: usize) -> JoinHandle {
-    let i = NEXT.fetch_add(1, Ordering::SeqCst);
-    spawn(&STACKS[i], &TIDS[i], f, arg).unwrap_or_else(|e| fail!("sig_restart: clone {}", e))
+    THREADS.start(f, arg).unwrap_or_else(|e| fail!("sig_restart: clone {}", e))
 }
 
 extern "C" fn counter(_sig: i32, _info: *mut SigInfo, _uc: *mut UContext) {

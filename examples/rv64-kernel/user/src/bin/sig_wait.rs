@@ -8,20 +8,17 @@
 #![no_std]
 #![no_main]
 
-use core::sync::atomic::{AtomicI32, AtomicIsize, AtomicUsize, Ordering};
-use user::thread::{JoinHandle, Stack, spawn};
+use core::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
+use user::thread::{JoinHandle, ThreadSlots};
 use user::*;
 
 const RT2: usize = SIGRTMIN + 2;
 const RT3: usize = SIGRTMIN + 3;
 
-static STACKS: [Stack<16384>; 6] = [const { Stack::new() }; 6];
-static TIDS: [AtomicI32; 6] = [const { AtomicI32::new(0) }; 6];
-static NEXT: AtomicUsize = AtomicUsize::new(0);
+static THREADS: ThreadSlots<6> = ThreadSlots::new();
 
 fn start(f: extern "C" fn(usize) -> i32, arg: usize) -> JoinHandle {
-    let i = NEXT.fetch_add(1, Ordering::SeqCst);
-    spawn(&STACKS[i], &TIDS[i], f, arg).unwrap_or_else(|e| fail!("sig_wait: clone {}", e))
+    THREADS.start(f, arg).unwrap_or_else(|e| fail!("sig_wait: clone {}", e))
 }
 
 static MAIN_TID: AtomicIsize = AtomicIsize::new(0);
