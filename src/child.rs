@@ -163,7 +163,9 @@ pub fn notify_parent_exit<W: WaitQueue, R: RawMutex>(
 }
 
 /// `do_notify_parent_cldstop`: the child's group stopped (`CLD_STOPPED`, status the
-/// stop signal) or was continued (`CLD_CONTINUED`, status SIGCONT). No SIGCHLD is
+/// stop signal) or was continued (`CLD_CONTINUED`, status SIGCONT), or a traced
+/// thread stopped for its tracer (`CLD_TRAPPED`, status the stop's signal; `parent`
+/// is then the tracer). No SIGCHLD is
 /// sent if the parent's SIGCHLD action is SIG_IGN or has SA_NOCLDSTOP ([rule 45]).
 /// Returns what became of the signal, `None` if none was sent.
 ///
@@ -185,6 +187,7 @@ pub fn notify_parent_cldstop<W: WaitQueue, R: RawMutex>(
     let (code, status) = match why {
         ChildStop::Stopped(s) => (ChildCode::Stopped, s.get() as i32),
         ChildStop::Continued => (ChildCode::Continued, Signo::SIGCONT.get() as i32),
+        ChildStop::Trapped(s) => (ChildCode::Trapped, s.get() as i32),
     };
     let action = parent.process.actions().get(Signo::SIGCHLD);
     if action.disposition() == Disposition::Ignore || action.flags().contains(SaFlags::NOCLDSTOP) {

@@ -3,6 +3,7 @@
 use crate::errno::Errno;
 use crate::frame::{self, FaultInfo, FpHook, FrameRequest, TrapFrame};
 use crate::info::SignalInfo;
+use crate::ptrace::{NoTracer, Tracer};
 use crate::restart::RestartBlock;
 use crate::signo::Signo;
 use crate::thread::{Delivery, JobControl, NoJobControl, ThreadSignalManager};
@@ -116,8 +117,37 @@ where
     M: UserMemory + ?Sized,
     J: JobControl + ?Sized,
 {
+    do_signal_traced(thread, tf, fp, mem, k, job, &mut NoTracer)
+}
+
+/// [`do_signal_with`] for a kernel with ptrace: a traced thread's signals go
+/// through `tracer` first (signal-delivery stops, group-stop traps, [rule 65]; see
+/// [`ThreadSignalManager::get_signal_traced`]). `job` and `tracer` are called with no
+/// lock of the crate held.
+///
+/// Context: as [`do_signal`]: process context, on the returning thread, with no lock of
+/// this crate held; it blocks in the tracer's stops.
+///
+/// [rule 65]: crate::docs::rules#rule-65
+pub fn do_signal_traced<W, R, T, M, J, P>(
+    thread: &ThreadSignalManager<W, R>,
+    tf: &mut T,
+    fp: &mut dyn FpHook,
+    mem: &mut M,
+    k: KernelFrameInfo,
+    job: &mut J,
+    tracer: &mut P,
+) -> UserReturn
+where
+    W: WaitQueue,
+    R: RawMutex,
+    T: TrapFrame + ?Sized,
+    M: UserMemory + ?Sized,
+    J: JobControl + ?Sized,
+    P: Tracer + ?Sized,
+{
     loop {
-        let Some(d) = thread.get_signal_with(job) else {
+        let Some(d) = thread.get_signal_traced(job, tracer) else {
             // No handler (any more): an interrupted system call restarts.
             frame::syscall_restart(tf, None);
             return UserReturn::Resume;

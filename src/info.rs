@@ -307,6 +307,11 @@ impl SignalInfo {
         self.put_i32(0, sig.get() as i32);
     }
 
+    /// Replaces `si_code` (a seized tracee's PTRACE_EVENT_STOP siginfo).
+    pub(crate) fn set_code(&mut self, code: i32) {
+        self.put_i32(8, code);
+    }
+
     /// `si_signo` as stored.
     ///
     /// Context: any, interrupt context included: a pure function of its arguments (no

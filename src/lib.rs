@@ -9,6 +9,7 @@
 //! |---|---|
 //! | Per-process signal state: shared queue, group stop and exit, `kill`-style sends | [`ProcessSignalManager`], [`SendOutcome`], [`Fate`] |
 //! | Per-thread state: mask, private queue, `get_signal`, waits, `sigaltstack` | [`ThreadSignalManager`], [`Delivery`], [`HandlerDelivery`], [`MaskHow`], [`JobControl`], [`NoJobControl`] |
+//! | ptrace's signal side: signal-delivery stops, group-stop traps, PTRACE_INTERRUPT / PTRACE_LISTEN | [`Tracer`], [`NoTracer`], [`PtraceStopKind`], [`ThreadSignalManager::get_signal_traced`], [`do_signal_traced`] |
 //! | The return-to-user path ready made | [`do_signal`], [`do_signal_with`], [`rt_sigreturn`], [`UserReturn`], [`KernelFrameInfo`] |
 //! | Signal numbers, sets, actions, siginfo | [`Signo`], [`SignalSet`], [`SignalAction`], [`SaFlags`], [`Disposition`], [`SignalActions`], [`SignalInfo`], [`code`] |
 //! | Whom a signal is sent to | [`PidType`] |
@@ -62,6 +63,7 @@ mod lock;
 mod pending;
 mod pidtype;
 mod process;
+mod ptrace;
 mod registry;
 mod restart;
 mod set;
@@ -82,7 +84,9 @@ pub use crate::child::{
     exit_signal_for_parent, kill_orphaned_pgrp, notify_parent_cldstop, notify_parent_exit,
     send_pdeath_signal,
 };
-pub use crate::deliver::{KernelFrameInfo, UserReturn, do_signal, do_signal_with, rt_sigreturn};
+pub use crate::deliver::{
+    KernelFrameInfo, UserReturn, do_signal, do_signal_traced, do_signal_with, rt_sigreturn,
+};
 pub use crate::errno::Errno;
 pub use crate::halflock::{HalfLock, HalfLockWriter, ReadSection, Readers};
 pub use crate::hooks::{Hook, HookError, HookEvent, HookHandle, SignalHooks};
@@ -93,6 +97,7 @@ pub use crate::lock::KspinRawMutex;
 pub use crate::pending::{PendingLimit, PendingSignals, PutOutcome};
 pub use crate::pidtype::PidType;
 pub use crate::process::{Fate, ProcessSignalManager, SendOutcome};
+pub use crate::ptrace::{NoTracer, PTRACE_EVENT_STOP, PtraceStopKind, Tracer};
 pub use crate::registry::SignalActions;
 pub use crate::restart::{
     FutexRestart, NanosleepRestart, PollRestart, RestartBlock, RestartHandler, SleepMode, TimeType,

@@ -3,10 +3,11 @@
 use crate::action::{Disposition, SignalAction};
 use crate::errno::Errno;
 use crate::hooks::{HookEvent, SignalHooks};
-use crate::info::SignalInfo;
+use crate::info::{KERNEL_SIGINFO_SIZE, SignalInfo};
 use crate::lock::DefaultRawMutex;
 use crate::pending::{PendingLimit, PendingSignals, PutOutcome};
 use crate::pidtype::PidType;
+use crate::ptrace::PtraceStopKind;
 use crate::registry::SignalActions;
 use crate::set::SignalSet;
 use crate::signo::{DefaultAction, Signo};
@@ -80,6 +81,12 @@ pub enum ChildStop {
     Stopped(Signo),
     /// A SIGCONT continued the stopped group ([`SendOutcome::resumed`]).
     Continued,
+    /// A traced thread entered a ptrace stop with this signal (`CLD_TRAPPED`, its
+    /// `exit_code`), reported to its tracer ([rule 65]). Linux reports the tracee
+    /// thread's own pid here, not its group leader's: pass that in `child`.
+    ///
+    /// [rule 65]: crate::docs::rules#rule-65
+    Trapped(Signo),
 }
 
 /// Per-thread data reachable without the signal lock.
@@ -139,9 +146,47 @@ pub(crate) struct ThreadSlot<W> {
     altstack: SignalStack,
     /// This thread's position in the creation-order list.
     pos: usize,
+    /// Traced (Linux's `t->ptrace` non-zero), as the kernel reports it with
+    /// `ThreadSignalManager::set_traced`.
+    traced: bool,
+    /// Attached with PTRACE_SEIZE (`PT_SEIZED`).
+    seized: bool,
+    /// `JOBCTL_TRAP_STOP`: a PTRACE_EVENT_STOP trap (or, for a tracee that is not
+    /// seized, the group-stop trap) is due.
+    trap_stop: bool,
+    /// `JOBCTL_TRAP_NOTIFY`: a group-stop change a seized tracee's tracer must see.
+    trap_notify: bool,
+    /// `JOBCTL_LISTENING`: PTRACE_LISTEN on the current PTRACE_EVENT_STOP trap.
+    listening: bool,
+    /// `ptrace_signal_wake_up(t, true)` ended the ptrace stop (a notify while
+    /// listening, or PTRACE_INTERRUPT of a listening tracee).
+    trap_woken: bool,
+    /// The ptrace stop the thread is in, if any.
+    ptrace_stop: PtraceStop,
+    /// Linux's `last_siginfo` in a [`PtraceStop::SignalDelivery`] stop, kept as the
+    /// kernel keeps a siginfo (`struct kernel_siginfo`, [`SignalInfo::compact`]):
+    /// what PTRACE_GETSIGINFO reads and PTRACE_SETSIGINFO replaces.
+    last_siginfo: [u64; KERNEL_SIGINFO_SIZE / 8],
     link: Arc<ThreadLink<W>>,
 }
 
+/// A thread's ptrace stop (`JOBCTL_TRACED`, `TASK_TRACED`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PtraceStop {
+    /// Not in a ptrace stop.
+    Running,
+    /// In a group-stop trap: no `last_siginfo`.
+    GroupStop,
+    /// In a stop with a `last_siginfo` (a signal-delivery stop or a
+    /// PTRACE_EVENT_STOP trap).
+    SignalDelivery,
+}
+
+/// One entry of the thread-slot table. A free slot is as large as a used one; the
+/// table is indexed on every send and dequeue, so the thread's state stays inline
+/// (boxing it would add a pointer chase to the hot path), and free slots are reused
+/// first, so the waste is bounded by the most threads the process ever had.
+#[allow(clippy::large_enum_variant)]
 enum Slot<W> {
     Used(ThreadSlot<W>),
     Free { next: Option<u32> },
@@ -766,6 +811,14 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
             pdeath_signal: None,
             altstack: SignalStack::DISABLED,
             pos: st.order.len(),
+            traced: false,
+            seized: false,
+            trap_stop: false,
+            trap_notify: false,
+            listening: false,
+            trap_woken: false,
+            ptrace_stop: PtraceStop::Running,
+            last_siginfo: [0; KERNEL_SIGINFO_SIZE / 8],
             link,
         };
         let index = match st.free {
@@ -933,6 +986,9 @@ impl<W: WaitQueue> ProcessState<W> {
                 let t = self.thread_mut(slot);
                 t.stop_pending = false;
                 t.stop_consume = false;
+                if t.seized {
+                    self.ptrace_trap_notify(slot);
+                }
             }
             // Linux's SIGNAL_CLD_CONTINUED, or SIGNAL_CLD_STOPPED for a stop still
             // in progress: "we pretend it was already finished, and then continued".
@@ -967,16 +1023,21 @@ impl<W: WaitQueue> ProcessState<W> {
         }
     }
 
-    /// `sig_ignored` ([rule 3], [rule 4], [rule 21]): never if blocked (or in the
-    /// pre-sigtimedwait mask); otherwise if the action ignores it, or it would take the
-    /// default action in an unkillable group.
+    /// `sig_ignored` ([rule 3], [rule 4], [rule 21], [rule 66]): never if blocked (or
+    /// in the pre-sigtimedwait mask), never for a traced target unless it is SIGKILL
+    /// (its tracer may want to see it); otherwise if the action ignores it, or it would
+    /// take the default action in an unkillable group.
     ///
     /// [rule 3]: crate::docs::rules#rule-3
     /// [rule 4]: crate::docs::rules#rule-4
     /// [rule 21]: crate::docs::rules#rule-21
+    /// [rule 66]: crate::docs::rules#rule-66
     fn sig_ignored(&self, action: &SignalAction, target: u32, sig: Signo) -> bool {
         let t = self.thread(target);
         if t.blocked.contains(sig) || t.real_blocked.contains(sig) {
+            return false;
+        }
+        if t.traced && sig != Signo::SIGKILL {
             return false;
         }
         if self.unkillable && action.disposition() == Disposition::Default {
@@ -986,7 +1047,7 @@ impl<W: WaitQueue> ProcessState<W> {
     }
 
     /// `wants_signal` ([rule 19]): not blocked, not exiting; SIGKILL always; not while
-    /// the group is stopped; and then either running on a CPU right now (`task_curr`,
+    /// the group is stopped or the thread is in a ptrace stop; and then either running on a CPU right now (`task_curr`,
     /// as the kernel reports it with `ThreadSignalManager::set_on_cpu`) or without a
     /// signal to handle already.
     ///
@@ -1000,15 +1061,19 @@ impl<W: WaitQueue> ProcessState<W> {
             return true;
         }
         !self.stopped
+            && matches!(t.ptrace_stop, PtraceStop::Running)
             && (t.link.on_cpu.load(Ordering::Relaxed) || !t.link.sigpending.load(Ordering::Relaxed))
     }
 
     /// `complete_signal` ([rule 18], [rule 20]): choose the thread to wake, start a
     /// group exit for a fatal signal (default action, not core-dumping, not in the
-    /// chosen thread's `real_blocked`).
+    /// chosen thread's `real_blocked`, and SIGKILL or a target that is not traced:
+    /// a traced target's fatal signal goes through `get_signal`, where its tracer
+    /// sees it first, [rule 67]).
     ///
     /// [rule 18]: crate::docs::rules#rule-18
     /// [rule 20]: crate::docs::rules#rule-20
+    /// [rule 67]: crate::docs::rules#rule-67
     fn complete_signal(
         &mut self,
         action: &SignalAction,
@@ -1041,6 +1106,7 @@ impl<W: WaitQueue> ProcessState<W> {
         if sig_fatal(action, sig)
             && !real_blocked.contains(sig)
             && sig.default_action() != DefaultAction::CoreDump
+            && (sig == Signo::SIGKILL || !self.thread(target).traced)
         {
             self.zap_threads(sig);
             out.group_exit = true;
@@ -1087,7 +1153,10 @@ impl<W: WaitQueue> ProcessState<W> {
     fn recalc_sigpending(&self, slot: u32) {
         let t = self.thread(slot);
         let deliverable = (t.pending.pending() | self.shared.pending()) - t.blocked;
-        let flag = self.group_exit.is_some() || t.stop_pending || !deliverable.is_empty();
+        let flag = self.group_exit.is_some()
+            || t.stop_pending
+            || !deliverable.is_empty()
+            || (t.traced && (t.trap_stop || (t.seized && t.trap_notify)));
         t.link.sigpending.store(flag, Ordering::Release);
     }
 
@@ -1199,6 +1268,20 @@ impl<W: WaitQueue> ProcessState<W> {
         limit: &PendingLimit,
         out: &mut SignalInfo,
     ) -> Option<Signo> {
+        self.dequeue_signal_typed(slot, allowed, limit, out)
+            .map(|(sig, _)| sig)
+    }
+
+    /// [`ProcessState::dequeue_signal`], also saying whether the signal came from
+    /// the shared queue (Linux's `type` out-parameter, `PIDTYPE_TGID`).
+    #[inline]
+    fn dequeue_signal_typed(
+        &mut self,
+        slot: u32,
+        allowed: SignalSet,
+        limit: &PendingLimit,
+        out: &mut SignalInfo,
+    ) -> Option<(Signo, bool)> {
         loop {
             let (sig, shared) = match self
                 .thread_mut(slot)
@@ -1225,7 +1308,7 @@ impl<W: WaitQueue> ProcessState<W> {
             {
                 continue;
             }
-            return Some(sig);
+            return Some((sig, shared));
         }
     }
 
@@ -1333,15 +1416,18 @@ impl<W: WaitQueue> ProcessState<W> {
     }
 
     /// `get_signal`'s dequeue: the first queued synchronous fault of the private
-    /// queue (`dequeue_synchronous_signal`), else [`ProcessState::dequeue_signal`].
-    /// The thread's flag is recomputed either way.
+    /// queue (`dequeue_synchronous_signal`), else the private queue, then the shared
+    /// one ([`ProcessState::dequeue_signal`]). Returns the signal and whether it came
+    /// from the shared queue (Linux's `type`, `PIDTYPE_TGID` for the shared queue,
+    /// where `ptrace_signal` puts a signal back). The thread's flag is recomputed
+    /// either way.
     pub(crate) fn dequeue_for_delivery(
         &mut self,
         slot: u32,
         allowed: SignalSet,
         limit: &PendingLimit,
         out: &mut SignalInfo,
-    ) -> Option<Signo> {
+    ) -> Option<(Signo, bool)> {
         let synchronous = self
             .thread_mut(slot)
             .pending
@@ -1349,9 +1435,208 @@ impl<W: WaitQueue> ProcessState<W> {
         match synchronous {
             Some(sig) => {
                 self.recalc_sigpending(slot);
-                Some(sig)
+                Some((sig, false))
             }
-            None => self.dequeue_signal(slot, allowed, limit, out),
+            None => self.dequeue_signal_typed(slot, allowed, limit, out),
+        }
+    }
+
+    /// Linux's `t->ptrace`: whether the thread is traced.
+    pub(crate) fn is_traced(&self, slot: u32) -> bool {
+        self.thread(slot).traced
+    }
+
+    /// `ptrace_link` / `__ptrace_unlink`: the thread becomes traced (seized with
+    /// PTRACE_SEIZE or not) or stops being traced, which forgets its pending traps
+    /// (`task_clear_jobctl_pending(JOBCTL_TRAP_MASK)`) and ends a stop it is in.
+    pub(crate) fn set_traced(&mut self, slot: u32, traced: bool, seized: bool) {
+        let t = self.thread_mut(slot);
+        t.traced = traced;
+        t.seized = traced && seized;
+        if !t.seized {
+            // `JOBCTL_TRAP_NOTIFY` is for seized tracees only.
+            t.trap_notify = false;
+        }
+        if !traced {
+            t.trap_stop = false;
+            t.trap_notify = false;
+            t.listening = false;
+            if !matches!(t.ptrace_stop, PtraceStop::Running) {
+                t.trap_woken = true;
+                self.signal_wake_up(slot);
+            }
+        }
+    }
+
+    /// Whether the thread was attached with PTRACE_SEIZE.
+    pub(crate) fn is_seized(&self, slot: u32) -> bool {
+        self.thread(slot).seized
+    }
+
+    /// `ptrace_signal_wake_up(t, resume)`: the thread looks at its signals and
+    /// traps; with `resume` a ptrace stop it is in ends.
+    fn ptrace_signal_wake_up(&mut self, slot: u32, resume: bool) {
+        if resume && !matches!(self.thread(slot).ptrace_stop, PtraceStop::Running) {
+            self.thread_mut(slot).trap_woken = true;
+        }
+        self.signal_wake_up(slot);
+    }
+
+    /// `task_set_jobctl_pending`: refused (false) once a fatal signal is pending or
+    /// the thread is exiting.
+    fn can_set_jobctl_pending(&self, slot: u32) -> bool {
+        self.group_exit.is_none() && !self.thread(slot).exiting
+    }
+
+    /// `ptrace_trap_notify`: a seized tracee must trap to report a group-stop
+    /// change; one listening is woken to do so.
+    fn ptrace_trap_notify(&mut self, slot: u32) {
+        if !self.can_set_jobctl_pending(slot) {
+            return;
+        }
+        self.thread_mut(slot).trap_notify = true;
+        let listening = self.thread(slot).listening;
+        self.ptrace_signal_wake_up(slot, listening);
+    }
+
+    /// PTRACE_INTERRUPT: EIO unless seized; otherwise a PTRACE_EVENT_STOP trap is
+    /// scheduled (`JOBCTL_TRAP_STOP`) and the thread woken to take it; a listening
+    /// tracee's stop ends so that it traps again.
+    pub(crate) fn ptrace_interrupt(&mut self, slot: u32) -> Result<(), Errno> {
+        if !self.thread(slot).seized {
+            return Err(Errno::EIO);
+        }
+        if self.can_set_jobctl_pending(slot) {
+            self.thread_mut(slot).trap_stop = true;
+            let listening = self.thread(slot).listening;
+            self.ptrace_signal_wake_up(slot, listening);
+        }
+        Ok(())
+    }
+
+    /// PTRACE_LISTEN: EIO unless seized and in a PTRACE_EVENT_STOP trap; the
+    /// thread listens (stays stopped, not reported) and, if a notify already
+    /// came, is woken to trap again.
+    pub(crate) fn ptrace_listen(&mut self, slot: u32) -> Result<(), Errno> {
+        let t = self.thread(slot);
+        let event_stop = t.ptrace_stop == PtraceStop::SignalDelivery
+            && SignalInfo::compact_code(&t.last_siginfo) >> 8 == crate::ptrace::PTRACE_EVENT_STOP;
+        if !t.seized || !event_stop {
+            return Err(Errno::EIO);
+        }
+        self.thread_mut(slot).listening = true;
+        if self.thread(slot).trap_notify {
+            self.ptrace_signal_wake_up(slot, true);
+        }
+        Ok(())
+    }
+
+    /// Whether a ptrace stop of the thread must end without its tracer resuming it:
+    /// a fatal signal, a notify while listening, or the thread was untraced.
+    pub(crate) fn ptrace_stop_must_end(&self, slot: u32) -> bool {
+        self.group_exit.is_some() || self.thread(slot).trap_woken
+    }
+
+    /// Whether the thread listens (PTRACE_LISTEN) in its current stop.
+    pub(crate) fn is_listening(&self, slot: u32) -> bool {
+        self.thread(slot).listening
+    }
+
+    /// `do_jobctl_trap`'s choice, when a trap is pending (`JOBCTL_TRAP_MASK`) for a
+    /// traced thread: the stop's signal and kind, and clears what the trap
+    /// consumes (any trap clears `JOBCTL_TRAP_STOP`, a PTRACE_EVENT_STOP trap also
+    /// `JOBCTL_TRAP_NOTIFY`). `None` when no trap is due.
+    pub(crate) fn take_jobctl_trap(&mut self, slot: u32) -> Option<(Signo, PtraceStopKind)> {
+        let t = self.thread(slot);
+        if !t.traced || !(t.trap_stop || (t.seized && t.trap_notify)) {
+            return None;
+        }
+        let (sig, kind) = if t.seized {
+            let sig = match (self.stopped, self.stop_sig) {
+                (true, Some(s)) => s,
+                _ => Signo::SIGTRAP,
+            };
+            (sig, PtraceStopKind::EventStop)
+        } else {
+            // Only a group stop schedules a trap for a tracee that is not seized,
+            // so the group has a stop signal; without one the trap is dropped.
+            let Some(sig) = self.stop_sig else {
+                self.thread_mut(slot).trap_stop = false;
+                return None;
+            };
+            (sig, PtraceStopKind::GroupStop)
+        };
+        let t = self.thread_mut(slot);
+        t.trap_stop = false;
+        if kind == PtraceStopKind::EventStop {
+            t.trap_notify = false;
+        }
+        Some((sig, kind))
+    }
+
+    /// A traced thread that starts (or takes part in) a group stop traps instead
+    /// of sleeping in it: `JOBCTL_TRAP_STOP`.
+    pub(crate) fn schedule_trap_stop(&mut self, slot: u32) {
+        if self.can_set_jobctl_pending(slot) {
+            self.thread_mut(slot).trap_stop = true;
+        }
+    }
+
+    /// The start of `ptrace_stop`: the thread is in a ptrace stop (no longer
+    /// chosen for process-directed signals, [rule 19]) with `info` as its
+    /// `last_siginfo` (`None` for a group-stop trap).
+    ///
+    /// [rule 19]: crate::docs::rules#rule-19
+    pub(crate) fn enter_ptrace_stop(&mut self, slot: u32, info: Option<&SignalInfo>) {
+        let t = self.thread_mut(slot);
+        t.trap_woken = false;
+        // Any trap clears a pending STOP trap (`ptrace_stop`).
+        t.trap_stop = false;
+        t.ptrace_stop = match info {
+            Some(i) => {
+                t.last_siginfo = i.compact();
+                PtraceStop::SignalDelivery
+            }
+            None => PtraceStop::GroupStop,
+        };
+    }
+
+    /// The end of `ptrace_stop`: `last_siginfo` (as the tracer left it) is taken
+    /// back, and the flag recomputed, since signals queued during the stop chose no
+    /// thread (`recalc_sigpending_tsk`).
+    pub(crate) fn leave_ptrace_stop(&mut self, slot: u32) -> Option<SignalInfo> {
+        let t = self.thread_mut(slot);
+        // LISTENING can only be set during a STOP trap.
+        t.listening = false;
+        t.trap_woken = false;
+        let info = match core::mem::replace(&mut t.ptrace_stop, PtraceStop::Running) {
+            PtraceStop::SignalDelivery => Some(SignalInfo::from_compact(t.last_siginfo)),
+            PtraceStop::Running | PtraceStop::GroupStop => None,
+        };
+        self.recalc_sigpending(slot);
+        info
+    }
+
+    /// `ptrace_getsiginfo`: the siginfo of the signal-delivery stop the thread is
+    /// in; EINVAL if it is in none (not stopped, or in a group-stop trap).
+    pub(crate) fn ptrace_getsiginfo(&self, slot: u32) -> Result<SignalInfo, Errno> {
+        let t = self.thread(slot);
+        match t.ptrace_stop {
+            PtraceStop::SignalDelivery => Ok(SignalInfo::from_compact(t.last_siginfo)),
+            PtraceStop::Running | PtraceStop::GroupStop => Err(Errno::EINVAL),
+        }
+    }
+
+    /// `ptrace_setsiginfo`: replaces that siginfo (its `kernel_siginfo` part);
+    /// EINVAL as above.
+    pub(crate) fn ptrace_setsiginfo(&mut self, slot: u32, info: &SignalInfo) -> Result<(), Errno> {
+        let t = self.thread_mut(slot);
+        match t.ptrace_stop {
+            PtraceStop::SignalDelivery => {
+                t.last_siginfo = info.compact();
+                Ok(())
+            }
+            PtraceStop::Running | PtraceStop::GroupStop => Err(Errno::EINVAL),
         }
     }
 
@@ -1446,8 +1731,13 @@ impl<W: WaitQueue> ProcessState<W> {
             }
             t.stop_pending = true;
             t.stop_consume = true;
+            let seized = t.seized;
             self.group_stop_count += 1;
-            if other != slot {
+            if other != slot && seized {
+                // `ptrace_trap_notify` instead of `signal_wake_up` for a seized
+                // tracee.
+                self.ptrace_trap_notify(other);
+            } else if other != slot {
                 self.signal_wake_up(other);
             }
         }

@@ -13,6 +13,7 @@ use crate::errno::Errno;
 use crate::info::SignalInfo;
 use crate::lock::DefaultRawMutex;
 use crate::process::{ProcessSignalManager, SendOutcome, ThreadLink, handler_ignored};
+use crate::ptrace::{NoTracer, PtraceStopKind, Tracer};
 use crate::restart::RestartBlock;
 use crate::set::SignalSet;
 use crate::signo::{DefaultAction, Signo};
@@ -375,11 +376,49 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// group exit came in while the lock was dropped, the stop is abandoned too
     /// (Linux's `do_signal_stop` returning false), and the loop goes on.
     ///
+    /// It has no tracer ([`NoTracer`]): a thread marked traced
+    /// ([`ThreadSignalManager::set_traced`]) takes its signals as if its tracer let
+    /// each one through at once. A kernel with ptrace calls
+    /// [`ThreadSignalManager::get_signal_traced`].
+    ///
     /// Context: process context, on this thread; never allocates or blocks beyond
     /// the signal lock and what `job` does.
     ///
     /// [rule 44]: crate::docs::rules#rule-44
     pub fn get_signal_with<J: JobControl + ?Sized>(&self, job: &mut J) -> Option<Delivery> {
+        self.get_signal_traced(job, &mut NoTracer)
+    }
+
+    /// [`ThreadSignalManager::get_signal_with`] for a kernel with ptrace: for a
+    /// traced thread ([`ThreadSignalManager::set_traced`]) each dequeued signal but
+    /// SIGKILL is first a signal-delivery stop ([rule 65]): the signal lock is
+    /// dropped around [`Tracer::ptrace_stop`], during which the tracer may read and
+    /// replace the siginfo ([`ThreadSignalManager::ptrace_getsiginfo`],
+    /// [`ThreadSignalManager::ptrace_setsiginfo`]). Then, as Linux's
+    /// `ptrace_signal` does ([rule 68]): no signal from the tracer cancels it (the
+    /// loop goes on); a signal other than the siginfo's `si_signo` gets a new SI_USER
+    /// siginfo with the tracer's pid and uid ([`Tracer::tracer_ids`]); a signal
+    /// that is blocked now, or any signal once a fatal one is pending, is queued
+    /// again (to the queue it came from) and not delivered now. What is left is
+    /// delivered by its action, read after the stop. SIGKILL never stops, and a
+    /// SIGKILL during a stop ends the group ([rule 69]).
+    ///
+    /// A traced thread that stops the group traps to its tracer instead of
+    /// returning [`Delivery::Stop`] ([`PtraceStopKind::GroupStop`]); once resumed it
+    /// goes on taking signals, as Linux's `do_signal_stop` → `do_jobctl_trap`
+    /// does for a task attached with PTRACE_TRACEME or PTRACE_ATTACH.
+    ///
+    /// Context: process context, on this thread; never allocates or blocks beyond
+    /// the signal lock, what `job` does and the stops `tracer` blocks in.
+    ///
+    /// [rule 65]: crate::docs::rules#rule-65
+    /// [rule 68]: crate::docs::rules#rule-68
+    /// [rule 69]: crate::docs::rules#rule-69
+    pub fn get_signal_traced<J, T>(&self, job: &mut J, tracer: &mut T) -> Option<Delivery>
+    where
+        J: JobControl + ?Sized,
+        T: Tracer + ?Sized,
+    {
         let p = &*self.process;
         let mut st = p.state.lock();
         loop {
@@ -391,17 +430,75 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
             }
             if st.stop_pending(self.slot) {
                 // Another thread started a group stop: take part before dequeuing
-                // anything (`do_signal_stop(0)`, rule 70).
+                // anything (`do_signal_stop(0)`, rule 70). A traced thread traps
+                // to its tracer instead (`JOBCTL_TRAP_STOP`).
                 let sig = st.participate_group_stop(self.slot);
-                return Some(Delivery::Stop(sig));
+                if !st.is_traced(self.slot) {
+                    return Some(Delivery::Stop(sig));
+                }
+                st.schedule_trap_stop(self.slot);
+            }
+            // `do_jobctl_trap`: a group-stop trap, PTRACE_INTERRUPT, or a
+            // group-stop change a seized tracee reports. The signal it is resumed
+            // with is dropped.
+            if let Some((sig, kind)) = st.take_jobctl_trap(self.slot) {
+                let info = (kind == PtraceStopKind::EventStop).then(|| {
+                    let mut i = SignalInfo::user(sig, self.tid, tracer.tracee_uid());
+                    i.set_code(sig.get() as i32 | crate::ptrace::PTRACE_EVENT_STOP << 8);
+                    i
+                });
+                st.enter_ptrace_stop(self.slot, info.as_ref());
+                drop(st);
+                let _ = tracer.ptrace_stop(sig, kind);
+                st = p.state.lock();
+                st.leave_ptrace_stop(self.slot);
+                continue;
             }
             let allowed = st.blocked(self.slot).complement();
             let mut info = SignalInfo::ZERO;
             let taken = st.dequeue_for_delivery(self.slot, allowed, &p.common.limit, &mut info);
-            let Some(sig) = taken else {
+            let Some((mut sig, shared)) = taken else {
                 st.restore_saved_sigmask(self.slot);
                 return None;
             };
+            // `JOBCTL_STOP_DEQUEUED`, taken before a ptrace stop too: a SIGCONT
+            // during the stop cancels a stop signal the tracer lets through.
+            let mut seen = None;
+            if sig != Signo::SIGKILL && st.is_traced(self.slot) {
+                seen = Some(st.continue_count());
+                // `ptrace_stop` returns at once, the signal unchanged, when a fatal
+                // signal is already pending.
+                let resumed = if st.group_exit().is_some() {
+                    Some(sig)
+                } else {
+                    st.enter_ptrace_stop(self.slot, Some(&info));
+                    drop(st);
+                    let resumed = tracer.ptrace_stop(sig, PtraceStopKind::SignalDelivery);
+                    let ids = resumed.map(|_| tracer.tracer_ids());
+                    st = p.state.lock();
+                    if let Some(last) = st.leave_ptrace_stop(self.slot) {
+                        info = last;
+                    }
+                    // The tracer's SETSIGINFO may have changed `si_signo`: compare
+                    // with what the siginfo says now, as Linux does.
+                    if let (Some(new), Some((pid, uid))) = (resumed, ids)
+                        && new.get() as i32 != info.signo_raw()
+                    {
+                        info = SignalInfo::user(new, pid, uid);
+                    }
+                    resumed
+                };
+                let Some(new) = resumed else {
+                    continue;
+                };
+                if st.blocked(self.slot).contains(new) || st.group_exit().is_some() {
+                    // Nothing to tell the caller: a failed requeue loses the signal,
+                    // as `send_signal_locked`'s result is dropped in Linux.
+                    let _ = st.send_signal(&p.common, new, Some(&info), self.slot, shared);
+                    continue;
+                }
+                sig = new;
+            }
             let action = p.common.actions.take_for_delivery(sig);
             match action.disposition() {
                 crate::action::Disposition::Ignore => continue,
@@ -422,7 +519,7 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
             match sig.default_action() {
                 DefaultAction::Ignore | DefaultAction::Continue => continue,
                 DefaultAction::Stop => {
-                    let seen = st.continue_count();
+                    let seen = seen.unwrap_or_else(|| st.continue_count());
                     if sig != Signo::SIGSTOP {
                         drop(st);
                         // Signals can be posted in this window, SIGCONT included.
@@ -435,7 +532,12 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
                     if !st.do_signal_stop(self.slot, sig, seen) {
                         continue;
                     }
-                    return Some(Delivery::Stop(sig));
+                    if !st.is_traced(self.slot) {
+                        return Some(Delivery::Stop(sig));
+                    }
+                    // `do_signal_stop` of a traced thread: `JOBCTL_TRAP_STOP`, taken
+                    // at the top of the loop (`do_jobctl_trap`).
+                    st.schedule_trap_stop(self.slot);
                 }
                 DefaultAction::Terminate | DefaultAction::CoreDump => {
                     let core_dump = sig.default_action() == DefaultAction::CoreDump;
@@ -444,6 +546,151 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
                 }
             }
         }
+    }
+
+    /// Marks this thread traced or not (Linux's `ptrace_link` at PTRACE_TRACEME,
+    /// PTRACE_ATTACH or PTRACE_SEIZE, and `__ptrace_unlink` at detach or when the
+    /// tracer exits). While traced, its signals go through its tracer in
+    /// [`ThreadSignalManager::get_signal_traced`] ([rule 65]), its ignored signals
+    /// are kept for the tracer to see ([rule 66]) and a fatal signal sent to it is
+    /// reported to the tracer before it ends the group ([rule 67]).
+    ///
+    /// A kernel that unlinks a thread in a ptrace stop wakes it; its stop then ends
+    /// with the signal unchanged ([`Tracer::ptrace_stop`]).
+    ///
+    /// Context: any, interrupt context included with the `kspin` feature's lock; takes
+    /// the signal lock briefly, never allocates or sleeps.
+    ///
+    /// [rule 65]: crate::docs::rules#rule-65
+    /// [rule 66]: crate::docs::rules#rule-66
+    /// [rule 67]: crate::docs::rules#rule-67
+    pub fn set_traced(&self, traced: bool) {
+        self.process
+            .state
+            .lock()
+            .set_traced(self.slot, traced, false);
+    }
+
+    /// Marks this thread traced through PTRACE_SEIZE (`PT_SEIZED`): as
+    /// [`ThreadSignalManager::set_traced`], and its group-stop traps are
+    /// PTRACE_EVENT_STOP traps ([`PtraceStopKind::EventStop`]), it traps to report
+    /// each SIGCONT and group stop of its group, and PTRACE_INTERRUPT and
+    /// PTRACE_LISTEN apply to it ([rule 69a]). `set_traced(false)` ends it.
+    ///
+    /// Context: as [`ThreadSignalManager::set_traced`].
+    ///
+    /// [rule 69a]: crate::docs::rules#rule-69a
+    pub fn set_seized(&self) {
+        self.process.state.lock().set_traced(self.slot, true, true);
+    }
+
+    /// Whether this thread was attached with PTRACE_SEIZE.
+    ///
+    /// Context: as [`ThreadSignalManager::is_traced`].
+    pub fn is_seized(&self) -> bool {
+        self.process.state.lock().is_seized(self.slot)
+    }
+
+    /// PTRACE_INTERRUPT (Linux's `ptrace_request` arm), called by the tracer: EIO
+    /// unless this thread was seized ([`ThreadSignalManager::set_seized`]);
+    /// otherwise it will take a PTRACE_EVENT_STOP trap (after the stop it is in, if
+    /// any), and is woken to take it; a listening tracee's stop ends so that it
+    /// traps again ([rule 69a]). Nothing else changes: no signal is sent. Finding
+    /// the tracee and checking it is the caller's (ESRCH) is the kernel's.
+    ///
+    /// Context: process context (the tracer's system call) or any other; takes this
+    /// thread's signal lock briefly and may wake it; never allocates or sleeps.
+    ///
+    /// [rule 69a]: crate::docs::rules#rule-69a
+    pub fn ptrace_interrupt(&self) -> Result<(), Errno> {
+        self.process.state.lock().ptrace_interrupt(self.slot)
+    }
+
+    /// PTRACE_LISTEN, called by the tracer on this thread in a ptrace stop: EIO
+    /// unless it was seized and the stop is a PTRACE_EVENT_STOP trap. The thread
+    /// then listens: it stays stopped, the kernel no longer counts it as stopped for
+    /// the tracer (its `wait4` and other requests, Linux's `JOBCTL_LISTENING`), and
+    /// the stop ends by itself ([`ThreadSignalManager::ptrace_stop_must_end`]) when
+    /// the group's stop state changes (a SIGCONT, a new group stop) or the tracer
+    /// interrupts it, so that it traps again ([rule 69a]).
+    ///
+    /// Context: as [`ThreadSignalManager::ptrace_interrupt`].
+    ///
+    /// [rule 69a]: crate::docs::rules#rule-69a
+    pub fn ptrace_listen(&self) -> Result<(), Errno> {
+        self.process.state.lock().ptrace_listen(self.slot)
+    }
+
+    /// Whether this thread listens in its ptrace stop (PTRACE_LISTEN).
+    ///
+    /// Context: any, interrupt context included with the `kspin` feature's lock; takes
+    /// the signal lock briefly, never allocates or sleeps.
+    pub fn is_ptrace_listening(&self) -> bool {
+        self.process.state.lock().is_listening(self.slot)
+    }
+
+    /// Whether this thread's ptrace stop must end without its tracer resuming it
+    /// (Linux's wake-ups of a `TASK_TRACED` task): a fatal signal is pending
+    /// ([rule 69]), a group-stop change or PTRACE_INTERRUPT reached it while it
+    /// listened ([rule 69a]), or it is no longer traced. The kernel's
+    /// [`Tracer::ptrace_stop`] sleeps until the tracer resumes the thread or this
+    /// is true; whatever makes it true wakes the thread's [`WaitQueue`].
+    ///
+    /// Context: any, interrupt context included with the `kspin` feature's lock; takes
+    /// the signal lock briefly, never allocates or sleeps.
+    ///
+    /// [rule 69]: crate::docs::rules#rule-69
+    /// [rule 69a]: crate::docs::rules#rule-69a
+    pub fn ptrace_stop_must_end(&self) -> bool {
+        self.process.state.lock().ptrace_stop_must_end(self.slot)
+    }
+
+    /// Whether this thread is traced ([`ThreadSignalManager::set_traced`]).
+    ///
+    /// Context: any, interrupt context included with the `kspin` feature's lock; takes
+    /// the signal lock briefly, never allocates or sleeps.
+    pub fn is_traced(&self) -> bool {
+        self.process.state.lock().is_traced(self.slot)
+    }
+
+    /// PTRACE_GETSIGINFO (Linux's `ptrace_getsiginfo`), called by the tracer on
+    /// this (stopped) thread: the siginfo of its signal-delivery stop, as the tracer
+    /// last left it (bytes 48 to 128 zero, as Linux copies it out). EINVAL if the thread is in no signal-delivery stop (running, or
+    /// in a group-stop trap, [`PtraceStopKind::GroupStop`]). Whether the caller is
+    /// the tracer and the thread is stopped for it (`ptrace_check_attach`, ESRCH) is
+    /// the kernel's check.
+    ///
+    /// Context: process context (the tracer's system call) or any other; takes this
+    /// thread's signal lock briefly, never allocates or sleeps.
+    pub fn ptrace_getsiginfo(&self) -> Result<SignalInfo, Errno> {
+        self.process.state.lock().ptrace_getsiginfo(self.slot)
+    }
+
+    /// PTRACE_SETSIGINFO (Linux's `ptrace_setsiginfo`): replaces the siginfo of the
+    /// signal-delivery stop this thread is in; the thread is delivered what it says
+    /// ([rule 68]). As in Linux, the stop keeps a `struct kernel_siginfo` (the first
+    /// 48 bytes, [`SignalInfo::compact`]; the copy from user space, with its E2BIG
+    /// check for an unknown layout, is the caller's) and nothing in it is checked.
+    /// EINVAL as for [`ThreadSignalManager::ptrace_getsiginfo`].
+    ///
+    /// Context: as [`ThreadSignalManager::ptrace_getsiginfo`].
+    ///
+    /// [rule 68]: crate::docs::rules#rule-68
+    pub fn ptrace_setsiginfo(&self, info: &SignalInfo) -> Result<(), Errno> {
+        self.process.state.lock().ptrace_setsiginfo(self.slot, info)
+    }
+
+    /// Linux's `fatal_signal_pending` for this thread: its group is exiting (a
+    /// SIGKILL, or another fatal signal, or `exit_group`). A ptrace stop ends when
+    /// this becomes true ([rule 69]); the send that makes it true wakes the
+    /// thread's [`WaitQueue`].
+    ///
+    /// Context: any, interrupt context included with the `kspin` feature's lock; takes
+    /// the signal lock briefly, never allocates or sleeps.
+    ///
+    /// [rule 69]: crate::docs::rules#rule-69
+    pub fn fatal_signal_pending(&self) -> bool {
+        self.process.state.lock().group_exit().is_some()
     }
 
     /// The frame for `d` was written (`signal_delivered`): block `sa_mask` and the

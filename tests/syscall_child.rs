@@ -139,6 +139,20 @@ fn sigchld_on_stop_and_continue_reports_cld_stopped_and_cld_continued() {
 }
 
 #[test]
+fn rule65_a_ptrace_stop_reports_cld_trapped_with_its_signal_unless_nocldstop() {
+    let sim = Sim::world();
+    let tracer = sim.task(10);
+    assert!(notify_parent_cldstop(&tracer, &CHILD, ChildStop::Trapped(Signo::SIGUSR1)).is_some());
+    let i = take(&sim, 10, Signo::SIGCHLD).unwrap();
+    assert_eq!(
+        (i.code(), i.status(), i.pid()),
+        (ChildCode::Trapped.code(), 10, 20)
+    );
+    set_chld(&sim, Disposition::Handler(0x1000), SaFlags::NOCLDSTOP);
+    assert!(notify_parent_cldstop(&tracer, &CHILD, ChildStop::Trapped(Signo::SIGUSR1)).is_none());
+}
+
+#[test]
 fn sa_nocldstop_or_sig_ign_suppresses_stop_and_continue_notification() {
     let sim = Sim::world();
     set_chld(&sim, Disposition::Handler(0x1000), SaFlags::NOCLDSTOP);

@@ -14,18 +14,19 @@ use common::user_memory::Mem;
 use ksignal::DefaultRawMutex;
 use ksignal::syscall::{
     Caller, Credentials, PidfdTarget, Task, TaskIds, TaskTable, TaskVisitor, ThreadVisitor,
-    TimerVisitor, sys_kill, sys_pause, sys_pidfd_send_signal, sys_prctl_pdeathsig,
-    sys_restart_syscall, sys_rt_sigaction, sys_rt_sigpending, sys_rt_sigprocmask,
-    sys_rt_sigqueueinfo, sys_rt_sigsuspend, sys_rt_sigtimedwait, sys_rt_tgsigqueueinfo,
-    sys_sigaltstack, sys_signalfd_read, sys_signalfd4, sys_tgkill, sys_timer_create,
-    sys_timer_delete, sys_timer_getoverrun, sys_tkill,
+    TimerVisitor, ptrace_resume_signal, sys_kill, sys_pause, sys_pidfd_send_signal,
+    sys_prctl_pdeathsig, sys_ptrace_getsiginfo, sys_ptrace_setsiginfo, sys_restart_syscall,
+    sys_rt_sigaction, sys_rt_sigpending, sys_rt_sigprocmask, sys_rt_sigqueueinfo,
+    sys_rt_sigsuspend, sys_rt_sigtimedwait, sys_rt_tgsigqueueinfo, sys_sigaltstack,
+    sys_signalfd_read, sys_signalfd4, sys_tgkill, sys_timer_create, sys_timer_delete,
+    sys_timer_getoverrun, sys_tkill,
 };
 use ksignal::{
     Arch, Errno, PendingLimit, PidType, ProcessSignalManager, SignalAction, SignalActions,
     SignalSet, Signo, ThreadSignalManager, UserBuffer, UserMemory, WaitOutcome, WaitQueue,
 };
 use ksignal::{FutexRestart, NanosleepRestart, PollRestart, RestartBlock, RestartHandler};
-use ksignal::{PosixTimer, SfdFlags, SignalFd};
+use ksignal::{NoJobControl, PosixTimer, PtraceStopKind, SfdFlags, SignalFd, Tracer};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -249,6 +250,51 @@ fn snapshot(c: &Caller<'_, NoSleep, DefaultRawMutex>) -> Snapshot {
 
 use Errno as E;
 
+/// A tracer that, inside each stop, issues random PTRACE_GETSIGINFO and
+/// PTRACE_SETSIGINFO requests on the tracee and resumes it with a random `data`
+/// (checked as `ptrace_resume` checks it; an invalid one resumes with no signal).
+struct FuzzTracer<'a> {
+    tracee: &'a Thread,
+    mem: &'a mut Mem,
+    rng: &'a mut Rng,
+}
+
+impl Tracer for FuzzTracer<'_> {
+    fn ptrace_stop(&mut self, sig: Signo, kind: PtraceStopKind) -> Option<Signo> {
+        for _ in 0..self.rng.below(3) {
+            let data = self.rng.addr();
+            let r = if self.rng.below(2) == 0 {
+                sys_ptrace_getsiginfo(self.tracee, self.mem, data)
+            } else {
+                sys_ptrace_setsiginfo(self.tracee, &*self.mem, data)
+            };
+            let allowed: &[Errno] = match kind {
+                PtraceStopKind::GroupStop => &[E::EFAULT, E::E2BIG, E::EINVAL],
+                _ => &[E::EFAULT, E::E2BIG],
+            };
+            assert!(r == 0 || errno_ok(r, allowed), "ptrace siginfo: {r}");
+        }
+        match self.rng.below(3) {
+            0 => Some(sig),
+            _ => match ptrace_resume_signal(self.rng.int()) {
+                Ok(s) => s,
+                Err(e) => {
+                    assert_eq!(e, E::EIO);
+                    None
+                }
+            },
+        }
+    }
+
+    fn tracer_ids(&mut self) -> (i32, u32) {
+        (1, 0)
+    }
+
+    fn tracee_uid(&mut self) -> u32 {
+        0
+    }
+}
+
 /// What a send may fail with.
 const SEND_ERRORS: [Errno; 4] = [E::ESRCH, E::EINVAL, E::EPERM, E::EAGAIN];
 /// What a send that copies a siginfo in may fail with.
@@ -440,7 +486,7 @@ fn every_entry_point_survives_random_arguments_and_memory() {
         let c = world.caller(ci);
         let before = snapshot(&c);
         let w = &world;
-        let call = rng.below(21);
+        let call = rng.below(22);
         let mut input_faults = matches!(call, 9 | 10);
         let (r, allowed, restores): (isize, &[Errno], bool) = match call {
             0 => (sys_kill(w, &c, rng.int(), rng.int()), &SEND_ERRORS, false),
@@ -601,6 +647,39 @@ fn every_entry_point_survives_random_arguments_and_memory() {
                 let r = sys_signalfd_read(&c, &mut mem, &fd, true, rng.addr(), rng.size());
                 assert!(r < 0 || r % 128 == 0, "signalfd read returned {r}");
                 (r.min(0), &[E::EINVAL, E::EFAULT, E::EAGAIN], false)
+            }
+            21 => {
+                // ptrace: the siginfo requests on a thread in no stop fail (copy-in
+                // errors first for SETSIGINFO), then, traced, a delivery step whose
+                // stops issue them for real.
+                let r = if rng.below(2) == 0 {
+                    sys_ptrace_getsiginfo(c.thread, &mut mem, rng.addr())
+                } else {
+                    sys_ptrace_setsiginfo(c.thread, &mem, rng.addr())
+                };
+                assert!(r < 0, "ptrace siginfo outside a stop returned {r}");
+                assert!(errno_ok(r, &[E::EINVAL, E::EFAULT, E::E2BIG]), "{r}");
+                match rng.below(4) {
+                    0 => c.thread.set_traced(false),
+                    1 => c.thread.set_traced(true),
+                    _ => {
+                        c.thread.set_seized();
+                        let r = c.thread.ptrace_interrupt();
+                        assert_eq!(r, Ok(()), "PTRACE_INTERRUPT of a seized tracee");
+                    }
+                }
+                let mut tracer = FuzzTracer {
+                    tracee: c.thread,
+                    mem: &mut mem,
+                    rng: &mut rng,
+                };
+                if let Some(ksignal::Delivery::Handler(h)) =
+                    c.thread.get_signal_traced(&mut NoJobControl, &mut tracer)
+                {
+                    c.thread.signal_delivered(&h);
+                    c.thread.restore_saved_mask(h.saved_mask);
+                }
+                (0, &[], true)
             }
             16 => {
                 let old = c.thread.pdeath_signal();

@@ -145,6 +145,12 @@ PASS sig_nested: a signal in sa_mask waits until the handler returns
 PASS sig_nested: two pending signals, two frames, handlers run in Linux's order
 PASS sig_nested: SA_RESETHAND resets the action on delivery
 PASS sig_nested
+PASS sig_ptrace: PTRACE_TRACEME; each signal is a signal-delivery stop (wait4 0x7f|sig<<8) with its siginfo (PTRACE_GETSIGINFO)
+PASS sig_ptrace: PTRACE_CONT with 0 suppresses a signal; with another signal delivers that one, SI_USER from the tracer
+PASS sig_ptrace: PTRACE_SETSIGINFO changes the si_value and si_code the handler receives
+PASS sig_ptrace: an ignored signal still stops; a changed signal that is blocked waits and stops again when unblocked
+PASS sig_ptrace: a fatal signal stops first and kills only when let through; SIGKILL never stops, and ends a stop
+PASS sig_ptrace
 PASS sig_restart: SA_RESTART restarts an interrupted blocking read
 PASS sig_restart: without SA_RESTART the read fails with EINTR after the handler
 PASS sig_restart: wait4 fails with EINTR, or restarts with SA_RESTART

@@ -64,6 +64,7 @@
 //! | `signalfd4`, `signalfd` | [`sys_signalfd4`], [`sys_signalfd`] (the file table is the kernel's [`SignalFdTable`]) | no |
 //! | `read` on a signalfd | [`sys_signalfd_read`] | yes, unless the file is non-blocking |
 //! | `timer_create`, `timer_getoverrun`, `timer_delete` (the timers are the kernel's [`PosixTimerTable`]) | [`sys_timer_create`], [`sys_timer_getoverrun`], [`sys_timer_delete`] | no |
+//! | `ptrace(PTRACE_GETSIGINFO)`, `ptrace(PTRACE_SETSIGINFO)` | [`sys_ptrace_getsiginfo`], [`sys_ptrace_setsiginfo`] on the tracee the kernel found; [`ptrace_resume_signal`] checks a resuming request's signal | no |
 //! | `prctl(PR_SET_PDEATHSIG)`, `prctl(PR_GET_PDEATHSIG)` | [`sys_prctl_pdeathsig`] | no |
 //! | `restart_syscall` | [`sys_restart_syscall`] (the kernel redoes the call through its [`crate::RestartHandler`]) | yes, as the call it resumes |
 //! | `rt_sigreturn` | [`crate::rt_sigreturn`] (built on [`crate::frame::restore_rt_frame`]): it restores a signal frame, which is the frame code's job | no |
@@ -96,6 +97,7 @@ mod altstack;
 pub(crate) mod kill;
 mod mask;
 mod prctl;
+mod ptrace;
 mod restart;
 mod signalfd;
 mod timer;
@@ -110,6 +112,7 @@ pub use kill::{
 };
 pub use mask::{sys_pause, sys_rt_sigpending, sys_rt_sigprocmask, sys_rt_sigsuspend};
 pub use prctl::sys_prctl_pdeathsig;
+pub use ptrace::{ptrace_resume_signal, sys_ptrace_getsiginfo, sys_ptrace_setsiginfo};
 pub use restart::sys_restart_syscall;
 pub use signalfd::{SignalFdTable, signalfd4_args, sys_signalfd, sys_signalfd_read, sys_signalfd4};
 pub use timer::{

@@ -64,6 +64,8 @@ pub fn report(process: &Process) {
         process.inner.lock().job_event = Some(match why {
             ChildStop::Stopped(sig) => JobEvent::Stopped(sig.get() as usize),
             ChildStop::Continued => JobEvent::Continued,
+            // Only a ptrace stop reports CLD_TRAPPED (`signal::ptrace`).
+            ChildStop::Trapped(_) => continue,
         });
         if let Some(parent) = parent_of(process) {
             with_parent(&parent, |p| notify_parent_cldstop(p, &child_info(process), why));

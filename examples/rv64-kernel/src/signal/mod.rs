@@ -25,9 +25,11 @@
 
 mod glue;
 mod job;
+pub mod ptrace;
 mod tasks;
 
 pub use glue::{FpImage, KMem, KWait};
+pub use ptrace::PtraceState;
 pub use tasks::{Tasks, with_caller};
 
 use crate::mm::SIGRETURN_TRAMPOLINE;
@@ -115,9 +117,11 @@ pub fn deliver_pending_signals(tf: &mut TrapFrame) -> bool {
     let k = KernelFrameInfo { trampoline: SIGRETURN_TRAMPOLINE as u64, fault: FaultInfo::default() };
     // TSTP, TTIN and TTOU with the default action are discarded when the
     // process group is orphaned (one session; a process without a parent
-    // counts as init's child, which links no group).
+    // counts as init's child, which links no group). A traced thread's
+    // signals stop for its tracer first (`ptrace::KTracer`).
     let mut orphaned = || job::current_pgrp_orphaned(&thread.process);
-    let what = ksignal::do_signal_with(&signals, tf, &mut fp, &mut KMem, k, &mut orphaned);
+    let mut tracer = ptrace::KTracer { thread: &thread };
+    let what = ksignal::do_signal_traced(&signals, tf, &mut fp, &mut KMem, k, &mut orphaned, &mut tracer);
     fp.store(tf);
     match what {
         UserReturn::Resume => false,

@@ -29,6 +29,7 @@ pub mod nr {
     pub const TIMER_GETOVERRUN: usize = 109;
     pub const TIMER_SETTIME: usize = 110;
     pub const TIMER_DELETE: usize = 111;
+    pub const PTRACE: usize = 117;
     pub const CLOCK_GETTIME: usize = 113;
     pub const CLOCK_NANOSLEEP: usize = 115;
     pub const SCHED_GETAFFINITY: usize = 123;
@@ -98,6 +99,7 @@ fn dispatch(tf: &mut TrapFrame) -> SysResult {
         nr::GETPGID => process::getpgid(a0),
         nr::CLONE => process::clone(tf, a0, a1, a2, a3, a4),
         nr::WAIT4 => process::wait4(a0 as isize, a1, a2, a3),
+        nr::PTRACE => crate::signal::ptrace::ptrace(a0, a1, a2, a3),
         // Signals: ksignal's system-call layer (`signal.rs`).
         nr::KILL => signal::kill(a0, a1),
         nr::TKILL => signal::tkill(a0, a1),

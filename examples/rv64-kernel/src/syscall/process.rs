@@ -247,6 +247,12 @@ fn find_child(me: &Arc<Process>, pid: isize, options: usize) -> Found {
             continue;
         }
         any = true;
+        // A ptrace stop of a tracee among its threads: reported without
+        // WUNTRACED, once, with the thread's id (`wait_task_stopped`).
+        let threads = c.threads.clone();
+        if let Some((tid, status)) = crate::signal::ptrace::take_stop_report(me, &child, &threads) {
+            return Found::Child(tid, status);
+        }
         if let Some(status) = c.exit_status {
             // A zombie: reap it (it leaves the process table for good). The
             // table's lock is taken after ours is dropped: `process_group`

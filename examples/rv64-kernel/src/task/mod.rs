@@ -189,6 +189,8 @@ fn exit_process(process: &Arc<Process>, status: i32) {
         }
         children
     };
+    // Its tracees go on untraced (`exit_ptrace`).
+    crate::signal::ptrace::untrace_children_of(process, &children);
     // No init process adopts orphans: they are reaped by the kernel when they
     // exit, and zombies among them right now.
     for child in &children {

@@ -4,7 +4,7 @@
 use super::{Context, Process};
 use crate::errno::Errno;
 use crate::sched::WakeReason;
-use crate::signal::{KWait, SigThread};
+use crate::signal::{KWait, PtraceState, SigThread};
 use crate::trap::{self, TrapFrame};
 use alloc::boxed::Box;
 use alloc::sync::Arc;
@@ -42,6 +42,8 @@ pub struct ThreadInner {
     pub last_fault: Option<(usize, usize, usize)>,
     /// The hart it runs on (meaningful while Running): where an IPI goes.
     pub cpu: usize,
+    /// Traced or not, and the ptrace stop it is in (`signal::ptrace`).
+    pub ptrace: PtraceState,
 }
 
 pub struct Thread {
@@ -99,6 +101,7 @@ impl Thread {
                 clear_child_tid: 0,
                 last_fault: None,
                 cpu: 0,
+                ptrace: PtraceState::default(),
             }),
             on_cpu: AtomicBool::new(false),
             signals: Mutex::new(Some(signals.clone())),
