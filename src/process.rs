@@ -1074,6 +1074,7 @@ impl<W: WaitQueue> ProcessState<W> {
     /// [rule 18]: crate::docs::rules#rule-18
     /// [rule 20]: crate::docs::rules#rule-20
     /// [rule 67]: crate::docs::rules#rule-67
+    #[inline(always)]
     fn complete_signal(
         &mut self,
         action: &SignalAction,
@@ -1260,7 +1261,7 @@ impl<W: WaitQueue> ProcessState<W> {
     /// [rule 39]: crate::docs::rules#rule-39
     /// [rule 62]: crate::docs::rules#rule-62
     /// [rule 64]: crate::docs::rules#rule-64
-    #[inline]
+    #[inline(always)]
     pub(crate) fn dequeue_signal(
         &mut self,
         slot: u32,
@@ -1274,7 +1275,7 @@ impl<W: WaitQueue> ProcessState<W> {
 
     /// [`ProcessState::dequeue_signal`], also saying whether the signal came from
     /// the shared queue (Linux's `type` out-parameter, `PIDTYPE_TGID`).
-    #[inline]
+    #[inline(always)]
     fn dequeue_signal_typed(
         &mut self,
         slot: u32,
