@@ -15,7 +15,9 @@
 //! | Whom a signal is sent to | [`PidType`] |
 //! | Queues and their limits | [`PendingSignals`], [`PendingLimit`], [`PutOutcome`] |
 //! | Alternate stacks | [`SignalStack`], [`StackT`], [`SsFlags`] |
-//! | SIGCHLD to the parent | [`notify_parent_exit`], [`notify_parent_cldstop`], [`ChildInfo`] |
+//! | The exit path's signals: SIGCHLD to the parent, parent death, orphaned process groups | [`notify_parent_exit`], [`notify_parent_cldstop`], [`ChildInfo`], [`send_pdeath_signal`], [`kill_orphaned_pgrp`], [`ProcessGroups`], [`exit_signal_for_parent`] |
+//! | Interrupted calls resumed through `restart_syscall` | [`RestartBlock`], [`RestartHandler`], [`nanosleep_interrupted`], [`nanosleep_copyout`] |
+//! | The signal side of POSIX timers and itimers | [`PosixTimer`], [`SigEvent`], [`TimerRearm`], [`Itimer`] |
 //! | signalfd | [`SignalFd`], [`SfdFlags`], [`SignalfdSiginfo`] |
 //! | Observing generation (a poller, a tracer) | [`SignalHooks`], [`HookEvent`], [`Hook`] |
 //! | What the kernel provides | [`WaitQueue`] (sleeping), [`UserMemory`] (user copies), a `lock_api::RawMutex` ([`DefaultRawMutex`], or `KspinRawMutex` with the `kspin` feature) |
