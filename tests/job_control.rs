@@ -7,6 +7,7 @@
 
 mod common {
     pub mod delivery;
+    pub mod group;
     pub mod user_memory;
     pub mod user_stack;
     pub mod wait;
@@ -22,36 +23,17 @@ use ksignal::{
     ChildStop, ExitingTask, OrphanCheck, exit_signal_for_parent, kill_orphaned_pgrp,
     send_pdeath_signal,
 };
-use ksignal::{
-    Delivery, Errno, MaskHow, PendingLimit, ProcessSignalManager, SignalAction, SignalActions,
-    SignalSet, Signo, ThreadSignalManager,
-};
+use ksignal::{Delivery, Errno, MaskHow, SignalAction, SignalSet, Signo};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use syscall_sim::{BAD, BASE, Mem, Sim};
 
-type Process = ProcessSignalManager<CondvarQueue>;
-type Thread = ThreadSignalManager<CondvarQueue>;
+use common::group::{Process, Thread};
 
-/// A process with `n` threads, tids 100.., none blocking anything.
+/// A process with `n` threads, tids 100.., nothing blocked.
 fn group(n: usize) -> (Arc<Process>, Vec<Thread>) {
-    let p = Arc::new(Process::new(
-        Arc::new(SignalActions::new()),
-        Arc::new(PendingLimit::new(1024)),
-    ));
-    let threads = (0..n)
-        .map(|i| {
-            Thread::new(
-                &p,
-                100 + i as i32,
-                SignalSet::EMPTY,
-                CondvarQueue::default(),
-            )
-            .unwrap()
-        })
-        .collect();
-    (p, threads)
+    common::group::group(n, SignalSet::EMPTY)
 }
 
 fn handler() -> SignalAction {

@@ -6,20 +6,18 @@
 //! test is named after the rule it checks (rules 65 to 69 of `ksignal::docs::rules`).
 
 mod common {
+    pub mod group;
     pub mod wait;
 }
 
-use common::wait::CondvarQueue;
 use ksignal::{
-    Delivery, Errno, Fate, JobControl, MaskHow, NoJobControl, PendingLimit, ProcessSignalManager,
-    PtraceStopKind, SaFlags, SignalAction, SignalActions, SignalInfo, SignalSet, Signo,
-    ThreadSignalManager, Tracer, WaitQueue,
+    Delivery, Errno, Fate, JobControl, MaskHow, NoJobControl, PtraceStopKind, SaFlags,
+    SignalAction, SignalInfo, SignalSet, Signo, Tracer, WaitQueue,
 };
 use std::sync::Arc;
 use std::time::Duration;
 
-type Process = ProcessSignalManager<CondvarQueue>;
-type Thread = ThreadSignalManager<CondvarQueue>;
+use common::group::{Process, Thread};
 
 const TRACER_PID: i32 = 4242;
 const TRACER_UID: u32 = 1000;
@@ -27,22 +25,7 @@ const TRACEE_UID: u32 = 2000;
 
 /// A process with `n` threads, tids 100.., nothing blocked.
 fn group(n: usize) -> (Arc<Process>, Vec<Thread>) {
-    let p = Arc::new(Process::new(
-        Arc::new(SignalActions::new()),
-        Arc::new(PendingLimit::new(1024)),
-    ));
-    let threads = (0..n)
-        .map(|i| {
-            Thread::new(
-                &p,
-                100 + i as i32,
-                SignalSet::EMPTY,
-                CondvarQueue::default(),
-            )
-            .unwrap()
-        })
-        .collect();
-    (p, threads)
+    common::group::group(n, SignalSet::EMPTY)
 }
 
 fn handler() -> SignalAction {

@@ -32,6 +32,7 @@ pub fn group(n: usize, blocked: SignalSet) -> (Arc<Process>, Vec<Thread>) {
 }
 
 /// The set of `sigs`.
+#[allow(dead_code)] // each test binary compiles this module; not all name sets
 pub fn set(sigs: &[Signo]) -> SignalSet {
     sigs.iter().copied().collect()
 }
