@@ -1,6 +1,7 @@
 //! [`ProcessSignalManager`] and what it is built from; the design notes are on [`ProcessSignalManager`].
 
 use crate::action::{Disposition, SignalAction};
+use crate::chunked::Chunked;
 use crate::errno::Errno;
 use crate::hooks::{HookEvent, SignalHooks};
 use crate::info::{KERNEL_SIGINFO_SIZE, SignalInfo};
@@ -15,6 +16,7 @@ use crate::stack::SignalStack;
 use crate::sync::{AtomicBool, Ordering};
 use crate::timer::{Itimer, TimerFire, TimerRearm, TimerStatus};
 use crate::wait::WaitQueue;
+use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use lock_api::{Mutex, RawMutex};
@@ -96,15 +98,18 @@ pub(crate) struct ThreadLink<W> {
     /// Whether the thread runs on a CPU right now (`task_curr`), as the kernel's
     /// scheduler reports it; false if it never does.
     pub(crate) on_cpu: AtomicBool,
+    /// The thread's id, as [`SendOutcome::woken`] reports it.
+    pub(crate) tid: i32,
     pub(crate) wait: W,
 }
 
 impl<W> ThreadLink<W> {
     /// A new thread's link: nothing pending, not on a CPU.
-    pub(crate) fn new(wait: W) -> ThreadLink<W> {
+    pub(crate) fn new(tid: i32, wait: W) -> ThreadLink<W> {
         ThreadLink {
             sigpending: AtomicBool::new(false),
             on_cpu: AtomicBool::new(false),
+            tid,
             wait,
         }
     }
@@ -116,39 +121,69 @@ impl<W> ThreadLink<W> {
     }
 }
 
-/// A thread's signal state, owned by its process's [`ProcessState`].
+bitflags::bitflags! {
+    /// A thread's one-bit states (kept in one byte: the slot is read by every send's
+    /// target choice, so it stays small).
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    struct ThreadFlags: u8 {
+        /// `PF_EXITING`: the thread left ([`ProcessState::detach`]).
+        const EXITING = 1;
+        /// `JOBCTL_STOP_PENDING`: a group stop is in progress and this thread has
+        /// not taken part yet ([rule 70]). It keeps the thread's flag set, so a
+        /// wait in `sigtimedwait`, `sigsuspend` or `pause` ends and the thread comes
+        /// to `get_signal`, which stops it.
+        ///
+        /// [rule 70]: crate::docs::rules#rule-70
+        const STOP_PENDING = 1 << 1;
+        /// `JOBCTL_STOP_CONSUME`: taking part counts down `group_stop_count`.
+        const STOP_CONSUME = 1 << 2;
+        /// Traced (Linux's `t->ptrace` non-zero), as the kernel reports it with
+        /// `ThreadSignalManager::set_traced`; the thread then has a [`PtraceState`].
+        const TRACED = 1 << 3;
+        /// `TIF_RESTORE_SIGMASK`: [`ThreadSlot::saved_mask`] holds the mask
+        /// `rt_sigsuspend` replaced.
+        const RESTORE_SIGMASK = 1 << 4;
+    }
+}
+
+/// A thread's signal state, owned by its process's [`ProcessState`]. What only a
+/// traced thread needs is boxed ([`PtraceState`]): an idle thread's slot is 96
+/// bytes (on 64-bit targets), so a scan of the thread list touches few cache lines.
 pub(crate) struct ThreadSlot<W> {
-    tid: i32,
     pending: PendingSignals,
     blocked: SignalSet,
     /// The mask before `rt_sigtimedwait` unblocked its set ([rule 35]); empty otherwise.
     ///
     /// [rule 35]: crate::docs::rules#rule-35
     real_blocked: SignalSet,
-    /// `rt_sigsuspend`'s mask to restore (`TIF_RESTORE_SIGMASK` + `saved_sigmask`).
-    saved_mask: Option<SignalSet>,
-    exiting: bool,
-    /// `JOBCTL_STOP_PENDING`: a group stop is in progress and this thread has not
-    /// taken part yet ([rule 70]). It keeps the thread's flag set, so a wait in
-    /// `sigtimedwait`, `sigsuspend` or `pause` ends and the thread comes to
-    /// `get_signal`, which stops it.
-    ///
-    /// [rule 70]: crate::docs::rules#rule-70
-    stop_pending: bool,
-    /// `JOBCTL_STOP_CONSUME`: taking part counts down `group_stop_count`.
-    stop_consume: bool,
+    /// `saved_sigmask`: `rt_sigsuspend`'s mask to restore, valid while
+    /// [`ThreadFlags::RESTORE_SIGMASK`] is set.
+    saved_mask: SignalSet,
+    /// The alternate signal stack (`sigaltstack`).
+    altstack: SignalStack,
+    link: Arc<ThreadLink<W>>,
+    /// The ptrace side, allocated when the thread is first traced (in process
+    /// context, by `ThreadSignalManager::set_traced`) and kept until it leaves.
+    ptrace: Option<PtraceBox>,
+    /// This thread's position in the creation-order list.
+    pos: u32,
+    flags: ThreadFlags,
+    /// The ptrace stop the thread is in, if any.
+    ptrace_stop: PtraceStop,
     /// The signal `PR_SET_PDEATHSIG` asked for when the parent thread exits
     /// (`pdeath_signal`, [rule 73]).
     ///
     /// [rule 73]: crate::docs::rules#rule-73
     pdeath_signal: Option<Signo>,
-    /// The alternate signal stack (`sigaltstack`).
-    altstack: SignalStack,
-    /// This thread's position in the creation-order list.
-    pos: usize,
-    /// Traced (Linux's `t->ptrace` non-zero), as the kernel reports it with
-    /// `ThreadSignalManager::set_traced`.
-    traced: bool,
+}
+
+/// A [`PtraceState`] on the heap: a one-element array, which a fallible `Vec`
+/// allocation can become (a thin pointer, as a `Box<PtraceState>` would be).
+pub(crate) type PtraceBox = Box<[PtraceState; 1]>;
+
+/// What only a traced thread needs: the `JOBCTL_TRAP_*` state and `last_siginfo`.
+#[derive(Clone)]
+pub(crate) struct PtraceState {
     /// Attached with PTRACE_SEIZE (`PT_SEIZED`).
     seized: bool,
     /// `JOBCTL_TRAP_STOP`: a PTRACE_EVENT_STOP trap (or, for a tracee that is not
@@ -161,13 +196,59 @@ pub(crate) struct ThreadSlot<W> {
     /// `ptrace_signal_wake_up(t, true)` ended the ptrace stop (a notify while
     /// listening, or PTRACE_INTERRUPT of a listening tracee).
     trap_woken: bool,
-    /// The ptrace stop the thread is in, if any.
-    ptrace_stop: PtraceStop,
     /// Linux's `last_siginfo` in a [`PtraceStop::SignalDelivery`] stop, kept as the
     /// kernel keeps a siginfo (`struct kernel_siginfo`, [`SignalInfo::compact`]):
     /// what PTRACE_GETSIGINFO reads and PTRACE_SETSIGINFO replaces.
     last_siginfo: [u64; KERNEL_SIGINFO_SIZE / 8],
-    link: Arc<ThreadLink<W>>,
+}
+
+impl PtraceState {
+    /// An untraced thread's: nothing due.
+    pub(crate) const IDLE: PtraceState = PtraceState {
+        seized: false,
+        trap_stop: false,
+        trap_notify: false,
+        listening: false,
+        trap_woken: false,
+        last_siginfo: [0; KERNEL_SIGINFO_SIZE / 8],
+    };
+
+    /// A box for a thread about to be traced; ENOMEM if it cannot be had (stable
+    /// Rust has no `Box::try_new`, so it goes through a one-element `Vec`).
+    pub(crate) fn try_new_boxed() -> Result<PtraceBox, Errno> {
+        let mut v = Vec::new();
+        v.try_reserve_exact(1).map_err(|_| Errno::ENOMEM)?;
+        v.push(PtraceState::IDLE);
+        v.into_boxed_slice().try_into().map_err(|_| Errno::ENOMEM)
+    }
+}
+
+impl PtraceState {
+    /// A trap is due (`JOBCTL_TRAP_MASK`): a STOP trap, or a notify for a seized
+    /// tracee.
+    fn trap_due(&self) -> bool {
+        self.trap_stop || (self.seized && self.trap_notify)
+    }
+}
+
+impl<W> ThreadSlot<W> {
+    fn is(&self, f: ThreadFlags) -> bool {
+        self.flags.contains(f)
+    }
+
+    /// The ptrace side; an untraced thread's reads as [`PtraceState::IDLE`].
+    fn pt(&self) -> &PtraceState {
+        match &self.ptrace {
+            Some(b) => &b[0],
+            None => &PtraceState::IDLE,
+        }
+    }
+
+    /// The ptrace side, for a change; `None` for a thread never traced, whose
+    /// ptrace state cannot change.
+    fn pt_mut(&mut self) -> Option<&mut PtraceState> {
+        self.ptrace.as_mut().map(|b| &mut b[0])
+    }
 }
 
 /// A thread's ptrace stop (`JOBCTL_TRACED`, `TASK_TRACED`).
@@ -182,10 +263,12 @@ enum PtraceStop {
     SignalDelivery,
 }
 
-/// One entry of the thread-slot table. A free slot is as large as a used one; the
-/// table is indexed on every send and dequeue, so the thread's state stays inline
-/// (boxing it would add a pointer chase to the hot path), and free slots are reused
-/// first, so the waste is bounded by the most threads the process ever had.
+/// One entry of the thread-slot table ([`Chunked`]: it grows by fixed chunks, so a
+/// large table is neither half empty nor copied under the signal lock). A free
+/// slot is as large as a used one; the table is indexed on every send and dequeue,
+/// so the thread's state stays inline (boxing it would add a pointer chase to the
+/// hot path), and free slots are reused first, so the waste is bounded by the most
+/// threads the process ever had.
 #[allow(clippy::large_enum_variant)]
 enum Slot<W> {
     Used(ThreadSlot<W>),
@@ -195,7 +278,7 @@ enum Slot<W> {
 /// Everything the signal lock protects.
 pub(crate) struct ProcessState<W> {
     shared: PendingSignals,
-    slots: Vec<Slot<W>>,
+    slots: Chunked<Slot<W>>,
     free: Option<u32>,
     /// Live slots in thread-creation order (Linux's thread list).
     order: Vec<u32>,
@@ -393,7 +476,7 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
         ProcessSignalManager {
             state: Mutex::new(ProcessState {
                 shared: PendingSignals::new(),
-                slots: Vec::new(),
+                slots: Chunked::new(),
                 free: None,
                 order: Vec::new(),
                 curr_target: 0,
@@ -788,7 +871,6 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     /// Adds a thread (clone or the first thread). Called by `ThreadSignalManager::new`.
     pub(crate) fn attach(
         &self,
-        tid: i32,
         blocked: SignalSet,
         link: Arc<ThreadLink<W>>,
     ) -> Result<u32, Errno> {
@@ -800,42 +882,29 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
             pending.reserve(st.thread_reserve)?;
         }
         let slot = ThreadSlot {
-            tid,
             pending,
             blocked: blocked.without_unblockable(),
             real_blocked: SignalSet::EMPTY,
-            saved_mask: None,
-            exiting: false,
-            stop_pending: false,
-            stop_consume: false,
-            pdeath_signal: None,
+            saved_mask: SignalSet::EMPTY,
             altstack: SignalStack::DISABLED,
-            pos: st.order.len(),
-            traced: false,
-            seized: false,
-            trap_stop: false,
-            trap_notify: false,
-            listening: false,
-            trap_woken: false,
-            ptrace_stop: PtraceStop::Running,
-            last_siginfo: [0; KERNEL_SIGINFO_SIZE / 8],
             link,
+            ptrace: None,
+            pos: st.order.len() as u32,
+            flags: ThreadFlags::empty(),
+            ptrace_stop: PtraceStop::Running,
+            pdeath_signal: None,
         };
         let index = match st.free {
             Some(i) => {
-                let next = match st.slots[i as usize] {
+                let next = match st.slots[i] {
                     Slot::Free { next } => next,
                     Slot::Used(_) => None,
                 };
                 st.free = next;
-                st.slots[i as usize] = Slot::Used(slot);
+                st.slots[i] = Slot::Used(slot);
                 i
             }
-            None => {
-                st.slots.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
-                st.slots.push(Slot::Used(slot));
-                st.slots.len() as u32 - 1
-            }
+            None => st.slots.try_push(Slot::Used(slot))?,
         };
         st.order.push(index);
         if st.leader.is_none() {
@@ -888,14 +957,14 @@ fn sig_fatal(action: &SignalAction, sig: Signo) -> bool {
 
 impl<W: WaitQueue> ProcessState<W> {
     fn thread(&self, slot: u32) -> &ThreadSlot<W> {
-        match &self.slots[slot as usize] {
+        match &self.slots[slot] {
             Slot::Used(t) => t,
             Slot::Free { .. } => unreachable!("a live handle's slot is in use"),
         }
     }
 
     fn thread_mut(&mut self, slot: u32) -> &mut ThreadSlot<W> {
-        match &mut self.slots[slot as usize] {
+        match &mut self.slots[slot] {
             Slot::Used(t) => t,
             Slot::Free { .. } => unreachable!("a live handle's slot is in use"),
         }
@@ -984,9 +1053,9 @@ impl<W: WaitQueue> ProcessState<W> {
             for k in 0..self.order.len() {
                 let slot = self.order[k];
                 let t = self.thread_mut(slot);
-                t.stop_pending = false;
-                t.stop_consume = false;
-                if t.seized {
+                t.flags
+                    .remove(ThreadFlags::STOP_PENDING | ThreadFlags::STOP_CONSUME);
+                if t.pt().seized {
                     self.ptrace_trap_notify(slot);
                 }
             }
@@ -1017,7 +1086,7 @@ impl<W: WaitQueue> ProcessState<W> {
     fn wake_continued_threads(&mut self) {
         for k in 0..self.order.len() {
             let slot = self.order[k];
-            if !self.thread(slot).exiting {
+            if !self.thread(slot).is(ThreadFlags::EXITING) {
                 self.recalc_sigpending_and_wake(slot);
             }
         }
@@ -1037,7 +1106,7 @@ impl<W: WaitQueue> ProcessState<W> {
         if t.blocked.contains(sig) || t.real_blocked.contains(sig) {
             return false;
         }
-        if t.traced && sig != Signo::SIGKILL {
+        if t.is(ThreadFlags::TRACED) && sig != Signo::SIGKILL {
             return false;
         }
         if self.unkillable && action.disposition() == Disposition::Default {
@@ -1054,7 +1123,7 @@ impl<W: WaitQueue> ProcessState<W> {
     /// [rule 19]: crate::docs::rules#rule-19
     fn wants_signal(&self, sig: Signo, slot: u32) -> bool {
         let t = self.thread(slot);
-        if t.blocked.contains(sig) || t.exiting {
+        if t.blocked.contains(sig) || t.is(ThreadFlags::EXITING) {
             return false;
         }
         if sig == Signo::SIGKILL {
@@ -1107,14 +1176,14 @@ impl<W: WaitQueue> ProcessState<W> {
         if sig_fatal(action, sig)
             && !real_blocked.contains(sig)
             && sig.default_action() != DefaultAction::CoreDump
-            && (sig == Signo::SIGKILL || !self.thread(target).traced)
+            && (sig == Signo::SIGKILL || !self.thread(target).is(ThreadFlags::TRACED))
         {
             self.zap_threads(sig);
             out.group_exit = true;
             return;
         }
         self.signal_wake_up(chosen);
-        out.woken = Some(self.thread(chosen).tid);
+        out.woken = Some(self.thread(chosen).link.tid);
     }
 
     /// Starts a group exit: `SIGNAL_GROUP_EXIT` and every thread woken to die.
@@ -1130,9 +1199,9 @@ impl<W: WaitQueue> ProcessState<W> {
         self.notify_cont = None;
         for k in 0..self.order.len() {
             let slot = self.order[k];
-            let t = self.thread_mut(slot);
-            t.stop_pending = false;
-            t.stop_consume = false;
+            self.thread_mut(slot)
+                .flags
+                .remove(ThreadFlags::STOP_PENDING | ThreadFlags::STOP_CONSUME);
             self.signal_wake_up(slot);
         }
     }
@@ -1155,9 +1224,9 @@ impl<W: WaitQueue> ProcessState<W> {
         let t = self.thread(slot);
         let deliverable = (t.pending.pending() | self.shared.pending()) - t.blocked;
         let flag = self.group_exit.is_some()
-            || t.stop_pending
+            || t.is(ThreadFlags::STOP_PENDING)
             || !deliverable.is_empty()
-            || (t.traced && (t.trap_stop || (t.seized && t.trap_notify)));
+            || (t.is(ThreadFlags::TRACED) && t.pt().trap_due());
         t.link.sigpending.store(flag, Ordering::Release);
     }
 
@@ -1195,7 +1264,7 @@ impl<W: WaitQueue> ProcessState<W> {
         };
         shared.flush_with(set, limit, &mut mark);
         for &slot in order.iter() {
-            if let Slot::Used(t) = &mut slots[slot as usize] {
+            if let Slot::Used(t) = &mut slots[slot] {
                 t.pending.flush_with(set, limit, &mut mark);
             }
         }
@@ -1214,12 +1283,12 @@ impl<W: WaitQueue> ProcessState<W> {
         if retarget.is_empty() {
             return;
         }
-        let me = self.thread(slot).pos;
+        let me = self.thread(slot).pos as usize;
         let n = self.order.len();
         for k in 1..n {
             let other = self.order[(me + k) % n];
             let t = self.thread(other);
-            if t.exiting || (retarget - t.blocked).is_empty() {
+            if t.is(ThreadFlags::EXITING) || (retarget - t.blocked).is_empty() {
                 continue;
             }
             retarget &= t.blocked;
@@ -1444,41 +1513,76 @@ impl<W: WaitQueue> ProcessState<W> {
 
     /// Linux's `t->ptrace`: whether the thread is traced.
     pub(crate) fn is_traced(&self, slot: u32) -> bool {
-        self.thread(slot).traced
+        self.thread(slot).is(ThreadFlags::TRACED)
     }
 
     /// `ptrace_link` / `__ptrace_unlink`: the thread becomes traced (seized with
     /// PTRACE_SEIZE or not) or stops being traced, which forgets its pending traps
     /// (`task_clear_jobctl_pending(JOBCTL_TRAP_MASK)`) and ends a stop it is in.
-    pub(crate) fn set_traced(&mut self, slot: u32, traced: bool, seized: bool) {
+    ///
+    /// `spare` is a [`PtraceState`] the caller allocated beforehand (the signal lock
+    /// is held here, where the allocator may not run): a thread traced for the first
+    /// time takes it; otherwise it is handed back, for the caller to drop after
+    /// unlocking.
+    pub(crate) fn set_traced(
+        &mut self,
+        slot: u32,
+        traced: bool,
+        seized: bool,
+        spare: Option<PtraceBox>,
+    ) -> Option<PtraceBox> {
         let t = self.thread_mut(slot);
-        t.traced = traced;
-        t.seized = traced && seized;
-        if !t.seized {
-            // `JOBCTL_TRAP_NOTIFY` is for seized tracees only.
-            t.trap_notify = false;
-        }
-        if !traced {
-            t.trap_stop = false;
-            t.trap_notify = false;
-            t.listening = false;
-            if !matches!(t.ptrace_stop, PtraceStop::Running) {
-                t.trap_woken = true;
-                self.signal_wake_up(slot);
+        let spare = match (traced, t.ptrace.is_none(), spare) {
+            (true, true, Some(b)) => {
+                t.ptrace = Some(b);
+                None
+            }
+            (_, _, spare) => spare,
+        };
+        // A thread with no ptrace state yet stays untraced (the caller could not
+        // allocate one).
+        let traced = traced && t.ptrace.is_some();
+        t.flags.set(ThreadFlags::TRACED, traced);
+        let stopped = !matches!(t.ptrace_stop, PtraceStop::Running);
+        if let Some(p) = t.pt_mut() {
+            p.seized = traced && seized;
+            if !p.seized {
+                // `JOBCTL_TRAP_NOTIFY` is for seized tracees only.
+                p.trap_notify = false;
+            }
+            if !traced {
+                p.trap_stop = false;
+                p.trap_notify = false;
+                p.listening = false;
+                if stopped {
+                    p.trap_woken = true;
+                }
             }
         }
+        if !traced && stopped {
+            self.signal_wake_up(slot);
+        }
+        spare
+    }
+
+    /// Whether the thread has its ptrace state (it was traced once).
+    pub(crate) fn has_ptrace_state(&self, slot: u32) -> bool {
+        self.thread(slot).ptrace.is_some()
     }
 
     /// Whether the thread was attached with PTRACE_SEIZE.
     pub(crate) fn is_seized(&self, slot: u32) -> bool {
-        self.thread(slot).seized
+        self.thread(slot).pt().seized
     }
 
     /// `ptrace_signal_wake_up(t, resume)`: the thread looks at its signals and
     /// traps; with `resume` a ptrace stop it is in ends.
     fn ptrace_signal_wake_up(&mut self, slot: u32, resume: bool) {
-        if resume && !matches!(self.thread(slot).ptrace_stop, PtraceStop::Running) {
-            self.thread_mut(slot).trap_woken = true;
+        if resume
+            && !matches!(self.thread(slot).ptrace_stop, PtraceStop::Running)
+            && let Some(p) = self.thread_mut(slot).pt_mut()
+        {
+            p.trap_woken = true;
         }
         self.signal_wake_up(slot);
     }
@@ -1486,7 +1590,7 @@ impl<W: WaitQueue> ProcessState<W> {
     /// `task_set_jobctl_pending`: refused (false) once a fatal signal is pending or
     /// the thread is exiting.
     fn can_set_jobctl_pending(&self, slot: u32) -> bool {
-        self.group_exit.is_none() && !self.thread(slot).exiting
+        self.group_exit.is_none() && !self.thread(slot).is(ThreadFlags::EXITING)
     }
 
     /// `ptrace_trap_notify`: a seized tracee must trap to report a group-stop
@@ -1495,8 +1599,11 @@ impl<W: WaitQueue> ProcessState<W> {
         if !self.can_set_jobctl_pending(slot) {
             return;
         }
-        self.thread_mut(slot).trap_notify = true;
-        let listening = self.thread(slot).listening;
+        let Some(p) = self.thread_mut(slot).pt_mut() else {
+            return;
+        };
+        p.trap_notify = true;
+        let listening = p.listening;
         self.ptrace_signal_wake_up(slot, listening);
     }
 
@@ -1504,12 +1611,14 @@ impl<W: WaitQueue> ProcessState<W> {
     /// scheduled (`JOBCTL_TRAP_STOP`) and the thread woken to take it; a listening
     /// tracee's stop ends so that it traps again.
     pub(crate) fn ptrace_interrupt(&mut self, slot: u32) -> Result<(), Errno> {
-        if !self.thread(slot).seized {
+        if !self.thread(slot).pt().seized {
             return Err(Errno::EIO);
         }
-        if self.can_set_jobctl_pending(slot) {
-            self.thread_mut(slot).trap_stop = true;
-            let listening = self.thread(slot).listening;
+        if self.can_set_jobctl_pending(slot)
+            && let Some(p) = self.thread_mut(slot).pt_mut()
+        {
+            p.trap_stop = true;
+            let listening = p.listening;
             self.ptrace_signal_wake_up(slot, listening);
         }
         Ok(())
@@ -1519,14 +1628,15 @@ impl<W: WaitQueue> ProcessState<W> {
     /// thread listens (stays stopped, not reported) and, if a notify already
     /// came, is woken to trap again.
     pub(crate) fn ptrace_listen(&mut self, slot: u32) -> Result<(), Errno> {
-        let t = self.thread(slot);
+        let t = self.thread_mut(slot);
         let event_stop = t.ptrace_stop == PtraceStop::SignalDelivery
-            && SignalInfo::compact_code(&t.last_siginfo) >> 8 == crate::ptrace::PTRACE_EVENT_STOP;
-        if !t.seized || !event_stop {
+            && SignalInfo::compact_code(&t.pt().last_siginfo) >> 8
+                == crate::ptrace::PTRACE_EVENT_STOP;
+        let Some(p) = t.pt_mut().filter(|p| p.seized && event_stop) else {
             return Err(Errno::EIO);
-        }
-        self.thread_mut(slot).listening = true;
-        if self.thread(slot).trap_notify {
+        };
+        p.listening = true;
+        if p.trap_notify {
             self.ptrace_signal_wake_up(slot, true);
         }
         Ok(())
@@ -1535,12 +1645,12 @@ impl<W: WaitQueue> ProcessState<W> {
     /// Whether a ptrace stop of the thread must end without its tracer resuming it:
     /// a fatal signal, a notify while listening, or the thread was untraced.
     pub(crate) fn ptrace_stop_must_end(&self, slot: u32) -> bool {
-        self.group_exit.is_some() || self.thread(slot).trap_woken
+        self.group_exit.is_some() || self.thread(slot).pt().trap_woken
     }
 
     /// Whether the thread listens (PTRACE_LISTEN) in its current stop.
     pub(crate) fn is_listening(&self, slot: u32) -> bool {
-        self.thread(slot).listening
+        self.thread(slot).pt().listening
     }
 
     /// `do_jobctl_trap`'s choice, when a trap is pending (`JOBCTL_TRAP_MASK`) for a
@@ -1549,10 +1659,10 @@ impl<W: WaitQueue> ProcessState<W> {
     /// `JOBCTL_TRAP_NOTIFY`). `None` when no trap is due.
     pub(crate) fn take_jobctl_trap(&mut self, slot: u32) -> Option<(Signo, PtraceStopKind)> {
         let t = self.thread(slot);
-        if !t.traced || !(t.trap_stop || (t.seized && t.trap_notify)) {
+        if !t.is(ThreadFlags::TRACED) || !t.pt().trap_due() {
             return None;
         }
-        let (sig, kind) = if t.seized {
+        let (sig, kind) = if t.pt().seized {
             let sig = match (self.stopped, self.stop_sig) {
                 (true, Some(s)) => s,
                 _ => Signo::SIGTRAP,
@@ -1561,16 +1671,20 @@ impl<W: WaitQueue> ProcessState<W> {
         } else {
             // Only a group stop schedules a trap for a tracee that is not seized,
             // so the group has a stop signal; without one the trap is dropped.
-            let Some(sig) = self.stop_sig else {
-                self.thread_mut(slot).trap_stop = false;
+            let stop_sig = self.stop_sig;
+            let Some(sig) = stop_sig else {
+                if let Some(p) = self.thread_mut(slot).pt_mut() {
+                    p.trap_stop = false;
+                }
                 return None;
             };
             (sig, PtraceStopKind::GroupStop)
         };
-        let t = self.thread_mut(slot);
-        t.trap_stop = false;
-        if kind == PtraceStopKind::EventStop {
-            t.trap_notify = false;
+        if let Some(p) = self.thread_mut(slot).pt_mut() {
+            p.trap_stop = false;
+            if kind == PtraceStopKind::EventStop {
+                p.trap_notify = false;
+            }
         }
         Some((sig, kind))
     }
@@ -1578,8 +1692,10 @@ impl<W: WaitQueue> ProcessState<W> {
     /// A traced thread that starts (or takes part in) a group stop traps instead
     /// of sleeping in it: `JOBCTL_TRAP_STOP`.
     pub(crate) fn schedule_trap_stop(&mut self, slot: u32) {
-        if self.can_set_jobctl_pending(slot) {
-            self.thread_mut(slot).trap_stop = true;
+        if self.can_set_jobctl_pending(slot)
+            && let Some(p) = self.thread_mut(slot).pt_mut()
+        {
+            p.trap_stop = true;
         }
     }
 
@@ -1590,16 +1706,24 @@ impl<W: WaitQueue> ProcessState<W> {
     /// [rule 19]: crate::docs::rules#rule-19
     pub(crate) fn enter_ptrace_stop(&mut self, slot: u32, info: Option<&SignalInfo>) {
         let t = self.thread_mut(slot);
-        t.trap_woken = false;
-        // Any trap clears a pending STOP trap (`ptrace_stop`).
-        t.trap_stop = false;
-        t.ptrace_stop = match info {
-            Some(i) => {
-                t.last_siginfo = i.compact();
-                PtraceStop::SignalDelivery
+        let stop = match (t.pt_mut(), info) {
+            (Some(p), info) => {
+                p.trap_woken = false;
+                // Any trap clears a pending STOP trap (`ptrace_stop`).
+                p.trap_stop = false;
+                match info {
+                    Some(i) => {
+                        p.last_siginfo = i.compact();
+                        PtraceStop::SignalDelivery
+                    }
+                    None => PtraceStop::GroupStop,
+                }
             }
-            None => PtraceStop::GroupStop,
+            // Only a traced thread stops here, and it has a ptrace state; one
+            // untraced meanwhile keeps it.
+            (None, _) => PtraceStop::GroupStop,
         };
+        t.ptrace_stop = stop;
     }
 
     /// The end of `ptrace_stop`: `last_siginfo` (as the tracer left it) is taken
@@ -1607,13 +1731,15 @@ impl<W: WaitQueue> ProcessState<W> {
     /// thread (`recalc_sigpending_tsk`).
     pub(crate) fn leave_ptrace_stop(&mut self, slot: u32) -> Option<SignalInfo> {
         let t = self.thread_mut(slot);
-        // LISTENING can only be set during a STOP trap.
-        t.listening = false;
-        t.trap_woken = false;
         let info = match core::mem::replace(&mut t.ptrace_stop, PtraceStop::Running) {
-            PtraceStop::SignalDelivery => Some(SignalInfo::from_compact(t.last_siginfo)),
+            PtraceStop::SignalDelivery => Some(SignalInfo::from_compact(t.pt().last_siginfo)),
             PtraceStop::Running | PtraceStop::GroupStop => None,
         };
+        if let Some(p) = t.pt_mut() {
+            // LISTENING can only be set during a STOP trap.
+            p.listening = false;
+            p.trap_woken = false;
+        }
         self.recalc_sigpending(slot);
         info
     }
@@ -1623,7 +1749,7 @@ impl<W: WaitQueue> ProcessState<W> {
     pub(crate) fn ptrace_getsiginfo(&self, slot: u32) -> Result<SignalInfo, Errno> {
         let t = self.thread(slot);
         match t.ptrace_stop {
-            PtraceStop::SignalDelivery => Ok(SignalInfo::from_compact(t.last_siginfo)),
+            PtraceStop::SignalDelivery => Ok(SignalInfo::from_compact(t.pt().last_siginfo)),
             PtraceStop::Running | PtraceStop::GroupStop => Err(Errno::EINVAL),
         }
     }
@@ -1632,12 +1758,12 @@ impl<W: WaitQueue> ProcessState<W> {
     /// EINVAL as above.
     pub(crate) fn ptrace_setsiginfo(&mut self, slot: u32, info: &SignalInfo) -> Result<(), Errno> {
         let t = self.thread_mut(slot);
-        match t.ptrace_stop {
-            PtraceStop::SignalDelivery => {
-                t.last_siginfo = info.compact();
+        match (t.ptrace_stop, t.pt_mut()) {
+            (PtraceStop::SignalDelivery, Some(p)) => {
+                p.last_siginfo = info.compact();
                 Ok(())
             }
-            PtraceStop::Running | PtraceStop::GroupStop => Err(Errno::EINVAL),
+            _ => Err(Errno::EINVAL),
         }
     }
 
@@ -1645,13 +1771,20 @@ impl<W: WaitQueue> ProcessState<W> {
     /// replaced or else the current one.
     pub(crate) fn sigmask_to_save(&self, slot: u32) -> SignalSet {
         let t = self.thread(slot);
-        t.saved_mask.unwrap_or(t.blocked)
+        if t.is(ThreadFlags::RESTORE_SIGMASK) {
+            t.saved_mask
+        } else {
+            t.blocked
+        }
     }
 
     /// `restore_saved_sigmask`: no handler runs, so the mask `rt_sigsuspend`
     /// replaced, if any, comes back at once.
     pub(crate) fn restore_saved_sigmask(&mut self, slot: u32) {
-        if let Some(mask) = self.thread_mut(slot).saved_mask.take() {
+        let t = self.thread_mut(slot);
+        if t.is(ThreadFlags::RESTORE_SIGMASK) {
+            t.flags.remove(ThreadFlags::RESTORE_SIGMASK);
+            let mask = t.saved_mask;
             self.set_blocked(slot, mask);
         }
     }
@@ -1660,7 +1793,8 @@ impl<W: WaitQueue> ProcessState<W> {
     /// `TIF_RESTORE_SIGMASK`) and `mask` installed.
     pub(crate) fn set_sigsuspend_mask(&mut self, slot: u32, mask: SignalSet) {
         let t = self.thread_mut(slot);
-        t.saved_mask = Some(t.blocked);
+        t.saved_mask = t.blocked;
+        t.flags.insert(ThreadFlags::RESTORE_SIGMASK);
         self.set_blocked(slot, mask);
     }
 
@@ -1669,7 +1803,7 @@ impl<W: WaitQueue> ProcessState<W> {
     /// unless SA_NODEFER) joins the mask.
     pub(crate) fn signal_delivered(&mut self, slot: u32, block: SignalSet) {
         let t = self.thread_mut(slot);
-        t.saved_mask = None;
+        t.flags.remove(ThreadFlags::RESTORE_SIGMASK);
         let blocked = t.blocked | block;
         self.set_blocked(slot, blocked);
     }
@@ -1727,12 +1861,12 @@ impl<W: WaitQueue> ProcessState<W> {
         for k in 0..self.order.len() {
             let other = self.order[k];
             let t = self.thread_mut(other);
-            if t.exiting {
+            if t.is(ThreadFlags::EXITING) {
                 continue;
             }
-            t.stop_pending = true;
-            t.stop_consume = true;
-            let seized = t.seized;
+            t.flags
+                .insert(ThreadFlags::STOP_PENDING | ThreadFlags::STOP_CONSUME);
+            let seized = t.pt().seized;
             self.group_stop_count += 1;
             if other != slot && seized {
                 // `ptrace_trap_notify` instead of `signal_wake_up` for a seized
@@ -1748,7 +1882,7 @@ impl<W: WaitQueue> ProcessState<W> {
 
     /// Whether `slot` has a group stop to take part in (`JOBCTL_STOP_PENDING`).
     pub(crate) fn stop_pending(&self, slot: u32) -> bool {
-        self.thread(slot).stop_pending
+        self.thread(slot).is(ThreadFlags::STOP_PENDING)
     }
 
     /// `task_participate_group_stop` ([rule 70], [rule 72]): `slot` takes part in the
@@ -1761,8 +1895,9 @@ impl<W: WaitQueue> ProcessState<W> {
     /// [rule 72]: crate::docs::rules#rule-72
     pub(crate) fn participate_group_stop(&mut self, slot: u32) -> Signo {
         let t = self.thread_mut(slot);
-        let consume = core::mem::take(&mut t.stop_consume);
-        t.stop_pending = false;
+        let consume = t.is(ThreadFlags::STOP_CONSUME);
+        t.flags
+            .remove(ThreadFlags::STOP_PENDING | ThreadFlags::STOP_CONSUME);
         if consume {
             self.group_stop_count = self.group_stop_count.saturating_sub(1);
             if self.group_stop_count == 0 && !self.stop_complete {
@@ -1788,8 +1923,8 @@ impl<W: WaitQueue> ProcessState<W> {
             return;
         }
         let t = self.thread_mut(slot);
-        t.stop_pending = true;
-        t.stop_consume = consume;
+        t.flags.insert(ThreadFlags::STOP_PENDING);
+        t.flags.set(ThreadFlags::STOP_CONSUME, consume);
         self.recalc_sigpending(slot);
     }
 
@@ -1817,10 +1952,10 @@ impl<W: WaitQueue> ProcessState<W> {
     /// [rule 70]: crate::docs::rules#rule-70
     pub(crate) fn detach(&mut self, slot: u32, limit: &PendingLimit) {
         let t = self.thread_mut(slot);
-        if t.exiting {
+        if t.is(ThreadFlags::EXITING) {
             return;
         }
-        t.exiting = true;
+        t.flags.insert(ThreadFlags::EXITING);
         if self.timers.is_empty() {
             self.thread_mut(slot).pending.clear(limit);
         } else {
@@ -1835,7 +1970,7 @@ impl<W: WaitQueue> ProcessState<W> {
         }
         // `exit_signals`: an exiting thread takes part in a stop in progress, and may
         // be the one that completes it ([rule 70]).
-        if self.thread(slot).stop_pending {
+        if self.thread(slot).is(ThreadFlags::STOP_PENDING) {
             self.participate_group_stop(slot);
         }
         self.thread(slot)
@@ -1845,11 +1980,11 @@ impl<W: WaitQueue> ProcessState<W> {
         if self.leader == Some(slot) {
             return;
         }
-        let pos = self.thread(slot).pos;
+        let pos = self.thread(slot).pos as usize;
         self.order.remove(pos);
         for k in pos..self.order.len() {
             let moved = self.order[k];
-            self.thread_mut(moved).pos = k;
+            self.thread_mut(moved).pos = k as u32;
         }
         // `__exit_signal`: `curr_target = next_thread(tsk)`. The next thread now sits
         // at `pos`; after the last one `next_thread` wraps to the leader, which is
@@ -1859,7 +1994,7 @@ impl<W: WaitQueue> ProcessState<W> {
         } else if self.curr_target == pos && pos == self.order.len() {
             self.curr_target = 0;
         }
-        self.slots[slot as usize] = Slot::Free { next: self.free };
+        self.slots[slot] = Slot::Free { next: self.free };
         self.free = Some(slot);
     }
 }
@@ -2260,7 +2395,7 @@ impl<W: WaitQueue> ProcessState<W> {
             ignored_timers,
             ..
         } = self;
-        let Slot::Used(thread) = &mut slots[slot as usize] else {
+        let Slot::Used(thread) = &mut slots[slot] else {
             return;
         };
         thread.pending.flush_with(SignalSet::ALL, limit, &mut |t| {
@@ -2303,7 +2438,7 @@ impl<W: WaitQueue> ProcessState<W> {
                 dropped = true;
             }
         };
-        if let Slot::Used(thread) = &mut slots[slot as usize] {
+        if let Slot::Used(thread) = &mut slots[slot] {
             thread
                 .pending
                 .flush_code(crate::info::code::SI_TIMER, limit, &mut unlink);

@@ -119,7 +119,7 @@ use ksignal::code::{SI_QUEUE, SI_USER};
 fn rule65_each_dequeued_signal_is_a_signal_delivery_stop_with_its_siginfo() {
     let (p, t) = group(1);
     handle(&p, &[Signo::SIGUSR1, Signo::SIGUSR2]);
-    t[0].set_traced(true);
+    t[0].set_traced(true).unwrap();
     let q = SignalInfo::queue(Signo::SIGUSR1, 7, 70, 0xabc);
     t[0].send(Signo::SIGUSR1, Some(&q)).unwrap();
     p.send(
@@ -160,8 +160,8 @@ fn rule65_each_dequeued_signal_is_a_signal_delivery_stop_with_its_siginfo() {
 fn rule65_an_untraced_thread_never_stops() {
     let (p, t) = group(1);
     handle(&p, &[Signo::SIGUSR1]);
-    t[0].set_traced(true);
-    t[0].set_traced(false);
+    t[0].set_traced(true).unwrap();
+    t[0].set_traced(false).unwrap();
     t[0].send(Signo::SIGUSR1, None).unwrap();
     let mut tracer = Script::new(&t[0], |_, _, _| panic!("no stop expected"));
     let d = tracer.deliver_all();
@@ -172,7 +172,7 @@ fn rule65_an_untraced_thread_never_stops() {
 #[test]
 fn rule65_getsiginfo_and_setsiginfo_outside_a_signal_delivery_stop_are_einval() {
     let (_p, t) = group(1);
-    t[0].set_traced(true);
+    t[0].set_traced(true).unwrap();
     assert_eq!(t[0].ptrace_getsiginfo(), Err(Errno::EINVAL));
     let info = SignalInfo::user(Signo::SIGUSR1, 1, 1);
     assert_eq!(t[0].ptrace_setsiginfo(&info), Err(Errno::EINVAL));
@@ -182,7 +182,7 @@ fn rule65_getsiginfo_and_setsiginfo_outside_a_signal_delivery_stop_are_einval() 
 fn rule65_a_thread_in_a_ptrace_stop_is_not_chosen_for_process_directed_signals() {
     let (p, t) = group(2);
     handle(&p, &[Signo::SIGUSR1, Signo::SIGUSR2]);
-    t[0].set_traced(true);
+    t[0].set_traced(true).unwrap();
     t[0].send(Signo::SIGUSR1, None).unwrap();
     let mut woken = None;
     let mut tracer = Script::new(&t[0], |_, sig, _| {
@@ -202,7 +202,7 @@ fn rule65_a_thread_in_a_ptrace_stop_is_not_chosen_for_process_directed_signals()
 fn rule65_signals_sent_during_the_stop_are_found_after_it() {
     let (p, t) = group(1);
     handle(&p, &[Signo::SIGUSR1, Signo::SIGUSR2]);
-    t[0].set_traced(true);
+    t[0].set_traced(true).unwrap();
     t[0].send(Signo::SIGUSR1, None).unwrap();
     let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, _| {
         if sig == Signo::SIGUSR1 {
@@ -225,7 +225,7 @@ fn rule65_signals_sent_during_the_stop_are_found_after_it() {
 fn rule65_a_traced_thread_traps_to_its_tracer_in_a_group_stop() {
     let (p, t) = group(1);
     handle(&p, &[Signo::SIGUSR1]);
-    t[0].set_traced(true);
+    t[0].set_traced(true).unwrap();
     p.send(Signo::SIGSTOP, None).unwrap();
     let mut info_in_group_stop = None;
     let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, kind| match kind {
@@ -266,7 +266,7 @@ fn rule66_a_traced_thread_keeps_ignored_signals_for_its_tracer() {
     assert_eq!(out.fate, Fate::Ignored);
     let out = t[0].send(Signo::SIGCHLD, None).unwrap();
     assert_eq!(out.fate, Fate::Ignored);
-    t[0].set_traced(true);
+    t[0].set_traced(true).unwrap();
     let out = p.send(Signo::SIGUSR1, None).unwrap();
     assert_eq!(out.fate, Fate::Queued);
     let out = t[0].send(Signo::SIGCHLD, None).unwrap();
@@ -289,7 +289,7 @@ fn rule66_a_traced_thread_keeps_ignored_signals_for_its_tracer() {
 fn rule66_a_traced_unkillable_process_still_discards_sigkill() {
     let (p, t) = group(1);
     p.set_unkillable(true);
-    t[0].set_traced(true);
+    t[0].set_traced(true).unwrap();
     assert_eq!(p.send(Signo::SIGKILL, None).unwrap().fate, Fate::Ignored);
     // Other default-action signals reach the tracer, then are dropped by
     // `get_signal`'s unkillable test.
@@ -316,7 +316,7 @@ fn rule66_blocked_signals_are_kept_traced_or_not() {
 #[test]
 fn rule67_a_fatal_signal_to_a_traced_thread_waits_for_its_tracer() {
     let (p, t) = group(2);
-    t[0].set_traced(true);
+    t[0].set_traced(true).unwrap();
     let out = t[0].send_process_directed(Signo::SIGTERM, None).unwrap();
     assert!(!out.group_exit, "no group exit at generation");
     assert_eq!(p.group_exit(), None);
@@ -340,7 +340,7 @@ fn rule67_a_fatal_signal_to_a_traced_thread_waits_for_its_tracer() {
 #[test]
 fn rule67_a_fatal_signal_through_an_untraced_thread_kills_at_once() {
     let (p, t) = group(2);
-    t[1].set_traced(true);
+    t[1].set_traced(true).unwrap();
     // The target (the thread the signal names) is not traced: complete_signal
     // ends the group, whoever else is traced.
     let out = t[0].send_process_directed(Signo::SIGTERM, None).unwrap();
@@ -354,7 +354,7 @@ fn rule67_a_fatal_signal_through_an_untraced_thread_kills_at_once() {
 fn rule68_resuming_with_no_signal_cancels_it() {
     let (p, t) = group(1);
     handle(&p, &[Signo::SIGUSR1]);
-    t[0].set_traced(true);
+    t[0].set_traced(true).unwrap();
     t[0].send(Signo::SIGUSR1, None).unwrap();
     let mut tracer = Script::new(&t[0], |_, _, _| None);
     assert_eq!(tracer.deliver_all(), []);
@@ -368,7 +368,7 @@ fn rule68_resuming_with_no_signal_cancels_it() {
 fn rule68_another_signal_gets_a_new_si_user_siginfo_from_the_tracer() {
     let (p, t) = group(1);
     handle(&p, &[Signo::SIGUSR1, Signo::SIGUSR2]);
-    t[0].set_traced(true);
+    t[0].set_traced(true).unwrap();
     let q = SignalInfo::queue(Signo::SIGUSR1, 7, 70, 0xabc);
     t[0].send(Signo::SIGUSR1, Some(&q)).unwrap();
     let mut tracer = Script::new(&t[0], |_, _, _| Some(Signo::SIGUSR2));
@@ -387,7 +387,7 @@ fn rule68_another_signal_gets_a_new_si_user_siginfo_from_the_tracer() {
 fn rule68_setsiginfo_replaces_what_the_handler_receives() {
     let (p, t) = group(1);
     handle(&p, &[Signo::SIGUSR1]);
-    t[0].set_traced(true);
+    t[0].set_traced(true).unwrap();
     t[0].send(Signo::SIGUSR1, None).unwrap();
     let forged = SignalInfo::queue(Signo::SIGUSR1, 99, 9, 0x5eed);
     let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, _| {
@@ -405,7 +405,7 @@ fn rule68_setsiginfo_naming_the_new_signal_keeps_the_tracers_siginfo() {
     // that wrote a siginfo for the signal it injects keeps it.
     let (p, t) = group(1);
     handle(&p, &[Signo::SIGUSR1, Signo::SIGUSR2]);
-    t[0].set_traced(true);
+    t[0].set_traced(true).unwrap();
     t[0].send(Signo::SIGUSR1, None).unwrap();
     let forged = SignalInfo::queue(Signo::SIGUSR2, 5, 5, 77);
     let mut tracer = Script::new(&t[0], |tracee: &Thread, _, _| {
@@ -428,7 +428,7 @@ fn rule68_setsiginfo_naming_the_new_signal_keeps_the_tracers_siginfo() {
 fn rule68_a_new_signal_that_is_blocked_is_queued_again_not_delivered() {
     let (p, t) = group(1);
     handle(&p, &[Signo::SIGUSR1, Signo::SIGUSR2]);
-    t[0].set_traced(true);
+    t[0].set_traced(true).unwrap();
     t[0].sigprocmask(MaskHow::Block, SignalSet::single(Signo::SIGUSR2));
     t[0].send(Signo::SIGUSR1, None).unwrap();
     let mut tracer = Script::new(&t[0], |_, _, _| Some(Signo::SIGUSR2));
@@ -456,7 +456,7 @@ fn rule68_a_new_signal_that_is_blocked_is_queued_again_not_delivered() {
 fn rule68_a_process_directed_signal_is_queued_again_on_the_shared_queue() {
     let (p, t) = group(1);
     handle(&p, &[Signo::SIGUSR1, Signo::SIGUSR2]);
-    t[0].set_traced(true);
+    t[0].set_traced(true).unwrap();
     t[0].sigprocmask(MaskHow::Block, SignalSet::single(Signo::SIGUSR2));
     p.send(Signo::SIGUSR1, None).unwrap();
     let mut tracer = Script::new(&t[0], |_, _, _| Some(Signo::SIGUSR2));
@@ -467,7 +467,7 @@ fn rule68_a_process_directed_signal_is_queued_again_on_the_shared_queue() {
 #[test]
 fn rule68_a_sigcont_during_the_stop_cancels_a_stop_signal_let_through() {
     let (p, t) = group(1);
-    t[0].set_traced(true);
+    t[0].set_traced(true).unwrap();
     p.send(Signo::SIGTSTP, None).unwrap();
     let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, _| {
         if sig == Signo::SIGTSTP {
@@ -492,7 +492,7 @@ fn rule68_a_sigcont_during_the_stop_cancels_a_stop_signal_let_through() {
 fn rule68_the_action_is_read_after_the_stop() {
     // The handler installed while the thread is stopped is the one that runs.
     let (_p, t) = group(1);
-    t[0].set_traced(true);
+    t[0].set_traced(true).unwrap();
     t[0].send(Signo::SIGUSR1, None).unwrap();
     let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, _| {
         tracee.process().sigaction(sig, Some(handler())).unwrap();
@@ -506,7 +506,7 @@ fn rule68_the_action_is_read_after_the_stop() {
 fn rule68_the_tracer_may_turn_a_signal_into_sigkill() {
     let (p, t) = group(1);
     handle(&p, &[Signo::SIGUSR1]);
-    t[0].set_traced(true);
+    t[0].set_traced(true).unwrap();
     t[0].send(Signo::SIGUSR1, None).unwrap();
     let mut tracer = Script::new(&t[0], |_, _, _| Some(Signo::SIGKILL));
     assert_eq!(
@@ -523,7 +523,7 @@ fn rule68_the_tracer_may_turn_a_signal_into_sigkill() {
 #[test]
 fn rule69_sigkill_never_stops() {
     let (p, t) = group(1);
-    t[0].set_traced(true);
+    t[0].set_traced(true).unwrap();
     let out = p.send(Signo::SIGKILL, None).unwrap();
     assert!(out.group_exit);
     let mut tracer = Script::new(&t[0], |_, _, _| panic!("SIGKILL must not stop"));
@@ -571,7 +571,7 @@ fn rule69_a_sigkill_during_a_stop_wakes_the_thread_and_ends_the_group() {
     let (p, mut t) = group(1);
     handle(&p, &[Signo::SIGUSR1]);
     let tracee = Arc::new(t.remove(0));
-    tracee.set_traced(true);
+    tracee.set_traced(true).unwrap();
     tracee.send(Signo::SIGUSR1, None).unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     let runner = {
@@ -611,7 +611,7 @@ fn rule69_a_sigkill_during_a_stop_wakes_the_thread_and_ends_the_group() {
 fn rule69_a_signal_let_through_while_a_fatal_one_is_pending_is_not_delivered() {
     let (p, t) = group(1);
     handle(&p, &[Signo::SIGUSR1]);
-    t[0].set_traced(true);
+    t[0].set_traced(true).unwrap();
     t[0].send(Signo::SIGUSR1, None).unwrap();
     let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, _| {
         tracee.process().send(Signo::SIGKILL, None).unwrap();
@@ -637,7 +637,7 @@ fn rule65_job_control_is_asked_after_the_tracer_let_a_tstp_through() {
         }
     }
     let (p, t) = group(1);
-    t[0].set_traced(true);
+    t[0].set_traced(true).unwrap();
     p.send(Signo::SIGTSTP, None).unwrap();
     let mut job = Orphaned(0);
     let mut tracer = Script::new(&t[0], |_, sig, _| Some(sig));
@@ -655,7 +655,7 @@ const EVENT_STOP: i32 = ksignal::PTRACE_EVENT_STOP;
 #[test]
 fn rule69a_a_seized_tracee_traps_with_ptrace_event_stop_in_a_group_stop() {
     let (p, t) = group(1);
-    t[0].set_seized();
+    t[0].set_seized().unwrap();
     assert!(t[0].is_seized() && t[0].is_traced());
     p.send(Signo::SIGSTOP, None).unwrap();
     let mut tracer = Script::new(&t[0], |_, sig, _| Some(sig));
@@ -687,9 +687,9 @@ fn rule69a_a_seized_tracee_traps_with_ptrace_event_stop_in_a_group_stop() {
 fn rule69a_ptrace_interrupt_traps_a_running_seized_tracee_with_sigtrap() {
     let (p, t) = group(1);
     handle(&p, &[Signo::SIGUSR1]);
-    t[0].set_traced(true);
+    t[0].set_traced(true).unwrap();
     assert_eq!(t[0].ptrace_interrupt(), Err(Errno::EIO), "not seized");
-    t[0].set_seized();
+    t[0].set_seized().unwrap();
     assert!(!t[0].has_pending());
     assert_eq!(t[0].ptrace_interrupt(), Ok(()));
     assert!(t[0].has_pending(), "woken to take the trap");
@@ -716,7 +716,7 @@ fn rule69a_ptrace_interrupt_traps_a_running_seized_tracee_with_sigtrap() {
 fn rule69a_ptrace_interrupt_during_a_stop_traps_after_it() {
     let (p, t) = group(1);
     handle(&p, &[Signo::SIGUSR1]);
-    t[0].set_seized();
+    t[0].set_seized().unwrap();
     t[0].send(Signo::SIGUSR1, None).unwrap();
     let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, kind| {
         if kind == PtraceStopKind::SignalDelivery {
@@ -739,7 +739,7 @@ fn rule69a_ptrace_interrupt_during_a_stop_traps_after_it() {
 fn rule69a_listen_needs_a_seized_tracee_in_a_ptrace_event_stop() {
     let (p, t) = group(1);
     handle(&p, &[Signo::SIGUSR1]);
-    t[0].set_seized();
+    t[0].set_seized().unwrap();
     assert_eq!(t[0].ptrace_listen(), Err(Errno::EIO), "not stopped");
     t[0].send(Signo::SIGUSR1, None).unwrap();
     t[0].ptrace_interrupt().unwrap();
@@ -759,7 +759,7 @@ fn rule69a_listen_needs_a_seized_tracee_in_a_ptrace_event_stop() {
     );
     // A tracee that is not seized cannot listen, even in its group-stop trap.
     let (p, t) = group(1);
-    t[0].set_traced(true);
+    t[0].set_traced(true).unwrap();
     p.send(Signo::SIGSTOP, None).unwrap();
     let mut results = Vec::new();
     let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, kind| {
@@ -780,7 +780,7 @@ fn rule69a_listen_needs_a_seized_tracee_in_a_ptrace_event_stop() {
 #[test]
 fn rule69a_sigcont_ends_a_listening_stop_and_the_tracee_reports_it_with_sigtrap() {
     let (p, t) = group(1);
-    t[0].set_seized();
+    t[0].set_seized().unwrap();
     p.send(Signo::SIGSTOP, None).unwrap();
     let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, kind| {
         if (sig, kind) == (Signo::SIGSTOP, PtraceStopKind::EventStop) {
@@ -813,7 +813,7 @@ fn rule69a_sigcont_ends_a_listening_stop_and_the_tracee_reports_it_with_sigtrap(
 #[test]
 fn rule69a_sigcont_to_a_running_seized_tracee_makes_it_report() {
     let (p, t) = group(1);
-    t[0].set_seized();
+    t[0].set_seized().unwrap();
     p.send(Signo::SIGCONT, None).unwrap();
     let mut tracer = Script::new(&t[0], |_, sig, _| Some(sig));
     assert_eq!(tracer.deliver_all(), []);
@@ -829,7 +829,7 @@ fn rule69a_sigcont_to_a_running_seized_tracee_makes_it_report() {
 #[test]
 fn rule69a_a_group_stop_makes_a_seized_sibling_trap() {
     let (p, t) = group(2);
-    t[1].set_seized();
+    t[1].set_seized().unwrap();
     p.sigaction(Signo::SIGUSR1, Some(handler())).unwrap();
     t[0].sigprocmask(MaskHow::Block, SignalSet::EMPTY);
     t[0].send(Signo::SIGSTOP, None).unwrap();
@@ -848,7 +848,7 @@ fn rule69a_a_group_stop_makes_a_seized_sibling_trap() {
 fn rule69a_a_notify_wakes_a_listening_tracee_sleeping_in_its_stop() {
     let (p, mut t) = group(1);
     let tracee = Arc::new(t.remove(0));
-    tracee.set_seized();
+    tracee.set_seized().unwrap();
     p.send(Signo::SIGSTOP, None).unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     let runner = {
@@ -872,8 +872,8 @@ fn rule69a_a_notify_wakes_a_listening_tracee_sleeping_in_its_stop() {
     assert!(!tracee.ptrace_stop_must_end());
     // Untracing ends it (the kernel's `__ptrace_unlink` wake-up); traced again at
     // once, the thread goes on as a seized tracee.
-    tracee.set_traced(false);
-    tracee.set_seized();
+    tracee.set_traced(false).unwrap();
+    tracee.set_seized().unwrap();
     // The stop returned SIGSTOP unchanged: the group stops and the thread traps.
     assert_eq!(wait(&rx), (Signo::SIGSTOP, PtraceStopKind::EventStop));
     tracee.ptrace_listen().unwrap();
