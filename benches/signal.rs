@@ -87,6 +87,27 @@ fn floors(c: &mut Criterion) {
     g.bench_function("spin_mutex_lock_unlock", |b| {
         b.iter(|| *black_box(&m).lock() += 1)
     });
+    // The synchronisation a queued send + dequeue cannot do without: the
+    // process's signal lock taken twice (send, dequeue) and the per-user
+    // RLIMIT_SIGPENDING count (shared across processes, exact) changed twice.
+    let count = AtomicU64::new(0);
+    g.bench_function("two_lock_pairs_two_rmws", |b| {
+        b.iter(|| {
+            {
+                let _g = black_box(&m).lock();
+                black_box(&count).fetch_add(1, Ordering::Relaxed);
+            }
+            let _g = black_box(&m).lock();
+            black_box(&count).fetch_sub(1, Ordering::Relaxed)
+        })
+    });
+    // sigprocmask's floor: the signal lock taken once per call.
+    g.bench_function("two_lock_pairs", |b| {
+        b.iter(|| {
+            *black_box(&m).lock() += 1;
+            *black_box(&m).lock() += 1;
+        })
+    });
     let src = [7u8; 128];
     let mut dst = [0u8; 128];
     g.bench_function("copy_128_bytes", |b| {

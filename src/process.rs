@@ -937,6 +937,14 @@ impl<W: WaitQueue, R: RawMutex> Drop for ProcessSignalManager<W, R> {
     }
 }
 
+/// A flush took timer `t`'s preallocated entry off its queue: the timer's entry is
+/// no longer queued. Returns the timer (`None` if it was freed meanwhile).
+fn entry_flushed(timers: &mut [Option<TimerState>], t: u32) -> Option<&mut TimerState> {
+    let timer = timers.get_mut(t as usize)?.as_mut()?;
+    timer.queued = false;
+    Some(timer)
+}
+
 /// `sig_handler_ignored`: SIG_IGN, or SIG_DFL with a default of ignore.
 pub(crate) fn handler_ignored(action: &SignalAction, sig: Signo) -> bool {
     match action.disposition() {
@@ -1256,8 +1264,7 @@ impl<W: WaitQueue> ProcessState<W> {
             ..
         } = self;
         let mut mark = |t: u32| {
-            if let Some(Some(timer)) = timers.get_mut(t as usize) {
-                timer.queued = false;
+            if let Some(timer) = entry_flushed(timers, t) {
                 timer.flushed = true;
                 flushed += 1;
             }
@@ -1338,20 +1345,37 @@ impl<W: WaitQueue> ProcessState<W> {
         limit: &PendingLimit,
         out: &mut SignalInfo,
     ) -> Option<Signo> {
-        self.dequeue_signal_typed(slot, allowed, limit, out)
+        self.dequeue_signal_typed(slot, allowed, limit, out, false)
             .map(|(sig, _)| sig)
     }
 
     /// [`ProcessState::dequeue_signal`], also saying whether the signal came from
-    /// the shared queue (Linux's `type` out-parameter, `PIDTYPE_TGID`).
+    /// the shared queue (Linux's `type` out-parameter, `PIDTYPE_TGID`, where
+    /// `ptrace_signal` puts a signal back).
+    ///
+    /// With `synchronous_first` it is `get_signal`'s dequeue: the first queued
+    /// synchronous fault of the private queue (`dequeue_synchronous_signal`) comes
+    /// before everything else ([rule 41]); the thread's flag is recomputed either way.
+    ///
+    /// [rule 41]: crate::docs::rules#rule-41
     #[inline(always)]
-    fn dequeue_signal_typed(
+    pub(crate) fn dequeue_signal_typed(
         &mut self,
         slot: u32,
         allowed: SignalSet,
         limit: &PendingLimit,
         out: &mut SignalInfo,
+        synchronous_first: bool,
     ) -> Option<(Signo, bool)> {
+        if synchronous_first
+            && let Some(sig) = self
+                .thread_mut(slot)
+                .pending
+                .dequeue_synchronous(allowed, limit, out)
+        {
+            self.recalc_sigpending(slot);
+            return Some((sig, false));
+        }
         loop {
             let (sig, shared) = match self
                 .thread_mut(slot)
@@ -1483,32 +1507,6 @@ impl<W: WaitQueue> ProcessState<W> {
             }
         }
         Ok(out)
-    }
-
-    /// `get_signal`'s dequeue: the first queued synchronous fault of the private
-    /// queue (`dequeue_synchronous_signal`), else the private queue, then the shared
-    /// one ([`ProcessState::dequeue_signal`]). Returns the signal and whether it came
-    /// from the shared queue (Linux's `type`, `PIDTYPE_TGID` for the shared queue,
-    /// where `ptrace_signal` puts a signal back). The thread's flag is recomputed
-    /// either way.
-    pub(crate) fn dequeue_for_delivery(
-        &mut self,
-        slot: u32,
-        allowed: SignalSet,
-        limit: &PendingLimit,
-        out: &mut SignalInfo,
-    ) -> Option<(Signo, bool)> {
-        let synchronous = self
-            .thread_mut(slot)
-            .pending
-            .dequeue_synchronous(allowed, limit, out);
-        match synchronous {
-            Some(sig) => {
-                self.recalc_sigpending(slot);
-                Some((sig, false))
-            }
-            None => self.dequeue_signal_typed(slot, allowed, limit, out),
-        }
     }
 
     /// Linux's `t->ptrace`: whether the thread is traced.
@@ -2399,9 +2397,7 @@ impl<W: WaitQueue> ProcessState<W> {
             return;
         };
         thread.pending.flush_with(SignalSet::ALL, limit, &mut |t| {
-            if let Some(Some(timer)) = timers.get_mut(t as usize) {
-                timer.queued = false;
-            }
+            entry_flushed(timers, t);
         });
         for entry in timers.iter_mut() {
             let Some(timer) = entry else { continue };
@@ -2432,12 +2428,7 @@ impl<W: WaitQueue> ProcessState<W> {
             timers,
             ..
         } = self;
-        let mut unlink = |t: u32| {
-            if let Some(Some(timer)) = timers.get_mut(t as usize) {
-                timer.queued = false;
-                dropped = true;
-            }
-        };
+        let mut unlink = |t: u32| dropped |= entry_flushed(timers, t).is_some();
         if let Slot::Used(thread) = &mut slots[slot] {
             thread
                 .pending

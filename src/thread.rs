@@ -456,7 +456,8 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
             }
             let allowed = st.blocked(self.slot).complement();
             let mut info = SignalInfo::ZERO;
-            let taken = st.dequeue_for_delivery(self.slot, allowed, &p.common.limit, &mut info);
+            let taken =
+                st.dequeue_signal_typed(self.slot, allowed, &p.common.limit, &mut info, true);
             let Some((mut sig, shared)) = taken else {
                 st.restore_saved_sigmask(self.slot);
                 return None;
