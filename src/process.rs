@@ -1,7 +1,7 @@
 //! [`ProcessSignalManager`] and what it is built from; the design notes are on [`ProcessSignalManager`].
 
 use crate::action::{Disposition, SignalAction};
-use crate::chunked::Chunked;
+use crate::chunked::{CHUNK, Chunked};
 use crate::errno::Errno;
 use crate::hooks::{HookEvent, SignalHooks};
 use crate::info::{KERNEL_SIGINFO_SIZE, SignalInfo};
@@ -875,7 +875,12 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
         link: Arc<ThreadLink<W>>,
     ) -> Result<u32, Errno> {
         let mut st = self.state.lock();
-        st.order.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        if st.order.len() == st.order.capacity() {
+            // The thread list grows as the slot table does: by doubling up to a
+            // chunk, then a chunk at a time (little slack in a large group).
+            let more = st.order.len().clamp(1, CHUNK);
+            st.order.try_reserve_exact(more).map_err(|_| Errno::ENOMEM)?;
+        }
         let mut pending = PendingSignals::new();
         pending.set_growable(st.growable);
         if st.thread_reserve > 0 {
