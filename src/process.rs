@@ -969,6 +969,7 @@ fn sig_fatal(action: &SignalAction, sig: Signo) -> bool {
 }
 
 impl<W: WaitQueue> ProcessState<W> {
+    #[inline]
     fn thread(&self, slot: u32) -> &ThreadSlot<W> {
         match &self.slots[slot] {
             Slot::Used(t) => t,
@@ -976,6 +977,7 @@ impl<W: WaitQueue> ProcessState<W> {
         }
     }
 
+    #[inline]
     fn thread_mut(&mut self, slot: u32) -> &mut ThreadSlot<W> {
         match &mut self.slots[slot] {
             Slot::Used(t) => t,
@@ -1056,7 +1058,19 @@ impl<W: WaitQueue> ProcessState<W> {
     ///
     /// [rule 6]: crate::docs::rules#rule-6
     /// [rule 7]: crate::docs::rules#rule-7
+    #[inline(always)]
     fn prepare_signal(&mut self, sig: Signo, limit: &PendingLimit) -> bool {
+        if sig.is_stop() || sig == Signo::SIGCONT {
+            self.prepare_job_control_signal(sig, limit)
+        } else {
+            false
+        }
+    }
+
+    /// [`ProcessState::prepare_signal`] for a stop signal or SIGCONT.
+    #[cold]
+    #[inline(never)]
+    fn prepare_job_control_signal(&mut self, sig: Signo, limit: &PendingLimit) -> bool {
         if sig.is_stop() {
             self.flush_everywhere(SignalSet::single(Signo::SIGCONT), limit);
             false
@@ -1114,6 +1128,7 @@ impl<W: WaitQueue> ProcessState<W> {
     /// [rule 4]: crate::docs::rules#rule-4
     /// [rule 21]: crate::docs::rules#rule-21
     /// [rule 66]: crate::docs::rules#rule-66
+    #[inline]
     fn sig_ignored(&self, action: &SignalAction, target: u32, sig: Signo) -> bool {
         let t = self.thread(target);
         if t.blocked.contains(sig) || t.real_blocked.contains(sig) {
@@ -1134,6 +1149,7 @@ impl<W: WaitQueue> ProcessState<W> {
     /// signal to handle already.
     ///
     /// [rule 19]: crate::docs::rules#rule-19
+    #[inline]
     fn wants_signal(&self, sig: Signo, slot: u32) -> bool {
         let t = self.thread(slot);
         if t.blocked.contains(sig) || t.is(ThreadFlags::EXITING) {
@@ -1220,6 +1236,7 @@ impl<W: WaitQueue> ProcessState<W> {
     }
 
     /// `signal_wake_up`: set the thread's flag, then wake it.
+    #[inline]
     fn signal_wake_up(&self, slot: u32) {
         let t = self.thread(slot);
         t.link.sigpending.store(true, Ordering::Release);
@@ -1233,6 +1250,7 @@ impl<W: WaitQueue> ProcessState<W> {
     /// `recalc_sigpending_tsk` ([rule 70]).
     ///
     /// [rule 70]: crate::docs::rules#rule-70
+    #[inline]
     fn recalc_sigpending(&self, slot: u32) {
         let t = self.thread(slot);
         let deliverable = (t.pending.pending() | self.shared.pending()) - t.blocked;
@@ -1315,6 +1333,7 @@ impl<W: WaitQueue> ProcessState<W> {
 
     /// `__set_task_blocked`: install a new mask, handing newly blocked shared signals
     /// on if this thread was about to take them.
+    #[inline]
     pub(crate) fn set_blocked(&mut self, slot: u32, new: SignalSet) {
         let new = new.without_unblockable();
         let t = self.thread(slot);
