@@ -943,6 +943,82 @@ mod tests {
     }
 
     #[test]
+    fn a_queued_entry_is_48_bytes_and_an_idle_store_three_words() {
+        assert_eq!(core::mem::size_of::<Node>(), KERNEL_SIGINFO_SIZE);
+        assert!(core::mem::size_of::<PendingSignals>() <= 3 * core::mem::size_of::<usize>());
+    }
+
+    #[test]
+    fn rule41_a_timer_entry_behind_a_fault_is_no_fault_and_keeps_the_signal_pending() {
+        let limit = PendingLimit::unlimited();
+        let mut s = PendingSignals::new();
+        let segv = SignalInfo::fault(Signo::SIGSEGV, 1, 0x10);
+        s.put(Signo::SIGSEGV, Some(&segv), &limit).unwrap();
+        let node = s.alloc_owned(5).unwrap();
+        s.queue_owned(
+            Signo::SIGSEGV,
+            node,
+            &SignalInfo::timer(Signo::SIGSEGV, 1, 0, 2),
+        );
+        let bus = SignalInfo::fault(Signo::SIGBUS, 2, 0x20);
+        s.put(Signo::SIGBUS, Some(&bus), &limit).unwrap();
+        let mut out = SignalInfo::ZERO;
+        let got = s.dequeue_synchronous(SignalSet::ALL, &limit, &mut out);
+        assert_eq!((got, out), (Some(Signo::SIGSEGV), segv), "the older fault");
+        assert!(
+            s.pending().contains(Signo::SIGSEGV),
+            "the timer's entry is left"
+        );
+        let got = s.dequeue_synchronous(SignalSet::ALL, &limit, &mut out);
+        assert_eq!((got, out), (Some(Signo::SIGBUS), bus));
+        assert_eq!(
+            s.dequeue_synchronous(SignalSet::ALL, &limit, &mut out),
+            None,
+            "SI_TIMER is below SI_USER: not a fault"
+        );
+        assert_eq!(
+            s.dequeue_into(SignalSet::ALL, &limit, &mut out),
+            Some(Signo::SIGSEGV)
+        );
+        assert_eq!((out.code(), s.take_timer_mark()), (code::SI_TIMER, Some(5)));
+        assert!(s.is_empty() && limit.queued() == 0);
+    }
+
+    #[test]
+    fn flush_code_removes_only_that_code_and_keeps_the_rest_in_order() {
+        let limit = PendingLimit::unlimited();
+        let mut s = PendingSignals::new();
+        let forged = SignalInfo::timer(rt(40), 7, 0, 0);
+        let node = s.alloc_owned(9).unwrap();
+        s.put(rt(40), Some(&SignalInfo::queue(rt(40), 1, 1, 1)), &limit)
+            .unwrap();
+        s.queue_owned(rt(40), node, &SignalInfo::timer(rt(40), 1, 0, 0));
+        s.put(rt(40), Some(&forged), &limit).unwrap();
+        s.put(rt(40), Some(&SignalInfo::queue(rt(40), 1, 1, 2)), &limit)
+            .unwrap();
+        s.put(rt(41), Some(&forged), &limit).unwrap();
+        let mut seen = alloc::vec::Vec::new();
+        let freed = s.flush_code(code::SI_TIMER, &limit, &mut |t| seen.push(t));
+        assert_eq!((freed, seen.as_slice()), (2, &[9][..]));
+        assert_eq!(
+            s.pending(),
+            SignalSet::single(rt(40)),
+            "rt 41 had only SI_TIMER"
+        );
+        let values: alloc::vec::Vec<u64> =
+            core::iter::from_fn(|| s.dequeue(SignalSet::ALL, &limit))
+                .map(|(_, i)| i.value())
+                .collect();
+        assert_eq!(values, [1, 2]);
+        assert_eq!(limit.queued(), 0);
+        assert_eq!(
+            s.take_timer_mark(),
+            None,
+            "the unlinked timer entry was not taken"
+        );
+    }
+
+    #[test]
     fn shrink_if_idle_returns_to_zero_heap() {
         let limit = PendingLimit::unlimited();
         let mut s = PendingSignals::new();
