@@ -656,7 +656,8 @@ impl PendingSignals {
         for sig in self.set & SignalSet::SYNCHRONOUS {
             let idx = sig.get() as usize - 1;
             let head = s.fifos[idx].head;
-            // Only an ordinary entry can be a fault, and it heads its FIFO.
+            // Only an ordinary entry can be a fault, and it heads its FIFO (an empty
+            // FIFO's `NIL` head carries the `OWNED` tag too).
             if head & OWNED != 0 || s.node(head).code() <= code::SI_USER {
                 continue;
             }
