@@ -1019,6 +1019,283 @@ mod tests {
         );
     }
 
+    // ---- Reference model with timer-owned entries: Linux's `struct sigpending`
+    // (a set and one list in arrival order), each entry tagged with its owning timer.
+
+    use alloc::vec::Vec;
+    use proptest::prelude::*;
+
+    const TIMERS: usize = 3;
+
+    struct Entry {
+        sig: Signo,
+        info: SignalInfo,
+        timer: Option<u32>,
+    }
+
+    #[derive(Default)]
+    struct Model {
+        set: SignalSet,
+        list: Vec<Entry>,
+        charged: usize,
+    }
+
+    impl Model {
+        /// `__send_signal_locked` on the list (rules 1, 11, 13, 14).
+        fn put(
+            &mut self,
+            s: Signo,
+            info: Option<SignalInfo>,
+            limit: usize,
+        ) -> Result<PutOutcome, Errno> {
+            if !s.is_realtime() && self.set.contains(s) {
+                return Ok(PutOutcome::Coalesced);
+            }
+            let Some(info) = info.filter(|_| s != Signo::SIGKILL) else {
+                self.set.insert(s);
+                return Ok(PutOutcome::Queued);
+            };
+            let bypass = !s.is_realtime() && info.code() >= 0;
+            if bypass || self.charged < limit {
+                self.list.push(Entry {
+                    sig: s,
+                    info,
+                    timer: None,
+                });
+                self.charged += 1;
+                self.set.insert(s);
+                return Ok(PutOutcome::Queued);
+            }
+            if s.is_realtime() && info.code() != code::SI_USER {
+                return Err(Errno::EAGAIN);
+            }
+            self.set.insert(s);
+            Ok(PutOutcome::InfoLost)
+        }
+
+        /// Takes entry `i` (`collect_signal` / `dequeue_synchronous_signal`): the bit
+        /// stays if a later entry has the same signal.
+        fn take(&mut self, i: usize) -> (Signo, SignalInfo, Option<u32>) {
+            let e = self.list.remove(i);
+            if !self.list[i..].iter().any(|l| l.sig == e.sig) {
+                self.set.remove(e.sig);
+            }
+            if e.timer.is_none() {
+                self.charged -= 1;
+            }
+            (e.sig, e.info, e.timer)
+        }
+
+        fn dequeue(&mut self, allowed: SignalSet) -> Option<(Signo, SignalInfo, Option<u32>)> {
+            let s = (self.set & allowed).next_signal()?;
+            Some(match self.list.iter().position(|e| e.sig == s) {
+                Some(i) => self.take(i),
+                None => {
+                    self.set.remove(s);
+                    (s, SignalInfo::infoless(s), None)
+                }
+            })
+        }
+
+        fn dequeue_synchronous(
+            &mut self,
+            allowed: SignalSet,
+        ) -> Option<(Signo, SignalInfo, Option<u32>)> {
+            if (self.set & allowed & SignalSet::SYNCHRONOUS).is_empty() {
+                return None;
+            }
+            let i = self.list.iter().position(|e| {
+                e.info.code() > code::SI_USER && SignalSet::SYNCHRONOUS.contains(e.sig)
+            })?;
+            Some(self.take(i))
+        }
+
+        /// Removes the entries `remove` selects; returns the ordinary ones freed, the
+        /// timers unlinked (sorted) and the signals that lost an entry.
+        fn remove(&mut self, remove: impl Fn(&Entry) -> bool) -> (usize, Vec<u32>, SignalSet) {
+            let (mut freed, mut timers, mut hit) = (0, Vec::new(), SignalSet::EMPTY);
+            self.list.retain(|e| {
+                if !remove(e) {
+                    return true;
+                }
+                hit.insert(e.sig);
+                match e.timer {
+                    Some(t) => timers.push(t),
+                    None => freed += 1,
+                }
+                false
+            });
+            self.charged -= freed;
+            timers.sort_unstable();
+            (freed, timers, hit)
+        }
+
+        fn flush(&mut self, set: SignalSet) -> (usize, Vec<u32>) {
+            let (freed, timers, _) = self.remove(|e| set.contains(e.sig));
+            self.set = self.set - set;
+            (freed, timers)
+        }
+
+        /// `__flush_itimer_signals`.
+        fn flush_code(&mut self, code: i32) -> (usize, Vec<u32>) {
+            let (freed, timers, hit) = self.remove(|e| e.info.code() == code);
+            let mut retain = SignalSet::EMPTY;
+            for e in &self.list {
+                retain.insert(e.sig);
+            }
+            self.set = (self.set - hit) | retain;
+            (freed, timers)
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Put { sig: u32, kind: u8, value: u64 },
+        Fire { timer: usize, value: u64 },
+        Release { timer: usize },
+        Dequeue { allowed: u64 },
+        DequeueSync { allowed: u64 },
+        Flush { set: u64 },
+        FlushTimerCode,
+        Shrink,
+    }
+
+    fn signo() -> impl Strategy<Value = u32> {
+        prop_oneof![1u32..=64, Just(4), Just(7), Just(11), Just(31), 32u32..=35]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            5 => (signo(), 0u8..7, any::<u64>()).prop_map(|(sig, kind, value)| Op::Put { sig, kind, value }),
+            3 => (0..TIMERS, any::<u64>()).prop_map(|(timer, value)| Op::Fire { timer, value }),
+            1 => (0..TIMERS).prop_map(|timer| Op::Release { timer }),
+            3 => prop_oneof![Just(u64::MAX), any::<u64>()].prop_map(|allowed| Op::Dequeue { allowed }),
+            2 => prop_oneof![Just(u64::MAX), any::<u64>()].prop_map(|allowed| Op::DequeueSync { allowed }),
+            1 => any::<u64>().prop_map(|set| Op::Flush { set: set & set.rotate_left(7) }),
+            1 => Just(Op::FlushTimerCode),
+            1 => Just(Op::Shrink),
+        ]
+    }
+
+    fn info(s: Signo, kind: u8, value: u64) -> Option<SignalInfo> {
+        Some(match kind {
+            0 => return None,
+            1 => SignalInfo::user(s, value as i32, 1),
+            2 => SignalInfo::queue(s, 1, 1, value),
+            3 => SignalInfo::fault(s, 1 + (value % 3) as i32, value as usize),
+            4 => SignalInfo::kernel(s),
+            // A forged SI_TIMER (rt_sigqueueinfo allows it): exec flushes it too.
+            5 => SignalInfo::timer(s, value as i32, 0, value),
+            _ => {
+                let mut b = [0u8; 128];
+                for (k, byte) in b[4..48].iter_mut().enumerate() {
+                    *byte = value.rotate_left(k as u32 * 5) as u8;
+                }
+                b[..4].copy_from_slice(&(s.get() as i32).to_ne_bytes());
+                SignalInfo::from_bytes(b)
+            }
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        #[test]
+        fn store_with_timer_entries_matches_linux_list_model(
+            limit in 0usize..6,
+            timer_sigs in proptest::array::uniform3(signo()),
+            ops in proptest::collection::vec(op(), 1..150),
+        ) {
+            let account = PendingLimit::new(limit);
+            let mut store = PendingSignals::new();
+            let mut model = Model::default();
+            // Per timer: its node (None once released) and whether it is queued.
+            let mut nodes: [Option<u32>; TIMERS] = [None; TIMERS];
+            let mut queued = [false; TIMERS];
+            for (t, node) in nodes.iter_mut().enumerate() {
+                *node = Some(store.alloc_owned(t as u32).unwrap());
+            }
+            let mut out = SignalInfo::ZERO;
+            for op in ops {
+                match op {
+                    Op::Put { sig, kind, value } => {
+                        let s = Signo::new(sig).unwrap();
+                        let i = info(s, kind, value);
+                        prop_assert_eq!(store.put(s, i.as_ref(), &account), model.put(s, i, limit));
+                    }
+                    Op::Fire { timer, value } => {
+                        let s = Signo::new(timer_sigs[timer]).unwrap();
+                        let node = match nodes[timer] {
+                            Some(n) => n,
+                            None => store.alloc_owned(timer as u32).unwrap(),
+                        };
+                        nodes[timer] = Some(node);
+                        if !queued[timer] {
+                            let i = SignalInfo::timer(s, timer as i32, 0, value);
+                            store.queue_owned(s, node, &i);
+                            queued[timer] = true;
+                            model.set.insert(s);
+                            model.list.push(Entry { sig: s, info: i, timer: Some(timer as u32) });
+                        }
+                    }
+                    Op::Release { timer } => {
+                        if let (Some(node), false) = (nodes[timer], queued[timer]) {
+                            store.release_owned(node);
+                            nodes[timer] = None;
+                        }
+                    }
+                    Op::Dequeue { allowed } => {
+                        let allowed = SignalSet::from_bits(allowed);
+                        let got = store.dequeue_into(allowed, &account, &mut out).map(|s| (s, out, store.take_timer_mark()));
+                        let want = model.dequeue(allowed);
+                        prop_assert_eq!(got, want);
+                        if let Some((_, _, Some(t))) = want {
+                            queued[t as usize] = false;
+                        }
+                    }
+                    Op::DequeueSync { allowed } => {
+                        let allowed = SignalSet::from_bits(allowed);
+                        let got = store.dequeue_synchronous(allowed, &account, &mut out).map(|s| (s, out, store.take_timer_mark()));
+                        prop_assert_eq!(got, model.dequeue_synchronous(allowed));
+                    }
+                    Op::Flush { set } => {
+                        let set = SignalSet::from_bits(set);
+                        let mut timers = Vec::new();
+                        let freed = store.flush_with(set, &account, &mut |t| timers.push(t));
+                        timers.sort_unstable();
+                        let want = model.flush(set);
+                        for &t in &want.1 {
+                            queued[t as usize] = false;
+                        }
+                        prop_assert_eq!((freed, timers), want);
+                    }
+                    Op::FlushTimerCode => {
+                        let mut timers = Vec::new();
+                        let freed = store.flush_code(code::SI_TIMER, &account, &mut |t| timers.push(t));
+                        timers.sort_unstable();
+                        let want = model.flush_code(code::SI_TIMER);
+                        for &t in &want.1 {
+                            queued[t as usize] = false;
+                        }
+                        prop_assert_eq!((freed, timers), want);
+                    }
+                    Op::Shrink => {
+                        store.shrink_if_idle();
+                        let idle = model.charged == 0 && nodes.iter().all(Option::is_none);
+                        prop_assert_eq!(store.heap_bytes() == 0, idle);
+                    }
+                }
+                prop_assert_eq!(store.pending(), model.set);
+                prop_assert_eq!(store.queued(), model.charged);
+                prop_assert_eq!(account.queued(), model.charged);
+                for n in 1..=64 {
+                    let s = Signo::new(n).unwrap();
+                    let want = model.list.iter().filter(|e| e.sig == s).count();
+                    prop_assert_eq!(store.queued_for(s), want);
+                }
+            }
+        }
+    }
+
     #[test]
     fn shrink_if_idle_returns_to_zero_heap() {
         let limit = PendingLimit::unlimited();
