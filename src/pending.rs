@@ -1033,8 +1033,9 @@ mod tests {
         timer: Option<u32>,
     }
 
-    #[derive(Default)]
     struct Model {
+        /// RLIMIT_SIGPENDING.
+        limit: usize,
         set: SignalSet,
         list: Vec<Entry>,
         charged: usize,
@@ -1042,35 +1043,26 @@ mod tests {
 
     impl Model {
         /// `__send_signal_locked` on the list (rules 1, 11, 13, 14).
-        fn put(
-            &mut self,
-            s: Signo,
-            info: Option<SignalInfo>,
-            limit: usize,
-        ) -> Result<PutOutcome, Errno> {
-            if !s.is_realtime() && self.set.contains(s) {
-                return Ok(PutOutcome::Coalesced);
-            }
-            let Some(info) = info.filter(|_| s != Signo::SIGKILL) else {
-                self.set.insert(s);
-                return Ok(PutOutcome::Queued);
+        fn put(&mut self, s: Signo, info: Option<SignalInfo>) -> Result<PutOutcome, Errno> {
+            let rt = s.is_realtime();
+            let outcome = match info.filter(|_| s != Signo::SIGKILL) {
+                _ if !rt && self.set.contains(s) => return Ok(PutOutcome::Coalesced),
+                None => PutOutcome::Queued,
+                Some(i) if (!rt && i.code() >= 0) || self.charged < self.limit => {
+                    let (sig, timer) = (s, None);
+                    self.list.push(Entry {
+                        sig,
+                        info: i,
+                        timer,
+                    });
+                    self.charged += 1;
+                    PutOutcome::Queued
+                }
+                Some(i) if rt && i.code() != code::SI_USER => return Err(Errno::EAGAIN),
+                Some(_) => PutOutcome::InfoLost,
             };
-            let bypass = !s.is_realtime() && info.code() >= 0;
-            if bypass || self.charged < limit {
-                self.list.push(Entry {
-                    sig: s,
-                    info,
-                    timer: None,
-                });
-                self.charged += 1;
-                self.set.insert(s);
-                return Ok(PutOutcome::Queued);
-            }
-            if s.is_realtime() && info.code() != code::SI_USER {
-                return Err(Errno::EAGAIN);
-            }
             self.set.insert(s);
-            Ok(PutOutcome::InfoLost)
+            Ok(outcome)
         }
 
         /// Takes entry `i` (`collect_signal` / `dequeue_synchronous_signal`): the bit
@@ -1207,7 +1199,12 @@ mod tests {
         ) {
             let account = PendingLimit::new(limit);
             let mut store = PendingSignals::new();
-            let mut model = Model::default();
+            let mut model = Model {
+                limit,
+                set: SignalSet::EMPTY,
+                list: Vec::new(),
+                charged: 0,
+            };
             // Per timer: its node (None once released) and whether it is queued.
             let mut nodes: [Option<u32>; TIMERS] = [None; TIMERS];
             let mut queued = [false; TIMERS];
@@ -1220,7 +1217,7 @@ mod tests {
                     Op::Put { sig, kind, value } => {
                         let s = Signo::new(sig).unwrap();
                         let i = info(s, kind, value);
-                        prop_assert_eq!(store.put(s, i.as_ref(), &account), model.put(s, i, limit));
+                        prop_assert_eq!(store.put(s, i.as_ref(), &account), model.put(s, i));
                     }
                     Op::Fire { timer, value } => {
                         let s = Signo::new(timer_sigs[timer]).unwrap();
