@@ -115,8 +115,17 @@ const OWNED: u32 = 1 << 31;
 const KEPT: usize = KERNEL_SIGINFO_SIZE - 4;
 /// Signals 1..=64: one FIFO each.
 const SIGNALS: usize = 64;
-/// Standard signals 1..=31.
-const STANDARD: usize = 31;
+/// Synchronous signals (SEGV, BUS, ILL, TRAP, FPE, SYS): the faults whose arrival
+/// order [`PendingSignals::dequeue_synchronous`] needs.
+const SYNC: usize = SignalSet::SYNCHRONOUS.len() as usize;
+
+/// `sig`'s slot in [`Store::fault_seq`] (its rank among the synchronous signals), or
+/// `None` for any other signal.
+#[inline]
+fn sync_slot(sig: Signo) -> Option<usize> {
+    let sync = SignalSet::SYNCHRONOUS.bits();
+    (sync & sig.bit() != 0).then(|| (sync & (sig.bit() - 1)).count_ones() as usize)
+}
 
 /// One queued siginfo: bytes 4..48 of the kernel siginfo (`si_errno`, `si_code`,
 /// the hole after it and the `_sifields` union, kept byte for byte) and the link.
@@ -189,14 +198,14 @@ const EMPTY_FIFO: Fifo = Fifo {
 struct Store {
     /// Per-signal FIFO of queued nodes.
     fifos: [Fifo; SIGNALS],
-    /// Arrival order of each standard signal's ordinary entry, to find the first
-    /// queued fault ([rule 41]). A standard signal has at most one ordinary entry
-    /// and it heads its FIFO: a send while the signal is pending coalesces, so an
-    /// ordinary entry joins only an empty FIFO, and only timer-owned entries (whose
-    /// `SI_TIMER` never makes them a fault) can follow it.
+    /// Arrival order of each synchronous signal's ordinary entry, to find the first
+    /// queued fault ([rule 41]), by [`sync_slot`]. A standard signal has at most one
+    /// ordinary entry and it heads its FIFO: a send while the signal is pending
+    /// coalesces, so an ordinary entry joins only an empty FIFO, and only
+    /// timer-owned entries (whose `SI_TIMER` never makes them a fault) can follow it.
     ///
     /// [rule 41]: crate::docs::rules#rule-41
-    std_seq: [u32; STANDARD],
+    fault_seq: [u32; SYNC],
     nodes: Vec<Node>,
     owned: Vec<Owned>,
     /// Free lists of `nodes` and of `owned` (the latter `OWNED`-tagged).
@@ -212,7 +221,7 @@ struct Store {
 impl Store {
     const EMPTY: Store = Store {
         fifos: [EMPTY_FIFO; SIGNALS],
-        std_seq: [0; STANDARD],
+        fault_seq: [0; SYNC],
         nodes: Vec::new(),
         owned: Vec::new(),
         free: NIL,
@@ -579,7 +588,7 @@ impl PendingSignals {
         if limit.try_charge(override_limit, rlimit) {
             if let Some((s, i)) = alloc_node(&mut self.store, self.no_grow) {
                 s.nodes[i as usize].fill(info);
-                if let Some(seq) = s.std_seq.get_mut(sig.get() as usize - 1) {
+                if let Some(seq) = sync_slot(sig).and_then(|k| s.fault_seq.get_mut(k)) {
                     *seq = s.seq;
                     s.seq = s.seq.wrapping_add(1);
                 }
@@ -661,7 +670,9 @@ impl PendingSignals {
             if head & OWNED != 0 || s.node(head).code() <= code::SI_USER {
                 continue;
             }
-            let seq = s.std_seq[idx];
+            let Some(&seq) = sync_slot(sig).and_then(|k| s.fault_seq.get(k)) else {
+                continue;
+            };
             if best.is_none_or(|(b, _)| seq.wrapping_sub(s.seq) < b.wrapping_sub(s.seq)) {
                 best = Some((seq, sig));
             }
@@ -941,6 +952,15 @@ mod tests {
         s.release_owned(node);
         s.shrink_if_idle();
         assert_eq!(s.heap_bytes(), 0);
+    }
+
+    #[test]
+    fn each_synchronous_signal_has_its_own_fault_order_slot() {
+        let slots: alloc::vec::Vec<usize> =
+            SignalSet::ALL.into_iter().filter_map(sync_slot).collect();
+        assert_eq!(slots, [0, 1, 2, 3, 4, 5], "ILL, TRAP, BUS, FPE, SEGV, SYS");
+        assert_eq!(sync_slot(Signo::SIGSEGV), Some(4));
+        assert_eq!(sync_slot(Signo::SIGUSR1), None);
     }
 
     #[test]
