@@ -879,7 +879,9 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
             // The thread list grows as the slot table does: by doubling up to a
             // chunk, then a chunk at a time (little slack in a large group).
             let more = st.order.len().clamp(1, CHUNK);
-            st.order.try_reserve_exact(more).map_err(|_| Errno::ENOMEM)?;
+            st.order
+                .try_reserve_exact(more)
+                .map_err(|_| Errno::ENOMEM)?;
         }
         let mut pending = PendingSignals::new();
         pending.set_growable(st.growable);
@@ -2489,4 +2491,18 @@ impl<W: WaitQueue> ProcessState<W> {
 /// `timer_getoverrun`, clamped to `INT_MAX` (which is also glibc's `DELAYTIMER_MAX`).
 fn overrun_to_int(overrun: i64) -> i32 {
     overrun.min(i32::MAX as i64) as i32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The slot a send's target choice reads stays small: what only tracees need
+    /// is boxed, one-bit states share a byte, the idle queue is 24 bytes.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn idle_thread_slot_is_96_bytes() {
+        assert_eq!(core::mem::size_of::<ThreadSlot<()>>(), 96);
+        assert_eq!(core::mem::size_of::<Slot<()>>(), 96);
+    }
 }
