@@ -421,46 +421,83 @@ impl FpHook for XFp<'_> {
 /// The classic BPF program: SECCOMP_RET_TRACE for the x86_64 signal system calls,
 /// SECCOMP_RET_ALLOW for everything else (other ABIs included).
 pub fn seccomp_filter() -> Vec<libc::sock_filter> {
-    filter_for(TRAPPED)
+    filter_for(TRAPPED, false)
 }
 
-/// The filter a process with a signalfd adds on top: SECCOMP_RET_TRACE for `read`.
+/// The system calls the filter a process with a signalfd adds on top traps, so
+/// that the runner can serve them on a signalfd: `read` and `readv`, the calls
+/// that wait for readiness, and the ones that duplicate a descriptor (with
+/// `fcntl`'s F_DUPFD and F_DUPFD_CLOEXEC, see [`read_filter`]).
+pub const SFD_TRAPPED: &[libc::c_long] = &[
+    libc::SYS_read,
+    libc::SYS_readv,
+    libc::SYS_poll,
+    libc::SYS_ppoll,
+    libc::SYS_select,
+    libc::SYS_pselect6,
+    libc::SYS_epoll_wait,
+    libc::SYS_epoll_pwait,
+    libc::SYS_epoll_pwait2,
+    libc::SYS_dup,
+    libc::SYS_dup2,
+    libc::SYS_dup3,
+];
+
+/// The filter a process with a signalfd adds on top: SECCOMP_RET_TRACE for
+/// [`SFD_TRAPPED`] and for `fcntl` whose command is F_DUPFD or F_DUPFD_CLOEXEC
+/// (every other `fcntl` stays in the host).
 pub fn read_filter() -> Vec<libc::sock_filter> {
-    filter_for(&[libc::SYS_read])
+    filter_for(SFD_TRAPPED, true)
 }
 
-/// SECCOMP_RET_TRACE for the x86_64 system calls in `trapped`, SECCOMP_RET_ALLOW
-/// for everything else.
-fn filter_for(trapped: &[libc::c_long]) -> Vec<libc::sock_filter> {
+/// SECCOMP_RET_TRACE for the x86_64 system calls in `trapped` (and, with
+/// `fcntl_dup`, for `fcntl(fd, F_DUPFD | F_DUPFD_CLOEXEC, ..)`),
+/// SECCOMP_RET_ALLOW for everything else.
+fn filter_for(trapped: &[libc::c_long], fcntl_dup: bool) -> Vec<libc::sock_filter> {
     const AUDIT_ARCH_X86_64: u32 = 0xC000_003E; // EM_X86_64 | __AUDIT_ARCH_64BIT | LE
     const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
     const SECCOMP_RET_TRACE: u32 = 0x7ff0_0000;
+    /// `offsetof(struct seccomp_data, args[1])`, its low half on little-endian.
+    const ARG1_LO: u32 = 24;
     let stmt = |code: u32, k: u32| libc::sock_filter {
         code: code as u16,
         jt: 0,
         jf: 0,
         k,
     };
-    let jeq = |k: u32, jt: u8, jf: u8| libc::sock_filter {
+    let jeq = |k: u32, jt: usize, jf: usize| libc::sock_filter {
         code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
-        jt,
-        jf,
+        jt: jt as u8,
+        jf: jf as u8,
         k,
     };
     let ld = libc::BPF_LD | libc::BPF_W | libc::BPF_ABS;
     let ret = libc::BPF_RET | libc::BPF_K;
-    let n = trapped.len() as u8;
+    // Jump offsets count from the next instruction.
+    let allow = 3 + usize::from(fcntl_dup) + trapped.len();
     let mut f = vec![
         stmt(ld, 4), // seccomp_data.arch
-        jeq(AUDIT_ARCH_X86_64, 0, n + 1),
+        jeq(AUDIT_ARCH_X86_64, 0, allow - 2),
         stmt(ld, 0), // seccomp_data.nr
     ];
-    for (i, nr) in trapped.iter().enumerate() {
+    if fcntl_dup {
+        // To the fcntl block after the TRACE return.
+        f.push(jeq(libc::SYS_fcntl as u32, allow + 2 - 4, 0));
+    }
+    for nr in trapped {
         // Match: jump to the TRACE return after the ALLOW.
-        f.push(jeq(*nr as u32, n - i as u8, 0));
+        let at = f.len();
+        f.push(jeq(*nr as u32, allow - at, 0));
     }
     f.push(stmt(ret, SECCOMP_RET_ALLOW));
     f.push(stmt(ret, SECCOMP_RET_TRACE));
+    if fcntl_dup {
+        f.push(stmt(ld, ARG1_LO));
+        f.push(jeq(libc::F_DUPFD as u32, 2, 0));
+        f.push(jeq(libc::F_DUPFD_CLOEXEC as u32, 1, 0));
+        f.push(stmt(ret, SECCOMP_RET_ALLOW));
+        f.push(stmt(ret, SECCOMP_RET_TRACE));
+    }
     f
 }
 
@@ -535,17 +572,119 @@ pub fn pidfd_target(tid: i32, fd: i32) -> Result<(i32, bool), Errno> {
 /// Whether the host has SIGCONT pending for `tid` (its own or its process's queue,
 /// `SigPnd:` / `ShdPnd:` of /proc/TID/status).
 pub fn sigcont_pending(tid: i32) -> bool {
+    host_pending(tid) & (1u64 << (libc::SIGCONT - 1)) != 0
+}
+
+/// The host signals pending for thread `tid` (its own and its process's), from
+/// `/proc/TID/status`: 0 if it cannot be read.
+pub fn host_pending(tid: i32) -> u64 {
     let Ok(s) = std::fs::read_to_string(format!("/proc/{tid}/status")) else {
-        return false;
+        return 0;
     };
-    let bit = 1u64 << (libc::SIGCONT - 1);
     s.lines()
         .filter_map(|l| {
             l.strip_prefix("SigPnd:")
                 .or_else(|| l.strip_prefix("ShdPnd:"))
         })
         .filter_map(|v| u64::from_str_radix(v.trim(), 16).ok())
-        .any(|v| v & bit != 0)
+        .fold(0, |a, v| a | v)
+}
+
+/// The descriptors registered in epoll instance `epfd` of `tid`, as its
+/// `/proc/TID/fdinfo/EPFD` lists them (`ep_show_fdinfo`): the target descriptor
+/// number, the events asked for and the user's data, each in registration terms.
+/// None if `epfd` is not an epoll file.
+pub fn epoll_targets(tid: i32, epfd: i32) -> Option<Vec<(i32, u32, u64)>> {
+    let text = std::fs::read_to_string(format!("/proc/{tid}/fdinfo/{epfd}")).ok()?;
+    let mut out = Vec::new();
+    for line in text.lines().filter(|l| l.starts_with("tfd:")) {
+        let mut w = line.split_whitespace();
+        let mut field = |name: &str| {
+            w.by_ref()
+                .skip_while(|x| *x != name)
+                .nth(1)
+                .map(str::to_owned)
+        };
+        let fd = field("tfd:")?.parse().ok()?;
+        let events = u32::from_str_radix(&field("events:")?, 16).ok()?;
+        let data = u64::from_str_radix(&field("data:")?, 16).ok()?;
+        out.push((fd, events, data));
+    }
+    Some(out)
+}
+
+/// The buffers of a `readv` as one user buffer: address `IOV_BASE + n` is byte
+/// `n` of the concatenated `(base, len)` segments, so that the crate's signalfd
+/// read, which writes records at consecutive offsets of one buffer, scatters them
+/// as `copy_to_iter` does.
+pub struct IovMem {
+    /// The tracee.
+    pub pid: i32,
+    /// Its `struct iovec` array.
+    pub iov: Vec<(usize, usize)>,
+}
+
+/// Where an [`IovMem`]'s linear buffer starts (any address the crate's checked
+/// additions cannot overflow).
+pub const IOV_BASE: usize = 1 << 40;
+
+impl IovMem {
+    /// Reads the `iovcnt` entries of the `struct iovec` array at `at`; EINVAL
+    /// beyond UIO_MAXIOV (1024), EFAULT if unreadable.
+    pub fn read(pid: i32, at: usize, iovcnt: usize) -> Result<IovMem, Errno> {
+        if iovcnt > 1024 {
+            return Err(Errno::EINVAL);
+        }
+        let mut raw = vec![0u8; iovcnt * 16];
+        RemoteMem { pid }.read(at, &mut raw)?;
+        let iov = raw
+            .chunks(16)
+            .map(|c| {
+                let w = |i: usize| u64::from_ne_bytes(c[i..i + 8].try_into().unwrap()) as usize;
+                (w(0), w(8))
+            })
+            .collect();
+        Ok(IovMem { pid, iov })
+    }
+
+    /// The total length of the buffers.
+    pub fn len(&self) -> usize {
+        self.iov.iter().fold(0usize, |a, s| a.saturating_add(s.1))
+    }
+
+    /// Whether the buffers hold nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl UserMemory for IovMem {
+    fn read(&self, _addr: usize, _buf: &mut [u8]) -> Result<(), Errno> {
+        Err(Errno::EFAULT)
+    }
+
+    fn write(&mut self, addr: usize, mut buf: &[u8]) -> Result<(), Errno> {
+        let mut off = addr.checked_sub(IOV_BASE).ok_or(Errno::EFAULT)?;
+        let mut mem = RemoteMem { pid: self.pid };
+        for &(base, len) in &self.iov {
+            if buf.is_empty() {
+                break;
+            }
+            if off >= len {
+                off -= len;
+                continue;
+            }
+            let n = (len - off).min(buf.len());
+            mem.write(base + off, &buf[..n])?;
+            buf = &buf[n..];
+            off = 0;
+        }
+        if buf.is_empty() {
+            Ok(())
+        } else {
+            Err(Errno::EFAULT)
+        }
+    }
 }
 
 /// `(state, ppid, pgrp, session)` of process `pid`, from `/proc/PID/stat`.

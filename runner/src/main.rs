@@ -67,6 +67,8 @@ enum Ev {
     Done { tid: i32, ret: isize },
     /// ksignal woke `tid` (`signal_wake_up`): it may have something deliverable.
     Kick(i32),
+    /// A signal of a signalfd that `tid` waits on in a host poll became pending.
+    Ready(i32),
     /// The runner itself received a signal.
     Outer {
         sig: i32,
@@ -199,6 +201,25 @@ struct Thr {
     /// A `seccomp` call the runner made the thread execute to add the `read`
     /// filter: the registers to restore once it returns.
     inject: Option<libc::user_regs_struct>,
+    /// A poll-family call on a signalfd the host is executing (see `on_poll_entry`).
+    poll: Option<PollCall>,
+    /// A dup of a known signalfd (or onto one) the host is executing: the file the
+    /// new descriptor is, if the old one is a signalfd.
+    dup_of: Option<Option<Arc<SignalFd>>>,
+}
+
+/// `poll`, `ppoll`, `select`, `pselect6`, `epoll_wait`, `epoll_pwait` or
+/// `epoll_pwait2` watching a signalfd for input, while the host executes it.
+struct PollCall {
+    /// The program's registers at the call.
+    regs: libc::user_regs_struct,
+    /// The watched signalfds that were readable at the call (descriptor, events
+    /// asked for, epoll data): the host ran the call with a zero timeout and their
+    /// readiness is added to its answer. Empty: the host waits with the program's
+    /// timeout and `hooks` wake the runner when one becomes readable.
+    ready: Vec<(i32, u32, u64)>,
+    /// Generation hooks ([`SignalFd::watch`]) registered for the wait.
+    hooks: Vec<ksignal::HookHandle>,
 }
 
 struct Proc {
@@ -355,6 +376,8 @@ impl Runner {
                 fault: FaultInfo::default(),
                 sfd_call: None,
                 inject: None,
+                poll: None,
+                dup_of: None,
             },
         );
     }
@@ -619,6 +642,14 @@ impl Runner {
             }
             Ev::Done { tid, ret } => self.on_done(tid, ret),
             Ev::Kick(tid) => self.on_kick(tid),
+            Ev::Ready(tid) => {
+                if let Some(t) = self.threads.get(&tid)
+                    && t.st == St::Running
+                    && t.poll.as_ref().is_some_and(|c| !c.hooks.is_empty())
+                {
+                    self.interrupt(tid);
+                }
+            }
             Ev::Outer {
                 sig,
                 code,
@@ -763,8 +794,11 @@ impl Runner {
 
     fn on_exit(&mut self, pid: i32, status: i32) {
         self.early.remove(&pid);
-        if let Some(t) = self.threads.remove(&pid) {
+        if let Some(mut t) = self.threads.remove(&pid) {
             let tgid = t.tgid;
+            if let Some(call) = t.poll.as_mut() {
+                self.unhook(tgid, &mut call.hooks);
+            }
             if let Some(p) = self.procs.get_mut(&tgid) {
                 p.threads.retain(|x| *x != pid);
                 if t.st == St::Blocked {
@@ -1060,8 +1094,10 @@ impl Runner {
                 self.block(tid, nr, h.regs, None);
             }
             libc::SYS_signalfd4 | libc::SYS_signalfd => self.on_signalfd4(tid, nr, h),
-            // Only the read filter traps `read`: serve it if it reads a signalfd.
-            libc::SYS_read => self.on_syscall_entry(tid),
+            // Only the read filter traps these: served if they use a signalfd.
+            n if host::SFD_TRAPPED.contains(&n) || n == libc::SYS_fcntl => {
+                self.on_syscall_entry(tid)
+            }
             libc::SYS_rt_sigreturn => {
                 let t = &self.threads[&tid];
                 let tsm = t.tsm.clone();
@@ -1337,12 +1373,24 @@ impl Runner {
         let Some(mut h) = Held::read(tid) else {
             return;
         };
+        let nr = h.regs.orig_rax as i64;
+        match nr {
+            libc::SYS_read | libc::SYS_readv => {}
+            libc::SYS_poll
+            | libc::SYS_ppoll
+            | libc::SYS_select
+            | libc::SYS_pselect6
+            | libc::SYS_epoll_wait
+            | libc::SYS_epoll_pwait
+            | libc::SYS_epoll_pwait2 => return self.on_poll_entry(tid, h.regs),
+            libc::SYS_dup | libc::SYS_dup2 | libc::SYS_dup3 | libc::SYS_fcntl => {
+                return self.on_dup_entry(tid, h.regs);
+            }
+            _ => return self.resume(tid, None),
+        }
         let fd = h.regs.rdi as i32;
         let tgid = self.threads[&tid].tgid;
-        let sfd = match h.regs.orig_rax as i64 {
-            libc::SYS_read => self.procs.get(&tgid).and_then(|p| p.sfds.get(&fd).cloned()),
-            _ => None,
-        };
+        let sfd = self.procs.get(&tgid).and_then(|p| p.sfds.get(&fd).cloned());
         let Some(sfd) = sfd else {
             self.resume(tid, None);
             return;
@@ -1363,21 +1411,273 @@ impl Runner {
         let ret = {
             let t = &self.threads[&tid];
             let caller = plain_caller(tid, tgid, &t.tsm);
-            let mut mem = RemoteMem { pid: tid };
-            syscall::sys_signalfd_read(&caller, &mut mem, &sfd, true, buf, count)
+            signalfd_read(&caller, nr, &sfd, true, buf, count)
         };
-        self.log(tid, format_args!("read(signalfd {fd}, {count}) = {ret}"));
+        self.log(
+            tid,
+            format_args!("{}(signalfd {fd}, {count}) = {ret}", syscall_name(nr)),
+        );
         if ret == ksignal::Errno::EAGAIN.as_neg_ret() && !nonblock {
-            self.block(tid, libc::SYS_read, h.regs, Some(sfd));
+            self.block(tid, nr, h.regs, Some(sfd));
             return;
         }
         h.ctx.rax = ret as u64;
         self.resume(tid, Some(h));
     }
 
+    /// A poll-family call of a process with signalfds. The host signalfd behind a
+    /// program's signalfd has an empty mask, so the host never finds it readable;
+    /// the runner makes the call see ksignal's readiness (`signalfd_poll`: a
+    /// signal of the mask pending for the calling thread or its process) instead.
+    ///
+    /// Design: the call still runs in the host, which watches every other file.
+    /// If a watched signalfd is readable now, the host runs the call with a zero
+    /// timeout and the runner adds the signalfds to its answer at the exit stop.
+    /// If none is, the host waits with the program's timeout while a generation
+    /// hook on each watched signalfd ([`SignalFd::watch`], where Linux's
+    /// `signalfd_notify` wakes the pollers) makes the runner interrupt the thread;
+    /// the interrupted call is then started again from its entry, where it now
+    /// finds the signalfd readable. Interception rather than making the host
+    /// signalfd itself readable (a runner-owned host signal in its mask, raised
+    /// and drained in step with ksignal's queues) because the latter needs a host
+    /// signal taken from the program, a drain injected into the tracee at every
+    /// dequeue, and still cannot tell two signalfds' masks or two threads' private
+    /// queues apart. Programs without a signalfd never stop at these calls.
+    fn on_poll_entry(&mut self, tid: i32, regs: libc::user_regs_struct) {
+        let nr = regs.orig_rax as i64;
+        let watched = self.poll_targets(tid, &regs);
+        if watched.is_empty() {
+            self.resume(tid, None);
+            return;
+        }
+        let t = &self.threads[&tid];
+        let (tgid, tsm) = (t.tgid, t.tsm.clone());
+        let any_ready =
+            |w: &[(i32, u32, u64, Arc<SignalFd>)]| w.iter().any(|x| x.3.is_ready(&*tsm));
+        let mut hooks = Vec::new();
+        if !any_ready(&watched) {
+            for (i, w) in watched.iter().enumerate() {
+                if watched[..i].iter().any(|o| Arc::ptr_eq(&o.3, &w.3)) {
+                    continue;
+                }
+                let tx = self.tx.clone();
+                let wake: Arc<dyn Fn(Signo) + Send + Sync> =
+                    Arc::new(move |_| tx.send(Ev::Ready(tid)));
+                if let Ok(h) = w.3.watch(&*tsm, wake) {
+                    hooks.push(h);
+                }
+            }
+        }
+        // Checked again after the hooks are in: a signal generated in between is seen.
+        let ready: Vec<(i32, u32, u64)> = watched
+            .iter()
+            .filter(|w| w.3.is_ready(&*tsm))
+            .map(|w| (w.0, w.1, w.2))
+            .collect();
+        if !ready.is_empty() {
+            self.unhook(tgid, &mut hooks);
+            // The same call without waiting: a zero timeout (a zero timespec or
+            // timeval written below the red zone for the calls that take a pointer).
+            let zero_at = (regs.rsp - 128 - 64) & !15;
+            let mut mem = RemoteMem { pid: tid };
+            let _ = ksignal::UserMemory::write(&mut mem, zero_at as usize, &[0u8; 16]);
+            let mut sub = regs;
+            match nr {
+                libc::SYS_poll => sub.rdx = 0,
+                libc::SYS_ppoll => sub.rdx = zero_at,
+                libc::SYS_select | libc::SYS_pselect6 => sub.r8 = zero_at,
+                libc::SYS_epoll_pwait2 => sub.r10 = zero_at,
+                _ => sub.r10 = 0,
+            }
+            let _ = host::set_regs(tid, &sub);
+        }
+        self.log(
+            tid,
+            format_args!(
+                "poll-family call {nr} on signalfds {:?}: {}",
+                watched.iter().map(|w| w.0).collect::<Vec<_>>(),
+                if ready.is_empty() {
+                    "waits in the host"
+                } else {
+                    "ready"
+                }
+            ),
+        );
+        self.threads.get_mut(&tid).unwrap().poll = Some(PollCall { regs, ready, hooks });
+        let _ = host::ptrace(libc::PTRACE_SYSCALL, tid, 0, 0);
+        self.set_st(tid, St::Running);
+        if tsm.has_pending() && !self.held_by_stop(tgid) {
+            self.interrupt(tid);
+        }
+    }
+
+    fn unhook(&self, tgid: i32, hooks: &mut Vec<ksignal::HookHandle>) {
+        if let Some(p) = self.procs.get(&tgid) {
+            for h in hooks.drain(..) {
+                p.psm.hooks().unregister(h);
+            }
+        }
+    }
+
+    /// The signalfds a poll-family call watches for input: descriptor, events
+    /// asked for (POLLIN for poll and select), epoll data, and the file. Empty if
+    /// none (or the call's arguments cannot be read: the host answers then).
+    fn poll_targets(
+        &mut self,
+        tid: i32,
+        r: &libc::user_regs_struct,
+    ) -> Vec<(i32, u32, u64, Arc<SignalFd>)> {
+        let tgid = self.threads[&tid].tgid;
+        let Some(p) = self.procs.get(&tgid) else {
+            return Vec::new();
+        };
+        if p.sfds.is_empty() {
+            return Vec::new();
+        }
+        let mem = RemoteMem { pid: tid };
+        let mut found: Vec<(i32, u32, u64)> = Vec::new();
+        match r.orig_rax as i64 {
+            libc::SYS_poll | libc::SYS_ppoll => {
+                if let Some(fds) = read_pollfds(&mem, r.rdi as usize, r.rsi as usize) {
+                    for (fd, events, _) in fds {
+                        if events & libc::POLLIN as u32 != 0 && p.sfds.contains_key(&fd) {
+                            found.push((fd, libc::POLLIN as u32, 0));
+                        }
+                    }
+                }
+            }
+            libc::SYS_select | libc::SYS_pselect6 => {
+                let nfds = (r.rdi as i32).clamp(0, 1 << 16) as usize;
+                if let Some(set) = read_fdset(&mem, r.rsi as usize, nfds) {
+                    for fd in p.sfds.keys() {
+                        if (*fd as usize) < nfds && fdset_has(&set, *fd) {
+                            found.push((*fd, libc::POLLIN as u32, 0));
+                        }
+                    }
+                    found.sort_unstable();
+                }
+            }
+            _ => {
+                for (fd, events, data) in host::epoll_targets(tid, r.rdi as i32).unwrap_or_default()
+                {
+                    if events & libc::EPOLLIN as u32 != 0 && p.sfds.contains_key(&fd) {
+                        found.push((fd, events, data));
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for (fd, events, data) in found {
+            if host::signalfd_flags(tid, fd).is_none() {
+                // Closed, or reused for another file.
+                if let Some(p) = self.procs.get_mut(&tgid) {
+                    p.sfds.remove(&fd);
+                }
+                continue;
+            }
+            if let Some(f) = self.procs.get(&tgid).and_then(|p| p.sfds.get(&fd)) {
+                out.push((fd, events, data, f.clone()));
+            }
+        }
+        out
+    }
+
+    /// The exit stop of a poll-family call on signalfds. A call the host ran with
+    /// a zero timeout gets the readable signalfds added to its answer (POLLIN in
+    /// their `revents`, their bits in `readfds`, EPOLLIN events with their data)
+    /// and its own arguments back. A waiting call interrupted only to look at
+    /// the signalfds again (nothing to deliver, no host signal) starts again from
+    /// its entry; any other outcome is the host's.
+    fn finish_poll(&mut self, tid: i32, mut call: PollCall) {
+        let tgid = self.threads[&tid].tgid;
+        self.unhook(tgid, &mut call.hooks);
+        let Ok(now) = host::get_regs(tid) else {
+            return;
+        };
+        let ret = now.rax as i64;
+        if call.ready.is_empty() {
+            let interrupted = ret == -(libc::EINTR as i64) || restart_name(now.rax).is_some();
+            let tsm = self.threads[&tid].tsm.clone();
+            if interrupted && !tsm.has_pending() && host::host_pending(tid) == 0 {
+                let mut again = call.regs;
+                again.rax = again.orig_rax;
+                again.rip -= 2;
+                again.orig_rax = u64::MAX;
+                let _ = host::set_regs(tid, &again);
+                self.log(
+                    tid,
+                    format_args!("poll-family call: a signalfd may be ready, again"),
+                );
+            }
+            self.resume(tid, None);
+            return;
+        }
+        let n = if ret < 0 {
+            ret
+        } else {
+            let mut mem = RemoteMem { pid: tid };
+            merge_ready(&mut mem, &call.regs, &call.ready, ret)
+        };
+        self.log(
+            tid,
+            format_args!("poll-family call: {ret} from the host, {n} with signalfds"),
+        );
+        self.resume_with_result(tid, call.regs, n);
+    }
+
+    /// `dup`, `dup2`, `dup3` or `fcntl(F_DUPFD, F_DUPFD_CLOEXEC)` in a process with
+    /// signalfds: the new descriptor is the same file, so it reads through the
+    /// same [`SignalFd`]; a known signalfd number overwritten by `dup2`/`dup3` is
+    /// forgotten. The host runs the call; the exit stop records the result.
+    fn on_dup_entry(&mut self, tid: i32, regs: libc::user_regs_struct) {
+        let nr = regs.orig_rax as i64;
+        let cmd = regs.rsi as i32;
+        if nr == libc::SYS_fcntl && cmd != libc::F_DUPFD && cmd != libc::F_DUPFD_CLOEXEC {
+            self.resume(tid, None);
+            return;
+        }
+        let tgid = self.threads[&tid].tgid;
+        let Some(p) = self.procs.get(&tgid) else {
+            self.resume(tid, None);
+            return;
+        };
+        let file = p.sfds.get(&(regs.rdi as i32)).cloned();
+        let onto_known = matches!(nr, libc::SYS_dup2 | libc::SYS_dup3)
+            && p.sfds.contains_key(&(regs.rsi as i32));
+        if file.is_none() && !onto_known {
+            self.resume(tid, None);
+            return;
+        }
+        self.threads.get_mut(&tid).unwrap().dup_of = Some(file);
+        let _ = host::ptrace(libc::PTRACE_SYSCALL, tid, 0, 0);
+        self.set_st(tid, St::Running);
+    }
+
     fn on_syscall_exit(&mut self, tid: i32) {
         if let Some((regs, mask)) = self.threads.get_mut(&tid).and_then(|t| t.sfd_call.take()) {
             self.finish_signalfd4(tid, regs, mask);
+            return;
+        }
+        if let Some(call) = self.threads.get_mut(&tid).and_then(|t| t.poll.take()) {
+            self.finish_poll(tid, call);
+            return;
+        }
+        if let Some(file) = self.threads.get_mut(&tid).and_then(|t| t.dup_of.take()) {
+            let ret = host::get_regs(tid).map_or(-1, |r| r.rax as i64);
+            let tgid = self.threads[&tid].tgid;
+            self.log(
+                tid,
+                format_args!("dup: {ret}, a signalfd: {}", file.is_some()),
+            );
+            if ret >= 0
+                && let Some(p) = self.procs.get_mut(&tgid)
+            {
+                match file {
+                    Some(f) => p.sfds.insert(ret as i32, f),
+                    None => p.sfds.remove(&(ret as i32)),
+                };
+            }
+            self.resume(tid, None);
             return;
         }
         match self.threads.get_mut(&tid).and_then(|t| t.mirror.take()) {
@@ -1415,10 +1715,8 @@ impl Runner {
                     syscall::sys_rt_sigtimedwait(&caller, &mut mem, a[0], a[1], a[2], a[3])
                 }
                 libc::SYS_rt_sigsuspend => syscall::sys_rt_sigsuspend(&caller, &mem, a[0], a[1]),
-                libc::SYS_read => match &sfd {
-                    Some(fd) => {
-                        syscall::sys_signalfd_read(&caller, &mut mem, fd, false, a[1], a[2])
-                    }
+                libc::SYS_read | libc::SYS_readv => match &sfd {
+                    Some(fd) => signalfd_read(&caller, nr, fd, false, a[1], a[2]),
                     None => ksignal::Errno::EBADF.as_neg_ret(),
                 },
                 _ => syscall::sys_pause(&caller),
@@ -1569,8 +1867,131 @@ fn syscall_name(nr: i64) -> &'static str {
         libc::SYS_rt_sigqueueinfo => "rt_sigqueueinfo",
         libc::SYS_rt_tgsigqueueinfo => "rt_tgsigqueueinfo",
         libc::SYS_pidfd_send_signal => "pidfd_send_signal",
+        libc::SYS_read => "read",
+        libc::SYS_readv => "readv",
         _ => "syscall",
     }
+}
+
+/// A `read` (`nr`: `buf`, `count`) or a `readv` (`buf` the iovec array, `count`
+/// its length) of signalfd `fd` served by ksignal: a `readv` is one read into the
+/// concatenated buffers (`signalfd_read_iter`'s `copy_to_iter`), 0 when they
+/// hold nothing, EINVAL/EFAULT for a bad array, as `vfs_readv` answers.
+fn signalfd_read(
+    caller: &Caller<'_, RWait, DefaultRawMutex>,
+    nr: i64,
+    fd: &SignalFd,
+    nonblock: bool,
+    buf: usize,
+    count: usize,
+) -> isize {
+    let tid = caller.ids.tid;
+    if nr != libc::SYS_readv {
+        let mut mem = RemoteMem { pid: tid };
+        return syscall::sys_signalfd_read(caller, &mut mem, fd, nonblock, buf, count);
+    }
+    match host::IovMem::read(tid, buf, count) {
+        Err(e) => e.as_neg_ret(),
+        Ok(iov) if iov.is_empty() => 0,
+        Ok(mut iov) => {
+            let len = iov.len();
+            syscall::sys_signalfd_read(caller, &mut iov, fd, nonblock, host::IOV_BASE, len)
+        }
+    }
+}
+
+/// The `struct pollfd` array of a poll: (fd, events, revents) each; None if it
+/// cannot be read or is longer than the runner looks at.
+fn read_pollfds(mem: &RemoteMem, at: usize, n: usize) -> Option<Vec<(i32, u32, u16)>> {
+    if n > 1 << 16 {
+        return None;
+    }
+    let mut raw = vec![0u8; n * 8];
+    ksignal::UserMemory::read(mem, at, &mut raw).ok()?;
+    Some(
+        raw.chunks(8)
+            .map(|c| {
+                let fd = i32::from_ne_bytes(c[0..4].try_into().unwrap());
+                let ev = u16::from_ne_bytes(c[4..6].try_into().unwrap());
+                (
+                    fd,
+                    u32::from(ev),
+                    u16::from_ne_bytes(c[6..8].try_into().unwrap()),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// The `fd_set` of `nfds` descriptors at `at` (None if NULL or unreadable).
+fn read_fdset(mem: &RemoteMem, at: usize, nfds: usize) -> Option<Vec<u8>> {
+    if at == 0 {
+        return None;
+    }
+    let mut set = vec![0u8; nfds.div_ceil(64) * 8];
+    ksignal::UserMemory::read(mem, at, &mut set).ok()?;
+    Some(set)
+}
+
+fn fdset_has(set: &[u8], fd: i32) -> bool {
+    set[fd as usize / 8] & (1 << (fd % 8)) != 0
+}
+
+/// Adds the readable signalfds `ready` to the answer `n` the host gave a
+/// poll-family call made with registers `r` (see `Runner::finish_poll`).
+fn merge_ready(
+    mem: &mut RemoteMem,
+    r: &libc::user_regs_struct,
+    ready: &[(i32, u32, u64)],
+    n: i64,
+) -> i64 {
+    let mut n = n;
+    let pollin = libc::POLLIN as u16;
+    match r.orig_rax as i64 {
+        libc::SYS_poll | libc::SYS_ppoll => {
+            let at = r.rdi as usize;
+            let Some(fds) = read_pollfds(mem, at, r.rsi as usize) else {
+                return n;
+            };
+            for (i, (fd, events, revents)) in fds.into_iter().enumerate() {
+                if events & u32::from(pollin) != 0 && ready.iter().any(|x| x.0 == fd) {
+                    if revents == 0 {
+                        n += 1;
+                    }
+                    let b = (revents | pollin).to_ne_bytes();
+                    let _ = ksignal::UserMemory::write(mem, at + i * 8 + 6, &b);
+                }
+            }
+        }
+        libc::SYS_select | libc::SYS_pselect6 => {
+            let nfds = (r.rdi as i32).clamp(0, 1 << 16) as usize;
+            let Some(mut set) = read_fdset(mem, r.rsi as usize, nfds) else {
+                return n;
+            };
+            for (fd, ..) in ready {
+                if !fdset_has(&set, *fd) {
+                    set[*fd as usize / 8] |= 1 << (fd % 8);
+                    n += 1;
+                }
+            }
+            let _ = ksignal::UserMemory::write(mem, r.rsi as usize, &set);
+        }
+        _ => {
+            // struct epoll_event is packed on x86_64: u32 events, u64 data.
+            let max = (r.rdx as i32).max(0) as i64;
+            for (_, _, data) in ready {
+                if n >= max {
+                    break;
+                }
+                let mut ev = [0u8; 12];
+                ev[0..4].copy_from_slice(&(libc::EPOLLIN as u32).to_ne_bytes());
+                ev[4..12].copy_from_slice(&data.to_ne_bytes());
+                let _ = ksignal::UserMemory::write(mem, r.rsi as usize + n as usize * 12, &ev);
+                n += 1;
+            }
+        }
+    }
+    n
 }
 
 /// The traced tree as ksignal's system calls see it.

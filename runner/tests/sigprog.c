@@ -5,11 +5,14 @@
  *
  *     sigprog TEST      TEST: nested siginfo fault-edit altstack fp restart
  *                             longjmp nocldwait threads stop-exec abort
+ *                             sfd-epoll sfd-poll sfd-dup sfd-readv
  *
  * Built by runner/tests/real-programs.sh with gcc into target/.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -17,9 +20,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <ucontext.h>
@@ -807,6 +814,190 @@ static int t_abort(void)
 	abort();
 }
 
+/* ---- signalfd: readiness (poll, select, epoll), dup, readv ---- */
+
+/* A signalfd for SIGUSR1 and SIGUSR2 (both blocked), flags as given. */
+static int usr_sfd(int flags)
+{
+	sigset_t m;
+	sigemptyset(&m);
+	sigaddset(&m, SIGUSR1);
+	sigaddset(&m, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &m, NULL);
+	return signalfd(-1, &m, flags);
+}
+
+/* Reads one record from `fd` and prints its signal (or the error). */
+static void read_one(int fd, const char *what)
+{
+	struct signalfd_siginfo si;
+	ssize_t n = read(fd, &si, sizeof si);
+	if (n < 0)
+		printf("%s: read: %s\n", what, strerror(errno));
+	else
+		printf("%s: read %zd bytes, %s\n", what, n, strsignal(si.ssi_signo));
+}
+
+static void *send_later(void *arg)
+{
+	usleep(100 * 1000);
+	kill(getpid(), (int)(intptr_t)arg);
+	return NULL;
+}
+
+/* signalfd_poll through epoll: an epoll_wait that times out with nothing pending;
+ * one woken by a signal another thread sends, then by one another process sends;
+ * one that reports a ready pipe beside the signalfd. */
+static int t_sfd_epoll(void)
+{
+	int sfd = usr_sfd(SFD_NONBLOCK), ep = epoll_create1(0), p[2];
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 42 }, out[4];
+	pthread_t th;
+	if (pipe(p))
+		return 1;
+	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.u64 = 7;
+	epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev);
+	printf("nothing pending: epoll_wait = %d\n", epoll_wait(ep, out, 4, 100));
+
+	pthread_create(&th, NULL, send_later, (void *)(intptr_t)SIGUSR1);
+	int n = epoll_wait(ep, out, 4, 5000);
+	printf("thread sent SIGUSR1: epoll_wait = %d, data %llu, events %#x\n", n,
+	       (unsigned long long)out[0].data.u64, out[0].events);
+	pthread_join(th, NULL);
+	read_one(sfd, "after epoll_wait");
+	printf("drained: epoll_pwait = %d\n", epoll_pwait(ep, out, 4, 0, NULL));
+
+	pid_t parent = getpid(), c = fork();
+	if (c == 0) {
+		usleep(100 * 1000);
+		kill(parent, SIGUSR2);
+		_exit(0);
+	}
+	n = epoll_wait(ep, out, 4, -1);
+	printf("child sent SIGUSR2: epoll_wait = %d, data %llu\n", n, (unsigned long long)out[0].data.u64);
+	waitpid(c, NULL, 0);
+	read_one(sfd, "after the child's signal");
+
+	raise(SIGUSR1);
+	if (write(p[1], "x", 1) != 1)
+		return 1;
+	n = epoll_wait(ep, out, 4, 1000);
+	unsigned long long sum = 0;
+	for (int i = 0; i < n; i++)
+		sum += out[i].data.u64;
+	printf("pipe and signal ready: epoll_wait = %d, data sum %llu\n", n, sum);
+	printf("maxevents 1: epoll_wait = %d\n", epoll_wait(ep, out, 1, 1000));
+	read_one(sfd, "drain");
+	read_one(sfd, "empty");
+	return 0;
+}
+
+/* signalfd_poll through poll, ppoll, select and pselect6: 0 after the timeout
+ * while nothing is pending, 1 with POLLIN / the bit set once a signal is. */
+static int t_sfd_poll(void)
+{
+	int sfd = usr_sfd(0), p[2], n;
+	struct pollfd pf[2] = { { .fd = sfd, .events = POLLIN }, { .fd = -1 } };
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+	struct timeval tv = { 0, 50 * 1000 };
+	fd_set r;
+	if (pipe(p))
+		return 1;
+	n = poll(pf, 1, 50);
+	printf("poll, nothing pending: %d revents %#x\n", n, pf[0].revents);
+	printf("ppoll, nothing pending: %d\n", ppoll(pf, 1, &ts, NULL));
+	FD_ZERO(&r);
+	FD_SET(sfd, &r);
+	n = select(sfd + 1, &r, NULL, NULL, &tv);
+	printf("select, nothing pending: %d set %d\n", n, FD_ISSET(sfd, &r));
+	FD_SET(sfd, &r);
+	printf("pselect, nothing pending: %d\n", pselect(sfd + 1, &r, NULL, NULL, &ts, NULL));
+
+	raise(SIGUSR2);
+	n = poll(pf, 1, 50);
+	printf("poll, SIGUSR2 pending: %d revents %#x\n", n, pf[0].revents);
+	n = ppoll(pf, 1, &ts, NULL);
+	printf("ppoll, SIGUSR2 pending: %d revents %#x\n", n, pf[0].revents);
+	FD_ZERO(&r);
+	FD_SET(sfd, &r);
+	tv.tv_usec = 50 * 1000;
+	n = select(sfd + 1, &r, NULL, NULL, &tv);
+	printf("select, SIGUSR2 pending: %d set %d\n", n, FD_ISSET(sfd, &r));
+	FD_SET(sfd, &r);
+	n = pselect(sfd + 1, &r, NULL, NULL, &ts, NULL);
+	printf("pselect, SIGUSR2 pending: %d set %d\n", n, FD_ISSET(sfd, &r));
+	pf[1].fd = p[1];
+	pf[1].events = POLLOUT;
+	n = poll(pf, 2, 50);
+	printf("poll with a writable pipe: %d revents %#x %#x\n", n, pf[0].revents, pf[1].revents);
+	read_one(sfd, "drain");
+
+	pthread_t th;
+	pthread_create(&th, NULL, send_later, (void *)(intptr_t)SIGUSR1);
+	n = poll(pf, 1, -1);
+	printf("poll, SIGUSR1 from a thread: %d revents %#x\n", n, pf[0].revents);
+	pthread_join(th, NULL);
+	read_one(sfd, "drain");
+	pthread_create(&th, NULL, send_later, (void *)(intptr_t)SIGUSR2);
+	FD_ZERO(&r);
+	FD_SET(sfd, &r);
+	n = select(sfd + 1, &r, NULL, NULL, NULL);
+	printf("select, SIGUSR2 from a thread: %d set %d\n", n, FD_ISSET(sfd, &r));
+	pthread_join(th, NULL);
+	read_one(sfd, "drain");
+	return 0;
+}
+
+/* A duplicated signalfd is the same file: dup, dup2, dup3 and fcntl(F_DUPFD_CLOEXEC)
+ * numbers read the signals, also after the original number is closed. */
+static int t_sfd_dup(void)
+{
+	int sfd = usr_sfd(SFD_NONBLOCK);
+	int d = dup(sfd), d2 = fcntl(sfd, F_DUPFD_CLOEXEC, 100);
+	raise(SIGUSR1);
+	read_one(d, "dup");
+	raise(SIGUSR2);
+	read_one(d2, "F_DUPFD_CLOEXEC");
+	read_one(d2, "F_DUPFD_CLOEXEC again");
+	if (dup2(sfd, 50) != 50 || dup3(sfd, 51, O_CLOEXEC) != 51)
+		return 1;
+	close(sfd);
+	raise(SIGUSR1);
+	struct pollfd pf = { .fd = 50, .events = POLLIN };
+	int n = poll(&pf, 1, 1000);
+	printf("poll on the dup2 number: %d revents %#x\n", n, pf.revents);
+	read_one(50, "dup2 after close of the original");
+	raise(SIGUSR2);
+	read_one(51, "dup3");
+	int fd = open("/dev/null", O_RDONLY);
+	dup2(fd, 51);
+	char c;
+	printf("dup2 of /dev/null over it: read = %zd\n", read(51, &c, 1));
+	return 0;
+}
+
+/* readv of a signalfd: one record across two buffers, EINVAL below one record. */
+static int t_sfd_readv(void)
+{
+	int sfd = usr_sfd(SFD_NONBLOCK);
+	struct signalfd_siginfo si;
+	char *b = (char *)&si;
+	struct iovec iov[2] = { { b, 40 }, { b + 40, sizeof si - 40 } };
+	union sigval v = { .sival_int = 1234 };
+	sigqueue(getpid(), SIGUSR1, v);
+	ssize_t n = readv(sfd, iov, 2);
+	printf("readv: %zd bytes, %s, int %d\n", n, strsignal(si.ssi_signo), si.ssi_int);
+	n = readv(sfd, iov, 2);
+	printf("readv, empty: %zd %s\n", n, n < 0 ? strerror(errno) : "");
+	iov[1].iov_len = 10;
+	raise(SIGUSR2);
+	n = readv(sfd, iov, 2);
+	printf("readv of 50 bytes: %zd %s\n", n, n < 0 ? strerror(errno) : "");
+	read_one(sfd, "still pending");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -817,6 +1008,8 @@ int main(int argc, char **argv)
 		{ "altstack", t_altstack }, { "fp", t_fp },             { "restart", t_restart },
 		{ "longjmp", t_longjmp },   { "nocldwait", t_nocldwait }, { "threads", t_threads },
 		{ "stop-exec", t_stop_exec }, { "abort", t_abort },
+		{ "sfd-epoll", t_sfd_epoll }, { "sfd-poll", t_sfd_poll },
+		{ "sfd-dup", t_sfd_dup },     { "sfd-readv", t_sfd_readv },
 	};
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (unsigned i = 0; argc == 2 && i < sizeof(tests) / sizeof(tests[0]); i++)
