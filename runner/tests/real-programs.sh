@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Real programs, natively and under ksignal-run: bash job control and traps,
 # Python's signal module, and a C program (runner/tests/sigprog.c) with nested
-# handlers, siginfo, ucontext edits, sigaltstack and FP state. Each case's
+# handlers, siginfo, ucontext edits, sigaltstack, FP state and signalfds (poll,
+# select and epoll readiness, dup, readv). Each case's
 # stdout, stderr and exit status under ksignal-run must equal the native run's
 # (and, where the case names one, the expected exit status).
 #
@@ -306,8 +307,34 @@ print("returncode", p.wait())
 print("segv child", subprocess.run([sys.executable, "-c", "import ctypes; ctypes.string_at(0)"]).returncode)
 '
 
+check py-signalfd-epoll 0 "$py" -c '
+# Python has no signalfd of its own: libc`s, through ctypes, read with os.read
+# and watched with select.epoll, select.select and select.poll.
+import ctypes, os, select, signal, struct, threading
+libc = ctypes.CDLL(None, use_errno=True)
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGTERM})
+mask = (ctypes.c_ulong * 16)((1 << (signal.SIGUSR1 - 1)) | (1 << (signal.SIGTERM - 1)))
+fd = libc.signalfd(-1, mask, os.O_NONBLOCK | os.O_CLOEXEC)
+signo = lambda f: signal.Signals(struct.unpack_from("I", os.read(f, 128))[0]).name
+ep = select.epoll()
+ep.register(fd, select.EPOLLIN)
+print("idle epoll:", ep.poll(0.1))
+threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGUSR1)).start()
+print("epoll after a thread`s kill:", [(f == fd, e) for f, e in ep.poll(5)])
+print("read:", signo(fd))
+os.kill(os.getpid(), signal.SIGTERM)
+print("select:", select.select([fd], [], [], 1)[0] == [fd])
+p = select.poll()
+p.register(fd, select.POLLIN)
+print("poll:", [(f == fd, e) for f, e in p.poll(1000)])
+d = os.dup(fd)
+print("read from a dup:", signo(d))
+print("idle poll:", p.poll(50))
+'
+
 # ---- the C program ----
-for t in nested siginfo altstack fp restart longjmp nocldwait threads stop-exec; do
+for t in nested siginfo altstack fp restart longjmp nocldwait threads stop-exec \
+  sfd-epoll sfd-poll sfd-dup sfd-readv; do
   check "c-$t" 0 "$sigprog" "$t"
 done
 check c-fault-edit 139 "$sigprog" fault-edit
