@@ -206,6 +206,12 @@ struct Thr {
     /// A dup of a known signalfd (or onto one) the host is executing: the file the
     /// new descriptor is, if the old one is a signalfd.
     dup_of: Option<Option<Arc<SignalFd>>>,
+    /// A waiting poll-family call on a signalfd that a host signal interrupted:
+    /// its registers at entry. Once that signal went to ksignal (the thread's next
+    /// signal-delivery or interrupt stop), the call starts again if ksignal has
+    /// nothing to deliver (the host signal was ignored), as it would never have
+    /// been interrupted natively.
+    rewind: Option<libc::user_regs_struct>,
 }
 
 /// `poll`, `ppoll`, `select`, `pselect6`, `epoll_wait`, `epoll_pwait` or
@@ -378,6 +384,7 @@ impl Runner {
                 inject: None,
                 poll: None,
                 dup_of: None,
+                rewind: None,
             },
         );
     }
@@ -462,12 +469,27 @@ impl Runner {
         };
         let (tgid, tsm) = (t.tgid, t.tsm.clone());
         let Some(mut h) = held else {
+            if let Some(t) = self.threads.get_mut(&tid) {
+                t.rewind = None;
+            }
             self.cont(tid, 0);
             if tsm.has_pending() && !self.held_by_stop(tgid) {
                 self.interrupt(tid);
             }
             return;
         };
+        if let Some(regs) = self.threads.get_mut(&tid).and_then(|t| t.rewind.take())
+            && !tsm.has_pending()
+        {
+            h.regs = again(&regs);
+            h.ctx = host::to_ctx(&h.regs);
+            h.dirty = true;
+            h.skip = true;
+            self.log(
+                tid,
+                format_args!("poll-family call: host signal ignored, again"),
+            );
+        }
         // A served call's restart code left over from a stop (see below).
         let stopped_now = self.held_by_stop(tgid);
         if !stopped_now
@@ -765,6 +787,10 @@ impl Runner {
         // makes one extra PTRACE_EVENT_STOP, which the runner resumes.
         if let Some(t) = self.threads.get_mut(&pid) {
             t.interrupting = false;
+            // Only the stops a host signal makes may take up an interrupted poll.
+            if !(event == 0 && sig != libc::SIGTRAP | 0x80 || event == host::PTRACE_EVENT_STOP) {
+                t.rewind = None;
+            }
         }
         if self.threads[&pid].blocked_regs.is_some() {
             self.on_blocked_stop(pid, event, sig, was);
@@ -1598,16 +1624,19 @@ impl Runner {
         if call.ready.is_empty() {
             let interrupted = ret == -(libc::EINTR as i64) || restart_name(now.rax).is_some();
             let tsm = self.threads[&tid].tsm.clone();
-            if interrupted && !tsm.has_pending() && host::host_pending(tid) == 0 {
-                let mut again = call.regs;
-                again.rax = again.orig_rax;
-                again.rip -= 2;
-                again.orig_rax = u64::MAX;
-                let _ = host::set_regs(tid, &again);
-                self.log(
-                    tid,
-                    format_args!("poll-family call: a signalfd may be ready, again"),
-                );
+            if interrupted && !tsm.has_pending() {
+                if host::host_pending(tid) == 0 {
+                    let _ = host::set_regs(tid, &again(&call.regs));
+                    self.log(
+                        tid,
+                        format_args!("poll-family call: a signalfd may be ready, again"),
+                    );
+                } else {
+                    // The host signal's delivery stop comes next.
+                    self.threads.get_mut(&tid).unwrap().rewind = Some(call.regs);
+                    self.cont(tid, 0);
+                    return;
+                }
             }
             self.resume(tid, None);
             return;
@@ -1898,6 +1927,16 @@ fn signalfd_read(
             syscall::sys_signalfd_read(caller, &mut iov, fd, nonblock, host::IOV_BASE, len)
         }
     }
+}
+
+/// Registers `regs` of a system call's entry, made to run the call again from its
+/// `syscall` instruction with no restart logic of the host's.
+fn again(regs: &libc::user_regs_struct) -> libc::user_regs_struct {
+    let mut r = *regs;
+    r.rax = r.orig_rax;
+    r.rip -= 2;
+    r.orig_rax = u64::MAX;
+    r
 }
 
 /// The `struct pollfd` array of a poll: (fd, events, revents) each; None if it

@@ -879,6 +879,20 @@ static int t_sfd_epoll(void)
 	waitpid(c, NULL, 0);
 	read_one(sfd, "after the child's signal");
 
+	/* A child's exit (SIGCHLD, ignored by default) while waiting: no EINTR. */
+	c = fork();
+	if (c == 0) {
+		usleep(30 * 1000);
+		_exit(0);
+	}
+	pthread_create(&th, NULL, send_later, (void *)(intptr_t)SIGUSR1);
+	n = epoll_wait(ep, out, 4, -1);
+	printf("a child exited, then SIGUSR1: epoll_wait = %d, data %llu\n", n,
+	       (unsigned long long)out[0].data.u64);
+	pthread_join(th, NULL);
+	waitpid(c, NULL, 0);
+	read_one(sfd, "after the child's exit");
+
 	raise(SIGUSR1);
 	if (write(p[1], "x", 1) != 1)
 		return 1;
