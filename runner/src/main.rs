@@ -242,8 +242,9 @@ struct Proc {
     /// empty mask (so close, dup, fcntl, CLOEXEC and inheritance are the host's)
     /// whose reads the runner serves with ksignal's [`SignalFd`].
     sfds: HashMap<i32, Arc<SignalFd>>,
-    /// Once the process has a signalfd, its reads must stop: a second seccomp
-    /// filter that traps `read` is added in the process (`read_filter`), or, if
+    /// Once the process has a signalfd, its reads, readiness calls and dups must
+    /// stop: a second seccomp filter that traps them ([`host::read_filter`]) is
+    /// added in the process (`read_filter`), or, if
     /// the host refuses it, its threads run under PTRACE_SYSCALL (`trace_reads`).
     /// Before that only the signal calls stop (no cost for programs without a
     /// signalfd).
