@@ -318,15 +318,14 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// [rule 31]: crate::docs::rules#rule-31
     /// [rule 32]: crate::docs::rules#rule-32
     pub fn sigprocmask(&self, how: MaskHow, set: SignalSet) -> SignalSet {
-        let mut st = self.process.state.lock();
-        let old = st.blocked(self.slot);
-        let new = match how {
-            MaskHow::Block => old | set,
-            MaskHow::Unblock => old - set,
-            MaskHow::SetMask => set,
-        };
-        st.set_blocked(self.slot, new);
-        old
+        self.process
+            .state
+            .lock()
+            .update_blocked(self.slot, |old| match how {
+                MaskHow::Block => old | set,
+                MaskHow::Unblock => old - set,
+                MaskHow::SetMask => set,
+            })
     }
 
     /// `rt_sigpending` ([rule 33]): pending signals, private or shared, that are blocked.
