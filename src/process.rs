@@ -1225,9 +1225,8 @@ impl<W: WaitQueue> ProcessState<W> {
         // discards default-action signals at generation (`sig_ignored`), but one the
         // target thread blocks is queued, and a thread that does not block it then
         // takes the group down.
-        let real_blocked = self.thread(chosen).real_blocked;
         if sig_fatal(action, sig)
-            && !real_blocked.contains(sig)
+            && !self.thread(chosen).real_blocked.contains(sig)
             && sig.default_action() != DefaultAction::CoreDump
             && (sig == Signo::SIGKILL || !self.thread(target).is(ThreadFlags::TRACED))
         {
@@ -1235,8 +1234,7 @@ impl<W: WaitQueue> ProcessState<W> {
             out.group_exit = true;
             return;
         }
-        self.signal_wake_up(chosen);
-        out.woken = Some(self.thread(chosen).link.tid);
+        out.woken = Some(self.signal_wake_up(chosen));
     }
 
     /// Starts a group exit: `SIGNAL_GROUP_EXIT` and every thread woken to die.
@@ -1261,10 +1259,11 @@ impl<W: WaitQueue> ProcessState<W> {
 
     /// `signal_wake_up`: set the thread's flag, then wake it.
     #[inline]
-    fn signal_wake_up(&self, slot: u32) {
+    fn signal_wake_up(&self, slot: u32) -> i32 {
         let t = self.thread(slot);
         t.link.sigpending.store(true, Ordering::Release);
         t.link.wait.wake_one();
+        t.link.tid
     }
 
     /// `recalc_sigpending` for one thread: its flag says whether it has something to
