@@ -1,22 +1,26 @@
 //! rt_sigaction, rt_sigprocmask, rt_sigpending, rt_sigtimedwait, rt_sigsuspend,
-//! pause and sigaltstack: Linux's argument order ([`ksignal::docs::rules`], rules
+//! pause, sigaltstack and signalfd4: Linux's argument order ([`ksignal::docs::rules`], rules
 //! 29 to 37). Each test is named after the fact it checks.
 
 mod common {
+    pub mod signalfd_files;
     pub mod user_memory;
     pub mod wait;
 }
 mod syscall_sim;
 
+use common::signalfd_files::Files;
 use ksignal::code;
 use ksignal::syscall::{
-    sys_kill, sys_pause, sys_rt_sigaction, sys_rt_sigpending, sys_rt_sigprocmask,
-    sys_rt_sigsuspend, sys_rt_sigtimedwait, sys_sigaltstack, sys_tkill,
+    SignalFdTable, sys_kill, sys_pause, sys_rt_sigaction, sys_rt_sigpending, sys_rt_sigprocmask,
+    sys_rt_sigsuspend, sys_rt_sigtimedwait, sys_sigaltstack, sys_signalfd4, sys_tkill,
 };
 use ksignal::{Arch, Errno, SignalAction, SignalInfo, SignalSet, Signo};
 use ksignal::{Disposition, SaFlags};
+use ksignal::{SFD_CLOEXEC, SFD_NONBLOCK, SfdFlags, SignalFd};
 use ksignal::{SignalStack, StackT};
 use linux_raw_sys::general as abi;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use syscall_sim::{BAD, BASE, Mem, Sim, arg, neg, take};
 
@@ -612,4 +616,67 @@ fn sigaltstack_bad_uss_is_efault_and_bad_uoss_efault_after_install() {
         abi::SS_AUTODISARM,
         "never on an autodisarmed stack"
     );
+}
+
+// ---- signalfd4 ----
+
+const MASK: usize = BASE + 0x600;
+
+/// Descriptors 0..4: 0 another kind of file, 1 a signalfd for SIGHUP, 2 and 3 free;
+/// `mask` in user memory at MASK.
+fn signalfd_setup(mask: SignalSet) -> (Mem, Files) {
+    let mut m = Mem::new();
+    m.put_set(MASK, mask);
+    let existing = Arc::new(SignalFd::new(SignalSet::single(Signo::SIGHUP)));
+    let slots = vec![Some(None), Some(Some(existing)), None, None];
+    (m, Files::new(slots))
+}
+
+#[test]
+fn signalfd4_checks_size_then_mask_then_flags_then_the_descriptor() {
+    let sim = Sim::world();
+    let c = sim.caller(10);
+    let (m, mut f) = signalfd_setup(SignalSet::ALL);
+    // (what is checked, ufd, user_mask, sizemask, flags, the error)
+    let rows = [
+        ("size first", 7, BAD, 4, arg(-1), Errno::EINVAL),
+        ("then the mask", 7, BAD, 8, arg(-1), Errno::EFAULT),
+        ("then flags", 7, MASK, 8, 1, Errno::EINVAL),
+        ("then the fd", 7, MASK, 8, 0, Errno::EBADF),
+        ("only -1 creates", arg(-2), MASK, 8, 0, Errno::EBADF),
+        ("not a signalfd", 0, MASK, 8, 0, Errno::EINVAL),
+    ];
+    for (what, ufd, at, size, flags, e) in rows {
+        let r = sys_signalfd4(&c, &m, &mut f, ufd, at, size, flags);
+        assert_eq!(r, neg(e), "{what}");
+    }
+    assert!(f.installed.is_empty(), "nothing was created");
+}
+
+#[test]
+fn signalfd4_creates_with_its_flags_and_a_sanitised_mask() {
+    let sim = Sim::world();
+    let c = sim.caller(10);
+    let (m, mut f) = signalfd_setup(SignalSet::ALL);
+    let flags = (SFD_CLOEXEC | SFD_NONBLOCK) as usize;
+    assert_eq!(sys_signalfd4(&c, &m, &mut f, arg(-1), MASK, 8, flags), 2);
+    let both = SfdFlags {
+        cloexec: true,
+        nonblock: true,
+    };
+    assert_eq!(f.installed, [both]);
+    let fd = f.lookup(2).unwrap();
+    assert_eq!(fd.mask(), SignalSet::ALL.without_unblockable());
+}
+
+#[test]
+fn signalfd4_on_a_signalfd_updates_its_mask_and_returns_it() {
+    let sim = Sim::world();
+    let c = sim.caller(10);
+    let (m, mut f) = signalfd_setup(SignalSet::single(Signo::SIGUSR1));
+    let before = f.lookup(1).unwrap();
+    let nonblock = SFD_NONBLOCK as usize;
+    assert_eq!(sys_signalfd4(&c, &m, &mut f, 1, MASK, 8, nonblock), 1);
+    assert_eq!(before.mask(), SignalSet::single(Signo::SIGUSR1));
+    assert!(f.installed.is_empty(), "no new file, flags not applied");
 }
