@@ -32,6 +32,10 @@ pub trait SignalFdTable {
 /// mask of the signalfd open there ([`SignalFdTable::lookup`]: EBADF, EINVAL) and
 /// returns `ufd`; `flags` are then checked but not applied.
 ///
+/// x86_64's `signalfd(ufd, user_mask, sizemask)` (the generic system-call table of
+/// riscv64, aarch64 and loongarch64 has none) is this call with `flags` 0, as
+/// Linux's `sys_signalfd` is `do_signalfd4(.., 0)`.
+///
 /// Context: process context, on the calling thread; allocates (the new file).
 pub fn sys_signalfd4<
     W: WaitQueue,
@@ -58,24 +62,6 @@ pub fn sys_signalfd4<
             arg_int(flags),
         )
     })
-}
-
-/// `signalfd(ufd, user_mask, sizemask)`: `signalfd4` with no flags (x86_64 has it;
-/// the generic system-call table of riscv64, aarch64 and loongarch64 does not).
-pub fn sys_signalfd<
-    W: WaitQueue,
-    R: RawMutex,
-    M: UserMemory + ?Sized,
-    T: SignalFdTable + ?Sized,
->(
-    caller: &Caller<'_, W, R>,
-    mem: &M,
-    files: &mut T,
-    ufd: usize,
-    user_mask: usize,
-    sizemask: usize,
-) -> SyscallRet {
-    sys_signalfd4(caller, mem, files, ufd, user_mask, sizemask, 0)
 }
 
 /// The checks of `signalfd4` before the file table is touched: the mask size,
