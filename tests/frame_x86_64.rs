@@ -9,7 +9,7 @@ mod common {
 
 use common::fp::ImageFp;
 use common::frame::*;
-use common::scenarios::{self, Fixture, FrameTestArch, RestartArch};
+use common::scenarios::{self, FrameTestArch, RestartArch};
 use common::signal_setup::*;
 use common::user_stack::*;
 use ksignal::frame::x86_64::{
@@ -31,17 +31,10 @@ const SC_IP: u64 = MC + 128;
 const SC_FPSTATE: u64 = MC + 184;
 const SIGMASK: u64 = 304;
 
-/// This architecture for the shared scenarios (`tests/common/scenarios.rs`).
-struct X86;
-type T = Fixture<X86>;
-
 scenarios::shared_frame_tests!(X86);
 
 impl FrameTestArch for X86 {
     type Ctx = X86_64Context;
-    /// The bad-frame path raises SIGSEGV with `signal_fault`: SI_KERNEL, no address,
-    /// whether the frame is unmapped or malformed.
-    const BAD_FRAME_FAULTS_AT_SP: bool = false;
     const UC: u64 = 8;
     const SIGMASK: u64 = SIGMASK;
     const RED_ZONE: u64 = 128;
@@ -564,15 +557,11 @@ proptest! {
 
     #[test]
     fn any_context_survives_deliver_and_sigreturn(
-        orig in any_ctx(), fp0 in any_fp(), stack0 in any_stack(),
-        onstack in any::<bool>(), siginfo in any::<bool>(), saved in any::<u64>(),
-        clobber in any::<[u64; 16]>(), sig in 1u32..=64,
+        orig in any_ctx(), fp0 in any_fp(), d in scenarios::any_delivery(any_stack()),
+        clobber in any::<[u64; 16]>(),
     ) {
-        let mut flags = SaFlags::empty();
-        if onstack { flags |= SaFlags::ONSTACK; }
-        if siginfo { flags |= SaFlags::SIGINFO; }
         let want = fp0.state.clone();
-        scenarios::round_trip::<X86>(orig, fp0, stack0, flags, sig, saved, |ctx, fp| {
+        scenarios::round_trip::<X86>(orig, fp0, d, |ctx, fp| {
             // The handler runs and clobbers registers and FP state.
             ctx.rax = clobber[0]; ctx.rbx = clobber[1]; ctx.rcx = clobber[2]; ctx.rdx = clobber[3];
             ctx.rsi = clobber[4]; ctx.rdi = clobber[5]; ctx.rbp = clobber[6]; ctx.r8 = clobber[7];
