@@ -369,6 +369,25 @@ fn sent(sim: &Sim) -> Vec<(i32, u32)> {
         .collect()
 }
 
+/// `kill_orphaned_pgrp` as the child leaves `parent` (`side`: the parent exits and
+/// the child is reparented, or the child itself exits), every group it asks about
+/// said to become orphaned or not as `orphaned` says: whether it signalled the
+/// child's group, and what it asked (pgid, the process to ignore).
+fn child_leaves(
+    sim: &Sim,
+    parent: &TaskIds,
+    side: OrphanCheck,
+    orphaned: bool,
+) -> (bool, Vec<(i32, Option<i32>)>) {
+    let mut asked = Vec::new();
+    let mut groups = |pgid: i32, ignored: Option<i32>| {
+        asked.push((pgid, ignored));
+        orphaned
+    };
+    let signalled = kill_orphaned_pgrp(sim, &mut groups, &ids(sim, CHILD), parent, side);
+    (signalled, asked)
+}
+
 #[test]
 fn rule71_a_newly_orphaned_group_with_a_stopped_member_gets_sighup_then_sigcont() {
     let sim = family();
@@ -379,19 +398,9 @@ fn rule71_a_newly_orphaned_group_with_a_stopped_member_gets_sighup_then_sigcont(
             .unwrap();
     }
     stop_child(&sim);
-    let mut asked = Vec::new();
-    let mut groups = |pgid: i32, ignored: Option<i32>| {
-        asked.push((pgid, ignored));
-        true
-    };
-    let (child, parent) = (ids(&sim, CHILD), ids(&sim, PARENT));
-    assert!(kill_orphaned_pgrp(
-        &sim,
-        &mut groups,
-        &child,
-        &parent,
-        OrphanCheck::Reparent
-    ));
+    let parent = ids(&sim, PARENT);
+    let (signalled, asked) = child_leaves(&sim, &parent, OrphanCheck::Reparent, true);
+    assert!(signalled);
     assert_eq!(asked, [(CHILD, None)]);
     assert_eq!(sent(&sim), [(CHILD, 1), (CHILD, 18)]);
     let outcomes = sim.sent.lock().unwrap().clone();
@@ -414,43 +423,21 @@ fn rule71_a_newly_orphaned_group_with_a_stopped_member_gets_sighup_then_sigcont(
 fn rule71_the_exit_side_ignores_the_exiting_process_itself() {
     let sim = family();
     stop_child(&sim);
-    let mut asked = Vec::new();
-    let mut groups = |pgid: i32, ignored: Option<i32>| {
-        asked.push((pgid, ignored));
-        true
-    };
-    let (child, parent) = (ids(&sim, CHILD), ids(&sim, PARENT));
-    assert!(kill_orphaned_pgrp(
-        &sim,
-        &mut groups,
-        &child,
-        &parent,
-        OrphanCheck::Exit
-    ));
+    let parent = ids(&sim, PARENT);
+    let (signalled, asked) = child_leaves(&sim, &parent, OrphanCheck::Exit, true);
+    assert!(signalled);
     assert_eq!(asked, [(CHILD, Some(CHILD))]);
 }
 
 #[test]
 fn rule71_no_signal_without_a_stopped_member_or_when_not_orphaned() {
     let sim = family();
-    let (child, parent) = (ids(&sim, CHILD), ids(&sim, PARENT));
-    let mut yes = |_: i32, _: Option<i32>| true;
-    assert!(!kill_orphaned_pgrp(
-        &sim,
-        &mut yes,
-        &child,
-        &parent,
-        OrphanCheck::Reparent
-    ));
+    let parent = ids(&sim, PARENT);
+    let nothing_stopped = child_leaves(&sim, &parent, OrphanCheck::Reparent, true);
+    assert!(!nothing_stopped.0);
     stop_child(&sim);
-    let mut no = |_: i32, _: Option<i32>| false;
-    assert!(!kill_orphaned_pgrp(
-        &sim,
-        &mut no,
-        &child,
-        &parent,
-        OrphanCheck::Reparent
-    ));
+    let not_orphaned = child_leaves(&sim, &parent, OrphanCheck::Reparent, false);
+    assert!(!not_orphaned.0);
     assert!(sent(&sim).is_empty());
     assert!(sim.proc(CHILD).process.is_stopped());
 }
@@ -459,12 +446,6 @@ fn rule71_no_signal_without_a_stopped_member_or_when_not_orphaned() {
 fn rule71_no_signal_when_the_parent_shares_the_group_or_is_in_another_session() {
     let sim = family();
     stop_child(&sim);
-    let child = ids(&sim, CHILD);
-    let mut asked = 0;
-    let mut groups = |_: i32, _: Option<i32>| {
-        asked += 1;
-        true
-    };
     let same_group = TaskIds {
         pgid: CHILD,
         ..ids(&sim, PARENT)
@@ -474,15 +455,10 @@ fn rule71_no_signal_when_the_parent_shares_the_group_or_is_in_another_session() 
         ..ids(&sim, PARENT)
     };
     for parent in [same_group, other_session] {
-        assert!(!kill_orphaned_pgrp(
-            &sim,
-            &mut groups,
-            &child,
-            &parent,
-            OrphanCheck::Reparent
-        ));
+        let (signalled, asked) = child_leaves(&sim, &parent, OrphanCheck::Reparent, true);
+        assert!(!signalled);
+        assert_eq!(asked, [], "will_become_orphaned_pgrp is not even asked");
     }
-    assert_eq!(asked, 0, "will_become_orphaned_pgrp is not even asked");
     assert!(sent(&sim).is_empty());
 }
 
@@ -491,15 +467,8 @@ fn rule71_a_stop_still_in_progress_is_not_a_stopped_job() {
     let sim = family();
     sim.proc(CHILD).process.send(Signo::SIGSTOP, None).unwrap();
     assert_eq!(deliver_all(sim.thread(CHILD)), [STOP]);
-    let (child, parent) = (ids(&sim, CHILD), ids(&sim, PARENT));
-    let mut yes = |_: i32, _: Option<i32>| true;
-    assert!(!kill_orphaned_pgrp(
-        &sim,
-        &mut yes,
-        &child,
-        &parent,
-        OrphanCheck::Exit
-    ));
+    let parent = ids(&sim, PARENT);
+    assert!(!child_leaves(&sim, &parent, OrphanCheck::Exit, true).0);
 }
 
 // ---- Rule 73: PR_SET_PDEATHSIG.
