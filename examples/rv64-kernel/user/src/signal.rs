@@ -21,10 +21,12 @@ pub const SIGKILL: usize = 9;
 pub const SIGUSR1: usize = 10;
 pub const SIGSEGV: usize = 11;
 pub const SIGUSR2: usize = 12;
+pub const SIGALRM: usize = 14;
 pub const SIGTERM: usize = 15;
 pub const SIGCONT: usize = 18;
 pub const SIGSTOP: usize = 19;
 pub const SIGTSTP: usize = 20;
+pub const SIGWINCH: usize = 28;
 pub const SIGRTMIN: usize = 32;
 
 // sa_flags.
@@ -325,4 +327,47 @@ pub fn in_child(child: fn() -> i32) -> i32 {
     }
     let (r, status) = wait4(pid, 0);
     if r != pid { -1 } else { status }
+}
+
+/// The SIGCHLDs a program expects, taken with `sigtimedwait` (SIGCHLD blocked): a
+/// failure names `prog` and the step.
+pub struct ChildEvents {
+    /// The program, for failure messages.
+    pub prog: &'static str,
+    /// How long [`expect`](Self::expect) waits, in milliseconds.
+    pub wait_ms: u64,
+    /// How long [`none`](Self::none) watches, in milliseconds.
+    pub quiet_ms: u64,
+}
+
+impl ChildEvents {
+    /// The next SIGCHLD is `child`'s, with `code` and `status`, sent as root.
+    pub fn expect(&self, what: &str, code: i32, child: isize, status: i32) {
+        let mut info = SigInfo::default();
+        let timeout = Timespec::from_millis(self.wait_ms);
+        let r = sigtimedwait(sigbit(SIGCHLD), &mut info, Some(&timeout));
+        crate::check!(r == SIGCHLD as isize, "{}: {}: no SIGCHLD ({})", self.prog, what, r);
+        let got = (info.code(), info.pid(), info.status(), info.uid());
+        crate::check!(
+            got == (code, child as i32, status, 0),
+            "{}: {}: SIGCHLD code {} pid {} status {} uid {}, want {} {} {} 0",
+            self.prog,
+            what,
+            got.0,
+            got.1,
+            got.2,
+            got.3,
+            code,
+            child,
+            status
+        );
+    }
+
+    /// No SIGCHLD comes.
+    pub fn none(&self, what: &str) {
+        let mut info = SigInfo::default();
+        let timeout = Timespec::from_millis(self.quiet_ms);
+        let r = sigtimedwait(sigbit(SIGCHLD), &mut info, Some(&timeout));
+        crate::check!(r == -EAGAIN, "{}: {}: unexpected SIGCHLD code {}", self.prog, what, info.code());
+    }
 }
