@@ -5,7 +5,9 @@
 //! restart table) from its own tests.
 
 use super::fp::ImageFp;
-use super::frame::{Restart, delivery, int_aliased, neg, only_ranges, restart_rows, user_u32};
+use super::frame::{
+    Restart, any_altstack, delivery, int_aliased, neg, only_ranges, restart_rows, user_u32,
+};
 use super::signal_setup::{altstack, put_u64, user_u64};
 use super::user_stack::{ALT_BASE, REGION, STACK_BASE, memory, stack_top};
 use ksignal::frame::{
@@ -16,7 +18,7 @@ use ksignal::{
     Errno, SaFlags, SignalAction, SignalInfo, SignalSet, SignalStack, Signo, SsFlags, UserBuffer,
 };
 use linux_raw_sys::general::SEGV_ACCERR;
-use proptest::prelude::{Strategy, TestCaseError, any, prop, prop_assert_eq};
+use proptest::prelude::{BoxedStrategy, Strategy, TestCaseError, any, prop, prop_assert_eq};
 use std::fmt::Debug;
 
 /// What the shared scenarios need to know about one architecture.
@@ -446,6 +448,51 @@ pub fn round_trip<A: FrameTestArch>(
     Ok(r)
 }
 
+/// What the round-trip property ([`any_round_trip`]) draws and does on one
+/// architecture.
+pub trait RoundTripArch: FrameTestArch {
+    /// Any context user space may run with: every register, a stack pointer on the
+    /// main or the alternate stack ([`any_sp`]), the status bits user space sets.
+    fn any_ctx() -> BoxedStrategy<Self::Ctx>;
+    /// Any FP state the kernel's hook may hold.
+    fn any_fp() -> BoxedStrategy<ImageFp>;
+    /// The alternate stacks a delivery starts from.
+    fn any_stack() -> BoxedStrategy<SignalStack> {
+        any_altstack().boxed()
+    }
+    /// The handler's work: clobbers the registers (from `words`) and the FP state.
+    fn clobber(ctx: &mut Self::Ctx, fp: &mut ImageFp, words: &[u64; 32]);
+    /// The FP image `rt_sigreturn` brings back from a frame that saved `image`, and
+    /// whether it forces SIGFPE for it: the image itself, no SIGFPE, but where Linux
+    /// changes it (loongarch64's pending FCSR exceptions).
+    fn restored_fp(image: &[u8]) -> (Vec<u8>, bool) {
+        (image.to_vec(), false)
+    }
+}
+
+/// Registers, a pc, a stack pointer ([`any_sp`]) and a status word, for an
+/// architecture's [`RoundTripArch::any_ctx`].
+pub fn any_regs<R: Strategy>(regs: R) -> impl Strategy<Value = (R::Value, u64, u64, u64)> {
+    (regs, any::<u64>(), any_sp(), any::<u64>())
+}
+
+/// [`round_trip`] from any context and FP state with any delivery ([rule 52]): the
+/// handler clobbers what [`RoundTripArch::clobber`] says, and `rt_sigreturn` brings
+/// back the context, the FP image of [`RoundTripArch::restored_fp`] and its SIGFPE.
+///
+/// [rule 52]: ksignal::docs::rules#rule-52
+pub fn any_round_trip<A: RoundTripArch>(
+    orig: A::Ctx,
+    fp0: ImageFp,
+    d: Delivered,
+    words: [u64; 32],
+) -> Result<(), TestCaseError> {
+    let (want, sigfpe) = A::restored_fp(&fp0.state);
+    let r = round_trip::<A>(orig, fp0, d, |ctx, fp| A::clobber(ctx, fp, &words), &want)?;
+    prop_assert_eq!(r.force_sigfpe, sigfpe);
+    Ok(())
+}
+
 /// A frame nests below the one before it on the alternate stack ([rule 38]): the
 /// second handler's `uc_stack` reports the configured stack, and each
 /// `rt_sigreturn` brings back the context and mask its frame saved, the
@@ -588,6 +635,22 @@ macro_rules! shared_frame_tests {
                 $crate::common::scenarios::$scenario::<$arch>();
             }
         )*
+
+        proptest::proptest! {
+            #![proptest_config($crate::common::frame::cases())]
+
+            #[test]
+            fn any_context_survives_deliver_and_sigreturn(
+                orig in <$arch as $crate::common::scenarios::RoundTripArch>::any_ctx(),
+                fp in <$arch as $crate::common::scenarios::RoundTripArch>::any_fp(),
+                d in $crate::common::scenarios::any_delivery(
+                    <$arch as $crate::common::scenarios::RoundTripArch>::any_stack(),
+                ),
+                words in proptest::prelude::any::<[u64; 32]>(),
+            ) {
+                $crate::common::scenarios::any_round_trip::<$arch>(orig, fp, d, words)?;
+            }
+        }
     };
 }
 pub(crate) use shared_frame_tests;
