@@ -309,14 +309,15 @@ fn a_handler_turns_erestart_restartblock_into_eintr_and_sigreturn_resets_the_blo
 }
 
 /// The thread's restart block after `pending` was set and an `rt_sigreturn` from
-/// `ctx` failed (EFAULT: nothing is mapped where its stack pointer says).
+/// `ctx` failed with EFAULT, its frame in `mem`.
 fn block_after_bad_sigreturn<C: TrapFrame>(
     t: &Thread,
+    mem: &UserBuffer,
     pending: RestartBlock,
     mut ctx: C,
 ) -> RestartBlock {
     t.set_restart_block(pending);
-    let r = rt_sigreturn(t, &mut ctx, &mut NoFp, &memory());
+    let r = rt_sigreturn(t, &mut ctx, &mut NoFp, mem);
     assert_eq!(r, Err(Errno::EFAULT));
     t.restart_block()
 }
@@ -329,28 +330,30 @@ fn sigreturn_resets_the_restart_block_at_linuxs_step_on_a_bad_frame() {
         deadline: Some(5),
     });
     let (_p, t) = thread();
+    // Nothing is mapped where the stack pointers say.
+    let mem = memory();
     // aarch64 and riscv64 reset it before anything can fail.
     let a = Aarch64Context {
         sp: 0x11,
         ..Default::default()
     };
-    let after = block_after_bad_sigreturn(&t, pending, a);
+    let after = block_after_bad_sigreturn(&t, &mem, pending, a);
     assert_eq!(after, RestartBlock::None, "aarch64");
     let mut v = Riscv64Context::default();
     v.x[2] = 0x10;
-    let after = block_after_bad_sigreturn(&t, pending, v);
+    let after = block_after_bad_sigreturn(&t, &mem, pending, v);
     assert_eq!(after, RestartBlock::None, "riscv64");
     // loongarch64 resets it in restore_sigcontext: an unreadable mask is before.
     let mut l = Loongarch64Context::default();
     l.regs[3] = 0x10;
-    let after = block_after_bad_sigreturn(&t, pending, l);
+    let after = block_after_bad_sigreturn(&t, &mem, pending, l);
     assert_eq!(after, pending, "loongarch64, mask unreadable");
     // x86_64 resets it in restore_sigcontext, after restore_altstack.
     let x = X86_64Context {
         rsp: 0x10,
         ..Default::default()
     };
-    let after = block_after_bad_sigreturn(&t, pending, x);
+    let after = block_after_bad_sigreturn(&t, &mem, pending, x);
     assert_eq!(after, pending, "x86_64, frame unreadable");
 }
 
@@ -369,28 +372,14 @@ fn loongarch64_sigreturn_resets_the_restart_block_in_restore_sigcontext() {
     let mut mem = UserBuffer::new().with_region(frame + mask, 0x1000);
     let mut l = Loongarch64Context::default();
     l.regs[3] = frame as u64;
-    t.set_restart_block(pending);
-    assert_eq!(
-        rt_sigreturn(&t, &mut l, &mut NoFp, &mem),
-        Err(Errno::EFAULT)
-    );
-    assert_eq!(
-        t.restart_block(),
-        RestartBlock::None,
-        "reset in restore_sigcontext"
-    );
+    let after = block_after_bad_sigreturn(&t, &mem, pending, l);
+    assert_eq!(after, RestartBlock::None, "reset in restore_sigcontext");
     // A bad record fails restore_sigcontext before its reset.
     mem.write(frame + ext, &0xdead_beefu32.to_le_bytes())
         .unwrap();
     mem.write(frame + ext + 4, &16u32.to_le_bytes()).unwrap();
-    let mut l = Loongarch64Context::default();
-    l.regs[3] = frame as u64;
-    t.set_restart_block(pending);
-    assert_eq!(
-        rt_sigreturn(&t, &mut l, &mut NoFp, &mem),
-        Err(Errno::EFAULT)
-    );
-    assert_eq!(t.restart_block(), pending, "a bad record comes first");
+    let after = block_after_bad_sigreturn(&t, &mem, pending, l);
+    assert_eq!(after, pending, "a bad record comes first");
 }
 
 #[test]
@@ -557,8 +546,7 @@ fn nanosleep_copyout_writes_native_and_compat_timespecs() {
 
 #[test]
 fn futex_restart_resets_the_block_before_waiting_again() {
-    let (_p, t) = thread();
-    let mut k = Kernel::new(&t);
+    // The interrupted futex wait, its deadline at 99 s.
     let wait = FutexRestart {
         uaddr: 0x4000,
         val: 7,
@@ -566,6 +554,8 @@ fn futex_restart_resets_the_block_before_waiting_again() {
         flags: 1,
         deadline: 99 * SEC,
     };
+    let (_p, t) = thread();
+    let mut k = Kernel::new(&t);
     assert_eq!(
         t.set_restart_fn(RestartBlock::FutexWait(wait)),
         RESTARTBLOCK
