@@ -48,6 +48,16 @@ fn start_stop(p: &Process, t: &Thread) {
     assert_eq!(deliver_all(t), [STOP]);
 }
 
+/// A one-thread group its SIGSTOP has stopped.
+fn stopped_group() -> (Arc<Process>, Vec<Thread>) {
+    let (p, t) = group(1);
+    start_stop(&p, &t[0]);
+    (p, t)
+}
+
+/// The report of a stop by SIGSTOP.
+const STOPPED: Option<ChildStop> = Some(ChildStop::Stopped(Signo::SIGSTOP));
+
 // ---- Rule 70: a group stop reaches every thread, waiters included.
 
 #[test]
@@ -74,7 +84,7 @@ fn rule70_group_stop_ends_a_sigtimedwait_with_eintr_and_completes_while_the_wait
     assert_eq!(p.take_cldstop(), None);
     assert_eq!(deliver_all(&t[1]), [STOP]);
     assert!(p.is_stop_complete());
-    assert_eq!(p.take_cldstop(), Some(ChildStop::Stopped(Signo::SIGSTOP)));
+    assert_eq!(p.take_cldstop(), STOPPED);
     // A signal of its set sent while stopped stays queued; the continue does not
     // make the call take it: it returned EINTR already.
     t[1].send(Signo::SIGUSR1, None).unwrap();
@@ -101,7 +111,7 @@ fn rule70_group_stop_ends_a_sigsuspend_which_restarts_without_running_a_handler(
         assert_eq!(waiter.join().unwrap(), Errno::ERESTARTNOHAND);
     });
     assert_eq!(deliver_all(&t[1]), [STOP], "it takes part in the stop");
-    assert_eq!(p.take_cldstop(), Some(ChildStop::Stopped(Signo::SIGSTOP)));
+    assert_eq!(p.take_cldstop(), STOPPED);
     assert!(p.send(Signo::SIGCONT, None).unwrap().resumed);
     // No handler runs: get_signal finds nothing, so the mask sigsuspend replaced
     // comes back at once and ERESTARTNOHAND restarts the call.
@@ -175,7 +185,7 @@ fn rule70_group_stop_completes_when_the_last_thread_takes_part() {
     assert_eq!(p.take_cldstop(), None);
     assert_eq!(deliver_all(&t[1]), [STOP]);
     assert!(p.is_stop_complete());
-    assert_eq!(p.take_cldstop(), Some(ChildStop::Stopped(Signo::SIGSTOP)));
+    assert_eq!(p.take_cldstop(), STOPPED);
     assert_eq!(p.take_cldstop(), None);
     assert!(!t[1].has_pending() && !t[2].has_pending());
 }
@@ -198,7 +208,7 @@ fn rule70_an_exiting_thread_takes_part_in_a_stop_in_progress() {
     assert_eq!(deliver_all(&t[1]), [STOP]);
     t.pop().unwrap().exit();
     assert!(p.is_stop_complete(), "exit_signals completes the stop");
-    assert_eq!(p.take_cldstop(), Some(ChildStop::Stopped(Signo::SIGSTOP)));
+    assert_eq!(p.take_cldstop(), STOPPED);
 }
 
 #[test]
@@ -242,9 +252,8 @@ fn rule70_sigkill_ends_a_stop_in_progress_and_clears_every_stop_to_take_part_in(
 
 #[test]
 fn rule72_two_sigconts_continue_and_report_once() {
-    let (p, t) = group(1);
-    start_stop(&p, &t[0]);
-    assert_eq!(p.take_cldstop(), Some(ChildStop::Stopped(Signo::SIGSTOP)));
+    let (p, _t) = stopped_group();
+    assert_eq!(p.take_cldstop(), STOPPED);
     assert!(p.send(Signo::SIGCONT, None).unwrap().resumed);
     assert!(!p.send(Signo::SIGCONT, None).unwrap().resumed);
     assert_eq!(p.take_cldstop(), Some(ChildStop::Continued));
@@ -282,36 +291,33 @@ fn rule72_sigcont_during_a_stop_in_progress_reports_cld_stopped_only() {
     start_stop(&p, &t[0]);
     assert!(p.send(Signo::SIGCONT, None).unwrap().resumed);
     // Linux pretends the stop completed and the continue's report was lost.
-    assert_eq!(p.take_cldstop(), Some(ChildStop::Stopped(Signo::SIGSTOP)));
+    assert_eq!(p.take_cldstop(), STOPPED);
     assert_eq!(p.take_cldstop(), None);
     assert_eq!(deliver_all(&t[1]), [], "nothing left to take part in");
 }
 
 #[test]
 fn rule72_a_stop_and_a_continue_not_yet_taken_are_both_reported_in_order() {
-    let (p, t) = group(1);
-    start_stop(&p, &t[0]);
+    let (p, _t) = stopped_group();
     assert!(p.send(Signo::SIGCONT, None).unwrap().resumed);
-    assert_eq!(p.take_cldstop(), Some(ChildStop::Stopped(Signo::SIGSTOP)));
+    assert_eq!(p.take_cldstop(), STOPPED);
     assert_eq!(p.take_cldstop(), Some(ChildStop::Continued));
     assert_eq!(p.take_cldstop(), None);
 }
 
 #[test]
 fn rule72_a_group_exit_forgets_a_continue_not_yet_reported() {
-    let (p, t) = group(1);
-    start_stop(&p, &t[0]);
-    assert_eq!(p.take_cldstop(), Some(ChildStop::Stopped(Signo::SIGSTOP)));
-    p.send(Signo::SIGCONT, None).unwrap();
+    let (p, _t) = stopped_group();
+    assert_eq!(p.take_cldstop(), STOPPED);
+    assert!(p.send(Signo::SIGCONT, None).unwrap().resumed);
     p.start_group_exit(Signo::SIGKILL);
     assert_eq!(p.take_cldstop(), None);
 }
 
 #[test]
 fn rule72_each_new_stop_reports_its_own_signal() {
-    let (p, t) = group(1);
-    start_stop(&p, &t[0]);
-    assert_eq!(p.take_cldstop(), Some(ChildStop::Stopped(Signo::SIGSTOP)));
+    let (p, t) = stopped_group();
+    assert_eq!(p.take_cldstop(), STOPPED);
     p.send(Signo::SIGCONT, None).unwrap();
     assert_eq!(p.take_cldstop(), Some(ChildStop::Continued));
     p.send(Signo::SIGTSTP, None).unwrap();
@@ -353,10 +359,7 @@ fn stop_child(sim: &Sim) {
     assert_eq!(deliver_all(sim.thread(CHILD)), [STOP]);
     assert_eq!(deliver_all(sim.thread(CHILD + 1)), [STOP]);
     assert!(sim.proc(CHILD).process.is_stop_complete());
-    assert_eq!(
-        sim.proc(CHILD).process.take_cldstop(),
-        Some(ChildStop::Stopped(Signo::SIGSTOP))
-    );
+    assert_eq!(sim.proc(CHILD).process.take_cldstop(), STOPPED);
     sim.sent.lock().unwrap().clear();
 }
 
