@@ -222,14 +222,9 @@ fn rule14_a_freed_group_gives_back_the_charge_of_what_is_still_queued() {
     let p = Arc::new(Process::new(Arc::new(SignalActions::new()), limit.clone()));
     let t = Thread::new(&p, 1, SignalSet::ALL, CondvarQueue::default()).unwrap();
     let q = |v| SignalInfo::queue(Signo::SIGRTMIN, 1, 0, v);
-    assert_eq!(
-        p.send(Signo::SIGRTMIN, Some(&q(1))).unwrap().fate,
-        Fate::Queued
-    );
-    assert_eq!(
-        t.send(Signo::SIGRTMIN, Some(&q(2))).unwrap().fate,
-        Fate::Queued
-    );
+    let shared = p.send(Signo::SIGRTMIN, Some(&q(1))).unwrap();
+    let private = t.send(Signo::SIGRTMIN, Some(&q(2))).unwrap();
+    assert_eq!([shared.fate, private.fate], [Fate::Queued; 2]);
     assert_eq!(limit.queued(), 2);
     drop(t);
     assert_eq!(limit.queued(), 1, "the private queue goes with the thread");
