@@ -786,7 +786,11 @@ fn rule69a_sigcont_to_a_running_seized_tracee_makes_it_report() {
     let (p, t) = seized(1, &[]);
     p.send(Signo::SIGCONT, None).unwrap();
     let mut tracer = Script::new(&t[0], |_, sig, _| Some(sig));
-    assert_eq!(tracer.deliver_all(), []);
+    assert_eq!(
+        tracer.deliver_all(),
+        [],
+        "SIGCONT's default action is to ignore"
+    );
     assert_eq!(
         tracer.stops(),
         [event_stop(Signo::SIGTRAP), delivery_stop(Signo::SIGCONT)]
