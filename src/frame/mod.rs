@@ -1047,22 +1047,17 @@ pub(crate) mod le {
         put(b, off, &v.to_le_bytes());
     }
 
+    /// The `N` bytes at `off`, or zeros if they are out of range.
+    fn bytes_at<const N: usize>(b: &[u8], off: usize) -> [u8; N] {
+        slice(b, off, N).try_into().unwrap_or([0; N])
+    }
+
     pub(crate) fn u64_at(b: &[u8], off: usize) -> u64 {
-        let mut w = [0u8; 8];
-        let s = slice(b, off, 8);
-        if s.len() == 8 {
-            w.copy_from_slice(s);
-        }
-        u64::from_le_bytes(w)
+        u64::from_le_bytes(bytes_at(b, off))
     }
 
     pub(crate) fn u32_at(b: &[u8], off: usize) -> u32 {
-        let mut w = [0u8; 4];
-        let s = slice(b, off, 4);
-        if s.len() == 4 {
-            w.copy_from_slice(s);
-        }
-        u32::from_le_bytes(w)
+        u32::from_le_bytes(bytes_at(b, off))
     }
 }
 
