@@ -41,6 +41,21 @@ fn event(sig: Signo, value: u64) -> SigEvent {
     }
 }
 
+/// Timer 1, one-shot, sending rt(40) with value 0, armed and expired once: its
+/// signal queued (`TimerFire::Queued`).
+fn fired_once(p: &Arc<Process>) -> Timer {
+    let timer = Timer::create(p, 1, Some(&event(rt(40), 0)), None, None).unwrap();
+    timer.set(true, false);
+    assert_eq!(timer.expire(), TimerFire::Queued);
+    timer
+}
+
+/// A `sigqueue` of `sig` with `value` to the process (SI_QUEUE from pid 1).
+fn sigqueue(p: &Process, sig: Signo, value: u64) {
+    p.send(sig, Some(&SignalInfo::queue(sig, 1, 0, value)))
+        .unwrap();
+}
+
 /// The kernel's periodic timer as a fake clock sees it: an expiry time and an
 /// interval; `rearm` forwards the expiry past `now` by whole intervals.
 struct FakeTimer {
@@ -76,10 +91,13 @@ impl TimerRearm for FakeTimer {
     }
 }
 
-fn periodic(p: &Arc<Process>, sig: Signo, clock: &Arc<FakeTimer>) -> Timer {
+/// Timer 7 (`sig`, value 0xabc), periodic on a fake clock whose first expiry is at
+/// `first`, then every `interval`: the clock and the armed timer.
+fn periodic(p: &Arc<Process>, sig: Signo, first: u64, interval: u64) -> (Arc<FakeTimer>, Timer) {
+    let clock = FakeTimer::new(first, interval);
     let t = Timer::create(p, 7, Some(&event(sig, 0xabc)), None, Some(clock.clone())).unwrap();
     t.set(true, true);
-    t
+    (clock, t)
 }
 
 // ---- rule 60: preallocated entry, SI_TIMER siginfo, targets, good_sigevent ----
@@ -161,13 +179,10 @@ fn rule60_null_sigevent_means_sigalrm_to_the_process_with_the_id_as_value() {
 #[test]
 fn rule60_timer_signal_is_never_queued_twice() {
     let (p, t) = group(1, SignalSet::ALL);
-    let timer = Timer::create(&p, 1, Some(&event(rt(40), 0)), None, None).unwrap();
-    timer.set(true, false);
-    assert_eq!(timer.expire(), TimerFire::Queued);
+    let timer = fired_once(&p);
     assert_eq!(timer.expire(), TimerFire::AlreadyPending);
     // A sigqueue of the same real-time signal still queues behind it.
-    p.send(rt(40), Some(&SignalInfo::queue(rt(40), 1, 0, 3)))
-        .unwrap();
+    sigqueue(&p, rt(40), 3);
     let (_, first) = t[0].sigtimedwait(SignalSet::ALL, None).unwrap();
     let (_, second) = t[0].sigtimedwait(SignalSet::ALL, None).unwrap();
     assert_eq!(first.code(), code::SI_TIMER);
@@ -295,8 +310,7 @@ fn rule60_timer_sigev_value_reaches_the_signal_hooks() {
 fn rule61_periodic_timer_blocked_for_five_periods_delivers_once_with_overrun_4() {
     let (p, t) = group(1, SignalSet::single(rt(40)));
     p.sigaction(rt(40), Some(handler())).unwrap();
-    let clock = FakeTimer::new(10, 10);
-    let timer = periodic(&p, rt(40), &clock);
+    let (clock, timer) = periodic(&p, rt(40), 10, 10);
     // First expiry at 10: queued; the kernel does not restart the timer.
     assert_eq!(timer.expire(), TimerFire::Queued);
     assert_eq!(timer.status(), TimerStatus::RequeuePending);
@@ -332,8 +346,7 @@ fn rule61_periodic_timer_blocked_for_five_periods_delivers_once_with_overrun_4()
 #[test]
 fn rule61_timer_getoverrun_is_clamped_to_int_max() {
     let (p, t) = group(1, SignalSet::ALL);
-    let clock = FakeTimer::new(1, 1);
-    let timer = periodic(&p, rt(40), &clock);
+    let (clock, timer) = periodic(&p, rt(40), 1, 1);
     timer.expire();
     clock
         .now
@@ -358,8 +371,7 @@ fn rule61_overrun_is_never_negative_without_a_rearm_callback() {
 #[test]
 fn rule61_settime_and_gettime_forwarding_count_as_linux_does() {
     let (p, t) = group(1, SignalSet::ALL);
-    let clock = FakeTimer::new(10, 10);
-    let timer = periodic(&p, rt(40), &clock);
+    let (clock, timer) = periodic(&p, rt(40), 10, 10);
     timer.expire();
     clock.now.store(35, Ordering::Relaxed);
     // timer_gettime on a requeue-pending timer forwards it (here by 3) and counts.
@@ -380,9 +392,7 @@ fn rule62_deleted_timer_signal_stays_pending_until_a_dequeue_drops_it() {
     let (p, t) = group(1, SignalSet::ALL);
     let account = p.limit();
     p.sigaction(rt(40), Some(handler())).unwrap();
-    let timer = Timer::create(&p, 1, Some(&event(rt(40), 0)), None, None).unwrap();
-    timer.set(true, false);
-    timer.expire();
+    let timer = fired_once(&p);
     timer.delete();
     // Linux 6.18 leaves the entry queued: sigpending still shows it...
     assert_eq!(t[0].sigpending(), SignalSet::single(rt(40)));
@@ -401,13 +411,9 @@ fn rule62_deleted_timer_signal_stays_pending_until_a_dequeue_drops_it() {
 #[test]
 fn rule62_dropped_timer_signal_lets_the_dequeue_take_the_next_one() {
     let (p, t) = group(1, SignalSet::ALL);
-    let timer = Timer::create(&p, 1, Some(&event(rt(40), 0)), None, None).unwrap();
-    timer.set(true, false);
-    timer.expire();
-    p.send(rt(40), Some(&SignalInfo::queue(rt(40), 1, 0, 3)))
-        .unwrap();
-    p.send(rt(33), Some(&SignalInfo::queue(rt(33), 1, 0, 4)))
-        .unwrap();
+    let timer = fired_once(&p);
+    sigqueue(&p, rt(40), 3);
+    sigqueue(&p, rt(33), 4);
     drop(timer);
     let (sig, info) = t[0]
         .sigtimedwait(SignalSet::single(rt(40)), Some(std::time::Duration::ZERO))
@@ -425,8 +431,7 @@ fn rule62_dropped_timer_signal_lets_the_dequeue_take_the_next_one() {
 #[test]
 fn rule62_timer_set_again_drops_the_signal_queued_before() {
     let (p, t) = group(1, SignalSet::ALL);
-    let clock = FakeTimer::new(10, 10);
-    let timer = periodic(&p, rt(40), &clock);
+    let (clock, timer) = periodic(&p, rt(40), 10, 10);
     timer.expire();
     timer.set(true, true);
     assert_eq!(
@@ -452,14 +457,11 @@ fn rule62_timer_set_again_drops_the_signal_queued_before() {
 fn rule62_exec_flushes_si_timer_entries_forged_ones_too() {
     let (p, t) = group(1, SignalSet::ALL);
     let account = p.limit();
-    let timer = Timer::create(&p, 1, Some(&event(rt(40), 0)), None, None).unwrap();
-    timer.set(true, false);
-    timer.expire();
+    let timer = fired_once(&p);
     drop(timer);
     let forged = SignalInfo::timer(rt(41), 5, 0, 0);
     p.send(rt(41), Some(&forged)).unwrap();
-    p.send(rt(42), Some(&SignalInfo::queue(rt(42), 1, 0, 0)))
-        .unwrap();
+    sigqueue(&p, rt(42), 0);
     t[0].send(Signo::SIGUSR1, None).unwrap();
     t[0].flush_itimer_signals();
     assert_eq!(
@@ -475,8 +477,7 @@ fn rule62_exec_flushes_si_timer_entries_forged_ones_too() {
 fn rule63_ignored_periodic_timer_is_parked_and_requeued_when_the_handler_changes() {
     let (p, t) = group(1, SignalSet::EMPTY);
     p.sigaction(rt(40), Some(SignalAction::IGNORE)).unwrap();
-    let clock = FakeTimer::new(10, 10);
-    let timer = periodic(&p, rt(40), &clock);
+    let (clock, timer) = periodic(&p, rt(40), 10, 10);
     assert_eq!(timer.expire(), TimerFire::Ignored);
     assert!(t[0].sigpending().is_empty() && !t[0].has_pending());
     assert_eq!(timer.status(), TimerStatus::RequeuePending, "not rearmed");
@@ -510,8 +511,7 @@ fn rule63_ignored_oneshot_timer_signal_is_dropped() {
 fn rule63_sig_ign_moves_a_queued_periodic_timer_signal_to_the_ignored_list() {
     let (p, t) = group(1, SignalSet::single(rt(40)));
     let account = p.limit();
-    let clock = FakeTimer::new(10, 10);
-    let timer = periodic(&p, rt(40), &clock);
+    let (_clock, timer) = periodic(&p, rt(40), 10, 10);
     assert_eq!(timer.expire(), TimerFire::Queued);
     p.sigaction(rt(40), Some(SignalAction::IGNORE)).unwrap();
     assert!(t[0].sigpending().is_empty(), "flushed by SIG_IGN");
@@ -528,8 +528,7 @@ fn rule63_sig_ign_moves_a_queued_periodic_timer_signal_to_the_ignored_list() {
 fn rule63_blocked_ignored_timer_signal_is_queued_like_any_blocked_signal() {
     let (p, t) = group(1, SignalSet::single(rt(40)));
     p.sigaction(rt(40), Some(SignalAction::IGNORE)).unwrap();
-    let clock = FakeTimer::new(10, 10);
-    let timer = periodic(&p, rt(40), &clock);
+    let (_clock, timer) = periodic(&p, rt(40), 10, 10);
     assert_eq!(timer.expire(), TimerFire::Queued);
     assert_eq!(t[0].sigpending(), SignalSet::single(rt(40)));
 }
@@ -539,8 +538,7 @@ fn rule63_deleting_a_parked_timer_gives_its_charge_back() {
     let (p, _t) = group(1, SignalSet::EMPTY);
     let account = p.limit();
     p.sigaction(rt(40), Some(SignalAction::IGNORE)).unwrap();
-    let clock = FakeTimer::new(10, 10);
-    let timer = periodic(&p, rt(40), &clock);
+    let (_clock, timer) = periodic(&p, rt(40), 10, 10);
     assert_eq!(timer.expire(), TimerFire::Ignored);
     drop(timer);
     assert_eq!(account.queued(), 0);
