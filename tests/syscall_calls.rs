@@ -22,7 +22,7 @@ use ksignal::{SignalStack, StackT};
 use linux_raw_sys::general as abi;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use syscall_sim::{BAD, BASE, Mem, Sim, arg, neg, take};
+use syscall_sim::{BAD, BASE, Mem, Sim, arg, assert_errno, neg, take};
 
 const ACT: usize = BASE;
 const OACT: usize = BASE + 0x100;
@@ -62,15 +62,9 @@ fn rt_sigaction_sigsetsize_other_than_8_is_einval() {
     let c = sim.caller(10);
     let mut m = Mem::new();
     for size in [0, 4, 7, 9, 16, usize::MAX] {
-        assert_eq!(
-            sys_rt_sigaction(&c, &mut m, 10, 0, OACT, size),
-            neg(Errno::EINVAL)
-        );
+        assert_errno!(sys_rt_sigaction(&c, &mut m, 10, 0, OACT, size), EINVAL);
     }
-    assert_eq!(
-        sys_rt_sigaction(&c, &mut m, 10, BAD, OACT, 16),
-        neg(Errno::EINVAL)
-    );
+    assert_errno!(sys_rt_sigaction(&c, &mut m, 10, BAD, OACT, 16), EINVAL);
 }
 
 #[test]
@@ -80,14 +74,8 @@ fn rt_sigaction_signal_out_of_range_is_einval() {
     let mut m = Mem::new();
     put_act(&mut m, ACT, 0x1000, 0, 0);
     for sig in [0i64, 65, -1, 1 << 40] {
-        assert_eq!(
-            sys_rt_sigaction(&c, &mut m, arg(sig), ACT, 0, 8),
-            neg(Errno::EINVAL)
-        );
-        assert_eq!(
-            sys_rt_sigaction(&c, &mut m, arg(sig), 0, OACT, 8),
-            neg(Errno::EINVAL)
-        );
+        assert_errno!(sys_rt_sigaction(&c, &mut m, arg(sig), ACT, 0, 8), EINVAL);
+        assert_errno!(sys_rt_sigaction(&c, &mut m, arg(sig), 0, OACT, 8), EINVAL);
     }
 }
 
@@ -96,14 +84,8 @@ fn rt_sigaction_copies_act_in_before_checking_the_signal() {
     let sim = Sim::world();
     let c = sim.caller(10);
     let mut m = Mem::new();
-    assert_eq!(
-        sys_rt_sigaction(&c, &mut m, 65, BAD, 0, 8),
-        neg(Errno::EFAULT)
-    );
-    assert_eq!(
-        sys_rt_sigaction(&c, &mut m, 9, BAD, 0, 8),
-        neg(Errno::EFAULT)
-    );
+    assert_errno!(sys_rt_sigaction(&c, &mut m, 65, BAD, 0, 8), EFAULT);
+    assert_errno!(sys_rt_sigaction(&c, &mut m, 9, BAD, 0, 8), EFAULT);
 }
 
 #[test]
@@ -113,15 +95,12 @@ fn rt_sigaction_setting_sigkill_or_sigstop_is_einval_querying_works() {
     let mut m = Mem::new();
     put_act(&mut m, ACT, 0, 0, 0);
     for sig in [9, 19] {
-        assert_eq!(
+        assert_errno!(
             sys_rt_sigaction(&c, &mut m, sig, ACT, 0, 8),
-            neg(Errno::EINVAL),
+            EINVAL,
             "SIG_DFL"
         );
-        assert_eq!(
-            sys_rt_sigaction(&c, &mut m, sig, ACT, OACT, 8),
-            neg(Errno::EINVAL)
-        );
+        assert_errno!(sys_rt_sigaction(&c, &mut m, sig, ACT, OACT, 8), EINVAL);
         assert_eq!(sys_rt_sigaction(&c, &mut m, sig, 0, OACT, 8), 0);
         assert_eq!(get_act(&m, OACT), SignalAction::DEFAULT);
     }
@@ -133,10 +112,7 @@ fn rt_sigaction_bad_oact_installs_the_action_and_returns_efault() {
     let c = sim.caller(10);
     let mut m = Mem::new();
     put_act(&mut m, ACT, 0x4000, abi::SA_SIGINFO as u64, 0);
-    assert_eq!(
-        sys_rt_sigaction(&c, &mut m, 10, ACT, BAD, 8),
-        neg(Errno::EFAULT)
-    );
+    assert_errno!(sys_rt_sigaction(&c, &mut m, 10, ACT, BAD, 8), EFAULT);
     assert_eq!(
         c.process().actions().get(Signo::SIGUSR1).disposition(),
         Disposition::Handler(0x4000)
@@ -189,10 +165,7 @@ fn rt_sigprocmask_sigsetsize_other_than_8_is_einval() {
             sys_rt_sigprocmask(&c, &mut m, 0, SET, OSET, size),
             neg(Errno::EINVAL)
         );
-        assert_eq!(
-            sys_rt_sigprocmask(&c, &mut m, 0, 0, 0, size),
-            neg(Errno::EINVAL)
-        );
+        assert_errno!(sys_rt_sigprocmask(&c, &mut m, 0, 0, 0, size), EINVAL);
     }
 }
 
@@ -204,15 +177,12 @@ fn rt_sigprocmask_bad_how_is_einval_only_with_a_set() {
     m.put_set(SET, SignalSet::EMPTY);
     for how in [3i64, -1, 0x7fff_ffff] {
         assert_eq!(sys_rt_sigprocmask(&c, &mut m, arg(how), 0, OSET, 8), 0);
-        assert_eq!(
+        assert_errno!(
             sys_rt_sigprocmask(&c, &mut m, arg(how), SET, OSET, 8),
-            neg(Errno::EINVAL)
+            EINVAL
         );
     }
-    assert_eq!(
-        sys_rt_sigprocmask(&c, &mut m, 3, BAD, OSET, 8),
-        neg(Errno::EFAULT)
-    );
+    assert_errno!(sys_rt_sigprocmask(&c, &mut m, 3, BAD, OSET, 8), EFAULT);
     assert_eq!(
         c.thread.blocked(),
         SignalSet::ALL.without_unblockable(),
@@ -277,15 +247,15 @@ fn rt_sigpending_accepts_sizes_up_to_8_and_rejects_16() {
     assert_eq!(sys_kill(&sim, &c, 10, 12), 0);
     assert_eq!(sys_rt_sigpending(&c, &mut m, 0, 0), 0, "NULL with size 0");
     assert_eq!(sys_rt_sigpending(&c, &mut m, BAD, 0), 0);
-    assert_eq!(sys_rt_sigpending(&c, &mut m, SET, 16), neg(Errno::EINVAL));
-    assert_eq!(sys_rt_sigpending(&c, &mut m, SET, 9), neg(Errno::EINVAL));
+    assert_errno!(sys_rt_sigpending(&c, &mut m, SET, 16), EINVAL);
+    assert_errno!(sys_rt_sigpending(&c, &mut m, SET, 9), EINVAL);
     m.put_u64(SET, u64::MAX);
     assert_eq!(sys_rt_sigpending(&c, &mut m, SET, 1), 0);
     // Only the first byte (signals 1..=8, none pending) is written.
     assert_eq!(m.get_u64(SET), u64::MAX << 8);
     assert_eq!(sys_rt_sigpending(&c, &mut m, SET, 8), 0);
     assert_eq!(m.get_set(SET), sigset(&[Signo::SIGUSR1, Signo::SIGUSR2]));
-    assert_eq!(sys_rt_sigpending(&c, &mut m, BAD, 8), neg(Errno::EFAULT));
+    assert_errno!(sys_rt_sigpending(&c, &mut m, BAD, 8), EFAULT);
 }
 
 #[test]
@@ -323,10 +293,7 @@ fn rt_sigtimedwait_invalid_timespec_is_einval_before_dequeue() {
         (0, i64::MAX),
     ] {
         put_ts(&mut m, s, ns);
-        assert_eq!(
-            sys_rt_sigtimedwait(&c, &mut m, SET, INFO, TS, 8),
-            neg(Errno::EINVAL)
-        );
+        assert_errno!(sys_rt_sigtimedwait(&c, &mut m, SET, INFO, TS, 8), EINVAL);
     }
     assert_eq!(
         c.thread.sigpending(),
@@ -345,15 +312,9 @@ fn rt_sigtimedwait_argument_order_size_set_timespec() {
         sys_rt_sigtimedwait(&c, &mut m, BAD, INFO, TS, 4),
         neg(Errno::EINVAL)
     );
-    assert_eq!(
-        sys_rt_sigtimedwait(&c, &mut m, BAD, INFO, TS, 8),
-        neg(Errno::EFAULT)
-    );
+    assert_errno!(sys_rt_sigtimedwait(&c, &mut m, BAD, INFO, TS, 8), EFAULT);
     m.put_set(SET, SignalSet::EMPTY);
-    assert_eq!(
-        sys_rt_sigtimedwait(&c, &mut m, SET, INFO, BAD, 8),
-        neg(Errno::EFAULT)
-    );
+    assert_errno!(sys_rt_sigtimedwait(&c, &mut m, SET, INFO, BAD, 8), EFAULT);
 }
 
 #[test]
@@ -363,10 +324,7 @@ fn rt_sigtimedwait_zero_timeout_with_nothing_pending_is_eagain() {
     let mut m = Mem::new();
     m.put_set(SET, sigset(&[Signo::SIGUSR1]));
     put_ts(&mut m, 0, 0);
-    assert_eq!(
-        sys_rt_sigtimedwait(&c, &mut m, SET, INFO, TS, 8),
-        neg(Errno::EAGAIN)
-    );
+    assert_errno!(sys_rt_sigtimedwait(&c, &mut m, SET, INFO, TS, 8), EAGAIN);
 }
 
 #[test]
@@ -393,10 +351,7 @@ fn rt_sigtimedwait_bad_info_pointer_is_efault_after_the_signal_was_consumed() {
     let mut m = Mem::new();
     assert_eq!(sys_tkill(&sim, &c, 10, 10), 0);
     m.put_set(SET, sigset(&[Signo::SIGUSR1]));
-    assert_eq!(
-        sys_rt_sigtimedwait(&c, &mut m, SET, BAD, 0, 8),
-        neg(Errno::EFAULT)
-    );
+    assert_errno!(sys_rt_sigtimedwait(&c, &mut m, SET, BAD, 0, 8), EFAULT);
     assert!(c.thread.sigpending().is_empty(), "consumed");
     assert!(take(&sim, 10, Signo::SIGUSR1).is_none());
 }
@@ -409,10 +364,7 @@ fn rt_sigtimedwait_leaves_out_sigkill_and_sigstop() {
     m.put_set(SET, sigset(&[Signo::SIGSTOP]));
     assert_eq!(sys_tkill(&sim, &c, 10, 19), 0);
     put_ts(&mut m, 0, 0);
-    assert_eq!(
-        sys_rt_sigtimedwait(&c, &mut m, SET, 0, TS, 8),
-        neg(Errno::EAGAIN)
-    );
+    assert_errno!(sys_rt_sigtimedwait(&c, &mut m, SET, 0, TS, 8), EAGAIN);
 }
 
 #[test]
@@ -423,10 +375,7 @@ fn rt_sigtimedwait_timeout_expires_with_eagain() {
     m.put_set(SET, sigset(&[Signo::SIGUSR1]));
     put_ts(&mut m, 0, 20_000_000);
     let t = Instant::now();
-    assert_eq!(
-        sys_rt_sigtimedwait(&c, &mut m, SET, INFO, TS, 8),
-        neg(Errno::EAGAIN)
-    );
+    assert_errno!(sys_rt_sigtimedwait(&c, &mut m, SET, INFO, TS, 8), EAGAIN);
     assert!(t.elapsed() >= Duration::from_millis(20));
 }
 
@@ -454,11 +403,11 @@ fn rt_sigsuspend_checks_size_then_copies_the_set() {
     let sim = Sim::world();
     let c = sim.caller(10);
     let m = Mem::new();
-    assert_eq!(sys_rt_sigsuspend(&c, &m, BAD, 16), neg(Errno::EINVAL));
-    assert_eq!(sys_rt_sigsuspend(&c, &m, BAD, 8), neg(Errno::EFAULT));
-    assert_eq!(
+    assert_errno!(sys_rt_sigsuspend(&c, &m, BAD, 16), EINVAL);
+    assert_errno!(sys_rt_sigsuspend(&c, &m, BAD, 8), EFAULT);
+    assert_errno!(
         sys_rt_sigsuspend(&c, &m, 0, 8),
-        neg(Errno::EFAULT),
+        EFAULT,
         "NULL is not special"
     );
 }
@@ -537,7 +486,7 @@ fn sigaltstack_bad_mode_is_einval() {
     let mut m = Mem::new();
     for flags in [3u32, 4, 0x7fff_ffff, abi::SS_AUTODISARM | 8] {
         put_ss(&mut m, 0x8000, flags, 1 << 16);
-        assert_eq!(sys_sigaltstack(&c, &mut m, SS, OSS, 0), neg(Errno::EINVAL));
+        assert_errno!(sys_sigaltstack(&c, &mut m, SS, OSS, 0), EINVAL);
     }
     assert_eq!(c.thread.altstack(), SignalStack::DISABLED);
 }
@@ -549,7 +498,7 @@ fn sigaltstack_size_below_minimum_is_enomem() {
     let mut m = Mem::new();
     let min = c.arch.min_sigstksz();
     put_ss(&mut m, 0x8000, 0, min - 1);
-    assert_eq!(sys_sigaltstack(&c, &mut m, SS, 0, 0), neg(Errno::ENOMEM));
+    assert_errno!(sys_sigaltstack(&c, &mut m, SS, 0, 0), ENOMEM);
     put_ss(&mut m, 0x8000, abi::SS_ONSTACK, min);
     assert_eq!(
         sys_sigaltstack(&c, &mut m, SS, OSS, 0),
@@ -572,7 +521,7 @@ fn sigaltstack_change_while_on_it_is_eperm() {
     assert_eq!(sys_sigaltstack(&c, &mut m, SS, 0, 0), 0);
     let on = 0x9000;
     put_ss(&mut m, 0, abi::SS_DISABLE, 0);
-    assert_eq!(sys_sigaltstack(&c, &mut m, SS, OSS, on), neg(Errno::EPERM));
+    assert_errno!(sys_sigaltstack(&c, &mut m, SS, OSS, on), EPERM);
     assert_eq!(sys_sigaltstack(&c, &mut m, 0, OSS, on), 0, "query works");
     assert_eq!(get_ss(&m, OSS).ss_flags, abi::SS_ONSTACK);
 }
@@ -603,9 +552,9 @@ fn sigaltstack_bad_uss_is_efault_and_bad_uoss_efault_after_install() {
     let sim = Sim::world();
     let c = sim.caller(10);
     let mut m = Mem::new();
-    assert_eq!(sys_sigaltstack(&c, &mut m, BAD, OSS, 0), neg(Errno::EFAULT));
+    assert_errno!(sys_sigaltstack(&c, &mut m, BAD, OSS, 0), EFAULT);
     put_ss(&mut m, 0x8000, abi::SS_AUTODISARM, 0x4000);
-    assert_eq!(sys_sigaltstack(&c, &mut m, SS, BAD, 0), neg(Errno::EFAULT));
+    assert_errno!(sys_sigaltstack(&c, &mut m, SS, BAD, 0), EFAULT);
     assert_eq!(
         (c.thread.altstack().sp(), c.thread.altstack().flags().bits()),
         (0x8000, abi::SS_AUTODISARM)
