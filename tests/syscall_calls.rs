@@ -161,10 +161,7 @@ fn rt_sigprocmask_sigsetsize_other_than_8_is_einval() {
     let c = sim.caller(10);
     let mut m = Mem::new();
     for size in [0, 4, 16] {
-        assert_eq!(
-            sys_rt_sigprocmask(&c, &mut m, 0, SET, OSET, size),
-            neg(Errno::EINVAL)
-        );
+        assert_errno!(sys_rt_sigprocmask(&c, &mut m, 0, SET, OSET, size), EINVAL);
         assert_errno!(sys_rt_sigprocmask(&c, &mut m, 0, 0, 0, size), EINVAL);
     }
 }
@@ -219,10 +216,7 @@ fn rt_sigprocmask_bad_oset_changes_the_mask_and_returns_efault() {
     let c = sim.caller(10);
     let mut m = Mem::new();
     m.put_set(SET, sigset(&[Signo::SIGUSR2]));
-    assert_eq!(
-        sys_rt_sigprocmask(&c, &mut m, 2, SET, BAD, 8),
-        neg(Errno::EFAULT)
-    );
+    assert_errno!(sys_rt_sigprocmask(&c, &mut m, 2, SET, BAD, 8), EFAULT);
     assert_eq!(c.thread.blocked(), sigset(&[Signo::SIGUSR2]));
 }
 
@@ -308,10 +302,7 @@ fn rt_sigtimedwait_argument_order_size_set_timespec() {
     let c = sim.caller(10);
     let mut m = Mem::new();
     put_ts(&mut m, -1, 0);
-    assert_eq!(
-        sys_rt_sigtimedwait(&c, &mut m, BAD, INFO, TS, 4),
-        neg(Errno::EINVAL)
-    );
+    assert_errno!(sys_rt_sigtimedwait(&c, &mut m, BAD, INFO, TS, 4), EINVAL);
     assert_errno!(sys_rt_sigtimedwait(&c, &mut m, BAD, INFO, TS, 8), EFAULT);
     m.put_set(SET, SignalSet::EMPTY);
     assert_errno!(sys_rt_sigtimedwait(&c, &mut m, SET, INFO, BAD, 8), EFAULT);

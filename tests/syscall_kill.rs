@@ -282,10 +282,7 @@ fn rt_sigqueueinfo_impersonation_from_another_task_is_eperm_before_lookup() {
     let mut m = Mem::new();
     for si_code in [code::SI_USER, code::SI_KERNEL, 1, code::SI_TKILL] {
         put_info(&mut m, BASE, 10, si_code, 0);
-        assert_eq!(
-            sys_rt_sigqueueinfo(&sim, &c, &m, 999, USR1, BASE),
-            neg(Errno::EPERM)
-        );
+        assert_errno!(sys_rt_sigqueueinfo(&sim, &c, &m, 999, USR1, BASE), EPERM);
         assert_errno!(sys_rt_sigqueueinfo(&sim, &c, &m, 10, USR1, BASE), EPERM);
     }
     put_info(&mut m, BASE, 10, code::SI_QUEUE, 0);
@@ -333,10 +330,7 @@ fn rt_sigqueueinfo_unknown_layout_with_nonzero_expansion_is_e2big() {
     let mut m = Mem::new();
     put_info(&mut m, BASE, 10, -100, 0);
     m.put(BASE + 100, &[1]);
-    assert_eq!(
-        sys_rt_sigqueueinfo(&sim, &c, &m, 20, USR1, BASE),
-        neg(Errno::E2BIG)
-    );
+    assert_errno!(sys_rt_sigqueueinfo(&sim, &c, &m, 20, USR1, BASE), E2BIG);
     assert_errno!(sys_rt_sigqueueinfo(&sim, &c, &m, 999, USR1, BASE), E2BIG);
     m.put(BASE + 100, &[0]);
     assert_eq!(sys_rt_sigqueueinfo(&sim, &c, &m, 20, USR1, BASE), 0);
@@ -425,10 +419,7 @@ fn rt_tgsigqueueinfo_copies_in_before_checking_ids() {
     let sim = Sim::world();
     let c = sim.caller(11);
     let mut m = Mem::new();
-    assert_eq!(
-        sys_rt_tgsigqueueinfo(&sim, &c, &m, 0, 0, USR1, BAD),
-        neg(Errno::EFAULT)
-    );
+    assert_errno!(sys_rt_tgsigqueueinfo(&sim, &c, &m, 0, 0, USR1, BAD), EFAULT);
     put_info(&mut m, BASE, 0, code::SI_QUEUE, 0);
     assert_errno!(
         sys_rt_tgsigqueueinfo(&sim, &c, &m, 0, 12, USR1, BASE),
@@ -507,9 +498,9 @@ fn pidfd_send_signal_info_must_match_sig_and_not_impersonate() {
         "to itself"
     );
     let c11 = sim.caller(11);
-    assert_eq!(
+    assert_errno!(
         sys_pidfd_send_signal(&sim, &c11, &m, us, USR1, BASE, 0),
-        neg(Errno::EPERM)
+        EPERM
     );
     put_info(&mut m, BASE, 10, code::SI_QUEUE, 0);
     assert_eq!(sys_pidfd_send_signal(&sim, &c11, &m, us, USR1, BASE, 0), 0);
