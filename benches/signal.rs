@@ -87,6 +87,27 @@ fn floors(c: &mut Criterion) {
     g.bench_function("spin_mutex_lock_unlock", |b| {
         b.iter(|| *black_box(&m).lock() += 1)
     });
+    // The synchronisation a queued send + dequeue cannot do without: the
+    // process's signal lock taken twice (send, dequeue) and the per-user
+    // RLIMIT_SIGPENDING count (shared across processes, exact) changed twice.
+    let count = AtomicU64::new(0);
+    g.bench_function("two_lock_pairs_two_rmws", |b| {
+        b.iter(|| {
+            {
+                let _g = black_box(&m).lock();
+                black_box(&count).fetch_add(1, Ordering::Relaxed);
+            }
+            let _g = black_box(&m).lock();
+            black_box(&count).fetch_sub(1, Ordering::Relaxed)
+        })
+    });
+    // sigprocmask's floor: the signal lock taken once per call.
+    g.bench_function("two_lock_pairs", |b| {
+        b.iter(|| {
+            *black_box(&m).lock() += 1;
+            *black_box(&m).lock() += 1;
+        })
+    });
     let src = [7u8; 128];
     let mut dst = [0u8; 128];
     g.bench_function("copy_128_bytes", |b| {
@@ -220,11 +241,13 @@ fn memory_report() {
     let (_t, thread_allocs, thread_bytes) =
         counted(|| Thread::new(&p, 100, SignalSet::EMPTY, NoWait).unwrap());
     // Amortised heap per thread over 1,024 more threads: the shared link plus the
-    // thread's slot in the process's table (and the table's growth).
-    let (more, _, bytes_1024) = counted(|| {
-        (0..1024)
-            .map(|i| Thread::new(&p, 1000 + i, SignalSet::EMPTY, NoWait).unwrap())
-            .collect::<Vec<_>>()
+    // thread's slot in the process's table (and the table's growth). The handles
+    // go into a vector sized beforehand: a kernel keeps each in its task struct.
+    let mut more = Vec::with_capacity(1024);
+    let ((), _, bytes_1024) = counted(|| {
+        for i in 0..1024 {
+            more.push(Thread::new(&p, 1000 + i, SignalSet::EMPTY, NoWait).unwrap());
+        }
     });
     drop(more);
     let (_p2, proc_allocs, proc_bytes) = counted(process);
@@ -263,8 +286,11 @@ fn memory_report() {
     println!("  first thread: {leader_allocs} allocations, {leader_bytes} heap bytes");
     println!("  idle thread (steady): {thread_allocs} allocations, {thread_bytes} heap bytes");
     println!(
-        "  idle thread (amortised over 1,024, incl. its table slot): {} heap bytes",
-        bytes_1024 / 1024
+        "  idle thread (amortised over 1,024, incl. its table slot): {} heap bytes, \
+         + the {}-byte handle in the kernel's task = {} bytes",
+        bytes_1024 / 1024,
+        std::mem::size_of::<Thread>(),
+        bytes_1024 / 1024 + std::mem::size_of::<Thread>()
     );
     println!("  idle process: {proc_allocs} allocations, {proc_bytes} heap bytes");
     println!("  rt send+dequeue after warm-up: {steady_allocs} allocations per 10,000");

@@ -8,7 +8,8 @@
 //!
 //! Linux keeps only the first 48 bytes inside the kernel (`struct kernel_siginfo`,
 //! `__SIGINFO`); the rest is zero when it reaches user space. Queues in this crate
-//! store that compact form ([`SignalInfo::compact`]) too.
+//! keep bytes 4..48 of that compact form ([`SignalInfo::compact`]): `si_signo` is
+//! the signal the entry is queued under, so a queue does not store it.
 
 use crate::signo::Signo;
 use core::fmt;

@@ -54,6 +54,7 @@ extern crate alloc;
 mod action;
 mod arch;
 mod child;
+mod chunked;
 mod deliver;
 pub mod docs;
 mod errno;

@@ -1,6 +1,7 @@
 //! [`ProcessSignalManager`] and what it is built from; the design notes are on [`ProcessSignalManager`].
 
 use crate::action::{Disposition, SignalAction};
+use crate::chunked::{CHUNK, Chunked};
 use crate::errno::Errno;
 use crate::hooks::{HookEvent, SignalHooks};
 use crate::info::{KERNEL_SIGINFO_SIZE, SignalInfo};
@@ -15,6 +16,7 @@ use crate::stack::SignalStack;
 use crate::sync::{AtomicBool, Ordering};
 use crate::timer::{Itimer, TimerFire, TimerRearm, TimerStatus};
 use crate::wait::WaitQueue;
+use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use lock_api::{Mutex, RawMutex};
@@ -96,15 +98,18 @@ pub(crate) struct ThreadLink<W> {
     /// Whether the thread runs on a CPU right now (`task_curr`), as the kernel's
     /// scheduler reports it; false if it never does.
     pub(crate) on_cpu: AtomicBool,
+    /// The thread's id, as [`SendOutcome::woken`] reports it.
+    pub(crate) tid: i32,
     pub(crate) wait: W,
 }
 
 impl<W> ThreadLink<W> {
     /// A new thread's link: nothing pending, not on a CPU.
-    pub(crate) fn new(wait: W) -> ThreadLink<W> {
+    pub(crate) fn new(tid: i32, wait: W) -> ThreadLink<W> {
         ThreadLink {
             sigpending: AtomicBool::new(false),
             on_cpu: AtomicBool::new(false),
+            tid,
             wait,
         }
     }
@@ -116,39 +121,69 @@ impl<W> ThreadLink<W> {
     }
 }
 
-/// A thread's signal state, owned by its process's [`ProcessState`].
+bitflags::bitflags! {
+    /// A thread's one-bit states (kept in one byte: the slot is read by every send's
+    /// target choice, so it stays small).
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    struct ThreadFlags: u8 {
+        /// `PF_EXITING`: the thread left ([`ProcessState::detach`]).
+        const EXITING = 1;
+        /// `JOBCTL_STOP_PENDING`: a group stop is in progress and this thread has
+        /// not taken part yet ([rule 70]). It keeps the thread's flag set, so a
+        /// wait in `sigtimedwait`, `sigsuspend` or `pause` ends and the thread comes
+        /// to `get_signal`, which stops it.
+        ///
+        /// [rule 70]: crate::docs::rules#rule-70
+        const STOP_PENDING = 1 << 1;
+        /// `JOBCTL_STOP_CONSUME`: taking part counts down `group_stop_count`.
+        const STOP_CONSUME = 1 << 2;
+        /// Traced (Linux's `t->ptrace` non-zero), as the kernel reports it with
+        /// `ThreadSignalManager::set_traced`; the thread then has a [`PtraceState`].
+        const TRACED = 1 << 3;
+        /// `TIF_RESTORE_SIGMASK`: [`ThreadSlot::saved_mask`] holds the mask
+        /// `rt_sigsuspend` replaced.
+        const RESTORE_SIGMASK = 1 << 4;
+    }
+}
+
+/// A thread's signal state, owned by its process's [`ProcessState`]. What only a
+/// traced thread needs is boxed ([`PtraceState`]): an idle thread's slot is 96
+/// bytes (on 64-bit targets), so a scan of the thread list touches few cache lines.
 pub(crate) struct ThreadSlot<W> {
-    tid: i32,
     pending: PendingSignals,
     blocked: SignalSet,
     /// The mask before `rt_sigtimedwait` unblocked its set ([rule 35]); empty otherwise.
     ///
     /// [rule 35]: crate::docs::rules#rule-35
     real_blocked: SignalSet,
-    /// `rt_sigsuspend`'s mask to restore (`TIF_RESTORE_SIGMASK` + `saved_sigmask`).
-    saved_mask: Option<SignalSet>,
-    exiting: bool,
-    /// `JOBCTL_STOP_PENDING`: a group stop is in progress and this thread has not
-    /// taken part yet ([rule 70]). It keeps the thread's flag set, so a wait in
-    /// `sigtimedwait`, `sigsuspend` or `pause` ends and the thread comes to
-    /// `get_signal`, which stops it.
-    ///
-    /// [rule 70]: crate::docs::rules#rule-70
-    stop_pending: bool,
-    /// `JOBCTL_STOP_CONSUME`: taking part counts down `group_stop_count`.
-    stop_consume: bool,
+    /// `saved_sigmask`: `rt_sigsuspend`'s mask to restore, valid while
+    /// [`ThreadFlags::RESTORE_SIGMASK`] is set.
+    saved_mask: SignalSet,
+    /// The alternate signal stack (`sigaltstack`).
+    altstack: SignalStack,
+    link: Arc<ThreadLink<W>>,
+    /// The ptrace side, allocated when the thread is first traced (in process
+    /// context, by `ThreadSignalManager::set_traced`) and kept until it leaves.
+    ptrace: Option<PtraceBox>,
+    /// This thread's position in the creation-order list.
+    pos: u32,
+    flags: ThreadFlags,
+    /// The ptrace stop the thread is in, if any.
+    ptrace_stop: PtraceStop,
     /// The signal `PR_SET_PDEATHSIG` asked for when the parent thread exits
     /// (`pdeath_signal`, [rule 73]).
     ///
     /// [rule 73]: crate::docs::rules#rule-73
     pdeath_signal: Option<Signo>,
-    /// The alternate signal stack (`sigaltstack`).
-    altstack: SignalStack,
-    /// This thread's position in the creation-order list.
-    pos: usize,
-    /// Traced (Linux's `t->ptrace` non-zero), as the kernel reports it with
-    /// `ThreadSignalManager::set_traced`.
-    traced: bool,
+}
+
+/// A [`PtraceState`] on the heap: a one-element array, which a fallible `Vec`
+/// allocation can become (a thin pointer, as a `Box<PtraceState>` would be).
+pub(crate) type PtraceBox = Box<[PtraceState; 1]>;
+
+/// What only a traced thread needs: the `JOBCTL_TRAP_*` state and `last_siginfo`.
+#[derive(Clone)]
+pub(crate) struct PtraceState {
     /// Attached with PTRACE_SEIZE (`PT_SEIZED`).
     seized: bool,
     /// `JOBCTL_TRAP_STOP`: a PTRACE_EVENT_STOP trap (or, for a tracee that is not
@@ -161,13 +196,59 @@ pub(crate) struct ThreadSlot<W> {
     /// `ptrace_signal_wake_up(t, true)` ended the ptrace stop (a notify while
     /// listening, or PTRACE_INTERRUPT of a listening tracee).
     trap_woken: bool,
-    /// The ptrace stop the thread is in, if any.
-    ptrace_stop: PtraceStop,
     /// Linux's `last_siginfo` in a [`PtraceStop::SignalDelivery`] stop, kept as the
     /// kernel keeps a siginfo (`struct kernel_siginfo`, [`SignalInfo::compact`]):
     /// what PTRACE_GETSIGINFO reads and PTRACE_SETSIGINFO replaces.
     last_siginfo: [u64; KERNEL_SIGINFO_SIZE / 8],
-    link: Arc<ThreadLink<W>>,
+}
+
+impl PtraceState {
+    /// An untraced thread's: nothing due.
+    pub(crate) const IDLE: PtraceState = PtraceState {
+        seized: false,
+        trap_stop: false,
+        trap_notify: false,
+        listening: false,
+        trap_woken: false,
+        last_siginfo: [0; KERNEL_SIGINFO_SIZE / 8],
+    };
+
+    /// A box for a thread about to be traced; ENOMEM if it cannot be had (stable
+    /// Rust has no `Box::try_new`, so it goes through a one-element `Vec`).
+    pub(crate) fn try_new_boxed() -> Result<PtraceBox, Errno> {
+        let mut v = Vec::new();
+        v.try_reserve_exact(1).map_err(|_| Errno::ENOMEM)?;
+        v.push(PtraceState::IDLE);
+        v.into_boxed_slice().try_into().map_err(|_| Errno::ENOMEM)
+    }
+}
+
+impl PtraceState {
+    /// A trap is due (`JOBCTL_TRAP_MASK`): a STOP trap, or a notify for a seized
+    /// tracee.
+    fn trap_due(&self) -> bool {
+        self.trap_stop || (self.seized && self.trap_notify)
+    }
+}
+
+impl<W> ThreadSlot<W> {
+    fn is(&self, f: ThreadFlags) -> bool {
+        self.flags.contains(f)
+    }
+
+    /// The ptrace side; an untraced thread's reads as [`PtraceState::IDLE`].
+    fn pt(&self) -> &PtraceState {
+        match &self.ptrace {
+            Some(b) => &b[0],
+            None => &PtraceState::IDLE,
+        }
+    }
+
+    /// The ptrace side, for a change; `None` for a thread never traced, whose
+    /// ptrace state cannot change.
+    fn pt_mut(&mut self) -> Option<&mut PtraceState> {
+        self.ptrace.as_mut().map(|b| &mut b[0])
+    }
 }
 
 /// A thread's ptrace stop (`JOBCTL_TRACED`, `TASK_TRACED`).
@@ -182,10 +263,12 @@ enum PtraceStop {
     SignalDelivery,
 }
 
-/// One entry of the thread-slot table. A free slot is as large as a used one; the
-/// table is indexed on every send and dequeue, so the thread's state stays inline
-/// (boxing it would add a pointer chase to the hot path), and free slots are reused
-/// first, so the waste is bounded by the most threads the process ever had.
+/// One entry of the thread-slot table ([`Chunked`]: it grows by fixed chunks, so a
+/// large table is neither half empty nor copied under the signal lock). A free
+/// slot is as large as a used one; the table is indexed on every send and dequeue,
+/// so the thread's state stays inline (boxing it would add a pointer chase to the
+/// hot path), and free slots are reused first, so the waste is bounded by the most
+/// threads the process ever had.
 #[allow(clippy::large_enum_variant)]
 enum Slot<W> {
     Used(ThreadSlot<W>),
@@ -195,7 +278,7 @@ enum Slot<W> {
 /// Everything the signal lock protects.
 pub(crate) struct ProcessState<W> {
     shared: PendingSignals,
-    slots: Vec<Slot<W>>,
+    slots: Chunked<Slot<W>>,
     free: Option<u32>,
     /// Live slots in thread-creation order (Linux's thread list).
     order: Vec<u32>,
@@ -393,7 +476,7 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
         ProcessSignalManager {
             state: Mutex::new(ProcessState {
                 shared: PendingSignals::new(),
-                slots: Vec::new(),
+                slots: Chunked::new(),
                 free: None,
                 order: Vec::new(),
                 curr_target: 0,
@@ -788,54 +871,47 @@ impl<W: WaitQueue, R: RawMutex> ProcessSignalManager<W, R> {
     /// Adds a thread (clone or the first thread). Called by `ThreadSignalManager::new`.
     pub(crate) fn attach(
         &self,
-        tid: i32,
         blocked: SignalSet,
         link: Arc<ThreadLink<W>>,
     ) -> Result<u32, Errno> {
         let mut st = self.state.lock();
-        st.order.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        if st.order.len() == st.order.capacity() {
+            // The thread list grows as the slot table does: by doubling up to a
+            // chunk, then a chunk at a time (little slack in a large group).
+            let more = st.order.len().clamp(1, CHUNK);
+            st.order
+                .try_reserve_exact(more)
+                .map_err(|_| Errno::ENOMEM)?;
+        }
         let mut pending = PendingSignals::new();
         pending.set_growable(st.growable);
         if st.thread_reserve > 0 {
             pending.reserve(st.thread_reserve)?;
         }
         let slot = ThreadSlot {
-            tid,
             pending,
             blocked: blocked.without_unblockable(),
             real_blocked: SignalSet::EMPTY,
-            saved_mask: None,
-            exiting: false,
-            stop_pending: false,
-            stop_consume: false,
-            pdeath_signal: None,
+            saved_mask: SignalSet::EMPTY,
             altstack: SignalStack::DISABLED,
-            pos: st.order.len(),
-            traced: false,
-            seized: false,
-            trap_stop: false,
-            trap_notify: false,
-            listening: false,
-            trap_woken: false,
-            ptrace_stop: PtraceStop::Running,
-            last_siginfo: [0; KERNEL_SIGINFO_SIZE / 8],
             link,
+            ptrace: None,
+            pos: st.order.len() as u32,
+            flags: ThreadFlags::empty(),
+            ptrace_stop: PtraceStop::Running,
+            pdeath_signal: None,
         };
         let index = match st.free {
             Some(i) => {
-                let next = match st.slots[i as usize] {
+                let next = match st.slots[i] {
                     Slot::Free { next } => next,
                     Slot::Used(_) => None,
                 };
                 st.free = next;
-                st.slots[i as usize] = Slot::Used(slot);
+                st.slots[i] = Slot::Used(slot);
                 i
             }
-            None => {
-                st.slots.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
-                st.slots.push(Slot::Used(slot));
-                st.slots.len() as u32 - 1
-            }
+            None => st.slots.try_push(Slot::Used(slot))?,
         };
         st.order.push(index);
         if st.leader.is_none() {
@@ -868,6 +944,14 @@ impl<W: WaitQueue, R: RawMutex> Drop for ProcessSignalManager<W, R> {
     }
 }
 
+/// A flush took timer `t`'s preallocated entry off its queue: the timer's entry is
+/// no longer queued. Returns the timer (`None` if it was freed meanwhile).
+fn entry_flushed(timers: &mut [Option<TimerState>], t: u32) -> Option<&mut TimerState> {
+    let timer = timers.get_mut(t as usize)?.as_mut()?;
+    timer.queued = false;
+    Some(timer)
+}
+
 /// `sig_handler_ignored`: SIG_IGN, or SIG_DFL with a default of ignore.
 pub(crate) fn handler_ignored(action: &SignalAction, sig: Signo) -> bool {
     match action.disposition() {
@@ -887,15 +971,17 @@ fn sig_fatal(action: &SignalAction, sig: Signo) -> bool {
 }
 
 impl<W: WaitQueue> ProcessState<W> {
+    #[inline]
     fn thread(&self, slot: u32) -> &ThreadSlot<W> {
-        match &self.slots[slot as usize] {
+        match &self.slots[slot] {
             Slot::Used(t) => t,
             Slot::Free { .. } => unreachable!("a live handle's slot is in use"),
         }
     }
 
+    #[inline]
     fn thread_mut(&mut self, slot: u32) -> &mut ThreadSlot<W> {
-        match &mut self.slots[slot as usize] {
+        match &mut self.slots[slot] {
             Slot::Used(t) => t,
             Slot::Free { .. } => unreachable!("a live handle's slot is in use"),
         }
@@ -974,7 +1060,19 @@ impl<W: WaitQueue> ProcessState<W> {
     ///
     /// [rule 6]: crate::docs::rules#rule-6
     /// [rule 7]: crate::docs::rules#rule-7
+    #[inline(always)]
     fn prepare_signal(&mut self, sig: Signo, limit: &PendingLimit) -> bool {
+        if sig.is_stop() || sig == Signo::SIGCONT {
+            self.prepare_job_control_signal(sig, limit)
+        } else {
+            false
+        }
+    }
+
+    /// [`ProcessState::prepare_signal`] for a stop signal or SIGCONT.
+    #[cold]
+    #[inline(never)]
+    fn prepare_job_control_signal(&mut self, sig: Signo, limit: &PendingLimit) -> bool {
         if sig.is_stop() {
             self.flush_everywhere(SignalSet::single(Signo::SIGCONT), limit);
             false
@@ -984,9 +1082,9 @@ impl<W: WaitQueue> ProcessState<W> {
             for k in 0..self.order.len() {
                 let slot = self.order[k];
                 let t = self.thread_mut(slot);
-                t.stop_pending = false;
-                t.stop_consume = false;
-                if t.seized {
+                t.flags
+                    .remove(ThreadFlags::STOP_PENDING | ThreadFlags::STOP_CONSUME);
+                if t.pt().seized {
                     self.ptrace_trap_notify(slot);
                 }
             }
@@ -1017,7 +1115,7 @@ impl<W: WaitQueue> ProcessState<W> {
     fn wake_continued_threads(&mut self) {
         for k in 0..self.order.len() {
             let slot = self.order[k];
-            if !self.thread(slot).exiting {
+            if !self.thread(slot).is(ThreadFlags::EXITING) {
                 self.recalc_sigpending_and_wake(slot);
             }
         }
@@ -1032,12 +1130,13 @@ impl<W: WaitQueue> ProcessState<W> {
     /// [rule 4]: crate::docs::rules#rule-4
     /// [rule 21]: crate::docs::rules#rule-21
     /// [rule 66]: crate::docs::rules#rule-66
+    #[inline]
     fn sig_ignored(&self, action: &SignalAction, target: u32, sig: Signo) -> bool {
         let t = self.thread(target);
         if t.blocked.contains(sig) || t.real_blocked.contains(sig) {
             return false;
         }
-        if t.traced && sig != Signo::SIGKILL {
+        if t.is(ThreadFlags::TRACED) && sig != Signo::SIGKILL {
             return false;
         }
         if self.unkillable && action.disposition() == Disposition::Default {
@@ -1052,9 +1151,10 @@ impl<W: WaitQueue> ProcessState<W> {
     /// signal to handle already.
     ///
     /// [rule 19]: crate::docs::rules#rule-19
+    #[inline]
     fn wants_signal(&self, sig: Signo, slot: u32) -> bool {
         let t = self.thread(slot);
-        if t.blocked.contains(sig) || t.exiting {
+        if t.blocked.contains(sig) || t.is(ThreadFlags::EXITING) {
             return false;
         }
         if sig == Signo::SIGKILL {
@@ -1107,14 +1207,14 @@ impl<W: WaitQueue> ProcessState<W> {
         if sig_fatal(action, sig)
             && !real_blocked.contains(sig)
             && sig.default_action() != DefaultAction::CoreDump
-            && (sig == Signo::SIGKILL || !self.thread(target).traced)
+            && (sig == Signo::SIGKILL || !self.thread(target).is(ThreadFlags::TRACED))
         {
             self.zap_threads(sig);
             out.group_exit = true;
             return;
         }
         self.signal_wake_up(chosen);
-        out.woken = Some(self.thread(chosen).tid);
+        out.woken = Some(self.thread(chosen).link.tid);
     }
 
     /// Starts a group exit: `SIGNAL_GROUP_EXIT` and every thread woken to die.
@@ -1130,14 +1230,15 @@ impl<W: WaitQueue> ProcessState<W> {
         self.notify_cont = None;
         for k in 0..self.order.len() {
             let slot = self.order[k];
-            let t = self.thread_mut(slot);
-            t.stop_pending = false;
-            t.stop_consume = false;
+            self.thread_mut(slot)
+                .flags
+                .remove(ThreadFlags::STOP_PENDING | ThreadFlags::STOP_CONSUME);
             self.signal_wake_up(slot);
         }
     }
 
     /// `signal_wake_up`: set the thread's flag, then wake it.
+    #[inline]
     fn signal_wake_up(&self, slot: u32) {
         let t = self.thread(slot);
         t.link.sigpending.store(true, Ordering::Release);
@@ -1151,13 +1252,14 @@ impl<W: WaitQueue> ProcessState<W> {
     /// `recalc_sigpending_tsk` ([rule 70]).
     ///
     /// [rule 70]: crate::docs::rules#rule-70
+    #[inline]
     fn recalc_sigpending(&self, slot: u32) {
         let t = self.thread(slot);
         let deliverable = (t.pending.pending() | self.shared.pending()) - t.blocked;
         let flag = self.group_exit.is_some()
-            || t.stop_pending
+            || t.is(ThreadFlags::STOP_PENDING)
             || !deliverable.is_empty()
-            || (t.traced && (t.trap_stop || (t.seized && t.trap_notify)));
+            || (t.is(ThreadFlags::TRACED) && t.pt().trap_due());
         t.link.sigpending.store(flag, Ordering::Release);
     }
 
@@ -1187,15 +1289,14 @@ impl<W: WaitQueue> ProcessState<W> {
             ..
         } = self;
         let mut mark = |t: u32| {
-            if let Some(Some(timer)) = timers.get_mut(t as usize) {
-                timer.queued = false;
+            if let Some(timer) = entry_flushed(timers, t) {
                 timer.flushed = true;
                 flushed += 1;
             }
         };
         shared.flush_with(set, limit, &mut mark);
         for &slot in order.iter() {
-            if let Slot::Used(t) = &mut slots[slot as usize] {
+            if let Slot::Used(t) = &mut slots[slot] {
                 t.pending.flush_with(set, limit, &mut mark);
             }
         }
@@ -1214,12 +1315,12 @@ impl<W: WaitQueue> ProcessState<W> {
         if retarget.is_empty() {
             return;
         }
-        let me = self.thread(slot).pos;
+        let me = self.thread(slot).pos as usize;
         let n = self.order.len();
         for k in 1..n {
             let other = self.order[(me + k) % n];
             let t = self.thread(other);
-            if t.exiting || (retarget - t.blocked).is_empty() {
+            if t.is(ThreadFlags::EXITING) || (retarget - t.blocked).is_empty() {
                 continue;
             }
             retarget &= t.blocked;
@@ -1234,6 +1335,7 @@ impl<W: WaitQueue> ProcessState<W> {
 
     /// `__set_task_blocked`: install a new mask, handing newly blocked shared signals
     /// on if this thread was about to take them.
+    #[inline]
     pub(crate) fn set_blocked(&mut self, slot: u32, new: SignalSet) {
         let new = new.without_unblockable();
         let t = self.thread(slot);
@@ -1269,20 +1371,37 @@ impl<W: WaitQueue> ProcessState<W> {
         limit: &PendingLimit,
         out: &mut SignalInfo,
     ) -> Option<Signo> {
-        self.dequeue_signal_typed(slot, allowed, limit, out)
+        self.dequeue_signal_typed(slot, allowed, limit, out, false)
             .map(|(sig, _)| sig)
     }
 
     /// [`ProcessState::dequeue_signal`], also saying whether the signal came from
-    /// the shared queue (Linux's `type` out-parameter, `PIDTYPE_TGID`).
+    /// the shared queue (Linux's `type` out-parameter, `PIDTYPE_TGID`, where
+    /// `ptrace_signal` puts a signal back).
+    ///
+    /// With `synchronous_first` it is `get_signal`'s dequeue: the first queued
+    /// synchronous fault of the private queue (`dequeue_synchronous_signal`) comes
+    /// before everything else ([rule 41]); the thread's flag is recomputed either way.
+    ///
+    /// [rule 41]: crate::docs::rules#rule-41
     #[inline(always)]
-    fn dequeue_signal_typed(
+    pub(crate) fn dequeue_signal_typed(
         &mut self,
         slot: u32,
         allowed: SignalSet,
         limit: &PendingLimit,
         out: &mut SignalInfo,
+        synchronous_first: bool,
     ) -> Option<(Signo, bool)> {
+        if synchronous_first
+            && let Some(sig) = self
+                .thread_mut(slot)
+                .pending
+                .dequeue_synchronous(allowed, limit, out)
+        {
+            self.recalc_sigpending(slot);
+            return Some((sig, false));
+        }
         loop {
             let (sig, shared) = match self
                 .thread_mut(slot)
@@ -1416,69 +1535,78 @@ impl<W: WaitQueue> ProcessState<W> {
         Ok(out)
     }
 
-    /// `get_signal`'s dequeue: the first queued synchronous fault of the private
-    /// queue (`dequeue_synchronous_signal`), else the private queue, then the shared
-    /// one ([`ProcessState::dequeue_signal`]). Returns the signal and whether it came
-    /// from the shared queue (Linux's `type`, `PIDTYPE_TGID` for the shared queue,
-    /// where `ptrace_signal` puts a signal back). The thread's flag is recomputed
-    /// either way.
-    pub(crate) fn dequeue_for_delivery(
-        &mut self,
-        slot: u32,
-        allowed: SignalSet,
-        limit: &PendingLimit,
-        out: &mut SignalInfo,
-    ) -> Option<(Signo, bool)> {
-        let synchronous = self
-            .thread_mut(slot)
-            .pending
-            .dequeue_synchronous(allowed, limit, out);
-        match synchronous {
-            Some(sig) => {
-                self.recalc_sigpending(slot);
-                Some((sig, false))
-            }
-            None => self.dequeue_signal_typed(slot, allowed, limit, out),
-        }
-    }
-
     /// Linux's `t->ptrace`: whether the thread is traced.
     pub(crate) fn is_traced(&self, slot: u32) -> bool {
-        self.thread(slot).traced
+        self.thread(slot).is(ThreadFlags::TRACED)
     }
 
     /// `ptrace_link` / `__ptrace_unlink`: the thread becomes traced (seized with
     /// PTRACE_SEIZE or not) or stops being traced, which forgets its pending traps
     /// (`task_clear_jobctl_pending(JOBCTL_TRAP_MASK)`) and ends a stop it is in.
-    pub(crate) fn set_traced(&mut self, slot: u32, traced: bool, seized: bool) {
+    ///
+    /// `spare` is a [`PtraceState`] the caller allocated beforehand (the signal lock
+    /// is held here, where the allocator may not run): a thread traced for the first
+    /// time takes it; otherwise it is handed back, for the caller to drop after
+    /// unlocking.
+    pub(crate) fn set_traced(
+        &mut self,
+        slot: u32,
+        traced: bool,
+        seized: bool,
+        spare: Option<PtraceBox>,
+    ) -> Option<PtraceBox> {
         let t = self.thread_mut(slot);
-        t.traced = traced;
-        t.seized = traced && seized;
-        if !t.seized {
-            // `JOBCTL_TRAP_NOTIFY` is for seized tracees only.
-            t.trap_notify = false;
-        }
-        if !traced {
-            t.trap_stop = false;
-            t.trap_notify = false;
-            t.listening = false;
-            if !matches!(t.ptrace_stop, PtraceStop::Running) {
-                t.trap_woken = true;
-                self.signal_wake_up(slot);
+        let spare = match (traced, t.ptrace.is_none(), spare) {
+            (true, true, Some(b)) => {
+                t.ptrace = Some(b);
+                None
+            }
+            (_, _, spare) => spare,
+        };
+        // A thread with no ptrace state yet stays untraced (the caller could not
+        // allocate one).
+        let traced = traced && t.ptrace.is_some();
+        t.flags.set(ThreadFlags::TRACED, traced);
+        let stopped = !matches!(t.ptrace_stop, PtraceStop::Running);
+        if let Some(p) = t.pt_mut() {
+            p.seized = traced && seized;
+            if !p.seized {
+                // `JOBCTL_TRAP_NOTIFY` is for seized tracees only.
+                p.trap_notify = false;
+            }
+            if !traced {
+                p.trap_stop = false;
+                p.trap_notify = false;
+                p.listening = false;
+                if stopped {
+                    p.trap_woken = true;
+                }
             }
         }
+        if !traced && stopped {
+            self.signal_wake_up(slot);
+        }
+        spare
+    }
+
+    /// Whether the thread has its ptrace state (it was traced once).
+    pub(crate) fn has_ptrace_state(&self, slot: u32) -> bool {
+        self.thread(slot).ptrace.is_some()
     }
 
     /// Whether the thread was attached with PTRACE_SEIZE.
     pub(crate) fn is_seized(&self, slot: u32) -> bool {
-        self.thread(slot).seized
+        self.thread(slot).pt().seized
     }
 
     /// `ptrace_signal_wake_up(t, resume)`: the thread looks at its signals and
     /// traps; with `resume` a ptrace stop it is in ends.
     fn ptrace_signal_wake_up(&mut self, slot: u32, resume: bool) {
-        if resume && !matches!(self.thread(slot).ptrace_stop, PtraceStop::Running) {
-            self.thread_mut(slot).trap_woken = true;
+        if resume
+            && !matches!(self.thread(slot).ptrace_stop, PtraceStop::Running)
+            && let Some(p) = self.thread_mut(slot).pt_mut()
+        {
+            p.trap_woken = true;
         }
         self.signal_wake_up(slot);
     }
@@ -1486,7 +1614,7 @@ impl<W: WaitQueue> ProcessState<W> {
     /// `task_set_jobctl_pending`: refused (false) once a fatal signal is pending or
     /// the thread is exiting.
     fn can_set_jobctl_pending(&self, slot: u32) -> bool {
-        self.group_exit.is_none() && !self.thread(slot).exiting
+        self.group_exit.is_none() && !self.thread(slot).is(ThreadFlags::EXITING)
     }
 
     /// `ptrace_trap_notify`: a seized tracee must trap to report a group-stop
@@ -1495,8 +1623,11 @@ impl<W: WaitQueue> ProcessState<W> {
         if !self.can_set_jobctl_pending(slot) {
             return;
         }
-        self.thread_mut(slot).trap_notify = true;
-        let listening = self.thread(slot).listening;
+        let Some(p) = self.thread_mut(slot).pt_mut() else {
+            return;
+        };
+        p.trap_notify = true;
+        let listening = p.listening;
         self.ptrace_signal_wake_up(slot, listening);
     }
 
@@ -1504,12 +1635,14 @@ impl<W: WaitQueue> ProcessState<W> {
     /// scheduled (`JOBCTL_TRAP_STOP`) and the thread woken to take it; a listening
     /// tracee's stop ends so that it traps again.
     pub(crate) fn ptrace_interrupt(&mut self, slot: u32) -> Result<(), Errno> {
-        if !self.thread(slot).seized {
+        if !self.thread(slot).pt().seized {
             return Err(Errno::EIO);
         }
-        if self.can_set_jobctl_pending(slot) {
-            self.thread_mut(slot).trap_stop = true;
-            let listening = self.thread(slot).listening;
+        if self.can_set_jobctl_pending(slot)
+            && let Some(p) = self.thread_mut(slot).pt_mut()
+        {
+            p.trap_stop = true;
+            let listening = p.listening;
             self.ptrace_signal_wake_up(slot, listening);
         }
         Ok(())
@@ -1519,14 +1652,15 @@ impl<W: WaitQueue> ProcessState<W> {
     /// thread listens (stays stopped, not reported) and, if a notify already
     /// came, is woken to trap again.
     pub(crate) fn ptrace_listen(&mut self, slot: u32) -> Result<(), Errno> {
-        let t = self.thread(slot);
+        let t = self.thread_mut(slot);
         let event_stop = t.ptrace_stop == PtraceStop::SignalDelivery
-            && SignalInfo::compact_code(&t.last_siginfo) >> 8 == crate::ptrace::PTRACE_EVENT_STOP;
-        if !t.seized || !event_stop {
+            && SignalInfo::compact_code(&t.pt().last_siginfo) >> 8
+                == crate::ptrace::PTRACE_EVENT_STOP;
+        let Some(p) = t.pt_mut().filter(|p| p.seized && event_stop) else {
             return Err(Errno::EIO);
-        }
-        self.thread_mut(slot).listening = true;
-        if self.thread(slot).trap_notify {
+        };
+        p.listening = true;
+        if p.trap_notify {
             self.ptrace_signal_wake_up(slot, true);
         }
         Ok(())
@@ -1535,12 +1669,12 @@ impl<W: WaitQueue> ProcessState<W> {
     /// Whether a ptrace stop of the thread must end without its tracer resuming it:
     /// a fatal signal, a notify while listening, or the thread was untraced.
     pub(crate) fn ptrace_stop_must_end(&self, slot: u32) -> bool {
-        self.group_exit.is_some() || self.thread(slot).trap_woken
+        self.group_exit.is_some() || self.thread(slot).pt().trap_woken
     }
 
     /// Whether the thread listens (PTRACE_LISTEN) in its current stop.
     pub(crate) fn is_listening(&self, slot: u32) -> bool {
-        self.thread(slot).listening
+        self.thread(slot).pt().listening
     }
 
     /// `do_jobctl_trap`'s choice, when a trap is pending (`JOBCTL_TRAP_MASK`) for a
@@ -1549,10 +1683,10 @@ impl<W: WaitQueue> ProcessState<W> {
     /// `JOBCTL_TRAP_NOTIFY`). `None` when no trap is due.
     pub(crate) fn take_jobctl_trap(&mut self, slot: u32) -> Option<(Signo, PtraceStopKind)> {
         let t = self.thread(slot);
-        if !t.traced || !(t.trap_stop || (t.seized && t.trap_notify)) {
+        if !t.is(ThreadFlags::TRACED) || !t.pt().trap_due() {
             return None;
         }
-        let (sig, kind) = if t.seized {
+        let (sig, kind) = if t.pt().seized {
             let sig = match (self.stopped, self.stop_sig) {
                 (true, Some(s)) => s,
                 _ => Signo::SIGTRAP,
@@ -1561,16 +1695,20 @@ impl<W: WaitQueue> ProcessState<W> {
         } else {
             // Only a group stop schedules a trap for a tracee that is not seized,
             // so the group has a stop signal; without one the trap is dropped.
-            let Some(sig) = self.stop_sig else {
-                self.thread_mut(slot).trap_stop = false;
+            let stop_sig = self.stop_sig;
+            let Some(sig) = stop_sig else {
+                if let Some(p) = self.thread_mut(slot).pt_mut() {
+                    p.trap_stop = false;
+                }
                 return None;
             };
             (sig, PtraceStopKind::GroupStop)
         };
-        let t = self.thread_mut(slot);
-        t.trap_stop = false;
-        if kind == PtraceStopKind::EventStop {
-            t.trap_notify = false;
+        if let Some(p) = self.thread_mut(slot).pt_mut() {
+            p.trap_stop = false;
+            if kind == PtraceStopKind::EventStop {
+                p.trap_notify = false;
+            }
         }
         Some((sig, kind))
     }
@@ -1578,8 +1716,10 @@ impl<W: WaitQueue> ProcessState<W> {
     /// A traced thread that starts (or takes part in) a group stop traps instead
     /// of sleeping in it: `JOBCTL_TRAP_STOP`.
     pub(crate) fn schedule_trap_stop(&mut self, slot: u32) {
-        if self.can_set_jobctl_pending(slot) {
-            self.thread_mut(slot).trap_stop = true;
+        if self.can_set_jobctl_pending(slot)
+            && let Some(p) = self.thread_mut(slot).pt_mut()
+        {
+            p.trap_stop = true;
         }
     }
 
@@ -1590,16 +1730,24 @@ impl<W: WaitQueue> ProcessState<W> {
     /// [rule 19]: crate::docs::rules#rule-19
     pub(crate) fn enter_ptrace_stop(&mut self, slot: u32, info: Option<&SignalInfo>) {
         let t = self.thread_mut(slot);
-        t.trap_woken = false;
-        // Any trap clears a pending STOP trap (`ptrace_stop`).
-        t.trap_stop = false;
-        t.ptrace_stop = match info {
-            Some(i) => {
-                t.last_siginfo = i.compact();
-                PtraceStop::SignalDelivery
+        let stop = match (t.pt_mut(), info) {
+            (Some(p), info) => {
+                p.trap_woken = false;
+                // Any trap clears a pending STOP trap (`ptrace_stop`).
+                p.trap_stop = false;
+                match info {
+                    Some(i) => {
+                        p.last_siginfo = i.compact();
+                        PtraceStop::SignalDelivery
+                    }
+                    None => PtraceStop::GroupStop,
+                }
             }
-            None => PtraceStop::GroupStop,
+            // Only a traced thread stops here, and it has a ptrace state; one
+            // untraced meanwhile keeps it.
+            (None, _) => PtraceStop::GroupStop,
         };
+        t.ptrace_stop = stop;
     }
 
     /// The end of `ptrace_stop`: `last_siginfo` (as the tracer left it) is taken
@@ -1607,13 +1755,15 @@ impl<W: WaitQueue> ProcessState<W> {
     /// thread (`recalc_sigpending_tsk`).
     pub(crate) fn leave_ptrace_stop(&mut self, slot: u32) -> Option<SignalInfo> {
         let t = self.thread_mut(slot);
-        // LISTENING can only be set during a STOP trap.
-        t.listening = false;
-        t.trap_woken = false;
         let info = match core::mem::replace(&mut t.ptrace_stop, PtraceStop::Running) {
-            PtraceStop::SignalDelivery => Some(SignalInfo::from_compact(t.last_siginfo)),
+            PtraceStop::SignalDelivery => Some(SignalInfo::from_compact(t.pt().last_siginfo)),
             PtraceStop::Running | PtraceStop::GroupStop => None,
         };
+        if let Some(p) = t.pt_mut() {
+            // LISTENING can only be set during a STOP trap.
+            p.listening = false;
+            p.trap_woken = false;
+        }
         self.recalc_sigpending(slot);
         info
     }
@@ -1623,7 +1773,7 @@ impl<W: WaitQueue> ProcessState<W> {
     pub(crate) fn ptrace_getsiginfo(&self, slot: u32) -> Result<SignalInfo, Errno> {
         let t = self.thread(slot);
         match t.ptrace_stop {
-            PtraceStop::SignalDelivery => Ok(SignalInfo::from_compact(t.last_siginfo)),
+            PtraceStop::SignalDelivery => Ok(SignalInfo::from_compact(t.pt().last_siginfo)),
             PtraceStop::Running | PtraceStop::GroupStop => Err(Errno::EINVAL),
         }
     }
@@ -1632,12 +1782,12 @@ impl<W: WaitQueue> ProcessState<W> {
     /// EINVAL as above.
     pub(crate) fn ptrace_setsiginfo(&mut self, slot: u32, info: &SignalInfo) -> Result<(), Errno> {
         let t = self.thread_mut(slot);
-        match t.ptrace_stop {
-            PtraceStop::SignalDelivery => {
-                t.last_siginfo = info.compact();
+        match (t.ptrace_stop, t.pt_mut()) {
+            (PtraceStop::SignalDelivery, Some(p)) => {
+                p.last_siginfo = info.compact();
                 Ok(())
             }
-            PtraceStop::Running | PtraceStop::GroupStop => Err(Errno::EINVAL),
+            _ => Err(Errno::EINVAL),
         }
     }
 
@@ -1645,13 +1795,20 @@ impl<W: WaitQueue> ProcessState<W> {
     /// replaced or else the current one.
     pub(crate) fn sigmask_to_save(&self, slot: u32) -> SignalSet {
         let t = self.thread(slot);
-        t.saved_mask.unwrap_or(t.blocked)
+        if t.is(ThreadFlags::RESTORE_SIGMASK) {
+            t.saved_mask
+        } else {
+            t.blocked
+        }
     }
 
     /// `restore_saved_sigmask`: no handler runs, so the mask `rt_sigsuspend`
     /// replaced, if any, comes back at once.
     pub(crate) fn restore_saved_sigmask(&mut self, slot: u32) {
-        if let Some(mask) = self.thread_mut(slot).saved_mask.take() {
+        let t = self.thread_mut(slot);
+        if t.is(ThreadFlags::RESTORE_SIGMASK) {
+            t.flags.remove(ThreadFlags::RESTORE_SIGMASK);
+            let mask = t.saved_mask;
             self.set_blocked(slot, mask);
         }
     }
@@ -1660,7 +1817,8 @@ impl<W: WaitQueue> ProcessState<W> {
     /// `TIF_RESTORE_SIGMASK`) and `mask` installed.
     pub(crate) fn set_sigsuspend_mask(&mut self, slot: u32, mask: SignalSet) {
         let t = self.thread_mut(slot);
-        t.saved_mask = Some(t.blocked);
+        t.saved_mask = t.blocked;
+        t.flags.insert(ThreadFlags::RESTORE_SIGMASK);
         self.set_blocked(slot, mask);
     }
 
@@ -1669,7 +1827,7 @@ impl<W: WaitQueue> ProcessState<W> {
     /// unless SA_NODEFER) joins the mask.
     pub(crate) fn signal_delivered(&mut self, slot: u32, block: SignalSet) {
         let t = self.thread_mut(slot);
-        t.saved_mask = None;
+        t.flags.remove(ThreadFlags::RESTORE_SIGMASK);
         let blocked = t.blocked | block;
         self.set_blocked(slot, blocked);
     }
@@ -1727,12 +1885,12 @@ impl<W: WaitQueue> ProcessState<W> {
         for k in 0..self.order.len() {
             let other = self.order[k];
             let t = self.thread_mut(other);
-            if t.exiting {
+            if t.is(ThreadFlags::EXITING) {
                 continue;
             }
-            t.stop_pending = true;
-            t.stop_consume = true;
-            let seized = t.seized;
+            t.flags
+                .insert(ThreadFlags::STOP_PENDING | ThreadFlags::STOP_CONSUME);
+            let seized = t.pt().seized;
             self.group_stop_count += 1;
             if other != slot && seized {
                 // `ptrace_trap_notify` instead of `signal_wake_up` for a seized
@@ -1748,7 +1906,7 @@ impl<W: WaitQueue> ProcessState<W> {
 
     /// Whether `slot` has a group stop to take part in (`JOBCTL_STOP_PENDING`).
     pub(crate) fn stop_pending(&self, slot: u32) -> bool {
-        self.thread(slot).stop_pending
+        self.thread(slot).is(ThreadFlags::STOP_PENDING)
     }
 
     /// `task_participate_group_stop` ([rule 70], [rule 72]): `slot` takes part in the
@@ -1761,8 +1919,9 @@ impl<W: WaitQueue> ProcessState<W> {
     /// [rule 72]: crate::docs::rules#rule-72
     pub(crate) fn participate_group_stop(&mut self, slot: u32) -> Signo {
         let t = self.thread_mut(slot);
-        let consume = core::mem::take(&mut t.stop_consume);
-        t.stop_pending = false;
+        let consume = t.is(ThreadFlags::STOP_CONSUME);
+        t.flags
+            .remove(ThreadFlags::STOP_PENDING | ThreadFlags::STOP_CONSUME);
         if consume {
             self.group_stop_count = self.group_stop_count.saturating_sub(1);
             if self.group_stop_count == 0 && !self.stop_complete {
@@ -1788,8 +1947,8 @@ impl<W: WaitQueue> ProcessState<W> {
             return;
         }
         let t = self.thread_mut(slot);
-        t.stop_pending = true;
-        t.stop_consume = consume;
+        t.flags.insert(ThreadFlags::STOP_PENDING);
+        t.flags.set(ThreadFlags::STOP_CONSUME, consume);
         self.recalc_sigpending(slot);
     }
 
@@ -1817,10 +1976,10 @@ impl<W: WaitQueue> ProcessState<W> {
     /// [rule 70]: crate::docs::rules#rule-70
     pub(crate) fn detach(&mut self, slot: u32, limit: &PendingLimit) {
         let t = self.thread_mut(slot);
-        if t.exiting {
+        if t.is(ThreadFlags::EXITING) {
             return;
         }
-        t.exiting = true;
+        t.flags.insert(ThreadFlags::EXITING);
         if self.timers.is_empty() {
             self.thread_mut(slot).pending.clear(limit);
         } else {
@@ -1835,7 +1994,7 @@ impl<W: WaitQueue> ProcessState<W> {
         }
         // `exit_signals`: an exiting thread takes part in a stop in progress, and may
         // be the one that completes it ([rule 70]).
-        if self.thread(slot).stop_pending {
+        if self.thread(slot).is(ThreadFlags::STOP_PENDING) {
             self.participate_group_stop(slot);
         }
         self.thread(slot)
@@ -1845,11 +2004,11 @@ impl<W: WaitQueue> ProcessState<W> {
         if self.leader == Some(slot) {
             return;
         }
-        let pos = self.thread(slot).pos;
+        let pos = self.thread(slot).pos as usize;
         self.order.remove(pos);
         for k in pos..self.order.len() {
             let moved = self.order[k];
-            self.thread_mut(moved).pos = k;
+            self.thread_mut(moved).pos = k as u32;
         }
         // `__exit_signal`: `curr_target = next_thread(tsk)`. The next thread now sits
         // at `pos`; after the last one `next_thread` wraps to the leader, which is
@@ -1859,7 +2018,7 @@ impl<W: WaitQueue> ProcessState<W> {
         } else if self.curr_target == pos && pos == self.order.len() {
             self.curr_target = 0;
         }
-        self.slots[slot as usize] = Slot::Free { next: self.free };
+        self.slots[slot] = Slot::Free { next: self.free };
         self.free = Some(slot);
     }
 }
@@ -2260,13 +2419,11 @@ impl<W: WaitQueue> ProcessState<W> {
             ignored_timers,
             ..
         } = self;
-        let Slot::Used(thread) = &mut slots[slot as usize] else {
+        let Slot::Used(thread) = &mut slots[slot] else {
             return;
         };
         thread.pending.flush_with(SignalSet::ALL, limit, &mut |t| {
-            if let Some(Some(timer)) = timers.get_mut(t as usize) {
-                timer.queued = false;
-            }
+            entry_flushed(timers, t);
         });
         for entry in timers.iter_mut() {
             let Some(timer) = entry else { continue };
@@ -2297,13 +2454,8 @@ impl<W: WaitQueue> ProcessState<W> {
             timers,
             ..
         } = self;
-        let mut unlink = |t: u32| {
-            if let Some(Some(timer)) = timers.get_mut(t as usize) {
-                timer.queued = false;
-                dropped = true;
-            }
-        };
-        if let Slot::Used(thread) = &mut slots[slot as usize] {
+        let mut unlink = |t: u32| dropped |= entry_flushed(timers, t).is_some();
+        if let Slot::Used(thread) = &mut slots[slot] {
             thread
                 .pending
                 .flush_code(crate::info::code::SI_TIMER, limit, &mut unlink);
@@ -2339,4 +2491,18 @@ impl<W: WaitQueue> ProcessState<W> {
 /// `timer_getoverrun`, clamped to `INT_MAX` (which is also glibc's `DELAYTIMER_MAX`).
 fn overrun_to_int(overrun: i64) -> i32 {
     overrun.min(i32::MAX as i64) as i32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The slot a send's target choice reads stays small: what only tracees need
+    /// is boxed, one-bit states share a byte, the idle queue is 24 bytes.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn idle_thread_slot_is_96_bytes() {
+        assert_eq!(core::mem::size_of::<ThreadSlot<()>>(), 96);
+        assert_eq!(core::mem::size_of::<Slot<()>>(), 96);
+    }
 }

@@ -177,8 +177,8 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     ) -> Result<Self, Errno> {
         // The link is the one allocation here that is not fallible: stable Rust has no
         // `Arc::try_new`. It is a few words, made once per thread in process context.
-        let link = Arc::new(ThreadLink::new(wait));
-        let slot = process.attach(tid, blocked, link.clone())?;
+        let link = Arc::new(ThreadLink::new(tid, wait));
+        let slot = process.attach(blocked, link.clone())?;
         Ok(ThreadSignalManager {
             process: process.clone(),
             link,
@@ -456,7 +456,8 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
             }
             let allowed = st.blocked(self.slot).complement();
             let mut info = SignalInfo::ZERO;
-            let taken = st.dequeue_for_delivery(self.slot, allowed, &p.common.limit, &mut info);
+            let taken =
+                st.dequeue_signal_typed(self.slot, allowed, &p.common.limit, &mut info, true);
             let Some((mut sig, shared)) = taken else {
                 st.restore_saved_sigmask(self.slot);
                 return None;
@@ -558,17 +559,19 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// A kernel that unlinks a thread in a ptrace stop wakes it; its stop then ends
     /// with the signal unchanged ([`Tracer::ptrace_stop`]).
     ///
-    /// Context: any, interrupt context included with the `kspin` feature's lock; takes
-    /// the signal lock briefly, never allocates or sleeps.
+    /// The first time a thread is traced it gets the ptrace state only tracees
+    /// need (`last_siginfo` and the trap flags; an untraced thread's slot stays
+    /// small): ENOMEM if that allocation fails, and the thread stays as it was.
+    /// Untracing never fails.
+    ///
+    /// Context: process context (`ptrace` or the tracer's exit); may allocate, then
+    /// takes the signal lock briefly.
     ///
     /// [rule 65]: crate::docs::rules#rule-65
     /// [rule 66]: crate::docs::rules#rule-66
     /// [rule 67]: crate::docs::rules#rule-67
-    pub fn set_traced(&self, traced: bool) {
-        self.process
-            .state
-            .lock()
-            .set_traced(self.slot, traced, false);
+    pub fn set_traced(&self, traced: bool) -> Result<(), Errno> {
+        self.link_tracer(traced, false)
     }
 
     /// Marks this thread traced through PTRACE_SEIZE (`PT_SEIZED`): as
@@ -577,11 +580,33 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// each SIGCONT and group stop of its group, and PTRACE_INTERRUPT and
     /// PTRACE_LISTEN apply to it ([rule 69a]). `set_traced(false)` ends it.
     ///
-    /// Context: as [`ThreadSignalManager::set_traced`].
+    /// Context: as [`ThreadSignalManager::set_traced`] (ENOMEM as there).
     ///
     /// [rule 69a]: crate::docs::rules#rule-69a
-    pub fn set_seized(&self) {
-        self.process.state.lock().set_traced(self.slot, true, true);
+    pub fn set_seized(&self) -> Result<(), Errno> {
+        self.link_tracer(true, true)
+    }
+
+    /// `ptrace_link` / `__ptrace_unlink`, with the ptrace state allocated before the
+    /// signal lock is taken (a spare one is dropped after it is released).
+    fn link_tracer(&self, traced: bool, seized: bool) -> Result<(), Errno> {
+        let spare = if traced && !self.is_traced_ever() {
+            Some(crate::process::PtraceState::try_new_boxed()?)
+        } else {
+            None
+        };
+        let unused = self
+            .process
+            .state
+            .lock()
+            .set_traced(self.slot, traced, seized, spare);
+        drop(unused);
+        Ok(())
+    }
+
+    /// Whether this thread already has its ptrace state (it was traced once).
+    fn is_traced_ever(&self) -> bool {
+        self.process.state.lock().has_ptrace_state(self.slot)
     }
 
     /// Whether this thread was attached with PTRACE_SEIZE.

@@ -277,6 +277,46 @@ fn flush_removes_every_instance_and_returns_the_charge() {
 /// The flood: a million real-time sends into a store limited to 128, drained a
 /// little at a time. The bound holds, every refusal is EAGAIN, and every accepted
 /// value arrives exactly once, in FIFO order per signal.
+/// A siginfo as `copy_siginfo_from_user` takes it: `si_signo` is `s`, the other 44
+/// bytes Linux keeps (`si_errno`, `si_code`, the hole after it, the union) come from
+/// `seed`, and the rest is zero.
+fn raw_info(s: Signo, seed: u64) -> SignalInfo {
+    let mut b = [0u8; 128];
+    let mut x = seed;
+    for byte in &mut b[4..48] {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        *byte = (x >> 56) as u8;
+    }
+    b[..4].copy_from_slice(&(s.get() as i32).to_ne_bytes());
+    SignalInfo::from_bytes(b)
+}
+
+#[test]
+fn queued_siginfo_reads_back_every_kernel_byte_with_the_signal_as_si_signo() {
+    let limit = PendingLimit::unlimited();
+    let mut p = PendingSignals::new();
+    for s in [Signo::SIGUSR1, Signo::SIGSEGV, Signo::SIGRTMIN, sig(64)] {
+        let info = raw_info(s, u64::from(s.get()) * 77);
+        p.put(s, Some(&info), &limit).unwrap();
+        assert_eq!(
+            p.dequeue(SignalSet::ALL, &limit),
+            Some((s, info)),
+            "all 48 bytes round-trip, as through Linux's queue"
+        );
+        // `put` keeps the signal as si_signo: Linux's senders make them agree
+        // (rt_sigqueueinfo replaces the caller's, rule 26).
+        let mut other = *info.as_bytes();
+        other[..4].copy_from_slice(&7i32.to_ne_bytes());
+        p.put(s, Some(&SignalInfo::from_bytes(other)), &limit)
+            .unwrap();
+        let (got_sig, got) = p.dequeue(SignalSet::ALL, &limit).unwrap();
+        assert_eq!((got_sig, got), (s, info), "si_signo reads as {s:?}");
+    }
+    assert_eq!(limit.queued(), 0);
+}
+
 #[test]
 fn million_rt_signals_respect_the_limit_and_lose_nothing_else() {
     const SENDS: u64 = 1_000_000;
@@ -414,7 +454,7 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     let sig = prop_oneof![1u32..=64, Just(9), 30u32..=36, Just(64)];
     prop_oneof![
-        4 => (sig, 0u8..5, any::<u64>()).prop_map(|(sig, kind, value)| Op::Put { sig, kind, value }),
+        4 => (sig, 0u8..6, any::<u64>()).prop_map(|(sig, kind, value)| Op::Put { sig, kind, value }),
         3 => prop_oneof![Just(u64::MAX), any::<u64>()].prop_map(|allowed| Op::Dequeue { allowed }),
         1 => any::<u64>().prop_map(|set| Op::Flush { set: set & set.rotate_left(7) }),
     ]
@@ -436,7 +476,8 @@ proptest! {
                         1 => Some(SignalInfo::user(s, value as i32, 1)),
                         2 => Some(SignalInfo::queue(s, 1, 1, value)),
                         3 => Some(SignalInfo::tkill(s, value as i32, 1)),
-                        _ => Some(SignalInfo::kernel(s)),
+                        4 => Some(SignalInfo::kernel(s)),
+                        _ => Some(raw_info(s, value)),
                     };
                     prop_assert_eq!(store.put(s, info.as_ref(), &account), model.put(s, info, limit));
                 }

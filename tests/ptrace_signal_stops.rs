@@ -105,7 +105,7 @@ impl<F: FnMut(&Thread, Signo, PtraceStopKind) -> Option<Signo>> Tracer for Scrip
 fn traced(n: usize, sigs: &[Signo]) -> (Arc<Process>, Vec<Thread>) {
     let (p, t) = group(n);
     handle(&p, sigs);
-    t[0].set_traced(true);
+    t[0].set_traced(true).unwrap();
     (p, t)
 }
 
@@ -113,7 +113,7 @@ fn traced(n: usize, sigs: &[Signo]) -> (Arc<Process>, Vec<Thread>) {
 fn seized(n: usize, sigs: &[Signo]) -> (Arc<Process>, Vec<Thread>) {
     let (p, t) = group(n);
     handle(&p, sigs);
-    t[0].set_seized();
+    t[0].set_seized().unwrap();
     (p, t)
 }
 
@@ -215,7 +215,7 @@ fn rule65_each_dequeued_signal_is_a_signal_delivery_stop_with_its_siginfo() {
 #[test]
 fn rule65_an_untraced_thread_never_stops() {
     let (_p, t) = traced(1, &[Signo::SIGUSR1]);
-    t[0].set_traced(false);
+    t[0].set_traced(false).unwrap();
     t[0].send(Signo::SIGUSR1, None).unwrap();
     let mut tracer = Script::new(&t[0], |_, _, _| panic!("no stop expected"));
     let d = tracer.deliver_all();
@@ -307,7 +307,7 @@ fn rule66_a_traced_thread_keeps_ignored_signals_for_its_tracer() {
     assert_eq!(out.fate, Fate::Ignored);
     let out = t[0].send(Signo::SIGCHLD, None).unwrap();
     assert_eq!(out.fate, Fate::Ignored);
-    t[0].set_traced(true);
+    t[0].set_traced(true).unwrap();
     let out = p.send(Signo::SIGUSR1, None).unwrap();
     assert_eq!(out.fate, Fate::Queued);
     let out = t[0].send(Signo::SIGCHLD, None).unwrap();
@@ -327,7 +327,7 @@ fn rule66_a_traced_thread_keeps_ignored_signals_for_its_tracer() {
 fn rule66_a_traced_unkillable_process_still_discards_sigkill() {
     let (p, t) = group(1);
     p.set_unkillable(true);
-    t[0].set_traced(true);
+    t[0].set_traced(true).unwrap();
     assert_eq!(p.send(Signo::SIGKILL, None).unwrap().fate, Fate::Ignored);
     // Other default-action signals reach the tracer, then are dropped by
     // `get_signal`'s unkillable test.
@@ -368,7 +368,7 @@ fn rule67_a_fatal_signal_to_a_traced_thread_waits_for_its_tracer() {
 #[test]
 fn rule67_a_fatal_signal_through_an_untraced_thread_kills_at_once() {
     let (p, t) = group(2);
-    t[1].set_traced(true);
+    t[1].set_traced(true).unwrap();
     // The target (the thread the signal names) is not traced: complete_signal
     // ends the group, whoever else is traced.
     let out = t[0].send_process_directed(Signo::SIGTERM, None).unwrap();
@@ -587,7 +587,7 @@ fn rule69_a_sigkill_during_a_stop_wakes_the_thread_and_ends_the_group() {
     let (p, mut t) = group(1);
     handle(&p, &[Signo::SIGUSR1]);
     let tracee = Arc::new(t.remove(0));
-    tracee.set_traced(true);
+    tracee.set_traced(true).unwrap();
     tracee.send(Signo::SIGUSR1, None).unwrap();
     let (runner, rx) = sleep_in_stops(&tracee);
     rx.recv_timeout(Duration::from_secs(10))
@@ -674,7 +674,7 @@ fn rule69a_a_seized_tracee_traps_with_ptrace_event_stop_in_a_group_stop() {
 fn rule69a_ptrace_interrupt_traps_a_running_seized_tracee_with_sigtrap() {
     let (_p, t) = traced(1, &[Signo::SIGUSR1]);
     assert_eq!(t[0].ptrace_interrupt(), Err(Errno::EIO), "not seized");
-    t[0].set_seized();
+    t[0].set_seized().unwrap();
     assert!(!t[0].has_pending());
     assert_eq!(t[0].ptrace_interrupt(), Ok(()));
     assert!(t[0].has_pending(), "woken to take the trap");
@@ -800,7 +800,7 @@ fn rule69a_sigcont_to_a_running_seized_tracee_makes_it_report() {
 #[test]
 fn rule69a_a_group_stop_makes_a_seized_sibling_trap() {
     let (p, t) = group(2);
-    t[1].set_seized();
+    t[1].set_seized().unwrap();
     p.sigaction(Signo::SIGUSR1, Some(handler())).unwrap();
     t[0].sigprocmask(MaskHow::Block, SignalSet::EMPTY);
     t[0].send(Signo::SIGSTOP, None).unwrap();
@@ -816,7 +816,7 @@ fn rule69a_a_group_stop_makes_a_seized_sibling_trap() {
 fn rule69a_a_notify_wakes_a_listening_tracee_sleeping_in_its_stop() {
     let (p, mut t) = group(1);
     let tracee = Arc::new(t.remove(0));
-    tracee.set_seized();
+    tracee.set_seized().unwrap();
     p.send(Signo::SIGSTOP, None).unwrap();
     // The first stop (signal delivery of SIGSTOP) ends only through
     // PTRACE_INTERRUPT-less means here: the test ends it by untracing.
@@ -830,8 +830,8 @@ fn rule69a_a_notify_wakes_a_listening_tracee_sleeping_in_its_stop() {
     assert!(!tracee.ptrace_stop_must_end());
     // Untracing ends it (the kernel's `__ptrace_unlink` wake-up); traced again at
     // once, the thread goes on as a seized tracee.
-    tracee.set_traced(false);
-    tracee.set_seized();
+    tracee.set_traced(false).unwrap();
+    tracee.set_seized().unwrap();
     // The stop returned SIGSTOP unchanged: the group stops and the thread traps.
     assert_eq!(wait(&rx), event_stop(Signo::SIGSTOP));
     tracee.ptrace_listen().unwrap();

@@ -638,10 +638,10 @@ fn every_entry_point_survives_random_arguments_and_memory() {
                 assert!(r < 0, "ptrace siginfo outside a stop returned {r}");
                 assert!(errno_ok(r, &[E::EINVAL, E::EFAULT, E::E2BIG]), "{r}");
                 match rng.below(4) {
-                    0 => c.thread.set_traced(false),
-                    1 => c.thread.set_traced(true),
+                    0 => c.thread.set_traced(false).unwrap(),
+                    1 => c.thread.set_traced(true).unwrap(),
                     _ => {
-                        c.thread.set_seized();
+                        c.thread.set_seized().unwrap();
                         let r = c.thread.ptrace_interrupt();
                         assert_eq!(r, Ok(()), "PTRACE_INTERRUPT of a seized tracee");
                     }

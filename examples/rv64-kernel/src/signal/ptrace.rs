@@ -153,14 +153,13 @@ fn traceme() -> SysResult {
     let thread = task::current();
     let parent = thread.process.inner.lock().parent.clone().filter(|p| p.strong_count() > 0).ok_or(Errno::EPERM)?;
     let signals = thread.signals().ok_or(Errno::ESRCH)?;
-    {
-        let mut inner = thread.inner.lock();
-        if inner.ptrace.tracer.is_some() {
-            return Err(Errno::EPERM);
-        }
-        inner.ptrace.tracer = Some(parent);
+    if thread.inner.lock().ptrace.tracer.is_some() {
+        return Err(Errno::EPERM);
     }
-    signals.set_traced(true);
+    // Only this thread links itself to a tracer, so nothing changes in between. The
+    // crate's ptrace state is allocated first: ENOMEM leaves the thread untraced.
+    signals.set_traced(true).map_err(|_| Errno::ENOMEM)?;
+    thread.inner.lock().ptrace.tracer = Some(parent);
     Ok(0)
 }
 
@@ -206,7 +205,8 @@ pub fn untrace_children_of(process: &Process, children: &[Arc<Process>]) {
             };
             if was {
                 if let Some(s) = t.signals() {
-                    s.set_traced(false);
+                    // Untracing never fails.
+                    let _ = s.set_traced(false);
                 }
                 sched::interrupt(&t);
             }
