@@ -50,6 +50,7 @@ pub const SIG_SETMASK: usize = 2;
 pub const SI_USER: i32 = 0;
 pub const SI_KERNEL: i32 = 0x80;
 pub const SI_QUEUE: i32 = -1;
+pub const SI_TIMER: i32 = -2;
 pub const SI_TKILL: i32 = -6;
 pub const CLD_EXITED: i32 = 1;
 pub const CLD_KILLED: i32 = 2;
@@ -59,6 +60,11 @@ pub const SEGV_MAPERR: i32 = 1;
 pub const SEGV_ACCERR: i32 = 2;
 pub const ILL_ILLOPC: i32 = 1;
 pub const TRAP_BRKPT: i32 = 1;
+
+// sigevent notify.
+pub const SIGEV_SIGNAL: i32 = 0;
+pub const SIGEV_NONE: i32 = 1;
+pub const SIGEV_THREAD_ID: i32 = 4;
 
 // sigaltstack.
 pub const SS_ONSTACK: i32 = 1;
@@ -370,4 +376,36 @@ impl ChildEvents {
         let r = sigtimedwait(sigbit(SIGCHLD), &mut info, Some(&timeout));
         crate::check!(r == -EAGAIN, "{}: {}: unexpected SIGCHLD code {}", self.prog, what, info.code());
     }
+}
+
+/// A child's word to its parent, which blocks SIGUSR2, that it is ready.
+pub fn tell_parent_ready() {
+    kill(getppid(), SIGUSR2);
+}
+
+/// Waits up to `ms` milliseconds for child `pid`'s [`tell_parent_ready`] (SIGUSR2
+/// blocked here); a failure names `prog`.
+pub fn await_ready(prog: &str, pid: isize, ms: u64) {
+    let mut info = SigInfo::default();
+    let r = sigtimedwait(sigbit(SIGUSR2), &mut info, Some(&Timespec::from_millis(ms)));
+    crate::check!(
+        r == SIGUSR2 as isize && info.pid() == pid as i32,
+        "{}: child {} not ready ({}, from {})",
+        prog,
+        pid,
+        r,
+        info.pid()
+    );
+}
+
+/// Forks a child that runs `child` and exits with what it returns; returns the
+/// child's pid once the child said it is ready ([`await_ready`]).
+pub fn fork_ready(prog: &str, ms: u64, child: impl FnOnce() -> i32) -> isize {
+    let pid = fork();
+    if pid == 0 {
+        exit_group(child());
+    }
+    crate::check!(pid > 0, "{}: fork {}", prog, pid);
+    await_ready(prog, pid, ms);
+    pid
 }

@@ -47,6 +47,12 @@ pub const SYS_CLONE: usize = 220;
 pub const SYS_RT_TGSIGQUEUEINFO: usize = 240;
 pub const SYS_WAIT4: usize = 260;
 
+// ptrace requests.
+pub const PTRACE_TRACEME: usize = 0;
+pub const PTRACE_CONT: usize = 7;
+pub const PTRACE_GETSIGINFO: usize = 0x4202;
+pub const PTRACE_SETSIGINFO: usize = 0x4203;
+
 // errno values the tests compare against.
 pub const EINTR: isize = 4;
 pub const ESRCH: isize = 3;
@@ -74,6 +80,7 @@ pub const WNOHANG: usize = 1;
 pub const WUNTRACED: usize = 2;
 pub const WCONTINUED: usize = 8;
 
+pub const CLOCK_REALTIME: usize = 0;
 pub const CLOCK_MONOTONIC: usize = 1;
 /// clock_nanosleep's flag: the time is a deadline.
 pub const TIMER_ABSTIME: usize = 1;
@@ -174,6 +181,15 @@ pub fn sched_yield() -> isize {
 pub fn nanosleep(req: &Timespec, rem: Option<&mut Timespec>) -> isize {
     let rem = rem.map_or(0, |r| r as *mut Timespec as usize);
     syscall(SYS_NANOSLEEP, req as *const Timespec as usize, rem, 0)
+}
+
+/// `nanosleep` for `ms` milliseconds with a `rem`: its result, the time left it
+/// wrote, and how long it took in nanoseconds.
+pub fn timed_nanosleep(ms: u64) -> (isize, Timespec, u64) {
+    let t0 = now_ns();
+    let mut rem = Timespec::default();
+    let r = nanosleep(&Timespec::from_millis(ms), Some(&mut rem));
+    (r, rem, now_ns() - t0)
 }
 
 pub fn clock_nanosleep(clock: usize, flags: usize, req: &Timespec, rem: Option<&mut Timespec>) -> isize {

@@ -33,7 +33,7 @@ fn stopped_sleeper() -> i32 {
         return 4;
     }
     // Tell the parent (which blocks SIGUSR2) that the sleep starts now.
-    kill(getppid(), SIGUSR2);
+    tell_parent_ready();
     let t0 = now_ns();
     let r = sleep_ms(600);
     let slept = now_ns() - t0;
@@ -94,13 +94,7 @@ fn main() -> i32 {
     sigprocmask(SIG_BLOCK, sigbit(SIGCHLD) | sigbit(SIGUSR2));
 
     // 1. Stop and continue a two-thread child, inside its nanosleep.
-    let child = fork();
-    if child == 0 {
-        exit_group(stopped_sleeper());
-    }
-    let mut info = SigInfo::default();
-    let r = sigtimedwait(sigbit(SIGUSR2), &mut info, Some(&Timespec::from_millis(5000)));
-    check!(r == SIGUSR2 as isize, "sig_job: child not ready ({})", r);
+    let child = fork_ready("sig_job", 5000, stopped_sleeper);
     sleep_ms(30);
     check!(kill(child, SIGSTOP) == 0, "sig_job: kill(SIGSTOP)");
     CHLD.expect("stop", CLD_STOPPED, child, SIGSTOP as i32);

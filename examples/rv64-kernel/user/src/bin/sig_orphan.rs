@@ -105,7 +105,7 @@ fn pdeath_child() -> i32 {
         got
     );
     let parent = getppid();
-    kill(parent, SIGUSR2);
+    tell_parent_ready();
     let mut info = SigInfo::default();
     let r = sigtimedwait(sigbit(SIGUSR1), &mut info, Some(&Timespec::from_millis(10_000)));
     check!(r == SIGUSR1 as isize, "sig_orphan: no parent-death signal ({})", r);
@@ -122,13 +122,7 @@ fn pdeath_child() -> i32 {
 
 fn pdeath_parent() -> i32 {
     sigprocmask(SIG_BLOCK, sigbit(SIGUSR2));
-    let child = fork();
-    if child == 0 {
-        exit_group(pdeath_child());
-    }
-    let mut info = SigInfo::default();
-    let r = sigtimedwait(sigbit(SIGUSR2), &mut info, Some(&Timespec::from_millis(10_000)));
-    check!(r == SIGUSR2 as isize, "sig_orphan: pdeath child not ready ({})", r);
+    fork_ready("sig_orphan: pdeath", 10_000, pdeath_child);
     0
 }
 
@@ -153,7 +147,7 @@ fn stopped_waiter() -> i32 {
         Err(_) => return 4,
     };
     sleep_ms(50);
-    kill(getppid(), SIGUSR2);
+    tell_parent_ready();
     t.join();
     let r = WAIT_RESULT.load(Ordering::SeqCst);
     let mut info = SigInfo::default();
@@ -187,12 +181,7 @@ fn main() -> i32 {
     while sigtimedwait(sigbit(SIGCHLD), &mut info, Some(&Timespec::from_millis(0))) > 0 {}
 
     // 3.
-    let child = fork();
-    if child == 0 {
-        exit_group(stopped_waiter());
-    }
-    let r = sigtimedwait(sigbit(SIGUSR2), &mut info, Some(&Timespec::from_millis(10_000)));
-    check!(r == SIGUSR2 as isize, "sig_orphan: waiter not ready ({})", r);
+    let child = fork_ready("sig_orphan: waiter", 10_000, stopped_waiter);
     check!(kill(child, SIGSTOP) == 0, "sig_orphan: kill(SIGSTOP)");
     CHLD.expect("stop", CLD_STOPPED, child, SIGSTOP as i32);
     let (r, status) = wait4(child, WUNTRACED);

@@ -12,11 +12,6 @@ use core::sync::atomic::{AtomicBool, AtomicI32, AtomicIsize, AtomicUsize, Orderi
 use user::thread::{Stack, spawn};
 use user::*;
 
-const CLOCK_REALTIME: usize = 0;
-const SIGEV_SIGNAL: i32 = 0;
-const SIGEV_NONE: i32 = 1;
-const SIGEV_THREAD_ID: i32 = 4;
-const SI_TIMER: i32 = -2;
 const RT1: usize = SIGRTMIN + 1;
 const RT2: usize = SIGRTMIN + 2;
 const PERIOD_MS: i64 = 200;
