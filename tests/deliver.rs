@@ -14,16 +14,15 @@ mod common {
     pub mod wait;
 }
 
-use common::signal_setup::{HANDLER, RESTORER, TRAMPOLINE};
+use common::signal_setup::{HANDLER, K, RESTORER};
 use common::user_stack::{memory, stack_top};
 use common::wait::CondvarQueue;
 use ksignal::frame::NoFp;
 use ksignal::frame::riscv64::Riscv64Context;
 use ksignal::frame::x86_64::X86_64Context;
 use ksignal::{
-    Errno, KernelFrameInfo, MaskHow, PendingLimit, ProcessSignalManager, SaFlags, SignalAction,
-    SignalActions, SignalInfo, SignalSet, Signo, ThreadSignalManager, UserReturn, do_signal,
-    rt_sigreturn,
+    Errno, MaskHow, PendingLimit, ProcessSignalManager, SaFlags, SignalAction, SignalActions,
+    SignalInfo, SignalSet, Signo, ThreadSignalManager, UserReturn, do_signal, rt_sigreturn,
 };
 use std::sync::Arc;
 
@@ -75,15 +74,6 @@ fn handler(flags: SaFlags, mask: SignalSet) -> SignalAction {
 const SEGV_CORE: UserReturn = UserReturn::Exit {
     sig: Signo::SIGSEGV,
     core_dump: true,
-};
-
-const K: KernelFrameInfo = KernelFrameInfo {
-    trampoline: TRAMPOLINE,
-    fault: ksignal::frame::FaultInfo {
-        address: 0,
-        code: 0,
-        trapno: 0,
-    },
 };
 
 #[test]

@@ -1,24 +1,28 @@
 //! rt_sigaction, rt_sigprocmask, rt_sigpending, rt_sigtimedwait, rt_sigsuspend,
-//! pause and sigaltstack: Linux's argument order ([`ksignal::docs::rules`], rules
+//! pause, sigaltstack and signalfd4: Linux's argument order ([`ksignal::docs::rules`], rules
 //! 29 to 37). Each test is named after the fact it checks.
 
 mod common {
+    pub mod signalfd_files;
     pub mod user_memory;
     pub mod wait;
 }
 mod syscall_sim;
 
+use common::signalfd_files::Files;
 use ksignal::code;
 use ksignal::syscall::{
-    sys_kill, sys_pause, sys_rt_sigaction, sys_rt_sigpending, sys_rt_sigprocmask,
-    sys_rt_sigsuspend, sys_rt_sigtimedwait, sys_sigaltstack, sys_tkill,
+    SignalFdTable, sys_kill, sys_pause, sys_rt_sigaction, sys_rt_sigpending, sys_rt_sigprocmask,
+    sys_rt_sigsuspend, sys_rt_sigtimedwait, sys_sigaltstack, sys_signalfd4, sys_tkill,
 };
 use ksignal::{Arch, Errno, SignalAction, SignalInfo, SignalSet, Signo};
 use ksignal::{Disposition, SaFlags};
+use ksignal::{SFD_CLOEXEC, SFD_NONBLOCK, SfdFlags, SignalFd};
 use ksignal::{SignalStack, StackT};
 use linux_raw_sys::general as abi;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use syscall_sim::{BAD, BASE, Mem, Sim, arg, neg, take};
+use syscall_sim::{BAD, BASE, Mem, Sim, arg, assert_errno, neg, take};
 
 const ACT: usize = BASE;
 const OACT: usize = BASE + 0x100;
@@ -58,15 +62,9 @@ fn rt_sigaction_sigsetsize_other_than_8_is_einval() {
     let c = sim.caller(10);
     let mut m = Mem::new();
     for size in [0, 4, 7, 9, 16, usize::MAX] {
-        assert_eq!(
-            sys_rt_sigaction(&c, &mut m, 10, 0, OACT, size),
-            neg(Errno::EINVAL)
-        );
+        assert_errno!(sys_rt_sigaction(&c, &mut m, 10, 0, OACT, size), EINVAL);
     }
-    assert_eq!(
-        sys_rt_sigaction(&c, &mut m, 10, BAD, OACT, 16),
-        neg(Errno::EINVAL)
-    );
+    assert_errno!(sys_rt_sigaction(&c, &mut m, 10, BAD, OACT, 16), EINVAL);
 }
 
 #[test]
@@ -76,14 +74,8 @@ fn rt_sigaction_signal_out_of_range_is_einval() {
     let mut m = Mem::new();
     put_act(&mut m, ACT, 0x1000, 0, 0);
     for sig in [0i64, 65, -1, 1 << 40] {
-        assert_eq!(
-            sys_rt_sigaction(&c, &mut m, arg(sig), ACT, 0, 8),
-            neg(Errno::EINVAL)
-        );
-        assert_eq!(
-            sys_rt_sigaction(&c, &mut m, arg(sig), 0, OACT, 8),
-            neg(Errno::EINVAL)
-        );
+        assert_errno!(sys_rt_sigaction(&c, &mut m, arg(sig), ACT, 0, 8), EINVAL);
+        assert_errno!(sys_rt_sigaction(&c, &mut m, arg(sig), 0, OACT, 8), EINVAL);
     }
 }
 
@@ -92,14 +84,8 @@ fn rt_sigaction_copies_act_in_before_checking_the_signal() {
     let sim = Sim::world();
     let c = sim.caller(10);
     let mut m = Mem::new();
-    assert_eq!(
-        sys_rt_sigaction(&c, &mut m, 65, BAD, 0, 8),
-        neg(Errno::EFAULT)
-    );
-    assert_eq!(
-        sys_rt_sigaction(&c, &mut m, 9, BAD, 0, 8),
-        neg(Errno::EFAULT)
-    );
+    assert_errno!(sys_rt_sigaction(&c, &mut m, 65, BAD, 0, 8), EFAULT);
+    assert_errno!(sys_rt_sigaction(&c, &mut m, 9, BAD, 0, 8), EFAULT);
 }
 
 #[test]
@@ -109,15 +95,12 @@ fn rt_sigaction_setting_sigkill_or_sigstop_is_einval_querying_works() {
     let mut m = Mem::new();
     put_act(&mut m, ACT, 0, 0, 0);
     for sig in [9, 19] {
-        assert_eq!(
+        assert_errno!(
             sys_rt_sigaction(&c, &mut m, sig, ACT, 0, 8),
-            neg(Errno::EINVAL),
+            EINVAL,
             "SIG_DFL"
         );
-        assert_eq!(
-            sys_rt_sigaction(&c, &mut m, sig, ACT, OACT, 8),
-            neg(Errno::EINVAL)
-        );
+        assert_errno!(sys_rt_sigaction(&c, &mut m, sig, ACT, OACT, 8), EINVAL);
         assert_eq!(sys_rt_sigaction(&c, &mut m, sig, 0, OACT, 8), 0);
         assert_eq!(get_act(&m, OACT), SignalAction::DEFAULT);
     }
@@ -129,10 +112,7 @@ fn rt_sigaction_bad_oact_installs_the_action_and_returns_efault() {
     let c = sim.caller(10);
     let mut m = Mem::new();
     put_act(&mut m, ACT, 0x4000, abi::SA_SIGINFO as u64, 0);
-    assert_eq!(
-        sys_rt_sigaction(&c, &mut m, 10, ACT, BAD, 8),
-        neg(Errno::EFAULT)
-    );
+    assert_errno!(sys_rt_sigaction(&c, &mut m, 10, ACT, BAD, 8), EFAULT);
     assert_eq!(
         c.process().actions().get(Signo::SIGUSR1).disposition(),
         Disposition::Handler(0x4000)
@@ -181,14 +161,8 @@ fn rt_sigprocmask_sigsetsize_other_than_8_is_einval() {
     let c = sim.caller(10);
     let mut m = Mem::new();
     for size in [0, 4, 16] {
-        assert_eq!(
-            sys_rt_sigprocmask(&c, &mut m, 0, SET, OSET, size),
-            neg(Errno::EINVAL)
-        );
-        assert_eq!(
-            sys_rt_sigprocmask(&c, &mut m, 0, 0, 0, size),
-            neg(Errno::EINVAL)
-        );
+        assert_errno!(sys_rt_sigprocmask(&c, &mut m, 0, SET, OSET, size), EINVAL);
+        assert_errno!(sys_rt_sigprocmask(&c, &mut m, 0, 0, 0, size), EINVAL);
     }
 }
 
@@ -200,15 +174,12 @@ fn rt_sigprocmask_bad_how_is_einval_only_with_a_set() {
     m.put_set(SET, SignalSet::EMPTY);
     for how in [3i64, -1, 0x7fff_ffff] {
         assert_eq!(sys_rt_sigprocmask(&c, &mut m, arg(how), 0, OSET, 8), 0);
-        assert_eq!(
+        assert_errno!(
             sys_rt_sigprocmask(&c, &mut m, arg(how), SET, OSET, 8),
-            neg(Errno::EINVAL)
+            EINVAL
         );
     }
-    assert_eq!(
-        sys_rt_sigprocmask(&c, &mut m, 3, BAD, OSET, 8),
-        neg(Errno::EFAULT)
-    );
+    assert_errno!(sys_rt_sigprocmask(&c, &mut m, 3, BAD, OSET, 8), EFAULT);
     assert_eq!(
         c.thread.blocked(),
         SignalSet::ALL.without_unblockable(),
@@ -245,10 +216,7 @@ fn rt_sigprocmask_bad_oset_changes_the_mask_and_returns_efault() {
     let c = sim.caller(10);
     let mut m = Mem::new();
     m.put_set(SET, sigset(&[Signo::SIGUSR2]));
-    assert_eq!(
-        sys_rt_sigprocmask(&c, &mut m, 2, SET, BAD, 8),
-        neg(Errno::EFAULT)
-    );
+    assert_errno!(sys_rt_sigprocmask(&c, &mut m, 2, SET, BAD, 8), EFAULT);
     assert_eq!(c.thread.blocked(), sigset(&[Signo::SIGUSR2]));
 }
 
@@ -273,15 +241,15 @@ fn rt_sigpending_accepts_sizes_up_to_8_and_rejects_16() {
     assert_eq!(sys_kill(&sim, &c, 10, 12), 0);
     assert_eq!(sys_rt_sigpending(&c, &mut m, 0, 0), 0, "NULL with size 0");
     assert_eq!(sys_rt_sigpending(&c, &mut m, BAD, 0), 0);
-    assert_eq!(sys_rt_sigpending(&c, &mut m, SET, 16), neg(Errno::EINVAL));
-    assert_eq!(sys_rt_sigpending(&c, &mut m, SET, 9), neg(Errno::EINVAL));
+    assert_errno!(sys_rt_sigpending(&c, &mut m, SET, 16), EINVAL);
+    assert_errno!(sys_rt_sigpending(&c, &mut m, SET, 9), EINVAL);
     m.put_u64(SET, u64::MAX);
     assert_eq!(sys_rt_sigpending(&c, &mut m, SET, 1), 0);
     // Only the first byte (signals 1..=8, none pending) is written.
     assert_eq!(m.get_u64(SET), u64::MAX << 8);
     assert_eq!(sys_rt_sigpending(&c, &mut m, SET, 8), 0);
     assert_eq!(m.get_set(SET), sigset(&[Signo::SIGUSR1, Signo::SIGUSR2]));
-    assert_eq!(sys_rt_sigpending(&c, &mut m, BAD, 8), neg(Errno::EFAULT));
+    assert_errno!(sys_rt_sigpending(&c, &mut m, BAD, 8), EFAULT);
 }
 
 #[test]
@@ -319,10 +287,7 @@ fn rt_sigtimedwait_invalid_timespec_is_einval_before_dequeue() {
         (0, i64::MAX),
     ] {
         put_ts(&mut m, s, ns);
-        assert_eq!(
-            sys_rt_sigtimedwait(&c, &mut m, SET, INFO, TS, 8),
-            neg(Errno::EINVAL)
-        );
+        assert_errno!(sys_rt_sigtimedwait(&c, &mut m, SET, INFO, TS, 8), EINVAL);
     }
     assert_eq!(
         c.thread.sigpending(),
@@ -337,19 +302,10 @@ fn rt_sigtimedwait_argument_order_size_set_timespec() {
     let c = sim.caller(10);
     let mut m = Mem::new();
     put_ts(&mut m, -1, 0);
-    assert_eq!(
-        sys_rt_sigtimedwait(&c, &mut m, BAD, INFO, TS, 4),
-        neg(Errno::EINVAL)
-    );
-    assert_eq!(
-        sys_rt_sigtimedwait(&c, &mut m, BAD, INFO, TS, 8),
-        neg(Errno::EFAULT)
-    );
+    assert_errno!(sys_rt_sigtimedwait(&c, &mut m, BAD, INFO, TS, 4), EINVAL);
+    assert_errno!(sys_rt_sigtimedwait(&c, &mut m, BAD, INFO, TS, 8), EFAULT);
     m.put_set(SET, SignalSet::EMPTY);
-    assert_eq!(
-        sys_rt_sigtimedwait(&c, &mut m, SET, INFO, BAD, 8),
-        neg(Errno::EFAULT)
-    );
+    assert_errno!(sys_rt_sigtimedwait(&c, &mut m, SET, INFO, BAD, 8), EFAULT);
 }
 
 #[test]
@@ -359,10 +315,7 @@ fn rt_sigtimedwait_zero_timeout_with_nothing_pending_is_eagain() {
     let mut m = Mem::new();
     m.put_set(SET, sigset(&[Signo::SIGUSR1]));
     put_ts(&mut m, 0, 0);
-    assert_eq!(
-        sys_rt_sigtimedwait(&c, &mut m, SET, INFO, TS, 8),
-        neg(Errno::EAGAIN)
-    );
+    assert_errno!(sys_rt_sigtimedwait(&c, &mut m, SET, INFO, TS, 8), EAGAIN);
 }
 
 #[test]
@@ -389,10 +342,7 @@ fn rt_sigtimedwait_bad_info_pointer_is_efault_after_the_signal_was_consumed() {
     let mut m = Mem::new();
     assert_eq!(sys_tkill(&sim, &c, 10, 10), 0);
     m.put_set(SET, sigset(&[Signo::SIGUSR1]));
-    assert_eq!(
-        sys_rt_sigtimedwait(&c, &mut m, SET, BAD, 0, 8),
-        neg(Errno::EFAULT)
-    );
+    assert_errno!(sys_rt_sigtimedwait(&c, &mut m, SET, BAD, 0, 8), EFAULT);
     assert!(c.thread.sigpending().is_empty(), "consumed");
     assert!(take(&sim, 10, Signo::SIGUSR1).is_none());
 }
@@ -405,10 +355,7 @@ fn rt_sigtimedwait_leaves_out_sigkill_and_sigstop() {
     m.put_set(SET, sigset(&[Signo::SIGSTOP]));
     assert_eq!(sys_tkill(&sim, &c, 10, 19), 0);
     put_ts(&mut m, 0, 0);
-    assert_eq!(
-        sys_rt_sigtimedwait(&c, &mut m, SET, 0, TS, 8),
-        neg(Errno::EAGAIN)
-    );
+    assert_errno!(sys_rt_sigtimedwait(&c, &mut m, SET, 0, TS, 8), EAGAIN);
 }
 
 #[test]
@@ -419,10 +366,7 @@ fn rt_sigtimedwait_timeout_expires_with_eagain() {
     m.put_set(SET, sigset(&[Signo::SIGUSR1]));
     put_ts(&mut m, 0, 20_000_000);
     let t = Instant::now();
-    assert_eq!(
-        sys_rt_sigtimedwait(&c, &mut m, SET, INFO, TS, 8),
-        neg(Errno::EAGAIN)
-    );
+    assert_errno!(sys_rt_sigtimedwait(&c, &mut m, SET, INFO, TS, 8), EAGAIN);
     assert!(t.elapsed() >= Duration::from_millis(20));
 }
 
@@ -450,11 +394,11 @@ fn rt_sigsuspend_checks_size_then_copies_the_set() {
     let sim = Sim::world();
     let c = sim.caller(10);
     let m = Mem::new();
-    assert_eq!(sys_rt_sigsuspend(&c, &m, BAD, 16), neg(Errno::EINVAL));
-    assert_eq!(sys_rt_sigsuspend(&c, &m, BAD, 8), neg(Errno::EFAULT));
-    assert_eq!(
+    assert_errno!(sys_rt_sigsuspend(&c, &m, BAD, 16), EINVAL);
+    assert_errno!(sys_rt_sigsuspend(&c, &m, BAD, 8), EFAULT);
+    assert_errno!(
         sys_rt_sigsuspend(&c, &m, 0, 8),
-        neg(Errno::EFAULT),
+        EFAULT,
         "NULL is not special"
     );
 }
@@ -533,7 +477,7 @@ fn sigaltstack_bad_mode_is_einval() {
     let mut m = Mem::new();
     for flags in [3u32, 4, 0x7fff_ffff, abi::SS_AUTODISARM | 8] {
         put_ss(&mut m, 0x8000, flags, 1 << 16);
-        assert_eq!(sys_sigaltstack(&c, &mut m, SS, OSS, 0), neg(Errno::EINVAL));
+        assert_errno!(sys_sigaltstack(&c, &mut m, SS, OSS, 0), EINVAL);
     }
     assert_eq!(c.thread.altstack(), SignalStack::DISABLED);
 }
@@ -545,7 +489,7 @@ fn sigaltstack_size_below_minimum_is_enomem() {
     let mut m = Mem::new();
     let min = c.arch.min_sigstksz();
     put_ss(&mut m, 0x8000, 0, min - 1);
-    assert_eq!(sys_sigaltstack(&c, &mut m, SS, 0, 0), neg(Errno::ENOMEM));
+    assert_errno!(sys_sigaltstack(&c, &mut m, SS, 0, 0), ENOMEM);
     put_ss(&mut m, 0x8000, abi::SS_ONSTACK, min);
     assert_eq!(
         sys_sigaltstack(&c, &mut m, SS, OSS, 0),
@@ -568,7 +512,7 @@ fn sigaltstack_change_while_on_it_is_eperm() {
     assert_eq!(sys_sigaltstack(&c, &mut m, SS, 0, 0), 0);
     let on = 0x9000;
     put_ss(&mut m, 0, abi::SS_DISABLE, 0);
-    assert_eq!(sys_sigaltstack(&c, &mut m, SS, OSS, on), neg(Errno::EPERM));
+    assert_errno!(sys_sigaltstack(&c, &mut m, SS, OSS, on), EPERM);
     assert_eq!(sys_sigaltstack(&c, &mut m, 0, OSS, on), 0, "query works");
     assert_eq!(get_ss(&m, OSS).ss_flags, abi::SS_ONSTACK);
 }
@@ -599,9 +543,9 @@ fn sigaltstack_bad_uss_is_efault_and_bad_uoss_efault_after_install() {
     let sim = Sim::world();
     let c = sim.caller(10);
     let mut m = Mem::new();
-    assert_eq!(sys_sigaltstack(&c, &mut m, BAD, OSS, 0), neg(Errno::EFAULT));
+    assert_errno!(sys_sigaltstack(&c, &mut m, BAD, OSS, 0), EFAULT);
     put_ss(&mut m, 0x8000, abi::SS_AUTODISARM, 0x4000);
-    assert_eq!(sys_sigaltstack(&c, &mut m, SS, BAD, 0), neg(Errno::EFAULT));
+    assert_errno!(sys_sigaltstack(&c, &mut m, SS, BAD, 0), EFAULT);
     assert_eq!(
         (c.thread.altstack().sp(), c.thread.altstack().flags().bits()),
         (0x8000, abi::SS_AUTODISARM)
@@ -612,4 +556,67 @@ fn sigaltstack_bad_uss_is_efault_and_bad_uoss_efault_after_install() {
         abi::SS_AUTODISARM,
         "never on an autodisarmed stack"
     );
+}
+
+// ---- signalfd4 ----
+
+const MASK: usize = BASE + 0x600;
+
+/// Descriptors 0..4: 0 another kind of file, 1 a signalfd for SIGHUP, 2 and 3 free;
+/// `mask` in user memory at MASK.
+fn signalfd_setup(mask: SignalSet) -> (Mem, Files) {
+    let mut m = Mem::new();
+    m.put_set(MASK, mask);
+    let existing = Arc::new(SignalFd::new(SignalSet::single(Signo::SIGHUP)));
+    let slots = vec![Some(None), Some(Some(existing)), None, None];
+    (m, Files::new(slots))
+}
+
+#[test]
+fn signalfd4_checks_size_then_mask_then_flags_then_the_descriptor() {
+    let sim = Sim::world();
+    let c = sim.caller(10);
+    let (m, mut f) = signalfd_setup(SignalSet::ALL);
+    // (what is checked, ufd, user_mask, sizemask, flags, the error)
+    let rows = [
+        ("size first", 7, BAD, 4, arg(-1), Errno::EINVAL),
+        ("then the mask", 7, BAD, 8, arg(-1), Errno::EFAULT),
+        ("then flags", 7, MASK, 8, 1, Errno::EINVAL),
+        ("then the fd", 7, MASK, 8, 0, Errno::EBADF),
+        ("only -1 creates", arg(-2), MASK, 8, 0, Errno::EBADF),
+        ("not a signalfd", 0, MASK, 8, 0, Errno::EINVAL),
+    ];
+    for (what, ufd, at, size, flags, e) in rows {
+        let r = sys_signalfd4(&c, &m, &mut f, ufd, at, size, flags);
+        assert_eq!(r, neg(e), "{what}");
+    }
+    assert!(f.installed.is_empty(), "nothing was created");
+}
+
+#[test]
+fn signalfd4_creates_with_its_flags_and_a_sanitised_mask() {
+    let sim = Sim::world();
+    let c = sim.caller(10);
+    let (m, mut f) = signalfd_setup(SignalSet::ALL);
+    let flags = (SFD_CLOEXEC | SFD_NONBLOCK) as usize;
+    assert_eq!(sys_signalfd4(&c, &m, &mut f, arg(-1), MASK, 8, flags), 2);
+    let both = SfdFlags {
+        cloexec: true,
+        nonblock: true,
+    };
+    assert_eq!(f.installed, [both]);
+    let fd = f.lookup(2).unwrap();
+    assert_eq!(fd.mask(), SignalSet::ALL.without_unblockable());
+}
+
+#[test]
+fn signalfd4_on_a_signalfd_updates_its_mask_and_returns_it() {
+    let sim = Sim::world();
+    let c = sim.caller(10);
+    let (m, mut f) = signalfd_setup(SignalSet::single(Signo::SIGUSR1));
+    let before = f.lookup(1).unwrap();
+    let nonblock = SFD_NONBLOCK as usize;
+    assert_eq!(sys_signalfd4(&c, &m, &mut f, 1, MASK, 8, nonblock), 1);
+    assert_eq!(before.mask(), SignalSet::single(Signo::SIGUSR1));
+    assert!(f.installed.is_empty(), "no new file, flags not applied");
 }

@@ -18,7 +18,7 @@ use ksignal::syscall::{
     PIDFD_SIGNAL_THREAD_GROUP,
 };
 use ksignal::{Errno, Signo};
-use syscall_sim::{BAD, BASE, LEN, Mem, Sim, arg, neg, put_info, take};
+use syscall_sim::{BAD, BASE, LEN, Mem, Sim, arg, assert_errno, neg, put_info, take};
 
 const USR1: usize = 10;
 const USR2: usize = 12;
@@ -31,23 +31,17 @@ fn shared_has(sim: &Sim, tgid: i32, sig: Signo) -> bool {
 fn kill_checks_pid_before_signal_number() {
     let sim = Sim::world();
     let c = sim.caller(10);
-    assert_eq!(sys_kill(&sim, &c, 999, 65), neg(Errno::ESRCH));
-    assert_eq!(sys_kill(&sim, &c, 20, 65), neg(Errno::EINVAL));
-    assert_eq!(sys_kill(&sim, &c, 20, arg(-1)), neg(Errno::EINVAL));
+    assert_errno!(sys_kill(&sim, &c, 999, 65), ESRCH);
+    assert_errno!(sys_kill(&sim, &c, 20, 65), EINVAL);
+    assert_errno!(sys_kill(&sim, &c, 20, arg(-1)), EINVAL);
 }
 
 #[test]
 fn kill_int_min_is_esrch_whatever_the_signal() {
     let sim = Sim::world();
     let c = sim.caller(10);
-    assert_eq!(
-        sys_kill(&sim, &c, arg(i32::MIN as i64), 0),
-        neg(Errno::ESRCH)
-    );
-    assert_eq!(
-        sys_kill(&sim, &c, arg(i32::MIN as i64), 65),
-        neg(Errno::ESRCH)
-    );
+    assert_errno!(sys_kill(&sim, &c, arg(i32::MIN as i64), 0), ESRCH);
+    assert_errno!(sys_kill(&sim, &c, arg(i32::MIN as i64), 65), ESRCH);
 }
 
 #[test]
@@ -56,15 +50,15 @@ fn kill_signal_zero_checks_existence_and_permission_only() {
     let c = sim.caller(10);
     assert_eq!(sys_kill(&sim, &c, 20, 0), 0);
     assert!(sim.proc(20).process.shared_pending().is_empty());
-    assert_eq!(sys_kill(&sim, &c, 30, 0), neg(Errno::EPERM));
-    assert_eq!(sys_kill(&sim, &c, 999, 0), neg(Errno::ESRCH));
+    assert_errno!(sys_kill(&sim, &c, 30, 0), EPERM);
+    assert_errno!(sys_kill(&sim, &c, 999, 0), ESRCH);
 }
 
 #[test]
 fn kill_permission_other_uid_is_eperm_same_uid_allowed() {
     let sim = Sim::world();
     let c = sim.caller(10);
-    assert_eq!(sys_kill(&sim, &c, 30, USR1), neg(Errno::EPERM));
+    assert_errno!(sys_kill(&sim, &c, 30, USR1), EPERM);
     assert!(!shared_has(&sim, 30, Signo::SIGUSR1));
     assert_eq!(sys_kill(&sim, &c, 20, USR1), 0);
     assert!(shared_has(&sim, 20, Signo::SIGUSR1));
@@ -112,7 +106,7 @@ fn kill_same_thread_group_is_always_allowed() {
     let mut c = sim.caller(11);
     c.cred = Credentials::user(4242);
     assert_eq!(sys_kill(&sim, &c, 10, USR1), 0);
-    assert_eq!(sys_kill(&sim, &c, 20, USR1), neg(Errno::EPERM));
+    assert_errno!(sys_kill(&sim, &c, 20, USR1), EPERM);
 }
 
 #[test]
@@ -121,12 +115,8 @@ fn kill_sigcont_is_allowed_within_the_session_only() {
     sim.spawn(50, &[50], 50, 10, Credentials::user(3000));
     let c = sim.caller(50);
     assert_eq!(sys_kill(&sim, &c, 20, 18), 0, "SIGCONT, same session");
-    assert_eq!(sys_kill(&sim, &c, 20, USR1), neg(Errno::EPERM));
-    assert_eq!(
-        sys_kill(&sim, &c, 30, 18),
-        neg(Errno::EPERM),
-        "other session"
-    );
+    assert_errno!(sys_kill(&sim, &c, 20, USR1), EPERM);
+    assert_errno!(sys_kill(&sim, &c, 30, 18), EPERM, "other session");
 }
 
 #[test]
@@ -184,8 +174,8 @@ fn kill_negative_pid_signals_that_group_and_empty_group_is_esrch() {
     let c = sim.caller(20);
     assert_eq!(sys_kill(&sim, &c, arg(-10), USR2), 0);
     assert!(shared_has(&sim, 10, Signo::SIGUSR2) && shared_has(&sim, 40, Signo::SIGUSR2));
-    assert_eq!(sys_kill(&sim, &c, arg(-77), USR2), neg(Errno::ESRCH));
-    assert_eq!(sys_kill(&sim, &c, arg(-77), 65), neg(Errno::ESRCH));
+    assert_errno!(sys_kill(&sim, &c, arg(-77), USR2), ESRCH);
+    assert_errno!(sys_kill(&sim, &c, arg(-77), 65), ESRCH);
 }
 
 #[test]
@@ -199,8 +189,8 @@ fn kill_process_group_succeeds_if_any_member_accepts_else_last_error() {
         "50 refuses, others accept"
     );
     assert!(!shared_has(&sim, 50, Signo::SIGUSR1));
-    assert_eq!(sys_kill(&sim, &c, arg(-30), USR1), neg(Errno::EPERM));
-    assert_eq!(sys_kill(&sim, &c, arg(-10), 65), neg(Errno::EINVAL));
+    assert_errno!(sys_kill(&sim, &c, arg(-30), USR1), EPERM);
+    assert_errno!(sys_kill(&sim, &c, arg(-10), 65), EINVAL);
 }
 
 #[test]
@@ -218,7 +208,7 @@ fn kill_minus_one_skips_init_and_the_caller_and_ignores_eperm() {
         0,
         "every target refused: still 0"
     );
-    assert_eq!(sys_kill(&sim, &c, arg(-1), 65), neg(Errno::EINVAL));
+    assert_errno!(sys_kill(&sim, &c, arg(-1), 65), EINVAL);
 }
 
 #[test]
@@ -227,8 +217,8 @@ fn kill_minus_one_with_no_other_process_is_esrch() {
     sim.spawn(1, &[1], 1, 1, Credentials::ROOT);
     sim.spawn(10, &[10], 10, 10, Credentials::user(1000));
     let c = sim.caller(10);
-    assert_eq!(sys_kill(&sim, &c, arg(-1), USR1), neg(Errno::ESRCH));
-    assert_eq!(sys_kill(&sim, &c, arg(-1), 65), neg(Errno::ESRCH));
+    assert_errno!(sys_kill(&sim, &c, arg(-1), USR1), ESRCH);
+    assert_errno!(sys_kill(&sim, &c, arg(-1), 65), ESRCH);
 }
 
 #[test]
@@ -236,9 +226,9 @@ fn tkill_and_tgkill_reject_non_positive_ids_with_einval() {
     let sim = Sim::world();
     let c = sim.caller(10);
     for bad in [0, -1, i32::MIN as i64] {
-        assert_eq!(sys_tkill(&sim, &c, arg(bad), USR1), neg(Errno::EINVAL));
-        assert_eq!(sys_tgkill(&sim, &c, arg(bad), 11, USR1), neg(Errno::EINVAL));
-        assert_eq!(sys_tgkill(&sim, &c, 10, arg(bad), 65), neg(Errno::EINVAL));
+        assert_errno!(sys_tkill(&sim, &c, arg(bad), USR1), EINVAL);
+        assert_errno!(sys_tgkill(&sim, &c, arg(bad), 11, USR1), EINVAL);
+        assert_errno!(sys_tgkill(&sim, &c, 10, arg(bad), 65), EINVAL);
     }
 }
 
@@ -246,11 +236,11 @@ fn tkill_and_tgkill_reject_non_positive_ids_with_einval() {
 fn tgkill_checks_tid_in_tgid_before_signal_number() {
     let sim = Sim::world();
     let c = sim.caller(20);
-    assert_eq!(sys_tgkill(&sim, &c, 20, 11, 65), neg(Errno::ESRCH));
-    assert_eq!(sys_tgkill(&sim, &c, 20, 11, USR1), neg(Errno::ESRCH));
-    assert_eq!(sys_tgkill(&sim, &c, 10, 11, 65), neg(Errno::EINVAL));
-    assert_eq!(sys_tkill(&sim, &c, 999, 65), neg(Errno::ESRCH));
-    assert_eq!(sys_tkill(&sim, &c, 11, 65), neg(Errno::EINVAL));
+    assert_errno!(sys_tgkill(&sim, &c, 20, 11, 65), ESRCH);
+    assert_errno!(sys_tgkill(&sim, &c, 20, 11, USR1), ESRCH);
+    assert_errno!(sys_tgkill(&sim, &c, 10, 11, 65), EINVAL);
+    assert_errno!(sys_tkill(&sim, &c, 999, 65), ESRCH);
+    assert_errno!(sys_tkill(&sim, &c, 11, 65), EINVAL);
 }
 
 #[test]
@@ -273,8 +263,8 @@ fn tkill_queues_privately_with_si_tkill() {
 fn tgkill_permission_is_checked_after_lookup() {
     let sim = Sim::world();
     let c = sim.caller(30);
-    assert_eq!(sys_tgkill(&sim, &c, 10, 11, USR1), neg(Errno::EPERM));
-    assert_eq!(sys_tgkill(&sim, &c, 10, 11, 0), neg(Errno::EPERM));
+    assert_errno!(sys_tgkill(&sim, &c, 10, 11, USR1), EPERM);
+    assert_errno!(sys_tgkill(&sim, &c, 10, 11, 0), EPERM);
 }
 
 #[test]
@@ -282,7 +272,7 @@ fn tkill_of_an_exited_thread_is_esrch() {
     let mut sim = Sim::world();
     sim.exit_thread(12);
     let c = sim.caller(20);
-    assert_eq!(sys_tkill(&sim, &c, 12, USR1), neg(Errno::ESRCH));
+    assert_errno!(sys_tkill(&sim, &c, 12, USR1), ESRCH);
 }
 
 #[test]
@@ -292,20 +282,11 @@ fn rt_sigqueueinfo_impersonation_from_another_task_is_eperm_before_lookup() {
     let mut m = Mem::new();
     for si_code in [code::SI_USER, code::SI_KERNEL, 1, code::SI_TKILL] {
         put_info(&mut m, BASE, 10, si_code, 0);
-        assert_eq!(
-            sys_rt_sigqueueinfo(&sim, &c, &m, 999, USR1, BASE),
-            neg(Errno::EPERM)
-        );
-        assert_eq!(
-            sys_rt_sigqueueinfo(&sim, &c, &m, 10, USR1, BASE),
-            neg(Errno::EPERM)
-        );
+        assert_errno!(sys_rt_sigqueueinfo(&sim, &c, &m, 999, USR1, BASE), EPERM);
+        assert_errno!(sys_rt_sigqueueinfo(&sim, &c, &m, 10, USR1, BASE), EPERM);
     }
     put_info(&mut m, BASE, 10, code::SI_QUEUE, 0);
-    assert_eq!(
-        sys_rt_sigqueueinfo(&sim, &c, &m, 999, USR1, BASE),
-        neg(Errno::ESRCH)
-    );
+    assert_errno!(sys_rt_sigqueueinfo(&sim, &c, &m, 999, USR1, BASE), ESRCH);
 }
 
 #[test]
@@ -325,10 +306,7 @@ fn rt_sigqueueinfo_compares_pid_with_the_callers_thread_id() {
     let c = sim.caller(11);
     let mut m = Mem::new();
     put_info(&mut m, BASE, 10, code::SI_USER, 0);
-    assert_eq!(
-        sys_rt_sigqueueinfo(&sim, &c, &m, 10, USR1, BASE),
-        neg(Errno::EPERM)
-    );
+    assert_errno!(sys_rt_sigqueueinfo(&sim, &c, &m, 10, USR1, BASE), EPERM);
 }
 
 #[test]
@@ -352,14 +330,8 @@ fn rt_sigqueueinfo_unknown_layout_with_nonzero_expansion_is_e2big() {
     let mut m = Mem::new();
     put_info(&mut m, BASE, 10, -100, 0);
     m.put(BASE + 100, &[1]);
-    assert_eq!(
-        sys_rt_sigqueueinfo(&sim, &c, &m, 20, USR1, BASE),
-        neg(Errno::E2BIG)
-    );
-    assert_eq!(
-        sys_rt_sigqueueinfo(&sim, &c, &m, 999, USR1, BASE),
-        neg(Errno::E2BIG)
-    );
+    assert_errno!(sys_rt_sigqueueinfo(&sim, &c, &m, 20, USR1, BASE), E2BIG);
+    assert_errno!(sys_rt_sigqueueinfo(&sim, &c, &m, 999, USR1, BASE), E2BIG);
     m.put(BASE + 100, &[0]);
     assert_eq!(sys_rt_sigqueueinfo(&sim, &c, &m, 20, USR1, BASE), 0);
     // A known layout ignores the expansion bytes.
@@ -380,10 +352,7 @@ fn rt_sigqueueinfo_reads_only_48_bytes_of_a_known_layout() {
     assert_eq!(sys_rt_sigqueueinfo(&sim, &c, &m, 20, USR1, at), 0);
     b[8..12].copy_from_slice(&(-100i32).to_ne_bytes());
     m.put(at, &b);
-    assert_eq!(
-        sys_rt_sigqueueinfo(&sim, &c, &m, 20, USR1, at),
-        neg(Errno::EFAULT)
-    );
+    assert_errno!(sys_rt_sigqueueinfo(&sim, &c, &m, 20, USR1, at), EFAULT);
 }
 
 #[test]
@@ -391,10 +360,7 @@ fn rt_sigqueueinfo_copies_in_before_everything_else() {
     let sim = Sim::world();
     let c = sim.caller(10);
     let m = Mem::new();
-    assert_eq!(
-        sys_rt_sigqueueinfo(&sim, &c, &m, 999, 65, BAD),
-        neg(Errno::EFAULT)
-    );
+    assert_errno!(sys_rt_sigqueueinfo(&sim, &c, &m, 999, 65, BAD), EFAULT);
 }
 
 #[test]
@@ -403,26 +369,14 @@ fn rt_sigqueueinfo_checks_pid_before_signal_number_and_has_no_groups() {
     let c = sim.caller(10);
     let mut m = Mem::new();
     put_info(&mut m, BASE, 0, code::SI_QUEUE, 0);
-    assert_eq!(
-        sys_rt_sigqueueinfo(&sim, &c, &m, 999, 65, BASE),
-        neg(Errno::ESRCH)
-    );
-    assert_eq!(
-        sys_rt_sigqueueinfo(&sim, &c, &m, 20, 65, BASE),
-        neg(Errno::EINVAL)
-    );
-    assert_eq!(
-        sys_rt_sigqueueinfo(&sim, &c, &m, 0, USR1, BASE),
-        neg(Errno::ESRCH)
-    );
-    assert_eq!(
+    assert_errno!(sys_rt_sigqueueinfo(&sim, &c, &m, 999, 65, BASE), ESRCH);
+    assert_errno!(sys_rt_sigqueueinfo(&sim, &c, &m, 20, 65, BASE), EINVAL);
+    assert_errno!(sys_rt_sigqueueinfo(&sim, &c, &m, 0, USR1, BASE), ESRCH);
+    assert_errno!(
         sys_rt_sigqueueinfo(&sim, &c, &m, arg(-10), USR1, BASE),
-        neg(Errno::ESRCH)
+        ESRCH
     );
-    assert_eq!(
-        sys_rt_sigqueueinfo(&sim, &c, &m, 30, USR1, BASE),
-        neg(Errno::EPERM)
-    );
+    assert_errno!(sys_rt_sigqueueinfo(&sim, &c, &m, 30, USR1, BASE), EPERM);
 }
 
 #[test]
@@ -435,10 +389,7 @@ fn rt_sigqueueinfo_over_the_pending_limit_is_eagain() {
     for _ in 0..limit {
         assert_eq!(sys_rt_sigqueueinfo(&sim, &c, &m, 20, 40, BASE), 0);
     }
-    assert_eq!(
-        sys_rt_sigqueueinfo(&sim, &c, &m, 20, 40, BASE),
-        neg(Errno::EAGAIN)
-    );
+    assert_errno!(sys_rt_sigqueueinfo(&sim, &c, &m, 20, 40, BASE), EAGAIN);
 }
 
 #[test]
@@ -447,9 +398,9 @@ fn rt_tgsigqueueinfo_si_user_to_another_thread_of_the_same_process_is_eperm() {
     let c = sim.caller(11);
     let mut m = Mem::new();
     put_info(&mut m, BASE, 0, code::SI_USER, 0);
-    assert_eq!(
+    assert_errno!(
         sys_rt_tgsigqueueinfo(&sim, &c, &m, 10, 12, USR1, BASE),
-        neg(Errno::EPERM)
+        EPERM
     );
     assert_eq!(
         sys_rt_tgsigqueueinfo(&sim, &c, &m, 10, 11, USR1, BASE),
@@ -468,22 +419,16 @@ fn rt_tgsigqueueinfo_copies_in_before_checking_ids() {
     let sim = Sim::world();
     let c = sim.caller(11);
     let mut m = Mem::new();
-    assert_eq!(
-        sys_rt_tgsigqueueinfo(&sim, &c, &m, 0, 0, USR1, BAD),
-        neg(Errno::EFAULT)
-    );
+    assert_errno!(sys_rt_tgsigqueueinfo(&sim, &c, &m, 0, 0, USR1, BAD), EFAULT);
     put_info(&mut m, BASE, 0, code::SI_QUEUE, 0);
-    assert_eq!(
+    assert_errno!(
         sys_rt_tgsigqueueinfo(&sim, &c, &m, 0, 12, USR1, BASE),
-        neg(Errno::EINVAL)
+        EINVAL
     );
-    assert_eq!(
-        sys_rt_tgsigqueueinfo(&sim, &c, &m, 20, 12, 65, BASE),
-        neg(Errno::ESRCH)
-    );
-    assert_eq!(
+    assert_errno!(sys_rt_tgsigqueueinfo(&sim, &c, &m, 20, 12, 65, BASE), ESRCH);
+    assert_errno!(
         sys_rt_tgsigqueueinfo(&sim, &c, &m, 10, 12, 65, BASE),
-        neg(Errno::EINVAL)
+        EINVAL
     );
 }
 
@@ -493,18 +438,15 @@ fn pidfd_send_signal_checks_flags_first() {
     let c = sim.caller(10);
     let m = Mem::new();
     let both = (PIDFD_SIGNAL_THREAD | PIDFD_SIGNAL_THREAD_GROUP) as usize;
-    assert_eq!(
+    assert_errno!(
         sys_pidfd_send_signal(&sim, &c, &m, 99, USR1, BAD, 8),
-        neg(Errno::EINVAL)
+        EINVAL
     );
-    assert_eq!(
+    assert_errno!(
         sys_pidfd_send_signal(&sim, &c, &m, 99, USR1, BAD, both),
-        neg(Errno::EINVAL)
+        EINVAL
     );
-    assert_eq!(
-        sys_pidfd_send_signal(&sim, &c, &m, 99, USR1, BAD, 0),
-        neg(Errno::EBADF)
-    );
+    assert_errno!(sys_pidfd_send_signal(&sim, &c, &m, 99, USR1, BAD, 0), EBADF);
 }
 
 #[test]
@@ -534,10 +476,7 @@ fn pidfd_send_signal_scope_follows_pidfd_then_flags() {
     let pg = PIDFD_SIGNAL_PROCESS_GROUP as usize;
     assert_eq!(sys_pidfd_send_signal(&sim, &c, &m, 3, USR2, 0, pg), 0);
     assert!(shared_has(&sim, 40, Signo::SIGUSR2), "process group 10");
-    assert_eq!(
-        sys_pidfd_send_signal(&sim, &c, &m, 3, 65, 0, 0),
-        neg(Errno::EINVAL)
-    );
+    assert_errno!(sys_pidfd_send_signal(&sim, &c, &m, 3, 65, 0, 0), EINVAL);
 }
 
 #[test]
@@ -548,9 +487,9 @@ fn pidfd_send_signal_info_must_match_sig_and_not_impersonate() {
     let me = arg(PIDFD_SELF_THREAD as i64);
     let us = arg(PIDFD_SELF_THREAD_GROUP as i64);
     put_info(&mut m, BASE, 12, code::SI_QUEUE, 0);
-    assert_eq!(
+    assert_errno!(
         sys_pidfd_send_signal(&sim, &c, &m, me, USR1, BASE, 0),
-        neg(Errno::EINVAL)
+        EINVAL
     );
     put_info(&mut m, BASE, 10, code::SI_USER, 0);
     assert_eq!(
@@ -559,9 +498,9 @@ fn pidfd_send_signal_info_must_match_sig_and_not_impersonate() {
         "to itself"
     );
     let c11 = sim.caller(11);
-    assert_eq!(
+    assert_errno!(
         sys_pidfd_send_signal(&sim, &c11, &m, us, USR1, BASE, 0),
-        neg(Errno::EPERM)
+        EPERM
     );
     put_info(&mut m, BASE, 10, code::SI_QUEUE, 0);
     assert_eq!(sys_pidfd_send_signal(&sim, &c11, &m, us, USR1, BASE, 0), 0);
@@ -574,15 +513,9 @@ fn rt_sigqueueinfo_positive_code_above_its_limit_is_an_unknown_layout() {
     let mut m = Mem::new();
     put_info(&mut m, BASE, 10, 200, 0);
     m.put(BASE + 100, &[1]);
-    assert_eq!(
-        sys_rt_sigqueueinfo(&sim, &c, &m, 999, USR1, BASE),
-        neg(Errno::E2BIG)
-    );
+    assert_errno!(sys_rt_sigqueueinfo(&sim, &c, &m, 999, USR1, BASE), E2BIG);
     m.put(BASE + 100, &[0]);
-    assert_eq!(
-        sys_rt_sigqueueinfo(&sim, &c, &m, 999, USR1, BASE),
-        neg(Errno::EPERM)
-    );
+    assert_errno!(sys_rt_sigqueueinfo(&sim, &c, &m, 999, USR1, BASE), EPERM);
 }
 
 #[test]

@@ -544,6 +544,14 @@ fn parse_value(text: &str) -> Result<i32, String> {
         .map_err(|_| format!("value `{text}` is not a signed 32-bit integer"))
 }
 
+/// A timeout in milliseconds, at most [`MAX_TIMEOUT_MS`].
+fn parse_timeout(text: &str) -> Result<u32, String> {
+    text.parse::<u32>()
+        .ok()
+        .filter(|ms| *ms <= MAX_TIMEOUT_MS)
+        .ok_or_else(|| format!("timeout `{text}` not in 0..60000"))
+}
+
 fn parse_op(keyword: &str, args: &[&str], threads: usize) -> Result<Op, String> {
     let tid = |i: usize| parse_tid(args[i], threads);
     let sig = |i: usize| Sig::parse(args[i]);
@@ -604,36 +612,21 @@ fn parse_op(keyword: &str, args: &[&str], threads: usize) -> Result<Op, String> 
         }
         "wait" => {
             expect_args(args, 2, 3)?;
-            let ms = match args.get(2) {
-                None => 0,
-                Some(t) => t
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|ms| *ms <= MAX_TIMEOUT_MS)
-                    .ok_or_else(|| format!("timeout `{t}` not in 0..60000"))?,
-            };
+            let ms = args.get(2).map_or(Ok(0), |t| parse_timeout(t))?;
             Op::Wait(tid(0)?, set(1)?, ms)
-        }
-        "pending" => {
-            expect_args(args, 1, 1)?;
-            Op::Pending(tid(0)?)
         }
         "waitbg" => {
             expect_args(args, 3, 3)?;
-            let ms = args[2]
-                .parse::<u32>()
-                .ok()
-                .filter(|ms| *ms <= MAX_TIMEOUT_MS)
-                .ok_or_else(|| format!("timeout `{}` not in 0..60000", args[2]))?;
-            Op::WaitBg(tid(0)?, set(1)?, ms)
+            Op::WaitBg(tid(0)?, set(1)?, parse_timeout(args[2])?)
         }
-        "collect" => {
+        "pending" | "collect" | "exit" => {
             expect_args(args, 1, 1)?;
-            Op::Collect(tid(0)?)
-        }
-        "exit" => {
-            expect_args(args, 1, 1)?;
-            Op::Exit(tid(0)?)
+            let t = tid(0)?;
+            match keyword {
+                "pending" => Op::Pending(t),
+                "collect" => Op::Collect(t),
+                _ => Op::Exit(t),
+            }
         }
         "rlimit_sigpending" => {
             expect_args(args, 1, 1)?;

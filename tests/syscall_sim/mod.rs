@@ -286,3 +286,14 @@ pub fn arg(v: i64) -> usize {
 pub fn neg(e: Errno) -> isize {
     e.as_neg_ret()
 }
+
+/// Asserts that a system call returned `-E<name>`: `assert_errno!(call, EINVAL)`,
+/// with an optional message as `assert_eq!` takes one.
+#[allow(unused_macros)] // each test binary compiles this module; not all check errors
+macro_rules! assert_errno {
+    ($call:expr, $errno:ident $(, $($msg:tt)+)?) => {
+        assert_eq!($call, $crate::syscall_sim::neg(ksignal::Errno::$errno) $(, $($msg)+)?)
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use assert_errno;
