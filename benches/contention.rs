@@ -1,0 +1,482 @@
+//! Contention: the managers with several threads on one process, each case beside
+//! the same work behind one `spin::Mutex` (a pending set, a real-time queue and an
+//! action table under one lock) measured in the same run.
+//!
+//! - `send_take`: two senders flat out, one sending a process-directed standard
+//!   signal (SIGUSR1), the other a process-directed real-time one (SIGRTMIN, with
+//!   a value), while a third thread takes both with a zero-timeout
+//!   `sigtimedwait_into` whenever its "something pending" flag is set (one atomic
+//!   load, as a kernel's return to user space checks before it dequeues; polling
+//!   the lock itself flat out starves the senders of an unfair spin lock). One
+//!   iteration is one send by each sender; the time is the wall time until both
+//!   senders are done. On a 2-core machine the three threads share two cores.
+//! - `send_vs_sigaction`: one thread sends SIGUSR1 to the process and takes it back
+//!   (send + dequeue), while another replaces SIGUSR1's action flat out, through
+//!   `sigaction` (signal lock + `SignalActions::set`, what `rt_sigaction` does) or
+//!   through the registry alone (`actions().set`). One iteration is one send +
+//!   dequeue pair; the time is the sending thread's.
+//! - `alone` rows: the same per-iteration work on one thread, nothing else running.
+//!
+//! Each work thread is spawned once per sample and released by a barrier; every
+//! loop is bounded (the senders' count; the taker and the writer stop when the
+//! measured thread is done), so a descheduled thread only slows a sample down.
+//! After each case a line gives what criterion does not: the other threads' own
+//! per-operation times and the throughput.
+//!
+//! Run: `cargo bench --bench contention` (about 40 s). The contended rows need a
+//! quiet machine: a third busy process turns them into a scheduling benchmark.
+
+use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
+use ksignal::{
+    Disposition, PendingLimit, ProcessSignalManager, SaFlags, SignalAction, SignalActions,
+    SignalInfo, SignalSet, Signo, ThreadSignalManager, WaitOutcome, WaitQueue,
+};
+use std::collections::VecDeque;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// A wait queue that never sleeps: benchmarks never block.
+#[derive(Default)]
+struct NoWait;
+impl WaitQueue for NoWait {
+    fn prepare_to_wait(&self) {}
+    fn wait(&self, _: Option<Duration>) -> WaitOutcome {
+        WaitOutcome::TimedOut
+    }
+    fn finish_wait(&self) {}
+    fn wake_one(&self) {}
+}
+
+type Process = ProcessSignalManager<NoWait>;
+type Thread = ThreadSignalManager<NoWait>;
+
+const STD: Signo = Signo::SIGUSR1;
+const RT: Signo = Signo::SIGRTMIN;
+/// Queued siginfo the per-user account allows: more than any sample queues.
+const LIMIT: usize = 1 << 24;
+
+/// The writer's two actions, alternated: both are handlers, so a send is never
+/// discarded as ignored.
+fn action(k: usize) -> SignalAction {
+    let handler = if k & 1 == 0 { 0x1000 } else { 0x2000 };
+    SignalAction::handler(handler, SaFlags::SIGINFO, SignalSet::EMPTY)
+}
+
+/// The work each case does, for both designs.
+trait Design: Sync {
+    /// Process-directed SIGUSR1 with SI_USER siginfo.
+    fn send_std(&self, info: &SignalInfo);
+    /// Process-directed SIGRTMIN with SI_QUEUE siginfo (queued).
+    fn send_rt(&self, info: &SignalInfo);
+    /// Takes the lowest pending of SIGUSR1 and SIGRTMIN, if any (zero timeout).
+    fn take(&self, out: &mut SignalInfo) -> bool;
+    /// The taker's "something pending" flag (Linux's `TIF_SIGPENDING`).
+    fn flagged(&self) -> bool;
+    /// `rt_sigaction(SIGUSR1, action(k))`.
+    fn sigaction(&self, k: usize);
+    /// Replaces SIGUSR1's action in the table alone (no signal lock where the
+    /// design has a choice).
+    fn set_action(&self, k: usize);
+}
+
+/// ksignal: one process, one thread taking the signals.
+struct Crate {
+    p: Arc<Process>,
+    t: Thread,
+    set: SignalSet,
+}
+
+impl Crate {
+    fn new() -> Crate {
+        let p = Arc::new(Process::new(
+            Arc::new(SignalActions::new()),
+            Arc::new(PendingLimit::new(LIMIT)),
+        ));
+        p.sigaction(STD, Some(action(0))).unwrap();
+        p.sigaction(RT, Some(action(0))).unwrap();
+        let t = Thread::new(&p, 1, SignalSet::EMPTY, NoWait).unwrap();
+        Crate {
+            p,
+            t,
+            set: SignalSet::single(STD).union(SignalSet::single(RT)),
+        }
+    }
+}
+
+impl Design for Crate {
+    fn send_std(&self, info: &SignalInfo) {
+        self.p.send(STD, Some(info)).unwrap();
+    }
+    fn send_rt(&self, info: &SignalInfo) {
+        self.p.send(RT, Some(info)).unwrap();
+    }
+    fn take(&self, out: &mut SignalInfo) -> bool {
+        self.t
+            .sigtimedwait_into(self.set, Some(Duration::ZERO), out)
+            .is_ok()
+    }
+    fn flagged(&self) -> bool {
+        self.t.has_pending()
+    }
+    fn sigaction(&self, k: usize) {
+        black_box(self.p.sigaction(STD, Some(action(k))).unwrap());
+    }
+    fn set_action(&self, k: usize) {
+        black_box(self.p.actions().set(STD, action(k)));
+    }
+}
+
+/// What the baseline keeps under its one lock.
+struct Locked {
+    /// Bit `n - 1` for a pending signal `n`.
+    pending: u64,
+    /// A pending standard signal's one siginfo.
+    std_info: [SignalInfo; 32],
+    /// Queued real-time siginfo (SIGRTMIN only here), oldest first.
+    rt_queue: VecDeque<SignalInfo>,
+    actions: [SignalAction; 64],
+}
+
+/// The same work behind one `spin::Mutex`: the action check, coalescing of a
+/// standard signal, queueing with a per-user count (an atomic, as the crate's
+/// RLIMIT_SIGPENDING account), the lowest-first dequeue and the "something
+/// pending" flag.
+struct Baseline {
+    state: spin::Mutex<Locked>,
+    queued: AtomicUsize,
+    sigpending: AtomicBool,
+}
+
+impl Baseline {
+    fn new() -> Baseline {
+        let mut actions = [SignalAction::DEFAULT; 64];
+        actions[STD.get() as usize - 1] = action(0);
+        actions[RT.get() as usize - 1] = action(0);
+        Baseline {
+            state: spin::Mutex::new(Locked {
+                pending: 0,
+                std_info: [SignalInfo::ZERO; 32],
+                rt_queue: VecDeque::new(),
+                actions,
+            }),
+            queued: AtomicUsize::new(0),
+            sigpending: AtomicBool::new(false),
+        }
+    }
+
+    fn send(&self, sig: Signo, info: &SignalInfo) {
+        let bit = 1u64 << (sig.get() - 1);
+        let mut st = self.state.lock();
+        if st.actions[sig.get() as usize - 1].disposition() == Disposition::Ignore {
+            return;
+        }
+        if sig.get() < 32 {
+            if st.pending & bit != 0 {
+                return;
+            }
+            st.std_info[sig.get() as usize - 1] = *info;
+        } else {
+            if self.queued.fetch_add(1, Ordering::Relaxed) >= LIMIT {
+                self.queued.fetch_sub(1, Ordering::Relaxed);
+                return;
+            }
+            st.rt_queue.push_back(*info);
+        }
+        st.pending |= bit;
+        self.sigpending.store(true, Ordering::Release);
+    }
+}
+
+impl Design for Baseline {
+    fn send_std(&self, info: &SignalInfo) {
+        self.send(STD, info);
+    }
+    fn send_rt(&self, info: &SignalInfo) {
+        self.send(RT, info);
+    }
+    fn take(&self, out: &mut SignalInfo) -> bool {
+        let wanted = (1u64 << (STD.get() - 1)) | (1u64 << (RT.get() - 1));
+        let mut st = self.state.lock();
+        let ready = st.pending & wanted;
+        if ready == 0 {
+            return false;
+        }
+        let n = ready.trailing_zeros() as usize;
+        if n < 31 {
+            *out = st.std_info[n];
+            st.pending &= !(1 << n);
+        } else {
+            *out = st.rt_queue.pop_front().unwrap();
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            if st.rt_queue.is_empty() {
+                st.pending &= !(1 << n);
+            }
+        }
+        self.sigpending.store(st.pending != 0, Ordering::Release);
+        true
+    }
+    fn flagged(&self) -> bool {
+        self.sigpending.load(Ordering::Acquire)
+    }
+    fn sigaction(&self, k: usize) {
+        let mut st = self.state.lock();
+        black_box(core::mem::replace(
+            &mut st.actions[STD.get() as usize - 1],
+            action(k),
+        ));
+    }
+    fn set_action(&self, k: usize) {
+        self.sigaction(k);
+    }
+}
+
+/// What criterion does not see: the other threads' operations and times, summed
+/// over every sample of one benchmark (warm-up included).
+#[derive(Default)]
+struct Stats {
+    iters: AtomicU64,
+    wall_ns: AtomicU64,
+    /// The senders' own times, summed over both.
+    send_ns: AtomicU64,
+    taken: AtomicU64,
+    take_calls: AtomicU64,
+    take_ns: AtomicU64,
+    writes: AtomicU64,
+    write_ns: AtomicU64,
+}
+
+fn add(counter: &AtomicU64, v: u64) {
+    counter.fetch_add(v, Ordering::Relaxed);
+}
+
+fn ns(d: Duration) -> u64 {
+    d.as_nanos() as u64
+}
+
+fn per(total_ns: u64, n: u64) -> f64 {
+    total_ns as f64 / n.max(1) as f64
+}
+
+impl Stats {
+    fn get(c: &AtomicU64) -> u64 {
+        c.load(Ordering::Relaxed)
+    }
+
+    fn report_send_take(&self, name: &str) {
+        let iters = Self::get(&self.iters);
+        let wall = Self::get(&self.wall_ns);
+        println!(
+            "  {name}: per send {:.1} ns (each sender's own time), per successful take {:.1} ns \
+             ({} of {} flagged calls took one), {:.2} M signals sent/s",
+            per(Self::get(&self.send_ns), 2 * iters),
+            per(Self::get(&self.take_ns), Self::get(&self.taken)),
+            Self::get(&self.taken),
+            Self::get(&self.take_calls),
+            2.0 * iters as f64 / wall.max(1) as f64 * 1e3,
+        );
+    }
+
+    fn report_sigaction(&self, name: &str) {
+        let iters = Self::get(&self.iters);
+        let writes = Self::get(&self.writes);
+        println!(
+            "  {name}: per send + dequeue {:.1} ns, per action write {:.1} ns ({:.2} M writes/s \
+             beside {:.2} M pairs/s)",
+            per(Self::get(&self.wall_ns), iters),
+            per(Self::get(&self.write_ns), writes),
+            writes as f64 / Self::get(&self.write_ns).max(1) as f64 * 1e3,
+            iters as f64 / Self::get(&self.wall_ns).max(1) as f64 * 1e3,
+        );
+    }
+}
+
+/// Two senders (standard, real-time) and one taker on `d` for `iters` sends each.
+/// Returns the wall time from the barrier until both senders are done.
+fn send_take<D: Design>(d: &D, iters: u64, stats: &Stats) -> Duration {
+    let start = Barrier::new(4);
+    let senders_done = AtomicUsize::new(0);
+    let std_info = SignalInfo::user(STD, 1, 0);
+    let rt_info = SignalInfo::queue(RT, 1, 0, 42);
+    let wall = thread::scope(|s| {
+        let sender = |rt: bool| {
+            let (start, senders_done) = (&start, &senders_done);
+            let info = if rt { rt_info } else { std_info };
+            move || {
+                start.wait();
+                let t0 = Instant::now();
+                for _ in 0..iters {
+                    if rt {
+                        d.send_rt(black_box(&info));
+                    } else {
+                        d.send_std(black_box(&info));
+                    }
+                }
+                let own = t0.elapsed();
+                senders_done.fetch_add(1, Ordering::Release);
+                own
+            }
+        };
+        let senders = [s.spawn(sender(false)), s.spawn(sender(true))];
+        let taker = s.spawn(|| {
+            let mut out = SignalInfo::ZERO;
+            let (mut taken, mut calls) = (0u64, 0u64);
+            start.wait();
+            let t0 = Instant::now();
+            while senders_done.load(Ordering::Acquire) < 2 {
+                if d.flagged() {
+                    calls += 1;
+                    taken += d.take(&mut out) as u64;
+                }
+            }
+            (taken, calls, t0.elapsed())
+        });
+        start.wait();
+        let t0 = Instant::now();
+        for h in senders {
+            add(&stats.send_ns, ns(h.join().unwrap()));
+        }
+        let wall = t0.elapsed();
+        let (taken, calls, own) = taker.join().unwrap();
+        add(&stats.taken, taken);
+        add(&stats.take_calls, calls);
+        add(&stats.take_ns, ns(own));
+        wall
+    });
+    // What the taker left, outside the timed part: the next sample starts empty.
+    let mut out = SignalInfo::ZERO;
+    while d.take(&mut out) {}
+    add(&stats.iters, iters);
+    add(&stats.wall_ns, ns(wall));
+    wall
+}
+
+/// One thread: `iters` send + dequeue pairs of SIGUSR1, while another runs `write`
+/// flat out until the pairs are done. Returns the sending thread's time.
+fn send_vs_writer<D: Design>(
+    d: &D,
+    iters: u64,
+    stats: &Stats,
+    write: impl Fn(&D, usize) + Sync,
+) -> Duration {
+    let start = Barrier::new(2);
+    let done = AtomicBool::new(false);
+    let info = SignalInfo::user(STD, 1, 0);
+    thread::scope(|s| {
+        let writer = s.spawn(|| {
+            let mut k = 0usize;
+            start.wait();
+            let t0 = Instant::now();
+            while !done.load(Ordering::Acquire) {
+                write(d, k);
+                k += 1;
+            }
+            (k as u64, t0.elapsed())
+        });
+        let mut out = SignalInfo::ZERO;
+        start.wait();
+        let t0 = Instant::now();
+        for _ in 0..iters {
+            d.send_std(black_box(&info));
+            assert!(d.take(&mut out), "the pair's own signal is pending");
+        }
+        let own = t0.elapsed();
+        done.store(true, Ordering::Release);
+        let (writes, write_time) = writer.join().unwrap();
+        add(&stats.iters, iters);
+        add(&stats.wall_ns, ns(own));
+        add(&stats.writes, writes);
+        add(&stats.write_ns, ns(write_time));
+        own
+    })
+}
+
+/// The send + dequeue pair on one thread, nothing else running.
+fn pair_alone<D: Design>(d: &D, iters: u64) -> Duration {
+    let info = SignalInfo::user(STD, 1, 0);
+    let mut out = SignalInfo::ZERO;
+    let t0 = Instant::now();
+    for _ in 0..iters {
+        d.send_std(black_box(&info));
+        assert!(d.take(&mut out), "the pair's own signal is pending");
+    }
+    t0.elapsed()
+}
+
+/// `send_take`'s per-iteration work on one thread: both sends, both takes.
+fn send_take_alone<D: Design>(d: &D, iters: u64) -> Duration {
+    let std_info = SignalInfo::user(STD, 1, 0);
+    let rt_info = SignalInfo::queue(RT, 1, 0, 42);
+    let mut out = SignalInfo::ZERO;
+    let t0 = Instant::now();
+    for _ in 0..iters {
+        d.send_std(black_box(&std_info));
+        d.send_rt(black_box(&rt_info));
+        assert!(d.take(&mut out) && d.take(&mut out), "both signals pending");
+    }
+    t0.elapsed()
+}
+
+fn bench_send_take<D: Design>(
+    g: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    d: &D,
+) {
+    let stats = Stats::default();
+    g.bench_function(format!("{name}/two_senders_one_taker"), |b| {
+        b.iter_custom(|iters| send_take(d, iters, &stats))
+    });
+    stats.report_send_take(name);
+    g.bench_function(format!("{name}/alone"), |b| {
+        b.iter_custom(|iters| send_take_alone(d, iters))
+    });
+}
+
+fn contention(c: &mut Criterion) {
+    let (k, m) = (Crate::new(), Baseline::new());
+
+    let mut g = c.benchmark_group("send_take");
+    // Two signals sent per iteration.
+    g.throughput(Throughput::Elements(2));
+    bench_send_take(&mut g, "ksignal", &k);
+    bench_send_take(&mut g, "spin_mutex", &m);
+    g.finish();
+
+    let mut g = c.benchmark_group("send_vs_sigaction");
+    g.throughput(Throughput::Elements(1));
+    let stats = Stats::default();
+    g.bench_function("ksignal/sigaction", |b| {
+        b.iter_custom(|iters| send_vs_writer(&k, iters, &stats, |d, i| d.sigaction(i)))
+    });
+    stats.report_sigaction("ksignal/sigaction");
+    let stats = Stats::default();
+    g.bench_function("ksignal/actions_set", |b| {
+        b.iter_custom(|iters| send_vs_writer(&k, iters, &stats, |d, i| d.set_action(i)))
+    });
+    stats.report_sigaction("ksignal/actions_set");
+    let stats = Stats::default();
+    g.bench_function("spin_mutex/sigaction", |b| {
+        b.iter_custom(|iters| send_vs_writer(&m, iters, &stats, |d, i| d.sigaction(i)))
+    });
+    stats.report_sigaction("spin_mutex/sigaction");
+    g.bench_function("ksignal/alone", |b| {
+        b.iter_custom(|iters| pair_alone(&k, iters))
+    });
+    g.bench_function("spin_mutex/alone", |b| {
+        b.iter_custom(|iters| pair_alone(&m, iters))
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_millis(1500))
+        .sample_size(50)
+        .without_plots();
+    targets = contention
+}
+criterion_main!(benches);
