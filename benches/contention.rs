@@ -21,7 +21,7 @@
 //! loop is bounded (the senders' count; the taker and the writer stop when the
 //! measured thread is done), so a descheduled thread only slows a sample down.
 //! After each case a line gives what criterion does not: the other threads' own
-//! per-operation times and the throughput.
+//! per-operation times and the throughput (medians over the samples).
 //!
 //! Run: `cargo bench --bench contention` (about 40 s). The contended rows need a
 //! quiet machine: a third busy process turns them into a scheduling benchmark.
@@ -33,8 +33,8 @@ use ksignal::{
 };
 use std::collections::VecDeque;
 use std::hint::black_box;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -233,62 +233,59 @@ impl Design for Baseline {
     }
 }
 
-/// What criterion does not see: the other threads' operations and times, summed
-/// over every sample of one benchmark (warm-up included).
+/// What criterion does not see: per sample, the measured thread's and the other
+/// thread's own time per operation and the throughput. Samples of fewer than
+/// `MIN_ITERS` iterations (criterion's first warm-up calls) are left out; the
+/// report gives medians over the rest.
 #[derive(Default)]
 struct Stats {
-    iters: AtomicU64,
-    wall_ns: AtomicU64,
-    /// The senders' own times, summed over both.
-    send_ns: AtomicU64,
-    taken: AtomicU64,
-    take_calls: AtomicU64,
-    take_ns: AtomicU64,
-    writes: AtomicU64,
-    write_ns: AtomicU64,
+    samples: Mutex<Vec<[f64; 3]>>,
 }
 
-fn add(counter: &AtomicU64, v: u64) {
-    counter.fetch_add(v, Ordering::Relaxed);
-}
+/// Smaller samples are mostly thread start-up.
+const MIN_ITERS: u64 = 1000;
 
-fn ns(d: Duration) -> u64 {
-    d.as_nanos() as u64
-}
-
-fn per(total_ns: u64, n: u64) -> f64 {
-    total_ns as f64 / n.max(1) as f64
+fn ns(d: Duration) -> f64 {
+    d.as_nanos() as f64
 }
 
 impl Stats {
-    fn get(c: &AtomicU64) -> u64 {
-        c.load(Ordering::Relaxed)
+    fn record(&self, iters: u64, figures: [f64; 3]) {
+        if iters >= MIN_ITERS {
+            self.samples.lock().unwrap().push(figures);
+        }
+    }
+
+    /// The median of each figure.
+    fn medians(&self) -> [f64; 3] {
+        let v = self.samples.lock().unwrap();
+        let mut out = [f64::NAN; 3];
+        for (i, o) in out.iter_mut().enumerate() {
+            let mut col: Vec<f64> = v.iter().map(|s| s[i]).filter(|x| x.is_finite()).collect();
+            col.sort_by(f64::total_cmp);
+            if !col.is_empty() {
+                *o = col[col.len() / 2];
+            }
+        }
+        out
     }
 
     fn report_send_take(&self, name: &str) {
-        let iters = Self::get(&self.iters);
-        let wall = Self::get(&self.wall_ns);
+        let [send, take, rate] = self.medians();
         println!(
-            "  {name}: per send {:.1} ns (each sender's own time), per successful take {:.1} ns \
-             ({} of {} flagged calls took one), {:.2} M signals sent/s",
-            per(Self::get(&self.send_ns), 2 * iters),
-            per(Self::get(&self.take_ns), Self::get(&self.taken)),
-            Self::get(&self.taken),
-            Self::get(&self.take_calls),
-            2.0 * iters as f64 / wall.max(1) as f64 * 1e3,
+            "  {name} (medians of {} samples): per send {send:.1} ns (each sender's own time), \
+             per take {take:.1} ns (the taker's time over the signals it took), {rate:.2} M signals sent/s",
+            self.samples.lock().unwrap().len()
         );
     }
 
     fn report_sigaction(&self, name: &str) {
-        let iters = Self::get(&self.iters);
-        let writes = Self::get(&self.writes);
+        let [pair, write, writes] = self.medians();
         println!(
-            "  {name}: per send + dequeue {:.1} ns, per action write {:.1} ns ({:.2} M writes/s \
-             beside {:.2} M pairs/s)",
-            per(Self::get(&self.wall_ns), iters),
-            per(Self::get(&self.write_ns), writes),
-            writes as f64 / Self::get(&self.write_ns).max(1) as f64 * 1e3,
-            iters as f64 / Self::get(&self.wall_ns).max(1) as f64 * 1e3,
+            "  {name} (medians of {} samples): per send + dequeue {pair:.1} ns, \
+             per action write {write:.1} ns ({writes:.2} M writes/s beside {:.2} M pairs/s)",
+            self.samples.lock().unwrap().len(),
+            1e3 / pair
         );
     }
 }
@@ -322,34 +319,37 @@ fn send_take<D: Design>(d: &D, iters: u64, stats: &Stats) -> Duration {
         let senders = [s.spawn(sender(false)), s.spawn(sender(true))];
         let taker = s.spawn(|| {
             let mut out = SignalInfo::ZERO;
-            let (mut taken, mut calls) = (0u64, 0u64);
+            let mut taken = 0u64;
             start.wait();
             let t0 = Instant::now();
             while senders_done.load(Ordering::Acquire) < 2 {
                 if d.flagged() {
-                    calls += 1;
                     taken += d.take(&mut out) as u64;
                 }
             }
-            (taken, calls, t0.elapsed())
+            (taken, t0.elapsed())
         });
         start.wait();
         let t0 = Instant::now();
+        let mut send_time = 0.0;
         for h in senders {
-            add(&stats.send_ns, ns(h.join().unwrap()));
+            send_time += ns(h.join().unwrap());
         }
         let wall = t0.elapsed();
-        let (taken, calls, own) = taker.join().unwrap();
-        add(&stats.taken, taken);
-        add(&stats.take_calls, calls);
-        add(&stats.take_ns, ns(own));
+        let (taken, own) = taker.join().unwrap();
+        stats.record(
+            iters,
+            [
+                send_time / (2 * iters) as f64,
+                ns(own) / taken as f64,
+                (2 * iters) as f64 / ns(wall) * 1e3,
+            ],
+        );
         wall
     });
     // What the taker left, outside the timed part: the next sample starts empty.
     let mut out = SignalInfo::ZERO;
     while d.take(&mut out) {}
-    add(&stats.iters, iters);
-    add(&stats.wall_ns, ns(wall));
     wall
 }
 
@@ -385,10 +385,14 @@ fn send_vs_writer<D: Design>(
         let own = t0.elapsed();
         done.store(true, Ordering::Release);
         let (writes, write_time) = writer.join().unwrap();
-        add(&stats.iters, iters);
-        add(&stats.wall_ns, ns(own));
-        add(&stats.writes, writes);
-        add(&stats.write_ns, ns(write_time));
+        stats.record(
+            iters,
+            [
+                ns(own) / iters as f64,
+                ns(write_time) / writes as f64,
+                writes as f64 / ns(write_time) * 1e3,
+            ],
+        );
         own
     })
 }
