@@ -7,7 +7,10 @@
 //! restart rules, the delivery decision and the rt_sigframe written to the
 //! user stack) and sigreturn (`ksignal::rt_sigreturn`: the frame read back
 //! and checked). Each is bracketed by two reads of the `cycle` CSR and of
-//! the `time` CSR; the counts and sums go to global atomics.
+//! the `time` CSR; the counts and sums go to global atomics. The user-memory
+//! copies ksignal asks for during a phase (`KMem`: the kernel's checked
+//! `copy_from_user` / `copy_to_user`, a page-table walk each) are counted and
+//! timed as well, so the kernel's share of a phase can be told from ksignal's.
 //!
 //! Under QEMU's TCG (no `-icount`) `cycle` reads the host's time-stamp
 //! counter, not a count of guest cycles; `time` is the `virt` machine's
@@ -19,11 +22,12 @@
 //!
 //! The kernel-private system call `nr::SIGNAL_PHASES` (outside Linux's
 //! table): `a0` = 0 starts measuring the caller with the sums zeroed, 1
-//! copies the sums to the `[u64; 9]` at `a1` (per phase: count, cycles,
-//! time ticks), 2 stops.
+//! copies the sums to the `[u64; 15]` at `a1` (per phase: count, cycles,
+//! time ticks, user-memory copies, their cycles), 2 stops.
 
 use crate::errno::{Errno, SysResult};
 use crate::mm::uaccess::copy_to_user;
+use crate::smp::{MAX_HARTS, hart_id};
 use crate::task;
 use core::arch::asm;
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -41,8 +45,13 @@ pub enum Phase {
 
 /// The measured thread's tid; 0 when nothing is measured.
 static MEASURED: AtomicUsize = AtomicUsize::new(0);
-/// Per phase: count, cycle sum, time-tick sum.
-static SUMS: [[AtomicU64; 3]; 3] = [const { [const { AtomicU64::new(0) }; 3] }; 3];
+/// Per phase: count, cycle sum, time-tick sum, user-memory copies, their cycles.
+const FIELDS: usize = 5;
+static SUMS: [[AtomicU64; FIELDS]; 3] = [const { [const { AtomicU64::new(0) }; FIELDS] }; 3];
+/// Per hart: the phase (+ 1) the measured thread is in there, 0 if none. A
+/// ksignal call runs on one hart from start to end (the kernel is not
+/// preemptible and none of the three sleeps).
+static ACTIVE: [AtomicUsize; MAX_HARTS] = [const { AtomicUsize::new(0) }; MAX_HARTS];
 
 /// `(cycle, time)` now.
 #[inline(always)]
@@ -62,13 +71,33 @@ pub fn measure<R>(phase: Phase, tid: usize, f: impl FnOnce() -> R) -> R {
     if measured == 0 || measured != tid {
         return f();
     }
+    let active = &ACTIVE[hart_id()];
+    active.store(phase as usize + 1, Ordering::Relaxed);
     let (c0, t0) = counters();
     let r = f();
     let (c1, t1) = counters();
+    active.store(0, Ordering::Relaxed);
     let sums = &SUMS[phase as usize];
     sums[0].fetch_add(1, Ordering::Relaxed);
     sums[1].fetch_add(c1.wrapping_sub(c0), Ordering::Relaxed);
     sums[2].fetch_add(t1.wrapping_sub(t0), Ordering::Relaxed);
+    r
+}
+
+/// Runs `f` (one user-memory copy ksignal asked for) and, inside a measured
+/// phase, adds it to that phase's copies.
+#[inline(always)]
+pub fn user_copy<R>(f: impl FnOnce() -> R) -> R {
+    let phase = ACTIVE[hart_id()].load(Ordering::Relaxed);
+    if phase == 0 {
+        return f();
+    }
+    let (c0, _) = counters();
+    let r = f();
+    let (c1, _) = counters();
+    let sums = &SUMS[phase - 1];
+    sums[3].fetch_add(1, Ordering::Relaxed);
+    sums[4].fetch_add(c1.wrapping_sub(c0), Ordering::Relaxed);
     r
 }
 
@@ -83,11 +112,11 @@ pub fn sys_signal_phases(op: usize, buf: usize) -> SysResult {
             Ok(0)
         }
         1 => {
-            let mut out = [0u64; 9];
+            let mut out = [0u64; 3 * FIELDS];
             for (o, sum) in out.iter_mut().zip(SUMS.iter().flatten()) {
                 *o = sum.load(Ordering::Relaxed);
             }
-            let bytes: [u8; 72] = le_bytes(&out);
+            let bytes = le_bytes(&out);
             copy_to_user(buf, &bytes)?;
             Ok(0)
         }
@@ -99,9 +128,9 @@ pub fn sys_signal_phases(op: usize, buf: usize) -> SysResult {
     }
 }
 
-/// The sums as the user's `[u64; 9]` (little-endian, as riscv64 is).
-fn le_bytes(words: &[u64; 9]) -> [u8; 72] {
-    let mut bytes = [0u8; 72];
+/// The sums as the user's `[u64; 15]` (little-endian, as riscv64 is).
+fn le_bytes(words: &[u64; 3 * FIELDS]) -> [u8; 24 * FIELDS] {
+    let mut bytes = [0u8; 24 * FIELDS];
     for (chunk, w) in bytes.chunks_exact_mut(8).zip(words) {
         chunk.copy_from_slice(&w.to_le_bytes());
     }

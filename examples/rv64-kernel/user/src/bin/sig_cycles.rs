@@ -6,7 +6,9 @@
 //! ksignal call), delivery (`do_signal`: decision and frame build) and
 //! sigreturn (frame parse). The kernel sums the phases of this thread only
 //! and hands the sums out through its private system call 1000 (see the
-//! kernel's `signal::phases`), read after every round.
+//! kernel's `signal::phases`), read after every round. It also times the
+//! user-memory copies ksignal asks the kernel for within each phase (the
+//! kernel's checked copies), which are the kernel's share of that phase.
 //!
 //! Prints the medians and means of each phase and of the whole, in both
 //! counters. Passes when the figures are consistent: every round counted
@@ -25,18 +27,22 @@ const ROUNDS: usize = 10_000;
 const WARM_UP: usize = 200;
 /// The kernel's private `SIGNAL_PHASES` call: 0 start, 1 read, 2 stop.
 const SYS_SIGNAL_PHASES: usize = 1000;
+/// Per phase in its sums: count, cycles, time ticks, user-memory copies, their cycles.
+const FIELDS: usize = 5;
 /// The series: the whole round trip, then the kernel's three phases.
 const SERIES: [&str; 4] = ["whole round trip (user)", "generation (kill)", "do_signal", "rt_sigreturn"];
 
 static HANDLED: AtomicU64 = AtomicU64::new(0);
 
-/// Per series, per round: cycle-CSR ticks and time-CSR ticks.
+/// Per series, per round: cycle-CSR ticks and time-CSR ticks; per phase, per
+/// round: the cycles of its user-memory copies.
 struct Samples {
     cycles: [[u32; ROUNDS]; 4],
     ticks: [[u32; ROUNDS]; 4],
+    copies: [[u32; ROUNDS]; 3],
 }
 
-static mut SAMPLES: Samples = Samples { cycles: [[0; ROUNDS]; 4], ticks: [[0; ROUNDS]; 4] };
+static mut SAMPLES: Samples = Samples { cycles: [[0; ROUNDS]; 4], ticks: [[0; ROUNDS]; 4], copies: [[0; ROUNDS]; 3] };
 
 extern "C" fn count(_: i32, _: *mut SigInfo, _: *mut UContext) {
     HANDLED.fetch_add(1, Ordering::Relaxed);
@@ -52,9 +58,9 @@ fn counters() -> (u64, u64) {
     (c, t)
 }
 
-/// The kernel's sums: per phase count, cycles, time ticks.
-fn phase_sums() -> [u64; 9] {
-    let mut sums = [0u64; 9];
+/// The kernel's sums (`FIELDS` per phase).
+fn phase_sums() -> [u64; 3 * FIELDS] {
+    let mut sums = [0u64; 3 * FIELDS];
     let r = syscall(SYS_SIGNAL_PHASES, 1, sums.as_mut_ptr() as usize, 0);
     check!(r == 0, "sig_cycles: reading the phase sums returned {}", r);
     sums
@@ -93,16 +99,19 @@ fn main() -> i32 {
         samples.ticks[0][round] = narrow(t1.wrapping_sub(t0));
         let mut phases = 0;
         for p in 0..3 {
-            let counted = now[3 * p] - prev[3 * p];
+            let f = FIELDS * p;
+            let counted = now[f] - prev[f];
             check!(counted == 1, "sig_cycles: round {} counted {} {} calls, not 1", round, counted, SERIES[p + 1]);
-            let cycles = now[3 * p + 1] - prev[3 * p + 1];
+            let cycles = now[f + 1] - prev[f + 1];
             samples.cycles[p + 1][round] = narrow(cycles);
-            samples.ticks[p + 1][round] = narrow(now[3 * p + 2] - prev[3 * p + 2]);
+            samples.ticks[p + 1][round] = narrow(now[f + 2] - prev[f + 2]);
+            samples.copies[p][round] = narrow(now[f + 4] - prev[f + 4]);
             phases += cycles;
         }
         nested += (phases <= c1.wrapping_sub(c0)) as usize;
         prev = now;
     }
+    let copies = [0, 1, 2].map(|p| prev[FIELDS * p + 3]);
     check!(syscall(SYS_SIGNAL_PHASES, 2, 0, 0) == 0, "sig_cycles: stop");
     let handled = HANDLED.load(Ordering::Relaxed);
     check!(handled == (WARM_UP + ROUNDS) as u64, "sig_cycles: the handler ran {} times, not {}", handled, WARM_UP + ROUNDS);
@@ -125,6 +134,18 @@ fn main() -> i32 {
         println!(
             "sig_cycles: {:<24} median {:>7} cycles, mean {:>7} cycles; median {:>4} ticks, mean {:>4} ticks",
             SERIES[s], cm, ca, tm, ta
+        );
+    }
+    for p in 0..3 {
+        let (median, _) = median_mean(&mut samples.copies[p]);
+        let per_round_x10 = copies[p] * 10 / ROUNDS as u64;
+        println!(
+            "sig_cycles: {:<24} {}.{} user-memory copies a round (the kernel's checked copies), median {} cycles: {} of the phase",
+            SERIES[p + 1],
+            per_round_x10 / 10,
+            per_round_x10 % 10,
+            median,
+            percent(median, stats[p + 1].0.0)
         );
     }
     let phase_medians: u64 = stats[1..].iter().map(|s| s.0.0).sum();
