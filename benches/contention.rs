@@ -2,24 +2,32 @@
 //! the same work behind one `spin::Mutex` (a pending set, a real-time queue and an
 //! action table under one lock) measured in the same run.
 //!
+//! - `rt_send_take`: one thread sends a process-directed real-time signal
+//!   (SIGRTMIN, with a value) flat out while another takes it, as below: two
+//!   threads, one a core on a 2-core machine.
 //! - `send_take`: two senders flat out, one sending a process-directed standard
 //!   signal (SIGUSR1), the other a process-directed real-time one (SIGRTMIN, with
 //!   a value), while a third thread takes both with a zero-timeout
 //!   `sigtimedwait_into` whenever its "something pending" flag is set (one atomic
 //!   load, as a kernel's return to user space checks before it dequeues; polling
 //!   the lock itself flat out starves the senders of an unfair spin lock). One
-//!   iteration is one send by each sender; the time is the wall time until both
-//!   senders are done. On a 2-core machine the three threads share two cores.
+//!   iteration is one send by each sender; the time is the wall time from the
+//!   first thread's start until both senders are done. On a 2-core machine the three threads share two cores.
 //! - `send_vs_sigaction`: one thread sends SIGUSR1 to the process and takes it back
 //!   (send + dequeue), while another replaces SIGUSR1's action flat out, through
 //!   `sigaction` (signal lock + `SignalActions::set`, what `rt_sigaction` does) or
 //!   through the registry alone (`actions().set`). One iteration is one send +
-//!   dequeue pair; the time is the sending thread's.
+//!   dequeue pair; the time is the sending thread's. Between two writes the
+//!   writer spends `GAP` (250 ns; the measured gap is printed) outside the lock,
+//!   as a system call does on its way in and out: a thread that retakes a
+//!   test-and-set spin lock the moment it lets it go starves the other for
+//!   milliseconds, in both designs (the crate's signal lock is one too).
 //! - `alone` rows: the same per-iteration work on one thread, nothing else running.
 //!
-//! Each work thread is spawned once per sample and released by a barrier; every
-//! loop is bounded (the senders' count; the taker and the writer stop when the
-//! measured thread is done), so a descheduled thread only slows a sample down.
+//! Each work thread is spawned once per sample and released when all have started
+//! (`StartLine`); every loop is bounded (the senders' count; the taker and the
+//! writer stop when the measured thread is done), so a descheduled thread only
+//! slows a sample down.
 //! After each case a line gives what criterion does not: the other threads' own
 //! per-operation times and the throughput (medians over the samples).
 //!
@@ -34,7 +42,7 @@ use ksignal::{
 use std::collections::VecDeque;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier, Mutex};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -290,20 +298,46 @@ impl Stats {
     }
 }
 
-/// Two senders (standard, real-time) and one taker on `d` for `iters` sends each.
-/// Returns the wall time from the barrier until both senders are done.
-fn send_take<D: Design>(d: &D, iters: u64, stats: &Stats) -> Duration {
-    let start = Barrier::new(4);
+/// Releases the work threads of a sample together: each announces itself and
+/// waits, yielding its core, until all have, so the timed part starts with every
+/// thread running rather than one still being woken from a barrier.
+struct StartLine {
+    threads: usize,
+    arrived: AtomicUsize,
+}
+
+impl StartLine {
+    fn new(threads: usize) -> StartLine {
+        StartLine {
+            threads,
+            arrived: AtomicUsize::new(0),
+        }
+    }
+
+    /// Waits for the others; the start time.
+    fn wait(&self) -> Instant {
+        self.arrived.fetch_add(1, Ordering::AcqRel);
+        while self.arrived.load(Ordering::Acquire) < self.threads {
+            thread::yield_now();
+        }
+        Instant::now()
+    }
+}
+
+/// One sender per entry of `senders` (`true`: real-time) and one taker, on `d`,
+/// `iters` sends each. Returns the wall time from the first thread's start until
+/// the last sender is done.
+fn send_take<D: Design>(d: &D, senders: &[bool], iters: u64, stats: &Stats) -> Duration {
+    let line = StartLine::new(senders.len() + 1);
     let senders_done = AtomicUsize::new(0);
     let std_info = SignalInfo::user(STD, 1, 0);
     let rt_info = SignalInfo::queue(RT, 1, 0, 42);
     let wall = thread::scope(|s| {
         let sender = |rt: bool| {
-            let (start, senders_done) = (&start, &senders_done);
+            let (line, senders_done) = (&line, &senders_done);
             let info = if rt { rt_info } else { std_info };
             move || {
-                start.wait();
-                let t0 = Instant::now();
+                let t0 = line.wait();
                 for _ in 0..iters {
                     if rt {
                         d.send_rt(black_box(&info));
@@ -311,38 +345,37 @@ fn send_take<D: Design>(d: &D, iters: u64, stats: &Stats) -> Duration {
                         d.send_std(black_box(&info));
                     }
                 }
-                let own = t0.elapsed();
+                let t1 = Instant::now();
                 senders_done.fetch_add(1, Ordering::Release);
-                own
+                (t0, t1)
             }
         };
-        let senders = [s.spawn(sender(false)), s.spawn(sender(true))];
+        let handles: Vec<_> = senders.iter().map(|&rt| s.spawn(sender(rt))).collect();
         let taker = s.spawn(|| {
             let mut out = SignalInfo::ZERO;
             let mut taken = 0u64;
-            start.wait();
-            let t0 = Instant::now();
-            while senders_done.load(Ordering::Acquire) < 2 {
+            let t0 = line.wait();
+            while senders_done.load(Ordering::Acquire) < senders.len() {
                 if d.flagged() {
                     taken += d.take(&mut out) as u64;
                 }
             }
-            (taken, t0.elapsed())
+            (t0, taken, t0.elapsed())
         });
-        start.wait();
-        let t0 = Instant::now();
-        let mut send_time = 0.0;
-        for h in senders {
-            send_time += ns(h.join().unwrap());
-        }
-        let wall = t0.elapsed();
-        let (taken, own) = taker.join().unwrap();
+        let times: Vec<(Instant, Instant)> =
+            handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let (taker_start, taken, own) = taker.join().unwrap();
+        let first = times.iter().map(|t| t.0).fold(taker_start, Instant::min);
+        let last = times.iter().map(|t| t.1).max().unwrap();
+        let wall = last - first;
+        let sends = senders.len() as u64 * iters;
+        let send_time: f64 = times.iter().map(|&(t0, t1)| ns(t1 - t0)).sum();
         stats.record(
             iters,
             [
-                send_time / (2 * iters) as f64,
+                send_time / sends as f64,
                 ns(own) / taken as f64,
-                (2 * iters) as f64 / ns(wall) * 1e3,
+                sends as f64 / ns(wall) * 1e3,
             ],
         );
         wall
@@ -353,6 +386,40 @@ fn send_take<D: Design>(d: &D, iters: u64, stats: &Stats) -> Duration {
     wall
 }
 
+/// How long a writer's system call spends outside the signal lock (entry, the
+/// copies from and to user space, exit): a real `rt_sigaction` costs a few
+/// hundred ns on this machine class.
+const GAP: Duration = Duration::from_nanos(250);
+
+/// `spin_loop` hints that take `GAP` (`calibrate_gap`).
+static GAP_SPINS: AtomicUsize = AtomicUsize::new(0);
+
+/// About `GAP` spent spinning, outside any lock.
+#[inline(never)]
+fn gap() {
+    for _ in 0..GAP_SPINS.load(Ordering::Relaxed) {
+        std::hint::spin_loop();
+    }
+}
+
+/// Sets `GAP_SPINS` from the time of a million `spin_loop` hints; returns the
+/// time one `gap()` then takes.
+fn calibrate_gap() -> Duration {
+    const N: u32 = 1_000_000;
+    let t0 = Instant::now();
+    for _ in 0..N {
+        std::hint::spin_loop();
+    }
+    let per_spin = t0.elapsed() / N;
+    let spins = (GAP.as_nanos() / per_spin.as_nanos().max(1)).max(1) as usize;
+    GAP_SPINS.store(spins, Ordering::Relaxed);
+    let t0 = Instant::now();
+    for _ in 0..10_000 {
+        gap();
+    }
+    t0.elapsed() / 10_000
+}
+
 /// One thread: `iters` send + dequeue pairs of SIGUSR1, while another runs `write`
 /// flat out until the pairs are done. Returns the sending thread's time.
 fn send_vs_writer<D: Design>(
@@ -361,23 +428,22 @@ fn send_vs_writer<D: Design>(
     stats: &Stats,
     write: impl Fn(&D, usize) + Sync,
 ) -> Duration {
-    let start = Barrier::new(2);
+    let line = StartLine::new(2);
     let done = AtomicBool::new(false);
     let info = SignalInfo::user(STD, 1, 0);
     thread::scope(|s| {
         let writer = s.spawn(|| {
             let mut k = 0usize;
-            start.wait();
-            let t0 = Instant::now();
+            let t0 = line.wait();
             while !done.load(Ordering::Acquire) {
                 write(d, k);
+                gap();
                 k += 1;
             }
             (k as u64, t0.elapsed())
         });
         let mut out = SignalInfo::ZERO;
-        start.wait();
-        let t0 = Instant::now();
+        let t0 = line.wait();
         for _ in 0..iters {
             d.send_std(black_box(&info));
             assert!(d.take(&mut out), "the pair's own signal is pending");
@@ -409,45 +475,71 @@ fn pair_alone<D: Design>(d: &D, iters: u64) -> Duration {
     t0.elapsed()
 }
 
-/// `send_take`'s per-iteration work on one thread: both sends, both takes.
-fn send_take_alone<D: Design>(d: &D, iters: u64) -> Duration {
+/// `send_take`'s per-iteration work on one thread: the sends, then as many takes.
+fn send_take_alone<D: Design>(d: &D, senders: &[bool], iters: u64) -> Duration {
     let std_info = SignalInfo::user(STD, 1, 0);
     let rt_info = SignalInfo::queue(RT, 1, 0, 42);
     let mut out = SignalInfo::ZERO;
     let t0 = Instant::now();
     for _ in 0..iters {
-        d.send_std(black_box(&std_info));
-        d.send_rt(black_box(&rt_info));
-        assert!(d.take(&mut out) && d.take(&mut out), "both signals pending");
+        for &rt in senders {
+            if rt {
+                d.send_rt(black_box(&rt_info));
+            } else {
+                d.send_std(black_box(&std_info));
+            }
+        }
+        for _ in senders {
+            assert!(d.take(&mut out), "each signal sent is pending");
+        }
     }
     t0.elapsed()
 }
 
+/// `senders` and a taker on `d` (named `case`), then the same work alone.
 fn bench_send_take<D: Design>(
     g: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>,
     name: &str,
+    case: &str,
+    senders: &[bool],
     d: &D,
 ) {
     let stats = Stats::default();
-    g.bench_function(format!("{name}/two_senders_one_taker"), |b| {
-        b.iter_custom(|iters| send_take(d, iters, &stats))
+    let id = format!("{name}/{case}");
+    g.bench_function(&id, |b| {
+        b.iter_custom(|iters| send_take(d, senders, iters, &stats))
     });
-    stats.report_send_take(name);
+    stats.report_send_take(&id);
     g.bench_function(format!("{name}/alone"), |b| {
-        b.iter_custom(|iters| send_take_alone(d, iters))
+        b.iter_custom(|iters| send_take_alone(d, senders, iters))
     });
 }
 
 fn contention(c: &mut Criterion) {
     let (k, m) = (Crate::new(), Baseline::new());
 
-    let mut g = c.benchmark_group("send_take");
-    // Two signals sent per iteration.
-    g.throughput(Throughput::Elements(2));
-    bench_send_take(&mut g, "ksignal", &k);
-    bench_send_take(&mut g, "spin_mutex", &m);
+    // One real-time sender and the taker: two threads, one a core.
+    let mut g = c.benchmark_group("rt_send_take");
+    g.throughput(Throughput::Elements(1));
+    let case = "one_sender_one_taker";
+    bench_send_take(&mut g, "ksignal", case, &[true], &k);
+    bench_send_take(&mut g, "spin_mutex", case, &[true], &m);
     g.finish();
 
+    // A standard and a real-time sender and the taker: two signals an iteration.
+    let mut g = c.benchmark_group("send_take");
+    g.throughput(Throughput::Elements(2));
+    let case = "two_senders_one_taker";
+    bench_send_take(&mut g, "ksignal", case, &[false, true], &k);
+    bench_send_take(&mut g, "spin_mutex", case, &[false, true], &m);
+    g.finish();
+
+    let gap_time = calibrate_gap();
+    println!(
+        "the writer's gap between two writes: {:.1} ns ({} spin_loop hints)",
+        ns(gap_time),
+        GAP_SPINS.load(Ordering::Relaxed)
+    );
     let mut g = c.benchmark_group("send_vs_sigaction");
     g.throughput(Throughput::Elements(1));
     let stats = Stats::default();
