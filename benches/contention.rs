@@ -37,7 +37,7 @@
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use ksignal::{
     Disposition, PendingLimit, ProcessSignalManager, SaFlags, SignalAction, SignalActions,
-    SignalInfo, SignalSet, Signo, ThreadSignalManager, WaitOutcome, WaitQueue,
+    SignalInfo, SignalSet, Signo, ThreadSignalManager,
 };
 use std::collections::VecDeque;
 use std::hint::black_box;
@@ -46,17 +46,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// A wait queue that never sleeps: benchmarks never block.
-#[derive(Default)]
-struct NoWait;
-impl WaitQueue for NoWait {
-    fn prepare_to_wait(&self) {}
-    fn wait(&self, _: Option<Duration>) -> WaitOutcome {
-        WaitOutcome::TimedOut
-    }
-    fn finish_wait(&self) {}
-    fn wake_one(&self) {}
-}
+mod common;
+use common::NoWait;
 
 type Process = ProcessSignalManager<NoWait>;
 type Thread = ThreadSignalManager<NoWait>;
