@@ -31,7 +31,7 @@
 //! After each case a line gives what criterion does not: the other threads' own
 //! per-operation times and the throughput (medians over the samples).
 //!
-//! Run: `cargo bench --bench contention` (about 40 s). The contended rows need a
+//! Run: `cargo bench --bench contention` (about 30 s). The contended rows need a
 //! quiet machine: a third busy process turns them into a scheduling benchmark.
 
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
