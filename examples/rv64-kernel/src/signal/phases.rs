@@ -49,8 +49,9 @@ static MEASURED: AtomicUsize = AtomicUsize::new(0);
 const FIELDS: usize = 5;
 static SUMS: [[AtomicU64; FIELDS]; 3] = [const { [const { AtomicU64::new(0) }; FIELDS] }; 3];
 /// Per hart: the phase (+ 1) the measured thread is in there, 0 if none. A
-/// ksignal call runs on one hart from start to end (the kernel is not
-/// preemptible and none of the three sleeps).
+/// measured call runs on one hart from start to end: the kernel is not
+/// preemptible, and none of the three sleeps for an untraced thread (only a
+/// ptrace stop inside `do_signal_traced` would; `sig_cycles` is not traced).
 static ACTIVE: [AtomicUsize; MAX_HARTS] = [const { AtomicUsize::new(0) }; MAX_HARTS];
 
 /// `(cycle, time)` now.
