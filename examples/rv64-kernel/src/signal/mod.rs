@@ -25,6 +25,7 @@
 
 mod glue;
 mod job;
+pub mod phases;
 pub mod ptrace;
 mod tasks;
 
@@ -121,7 +122,9 @@ pub fn deliver_pending_signals(tf: &mut TrapFrame) -> bool {
     // signals stop for its tracer first (`ptrace::KTracer`).
     let mut orphaned = || job::current_pgrp_orphaned(&thread.process);
     let mut tracer = ptrace::KTracer { thread: &thread };
-    let what = ksignal::do_signal_traced(&signals, tf, &mut fp, &mut KMem, k, &mut orphaned, &mut tracer);
+    let what = phases::measure(phases::Phase::Delivery, thread.tid, || {
+        ksignal::do_signal_traced(&signals, tf, &mut fp, &mut KMem, k, &mut orphaned, &mut tracer)
+    });
     fp.store(tf);
     match what {
         UserReturn::Resume => false,

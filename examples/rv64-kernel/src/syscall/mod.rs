@@ -55,6 +55,9 @@ pub mod nr {
     pub const CLONE: usize = 220;
     pub const RT_TGSIGQUEUEINFO: usize = 240;
     pub const WAIT4: usize = 260;
+    /// Kernel-private, outside Linux's table: the signal round trip's
+    /// per-phase cycle sums (`signal::phases`), for `sig_cycles`.
+    pub const SIGNAL_PHASES: usize = 1000;
 }
 
 /// Handles an `ecall` from user mode (sepc already points past it).
@@ -117,6 +120,7 @@ fn dispatch(tf: &mut TrapFrame) -> SysResult {
         // `tf.in_syscall`) and returns the restored a0, so the assignment in
         // `handle` keeps it.
         nr::RT_SIGRETURN => signal::rt_sigreturn(tf),
+        nr::SIGNAL_PHASES => crate::signal::phases::sys_signal_phases(a0, a1),
         _ => Err(Errno::ENOSYS),
     }
 }
