@@ -108,7 +108,7 @@ pub enum Delivery {
 
 /// The questions Linux's `get_signal` asks the rest of the kernel while it decides
 /// what a dequeued signal does. Passed to [`ThreadSignalManager::get_signal_with`]
-/// and [`crate::do_signal_with`]; a closure `FnMut() -> bool` answers
+/// and [`crate::do_signal`]; a closure `FnMut() -> bool` answers
 /// [`JobControl::is_current_pgrp_orphaned`].
 pub trait JobControl {
     /// Linux's `is_current_pgrp_orphaned()`: whether the calling thread's process

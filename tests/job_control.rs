@@ -8,6 +8,7 @@
 mod common {
     pub mod delivery;
     pub mod group;
+    pub mod return_to_user;
     pub mod user_memory;
     pub mod user_stack;
     pub mod wait;
@@ -15,6 +16,7 @@ mod common {
 mod syscall_sim;
 
 use common::delivery::{deliver_all, handled};
+use common::return_to_user::return_to_user;
 use common::wait::CondvarQueue;
 use ksignal::SaFlags;
 use ksignal::code;
@@ -123,7 +125,7 @@ fn rule70_group_stop_ends_a_sigsuspend_which_restarts_without_running_a_handler(
 fn rule70_after_the_stop_do_signal_restarts_sigsuspend_and_leaves_sigtimedwaits_eintr() {
     use ksignal::frame::NoFp;
     use ksignal::frame::x86_64::X86_64Context;
-    use ksignal::{KernelFrameInfo, UserReturn, do_signal};
+    use ksignal::{KernelFrameInfo, UserReturn};
     let (p, t) = group(2);
     let mut mem = common::user_stack::memory();
     // What each call left in the return register when the stop woke it.
@@ -142,14 +144,14 @@ fn rule70_after_the_stop_do_signal_restarts_sigsuspend_and_leaves_sigtimedwaits_
         };
         let k = KernelFrameInfo::default();
         assert_eq!(
-            do_signal(&t[1], &mut ctx, &mut NoFp, &mut mem, k),
+            return_to_user(&t[1], &mut ctx, &mut NoFp, &mut mem, k),
             UserReturn::Stop(Signo::SIGSTOP),
             "it stops before the restart rules run"
         );
         assert_eq!((ctx.rip, ctx.rax), (0x40_0500, ret as u64));
         p.send(Signo::SIGCONT, None).unwrap();
         assert_eq!(
-            do_signal(&t[1], &mut ctx, &mut NoFp, &mut mem, k),
+            return_to_user(&t[1], &mut ctx, &mut NoFp, &mut mem, k),
             UserReturn::Resume
         );
         if nr == 130 {

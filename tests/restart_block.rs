@@ -10,11 +10,13 @@
 // Only the addresses of `signal_setup` are used here.
 #[allow(dead_code)]
 mod common {
+    pub mod return_to_user;
     pub mod signal_setup;
     pub mod user_stack;
     pub mod wait;
 }
 
+use common::return_to_user::return_to_user;
 use common::signal_setup::{HANDLER, K, RESTORER};
 use common::user_stack::{STACK_BASE, memory, stack_top};
 use common::wait::CondvarQueue;
@@ -27,7 +29,7 @@ use ksignal::syscall::{Caller, Credentials, TaskIds, sys_restart_syscall};
 use ksignal::{
     Arch, Errno, FutexRestart, NanosleepRestart, PendingLimit, PollRestart, ProcessSignalManager,
     RestartBlock, RestartHandler, SaFlags, SignalAction, SignalActions, SignalSet, Signo,
-    SleepMode, ThreadSignalManager, TimeType, UserBuffer, UserMemory, UserReturn, do_signal,
+    SleepMode, ThreadSignalManager, TimeType, UserBuffer, UserMemory, UserReturn,
     nanosleep_copyout, nanosleep_interrupted, rt_sigreturn,
 };
 use std::sync::Arc;
@@ -288,7 +290,7 @@ fn a_handler_turns_erestart_restartblock_into_eintr_and_sigreturn_resets_the_blo
     t.send(Signo::SIGUSR1, None).unwrap();
     let mut ctx = rv64_after_nanosleep(r);
     assert_eq!(
-        do_signal(&t, &mut ctx, &mut NoFp, &mut k.mem, K),
+        return_to_user(&t, &mut ctx, &mut NoFp, &mut k.mem, K),
         UserReturn::Resume
     );
     assert_eq!(ctx.pc, HANDLER as u64, "the handler runs");
@@ -395,7 +397,7 @@ fn x86_64_sigreturn_with_a_bad_saved_rip_resets_the_restart_block() {
         ..Default::default()
     };
     t.send(Signo::SIGUSR1, None).unwrap();
-    do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K);
+    return_to_user(&t, &mut ctx, &mut NoFp, &mut mem, K);
     // The saved rip (uc_mcontext.ip: frame + 8 + 40 + 128) made non-canonical.
     let ip = ctx.rsp as usize + 8 + 40 + 128;
     mem.write(ip, &0x8000_0000_0000_0000u64.to_le_bytes())
@@ -423,14 +425,14 @@ fn nanosleep_stopped_and_continued_resumes_to_the_same_deadline() {
     p.send(Signo::SIGSTOP, None).unwrap();
     let mut ctx = rv64_after_nanosleep(r);
     assert_eq!(
-        do_signal(&t, &mut ctx, &mut NoFp, &mut k.mem, K),
+        return_to_user(&t, &mut ctx, &mut NoFp, &mut k.mem, K),
         UserReturn::Stop(Signo::SIGSTOP)
     );
     // 0.5 s later SIGCONT: no handler, so the call goes through restart_syscall.
     k.now += SEC / 2;
     assert!(p.send(Signo::SIGCONT, None).unwrap().resumed);
     assert_eq!(
-        do_signal(&t, &mut ctx, &mut NoFp, &mut k.mem, K),
+        return_to_user(&t, &mut ctx, &mut NoFp, &mut k.mem, K),
         UserReturn::Resume
     );
     assert_eq!((ctx.pc, ctx.x[17]), (0x1_0500, 128), "restart_syscall next");

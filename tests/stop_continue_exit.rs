@@ -288,10 +288,10 @@ fn rule44_sigkill_while_the_kernel_answers_ends_the_group_instead() {
 }
 
 #[test]
-fn rule44_do_signal_with_an_orphaned_pgrp_returns_to_user_instead_of_stopping() {
+fn rule44_do_signal_in_an_orphaned_pgrp_returns_to_user_instead_of_stopping() {
     use ksignal::frame::NoFp;
     use ksignal::frame::x86_64::X86_64Context;
-    use ksignal::{KernelFrameInfo, UserReturn, do_signal_with};
+    use ksignal::{KernelFrameInfo, NoTracer, UserReturn, do_signal};
     let (p, t) = group(1, SignalSet::EMPTY);
     let mut ctx = X86_64Context {
         rip: 0x40_0500,
@@ -302,14 +302,15 @@ fn rule44_do_signal_with_an_orphaned_pgrp_returns_to_user_instead_of_stopping() 
         ..Default::default()
     };
     let mut mem = common::user_stack::memory();
-    let k = KernelFrameInfo::default();
-    p.send(Signo::SIGTTIN, None).unwrap();
-    let r = do_signal_with(&t[0], &mut ctx, &mut NoFp, &mut mem, k, &mut || true);
-    assert_eq!(r, UserReturn::Resume);
+    let mut deliver = |orphaned: bool| {
+        p.send(Signo::SIGTTIN, None).unwrap();
+        let k = KernelFrameInfo::default();
+        let job = &mut || orphaned;
+        do_signal(&t[0], &mut ctx, &mut NoFp, &mut mem, k, job, &mut NoTracer)
+    };
+    assert_eq!(deliver(true), UserReturn::Resume);
     assert!(!p.is_stopped());
-    p.send(Signo::SIGTTIN, None).unwrap();
-    let r = do_signal_with(&t[0], &mut ctx, &mut NoFp, &mut mem, k, &mut || false);
-    assert_eq!(r, UserReturn::Stop(Signo::SIGTTIN));
+    assert_eq!(deliver(false), UserReturn::Stop(Signo::SIGTTIN));
     assert!(p.is_stopped());
 }
 

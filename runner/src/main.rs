@@ -482,7 +482,7 @@ impl Runner {
                 }
                 yes
             };
-            out = ksignal::do_signal_with(
+            out = ksignal::do_signal(
                 &*tsm,
                 &mut h.ctx,
                 &mut fp,
@@ -492,6 +492,7 @@ impl Runner {
                     fault,
                 },
                 &mut orphaned,
+                &mut ksignal::NoTracer,
             );
             h.dirty = true;
             if let UserReturn::Stop(_) = out {

@@ -100,7 +100,7 @@ fn restart_code_returned(tf: &TrapFrame) -> bool {
 ///
 /// If a signal is deliverable or a group stop is to be taken part in (one
 /// atomic load), or the system call returned a restart code, runs ksignal's
-/// `do_signal_with`: it applies the restart rules (EINTR, SA_RESTART,
+/// `do_signal`: it applies the restart rules (EINTR, SA_RESTART,
 /// restart_syscall), pushes one rt_sigframe per handler (siginfo and
 /// ucontext, FP state included, return address the sigreturn trampoline)
 /// and blocks the handlers' masks, or says the thread stops.
@@ -123,7 +123,7 @@ pub fn deliver_pending_signals(tf: &mut TrapFrame) -> bool {
     let mut orphaned = || job::current_pgrp_orphaned(&thread.process);
     let mut tracer = ptrace::KTracer { thread: &thread };
     let what = phases::measure(phases::Phase::Delivery, thread.tid, || {
-        ksignal::do_signal_traced(&signals, tf, &mut fp, &mut KMem, k, &mut orphaned, &mut tracer)
+        ksignal::do_signal(&signals, tf, &mut fp, &mut KMem, k, &mut orphaned, &mut tracer)
     });
     fp.store(tf);
     match what {

@@ -3,7 +3,7 @@
 //!
 //! Three phases, each the ksignal call alone (the kernel's glue around it is
 //! outside): generation (`ksignal::syscall::sys_kill`, with the task-table
-//! look-ups it calls back), delivery (`ksignal::do_signal_traced`: the
+//! look-ups it calls back), delivery (`ksignal::do_signal`: the
 //! restart rules, the delivery decision and the rt_sigframe written to the
 //! user stack) and sigreturn (`ksignal::rt_sigreturn`: the frame read back
 //! and checked). Each is bracketed by two reads of the `cycle` CSR and of
@@ -51,7 +51,7 @@ static SUMS: [[AtomicU64; FIELDS]; 3] = [const { [const { AtomicU64::new(0) }; F
 /// Per hart: the phase (+ 1) the measured thread is in there, 0 if none. A
 /// measured call runs on one hart from start to end: the kernel is not
 /// preemptible, and none of the three sleeps for an untraced thread (only a
-/// ptrace stop inside `do_signal_traced` would; `sig_cycles` is not traced).
+/// ptrace stop inside `do_signal` would; `sig_cycles` is not traced).
 static ACTIVE: [AtomicUsize; MAX_HARTS] = [const { AtomicUsize::new(0) }; MAX_HARTS];
 
 /// `(cycle, time)` now.
