@@ -13,9 +13,8 @@ use common::scenarios::{self, FrameTestArch};
 use common::signal_setup::*;
 use common::user_stack::*;
 use ksignal::frame::aarch64::{
-    Aarch64, Aarch64Context, ESR_MAGIC, EXTRA_MAGIC, FP_IMAGE_LEN, FPSIMD_MAGIC, FRAME_SIZE,
-    PSTATE_DAIF, PSTATE_MODE_MASK, PSTATE_MODE32, PSTATE_RES0, PSTATE_SS, PSTATE_TCO,
-    valid_user_pstate,
+    Aarch64Context, ESR_MAGIC, EXTRA_MAGIC, FP_IMAGE_LEN, FPSIMD_MAGIC, FRAME_SIZE, PSTATE_DAIF,
+    PSTATE_MODE_MASK, PSTATE_MODE32, PSTATE_RES0, PSTATE_SS, PSTATE_TCO, valid_user_pstate,
 };
 use ksignal::frame::*;
 use ksignal::*;
@@ -272,12 +271,6 @@ fn without_fpsimd_support_no_record_is_written_and_one_is_rejected() {
     assert_eq!(e.error, FrameError::BadRecord);
 }
 
-#[test]
-fn restart_table_with_and_without_handler() {
-    scenarios::restart_table_with_and_without_handler::<A64>();
-    assert_eq!(Aarch64::NR_RESTART_SYSCALL, 128);
-}
-
 /// `rt_sigreturn`'s bad-frame path is `arm64_notify_segfault(regs->sp)`: SIGSEGV
 /// with si_addr = sp (tag included) and SEGV_ACCERR when `find_vma` finds a mapping
 /// at or above the untagged sp, SEGV_MAPERR when nothing is mapped there or above.
@@ -393,11 +386,7 @@ impl scenarios::RoundTripArch for A64 {
     fn any_ctx() -> BoxedStrategy<Aarch64Context> {
         any_ctx().boxed()
     }
-    fn any_fp() -> BoxedStrategy<ImageFp> {
-        scenarios::any_image(FP_IMAGE_LEN, 0)
-            .prop_map(ImageFp::new)
-            .boxed()
-    }
+    const FP_PADDING: usize = 0;
     /// x0-x30 and the FP state.
     fn clobber(ctx: &mut Aarch64Context, fp: &mut ImageFp, words: &[u64; 32]) {
         ctx.x.copy_from_slice(&words[..31]);
