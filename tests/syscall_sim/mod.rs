@@ -262,12 +262,12 @@ impl TaskTable for Sim {
 }
 
 /// Takes `sig` off `tid`'s queues (private first), if pending.
+/// A caller of the toy kernel.
+pub type SimCaller<'a> = Caller<'a, CondvarQueue, ksignal::DefaultRawMutex>;
+
 /// Runs `f` as thread `tid` of [`Sim::world`] with fresh user memory ([`Mem::new`]):
 /// the set-up most system-call tests share.
-pub fn as_thread(
-    tid: i32,
-    f: impl FnOnce(&Sim, &Caller<'_, CondvarQueue, ksignal::DefaultRawMutex>, &mut Mem),
-) {
+pub fn as_thread(tid: i32, f: impl FnOnce(&Sim, &SimCaller<'_>, &mut Mem)) {
     let sim = Sim::world();
     let c = sim.caller(tid);
     let mut m = Mem::new();
