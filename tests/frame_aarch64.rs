@@ -59,13 +59,6 @@ impl FrameTestArch for A64 {
     }
 }
 
-// `arch_do_signal_or_restart` reads x0 as an `int` (`int retval =
-// regs->regs[0]`): a result whose low 32 bits are a restart code is that code.
-// x0 gets `orig_x0` back; x8 holds the number.
-scenarios::generic_restart_arch!(A64: Aarch64Context {
-    ret: x[0], nr: x[8], pc: pc, orig: orig_x0
-}, int: true, syscall_end: 0x40_1004);
-
 fn sa() -> SignalAction {
     action(SaFlags::SIGINFO)
 }
@@ -449,3 +442,14 @@ fn assert_user_safe(after: &Aarch64Context) -> Result<(), TestCaseError> {
     prop_assert!(!after.in_syscall);
     Ok(())
 }
+
+// ---------------------------------------------------------------------------
+// The restart table
+// ---------------------------------------------------------------------------
+
+// `arch_do_signal_or_restart` reads x0 as an `int` (`int retval =
+// regs->regs[0]`): a result whose low 32 bits are a restart code is that code.
+// x0 gets `orig_x0` back; x8 holds the number.
+scenarios::generic_restart_arch!(A64: Aarch64Context {
+    ret: x[0], nr: x[8], pc: pc, orig: orig_x0
+}, int: true, syscall_end: 0x40_1004);

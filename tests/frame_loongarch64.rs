@@ -59,14 +59,6 @@ impl FrameTestArch for La64 {
     }
 }
 
-// `handle_signal` / `arch_do_signal_or_restart` switch on all 64 bits of a0
-// (`regs->regs[4]`, an `unsigned long`): a value whose low 32 bits alone are a
-// restart code is an ordinary result.
-// a0 gets `orig_a0` back; a7 holds the number.
-scenarios::generic_restart_arch!(La64: Loongarch64Context {
-    ret: regs[4], nr: regs[11], pc: era, orig: orig_a0
-}, int: false, syscall_end: 0x12_0004);
-
 #[test]
 fn deliver_then_sigreturn_restores_the_exact_context() {
     let clobber = |ctx: &mut Loongarch64Context, fp: &mut ImageFp| {
@@ -334,3 +326,15 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// The restart table
+// ---------------------------------------------------------------------------
+
+// `handle_signal` / `arch_do_signal_or_restart` switch on all 64 bits of a0
+// (`regs->regs[4]`, an `unsigned long`): a value whose low 32 bits alone are a
+// restart code is an ordinary result.
+// a0 gets `orig_a0` back; a7 holds the number.
+scenarios::generic_restart_arch!(La64: Loongarch64Context {
+    ret: regs[4], nr: regs[11], pc: era, orig: orig_a0
+}, int: false, syscall_end: 0x12_0004);

@@ -54,13 +54,6 @@ impl FrameTestArch for Rv64 {
     }
 }
 
-// `arch_do_signal_or_restart` reads a0 as an `int` (`int retval = regs->a0`): a
-// result whose low 32 bits are a restart code is that code.
-// a0 gets `orig_a0` back; a7 holds the number.
-scenarios::generic_restart_arch!(Rv64: Riscv64Context {
-    ret: x[10], nr: x[17], pc: pc, orig: orig_a0
-}, int: true, syscall_end: 0x1_0004);
-
 #[test]
 fn deliver_then_sigreturn_restores_the_exact_context() {
     let clobber = |ctx: &mut Riscv64Context, fp: &mut ImageFp| {
@@ -217,8 +210,7 @@ proptest! {
             put_u64(&mut mem, frame + EXT_HDR, 0);
         }
         let mut ctx = Rv64::user_ctx();
-        ctx.x[2] = frame;
-        ctx.sstatus = sstatus;
+        (ctx.x[2], ctx.sstatus) = (frame, sstatus);
         let before = ctx;
         match restore_rt_frame(&mut ctx, &mut Rv64::fp(), &mem, &mut altstack(0)) {
             Ok(r) => {
@@ -237,3 +229,14 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// The restart table
+// ---------------------------------------------------------------------------
+
+// `arch_do_signal_or_restart` reads a0 as an `int` (`int retval = regs->a0`): a
+// result whose low 32 bits are a restart code is that code.
+// a0 gets `orig_a0` back; a7 holds the number.
+scenarios::generic_restart_arch!(Rv64: Riscv64Context {
+    ret: x[10], nr: x[17], pc: pc, orig: orig_a0
+}, int: true, syscall_end: 0x1_0004);

@@ -177,6 +177,31 @@ fn restorer_addr() -> u64 {
     qf_restorer as *const () as u64
 }
 
+/// Offset of uc_mcontext in the ucontext (the asm-generic layout of the three).
+const UC_MCONTEXT: u64 = 176;
+
+/// The record with `magic` in a list of sigcontext records (u32 magic, u32 size,
+/// payload: aarch64's `_aarch64_ctx`, loongarch64's `sctx_info`) from `rec`,
+/// ended by a record of magic or size 0.
+///
+/// # Safety
+/// `rec` points at such a list, readable to its end.
+#[cfg(any(target_arch = "aarch64", target_arch = "loongarch64"))]
+unsafe fn find_record(mut rec: *mut u8, magic: u32) -> Option<*mut u8> {
+    loop {
+        // SAFETY: rec is a record header of the list (the caller's promise).
+        let (m, size) = unsafe { ((rec as *const u32).read(), (rec.add(4) as *const u32).read()) };
+        if m == 0 || size == 0 {
+            return None;
+        }
+        if m == magic {
+            return Some(rec);
+        }
+        // SAFETY: a non-terminal record is followed by the next one.
+        rec = unsafe { rec.add(size as usize) };
+    }
+}
+
 #[cfg(target_arch = "aarch64")]
 #[path = "aarch64.rs"]
 mod arch;
@@ -486,7 +511,7 @@ extern "C" fn qf_on_signal(regs: &[u64; 32]) {
     // SAFETY: uc points at the ucontext of the frame this handler runs on.
     unsafe {
         arch::edit(
-            uc as *mut u8,
+            (uc + UC_MCONTEXT) as *mut u8,
             run.raise.raised.resume,
             0xED17_0000_0000_0000 | id,
             0xEDF5_0000_0000_0000 | id,
