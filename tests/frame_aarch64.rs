@@ -13,9 +13,8 @@ use common::scenarios::{self, FrameTestArch};
 use common::signal_setup::*;
 use common::user_stack::*;
 use ksignal::frame::aarch64::{
-    Aarch64, Aarch64Context, ESR_MAGIC, EXTRA_MAGIC, FP_IMAGE_LEN, FPSIMD_MAGIC, FRAME_SIZE,
-    PSTATE_DAIF, PSTATE_MODE_MASK, PSTATE_MODE32, PSTATE_RES0, PSTATE_SS, PSTATE_TCO,
-    valid_user_pstate,
+    Aarch64Context, ESR_MAGIC, EXTRA_MAGIC, FP_IMAGE_LEN, FPSIMD_MAGIC, FRAME_SIZE, PSTATE_DAIF,
+    PSTATE_MODE_MASK, PSTATE_MODE32, PSTATE_RES0, PSTATE_SS, PSTATE_TCO, valid_user_pstate,
 };
 use ksignal::frame::*;
 use ksignal::*;
@@ -59,13 +58,6 @@ impl FrameTestArch for A64 {
         ((sp - 16) & !15) - FRAME_SIZE as u64
     }
 }
-
-// `arch_do_signal_or_restart` reads x0 as an `int` (`int retval =
-// regs->regs[0]`): a result whose low 32 bits are a restart code is that code.
-// x0 gets `orig_x0` back; x8 holds the number.
-scenarios::generic_restart_arch!(A64: Aarch64Context {
-    ret: x[0], nr: x[8], pc: pc, orig: orig_x0
-}, int: true, syscall_end: 0x40_1004);
 
 fn sa() -> SignalAction {
     action(SaFlags::SIGINFO)
@@ -272,12 +264,6 @@ fn without_fpsimd_support_no_record_is_written_and_one_is_rejected() {
     assert_eq!(e.error, FrameError::BadRecord);
 }
 
-#[test]
-fn restart_table_with_and_without_handler() {
-    scenarios::restart_table_with_and_without_handler::<A64>();
-    assert_eq!(Aarch64::NR_RESTART_SYSCALL, 128);
-}
-
 /// `rt_sigreturn`'s bad-frame path is `arm64_notify_segfault(regs->sp)`: SIGSEGV
 /// with si_addr = sp (tag included) and SEGV_ACCERR when `find_vma` finds a mapping
 /// at or above the untagged sp, SEGV_MAPERR when nothing is mapped there or above.
@@ -393,11 +379,7 @@ impl scenarios::RoundTripArch for A64 {
     fn any_ctx() -> BoxedStrategy<Aarch64Context> {
         any_ctx().boxed()
     }
-    fn any_fp() -> BoxedStrategy<ImageFp> {
-        scenarios::any_image(FP_IMAGE_LEN, 0)
-            .prop_map(ImageFp::new)
-            .boxed()
-    }
+    const FP_PADDING: usize = 0;
     /// x0-x30 and the FP state.
     fn clobber(ctx: &mut Aarch64Context, fp: &mut ImageFp, words: &[u64; 32]) {
         ctx.x.copy_from_slice(&words[..31]);
@@ -460,3 +442,14 @@ fn assert_user_safe(after: &Aarch64Context) -> Result<(), TestCaseError> {
     prop_assert!(!after.in_syscall);
     Ok(())
 }
+
+// ---------------------------------------------------------------------------
+// The restart table
+// ---------------------------------------------------------------------------
+
+// `arch_do_signal_or_restart` reads x0 as an `int` (`int retval =
+// regs->regs[0]`): a result whose low 32 bits are a restart code is that code.
+// x0 gets `orig_x0` back; x8 holds the number.
+scenarios::generic_restart_arch!(A64: Aarch64Context {
+    ret: x[0], nr: x[8], pc: pc, orig: orig_x0
+}, int: true, syscall_end: 0x40_1004);

@@ -14,7 +14,7 @@ use common::signal_setup::*;
 use common::user_stack::*;
 use ksignal::frame::loongarch64::{
     FP_IMAGE_LEN, FPU_CTX_MAGIC, FRAME_SIZE, LASX_CTX_MAGIC, LBT_CTX_MAGIC, LSX_CTX_MAGIC,
-    Loongarch64, Loongarch64Context, PRMD_PIE, PRMD_PPLV, SC_ADDRERR_WR, SC_USED_FP,
+    Loongarch64Context, PRMD_PIE, PRMD_PPLV, SC_ADDRERR_WR, SC_USED_FP,
 };
 use ksignal::frame::*;
 use ksignal::*;
@@ -41,8 +41,7 @@ impl FrameTestArch for La64 {
             era: 0x12_0000,
             regs,
             prmd: USER_PRMD,
-            in_syscall: false,
-            orig_a0: 0,
+            ..Default::default() // not in a system call
         }
     }
     fn set_sp(ctx: &mut Loongarch64Context, sp: u64) {
@@ -59,14 +58,6 @@ impl FrameTestArch for La64 {
         (sp & !15) - 16 - 288 - FRAME_SIZE as u64
     }
 }
-
-// `handle_signal` / `arch_do_signal_or_restart` switch on all 64 bits of a0
-// (`regs->regs[4]`, an `unsigned long`): a value whose low 32 bits alone are a
-// restart code is an ordinary result.
-// a0 gets `orig_a0` back; a7 holds the number.
-scenarios::generic_restart_arch!(La64: Loongarch64Context {
-    ret: regs[4], nr: regs[11], pc: era, orig: orig_a0
-}, int: false, syscall_end: 0x12_0004);
 
 #[test]
 fn deliver_then_sigreturn_restores_the_exact_context() {
@@ -151,10 +142,7 @@ fn pending_enabled_fcsr_cause_forces_sigfpe_and_is_cleared() {
 fn sc_used_fp_clear_drops_the_fp_state() {
     let (mut t, frame) = delivered();
     put_u32(&mut t.mem, frame + SC_FLAGS, 0);
-    let resets = t.fp.resets;
-    t.sigreturn().unwrap();
-    assert_eq!(t.fp.resets, resets + 1);
-    assert_eq!(t.fp.restores, 0);
+    t.sigreturn_resets_the_fp_state();
 }
 
 #[test]
@@ -209,12 +197,6 @@ fn malformed_records_are_sigsegv() {
     let (mut t, frame) = delivered();
     put_u32(&mut t.mem, frame + EXT + 4, 0x10_0000);
     assert_eq!(t.sigreturn().unwrap_err().error, FrameError::Fault);
-}
-
-#[test]
-fn restart_table_with_and_without_handler() {
-    scenarios::restart_table_with_and_without_handler::<La64>();
-    assert_eq!(Loongarch64::NR_RESTART_SYSCALL, 128);
 }
 
 /// `rt_sigreturn` reads the mask, `sc_flags`, each record's magic and size, era and
@@ -289,18 +271,8 @@ impl scenarios::RoundTripArch for La64 {
             })
             .boxed()
     }
-    fn any_fp() -> BoxedStrategy<ImageFp> {
-        scenarios::any_image(FP_IMAGE_LEN, 4)
-            .prop_map(ImageFp::new)
-            .boxed()
-    }
-    /// Every register but sp.
     fn clobber(ctx: &mut Loongarch64Context, fp: &mut ImageFp, words: &[u64; 32]) {
-        for i in (1..32).filter(|i| *i != 3) {
-            ctx.regs[i] = words[i];
-        }
-        ctx.era = words[0];
-        fp.state.fill(0x5A);
+        scenarios::clobber_all_but_sp((&mut ctx.regs, 3, &mut ctx.era), fp, words);
     }
     /// Linux's deliberate change: an enabled, pending FCSR cause is cleared, and
     /// SIGFPE forced for it.
@@ -354,3 +326,15 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// The restart table
+// ---------------------------------------------------------------------------
+
+// `handle_signal` / `arch_do_signal_or_restart` switch on all 64 bits of a0
+// (`regs->regs[4]`, an `unsigned long`): a value whose low 32 bits alone are a
+// restart code is an ordinary result.
+// a0 gets `orig_a0` back; a7 holds the number.
+scenarios::generic_restart_arch!(La64: Loongarch64Context {
+    ret: regs[4], nr: regs[11], pc: era, orig: orig_a0
+}, int: false, syscall_end: 0x12_0004);

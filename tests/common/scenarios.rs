@@ -156,6 +156,16 @@ impl<A: FrameTestArch> Fixture<A> {
         restore_rt_frame(&mut self.ctx, fp, &self.mem, &mut self.stack)
     }
 
+    /// `rt_sigreturn` from a frame that says it carries no FP state: it succeeds and
+    /// resets the FP state (once) instead of restoring it.
+    #[allow(dead_code)] // only some architectures' frames can say so
+    pub fn sigreturn_resets_the_fp_state(&mut self) {
+        let resets = self.fp.resets;
+        self.sigreturn().unwrap();
+        assert_eq!(self.fp.resets, resets + 1);
+        assert_eq!(self.fp.restores, 0);
+    }
+
     /// The handler returns, then makes its `rt_sigreturn`.
     pub fn return_from_handler(&mut self) -> Result<RestoredFrame, BadFrame> {
         A::handler_returns(&mut self.ctx);
@@ -280,7 +290,8 @@ pub trait RestartArch: FrameTestArch {
 /// a 4-byte system-call instruction ending at `syscall_end`, the call forgotten by
 /// the restart decision, the first argument (3) given back from `orig` to the return
 /// register and the number (63) in a register of its own; `int` says whether the
-/// return register is read as an `int`.
+/// return register is read as an `int`. Also the architecture's
+/// `restart_table_with_and_without_handler` test.
 #[allow(unused_macros)] // x86_64's restart registers are its own
 macro_rules! generic_restart_arch {
     ($arch:ty: $ctx:ident {
@@ -292,10 +303,8 @@ macro_rules! generic_restart_arch {
             const SYSCALL_END: u64 = $end;
             const INSN_LEN: u64 = 4;
             const AGAIN: (u64, u64) = (3, 63);
-            const AGAIN_VIA_RESTART_SYSCALL: (u64, u64) = (3, {
-                use ksignal::frame::{ArchFrame, TrapFrame};
-                <<$ctx as TrapFrame>::Arch as ArchFrame>::NR_RESTART_SYSCALL
-            });
+            /// asm-generic's `__NR_restart_syscall` is 128.
+            const AGAIN_VIA_RESTART_SYSCALL: (u64, u64) = (3, 128);
             fn in_syscall(ret: u64) -> $ctx {
                 let mut c = <$arch as $crate::common::scenarios::FrameTestArch>::user_ctx();
                 c.in_syscall = true;
@@ -306,6 +315,11 @@ macro_rules! generic_restart_arch {
             fn syscall_regs(ctx: &$ctx) -> (u64, u64, u64) {
                 (ctx.$ret[$r], ctx.$pc, ctx.$nr[$n])
             }
+        }
+
+        #[test]
+        fn restart_table_with_and_without_handler() {
+            $crate::common::scenarios::restart_table_with_and_without_handler::<$arch>();
         }
     };
 }
@@ -454,8 +468,13 @@ pub trait RoundTripArch: FrameTestArch {
     /// Any context user space may run with: every register, a stack pointer on the
     /// main or the alternate stack ([`any_sp`]), the status bits user space sets.
     fn any_ctx() -> BoxedStrategy<Self::Ctx>;
-    /// Any FP state the kernel's hook may hold.
-    fn any_fp() -> BoxedStrategy<ImageFp>;
+    /// How many bytes at the end of the FP image are struct padding (zero).
+    const FP_PADDING: usize = 4;
+    /// Any FP state the kernel's hook may hold: any bytes of
+    /// [`fp`](FrameTestArch::fp)'s length but the padding.
+    fn any_fp() -> BoxedStrategy<ImageFp> {
+        any_fp_image(Self::fp().state.len(), Self::FP_PADDING)
+    }
     /// The alternate stacks a delivery starts from.
     fn any_stack() -> BoxedStrategy<SignalStack> {
         any_altstack().boxed()
@@ -607,6 +626,28 @@ pub fn any_image(len: usize, padding: usize) -> impl Strategy<Value = Vec<u8>> {
         v[len - padding..].fill(0);
         v
     })
+}
+
+/// Any FP state of `len` bytes whose last `padding` bytes (struct padding) are zero,
+/// for an architecture's [`RoundTripArch::any_fp`].
+pub fn any_fp_image(len: usize, padding: usize) -> BoxedStrategy<ImageFp> {
+    any_image(len, padding).prop_map(ImageFp::new).boxed()
+}
+
+/// [`RoundTripArch::clobber`] for an architecture with 31 general registers after a
+/// zero register and a separate pc: every general register but the stack pointer
+/// `regs[sp]`, the pc, and the FP state.
+#[allow(dead_code)] // aarch64 and x86_64 clobber their own registers
+pub fn clobber_all_but_sp(
+    (regs, sp, pc): (&mut [u64; 32], usize, &mut u64),
+    fp: &mut ImageFp,
+    words: &[u64; 32],
+) {
+    for i in (1..32).filter(|i| *i != sp) {
+        regs[i] = words[i];
+    }
+    *pc = words[0];
+    fp.state.fill(0x5A);
 }
 
 /// The `#[test]`s every architecture runs as they are, for the [`FrameTestArch`]

@@ -262,6 +262,18 @@ impl TaskTable for Sim {
 }
 
 /// Takes `sig` off `tid`'s queues (private first), if pending.
+/// A caller of the toy kernel.
+pub type SimCaller<'a> = Caller<'a, CondvarQueue, ksignal::DefaultRawMutex>;
+
+/// Runs `f` as thread `tid` of [`Sim::world`] with fresh user memory ([`Mem::new`]):
+/// the set-up most system-call tests share.
+pub fn as_thread(tid: i32, f: impl FnOnce(&Sim, &SimCaller<'_>, &mut Mem)) {
+    let sim = Sim::world();
+    let c = sim.caller(tid);
+    let mut m = Mem::new();
+    f(&sim, &c, &mut m);
+}
+
 pub fn take(sim: &Sim, tid: i32, sig: ksignal::Signo) -> Option<ksignal::SignalInfo> {
     sim.thread(tid)
         .sigtimedwait(SignalSet::single(sig), Some(std::time::Duration::ZERO))

@@ -35,7 +35,7 @@ pub use tasks::{Tasks, with_caller};
 
 use crate::mm::SIGRETURN_TRAMPOLINE;
 use crate::task::{self, Process, Thread, wait_status};
-use crate::trap::{REG_A0, TrapFrame};
+use crate::trap::TrapFrame;
 use alloc::sync::Arc;
 use ksignal::KspinRawMutex;
 use ksignal::frame::FaultInfo;
@@ -92,7 +92,7 @@ pub fn send_alarm(process: &Process) {
 /// Did the system call that trapped return one of the kernel-internal
 /// restart codes (which must never reach user space)?
 fn restart_code_returned(tf: &TrapFrame) -> bool {
-    let ret = tf.regs[REG_A0] as isize;
+    let ret = tf.regs[TrapFrame::A0] as isize;
     tf.in_syscall != 0 && matches!(-ret, 512 | 513 | 514 | 516)
 }
 
