@@ -4,7 +4,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use ksignal::{
     MaskHow, PendingLimit, PendingSignals, ProcessSignalManager, SaFlags, SignalAction,
-    SignalActions, SignalInfo, SignalSet, Signo, ThreadSignalManager, WaitOutcome, WaitQueue,
+    SignalActions, SignalInfo, SignalSet, Signo, ThreadSignalManager,
 };
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -53,17 +53,8 @@ fn counted<T>(f: impl FnOnce() -> T) -> (T, usize, usize) {
     )
 }
 
-/// A wait queue that never sleeps: benchmarks never block.
-#[derive(Default)]
-struct NoWait;
-impl WaitQueue for NoWait {
-    fn prepare_to_wait(&self) {}
-    fn wait(&self, _: Option<Duration>) -> WaitOutcome {
-        WaitOutcome::TimedOut
-    }
-    fn finish_wait(&self) {}
-    fn wake_one(&self) {}
-}
+mod common;
+use common::NoWait;
 
 type Process = ProcessSignalManager<NoWait>;
 type Thread = ThreadSignalManager<NoWait>;

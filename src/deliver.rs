@@ -3,10 +3,10 @@
 use crate::errno::Errno;
 use crate::frame::{self, FaultInfo, FpHook, FrameRequest, TrapFrame};
 use crate::info::SignalInfo;
-use crate::ptrace::{NoTracer, Tracer};
+use crate::ptrace::Tracer;
 use crate::restart::RestartBlock;
 use crate::signo::Signo;
-use crate::thread::{Delivery, JobControl, NoJobControl, ThreadSignalManager};
+use crate::thread::{Delivery, JobControl, ThreadSignalManager};
 use crate::uaccess::UserMemory;
 use crate::wait::WaitQueue;
 use lock_api::RawMutex;
@@ -42,8 +42,20 @@ pub struct KernelFrameInfo {
 /// return to user space. `tf` is the interrupted user context; `mem` the thread's
 /// user memory; `fp` the FP/SIMD hook.
 ///
-/// It asks no job-control question ([`NoJobControl`]): SIGTSTP, SIGTTIN and SIGTTOU
-/// always stop. A kernel with process groups calls [`do_signal_with`].
+/// The kernel answers two kinds of question through `job` and `tracer`, both
+/// called with no lock of the crate held:
+/// - `job` ([`JobControl`]): whether the thread's process group is orphaned, asked
+///   before a default-action SIGTSTP, SIGTTIN or SIGTTOU stops the group; in an
+///   orphaned group the signal is discarded instead ([rule 44]; see
+///   [`ThreadSignalManager::get_signal_with`]). A kernel without process groups
+///   passes [`NoJobControl`](crate::NoJobControl) (the signals always stop).
+/// - `tracer` ([`Tracer`]): a traced thread's signals go through it first
+///   (signal-delivery stops, group-stop traps, [rule 65]; see
+///   [`ThreadSignalManager::get_signal_traced`]); `do_signal` blocks in the tracer's
+///   stops. A kernel without ptrace passes [`NoTracer`](crate::NoTracer).
+///
+/// [rule 44]: crate::docs::rules#rule-44
+/// [rule 65]: crate::docs::rules#rule-65
 ///
 /// Context: process context, on the returning thread, with no lock of this crate
 /// held (see the notes below); it writes user memory and may sleep there.
@@ -76,60 +88,7 @@ pub struct KernelFrameInfo {
 /// [rule 47b]: crate::docs::rules#rule-47b
 /// [rule 48]: crate::docs::rules#rule-48
 /// [rule 49]: crate::docs::rules#rule-49
-pub fn do_signal<W, R, T, M>(
-    thread: &ThreadSignalManager<W, R>,
-    tf: &mut T,
-    fp: &mut dyn FpHook,
-    mem: &mut M,
-    k: KernelFrameInfo,
-) -> UserReturn
-where
-    W: WaitQueue,
-    R: RawMutex,
-    T: TrapFrame + ?Sized,
-    M: UserMemory + ?Sized,
-{
-    do_signal_with(thread, tf, fp, mem, k, &mut NoJobControl)
-}
-
-/// [`do_signal`] with the kernel's answers to Linux's job-control questions
-/// ([`JobControl`]): a default-action SIGTSTP, SIGTTIN or SIGTTOU in an orphaned
-/// process group is discarded instead of stopping the group ([rule 44]; see
-/// [`ThreadSignalManager::get_signal_with`]). `job` is called with no lock of the
-/// crate held.
-///
-/// Context: as [`do_signal`]: process context, on the returning thread, with no lock of
-/// this crate held; `job` is called without the signal lock.
-///
-/// [rule 44]: crate::docs::rules#rule-44
-pub fn do_signal_with<W, R, T, M, J>(
-    thread: &ThreadSignalManager<W, R>,
-    tf: &mut T,
-    fp: &mut dyn FpHook,
-    mem: &mut M,
-    k: KernelFrameInfo,
-    job: &mut J,
-) -> UserReturn
-where
-    W: WaitQueue,
-    R: RawMutex,
-    T: TrapFrame + ?Sized,
-    M: UserMemory + ?Sized,
-    J: JobControl + ?Sized,
-{
-    do_signal_traced(thread, tf, fp, mem, k, job, &mut NoTracer)
-}
-
-/// [`do_signal_with`] for a kernel with ptrace: a traced thread's signals go
-/// through `tracer` first (signal-delivery stops, group-stop traps, [rule 65]; see
-/// [`ThreadSignalManager::get_signal_traced`]). `job` and `tracer` are called with no
-/// lock of the crate held.
-///
-/// Context: as [`do_signal`]: process context, on the returning thread, with no lock of
-/// this crate held; it blocks in the tracer's stops.
-///
-/// [rule 65]: crate::docs::rules#rule-65
-pub fn do_signal_traced<W, R, T, M, J, P>(
+pub fn do_signal<W, R, T, M, J, P>(
     thread: &ThreadSignalManager<W, R>,
     tf: &mut T,
     fp: &mut dyn FpHook,

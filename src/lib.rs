@@ -9,8 +9,8 @@
 //! |---|---|
 //! | Per-process signal state: shared queue, group stop and exit, `kill`-style sends | [`ProcessSignalManager`], [`SendOutcome`], [`Fate`] |
 //! | Per-thread state: mask, private queue, `get_signal`, waits, `sigaltstack` | [`ThreadSignalManager`], [`Delivery`], [`HandlerDelivery`], [`MaskHow`], [`JobControl`], [`NoJobControl`] |
-//! | ptrace's signal side: signal-delivery stops, group-stop traps, PTRACE_INTERRUPT / PTRACE_LISTEN | [`Tracer`], [`NoTracer`], [`PtraceStopKind`], [`ThreadSignalManager::get_signal_traced`], [`do_signal_traced`] |
-//! | The return-to-user path ready made | [`do_signal`], [`do_signal_with`], [`rt_sigreturn`], [`UserReturn`], [`KernelFrameInfo`] |
+//! | ptrace's signal side: signal-delivery stops, group-stop traps, PTRACE_INTERRUPT / PTRACE_LISTEN | [`Tracer`], [`NoTracer`], [`PtraceStopKind`], [`ThreadSignalManager::get_signal_traced`], [`do_signal`] |
+//! | The return-to-user path ready made | [`do_signal`], [`rt_sigreturn`], [`UserReturn`], [`KernelFrameInfo`] |
 //! | Signal numbers, sets, actions, siginfo | [`Signo`], [`SignalSet`], [`SignalAction`], [`SaFlags`], [`Disposition`], [`SignalActions`], [`SignalInfo`], [`code`] |
 //! | Whom a signal is sent to | [`PidType`] |
 //! | Queues and their limits | [`PendingSignals`], [`PendingLimit`], [`PutOutcome`] |
@@ -87,9 +87,7 @@ pub use crate::child::{
     exit_signal_for_parent, kill_orphaned_pgrp, notify_parent_cldstop, notify_parent_exit,
     send_pdeath_signal,
 };
-pub use crate::deliver::{
-    KernelFrameInfo, UserReturn, do_signal, do_signal_traced, do_signal_with, rt_sigreturn,
-};
+pub use crate::deliver::{KernelFrameInfo, UserReturn, do_signal, rt_sigreturn};
 pub use crate::errno::Errno;
 pub use crate::halflock::{HalfLock, HalfLockWriter, ReadSection, Readers};
 pub use crate::hooks::{Hook, HookError, HookEvent, HookHandle, SignalHooks};

@@ -232,8 +232,22 @@ impl PtraceState {
 }
 
 impl<W> ThreadSlot<W> {
+    #[inline(always)]
     fn is(&self, f: ThreadFlags) -> bool {
         self.flags.contains(f)
+    }
+
+    /// [`ProcessState::recalc_sigpending`] for this slot, given what it reads of the
+    /// group (the shared pending set, `SIGNAL_GROUP_EXIT`): the hot paths that
+    /// already hold the slot call this instead of looking it up again.
+    #[inline(always)]
+    fn recalc_sigpending(&self, shared: SignalSet, group_exit: bool) {
+        let deliverable = (self.pending.pending() | shared) - self.blocked;
+        let flag = group_exit
+            || self.is(ThreadFlags::STOP_PENDING)
+            || !deliverable.is_empty()
+            || (self.is(ThreadFlags::TRACED) && self.pt().trap_due());
+        self.link.sigpending.store(flag, Ordering::Release);
     }
 
     /// The ptrace side; an untraced thread's reads as [`PtraceState::IDLE`].
@@ -944,6 +958,16 @@ impl<W: WaitQueue, R: RawMutex> Drop for ProcessSignalManager<W, R> {
     }
 }
 
+/// The live thread in `slot` of the table, for code that borrows other fields of
+/// the [`ProcessState`] at the same time.
+#[inline(always)]
+fn used_mut<W>(slots: &mut Chunked<Slot<W>>, slot: u32) -> &mut ThreadSlot<W> {
+    match &mut slots[slot] {
+        Slot::Used(t) => t,
+        Slot::Free { .. } => unreachable!("a live handle's slot is in use"),
+    }
+}
+
 /// A flush took timer `t`'s preallocated entry off its queue: the timer's entry is
 /// no longer queued. Returns the timer (`None` if it was freed meanwhile).
 fn entry_flushed(timers: &mut [Option<TimerState>], t: u32) -> Option<&mut TimerState> {
@@ -981,10 +1005,7 @@ impl<W: WaitQueue> ProcessState<W> {
 
     #[inline]
     fn thread_mut(&mut self, slot: u32) -> &mut ThreadSlot<W> {
-        match &mut self.slots[slot] {
-            Slot::Used(t) => t,
-            Slot::Free { .. } => unreachable!("a live handle's slot is in use"),
-        }
+        used_mut(&mut self.slots, slot)
     }
 
     /// `__send_signal_locked`: prepare, queue, notify hooks, complete; then, if the
@@ -1190,9 +1211,10 @@ impl<W: WaitQueue> ProcessState<W> {
         } else {
             let n = self.order.len();
             let start = self.curr_target.min(n - 1);
-            let Some(found) = (0..n)
-                .map(|k| (start + k) % n)
-                .find(|pos| self.wants_signal(sig, self.order[*pos]))
+            // From `curr_target` round to just before it (no division per step).
+            let Some(found) = (start..n)
+                .chain(0..start)
+                .find(|&pos| self.wants_signal(sig, self.order[pos]))
             else {
                 return;
             };
@@ -1203,9 +1225,8 @@ impl<W: WaitQueue> ProcessState<W> {
         // discards default-action signals at generation (`sig_ignored`), but one the
         // target thread blocks is queued, and a thread that does not block it then
         // takes the group down.
-        let real_blocked = self.thread(chosen).real_blocked;
         if sig_fatal(action, sig)
-            && !real_blocked.contains(sig)
+            && !self.thread(chosen).real_blocked.contains(sig)
             && sig.default_action() != DefaultAction::CoreDump
             && (sig == Signo::SIGKILL || !self.thread(target).is(ThreadFlags::TRACED))
         {
@@ -1213,8 +1234,7 @@ impl<W: WaitQueue> ProcessState<W> {
             out.group_exit = true;
             return;
         }
-        self.signal_wake_up(chosen);
-        out.woken = Some(self.thread(chosen).link.tid);
+        out.woken = Some(self.signal_wake_up(chosen));
     }
 
     /// Starts a group exit: `SIGNAL_GROUP_EXIT` and every thread woken to die.
@@ -1239,10 +1259,11 @@ impl<W: WaitQueue> ProcessState<W> {
 
     /// `signal_wake_up`: set the thread's flag, then wake it.
     #[inline]
-    fn signal_wake_up(&self, slot: u32) {
+    fn signal_wake_up(&self, slot: u32) -> i32 {
         let t = self.thread(slot);
         t.link.sigpending.store(true, Ordering::Release);
         t.link.wait.wake_one();
+        t.link.tid
     }
 
     /// `recalc_sigpending` for one thread: its flag says whether it has something to
@@ -1254,13 +1275,8 @@ impl<W: WaitQueue> ProcessState<W> {
     /// [rule 70]: crate::docs::rules#rule-70
     #[inline]
     fn recalc_sigpending(&self, slot: u32) {
-        let t = self.thread(slot);
-        let deliverable = (t.pending.pending() | self.shared.pending()) - t.blocked;
-        let flag = self.group_exit.is_some()
-            || t.is(ThreadFlags::STOP_PENDING)
-            || !deliverable.is_empty()
-            || (t.is(ThreadFlags::TRACED) && t.pt().trap_due());
-        t.link.sigpending.store(flag, Ordering::Release);
+        self.thread(slot)
+            .recalc_sigpending(self.shared.pending(), self.group_exit.is_some());
     }
 
     /// `recalc_sigpending_and_wake` for another thread: sets its flag and wakes it
@@ -1337,17 +1353,36 @@ impl<W: WaitQueue> ProcessState<W> {
     /// on if this thread was about to take them.
     #[inline]
     pub(crate) fn set_blocked(&mut self, slot: u32, new: SignalSet) {
-        let new = new.without_unblockable();
-        let t = self.thread(slot);
-        if t.blocked == new {
-            return;
+        self.update_blocked(slot, |_| new);
+    }
+
+    /// [`ProcessState::set_blocked`] to `change(old)`, returning the old mask
+    /// (`sigprocmask`'s read-modify-write under one lock hold and one slot lookup).
+    #[inline]
+    pub(crate) fn update_blocked(
+        &mut self,
+        slot: u32,
+        change: impl FnOnce(SignalSet) -> SignalSet,
+    ) -> SignalSet {
+        let shared = self.shared.pending();
+        let group_exit = self.group_exit.is_some();
+        let others = self.order.len() > 1;
+        let t = self.thread_mut(slot);
+        let old = t.blocked;
+        let new = change(old).without_unblockable();
+        if old == new {
+            return old;
         }
-        if t.link.sigpending.load(Ordering::Relaxed) && self.order.len() > 1 {
-            let newly_blocked = new - t.blocked;
-            self.retarget_shared_pending(slot, newly_blocked);
+        if others && t.link.sigpending.load(Ordering::Relaxed) {
+            self.retarget_shared_pending(slot, new - old);
+            let t = self.thread_mut(slot);
+            t.blocked = new;
+            t.recalc_sigpending(shared, group_exit);
+            return old;
         }
-        self.thread_mut(slot).blocked = new;
-        self.recalc_sigpending(slot);
+        t.blocked = new;
+        t.recalc_sigpending(shared, group_exit);
+        old
     }
 
     /// `dequeue_signal`: the private queue first, then the shared one ([rule 39]); the
@@ -1403,26 +1438,21 @@ impl<W: WaitQueue> ProcessState<W> {
             return Some((sig, false));
         }
         loop {
-            let (sig, shared) = match self
-                .thread_mut(slot)
-                .pending
-                .dequeue_into(allowed, limit, out)
-            {
-                Some(sig) => (sig, false),
-                None => match self.shared.dequeue_into(allowed, limit, out) {
-                    Some(sig) => {
-                        if sig == Signo::SIGALRM {
-                            self.posixtimer_rearm_itimer();
-                        }
-                        (sig, true)
-                    }
-                    None => {
-                        self.recalc_sigpending(slot);
-                        return None;
-                    }
-                },
+            // One slot lookup for the dequeue and the flag (the hot path).
+            let group_exit = self.group_exit.is_some();
+            let ProcessState { slots, shared, .. } = self;
+            let t = used_mut(slots, slot);
+            let taken = match t.pending.dequeue_into(allowed, limit, out) {
+                Some(sig) => Some((sig, false)),
+                None => shared
+                    .dequeue_into(allowed, limit, out)
+                    .map(|sig| (sig, true)),
             };
-            self.recalc_sigpending(slot);
+            t.recalc_sigpending(shared.pending(), group_exit);
+            let (sig, shared) = taken?;
+            if shared && sig == Signo::SIGALRM {
+                self.posixtimer_rearm_itimer();
+            }
             if out.code() == crate::info::code::SI_TIMER
                 && !self.timer_entry_taken(slot, shared, out, limit)
             {

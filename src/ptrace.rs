@@ -4,7 +4,7 @@
 //! A kernel that implements ptrace tells the crate which threads are traced
 //! ([`ThreadSignalManager::set_traced`], Linux's `ptrace_link` / `__ptrace_unlink`)
 //! and passes a [`Tracer`] to [`ThreadSignalManager::get_signal_traced`] (or
-//! [`crate::do_signal_traced`]). The crate then does what Linux's `get_signal`
+//! [`crate::do_signal`]). The crate then does what Linux's `get_signal`
 //! does for a traced thread:
 //!
 //! - every dequeued signal but SIGKILL becomes a *signal-delivery stop*
@@ -89,7 +89,7 @@ pub const PTRACE_EVENT_STOP: i32 = 128;
 
 /// What Linux's `get_signal` asks the ptrace side of the kernel for a traced
 /// thread. Passed to [`crate::ThreadSignalManager::get_signal_traced`] and
-/// [`crate::do_signal_traced`].
+/// [`crate::do_signal`].
 ///
 /// Whether a thread is traced is not asked here: the crate keeps it
 /// ([`crate::ThreadSignalManager::set_traced`]), since the send path, which may run

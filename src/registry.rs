@@ -546,13 +546,18 @@ mod tests {
         );
     }
 
+    /// `a` installed for `sig`, then one delivery: the action it runs with, and the
+    /// one left in the table.
+    fn delivered(t: &Table, sig: Signo, a: SignalAction) -> (SignalAction, SignalAction) {
+        t.set(sig, a);
+        (t.take_for_delivery(sig), t.get(sig))
+    }
+
     #[test]
     fn delivery_without_resethand_changes_nothing() {
         let t = Table::new();
         let a = handler(0x4000, SaFlags::RESTART);
-        t.set(Signo::SIGTERM, a);
-        assert_eq!(t.take_for_delivery(Signo::SIGTERM), a);
-        assert_eq!(t.get(Signo::SIGTERM), a);
+        assert_eq!(delivered(&t, Signo::SIGTERM, a), (a, a));
     }
 
     #[test]
@@ -560,9 +565,7 @@ mod tests {
         let t = Table::new();
         for d in [Disposition::Ignore, Disposition::Default] {
             let a = SignalAction::new(d, SaFlags::RESETHAND, SignalSet::EMPTY, 0);
-            t.set(Signo::SIGUSR1, a);
-            assert_eq!(t.take_for_delivery(Signo::SIGUSR1), a);
-            assert_eq!(t.get(Signo::SIGUSR1), a);
+            assert_eq!(delivered(&t, Signo::SIGUSR1, a), (a, a));
         }
     }
 

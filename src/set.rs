@@ -17,42 +17,52 @@ const fn bit(n: u32) -> u64 {
     1u64 << (n - 1)
 }
 
+/// The set of the signal numbers `sigs`, at compile time.
+const fn of(sigs: &[u32]) -> SignalSet {
+    let mut bits = 0;
+    let mut i = 0;
+    while i < sigs.len() {
+        bits |= bit(sigs[i]);
+        i += 1;
+    }
+    SignalSet(bits)
+}
+
 impl SignalSet {
     /// No signal.
     pub const EMPTY: SignalSet = SignalSet(0);
     /// Every signal 1..=64.
     pub const ALL: SignalSet = SignalSet(u64::MAX >> (64 - NSIG));
     /// SIGKILL and SIGSTOP: never blocked, caught or ignored.
-    pub const UNBLOCKABLE: SignalSet = SignalSet(bit(abi::SIGKILL) | bit(abi::SIGSTOP));
+    pub const UNBLOCKABLE: SignalSet = of(&[abi::SIGKILL, abi::SIGSTOP]);
     /// Faults of the current instruction, dequeued first (`SYNCHRONOUS_MASK`).
-    pub const SYNCHRONOUS: SignalSet = SignalSet(
-        bit(abi::SIGSEGV)
-            | bit(abi::SIGBUS)
-            | bit(abi::SIGILL)
-            | bit(abi::SIGTRAP)
-            | bit(abi::SIGFPE)
-            | bit(abi::SIGSYS),
-    );
+    pub const SYNCHRONOUS: SignalSet = of(&[
+        abi::SIGSEGV,
+        abi::SIGBUS,
+        abi::SIGILL,
+        abi::SIGTRAP,
+        abi::SIGFPE,
+        abi::SIGSYS,
+    ]);
     /// Stop signals (`SIG_KERNEL_STOP_MASK`).
-    pub const STOP: SignalSet =
-        SignalSet(bit(abi::SIGSTOP) | bit(abi::SIGTSTP) | bit(abi::SIGTTIN) | bit(abi::SIGTTOU));
+    pub const STOP: SignalSet = of(&[abi::SIGSTOP, abi::SIGTSTP, abi::SIGTTIN, abi::SIGTTOU]);
     /// Signals whose default action discards them (`SIG_KERNEL_IGNORE_MASK`):
     /// CONT, CHLD, WINCH, URG.
     pub const DEFAULT_IGNORE: SignalSet =
-        SignalSet(bit(abi::SIGCONT) | bit(abi::SIGCHLD) | bit(abi::SIGWINCH) | bit(abi::SIGURG));
+        of(&[abi::SIGCONT, abi::SIGCHLD, abi::SIGWINCH, abi::SIGURG]);
     /// Signals whose default action dumps core (`SIG_KERNEL_COREDUMP_MASK`).
-    pub const COREDUMP: SignalSet = SignalSet(
-        bit(abi::SIGQUIT)
-            | bit(abi::SIGILL)
-            | bit(abi::SIGTRAP)
-            | bit(abi::SIGABRT)
-            | bit(abi::SIGFPE)
-            | bit(abi::SIGSEGV)
-            | bit(abi::SIGBUS)
-            | bit(abi::SIGSYS)
-            | bit(abi::SIGXCPU)
-            | bit(abi::SIGXFSZ),
-    );
+    pub const COREDUMP: SignalSet = of(&[
+        abi::SIGQUIT,
+        abi::SIGILL,
+        abi::SIGTRAP,
+        abi::SIGABRT,
+        abi::SIGFPE,
+        abi::SIGSEGV,
+        abi::SIGBUS,
+        abi::SIGSYS,
+        abi::SIGXCPU,
+        abi::SIGXFSZ,
+    ]);
     /// Standard (non-real-time) signals 1..=31.
     pub const STANDARD: SignalSet = SignalSet(bit(abi::SIGRTMIN) - 1);
     /// Real-time signals 32..=64.
@@ -251,38 +261,29 @@ impl From<Signo> for SignalSet {
     }
 }
 
-impl BitOr for SignalSet {
-    type Output = SignalSet;
-    fn bitor(self, rhs: SignalSet) -> SignalSet {
-        self.union(rhs)
-    }
+/// Implements the operator `$op` (`$f`) as the set operation `$method`, and its
+/// assigning form `$op_assign` (`$f_assign`) where there is one.
+macro_rules! set_operator {
+    ($op:ident::$f:ident => $method:ident $(, $op_assign:ident::$f_assign:ident)?) => {
+        impl $op for SignalSet {
+            type Output = SignalSet;
+            fn $f(self, rhs: SignalSet) -> SignalSet {
+                self.$method(rhs)
+            }
+        }
+        $(
+            impl $op_assign for SignalSet {
+                fn $f_assign(&mut self, rhs: SignalSet) {
+                    *self = self.$method(rhs);
+                }
+            }
+        )?
+    };
 }
 
-impl BitOrAssign for SignalSet {
-    fn bitor_assign(&mut self, rhs: SignalSet) {
-        *self = self.union(rhs);
-    }
-}
-
-impl BitAnd for SignalSet {
-    type Output = SignalSet;
-    fn bitand(self, rhs: SignalSet) -> SignalSet {
-        self.intersection(rhs)
-    }
-}
-
-impl BitAndAssign for SignalSet {
-    fn bitand_assign(&mut self, rhs: SignalSet) {
-        *self = self.intersection(rhs);
-    }
-}
-
-impl Sub for SignalSet {
-    type Output = SignalSet;
-    fn sub(self, rhs: SignalSet) -> SignalSet {
-        self.difference(rhs)
-    }
-}
+set_operator!(BitOr::bitor => union, BitOrAssign::bitor_assign);
+set_operator!(BitAnd::bitand => intersection, BitAndAssign::bitand_assign);
+set_operator!(Sub::sub => difference);
 
 impl Not for SignalSet {
     type Output = SignalSet;

@@ -487,6 +487,15 @@ mod tests {
         T::new(p, tid, blocked, Cv::default()).unwrap()
     }
 
+    /// A thread with SIGUSR1 blocked and pending, and a signalfd for it.
+    fn usr1_pending() -> (Arc<P>, T, SignalFd) {
+        let p = process();
+        let usr1 = SignalSet::single(Signo::SIGUSR1);
+        let t = thread(&p, 1, usr1);
+        p.send(Signo::SIGUSR1, None).unwrap();
+        (p, t, SignalFd::new(usr1))
+    }
+
     fn set(sigs: &[Signo]) -> SignalSet {
         sigs.iter()
             .fold(SignalSet::EMPTY, |s, x| s | SignalSet::single(*x))
@@ -527,10 +536,7 @@ mod tests {
 
     #[test]
     fn read_shorter_than_one_record_is_einval() {
-        let p = process();
-        let t = thread(&p, 1, set(&[Signo::SIGUSR1]));
-        p.send(Signo::SIGUSR1, None).unwrap();
-        let fd = SignalFd::new(set(&[Signo::SIGUSR1]));
+        let (_p, t, fd) = usr1_pending();
         assert_eq!(read_all(&fd, &t, 127).unwrap_err(), Errno::EINVAL);
         assert!(fd.is_ready(&t), "nothing was taken");
     }
@@ -701,10 +707,7 @@ mod tests {
 
     #[test]
     fn copy_fault_on_first_record_is_efault_and_the_signal_is_lost() {
-        let p = process();
-        let t = thread(&p, 1, set(&[Signo::SIGUSR1]));
-        p.send(Signo::SIGUSR1, None).unwrap();
-        let fd = SignalFd::new(set(&[Signo::SIGUSR1]));
+        let (_p, t, fd) = usr1_pending();
         let r = fd.read(&t, 128, true, |_, _| Err(Errno::EFAULT));
         assert_eq!(r, Err(Errno::EFAULT));
         assert!(t.sigpending().is_empty(), "Linux does not put it back");

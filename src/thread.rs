@@ -108,7 +108,7 @@ pub enum Delivery {
 
 /// The questions Linux's `get_signal` asks the rest of the kernel while it decides
 /// what a dequeued signal does. Passed to [`ThreadSignalManager::get_signal_with`]
-/// and [`crate::do_signal_with`]; a closure `FnMut() -> bool` answers
+/// and [`crate::do_signal`]; a closure `FnMut() -> bool` answers
 /// [`JobControl::is_current_pgrp_orphaned`].
 pub trait JobControl {
     /// Linux's `is_current_pgrp_orphaned()`: whether the calling thread's process
@@ -318,15 +318,14 @@ impl<W: WaitQueue, R: RawMutex> ThreadSignalManager<W, R> {
     /// [rule 31]: crate::docs::rules#rule-31
     /// [rule 32]: crate::docs::rules#rule-32
     pub fn sigprocmask(&self, how: MaskHow, set: SignalSet) -> SignalSet {
-        let mut st = self.process.state.lock();
-        let old = st.blocked(self.slot);
-        let new = match how {
-            MaskHow::Block => old | set,
-            MaskHow::Unblock => old - set,
-            MaskHow::SetMask => set,
-        };
-        st.set_blocked(self.slot, new);
-        old
+        self.process
+            .state
+            .lock()
+            .update_blocked(self.slot, |old| match how {
+                MaskHow::Block => old | set,
+                MaskHow::Unblock => old - set,
+                MaskHow::SetMask => set,
+            })
     }
 
     /// `rt_sigpending` ([rule 33]): pending signals, private or shared, that are blocked.

@@ -9,21 +9,22 @@
 
 mod common {
     pub mod fp;
+    pub mod return_to_user;
     pub mod signal_setup;
     pub mod user_stack;
     pub mod wait;
 }
 
-use common::signal_setup::{HANDLER, RESTORER, TRAMPOLINE};
+use common::return_to_user::return_to_user;
+use common::signal_setup::{HANDLER, K, RESTORER};
 use common::user_stack::{memory, stack_top};
 use common::wait::CondvarQueue;
-use ksignal::frame::NoFp;
 use ksignal::frame::riscv64::Riscv64Context;
 use ksignal::frame::x86_64::X86_64Context;
+use ksignal::frame::{NoFp, TrapFrame};
 use ksignal::{
-    Errno, KernelFrameInfo, MaskHow, PendingLimit, ProcessSignalManager, SaFlags, SignalAction,
-    SignalActions, SignalInfo, SignalSet, Signo, ThreadSignalManager, UserReturn, do_signal,
-    rt_sigreturn,
+    Errno, MaskHow, PendingLimit, ProcessSignalManager, SaFlags, SignalAction, SignalActions,
+    SignalInfo, SignalSet, Signo, ThreadSignalManager, UserBuffer, UserReturn, rt_sigreturn,
 };
 use std::sync::Arc;
 
@@ -47,6 +48,11 @@ fn thread_with_handler(
     let (p, t) = thread();
     p.sigaction(sig, Some(handler(flags, mask))).unwrap();
     (p, t)
+}
+
+/// [`return_to_user`] on a kernel that keeps no FP state.
+fn return_without_fp(t: &Thread, ctx: &mut impl TrapFrame, mem: &mut UserBuffer) -> UserReturn {
+    return_to_user(t, ctx, &mut NoFp, mem, K)
 }
 
 fn x86_ctx() -> X86_64Context {
@@ -77,15 +83,6 @@ const SEGV_CORE: UserReturn = UserReturn::Exit {
     core_dump: true,
 };
 
-const K: KernelFrameInfo = KernelFrameInfo {
-    trampoline: TRAMPOLINE,
-    fault: ksignal::frame::FaultInfo {
-        address: 0,
-        code: 0,
-        trapno: 0,
-    },
-};
-
 #[test]
 fn handler_runs_with_its_mask_and_sigreturn_restores_context_and_mask() {
     let (_p, t) = thread_with_handler(
@@ -102,7 +99,7 @@ fn handler_runs_with_its_mask_and_sigreturn_restores_context_and_mask() {
     let orig = x86_ctx();
     let mut ctx = orig;
     assert_eq!(
-        do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K),
+        return_without_fp(&t, &mut ctx, &mut mem),
         UserReturn::Resume
     );
     assert_eq!(ctx.rip, HANDLER as u64);
@@ -136,7 +133,7 @@ fn several_pending_handlers_are_stacked_and_run_in_reverse_dequeue_order() {
     t.sigprocmask(MaskHow::SetMask, SignalSet::EMPTY);
     let mut mem = memory();
     let mut ctx = x86_ctx();
-    do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K);
+    return_without_fp(&t, &mut ctx, &mut mem);
     assert_eq!(ctx.rdi, 10, "USR1 dequeued last, runs first (rule 47a)");
     ctx.rsp += 8;
     rt_sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
@@ -156,7 +153,7 @@ fn frame_that_cannot_be_written_forces_sigsegv_and_kills_when_it_was_sigsegv() {
         rsp: 0x10,
         ..x86_ctx()
     }; // unmapped stack
-    assert_eq!(do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K), SEGV_CORE);
+    assert_eq!(return_without_fp(&t, &mut ctx, &mut mem), SEGV_CORE);
 }
 
 #[test]
@@ -167,7 +164,7 @@ fn x86_handler_without_sa_restorer_gets_sigsegv() {
     t.send(Signo::SIGUSR1, None).unwrap();
     let mut mem = memory();
     let mut ctx = x86_ctx();
-    assert_eq!(do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K), SEGV_CORE);
+    assert_eq!(return_without_fp(&t, &mut ctx, &mut mem), SEGV_CORE);
 }
 
 #[test]
@@ -180,7 +177,7 @@ fn forged_frame_at_sigreturn_forces_sigsegv() {
         rt_sigreturn(&t, &mut ctx, &mut NoFp, &mem),
         Err(Errno::EFAULT)
     );
-    assert_eq!(do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K), SEGV_CORE);
+    assert_eq!(return_without_fp(&t, &mut ctx, &mut mem), SEGV_CORE);
 }
 
 #[test]
@@ -195,7 +192,7 @@ fn interrupted_syscall_restarts_without_handler_and_eintrs_with_one() {
         rax: Errno::ERESTARTNOHAND.as_neg_ret() as u64,
         ..x86_ctx()
     };
-    do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K);
+    return_without_fp(&t, &mut ctx, &mut mem);
     ctx.rsp += 8;
     rt_sigreturn(&t, &mut ctx, &mut NoFp, &mem).unwrap();
     assert_eq!(ctx.rax as i64, -(Errno::EINTR.get() as i64));
@@ -213,7 +210,7 @@ fn interrupted_syscall_restarts_without_handler_and_eintrs_with_one() {
         ..x86_ctx()
     };
     assert_eq!(
-        do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K),
+        return_without_fp(&t, &mut ctx, &mut mem),
         UserReturn::Resume
     );
     assert_eq!((ctx.rip, ctx.rax), (0x40_0500 - 2, 0));
@@ -236,7 +233,7 @@ fn autodisarm_altstack_is_disarmed_during_the_handler_and_restored_after() {
     t.send(Signo::SIGUSR1, None).unwrap();
     let mut mem = memory();
     let mut ctx = x86_ctx();
-    do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K);
+    return_without_fp(&t, &mut ctx, &mut mem);
     assert!(
         (common::user_stack::ALT_BASE as u64
             ..(common::user_stack::ALT_BASE + common::user_stack::REGION) as u64)
@@ -358,7 +355,7 @@ fn sigsegv_after_a_bad_fp_state_sees_the_restored_registers() {
     );
     ctx.rax = 0; // the call returns 0
     assert_eq!(
-        do_signal(&t, &mut ctx, &mut fp, &mut mem, K),
+        return_to_user(&t, &mut ctx, &mut fp, &mut mem, K),
         UserReturn::Resume
     );
     assert_eq!(ctx.rip, HANDLER as u64);

@@ -9,13 +9,12 @@ mod common {
 
 use common::fp::ImageFp;
 use common::frame::*;
-use common::scenarios::{self, Fixture, FrameTestArch, RestartArch};
+use common::scenarios::{self, FrameTestArch};
 use common::signal_setup::*;
 use common::user_stack::*;
 use ksignal::frame::aarch64::{
-    Aarch64, Aarch64Context, ESR_MAGIC, EXTRA_MAGIC, FP_IMAGE_LEN, FPSIMD_MAGIC, FRAME_SIZE,
-    PSTATE_DAIF, PSTATE_MODE_MASK, PSTATE_MODE32, PSTATE_RES0, PSTATE_SS, PSTATE_TCO,
-    valid_user_pstate,
+    Aarch64Context, ESR_MAGIC, EXTRA_MAGIC, FP_IMAGE_LEN, FPSIMD_MAGIC, FRAME_SIZE, PSTATE_DAIF,
+    PSTATE_MODE_MASK, PSTATE_MODE32, PSTATE_RES0, PSTATE_SS, PSTATE_TCO, valid_user_pstate,
 };
 use ksignal::frame::*;
 use ksignal::*;
@@ -28,10 +27,6 @@ const PSTATE: u64 = MC + 272;
 const RES: u64 = 592;
 const NZCV: u64 = 0xF << 28;
 
-/// This architecture for the shared scenarios (`tests/common/scenarios.rs`).
-struct A64;
-type T = Fixture<A64>;
-
 scenarios::shared_frame_tests!(A64);
 
 impl FrameTestArch for A64 {
@@ -42,8 +37,6 @@ impl FrameTestArch for A64 {
     /// arm64 has no explicit overflow check: the frame runs off the altstack into
     /// unmapped memory and the write faults.
     const ALTSTACK_OVERFLOW: FrameError = FrameError::Fault;
-    const UC: u64 = UC;
-    const SIGMASK: u64 = SIGMASK;
     fn user_ctx() -> Aarch64Context {
         Aarch64Context {
             x: core::array::from_fn(|i| 0x1000 + i as u64),
@@ -63,28 +56,6 @@ impl FrameTestArch for A64 {
     /// The frame record (x29, x30) lies above the frame.
     fn frame_for(sp: u64) -> u64 {
         ((sp - 16) & !15) - FRAME_SIZE as u64
-    }
-}
-
-impl RestartArch for A64 {
-    /// `arch_do_signal_or_restart` reads x0 as an `int` (`int retval =
-    /// regs->regs[0]`): a result whose low 32 bits are a restart code is that code.
-    const RESTART_CODE_IS_INT: bool = true;
-    const KEEPS_SYSCALL: bool = false;
-    const SYSCALL_END: u64 = 0x40_1004;
-    const INSN_LEN: u64 = 4;
-    /// x0 gets `orig_x0` back; x8 holds the number.
-    const AGAIN: (u64, u64) = (3, 63);
-    const AGAIN_VIA_RESTART_SYSCALL: (u64, u64) = (3, Aarch64::NR_RESTART_SYSCALL);
-    fn in_syscall(ret: u64) -> Aarch64Context {
-        let mut c = A64::user_ctx();
-        c.in_syscall = true;
-        c.orig_x0 = 3;
-        (c.x[0], c.x[8], c.pc) = (ret, 63, Self::SYSCALL_END);
-        c
-    }
-    fn syscall_regs(ctx: &Aarch64Context) -> (u64, u64, u64) {
-        (ctx.x[0], ctx.pc, ctx.x[8])
     }
 }
 
@@ -293,12 +264,6 @@ fn without_fpsimd_support_no_record_is_written_and_one_is_rejected() {
     assert_eq!(e.error, FrameError::BadRecord);
 }
 
-#[test]
-fn restart_table_with_and_without_handler() {
-    scenarios::restart_table_with_and_without_handler::<A64>();
-    assert_eq!(Aarch64::NR_RESTART_SYSCALL, 128);
-}
-
 /// `rt_sigreturn`'s bad-frame path is `arm64_notify_segfault(regs->sp)`: SIGSEGV
 /// with si_addr = sp (tag included) and SEGV_ACCERR when `find_vma` finds a mapping
 /// at or above the untagged sp, SEGV_MAPERR when nothing is mapped there or above.
@@ -398,50 +363,32 @@ fn faulting_register_slots_read_as_zero() {
 // ---------------------------------------------------------------------------
 
 fn any_ctx() -> impl Strategy<Value = Aarch64Context> {
-    (
-        any::<[u64; 31]>(),
-        any::<u64>(),
-        scenarios::any_sp(),
-        any::<u64>(),
-    )
-        .prop_map(|(x, pc, sp, ps)| Aarch64Context {
+    scenarios::any_regs(any::<[u64; 31]>()).prop_map(|(x, pc, sp, ps)| {
+        let not_user = PSTATE_RES0 | PSTATE_SS | PSTATE_MODE_MASK | PSTATE_MODE32 | PSTATE_DAIF;
+        Aarch64Context {
             x,
             sp,
             pc,
-            pstate: ps
-                & !(PSTATE_RES0 | PSTATE_SS | PSTATE_MODE_MASK | PSTATE_MODE32 | PSTATE_DAIF),
-            in_syscall: false,
-            orig_x0: 0,
-        })
+            pstate: ps & !not_user,
+            ..A64::user_ctx()
+        }
+    })
 }
 
-fn assert_user_safe(after: &Aarch64Context) -> Result<(), TestCaseError> {
-    prop_assert_eq!(valid_user_pstate(after.pstate), Some(after.pstate));
-    prop_assert_eq!(
-        after.pstate & (PSTATE_MODE_MASK | PSTATE_MODE32 | PSTATE_DAIF),
-        0
-    );
-    prop_assert!(!after.in_syscall);
-    Ok(())
+impl scenarios::RoundTripArch for A64 {
+    fn any_ctx() -> BoxedStrategy<Aarch64Context> {
+        any_ctx().boxed()
+    }
+    const FP_PADDING: usize = 0;
+    /// x0-x30 and the FP state.
+    fn clobber(ctx: &mut Aarch64Context, fp: &mut ImageFp, words: &[u64; 32]) {
+        ctx.x.copy_from_slice(&words[..31]);
+        fp.state.fill(0);
+    }
 }
 
 proptest! {
     #![proptest_config(cases())]
-
-    #[test]
-    fn any_context_survives_deliver_and_sigreturn(
-        orig in any_ctx(), img in scenarios::any_image(FP_IMAGE_LEN, 0),
-        stack0 in any_altstack(), onstack in any::<bool>(), siginfo in any::<bool>(),
-        saved in any::<u64>(), clobber in any::<[u64; 31]>(), sig in 1u32..=64,
-    ) {
-        let mut flags = SaFlags::empty();
-        if onstack { flags |= SaFlags::ONSTACK; }
-        if siginfo { flags |= SaFlags::SIGINFO; }
-        scenarios::round_trip::<A64>(orig, ImageFp::new(img.clone()), stack0, flags, sig, saved, |ctx, fp| {
-            ctx.x = clobber;
-            fp.state.fill(0);
-        }, &img)?;
-    }
 
     #[test]
     fn forged_frame_never_panics_or_yields_a_privileged_context(
@@ -484,3 +431,25 @@ proptest! {
         assert_user_safe(&t.ctx)?;
     }
 }
+
+/// What a sigreturn result may never be, whatever the frame held.
+fn assert_user_safe(after: &Aarch64Context) -> Result<(), TestCaseError> {
+    prop_assert_eq!(valid_user_pstate(after.pstate), Some(after.pstate));
+    prop_assert_eq!(
+        after.pstate & (PSTATE_MODE_MASK | PSTATE_MODE32 | PSTATE_DAIF),
+        0
+    );
+    prop_assert!(!after.in_syscall);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// The restart table
+// ---------------------------------------------------------------------------
+
+// `arch_do_signal_or_restart` reads x0 as an `int` (`int retval =
+// regs->regs[0]`): a result whose low 32 bits are a restart code is that code.
+// x0 gets `orig_x0` back; x8 holds the number.
+scenarios::generic_restart_arch!(A64: Aarch64Context {
+    ret: x[0], nr: x[8], pc: pc, orig: orig_x0
+}, int: true, syscall_end: 0x40_1004);

@@ -9,12 +9,12 @@ mod common {
 
 use common::fp::ImageFp;
 use common::frame::*;
-use common::scenarios::{self, Fixture, FrameTestArch, RestartArch};
+use common::scenarios::{self, FrameTestArch};
 use common::signal_setup::*;
 use common::user_stack::*;
 use ksignal::frame::loongarch64::{
     FP_IMAGE_LEN, FPU_CTX_MAGIC, FRAME_SIZE, LASX_CTX_MAGIC, LBT_CTX_MAGIC, LSX_CTX_MAGIC,
-    Loongarch64, Loongarch64Context, PRMD_PIE, PRMD_PPLV, SC_ADDRERR_WR, SC_USED_FP,
+    Loongarch64Context, PRMD_PIE, PRMD_PPLV, SC_ADDRERR_WR, SC_USED_FP,
 };
 use ksignal::frame::*;
 use ksignal::*;
@@ -28,19 +28,10 @@ const SC_FLAGS: u64 = MC + 264;
 const EXT: u64 = 576;
 const USER_PRMD: u64 = PRMD_PPLV | PRMD_PIE;
 
-/// This architecture for the shared scenarios (`tests/common/scenarios.rs`).
-struct La64;
-type T = Fixture<La64>;
-
 scenarios::shared_frame_tests!(La64);
 
 impl FrameTestArch for La64 {
     type Ctx = Loongarch64Context;
-    /// The bad-frame path raises SIGSEGV with `force_sig(SIGSEGV)`: SI_KERNEL, no address,
-    /// whether the frame is unmapped or malformed.
-    const BAD_FRAME_FAULTS_AT_SP: bool = false;
-    const UC: u64 = UC;
-    const SIGMASK: u64 = SIGMASK;
     fn user_ctx() -> Loongarch64Context {
         let mut regs: [u64; 32] = core::array::from_fn(|i| 0x200 + i as u64);
         regs[0] = 0xdead_0000_0000; // the kernel's own use of r0's slot
@@ -50,8 +41,7 @@ impl FrameTestArch for La64 {
             era: 0x12_0000,
             regs,
             prmd: USER_PRMD,
-            in_syscall: false,
-            orig_a0: 0,
+            ..Default::default() // not in a system call
         }
     }
     fn set_sp(ctx: &mut Loongarch64Context, sp: u64) {
@@ -66,29 +56,6 @@ impl FrameTestArch for La64 {
     /// The FPU record (288 bytes) and the END record (16) lie above the frame.
     fn frame_for(sp: u64) -> u64 {
         (sp & !15) - 16 - 288 - FRAME_SIZE as u64
-    }
-}
-
-impl RestartArch for La64 {
-    /// `handle_signal` / `arch_do_signal_or_restart` switch on all 64 bits of a0
-    /// (`regs->regs[4]`, an `unsigned long`): a value whose low 32 bits alone are a
-    /// restart code is an ordinary result.
-    const RESTART_CODE_IS_INT: bool = false;
-    const KEEPS_SYSCALL: bool = false;
-    const SYSCALL_END: u64 = 0x12_0004;
-    const INSN_LEN: u64 = 4;
-    /// a0 gets `orig_a0` back; a7 holds the number.
-    const AGAIN: (u64, u64) = (3, 63);
-    const AGAIN_VIA_RESTART_SYSCALL: (u64, u64) = (3, Loongarch64::NR_RESTART_SYSCALL);
-    fn in_syscall(ret: u64) -> Loongarch64Context {
-        let mut c = La64::user_ctx();
-        c.in_syscall = true;
-        c.orig_a0 = 3;
-        (c.regs[4], c.regs[11], c.era) = (ret, 63, Self::SYSCALL_END);
-        c
-    }
-    fn syscall_regs(ctx: &Loongarch64Context) -> (u64, u64, u64) {
-        (ctx.regs[4], ctx.era, ctx.regs[11])
     }
 }
 
@@ -175,10 +142,7 @@ fn pending_enabled_fcsr_cause_forces_sigfpe_and_is_cleared() {
 fn sc_used_fp_clear_drops_the_fp_state() {
     let (mut t, frame) = delivered();
     put_u32(&mut t.mem, frame + SC_FLAGS, 0);
-    let resets = t.fp.resets;
-    t.sigreturn().unwrap();
-    assert_eq!(t.fp.resets, resets + 1);
-    assert_eq!(t.fp.restores, 0);
+    t.sigreturn_resets_the_fp_state();
 }
 
 #[test]
@@ -233,12 +197,6 @@ fn malformed_records_are_sigsegv() {
     let (mut t, frame) = delivered();
     put_u32(&mut t.mem, frame + EXT + 4, 0x10_0000);
     assert_eq!(t.sigreturn().unwrap_err().error, FrameError::Fault);
-}
-
-#[test]
-fn restart_table_with_and_without_handler() {
-    scenarios::restart_table_with_and_without_handler::<La64>();
-    assert_eq!(Loongarch64::NR_RESTART_SYSCALL, 128);
 }
 
 /// `rt_sigreturn` reads the mask, `sc_flags`, each record's magic and size, era and
@@ -299,47 +257,36 @@ fn unreadable_uc_stack_still_forces_the_pending_sigfpe() {
 // Properties
 // ---------------------------------------------------------------------------
 
-fn any_ctx() -> impl Strategy<Value = Loongarch64Context> {
-    (
-        any::<[u64; 32]>(),
-        any::<u64>(),
-        scenarios::any_sp(),
-        any::<u64>(),
-    )
-        .prop_map(|(mut regs, era, sp, prmd)| {
-            regs[3] = sp;
-            Loongarch64Context {
-                era,
-                regs,
-                prmd: prmd | USER_PRMD,
-                in_syscall: false,
-                orig_a0: 0,
-            }
-        })
+impl scenarios::RoundTripArch for La64 {
+    fn any_ctx() -> BoxedStrategy<Loongarch64Context> {
+        scenarios::any_regs(any::<[u64; 32]>())
+            .prop_map(|(mut regs, era, sp, prmd)| {
+                regs[3] = sp;
+                Loongarch64Context {
+                    era,
+                    regs,
+                    prmd: prmd | USER_PRMD,
+                    ..La64::user_ctx()
+                }
+            })
+            .boxed()
+    }
+    fn clobber(ctx: &mut Loongarch64Context, fp: &mut ImageFp, words: &[u64; 32]) {
+        scenarios::clobber_all_but_sp((&mut ctx.regs, 3, &mut ctx.era), fp, words);
+    }
+    /// Linux's deliberate change: an enabled, pending FCSR cause is cleared, and
+    /// SIGFPE forced for it.
+    fn restored_fp(image: &[u8]) -> (Vec<u8>, bool) {
+        let fcsr = u32::from_le_bytes(image[264..268].try_into().unwrap());
+        let pending = fcsr & ((fcsr & 0x1F) << 24);
+        let mut want = image.to_vec();
+        want[264..268].copy_from_slice(&(fcsr & !pending).to_le_bytes());
+        (want, pending != 0)
+    }
 }
 
 proptest! {
     #![proptest_config(cases())]
-
-    #[test]
-    fn any_context_survives_deliver_and_sigreturn(
-        orig in any_ctx(), img in scenarios::any_image(FP_IMAGE_LEN, 4), stack0 in any_altstack(),
-        onstack in any::<bool>(), saved in any::<u64>(), clobber in any::<[u64; 32]>(),
-        sig in 1u32..=64,
-    ) {
-        let flags = if onstack { SaFlags::ONSTACK } else { SaFlags::empty() };
-        // Linux's deliberate change: an enabled, pending FCSR cause is cleared.
-        let fcsr = u32::from_le_bytes(img[264..268].try_into().unwrap());
-        let pending = fcsr & ((fcsr & 0x1F) << 24);
-        let mut want = img.clone();
-        want[264..268].copy_from_slice(&(fcsr & !pending).to_le_bytes());
-        let r = scenarios::round_trip::<La64>(orig, ImageFp::new(img), stack0, flags, sig, saved, |ctx, fp| {
-            for i in (1..32).filter(|i| *i != 3) { ctx.regs[i] = clobber[i]; }
-            ctx.era = clobber[0];
-            fp.state.fill(0x5A);
-        }, &want)?;
-        prop_assert_eq!(r.force_sigfpe, pending != 0);
-    }
 
     #[test]
     fn forged_frame_never_panics_or_yields_a_privileged_context(
@@ -379,3 +326,15 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// The restart table
+// ---------------------------------------------------------------------------
+
+// `handle_signal` / `arch_do_signal_or_restart` switch on all 64 bits of a0
+// (`regs->regs[4]`, an `unsigned long`): a value whose low 32 bits alone are a
+// restart code is an ordinary result.
+// a0 gets `orig_a0` back; a7 holds the number.
+scenarios::generic_restart_arch!(La64: Loongarch64Context {
+    ret: regs[4], nr: regs[11], pc: era, orig: orig_a0
+}, int: false, syscall_end: 0x12_0004);

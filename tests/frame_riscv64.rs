@@ -9,7 +9,7 @@ mod common {
 
 use common::fp::ImageFp;
 use common::frame::*;
-use common::scenarios::{self, Fixture, FrameTestArch, RestartArch};
+use common::scenarios::{self, FrameTestArch};
 use common::signal_setup::*;
 use common::user_stack::*;
 use ksignal::frame::riscv64::{
@@ -28,19 +28,10 @@ const EXT_HDR: u64 = MC + 776;
 /// sstatus as a trap from U-mode leaves it: SPP = U, SPIE = 1, FS = dirty.
 const USER_SSTATUS: u64 = SSTATUS_SPIE | (3 << 13);
 
-/// This architecture for the shared scenarios (`tests/common/scenarios.rs`).
-struct Rv64;
-type T = Fixture<Rv64>;
-
 scenarios::shared_frame_tests!(Rv64);
 
 impl FrameTestArch for Rv64 {
     type Ctx = Riscv64Context;
-    /// The bad-frame path raises SIGSEGV with `force_sig(SIGSEGV)`: SI_KERNEL, no address,
-    /// whether the frame is unmapped or malformed.
-    const BAD_FRAME_FAULTS_AT_SP: bool = false;
-    const UC: u64 = UC;
-    const SIGMASK: u64 = SIGMASK;
     fn user_ctx() -> Riscv64Context {
         let mut x: [u64; 32] = core::array::from_fn(|i| 0x100 + i as u64);
         x[0] = 0;
@@ -49,8 +40,7 @@ impl FrameTestArch for Rv64 {
             pc: 0x1_0500,
             x,
             sstatus: USER_SSTATUS,
-            in_syscall: false,
-            orig_a0: 0,
+            ..Default::default() // not in a system call
         }
     }
     fn set_sp(ctx: &mut Riscv64Context, sp: u64) {
@@ -61,28 +51,6 @@ impl FrameTestArch for Rv64 {
     }
     fn frame_for(sp: u64) -> u64 {
         (sp - FRAME_SIZE as u64) & !15
-    }
-}
-
-impl RestartArch for Rv64 {
-    /// `arch_do_signal_or_restart` reads a0 as an `int` (`int retval = regs->a0`): a
-    /// result whose low 32 bits are a restart code is that code.
-    const RESTART_CODE_IS_INT: bool = true;
-    const KEEPS_SYSCALL: bool = false;
-    const SYSCALL_END: u64 = 0x1_0004;
-    const INSN_LEN: u64 = 4;
-    /// a0 gets `orig_a0` back; a7 holds the number.
-    const AGAIN: (u64, u64) = (3, 63);
-    const AGAIN_VIA_RESTART_SYSCALL: (u64, u64) = (3, Riscv64::NR_RESTART_SYSCALL);
-    fn in_syscall(ret: u64) -> Riscv64Context {
-        let mut c = Rv64::user_ctx();
-        c.in_syscall = true;
-        c.orig_a0 = 3;
-        (c.x[10], c.x[17], c.pc) = (ret, 63, Self::SYSCALL_END);
-        c
-    }
-    fn syscall_regs(ctx: &Riscv64Context) -> (u64, u64, u64) {
-        (ctx.x[10], ctx.pc, ctx.x[17])
     }
 }
 
@@ -168,9 +136,7 @@ fn bad_extension_header_is_sigsegv() {
 }
 
 #[test]
-fn restart_table_with_and_without_handler() {
-    scenarios::restart_table_with_and_without_handler::<Rv64>();
-    assert_eq!(Riscv64::NR_RESTART_SYSCALL, 128);
+fn rt_sigreturn_is_system_call_139() {
     assert_eq!(Riscv64::NR_RT_SIGRETURN, 139);
 }
 
@@ -208,41 +174,28 @@ fn faulting_sc_regs_copy_leaves_the_part_before_the_fault() {
 // Properties
 // ---------------------------------------------------------------------------
 
-fn any_ctx() -> impl Strategy<Value = Riscv64Context> {
-    (
-        any::<[u64; 32]>(),
-        any::<u64>(),
-        scenarios::any_sp(),
-        any::<u64>(),
-    )
-        .prop_map(|(mut x, pc, sp, st)| {
-            (x[0], x[2]) = (0, sp);
-            Riscv64Context {
-                pc,
-                x,
-                sstatus: (st & !SSTATUS_SPP) | SSTATUS_SPIE,
-                in_syscall: false,
-                orig_a0: 0,
-            }
-        })
+impl scenarios::RoundTripArch for Rv64 {
+    fn any_ctx() -> BoxedStrategy<Riscv64Context> {
+        scenarios::any_regs(any::<[u64; 32]>())
+            .prop_map(|(mut x, pc, sp, st)| {
+                (x[0], x[2]) = (0, sp);
+                let sstatus = (st & !SSTATUS_SPP) | SSTATUS_SPIE;
+                Riscv64Context {
+                    pc,
+                    x,
+                    sstatus,
+                    ..Rv64::user_ctx()
+                }
+            })
+            .boxed()
+    }
+    fn clobber(ctx: &mut Riscv64Context, fp: &mut ImageFp, words: &[u64; 32]) {
+        scenarios::clobber_all_but_sp((&mut ctx.x, 2, &mut ctx.pc), fp, words);
+    }
 }
 
 proptest! {
     #![proptest_config(cases())]
-
-    #[test]
-    fn any_context_survives_deliver_and_sigreturn(
-        orig in any_ctx(), img in scenarios::any_image(FP_IMAGE_LEN, 4), stack0 in any_altstack(),
-        onstack in any::<bool>(), saved in any::<u64>(), clobber in any::<[u64; 32]>(),
-        sig in 1u32..=64,
-    ) {
-        let flags = if onstack { SaFlags::ONSTACK } else { SaFlags::empty() };
-        scenarios::round_trip::<Rv64>(orig, ImageFp::new(img.clone()), stack0, flags, sig, saved, |ctx, fp| {
-            for i in (1..32).filter(|i| *i != 2) { ctx.x[i] = clobber[i]; }
-            ctx.pc = clobber[0];
-            fp.state.fill(0x5A);
-        }, &img)?;
-    }
 
     #[test]
     fn forged_frame_never_panics_or_yields_a_privileged_context(
@@ -257,8 +210,7 @@ proptest! {
             put_u64(&mut mem, frame + EXT_HDR, 0);
         }
         let mut ctx = Rv64::user_ctx();
-        ctx.x[2] = frame;
-        ctx.sstatus = sstatus;
+        (ctx.x[2], ctx.sstatus) = (frame, sstatus);
         let before = ctx;
         match restore_rt_frame(&mut ctx, &mut Rv64::fp(), &mem, &mut altstack(0)) {
             Ok(r) => {
@@ -277,3 +229,14 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// The restart table
+// ---------------------------------------------------------------------------
+
+// `arch_do_signal_or_restart` reads a0 as an `int` (`int retval = regs->a0`): a
+// result whose low 32 bits are a restart code is that code.
+// a0 gets `orig_a0` back; a7 holds the number.
+scenarios::generic_restart_arch!(Rv64: Riscv64Context {
+    ret: x[10], nr: x[17], pc: pc, orig: orig_a0
+}, int: true, syscall_end: 0x1_0004);

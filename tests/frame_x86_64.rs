@@ -9,7 +9,7 @@ mod common {
 
 use common::fp::ImageFp;
 use common::frame::*;
-use common::scenarios::{self, Fixture, FrameTestArch, RestartArch};
+use common::scenarios::{self, FrameTestArch, RestartArch};
 use common::signal_setup::*;
 use common::user_stack::*;
 use ksignal::frame::x86_64::{
@@ -31,17 +31,10 @@ const SC_IP: u64 = MC + 128;
 const SC_FPSTATE: u64 = MC + 184;
 const SIGMASK: u64 = 304;
 
-/// This architecture for the shared scenarios (`tests/common/scenarios.rs`).
-struct X86;
-type T = Fixture<X86>;
-
 scenarios::shared_frame_tests!(X86);
 
 impl FrameTestArch for X86 {
     type Ctx = X86_64Context;
-    /// The bad-frame path raises SIGSEGV with `signal_fault`: SI_KERNEL, no address,
-    /// whether the frame is unmapped or malformed.
-    const BAD_FRAME_FAULTS_AT_SP: bool = false;
     const UC: u64 = 8;
     const SIGMASK: u64 = SIGMASK;
     const RED_ZONE: u64 = 128;
@@ -411,10 +404,7 @@ fn misaligned_fpstate_is_sigsegv() {
 fn null_fpstate_resets_the_fpu() {
     let (mut t, _) = fp_delivered();
     put_u64(&mut t.mem, t.ctx.rsp - 8 + SC_FPSTATE, 0);
-    let resets = t.fp.resets;
-    t.sigreturn().unwrap();
-    assert_eq!(t.fp.resets, resets + 1);
-    assert_eq!(t.fp.restores, 0);
+    t.sigreturn_resets_the_fp_state();
 }
 
 #[test]
@@ -503,36 +493,30 @@ fn interrupted_result_is_what_the_frame_saves() {
 // ---------------------------------------------------------------------------
 
 fn any_ctx() -> impl Strategy<Value = X86_64Context> {
-    (
-        any::<[u64; 15]>(),
-        any::<u64>(),
-        scenarios::any_sp(),
-        any::<u64>(),
-    )
-        .prop_map(|(g, rip, rsp, fl)| X86_64Context {
-            r15: g[0],
-            r14: g[1],
-            r13: g[2],
-            r12: g[3],
-            rbp: g[4],
-            rbx: g[5],
-            r11: g[6],
-            r10: g[7],
-            r9: g[8],
-            r8: g[9],
-            rax: g[10],
-            rcx: g[11],
-            rdx: g[12],
-            rsi: g[13],
-            rdi: g[14],
-            rip: ((rip << 17) as i64 >> 17) as u64,
-            rsp,
-            rflags: USER_RFLAGS | (fl & FIX_EFLAGS),
-            cs: 0x33,
-            ss: 0x2b,
-            in_syscall: false,
-            orig_rax: 0,
-        })
+    scenarios::any_regs(any::<[u64; 15]>()).prop_map(|(g, rip, rsp, fl)| X86_64Context {
+        r15: g[0],
+        r14: g[1],
+        r13: g[2],
+        r12: g[3],
+        rbp: g[4],
+        rbx: g[5],
+        r11: g[6],
+        r10: g[7],
+        r9: g[8],
+        r8: g[9],
+        rax: g[10],
+        rcx: g[11],
+        rdx: g[12],
+        rsi: g[13],
+        rdi: g[14],
+        rip: ((rip << 17) as i64 >> 17) as u64,
+        rsp,
+        rflags: USER_RFLAGS | (fl & FIX_EFLAGS),
+        cs: 0x33,
+        ss: 0x2b,
+        in_syscall: false,
+        orig_rax: 0,
+    })
 }
 
 fn any_fp() -> impl Strategy<Value = ImageFp> {
@@ -550,6 +534,26 @@ fn any_stack() -> impl Strategy<Value = SignalStack> {
     prop_oneof![any_altstack(), Just(altstack(SsFlags::ONSTACK.bits()))]
 }
 
+impl scenarios::RoundTripArch for X86 {
+    fn any_ctx() -> BoxedStrategy<X86_64Context> {
+        any_ctx().boxed()
+    }
+    fn any_fp() -> BoxedStrategy<ImageFp> {
+        any_fp().boxed()
+    }
+    /// Also running on the alternate stack.
+    fn any_stack() -> BoxedStrategy<SignalStack> {
+        any_stack().boxed()
+    }
+    /// General registers, the flags user space may change, the FP state.
+    fn clobber(ctx: &mut X86_64Context, fp: &mut ImageFp, w: &[u64; 32]) {
+        (ctx.rax, ctx.rbx, ctx.rcx, ctx.rdx) = (w[0], w[1], w[2], w[3]);
+        (ctx.rsi, ctx.rdi, ctx.rbp, ctx.r8, ctx.r15) = (w[4], w[5], w[6], w[7], w[8]);
+        ctx.rflags ^= w[9] & FIX_EFLAGS;
+        fp.state.fill(w[10] as u8);
+    }
+}
+
 /// What a sigreturn result may never be, whatever the frame held.
 fn assert_user_safe(before: &X86_64Context, after: &X86_64Context) -> Result<(), TestCaseError> {
     prop_assert!(is_canonical(after.rip));
@@ -561,25 +565,6 @@ fn assert_user_safe(before: &X86_64Context, after: &X86_64Context) -> Result<(),
 
 proptest! {
     #![proptest_config(cases())]
-
-    #[test]
-    fn any_context_survives_deliver_and_sigreturn(
-        orig in any_ctx(), fp0 in any_fp(), stack0 in any_stack(),
-        onstack in any::<bool>(), siginfo in any::<bool>(), saved in any::<u64>(),
-        clobber in any::<[u64; 16]>(), sig in 1u32..=64,
-    ) {
-        let mut flags = SaFlags::empty();
-        if onstack { flags |= SaFlags::ONSTACK; }
-        if siginfo { flags |= SaFlags::SIGINFO; }
-        let want = fp0.state.clone();
-        scenarios::round_trip::<X86>(orig, fp0, stack0, flags, sig, saved, |ctx, fp| {
-            // The handler runs and clobbers registers and FP state.
-            ctx.rax = clobber[0]; ctx.rbx = clobber[1]; ctx.rcx = clobber[2]; ctx.rdx = clobber[3];
-            ctx.rsi = clobber[4]; ctx.rdi = clobber[5]; ctx.rbp = clobber[6]; ctx.r8 = clobber[7];
-            ctx.r15 = clobber[8]; ctx.rflags ^= clobber[9] & FIX_EFLAGS;
-            fp.state.fill(clobber[10] as u8);
-        }, &want)?;
-    }
 
     #[test]
     fn forged_frame_never_panics_or_yields_a_privileged_context(

@@ -8,6 +8,7 @@
 mod common {
     pub mod delivery;
     pub mod group;
+    pub mod return_to_user;
     pub mod user_memory;
     pub mod user_stack;
     pub mod wait;
@@ -15,6 +16,7 @@ mod common {
 mod syscall_sim;
 
 use common::delivery::{deliver_all, handled};
+use common::return_to_user::return_to_user;
 use common::wait::CondvarQueue;
 use ksignal::SaFlags;
 use ksignal::code;
@@ -48,6 +50,16 @@ fn start_stop(p: &Process, t: &Thread) {
     assert_eq!(deliver_all(t), [STOP]);
 }
 
+/// A one-thread group its SIGSTOP has stopped.
+fn stopped_group() -> (Arc<Process>, Vec<Thread>) {
+    let (p, t) = group(1);
+    start_stop(&p, &t[0]);
+    (p, t)
+}
+
+/// The report of a stop by SIGSTOP.
+const STOPPED: Option<ChildStop> = Some(ChildStop::Stopped(Signo::SIGSTOP));
+
 // ---- Rule 70: a group stop reaches every thread, waiters included.
 
 #[test]
@@ -74,7 +86,7 @@ fn rule70_group_stop_ends_a_sigtimedwait_with_eintr_and_completes_while_the_wait
     assert_eq!(p.take_cldstop(), None);
     assert_eq!(deliver_all(&t[1]), [STOP]);
     assert!(p.is_stop_complete());
-    assert_eq!(p.take_cldstop(), Some(ChildStop::Stopped(Signo::SIGSTOP)));
+    assert_eq!(p.take_cldstop(), STOPPED);
     // A signal of its set sent while stopped stays queued; the continue does not
     // make the call take it: it returned EINTR already.
     t[1].send(Signo::SIGUSR1, None).unwrap();
@@ -101,7 +113,7 @@ fn rule70_group_stop_ends_a_sigsuspend_which_restarts_without_running_a_handler(
         assert_eq!(waiter.join().unwrap(), Errno::ERESTARTNOHAND);
     });
     assert_eq!(deliver_all(&t[1]), [STOP], "it takes part in the stop");
-    assert_eq!(p.take_cldstop(), Some(ChildStop::Stopped(Signo::SIGSTOP)));
+    assert_eq!(p.take_cldstop(), STOPPED);
     assert!(p.send(Signo::SIGCONT, None).unwrap().resumed);
     // No handler runs: get_signal finds nothing, so the mask sigsuspend replaced
     // comes back at once and ERESTARTNOHAND restarts the call.
@@ -113,7 +125,7 @@ fn rule70_group_stop_ends_a_sigsuspend_which_restarts_without_running_a_handler(
 fn rule70_after_the_stop_do_signal_restarts_sigsuspend_and_leaves_sigtimedwaits_eintr() {
     use ksignal::frame::NoFp;
     use ksignal::frame::x86_64::X86_64Context;
-    use ksignal::{KernelFrameInfo, UserReturn, do_signal};
+    use ksignal::{KernelFrameInfo, UserReturn};
     let (p, t) = group(2);
     let mut mem = common::user_stack::memory();
     // What each call left in the return register when the stop woke it.
@@ -132,14 +144,14 @@ fn rule70_after_the_stop_do_signal_restarts_sigsuspend_and_leaves_sigtimedwaits_
         };
         let k = KernelFrameInfo::default();
         assert_eq!(
-            do_signal(&t[1], &mut ctx, &mut NoFp, &mut mem, k),
+            return_to_user(&t[1], &mut ctx, &mut NoFp, &mut mem, k),
             UserReturn::Stop(Signo::SIGSTOP),
             "it stops before the restart rules run"
         );
         assert_eq!((ctx.rip, ctx.rax), (0x40_0500, ret as u64));
         p.send(Signo::SIGCONT, None).unwrap();
         assert_eq!(
-            do_signal(&t[1], &mut ctx, &mut NoFp, &mut mem, k),
+            return_to_user(&t[1], &mut ctx, &mut NoFp, &mut mem, k),
             UserReturn::Resume
         );
         if nr == 130 {
@@ -175,7 +187,7 @@ fn rule70_group_stop_completes_when_the_last_thread_takes_part() {
     assert_eq!(p.take_cldstop(), None);
     assert_eq!(deliver_all(&t[1]), [STOP]);
     assert!(p.is_stop_complete());
-    assert_eq!(p.take_cldstop(), Some(ChildStop::Stopped(Signo::SIGSTOP)));
+    assert_eq!(p.take_cldstop(), STOPPED);
     assert_eq!(p.take_cldstop(), None);
     assert!(!t[1].has_pending() && !t[2].has_pending());
 }
@@ -198,7 +210,7 @@ fn rule70_an_exiting_thread_takes_part_in_a_stop_in_progress() {
     assert_eq!(deliver_all(&t[1]), [STOP]);
     t.pop().unwrap().exit();
     assert!(p.is_stop_complete(), "exit_signals completes the stop");
-    assert_eq!(p.take_cldstop(), Some(ChildStop::Stopped(Signo::SIGSTOP)));
+    assert_eq!(p.take_cldstop(), STOPPED);
 }
 
 #[test]
@@ -242,9 +254,8 @@ fn rule70_sigkill_ends_a_stop_in_progress_and_clears_every_stop_to_take_part_in(
 
 #[test]
 fn rule72_two_sigconts_continue_and_report_once() {
-    let (p, t) = group(1);
-    start_stop(&p, &t[0]);
-    assert_eq!(p.take_cldstop(), Some(ChildStop::Stopped(Signo::SIGSTOP)));
+    let (p, _t) = stopped_group();
+    assert_eq!(p.take_cldstop(), STOPPED);
     assert!(p.send(Signo::SIGCONT, None).unwrap().resumed);
     assert!(!p.send(Signo::SIGCONT, None).unwrap().resumed);
     assert_eq!(p.take_cldstop(), Some(ChildStop::Continued));
@@ -282,36 +293,33 @@ fn rule72_sigcont_during_a_stop_in_progress_reports_cld_stopped_only() {
     start_stop(&p, &t[0]);
     assert!(p.send(Signo::SIGCONT, None).unwrap().resumed);
     // Linux pretends the stop completed and the continue's report was lost.
-    assert_eq!(p.take_cldstop(), Some(ChildStop::Stopped(Signo::SIGSTOP)));
+    assert_eq!(p.take_cldstop(), STOPPED);
     assert_eq!(p.take_cldstop(), None);
     assert_eq!(deliver_all(&t[1]), [], "nothing left to take part in");
 }
 
 #[test]
 fn rule72_a_stop_and_a_continue_not_yet_taken_are_both_reported_in_order() {
-    let (p, t) = group(1);
-    start_stop(&p, &t[0]);
+    let (p, _t) = stopped_group();
     assert!(p.send(Signo::SIGCONT, None).unwrap().resumed);
-    assert_eq!(p.take_cldstop(), Some(ChildStop::Stopped(Signo::SIGSTOP)));
+    assert_eq!(p.take_cldstop(), STOPPED);
     assert_eq!(p.take_cldstop(), Some(ChildStop::Continued));
     assert_eq!(p.take_cldstop(), None);
 }
 
 #[test]
 fn rule72_a_group_exit_forgets_a_continue_not_yet_reported() {
-    let (p, t) = group(1);
-    start_stop(&p, &t[0]);
-    assert_eq!(p.take_cldstop(), Some(ChildStop::Stopped(Signo::SIGSTOP)));
-    p.send(Signo::SIGCONT, None).unwrap();
+    let (p, _t) = stopped_group();
+    assert_eq!(p.take_cldstop(), STOPPED);
+    assert!(p.send(Signo::SIGCONT, None).unwrap().resumed);
     p.start_group_exit(Signo::SIGKILL);
     assert_eq!(p.take_cldstop(), None);
 }
 
 #[test]
 fn rule72_each_new_stop_reports_its_own_signal() {
-    let (p, t) = group(1);
-    start_stop(&p, &t[0]);
-    assert_eq!(p.take_cldstop(), Some(ChildStop::Stopped(Signo::SIGSTOP)));
+    let (p, t) = stopped_group();
+    assert_eq!(p.take_cldstop(), STOPPED);
     p.send(Signo::SIGCONT, None).unwrap();
     assert_eq!(p.take_cldstop(), Some(ChildStop::Continued));
     p.send(Signo::SIGTSTP, None).unwrap();
@@ -353,10 +361,7 @@ fn stop_child(sim: &Sim) {
     assert_eq!(deliver_all(sim.thread(CHILD)), [STOP]);
     assert_eq!(deliver_all(sim.thread(CHILD + 1)), [STOP]);
     assert!(sim.proc(CHILD).process.is_stop_complete());
-    assert_eq!(
-        sim.proc(CHILD).process.take_cldstop(),
-        Some(ChildStop::Stopped(Signo::SIGSTOP))
-    );
+    assert_eq!(sim.proc(CHILD).process.take_cldstop(), STOPPED);
     sim.sent.lock().unwrap().clear();
 }
 
@@ -369,6 +374,25 @@ fn sent(sim: &Sim) -> Vec<(i32, u32)> {
         .collect()
 }
 
+/// `kill_orphaned_pgrp` as the child leaves `parent` (`side`: the parent exits and
+/// the child is reparented, or the child itself exits), every group it asks about
+/// said to become orphaned or not as `orphaned` says: whether it signalled the
+/// child's group, and what it asked (pgid, the process to ignore).
+fn child_leaves(
+    sim: &Sim,
+    parent: &TaskIds,
+    side: OrphanCheck,
+    orphaned: bool,
+) -> (bool, Vec<(i32, Option<i32>)>) {
+    let mut asked = Vec::new();
+    let mut groups = |pgid: i32, ignored: Option<i32>| {
+        asked.push((pgid, ignored));
+        orphaned
+    };
+    let signalled = kill_orphaned_pgrp(sim, &mut groups, &ids(sim, CHILD), parent, side);
+    (signalled, asked)
+}
+
 #[test]
 fn rule71_a_newly_orphaned_group_with_a_stopped_member_gets_sighup_then_sigcont() {
     let sim = family();
@@ -379,19 +403,9 @@ fn rule71_a_newly_orphaned_group_with_a_stopped_member_gets_sighup_then_sigcont(
             .unwrap();
     }
     stop_child(&sim);
-    let mut asked = Vec::new();
-    let mut groups = |pgid: i32, ignored: Option<i32>| {
-        asked.push((pgid, ignored));
-        true
-    };
-    let (child, parent) = (ids(&sim, CHILD), ids(&sim, PARENT));
-    assert!(kill_orphaned_pgrp(
-        &sim,
-        &mut groups,
-        &child,
-        &parent,
-        OrphanCheck::Reparent
-    ));
+    let parent = ids(&sim, PARENT);
+    let (signalled, asked) = child_leaves(&sim, &parent, OrphanCheck::Reparent, true);
+    assert!(signalled);
     assert_eq!(asked, [(CHILD, None)]);
     assert_eq!(sent(&sim), [(CHILD, 1), (CHILD, 18)]);
     let outcomes = sim.sent.lock().unwrap().clone();
@@ -414,43 +428,21 @@ fn rule71_a_newly_orphaned_group_with_a_stopped_member_gets_sighup_then_sigcont(
 fn rule71_the_exit_side_ignores_the_exiting_process_itself() {
     let sim = family();
     stop_child(&sim);
-    let mut asked = Vec::new();
-    let mut groups = |pgid: i32, ignored: Option<i32>| {
-        asked.push((pgid, ignored));
-        true
-    };
-    let (child, parent) = (ids(&sim, CHILD), ids(&sim, PARENT));
-    assert!(kill_orphaned_pgrp(
-        &sim,
-        &mut groups,
-        &child,
-        &parent,
-        OrphanCheck::Exit
-    ));
+    let parent = ids(&sim, PARENT);
+    let (signalled, asked) = child_leaves(&sim, &parent, OrphanCheck::Exit, true);
+    assert!(signalled);
     assert_eq!(asked, [(CHILD, Some(CHILD))]);
 }
 
 #[test]
 fn rule71_no_signal_without_a_stopped_member_or_when_not_orphaned() {
     let sim = family();
-    let (child, parent) = (ids(&sim, CHILD), ids(&sim, PARENT));
-    let mut yes = |_: i32, _: Option<i32>| true;
-    assert!(!kill_orphaned_pgrp(
-        &sim,
-        &mut yes,
-        &child,
-        &parent,
-        OrphanCheck::Reparent
-    ));
+    let parent = ids(&sim, PARENT);
+    let nothing_stopped = child_leaves(&sim, &parent, OrphanCheck::Reparent, true);
+    assert!(!nothing_stopped.0);
     stop_child(&sim);
-    let mut no = |_: i32, _: Option<i32>| false;
-    assert!(!kill_orphaned_pgrp(
-        &sim,
-        &mut no,
-        &child,
-        &parent,
-        OrphanCheck::Reparent
-    ));
+    let not_orphaned = child_leaves(&sim, &parent, OrphanCheck::Reparent, false);
+    assert!(!not_orphaned.0);
     assert!(sent(&sim).is_empty());
     assert!(sim.proc(CHILD).process.is_stopped());
 }
@@ -459,12 +451,6 @@ fn rule71_no_signal_without_a_stopped_member_or_when_not_orphaned() {
 fn rule71_no_signal_when_the_parent_shares_the_group_or_is_in_another_session() {
     let sim = family();
     stop_child(&sim);
-    let child = ids(&sim, CHILD);
-    let mut asked = 0;
-    let mut groups = |_: i32, _: Option<i32>| {
-        asked += 1;
-        true
-    };
     let same_group = TaskIds {
         pgid: CHILD,
         ..ids(&sim, PARENT)
@@ -474,15 +460,10 @@ fn rule71_no_signal_when_the_parent_shares_the_group_or_is_in_another_session() 
         ..ids(&sim, PARENT)
     };
     for parent in [same_group, other_session] {
-        assert!(!kill_orphaned_pgrp(
-            &sim,
-            &mut groups,
-            &child,
-            &parent,
-            OrphanCheck::Reparent
-        ));
+        let (signalled, asked) = child_leaves(&sim, &parent, OrphanCheck::Reparent, true);
+        assert!(!signalled);
+        assert_eq!(asked, [], "will_become_orphaned_pgrp is not even asked");
     }
-    assert_eq!(asked, 0, "will_become_orphaned_pgrp is not even asked");
     assert!(sent(&sim).is_empty());
 }
 
@@ -491,15 +472,8 @@ fn rule71_a_stop_still_in_progress_is_not_a_stopped_job() {
     let sim = family();
     sim.proc(CHILD).process.send(Signo::SIGSTOP, None).unwrap();
     assert_eq!(deliver_all(sim.thread(CHILD)), [STOP]);
-    let (child, parent) = (ids(&sim, CHILD), ids(&sim, PARENT));
-    let mut yes = |_: i32, _: Option<i32>| true;
-    assert!(!kill_orphaned_pgrp(
-        &sim,
-        &mut yes,
-        &child,
-        &parent,
-        OrphanCheck::Exit
-    ));
+    let parent = ids(&sim, PARENT);
+    assert!(!child_leaves(&sim, &parent, OrphanCheck::Exit, true).0);
 }
 
 // ---- Rule 73: PR_SET_PDEATHSIG.

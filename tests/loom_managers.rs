@@ -59,9 +59,16 @@ struct LoomWait {
     cv: Condvar,
 }
 
+impl LoomWait {
+    /// Sets the flag a wake-up raises and `prepare_to_wait` clears.
+    fn set_woken(&self, woken: bool) {
+        *self.woken.lock().unwrap() = woken;
+    }
+}
+
 impl WaitQueue for LoomWait {
     fn prepare_to_wait(&self) {
-        *self.woken.lock().unwrap() = false;
+        self.set_woken(false);
     }
     fn wait(&self, _timeout: Option<Duration>) -> WaitOutcome {
         let mut w = self.woken.lock().unwrap();
@@ -73,7 +80,7 @@ impl WaitQueue for LoomWait {
     }
     fn finish_wait(&self) {}
     fn wake_one(&self) {
-        *self.woken.lock().unwrap() = true;
+        self.set_woken(true);
         self.cv.notify_one();
     }
 }

@@ -28,6 +28,18 @@ fn handler(flags: SaFlags) -> SignalAction {
     SignalAction::handler(0x1000, flags | SaFlags::SIGINFO, SignalSet::EMPTY)
 }
 
+/// The group's exit by `sig`, dumping core or not.
+fn exit(sig: Signo, core_dump: bool) -> Delivery {
+    Delivery::Exit { sig, core_dump }
+}
+
+/// Installs a plain handler for each of `sigs`.
+fn catch(p: &Process, sigs: &[Signo]) {
+    for &sig in sigs {
+        p.sigaction(sig, Some(handler(SaFlags::empty()))).unwrap();
+    }
+}
+
 fn kill(p: &Process, s: Signo) -> Fate {
     p.send(s, Some(&SignalInfo::user(s, 1, 0))).unwrap().fate
 }
@@ -118,13 +130,7 @@ fn rule5_signals_are_dropped_once_the_group_is_exiting() {
     assert_eq!(kill(&p, Signo::SIGUSR1), Fate::Dropped);
     for th in &t {
         assert!(th.has_pending());
-        assert_eq!(
-            th.get_signal(),
-            Some(Delivery::Exit {
-                sig: Signo::SIGTERM,
-                core_dump: false
-            })
-        );
+        assert_eq!(th.get_signal(), Some(exit(Signo::SIGTERM, false)));
     }
 }
 
@@ -186,13 +192,7 @@ fn rule11_sigkill_cannot_be_blocked_caught_or_ignored() {
     );
     let out = p.send(Signo::SIGKILL, None).unwrap();
     assert!(out.group_exit);
-    assert_eq!(
-        t[0].get_signal(),
-        Some(Delivery::Exit {
-            sig: Signo::SIGKILL,
-            core_dump: false
-        })
-    );
+    assert_eq!(t[0].get_signal(), Some(exit(Signo::SIGKILL, false)));
 }
 
 #[test]
@@ -222,14 +222,9 @@ fn rule14_a_freed_group_gives_back_the_charge_of_what_is_still_queued() {
     let p = Arc::new(Process::new(Arc::new(SignalActions::new()), limit.clone()));
     let t = Thread::new(&p, 1, SignalSet::ALL, CondvarQueue::default()).unwrap();
     let q = |v| SignalInfo::queue(Signo::SIGRTMIN, 1, 0, v);
-    assert_eq!(
-        p.send(Signo::SIGRTMIN, Some(&q(1))).unwrap().fate,
-        Fate::Queued
-    );
-    assert_eq!(
-        t.send(Signo::SIGRTMIN, Some(&q(2))).unwrap().fate,
-        Fate::Queued
-    );
+    let shared = p.send(Signo::SIGRTMIN, Some(&q(1))).unwrap();
+    let private = t.send(Signo::SIGRTMIN, Some(&q(2))).unwrap();
+    assert_eq!([shared.fate, private.fate], [Fate::Queued; 2]);
     assert_eq!(limit.queued(), 2);
     drop(t);
     assert_eq!(limit.queued(), 1, "the private queue goes with the thread");
@@ -252,8 +247,7 @@ fn rule17_thread_directed_signals_never_move_to_another_thread() {
 #[test]
 fn rule18_leader_is_chosen_first_when_it_wants_the_signal() {
     let (p, t) = group(3, SignalSet::EMPTY);
-    p.sigaction(Signo::SIGUSR1, Some(handler(SaFlags::empty())))
-        .unwrap();
+    catch(&p, &[Signo::SIGUSR1]);
     let out = p.send(Signo::SIGUSR1, None).unwrap();
     assert_eq!(out.woken, Some(100));
     assert!(t[0].has_pending() && !t[1].has_pending() && !t[2].has_pending());
@@ -262,8 +256,7 @@ fn rule18_leader_is_chosen_first_when_it_wants_the_signal() {
 #[test]
 fn rule18_scan_starts_at_curr_target_and_it_moves_to_the_chosen_thread() {
     let (p, t) = group(4, SignalSet::EMPTY);
-    p.sigaction(Signo::SIGUSR1, Some(handler(SaFlags::empty())))
-        .unwrap();
+    catch(&p, &[Signo::SIGUSR1]);
     t[0].sigprocmask(MaskHow::Block, set(&[Signo::SIGUSR1]));
     t[1].sigprocmask(MaskHow::Block, set(&[Signo::SIGUSR1]));
     assert_eq!(
@@ -283,8 +276,7 @@ fn rule18_scan_starts_at_curr_target_and_it_moves_to_the_chosen_thread() {
 #[test]
 fn rule18_nobody_wants_it_so_it_stays_shared_until_a_thread_unblocks() {
     let (p, t) = group(2, SignalSet::ALL);
-    p.sigaction(Signo::SIGUSR2, Some(handler(SaFlags::empty())))
-        .unwrap();
+    catch(&p, &[Signo::SIGUSR2]);
     let out = p.send(Signo::SIGUSR2, None).unwrap();
     assert_eq!((out.fate, out.woken), (Fate::Queued, None));
     t[1].sigprocmask(MaskHow::Unblock, set(&[Signo::SIGUSR2]));
@@ -296,8 +288,7 @@ fn rule18_nobody_wants_it_so_it_stays_shared_until_a_thread_unblocks() {
 #[test]
 fn rule19_exiting_threads_do_not_want_signals() {
     let (p, mut t) = group(3, SignalSet::EMPTY);
-    p.sigaction(Signo::SIGUSR1, Some(handler(SaFlags::empty())))
-        .unwrap();
+    catch(&p, &[Signo::SIGUSR1]);
     t[0].sigprocmask(MaskHow::Block, set(&[Signo::SIGUSR1]));
     let t1 = t.remove(1);
     t1.exit();
@@ -314,13 +305,7 @@ fn rule20_fatal_default_signal_to_an_unblocking_thread_starts_group_exit() {
     // Core-dump signals are not started at generation: the thread dumps at dequeue.
     let (p, t) = group(1, SignalSet::EMPTY);
     assert!(!p.send(Signo::SIGQUIT, None).unwrap().group_exit);
-    assert_eq!(
-        t[0].get_signal(),
-        Some(Delivery::Exit {
-            sig: Signo::SIGQUIT,
-            core_dump: true
-        })
-    );
+    assert_eq!(t[0].get_signal(), Some(exit(Signo::SIGQUIT, true)));
 }
 
 #[test]
@@ -370,8 +355,7 @@ fn rule31_sigprocmask_silently_drops_kill_and_stop() {
 #[test]
 fn rule32_blocking_a_shared_signal_hands_it_to_another_thread() {
     let (p, t) = group(2, SignalSet::EMPTY);
-    p.sigaction(Signo::SIGUSR1, Some(handler(SaFlags::empty())))
-        .unwrap();
+    catch(&p, &[Signo::SIGUSR1]);
     assert_eq!(p.send(Signo::SIGUSR1, None).unwrap().woken, Some(100));
     assert!(!t[1].has_pending());
     t[0].sigprocmask(MaskHow::Block, set(&[Signo::SIGUSR1]));
@@ -382,8 +366,7 @@ fn rule32_blocking_a_shared_signal_hands_it_to_another_thread() {
 #[test]
 fn rule32_exiting_thread_hands_shared_signals_on() {
     let (p, mut t) = group(2, SignalSet::EMPTY);
-    p.sigaction(Signo::SIGUSR1, Some(handler(SaFlags::empty())))
-        .unwrap();
+    catch(&p, &[Signo::SIGUSR1]);
     t[1].sigprocmask(MaskHow::Block, set(&[Signo::SIGUSR1]));
     t[0].sigprocmask(MaskHow::Block, set(&[Signo::SIGUSR2]));
     p.send(Signo::SIGUSR1, None).unwrap();
@@ -401,16 +384,14 @@ fn rule33_sigpending_is_private_or_shared_and_blocked() {
     assert_eq!(t[0].sigpending(), set(&[Signo::SIGUSR1]));
     assert_eq!(t[1].sigpending(), set(&[Signo::SIGUSR1, Signo::SIGUSR2]));
     t[1].sigprocmask(MaskHow::Unblock, set(&[Signo::SIGUSR2]));
-    p.sigaction(Signo::SIGUSR2, Some(handler(SaFlags::empty())))
-        .unwrap();
+    catch(&p, &[Signo::SIGUSR2]);
     assert_eq!(t[1].sigpending(), set(&[Signo::SIGUSR1]));
 }
 
 #[test]
 fn rule34_sigtimedwait_takes_from_the_set_whatever_the_mask_in_get_signal_order() {
     let (p, t) = group(1, SignalSet::EMPTY);
-    p.sigaction(Signo::SIGUSR1, Some(handler(SaFlags::empty())))
-        .unwrap();
+    catch(&p, &[Signo::SIGUSR1]);
     t[0].sigprocmask(MaskHow::Block, set(&[Signo::SIGSEGV, Signo::SIGHUP]));
     kill(&p, Signo::SIGHUP);
     kill(&p, Signo::SIGSEGV);
@@ -451,8 +432,7 @@ fn rule34_sigtimedwait_times_out_with_eagain() {
 #[test]
 fn rule34_sigtimedwait_is_interrupted_by_another_deliverable_signal() {
     let (p, t) = group(1, SignalSet::ALL);
-    p.sigaction(Signo::SIGUSR2, Some(handler(SaFlags::empty())))
-        .unwrap();
+    catch(&p, &[Signo::SIGUSR2]);
     t[0].sigprocmask(MaskHow::Unblock, set(&[Signo::SIGUSR2]));
     let p2 = p.clone();
     let sender = std::thread::spawn(move || {
@@ -506,8 +486,7 @@ fn rule36_sigsuspend_restores_the_mask_at_once_when_no_handler_runs() {
 #[test]
 fn rule36_sigsuspend_mask_goes_into_the_frame_when_a_handler_runs() {
     let (p, t) = group(1, set(&[Signo::SIGUSR1]));
-    p.sigaction(Signo::SIGUSR1, Some(handler(SaFlags::empty())))
-        .unwrap();
+    catch(&p, &[Signo::SIGUSR1]);
     kill(&p, Signo::SIGUSR1);
     assert_eq!(t[0].sigsuspend(SignalSet::EMPTY), Errno::ERESTARTNOHAND);
     let Some(Delivery::Handler(h)) = t[0].get_signal() else {
@@ -528,10 +507,7 @@ fn rule36_sigsuspend_mask_goes_into_the_frame_when_a_handler_runs() {
 #[test]
 fn rule39_private_queue_is_dequeued_before_shared() {
     let (p, t) = group(1, SignalSet::ALL);
-    p.sigaction(Signo::SIGUSR2, Some(handler(SaFlags::empty())))
-        .unwrap();
-    p.sigaction(Signo::SIGUSR1, Some(handler(SaFlags::empty())))
-        .unwrap();
+    catch(&p, &[Signo::SIGUSR2, Signo::SIGUSR1]);
     kill(&p, Signo::SIGUSR1);
     t[0].send(Signo::SIGUSR2, None).unwrap();
     t[0].sigprocmask(MaskHow::SetMask, SignalSet::EMPTY);
@@ -571,10 +547,7 @@ fn rule47_resethand_resets_the_handler_only_at_dequeue() {
     t[0].restore_saved_mask(h.saved_mask);
     assert_eq!(
         t[0].get_signal(),
-        Some(Delivery::Exit {
-            sig: Signo::SIGRTMIN,
-            core_dump: false
-        }),
+        Some(exit(Signo::SIGRTMIN, false)),
         "second sees SIG_DFL"
     );
 }
@@ -613,52 +586,31 @@ fn rule47a_handlers_stack_in_dequeue_order_and_nodefer_lets_rt_instances_nest() 
 #[test]
 fn rule47b_fatal_default_signal_in_the_loop_ends_the_group_before_pushed_handlers_run() {
     let (p, t) = group(1, SignalSet::ALL);
-    p.sigaction(Signo::SIGHUP, Some(handler(SaFlags::empty())))
-        .unwrap();
+    catch(&p, &[Signo::SIGHUP]);
     kill(&p, Signo::SIGHUP);
     kill(&p, Signo::SIGTERM);
     t[0].sigprocmask(MaskHow::SetMask, SignalSet::EMPTY);
     let d = deliver_all(&t[0]);
     assert_eq!(handled(&d), [1]);
-    assert_eq!(
-        d.last(),
-        Some(&Delivery::Exit {
-            sig: Signo::SIGTERM,
-            core_dump: false
-        })
-    );
+    assert_eq!(d.last(), Some(&exit(Signo::SIGTERM, false)));
 }
 
 #[test]
 fn rule48_frame_failure_forces_sigsegv_fatal_if_it_was_sigsegv() {
     let (p, t) = group(1, SignalSet::EMPTY);
-    p.sigaction(Signo::SIGSEGV, Some(handler(SaFlags::empty())))
-        .unwrap();
+    catch(&p, &[Signo::SIGSEGV]);
     t[0].force_sigsegv(Signo::SIGSEGV).unwrap();
-    assert_eq!(
-        t[0].get_signal(),
-        Some(Delivery::Exit {
-            sig: Signo::SIGSEGV,
-            core_dump: true
-        })
-    );
+    assert_eq!(t[0].get_signal(), Some(exit(Signo::SIGSEGV, true)));
 }
 
 #[test]
 fn force_signal_unblocks_and_resets_a_blocked_fault() {
     let (p, t) = group(1, set(&[Signo::SIGBUS]));
-    p.sigaction(Signo::SIGBUS, Some(handler(SaFlags::empty())))
-        .unwrap();
+    catch(&p, &[Signo::SIGBUS]);
     t[0].force_signal(Signo::SIGBUS, &SignalInfo::fault(Signo::SIGBUS, 2, 0x40))
         .unwrap();
     assert!(!t[0].blocked().contains(Signo::SIGBUS));
-    assert_eq!(
-        t[0].get_signal(),
-        Some(Delivery::Exit {
-            sig: Signo::SIGBUS,
-            core_dump: true
-        })
-    );
+    assert_eq!(t[0].get_signal(), Some(exit(Signo::SIGBUS, true)));
 }
 
 #[test]
@@ -671,8 +623,7 @@ fn rule52_sigreturn_restores_the_mask_without_kill_and_stop() {
 #[test]
 fn rule54_exec_resets_handlers_keeps_ignore_mask_and_pending() {
     let (p, t) = group(1, set(&[Signo::SIGUSR1]));
-    p.sigaction(Signo::SIGUSR1, Some(handler(SaFlags::empty())))
-        .unwrap();
+    catch(&p, &[Signo::SIGUSR1]);
     p.sigaction(Signo::SIGUSR2, Some(SignalAction::IGNORE))
         .unwrap();
     kill(&p, Signo::SIGUSR1);
@@ -691,8 +642,7 @@ fn rule54_exec_resets_handlers_keeps_ignore_mask_and_pending() {
 #[test]
 fn fork_copies_actions_and_starts_with_nothing_pending() {
     let (p, t) = group(1, set(&[Signo::SIGUSR1]));
-    p.sigaction(Signo::SIGUSR2, Some(handler(SaFlags::empty())))
-        .unwrap();
+    catch(&p, &[Signo::SIGUSR2]);
     kill(&p, Signo::SIGUSR1);
     let child = Arc::new(p.fork(false));
     let ct = Thread::new(&child, 200, t[0].blocked(), CondvarQueue::default()).unwrap();
@@ -728,8 +678,7 @@ fn unkillable_group_discards_default_action_signals() {
     p.set_unkillable(true);
     assert_eq!(kill(&p, Signo::SIGTERM), Fate::Ignored);
     assert_eq!(kill(&p, Signo::SIGKILL), Fate::Ignored);
-    p.sigaction(Signo::SIGUSR1, Some(handler(SaFlags::empty())))
-        .unwrap();
+    catch(&p, &[Signo::SIGUSR1]);
     kill(&p, Signo::SIGUSR1);
     assert_eq!(handled(&deliver_all(&t[0])), [10]);
 }
@@ -776,10 +725,7 @@ fn generation_hooks_observe_pending_signals_in_registration_order() {
 #[test]
 fn rule19_a_running_thread_is_chosen_even_with_a_signal_already_pending() {
     let (p, t) = group(2, SignalSet::EMPTY);
-    p.sigaction(Signo::SIGUSR1, Some(handler(SaFlags::empty())))
-        .unwrap();
-    p.sigaction(Signo::SIGUSR2, Some(handler(SaFlags::empty())))
-        .unwrap();
+    catch(&p, &[Signo::SIGUSR1, Signo::SIGUSR2]);
     // T0 (the leader) already has something to handle.
     t[0].send(Signo::SIGUSR2, None).unwrap();
     assert!(t[0].has_pending());

@@ -158,8 +158,7 @@ fn kill_sent_standard_signal_bypasses_the_limit_but_counts() {
 #[test]
 fn over_limit_rt_sigqueue_is_eagain_and_changes_nothing() {
     let limit = PendingLimit::new(1);
-    let mut p = PendingSignals::new();
-    put(&mut p, queue_info(sig(40), 1), &limit).unwrap();
+    let mut p = queued_alone(queue_info(sig(40), 1), &limit);
     assert_eq!(
         put(&mut p, queue_info(sig(41), 2), &limit),
         Err(Errno::EAGAIN)
@@ -213,8 +212,7 @@ fn limit_n_allows_exactly_n_queued_entries() {
 #[test]
 fn infoless_rt_instance_behind_queued_entries_is_never_received() {
     let limit = PendingLimit::new(1);
-    let mut p = PendingSignals::new();
-    put(&mut p, queue_info(sig(35), 1), &limit).unwrap();
+    let mut p = queued_alone(queue_info(sig(35), 1), &limit);
     assert_eq!(
         put(&mut p, SignalInfo::user(sig(35), 2, 2), &limit),
         Ok(PutOutcome::InfoLost)

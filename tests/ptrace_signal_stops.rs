@@ -101,6 +101,59 @@ impl<F: FnMut(&Thread, Signo, PtraceStopKind) -> Option<Signo>> Tracer for Scrip
     }
 }
 
+/// A process with `n` threads whose first one is traced, with handlers for `sigs`.
+fn traced(n: usize, sigs: &[Signo]) -> (Arc<Process>, Vec<Thread>) {
+    let (p, t) = group(n);
+    handle(&p, sigs);
+    t[0].set_traced(true).unwrap();
+    (p, t)
+}
+
+/// As [`traced`], the first thread seized (`PTRACE_SEIZE`) instead.
+fn seized(n: usize, sigs: &[Signo]) -> (Arc<Process>, Vec<Thread>) {
+    let (p, t) = group(n);
+    handle(&p, sigs);
+    t[0].set_seized().unwrap();
+    (p, t)
+}
+
+/// A signal-delivery stop for `sig`, as [`Script::stops`] lists it.
+fn delivery_stop(sig: Signo) -> (Signo, PtraceStopKind) {
+    (sig, PtraceStopKind::SignalDelivery)
+}
+
+/// A group-stop trap of a `PTRACE_ATTACH`ed tracee for the stop signal `sig`.
+fn group_stop(sig: Signo) -> (Signo, PtraceStopKind) {
+    (sig, PtraceStopKind::GroupStop)
+}
+
+/// A `PTRACE_EVENT_STOP` trap of a seized tracee (`sig`: the stop signal, or SIGTRAP).
+fn event_stop(sig: Signo) -> (Signo, PtraceStopKind) {
+    (sig, PtraceStopKind::EventStop)
+}
+
+/// The group ends by `sig`'s default action, no core dump.
+fn killed_by(sig: Signo) -> Delivery {
+    Delivery::Exit {
+        sig,
+        core_dump: false,
+    }
+}
+
+/// A tracer's answer: `during` runs in the first stop only, and every stop lets its
+/// signal through.
+fn in_first_stop(
+    during: impl FnOnce(&Thread),
+) -> impl FnMut(&Thread, Signo, PtraceStopKind) -> Option<Signo> {
+    let mut during = Some(during);
+    move |tracee: &Thread, sig, _| {
+        if let Some(f) = during.take() {
+            f(tracee);
+        }
+        Some(sig)
+    }
+}
+
 /// What the handlers in `d` received: (signal, si_code, si_pid, si_value).
 fn handled(d: &[Delivery]) -> Vec<(Signo, i32, i32, u64)> {
     d.iter()
@@ -111,15 +164,18 @@ fn handled(d: &[Delivery]) -> Vec<(Signo, i32, i32, u64)> {
         .collect()
 }
 
+/// The signals whose handlers ran in `d`, in order.
+fn handled_sigs(d: &[Delivery]) -> Vec<Signo> {
+    handled(d).iter().map(|h| h.0).collect()
+}
+
 use ksignal::code::{SI_QUEUE, SI_USER};
 
 // ---- Rule 65: a traced thread's signals stop for its tracer first.
 
 #[test]
 fn rule65_each_dequeued_signal_is_a_signal_delivery_stop_with_its_siginfo() {
-    let (p, t) = group(1);
-    handle(&p, &[Signo::SIGUSR1, Signo::SIGUSR2]);
-    t[0].set_traced(true).unwrap();
+    let (p, t) = traced(1, &[Signo::SIGUSR1, Signo::SIGUSR2]);
     let q = SignalInfo::queue(Signo::SIGUSR1, 7, 70, 0xabc);
     t[0].send(Signo::SIGUSR1, Some(&q)).unwrap();
     p.send(
@@ -158,21 +214,18 @@ fn rule65_each_dequeued_signal_is_a_signal_delivery_stop_with_its_siginfo() {
 
 #[test]
 fn rule65_an_untraced_thread_never_stops() {
-    let (p, t) = group(1);
-    handle(&p, &[Signo::SIGUSR1]);
-    t[0].set_traced(true).unwrap();
+    let (_p, t) = traced(1, &[Signo::SIGUSR1]);
     t[0].set_traced(false).unwrap();
     t[0].send(Signo::SIGUSR1, None).unwrap();
     let mut tracer = Script::new(&t[0], |_, _, _| panic!("no stop expected"));
     let d = tracer.deliver_all();
-    assert_eq!(handled(&d).len(), 1);
+    assert_eq!(handled_sigs(&d), [Signo::SIGUSR1]);
     assert!(tracer.seen.is_empty());
 }
 
 #[test]
 fn rule65_getsiginfo_and_setsiginfo_outside_a_signal_delivery_stop_are_einval() {
-    let (_p, t) = group(1);
-    t[0].set_traced(true).unwrap();
+    let (_p, t) = traced(1, &[]);
     assert_eq!(t[0].ptrace_getsiginfo(), Err(Errno::EINVAL));
     let info = SignalInfo::user(Signo::SIGUSR1, 1, 1);
     assert_eq!(t[0].ptrace_setsiginfo(&info), Err(Errno::EINVAL));
@@ -180,9 +233,7 @@ fn rule65_getsiginfo_and_setsiginfo_outside_a_signal_delivery_stop_are_einval() 
 
 #[test]
 fn rule65_a_thread_in_a_ptrace_stop_is_not_chosen_for_process_directed_signals() {
-    let (p, t) = group(2);
-    handle(&p, &[Signo::SIGUSR1, Signo::SIGUSR2]);
-    t[0].set_traced(true).unwrap();
+    let (p, t) = traced(2, &[Signo::SIGUSR1, Signo::SIGUSR2]);
     t[0].send(Signo::SIGUSR1, None).unwrap();
     let mut woken = None;
     let mut tracer = Script::new(&t[0], |_, sig, _| {
@@ -200,32 +251,25 @@ fn rule65_a_thread_in_a_ptrace_stop_is_not_chosen_for_process_directed_signals()
 
 #[test]
 fn rule65_signals_sent_during_the_stop_are_found_after_it() {
-    let (p, t) = group(1);
-    handle(&p, &[Signo::SIGUSR1, Signo::SIGUSR2]);
-    t[0].set_traced(true).unwrap();
+    let (_p, t) = traced(1, &[Signo::SIGUSR1, Signo::SIGUSR2]);
     t[0].send(Signo::SIGUSR1, None).unwrap();
-    let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, _| {
-        if sig == Signo::SIGUSR1 {
+    let mut tracer = Script::new(
+        &t[0],
+        in_first_stop(|tracee: &Thread| {
             tracee.send(Signo::SIGUSR2, None).unwrap();
-        }
-        Some(sig)
-    });
+        }),
+    );
     let d = tracer.deliver_all();
     assert_eq!(
         tracer.stops(),
-        [
-            (Signo::SIGUSR1, PtraceStopKind::SignalDelivery),
-            (Signo::SIGUSR2, PtraceStopKind::SignalDelivery)
-        ]
+        [delivery_stop(Signo::SIGUSR1), delivery_stop(Signo::SIGUSR2)]
     );
-    assert_eq!(handled(&d).len(), 2);
+    assert_eq!(handled_sigs(&d), [Signo::SIGUSR1, Signo::SIGUSR2]);
 }
 
 #[test]
 fn rule65_a_traced_thread_traps_to_its_tracer_in_a_group_stop() {
-    let (p, t) = group(1);
-    handle(&p, &[Signo::SIGUSR1]);
-    t[0].set_traced(true).unwrap();
+    let (p, t) = traced(1, &[Signo::SIGUSR1]);
     p.send(Signo::SIGSTOP, None).unwrap();
     let mut info_in_group_stop = None;
     let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, kind| match kind {
@@ -241,10 +285,7 @@ fn rule65_a_traced_thread_traps_to_its_tracer_in_a_group_stop() {
     let d = tracer.deliver_all();
     assert_eq!(
         tracer.stops(),
-        [
-            (Signo::SIGSTOP, PtraceStopKind::SignalDelivery),
-            (Signo::SIGSTOP, PtraceStopKind::GroupStop)
-        ]
+        [delivery_stop(Signo::SIGSTOP), group_stop(Signo::SIGSTOP)]
     );
     drop(tracer);
     assert_eq!(info_in_group_stop, Some(Err(Errno::EINVAL)));
@@ -276,10 +317,7 @@ fn rule66_a_traced_thread_keeps_ignored_signals_for_its_tracer() {
     // Private queue first.
     assert_eq!(
         tracer.stops(),
-        [
-            (Signo::SIGCHLD, PtraceStopKind::SignalDelivery),
-            (Signo::SIGUSR1, PtraceStopKind::SignalDelivery)
-        ]
+        [delivery_stop(Signo::SIGCHLD), delivery_stop(Signo::SIGUSR1)]
     );
     // Let through, they take their action: ignored.
     assert_eq!(d, []);
@@ -296,10 +334,7 @@ fn rule66_a_traced_unkillable_process_still_discards_sigkill() {
     assert_eq!(p.send(Signo::SIGTERM, None).unwrap().fate, Fate::Queued);
     let mut tracer = Script::new(&t[0], |_, sig, _| Some(sig));
     assert_eq!(tracer.deliver_all(), []);
-    assert_eq!(
-        tracer.stops(),
-        [(Signo::SIGTERM, PtraceStopKind::SignalDelivery)]
-    );
+    assert_eq!(tracer.stops(), [delivery_stop(Signo::SIGTERM)]);
 }
 
 #[test]
@@ -315,8 +350,7 @@ fn rule66_blocked_signals_are_kept_traced_or_not() {
 
 #[test]
 fn rule67_a_fatal_signal_to_a_traced_thread_waits_for_its_tracer() {
-    let (p, t) = group(2);
-    t[0].set_traced(true).unwrap();
+    let (p, t) = traced(2, &[]);
     let out = t[0].send_process_directed(Signo::SIGTERM, None).unwrap();
     assert!(!out.group_exit, "no group exit at generation");
     assert_eq!(p.group_exit(), None);
@@ -327,13 +361,7 @@ fn rule67_a_fatal_signal_to_a_traced_thread_waits_for_its_tracer() {
     // Sent again and let through, it ends the group.
     t[0].send_process_directed(Signo::SIGTERM, None).unwrap();
     let mut tracer = Script::new(&t[0], |_, sig, _| Some(sig));
-    assert_eq!(
-        tracer.deliver_all(),
-        [Delivery::Exit {
-            sig: Signo::SIGTERM,
-            core_dump: false
-        }]
-    );
+    assert_eq!(tracer.deliver_all(), [killed_by(Signo::SIGTERM)]);
     assert_eq!(p.group_exit(), Some(Signo::SIGTERM));
 }
 
@@ -352,9 +380,7 @@ fn rule67_a_fatal_signal_through_an_untraced_thread_kills_at_once() {
 
 #[test]
 fn rule68_resuming_with_no_signal_cancels_it() {
-    let (p, t) = group(1);
-    handle(&p, &[Signo::SIGUSR1]);
-    t[0].set_traced(true).unwrap();
+    let (_p, t) = traced(1, &[Signo::SIGUSR1]);
     t[0].send(Signo::SIGUSR1, None).unwrap();
     let mut tracer = Script::new(&t[0], |_, _, _| None);
     assert_eq!(tracer.deliver_all(), []);
@@ -366,9 +392,7 @@ fn rule68_resuming_with_no_signal_cancels_it() {
 
 #[test]
 fn rule68_another_signal_gets_a_new_si_user_siginfo_from_the_tracer() {
-    let (p, t) = group(1);
-    handle(&p, &[Signo::SIGUSR1, Signo::SIGUSR2]);
-    t[0].set_traced(true).unwrap();
+    let (_p, t) = traced(1, &[Signo::SIGUSR1, Signo::SIGUSR2]);
     let q = SignalInfo::queue(Signo::SIGUSR1, 7, 70, 0xabc);
     t[0].send(Signo::SIGUSR1, Some(&q)).unwrap();
     let mut tracer = Script::new(&t[0], |_, _, _| Some(Signo::SIGUSR2));
@@ -385,9 +409,7 @@ fn rule68_another_signal_gets_a_new_si_user_siginfo_from_the_tracer() {
 
 #[test]
 fn rule68_setsiginfo_replaces_what_the_handler_receives() {
-    let (p, t) = group(1);
-    handle(&p, &[Signo::SIGUSR1]);
-    t[0].set_traced(true).unwrap();
+    let (_p, t) = traced(1, &[Signo::SIGUSR1]);
     t[0].send(Signo::SIGUSR1, None).unwrap();
     let forged = SignalInfo::queue(Signo::SIGUSR1, 99, 9, 0x5eed);
     let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, _| {
@@ -403,9 +425,7 @@ fn rule68_setsiginfo_replaces_what_the_handler_receives() {
 fn rule68_setsiginfo_naming_the_new_signal_keeps_the_tracers_siginfo() {
     // Linux compares the resumed signal with the siginfo's si_signo, so a tracer
     // that wrote a siginfo for the signal it injects keeps it.
-    let (p, t) = group(1);
-    handle(&p, &[Signo::SIGUSR1, Signo::SIGUSR2]);
-    t[0].set_traced(true).unwrap();
+    let (_p, t) = traced(1, &[Signo::SIGUSR1, Signo::SIGUSR2]);
     t[0].send(Signo::SIGUSR1, None).unwrap();
     let forged = SignalInfo::queue(Signo::SIGUSR2, 5, 5, 77);
     let mut tracer = Script::new(&t[0], |tracee: &Thread, _, _| {
@@ -426,9 +446,7 @@ fn rule68_setsiginfo_naming_the_new_signal_keeps_the_tracers_siginfo() {
 
 #[test]
 fn rule68_a_new_signal_that_is_blocked_is_queued_again_not_delivered() {
-    let (p, t) = group(1);
-    handle(&p, &[Signo::SIGUSR1, Signo::SIGUSR2]);
-    t[0].set_traced(true).unwrap();
+    let (p, t) = traced(1, &[Signo::SIGUSR1, Signo::SIGUSR2]);
     t[0].sigprocmask(MaskHow::Block, SignalSet::single(Signo::SIGUSR2));
     t[0].send(Signo::SIGUSR1, None).unwrap();
     let mut tracer = Script::new(&t[0], |_, _, _| Some(Signo::SIGUSR2));
@@ -454,9 +472,7 @@ fn rule68_a_new_signal_that_is_blocked_is_queued_again_not_delivered() {
 
 #[test]
 fn rule68_a_process_directed_signal_is_queued_again_on_the_shared_queue() {
-    let (p, t) = group(1);
-    handle(&p, &[Signo::SIGUSR1, Signo::SIGUSR2]);
-    t[0].set_traced(true).unwrap();
+    let (p, t) = traced(1, &[Signo::SIGUSR1, Signo::SIGUSR2]);
     t[0].sigprocmask(MaskHow::Block, SignalSet::single(Signo::SIGUSR2));
     p.send(Signo::SIGUSR1, None).unwrap();
     let mut tracer = Script::new(&t[0], |_, _, _| Some(Signo::SIGUSR2));
@@ -466,23 +482,19 @@ fn rule68_a_process_directed_signal_is_queued_again_on_the_shared_queue() {
 
 #[test]
 fn rule68_a_sigcont_during_the_stop_cancels_a_stop_signal_let_through() {
-    let (p, t) = group(1);
-    t[0].set_traced(true).unwrap();
+    let (p, t) = traced(1, &[]);
     p.send(Signo::SIGTSTP, None).unwrap();
-    let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, _| {
-        if sig == Signo::SIGTSTP {
+    let mut tracer = Script::new(
+        &t[0],
+        in_first_stop(|tracee: &Thread| {
             tracee.process().send(Signo::SIGCONT, None).unwrap();
-        }
-        Some(sig)
-    });
+        }),
+    );
     assert_eq!(tracer.deliver_all(), []);
     // The SIGCONT (default: ignore, kept for the tracer) stops too; no group stop.
     assert_eq!(
         tracer.stops(),
-        [
-            (Signo::SIGTSTP, PtraceStopKind::SignalDelivery),
-            (Signo::SIGCONT, PtraceStopKind::SignalDelivery)
-        ]
+        [delivery_stop(Signo::SIGTSTP), delivery_stop(Signo::SIGCONT)]
     );
     drop(tracer);
     assert!(!p.is_stopped());
@@ -491,49 +503,33 @@ fn rule68_a_sigcont_during_the_stop_cancels_a_stop_signal_let_through() {
 #[test]
 fn rule68_the_action_is_read_after_the_stop() {
     // The handler installed while the thread is stopped is the one that runs.
-    let (_p, t) = group(1);
-    t[0].set_traced(true).unwrap();
+    let (_p, t) = traced(1, &[]);
     t[0].send(Signo::SIGUSR1, None).unwrap();
     let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, _| {
         tracee.process().sigaction(sig, Some(handler())).unwrap();
         Some(sig)
     });
     let d = tracer.deliver_all();
-    assert_eq!(handled(&d).len(), 1);
+    assert_eq!(handled_sigs(&d), [Signo::SIGUSR1]);
 }
 
 #[test]
 fn rule68_the_tracer_may_turn_a_signal_into_sigkill() {
-    let (p, t) = group(1);
-    handle(&p, &[Signo::SIGUSR1]);
-    t[0].set_traced(true).unwrap();
+    let (_p, t) = traced(1, &[Signo::SIGUSR1]);
     t[0].send(Signo::SIGUSR1, None).unwrap();
     let mut tracer = Script::new(&t[0], |_, _, _| Some(Signo::SIGKILL));
-    assert_eq!(
-        tracer.deliver_all(),
-        [Delivery::Exit {
-            sig: Signo::SIGKILL,
-            core_dump: false
-        }]
-    );
+    assert_eq!(tracer.deliver_all(), [killed_by(Signo::SIGKILL)]);
 }
 
 // ---- Rule 69: SIGKILL never stops, and ends a stop.
 
 #[test]
 fn rule69_sigkill_never_stops() {
-    let (p, t) = group(1);
-    t[0].set_traced(true).unwrap();
+    let (p, t) = traced(1, &[]);
     let out = p.send(Signo::SIGKILL, None).unwrap();
     assert!(out.group_exit);
     let mut tracer = Script::new(&t[0], |_, _, _| panic!("SIGKILL must not stop"));
-    assert_eq!(
-        tracer.deliver_all(),
-        [Delivery::Exit {
-            sig: Signo::SIGKILL,
-            core_dump: false
-        }]
-    );
+    assert_eq!(tracer.deliver_all(), [killed_by(Signo::SIGKILL)]);
 }
 
 /// A kernel's ptrace stop: sleeps on the thread's wait queue until the crate says
@@ -566,6 +562,26 @@ impl Tracer for SleepUntilWoken<'_> {
     }
 }
 
+/// Runs `get_signal_traced` for `tracee` on a thread of its own, each stop a
+/// [`SleepUntilWoken`]; returns that thread and where it reports its stops.
+fn sleep_in_stops(
+    tracee: &Arc<Thread>,
+) -> (
+    std::thread::JoinHandle<Option<Delivery>>,
+    std::sync::mpsc::Receiver<(Signo, PtraceStopKind)>,
+) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tracee = tracee.clone();
+    let runner = std::thread::spawn(move || {
+        let mut k = SleepUntilWoken {
+            tracee: &tracee,
+            stopped: tx,
+        };
+        tracee.get_signal_traced(&mut NoJobControl, &mut k)
+    });
+    (runner, rx)
+}
+
 #[test]
 fn rule69_a_sigkill_during_a_stop_wakes_the_thread_and_ends_the_group() {
     let (p, mut t) = group(1);
@@ -573,17 +589,7 @@ fn rule69_a_sigkill_during_a_stop_wakes_the_thread_and_ends_the_group() {
     let tracee = Arc::new(t.remove(0));
     tracee.set_traced(true).unwrap();
     tracee.send(Signo::SIGUSR1, None).unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let runner = {
-        let tracee = tracee.clone();
-        std::thread::spawn(move || {
-            let mut k = SleepUntilWoken {
-                tracee: &tracee,
-                stopped: tx,
-            };
-            tracee.get_signal_traced(&mut NoJobControl, &mut k)
-        })
-    };
+    let (runner, rx) = sleep_in_stops(&tracee);
     rx.recv_timeout(Duration::from_secs(10))
         .expect("the tracee reached its stop");
     assert_eq!(
@@ -598,32 +604,18 @@ fn rule69_a_sigkill_during_a_stop_wakes_the_thread_and_ends_the_group() {
     assert!(out.group_exit);
     let d = runner.join().unwrap();
     // The SIGUSR1 of the stop is not delivered: the fatal signal wins.
-    assert_eq!(
-        d,
-        Some(Delivery::Exit {
-            sig: Signo::SIGKILL,
-            core_dump: false
-        })
-    );
+    assert_eq!(d, Some(killed_by(Signo::SIGKILL)));
 }
 
 #[test]
 fn rule69_a_signal_let_through_while_a_fatal_one_is_pending_is_not_delivered() {
-    let (p, t) = group(1);
-    handle(&p, &[Signo::SIGUSR1]);
-    t[0].set_traced(true).unwrap();
+    let (_p, t) = traced(1, &[Signo::SIGUSR1]);
     t[0].send(Signo::SIGUSR1, None).unwrap();
     let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, _| {
         tracee.process().send(Signo::SIGKILL, None).unwrap();
         Some(sig)
     });
-    assert_eq!(
-        tracer.deliver_all(),
-        [Delivery::Exit {
-            sig: Signo::SIGKILL,
-            core_dump: false
-        }]
-    );
+    assert_eq!(tracer.deliver_all(), [killed_by(Signo::SIGKILL)]);
 }
 
 /// `JobControl` is still asked for a traced thread's TSTP (after its stop).
@@ -636,8 +628,7 @@ fn rule65_job_control_is_asked_after_the_tracer_let_a_tstp_through() {
             true
         }
     }
-    let (p, t) = group(1);
-    t[0].set_traced(true).unwrap();
+    let (p, t) = traced(1, &[]);
     p.send(Signo::SIGTSTP, None).unwrap();
     let mut job = Orphaned(0);
     let mut tracer = Script::new(&t[0], |_, sig, _| Some(sig));
@@ -654,18 +645,14 @@ const EVENT_STOP: i32 = ksignal::PTRACE_EVENT_STOP;
 
 #[test]
 fn rule69a_a_seized_tracee_traps_with_ptrace_event_stop_in_a_group_stop() {
-    let (p, t) = group(1);
-    t[0].set_seized().unwrap();
+    let (p, t) = seized(1, &[]);
     assert!(t[0].is_seized() && t[0].is_traced());
     p.send(Signo::SIGSTOP, None).unwrap();
     let mut tracer = Script::new(&t[0], |_, sig, _| Some(sig));
     assert_eq!(tracer.deliver_all(), []);
     assert_eq!(
         tracer.stops(),
-        [
-            (Signo::SIGSTOP, PtraceStopKind::SignalDelivery),
-            (Signo::SIGSTOP, PtraceStopKind::EventStop)
-        ]
+        [delivery_stop(Signo::SIGSTOP), event_stop(Signo::SIGSTOP)]
     );
     // PTRACE_GETSIGINFO in the trap: si_signo the stop signal, si_code
     // `sig | PTRACE_EVENT_STOP << 8`, the tracee's own tid and uid.
@@ -685,9 +672,7 @@ fn rule69a_a_seized_tracee_traps_with_ptrace_event_stop_in_a_group_stop() {
 
 #[test]
 fn rule69a_ptrace_interrupt_traps_a_running_seized_tracee_with_sigtrap() {
-    let (p, t) = group(1);
-    handle(&p, &[Signo::SIGUSR1]);
-    t[0].set_traced(true).unwrap();
+    let (_p, t) = traced(1, &[Signo::SIGUSR1]);
     assert_eq!(t[0].ptrace_interrupt(), Err(Errno::EIO), "not seized");
     t[0].set_seized().unwrap();
     assert!(!t[0].has_pending());
@@ -696,10 +681,7 @@ fn rule69a_ptrace_interrupt_traps_a_running_seized_tracee_with_sigtrap() {
     let mut tracer = Script::new(&t[0], |_, _, _| Some(Signo::SIGUSR1));
     // The trap's resume signal is dropped; nothing was sent.
     assert_eq!(tracer.deliver_all(), []);
-    assert_eq!(
-        tracer.stops(),
-        [(Signo::SIGTRAP, PtraceStopKind::EventStop)]
-    );
+    assert_eq!(tracer.stops(), [event_stop(Signo::SIGTRAP)]);
     assert_eq!(
         tracer.seen[0].info.map(|i| (i.code(), i.pid(), i.uid())),
         Ok((
@@ -714,62 +696,52 @@ fn rule69a_ptrace_interrupt_traps_a_running_seized_tracee_with_sigtrap() {
 
 #[test]
 fn rule69a_ptrace_interrupt_during_a_stop_traps_after_it() {
-    let (p, t) = group(1);
-    handle(&p, &[Signo::SIGUSR1]);
-    t[0].set_seized().unwrap();
+    let (_p, t) = seized(1, &[Signo::SIGUSR1]);
     t[0].send(Signo::SIGUSR1, None).unwrap();
-    let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, kind| {
-        if kind == PtraceStopKind::SignalDelivery {
+    let mut tracer = Script::new(
+        &t[0],
+        in_first_stop(|tracee: &Thread| {
             tracee.ptrace_interrupt().unwrap();
-        }
-        Some(sig)
-    });
+        }),
+    );
     let d = tracer.deliver_all();
     assert_eq!(
         tracer.stops(),
-        [
-            (Signo::SIGUSR1, PtraceStopKind::SignalDelivery),
-            (Signo::SIGTRAP, PtraceStopKind::EventStop)
-        ]
+        [delivery_stop(Signo::SIGUSR1), event_stop(Signo::SIGTRAP)]
     );
-    assert_eq!(handled(&d).len(), 1);
+    assert_eq!(handled_sigs(&d), [Signo::SIGUSR1]);
+}
+
+/// PTRACE_LISTEN tried in each stop of `tracee`, each then let through: what it
+/// returned, by the kind of stop.
+fn listen_in_each_stop(tracee: &Thread) -> Vec<(PtraceStopKind, Result<(), Errno>)> {
+    let mut results = Vec::new();
+    Script::new(tracee, |tracee: &Thread, sig, kind| {
+        results.push((kind, tracee.ptrace_listen()));
+        Some(sig)
+    })
+    .deliver_all();
+    results
 }
 
 #[test]
 fn rule69a_listen_needs_a_seized_tracee_in_a_ptrace_event_stop() {
-    let (p, t) = group(1);
-    handle(&p, &[Signo::SIGUSR1]);
-    t[0].set_seized().unwrap();
+    let (_p, t) = seized(1, &[Signo::SIGUSR1]);
     assert_eq!(t[0].ptrace_listen(), Err(Errno::EIO), "not stopped");
     t[0].send(Signo::SIGUSR1, None).unwrap();
     t[0].ptrace_interrupt().unwrap();
-    let mut results = Vec::new();
-    let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, kind| {
-        results.push((kind, tracee.ptrace_listen()));
-        Some(sig)
-    });
-    tracer.deliver_all();
-    drop(tracer);
     assert_eq!(
-        results,
+        listen_in_each_stop(&t[0]),
         [
             (PtraceStopKind::EventStop, Ok(())),
             (PtraceStopKind::SignalDelivery, Err(Errno::EIO))
         ]
     );
     // A tracee that is not seized cannot listen, even in its group-stop trap.
-    let (p, t) = group(1);
-    t[0].set_traced(true).unwrap();
+    let (p, t) = traced(1, &[]);
     p.send(Signo::SIGSTOP, None).unwrap();
-    let mut results = Vec::new();
-    let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, kind| {
-        results.push((kind, tracee.ptrace_listen()));
-        Some(sig)
-    });
-    tracer.deliver_all();
-    drop(tracer);
     assert_eq!(
-        results,
+        listen_in_each_stop(&t[0]),
         [
             (PtraceStopKind::SignalDelivery, Err(Errno::EIO)),
             (PtraceStopKind::GroupStop, Err(Errno::EIO))
@@ -779,11 +751,10 @@ fn rule69a_listen_needs_a_seized_tracee_in_a_ptrace_event_stop() {
 
 #[test]
 fn rule69a_sigcont_ends_a_listening_stop_and_the_tracee_reports_it_with_sigtrap() {
-    let (p, t) = group(1);
-    t[0].set_seized().unwrap();
+    let (p, t) = seized(1, &[]);
     p.send(Signo::SIGSTOP, None).unwrap();
     let mut tracer = Script::new(&t[0], |tracee: &Thread, sig, kind| {
-        if (sig, kind) == (Signo::SIGSTOP, PtraceStopKind::EventStop) {
+        if (sig, kind) == event_stop(Signo::SIGSTOP) {
             tracee.ptrace_listen().unwrap();
             assert!(tracee.is_ptrace_listening());
             assert!(!tracee.ptrace_stop_must_end());
@@ -797,12 +768,12 @@ fn rule69a_sigcont_ends_a_listening_stop_and_the_tracee_reports_it_with_sigtrap(
     assert_eq!(
         tracer.stops(),
         [
-            (Signo::SIGSTOP, PtraceStopKind::SignalDelivery),
-            (Signo::SIGSTOP, PtraceStopKind::EventStop),
+            delivery_stop(Signo::SIGSTOP),
+            event_stop(Signo::SIGSTOP),
             // Re-trapped: the group is no longer stopped.
-            (Signo::SIGTRAP, PtraceStopKind::EventStop),
+            event_stop(Signo::SIGTRAP),
             // Then the SIGCONT itself, kept for the tracer.
-            (Signo::SIGCONT, PtraceStopKind::SignalDelivery)
+            delivery_stop(Signo::SIGCONT)
         ]
     );
     drop(tracer);
@@ -812,17 +783,17 @@ fn rule69a_sigcont_ends_a_listening_stop_and_the_tracee_reports_it_with_sigtrap(
 
 #[test]
 fn rule69a_sigcont_to_a_running_seized_tracee_makes_it_report() {
-    let (p, t) = group(1);
-    t[0].set_seized().unwrap();
+    let (p, t) = seized(1, &[]);
     p.send(Signo::SIGCONT, None).unwrap();
     let mut tracer = Script::new(&t[0], |_, sig, _| Some(sig));
-    assert_eq!(tracer.deliver_all(), []);
+    assert_eq!(
+        tracer.deliver_all(),
+        [],
+        "SIGCONT's default action is to ignore"
+    );
     assert_eq!(
         tracer.stops(),
-        [
-            (Signo::SIGTRAP, PtraceStopKind::EventStop),
-            (Signo::SIGCONT, PtraceStopKind::SignalDelivery)
-        ]
+        [event_stop(Signo::SIGTRAP), delivery_stop(Signo::SIGCONT)]
     );
 }
 
@@ -838,10 +809,7 @@ fn rule69a_a_group_stop_makes_a_seized_sibling_trap() {
     assert!(t[1].has_pending(), "the seized sibling is told");
     let mut tracer = Script::new(&t[1], |_, sig, _| Some(sig));
     assert_eq!(tracer.deliver_all(), []);
-    assert_eq!(
-        tracer.stops(),
-        [(Signo::SIGSTOP, PtraceStopKind::EventStop)]
-    );
+    assert_eq!(tracer.stops(), [event_stop(Signo::SIGSTOP)]);
 }
 
 #[test]
@@ -850,23 +818,13 @@ fn rule69a_a_notify_wakes_a_listening_tracee_sleeping_in_its_stop() {
     let tracee = Arc::new(t.remove(0));
     tracee.set_seized().unwrap();
     p.send(Signo::SIGSTOP, None).unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let runner = {
-        let tracee = tracee.clone();
-        std::thread::spawn(move || {
-            let mut k = SleepUntilWoken {
-                tracee: &tracee,
-                stopped: tx,
-            };
-            // The first stop (signal delivery of SIGSTOP) ends only through
-            // PTRACE_INTERRUPT-less means here: the test ends it by untracing.
-            tracee.get_signal_traced(&mut NoJobControl, &mut k)
-        })
-    };
+    // The first stop (signal delivery of SIGSTOP) ends only through
+    // PTRACE_INTERRUPT-less means here: the test ends it by untracing.
+    let (runner, rx) = sleep_in_stops(&tracee);
     let wait = |rx: &std::sync::mpsc::Receiver<(Signo, PtraceStopKind)>| {
         rx.recv_timeout(Duration::from_secs(10)).expect("a stop")
     };
-    assert_eq!(wait(&rx), (Signo::SIGSTOP, PtraceStopKind::SignalDelivery));
+    assert_eq!(wait(&rx), delivery_stop(Signo::SIGSTOP));
     // Interrupting a stop that does not listen does not end it.
     tracee.ptrace_interrupt().unwrap();
     assert!(!tracee.ptrace_stop_must_end());
@@ -875,16 +833,10 @@ fn rule69a_a_notify_wakes_a_listening_tracee_sleeping_in_its_stop() {
     tracee.set_traced(false).unwrap();
     tracee.set_seized().unwrap();
     // The stop returned SIGSTOP unchanged: the group stops and the thread traps.
-    assert_eq!(wait(&rx), (Signo::SIGSTOP, PtraceStopKind::EventStop));
+    assert_eq!(wait(&rx), event_stop(Signo::SIGSTOP));
     tracee.ptrace_listen().unwrap();
     p.send(Signo::SIGCONT, None).unwrap();
-    assert_eq!(wait(&rx), (Signo::SIGTRAP, PtraceStopKind::EventStop));
+    assert_eq!(wait(&rx), event_stop(Signo::SIGTRAP));
     p.send(Signo::SIGKILL, None).unwrap();
-    assert_eq!(
-        runner.join().unwrap(),
-        Some(Delivery::Exit {
-            sig: Signo::SIGKILL,
-            core_dump: false
-        })
-    );
+    assert_eq!(runner.join().unwrap(), Some(killed_by(Signo::SIGKILL)));
 }

@@ -222,6 +222,13 @@ trait QemuArch {
     /// The context when the signal is found: in the system call, whose result
     /// register holds `ret` (its first argument is the guest's).
     fn ctx(f: &Frame, ret: u64) -> Self::Ctx;
+    /// For [`ctx`](Self::ctx) where the registers are one array of 32 with the zero
+    /// register first (riscv64, loongarch64): the guest's, sp included, and `ret`.
+    fn gprs_in_syscall(f: &Frame, ret: u64) -> [u64; 32] {
+        let mut x = f.raised.gpr;
+        (x[0], x[Self::SP], x[Self::RET]) = (0, f.raised.sp, ret);
+        x
+    }
     /// General registers by number (the sp slot holds sp) and pc.
     fn regs(c: &Self::Ctx) -> ([u64; 32], u64);
     fn set_sp(c: &mut Self::Ctx, sp: u64);
@@ -727,9 +734,7 @@ impl QemuArch for A64 {
         let mut v = Vec::new();
         v.extend((fpctl[0] as u32).to_le_bytes());
         v.extend((fpctl[1] as u32).to_le_bytes());
-        for w in fpr {
-            v.extend(w.to_le_bytes());
-        }
+        v.extend(bytes_of(fpr));
         v
     }
     fn trampoline(f: &Frame) -> u64 {
@@ -869,13 +874,9 @@ impl QemuArch for Rv64 {
     type Ctx = Riscv64Context;
 
     fn ctx(f: &Frame, ret: u64) -> Riscv64Context {
-        let mut x = f.raised.gpr;
-        x[0] = 0;
-        x[2] = f.raised.sp;
-        x[10] = ret;
         Riscv64Context {
             pc: f.raised.pc,
-            x,
+            x: Self::gprs_in_syscall(f, ret),
             sstatus: 1 << 5,
             in_syscall: true,
             orig_a0: f.raised.gpr[10],
@@ -890,10 +891,7 @@ impl QemuArch for Rv64 {
         c.x[2] = sp;
     }
     fn fp_image(fpr: &[u64; 64], fpctl: &[u64; 4]) -> Vec<u8> {
-        let mut v = Vec::new();
-        for w in &fpr[..32] {
-            v.extend(w.to_le_bytes());
-        }
+        let mut v = bytes_of(&fpr[..32]);
         v.extend((fpctl[0] as u32).to_le_bytes());
         v.extend([0; 4]);
         v
@@ -966,13 +964,9 @@ impl QemuArch for La64 {
     type Ctx = Loongarch64Context;
 
     fn ctx(f: &Frame, ret: u64) -> Loongarch64Context {
-        let mut regs = f.raised.gpr;
-        regs[0] = 0;
-        regs[3] = f.raised.sp;
-        regs[4] = ret;
         Loongarch64Context {
             era: f.raised.pc,
-            regs,
+            regs: Self::gprs_in_syscall(f, ret),
             prmd: 0b111,
             in_syscall: true,
             orig_a0: f.raised.gpr[4],
@@ -987,10 +981,7 @@ impl QemuArch for La64 {
         c.regs[3] = sp;
     }
     fn fp_image(fpr: &[u64; 64], fpctl: &[u64; 4]) -> Vec<u8> {
-        let mut v = Vec::new();
-        for w in &fpr[..32] {
-            v.extend(w.to_le_bytes());
-        }
+        let mut v = bytes_of(&fpr[..32]);
         v.extend(fpctl[1].to_le_bytes());
         v.extend((fpctl[0] as u32).to_le_bytes());
         v.extend([0; 4]);

@@ -10,25 +10,27 @@
 // Only the addresses of `signal_setup` are used here.
 #[allow(dead_code)]
 mod common {
+    pub mod return_to_user;
     pub mod signal_setup;
     pub mod user_stack;
     pub mod wait;
 }
 
-use common::signal_setup::{HANDLER, RESTORER, TRAMPOLINE};
+use common::return_to_user::return_to_user;
+use common::signal_setup::{HANDLER, K, RESTORER};
 use common::user_stack::{STACK_BASE, memory, stack_top};
 use common::wait::CondvarQueue;
-use ksignal::frame::NoFp;
 use ksignal::frame::aarch64::Aarch64Context;
 use ksignal::frame::loongarch64::Loongarch64Context;
 use ksignal::frame::riscv64::Riscv64Context;
 use ksignal::frame::x86_64::X86_64Context;
+use ksignal::frame::{NoFp, TrapFrame};
 use ksignal::syscall::{Caller, Credentials, TaskIds, sys_restart_syscall};
 use ksignal::{
-    Arch, Errno, FutexRestart, KernelFrameInfo, NanosleepRestart, PendingLimit, PollRestart,
-    ProcessSignalManager, RestartBlock, RestartHandler, SaFlags, SignalAction, SignalActions,
-    SignalSet, Signo, SleepMode, ThreadSignalManager, TimeType, UserBuffer, UserMemory, UserReturn,
-    do_signal, nanosleep_copyout, nanosleep_interrupted, rt_sigreturn,
+    Arch, Errno, FutexRestart, NanosleepRestart, PendingLimit, PollRestart, ProcessSignalManager,
+    RestartBlock, RestartHandler, SaFlags, SignalAction, SignalActions, SignalSet, Signo,
+    SleepMode, ThreadSignalManager, TimeType, UserBuffer, UserMemory, UserReturn,
+    nanosleep_copyout, nanosleep_interrupted, rt_sigreturn,
 };
 use std::sync::Arc;
 
@@ -41,15 +43,6 @@ const CLOCK_MONOTONIC: i32 = 1;
 const NR_NANOSLEEP_RISCV64: u64 = 101;
 /// Where the simulated nanosleep's `rem` lives (in the stack region).
 const REM: usize = STACK_BASE + 0x100;
-
-const K: KernelFrameInfo = KernelFrameInfo {
-    trampoline: TRAMPOLINE,
-    fault: ksignal::frame::FaultInfo {
-        address: 0,
-        code: 0,
-        trapno: 0,
-    },
-};
 
 fn thread() -> (Arc<Process>, Thread) {
     let p = Arc::new(Process::new(
@@ -217,46 +210,57 @@ fn set_restart_fn_stores_the_block_and_returns_erestart_restartblock() {
     assert_eq!(t.restart_block(), block);
 }
 
+/// `ctx` after the return-to-user path's restart with no handler, as `regs` reads it.
+fn restarted<C: TrapFrame>(mut ctx: C, regs: fn(&C) -> (u64, u64, u64)) -> (u64, u64, u64) {
+    ksignal::frame::syscall_restart(&mut ctx, None);
+    regs(&ctx)
+}
+
 #[test]
 fn restartblock_without_a_handler_reenters_through_restart_syscall_on_each_arch() {
     // The number register gets restart_syscall, the pc goes back over the
     // system-call instruction and the first argument is restored (rule 49 / 56).
     let r = RESTARTBLOCK as u64;
-    let mut x = X86_64Context {
+    let x = X86_64Context {
         rip: 0x40_0502,
         rax: r,
         in_syscall: true,
         orig_rax: 35,
         ..Default::default()
     };
-    ksignal::frame::syscall_restart(&mut x, None);
-    assert_eq!((x.rip, x.rax), (0x40_0500, 219));
-
-    let mut a = Aarch64Context {
-        pc: 0x40_1004,
-        in_syscall: true,
-        orig_x0: 0x77,
-        ..Default::default()
-    };
-    a.x[0] = r;
-    a.x[8] = 101;
-    ksignal::frame::syscall_restart(&mut a, None);
-    assert_eq!((a.pc, a.x[0], a.x[8]), (0x40_1000, 0x77, 128));
-
-    let mut v = rv64_after_nanosleep(RESTARTBLOCK);
-    ksignal::frame::syscall_restart(&mut v, None);
-    assert_eq!((v.pc, v.x[10], v.x[17]), (0x1_0500, 0x7000_0040, 128));
-
-    let mut l = Loongarch64Context {
-        era: 0x1_2004,
-        in_syscall: true,
-        orig_a0: 0x55,
-        ..Default::default()
-    };
-    l.regs[4] = r;
-    l.regs[11] = 101;
-    ksignal::frame::syscall_restart(&mut l, None);
-    assert_eq!((l.era, l.regs[4], l.regs[11]), (0x1_2000, 0x55, 128));
+    let mut a = Aarch64Context::default();
+    (a.pc, a.in_syscall, a.orig_x0) = (0x40_1004, true, 0x77);
+    (a.x[0], a.x[8]) = (r, 101);
+    let v = rv64_after_nanosleep(RESTARTBLOCK);
+    let mut l = Loongarch64Context::default();
+    (l.era, l.in_syscall, l.orig_a0) = (0x1_2004, true, 0x55);
+    (l.regs[4], l.regs[11]) = (r, 101);
+    // (arch, (pc, return register, number register) after the restart, Linux's)
+    let rows = [
+        (
+            "x86_64",
+            restarted(x, |c| (c.rip, c.rax, c.orig_rax)),
+            (0x40_0500, 219, 35),
+        ),
+        (
+            "aarch64",
+            restarted(a, |c| (c.pc, c.x[0], c.x[8])),
+            (0x40_1000, 0x77, 128),
+        ),
+        (
+            "riscv64",
+            restarted(v, |c| (c.pc, c.x[10], c.x[17])),
+            (0x1_0500, 0x7000_0040, 128),
+        ),
+        (
+            "loongarch64",
+            restarted(l, |c| (c.era, c.regs[4], c.regs[11])),
+            (0x1_2000, 0x55, 128),
+        ),
+    ];
+    for (arch, got, linux) in rows {
+        assert_eq!(got, linux, "{arch}");
+    }
 
     use ksignal::frame::{
         ArchFrame, aarch64::Aarch64, loongarch64::Loongarch64, riscv64::Riscv64, x86_64::X86_64,
@@ -286,7 +290,7 @@ fn a_handler_turns_erestart_restartblock_into_eintr_and_sigreturn_resets_the_blo
     t.send(Signo::SIGUSR1, None).unwrap();
     let mut ctx = rv64_after_nanosleep(r);
     assert_eq!(
-        do_signal(&t, &mut ctx, &mut NoFp, &mut k.mem, K),
+        return_to_user(&t, &mut ctx, &mut NoFp, &mut k.mem, K),
         UserReturn::Resume
     );
     assert_eq!(ctx.pc, HANDLER as u64, "the handler runs");
@@ -306,6 +310,20 @@ fn a_handler_turns_erestart_restartblock_into_eintr_and_sigreturn_resets_the_blo
     assert_eq!(restart_syscall(&t, &mut k), EINTR);
 }
 
+/// The thread's restart block after `pending` was set and an `rt_sigreturn` from
+/// `ctx` failed with EFAULT, its frame in `mem`.
+fn block_after_bad_sigreturn<C: TrapFrame>(
+    t: &Thread,
+    mem: &UserBuffer,
+    pending: RestartBlock,
+    mut ctx: C,
+) -> RestartBlock {
+    t.set_restart_block(pending);
+    let r = rt_sigreturn(t, &mut ctx, &mut NoFp, mem);
+    assert_eq!(r, Err(Errno::EFAULT));
+    t.restart_block()
+}
+
 #[test]
 fn sigreturn_resets_the_restart_block_at_linuxs_step_on_a_bad_frame() {
     let pending = RestartBlock::Poll(PollRestart {
@@ -313,46 +331,32 @@ fn sigreturn_resets_the_restart_block_at_linuxs_step_on_a_bad_frame() {
         nfds: 1,
         deadline: Some(5),
     });
-    // aarch64 and riscv64 reset it before anything can fail.
     let (_p, t) = thread();
+    // Nothing is mapped where the stack pointers say.
     let mem = memory();
-    t.set_restart_block(pending);
-    let mut a = Aarch64Context {
+    // aarch64 and riscv64 reset it before anything can fail.
+    let a = Aarch64Context {
         sp: 0x11,
         ..Default::default()
     };
-    assert_eq!(
-        rt_sigreturn(&t, &mut a, &mut NoFp, &mem),
-        Err(Errno::EFAULT)
-    );
-    assert_eq!(t.restart_block(), RestartBlock::None, "aarch64");
-    t.set_restart_block(pending);
+    let after = block_after_bad_sigreturn(&t, &mem, pending, a);
+    assert_eq!(after, RestartBlock::None, "aarch64");
     let mut v = Riscv64Context::default();
     v.x[2] = 0x10;
-    assert_eq!(
-        rt_sigreturn(&t, &mut v, &mut NoFp, &mem),
-        Err(Errno::EFAULT)
-    );
-    assert_eq!(t.restart_block(), RestartBlock::None, "riscv64");
+    let after = block_after_bad_sigreturn(&t, &mem, pending, v);
+    assert_eq!(after, RestartBlock::None, "riscv64");
     // loongarch64 resets it in restore_sigcontext: an unreadable mask is before.
-    t.set_restart_block(pending);
     let mut l = Loongarch64Context::default();
     l.regs[3] = 0x10;
-    assert_eq!(
-        rt_sigreturn(&t, &mut l, &mut NoFp, &mem),
-        Err(Errno::EFAULT)
-    );
-    assert_eq!(t.restart_block(), pending, "loongarch64, mask unreadable");
+    let after = block_after_bad_sigreturn(&t, &mem, pending, l);
+    assert_eq!(after, pending, "loongarch64, mask unreadable");
     // x86_64 resets it in restore_sigcontext, after restore_altstack.
-    let mut x = X86_64Context {
+    let x = X86_64Context {
         rsp: 0x10,
         ..Default::default()
     };
-    assert_eq!(
-        rt_sigreturn(&t, &mut x, &mut NoFp, &mem),
-        Err(Errno::EFAULT)
-    );
-    assert_eq!(t.restart_block(), pending, "x86_64, frame unreadable");
+    let after = block_after_bad_sigreturn(&t, &mem, pending, x);
+    assert_eq!(after, pending, "x86_64, frame unreadable");
 }
 
 #[test]
@@ -370,28 +374,14 @@ fn loongarch64_sigreturn_resets_the_restart_block_in_restore_sigcontext() {
     let mut mem = UserBuffer::new().with_region(frame + mask, 0x1000);
     let mut l = Loongarch64Context::default();
     l.regs[3] = frame as u64;
-    t.set_restart_block(pending);
-    assert_eq!(
-        rt_sigreturn(&t, &mut l, &mut NoFp, &mem),
-        Err(Errno::EFAULT)
-    );
-    assert_eq!(
-        t.restart_block(),
-        RestartBlock::None,
-        "reset in restore_sigcontext"
-    );
+    let after = block_after_bad_sigreturn(&t, &mem, pending, l);
+    assert_eq!(after, RestartBlock::None, "reset in restore_sigcontext");
     // A bad record fails restore_sigcontext before its reset.
     mem.write(frame + ext, &0xdead_beefu32.to_le_bytes())
         .unwrap();
     mem.write(frame + ext + 4, &16u32.to_le_bytes()).unwrap();
-    let mut l = Loongarch64Context::default();
-    l.regs[3] = frame as u64;
-    t.set_restart_block(pending);
-    assert_eq!(
-        rt_sigreturn(&t, &mut l, &mut NoFp, &mem),
-        Err(Errno::EFAULT)
-    );
-    assert_eq!(t.restart_block(), pending, "a bad record comes first");
+    let after = block_after_bad_sigreturn(&t, &mem, pending, l);
+    assert_eq!(after, pending, "a bad record comes first");
 }
 
 #[test]
@@ -407,7 +397,7 @@ fn x86_64_sigreturn_with_a_bad_saved_rip_resets_the_restart_block() {
         ..Default::default()
     };
     t.send(Signo::SIGUSR1, None).unwrap();
-    do_signal(&t, &mut ctx, &mut NoFp, &mut mem, K);
+    return_to_user(&t, &mut ctx, &mut NoFp, &mut mem, K);
     // The saved rip (uc_mcontext.ip: frame + 8 + 40 + 128) made non-canonical.
     let ip = ctx.rsp as usize + 8 + 40 + 128;
     mem.write(ip, &0x8000_0000_0000_0000u64.to_le_bytes())
@@ -435,14 +425,14 @@ fn nanosleep_stopped_and_continued_resumes_to_the_same_deadline() {
     p.send(Signo::SIGSTOP, None).unwrap();
     let mut ctx = rv64_after_nanosleep(r);
     assert_eq!(
-        do_signal(&t, &mut ctx, &mut NoFp, &mut k.mem, K),
+        return_to_user(&t, &mut ctx, &mut NoFp, &mut k.mem, K),
         UserReturn::Stop(Signo::SIGSTOP)
     );
     // 0.5 s later SIGCONT: no handler, so the call goes through restart_syscall.
     k.now += SEC / 2;
     assert!(p.send(Signo::SIGCONT, None).unwrap().resumed);
     assert_eq!(
-        do_signal(&t, &mut ctx, &mut NoFp, &mut k.mem, K),
+        return_to_user(&t, &mut ctx, &mut NoFp, &mut k.mem, K),
         UserReturn::Resume
     );
     assert_eq!((ctx.pc, ctx.x[17]), (0x1_0500, 128), "restart_syscall next");
@@ -558,8 +548,7 @@ fn nanosleep_copyout_writes_native_and_compat_timespecs() {
 
 #[test]
 fn futex_restart_resets_the_block_before_waiting_again() {
-    let (_p, t) = thread();
-    let mut k = Kernel::new(&t);
+    // The interrupted futex wait, its deadline at 99 s.
     let wait = FutexRestart {
         uaddr: 0x4000,
         val: 7,
@@ -567,6 +556,8 @@ fn futex_restart_resets_the_block_before_waiting_again() {
         flags: 1,
         deadline: 99 * SEC,
     };
+    let (_p, t) = thread();
+    let mut k = Kernel::new(&t);
     assert_eq!(
         t.set_restart_fn(RestartBlock::FutexWait(wait)),
         RESTARTBLOCK

@@ -123,31 +123,29 @@ fn sigchld_default_disposition_discards_unblocked_sigchld() {
     assert_eq!(n.sent.map(|(_, o)| o.fate), Some(ksignal::Fate::Ignored));
 }
 
+/// `do_notify_parent_cldstop` for the child's `stop`, to task 10: the SIGCHLD it
+/// took (si_code, si_status, si_pid), or None if none was sent.
+fn cldstop_report(sim: &Sim, stop: ChildStop) -> Option<(i32, i32, i32)> {
+    notify_parent_cldstop(&sim.task(10), &CHILD, stop)?;
+    let i = take(sim, 10, Signo::SIGCHLD).unwrap();
+    Some((i.code(), i.status(), i.pid()))
+}
+
 #[test]
 fn sigchld_on_stop_and_continue_reports_cld_stopped_and_cld_continued() {
     let sim = Sim::world();
-    let parent = sim.task(10);
-    assert!(notify_parent_cldstop(&parent, &CHILD, ChildStop::Stopped(Signo::SIGTSTP)).is_some());
-    let i = take(&sim, 10, Signo::SIGCHLD).unwrap();
-    assert_eq!(
-        (i.code(), i.status(), i.pid()),
-        (ChildCode::Stopped.code(), 20, 20)
-    );
-    assert!(notify_parent_cldstop(&parent, &CHILD, ChildStop::Continued).is_some());
-    let i = take(&sim, 10, Signo::SIGCHLD).unwrap();
-    assert_eq!((i.code(), i.status()), (ChildCode::Continued.code(), 18));
+    let stopped = cldstop_report(&sim, ChildStop::Stopped(Signo::SIGTSTP));
+    assert_eq!(stopped, Some((ChildCode::Stopped.code(), 20, 20)));
+    let continued = cldstop_report(&sim, ChildStop::Continued);
+    assert_eq!(continued, Some((ChildCode::Continued.code(), 18, 20)));
 }
 
 #[test]
 fn rule65_a_ptrace_stop_reports_cld_trapped_with_its_signal_unless_nocldstop() {
     let sim = Sim::world();
+    let trapped = cldstop_report(&sim, ChildStop::Trapped(Signo::SIGUSR1));
+    assert_eq!(trapped, Some((ChildCode::Trapped.code(), 10, 20)));
     let tracer = sim.task(10);
-    assert!(notify_parent_cldstop(&tracer, &CHILD, ChildStop::Trapped(Signo::SIGUSR1)).is_some());
-    let i = take(&sim, 10, Signo::SIGCHLD).unwrap();
-    assert_eq!(
-        (i.code(), i.status(), i.pid()),
-        (ChildCode::Trapped.code(), 10, 20)
-    );
     set_chld(&sim, Disposition::Handler(0x1000), SaFlags::NOCLDSTOP);
     assert!(notify_parent_cldstop(&tracer, &CHILD, ChildStop::Trapped(Signo::SIGUSR1)).is_none());
 }

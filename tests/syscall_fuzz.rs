@@ -7,9 +7,11 @@
 //! `KSIGNAL_FUZZ_CASES=10000000 cargo test --release --test syscall_fuzz`.
 
 mod common {
+    pub mod signalfd_files;
     pub mod user_memory;
 }
 
+use common::signalfd_files::Files;
 use common::user_memory::Mem;
 use ksignal::DefaultRawMutex;
 use ksignal::syscall::{
@@ -26,7 +28,7 @@ use ksignal::{
     SignalSet, Signo, ThreadSignalManager, UserBuffer, UserMemory, WaitOutcome, WaitQueue,
 };
 use ksignal::{FutexRestart, NanosleepRestart, PollRestart, RestartBlock, RestartHandler};
-use ksignal::{NoJobControl, PosixTimer, PtraceStopKind, SfdFlags, SignalFd, Tracer};
+use ksignal::{NoJobControl, PosixTimer, PtraceStopKind, SignalFd, Tracer};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -317,31 +319,6 @@ const fn extend<const N: usize, const M: usize, const L: usize>(
     out
 }
 
-/// A file table for `signalfd4`: descriptors 0..8, some holding a signalfd, some
-/// another kind of file.
-#[derive(Default)]
-struct Files(Vec<Option<Option<Arc<SignalFd>>>>);
-
-impl ksignal::syscall::SignalFdTable for Files {
-    fn install(&mut self, fd: Arc<SignalFd>, _: SfdFlags) -> Result<i32, Errno> {
-        let free = self
-            .0
-            .iter()
-            .position(Option::is_none)
-            .ok_or(Errno::EMFILE)?;
-        self.0[free] = Some(Some(fd));
-        Ok(free as i32)
-    }
-    fn lookup(&self, ufd: i32) -> Result<Arc<SignalFd>, Errno> {
-        let file = usize::try_from(ufd)
-            .ok()
-            .and_then(|i| self.0.get(i))
-            .and_then(|f| f.as_ref())
-            .ok_or(Errno::EBADF)?;
-        file.clone().ok_or(Errno::EINVAL)
-    }
-}
-
 /// The kernel's side of `restart_syscall`: each resumed call returns what the case
 /// chose, and says which kind it was asked to redo.
 struct Resume {
@@ -456,8 +433,9 @@ fn every_entry_point_survives_random_arguments_and_memory() {
     let mut mem = Mem(UserBuffer::new().with_region(BASE, LEN));
     let bytes: Vec<u8> = (0..LEN).map(|_| rng.next() as u8).collect();
     mem.write(BASE, &bytes).unwrap();
-    let mut files = Files(vec![None; 8]);
-    files.0[1] = Some(None);
+    // Descriptors 0..8, 1 open on another kind of file.
+    let mut files = Files::new(vec![None; 8]);
+    files.slots[1] = Some(None);
     let mut timers = Timers::default();
     for case in 0..cases {
         if case % 512 == 0 || world.procs.iter().any(|p| p.process.group_exit().is_some()) {
@@ -633,7 +611,7 @@ fn every_entry_point_survives_random_arguments_and_memory() {
             }
             14 => {
                 if rng.below(16) == 0 {
-                    files.0[2..].iter_mut().for_each(|f| *f = None);
+                    files.slots[2..].iter_mut().for_each(|f| *f = None);
                 }
                 let ufd = [usize::MAX, 0, 1, 2, 3, rng.int()][rng.below(6) as usize];
                 let flags = [0, 0o4000, 0o2000000, 0o2004000, rng.int()][rng.below(5) as usize];
@@ -642,7 +620,7 @@ fn every_entry_point_survives_random_arguments_and_memory() {
                 (r, &[E::EINVAL, E::EFAULT, E::EBADF, E::EMFILE], true)
             }
             15 => {
-                let fd = files.0.iter().flatten().flatten().next().cloned();
+                let fd = files.slots.iter().flatten().flatten().next().cloned();
                 let fd = fd.unwrap_or_else(|| Arc::new(SignalFd::new(SignalSet::ALL)));
                 let r = sys_signalfd_read(&c, &mut mem, &fd, true, rng.addr(), rng.size());
                 assert!(r < 0 || r % 128 == 0, "signalfd read returned {r}");

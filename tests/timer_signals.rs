@@ -5,42 +5,24 @@
 
 mod common {
     pub mod delivery;
+    pub mod group;
     pub mod wait;
 }
 
 use common::delivery::{deliver_all, handled};
+use common::group::{Process, Thread, group, process_with_limit};
 use common::wait::CondvarQueue;
 use ksignal::SaFlags;
 use ksignal::code;
 use ksignal::timer::{SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD, SIGEV_THREAD_ID};
 use ksignal::{
-    Errno, Fate, Itimer, MaskHow, PendingLimit, PosixTimer, ProcessSignalManager, SigEvent,
-    SignalAction, SignalActions, SignalInfo, SignalSet, Signo, ThreadSignalManager, TimerFire,
-    TimerRearm, TimerStatus,
+    Errno, Fate, Itimer, MaskHow, PosixTimer, SigEvent, SignalAction, SignalInfo, SignalSet, Signo,
+    TimerFire, TimerRearm, TimerStatus,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
-type Process = ProcessSignalManager<CondvarQueue>;
-type Thread = ThreadSignalManager<CondvarQueue>;
 type Timer = PosixTimer<CondvarQueue>;
-
-fn process_with_limit(limit: usize) -> (Arc<Process>, Arc<PendingLimit>) {
-    let account = Arc::new(PendingLimit::new(limit));
-    let p = Arc::new(Process::new(
-        Arc::new(SignalActions::new()),
-        account.clone(),
-    ));
-    (p, account)
-}
-
-fn group(n: usize, blocked: SignalSet) -> (Arc<Process>, Vec<Thread>, Arc<PendingLimit>) {
-    let (p, account) = process_with_limit(1024);
-    let threads = (0..n)
-        .map(|i| Thread::new(&p, 100 + i as i32, blocked, CondvarQueue::default()).unwrap())
-        .collect();
-    (p, threads, account)
-}
 
 fn rt(n: u32) -> Signo {
     Signo::new(n).unwrap()
@@ -57,6 +39,21 @@ fn event(sig: Signo, value: u64) -> SigEvent {
         notify: SIGEV_SIGNAL,
         tid: 0,
     }
+}
+
+/// Timer 1, one-shot, sending rt(40) with value 0, armed and expired once: its
+/// signal queued (`TimerFire::Queued`).
+fn fired_once(p: &Arc<Process>) -> Timer {
+    let timer = Timer::create(p, 1, Some(&event(rt(40), 0)), None, None).unwrap();
+    timer.set(true, false);
+    assert_eq!(timer.expire(), TimerFire::Queued);
+    timer
+}
+
+/// A `sigqueue` of `sig` with `value` to the process (SI_QUEUE from pid 1).
+fn sigqueue(p: &Process, sig: Signo, value: u64) {
+    p.send(sig, Some(&SignalInfo::queue(sig, 1, 0, value)))
+        .unwrap();
 }
 
 /// The kernel's periodic timer as a fake clock sees it: an expiry time and an
@@ -94,17 +91,21 @@ impl TimerRearm for FakeTimer {
     }
 }
 
-fn periodic(p: &Arc<Process>, sig: Signo, clock: &Arc<FakeTimer>) -> Timer {
+/// Timer 7 (`sig`, value 0xabc), periodic on a fake clock whose first expiry is at
+/// `first`, then every `interval`: the clock and the armed timer.
+fn periodic(p: &Arc<Process>, sig: Signo, first: u64, interval: u64) -> (Arc<FakeTimer>, Timer) {
+    let clock = FakeTimer::new(first, interval);
     let t = Timer::create(p, 7, Some(&event(sig, 0xabc)), None, Some(clock.clone())).unwrap();
     t.set(true, true);
-    t
+    (clock, t)
 }
 
 // ---- rule 60: preallocated entry, SI_TIMER siginfo, targets, good_sigevent ----
 
 #[test]
 fn rule60_timer_signal_never_fails_with_eagain_and_is_charged_once_at_create() {
-    let (p, account) = process_with_limit(1);
+    let p = process_with_limit(1);
+    let account = p.limit();
     let t = Thread::new(&p, 100, SignalSet::ALL, CondvarQueue::default()).unwrap();
     let timer = Timer::create(&p, 3, Some(&event(rt(40), 5)), None, None).unwrap();
     assert_eq!(
@@ -135,7 +136,8 @@ fn rule60_timer_signal_never_fails_with_eagain_and_is_charged_once_at_create() {
 
 #[test]
 fn rule60_timer_create_over_rlimit_sigpending_is_eagain() {
-    let (p, account) = process_with_limit(0);
+    let p = process_with_limit(0);
+    let account = p.limit();
     let _t = Thread::new(&p, 100, SignalSet::EMPTY, CondvarQueue::default()).unwrap();
     let err = Timer::create(&p, 1, None, None, None).unwrap_err();
     assert_eq!(err, Errno::EAGAIN);
@@ -147,7 +149,7 @@ fn rule60_timer_create_over_rlimit_sigpending_is_eagain() {
 
 #[test]
 fn rule60_timer_siginfo_carries_si_timer_tid_value_and_zero_overrun() {
-    let (p, t, _) = group(1, SignalSet::ALL);
+    let (p, t) = group(1, SignalSet::ALL);
     let timer = Timer::create(&p, 42, Some(&event(rt(35), 0xdead_beef)), None, None).unwrap();
     timer.set(true, false);
     assert_eq!(timer.expire(), TimerFire::Queued);
@@ -163,7 +165,7 @@ fn rule60_timer_siginfo_carries_si_timer_tid_value_and_zero_overrun() {
 
 #[test]
 fn rule60_null_sigevent_means_sigalrm_to_the_process_with_the_id_as_value() {
-    let (p, t, _) = group(1, SignalSet::ALL);
+    let (p, t) = group(1, SignalSet::ALL);
     let timer = Timer::create(&p, 9, None, None, None).unwrap();
     timer.set(true, false);
     timer.expire();
@@ -176,14 +178,11 @@ fn rule60_null_sigevent_means_sigalrm_to_the_process_with_the_id_as_value() {
 
 #[test]
 fn rule60_timer_signal_is_never_queued_twice() {
-    let (p, t, _) = group(1, SignalSet::ALL);
-    let timer = Timer::create(&p, 1, Some(&event(rt(40), 0)), None, None).unwrap();
-    timer.set(true, false);
-    assert_eq!(timer.expire(), TimerFire::Queued);
+    let (p, t) = group(1, SignalSet::ALL);
+    let timer = fired_once(&p);
     assert_eq!(timer.expire(), TimerFire::AlreadyPending);
     // A sigqueue of the same real-time signal still queues behind it.
-    p.send(rt(40), Some(&SignalInfo::queue(rt(40), 1, 0, 3)))
-        .unwrap();
+    sigqueue(&p, rt(40), 3);
     let (_, first) = t[0].sigtimedwait(SignalSet::ALL, None).unwrap();
     let (_, second) = t[0].sigtimedwait(SignalSet::ALL, None).unwrap();
     assert_eq!(first.code(), code::SI_TIMER);
@@ -193,7 +192,7 @@ fn rule60_timer_signal_is_never_queued_twice() {
 
 #[test]
 fn rule60_sigev_thread_id_timer_signal_reaches_only_its_thread() {
-    let (p, t, _) = group(3, SignalSet::EMPTY);
+    let (p, t) = group(3, SignalSet::EMPTY);
     let ev = SigEvent {
         value: 1,
         signo: Signo::SIGUSR1.get() as i32,
@@ -215,8 +214,9 @@ fn rule60_sigev_thread_id_timer_signal_reaches_only_its_thread() {
 
 #[test]
 fn rule60_good_sigevent_rejects_bad_notify_signo_and_foreign_thread() {
-    let (p, t, account) = group(1, SignalSet::EMPTY);
-    let (other, ot, _) = group(1, SignalSet::EMPTY);
+    let (p, t) = group(1, SignalSet::EMPTY);
+    let account = p.limit();
+    let (other, ot) = group(1, SignalSet::EMPTY);
     let _ = &other;
     let bad = |notify: i32, signo: i32, tid: i32| SigEvent {
         value: 0,
@@ -251,7 +251,7 @@ fn rule60_good_sigevent_rejects_bad_notify_signo_and_foreign_thread() {
 
 #[test]
 fn rule60_sigev_none_timer_never_signals() {
-    let (p, t, _) = group(1, SignalSet::EMPTY);
+    let (p, t) = group(1, SignalSet::EMPTY);
     let ev = SigEvent {
         notify: SIGEV_NONE,
         ..event(Signo::SIGUSR1, 0)
@@ -265,7 +265,8 @@ fn rule60_sigev_none_timer_never_signals() {
 
 #[test]
 fn rule60_timer_of_an_exited_thread_has_no_target() {
-    let (p, mut t, account) = group(2, SignalSet::ALL);
+    let (p, mut t) = group(2, SignalSet::ALL);
+    let account = p.limit();
     let ev = SigEvent {
         notify: SIGEV_THREAD_ID,
         tid: 101,
@@ -284,7 +285,7 @@ fn rule60_timer_of_an_exited_thread_has_no_target() {
 
 #[test]
 fn rule60_timer_sigev_value_reaches_the_signal_hooks() {
-    let (p, _t, _) = group(1, SignalSet::ALL);
+    let (p, _t) = group(1, SignalSet::ALL);
     let seen = Arc::new(AtomicU64::new(0));
     let s2 = seen.clone();
     let _h = p
@@ -307,10 +308,9 @@ fn rule60_timer_sigev_value_reaches_the_signal_hooks() {
 
 #[test]
 fn rule61_periodic_timer_blocked_for_five_periods_delivers_once_with_overrun_4() {
-    let (p, t, _) = group(1, SignalSet::single(rt(40)));
+    let (p, t) = group(1, SignalSet::single(rt(40)));
     p.sigaction(rt(40), Some(handler())).unwrap();
-    let clock = FakeTimer::new(10, 10);
-    let timer = periodic(&p, rt(40), &clock);
+    let (clock, timer) = periodic(&p, rt(40), 10, 10);
     // First expiry at 10: queued; the kernel does not restart the timer.
     assert_eq!(timer.expire(), TimerFire::Queued);
     assert_eq!(timer.status(), TimerStatus::RequeuePending);
@@ -345,9 +345,8 @@ fn rule61_periodic_timer_blocked_for_five_periods_delivers_once_with_overrun_4()
 
 #[test]
 fn rule61_timer_getoverrun_is_clamped_to_int_max() {
-    let (p, t, _) = group(1, SignalSet::ALL);
-    let clock = FakeTimer::new(1, 1);
-    let timer = periodic(&p, rt(40), &clock);
+    let (p, t) = group(1, SignalSet::ALL);
+    let (clock, timer) = periodic(&p, rt(40), 1, 1);
     timer.expire();
     clock
         .now
@@ -359,7 +358,7 @@ fn rule61_timer_getoverrun_is_clamped_to_int_max() {
 
 #[test]
 fn rule61_overrun_is_never_negative_without_a_rearm_callback() {
-    let (p, t, _) = group(1, SignalSet::ALL);
+    let (p, t) = group(1, SignalSet::ALL);
     let timer = Timer::create(&p, 1, Some(&event(rt(40), 0)), None, None).unwrap();
     timer.set(true, true);
     timer.expire();
@@ -371,9 +370,8 @@ fn rule61_overrun_is_never_negative_without_a_rearm_callback() {
 
 #[test]
 fn rule61_settime_and_gettime_forwarding_count_as_linux_does() {
-    let (p, t, _) = group(1, SignalSet::ALL);
-    let clock = FakeTimer::new(10, 10);
-    let timer = periodic(&p, rt(40), &clock);
+    let (p, t) = group(1, SignalSet::ALL);
+    let (clock, timer) = periodic(&p, rt(40), 10, 10);
     timer.expire();
     clock.now.store(35, Ordering::Relaxed);
     // timer_gettime on a requeue-pending timer forwards it (here by 3) and counts.
@@ -391,11 +389,10 @@ fn rule61_settime_and_gettime_forwarding_count_as_linux_does() {
 
 #[test]
 fn rule62_deleted_timer_signal_stays_pending_until_a_dequeue_drops_it() {
-    let (p, t, account) = group(1, SignalSet::ALL);
+    let (p, t) = group(1, SignalSet::ALL);
+    let account = p.limit();
     p.sigaction(rt(40), Some(handler())).unwrap();
-    let timer = Timer::create(&p, 1, Some(&event(rt(40), 0)), None, None).unwrap();
-    timer.set(true, false);
-    timer.expire();
+    let timer = fired_once(&p);
     timer.delete();
     // Linux 6.18 leaves the entry queued: sigpending still shows it...
     assert_eq!(t[0].sigpending(), SignalSet::single(rt(40)));
@@ -413,14 +410,10 @@ fn rule62_deleted_timer_signal_stays_pending_until_a_dequeue_drops_it() {
 
 #[test]
 fn rule62_dropped_timer_signal_lets_the_dequeue_take_the_next_one() {
-    let (p, t, _) = group(1, SignalSet::ALL);
-    let timer = Timer::create(&p, 1, Some(&event(rt(40), 0)), None, None).unwrap();
-    timer.set(true, false);
-    timer.expire();
-    p.send(rt(40), Some(&SignalInfo::queue(rt(40), 1, 0, 3)))
-        .unwrap();
-    p.send(rt(33), Some(&SignalInfo::queue(rt(33), 1, 0, 4)))
-        .unwrap();
+    let (p, t) = group(1, SignalSet::ALL);
+    let timer = fired_once(&p);
+    sigqueue(&p, rt(40), 3);
+    sigqueue(&p, rt(33), 4);
     drop(timer);
     let (sig, info) = t[0]
         .sigtimedwait(SignalSet::single(rt(40)), Some(std::time::Duration::ZERO))
@@ -437,9 +430,8 @@ fn rule62_dropped_timer_signal_lets_the_dequeue_take_the_next_one() {
 
 #[test]
 fn rule62_timer_set_again_drops_the_signal_queued_before() {
-    let (p, t, _) = group(1, SignalSet::ALL);
-    let clock = FakeTimer::new(10, 10);
-    let timer = periodic(&p, rt(40), &clock);
+    let (p, t) = group(1, SignalSet::ALL);
+    let (clock, timer) = periodic(&p, rt(40), 10, 10);
     timer.expire();
     timer.set(true, true);
     assert_eq!(
@@ -463,15 +455,13 @@ fn rule62_timer_set_again_drops_the_signal_queued_before() {
 
 #[test]
 fn rule62_exec_flushes_si_timer_entries_forged_ones_too() {
-    let (p, t, account) = group(1, SignalSet::ALL);
-    let timer = Timer::create(&p, 1, Some(&event(rt(40), 0)), None, None).unwrap();
-    timer.set(true, false);
-    timer.expire();
+    let (p, t) = group(1, SignalSet::ALL);
+    let account = p.limit();
+    let timer = fired_once(&p);
     drop(timer);
     let forged = SignalInfo::timer(rt(41), 5, 0, 0);
     p.send(rt(41), Some(&forged)).unwrap();
-    p.send(rt(42), Some(&SignalInfo::queue(rt(42), 1, 0, 0)))
-        .unwrap();
+    sigqueue(&p, rt(42), 0);
     t[0].send(Signo::SIGUSR1, None).unwrap();
     t[0].flush_itimer_signals();
     assert_eq!(
@@ -485,10 +475,9 @@ fn rule62_exec_flushes_si_timer_entries_forged_ones_too() {
 
 #[test]
 fn rule63_ignored_periodic_timer_is_parked_and_requeued_when_the_handler_changes() {
-    let (p, t, _) = group(1, SignalSet::EMPTY);
+    let (p, t) = group(1, SignalSet::EMPTY);
     p.sigaction(rt(40), Some(SignalAction::IGNORE)).unwrap();
-    let clock = FakeTimer::new(10, 10);
-    let timer = periodic(&p, rt(40), &clock);
+    let (clock, timer) = periodic(&p, rt(40), 10, 10);
     assert_eq!(timer.expire(), TimerFire::Ignored);
     assert!(t[0].sigpending().is_empty() && !t[0].has_pending());
     assert_eq!(timer.status(), TimerStatus::RequeuePending, "not rearmed");
@@ -508,7 +497,7 @@ fn rule63_ignored_periodic_timer_is_parked_and_requeued_when_the_handler_changes
 
 #[test]
 fn rule63_ignored_oneshot_timer_signal_is_dropped() {
-    let (p, t, _) = group(1, SignalSet::EMPTY);
+    let (p, t) = group(1, SignalSet::EMPTY);
     p.sigaction(rt(40), Some(SignalAction::IGNORE)).unwrap();
     let timer = Timer::create(&p, 1, Some(&event(rt(40), 0)), None, None).unwrap();
     timer.set(true, false);
@@ -520,9 +509,9 @@ fn rule63_ignored_oneshot_timer_signal_is_dropped() {
 
 #[test]
 fn rule63_sig_ign_moves_a_queued_periodic_timer_signal_to_the_ignored_list() {
-    let (p, t, account) = group(1, SignalSet::single(rt(40)));
-    let clock = FakeTimer::new(10, 10);
-    let timer = periodic(&p, rt(40), &clock);
+    let (p, t) = group(1, SignalSet::single(rt(40)));
+    let account = p.limit();
+    let (_clock, timer) = periodic(&p, rt(40), 10, 10);
     assert_eq!(timer.expire(), TimerFire::Queued);
     p.sigaction(rt(40), Some(SignalAction::IGNORE)).unwrap();
     assert!(t[0].sigpending().is_empty(), "flushed by SIG_IGN");
@@ -537,20 +526,19 @@ fn rule63_sig_ign_moves_a_queued_periodic_timer_signal_to_the_ignored_list() {
 
 #[test]
 fn rule63_blocked_ignored_timer_signal_is_queued_like_any_blocked_signal() {
-    let (p, t, _) = group(1, SignalSet::single(rt(40)));
+    let (p, t) = group(1, SignalSet::single(rt(40)));
     p.sigaction(rt(40), Some(SignalAction::IGNORE)).unwrap();
-    let clock = FakeTimer::new(10, 10);
-    let timer = periodic(&p, rt(40), &clock);
+    let (_clock, timer) = periodic(&p, rt(40), 10, 10);
     assert_eq!(timer.expire(), TimerFire::Queued);
     assert_eq!(t[0].sigpending(), SignalSet::single(rt(40)));
 }
 
 #[test]
 fn rule63_deleting_a_parked_timer_gives_its_charge_back() {
-    let (p, _t, account) = group(1, SignalSet::EMPTY);
+    let (p, _t) = group(1, SignalSet::EMPTY);
+    let account = p.limit();
     p.sigaction(rt(40), Some(SignalAction::IGNORE)).unwrap();
-    let clock = FakeTimer::new(10, 10);
-    let timer = periodic(&p, rt(40), &clock);
+    let (_clock, timer) = periodic(&p, rt(40), 10, 10);
     assert_eq!(timer.expire(), TimerFire::Ignored);
     drop(timer);
     assert_eq!(account.queued(), 0);
@@ -570,7 +558,7 @@ impl TimerRearm for CountRearm {
 
 #[test]
 fn rule64_itimers_send_sigalrm_sigvtalrm_sigprof_as_si_kernel() {
-    let (p, t, _) = group(1, SignalSet::ALL);
+    let (p, t) = group(1, SignalSet::ALL);
     for which in [Itimer::Real, Itimer::Virtual, Itimer::Prof] {
         assert_eq!(p.itimer_expired(which).unwrap().fate, Fate::Queued);
     }
@@ -594,7 +582,7 @@ fn rule64_itimers_send_sigalrm_sigvtalrm_sigprof_as_si_kernel() {
 
 #[test]
 fn rule64_sigalrm_dequeued_from_the_shared_queue_rearms_itimer_real() {
-    let (p, t, _) = group(1, SignalSet::ALL);
+    let (p, t) = group(1, SignalSet::ALL);
     let rearm = Arc::new(CountRearm(AtomicU32::new(0)));
     p.set_itimer_real_rearm(Some(rearm.clone()));
     p.itimer_expired(Itimer::Real).unwrap();

@@ -1188,14 +1188,7 @@ fn send(pid: i32, tid: impl Fn(Tid) -> i32, op: &Op) -> OpResult {
         Op::Kill(sig) => unsafe { libc::syscall(libc::SYS_kill, pid, sig_arg(sig)) },
         Op::SigQueue(sig, value) => {
             let mut info = queue_info(sig, value);
-            unsafe {
-                libc::syscall(
-                    libc::SYS_rt_sigqueueinfo,
-                    pid,
-                    sig_arg(sig),
-                    &mut info as *mut RawSiginfo,
-                )
-            }
+            unsafe { libc::syscall(libc::SYS_rt_sigqueueinfo, pid, sig_arg(sig), &raw mut info) }
         }
         Op::Tkill(t, sig) => unsafe { libc::syscall(libc::SYS_tgkill, pid, tid(t), sig_arg(sig)) },
         Op::TSigQueue(t, sig, value) => {
@@ -1206,7 +1199,7 @@ fn send(pid: i32, tid: impl Fn(Tid) -> i32, op: &Op) -> OpResult {
                     pid,
                     tid(t),
                     sig_arg(sig),
-                    &mut info as *mut RawSiginfo,
+                    &raw mut info,
                 )
             }
         }

@@ -544,6 +544,14 @@ fn parse_value(text: &str) -> Result<i32, String> {
         .map_err(|_| format!("value `{text}` is not a signed 32-bit integer"))
 }
 
+/// A timeout in milliseconds, at most [`MAX_TIMEOUT_MS`].
+fn parse_timeout(text: &str) -> Result<u32, String> {
+    text.parse::<u32>()
+        .ok()
+        .filter(|ms| *ms <= MAX_TIMEOUT_MS)
+        .ok_or_else(|| format!("timeout `{text}` not in 0..60000"))
+}
+
 fn parse_op(keyword: &str, args: &[&str], threads: usize) -> Result<Op, String> {
     let tid = |i: usize| parse_tid(args[i], threads);
     let sig = |i: usize| Sig::parse(args[i]);
@@ -604,36 +612,21 @@ fn parse_op(keyword: &str, args: &[&str], threads: usize) -> Result<Op, String> 
         }
         "wait" => {
             expect_args(args, 2, 3)?;
-            let ms = match args.get(2) {
-                None => 0,
-                Some(t) => t
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|ms| *ms <= MAX_TIMEOUT_MS)
-                    .ok_or_else(|| format!("timeout `{t}` not in 0..60000"))?,
-            };
+            let ms = args.get(2).map_or(Ok(0), |t| parse_timeout(t))?;
             Op::Wait(tid(0)?, set(1)?, ms)
-        }
-        "pending" => {
-            expect_args(args, 1, 1)?;
-            Op::Pending(tid(0)?)
         }
         "waitbg" => {
             expect_args(args, 3, 3)?;
-            let ms = args[2]
-                .parse::<u32>()
-                .ok()
-                .filter(|ms| *ms <= MAX_TIMEOUT_MS)
-                .ok_or_else(|| format!("timeout `{}` not in 0..60000", args[2]))?;
-            Op::WaitBg(tid(0)?, set(1)?, ms)
+            Op::WaitBg(tid(0)?, set(1)?, parse_timeout(args[2])?)
         }
-        "collect" => {
+        "pending" | "collect" | "exit" => {
             expect_args(args, 1, 1)?;
-            Op::Collect(tid(0)?)
-        }
-        "exit" => {
-            expect_args(args, 1, 1)?;
-            Op::Exit(tid(0)?)
+            let t = tid(0)?;
+            match keyword {
+                "pending" => Op::Pending(t),
+                "collect" => Op::Collect(t),
+                _ => Op::Exit(t),
+            }
         }
         "rlimit_sigpending" => {
             expect_args(args, 1, 1)?;
@@ -726,24 +719,28 @@ mod tests {
             EXIT t2\n";
         let s = Scenario::parse("x.scen", text).unwrap();
         let canon = s.to_string();
+        // One canonical line an op: names for numbers and aliases, flags sorted.
         assert_eq!(
-            canon,
-            "threads 3\n\
-             action SIGUSR1 handler nodefer resethand\n\
-             action SIGINT ignore\n\
-             block T1 SIGUSR1,SIGUSR2\n\
-             unblock T2 all\n\
-             setmask T0 none\n\
-             kill SIGABRT\n\
-             sigqueue SIGRTMIN+3 -2147483648\n\
-             tkill T2 SIGCHLD\n\
-             tsigqueue T1 SIGRTMAX 7\n\
-             wait T0 SIGUSR1,SIGRTMIN\n\
-             wait T1 all 60000\n\
-             pending T2\n\
-             rlimit_sigpending 0\n\
-             exit T2\n"
+            canon.lines().collect::<Vec<_>>(),
+            [
+                "threads 3",
+                "action SIGUSR1 handler nodefer resethand",
+                "action SIGINT ignore",
+                "block T1 SIGUSR1,SIGUSR2",
+                "unblock T2 all",
+                "setmask T0 none",
+                "kill SIGABRT",
+                "sigqueue SIGRTMIN+3 -2147483648",
+                "tkill T2 SIGCHLD",
+                "tsigqueue T1 SIGRTMAX 7",
+                "wait T0 SIGUSR1,SIGRTMIN",
+                "wait T1 all 60000",
+                "pending T2",
+                "rlimit_sigpending 0",
+                "exit T2",
+            ]
         );
+        assert!(canon.ends_with('\n'));
         let orphaned = Scenario::parse("o.scen", "threads 2 ORPHANED\nexit T0\n").unwrap();
         assert!(orphaned.orphaned);
         assert_eq!(orphaned.to_string(), "threads 2 orphaned\nexit T0\n");
@@ -754,31 +751,35 @@ mod tests {
 
     #[test]
     fn errors_carry_location() {
-        let cases = [
+        // Whole scenarios, and the line their error is on.
+        let scenarios = [
             ("kill USR1\n", 1, "first op"),
             ("threads 0\n", 1, "not in 1..64"),
             ("threads 65\n", 1, "not in 1..64"),
+            ("threads 1 detached\n", 1, "unknown flag"),
+            ("# nothing\n", 1, "missing"),
             ("threads 2\nblock T2 USR1\n", 2, "out of range"),
             ("threads 1\n\nkill SIGFOO\n", 3, "unknown signal"),
-            ("threads 1\nthreads 1\n", 2, "only once"),
-            ("threads 1\nsigqueue USR1 2147483648\n", 2, "32-bit"),
-            ("threads 1\nwait T0 USR1 60001\n", 2, "timeout"),
-            (
-                "threads 1\naction USR1 handler nodefer nodefer\n",
-                2,
-                "twice",
-            ),
-            ("threads 1\naction USR1 catch\n", 2, "expected"),
-            ("threads 1\nkill USR1 USR2\n", 2, "unexpected"),
-            ("threads 1\ntkill T0\n", 2, "too few"),
-            ("threads 1\nfrobnicate\n", 2, "unknown op"),
-            ("threads 1 detached\n", 1, "unknown flag"),
-            ("threads 1\nexit T1\n", 2, "out of range"),
-            ("threads 1\nrlimit_sigpending -1\n", 2, "non-negative"),
-            ("# nothing\n", 1, "missing"),
         ];
+        // One bad line after `threads 1`: the error is on line 2.
+        let second_lines = [
+            ("threads 1", "only once"),
+            ("sigqueue USR1 2147483648", "32-bit"),
+            ("wait T0 USR1 60001", "timeout"),
+            ("action USR1 handler nodefer nodefer", "twice"),
+            ("action USR1 catch", "expected"),
+            ("kill USR1 USR2", "unexpected"),
+            ("tkill T0", "too few"),
+            ("frobnicate", "unknown op"),
+            ("exit T1", "out of range"),
+            ("rlimit_sigpending -1", "non-negative"),
+        ];
+        let cases = scenarios
+            .map(|(text, line, needle)| (text.to_string(), line, needle))
+            .into_iter()
+            .chain(second_lines.map(|(op, needle)| (format!("threads 1\n{op}\n"), 2, needle)));
         for (text, line, needle) in cases {
-            let e = Scenario::parse("f.scen", text).unwrap_err();
+            let e = Scenario::parse("f.scen", &text).unwrap_err();
             assert_eq!(e.line, line, "{text:?}: {e}");
             assert!(e.msg.contains(needle), "{text:?}: {e}");
             assert!(e.to_string().starts_with(&format!("f.scen:{line}: ")));

@@ -109,6 +109,8 @@ PASS sig_badframe: unreadable or malformed frames kill only the forger with SIGS
 PASS sig_badframe: a frame with a kernel pc resumes in user mode and faults there (SIGSEGV)
 PASS sig_badframe: a forged valid frame resumes its pc/sp/a0/a1/f10, mask without SIGKILL/SIGSTOP
 PASS sig_badframe
+PASS sig_cycles: 10,000 self-kills each counted once by generation, do_signal, rt_sigreturn and the handler; every phase above 0, the three below the whole round trip
+PASS sig_cycles
 PASS sig_fatal: SIGTERM, SIGUSR1 and SIGRTMIN+5 terminate: WIFSIGNALED with the signal
 PASS sig_fatal: SIGQUIT and a raised SIGABRT (core actions) end the process, no core-dump bit
 PASS sig_fatal: SIGKILL kills with every signal blocked; ignored or handled signals do not kill
@@ -244,4 +246,6 @@ if [ "$fail" -ne 0 ]; then
 fi
 # The stress figures (signals/s and run time of each sig_smp round).
 grep '^sig_smp: case [0-9]: [0-9]* signals in' "$CLEAN" | sed 's/; by sigtimedwait.*//' || true
+# The round trip's per-phase figures (sig_cycles).
+grep '^sig_cycles: ' "$CLEAN" || true
 echo "rv64-kernel on $HARTS hart(s): $passes PASS lines (${#expected[@]} listed + 1 with run-specific numbers), ${#programs[@]} programs, all passed"

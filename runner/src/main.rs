@@ -528,7 +528,7 @@ impl Runner {
                 }
                 yes
             };
-            out = ksignal::do_signal_with(
+            out = ksignal::do_signal(
                 &*tsm,
                 &mut h.ctx,
                 &mut fp,
@@ -538,6 +538,7 @@ impl Runner {
                     fault,
                 },
                 &mut orphaned,
+                &mut ksignal::NoTracer,
             );
             h.dirty = true;
             if let UserReturn::Stop(_) = out {

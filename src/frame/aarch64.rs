@@ -28,13 +28,12 @@
 //! when it delivers that SIGSEGV.
 
 use super::{
-    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, OnFault, RestartOutcome,
-    RestoredFrame, access_ok, at, context_is_trap_frame, fp_present, handler_addr, le,
-    put_ucontext_header, read_mask, read_u32, read_u64, read_user, read_user_words,
-    restart_syscall, restore_altstack, restorer_or_trampoline, round_down, syscall_regs, us,
-    wants_onstack, write_user,
+    BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, OnFault, Restore, RestoredFrame,
+    Setup, access_ok, arch_frame, at, fp_present, le, put_ucontext_header, read_mask, read_u32,
+    read_u64, read_user, read_user_words, restore_altstack, restorer_or_trampoline, round_down,
+    syscall_regs, us, wants_onstack, write_user,
 };
-use crate::action::{SaFlags, SignalAction};
+use crate::action::SaFlags;
 use crate::arch::Arch;
 use crate::set::SignalSet;
 use crate::stack::SignalStack;
@@ -254,11 +253,9 @@ pub struct Aarch64Context {
     pub orig_x0: u64,
 }
 
-/// aarch64 (marker type for [`ArchFrame`]).
+/// aarch64 (marker type for [`ArchFrame`](super::ArchFrame)).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Aarch64;
-
-context_is_trap_frame!(Aarch64Context, Aarch64);
 
 // `arch_do_signal_or_restart`: result in x0, read as an `int` (`int retval =
 // regs->regs[0]`: only its low 32 bits are compared with the restart codes),
@@ -471,110 +468,87 @@ fn restore_fpsimd_context<M: UserMemory + ?Sized>(
     }
 }
 
-impl ArchFrame for Aarch64 {
-    const ARCH: Arch = Arch::Aarch64;
-    const NR_RT_SIGRETURN: u64 = 139;
-    const NR_RESTART_SYSCALL: u64 = 128;
-    const RESTART_RESET_FIRST: bool = true;
-    type Context = Aarch64Context;
+// The numbers are Linux's (include/uapi/asm-generic/unistd.h).
+arch_frame!(Aarch64 for "aarch64" {
+    context: Aarch64Context,
+    nr_rt_sigreturn: 139,
+    nr_restart_syscall: 128,
+    restart_reset_first: true,
+});
 
-    /// `setup_rt_frame` + `get_sigframe` + `setup_sigframe` + `setup_return`, then
-    /// the `valid_user_regs` check of `handle_signal`.
-    fn setup_rt_frame<M: UserMemory + ?Sized>(
-        ctx: &mut Aarch64Context,
-        fp: &mut dyn FpHook,
-        mem: &mut M,
-        stack: &SignalStack,
-        d: &FrameRequest<'_>,
-    ) -> Result<HandlerFrame, FrameError> {
-        let handler = handler_addr(d)?;
-        let has_fp = fp_present(fp, FP_IMAGE_LEN)?;
-        let (record, frame) = get_sigframe(ctx, stack, d)?;
-        // A stack buffer (about 4.7 KiB): delivery never allocates.
-        let mut buf = [0u8; FRAME_SIZE + RECORD_SIZE];
-        setup_sigframe(&mut buf, ctx, fp, has_fp, stack, d);
-        let new = setup_return(ctx, d, handler, record, frame)?;
-        write_user(mem, frame, &buf)?;
-        *ctx = new;
-        Ok(HandlerFrame::at(frame, 0, UC))
-    }
-
-    /// `rt_sigreturn` + `restore_sigframe` + `parse_user_sigframe` +
-    /// `restore_fpsimd_context` + `restore_altstack`, reading only the fields Linux
-    /// reads (the mask, x0-x30, sp, pc, pstate, the record headers, the fpsimd
-    /// payload, `uc_stack`): the siginfo, `fault_address` and the unused end of
-    /// `__reserved` may be unmapped.
-    ///
-    /// As in Linux, x0-x30, sp, pc and pstate reach the context before anything can
-    /// fail past the alignment check: a frame whose mask, a register slot, pstate,
-    /// records, FP payload or `uc_stack` is bad leaves the context holding the
-    /// frame's registers (a slot that faulted reads 0, an invalid pstate is cut
-    /// down to its NZCV flags), no system call to restart, and the SIGSEGV's
-    /// si_addr is that restored sp.
-    fn restore_rt_frame<M: UserMemory + ?Sized>(
-        ctx: &mut Aarch64Context,
-        fp: &mut dyn FpHook,
-        mem: &M,
-        stack: &mut SignalStack,
-    ) -> Result<RestoredFrame, BadFrame> {
-        let frame = ctx.sp;
-        let bad = |e| notify_segfault(mem, e, None, frame);
-        if !frame.is_multiple_of(16) {
-            return Err(bad(FrameError::Misaligned));
-        }
-        let has_fp = fp_present(fp, FP_IMAGE_LEN).map_err(bad)?;
-        if !access_ok(frame, FRAME_SIZE) {
-            return Err(bad(FrameError::Fault));
-        }
-        // restore_sigframe: the mask if it can be read, then every register, one
-        // that faults read as 0 (__get_user_error), the system call forgotten and
-        // pstate sanitised (valid_user_regs cuts a bad one down to NZCV): all of
-        // it lands in pt_regs whatever fails next.
-        let mask = read_mask(mem, at(frame, UC_SIGMASK)).ok();
-        let mut regs = [0u64; MC_REGS_WORDS];
-        let all_read = read_user_words(mem, at(frame, MC_REGS), &mut regs, OnFault::ReadsZero);
-        let (x, rest) = regs.split_at(31);
-        ctx.x.copy_from_slice(x);
-        let (sp, pc, pstate) = (rest[0], rest[1], rest[2]);
-        ctx.sp = sp;
-        ctx.pc = pc;
-        ctx.in_syscall = false;
-        let valid = valid_user_pstate(pstate);
-        ctx.pstate = valid.unwrap_or(pstate & PSTATE_NZCV);
-        let bad = |e| notify_segfault(mem, e, mask, sp);
-        let Some(mask) = mask else {
-            return Err(bad(FrameError::Fault));
-        };
-        if !all_read {
-            return Err(bad(FrameError::Fault));
-        }
-        if valid.is_none() {
-            return Err(bad(FrameError::BadRegisters));
-        }
-
-        let fpsimd = parse_records(frame, mem, has_fp).map_err(bad)?;
-        if has_fp {
-            restore_fpsimd_context(fp, mem, fpsimd).map_err(bad)?;
-        }
-        restore_altstack(mem, at(frame, UC_STACK), stack, sp, Self::ARCH).map_err(bad)?;
-        Ok(RestoredFrame::restored(mask, ctx.x[0]))
-    }
-
-    /// `arch_do_signal_or_restart`: the restart table on x0 (its low 32 bits, an
-    /// `int`), a 4-byte `svc` and x8; the system call is forgotten whatever the result.
-    fn syscall_restart(ctx: &mut Aarch64Context, handler: Option<&SignalAction>) -> RestartOutcome {
-        restart_syscall(ctx, Self::NR_RESTART_SYSCALL, handler)
-    }
+/// `setup_rt_frame` + `get_sigframe` + `setup_sigframe` + `setup_return`, then
+/// the `valid_user_regs` check of `handle_signal`.
+fn setup_rt_frame<M: UserMemory + ?Sized>(
+    Setup(ctx, fp, mem, stack, d, handler): Setup<'_, Aarch64Context, M>,
+) -> Result<HandlerFrame, FrameError> {
+    let has_fp = fp_present(fp, FP_IMAGE_LEN)?;
+    let (record, frame) = get_sigframe(ctx, stack, d)?;
+    // A stack buffer (about 4.7 KiB): delivery never allocates.
+    let mut buf = [0u8; FRAME_SIZE + RECORD_SIZE];
+    setup_sigframe(&mut buf, ctx, fp, has_fp, stack, d);
+    let new = setup_return(ctx, d, handler, record, frame)?;
+    write_user(mem, frame, &buf)?;
+    *ctx = new;
+    Ok(HandlerFrame::at(frame, 0, UC))
 }
 
-// The numbers above are Linux's (include/uapi/asm-generic/unistd.h); where linux-raw-sys has them (a build
-// for this architecture) they must agree.
-#[cfg(target_arch = "aarch64")]
-const _: () = {
-    use linux_raw_sys::general::{__NR_restart_syscall, __NR_rt_sigreturn};
-    assert!(Aarch64::NR_RESTART_SYSCALL == __NR_restart_syscall as u64);
-    assert!(Aarch64::NR_RT_SIGRETURN == __NR_rt_sigreturn as u64);
-};
+/// `rt_sigreturn` + `restore_sigframe` + `parse_user_sigframe` +
+/// `restore_fpsimd_context` + `restore_altstack`, reading only the fields Linux
+/// reads (the mask, x0-x30, sp, pc, pstate, the record headers, the fpsimd
+/// payload, `uc_stack`): the siginfo, `fault_address` and the unused end of
+/// `__reserved` may be unmapped.
+///
+/// As in Linux, x0-x30, sp, pc and pstate reach the context before anything can
+/// fail past the alignment check: a frame whose mask, a register slot, pstate,
+/// records, FP payload or `uc_stack` is bad leaves the context holding the
+/// frame's registers (a slot that faulted reads 0, an invalid pstate is cut
+/// down to its NZCV flags), no system call to restart, and the SIGSEGV's
+/// si_addr is that restored sp.
+fn restore_rt_frame<M: UserMemory + ?Sized>(
+    Restore(ctx, fp, mem, stack): Restore<'_, Aarch64Context, M>,
+) -> Result<RestoredFrame, BadFrame> {
+    let frame = ctx.sp;
+    let bad = |e| notify_segfault(mem, e, None, frame);
+    if !frame.is_multiple_of(16) {
+        return Err(bad(FrameError::Misaligned));
+    }
+    let has_fp = fp_present(fp, FP_IMAGE_LEN).map_err(bad)?;
+    if !access_ok(frame, FRAME_SIZE) {
+        return Err(bad(FrameError::Fault));
+    }
+    // restore_sigframe: the mask if it can be read, then every register, one
+    // that faults read as 0 (__get_user_error), the system call forgotten and
+    // pstate sanitised (valid_user_regs cuts a bad one down to NZCV): all of
+    // it lands in pt_regs whatever fails next.
+    let mask = read_mask(mem, at(frame, UC_SIGMASK)).ok();
+    let mut regs = [0u64; MC_REGS_WORDS];
+    let all_read = read_user_words(mem, at(frame, MC_REGS), &mut regs, OnFault::ReadsZero);
+    let (x, rest) = regs.split_at(31);
+    ctx.x.copy_from_slice(x);
+    let (sp, pc, pstate) = (rest[0], rest[1], rest[2]);
+    ctx.sp = sp;
+    ctx.pc = pc;
+    ctx.in_syscall = false;
+    let valid = valid_user_pstate(pstate);
+    ctx.pstate = valid.unwrap_or(pstate & PSTATE_NZCV);
+    let bad = |e| notify_segfault(mem, e, mask, sp);
+    let Some(mask) = mask else {
+        return Err(bad(FrameError::Fault));
+    };
+    if !all_read {
+        return Err(bad(FrameError::Fault));
+    }
+    if valid.is_none() {
+        return Err(bad(FrameError::BadRegisters));
+    }
+
+    let fpsimd = parse_records(frame, mem, has_fp).map_err(bad)?;
+    if has_fp {
+        restore_fpsimd_context(fp, mem, fpsimd).map_err(bad)?;
+    }
+    restore_altstack(mem, at(frame, UC_STACK), stack, sp, Arch::Aarch64).map_err(bad)?;
+    Ok(RestoredFrame::restored(mask, ctx.x[0]))
+}
 
 #[cfg(test)]
 mod tests {

@@ -19,14 +19,11 @@
 //! which this crate skips (its `rt_sigreturn` only reads user memory).
 
 use super::{
-    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, OnFault, RestartOutcome,
-    RestoredFrame, altstack_overflows, at, context_is_trap_frame, fp_present, handler_addr, le,
-    open_sigframe, put_ucontext_header, read_u32, read_user, read_user_words, restart_syscall,
-    restore_altstack, round_down, syscall_regs, wants_onstack, write_user,
+    BadFrame, FrameError, HandlerFrame, OnFault, Restore, RestoredFrame, Setup, arch_frame, at,
+    fp_present, le, open_sigframe, put_ucontext_header, read_u32, read_user, read_user_words,
+    restore_altstack, round_down, sigframe_top, syscall_regs, write_user,
 };
-use crate::action::SignalAction;
 use crate::arch::Arch;
-use crate::stack::SignalStack;
 use crate::uaccess::UserMemory;
 use core::mem::{offset_of, size_of};
 
@@ -135,7 +132,7 @@ const SC_FLAGS: usize = MC + offset_of!(Sigcontext, sc_flags);
 const SC_EXT: usize = MC + size_of::<Sigcontext>();
 const HDR: usize = size_of::<SctxInfo>();
 
-/// Bytes of the FP image ([`FpHook`]): `fpu_context`.
+/// Bytes of the FP image ([`FpHook`](super::FpHook)): `fpu_context`.
 pub const FP_IMAGE_LEN: usize = size_of::<FpuContext>();
 const FPU_FCC: usize = offset_of!(FpuContext, fcc);
 const FPU_FCSR: usize = offset_of!(FpuContext, fcsr);
@@ -181,11 +178,9 @@ pub struct Loongarch64Context {
     pub orig_a0: u64,
 }
 
-/// loongarch64 (marker type for [`ArchFrame`]).
+/// loongarch64 (marker type for [`ArchFrame`](super::ArchFrame)).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Loongarch64;
-
-context_is_trap_frame!(Loongarch64Context, Loongarch64);
 
 // `handle_signal` / `arch_do_signal_or_restart`: result in a0 (r4), compared on
 // all 64 bits (`switch (regs->regs[4])`), 4-byte `syscall`, `restart_syscall`
@@ -258,149 +253,125 @@ fn read_fp_record<M: UserMemory + ?Sized>(
     Ok((img, pending != 0))
 }
 
-impl ArchFrame for Loongarch64 {
-    const ARCH: Arch = Arch::Loongarch64;
-    const NR_RT_SIGRETURN: u64 = 139;
-    const NR_RESTART_SYSCALL: u64 = 128;
-    const RESTART_RESET_FIRST: bool = false;
-    type Context = Loongarch64Context;
+// The numbers are Linux's (include/uapi/asm-generic/unistd.h).
+arch_frame!(Loongarch64 for "loongarch64" {
+    context: Loongarch64Context,
+    nr_rt_sigreturn: 139,
+    nr_restart_syscall: 128,
+    restart_reset_first: false,
+});
 
-    /// `setup_rt_frame` + `get_sigframe` + `setup_extcontext` + `setup_sigcontext`.
-    fn setup_rt_frame<M: UserMemory + ?Sized>(
-        ctx: &mut Loongarch64Context,
-        fp: &mut dyn FpHook,
-        mem: &mut M,
-        stack: &SignalStack,
-        d: &FrameRequest<'_>,
-    ) -> Result<HandlerFrame, FrameError> {
-        let handler = handler_addr(d)?;
-        let has_fp = fp_present(fp, FP_IMAGE_LEN)?;
-        let sp = ctx.regs[3];
-        if altstack_overflows(stack, sp, FRAME_SIZE) {
-            return Err(FrameError::AltStackOverflow);
-        }
-        let top = round_down(super::sigsp(stack, sp, wants_onstack(d))?, 16);
-        let ext = FRAME_SIZE + if has_fp { FPU_RECORD } else { 0 } + HDR;
-        let frame = top.checked_sub(ext as u64).ok_or(FrameError::Fault)?;
+/// `setup_rt_frame` + `get_sigframe` + `setup_extcontext` + `setup_sigcontext`.
+fn setup_rt_frame<M: UserMemory + ?Sized>(
+    Setup(ctx, fp, mem, stack, d, handler): Setup<'_, Loongarch64Context, M>,
+) -> Result<HandlerFrame, FrameError> {
+    let has_fp = fp_present(fp, FP_IMAGE_LEN)?;
+    let top = round_down(sigframe_top(stack, ctx.regs[3], FRAME_SIZE, d)?, 16);
+    let ext = FRAME_SIZE + if has_fp { FPU_RECORD } else { 0 } + HDR;
+    let frame = top.checked_sub(ext as u64).ok_or(FrameError::Fault)?;
 
-        let mut whole = [0u8; FRAME_SIZE + FPU_RECORD + HDR];
-        let buf = le::slice_mut(&mut whole, 0, ext);
-        le::put(buf, 0, d.info);
-        put_ucontext_header(buf, UC_STACK, UC_SIGMASK, stack, d);
-        le::put_u64(buf, SC_PC, ctx.era);
-        le::put_words(buf, SC_REGS + 8, &ctx.regs[1..]);
-        let mut flags = match d.fault.code {
-            1 => SC_ADDRERR_RD,
-            2 => SC_ADDRERR_WR,
-            _ => 0,
-        };
-        if has_fp {
-            flags |= SC_USED_FP;
-            le::put_u32(buf, SC_EXT, FPU_CTX_MAGIC);
-            le::put_u32(buf, SC_EXT + 4, FPU_RECORD as u32);
-            fp.save(le::slice_mut(buf, SC_EXT + HDR, FP_IMAGE_LEN));
-            // The struct's tail padding: nothing of the kernel's leaks.
-            le::put_u32(buf, SC_EXT + HDR + FP_IMAGE_LEN - 4, 0);
-        }
-        le::put_u32(buf, SC_FLAGS, flags);
-        // The END record is the zeroed tail.
-        write_user(mem, frame, buf)?;
-
-        ctx.regs[4] = u64::from(d.sig.get());
-        ctx.regs[5] = frame;
-        ctx.regs[6] = frame + UC as u64;
-        ctx.regs[3] = frame;
-        ctx.regs[1] = d.trampoline;
-        ctx.era = handler;
-        Ok(HandlerFrame::at(frame, 0, UC))
+    let mut whole = [0u8; FRAME_SIZE + FPU_RECORD + HDR];
+    let buf = le::slice_mut(&mut whole, 0, ext);
+    le::put(buf, 0, d.info);
+    put_ucontext_header(buf, UC_STACK, UC_SIGMASK, stack, d);
+    le::put_u64(buf, SC_PC, ctx.era);
+    le::put_words(buf, SC_REGS + 8, &ctx.regs[1..]);
+    let mut flags = match d.fault.code {
+        1 => SC_ADDRERR_RD,
+        2 => SC_ADDRERR_WR,
+        _ => 0,
+    };
+    if has_fp {
+        flags |= SC_USED_FP;
+        le::put_u32(buf, SC_EXT, FPU_CTX_MAGIC);
+        le::put_u32(buf, SC_EXT + 4, FPU_RECORD as u32);
+        fp.save(le::slice_mut(buf, SC_EXT + HDR, FP_IMAGE_LEN));
+        // The struct's tail padding: nothing of the kernel's leaks.
+        le::put_u32(buf, SC_EXT + HDR + FP_IMAGE_LEN - 4, 0);
     }
+    le::put_u32(buf, SC_FLAGS, flags);
+    // The END record is the zeroed tail.
+    write_user(mem, frame, buf)?;
 
-    /// `rt_sigreturn` + `restore_sigcontext` + `parse_extcontext` +
-    /// `restore_altstack`, reading only the fields Linux reads (the mask,
-    /// `sc_flags`, the record headers, era and r1-r31, the FP record, `uc_stack`):
-    /// the siginfo and `sc_regs[0]` may be unmapped.
-    ///
-    /// As in Linux, a bad frame leaves what was done before the failing step: past
-    /// the record walk, the FPU dropped when `SC_USED_FP` is clear, era and r1-r31
-    /// (a slot that faulted reads 0) and the FP record's state; a pending FCSR
-    /// exception still forces SIGFPE ([`BadFrame::force_sigfpe`]) when only
-    /// `uc_stack` is bad. The system-call state is cleared only once the
-    /// sigcontext is restored (Linux's `regs[0] = 0`).
-    fn restore_rt_frame<M: UserMemory + ?Sized>(
-        ctx: &mut Loongarch64Context,
-        fp: &mut dyn FpHook,
-        mem: &M,
-        stack: &mut SignalStack,
-    ) -> Result<RestoredFrame, BadFrame> {
-        let frame = ctx.regs[3];
-        let (has_fp, mask) = open_sigframe(fp, FP_IMAGE_LEN, mem, frame, FRAME_SIZE, UC_SIGMASK)?;
-        let bad = |e| BadFrame::kernel(e, Some(mask));
-
-        // restore_sigcontext: sc_flags and the record walk first (nothing restored
-        // if they fail), then the FPU dropped unless SC_USED_FP, era and r1-r31
-        // each read (one that faults reads 0), then the FP record, tried even when
-        // a register faulted: all of it stays when something fails.
-        let flags = read_u32(mem, at(frame, SC_FLAGS)).map_err(bad)?;
-        let rec = parse_extcontext(mem, at(frame, SC_EXT)).map_err(bad)?;
-        // `restore_sigcontext` resets the restart block here, after the walk.
-        let bad = |e| BadFrame::kernel(e, Some(mask)).after_restart_reset();
-        if flags & SC_USED_FP == 0 {
-            fp.reset();
-        }
-        let mut era = [ctx.era];
-        let mut regs = [0u64; 31];
-        let pc_read = read_user_words(mem, at(frame, SC_PC), &mut era, OnFault::ReadsZero);
-        let regs_read = read_user_words(mem, at(frame, SC_REGS + 8), &mut regs, OnFault::ReadsZero);
-        ctx.era = era[0];
-        ctx.regs[1..].copy_from_slice(&regs);
-        ctx.prmd |= PRMD_PPLV | PRMD_PIE;
-        let fp_result = match rec {
-            Some(rec) => read_fp_record(mem, rec).and_then(|(img, sigfpe)| {
-                if flags & SC_USED_FP != 0 && has_fp && !fp.restore(&img) {
-                    Err(FrameError::BadFpState)
-                } else {
-                    Ok(sigfpe)
-                }
-            }),
-            None => Ok(false),
-        };
-        if !(pc_read && regs_read) {
-            return Err(bad(FrameError::Fault));
-        }
-        let force_sigfpe = fp_result.map_err(bad)?;
-        ctx.in_syscall = false;
-        if let Err(e) = restore_altstack(mem, at(frame, UC_STACK), stack, ctx.regs[3], Self::ARCH) {
-            // SIGFPE was already forced in Linux.
-            return Err(BadFrame {
-                force_sigfpe,
-                ..bad(e)
-            });
-        }
-        Ok(RestoredFrame {
-            mask,
-            ret: ctx.regs[4],
-            force_sigfpe,
-        })
-    }
-
-    /// `arch_do_signal_or_restart`: the restart table on a0 (all 64 bits), a 4-byte
-    /// `syscall` and a7; the system call is marked done whatever the result.
-    fn syscall_restart(
-        ctx: &mut Loongarch64Context,
-        handler: Option<&SignalAction>,
-    ) -> RestartOutcome {
-        restart_syscall(ctx, Self::NR_RESTART_SYSCALL, handler)
-    }
+    ctx.regs[4] = u64::from(d.sig.get());
+    ctx.regs[5] = frame;
+    ctx.regs[6] = frame + UC as u64;
+    ctx.regs[3] = frame;
+    ctx.regs[1] = d.trampoline;
+    ctx.era = handler;
+    Ok(HandlerFrame::at(frame, 0, UC))
 }
 
-// The numbers above are Linux's (include/uapi/asm-generic/unistd.h); where linux-raw-sys has them (a build
-// for this architecture) they must agree.
-#[cfg(target_arch = "loongarch64")]
-const _: () = {
-    use linux_raw_sys::general::{__NR_restart_syscall, __NR_rt_sigreturn};
-    assert!(Loongarch64::NR_RESTART_SYSCALL == __NR_restart_syscall as u64);
-    assert!(Loongarch64::NR_RT_SIGRETURN == __NR_rt_sigreturn as u64);
-};
+/// `rt_sigreturn` + `restore_sigcontext` + `parse_extcontext` +
+/// `restore_altstack`, reading only the fields Linux reads (the mask,
+/// `sc_flags`, the record headers, era and r1-r31, the FP record, `uc_stack`):
+/// the siginfo and `sc_regs[0]` may be unmapped.
+///
+/// As in Linux, a bad frame leaves what was done before the failing step: past
+/// the record walk, the FPU dropped when `SC_USED_FP` is clear, era and r1-r31
+/// (a slot that faulted reads 0) and the FP record's state; a pending FCSR
+/// exception still forces SIGFPE ([`BadFrame::force_sigfpe`]) when only
+/// `uc_stack` is bad. The system-call state is cleared only once the
+/// sigcontext is restored (Linux's `regs[0] = 0`).
+fn restore_rt_frame<M: UserMemory + ?Sized>(
+    Restore(ctx, fp, mem, stack): Restore<'_, Loongarch64Context, M>,
+) -> Result<RestoredFrame, BadFrame> {
+    let frame = ctx.regs[3];
+    let (has_fp, mask) = open_sigframe(fp, FP_IMAGE_LEN, mem, frame, FRAME_SIZE, UC_SIGMASK)?;
+    let bad = |e| BadFrame::kernel(e, Some(mask));
+
+    // restore_sigcontext: sc_flags and the record walk first (nothing restored
+    // if they fail), then the FPU dropped unless SC_USED_FP, era and r1-r31
+    // each read (one that faults reads 0), then the FP record, tried even when
+    // a register faulted: all of it stays when something fails.
+    let flags = read_u32(mem, at(frame, SC_FLAGS)).map_err(bad)?;
+    let rec = parse_extcontext(mem, at(frame, SC_EXT)).map_err(bad)?;
+    // `restore_sigcontext` resets the restart block here, after the walk.
+    let bad = |e| BadFrame::kernel(e, Some(mask)).after_restart_reset();
+    if flags & SC_USED_FP == 0 {
+        fp.reset();
+    }
+    let mut era = [ctx.era];
+    let mut regs = [0u64; 31];
+    let pc_read = read_user_words(mem, at(frame, SC_PC), &mut era, OnFault::ReadsZero);
+    let regs_read = read_user_words(mem, at(frame, SC_REGS + 8), &mut regs, OnFault::ReadsZero);
+    ctx.era = era[0];
+    ctx.regs[1..].copy_from_slice(&regs);
+    ctx.prmd |= PRMD_PPLV | PRMD_PIE;
+    let fp_result = match rec {
+        Some(rec) => read_fp_record(mem, rec).and_then(|(img, sigfpe)| {
+            if flags & SC_USED_FP != 0 && has_fp && !fp.restore(&img) {
+                Err(FrameError::BadFpState)
+            } else {
+                Ok(sigfpe)
+            }
+        }),
+        None => Ok(false),
+    };
+    if !(pc_read && regs_read) {
+        return Err(bad(FrameError::Fault));
+    }
+    let force_sigfpe = fp_result.map_err(bad)?;
+    ctx.in_syscall = false;
+    if let Err(e) = restore_altstack(
+        mem,
+        at(frame, UC_STACK),
+        stack,
+        ctx.regs[3],
+        Arch::Loongarch64,
+    ) {
+        // SIGFPE was already forced in Linux.
+        return Err(BadFrame {
+            force_sigfpe,
+            ..bad(e)
+        });
+    }
+    Ok(RestoredFrame {
+        mask,
+        ret: ctx.regs[4],
+        force_sigfpe,
+    })
+}
 
 #[cfg(test)]
 mod tests {

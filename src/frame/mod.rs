@@ -635,6 +635,89 @@ macro_rules! context_is_trap_frame {
 }
 pub(crate) use context_is_trap_frame;
 
+/// What an architecture's frame setup works on: the arguments of
+/// [`ArchFrame::setup_rt_frame`] (the context, the FP hook, user memory, the
+/// alternate stack, the delivery), then the handler's address, already taken from
+/// the action ([`handler_addr`], the first check on every architecture).
+pub(crate) struct Setup<'a, C, M: ?Sized>(
+    pub(crate) &'a mut C,
+    pub(crate) &'a mut dyn FpHook,
+    pub(crate) &'a mut M,
+    pub(crate) &'a SignalStack,
+    pub(crate) &'a FrameRequest<'a>,
+    pub(crate) u64,
+);
+
+/// What an architecture's `rt_sigreturn` works on: the arguments of
+/// [`ArchFrame::restore_rt_frame`] (the context, the FP hook, user memory, the
+/// alternate stack).
+pub(crate) struct Restore<'a, C, M: ?Sized>(
+    pub(crate) &'a mut C,
+    pub(crate) &'a mut dyn FpHook,
+    pub(crate) &'a M,
+    pub(crate) &'a mut SignalStack,
+);
+
+/// Implements [`ArchFrame`] for an architecture's marker type (whose name is its
+/// [`Arch`] variant's) and [`TrapFrame`] for its context: the constants, frame setup
+/// and `rt_sigreturn` through the module's own `setup_rt_frame(Setup)` and
+/// `restore_rt_frame(Restore)`, the one restart of all four ([`restart_syscall`]),
+/// and, in a build for that architecture, the check that both system-call numbers
+/// agree with linux-raw-sys's.
+macro_rules! arch_frame {
+    ($arch:ident for $target:literal {
+        context: $context:ty,
+        nr_rt_sigreturn: $sigreturn:literal,
+        nr_restart_syscall: $restart:literal,
+        restart_reset_first: $first:literal $(,)?
+    }) => {
+        $crate::frame::context_is_trap_frame!($context, $arch);
+
+        impl $crate::frame::ArchFrame for $arch {
+            const ARCH: $crate::arch::Arch = $crate::arch::Arch::$arch;
+            const NR_RT_SIGRETURN: u64 = $sigreturn;
+            const NR_RESTART_SYSCALL: u64 = $restart;
+            const RESTART_RESET_FIRST: bool = $first;
+            type Context = $context;
+
+            fn setup_rt_frame<M: $crate::uaccess::UserMemory + ?Sized>(
+                ctx: &mut $context,
+                fp: &mut dyn $crate::frame::FpHook,
+                mem: &mut M,
+                stack: &$crate::stack::SignalStack,
+                d: &$crate::frame::FrameRequest<'_>,
+            ) -> Result<$crate::frame::HandlerFrame, $crate::frame::FrameError> {
+                let handler = $crate::frame::handler_addr(d)?;
+                setup_rt_frame($crate::frame::Setup(ctx, fp, mem, stack, d, handler))
+            }
+
+            fn restore_rt_frame<M: $crate::uaccess::UserMemory + ?Sized>(
+                ctx: &mut $context,
+                fp: &mut dyn $crate::frame::FpHook,
+                mem: &M,
+                stack: &mut $crate::stack::SignalStack,
+            ) -> Result<$crate::frame::RestoredFrame, $crate::frame::BadFrame> {
+                restore_rt_frame($crate::frame::Restore(ctx, fp, mem, stack))
+            }
+
+            fn syscall_restart(
+                ctx: &mut $context,
+                handler: Option<&$crate::action::SignalAction>,
+            ) -> $crate::frame::RestartOutcome {
+                $crate::frame::restart_syscall(ctx, $restart, handler)
+            }
+        }
+
+        #[cfg(target_arch = $target)]
+        const _: () = {
+            use linux_raw_sys::general::{__NR_restart_syscall, __NR_rt_sigreturn};
+            assert!($restart == __NR_restart_syscall as u64);
+            assert!($sigreturn == __NR_rt_sigreturn as u64);
+        };
+    };
+}
+pub(crate) use arch_frame;
+
 /// What the restart table says for a result `ret`, read `width` wide.
 pub(crate) fn restart_decision(
     ret: u64,
@@ -861,10 +944,19 @@ pub(crate) fn put_ucontext_header(
     le::put_u64(buf, uc_sigmask, d.saved_mask.bits());
 }
 
-/// `get_sigframe`'s overflow check on riscv64 and loongarch64: running on the
-/// alternate stack, a `size`-byte frame below `sp` would leave it.
-pub(crate) fn altstack_overflows(stack: &SignalStack, sp: u64, size: usize) -> bool {
-    stack.on_stack(us(sp)) && !stack.on_stack(us(sp.wrapping_sub(size as u64)))
+/// `get_sigframe`'s opening on riscv64 and loongarch64: running on the alternate
+/// stack, a `size`-byte frame below `sp` must not leave it ("overflowed
+/// sigaltstack"); then the top of the stack the frame goes on ([`sigsp`]).
+pub(crate) fn sigframe_top(
+    stack: &SignalStack,
+    sp: u64,
+    size: usize,
+    d: &FrameRequest<'_>,
+) -> Result<u64, FrameError> {
+    if stack.on_stack(us(sp)) && !stack.on_stack(us(sp.wrapping_sub(size as u64))) {
+        return Err(FrameError::AltStackOverflow);
+    }
+    sigsp(stack, sp, wants_onstack(d))
 }
 
 /// The opening of `rt_sigreturn` on x86_64, riscv64 and loongarch64: the
@@ -955,22 +1047,17 @@ pub(crate) mod le {
         put(b, off, &v.to_le_bytes());
     }
 
+    /// The `N` bytes at `off`, or zeros if they are out of range.
+    fn bytes_at<const N: usize>(b: &[u8], off: usize) -> [u8; N] {
+        slice(b, off, N).try_into().unwrap_or([0; N])
+    }
+
     pub(crate) fn u64_at(b: &[u8], off: usize) -> u64 {
-        let mut w = [0u8; 8];
-        let s = slice(b, off, 8);
-        if s.len() == 8 {
-            w.copy_from_slice(s);
-        }
-        u64::from_le_bytes(w)
+        u64::from_le_bytes(bytes_at(b, off))
     }
 
     pub(crate) fn u32_at(b: &[u8], off: usize) -> u32 {
-        let mut w = [0u8; 4];
-        let s = slice(b, off, 4);
-        if s.len() == 4 {
-            w.copy_from_slice(s);
-        }
-        u32::from_le_bytes(w)
+        u32::from_le_bytes(bytes_at(b, off))
     }
 }
 

@@ -14,14 +14,11 @@
 //! returns to U-mode with interrupts enabled.
 
 use super::{
-    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, OnFault, RestartOutcome,
-    RestoredFrame, altstack_overflows, at, context_is_trap_frame, fp_present, handler_addr, le,
-    open_sigframe, put_ucontext_header, read_u32, read_user, read_user_words, restart_syscall,
-    restore_altstack, round_down, syscall_regs, wants_onstack, write_user,
+    BadFrame, FrameError, HandlerFrame, OnFault, Restore, RestoredFrame, Setup, arch_frame, at,
+    fp_present, le, open_sigframe, put_ucontext_header, read_u32, read_user, read_user_words,
+    restore_altstack, round_down, sigframe_top, syscall_regs, write_user,
 };
-use crate::action::SignalAction;
 use crate::arch::Arch;
-use crate::stack::SignalStack;
 use crate::uaccess::UserMemory;
 use core::mem::{offset_of, size_of};
 
@@ -134,7 +131,7 @@ const SC_FP: usize = MC + offset_of!(Sigcontext, sc_fpregs);
 const SC_EXT_RESERVED: usize = SC_FP + offset_of!(ExtraExtHeader, reserved);
 const SC_EXT_HDR: usize = SC_FP + offset_of!(ExtraExtHeader, hdr);
 
-/// Bytes of the FP image ([`FpHook`]): `__riscv_d_ext_state`.
+/// Bytes of the FP image ([`FpHook`](super::FpHook)): `__riscv_d_ext_state`.
 pub const FP_IMAGE_LEN: usize = size_of::<DExtState>();
 /// `END_MAGIC`.
 pub const END_MAGIC: u32 = 0;
@@ -163,11 +160,9 @@ pub struct Riscv64Context {
     pub orig_a0: u64,
 }
 
-/// riscv64 (marker type for [`ArchFrame`]).
+/// riscv64 (marker type for [`ArchFrame`](super::ArchFrame)).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Riscv64;
-
-context_is_trap_frame!(Riscv64Context, Riscv64);
 
 // `arch_do_signal_or_restart` / `handle_signal`: result in a0, read as an `int`
 // (`int retval = regs->a0`: only its low 32 bits are compared with the restart
@@ -176,126 +171,98 @@ context_is_trap_frame!(Riscv64Context, Riscv64);
 syscall_regs!(Riscv64Context { ret: x[10], orig_arg: orig_a0, pc: pc, nr: x[17] },
     ret_width: Int, insn_len: 4, forgets_syscall: true);
 
-impl ArchFrame for Riscv64 {
-    const ARCH: Arch = Arch::Riscv64;
-    const NR_RT_SIGRETURN: u64 = 139;
-    const NR_RESTART_SYSCALL: u64 = 128;
-    const RESTART_RESET_FIRST: bool = true;
-    type Context = Riscv64Context;
+// The numbers are Linux's (include/uapi/asm-generic/unistd.h).
+arch_frame!(Riscv64 for "riscv64" {
+    context: Riscv64Context,
+    nr_rt_sigreturn: 139,
+    nr_restart_syscall: 128,
+    restart_reset_first: true,
+});
 
-    /// `setup_rt_frame` + `get_sigframe` + `setup_sigcontext`.
-    fn setup_rt_frame<M: UserMemory + ?Sized>(
-        ctx: &mut Riscv64Context,
-        fp: &mut dyn FpHook,
-        mem: &mut M,
-        stack: &SignalStack,
-        d: &FrameRequest<'_>,
-    ) -> Result<HandlerFrame, FrameError> {
-        let handler = handler_addr(d)?;
-        let has_fp = fp_present(fp, FP_IMAGE_LEN)?;
-        let sp = ctx.x[2];
-        if altstack_overflows(stack, sp, FRAME_SIZE) {
-            return Err(FrameError::AltStackOverflow);
-        }
-        let top = super::sigsp(stack, sp, wants_onstack(d))?;
-        let frame = round_down(
-            top.checked_sub(FRAME_SIZE as u64)
-                .ok_or(FrameError::Fault)?,
-            16,
-        );
+/// `setup_rt_frame` + `get_sigframe` + `setup_sigcontext`.
+fn setup_rt_frame<M: UserMemory + ?Sized>(
+    Setup(ctx, fp, mem, stack, d, handler): Setup<'_, Riscv64Context, M>,
+) -> Result<HandlerFrame, FrameError> {
+    let has_fp = fp_present(fp, FP_IMAGE_LEN)?;
+    let top = sigframe_top(stack, ctx.x[2], FRAME_SIZE, d)?;
+    let frame = round_down(
+        top.checked_sub(FRAME_SIZE as u64)
+            .ok_or(FrameError::Fault)?,
+        16,
+    );
 
-        let mut buf = [0u8; FRAME_SIZE];
-        le::put(&mut buf, 0, d.info);
-        put_ucontext_header(&mut buf, UC_STACK, UC_SIGMASK, stack, d);
-        le::put_u64(&mut buf, MC, ctx.pc);
-        le::put_words(&mut buf, MC + 8, &ctx.x[1..]);
-        if has_fp {
-            fp.save(le::slice_mut(&mut buf, SC_FP, FP_IMAGE_LEN));
-            // The struct's tail padding: nothing of the kernel's leaks.
-            le::put_u32(&mut buf, SC_FP + FP_IMAGE_LEN - 4, 0);
-        }
-        // reserved = 0 and the END header are the zeroed bytes already there.
-        write_user(mem, frame, &buf)?;
-
-        ctx.x[1] = d.trampoline;
-        ctx.pc = handler;
-        ctx.x[2] = frame;
-        ctx.x[10] = u64::from(d.sig.get());
-        ctx.x[11] = frame;
-        ctx.x[12] = frame + UC as u64;
-        Ok(HandlerFrame::at(frame, 0, UC))
+    let mut buf = [0u8; FRAME_SIZE];
+    le::put(&mut buf, 0, d.info);
+    put_ucontext_header(&mut buf, UC_STACK, UC_SIGMASK, stack, d);
+    le::put_u64(&mut buf, MC, ctx.pc);
+    le::put_words(&mut buf, MC + 8, &ctx.x[1..]);
+    if has_fp {
+        fp.save(le::slice_mut(&mut buf, SC_FP, FP_IMAGE_LEN));
+        // The struct's tail padding: nothing of the kernel's leaks.
+        le::put_u32(&mut buf, SC_FP + FP_IMAGE_LEN - 4, 0);
     }
+    // reserved = 0 and the END header are the zeroed bytes already there.
+    write_user(mem, frame, &buf)?;
 
-    /// `rt_sigreturn` + `restore_sigcontext` + `restore_altstack`, reading only the
-    /// fields Linux reads (the mask, `sc_regs`, the d-layout FP state, the
-    /// extension area's reserved word and first header, `uc_stack`): the siginfo
-    /// and the rest of the FP union may be unmapped.
-    ///
-    /// As in Linux, a bad frame leaves what was loaded before the failing step: pc
-    /// and x1-x31 up to a fault in `sc_regs`, then the FP state, both kept when the
-    /// extension area or `uc_stack` turns out bad. The system-call state is cleared
-    /// only on success (Linux's `cause = -1`); the call then returns 0, which is no
-    /// restart code.
-    fn restore_rt_frame<M: UserMemory + ?Sized>(
-        ctx: &mut Riscv64Context,
-        fp: &mut dyn FpHook,
-        mem: &M,
-        stack: &mut SignalStack,
-    ) -> Result<RestoredFrame, BadFrame> {
-        let frame = ctx.x[2];
-        let (has_fp, mask) = open_sigframe(fp, FP_IMAGE_LEN, mem, frame, FRAME_SIZE, UC_SIGMASK)?;
-        let bad = |e| BadFrame::kernel(e, Some(mask));
-
-        // restore_sigcontext copies sc_regs straight over pt_regs (a fault leaves the
-        // part before it copied), then loads the FP state, then checks the
-        // extension area: what it loaded stays loaded when a later step fails.
-        let mut regs = [0u64; 32];
-        regs[0] = ctx.pc;
-        regs[1..].copy_from_slice(&ctx.x[1..]);
-        let all_read = read_user_words(mem, at(frame, MC), &mut regs, OnFault::Stops);
-        ctx.pc = regs[0];
-        ctx.x[1..].copy_from_slice(&regs[1..]);
-        ctx.sstatus = (ctx.sstatus & !SSTATUS_SPP) | SSTATUS_SPIE;
-        if !all_read {
-            return Err(bad(FrameError::Fault));
-        }
-        if has_fp {
-            let mut img = [0u8; FP_IMAGE_LEN];
-            read_user(mem, at(frame, SC_FP), &mut img).map_err(bad)?;
-            if !fp.restore(&img) {
-                return Err(bad(FrameError::BadFpState));
-            }
-        }
-        if read_u32(mem, at(frame, SC_EXT_RESERVED)).map_err(bad)? != 0 {
-            return Err(bad(FrameError::BadRecord));
-        }
-        // Only END is known (no V state), so the walk ends at the first header.
-        let magic =
-            read_u32(mem, at(frame, SC_EXT_HDR + offset_of!(CtxHdr, magic))).map_err(bad)?;
-        let size = read_u32(mem, at(frame, SC_EXT_HDR + offset_of!(CtxHdr, size))).map_err(bad)?;
-        if magic != END_MAGIC || size != END_HDR_SIZE {
-            return Err(bad(FrameError::BadRecord));
-        }
-        restore_altstack(mem, at(frame, UC_STACK), stack, ctx.x[2], Self::ARCH).map_err(bad)?;
-        ctx.in_syscall = false;
-        Ok(RestoredFrame::restored(mask, ctx.x[10]))
-    }
-
-    /// `arch_do_signal_or_restart`: the restart table on a0 (its low 32 bits, an
-    /// `int`), a 4-byte `ecall` and a7; `cause` is reset whatever the result.
-    fn syscall_restart(ctx: &mut Riscv64Context, handler: Option<&SignalAction>) -> RestartOutcome {
-        restart_syscall(ctx, Self::NR_RESTART_SYSCALL, handler)
-    }
+    ctx.x[1] = d.trampoline;
+    ctx.pc = handler;
+    ctx.x[2] = frame;
+    ctx.x[10] = u64::from(d.sig.get());
+    ctx.x[11] = frame;
+    ctx.x[12] = frame + UC as u64;
+    Ok(HandlerFrame::at(frame, 0, UC))
 }
 
-// The numbers above are Linux's (include/uapi/asm-generic/unistd.h); where linux-raw-sys has them (a build
-// for this architecture) they must agree.
-#[cfg(target_arch = "riscv64")]
-const _: () = {
-    use linux_raw_sys::general::{__NR_restart_syscall, __NR_rt_sigreturn};
-    assert!(Riscv64::NR_RESTART_SYSCALL == __NR_restart_syscall as u64);
-    assert!(Riscv64::NR_RT_SIGRETURN == __NR_rt_sigreturn as u64);
-};
+/// `rt_sigreturn` + `restore_sigcontext` + `restore_altstack`, reading only the
+/// fields Linux reads (the mask, `sc_regs`, the d-layout FP state, the
+/// extension area's reserved word and first header, `uc_stack`): the siginfo
+/// and the rest of the FP union may be unmapped.
+///
+/// As in Linux, a bad frame leaves what was loaded before the failing step: pc
+/// and x1-x31 up to a fault in `sc_regs`, then the FP state, both kept when the
+/// extension area or `uc_stack` turns out bad. The system-call state is cleared
+/// only on success (Linux's `cause = -1`); the call then returns 0, which is no
+/// restart code.
+fn restore_rt_frame<M: UserMemory + ?Sized>(
+    Restore(ctx, fp, mem, stack): Restore<'_, Riscv64Context, M>,
+) -> Result<RestoredFrame, BadFrame> {
+    let frame = ctx.x[2];
+    let (has_fp, mask) = open_sigframe(fp, FP_IMAGE_LEN, mem, frame, FRAME_SIZE, UC_SIGMASK)?;
+    let bad = |e| BadFrame::kernel(e, Some(mask));
+
+    // restore_sigcontext copies sc_regs straight over pt_regs (a fault leaves the
+    // part before it copied), then loads the FP state, then checks the
+    // extension area: what it loaded stays loaded when a later step fails.
+    let mut regs = [0u64; 32];
+    regs[0] = ctx.pc;
+    regs[1..].copy_from_slice(&ctx.x[1..]);
+    let all_read = read_user_words(mem, at(frame, MC), &mut regs, OnFault::Stops);
+    ctx.pc = regs[0];
+    ctx.x[1..].copy_from_slice(&regs[1..]);
+    ctx.sstatus = (ctx.sstatus & !SSTATUS_SPP) | SSTATUS_SPIE;
+    if !all_read {
+        return Err(bad(FrameError::Fault));
+    }
+    if has_fp {
+        let mut img = [0u8; FP_IMAGE_LEN];
+        read_user(mem, at(frame, SC_FP), &mut img).map_err(bad)?;
+        if !fp.restore(&img) {
+            return Err(bad(FrameError::BadFpState));
+        }
+    }
+    if read_u32(mem, at(frame, SC_EXT_RESERVED)).map_err(bad)? != 0 {
+        return Err(bad(FrameError::BadRecord));
+    }
+    // Only END is known (no V state), so the walk ends at the first header.
+    let magic = read_u32(mem, at(frame, SC_EXT_HDR + offset_of!(CtxHdr, magic))).map_err(bad)?;
+    let size = read_u32(mem, at(frame, SC_EXT_HDR + offset_of!(CtxHdr, size))).map_err(bad)?;
+    if magic != END_MAGIC || size != END_HDR_SIZE {
+        return Err(bad(FrameError::BadRecord));
+    }
+    restore_altstack(mem, at(frame, UC_STACK), stack, ctx.x[2], Arch::Riscv64).map_err(bad)?;
+    ctx.in_syscall = false;
+    Ok(RestoredFrame::restored(mask, ctx.x[10]))
+}
 
 #[cfg(test)]
 mod tests {

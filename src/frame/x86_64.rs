@@ -28,12 +28,11 @@
 //! hold (Asterinas PR #2271).
 
 use super::{
-    ArchFrame, BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, RestartOutcome,
-    RestoredFrame, at, context_is_trap_frame, handler_addr, le, put_ucontext_header,
-    read_sigframe_mask, read_u64, read_user, restart_syscall, restore_altstack, round_down,
-    syscall_regs, us, wants_onstack, write_user,
+    BadFrame, FpHook, FrameError, FrameRequest, HandlerFrame, Restore, RestoredFrame, Setup,
+    arch_frame, at, le, put_ucontext_header, read_sigframe_mask, read_u64, read_user,
+    restore_altstack, round_down, syscall_regs, us, wants_onstack, write_user,
 };
-use crate::action::{SaFlags, SignalAction};
+use crate::action::SaFlags;
 use crate::arch::Arch;
 use crate::stack::SignalStack;
 use crate::uaccess::UserMemory;
@@ -307,11 +306,9 @@ pub struct X86_64Context {
     pub orig_rax: u64,
 }
 
-/// x86_64 (marker type for [`ArchFrame`]).
+/// x86_64 (marker type for [`ArchFrame`](super::ArchFrame)).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct X86_64;
-
-context_is_trap_frame!(X86_64Context, X86_64);
 
 // `handle_signal` / `arch_do_signal_or_restart`: result in rax, compared on all 64
 // bits (`syscall_get_error` of a 64-bit task), `syscall` is 2 bytes, the
@@ -618,128 +615,105 @@ fn copy_fpstate_to_sigframe<M: UserMemory + ?Sized>(
     write_user(mem, fp_addr, area)
 }
 
-impl ArchFrame for X86_64 {
-    const ARCH: Arch = Arch::X86_64;
-    const NR_RT_SIGRETURN: u64 = 15;
-    const NR_RESTART_SYSCALL: u64 = 219;
-    const RESTART_RESET_FIRST: bool = false;
-    type Context = X86_64Context;
+// The numbers are Linux's (arch/x86/entry/syscalls/syscall_64.tbl).
+arch_frame!(X86_64 for "x86_64" {
+    context: X86_64Context,
+    nr_rt_sigreturn: 15,
+    nr_restart_syscall: 219,
+    restart_reset_first: false,
+});
 
-    /// `x64_setup_rt_frame` + `get_sigframe` + `setup_sigcontext` +
-    /// `copy_fpstate_to_sigframe` + the register changes of `handle_signal`; the FP
-    /// state is reset for the handler.
-    fn setup_rt_frame<M: UserMemory + ?Sized>(
-        ctx: &mut X86_64Context,
-        fp: &mut dyn FpHook,
-        mem: &mut M,
-        stack: &SignalStack,
-        d: &FrameRequest<'_>,
-    ) -> Result<HandlerFrame, FrameError> {
-        let handler = handler_addr(d)?;
-        if !d.action.flags().contains(SaFlags::RESTORER) {
-            return Err(FrameError::NoRestorer);
-        }
-        let shape = FpArea::of(fp)?;
-        let math = shape.frame_len();
-        let (frame, fp_addr) = get_sigframe(ctx, stack, d, math as u64)?;
-
-        // Two stack buffers, not one heap buffer: delivery never allocates. As in
-        // Linux, the FP area and the frame are written separately and the few bytes
-        // of alignment between them are left as they were.
-        let mut buf = [0u8; FRAME_SIZE];
-        le::put_u64(&mut buf, 0, d.action.restorer() as u64);
-        let mut uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
-        if shape.xsave {
-            uc_flags |= UC_FP_XSTATE;
-        }
-        le::put_u64(&mut buf, UC, uc_flags);
-        put_ucontext_header(&mut buf, UC + UC_STACK, UC + UC_SIGMASK, stack, d);
-        setup_sigcontext(&mut buf, UC + UC_MCONTEXT, ctx, d, fp_addr);
-        if d.action.flags().contains(SaFlags::SIGINFO) {
-            le::put(&mut buf, INFO, d.info);
-        }
-        if math != 0 {
-            copy_fpstate_to_sigframe(fp, &shape, mem, fp_addr, math)?;
-        }
-        write_user(mem, frame, &buf)?;
-
-        ctx.rdi = u64::from(d.sig.get());
-        ctx.rax = 0;
-        ctx.rsi = frame + INFO as u64;
-        ctx.rdx = frame + UC as u64;
-        ctx.rip = handler;
-        ctx.rsp = frame;
-        ctx.rflags &= !(RFLAGS_DF | RFLAGS_RF | RFLAGS_TF);
-        if math != 0 {
-            fp.reset();
-        }
-        Ok(HandlerFrame::at(frame, INFO, UC))
+/// `x64_setup_rt_frame` + `get_sigframe` + `setup_sigcontext` +
+/// `copy_fpstate_to_sigframe` + the register changes of `handle_signal`; the FP
+/// state is reset for the handler.
+fn setup_rt_frame<M: UserMemory + ?Sized>(
+    Setup(ctx, fp, mem, stack, d, handler): Setup<'_, X86_64Context, M>,
+) -> Result<HandlerFrame, FrameError> {
+    if !d.action.flags().contains(SaFlags::RESTORER) {
+        return Err(FrameError::NoRestorer);
     }
+    let shape = FpArea::of(fp)?;
+    let math = shape.frame_len();
+    let (frame, fp_addr) = get_sigframe(ctx, stack, d, math as u64)?;
 
-    /// `rt_sigreturn` (signal_64.c): frame at rsp − 8; reads `uc_sigmask` and
-    /// `uc_flags`, installs the mask, then `restore_altstack` (with the handler's
-    /// rsp, as Linux), then `restore_sigcontext` (the sigcontext up to `reserved1`,
-    /// then the FP state). Only those fields are read: the siginfo, `uc_link` and
-    /// `reserved1` may be unmapped. `uc_flags` is read for its fault only (the crate
-    /// does not restore SS, see the module documentation).
-    ///
-    /// On a bad frame what Linux did stays done: the mask once read, the alternate
-    /// stack once `restore_altstack` ran, and, when the FP state is what fails, the
-    /// registers (with `orig_ax` = -1) and the reset FPU. A non-canonical RIP is
-    /// refused before the registers are touched (see the module documentation).
-    fn restore_rt_frame<M: UserMemory + ?Sized>(
-        ctx: &mut X86_64Context,
-        fp: &mut dyn FpHook,
-        mem: &M,
-        stack: &mut SignalStack,
-    ) -> Result<RestoredFrame, BadFrame> {
-        let bad = |e| BadFrame::kernel(e, None);
-        let frame = ctx.rsp.checked_sub(8).ok_or(bad(FrameError::Fault))?;
-        let mask = read_sigframe_mask(mem, frame, FRAME_SIZE, UC + UC_SIGMASK)?;
-        let uc = at(frame, UC);
-        read_u64(mem, uc).map_err(bad)?; // uc_flags
-        let bad = |e| BadFrame::kernel(e, Some(mask));
-
-        restore_altstack(mem, at(uc, UC_STACK), stack, ctx.rsp, Self::ARCH).map_err(bad)?;
-        // `restore_sigcontext` resets the restart block first.
-        let bad = |e| BadFrame::kernel(e, Some(mask)).after_restart_reset();
-
-        let mut sc = [0u8; SC_READ];
-        read_user(mem, at(uc, UC_MCONTEXT), &mut sc).map_err(bad)?;
-        let mut new = *ctx;
-        get_regs(&sc, 0, &mut new);
-        new.in_syscall = false;
-        if !is_canonical(new.rip) {
-            return Err(bad(FrameError::NonCanonicalPc));
-        }
-        // The registers are in `pt_regs` before the FP state is tried: a bad FP area
-        // leaves them restored (and the FPU reset), as in Linux.
-        *ctx = new;
-        let fpstate = le::u64_at(&sc, offset_of!(Sigcontext, fpstate));
-        if let Err(e) = restore_fp(fp, mem, fpstate) {
-            fp.reset();
-            return Err(bad(e));
-        }
-        Ok(RestoredFrame::restored(mask, new.rax))
+    // Two stack buffers, not one heap buffer: delivery never allocates. As in
+    // Linux, the FP area and the frame are written separately and the few bytes
+    // of alignment between them are left as they were.
+    let mut buf = [0u8; FRAME_SIZE];
+    le::put_u64(&mut buf, 0, d.action.restorer() as u64);
+    let mut uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
+    if shape.xsave {
+        uc_flags |= UC_FP_XSTATE;
     }
-
-    /// `arch_do_signal_or_restart`: the restart table on rax (all 64 bits), a 2-byte
-    /// `syscall` and rax for the number; `orig_ax` is kept.
-    fn syscall_restart(ctx: &mut X86_64Context, handler: Option<&SignalAction>) -> RestartOutcome {
-        restart_syscall(ctx, Self::NR_RESTART_SYSCALL, handler)
+    le::put_u64(&mut buf, UC, uc_flags);
+    put_ucontext_header(&mut buf, UC + UC_STACK, UC + UC_SIGMASK, stack, d);
+    setup_sigcontext(&mut buf, UC + UC_MCONTEXT, ctx, d, fp_addr);
+    if d.action.flags().contains(SaFlags::SIGINFO) {
+        le::put(&mut buf, INFO, d.info);
     }
+    if math != 0 {
+        copy_fpstate_to_sigframe(fp, &shape, mem, fp_addr, math)?;
+    }
+    write_user(mem, frame, &buf)?;
+
+    ctx.rdi = u64::from(d.sig.get());
+    ctx.rax = 0;
+    ctx.rsi = frame + INFO as u64;
+    ctx.rdx = frame + UC as u64;
+    ctx.rip = handler;
+    ctx.rsp = frame;
+    ctx.rflags &= !(RFLAGS_DF | RFLAGS_RF | RFLAGS_TF);
+    if math != 0 {
+        fp.reset();
+    }
+    Ok(HandlerFrame::at(frame, INFO, UC))
+}
+
+/// `rt_sigreturn` (signal_64.c): frame at rsp − 8; reads `uc_sigmask` and
+/// `uc_flags`, installs the mask, then `restore_altstack` (with the handler's
+/// rsp, as Linux), then `restore_sigcontext` (the sigcontext up to `reserved1`,
+/// then the FP state). Only those fields are read: the siginfo, `uc_link` and
+/// `reserved1` may be unmapped. `uc_flags` is read for its fault only (the crate
+/// does not restore SS, see the module documentation).
+///
+/// On a bad frame what Linux did stays done: the mask once read, the alternate
+/// stack once `restore_altstack` ran, and, when the FP state is what fails, the
+/// registers (with `orig_ax` = -1) and the reset FPU. A non-canonical RIP is
+/// refused before the registers are touched (see the module documentation).
+fn restore_rt_frame<M: UserMemory + ?Sized>(
+    Restore(ctx, fp, mem, stack): Restore<'_, X86_64Context, M>,
+) -> Result<RestoredFrame, BadFrame> {
+    let bad = |e| BadFrame::kernel(e, None);
+    let frame = ctx.rsp.checked_sub(8).ok_or(bad(FrameError::Fault))?;
+    let mask = read_sigframe_mask(mem, frame, FRAME_SIZE, UC + UC_SIGMASK)?;
+    let uc = at(frame, UC);
+    read_u64(mem, uc).map_err(bad)?; // uc_flags
+    let bad = |e| BadFrame::kernel(e, Some(mask));
+
+    restore_altstack(mem, at(uc, UC_STACK), stack, ctx.rsp, Arch::X86_64).map_err(bad)?;
+    // `restore_sigcontext` resets the restart block first.
+    let bad = |e| BadFrame::kernel(e, Some(mask)).after_restart_reset();
+
+    let mut sc = [0u8; SC_READ];
+    read_user(mem, at(uc, UC_MCONTEXT), &mut sc).map_err(bad)?;
+    let mut new = *ctx;
+    get_regs(&sc, 0, &mut new);
+    new.in_syscall = false;
+    if !is_canonical(new.rip) {
+        return Err(bad(FrameError::NonCanonicalPc));
+    }
+    // The registers are in `pt_regs` before the FP state is tried: a bad FP area
+    // leaves them restored (and the FPU reset), as in Linux.
+    *ctx = new;
+    let fpstate = le::u64_at(&sc, offset_of!(Sigcontext, fpstate));
+    if let Err(e) = restore_fp(fp, mem, fpstate) {
+        fp.reset();
+        return Err(bad(e));
+    }
+    Ok(RestoredFrame::restored(mask, new.rax))
 }
 
 const _: () = assert!(crate::info::SIGINFO_SIZE == size_of::<[u64; 16]>());
-
-// The numbers above are Linux's (arch/x86/entry/syscalls/syscall_64.tbl); where linux-raw-sys has them (a build
-// for this architecture) they must agree.
-#[cfg(target_arch = "x86_64")]
-const _: () = {
-    use linux_raw_sys::general::{__NR_restart_syscall, __NR_rt_sigreturn};
-    assert!(X86_64::NR_RESTART_SYSCALL == __NR_restart_syscall as u64);
-    assert!(X86_64::NR_RT_SIGRETURN == __NR_rt_sigreturn as u64);
-};
 
 #[cfg(test)]
 mod tests {

@@ -61,7 +61,7 @@
 //! | `rt_sigsuspend` | [`sys_rt_sigsuspend`] | yes, until a signal is deliverable |
 //! | `pause` | [`sys_pause`] | yes, until a signal is deliverable |
 //! | `sigaltstack` | [`sys_sigaltstack`] | no |
-//! | `signalfd4`, `signalfd` | [`sys_signalfd4`], [`sys_signalfd`] (the file table is the kernel's [`SignalFdTable`]) | no |
+//! | `signalfd4`, `signalfd` | [`sys_signalfd4`] (`signalfd` is it with no flags; the file table is the kernel's [`SignalFdTable`]) | no |
 //! | `read` on a signalfd | [`sys_signalfd_read`] | yes, unless the file is non-blocking |
 //! | `timer_create`, `timer_getoverrun`, `timer_delete` (the timers are the kernel's [`PosixTimerTable`]) | [`sys_timer_create`], [`sys_timer_getoverrun`], [`sys_timer_delete`] | no |
 //! | `ptrace(PTRACE_GETSIGINFO)`, `ptrace(PTRACE_SETSIGINFO)` | [`sys_ptrace_getsiginfo`], [`sys_ptrace_setsiginfo`] on the tracee the kernel found; [`ptrace_resume_signal`] checks a resuming request's signal | no |
@@ -114,7 +114,7 @@ pub use mask::{sys_pause, sys_rt_sigpending, sys_rt_sigprocmask, sys_rt_sigsuspe
 pub use prctl::sys_prctl_pdeathsig;
 pub use ptrace::{ptrace_resume_signal, sys_ptrace_getsiginfo, sys_ptrace_setsiginfo};
 pub use restart::sys_restart_syscall;
-pub use signalfd::{SignalFdTable, signalfd4_args, sys_signalfd, sys_signalfd_read, sys_signalfd4};
+pub use signalfd::{SignalFdTable, signalfd4_args, sys_signalfd_read, sys_signalfd4};
 pub use timer::{
     PosixTimerTable, ThreadVisitor, TimerVisitor, sys_timer_create, sys_timer_delete,
     sys_timer_getoverrun,

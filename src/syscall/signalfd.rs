@@ -32,6 +32,10 @@ pub trait SignalFdTable {
 /// mask of the signalfd open there ([`SignalFdTable::lookup`]: EBADF, EINVAL) and
 /// returns `ufd`; `flags` are then checked but not applied.
 ///
+/// x86_64's `signalfd(ufd, user_mask, sizemask)` (the generic system-call table of
+/// riscv64, aarch64 and loongarch64 has none) is this call with `flags` 0, as
+/// Linux's `sys_signalfd` is `do_signalfd4(.., 0)`.
+///
 /// Context: process context, on the calling thread; allocates (the new file).
 pub fn sys_signalfd4<
     W: WaitQueue,
@@ -58,24 +62,6 @@ pub fn sys_signalfd4<
             arg_int(flags),
         )
     })
-}
-
-/// `signalfd(ufd, user_mask, sizemask)`: `signalfd4` with no flags (x86_64 has it;
-/// the generic system-call table of riscv64, aarch64 and loongarch64 does not).
-pub fn sys_signalfd<
-    W: WaitQueue,
-    R: RawMutex,
-    M: UserMemory + ?Sized,
-    T: SignalFdTable + ?Sized,
->(
-    caller: &Caller<'_, W, R>,
-    mem: &M,
-    files: &mut T,
-    ufd: usize,
-    user_mask: usize,
-    sizemask: usize,
-) -> SyscallRet {
-    sys_signalfd4(caller, mem, files, ufd, user_mask, sizemask, 0)
 }
 
 /// The checks of `signalfd4` before the file table is touched: the mask size,
@@ -132,126 +118,4 @@ pub fn sys_signalfd_read<W: WaitQueue + 'static, R: RawMutex, M: UserMemory + ?S
             mem.write(at, &rec.to_bytes())
         })
     })
-}
-
-#[cfg(all(test, not(loom)))]
-mod tests {
-    extern crate std;
-    use super::*;
-    use crate::signalfd::{SFD_CLOEXEC, SFD_NONBLOCK};
-    use crate::signo::Signo;
-    use crate::uaccess::UserBuffer;
-    use std::vec;
-    use std::vec::Vec;
-
-    /// Descriptors 0..4: 0 a regular file, 1 a signalfd, the rest free.
-    struct Files(Vec<Option<Option<Arc<SignalFd>>>>, Vec<SfdFlags>);
-
-    impl SignalFdTable for Files {
-        fn install(&mut self, fd: Arc<SignalFd>, flags: SfdFlags) -> Result<i32, Errno> {
-            let free = self
-                .0
-                .iter()
-                .position(Option::is_none)
-                .ok_or(Errno::EMFILE)?;
-            self.0[free] = Some(Some(fd));
-            self.1.push(flags);
-            Ok(free as i32)
-        }
-        fn lookup(&self, ufd: i32) -> Result<Arc<SignalFd>, Errno> {
-            let file = usize::try_from(ufd)
-                .ok()
-                .and_then(|i| self.0.get(i))
-                .and_then(|f| f.as_ref())
-                .ok_or(Errno::EBADF)?;
-            file.clone().ok_or(Errno::EINVAL)
-        }
-    }
-
-    const MASK: usize = 0x1000;
-
-    fn setup(mask: SignalSet) -> (UserBuffer, Files) {
-        let mut mem = UserBuffer::new().with_region(MASK, 8);
-        mem.write(MASK, &mask.bits().to_ne_bytes()).unwrap();
-        let existing = Arc::new(SignalFd::new(SignalSet::single(Signo::SIGHUP)));
-        (
-            mem,
-            Files(
-                vec![Some(None), Some(Some(existing)), None, None],
-                Vec::new(),
-            ),
-        )
-    }
-
-    fn call(
-        mem: &UserBuffer,
-        f: &mut Files,
-        ufd: i32,
-        at: usize,
-        size: usize,
-        flags: i32,
-    ) -> Result<usize, Errno> {
-        signalfd4(mem, f, ufd, at, size, flags)
-    }
-
-    #[test]
-    fn signalfd4_checks_size_then_mask_then_flags_then_the_descriptor() {
-        let (mem, mut f) = setup(SignalSet::ALL);
-        assert_eq!(
-            call(&mem, &mut f, 7, 8, 4, -1),
-            Err(Errno::EINVAL),
-            "size first"
-        );
-        assert_eq!(
-            call(&mem, &mut f, 7, 8, 8, -1),
-            Err(Errno::EFAULT),
-            "then the mask"
-        );
-        assert_eq!(
-            call(&mem, &mut f, 7, MASK, 8, 1),
-            Err(Errno::EINVAL),
-            "then flags"
-        );
-        assert_eq!(
-            call(&mem, &mut f, 7, MASK, 8, 0),
-            Err(Errno::EBADF),
-            "then the fd"
-        );
-        assert_eq!(
-            call(&mem, &mut f, -2, MASK, 8, 0),
-            Err(Errno::EBADF),
-            "only -1 creates"
-        );
-        assert_eq!(
-            call(&mem, &mut f, 0, MASK, 8, 0),
-            Err(Errno::EINVAL),
-            "not a signalfd"
-        );
-        assert!(f.1.is_empty(), "nothing was created");
-    }
-
-    #[test]
-    fn signalfd4_creates_with_its_flags_and_a_sanitised_mask() {
-        let (mem, mut f) = setup(SignalSet::ALL);
-        let flags = (SFD_CLOEXEC | SFD_NONBLOCK) as i32;
-        assert_eq!(call(&mem, &mut f, -1, MASK, 8, flags), Ok(2));
-        assert_eq!(
-            f.1,
-            [SfdFlags {
-                cloexec: true,
-                nonblock: true
-            }]
-        );
-        let fd = f.lookup(2).unwrap();
-        assert_eq!(fd.mask(), SignalSet::ALL.without_unblockable());
-    }
-
-    #[test]
-    fn signalfd4_on_a_signalfd_updates_its_mask_and_returns_it() {
-        let (mem, mut f) = setup(SignalSet::single(Signo::SIGUSR1));
-        let before = f.lookup(1).unwrap();
-        assert_eq!(call(&mem, &mut f, 1, MASK, 8, SFD_NONBLOCK as i32), Ok(1));
-        assert_eq!(before.mask(), SignalSet::single(Signo::SIGUSR1));
-        assert!(f.1.is_empty(), "no new file, flags not applied");
-    }
 }

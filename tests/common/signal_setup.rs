@@ -3,7 +3,8 @@
 //! memory.
 
 use super::user_stack::{ALT_BASE, REGION};
-use ksignal::{SignalStack, StackT, UserBuffer, UserMemory};
+use ksignal::frame::FaultInfo;
+use ksignal::{KernelFrameInfo, SignalStack, StackT, UserBuffer, UserMemory};
 
 /// The handler address used everywhere.
 pub const HANDLER: usize = 0x40_1000;
@@ -11,6 +12,17 @@ pub const HANDLER: usize = 0x40_1000;
 pub const RESTORER: usize = 0x40_2000;
 /// The vDSO trampoline.
 pub const TRAMPOLINE: u64 = 0x7fff_f000;
+/// What the kernel gives the return-to-user path (`do_signal`): the trampoline
+/// above, no fault.
+#[allow(dead_code)] // the frame tests call the frame functions directly
+pub const K: KernelFrameInfo = KernelFrameInfo {
+    trampoline: TRAMPOLINE,
+    fault: FaultInfo {
+        address: 0,
+        code: 0,
+        trapno: 0,
+    },
+};
 
 /// An alternate stack covering the whole alt region, with `flags`.
 pub fn altstack(flags: u32) -> SignalStack {

@@ -262,6 +262,18 @@ impl TaskTable for Sim {
 }
 
 /// Takes `sig` off `tid`'s queues (private first), if pending.
+/// A caller of the toy kernel.
+pub type SimCaller<'a> = Caller<'a, CondvarQueue, ksignal::DefaultRawMutex>;
+
+/// Runs `f` as thread `tid` of [`Sim::world`] with fresh user memory ([`Mem::new`]):
+/// the set-up most system-call tests share.
+pub fn as_thread(tid: i32, f: impl FnOnce(&Sim, &SimCaller<'_>, &mut Mem)) {
+    let sim = Sim::world();
+    let c = sim.caller(tid);
+    let mut m = Mem::new();
+    f(&sim, &c, &mut m);
+}
+
 pub fn take(sim: &Sim, tid: i32, sig: ksignal::Signo) -> Option<ksignal::SignalInfo> {
     sim.thread(tid)
         .sigtimedwait(SignalSet::single(sig), Some(std::time::Duration::ZERO))
@@ -286,3 +298,14 @@ pub fn arg(v: i64) -> usize {
 pub fn neg(e: Errno) -> isize {
     e.as_neg_ret()
 }
+
+/// Asserts that a system call returned `-E<name>`: `assert_errno!(call, EINVAL)`,
+/// with an optional message as `assert_eq!` takes one.
+#[allow(unused_macros)] // each test binary compiles this module; not all check errors
+macro_rules! assert_errno {
+    ($call:expr, $errno:ident $(, $($msg:tt)+)?) => {
+        assert_eq!($call, $crate::syscall_sim::neg(ksignal::Errno::$errno) $(, $($msg)+)?)
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use assert_errno;

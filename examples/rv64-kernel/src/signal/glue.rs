@@ -100,16 +100,17 @@ impl WaitQueue for KWait {
     }
 }
 
-/// The current process's user memory, through the checked copies.
+/// The current process's user memory, through the checked copies (timed
+/// while `sig_cycles` measures a phase: `phases::user_copy`).
 pub struct KMem;
 
 impl UserMemory for KMem {
     fn read(&self, addr: usize, buf: &mut [u8]) -> Result<(), ksignal::Errno> {
-        uaccess::copy_from_user(buf, addr).map_err(|_| ksignal::Errno::EFAULT)
+        super::phases::user_copy(|| uaccess::copy_from_user(buf, addr)).map_err(|_| ksignal::Errno::EFAULT)
     }
 
     fn write(&mut self, addr: usize, buf: &[u8]) -> Result<(), ksignal::Errno> {
-        uaccess::copy_to_user(addr, buf).map_err(|_| ksignal::Errno::EFAULT)
+        super::phases::user_copy(|| uaccess::copy_to_user(addr, buf)).map_err(|_| ksignal::Errno::EFAULT)
     }
 }
 

@@ -133,7 +133,7 @@ pub fn will_become_orphaned_pgrp(pgid: i32, ignored: Option<i32>) -> bool {
     true
 }
 
-/// `is_current_pgrp_orphaned`, for ksignal's `do_signal_with`.
+/// `is_current_pgrp_orphaned`, for ksignal's `do_signal`.
 pub fn current_pgrp_orphaned(process: &Process) -> bool {
     let pgid = process.inner.lock().pgid as i32;
     will_become_orphaned_pgrp(pgid, None)

@@ -25,6 +25,7 @@
 
 mod glue;
 mod job;
+pub mod phases;
 pub mod ptrace;
 mod tasks;
 
@@ -34,7 +35,7 @@ pub use tasks::{Tasks, with_caller};
 
 use crate::mm::SIGRETURN_TRAMPOLINE;
 use crate::task::{self, Process, Thread, wait_status};
-use crate::trap::{REG_A0, TrapFrame};
+use crate::trap::TrapFrame;
 use alloc::sync::Arc;
 use ksignal::KspinRawMutex;
 use ksignal::frame::FaultInfo;
@@ -91,7 +92,7 @@ pub fn send_alarm(process: &Process) {
 /// Did the system call that trapped return one of the kernel-internal
 /// restart codes (which must never reach user space)?
 fn restart_code_returned(tf: &TrapFrame) -> bool {
-    let ret = tf.regs[REG_A0] as isize;
+    let ret = tf.regs[TrapFrame::A0] as isize;
     tf.in_syscall != 0 && matches!(-ret, 512 | 513 | 514 | 516)
 }
 
@@ -99,7 +100,7 @@ fn restart_code_returned(tf: &TrapFrame) -> bool {
 ///
 /// If a signal is deliverable or a group stop is to be taken part in (one
 /// atomic load), or the system call returned a restart code, runs ksignal's
-/// `do_signal_with`: it applies the restart rules (EINTR, SA_RESTART,
+/// `do_signal`: it applies the restart rules (EINTR, SA_RESTART,
 /// restart_syscall), pushes one rt_sigframe per handler (siginfo and
 /// ucontext, FP state included, return address the sigreturn trampoline)
 /// and blocks the handlers' masks, or says the thread stops.
@@ -121,7 +122,9 @@ pub fn deliver_pending_signals(tf: &mut TrapFrame) -> bool {
     // signals stop for its tracer first (`ptrace::KTracer`).
     let mut orphaned = || job::current_pgrp_orphaned(&thread.process);
     let mut tracer = ptrace::KTracer { thread: &thread };
-    let what = ksignal::do_signal_traced(&signals, tf, &mut fp, &mut KMem, k, &mut orphaned, &mut tracer);
+    let what = phases::measure(phases::Phase::Delivery, thread.tid, || {
+        ksignal::do_signal(&signals, tf, &mut fp, &mut KMem, k, &mut orphaned, &mut tracer)
+    });
     fp.store(tf);
     match what {
         UserReturn::Resume => false,

@@ -2,7 +2,7 @@
 //! (with a signal), PTRACE_GETSIGINFO, PTRACE_SETSIGINFO, and `wait4`
 //! reporting a tracee's ptrace stops to its tracer.
 //!
-//! ksignal does the signal part (`ksignal::Tracer`, `do_signal_traced`): a
+//! ksignal does the signal part (`ksignal::Tracer`, `do_signal`): a
 //! traced thread's dequeued signals, SIGKILL excepted, become
 //! signal-delivery stops, and what the tracer resumes it with is delivered
 //! instead. This kernel supplies the stop itself (`KTracer::ptrace_stop`):

@@ -10,7 +10,7 @@ mod signal;
 mod time;
 
 use crate::errno::{Errno, SysResult};
-use crate::trap::{REG_A0, REG_SP, TrapFrame};
+use crate::trap::TrapFrame;
 
 /// Syscall numbers (the asm-generic table that riscv64 uses).
 pub mod nr {
@@ -55,14 +55,17 @@ pub mod nr {
     pub const CLONE: usize = 220;
     pub const RT_TGSIGQUEUEINFO: usize = 240;
     pub const WAIT4: usize = 260;
+    /// Kernel-private, outside Linux's table: the signal round trip's
+    /// per-phase cycle sums (`signal::phases`), for `sig_cycles`.
+    pub const SIGNAL_PHASES: usize = 1000;
 }
 
 /// Handles an `ecall` from user mode (sepc already points past it).
 pub fn handle(tf: &mut TrapFrame) {
-    tf.orig_a0 = tf.regs[REG_A0];
+    tf.orig_a0 = tf.regs[TrapFrame::A0];
     tf.in_syscall = 1;
     let result = dispatch(tf);
-    tf.regs[REG_A0] = match result {
+    tf.regs[TrapFrame::A0] = match result {
         Ok(value) => value,
         Err(Errno(e)) => (-(e as isize)) as usize,
     };
@@ -104,7 +107,7 @@ fn dispatch(tf: &mut TrapFrame) -> SysResult {
         nr::KILL => signal::kill(a0, a1),
         nr::TKILL => signal::tkill(a0, a1),
         nr::TGKILL => signal::tgkill(a0, a1, a2),
-        nr::SIGALTSTACK => signal::sigaltstack(a0, a1, tf.regs[REG_SP]),
+        nr::SIGALTSTACK => signal::sigaltstack(a0, a1, tf.regs[TrapFrame::SP]),
         nr::RT_SIGSUSPEND => signal::rt_sigsuspend(a0, a1),
         nr::RT_SIGACTION => signal::rt_sigaction(a0, a1, a2, a3),
         nr::RT_SIGPROCMASK => signal::rt_sigprocmask(a0, a1, a2, a3),
@@ -117,6 +120,7 @@ fn dispatch(tf: &mut TrapFrame) -> SysResult {
         // `tf.in_syscall`) and returns the restored a0, so the assignment in
         // `handle` keeps it.
         nr::RT_SIGRETURN => signal::rt_sigreturn(tf),
+        nr::SIGNAL_PHASES => crate::signal::phases::sys_signal_phases(a0, a1),
         _ => Err(Errno::ENOSYS),
     }
 }

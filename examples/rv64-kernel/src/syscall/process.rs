@@ -4,7 +4,7 @@ use crate::errno::{Errno, SysResult};
 use crate::mm::uaccess;
 use crate::sched::{self, WakeReason};
 use crate::task::{self, JobEvent, Process, Thread, wait_status};
-use crate::trap::{REG_A0, REG_SP, REG_TP, TrapFrame};
+use crate::trap::TrapFrame;
 use alloc::sync::Arc;
 
 const CSIGNAL: usize = 0xff;
@@ -123,13 +123,13 @@ pub fn clone(tf: &TrapFrame, flags: usize, newsp: usize, ptid: usize, tls: usize
 
     // The child resumes after the same ecall with a0 = 0.
     let mut child_tf = tf.clone();
-    child_tf.regs[REG_A0] = 0;
+    child_tf.regs[TrapFrame::A0] = 0;
     child_tf.in_syscall = 0;
     if newsp != 0 {
-        child_tf.regs[REG_SP] = newsp;
+        child_tf.regs[TrapFrame::SP] = newsp;
     }
     if flags & CLONE_SETTLS != 0 {
-        child_tf.regs[REG_TP] = tls;
+        child_tf.regs[TrapFrame::TP] = tls;
     }
 
     let parent = task::current_process();

@@ -75,7 +75,7 @@ pub fn spawn_init_process(name: &str, image: &[u8]) -> Result<Pid, loader::LoadE
     let signals = crate::signal::new_process_signals();
     let process = Arc::new(Process::new(pid, String::from(name), space, None, 0, signals));
     let mut tf = trap::TrapFrame { sepc: image.entry, sstatus: trap::initial_user_sstatus(), ..Default::default() };
-    tf.regs[trap::REG_SP] = image.stack_pointer;
+    tf.regs[trap::TrapFrame::SP] = image.stack_pointer;
     let thread = Thread::new(pid, process.clone(), tf, ksignal::SignalSet::EMPTY)
         .map_err(loader::LoadError::Memory)?;
     add_thread(&process, thread.clone());

@@ -25,12 +25,6 @@ use core::arch::asm;
 
 pub use entry::return_to_user;
 
-/// Register numbers (index into `TrapFrame::regs`).
-pub const REG_SP: usize = 2;
-pub const REG_TP: usize = 4;
-pub const REG_A0: usize = 10;
-pub const REG_A7: usize = 17;
-
 pub const SSTATUS_SIE: usize = 1 << 1;
 pub const SSTATUS_SPIE: usize = 1 << 5;
 pub const SSTATUS_SPP: usize = 1 << 8;
@@ -74,12 +68,18 @@ pub struct TrapFrame {
 impl TrapFrame {
     /// The system call number / arguments of an `ecall` (a7, a0..a5).
     pub fn syscall_nr(&self) -> usize {
-        self.regs[REG_A7]
+        self.regs[Self::A7]
     }
 
     pub fn syscall_args(&self) -> [usize; 6] {
-        [self.regs[10], self.regs[11], self.regs[12], self.regs[13], self.regs[14], self.regs[15]]
+        core::array::from_fn(|i| self.regs[Self::A0 + i])
     }
+
+    /// Register numbers: indices into [`regs`](Self::regs).
+    pub const SP: usize = 2;
+    pub const TP: usize = 4;
+    pub const A0: usize = 10;
+    pub const A7: usize = 17;
 }
 
 /// Installs the trap vector. `sscratch` = 0 marks "currently in the kernel".

@@ -46,6 +46,20 @@ macro_rules! check {
     };
 }
 
+/// Assembly (a template string for `asm!` or `global_asm!`) that runs `$op`
+/// (`"fld"` or `"fsd"`) on each of f0..f31 with the 32 doublewords at the
+/// address in register `$base`.
+#[macro_export]
+macro_rules! f0_f31 {
+    ($op:literal, $base:literal) => {
+        concat!(
+            ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n",
+            $op, " f\\n, \\n*8(", $base, ")\n",
+            ".endr"
+        )
+    };
+}
+
 /// `asm!` with `$args` (template strings and operands, ending in a comma),
 /// declaring every FP register f0..f31 clobbered: for blocks that load, trash
 /// or outlive the FP registers as a whole.

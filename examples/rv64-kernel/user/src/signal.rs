@@ -21,10 +21,12 @@ pub const SIGKILL: usize = 9;
 pub const SIGUSR1: usize = 10;
 pub const SIGSEGV: usize = 11;
 pub const SIGUSR2: usize = 12;
+pub const SIGALRM: usize = 14;
 pub const SIGTERM: usize = 15;
 pub const SIGCONT: usize = 18;
 pub const SIGSTOP: usize = 19;
 pub const SIGTSTP: usize = 20;
+pub const SIGWINCH: usize = 28;
 pub const SIGRTMIN: usize = 32;
 
 // sa_flags.
@@ -48,6 +50,7 @@ pub const SIG_SETMASK: usize = 2;
 pub const SI_USER: i32 = 0;
 pub const SI_KERNEL: i32 = 0x80;
 pub const SI_QUEUE: i32 = -1;
+pub const SI_TIMER: i32 = -2;
 pub const SI_TKILL: i32 = -6;
 pub const CLD_EXITED: i32 = 1;
 pub const CLD_KILLED: i32 = 2;
@@ -57,6 +60,11 @@ pub const SEGV_MAPERR: i32 = 1;
 pub const SEGV_ACCERR: i32 = 2;
 pub const ILL_ILLOPC: i32 = 1;
 pub const TRAP_BRKPT: i32 = 1;
+
+// sigevent notify.
+pub const SIGEV_SIGNAL: i32 = 0;
+pub const SIGEV_NONE: i32 = 1;
+pub const SIGEV_THREAD_ID: i32 = 4;
 
 // sigaltstack.
 pub const SS_ONSTACK: i32 = 1;
@@ -325,4 +333,79 @@ pub fn in_child(child: fn() -> i32) -> i32 {
     }
     let (r, status) = wait4(pid, 0);
     if r != pid { -1 } else { status }
+}
+
+/// The SIGCHLDs a program expects, taken with `sigtimedwait` (SIGCHLD blocked): a
+/// failure names `prog` and the step.
+pub struct ChildEvents {
+    /// The program, for failure messages.
+    pub prog: &'static str,
+    /// How long [`expect`](Self::expect) waits, in milliseconds.
+    pub wait_ms: u64,
+    /// How long [`none`](Self::none) watches, in milliseconds.
+    pub quiet_ms: u64,
+}
+
+impl ChildEvents {
+    /// The next SIGCHLD is `child`'s, with `code` and `status`, sent as root.
+    pub fn expect(&self, what: &str, code: i32, child: isize, status: i32) {
+        let mut info = SigInfo::default();
+        let timeout = Timespec::from_millis(self.wait_ms);
+        let r = sigtimedwait(sigbit(SIGCHLD), &mut info, Some(&timeout));
+        crate::check!(r == SIGCHLD as isize, "{}: {}: no SIGCHLD ({})", self.prog, what, r);
+        let got = (info.code(), info.pid(), info.status(), info.uid());
+        crate::check!(
+            got == (code, child as i32, status, 0),
+            "{}: {}: SIGCHLD code {} pid {} status {} uid {}, want {} {} {} 0",
+            self.prog,
+            what,
+            got.0,
+            got.1,
+            got.2,
+            got.3,
+            code,
+            child,
+            status
+        );
+    }
+
+    /// No SIGCHLD comes.
+    pub fn none(&self, what: &str) {
+        let mut info = SigInfo::default();
+        let timeout = Timespec::from_millis(self.quiet_ms);
+        let r = sigtimedwait(sigbit(SIGCHLD), &mut info, Some(&timeout));
+        crate::check!(r == -EAGAIN, "{}: {}: unexpected SIGCHLD code {}", self.prog, what, info.code());
+    }
+}
+
+/// A child's word to its parent, which blocks SIGUSR2, that it is ready.
+pub fn tell_parent_ready() {
+    kill(getppid(), SIGUSR2);
+}
+
+/// Waits up to `ms` milliseconds for child `pid`'s [`tell_parent_ready`] (SIGUSR2
+/// blocked here); a failure names `prog`.
+pub fn await_ready(prog: &str, pid: isize, ms: u64) {
+    let mut info = SigInfo::default();
+    let r = sigtimedwait(sigbit(SIGUSR2), &mut info, Some(&Timespec::from_millis(ms)));
+    crate::check!(
+        r == SIGUSR2 as isize && info.pid() == pid as i32,
+        "{}: child {} not ready ({}, from {})",
+        prog,
+        pid,
+        r,
+        info.pid()
+    );
+}
+
+/// Forks a child that runs `child` and exits with what it returns; returns the
+/// child's pid once the child said it is ready ([`await_ready`]).
+pub fn fork_ready(prog: &str, ms: u64, child: impl FnOnce() -> i32) -> isize {
+    let pid = fork();
+    if pid == 0 {
+        exit_group(child());
+    }
+    crate::check!(pid > 0, "{}: fork {}", prog, pid);
+    await_ready(prog, pid, ms);
+    pid
 }

@@ -7,15 +7,23 @@ use core::arch::asm;
 
 // System call numbers (asm-generic table, used by riscv64).
 pub const SYS_CLOSE: usize = 57;
-pub const SYS_SIGNALFD4: usize = 74;
 pub const SYS_READ: usize = 63;
 pub const SYS_WRITE: usize = 64;
+pub const SYS_SIGNALFD4: usize = 74;
 pub const SYS_EXIT: usize = 93;
 pub const SYS_EXIT_GROUP: usize = 94;
 pub const SYS_SET_TID_ADDRESS: usize = 96;
 pub const SYS_NANOSLEEP: usize = 101;
+pub const SYS_GETITIMER: usize = 102;
+pub const SYS_SETITIMER: usize = 103;
+pub const SYS_TIMER_CREATE: usize = 107;
+pub const SYS_TIMER_GETTIME: usize = 108;
+pub const SYS_TIMER_GETOVERRUN: usize = 109;
+pub const SYS_TIMER_SETTIME: usize = 110;
+pub const SYS_TIMER_DELETE: usize = 111;
 pub const SYS_CLOCK_GETTIME: usize = 113;
 pub const SYS_CLOCK_NANOSLEEP: usize = 115;
+pub const SYS_PTRACE: usize = 117;
 pub const SYS_SCHED_YIELD: usize = 124;
 pub const SYS_RESTART_SYSCALL: usize = 128;
 pub const SYS_KILL: usize = 129;
@@ -31,6 +39,7 @@ pub const SYS_RT_SIGQUEUEINFO: usize = 138;
 pub const SYS_RT_SIGRETURN: usize = 139;
 pub const SYS_SETPGID: usize = 154;
 pub const SYS_GETPGID: usize = 155;
+pub const SYS_PRCTL: usize = 167;
 pub const SYS_GETPID: usize = 172;
 pub const SYS_GETPPID: usize = 173;
 pub const SYS_GETTID: usize = 178;
@@ -38,9 +47,16 @@ pub const SYS_CLONE: usize = 220;
 pub const SYS_RT_TGSIGQUEUEINFO: usize = 240;
 pub const SYS_WAIT4: usize = 260;
 
+// ptrace requests.
+pub const PTRACE_TRACEME: usize = 0;
+pub const PTRACE_CONT: usize = 7;
+pub const PTRACE_GETSIGINFO: usize = 0x4202;
+pub const PTRACE_SETSIGINFO: usize = 0x4203;
+
 // errno values the tests compare against.
 pub const EINTR: isize = 4;
 pub const ESRCH: isize = 3;
+pub const EIO: isize = 5;
 pub const ECHILD: isize = 10;
 pub const EFAULT: isize = 14;
 pub const EBADF: isize = 9;
@@ -64,6 +80,7 @@ pub const WNOHANG: usize = 1;
 pub const WUNTRACED: usize = 2;
 pub const WCONTINUED: usize = 8;
 
+pub const CLOCK_REALTIME: usize = 0;
 pub const CLOCK_MONOTONIC: usize = 1;
 /// clock_nanosleep's flag: the time is a deadline.
 pub const TIMER_ABSTIME: usize = 1;
@@ -164,6 +181,15 @@ pub fn sched_yield() -> isize {
 pub fn nanosleep(req: &Timespec, rem: Option<&mut Timespec>) -> isize {
     let rem = rem.map_or(0, |r| r as *mut Timespec as usize);
     syscall(SYS_NANOSLEEP, req as *const Timespec as usize, rem, 0)
+}
+
+/// `nanosleep` for `ms` milliseconds with a `rem`: its result, the time left it
+/// wrote, and how long it took in nanoseconds.
+pub fn timed_nanosleep(ms: u64) -> (isize, Timespec, u64) {
+    let t0 = now_ns();
+    let mut rem = Timespec::default();
+    let r = nanosleep(&Timespec::from_millis(ms), Some(&mut rem));
+    (r, rem, now_ns() - t0)
 }
 
 pub fn clock_nanosleep(clock: usize, flags: usize, req: &Timespec, rem: Option<&mut Timespec>) -> isize {

@@ -200,25 +200,15 @@ pub unsafe fn raise_asm(p: *mut super::Raise) {
     }
 }
 
-/// The handler's edits to its ucontext: pc, x9, d5 (low half of v5).
-pub unsafe fn edit(uc: *mut u8, pc: u64, x9: u64, d5: u64) {
-    // SAFETY: uc is the frame's ucontext; uc_mcontext is at 176, its records at 288.
+/// The handler's edits to its uc_mcontext: pc, x9, d5 (low half of v5).
+pub unsafe fn edit(mc: *mut u8, pc: u64, x9: u64, d5: u64) {
+    // SAFETY: mc is the frame's uc_mcontext: fault_address, regs[31], sp, pc,
+    // pstate, then the records at 288 (FPSIMD_MAGIC: fpsr, fpcr, vregs).
     unsafe {
-        let mc = uc.add(176);
         (mc.add(264) as *mut u64).write(pc);
         (mc.add(8 + 9 * 8) as *mut u64).write(x9);
-        let mut rec = mc.add(288);
-        loop {
-            let magic = (rec as *const u32).read();
-            let size = (rec.add(4) as *const u32).read() as usize;
-            if magic == 0 || size == 0 {
-                break;
-            }
-            if magic == 0x4650_8001 {
-                (rec.add(16 + 5 * 16) as *mut u64).write(d5);
-                break;
-            }
-            rec = rec.add(size);
+        if let Some(fpsimd) = super::find_record(mc.add(288), 0x4650_8001) {
+            (fpsimd.add(16 + 5 * 16) as *mut u64).write(d5);
         }
     }
 }

@@ -319,26 +319,15 @@ pub unsafe fn raise_asm(p: *mut super::Raise) {
     }
 }
 
-/// The handler's edits to its ucontext: pc, r12 (t0), f5 (in the FPU record).
-pub unsafe fn edit(uc: *mut u8, pc: u64, r12: u64, f5: u64) {
-    // SAFETY: uc is the frame's ucontext; uc_mcontext is at 176: sc_pc, sc_regs,
-    // sc_flags, then the records from 272.
+/// The handler's edits to its uc_mcontext: pc, r12 (t0), f5 (in the FPU record).
+pub unsafe fn edit(mc: *mut u8, pc: u64, r12: u64, f5: u64) {
+    // SAFETY: mc is the frame's uc_mcontext: sc_pc, sc_regs, sc_flags, then the
+    // records from 272 (FPU_CTX_MAGIC: regs, fcc, fcsr).
     unsafe {
-        let mc = uc.add(176);
         (mc as *mut u64).write(pc);
         (mc.add(8 + 12 * 8) as *mut u64).write(r12);
-        let mut rec = mc.add(272);
-        loop {
-            let magic = (rec as *const u32).read();
-            let size = (rec.add(4) as *const u32).read() as usize;
-            if magic == 0 || size == 0 {
-                break;
-            }
-            if magic == 0x4650_5501 {
-                (rec.add(16 + 5 * 8) as *mut u64).write(f5);
-                break;
-            }
-            rec = rec.add(size);
+        if let Some(fpu) = super::find_record(mc.add(272), 0x4650_5501) {
+            (fpu.add(16 + 5 * 8) as *mut u64).write(f5);
         }
     }
 }

@@ -20,19 +20,22 @@
 
 use core::ptr::{addr_of, addr_of_mut};
 
-const NR_PIPE2: usize = 59;
-const NR_READ: usize = 63;
-const NR_WRITE: usize = 64;
-const NR_SETITIMER: usize = 103;
-const NR_RT_SIGSUSPEND: usize = 133;
-const NR_EXIT_GROUP: usize = 94;
-const NR_TGKILL: usize = 131;
-const NR_SIGALTSTACK: usize = 132;
-const NR_RT_SIGACTION: usize = 134;
-const NR_RT_SIGPROCMASK: usize = 135;
-const NR_GETPID: usize = 172;
-const NR_GETTID: usize = 178;
-const NR_RT_TGSIGQUEUEINFO: usize = 240;
+/// System-call numbers (asm-generic: the same on the three architectures).
+mod nr {
+    pub const PIPE2: usize = 59;
+    pub const READ: usize = 63;
+    pub const WRITE: usize = 64;
+    pub const SETITIMER: usize = 103;
+    pub const RT_SIGSUSPEND: usize = 133;
+    pub const EXIT_GROUP: usize = 94;
+    pub const TGKILL: usize = 131;
+    pub const SIGALTSTACK: usize = 132;
+    pub const RT_SIGACTION: usize = 134;
+    pub const RT_SIGPROCMASK: usize = 135;
+    pub const GETPID: usize = 172;
+    pub const GETTID: usize = 178;
+    pub const RT_TGSIGQUEUEINFO: usize = 240;
+}
 
 const SIGHUP: u64 = 1;
 const SIGKILL: u64 = 9;
@@ -104,59 +107,20 @@ const CASES: [Case; 16] = [
     case(SIGUSR1, SA_RESTORER),
     case(SIGUSR2, SA_SIGINFO),
     case(SIGUSR2, 0),
-    Case {
-        alt: Alt::On,
-        ..case(SIGUSR1, SA_SIGINFO | SA_ONSTACK)
-    },
-    Case {
-        alt: Alt::On,
-        ..case(SIGUSR2, SA_ONSTACK | SA_RESTORER)
-    },
+    Case { alt: Alt::On, ..case(SIGUSR1, SA_SIGINFO | SA_ONSTACK) },
+    Case { alt: Alt::On, ..case(SIGUSR2, SA_ONSTACK | SA_RESTORER) },
     case(SIGUSR1, SA_SIGINFO | SA_ONSTACK),
-    Case {
-        alt: Alt::Misaligned,
-        ..case(SIGUSR2, SA_ONSTACK)
-    },
-    Case {
-        sa_mask: bit(SIGALRM),
-        block: Some(bit(SIGHUP) | bit(SIGWINCH) | bit(SIGRTMIN + 2)),
-        ..case(SIGUSR1, SA_SIGINFO)
-    },
-    Case {
-        mode: Mode::Queue,
-        ..case(SIGRTMIN + 1, SA_SIGINFO)
-    },
+    Case { alt: Alt::Misaligned, ..case(SIGUSR2, SA_ONSTACK) },
+    Case { sa_mask: bit(SIGALRM), block: Some(bit(SIGHUP) | bit(SIGWINCH) | bit(SIGRTMIN + 2)), ..case(SIGUSR1, SA_SIGINFO) },
+    Case { mode: Mode::Queue, ..case(SIGRTMIN + 1, SA_SIGINFO) },
     // Nested on the alternate stack: the inner frame goes below the outer one.
-    Case {
-        alt: Alt::On,
-        sa_mask: bit(SIGALRM),
-        nested: Some(11),
-        ..case(SIGUSR1, SA_SIGINFO | SA_ONSTACK)
-    },
-    Case {
-        alt: Alt::Keep,
-        block: None,
-        ..case(SIGUSR2, SA_SIGINFO | SA_ONSTACK)
-    },
+    Case { alt: Alt::On, sa_mask: bit(SIGALRM), nested: Some(11), ..case(SIGUSR1, SA_SIGINFO | SA_ONSTACK) },
+    Case { alt: Alt::Keep, block: None, ..case(SIGUSR2, SA_SIGINFO | SA_ONSTACK) },
     // Nested on the main stack, the same signal again (SA_NODEFER).
-    Case {
-        nested: Some(13),
-        ..case(SIGUSR1, SA_SIGINFO | SA_NODEFER)
-    },
-    Case {
-        alt: Alt::Keep,
-        block: None,
-        ..case(SIGUSR1, SA_SIGINFO | SA_NODEFER)
-    },
-    Case {
-        mode: Mode::Suspend,
-        block: Some(bit(SIGUSR1) | bit(SIGHUP)),
-        ..case(SIGUSR1, SA_SIGINFO)
-    },
-    Case {
-        mode: Mode::PipeRead,
-        ..case(SIGALRM, SA_SIGINFO | SA_RESTART)
-    },
+    Case { nested: Some(13), ..case(SIGUSR1, SA_SIGINFO | SA_NODEFER) },
+    Case { alt: Alt::Keep, block: None, ..case(SIGUSR1, SA_SIGINFO | SA_NODEFER) },
+    Case { mode: Mode::Suspend, block: Some(bit(SIGUSR1) | bit(SIGHUP)), ..case(SIGUSR1, SA_SIGINFO) },
+    Case { mode: Mode::PipeRead, ..case(SIGALRM, SA_SIGINFO | SA_RESTART) },
 ];
 
 /// The register file handed to and filled by `raise_asm` (offsets are used by the
@@ -213,6 +177,31 @@ fn restorer_addr() -> u64 {
     qf_restorer as *const () as u64
 }
 
+/// Offset of uc_mcontext in the ucontext (the asm-generic layout of the three).
+const UC_MCONTEXT: u64 = 176;
+
+/// The record with `magic` in a list of sigcontext records (u32 magic, u32 size,
+/// payload: aarch64's `_aarch64_ctx`, loongarch64's `sctx_info`) from `rec`,
+/// ended by a record of magic or size 0.
+///
+/// # Safety
+/// `rec` points at such a list, readable to its end.
+#[cfg(any(target_arch = "aarch64", target_arch = "loongarch64"))]
+unsafe fn find_record(mut rec: *mut u8, magic: u32) -> Option<*mut u8> {
+    loop {
+        // SAFETY: rec is a record header of the list (the caller's promise).
+        let (m, size) = unsafe { ((rec as *const u32).read(), (rec.add(4) as *const u32).read()) };
+        if m == 0 || size == 0 {
+            return None;
+        }
+        if m == magic {
+            return Some(rec);
+        }
+        // SAFETY: a non-terminal record is followed by the next one.
+        rec = unsafe { rec.add(size as usize) };
+    }
+}
+
 #[cfg(target_arch = "aarch64")]
 #[path = "aarch64.rs"]
 mod arch;
@@ -244,7 +233,7 @@ fn syscall(nr: usize, a: [usize; 4]) -> isize {
 fn write_all(b: &[u8]) {
     let mut off = 0;
     while off < b.len() {
-        let n = syscall(NR_WRITE, [1, b[off..].as_ptr() as usize, b.len() - off, 0]);
+        let n = syscall(nr::WRITE, [1, b[off..].as_ptr() as usize, b.len() - off, 0]);
         if n <= 0 {
             exit(3);
         }
@@ -268,7 +257,7 @@ fn record(tag: u64, id: usize, parts: &[&[u64]]) {
 }
 
 fn exit(code: usize) -> ! {
-    syscall(NR_EXIT_GROUP, [code, 0, 0, 0]);
+    syscall(nr::EXIT_GROUP, [code, 0, 0, 0]);
     loop {
         core::hint::spin_loop();
     }
@@ -282,7 +271,7 @@ fn check(r: isize, code: usize) {
 
 fn set_mask(m: u64) {
     check(
-        syscall(NR_RT_SIGPROCMASK, [2, addr_of!(m) as usize, 0, 8]),
+        syscall(nr::RT_SIGPROCMASK, [2, addr_of!(m) as usize, 0, 8]),
         4,
     );
 }
@@ -290,7 +279,7 @@ fn set_mask(m: u64) {
 fn get_mask() -> u64 {
     let mut m = 0u64;
     check(
-        syscall(NR_RT_SIGPROCMASK, [0, 0, addr_of_mut!(m) as usize, 8]),
+        syscall(nr::RT_SIGPROCMASK, [0, 0, addr_of_mut!(m) as usize, 8]),
         5,
     );
     m
@@ -312,7 +301,7 @@ fn altstack_query() -> StackT {
         size: 0,
     };
     check(
-        syscall(NR_SIGALTSTACK, [0, addr_of_mut!(old) as usize, 0, 0]),
+        syscall(nr::SIGALTSTACK, [0, addr_of_mut!(old) as usize, 0, 0]),
         6,
     );
     // ss_flags is an int followed by padding.
@@ -341,7 +330,7 @@ fn altstack_set(alt: Alt) {
             size: len - 20,
         },
     };
-    let r = syscall(NR_SIGALTSTACK, [addr_of!(ss) as usize, 0, 0, 0]);
+    let r = syscall(nr::SIGALTSTACK, [addr_of!(ss) as usize, 0, 0, 0]);
     if r < 0 {
         exit(200 + (-r) as usize);
     }
@@ -371,7 +360,7 @@ fn install(c: &Case) {
     };
     check(
         syscall(
-            NR_RT_SIGACTION,
+            nr::RT_SIGACTION,
             [c.sig as usize, addr_of!(sa) as usize, 0, 8],
         ),
         8,
@@ -395,8 +384,8 @@ fn run_case(id: usize) {
         *f = 0x3FF0_0000_0000_0000 ^ (id64 << 40) ^ ((i as u64) << 8) ^ 0x5A;
     }
     r.raise.raised.fpctl = arch::FPCTL;
-    let pid = syscall(NR_GETPID, [0; 4]) as u64;
-    let tid = syscall(NR_GETTID, [0; 4]) as u64;
+    let pid = syscall(nr::GETPID, [0; 4]) as u64;
+    let tid = syscall(nr::GETTID, [0; 4]) as u64;
     // A SI_QUEUE siginfo: signo, errno, code, then pid, uid, value.
     let mut qinfo = [0u64; 16];
     qinfo[0] = c.sig;
@@ -408,29 +397,29 @@ fn run_case(id: usize) {
     let mut fds = [0u32; 2];
     let mut byte = 0u64;
     let (nr, args) = match c.mode {
-        Mode::Kill => (NR_TGKILL, [pid, tid, c.sig, pattern]),
+        Mode::Kill => (nr::TGKILL, [pid, tid, c.sig, pattern]),
         Mode::Queue => (
-            NR_RT_TGSIGQUEUEINFO,
+            nr::RT_TGSIGQUEUEINFO,
             [pid, tid, c.sig, addr_of!(qinfo) as u64],
         ),
         Mode::Suspend => {
             // Pending while blocked; the sigsuspend mask lets it in.
             check(
-                syscall(NR_TGKILL, [pid as usize, tid as usize, c.sig as usize, 0]),
+                syscall(nr::TGKILL, [pid as usize, tid as usize, c.sig as usize, 0]),
                 9,
             );
             (
-                NR_RT_SIGSUSPEND,
+                nr::RT_SIGSUSPEND,
                 [addr_of!(sigsuspend_mask) as u64, 8, pattern, pattern],
             )
         }
         Mode::PipeRead => {
-            check(syscall(NR_PIPE2, [addr_of_mut!(fds) as usize, 0, 0, 0]), 10);
+            check(syscall(nr::PIPE2, [addr_of_mut!(fds) as usize, 0, 0, 0]), 10);
             // it_interval 0, it_value 50 ms.
             let itv = [0u64, 0, 0, 50_000];
-            check(syscall(NR_SETITIMER, [0, addr_of!(itv) as usize, 0, 0]), 11);
+            check(syscall(nr::SETITIMER, [0, addr_of!(itv) as usize, 0, 0]), 11);
             (
-                NR_READ,
+                nr::READ,
                 [u64::from(fds[0]), addr_of_mut!(byte) as u64, 1, pattern],
             )
         }
@@ -522,7 +511,7 @@ extern "C" fn qf_on_signal(regs: &[u64; 32]) {
     // SAFETY: uc points at the ucontext of the frame this handler runs on.
     unsafe {
         arch::edit(
-            uc as *mut u8,
+            (uc + UC_MCONTEXT) as *mut u8,
             run.raise.raised.resume,
             0xED17_0000_0000_0000 | id,
             0xEDF5_0000_0000_0000 | id,

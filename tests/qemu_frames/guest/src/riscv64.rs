@@ -300,11 +300,10 @@ pub unsafe fn raise_asm(p: *mut super::Raise) {
     }
 }
 
-/// The handler's edits to its ucontext: pc, x9 (s1), f5.
-pub unsafe fn edit(uc: *mut u8, pc: u64, x9: u64, f5: u64) {
-    // SAFETY: uc is the frame's ucontext; uc_mcontext is at 176: pc, x1-x31, f0-f31.
+/// The handler's edits to its uc_mcontext: pc, x9 (s1), f5.
+pub unsafe fn edit(mc: *mut u8, pc: u64, x9: u64, f5: u64) {
+    // SAFETY: mc is the frame's uc_mcontext: pc, x1-x31, f0-f31.
     unsafe {
-        let mc = uc.add(176);
         (mc as *mut u64).write(pc);
         (mc.add(9 * 8) as *mut u64).write(x9);
         (mc.add(256 + 5 * 8) as *mut u64).write(f5);

@@ -15,21 +15,19 @@ static TID: AtomicI32 = AtomicI32::new(0);
 /// happens inside one asm block so the compiler cannot touch the registers.
 fn fp_roundtrip(seed: u64, rounds: usize) -> ([u64; 32], u64) {
     let mut before = [0u64; 32];
+    let mut after = [0u64; 32];
     for (i, v) in before.iter_mut().enumerate() {
         *v = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15).wrapping_add(i as u64) ^ (i as u64) << 52;
     }
     // frm (bits 7:5) and fflags (bits 4:0) derived from the seed.
     let fcsr_in: u64 = (seed % 5) << 5 | (seed % 31 + 1);
-    let mut after = [0u64; 32];
-    let fcsr_out: u64;
+    let mut fcsr_out = fcsr_in;
     // SAFETY: the block reads `before` and writes `after` through valid
     // pointers, clobbers every FP register (declared), and its ecalls are
     // sched_yield, which preserves all registers except a0 (declared).
     unsafe {
         asm_clobbering_fp!(
-            ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
-            "fld f\\n, \\n*8(a1)",
-            ".endr",
+            f0_f31!("fld", "a1"),
             "fscsr a4",
             "2:",
             "li a7, 124",
@@ -40,13 +38,11 @@ fn fp_roundtrip(seed: u64, rounds: usize) -> ([u64; 32], u64) {
             "addi a3, a3, -1",
             "bnez a3, 2b",
             "frcsr a4",
-            ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
-            "fsd f\\n, \\n*8(a2)",
-            ".endr",
+            f0_f31!("fsd", "a2"),
             in("a1") before.as_ptr(),
             in("a2") after.as_mut_ptr(),
             inout("a3") rounds => _,
-            inout("a4") fcsr_in => fcsr_out,
+            inout("a4") fcsr_out,
             out("a0") _, out("a7") _, out("t0") _,
         );
     }

@@ -11,10 +11,7 @@ use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use user::thread::{JoinHandle, Stack, spawn};
 use user::*;
 
-const SYS_GETITIMER: usize = 102;
-const SYS_SETITIMER: usize = 103;
 const ITIMER_REAL: usize = 0;
-const SIGALRM: usize = 14;
 
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

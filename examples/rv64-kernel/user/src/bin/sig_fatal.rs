@@ -21,28 +21,17 @@ fn sleep_forever() -> ! {
     }
 }
 
-/// The child tells the parent (which blocks SIGUSR2) that it is ready.
-fn ready() {
-    kill(getppid(), SIGUSR2);
-}
-
-fn await_ready(pid: isize) {
-    let mut info = SigInfo::default();
-    let r = sigtimedwait(sigbit(SIGUSR2), &mut info, Some(&Timespec::from_millis(5000)));
-    check!(r == SIGUSR2 as isize && info.pid() == pid as i32, "sig_fatal: child {} not ready ({})", pid, r);
-}
-
 /// Forks a child that runs `setup` and then sleeps until killed; returns
 /// once the setup is done.
 fn sleeper(setup: fn()) -> isize {
     let pid = fork();
     if pid == 0 {
         setup();
-        ready();
+        tell_parent_ready();
         sleep_forever();
     }
     check!(pid > 0, "sig_fatal: fork {}", pid);
-    await_ready(pid);
+    await_ready("sig_fatal", pid, 5000);
     pid
 }
 
@@ -97,7 +86,7 @@ fn main() -> i32 {
     let pid = fork();
     if pid == 0 {
         sigprocmask(SIG_BLOCK, sigbit(SIGTERM));
-        ready();
+        tell_parent_ready();
         // Wait until the parent's SIGTERM is pending, then unblock it.
         while sigpending() & sigbit(SIGTERM) == 0 {
             sleep_ms(5);
@@ -106,7 +95,7 @@ fn main() -> i32 {
         sigprocmask(SIG_UNBLOCK, sigbit(SIGTERM));
         exit_group(1);
     }
-    await_ready(pid);
+    await_ready("sig_fatal", pid, 5000);
     kill(pid, SIGTERM);
     sleep_ms(5);
     check!(wait4(pid, WNOHANG) == (0, 0), "sig_fatal: blocked SIGTERM killed the child");

@@ -31,9 +31,7 @@ global_asm!(
     ".globl fp_entry",
     "fp_entry:",
     "    la t0, SEEN",
-    "    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
-    "    fsd f\\n, \\n*8(t0)",
-    "    .endr",
+    f0_f31!("fsd", "t0"),
     "    frcsr t1",
     "    sd t1, 256(t0)",
     "    tail {handler}",
@@ -84,14 +82,10 @@ fn fp_across_signal() -> ([u64; 32], u64) {
     // undoes) changes only a0 (declared).
     unsafe {
         asm_clobbering_fp!(
-            ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
-            "fld f\\n, \\n*8(t0)",
-            ".endr",
+            f0_f31!("fld", "t0"),
             "fscsr t2",
             "ecall",
-            ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
-            "fsd f\\n, \\n*8(t1)",
-            ".endr",
+            f0_f31!("fsd", "t1"),
             "frcsr t2",
             in("t0") pat.as_ptr(),
             in("t1") out.as_mut_ptr(),

@@ -33,7 +33,7 @@ fn stopped_sleeper() -> i32 {
         return 4;
     }
     // Tell the parent (which blocks SIGUSR2) that the sleep starts now.
-    kill(getppid(), SIGUSR2);
+    tell_parent_ready();
     let t0 = now_ns();
     let r = sleep_ms(600);
     let slept = now_ns() - t0;
@@ -46,28 +46,8 @@ fn stopped_sleeper() -> i32 {
     }
 }
 
-fn expect_sigchld(what: &str, code: i32, child: isize, status: i32) {
-    let mut info = SigInfo::default();
-    let r = sigtimedwait(sigbit(SIGCHLD), &mut info, Some(&Timespec::from_millis(5000)));
-    check!(r == SIGCHLD as isize, "sig_job: {}: no SIGCHLD ({})", what, r);
-    check!(
-        info.code() == code && info.pid() == child as i32 && info.status() == status && info.uid() == 0,
-        "sig_job: {}: SIGCHLD code {} pid {} status {}, want {} {} {}",
-        what,
-        info.code(),
-        info.pid(),
-        info.status(),
-        code,
-        child,
-        status
-    );
-}
-
-fn no_sigchld(what: &str) {
-    let mut info = SigInfo::default();
-    let r = sigtimedwait(sigbit(SIGCHLD), &mut info, Some(&Timespec::from_millis(60)));
-    check!(r == -EAGAIN, "sig_job: {}: unexpected SIGCHLD code {}", what, info.code());
-}
+/// This program's SIGCHLDs.
+const CHLD: ChildEvents = ChildEvents { prog: "sig_job", wait_ms: 5000, quiet_ms: 60 };
 
 static CODES: [AtomicUsize; 7] = [const { AtomicUsize::new(0) }; 7];
 static CHILD: AtomicIsize = AtomicIsize::new(0);
@@ -114,16 +94,10 @@ fn main() -> i32 {
     sigprocmask(SIG_BLOCK, sigbit(SIGCHLD) | sigbit(SIGUSR2));
 
     // 1. Stop and continue a two-thread child, inside its nanosleep.
-    let child = fork();
-    if child == 0 {
-        exit_group(stopped_sleeper());
-    }
-    let mut info = SigInfo::default();
-    let r = sigtimedwait(sigbit(SIGUSR2), &mut info, Some(&Timespec::from_millis(5000)));
-    check!(r == SIGUSR2 as isize, "sig_job: child not ready ({})", r);
+    let child = fork_ready("sig_job", 5000, stopped_sleeper);
     sleep_ms(30);
     check!(kill(child, SIGSTOP) == 0, "sig_job: kill(SIGSTOP)");
-    expect_sigchld("stop", CLD_STOPPED, child, SIGSTOP as i32);
+    CHLD.expect("stop", CLD_STOPPED, child, SIGSTOP as i32);
     let (r, status) = wait4(child, WUNTRACED);
     check!(r == child && status == 0x137f, "sig_job: wait4(WUNTRACED) gave {} {:#x}", r, status);
     check!(wait4(child, WUNTRACED | WNOHANG) == (0, 0), "sig_job: stop reported twice");
@@ -131,24 +105,24 @@ fn main() -> i32 {
     sleep_ms(700);
     check!(wait4(child, WNOHANG) == (0, 0), "sig_job: stopped child ended");
     check!(kill(child, SIGCONT) == 0, "sig_job: kill(SIGCONT)");
-    expect_sigchld("continue", CLD_CONTINUED, child, SIGCONT as i32);
+    CHLD.expect("continue", CLD_CONTINUED, child, SIGCONT as i32);
     let (r, status) = wait4(child, WCONTINUED);
     check!(r == child && status == 0xffff, "sig_job: wait4(WCONTINUED) gave {} {:#x}", r, status);
     println!("PASS sig_job: SIGCONT continues it; SIGCHLD CLD_CONTINUED and wait4 WCONTINUED (0xffff)");
     let (r, status) = wait4(child, 0);
     check!(r == child, "sig_job: wait4 gave {}", r);
     check!(status == 0, "sig_job: child's nanosleep across the stop: exit status {:#x}", status);
-    expect_sigchld("exit", CLD_EXITED, child, 0);
+    CHLD.expect("exit", CLD_EXITED, child, 0);
     println!("PASS sig_job: the stopped nanosleep resumed to its deadline (restart_syscall); CLD_EXITED");
 
     // 2. SIGKILL while stopped.
     let child = sleeping_child();
     kill(child, SIGSTOP);
-    expect_sigchld("stop 2", CLD_STOPPED, child, SIGSTOP as i32);
+    CHLD.expect("stop 2", CLD_STOPPED, child, SIGSTOP as i32);
     check!(kill(child, SIGKILL) == 0, "sig_job: kill(SIGKILL)");
     let (r, status) = wait4(child, 0);
     check!(r == child && status == SIGKILL as i32, "sig_job: killed while stopped: {} {:#x}", r, status);
-    expect_sigchld("kill", CLD_KILLED, child, SIGKILL as i32);
+    CHLD.expect("kill", CLD_KILLED, child, SIGKILL as i32);
     println!("PASS sig_job: SIGKILL ends a stopped child; SIGCHLD CLD_KILLED");
 
     // 3. SA_NOCLDSTOP: no SIGCHLD for SIGTSTP / SIGCONT, but one for the exit.
@@ -157,13 +131,13 @@ fn main() -> i32 {
     kill(child, SIGTSTP);
     let (r, status) = wait4(child, WUNTRACED);
     check!(r == child && status == 0x147f, "sig_job: SIGTSTP: wait4 gave {} {:#x}", r, status);
-    no_sigchld("SA_NOCLDSTOP stop");
+    CHLD.none("SA_NOCLDSTOP stop");
     kill(child, SIGCONT);
     check!(wait4(child, WCONTINUED) == (child, 0xffff), "sig_job: SIGTSTP child not continued");
-    no_sigchld("SA_NOCLDSTOP continue");
+    CHLD.none("SA_NOCLDSTOP continue");
     kill(child, SIGTERM);
     check!(wait4(child, 0) == (child, SIGTERM as i32), "sig_job: SIGTERM");
-    expect_sigchld("SA_NOCLDSTOP exit", CLD_KILLED, child, SIGTERM as i32);
+    CHLD.expect("SA_NOCLDSTOP exit", CLD_KILLED, child, SIGTERM as i32);
     println!("PASS sig_job: SA_NOCLDSTOP: no SIGCHLD for stop and continue, one for the exit");
 
     // 4. A SIGCHLD handler (SA_RESTART) runs while we wait in wait4. The

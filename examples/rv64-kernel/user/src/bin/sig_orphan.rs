@@ -23,7 +23,6 @@ use core::sync::atomic::{AtomicI32, AtomicIsize, AtomicUsize, Ordering};
 use user::thread::{Stack, spawn};
 use user::*;
 
-const SYS_PRCTL: usize = 167;
 const PR_SET_PDEATHSIG: usize = 1;
 const PR_GET_PDEATHSIG: usize = 2;
 
@@ -106,7 +105,7 @@ fn pdeath_child() -> i32 {
         got
     );
     let parent = getppid();
-    kill(parent, SIGUSR2);
+    tell_parent_ready();
     let mut info = SigInfo::default();
     let r = sigtimedwait(sigbit(SIGUSR1), &mut info, Some(&Timespec::from_millis(10_000)));
     check!(r == SIGUSR1 as isize, "sig_orphan: no parent-death signal ({})", r);
@@ -123,13 +122,7 @@ fn pdeath_child() -> i32 {
 
 fn pdeath_parent() -> i32 {
     sigprocmask(SIG_BLOCK, sigbit(SIGUSR2));
-    let child = fork();
-    if child == 0 {
-        exit_group(pdeath_child());
-    }
-    let mut info = SigInfo::default();
-    let r = sigtimedwait(sigbit(SIGUSR2), &mut info, Some(&Timespec::from_millis(10_000)));
-    check!(r == SIGUSR2 as isize, "sig_orphan: pdeath child not ready ({})", r);
+    fork_ready("sig_orphan: pdeath", 10_000, pdeath_child);
     0
 }
 
@@ -154,7 +147,7 @@ fn stopped_waiter() -> i32 {
         Err(_) => return 4,
     };
     sleep_ms(50);
-    kill(getppid(), SIGUSR2);
+    tell_parent_ready();
     t.join();
     let r = WAIT_RESULT.load(Ordering::SeqCst);
     let mut info = SigInfo::default();
@@ -173,28 +166,8 @@ extern "C" fn second_sigcont(_: usize) -> i32 {
     0
 }
 
-fn expect_sigchld(what: &str, code: i32, child: isize, status: i32) {
-    let mut info = SigInfo::default();
-    let r = sigtimedwait(sigbit(SIGCHLD), &mut info, Some(&Timespec::from_millis(10_000)));
-    check!(r == SIGCHLD as isize, "sig_orphan: {}: no SIGCHLD ({})", what, r);
-    check!(
-        info.code() == code && info.pid() == child as i32 && info.status() == status,
-        "sig_orphan: {}: SIGCHLD code {} pid {} status {}, want {} {} {}",
-        what,
-        info.code(),
-        info.pid(),
-        info.status(),
-        code,
-        child,
-        status
-    );
-}
-
-fn no_sigchld(what: &str) {
-    let mut info = SigInfo::default();
-    let r = sigtimedwait(sigbit(SIGCHLD), &mut info, Some(&Timespec::from_millis(100)));
-    check!(r == -EAGAIN, "sig_orphan: {}: unexpected SIGCHLD code {}", what, info.code());
-}
+/// This program's SIGCHLDs.
+const CHLD: ChildEvents = ChildEvents { prog: "sig_orphan", wait_ms: 10_000, quiet_ms: 100 };
 
 fn main() -> i32 {
     sigprocmask(SIG_BLOCK, sigbit(SIGCHLD) | sigbit(SIGUSR2));
@@ -208,14 +181,9 @@ fn main() -> i32 {
     while sigtimedwait(sigbit(SIGCHLD), &mut info, Some(&Timespec::from_millis(0))) > 0 {}
 
     // 3.
-    let child = fork();
-    if child == 0 {
-        exit_group(stopped_waiter());
-    }
-    let r = sigtimedwait(sigbit(SIGUSR2), &mut info, Some(&Timespec::from_millis(10_000)));
-    check!(r == SIGUSR2 as isize, "sig_orphan: waiter not ready ({})", r);
+    let child = fork_ready("sig_orphan: waiter", 10_000, stopped_waiter);
     check!(kill(child, SIGSTOP) == 0, "sig_orphan: kill(SIGSTOP)");
-    expect_sigchld("stop", CLD_STOPPED, child, SIGSTOP as i32);
+    CHLD.expect("stop", CLD_STOPPED, child, SIGSTOP as i32);
     let (r, status) = wait4(child, WUNTRACED);
     check!(r == child && status == 0x137f, "sig_orphan: wait4(WUNTRACED) gave {} {:#x}", r, status);
     check!(wait4(child, WNOHANG) == (0, 0), "sig_orphan: stopped child ended");
@@ -225,14 +193,14 @@ fn main() -> i32 {
     GO.store(1, Ordering::SeqCst);
     check!(kill(child, SIGCONT) == 0, "sig_orphan: kill(SIGCONT)");
     t.join();
-    expect_sigchld("continue", CLD_CONTINUED, child, SIGCONT as i32);
-    no_sigchld("second continue");
+    CHLD.expect("continue", CLD_CONTINUED, child, SIGCONT as i32);
+    CHLD.none("second continue");
     check!(wait4(child, WCONTINUED) == (child, 0xffff), "sig_orphan: wait4(WCONTINUED)");
     println!("PASS sig_orphan: two concurrent SIGCONTs: one CLD_CONTINUED");
     kill(child, SIGUSR2);
     let (r, status) = wait4(child, 0);
     check!(r == child && status == 0, "sig_orphan: waiter's sigtimedwait across the stop: {} {:#x}", r, status);
-    expect_sigchld("exit", CLD_EXITED, child, 0);
+    CHLD.expect("exit", CLD_EXITED, child, 0);
     println!(
         "PASS sig_orphan: a thread in sigtimedwait lets its group stop (CLD_STOPPED, wait4 WUNTRACED 0x137f) and gets EINTR after SIGCONT"
     );

@@ -17,14 +17,6 @@
 use core::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use user::*;
 
-const SYS_PTRACE: usize = 117;
-const PTRACE_TRACEME: usize = 0;
-const PTRACE_CONT: usize = 7;
-const PTRACE_GETSIGINFO: usize = 0x4202;
-const PTRACE_SETSIGINFO: usize = 0x4203;
-const EIO: isize = 5;
-const SIGWINCH: usize = 28;
-
 fn ptrace(request: usize, pid: isize, addr: usize, data: usize) -> isize {
     syscall6(SYS_PTRACE, [request, pid as usize, addr, data, 0, 0])
 }

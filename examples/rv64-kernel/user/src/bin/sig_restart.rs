@@ -105,10 +105,7 @@ fn main() -> i32 {
 
     // nanosleep: EINTR and the time left, even with SA_RESTART.
     let k = kick(SIGUSR1, 30);
-    let t0 = now_ns();
-    let mut rem = Timespec::default();
-    let n = nanosleep(&Timespec::from_millis(1000), Some(&mut rem));
-    let slept = now_ns() - t0;
+    let (n, rem, slept) = timed_nanosleep(1000);
     k.join();
     check!(n == -EINTR, "sig_restart: nanosleep gave {}", n);
     let left = rem.as_nanos();

@@ -30,15 +30,10 @@ fn verdict(r: isize, slept_ns: u64) -> i32 {
 /// Forks a child that tells the parent (SIGUSR2) and runs `sleep`; stops it
 /// `stop_after` ms later for `stopped` ms; returns the child's exit code.
 fn stopped_child(what: &str, sleep: fn() -> i32, stop_after: u64, stopped: u64) -> i32 {
-    let child = fork();
-    if child == 0 {
-        kill(getppid(), SIGUSR2);
-        exit_group(sleep());
-    }
-    check!(child > 0, "sig_restartblock: {}: fork {}", what, child);
-    let mut info = SigInfo::default();
-    let r = sigtimedwait(sigbit(SIGUSR2), &mut info, Some(&Timespec::from_millis(5000)));
-    check!(r == SIGUSR2 as isize, "sig_restartblock: {}: child not ready ({})", what, r);
+    let child = fork_ready("sig_restartblock", 5000, || {
+        tell_parent_ready();
+        sleep()
+    });
     sleep_ms(stop_after);
     check!(kill(child, SIGSTOP) == 0, "sig_restartblock: {}: SIGSTOP", what);
     let (w, status) = wait4(child, WUNTRACED);
@@ -51,10 +46,8 @@ fn stopped_child(what: &str, sleep: fn() -> i32, stop_after: u64, stopped: u64) 
 }
 
 fn sleep_2s() -> i32 {
-    let t0 = now_ns();
-    let mut rem = Timespec::default();
-    let r = nanosleep(&Timespec::from_millis(2000), Some(&mut rem));
-    verdict(r, now_ns() - t0)
+    let (r, _, slept) = timed_nanosleep(2000);
+    verdict(r, slept)
 }
 
 fn sleep_until_1s_from_now() -> i32 {
@@ -91,10 +84,7 @@ fn main() -> i32 {
     MAIN_TID.store(gettid(), Ordering::SeqCst);
     check!(on_signal(SIGUSR1, on_usr1, SA_RESTART, 0) == 0, "sig_restartblock: sigaction");
     let k = spawn(&STACK, &TID, kick_after_500ms, 0).unwrap_or_else(|e| fail!("sig_restartblock: clone {}", e));
-    let t0 = now_ns();
-    let mut rem = Timespec::default();
-    let r = nanosleep(&Timespec::from_millis(2000), Some(&mut rem));
-    let slept = now_ns() - t0;
+    let (r, rem, slept) = timed_nanosleep(2000);
     k.join();
     check!(r == -EINTR, "sig_restartblock: nanosleep with a handler gave {}", r);
     check!(HANDLED.load(Ordering::SeqCst) == 1, "sig_restartblock: the handler did not run");

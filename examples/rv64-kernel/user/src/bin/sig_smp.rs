@@ -78,8 +78,8 @@ static PER_SENDER_RECEIVED: [AtomicU64; SENDERS] = [const { AtomicU64::new(0) };
 static LAST: [[AtomicU64; SENDERS]; SLOTS] = [const { [const { AtomicU64::new(0) }; SENDERS] }; SLOTS];
 static PER_SLOT: [AtomicU64; SLOTS] = [const { AtomicU64::new(0) }; SLOTS];
 static BY_WAIT: AtomicU64 = AtomicU64::new(0);
-static BY_HANDLER_A: AtomicU64 = AtomicU64::new(0);
-static BY_HANDLER_B: AtomicU64 = AtomicU64::new(0);
+/// Signals taken by `handler::<0>` (A) and `handler::<1>` (B).
+static BY_HANDLER: [AtomicU64; 2] = [const { AtomicU64::new(0) }; 2];
 static SENDER_PID: AtomicI32 = AtomicI32::new(0);
 static DONE: AtomicBool = AtomicBool::new(false);
 static ACTION_CHANGES: AtomicU64 = AtomicU64::new(0);
@@ -129,17 +129,15 @@ fn record(slot: usize, info: &SigInfo) {
     RECEIVED.fetch_add(1, Ordering::Release);
 }
 
-extern "C" fn handler_a(_sig: i32, info: *mut SigInfo, _uc: *mut UContext) {
+/// The two handlers the actions alternate between (A = 0, B = 1): each records the
+/// signal and counts itself.
+extern "C" fn handler<const H: usize>(_sig: i32, info: *mut SigInfo, _uc: *mut UContext) {
     // SAFETY: the kernel passes a valid siginfo pointer in a1 (SA_SIGINFO).
     record(slot_of_sp(), unsafe { &*info });
-    BY_HANDLER_A.fetch_add(1, Ordering::Relaxed);
+    BY_HANDLER[H].fetch_add(1, Ordering::Relaxed);
 }
-
-extern "C" fn handler_b(_sig: i32, info: *mut SigInfo, _uc: *mut UContext) {
-    // SAFETY: as in handler_a.
-    record(slot_of_sp(), unsafe { &*info });
-    BY_HANDLER_B.fetch_add(1, Ordering::Relaxed);
-}
+const HANDLER_A: InfoHandler = handler::<0>;
+const HANDLER_B: InfoHandler = handler::<1>;
 
 fn install(handler: InfoHandler, flags: u64, mask: u64) {
     for s in 0..SENDERS {
@@ -194,7 +192,7 @@ extern "C" fn mask_flipper(_: usize) -> i32 {
         let sig = SIG0 + (n % SENDERS as u64) as usize;
         let act = get_action(sig);
         check!(
-            (act.handler == handler_a as *const () as usize || act.handler == handler_b as *const () as usize) && act.flags & SA_SIGINFO != 0,
+            (act.handler == HANDLER_A as *const () as usize || act.handler == HANDLER_B as *const () as usize) && act.flags & SA_SIGINFO != 0,
             "sig_smp: action of {} read as {:#x} flags {:#x}",
             sig,
             act.handler,
@@ -218,10 +216,10 @@ extern "C" fn action_flipper(_: usize) -> i32 {
         sigprocmask(how, sigbit(SIGUSR2));
         MASK_CHANGES.fetch_add(1, Ordering::Relaxed);
         let (handler, flags, mask): (InfoHandler, u64, u64) = match n % 4 {
-            0 => (handler_a, 0, 0),
-            1 => (handler_b, SA_RESTART, SET),
-            2 => (handler_a, SA_RESTART, SET),
-            _ => (handler_b, 0, 0),
+            0 => (HANDLER_A, 0, 0),
+            1 => (HANDLER_B, SA_RESTART, SET),
+            2 => (HANDLER_A, SA_RESTART, SET),
+            _ => (HANDLER_B, 0, 0),
         };
         install(handler, flags, mask);
         n += 1;
@@ -293,7 +291,7 @@ enum Case {
 fn receiver_process(case: Case) -> i32 {
     let number = if case == Case::Receive { 1 } else { 2 };
     sigprocmask(SIG_BLOCK, SET); // inherited by every thread; the main thread never takes one
-    install(handler_a, 0, 0);
+    install(HANDLER_A, 0, 0);
     let roles: [extern "C" fn(usize) -> i32; SLOTS] = match case {
         Case::Receive => [waiter, waiter, spinner, sleeper],
         Case::Churn => [spinner, sleeper, mask_flipper, action_flipper],
@@ -373,8 +371,8 @@ fn receiver_process(case: Case) -> i32 {
         ms,
         rate,
         BY_WAIT.load(Ordering::Relaxed),
-        BY_HANDLER_A.load(Ordering::Relaxed),
-        BY_HANDLER_B.load(Ordering::Relaxed),
+        BY_HANDLER[0].load(Ordering::Relaxed),
+        BY_HANDLER[1].load(Ordering::Relaxed),
         per_slot
     );
     if case == Case::Churn {
@@ -383,7 +381,7 @@ fn receiver_process(case: Case) -> i32 {
             ACTION_CHANGES.load(Ordering::Relaxed),
             MASK_CHANGES.load(Ordering::Relaxed)
         );
-        check!(BY_HANDLER_A.load(Ordering::Relaxed) > 0 && BY_HANDLER_B.load(Ordering::Relaxed) > 0, "sig_smp: one handler never ran");
+        check!(BY_HANDLER[0].load(Ordering::Relaxed) > 0 && BY_HANDLER[1].load(Ordering::Relaxed) > 0, "sig_smp: one handler never ran");
     }
     0
 }

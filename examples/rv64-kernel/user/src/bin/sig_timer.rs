@@ -12,18 +12,6 @@ use core::sync::atomic::{AtomicBool, AtomicI32, AtomicIsize, AtomicUsize, Orderi
 use user::thread::{Stack, spawn};
 use user::*;
 
-const SYS_SETITIMER: usize = 103;
-const SYS_TIMER_CREATE: usize = 107;
-const SYS_TIMER_GETTIME: usize = 108;
-const SYS_TIMER_GETOVERRUN: usize = 109;
-const SYS_TIMER_SETTIME: usize = 110;
-const SYS_TIMER_DELETE: usize = 111;
-const CLOCK_REALTIME: usize = 0;
-const SIGEV_SIGNAL: i32 = 0;
-const SIGEV_NONE: i32 = 1;
-const SIGEV_THREAD_ID: i32 = 4;
-const SI_TIMER: i32 = -2;
-const SIGALRM: usize = 14;
 const RT1: usize = SIGRTMIN + 1;
 const RT2: usize = SIGRTMIN + 2;
 const PERIOD_MS: i64 = 200;
