@@ -628,7 +628,7 @@ impl PendingSignals {
     /// Context: any, interrupt context included; the caller holds the lock that
     /// protects the store (the process's signal lock for the managers' queues). Never
     /// allocates.
-    #[inline]
+    #[inline(always)]
     pub fn dequeue_into(
         &mut self,
         allowed: SignalSet,

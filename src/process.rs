@@ -237,6 +237,22 @@ impl<W> ThreadSlot<W> {
         self.flags.contains(f)
     }
 
+    /// [`ProcessState::sig_ignored`] for this thread, `unkillable` being the group's
+    /// `SIGNAL_UNKILLABLE`.
+    #[inline(always)]
+    fn sig_ignored(&self, action: &SignalAction, sig: Signo, unkillable: bool) -> bool {
+        if self.blocked.contains(sig) || self.real_blocked.contains(sig) {
+            return false;
+        }
+        if self.is(ThreadFlags::TRACED) && sig != Signo::SIGKILL {
+            return false;
+        }
+        if unkillable && action.disposition() == Disposition::Default {
+            return true;
+        }
+        handler_ignored(action, sig)
+    }
+
     /// [`ProcessState::recalc_sigpending`] for this slot, given what it reads of the
     /// group (the shared pending set, `SIGNAL_GROUP_EXIT`): the hot paths that
     /// already hold the slot call this instead of looking it up again.
@@ -1029,15 +1045,14 @@ impl<W: WaitQueue> ProcessState<W> {
         // the signal lock.
         let action = common.actions.get(sig);
         out.fate = 'queue: {
-            if self.sig_ignored(&action, target, sig) {
+            // One slot lookup for the ignore test and the private queue.
+            let (rlimit, unkillable) = (self.rlimit, self.unkillable);
+            let ProcessState { slots, shared, .. } = self;
+            let t = used_mut(slots, target);
+            if t.sig_ignored(&action, sig, unkillable) {
                 break 'queue Fate::Ignored;
             }
-            let rlimit = self.rlimit;
-            let pending = if group {
-                &mut self.shared
-            } else {
-                &mut self.thread_mut(target).pending
-            };
+            let pending = if group { shared } else { &mut t.pending };
             match pending.put_with_rlimit(sig, info, &common.limit, rlimit)? {
                 PutOutcome::Coalesced => break 'queue Fate::Coalesced,
                 PutOutcome::Queued => Fate::Queued,
@@ -1153,17 +1168,8 @@ impl<W: WaitQueue> ProcessState<W> {
     /// [rule 66]: crate::docs::rules#rule-66
     #[inline]
     fn sig_ignored(&self, action: &SignalAction, target: u32, sig: Signo) -> bool {
-        let t = self.thread(target);
-        if t.blocked.contains(sig) || t.real_blocked.contains(sig) {
-            return false;
-        }
-        if t.is(ThreadFlags::TRACED) && sig != Signo::SIGKILL {
-            return false;
-        }
-        if self.unkillable && action.disposition() == Disposition::Default {
-            return true;
-        }
-        handler_ignored(action, sig)
+        self.thread(target)
+            .sig_ignored(action, sig, self.unkillable)
     }
 
     /// `wants_signal` ([rule 19]): not blocked, not exiting; SIGKILL always; not while
