@@ -34,12 +34,25 @@ extern "C" fn reader(_: usize) -> i32 {
     0
 }
 
-/// Sends (sig << 32 | delay_ms) to the main thread after the delay.
+/// Sends (sig << 32 | delay_ms) to the main thread after the delay, then
+/// SIGUSR2 to the child in `RELEASE`, if any: the wait4 child exits only after
+/// the signal that must interrupt the parent's wait4 was sent, however slow
+/// the host.
 static MAIN_TID: AtomicIsize = AtomicIsize::new(0);
+static RELEASE: AtomicIsize = AtomicIsize::new(0);
 extern "C" fn kicker(arg: usize) -> i32 {
     sleep_ms((arg & 0xffff_ffff) as u64);
     tgkill(getpid(), MAIN_TID.load(Ordering::SeqCst), arg >> 32);
+    let child = RELEASE.swap(0, Ordering::SeqCst);
+    if child > 0 {
+        kill(child, SIGUSR2);
+    }
     0
+}
+
+static RELEASED: AtomicUsize = AtomicUsize::new(0);
+extern "C" fn released(_sig: i32, _info: *mut SigInfo, _uc: *mut UContext) {
+    RELEASED.store(1, Ordering::SeqCst);
 }
 
 fn kick(sig: usize, ms: u64) -> JoinHandle {
@@ -85,9 +98,12 @@ fn main() -> i32 {
     println!("PASS sig_restart: without SA_RESTART the read fails with EINTR after the handler");
 
     // wait4: interrupted with EINTR, restarted with SA_RESTART.
+    on_signal(SIGUSR2, released, 0, 0);
     let child = fork();
     if child == 0 {
-        sleep_ms(150);
+        while RELEASED.load(Ordering::SeqCst) == 0 {
+            sleep_ms(5);
+        }
         exit_group(7);
     }
     let k = kick(SIGUSR1, 20);
@@ -96,6 +112,7 @@ fn main() -> i32 {
     k.join();
     on_signal(SIGUSR1, counter, SA_RESTART, 0);
     let before = HANDLED.load(Ordering::SeqCst);
+    RELEASE.store(child, Ordering::SeqCst);
     let k = kick(SIGUSR1, 20);
     let (w, status) = wait4(child, 0);
     check!(w == child && status == 7 << 8, "sig_restart: restarted wait4 gave {} {:#x}", w, status);
