@@ -998,8 +998,19 @@ impl Runner {
                 tgid,
                 format_args!("the program is stopped: the runner stops too"),
             );
+            let stopped_at = Instant::now();
             // SAFETY: raise takes a value.
             unsafe { libc::raise(libc::SIGSTOP) };
+            // The runner's own copy of the signal that stopped the group may be read
+            // only now (its reader thread was stopped too): the time spent stopped
+            // does not count against the windows that pair it with the program's copy.
+            let stopped = stopped_at.elapsed();
+            for e in &mut self.recent_host {
+                e.2 += stopped;
+            }
+            for e in &mut self.outer_pending {
+                e.3 += stopped;
+            }
         }
     }
 
