@@ -50,11 +50,6 @@ extern "C" fn kicker(arg: usize) -> i32 {
     0
 }
 
-static RELEASED: AtomicUsize = AtomicUsize::new(0);
-extern "C" fn released(_sig: i32, _info: *mut SigInfo, _uc: *mut UContext) {
-    RELEASED.store(1, Ordering::SeqCst);
-}
-
 fn kick(sig: usize, ms: u64) -> JoinHandle {
     start(kicker, sig << 32 | ms as usize)
 }
@@ -98,14 +93,15 @@ fn main() -> i32 {
     println!("PASS sig_restart: without SA_RESTART the read fails with EINTR after the handler");
 
     // wait4: interrupted with EINTR, restarted with SA_RESTART.
-    on_signal(SIGUSR2, released, 0, 0);
+    // The child inherits SIGUSR2 blocked and waits for it.
+    sigprocmask(SIG_BLOCK, sigbit(SIGUSR2));
     let child = fork();
     if child == 0 {
-        while RELEASED.load(Ordering::SeqCst) == 0 {
-            sleep_ms(5);
-        }
+        let mut info = SigInfo::default();
+        sigtimedwait(sigbit(SIGUSR2), &mut info, None);
         exit_group(7);
     }
+    sigprocmask(SIG_UNBLOCK, sigbit(SIGUSR2));
     let k = kick(SIGUSR1, 20);
     let (w, _) = wait4(child, 0);
     check!(w == -EINTR, "sig_restart: wait4 gave {}, want EINTR", w);
