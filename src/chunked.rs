@@ -17,17 +17,22 @@ const SHIFT: u32 = CHUNK.trailing_zeros();
 
 /// The table. Entries are only added at the end; freeing is the caller's (it keeps
 /// its own free list in the entries).
+///
+/// The first chunk sits apart from the others, so that a lookup in it (every
+/// thread of a process with up to [`CHUNK`] threads) is one comparison with its
+/// length: the signal paths look a slot up several times per signal.
 pub(crate) struct Chunked<T> {
-    chunks: Vec<Vec<T>>,
-    len: usize,
+    first: Vec<T>,
+    /// Chunks 1, 2, …: each is allocated with room for exactly [`CHUNK`] entries.
+    rest: Vec<Vec<T>>,
 }
 
 impl<T> Chunked<T> {
     /// An empty table; allocates nothing.
     pub(crate) const fn new() -> Chunked<T> {
         Chunked {
-            chunks: Vec::new(),
-            len: 0,
+            first: Vec::new(),
+            rest: Vec::new(),
         }
     }
 
@@ -36,50 +41,75 @@ impl<T> Chunked<T> {
     ///
     /// Context: process context: it may call the allocator.
     pub(crate) fn try_push(&mut self, value: T) -> Result<u32, Errno> {
-        let index = u32::try_from(self.len).map_err(|_| Errno::ENOMEM)?;
-        let (chunk, _) = split(self.len);
-        if chunk == self.chunks.len() {
-            // A one-chunk table (most processes have one thread) lists one chunk.
-            let listed = if chunk == 0 {
-                self.chunks.try_reserve_exact(1)
-            } else {
-                self.chunks.try_reserve(1)
-            };
-            listed.map_err(|_| Errno::ENOMEM)?;
+        let len = self.len();
+        let index = u32::try_from(len).map_err(|_| Errno::ENOMEM)?;
+        if len < CHUNK {
+            // The first chunk grows as a `Vec` does, up to `CHUNK` (most processes
+            // have one thread: one entry, not a chunk).
+            if self.first.len() == self.first.capacity() {
+                let more = self.first.len().clamp(1, CHUNK - self.first.len());
+                self.first
+                    .try_reserve_exact(more)
+                    .map_err(|_| Errno::ENOMEM)?;
+            }
+            self.first.push(value);
+            return Ok(index);
+        }
+        let (chunk, _) = split(len);
+        if chunk > self.rest.len() {
+            self.rest.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
             let mut c = Vec::new();
-            // The first chunk starts small; the others are sized once, exactly.
-            let first = if chunk == 0 { 1 } else { CHUNK };
-            c.try_reserve_exact(first).map_err(|_| Errno::ENOMEM)?;
-            self.chunks.push(c);
+            c.try_reserve_exact(CHUNK).map_err(|_| Errno::ENOMEM)?;
+            self.rest.push(c);
         }
-        let c = &mut self.chunks[chunk];
-        if c.len() == c.capacity() {
-            // Only the first chunk gets here (the others have room for `CHUNK`).
-            let more = c.len().min(CHUNK - c.len());
-            c.try_reserve_exact(more).map_err(|_| Errno::ENOMEM)?;
-        }
-        c.push(value);
-        self.len += 1;
+        self.rest[chunk - 1].push(value);
         Ok(index)
+    }
+
+    /// The number of entries.
+    fn len(&self) -> usize {
+        match self.rest.last() {
+            Some(last) => CHUNK * self.rest.len() + last.len(),
+            None => self.first.len(),
+        }
+    }
+
+    /// An entry past the first chunk (the second half of indexing).
+    #[inline]
+    fn rest_at(&self, index: usize) -> &T {
+        let (c, i) = split(index);
+        &self.rest[c - 1][i]
+    }
+
+    /// [`Chunked::rest_at`], for a change.
+    #[inline]
+    fn rest_at_mut(&mut self, index: usize) -> &mut T {
+        let (c, i) = split(index);
+        &mut self.rest[c - 1][i]
     }
 
     /// Every entry, in index order.
     pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut T> {
-        self.chunks.iter_mut().flat_map(|c| c.iter_mut())
+        self.first
+            .iter_mut()
+            .chain(self.rest.iter_mut().flat_map(|c| c.iter_mut()))
     }
 
     /// Every entry, in index order.
     #[cfg(test)]
     pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
-        self.chunks.iter().flat_map(|c| c.iter())
+        self.first
+            .iter()
+            .chain(self.rest.iter().flat_map(|c| c.iter()))
     }
 
     /// Heap bytes held (entries and the chunk list).
     #[cfg(test)]
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.chunks.capacity() * core::mem::size_of::<Vec<T>>()
+        self.rest.capacity() * core::mem::size_of::<Vec<T>>()
+            + self.first.capacity() * core::mem::size_of::<T>()
             + self
-                .chunks
+                .rest
                 .iter()
                 .map(|c| c.capacity() * core::mem::size_of::<T>())
                 .sum::<usize>()
@@ -102,16 +132,20 @@ impl<T> Index<u32> for Chunked<T> {
 
     #[inline(always)]
     fn index(&self, index: u32) -> &T {
-        let (c, i) = split(index as usize);
-        &self.chunks[c][i]
+        match self.first.get(index as usize) {
+            Some(entry) => entry,
+            None => self.rest_at(index as usize),
+        }
     }
 }
 
 impl<T> IndexMut<u32> for Chunked<T> {
     #[inline(always)]
     fn index_mut(&mut self, index: u32) -> &mut T {
-        let (c, i) = split(index as usize);
-        &mut self.chunks[c][i]
+        if (index as usize) < self.first.len() {
+            return &mut self.first[index as usize];
+        }
+        self.rest_at_mut(index as usize)
     }
 }
 
@@ -130,7 +164,8 @@ mod tests {
         }
         assert_eq!(t.iter().count(), 3 * CHUNK + 5);
         t[70] = 1;
-        assert_eq!(t[70], 1);
+        t[3] = 2;
+        assert_eq!((t[70], t[3]), (1, 2));
     }
 
     #[test]
@@ -138,12 +173,13 @@ mod tests {
         let mut t = Chunked::new();
         t.try_push(1u64).unwrap();
         let one = t.heap_bytes();
-        assert_eq!(one, core::mem::size_of::<Vec<u64>>() + 8);
+        // No chunk list: the first chunk is the table's own field.
+        assert_eq!(one, 8);
         for i in 1..(2 * CHUNK as u64 + 1) {
             t.try_push(i).unwrap();
         }
         // Two full chunks and one for the last entry: 3 * CHUNK entries' room.
-        let entries = t.heap_bytes() - t.chunks.capacity() * core::mem::size_of::<Vec<u64>>();
+        let entries = t.heap_bytes() - t.rest.capacity() * core::mem::size_of::<Vec<u64>>();
         assert_eq!(entries, 3 * CHUNK * 8);
     }
 }
