@@ -259,11 +259,41 @@ impl<W> ThreadSlot<W> {
     #[inline(always)]
     fn recalc_sigpending(&self, shared: SignalSet, group_exit: bool) {
         let deliverable = (self.pending.pending() | shared) - self.blocked;
-        let flag = group_exit
-            || self.is(ThreadFlags::STOP_PENDING)
-            || !deliverable.is_empty()
-            || (self.is(ThreadFlags::TRACED) && self.pt().trap_due());
+        // One test of the flags byte for both job-control reasons (the rare ones).
+        let flag = !deliverable.is_empty()
+            || group_exit
+            || (self
+                .flags
+                .intersects(ThreadFlags::STOP_PENDING | ThreadFlags::TRACED)
+                && self.stop_or_trap_due());
         self.link.sigpending.store(flag, Ordering::Release);
+    }
+
+    /// [`ThreadSlot::recalc_sigpending`]'s `JOBCTL_PENDING_MASK` half: a group stop
+    /// to take part in, or (traced) a ptrace trap due.
+    #[cold]
+    fn stop_or_trap_due(&self) -> bool {
+        self.is(ThreadFlags::STOP_PENDING) || (self.is(ThreadFlags::TRACED) && self.pt().trap_due())
+    }
+
+    /// `wants_signal` ([rule 19]): not blocked, not exiting; SIGKILL always; not
+    /// while the group is stopped (`stopped`) or the thread is in a ptrace stop; and
+    /// then either running on a CPU right now (`task_curr`, as the kernel reports it
+    /// with `ThreadSignalManager::set_on_cpu`) or without a signal to handle already.
+    ///
+    /// [rule 19]: crate::docs::rules#rule-19
+    #[inline(always)]
+    fn wants_signal(&self, sig: Signo, stopped: bool) -> bool {
+        if self.blocked.contains(sig) || self.is(ThreadFlags::EXITING) {
+            return false;
+        }
+        if sig == Signo::SIGKILL {
+            return true;
+        }
+        !stopped
+            && matches!(self.ptrace_stop, PtraceStop::Running)
+            && (self.link.on_cpu.load(Ordering::Relaxed)
+                || !self.link.sigpending.load(Ordering::Relaxed))
     }
 
     /// The ptrace side; an untraced thread's reads as [`PtraceState::IDLE`].
@@ -278,6 +308,16 @@ impl<W> ThreadSlot<W> {
     /// ptrace state cannot change.
     fn pt_mut(&mut self) -> Option<&mut PtraceState> {
         self.ptrace.as_mut().map(|b| &mut b[0])
+    }
+}
+
+impl<W: WaitQueue> ThreadSlot<W> {
+    /// `signal_wake_up`: set the thread's flag, then wake it. Returns its tid.
+    #[inline(always)]
+    fn signal_wake_up(&self) -> i32 {
+        self.link.sigpending.store(true, Ordering::Release);
+        self.link.wait.wake_one();
+        self.link.tid
     }
 }
 
@@ -977,6 +1017,15 @@ impl<W: WaitQueue, R: RawMutex> Drop for ProcessSignalManager<W, R> {
 /// The live thread in `slot` of the table, for code that borrows other fields of
 /// the [`ProcessState`] at the same time.
 #[inline(always)]
+fn used<W>(slots: &Chunked<Slot<W>>, slot: u32) -> &ThreadSlot<W> {
+    match &slots[slot] {
+        Slot::Used(t) => t,
+        Slot::Free { .. } => unreachable!("a live handle's slot is in use"),
+    }
+}
+
+/// [`used`], for a change.
+#[inline(always)]
 fn used_mut<W>(slots: &mut Chunked<Slot<W>>, slot: u32) -> &mut ThreadSlot<W> {
     match &mut slots[slot] {
         Slot::Used(t) => t,
@@ -1013,10 +1062,7 @@ fn sig_fatal(action: &SignalAction, sig: Signo) -> bool {
 impl<W: WaitQueue> ProcessState<W> {
     #[inline]
     fn thread(&self, slot: u32) -> &ThreadSlot<W> {
-        match &self.slots[slot] {
-            Slot::Used(t) => t,
-            Slot::Free { .. } => unreachable!("a live handle's slot is in use"),
-        }
+        used(&self.slots, slot)
     }
 
     #[inline]
@@ -1172,31 +1218,14 @@ impl<W: WaitQueue> ProcessState<W> {
             .sig_ignored(action, sig, self.unkillable)
     }
 
-    /// `wants_signal` ([rule 19]): not blocked, not exiting; SIGKILL always; not while
-    /// the group is stopped or the thread is in a ptrace stop; and then either running on a CPU right now (`task_curr`,
-    /// as the kernel reports it with `ThreadSignalManager::set_on_cpu`) or without a
-    /// signal to handle already.
+    /// `complete_signal` ([rule 18], [rule 20]): choose the thread to wake
+    /// ([`ThreadSlot::wants_signal`]), start a group exit for a fatal signal (default
+    /// action, not core-dumping, not in the chosen thread's `real_blocked`, and
+    /// SIGKILL or a target that is not traced: a traced target's fatal signal goes
+    /// through `get_signal`, where its tracer sees it first, [rule 67]).
     ///
-    /// [rule 19]: crate::docs::rules#rule-19
-    #[inline]
-    fn wants_signal(&self, sig: Signo, slot: u32) -> bool {
-        let t = self.thread(slot);
-        if t.blocked.contains(sig) || t.is(ThreadFlags::EXITING) {
-            return false;
-        }
-        if sig == Signo::SIGKILL {
-            return true;
-        }
-        !self.stopped
-            && matches!(t.ptrace_stop, PtraceStop::Running)
-            && (t.link.on_cpu.load(Ordering::Relaxed) || !t.link.sigpending.load(Ordering::Relaxed))
-    }
-
-    /// `complete_signal` ([rule 18], [rule 20]): choose the thread to wake, start a
-    /// group exit for a fatal signal (default action, not core-dumping, not in the
-    /// chosen thread's `real_blocked`, and SIGKILL or a target that is not traced:
-    /// a traced target's fatal signal goes through `get_signal`, where its tracer
-    /// sees it first, [rule 67]).
+    /// Each thread looked at is looked up once: the chosen one is woken through the
+    /// same reference.
     ///
     /// [rule 18]: crate::docs::rules#rule-18
     /// [rule 20]: crate::docs::rules#rule-20
@@ -1210,37 +1239,51 @@ impl<W: WaitQueue> ProcessState<W> {
         group: bool,
         out: &mut SendOutcome,
     ) {
-        let chosen = if self.wants_signal(sig, target) {
-            target
-        } else if !group || self.order.len() <= 1 {
+        let ProcessState {
+            slots,
+            order,
+            curr_target,
+            stopped,
+            ..
+        } = self;
+        let stopped = *stopped;
+        let target_slot = used(slots, target);
+        let chosen = if target_slot.wants_signal(sig, stopped) {
+            target_slot
+        } else if !group || order.len() <= 1 {
             return;
         } else {
-            let n = self.order.len();
-            let start = self.curr_target.min(n - 1);
-            // From `curr_target` round to just before it (no division per step).
-            let Some(found) = (start..n)
-                .chain(0..start)
-                .find(|&pos| self.wants_signal(sig, self.order[pos]))
-            else {
-                return;
-            };
-            self.curr_target = found;
-            self.order[found]
+            let n = order.len();
+            let start = (*curr_target).min(n - 1);
+            // From `curr_target` round to just before it (no division per step; a
+            // plain loop, as an iterator chain here is not inlined).
+            let mut pos = start;
+            loop {
+                let t = used(slots, order[pos]);
+                if t.wants_signal(sig, stopped) {
+                    *curr_target = pos;
+                    break t;
+                }
+                pos = if pos + 1 == n { 0 } else { pos + 1 };
+                if pos == start {
+                    return;
+                }
+            }
         };
         // Linux 6.18's test, exactly: no SIGNAL_UNKILLABLE here. An unkillable group
         // discards default-action signals at generation (`sig_ignored`), but one the
         // target thread blocks is queued, and a thread that does not block it then
         // takes the group down.
-        if sig_fatal(action, sig)
-            && !self.thread(chosen).real_blocked.contains(sig)
+        let fatal = sig_fatal(action, sig)
+            && !chosen.real_blocked.contains(sig)
             && sig.default_action() != DefaultAction::CoreDump
-            && (sig == Signo::SIGKILL || !self.thread(target).is(ThreadFlags::TRACED))
-        {
-            self.zap_threads(sig);
-            out.group_exit = true;
+            && (sig == Signo::SIGKILL || !target_slot.is(ThreadFlags::TRACED));
+        if !fatal {
+            out.woken = Some(chosen.signal_wake_up());
             return;
         }
-        out.woken = Some(self.signal_wake_up(chosen));
+        self.zap_threads(sig);
+        out.group_exit = true;
     }
 
     /// Starts a group exit: `SIGNAL_GROUP_EXIT` and every thread woken to die.
@@ -1266,10 +1309,7 @@ impl<W: WaitQueue> ProcessState<W> {
     /// `signal_wake_up`: set the thread's flag, then wake it.
     #[inline]
     fn signal_wake_up(&self, slot: u32) -> i32 {
-        let t = self.thread(slot);
-        t.link.sigpending.store(true, Ordering::Release);
-        t.link.wait.wake_one();
-        t.link.tid
+        self.thread(slot).signal_wake_up()
     }
 
     /// `recalc_sigpending` for one thread: its flag says whether it has something to
