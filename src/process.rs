@@ -76,7 +76,12 @@ impl SendOutcome {
 
 /// A stop or continue of a child's group, as its parent hears it (`CLD_STOPPED`,
 /// `CLD_CONTINUED`); [`ProcessSignalManager::take_cldstop`] hands each out once.
+///
+/// Non-exhaustive: Linux has grown the `CLD_*` codes a parent hears before
+/// (`CLD_TRAPPED` came with ptrace), so a kernel's `match` keeps an arm for kinds
+/// it does not know; [`crate::child::notify_parent_cldstop`] knows every kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ChildStop {
     /// The group stopped (the last thread to stop reports it) because of this
     /// signal.

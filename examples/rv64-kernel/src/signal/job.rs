@@ -64,8 +64,9 @@ pub fn report(process: &Process) {
         process.inner.lock().job_event = Some(match why {
             ChildStop::Stopped(sig) => JobEvent::Stopped(sig.get() as usize),
             ChildStop::Continued => JobEvent::Continued,
-            // Only a ptrace stop reports CLD_TRAPPED (`signal::ptrace`).
-            ChildStop::Trapped(_) => continue,
+            // Only a ptrace stop reports CLD_TRAPPED (`signal::ptrace`), and a
+            // kind this kernel does not know yet records no job event.
+            _ => continue,
         });
         if let Some(parent) = parent_of(process) {
             with_parent(&parent, |p| notify_parent_cldstop(p, &child_info(process), why));
