@@ -93,6 +93,9 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
         }
     }
     // `FAIL` makes run.sh report the failure even if the shutdown code is lost.
-    crate::console::print_unlocked(format_args!("FAIL [kernel] panic on hart {}: {info}\n", crate::smp::hart_id()));
+    crate::console::print_unlocked(format_args!(
+        "FAIL [kernel] panic on hart {}: {info}\n",
+        crate::smp::hart_id()
+    ));
     crate::sbi::shutdown(true)
 }

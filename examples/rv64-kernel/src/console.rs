@@ -3,8 +3,8 @@
 //! One lock serialises whole `print!` calls and user `write`s, so a line is
 //! never cut by another hart's output.
 
-use core::fmt::{self, Write};
 use crate::sync::Mutex;
+use core::fmt::{self, Write};
 
 /// The console device (the SBI putchar call); reached through `CONSOLE`.
 pub struct SbiConsole;

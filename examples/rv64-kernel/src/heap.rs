@@ -7,10 +7,10 @@
 //! the same class only. Wasteful (up to 2x) but short and obviously correct,
 //! which is what a teaching kernel wants.
 
+use crate::sync::Mutex;
 use core::alloc::{GlobalAlloc, Layout};
 use core::cell::UnsafeCell;
 use core::ptr;
-use crate::sync::Mutex;
 
 const HEAP_SIZE: usize = 16 * 1024 * 1024;
 const MIN_CLASS_SHIFT: usize = 4; // 16 bytes: room for the free-list link

@@ -6,7 +6,9 @@
 
 use crate::errno::Errno;
 use crate::mm::page_table::{PTE_R, PTE_W, PTE_X};
-use crate::mm::{AddressSpace, PAGE_SIZE, SIGRETURN_TRAMPOLINE, USER_END, USER_STACK_SIZE, USER_STACK_TOP};
+use crate::mm::{
+    AddressSpace, PAGE_SIZE, SIGRETURN_TRAMPOLINE, USER_END, USER_STACK_SIZE, USER_STACK_TOP,
+};
 
 #[derive(Debug)]
 #[allow(dead_code)] // the fields are for the Debug output
@@ -95,7 +97,10 @@ pub fn load(image: &[u8], space: &mut AddressSpace) -> Result<LoadedImage, LoadE
         space.map_anonymous(vaddr, end, pte).map_err(LoadError::Memory)?;
         space.write_bytes(vaddr, data).map_err(LoadError::Memory)?;
     }
-    ensure(space.translate(entry).is_some_and(|(_, f)| f & PTE_X != 0), "entry not in executable memory")?;
+    ensure(
+        space.translate(entry).is_some_and(|(_, f)| f & PTE_X != 0),
+        "entry not in executable memory",
+    )?;
 
     // The stack. Linux starts a process with sp pointing at argc, followed
     // by argv[], envp[] and the auxiliary vector; ours are all empty:

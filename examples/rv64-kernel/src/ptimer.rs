@@ -142,7 +142,10 @@ impl PosixTimerTable for Table {
 
     fn alloc_id(&mut self) -> Result<i32, ksignal::Errno> {
         let timers = TIMERS.lock();
-        let used = |id: i32| self.reserved.contains(&id) || timers.iter().any(|e| e.pid == self.process.pid && e.id == id);
+        let used = |id: i32| {
+            self.reserved.contains(&id)
+                || timers.iter().any(|e| e.pid == self.process.pid && e.id == id)
+        };
         let id = (0..i32::MAX).find(|id| !used(*id)).ok_or(ksignal::Errno::EAGAIN)?;
         drop(timers);
         self.reserved.try_reserve(1).map_err(|_| ksignal::Errno::EAGAIN)?;
@@ -155,14 +158,20 @@ impl PosixTimerTable for Table {
     }
 
     fn find_thread(&self, tid: i32, f: &mut ThreadVisitor<'_, KWait, KspinRawMutex>) {
-        let thread = usize::try_from(tid).ok().and_then(|tid| task::THREADS.lock().get(&tid).cloned());
-        let signals = thread.filter(|t| t.process.pid == self.process.pid).and_then(|t| t.signals());
+        let thread =
+            usize::try_from(tid).ok().and_then(|tid| task::THREADS.lock().get(&tid).cloned());
+        let signals =
+            thread.filter(|t| t.process.pid == self.process.pid).and_then(|t| t.signals());
         f(signals.as_deref());
     }
 
     fn install(&mut self, id: i32, _clock: i32, timer: SigTimer) -> Result<(), ksignal::Errno> {
         self.free_id(id);
-        let clock = Arc::new(Clock { expires: AtomicU64::new(0), interval: AtomicU64::new(0), running: AtomicBool::new(false) });
+        let clock = Arc::new(Clock {
+            expires: AtomicU64::new(0),
+            interval: AtomicU64::new(0),
+            running: AtomicBool::new(false),
+        });
         timer.set_rearm(Some(clock.clone()));
         let mut timers = TIMERS.lock();
         timers.try_reserve(1).map_err(|_| ksignal::Errno::ENOMEM)?;
@@ -170,9 +179,16 @@ impl PosixTimerTable for Table {
         Ok(())
     }
 
-    fn with_timer(&self, id: i32, f: &mut TimerVisitor<'_, KWait, KspinRawMutex>) -> Result<(), ksignal::Errno> {
+    fn with_timer(
+        &self,
+        id: i32,
+        f: &mut TimerVisitor<'_, KWait, KspinRawMutex>,
+    ) -> Result<(), ksignal::Errno> {
         let timers = TIMERS.lock();
-        let e = timers.iter().find(|e| e.pid == self.process.pid && e.id == id).ok_or(ksignal::Errno::EINVAL)?;
+        let e = timers
+            .iter()
+            .find(|e| e.pid == self.process.pid && e.id == id)
+            .ok_or(ksignal::Errno::EINVAL)?;
         f(&e.timer);
         Ok(())
     }
@@ -196,7 +212,8 @@ fn from_ret(r: isize) -> SysResult {
 
 pub fn timer_create(clock: usize, sevp: usize, idp: usize) -> SysResult {
     let mut t = table();
-    with_caller(|c| ks::sys_timer_create(c, &mut KMem, &mut t, clock, sevp, idp)).map_or(Err(Errno::ESRCH), from_ret)
+    with_caller(|c| ks::sys_timer_create(c, &mut KMem, &mut t, clock, sevp, idp))
+        .map_or(Err(Errno::ESRCH), from_ret)
 }
 
 pub fn timer_getoverrun(id: usize) -> SysResult {
@@ -301,7 +318,8 @@ pub fn timer_settime(id: usize, flags: usize, new: usize, old: usize) -> SysResu
         let mut deadline = None;
         if armed {
             let value = spec.value.ticks();
-            let expires = if flags & TIMER_ABSTIME != 0 { value } else { timer::now().saturating_add(value) };
+            let expires =
+                if flags & TIMER_ABSTIME != 0 { value } else { timer::now().saturating_add(value) };
             e.clock.expires.store(expires, Ordering::Relaxed);
             e.clock.running.store(true, Ordering::Release);
             deadline = Some(expires);

@@ -9,16 +9,16 @@
 //! ITIMER_REAL timers (setitimer), whose SIGALRM is sent from the timer
 //! interrupt, possibly interrupting kernel code on that hart.
 
+use crate::errno::Errno;
 use crate::sched;
 use crate::smp::{MAX_HARTS, hart_id};
-use crate::errno::Errno;
+use crate::sync::Mutex;
 use crate::task::{Process, Thread};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::arch::asm;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use core::time::Duration;
-use crate::sync::Mutex;
 
 /// QEMU virt's timebase (device tree `timebase-frequency`): 10 MHz.
 pub const TICKS_PER_SEC: u64 = 10_000_000;
@@ -155,7 +155,11 @@ fn alarm_value(clock: &AlarmClock, now: u64) -> (u64, u64) {
 /// (ticks left, interval) of `pid`'s ITIMER_REAL; (0, 0) when disarmed.
 pub fn get_alarm(pid: usize) -> (u64, u64) {
     let now = now();
-    ALARMS.lock().iter().find(|a| a.process.pid == pid).map_or((0, 0), |a| alarm_value(&a.clock, now))
+    ALARMS
+        .lock()
+        .iter()
+        .find(|a| a.process.pid == pid)
+        .map_or((0, 0), |a| alarm_value(&a.clock, now))
 }
 
 /// Arms (`value` > 0 ticks from now) or disarms (`value` == 0) `process`'s
@@ -196,7 +200,8 @@ pub fn set_alarm(process: &Arc<Process>, value: u64, interval: u64) -> Result<(u
 pub fn cancel_alarm(pid: usize) {
     let removed: Vec<Alarm> = {
         let mut alarms = ALARMS.lock();
-        let (gone, kept) = core::mem::take(&mut *alarms).into_iter().partition(|a| a.process.pid == pid);
+        let (gone, kept) =
+            core::mem::take(&mut *alarms).into_iter().partition(|a| a.process.pid == pid);
         *alarms = kept;
         gone
     };
@@ -229,7 +234,10 @@ fn watchdog(now: u64) {
     for hart in (0..MAX_HARTS).filter(|&h| h != me && online & (1 << h) != 0) {
         let last = HEARTBEAT[hart].load(Ordering::Relaxed);
         if last != 0 && now.saturating_sub(last) > WATCHDOG {
-            println!("FAIL [kernel] watchdog: hart {hart} made no progress for {} s", (now - last) / TICKS_PER_SEC);
+            println!(
+                "FAIL [kernel] watchdog: hart {hart} made no progress for {} s",
+                (now - last) / TICKS_PER_SEC
+            );
             crate::sbi::shutdown(true);
         }
     }
@@ -273,7 +281,8 @@ pub fn handle_interrupt(in_kernel: bool) {
                 // to be dequeued to restart.
                 clock.running.store(false, Ordering::Relaxed);
                 crate::signal::send_alarm(&alarm.process);
-                let counter = if in_kernel { &ALARMS_FROM_KERNEL_IRQ } else { &ALARMS_FROM_USER_IRQ };
+                let counter =
+                    if in_kernel { &ALARMS_FROM_KERNEL_IRQ } else { &ALARMS_FROM_USER_IRQ };
                 counter.fetch_add(1, Ordering::Relaxed);
             } else {
                 earliest = earliest.min(expires);

@@ -50,7 +50,10 @@ impl AddressSpace {
         for va in (start..end).step_by(PAGE_SIZE) {
             let (pa, old) = match self.pages.get(&va) {
                 // SAFETY: our root; `va` is mapped, so the lookup succeeds.
-                Some(frame) => (frame.pa(), unsafe { page_table::lookup(self.root.pa(), va) }.map_or(0, |e| e.1)),
+                Some(frame) => (
+                    frame.pa(),
+                    unsafe { page_table::lookup(self.root.pa(), va) }.map_or(0, |e| e.1),
+                ),
                 None => {
                     let frame = Frame::alloc().ok_or(Errno::ENOMEM)?;
                     let pa = frame.pa();
@@ -60,7 +63,8 @@ impl AddressSpace {
             };
             let new = (old & (PTE_R | PTE_W | PTE_X)) | flags | PTE_U;
             // SAFETY: our root; `pa` is a frame owned by this address space.
-            unsafe { page_table::map(self.root.pa(), va, pa, new, &mut self.tables) }.ok_or(Errno::ENOMEM)?;
+            unsafe { page_table::map(self.root.pa(), va, pa, new, &mut self.tables) }
+                .ok_or(Errno::ENOMEM)?;
         }
         Ok(())
     }

@@ -54,7 +54,11 @@ unsafe fn entries<'a>(pa: usize) -> &'a mut [u64; 512] {
 ///
 /// # Safety
 /// `root` must be a valid Sv39 root table owned by the caller.
-pub unsafe fn walk(root: usize, va: usize, mut new_tables: Option<&mut alloc::vec::Vec<Frame>>) -> Option<*mut u64> {
+pub unsafe fn walk(
+    root: usize,
+    va: usize,
+    mut new_tables: Option<&mut alloc::vec::Vec<Frame>>,
+) -> Option<*mut u64> {
     let mut table = root;
     for level in [2, 1] {
         // SAFETY: `table` is a page table of this tree (caller's contract).
@@ -87,7 +91,13 @@ pub unsafe fn lookup(root: usize, va: usize) -> Option<(usize, u64)> {
 ///
 /// # Safety
 /// As for `walk`; `pa` must be a frame that may be mapped with `flags`.
-pub unsafe fn map(root: usize, va: usize, pa: usize, flags: u64, tables: &mut alloc::vec::Vec<Frame>) -> Option<()> {
+pub unsafe fn map(
+    root: usize,
+    va: usize,
+    pa: usize,
+    flags: u64,
+    tables: &mut alloc::vec::Vec<Frame>,
+) -> Option<()> {
     // SAFETY: forwarded to the caller.
     let pte = unsafe { walk(root, va, Some(tables))? };
     // SAFETY: `walk` returned a pointer into a live table of this tree.
@@ -128,7 +138,8 @@ pub fn init_kernel_space() {
     for (start, end, flags) in ranges {
         for va in (start..end).step_by(PAGE_SIZE) {
             // SAFETY: `root_pa` is our fresh root; identity mapping kernel RAM.
-            unsafe { map(root_pa, va, va, flags | PTE_G, &mut tables) }.expect("out of frames mapping the kernel");
+            unsafe { map(root_pa, va, va, flags | PTE_G, &mut tables) }
+                .expect("out of frames mapping the kernel");
         }
     }
     // The kernel tables live forever and are shared by every address space.
@@ -166,7 +177,10 @@ pub fn activate_kernel() {
 pub fn kernel_root_slots() -> impl Iterator<Item = (usize, u64)> {
     // SAFETY: the kernel root is never modified after `init_kernel_space`.
     let root = unsafe { entries(kernel_root()) };
-    root.iter().copied().enumerate().filter(|&(i, e)| e & PTE_V != 0 && i >= vpn(super::USER_END, 2))
+    root.iter()
+        .copied()
+        .enumerate()
+        .filter(|&(i, e)| e & PTE_V != 0 && i >= vpn(super::USER_END, 2))
 }
 
 /// Copies kernel root slots into a new root table.
@@ -180,4 +194,3 @@ pub unsafe fn install_kernel_slots(root: usize) {
         new[i] = e;
     }
 }
-

@@ -73,7 +73,8 @@ pub fn read_user<T: Copy>(addr: usize) -> Result<T, Errno> {
     // Zeroed first so that viewing it as bytes never reads uninitialised memory.
     let mut value = MaybeUninit::<T>::zeroed();
     // SAFETY: the value's storage is initialised (zeroes) and exclusively ours.
-    let bytes = unsafe { core::slice::from_raw_parts_mut(value.as_mut_ptr() as *mut u8, size_of::<T>()) };
+    let bytes =
+        unsafe { core::slice::from_raw_parts_mut(value.as_mut_ptr() as *mut u8, size_of::<T>()) };
     copy_from_user(bytes, addr)?;
     // SAFETY: fully written above; `T` accepts any bit pattern (see above).
     Ok(unsafe { value.assume_init() })
@@ -83,6 +84,7 @@ pub fn read_user<T: Copy>(addr: usize) -> Result<T, Errno> {
 pub fn write_user<T: Copy>(addr: usize, value: &T) -> Result<(), Errno> {
     // SAFETY: any initialised `T` may be viewed as its bytes (`T: Copy`
     // plain data without padding, as for `read_user`).
-    let bytes = unsafe { core::slice::from_raw_parts(value as *const T as *const u8, size_of::<T>()) };
+    let bytes =
+        unsafe { core::slice::from_raw_parts(value as *const T as *const u8, size_of::<T>()) };
     copy_to_user(addr, bytes)
 }

@@ -32,13 +32,13 @@ pub use wait_queue::WaitQueue;
 
 use crate::mm::page_table;
 use crate::smp::{self, MAX_HARTS, hart_id};
+use crate::sync::Mutex;
 use crate::task::{self, Context, Thread, ThreadState};
 use crate::{signal, timer, trap};
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
-use crate::sync::Mutex;
 
 /// Why a blocked thread runs again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -288,7 +288,11 @@ pub fn exit_current() -> ! {
 /// must exit) it returns `Interrupted` at once. `done` is the caller's
 /// condition, checked after the thread is registered for wake-ups (so a
 /// change between the caller's own check and the sleep is never lost).
-pub fn block_current(queue: Option<&WaitQueue>, deadline: Option<u64>, done: &dyn Fn() -> bool) -> WakeReason {
+pub fn block_current(
+    queue: Option<&WaitQueue>,
+    deadline: Option<u64>,
+    done: &dyn Fn() -> bool,
+) -> WakeReason {
     block(queue, deadline, true, done)
 }
 
@@ -296,11 +300,19 @@ pub fn block_current(queue: Option<&WaitQueue>, deadline: Option<u64>, done: &dy
 /// not prevent the sleep (Linux's TASK_STOPPED): used by threads parked in a
 /// group stop, which only SIGCONT, SIGKILL or an exit ends. `interrupt` still
 /// wakes it, so the caller re-checks its condition in a loop.
-pub fn block_current_uninterruptible(queue: Option<&WaitQueue>, done: &dyn Fn() -> bool) -> WakeReason {
+pub fn block_current_uninterruptible(
+    queue: Option<&WaitQueue>,
+    done: &dyn Fn() -> bool,
+) -> WakeReason {
     block(queue, None, false, done)
 }
 
-fn block(queue: Option<&WaitQueue>, deadline: Option<u64>, interruptible: bool, done: &dyn Fn() -> bool) -> WakeReason {
+fn block(
+    queue: Option<&WaitQueue>,
+    deadline: Option<u64>,
+    interruptible: bool,
+    done: &dyn Fn() -> bool,
+) -> WakeReason {
     let thread = current();
     let seq = {
         let mut inner = thread.inner.lock();

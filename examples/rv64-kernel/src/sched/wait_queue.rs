@@ -11,12 +11,12 @@
 //! after the read ends the sleep (or keeps it from starting).
 
 use super::WakeReason;
+use crate::sync::Mutex;
 use crate::task::Thread;
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, Ordering};
 use core::time::Duration;
-use crate::sync::Mutex;
 
 pub struct WaitQueue {
     /// (sleep sequence number, thread), oldest first.
@@ -44,7 +44,8 @@ impl WaitQueue {
     /// Sleeps until woken, until `timeout` has passed, or until interrupted
     /// by a signal. For waits that only a signal ends.
     pub fn block_current(&self, timeout: Option<Duration>) -> WakeReason {
-        let deadline = timeout.map(|t| crate::timer::now().saturating_add(crate::timer::duration_to_ticks(t)));
+        let deadline =
+            timeout.map(|t| crate::timer::now().saturating_add(crate::timer::duration_to_ticks(t)));
         super::block_current(Some(self), deadline, &|| false)
     }
 
@@ -71,7 +72,10 @@ impl WaitQueue {
     pub fn wake_all(&self) -> usize {
         self.generation.fetch_add(1, Ordering::SeqCst);
         let waiters = core::mem::take(&mut *self.waiters.lock());
-        waiters.into_iter().filter(|(seq, thread)| super::wake(thread, Some(*seq), WakeReason::Woken)).count()
+        waiters
+            .into_iter()
+            .filter(|(seq, thread)| super::wake(thread, Some(*seq), WakeReason::Woken))
+            .count()
     }
 
     pub(super) fn enqueue(&self, seq: u64, thread: Arc<Thread>) {

@@ -7,15 +7,15 @@
 
 use crate::mm::uaccess;
 use crate::sched::{self, WakeReason};
+use crate::sync::Mutex;
 use crate::task::Thread;
 use crate::timer;
 use crate::trap::TrapFrame;
 use alloc::sync::{Arc, Weak};
 use core::time::Duration;
-use ksignal::frame::riscv64::{FP_IMAGE_LEN, Riscv64, Riscv64Context};
 use ksignal::frame::FpHook;
+use ksignal::frame::riscv64::{FP_IMAGE_LEN, Riscv64, Riscv64Context};
 use ksignal::{UserMemory, WaitOutcome, WaitQueue};
-use crate::sync::Mutex;
 
 /// ksignal's wait queue for one thread: only that thread waits on it
 /// (rt_sigtimedwait, rt_sigsuspend); senders wake it when a signal becomes
@@ -64,7 +64,8 @@ impl WaitQueue for KWait {
 
     fn wait(&self, timeout: Option<Duration>) -> WaitOutcome {
         let deadline = timeout.map(|t| timer::now().saturating_add(timer::duration_to_ticks(t)));
-        let remaining = || deadline.map(|d| timer::ticks_to_duration(d.saturating_sub(timer::now())));
+        let remaining =
+            || deadline.map(|d| timer::ticks_to_duration(d.saturating_sub(timer::now())));
         if self.take_woken() {
             return WaitOutcome::Woken { remaining: remaining() };
         }
@@ -78,7 +79,9 @@ impl WaitQueue for KWait {
             WakeReason::TimedOut => WaitOutcome::TimedOut,
             // Interrupted without a wake of this queue (a pending signal or
             // an exit): a spurious wake-up; ksignal re-checks and decides.
-            WakeReason::Woken | WakeReason::Interrupted => WaitOutcome::Woken { remaining: remaining() },
+            WakeReason::Woken | WakeReason::Interrupted => {
+                WaitOutcome::Woken { remaining: remaining() }
+            }
         }
     }
 
@@ -106,11 +109,13 @@ pub struct KMem;
 
 impl UserMemory for KMem {
     fn read(&self, addr: usize, buf: &mut [u8]) -> Result<(), ksignal::Errno> {
-        super::phases::user_copy(|| uaccess::copy_from_user(buf, addr)).map_err(|_| ksignal::Errno::EFAULT)
+        super::phases::user_copy(|| uaccess::copy_from_user(buf, addr))
+            .map_err(|_| ksignal::Errno::EFAULT)
     }
 
     fn write(&mut self, addr: usize, buf: &[u8]) -> Result<(), ksignal::Errno> {
-        super::phases::user_copy(|| uaccess::copy_to_user(addr, buf)).map_err(|_| ksignal::Errno::EFAULT)
+        super::phases::user_copy(|| uaccess::copy_to_user(addr, buf))
+            .map_err(|_| ksignal::Errno::EFAULT)
     }
 }
 

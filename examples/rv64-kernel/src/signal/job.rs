@@ -30,8 +30,8 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use ksignal::syscall::{Credentials, TaskTable};
 use ksignal::{
-    ChildExit, ChildInfo, ChildStop, ExitingTask, OrphanCheck, exit_signal_for_parent, kill_orphaned_pgrp,
-    notify_parent_cldstop, notify_parent_exit, send_pdeath_signal,
+    ChildExit, ChildInfo, ChildStop, ExitingTask, OrphanCheck, exit_signal_for_parent,
+    kill_orphaned_pgrp, notify_parent_cldstop, notify_parent_exit, send_pdeath_signal,
 };
 use ksignal::{SendOutcome, Signo};
 
@@ -49,12 +49,20 @@ fn parent_of(process: &Process) -> Option<Arc<Process>> {
 /// exec'd since the fork) to `parent`, whose lock the caller holds
 /// (`parent_pgid`: its process group). Returns true if the parent does not
 /// wait for children (SIGCHLD ignored or SA_NOCLDWAIT): reap at once.
-pub fn notify_parent_exited(child: &Arc<Process>, parent: &Arc<Process>, parent_pgid: usize, status: i32) -> bool {
+pub fn notify_parent_exited(
+    child: &Arc<Process>,
+    parent: &Arc<Process>,
+    parent_pgid: usize,
+    status: i32,
+) -> bool {
     let exit_signal = child.inner.lock().exit_signal;
     let exit_signal = Signo::new(exit_signal as u32).ok();
     let exit_signal = exit_signal_for_parent(&child.signals, &parent.signals, exit_signal);
     let how = ChildExit::from_exit_code(status);
-    with_parent_in_group(parent, parent_pgid, |p| notify_parent_exit(p, &child_info(child), how, exit_signal)).autoreap
+    with_parent_in_group(parent, parent_pgid, |p| {
+        notify_parent_exit(p, &child_info(child), how, exit_signal)
+    })
+    .autoreap
 }
 
 /// Tells `process`'s parent what ksignal has to report for it (each stop
@@ -77,7 +85,9 @@ pub fn report(process: &Process) {
 
 /// Whether the group is stopped and not exiting.
 fn stopped(process: &Process) -> bool {
-    process.signals.is_stopped() && process.signals.group_exit().is_none() && process.inner.lock().group_exit.is_none()
+    process.signals.is_stopped()
+        && process.signals.group_exit().is_none()
+        && process.inner.lock().group_exit.is_none()
 }
 
 /// `thread` stops (ksignal said `UserReturn::Stop`: it started the group
@@ -89,7 +99,9 @@ pub fn park(thread: &Arc<Thread>) {
     // The condition is checked again once the thread is registered as
     // sleeping: a SIGCONT or an exit on another hart in between is not lost.
     while stopped(process) {
-        crate::sched::block_current_uninterruptible(Some(&process.stop_wait), &|| !stopped(process));
+        crate::sched::block_current_uninterruptible(Some(&process.stop_wait), &|| {
+            !stopped(process)
+        });
     }
 }
 
@@ -148,7 +160,8 @@ pub fn parent_thread_exits(process: &Arc<Process>, tid: usize) {
     let (children, heir) = {
         let inner = process.inner.lock();
         let heir = inner.threads.iter().map(|t| t.tid).find(|&t| t != tid);
-        let children: Vec<Arc<Process>> = inner.children.iter().filter(|c| c.inner.lock().parent_tid == tid).cloned().collect();
+        let children: Vec<Arc<Process>> =
+            inner.children.iter().filter(|c| c.inner.lock().parent_tid == tid).cloned().collect();
         (children, heir)
     };
     if children.is_empty() {
@@ -172,7 +185,11 @@ pub fn parent_thread_exits(process: &Arc<Process>, tid: usize) {
 /// gone: each of its `children` (now without a parent) whose group this exit
 /// orphans, then its own group (seen from `parent`, if it has one), get
 /// SIGHUP and SIGCONT if a member is stopped.
-pub fn orphan_checks(process: &Arc<Process>, parent: Option<&Arc<Process>>, children: &[Arc<Process>]) {
+pub fn orphan_checks(
+    process: &Arc<Process>,
+    parent: Option<&Arc<Process>>,
+    children: &[Arc<Process>],
+) {
     let me = ids_of(process, process.pid);
     let mut groups = will_become_orphaned_pgrp;
     for child in children {

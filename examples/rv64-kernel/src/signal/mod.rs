@@ -34,6 +34,7 @@ pub use ptrace::PtraceState;
 pub use tasks::{Tasks, with_caller};
 
 use crate::mm::SIGRETURN_TRAMPOLINE;
+use crate::sync::Mutex;
 use crate::task::{self, Process, Thread, wait_status};
 use crate::trap::TrapFrame;
 use alloc::sync::Arc;
@@ -43,7 +44,6 @@ use ksignal::{
     KernelFrameInfo, PendingLimit, ProcessSignalManager, SignalActions, SignalInfo, Signo,
     ThreadSignalManager, UserReturn,
 };
-use crate::sync::Mutex;
 
 /// A process's signal state.
 pub type SigProcess = ProcessSignalManager<KWait, KspinRawMutex>;
@@ -115,7 +115,8 @@ pub fn deliver_pending_signals(tf: &mut TrapFrame) -> bool {
         return false;
     }
     let mut fp = FpImage::load(tf);
-    let k = KernelFrameInfo { trampoline: SIGRETURN_TRAMPOLINE as u64, fault: FaultInfo::default() };
+    let k =
+        KernelFrameInfo { trampoline: SIGRETURN_TRAMPOLINE as u64, fault: FaultInfo::default() };
     // TSTP, TTIN and TTOU with the default action are discarded when the
     // process group is orphaned (one session; a process without a parent
     // counts as init's child, which links no group). A traced thread's
@@ -147,7 +148,12 @@ fn fatal_signal(thread: &Thread, sig: Signo) {
     if process.inner.lock().group_exit.is_none() {
         let fault = thread.inner.lock().last_fault;
         match fault {
-            Some((scause, sepc, stval)) if matches!(sig, Signo::SIGSEGV | Signo::SIGBUS | Signo::SIGILL | Signo::SIGTRAP) => {
+            Some((scause, sepc, stval))
+                if matches!(
+                    sig,
+                    Signo::SIGSEGV | Signo::SIGBUS | Signo::SIGILL | Signo::SIGTRAP
+                ) =>
+            {
                 println!(
                     "[kernel] {} (pid {}) killed by {sig}: scause {scause:#x} sepc {sepc:#x} stval {stval:#x}",
                     process.name, process.pid
@@ -212,7 +218,11 @@ pub fn thread_exited(process: &Arc<Process>, tid: usize) {
 /// groups its exit orphans while they hold a stopped member (its
 /// `children`, now without a parent, and its own group, seen from its
 /// `parent`).
-pub fn orphan_checks(process: &Arc<Process>, parent: Option<&Arc<Process>>, children: &[Arc<Process>]) {
+pub fn orphan_checks(
+    process: &Arc<Process>,
+    parent: Option<&Arc<Process>>,
+    children: &[Arc<Process>],
+) {
     job::orphan_checks(process, parent, children);
 }
 
@@ -220,6 +230,11 @@ pub fn orphan_checks(process: &Arc<Process>, parent: Option<&Arc<Process>>, chil
 /// or CLD_KILLED with the status). Returns true if the parent asked not to
 /// wait for children (SIGCHLD SIG_IGN or SA_NOCLDWAIT): reap it at once.
 /// The caller holds the parent's lock (`parent_pgid`: its process group).
-pub fn notify_parent(child: &Arc<Process>, parent: &Arc<Process>, parent_pgid: usize, status: i32) -> bool {
+pub fn notify_parent(
+    child: &Arc<Process>,
+    parent: &Arc<Process>,
+    parent_pgid: usize,
+    status: i32,
+) -> bool {
     job::notify_parent_exited(child, parent, parent_pgid, status)
 }

@@ -19,14 +19,14 @@
 //! tracee's tid. Not here: PTRACE_ATTACH/SEIZE, PTRACE_LISTEN/INTERRUPT,
 //! registers and memory, the other resuming requests.
 
-use super::tasks::with_parent;
 use super::KMem;
+use super::tasks::with_parent;
 use crate::errno::{Errno, SysResult};
 use crate::sched::{self, WakeReason};
 use crate::task::{self, Process, Thread, wait_status};
 use alloc::sync::{Arc, Weak};
-use ksignal::{ChildInfo, ChildStop, notify_parent_cldstop};
 use ksignal::syscall as ks;
+use ksignal::{ChildInfo, ChildStop, notify_parent_cldstop};
 use ksignal::{PtraceStopKind, Signo, Tracer};
 
 // Requests (include/uapi/linux/ptrace.h).
@@ -56,7 +56,6 @@ pub struct TraceStop {
     resume: Option<Option<Signo>>,
 }
 
-
 /// The kernel's answer to ksignal's `Tracer` for the current thread.
 pub struct KTracer<'a> {
     pub thread: &'a Arc<Thread>,
@@ -83,7 +82,8 @@ impl KTracer<'_> {
 impl Tracer for KTracer<'_> {
     fn ptrace_stop(&mut self, sig: Signo, kind: PtraceStopKind) -> Option<Signo> {
         let Some(tracer) = self.tracer() else { return Some(sig) };
-        self.thread.inner.lock().ptrace.stop = Some(TraceStop { sig, reported: false, resume: None });
+        self.thread.inner.lock().ptrace.stop =
+            Some(TraceStop { sig, reported: false, resume: None });
         // In a group stop (`PtraceStopKind::GroupStop`) ksignal has already told
         // the other threads to take part; this one traps instead of parking.
         // do_notify_parent_cldstop(.., for_ptracer = true, ..): the tracee's own
@@ -151,7 +151,14 @@ fn from_ret(r: isize) -> SysResult {
 /// traced already, or has no parent (no init process here to trace it).
 fn traceme() -> SysResult {
     let thread = task::current();
-    let parent = thread.process.inner.lock().parent.clone().filter(|p| p.strong_count() > 0).ok_or(Errno::EPERM)?;
+    let parent = thread
+        .process
+        .inner
+        .lock()
+        .parent
+        .clone()
+        .filter(|p| p.strong_count() > 0)
+        .ok_or(Errno::EPERM)?;
     let signals = thread.signals().ok_or(Errno::ESRCH)?;
     if thread.inner.lock().ptrace.tracer.is_some() {
         return Err(Errno::EPERM);
@@ -170,7 +177,11 @@ fn stopped_tracee(tid: usize) -> Result<Arc<Thread>, Errno> {
     let tracee = task::THREADS.lock().get(&tid).cloned().ok_or(Errno::ESRCH)?;
     let ok = {
         let inner = tracee.inner.lock();
-        let mine = inner.ptrace.tracer.as_ref().is_some_and(|t| core::ptr::eq(t.as_ptr(), Arc::as_ptr(&me)));
+        let mine = inner
+            .ptrace
+            .tracer
+            .as_ref()
+            .is_some_and(|t| core::ptr::eq(t.as_ptr(), Arc::as_ptr(&me)));
         mine && inner.ptrace.stop.is_some_and(|s| s.resume.is_none())
     };
     if ok { Ok(tracee) } else { Err(Errno::ESRCH) }
@@ -178,12 +189,17 @@ fn stopped_tracee(tid: usize) -> Result<Arc<Thread>, Errno> {
 
 /// For `wait4` in `tracer`: the first unreported ptrace stop of a thread of
 /// `child` traced by it, as (tid, status); marks it reported.
-pub fn take_stop_report(tracer: &Process, child: &Process, threads: &[Arc<Thread>]) -> Option<(usize, i32)> {
+pub fn take_stop_report(
+    tracer: &Process,
+    child: &Process,
+    threads: &[Arc<Thread>],
+) -> Option<(usize, i32)> {
     let _ = child;
     threads.iter().find_map(|t| {
         let mut inner = t.inner.lock();
         let mine = inner.ptrace.tracer.as_ref().is_some_and(|w| core::ptr::eq(w.as_ptr(), tracer));
-        let stop = inner.ptrace.stop.as_mut().filter(|s| mine && !s.reported && s.resume.is_none())?;
+        let stop =
+            inner.ptrace.stop.as_mut().filter(|s| mine && !s.reported && s.resume.is_none())?;
         stop.reported = true;
         Some((t.tid, wait_status::stopped(stop.sig.get() as usize)))
     })
@@ -197,7 +213,11 @@ pub fn untrace_children_of(process: &Process, children: &[Arc<Process>]) {
         for t in threads {
             let was = {
                 let mut inner = t.inner.lock();
-                let mine = inner.ptrace.tracer.as_ref().is_some_and(|w| core::ptr::eq(w.as_ptr(), process));
+                let mine = inner
+                    .ptrace
+                    .tracer
+                    .as_ref()
+                    .is_some_and(|w| core::ptr::eq(w.as_ptr(), process));
                 if mine {
                     inner.ptrace.tracer = None;
                 }

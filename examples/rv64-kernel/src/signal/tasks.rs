@@ -37,7 +37,12 @@ pub struct Tasks;
 
 /// Calls `f` with `process`'s task as named by `tid` (whose signal state is
 /// `thread`, `None` for a leader that has exited).
-fn visit(process: &Arc<Process>, tid: usize, thread: Option<&SigThread>, f: &mut TaskVisitor<'_, KWait, KspinRawMutex>) {
+fn visit(
+    process: &Arc<Process>,
+    tid: usize,
+    thread: Option<&SigThread>,
+    f: &mut TaskVisitor<'_, KWait, KspinRawMutex>,
+) {
     let task = Task { ids: ids_of(process, tid), cred: CRED, process: &process.signals, thread };
     f(&task);
 }
@@ -77,7 +82,12 @@ impl TaskTable for Tasks {
     /// its parked threads; a continue is reported to the parent once
     /// (`SendOutcome::resumed` is true for one send only, and ksignal's
     /// `take_cldstop` hands the report out once).
-    fn signal_sent(&self, target: &Task<'_, KWait, KspinRawMutex>, _sig: ksignal::Signo, outcome: &ksignal::SendOutcome) {
+    fn signal_sent(
+        &self,
+        target: &Task<'_, KWait, KspinRawMutex>,
+        _sig: ksignal::Signo,
+        outcome: &ksignal::SendOutcome,
+    ) {
         if !(outcome.resumed || outcome.group_exit) {
             return;
         }
@@ -87,7 +97,12 @@ impl TaskTable for Tasks {
         }
     }
 
-    fn for_each_process(&self, scope: PidType, id: i32, f: &mut TaskVisitor<'_, KWait, KspinRawMutex>) {
+    fn for_each_process(
+        &self,
+        scope: PidType,
+        id: i32,
+        f: &mut TaskVisitor<'_, KWait, KspinRawMutex>,
+    ) {
         let processes: Vec<Arc<Process>> = task::PROCESSES
             .lock()
             .values()
@@ -111,23 +126,36 @@ impl TaskTable for Tasks {
 pub fn with_caller<R>(f: impl FnOnce(&Caller<'_, KWait, KspinRawMutex>) -> R) -> Option<R> {
     let thread = task::current();
     let signals = thread.signals()?;
-    let caller = Caller { ids: ids_of(&thread.process, thread.tid), cred: CRED, thread: &signals, arch: Arch::Riscv64 };
+    let caller = Caller {
+        ids: ids_of(&thread.process, thread.tid),
+        cred: CRED,
+        thread: &signals,
+        arch: Arch::Riscv64,
+    };
     Some(f(&caller))
 }
 
 /// The parent of `child` as a signal target: its leader thread (or the
 /// process, if the leader has exited), for SIGCHLD.
-pub fn with_parent<R>(parent: &Arc<Process>, f: impl FnOnce(&Task<'_, KWait, KspinRawMutex>) -> R) -> R {
+pub fn with_parent<R>(
+    parent: &Arc<Process>,
+    f: impl FnOnce(&Task<'_, KWait, KspinRawMutex>) -> R,
+) -> R {
     let pgid = parent.inner.lock().pgid;
     with_parent_in_group(parent, pgid, f)
 }
 
 /// `with_parent` for a caller that holds the parent's lock and so passes
 /// its process group itself.
-pub fn with_parent_in_group<R>(parent: &Arc<Process>, pgid: usize, f: impl FnOnce(&Task<'_, KWait, KspinRawMutex>) -> R) -> R {
+pub fn with_parent_in_group<R>(
+    parent: &Arc<Process>,
+    pgid: usize,
+    f: impl FnOnce(&Task<'_, KWait, KspinRawMutex>) -> R,
+) -> R {
     let leader = task::THREADS.lock().get(&parent.pid).cloned();
     let signals = signals_of(leader);
-    let ids = TaskIds { tid: parent.pid as i32, tgid: parent.pid as i32, pgid: pgid as i32, sid: SID };
+    let ids =
+        TaskIds { tid: parent.pid as i32, tgid: parent.pid as i32, pgid: pgid as i32, sid: SID };
     let task = Task { ids, cred: CRED, process: &parent.signals, thread: signals.as_deref() };
     f(&task)
 }

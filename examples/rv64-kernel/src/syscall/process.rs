@@ -111,7 +111,14 @@ pub fn set_tid_address(addr: usize) -> SysResult {
 /// order. Two shapes are supported:
 /// - a thread: CLONE_VM | CLONE_SIGHAND | CLONE_THREAD (+ the usual extras);
 /// - fork: no CLONE_VM; the low byte is the exit signal (SIGCHLD).
-pub fn clone(tf: &TrapFrame, flags: usize, newsp: usize, ptid: usize, tls: usize, ctid: usize) -> SysResult {
+pub fn clone(
+    tf: &TrapFrame,
+    flags: usize,
+    newsp: usize,
+    ptid: usize,
+    tls: usize,
+    ctid: usize,
+) -> SysResult {
     let exit_signal = flags & CSIGNAL;
     let is_thread = flags & CLONE_THREAD != 0;
     if is_thread && flags & (CLONE_VM | CLONE_SIGHAND) != CLONE_VM | CLONE_SIGHAND {
@@ -150,7 +157,14 @@ pub fn clone(tf: &TrapFrame, flags: usize, newsp: usize, ptid: usize, tls: usize
         // Its sigaction table is a copy; nothing is pending; mask and
         // alternate stack are the forking thread's.
         let signals = parent.signals.fork(false);
-        let child = Arc::new(Process::new(tid, parent.name.clone(), space, Some(&parent), exit_signal, signals));
+        let child = Arc::new(Process::new(
+            tid,
+            parent.name.clone(),
+            space,
+            Some(&parent),
+            exit_signal,
+            signals,
+        ));
         // The child's descriptors are a copy sharing the open files.
         let files = parent.files.lock().clone();
         *child.files.lock() = files;
@@ -266,7 +280,9 @@ fn find_child(me: &Arc<Process>, pid: isize, options: usize) -> Found {
             return Found::Child(child.pid, status);
         }
         let report = match c.job_event {
-            Some(JobEvent::Stopped(sig)) if options & WUNTRACED != 0 => Some(wait_status::stopped(sig)),
+            Some(JobEvent::Stopped(sig)) if options & WUNTRACED != 0 => {
+                Some(wait_status::stopped(sig))
+            }
             Some(JobEvent::Continued) if options & WCONTINUED != 0 => Some(wait_status::CONTINUED),
             _ => None,
         };

@@ -30,7 +30,9 @@ pub(super) fn call(f: impl FnOnce(&KCaller<'_>) -> isize) -> SysResult {
 }
 
 pub fn kill(pid: usize, sig: usize) -> SysResult {
-    call(|c| phases::measure(Phase::Generation, c.ids.tid as usize, || ks::sys_kill(&Tasks, c, pid, sig)))
+    call(|c| {
+        phases::measure(Phase::Generation, c.ids.tid as usize, || ks::sys_kill(&Tasks, c, pid, sig))
+    })
 }
 
 pub fn tkill(tid: usize, sig: usize) -> SysResult {
@@ -98,7 +100,9 @@ pub fn rt_sigreturn(tf: &mut TrapFrame) -> SysResult {
     let thread = task::current();
     let signals = thread.signals().ok_or(Errno::ESRCH)?;
     let mut fp = FpImage::load(tf);
-    let ret = phases::measure(Phase::Sigreturn, thread.tid, || ksignal::rt_sigreturn(&signals, tf, &mut fp, &KMem));
+    let ret = phases::measure(Phase::Sigreturn, thread.tid, || {
+        ksignal::rt_sigreturn(&signals, tf, &mut fp, &KMem)
+    });
     fp.store(tf);
     match ret {
         Ok(a0) => Ok(a0 as usize),

@@ -11,7 +11,9 @@ use crate::task;
 use crate::timer;
 use core::time::Duration;
 use ksignal::syscall as ks;
-use ksignal::{FutexRestart, NanosleepRestart, PollRestart, RestartBlock, RestartHandler, SleepMode, TimeType};
+use ksignal::{
+    FutexRestart, NanosleepRestart, PollRestart, RestartBlock, RestartHandler, SleepMode, TimeType,
+};
 
 /// CLOCK_MONOTONIC and TIMER_ABSTIME (include/uapi/linux/time.h).
 const CLOCK_MONOTONIC: i32 = 1;
@@ -184,7 +186,8 @@ impl Timeval {
         if self.tv_sec < 0 || !(0..1_000_000).contains(&self.tv_usec) {
             return Err(Errno::EINVAL);
         }
-        let usec = (self.tv_sec as u64).saturating_mul(1_000_000).saturating_add(self.tv_usec as u64);
+        let usec =
+            (self.tv_sec as u64).saturating_mul(1_000_000).saturating_add(self.tv_usec as u64);
         Ok(usec.saturating_mul(TICKS_PER_USEC))
     }
 

@@ -58,7 +58,8 @@ impl FdTable {
 
     /// close(fd): EBADF if nothing of this table is open there.
     pub fn close(&mut self, fd: usize) -> Result<(), Errno> {
-        let slot = fd.checked_sub(FIRST_FD).and_then(|i| self.slots.get_mut(i)).ok_or(Errno::EBADF)?;
+        let slot =
+            fd.checked_sub(FIRST_FD).and_then(|i| self.slots.get_mut(i)).ok_or(Errno::EBADF)?;
         slot.take().map(drop).ok_or(Errno::EBADF)
     }
 }

@@ -19,12 +19,12 @@ pub use process::{JobEvent, Pid, Process, wait_status};
 pub use thread::{Thread, ThreadState, Tid};
 
 use crate::mm::{self, AddressSpace, uaccess};
+use crate::sync::Mutex;
 use crate::{loader, sched, trap};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use crate::sync::Mutex;
 
 pub static PROCESSES: Mutex<BTreeMap<Pid, Arc<Process>>> = Mutex::new(BTreeMap::new());
 pub static THREADS: Mutex<BTreeMap<Tid, Arc<Thread>>> = Mutex::new(BTreeMap::new());
@@ -74,7 +74,11 @@ pub fn spawn_init_process(name: &str, image: &[u8]) -> Result<Pid, loader::LoadE
     let pid = alloc_id();
     let signals = crate::signal::new_process_signals();
     let process = Arc::new(Process::new(pid, String::from(name), space, None, 0, signals));
-    let mut tf = trap::TrapFrame { sepc: image.entry, sstatus: trap::initial_user_sstatus(), ..Default::default() };
+    let mut tf = trap::TrapFrame {
+        sepc: image.entry,
+        sstatus: trap::initial_user_sstatus(),
+        ..Default::default()
+    };
     tf.regs[trap::TrapFrame::SP] = image.stack_pointer;
     let thread = Thread::new(pid, process.clone(), tf, ksignal::SignalSet::EMPTY)
         .map_err(loader::LoadError::Memory)?;
@@ -168,7 +172,9 @@ fn exit_process(process: &Arc<Process>, status: i32) {
     let mut told_parent = None;
     let children = {
         let parent_inner = parent.as_ref().map(|p| (p, p.inner.lock()));
-        let still_child = parent_inner.as_ref().is_some_and(|(_, pi)| pi.children.iter().any(|c| c.pid == process.pid));
+        let still_child = parent_inner
+            .as_ref()
+            .is_some_and(|(_, pi)| pi.children.iter().any(|c| c.pid == process.pid));
         let children = {
             let mut inner = process.inner.lock();
             inner.exit_status = Some(status);
@@ -255,9 +261,13 @@ pub fn finish_run() -> ! {
     let baseline = FRAME_BASELINE.load(Ordering::Relaxed);
     let threads = thread::LIVE_THREADS.load(Ordering::Relaxed);
     let processes = process::LIVE_PROCESSES.load(Ordering::Relaxed);
-    println!("[kernel] frames in use: {in_use} (after boot: {baseline}); live threads {threads}, processes {processes}");
+    println!(
+        "[kernel] frames in use: {in_use} (after boot: {baseline}); live threads {threads}, processes {processes}"
+    );
     let (wakes, kicks) = crate::smp::ipi_counts();
-    println!("[kernel] IPIs sent: {wakes} to wake an idle hart, {kicks} to kick a thread a signal was sent to");
+    println!(
+        "[kernel] IPIs sent: {wakes} to wake an idle hart, {kicks} to kick a thread a signal was sent to"
+    );
     let (kernel_ticks, alarms_kernel, alarms_user) = crate::timer::irq_counts();
     println!(
         "[kernel] timer interrupts taken in the kernel: {kernel_ticks}; SIGALRM sent from timer interrupts taken in the kernel: {alarms_kernel}, in user mode: {alarms_user}"
@@ -285,6 +295,11 @@ pub fn finish_run() -> ! {
 /// Debug aid for the deadlock report.
 pub fn dump_threads() {
     for (tid, thread) in THREADS.lock().iter() {
-        println!("[kernel]   tid {tid} of {} (pid {}): {:?}", thread.process.name, thread.process.pid, thread.inner.lock().state);
+        println!(
+            "[kernel]   tid {tid} of {} (pid {}): {:?}",
+            thread.process.name,
+            thread.process.pid,
+            thread.inner.lock().state
+        );
     }
 }

@@ -5,11 +5,11 @@ use super::{FdTable, Thread};
 use crate::mm::AddressSpace;
 use crate::sched::WaitQueue;
 use crate::signal::SigProcess;
+use crate::sync::Mutex;
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
-use crate::sync::Mutex;
 
 /// Processes not yet freed (to catch reference-count leaks at shutdown).
 pub static LIVE_PROCESSES: AtomicUsize = AtomicUsize::new(0);

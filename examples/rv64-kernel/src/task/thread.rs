@@ -5,13 +5,13 @@ use super::{Context, Process};
 use crate::errno::Errno;
 use crate::sched::WakeReason;
 use crate::signal::{KWait, PtraceState, SigThread};
+use crate::sync::Mutex;
 use crate::trap::{self, TrapFrame};
 use alloc::boxed::Box;
 use alloc::sync::Arc;
-use ksignal::SignalSet;
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use crate::sync::Mutex;
+use ksignal::SignalSet;
 
 /// Threads not yet freed (to catch reference-count leaks at shutdown).
 pub static LIVE_THREADS: AtomicUsize = AtomicUsize::new(0);
@@ -82,7 +82,12 @@ impl Thread {
     /// A new thread that will enter user mode with the registers in `tf`,
     /// with signal mask `blocked` (the creator's; empty for a boot process).
     /// ENOMEM if the process's signal thread table cannot grow.
-    pub fn new(tid: Tid, process: Arc<Process>, mut tf: TrapFrame, blocked: SignalSet) -> Result<Arc<Thread>, Errno> {
+    pub fn new(
+        tid: Tid,
+        process: Arc<Process>,
+        mut tf: TrapFrame,
+        blocked: SignalSet,
+    ) -> Result<Arc<Thread>, Errno> {
         let signals = SigThread::new(&process.signals, tid as i32, blocked, KWait::new())
             .map_err(|e| Errno(e.get()))?;
         let signals = Arc::new(signals);

@@ -167,10 +167,16 @@ fn handle_user_trap(tf: &mut TrapFrame) {
             tf.sepc += 4; // resume after the ecall
             syscall::handle(tf);
         }
-        EXC_INST_PAGE_FAULT | EXC_LOAD_PAGE_FAULT | EXC_STORE_PAGE_FAULT => signal::user_fault(tf, SIGSEGV, true),
-        EXC_INST_ACCESS | EXC_LOAD_ACCESS | EXC_STORE_ACCESS => signal::user_fault(tf, SIGSEGV, false),
+        EXC_INST_PAGE_FAULT | EXC_LOAD_PAGE_FAULT | EXC_STORE_PAGE_FAULT => {
+            signal::user_fault(tf, SIGSEGV, true)
+        }
+        EXC_INST_ACCESS | EXC_LOAD_ACCESS | EXC_STORE_ACCESS => {
+            signal::user_fault(tf, SIGSEGV, false)
+        }
         EXC_ILLEGAL_INST => signal::user_fault(tf, SIGILL, false),
-        EXC_INST_MISALIGNED | EXC_LOAD_MISALIGNED | EXC_STORE_MISALIGNED => signal::user_fault(tf, SIGBUS, false),
+        EXC_INST_MISALIGNED | EXC_LOAD_MISALIGNED | EXC_STORE_MISALIGNED => {
+            signal::user_fault(tf, SIGBUS, false)
+        }
         EXC_BREAKPOINT => signal::user_fault(tf, SIGTRAP, false),
         _ => signal::user_fault(tf, SIGILL, false),
     }

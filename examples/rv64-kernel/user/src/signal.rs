@@ -106,7 +106,12 @@ impl Default for SigInfo {
 
 impl SigInfo {
     fn i32_at(&self, off: usize) -> i32 {
-        i32::from_le_bytes([self.bytes[off], self.bytes[off + 1], self.bytes[off + 2], self.bytes[off + 3]])
+        i32::from_le_bytes([
+            self.bytes[off],
+            self.bytes[off + 1],
+            self.bytes[off + 2],
+            self.bytes[off + 3],
+        ])
     }
     fn u64_at(&self, off: usize) -> u64 {
         let mut b = [0u8; 8];
@@ -244,7 +249,10 @@ pub fn get_action(sig: usize) -> SigAction {
 /// rt_sigprocmask(how, &set, &old, 8); returns the old mask.
 pub fn sigprocmask(how: usize, set: u64) -> u64 {
     let mut old = 0u64;
-    syscall6(SYS_RT_SIGPROCMASK, [how, &set as *const u64 as usize, &mut old as *mut u64 as usize, 8, 0, 0]);
+    syscall6(
+        SYS_RT_SIGPROCMASK,
+        [how, &set as *const u64 as usize, &mut old as *mut u64 as usize, 8, 0, 0],
+    );
     old
 }
 
@@ -284,13 +292,19 @@ pub fn sigqueue(pid: isize, sig: usize, value: u64) -> isize {
 /// `pthread_sigqueue(3)`: rt_tgsigqueueinfo with SI_QUEUE and `value`.
 pub fn tgsigqueue(tgid: isize, tid: isize, sig: usize, value: u64) -> isize {
     let info = SigInfo::queue(sig, value);
-    syscall6(SYS_RT_TGSIGQUEUEINFO, [tgid as usize, tid as usize, sig, &info as *const SigInfo as usize, 0, 0])
+    syscall6(
+        SYS_RT_TGSIGQUEUEINFO,
+        [tgid as usize, tid as usize, sig, &info as *const SigInfo as usize, 0, 0],
+    )
 }
 
 /// rt_sigtimedwait(set, info, timeout, 8): the signal number or -errno.
 pub fn sigtimedwait(set: u64, info: &mut SigInfo, timeout: Option<&Timespec>) -> isize {
     let ts = timeout.map_or(0, |t| t as *const Timespec as usize);
-    syscall6(SYS_RT_SIGTIMEDWAIT, [&set as *const u64 as usize, info as *mut SigInfo as usize, ts, 8, 0, 0])
+    syscall6(
+        SYS_RT_SIGTIMEDWAIT,
+        [&set as *const u64 as usize, info as *mut SigInfo as usize, ts, 8, 0, 0],
+    )
 }
 
 /// rt_sigsuspend(mask, 8): returns -EINTR once a handler ran.
@@ -374,7 +388,13 @@ impl ChildEvents {
         let mut info = SigInfo::default();
         let timeout = Timespec::from_millis(self.quiet_ms);
         let r = sigtimedwait(sigbit(SIGCHLD), &mut info, Some(&timeout));
-        crate::check!(r == -EAGAIN, "{}: {}: unexpected SIGCHLD code {}", self.prog, what, info.code());
+        crate::check!(
+            r == -EAGAIN,
+            "{}: {}: unexpected SIGCHLD code {}",
+            self.prog,
+            what,
+            info.code()
+        );
     }
 }
 

@@ -192,7 +192,12 @@ pub fn timed_nanosleep(ms: u64) -> (isize, Timespec, u64) {
     (r, rem, now_ns() - t0)
 }
 
-pub fn clock_nanosleep(clock: usize, flags: usize, req: &Timespec, rem: Option<&mut Timespec>) -> isize {
+pub fn clock_nanosleep(
+    clock: usize,
+    flags: usize,
+    req: &Timespec,
+    rem: Option<&mut Timespec>,
+) -> isize {
     let rem = rem.map_or(0, |r| r as *mut Timespec as usize);
     syscall6(SYS_CLOCK_NANOSLEEP, [clock, flags, req as *const Timespec as usize, rem, 0, 0])
 }
@@ -220,10 +225,7 @@ pub fn now_ns() -> u64 {
 /// `wait4(pid, &status, options, NULL)`; returns (result, status).
 pub fn wait4(pid: isize, options: usize) -> (isize, i32) {
     let mut status: i32 = 0;
-    let r = syscall6(
-        SYS_WAIT4,
-        [pid as usize, &mut status as *mut i32 as usize, options, 0, 0, 0],
-    );
+    let r = syscall6(SYS_WAIT4, [pid as usize, &mut status as *mut i32 as usize, options, 0, 0, 0]);
     (r, status)
 }
 

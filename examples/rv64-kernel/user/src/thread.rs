@@ -131,7 +131,11 @@ impl<const N: usize> ThreadSlots<N> {
 
     /// Starts `f(arg)` as a new thread on the next slot; `Err(-EAGAIN)` once
     /// all `N` are used, or `clone`'s error.
-    pub fn start(&'static self, f: extern "C" fn(usize) -> i32, arg: usize) -> Result<JoinHandle, isize> {
+    pub fn start(
+        &'static self,
+        f: extern "C" fn(usize) -> i32,
+        arg: usize,
+    ) -> Result<JoinHandle, isize> {
         let i = self.next.fetch_add(1, Ordering::SeqCst);
         if i >= N {
             return Err(-11);

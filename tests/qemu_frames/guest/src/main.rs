@@ -55,7 +55,9 @@ const SS_DISABLE: u64 = 2;
 const SI_QUEUE: i32 = -1;
 
 mod protocol;
-use protocol::{Mode, QUEUE_UID, QUEUE_VALUE, RAISED_WORDS, Raised, TAG_EDITED, TAG_FRAME, TAG_RESUMED};
+use protocol::{
+    Mode, QUEUE_UID, QUEUE_VALUE, RAISED_WORDS, Raised, TAG_EDITED, TAG_FRAME, TAG_RESUMED,
+};
 
 const fn bit(sig: u64) -> u64 {
     1 << (sig - 1)
@@ -88,20 +90,13 @@ struct Case {
 }
 
 const fn case(sig: u64, flags: u64) -> Case {
-    Case {
-        sig,
-        flags,
-        sa_mask: 0,
-        alt: Alt::Off,
-        block: Some(0),
-        mode: Mode::Kill,
-        nested: None,
-    }
+    Case { sig, flags, sa_mask: 0, alt: Alt::Off, block: Some(0), mode: Mode::Kill, nested: None }
 }
 
 /// The cases, in order; a nested case (run from its parent's handler) is skipped
 /// at top level. (No `SS_AUTODISARM` case: qemu-user 7.2's sigaltstack rejects the
 /// flag with EINVAL.)
+#[rustfmt::skip] // A table: one case per row.
 const CASES: [Case; 16] = [
     case(SIGUSR1, SA_SIGINFO | SA_RESTORER),
     case(SIGUSR1, SA_RESTORER),
@@ -270,18 +265,12 @@ fn check(r: isize, code: usize) {
 }
 
 fn set_mask(m: u64) {
-    check(
-        syscall(nr::RT_SIGPROCMASK, [2, addr_of!(m) as usize, 0, 8]),
-        4,
-    );
+    check(syscall(nr::RT_SIGPROCMASK, [2, addr_of!(m) as usize, 0, 8]), 4);
 }
 
 fn get_mask() -> u64 {
     let mut m = 0u64;
-    check(
-        syscall(nr::RT_SIGPROCMASK, [0, 0, addr_of_mut!(m) as usize, 8]),
-        5,
-    );
+    check(syscall(nr::RT_SIGPROCMASK, [0, 0, addr_of_mut!(m) as usize, 8]), 5);
     m
 }
 
@@ -295,15 +284,8 @@ struct StackT {
 }
 
 fn altstack_query() -> StackT {
-    let mut old = StackT {
-        sp: 0,
-        flags: 0,
-        size: 0,
-    };
-    check(
-        syscall(nr::SIGALTSTACK, [0, addr_of_mut!(old) as usize, 0, 0]),
-        6,
-    );
+    let mut old = StackT { sp: 0, flags: 0, size: 0 };
+    check(syscall(nr::SIGALTSTACK, [0, addr_of_mut!(old) as usize, 0, 0]), 6);
     // ss_flags is an int followed by padding.
     old.flags &= 0xFFFF_FFFF;
     old
@@ -314,21 +296,9 @@ fn altstack_set(alt: Alt) {
     let len = core::mem::size_of::<AltStack>() as u64;
     let ss = match alt {
         Alt::Keep => return,
-        Alt::Off => StackT {
-            sp: 0,
-            flags: SS_DISABLE,
-            size: 0,
-        },
-        Alt::On => StackT {
-            sp: base,
-            flags: 0,
-            size: len,
-        },
-        Alt::Misaligned => StackT {
-            sp: base + 8,
-            flags: 0,
-            size: len - 20,
-        },
+        Alt::Off => StackT { sp: 0, flags: SS_DISABLE, size: 0 },
+        Alt::On => StackT { sp: base, flags: 0, size: len },
+        Alt::Misaligned => StackT { sp: base + 8, flags: 0, size: len - 20 },
     };
     let r = syscall(nr::SIGALTSTACK, [addr_of!(ss) as usize, 0, 0, 0]);
     if r < 0 {
@@ -347,24 +317,9 @@ struct KSigaction {
 }
 
 fn install(c: &Case) {
-    let restorer = if c.flags & SA_RESTORER != 0 {
-        restorer_addr()
-    } else {
-        0
-    };
-    let sa = KSigaction {
-        handler: entry_addr(),
-        flags: c.flags,
-        restorer,
-        mask: c.sa_mask,
-    };
-    check(
-        syscall(
-            nr::RT_SIGACTION,
-            [c.sig as usize, addr_of!(sa) as usize, 0, 8],
-        ),
-        8,
-    );
+    let restorer = if c.flags & SA_RESTORER != 0 { restorer_addr() } else { 0 };
+    let sa = KSigaction { handler: entry_addr(), flags: c.flags, restorer, mask: c.sa_mask };
+    check(syscall(nr::RT_SIGACTION, [c.sig as usize, addr_of!(sa) as usize, 0, 8]), 8);
 }
 
 /// Known register values for case `id`, then the signal is sent with the system
@@ -398,30 +353,18 @@ fn run_case(id: usize) {
     let mut byte = 0u64;
     let (nr, args) = match c.mode {
         Mode::Kill => (nr::TGKILL, [pid, tid, c.sig, pattern]),
-        Mode::Queue => (
-            nr::RT_TGSIGQUEUEINFO,
-            [pid, tid, c.sig, addr_of!(qinfo) as u64],
-        ),
+        Mode::Queue => (nr::RT_TGSIGQUEUEINFO, [pid, tid, c.sig, addr_of!(qinfo) as u64]),
         Mode::Suspend => {
             // Pending while blocked; the sigsuspend mask lets it in.
-            check(
-                syscall(nr::TGKILL, [pid as usize, tid as usize, c.sig as usize, 0]),
-                9,
-            );
-            (
-                nr::RT_SIGSUSPEND,
-                [addr_of!(sigsuspend_mask) as u64, 8, pattern, pattern],
-            )
+            check(syscall(nr::TGKILL, [pid as usize, tid as usize, c.sig as usize, 0]), 9);
+            (nr::RT_SIGSUSPEND, [addr_of!(sigsuspend_mask) as u64, 8, pattern, pattern])
         }
         Mode::PipeRead => {
             check(syscall(nr::PIPE2, [addr_of_mut!(fds) as usize, 0, 0, 0]), 10);
             // it_interval 0, it_value 50 ms.
             let itv = [0u64, 0, 0, 50_000];
             check(syscall(nr::SETITIMER, [0, addr_of!(itv) as usize, 0, 0]), 11);
-            (
-                nr::READ,
-                [u64::from(fds[0]), addr_of_mut!(byte) as u64, 1, pattern],
-            )
+            (nr::READ, [u64::from(fds[0]), addr_of_mut!(byte) as u64, 1, pattern])
         }
     };
     for (i, a) in args.iter().enumerate() {
@@ -461,11 +404,8 @@ extern "C" fn qf_on_signal(regs: &[u64; 32]) {
     let run = unsafe { &mut *CURRENT };
     let c = CASES[run.id];
     let sp = regs[arch::SP];
-    let uc = if arch::UC_IN_A2 || c.flags & SA_SIGINFO != 0 {
-        regs[arch::ARG0 + 2]
-    } else {
-        sp + 128
-    };
+    let uc =
+        if arch::UC_IN_A2 || c.flags & SA_SIGINFO != 0 { regs[arch::ARG0 + 2] } else { sp + 128 };
     let alt_base = addr_of!(ALTSTACK) as u64;
     let alt_top = alt_base + core::mem::size_of::<AltStack>() as u64;
     // From 1 KiB below the handler's sp (Linux's frame may sit lower than QEMU's)
@@ -478,11 +418,7 @@ extern "C" fn qf_on_signal(regs: &[u64; 32]) {
     let mut head = [0u64; 10];
     head[0] = c.sig;
     head[1] = c.flags;
-    head[2] = if c.flags & SA_RESTORER != 0 {
-        restorer_addr()
-    } else {
-        0
-    };
+    head[2] = if c.flags & SA_RESTORER != 0 { restorer_addr() } else { 0 };
     head[3] = entry_addr();
     head[4] = c.sa_mask;
     head[5] = RAISE_MASK.get();
@@ -494,11 +430,7 @@ extern "C" fn qf_on_signal(regs: &[u64; 32]) {
     // SAFETY: the raise block is plain words.
     let raise_words =
         unsafe { core::slice::from_raw_parts(addr_of!(run.raise).cast::<u64>(), 32 + 64 + 4 + 3) };
-    record(
-        TAG_FRAME,
-        run.id,
-        &[&head, raise_words, regs, &[base, top - base], dump],
-    );
+    record(TAG_FRAME, run.id, &[&head, raise_words, regs, &[base, top - base], dump]);
     if let Some(n) = c.nested {
         // The inner case's mask and stack are the handler's.
         save_raise_state();
@@ -519,11 +451,7 @@ extern "C" fn qf_on_signal(regs: &[u64; 32]) {
         *((uc + 40) as *mut u64) =
             bit(SIGHUP) | bit(SIGKILL) | bit(SIGSTOP) | bit(SIGRTMIN + 5) | (id << 40);
     }
-    record(
-        TAG_EDITED,
-        run.id,
-        &[&[base, top - base], dump_words(base, top)],
-    );
+    record(TAG_EDITED, run.id, &[&[base, top - base], dump_words(base, top)]);
 }
 
 /// The stack bytes `[base, top)` as words.

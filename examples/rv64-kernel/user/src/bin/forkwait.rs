@@ -65,7 +65,8 @@ fn main() -> i32 {
     }
     for _ in 0..3 {
         let (r, status) = wait4(-1, 0);
-        let i = pids.iter().position(|&p| p == r).unwrap_or_else(|| fail!("forkwait: stray pid {}", r));
+        let i =
+            pids.iter().position(|&p| p == r).unwrap_or_else(|| fail!("forkwait: stray pid {}", r));
         check!(status == (10 + i as i32) << 8, "forkwait: child {} status {:#x}", i, status);
     }
     check!(wait4(-1, WNOHANG).0 == -ECHILD, "forkwait: children left over");
@@ -86,7 +87,12 @@ fn main() -> i32 {
     }
     // Both sides call setpgid, so the order in which they run does not matter.
     check!(setpgid(other, 0) == 0, "forkwait: setpgid(child)");
-    check!(getpgid(other) == other && getpgid(same) == me, "forkwait: groups {} {}", getpgid(other), getpgid(same));
+    check!(
+        getpgid(other) == other && getpgid(same) == me,
+        "forkwait: groups {} {}",
+        getpgid(other),
+        getpgid(same)
+    );
     check!(setpgid(99999, 0) == -ESRCH, "forkwait: setpgid(no such child)");
     let (r, status) = wait4(0, 0);
     check!(r == same && status == 5 << 8, "forkwait: wait4(0) gave {} {:#x}", r, status);

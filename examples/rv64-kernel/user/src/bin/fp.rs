@@ -47,7 +47,14 @@ fn fp_roundtrip(seed: u64, rounds: usize) -> ([u64; 32], u64) {
         );
     }
     for i in 0..32 {
-        check!(after[i] == before[i], "fp: f{} {:#x} != {:#x} (seed {})", i, after[i], before[i], seed);
+        check!(
+            after[i] == before[i],
+            "fp: f{} {:#x} != {:#x} (seed {})",
+            i,
+            after[i],
+            before[i],
+            seed
+        );
     }
     check!(fcsr_out == fcsr_in, "fp: fcsr {:#x} != {:#x} (seed {})", fcsr_out, fcsr_in, seed);
     (after, fcsr_out)

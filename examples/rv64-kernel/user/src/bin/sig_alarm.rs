@@ -90,22 +90,39 @@ fn main() -> i32 {
 
     sigprocmask(SIG_BLOCK, sigbit(SIGALRM));
     let t0 = now_ns();
-    check!(setitimer(ITIMER_REAL, &Itimerval { interval: usec(0), value: usec(20_000) }, None) == 0, "sig_alarm: setitimer");
+    check!(
+        setitimer(ITIMER_REAL, &Itimerval { interval: usec(0), value: usec(20_000) }, None) == 0,
+        "sig_alarm: setitimer"
+    );
     let cur = getitimer();
     // (On a busy hart the 20 ms may be over already: then it has fired.)
     let fired = cur == Itimerval::default() && sigpending() & sigbit(SIGALRM) != 0;
     check!(
-        fired || (cur.interval == usec(0) && cur.value.sec == 0 && (1..=20_000).contains(&cur.value.usec)),
+        fired
+            || (cur.interval == usec(0)
+                && cur.value.sec == 0
+                && (1..=20_000).contains(&cur.value.usec)),
         "sig_alarm: getitimer read {:?}",
         cur
     );
     let mut info = SigInfo::default();
     let r = sigtimedwait(sigbit(SIGALRM), &mut info, Some(&Timespec::from_millis(5000)));
     let waited = now_ns() - t0;
-    check!(r == SIGALRM as isize && info.code() == SI_KERNEL, "sig_alarm: one-shot gave {} code {}", r, info.code());
+    check!(
+        r == SIGALRM as isize && info.code() == SI_KERNEL,
+        "sig_alarm: one-shot gave {} code {}",
+        r,
+        info.code()
+    );
     check!(waited >= 20_000_000, "sig_alarm: SIGALRM after {} ns, before the 20 ms", waited);
-    check!(getitimer() == Itimerval::default(), "sig_alarm: one-shot timer still armed: {:?}", getitimer());
-    println!("PASS sig_alarm: setitimer/getitimer: EINVAL for bad arguments; a one-shot SIGALRM (SI_KERNEL) after its time, then disarmed");
+    check!(
+        getitimer() == Itimerval::default(),
+        "sig_alarm: one-shot timer still armed: {:?}",
+        getitimer()
+    );
+    println!(
+        "PASS sig_alarm: setitimer/getitimer: EINVAL for bad arguments; a one-shot SIGALRM (SI_KERNEL) after its time, then disarmed"
+    );
 
     // Periodic, 1 ms, while every thread churns the signal lock.
     check!(on_signal(SIGALRM, on_alarm, SA_RESTART, 0) == 0, "sig_alarm: sigaction");
@@ -134,8 +151,16 @@ fn main() -> i32 {
     let ms = (now_ns() - t0) / 1_000_000;
     let alarms = ALARMS.load(Ordering::Relaxed);
     check!(alarms >= 200, "sig_alarm: only {} SIGALRMs in {} ms", alarms, ms);
-    check!(BAD_CODE.load(Ordering::Relaxed) == 0, "sig_alarm: SIGALRM with si_code {}", BAD_CODE.load(Ordering::Relaxed));
-    check!(old.interval == usec(1000) && old.value.sec == 0 && old.value.usec <= 1000, "sig_alarm: old value {:?}", old);
+    check!(
+        BAD_CODE.load(Ordering::Relaxed) == 0,
+        "sig_alarm: SIGALRM with si_code {}",
+        BAD_CODE.load(Ordering::Relaxed)
+    );
+    check!(
+        old.interval == usec(1000) && old.value.sec == 0 && old.value.usec <= 1000,
+        "sig_alarm: old value {:?}",
+        old
+    );
     sleep_ms(30);
     let after = ALARMS.load(Ordering::Relaxed);
     sleep_ms(30);
@@ -146,7 +171,9 @@ fn main() -> i32 {
         ms,
         n + CHURN.load(Ordering::Relaxed)
     );
-    println!("PASS sig_alarm: a 1 ms periodic SIGALRM from the timer interrupt while every thread hammers the signal lock in the kernel");
+    println!(
+        "PASS sig_alarm: a 1 ms periodic SIGALRM from the timer interrupt while every thread hammers the signal lock in the kernel"
+    );
     println!("PASS sig_alarm");
     0
 }

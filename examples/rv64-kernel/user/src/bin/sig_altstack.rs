@@ -81,7 +81,10 @@ fn main() -> i32 {
     check!(sigaltstack(Some(&bad), None) == -EINVAL, "sig_altstack: bad flags accepted");
     let alt = StackT { ss_sp: alt_base(), ss_flags: 0, ss_size: ALT_SIZE };
     let mut old = StackT::default();
-    check!(sigaltstack(Some(&alt), Some(&mut old)) == 0 && old.ss_flags == SS_DISABLE, "sig_altstack: set");
+    check!(
+        sigaltstack(Some(&alt), Some(&mut old)) == 0 && old.ss_flags == SS_DISABLE,
+        "sig_altstack: set"
+    );
     check!(current_altstack() == alt, "sig_altstack: query {:?}", current_altstack());
     println!("PASS sig_altstack: sigaltstack set/query, ENOMEM and EINVAL");
 
@@ -91,43 +94,92 @@ fn main() -> i32 {
     NEST.store(true, Ordering::SeqCst);
     let main_sp = stack_pointer() as u64;
     raise(SIGUSR1);
-    check!(CALLS.load(Ordering::SeqCst) == 2, "sig_altstack: handlers ran {} times", CALLS.load(Ordering::SeqCst));
+    check!(
+        CALLS.load(Ordering::SeqCst) == 2,
+        "sig_altstack: handlers ran {} times",
+        CALLS.load(Ordering::SeqCst)
+    );
     let (sp1, sp2) = (SP1.load(Ordering::SeqCst), SP2.load(Ordering::SeqCst));
     check!(on_alt(sp1), "sig_altstack: handler sp {:#x} not on the alternate stack", sp1);
-    check!(on_alt(sp2) && sp2 <= sp1 - 1088, "sig_altstack: nested handler sp {:#x} (outer {:#x})", sp2, sp1);
-    check!(!on_alt(UC_SP.load(Ordering::SeqCst)) && UC_SP.load(Ordering::SeqCst) <= main_sp, "sig_altstack: uc sp {:#x}", UC_SP.load(Ordering::SeqCst));
+    check!(
+        on_alt(sp2) && sp2 <= sp1 - 1088,
+        "sig_altstack: nested handler sp {:#x} (outer {:#x})",
+        sp2,
+        sp1
+    );
+    check!(
+        !on_alt(UC_SP.load(Ordering::SeqCst)) && UC_SP.load(Ordering::SeqCst) <= main_sp,
+        "sig_altstack: uc sp {:#x}",
+        UC_SP.load(Ordering::SeqCst)
+    );
     check!(
         UC_STACK[0].load(Ordering::SeqCst) == alt_base() as u64
             && UC_STACK[1].load(Ordering::SeqCst) == 0
             && UC_STACK[2].load(Ordering::SeqCst) == ALT_SIZE as u64,
         "sig_altstack: uc_stack"
     );
-    check!(FLAGS_INSIDE.load(Ordering::SeqCst) == SS_ONSTACK, "sig_altstack: flags in handler {}", FLAGS_INSIDE.load(Ordering::SeqCst));
-    check!(SET_INSIDE.load(Ordering::SeqCst) == -EPERM, "sig_altstack: change while on it gave {}", SET_INSIDE.load(Ordering::SeqCst));
-    check!(!on_alt(stack_pointer() as u64) && current_altstack() == alt, "sig_altstack: not back on the normal stack");
-    println!("PASS sig_altstack: SA_ONSTACK handler on the alternate stack (SS_ONSTACK, EPERM), nested further down, and back");
+    check!(
+        FLAGS_INSIDE.load(Ordering::SeqCst) == SS_ONSTACK,
+        "sig_altstack: flags in handler {}",
+        FLAGS_INSIDE.load(Ordering::SeqCst)
+    );
+    check!(
+        SET_INSIDE.load(Ordering::SeqCst) == -EPERM,
+        "sig_altstack: change while on it gave {}",
+        SET_INSIDE.load(Ordering::SeqCst)
+    );
+    check!(
+        !on_alt(stack_pointer() as u64) && current_altstack() == alt,
+        "sig_altstack: not back on the normal stack"
+    );
+    println!(
+        "PASS sig_altstack: SA_ONSTACK handler on the alternate stack (SS_ONSTACK, EPERM), nested further down, and back"
+    );
 
     // Without SA_ONSTACK: the normal stack.
     on_signal(SIGUSR2, inner, 0, 0);
     raise(SIGUSR2);
-    check!(!on_alt(SP2.load(Ordering::SeqCst)), "sig_altstack: handler without SA_ONSTACK on the alternate stack");
+    check!(
+        !on_alt(SP2.load(Ordering::SeqCst)),
+        "sig_altstack: handler without SA_ONSTACK on the alternate stack"
+    );
     println!("PASS sig_altstack: a handler without SA_ONSTACK stays on the normal stack");
 
     // SS_AUTODISARM: disarmed in the handler, restored by sigreturn.
     let auto = StackT { ss_flags: SS_AUTODISARM, ..alt };
     check!(sigaltstack(Some(&auto), None) == 0, "sig_altstack: SS_AUTODISARM");
     raise(SIGUSR1);
-    check!(on_alt(SP1.load(Ordering::SeqCst)), "sig_altstack: autodisarm handler not on the alternate stack");
-    check!(FLAGS_INSIDE.load(Ordering::SeqCst) == SS_DISABLE, "sig_altstack: autodisarm flags in handler {}", FLAGS_INSIDE.load(Ordering::SeqCst));
-    check!(SET_INSIDE.load(Ordering::SeqCst) == 0, "sig_altstack: change while disarmed gave {}", SET_INSIDE.load(Ordering::SeqCst));
-    check!(UC_STACK[1].load(Ordering::SeqCst) as u32 as i32 == SS_AUTODISARM, "sig_altstack: uc_stack flags");
+    check!(
+        on_alt(SP1.load(Ordering::SeqCst)),
+        "sig_altstack: autodisarm handler not on the alternate stack"
+    );
+    check!(
+        FLAGS_INSIDE.load(Ordering::SeqCst) == SS_DISABLE,
+        "sig_altstack: autodisarm flags in handler {}",
+        FLAGS_INSIDE.load(Ordering::SeqCst)
+    );
+    check!(
+        SET_INSIDE.load(Ordering::SeqCst) == 0,
+        "sig_altstack: change while disarmed gave {}",
+        SET_INSIDE.load(Ordering::SeqCst)
+    );
+    check!(
+        UC_STACK[1].load(Ordering::SeqCst) as u32 as i32 == SS_AUTODISARM,
+        "sig_altstack: uc_stack flags"
+    );
     check!(current_altstack() == auto, "sig_altstack: after autodisarm {:?}", current_altstack());
-    println!("PASS sig_altstack: SS_AUTODISARM disarms while the handler runs, sigreturn restores it");
+    println!(
+        "PASS sig_altstack: SS_AUTODISARM disarms while the handler runs, sigreturn restores it"
+    );
 
     // A thread starts without one; a forked child inherits it.
-    let t = spawn(&STACK, &TID, thread_main, 0).unwrap_or_else(|e| fail!("sig_altstack: clone {}", e));
+    let t =
+        spawn(&STACK, &TID, thread_main, 0).unwrap_or_else(|e| fail!("sig_altstack: clone {}", e));
     t.join();
-    check!(THREAD_FLAGS.load(Ordering::SeqCst) == SS_DISABLE, "sig_altstack: new thread has an alternate stack");
+    check!(
+        THREAD_FLAGS.load(Ordering::SeqCst) == SS_DISABLE,
+        "sig_altstack: new thread has an alternate stack"
+    );
     let status = in_child(|| if current_altstack().ss_sp == alt_base() { 0 } else { 1 });
     check!(status == 0, "sig_altstack: fork child status {:#x}", status);
     println!("PASS sig_altstack: new threads have none, fork children inherit it");
@@ -140,7 +192,11 @@ fn main() -> i32 {
         raise(SIGUSR1);
         1
     });
-    check!(status == SIGSEGV as i32, "sig_altstack: unwritable alternate stack: status {:#x}", status);
+    check!(
+        status == SIGSEGV as i32,
+        "sig_altstack: unwritable alternate stack: status {:#x}",
+        status
+    );
     println!("PASS sig_altstack: a frame that cannot be written kills with SIGSEGV");
 
     let disable = StackT { ss_sp: 0, ss_flags: SS_DISABLE, ss_size: 0 };

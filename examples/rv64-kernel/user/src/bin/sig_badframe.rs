@@ -29,7 +29,9 @@ fn top(s: &Stack16) -> usize {
 fn sigreturn_at(frame: usize) -> ! {
     // SAFETY: deliberately abandons this stack: the kernel either resumes
     // the context in the frame or kills the process.
-    unsafe { asm!("mv sp, {0}", "li a7, 139", "ecall", "1: j 1b", in(reg) frame, options(noreturn)) }
+    unsafe {
+        asm!("mv sp, {0}", "li a7, 139", "ecall", "1: j 1b", in(reg) frame, options(noreturn))
+    }
 }
 
 fn zero_frame() -> RtSigframe {
@@ -131,25 +133,44 @@ fn main() -> i32 {
     let unmapped = in_child(|| sigreturn_at(0x10));
     let record = in_child(bad_record);
     let magic = in_child(bad_magic);
-    check!(unmapped == segv && record == segv && magic == segv, "sig_badframe: statuses {:#x} {:#x} {:#x}", unmapped, record, magic);
+    check!(
+        unmapped == segv && record == segv && magic == segv,
+        "sig_badframe: statuses {:#x} {:#x} {:#x}",
+        unmapped,
+        record,
+        magic
+    );
     let caught = caught_in_child!(bad_record);
-    check!(caught == 43 << 8, "sig_badframe: SIGSEGV handler for a bad frame: status {:#x}", caught);
-    println!("PASS sig_badframe: unreadable or malformed frames kill only the forger with SIGSEGV (catchable, SI_KERNEL)");
+    check!(
+        caught == 43 << 8,
+        "sig_badframe: SIGSEGV handler for a bad frame: status {:#x}",
+        caught
+    );
+    println!(
+        "PASS sig_badframe: unreadable or malformed frames kill only the forger with SIGSEGV (catchable, SI_KERNEL)"
+    );
 
     let kernel = in_child(kernel_pc);
     check!(kernel == segv, "sig_badframe: pc in the kernel: status {:#x}", kernel);
     let caught = caught_in_child!(kernel_pc);
     check!(caught == 42 << 8, "sig_badframe: pc in the kernel, caught: status {:#x}", caught);
-    println!("PASS sig_badframe: a frame with a kernel pc resumes in user mode and faults there (SIGSEGV)");
+    println!(
+        "PASS sig_badframe: a frame with a kernel pc resumes in user mode and faults there (SIGSEGV)"
+    );
 
     let forged = in_child(valid_forgery);
     check!(forged == 77 << 8, "sig_badframe: valid forged frame: status {:#x}", forged);
-    println!("PASS sig_badframe: a forged valid frame resumes its pc/sp/a0/a1/f10, mask without SIGKILL/SIGSTOP");
+    println!(
+        "PASS sig_badframe: a forged valid frame resumes its pc/sp/a0/a1/f10, mask without SIGKILL/SIGSTOP"
+    );
 
     // The kernel is fine: signals still work here.
     on_signal(SIGUSR1, count, 0, 0);
     raise(SIGUSR1);
-    check!(ROUND_TRIPS.load(Ordering::SeqCst) == 1 && in_child(|| 0) == 0, "sig_badframe: kernel unwell afterwards");
+    check!(
+        ROUND_TRIPS.load(Ordering::SeqCst) == 1 && in_child(|| 0) == 0,
+        "sig_badframe: kernel unwell afterwards"
+    );
     println!("PASS sig_badframe");
     0
 }

@@ -30,7 +30,8 @@ const SYS_SIGNAL_PHASES: usize = 1000;
 /// Per phase in its sums: count, cycles, time ticks, user-memory copies, their cycles.
 const FIELDS: usize = 5;
 /// The series: the whole round trip, then the kernel's three phases.
-const SERIES: [&str; 4] = ["whole round trip (user)", "generation (kill)", "do_signal", "rt_sigreturn"];
+const SERIES: [&str; 4] =
+    ["whole round trip (user)", "generation (kill)", "do_signal", "rt_sigreturn"];
 
 static HANDLED: AtomicU64 = AtomicU64::new(0);
 
@@ -42,7 +43,8 @@ struct Samples {
     copies: [[u32; ROUNDS]; 3],
 }
 
-static mut SAMPLES: Samples = Samples { cycles: [[0; ROUNDS]; 4], ticks: [[0; ROUNDS]; 4], copies: [[0; ROUNDS]; 3] };
+static mut SAMPLES: Samples =
+    Samples { cycles: [[0; ROUNDS]; 4], ticks: [[0; ROUNDS]; 4], copies: [[0; ROUNDS]; 3] };
 
 extern "C" fn count(_: i32, _: *mut SigInfo, _: *mut UContext) {
     HANDLED.fetch_add(1, Ordering::Relaxed);
@@ -86,7 +88,10 @@ fn main() -> i32 {
     for _ in 0..WARM_UP {
         check!(kill(pid, SIGUSR1) == 0, "sig_cycles: kill");
     }
-    check!(syscall(SYS_SIGNAL_PHASES, 0, 0, 0) == 0, "sig_cycles: the kernel has no SIGNAL_PHASES call");
+    check!(
+        syscall(SYS_SIGNAL_PHASES, 0, 0, 0) == 0,
+        "sig_cycles: the kernel has no SIGNAL_PHASES call"
+    );
     let mut prev = phase_sums();
     let mut nested = 0;
     for round in 0..ROUNDS {
@@ -101,7 +106,13 @@ fn main() -> i32 {
         for p in 0..3 {
             let f = FIELDS * p;
             let counted = now[f] - prev[f];
-            check!(counted == 1, "sig_cycles: round {} counted {} {} calls, not 1", round, counted, SERIES[p + 1]);
+            check!(
+                counted == 1,
+                "sig_cycles: round {} counted {} {} calls, not 1",
+                round,
+                counted,
+                SERIES[p + 1]
+            );
             let cycles = now[f + 1] - prev[f + 1];
             samples.cycles[p + 1][round] = narrow(cycles);
             samples.ticks[p + 1][round] = narrow(now[f + 2] - prev[f + 2]);
@@ -114,13 +125,21 @@ fn main() -> i32 {
     let copies = [0, 1, 2].map(|p| prev[FIELDS * p + 3]);
     check!(syscall(SYS_SIGNAL_PHASES, 2, 0, 0) == 0, "sig_cycles: stop");
     let handled = HANDLED.load(Ordering::Relaxed);
-    check!(handled == (WARM_UP + ROUNDS) as u64, "sig_cycles: the handler ran {} times, not {}", handled, WARM_UP + ROUNDS);
+    check!(
+        handled == (WARM_UP + ROUNDS) as u64,
+        "sig_cycles: the handler ran {} times, not {}",
+        handled,
+        WARM_UP + ROUNDS
+    );
 
     // The cycle counter's rate against the 10 MHz timebase, from the whole rounds.
     let whole_cycles: u64 = samples.cycles[0].iter().map(|&x| x as u64).sum();
     let whole_ticks: u64 = samples.ticks[0].iter().map(|&x| x as u64).sum();
     let per_tick_x10 = whole_cycles * 10 / whole_ticks.max(1);
-    println!("sig_cycles: {} rounds of kill(getpid(), SIGUSR1) -> handler -> rt_sigreturn -> back after the ecall", ROUNDS);
+    println!(
+        "sig_cycles: {} rounds of kill(getpid(), SIGUSR1) -> handler -> rt_sigreturn -> back after the ecall",
+        ROUNDS
+    );
     println!(
         "sig_cycles: the cycle CSR counted {}.{} per 100 ns time tick ({} MHz) over the rounds",
         per_tick_x10 / 10,
@@ -156,7 +175,10 @@ fn main() -> i32 {
         percent(phase_medians, whole_median),
         phase_medians
     );
-    println!("sig_cycles: rounds whose phases sum to at most their whole: {} of {}", nested, ROUNDS);
+    println!(
+        "sig_cycles: rounds whose phases sum to at most their whole: {} of {}",
+        nested, ROUNDS
+    );
     check!(stats[1..].iter().all(|s| s.0.0 > 0), "sig_cycles: a phase has a zero median");
     check!(
         phase_medians < whole_median && phase_means < whole_mean,

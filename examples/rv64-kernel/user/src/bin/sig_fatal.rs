@@ -41,7 +41,13 @@ fn killed_by(what: &str, sig: usize, setup: fn()) {
     let pid = sleeper(setup);
     check!(kill(pid, sig) == 0, "sig_fatal: kill {}", what);
     let (r, status) = wait4(pid, 0);
-    check!(r == pid && status == sig as i32, "sig_fatal: {}: status {:#x}, want {:#x}", what, status, sig);
+    check!(
+        r == pid && status == sig as i32,
+        "sig_fatal: {}: status {:#x}, want {:#x}",
+        what,
+        status,
+        sig
+    );
 }
 
 extern "C" fn block_in_read(_: usize) -> i32 {
@@ -57,7 +63,9 @@ fn main() -> i32 {
     killed_by("SIGTERM", SIGTERM, nothing);
     killed_by("SIGUSR1", SIGUSR1, nothing);
     killed_by("SIGRTMIN+5", SIGRTMIN + 5, nothing);
-    println!("PASS sig_fatal: SIGTERM, SIGUSR1 and SIGRTMIN+5 terminate: WIFSIGNALED with the signal");
+    println!(
+        "PASS sig_fatal: SIGTERM, SIGUSR1 and SIGRTMIN+5 terminate: WIFSIGNALED with the signal"
+    );
 
     killed_by("SIGQUIT", SIGQUIT, nothing);
     let status = in_child(|| {
@@ -65,7 +73,9 @@ fn main() -> i32 {
         1
     });
     check!(status == SIGABRT as i32, "sig_fatal: raise(SIGABRT): status {:#x}", status);
-    println!("PASS sig_fatal: SIGQUIT and a raised SIGABRT (core actions) end the process, no core-dump bit");
+    println!(
+        "PASS sig_fatal: SIGQUIT and a raised SIGABRT (core actions) end the process, no core-dump bit"
+    );
 
     killed_by("SIGKILL, all blocked", SIGKILL, || {
         sigprocmask(SIG_SETMASK, !0);
@@ -77,10 +87,15 @@ fn main() -> i32 {
     });
     check!(kill(pid, SIGTERM) == 0 && kill(pid, SIGINT) == 0, "sig_fatal: kill");
     sleep_ms(30);
-    check!(wait4(pid, WNOHANG) == (0, 0), "sig_fatal: ignored SIGTERM / handled SIGINT killed the child");
+    check!(
+        wait4(pid, WNOHANG) == (0, 0),
+        "sig_fatal: ignored SIGTERM / handled SIGINT killed the child"
+    );
     kill(pid, SIGKILL);
     check!(wait4(pid, 0) == (pid, SIGKILL as i32), "sig_fatal: SIGKILL of the survivor");
-    println!("PASS sig_fatal: SIGKILL kills with every signal blocked; ignored or handled signals do not kill");
+    println!(
+        "PASS sig_fatal: SIGKILL kills with every signal blocked; ignored or handled signals do not kill"
+    );
 
     // Blocked: pending until the child unblocks it.
     let pid = fork();
@@ -100,7 +115,11 @@ fn main() -> i32 {
     sleep_ms(5);
     check!(wait4(pid, WNOHANG) == (0, 0), "sig_fatal: blocked SIGTERM killed the child");
     let (r, status) = wait4(pid, 0);
-    check!(r == pid && status == SIGTERM as i32, "sig_fatal: unblocked SIGTERM: status {:#x}", status);
+    check!(
+        r == pid && status == SIGTERM as i32,
+        "sig_fatal: unblocked SIGTERM: status {:#x}",
+        status
+    );
     println!("PASS sig_fatal: a blocked fatal signal kills when unblocked");
 
     // Two threads: one in read, one sleeping; both go.

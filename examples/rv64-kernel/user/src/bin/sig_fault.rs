@@ -79,8 +79,18 @@ extern "C" fn skip(sig: i32, info: *mut SigInfo, uc: *mut UContext) {
 fn caught(what: &str, sig: usize, code: i32, addr: u64, pc: u64, f: impl FnOnce()) {
     let before = CALLS.load(Ordering::SeqCst);
     f();
-    check!(CALLS.load(Ordering::SeqCst) == before + 1, "sig_fault: {}: handler ran {} times", what, CALLS.load(Ordering::SeqCst) - before);
-    let (s, c, a, p) = (SIGNO.load(Ordering::SeqCst), CODE.load(Ordering::SeqCst), ADDR.load(Ordering::SeqCst), PC.load(Ordering::SeqCst));
+    check!(
+        CALLS.load(Ordering::SeqCst) == before + 1,
+        "sig_fault: {}: handler ran {} times",
+        what,
+        CALLS.load(Ordering::SeqCst) - before
+    );
+    let (s, c, a, p) = (
+        SIGNO.load(Ordering::SeqCst),
+        CODE.load(Ordering::SeqCst),
+        ADDR.load(Ordering::SeqCst),
+        PC.load(Ordering::SeqCst),
+    );
     check!(
         s == sig as i32 && c == code && a == addr && p == pc,
         "sig_fault: {}: sig {} code {} addr {:#x} pc {:#x}, want {} {} {:#x} {:#x}",
@@ -94,7 +104,11 @@ fn caught(what: &str, sig: usize, code: i32, addr: u64, pc: u64, f: impl FnOnce(
         addr,
         pc
     );
-    check!(MASK.load(Ordering::SeqCst) & sigbit(sig) != 0, "sig_fault: {}: signal not blocked in its handler", what);
+    check!(
+        MASK.load(Ordering::SeqCst) & sigbit(sig) != 0,
+        "sig_fault: {}: signal not blocked in its handler",
+        what
+    );
 }
 
 fn main() -> i32 {
@@ -119,7 +133,9 @@ fn main() -> i32 {
         unsafe { fault_load(0x8020_0000) };
     });
     check!(sigmask() == 0, "sig_fault: mask {:#x} after the handlers", sigmask());
-    println!("PASS sig_fault: SIGSEGV caught: SEGV_MAPERR / SEGV_ACCERR, si_addr, uc pc; resumed past the fault");
+    println!(
+        "PASS sig_fault: SIGSEGV caught: SEGV_MAPERR / SEGV_ACCERR, si_addr, uc pc; resumed past the fault"
+    );
 
     let ill = fault_ill_insn as *const () as usize as u64;
     caught("illegal instruction", SIGILL, ILL_ILLOPC, ill, ill, || {
@@ -131,7 +147,9 @@ fn main() -> i32 {
         // SAFETY: a deliberate breakpoint (see above).
         unsafe { fault_brk() }
     });
-    println!("PASS sig_fault: SIGILL (ILL_ILLOPC) and SIGTRAP (TRAP_BRKPT) caught with si_addr = the instruction");
+    println!(
+        "PASS sig_fault: SIGILL (ILL_ILLOPC) and SIGTRAP (TRAP_BRKPT) caught with si_addr = the instruction"
+    );
 
     let blocked = in_child(|| {
         on_signal(SIGSEGV, skip, 0, 0);
@@ -153,8 +171,16 @@ fn main() -> i32 {
         1
     });
     let segv = SIGSEGV as i32;
-    check!(blocked == segv && ignored == segv && nested == segv, "sig_fault: blocked {:#x} ignored {:#x} nested {:#x}", blocked, ignored, nested);
-    println!("PASS sig_fault: a fault with SIGSEGV blocked, ignored, or inside its handler kills with SIGSEGV");
+    check!(
+        blocked == segv && ignored == segv && nested == segv,
+        "sig_fault: blocked {:#x} ignored {:#x} nested {:#x}",
+        blocked,
+        ignored,
+        nested
+    );
+    println!(
+        "PASS sig_fault: a fault with SIGSEGV blocked, ignored, or inside its handler kills with SIGSEGV"
+    );
     println!("PASS sig_fault");
     0
 }

@@ -50,7 +50,8 @@ static CALLS: AtomicUsize = AtomicUsize::new(0);
 extern "C" fn fp_handler(_sig: i32, _info: *mut SigInfo, uc: *mut UContext) {
     // SAFETY: the kernel passes a valid ucontext the handler may edit.
     let uc = unsafe { &mut *uc };
-    let ok = (0..32).all(|i| uc.mcontext.fpregs[i] == pattern(i)) && u64::from(uc.mcontext.fcsr) == FCSR;
+    let ok =
+        (0..32).all(|i| uc.mcontext.fpregs[i] == pattern(i)) && u64::from(uc.mcontext.fcsr) == FCSR;
     UC_OK.store(ok, Ordering::SeqCst);
     if MODIFY.load(Ordering::SeqCst) {
         uc.mcontext.fpregs[5] = NEW_F5;
@@ -99,7 +100,10 @@ fn fp_across_signal() -> ([u64; 32], u64) {
 }
 
 fn main() -> i32 {
-    check!(sigaction(SIGUSR1, fp_entry as *const () as usize, SA_SIGINFO, 0) == 0, "sig_fp: rt_sigaction");
+    check!(
+        sigaction(SIGUSR1, fp_entry as *const () as usize, SA_SIGINFO, 0) == 0,
+        "sig_fp: rt_sigaction"
+    );
     let (out, fcsr) = fp_across_signal();
     check!(CALLS.load(Ordering::SeqCst) == 1, "sig_fp: handler did not run");
     // SAFETY: written by the handler entry stub, which has returned.
@@ -109,9 +113,17 @@ fn main() -> i32 {
     }
     check!(seen[32] == FCSR, "sig_fp: handler started with fcsr {:#x}", seen[32]);
     check!(UC_OK.load(Ordering::SeqCst), "sig_fp: uc_mcontext does not hold the FP state");
-    println!("PASS sig_fp: the handler starts with the interrupted FP state, also saved in uc_mcontext");
+    println!(
+        "PASS sig_fp: the handler starts with the interrupted FP state, also saved in uc_mcontext"
+    );
     for (i, v) in out.iter().enumerate() {
-        check!(*v == pattern(i), "sig_fp: f{} = {:#x} after the handler, want {:#x}", i, v, pattern(i));
+        check!(
+            *v == pattern(i),
+            "sig_fp: f{} = {:#x} after the handler, want {:#x}",
+            i,
+            v,
+            pattern(i)
+        );
     }
     check!(fcsr == FCSR, "sig_fp: fcsr {:#x} after the handler", fcsr);
     println!("PASS sig_fp: f0-f31 and fcsr intact after a handler that overwrote them all");

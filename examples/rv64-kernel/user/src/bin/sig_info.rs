@@ -97,41 +97,105 @@ fn main() -> i32 {
     let sig = SIGRTMIN + 1;
 
     // 1. sigqueue to ourselves; SIGHUP blocked beforehand, SIGUSR2 in sa_mask.
-    check!(sigaction(sig, probe_entry as *const () as usize, SA_SIGINFO, sigbit(SIGUSR2)) == 0, "sig_info: rt_sigaction");
+    check!(
+        sigaction(sig, probe_entry as *const () as usize, SA_SIGINFO, sigbit(SIGUSR2)) == 0,
+        "sig_info: rt_sigaction"
+    );
     sigprocmask(SIG_SETMASK, sigbit(SIGHUP));
     let info = SigInfo::queue(sig, 0x1234_5678_9abc);
     let (ret, pc_after, sp_at) = sigqueue_here(sig, &info);
     check!(ret == 0, "sig_info: rt_sigqueueinfo returned {}", ret);
-    check!(CALLS.load(Ordering::SeqCst) == 1, "sig_info: handler ran {} times", CALLS.load(Ordering::SeqCst));
+    check!(
+        CALLS.load(Ordering::SeqCst) == 1,
+        "sig_info: handler ran {} times",
+        CALLS.load(Ordering::SeqCst)
+    );
     let [ra, sp, a0, a1, a2] = probe();
     check!(a0 == sig as u64, "sig_info: a0 = {} not the signal", a0);
-    check!(sp == a1 && a2 == a1 + 128, "sig_info: sp {:#x} a1 {:#x} a2 {:#x} not frame/info/uc", sp, a1, a2);
-    check!(sp % 16 == 0 && sp < sp_at && sp >= sp_at - 1088 - 16, "sig_info: frame at {:#x}, sp was {:#x}", sp, sp_at);
+    check!(
+        sp == a1 && a2 == a1 + 128,
+        "sig_info: sp {:#x} a1 {:#x} a2 {:#x} not frame/info/uc",
+        sp,
+        a1,
+        a2
+    );
+    check!(
+        sp % 16 == 0 && sp < sp_at && sp >= sp_at - 1088 - 16,
+        "sig_info: frame at {:#x}, sp was {:#x}",
+        sp,
+        sp_at
+    );
     check!(ra == SIGRETURN_TRAMPOLINE as u64, "sig_info: ra {:#x} is not the trampoline", ra);
     println!("PASS sig_info: handler args a0-a2, ra = trampoline, 16-byte aligned frame");
 
     check!(SIGNO.load(Ordering::SeqCst) == sig as i32, "sig_info: si_signo");
-    check!(CODE.load(Ordering::SeqCst) == SI_QUEUE, "sig_info: si_code {}", CODE.load(Ordering::SeqCst));
-    check!(PID.load(Ordering::SeqCst) == me && UID.load(Ordering::SeqCst) == 0, "sig_info: si_pid/si_uid");
-    check!(VALUE.load(Ordering::SeqCst) == 0x1234_5678_9abc, "sig_info: si_value {:#x}", VALUE.load(Ordering::SeqCst));
+    check!(
+        CODE.load(Ordering::SeqCst) == SI_QUEUE,
+        "sig_info: si_code {}",
+        CODE.load(Ordering::SeqCst)
+    );
+    check!(
+        PID.load(Ordering::SeqCst) == me && UID.load(Ordering::SeqCst) == 0,
+        "sig_info: si_pid/si_uid"
+    );
+    check!(
+        VALUE.load(Ordering::SeqCst) == 0x1234_5678_9abc,
+        "sig_info: si_value {:#x}",
+        VALUE.load(Ordering::SeqCst)
+    );
     println!("PASS sig_info: SI_QUEUE siginfo with value, pid and uid");
 
-    check!(UC_PC.load(Ordering::SeqCst) == pc_after, "sig_info: uc pc {:#x} != {:#x}", UC_PC.load(Ordering::SeqCst), pc_after);
-    check!(UC_SP.load(Ordering::SeqCst) == sp_at, "sig_info: uc sp {:#x} != {:#x}", UC_SP.load(Ordering::SeqCst), sp_at);
-    check!(UC_A0.load(Ordering::SeqCst) == 0, "sig_info: uc a0 {:#x} is not the syscall result", UC_A0.load(Ordering::SeqCst));
-    check!(UC_MASK.load(Ordering::SeqCst) == sigbit(SIGHUP), "sig_info: uc_sigmask {:#x}", UC_MASK.load(Ordering::SeqCst));
+    check!(
+        UC_PC.load(Ordering::SeqCst) == pc_after,
+        "sig_info: uc pc {:#x} != {:#x}",
+        UC_PC.load(Ordering::SeqCst),
+        pc_after
+    );
+    check!(
+        UC_SP.load(Ordering::SeqCst) == sp_at,
+        "sig_info: uc sp {:#x} != {:#x}",
+        UC_SP.load(Ordering::SeqCst),
+        sp_at
+    );
+    check!(
+        UC_A0.load(Ordering::SeqCst) == 0,
+        "sig_info: uc a0 {:#x} is not the syscall result",
+        UC_A0.load(Ordering::SeqCst)
+    );
+    check!(
+        UC_MASK.load(Ordering::SeqCst) == sigbit(SIGHUP),
+        "sig_info: uc_sigmask {:#x}",
+        UC_MASK.load(Ordering::SeqCst)
+    );
     let inside = MASK_IN_HANDLER.load(Ordering::SeqCst);
-    check!(inside == sigbit(SIGHUP) | sigbit(sig) | sigbit(SIGUSR2), "sig_info: mask in handler {:#x}", inside);
+    check!(
+        inside == sigbit(SIGHUP) | sigbit(sig) | sigbit(SIGUSR2),
+        "sig_info: mask in handler {:#x}",
+        inside
+    );
     check!(sigmask() == sigbit(SIGHUP), "sig_info: mask after return {:#x}", sigmask());
     println!("PASS sig_info: ucontext pc/sp/a0/sigmask are the interrupted ones; mask restored");
 
     // 2. tkill -> SI_TKILL, kill -> SI_USER; both with our pid.
     on_signal(SIGUSR1, record, 0, 0);
     check!(raise(SIGUSR1) == 0, "sig_info: tkill");
-    check!(CODE.load(Ordering::SeqCst) == SI_TKILL && PID.load(Ordering::SeqCst) == me, "sig_info: tkill gave code {} pid {}", CODE.load(Ordering::SeqCst), PID.load(Ordering::SeqCst));
+    check!(
+        CODE.load(Ordering::SeqCst) == SI_TKILL && PID.load(Ordering::SeqCst) == me,
+        "sig_info: tkill gave code {} pid {}",
+        CODE.load(Ordering::SeqCst),
+        PID.load(Ordering::SeqCst)
+    );
     check!(kill(me as isize, SIGUSR1) == 0, "sig_info: kill");
-    check!(CODE.load(Ordering::SeqCst) == SI_USER && PID.load(Ordering::SeqCst) == me, "sig_info: kill gave code {} pid {}", CODE.load(Ordering::SeqCst), PID.load(Ordering::SeqCst));
-    check!(SIGNO.load(Ordering::SeqCst) == SIGUSR1 as i32 && CALLS.load(Ordering::SeqCst) == 3, "sig_info: calls");
+    check!(
+        CODE.load(Ordering::SeqCst) == SI_USER && PID.load(Ordering::SeqCst) == me,
+        "sig_info: kill gave code {} pid {}",
+        CODE.load(Ordering::SeqCst),
+        PID.load(Ordering::SeqCst)
+    );
+    check!(
+        SIGNO.load(Ordering::SeqCst) == SIGUSR1 as i32 && CALLS.load(Ordering::SeqCst) == 3,
+        "sig_info: calls"
+    );
     println!("PASS sig_info: SI_TKILL and SI_USER carry the sender's pid");
 
     // 3. Another process sends: its pid. SIGUSR1 is blocked until sigsuspend,
@@ -144,9 +208,22 @@ fn main() -> i32 {
     let r = sigsuspend(sigbit(SIGHUP));
     check!(r == -EINTR, "sig_info: sigsuspend returned {}", r);
     check!(CALLS.load(Ordering::SeqCst) == 4, "sig_info: handler did not run in sigsuspend");
-    check!(PID.load(Ordering::SeqCst) == child as i32 && CODE.load(Ordering::SeqCst) == SI_USER, "sig_info: si_pid {} not child {}", PID.load(Ordering::SeqCst), child);
-    check!(UC_MASK.load(Ordering::SeqCst) == sigbit(SIGHUP) | sigbit(SIGUSR1), "sig_info: sigsuspend frame saved mask {:#x}", UC_MASK.load(Ordering::SeqCst));
-    check!(sigmask() == sigbit(SIGHUP) | sigbit(SIGUSR1), "sig_info: mask after sigsuspend {:#x}", sigmask());
+    check!(
+        PID.load(Ordering::SeqCst) == child as i32 && CODE.load(Ordering::SeqCst) == SI_USER,
+        "sig_info: si_pid {} not child {}",
+        PID.load(Ordering::SeqCst),
+        child
+    );
+    check!(
+        UC_MASK.load(Ordering::SeqCst) == sigbit(SIGHUP) | sigbit(SIGUSR1),
+        "sig_info: sigsuspend frame saved mask {:#x}",
+        UC_MASK.load(Ordering::SeqCst)
+    );
+    check!(
+        sigmask() == sigbit(SIGHUP) | sigbit(SIGUSR1),
+        "sig_info: mask after sigsuspend {:#x}",
+        sigmask()
+    );
     check!(wait4(child, 0) == (child, 0), "sig_info: child status");
     println!("PASS sig_info: sigsuspend; SI_USER from another process carries its pid");
 
@@ -156,7 +233,10 @@ fn main() -> i32 {
     check!(kill(me as isize, 65) == -EINVAL, "sig_info: kill(65)");
     check!(kill(99999, SIGUSR1) == -ESRCH, "sig_info: kill(no such pid)");
     check!(kill(me as isize, 0) == 0, "sig_info: kill(me, 0)");
-    check!(syscall(SYS_RT_SIGQUEUEINFO, me as usize, sig, 0x10) == -EFAULT, "sig_info: sigqueueinfo(bad ptr)");
+    check!(
+        syscall(SYS_RT_SIGQUEUEINFO, me as usize, sig, 0x10) == -EFAULT,
+        "sig_info: sigqueueinfo(bad ptr)"
+    );
     let mut forged = SigInfo::queue(sig, 1);
     forged.bytes[8..12].copy_from_slice(&SI_USER.to_le_bytes());
     let r = syscall(SYS_RT_SIGQUEUEINFO, child as usize, sig, &forged as *const SigInfo as usize);

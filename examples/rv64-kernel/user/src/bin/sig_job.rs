@@ -101,19 +101,25 @@ fn main() -> i32 {
     let (r, status) = wait4(child, WUNTRACED);
     check!(r == child && status == 0x137f, "sig_job: wait4(WUNTRACED) gave {} {:#x}", r, status);
     check!(wait4(child, WUNTRACED | WNOHANG) == (0, 0), "sig_job: stop reported twice");
-    println!("PASS sig_job: SIGSTOP stops both threads; SIGCHLD CLD_STOPPED and wait4 WUNTRACED (0x137f)");
+    println!(
+        "PASS sig_job: SIGSTOP stops both threads; SIGCHLD CLD_STOPPED and wait4 WUNTRACED (0x137f)"
+    );
     sleep_ms(700);
     check!(wait4(child, WNOHANG) == (0, 0), "sig_job: stopped child ended");
     check!(kill(child, SIGCONT) == 0, "sig_job: kill(SIGCONT)");
     CHLD.expect("continue", CLD_CONTINUED, child, SIGCONT as i32);
     let (r, status) = wait4(child, WCONTINUED);
     check!(r == child && status == 0xffff, "sig_job: wait4(WCONTINUED) gave {} {:#x}", r, status);
-    println!("PASS sig_job: SIGCONT continues it; SIGCHLD CLD_CONTINUED and wait4 WCONTINUED (0xffff)");
+    println!(
+        "PASS sig_job: SIGCONT continues it; SIGCHLD CLD_CONTINUED and wait4 WCONTINUED (0xffff)"
+    );
     let (r, status) = wait4(child, 0);
     check!(r == child, "sig_job: wait4 gave {}", r);
     check!(status == 0, "sig_job: child's nanosleep across the stop: exit status {:#x}", status);
     CHLD.expect("exit", CLD_EXITED, child, 0);
-    println!("PASS sig_job: the stopped nanosleep resumed to its deadline (restart_syscall); CLD_EXITED");
+    println!(
+        "PASS sig_job: the stopped nanosleep resumed to its deadline (restart_syscall); CLD_EXITED"
+    );
 
     // 2. SIGKILL while stopped.
     let child = sleeping_child();
@@ -121,7 +127,12 @@ fn main() -> i32 {
     CHLD.expect("stop 2", CLD_STOPPED, child, SIGSTOP as i32);
     check!(kill(child, SIGKILL) == 0, "sig_job: kill(SIGKILL)");
     let (r, status) = wait4(child, 0);
-    check!(r == child && status == SIGKILL as i32, "sig_job: killed while stopped: {} {:#x}", r, status);
+    check!(
+        r == child && status == SIGKILL as i32,
+        "sig_job: killed while stopped: {} {:#x}",
+        r,
+        status
+    );
     CHLD.expect("kill", CLD_KILLED, child, SIGKILL as i32);
     println!("PASS sig_job: SIGKILL ends a stopped child; SIGCHLD CLD_KILLED");
 
@@ -158,13 +169,27 @@ fn main() -> i32 {
         exit_group(if r == SIGUSR1 as isize { 5 } else { 6 });
     }
     CHILD.store(child, Ordering::SeqCst);
-    let t = spawn(&STACKS[1], &TIDS[1], continue_later, 0).unwrap_or_else(|e| fail!("sig_job: clone {}", e));
+    let t = spawn(&STACKS[1], &TIDS[1], continue_later, 0)
+        .unwrap_or_else(|e| fail!("sig_job: clone {}", e));
     let (r, status) = wait4(child, 0);
     t.join();
-    check!(r == child && status == 5 << 8, "sig_job: wait4 across SIGCHLD handlers gave {} {:#x}", r, status);
+    check!(
+        r == child && status == 5 << 8,
+        "sig_job: wait4 across SIGCHLD handlers gave {} {:#x}",
+        r,
+        status
+    );
     let seen = |c: i32| CODES[c as usize].load(Ordering::SeqCst);
-    check!(seen(CLD_STOPPED) == 1 && seen(CLD_CONTINUED) == 1 && seen(CLD_EXITED) == 1, "sig_job: handler saw stopped {} continued {} exited {}", seen(CLD_STOPPED), seen(CLD_CONTINUED), seen(CLD_EXITED));
-    println!("PASS sig_job: SIGCHLD handlers (stop, continue, exit) run during wait4, which restarts (SA_RESTART)");
+    check!(
+        seen(CLD_STOPPED) == 1 && seen(CLD_CONTINUED) == 1 && seen(CLD_EXITED) == 1,
+        "sig_job: handler saw stopped {} continued {} exited {}",
+        seen(CLD_STOPPED),
+        seen(CLD_CONTINUED),
+        seen(CLD_EXITED)
+    );
+    println!(
+        "PASS sig_job: SIGCHLD handlers (stop, continue, exit) run during wait4, which restarts (SA_RESTART)"
+    );
 
     // 5. SIGCHLD ignored: no zombies.
     sigaction(SIGCHLD, SIG_IGN, 0, 0);

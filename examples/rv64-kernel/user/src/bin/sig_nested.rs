@@ -58,7 +58,14 @@ extern "C" fn handler(sig: i32, _info: *mut SigInfo, _uc: *mut UContext) {
 }
 
 /// Runs one scenario: installs the actions, runs `trigger`, compares the log.
-fn scenario(name: &str, flags: [u64; 2], masks: [u64; 2], first: [Action; 2], trigger: fn(), want: &[u32]) {
+fn scenario(
+    name: &str,
+    flags: [u64; 2],
+    masks: [u64; 2],
+    first: [Action; 2],
+    trigger: fn(),
+    want: &[u32],
+) {
     LEN.store(0, Ordering::SeqCst);
     PENDING_SEEN.store(0, Ordering::SeqCst);
     MASK_SEEN.store(0, Ordering::SeqCst);
@@ -71,7 +78,13 @@ fn scenario(name: &str, flags: [u64; 2], masks: [u64; 2], first: [Action; 2], tr
     let n = LEN.load(Ordering::SeqCst);
     let got: [u32; 16] = core::array::from_fn(|i| LOG[i].load(Ordering::SeqCst));
     check!(&got[..n] == want, "sig_nested: {}: events {:?}, want {:?}", name, &got[..n], want);
-    check!(sigmask() == before, "sig_nested: {}: mask {:#x} after the handlers, was {:#x}", name, sigmask(), before);
+    check!(
+        sigmask() == before,
+        "sig_nested: {}: mask {:#x} after the handlers, was {:#x}",
+        name,
+        sigmask(),
+        before
+    );
     check!(DEPTH.load(Ordering::SeqCst) == 0, "sig_nested: {}: depth", name);
 }
 
@@ -96,28 +109,83 @@ const U2: u32 = 1200;
 fn main() -> i32 {
     let none = [Action::Nothing, Action::Nothing];
     // The handler raises its own signal: deferred until it returns.
-    scenario("defer", [0, 0], [0, 0], [Action::RaiseUsr1, Action::Nothing], raise_usr1, &[U1 + 10, U1 + 11, U1 + 10, U1 + 11]);
-    check!(PENDING_SEEN.load(Ordering::SeqCst) & sigbit(SIGUSR1) != 0, "sig_nested: re-raised SIGUSR1 was not pending in its handler");
-    check!(MASK_SEEN.load(Ordering::SeqCst) & sigbit(SIGUSR1) != 0, "sig_nested: SIGUSR1 not blocked in its handler");
+    scenario(
+        "defer",
+        [0, 0],
+        [0, 0],
+        [Action::RaiseUsr1, Action::Nothing],
+        raise_usr1,
+        &[U1 + 10, U1 + 11, U1 + 10, U1 + 11],
+    );
+    check!(
+        PENDING_SEEN.load(Ordering::SeqCst) & sigbit(SIGUSR1) != 0,
+        "sig_nested: re-raised SIGUSR1 was not pending in its handler"
+    );
+    check!(
+        MASK_SEEN.load(Ordering::SeqCst) & sigbit(SIGUSR1) != 0,
+        "sig_nested: SIGUSR1 not blocked in its handler"
+    );
     println!("PASS sig_nested: a signal raised in its own handler waits until the handler returns");
 
-    scenario("nodefer", [SA_NODEFER, 0], [0, 0], [Action::RaiseUsr1, Action::Nothing], raise_usr1, &[U1 + 10, U1 + 20, U1 + 21, U1 + 11]);
-    check!(MASK_SEEN.load(Ordering::SeqCst) & sigbit(SIGUSR1) == 0, "sig_nested: SA_NODEFER handler ran with its signal blocked");
+    scenario(
+        "nodefer",
+        [SA_NODEFER, 0],
+        [0, 0],
+        [Action::RaiseUsr1, Action::Nothing],
+        raise_usr1,
+        &[U1 + 10, U1 + 20, U1 + 21, U1 + 11],
+    );
+    check!(
+        MASK_SEEN.load(Ordering::SeqCst) & sigbit(SIGUSR1) == 0,
+        "sig_nested: SA_NODEFER handler ran with its signal blocked"
+    );
     println!("PASS sig_nested: SA_NODEFER lets the handler be interrupted by its own signal");
 
-    scenario("nest", [0, 0], [0, 0], [Action::RaiseUsr2, Action::Nothing], raise_usr1, &[U1 + 10, U2 + 20, U2 + 21, U1 + 11]);
+    scenario(
+        "nest",
+        [0, 0],
+        [0, 0],
+        [Action::RaiseUsr2, Action::Nothing],
+        raise_usr1,
+        &[U1 + 10, U2 + 20, U2 + 21, U1 + 11],
+    );
     let both = sigbit(SIGUSR1) | sigbit(SIGUSR2);
-    check!(MASK_SEEN.load(Ordering::SeqCst) & both == both, "sig_nested: nested handler mask {:#x}", MASK_SEEN.load(Ordering::SeqCst));
+    check!(
+        MASK_SEEN.load(Ordering::SeqCst) & both == both,
+        "sig_nested: nested handler mask {:#x}",
+        MASK_SEEN.load(Ordering::SeqCst)
+    );
     println!("PASS sig_nested: another signal nests inside a running handler");
 
-    scenario("sa_mask", [0, 0], [sigbit(SIGUSR2), 0], [Action::RaiseUsr2, Action::Nothing], raise_usr1, &[U1 + 10, U1 + 11, U2 + 10, U2 + 11]);
+    scenario(
+        "sa_mask",
+        [0, 0],
+        [sigbit(SIGUSR2), 0],
+        [Action::RaiseUsr2, Action::Nothing],
+        raise_usr1,
+        &[U1 + 10, U1 + 11, U2 + 10, U2 + 11],
+    );
     println!("PASS sig_nested: a signal in sa_mask waits until the handler returns");
 
     // Two frames on one return: SIGUSR1 is dequeued first, so SIGUSR2's
     // frame is on top and its handler runs first.
-    scenario("two pending", [0, 0], [0, 0], none, unblock_both, &[U2 + 10, U2 + 11, U1 + 10, U1 + 11]);
+    scenario(
+        "two pending",
+        [0, 0],
+        [0, 0],
+        none,
+        unblock_both,
+        &[U2 + 10, U2 + 11, U1 + 10, U1 + 11],
+    );
     // ...unless SIGUSR1's sa_mask blocks SIGUSR2 once its frame is pushed.
-    scenario("two pending, masked", [0, 0], [sigbit(SIGUSR2), 0], none, unblock_both, &[U1 + 10, U1 + 11, U2 + 10, U2 + 11]);
+    scenario(
+        "two pending, masked",
+        [0, 0],
+        [sigbit(SIGUSR2), 0],
+        none,
+        unblock_both,
+        &[U1 + 10, U1 + 11, U2 + 10, U2 + 11],
+    );
     println!("PASS sig_nested: two pending signals, two frames, handlers run in Linux's order");
 
     check!(on_signal(SIGUSR2, handler, SA_RESETHAND, 0) == 0, "sig_nested: rt_sigaction");

@@ -67,8 +67,16 @@ fn orphan() -> i32 {
         seen(0),
         seen(1)
     );
-    check!(code(0) == SI_KERNEL && code(1) == SI_KERNEL, "sig_orphan: si_code {} {}", code(0), code(1));
-    check!(CONT_PENDING_IN_HUP.load(Ordering::SeqCst) == 1, "sig_orphan: SIGCONT not pending in the SIGHUP handler");
+    check!(
+        code(0) == SI_KERNEL && code(1) == SI_KERNEL,
+        "sig_orphan: si_code {} {}",
+        code(0),
+        code(1)
+    );
+    check!(
+        CONT_PENDING_IN_HUP.load(Ordering::SeqCst) == 1,
+        "sig_orphan: SIGCONT not pending in the SIGHUP handler"
+    );
     check!(getppid() == 0, "sig_orphan: parent still {}", getppid());
     println!(
         "PASS sig_orphan: the stopped child of an exiting parent, alone in its orphaned group, gets SIGHUP then SIGCONT (SI_KERNEL)"
@@ -96,11 +104,15 @@ fn orphan_parent() -> i32 {
 
 fn pdeath_child() -> i32 {
     sigprocmask(SIG_BLOCK, sigbit(SIGUSR1));
-    check!(syscall(SYS_PRCTL, PR_SET_PDEATHSIG, 65, 0) == -EINVAL, "sig_orphan: PR_SET_PDEATHSIG 65");
+    check!(
+        syscall(SYS_PRCTL, PR_SET_PDEATHSIG, 65, 0) == -EINVAL,
+        "sig_orphan: PR_SET_PDEATHSIG 65"
+    );
     check!(syscall(SYS_PRCTL, PR_SET_PDEATHSIG, SIGUSR1, 0) == 0, "sig_orphan: PR_SET_PDEATHSIG");
     let mut got: i32 = -1;
     check!(
-        syscall(SYS_PRCTL, PR_GET_PDEATHSIG, &mut got as *mut i32 as usize, 0) == 0 && got == SIGUSR1 as i32,
+        syscall(SYS_PRCTL, PR_GET_PDEATHSIG, &mut got as *mut i32 as usize, 0) == 0
+            && got == SIGUSR1 as i32,
         "sig_orphan: PR_GET_PDEATHSIG gave {}",
         got
     );
@@ -116,7 +128,9 @@ fn pdeath_child() -> i32 {
         info.pid(),
         parent
     );
-    println!("PASS sig_orphan: PR_SET_PDEATHSIG: SIGUSR1 (SI_USER, from the parent) when the parent exits; EINVAL for 65");
+    println!(
+        "PASS sig_orphan: PR_SET_PDEATHSIG: SIGUSR1 (SI_USER, from the parent) when the parent exits; EINVAL for 65"
+    );
     0
 }
 
@@ -188,7 +202,8 @@ fn main() -> i32 {
     check!(r == child && status == 0x137f, "sig_orphan: wait4(WUNTRACED) gave {} {:#x}", r, status);
     check!(wait4(child, WNOHANG) == (0, 0), "sig_orphan: stopped child ended");
     TARGET.store(child, Ordering::SeqCst);
-    let t = spawn(&STACKS[1], &TIDS[1], second_sigcont, 0).unwrap_or_else(|e| fail!("sig_orphan: clone {}", e));
+    let t = spawn(&STACKS[1], &TIDS[1], second_sigcont, 0)
+        .unwrap_or_else(|e| fail!("sig_orphan: clone {}", e));
     sleep_ms(20);
     GO.store(1, Ordering::SeqCst);
     check!(kill(child, SIGCONT) == 0, "sig_orphan: kill(SIGCONT)");
@@ -199,7 +214,12 @@ fn main() -> i32 {
     println!("PASS sig_orphan: two concurrent SIGCONTs: one CLD_CONTINUED");
     kill(child, SIGUSR2);
     let (r, status) = wait4(child, 0);
-    check!(r == child && status == 0, "sig_orphan: waiter's sigtimedwait across the stop: {} {:#x}", r, status);
+    check!(
+        r == child && status == 0,
+        "sig_orphan: waiter's sigtimedwait across the stop: {} {:#x}",
+        r,
+        status
+    );
     CHLD.expect("exit", CLD_EXITED, child, 0);
     println!(
         "PASS sig_orphan: a thread in sigtimedwait lets its group stop (CLD_STOPPED, wait4 WUNTRACED 0x137f) and gets EINTR after SIGCONT"

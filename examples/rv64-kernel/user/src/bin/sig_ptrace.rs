@@ -65,7 +65,12 @@ fn count(sig: usize) -> usize {
 /// The child checks what its handlers saw after each step: (signal, count,
 /// si_code, si_pid, si_value).
 fn expect(step: &str, sig: usize, n: usize, code: i32, pid: i32, value: u64) {
-    let got = (count(sig), CODE[sig].load(Ordering::SeqCst), PID[sig].load(Ordering::SeqCst), VALUE[sig].load(Ordering::SeqCst));
+    let got = (
+        count(sig),
+        CODE[sig].load(Ordering::SeqCst),
+        PID[sig].load(Ordering::SeqCst),
+        VALUE[sig].load(Ordering::SeqCst),
+    );
     check!(
         got == (n, code, pid, value),
         "sig_ptrace: child, {}: signal {} seen {} times, code {} pid {} value {:#x}; want {} {} {} {:#x}",
@@ -84,7 +89,10 @@ fn expect(step: &str, sig: usize, n: usize, code: i32, pid: i32, value: u64) {
 
 fn tracee() -> i32 {
     check!(ptrace(PTRACE_TRACEME, 0, 0, 0) == 0, "sig_ptrace: PTRACE_TRACEME failed");
-    check!(ptrace(PTRACE_TRACEME, 0, 0, 0) == -EPERM, "sig_ptrace: second PTRACE_TRACEME not EPERM");
+    check!(
+        ptrace(PTRACE_TRACEME, 0, 0, 0) == -EPERM,
+        "sig_ptrace: second PTRACE_TRACEME not EPERM"
+    );
     on_signal(SIGUSR1, record, SA_SIGINFO, 0);
     on_signal(SIGUSR2, record, SA_SIGINFO, 0);
     let me = getpid() as i32;
@@ -115,7 +123,11 @@ fn tracee() -> i32 {
     sigprocmask(SIG_BLOCK, sigbit(SIGUSR2));
     raise(SIGUSR1);
     expect("blocked new signal, old", SIGUSR1, 2, SI_QUEUE, me, 333);
-    check!(sigpending() == sigbit(SIGUSR2), "sig_ptrace: child: pending {:#x}, want SIGUSR2", sigpending());
+    check!(
+        sigpending() == sigbit(SIGUSR2),
+        "sig_ptrace: child: pending {:#x}, want SIGUSR2",
+        sigpending()
+    );
     expect("blocked new signal, not yet", SIGUSR2, 2, SI_QUEUE, me, 444);
     sigprocmask(SIG_UNBLOCK, sigbit(SIGUSR2));
     expect("blocked new signal, unblocked", SIGUSR2, 3, SI_USER, tracer, 0);
@@ -158,31 +170,56 @@ fn main() -> i32 {
 
     // 1. Let through.
     expect_stop(child, SIGUSR1);
-    check!(stop_info(child) == (SIGUSR1 as i32, SI_TKILL, c, 0), "sig_ptrace: step 1 siginfo {:?}", stop_info(child));
+    check!(
+        stop_info(child) == (SIGUSR1 as i32, SI_TKILL, c, 0),
+        "sig_ptrace: step 1 siginfo {:?}",
+        stop_info(child)
+    );
     check!(wait4(child, WNOHANG) == (0, 0), "sig_ptrace: a stop was reported twice");
     // Only the tracer, only while stopped, only valid signals.
     check!(ptrace(PTRACE_CONT, child, 0, 65) == -EIO, "sig_ptrace: PTRACE_CONT(65) not EIO");
-    check!(ptrace(PTRACE_CONT, me as isize, 0, 0) == -ESRCH, "sig_ptrace: PTRACE_CONT on an untraced task not ESRCH");
+    check!(
+        ptrace(PTRACE_CONT, me as isize, 0, 0) == -ESRCH,
+        "sig_ptrace: PTRACE_CONT on an untraced task not ESRCH"
+    );
     check!(ptrace(0x4204, child, 0, 0) == -EIO, "sig_ptrace: unknown request not EIO");
-    check!(ptrace(PTRACE_GETSIGINFO, child, 0, 8) == -EFAULT, "sig_ptrace: GETSIGINFO to a bad address not EFAULT");
+    check!(
+        ptrace(PTRACE_GETSIGINFO, child, 0, 8) == -EFAULT,
+        "sig_ptrace: GETSIGINFO to a bad address not EFAULT"
+    );
     cont(child, SIGUSR1);
     // 2. Suppressed.
     expect_stop(child, SIGUSR2);
-    check!(stop_info(child) == (SIGUSR2 as i32, SI_TKILL, c, 0), "sig_ptrace: step 2 siginfo {:?}", stop_info(child));
+    check!(
+        stop_info(child) == (SIGUSR2 as i32, SI_TKILL, c, 0),
+        "sig_ptrace: step 2 siginfo {:?}",
+        stop_info(child)
+    );
     cont(child, 0);
-    println!("PASS sig_ptrace: PTRACE_TRACEME; each signal is a signal-delivery stop (wait4 0x7f|sig<<8) with its siginfo (PTRACE_GETSIGINFO)");
+    println!(
+        "PASS sig_ptrace: PTRACE_TRACEME; each signal is a signal-delivery stop (wait4 0x7f|sig<<8) with its siginfo (PTRACE_GETSIGINFO)"
+    );
     // 3. Changed.
     expect_stop(child, SIGUSR1);
-    check!(stop_info(child) == (SIGUSR1 as i32, SI_QUEUE, c, 111), "sig_ptrace: step 3 siginfo {:?}", stop_info(child));
+    check!(
+        stop_info(child) == (SIGUSR1 as i32, SI_QUEUE, c, 111),
+        "sig_ptrace: step 3 siginfo {:?}",
+        stop_info(child)
+    );
     cont(child, SIGUSR2);
-    println!("PASS sig_ptrace: PTRACE_CONT with 0 suppresses a signal; with another signal delivers that one, SI_USER from the tracer");
+    println!(
+        "PASS sig_ptrace: PTRACE_CONT with 0 suppresses a signal; with another signal delivers that one, SI_USER from the tracer"
+    );
     // 4. si_value.
     expect_stop(child, SIGUSR1);
     let (_, mut info) = getsiginfo(child);
     check!(info.value() == 222, "sig_ptrace: step 4 si_value {}", info.value());
     put_u64(&mut info, 24, 333);
     check!(setsiginfo(child, &info) == 0, "sig_ptrace: PTRACE_SETSIGINFO failed");
-    check!(stop_info(child) == (SIGUSR1 as i32, SI_QUEUE, c, 333), "sig_ptrace: SETSIGINFO not read back");
+    check!(
+        stop_info(child) == (SIGUSR1 as i32, SI_QUEUE, c, 333),
+        "sig_ptrace: SETSIGINFO not read back"
+    );
     cont(child, SIGUSR1);
     // 5. si_code.
     expect_stop(child, SIGUSR2);
@@ -191,7 +228,9 @@ fn main() -> i32 {
     put_u64(&mut info, 24, 444);
     check!(setsiginfo(child, &info) == 0, "sig_ptrace: PTRACE_SETSIGINFO failed");
     cont(child, SIGUSR2);
-    println!("PASS sig_ptrace: PTRACE_SETSIGINFO changes the si_value and si_code the handler receives");
+    println!(
+        "PASS sig_ptrace: PTRACE_SETSIGINFO changes the si_value and si_code the handler receives"
+    );
     // 6. Ignored.
     expect_stop(child, SIGWINCH);
     cont(child, SIGWINCH);
@@ -199,11 +238,17 @@ fn main() -> i32 {
     expect_stop(child, SIGUSR1);
     cont(child, SIGUSR2);
     expect_stop(child, SIGUSR2);
-    check!(stop_info(child) == (SIGUSR2 as i32, SI_USER, me, 0), "sig_ptrace: step 7 siginfo {:?}", stop_info(child));
+    check!(
+        stop_info(child) == (SIGUSR2 as i32, SI_USER, me, 0),
+        "sig_ptrace: step 7 siginfo {:?}",
+        stop_info(child)
+    );
     cont(child, SIGUSR2);
     let (r, status) = wait4(child, 0);
     check!(r == child && status == 0, "sig_ptrace: tracee ended with {} {:#x}", r, status);
-    println!("PASS sig_ptrace: an ignored signal still stops; a changed signal that is blocked waits and stops again when unblocked");
+    println!(
+        "PASS sig_ptrace: an ignored signal still stops; a changed signal that is blocked waits and stops again when unblocked"
+    );
 
     // 8. A fatal signal stops first; cancelled it does nothing, let through it kills.
     let child = fork();
@@ -218,7 +263,12 @@ fn main() -> i32 {
     expect_stop(child, SIGTERM);
     cont(child, SIGTERM);
     let (r, status) = wait4(child, 0);
-    check!(r == child && status == SIGTERM as i32, "sig_ptrace: SIGTERM let through gave {} {:#x}", r, status);
+    check!(
+        r == child && status == SIGTERM as i32,
+        "sig_ptrace: SIGTERM let through gave {} {:#x}",
+        r,
+        status
+    );
     // 9. SIGKILL never stops.
     let child = fork();
     if child == 0 {
@@ -239,8 +289,15 @@ fn main() -> i32 {
     expect_stop(child, SIGUSR1);
     check!(kill(child, SIGKILL) == 0, "sig_ptrace: kill(SIGKILL)");
     let (r, status) = wait4(child, 0);
-    check!(r == child && status == SIGKILL as i32, "sig_ptrace: SIGKILL during the stop gave {} {:#x}", r, status);
-    println!("PASS sig_ptrace: a fatal signal stops first and kills only when let through; SIGKILL never stops, and ends a stop");
+    check!(
+        r == child && status == SIGKILL as i32,
+        "sig_ptrace: SIGKILL during the stop gave {} {:#x}",
+        r,
+        status
+    );
+    println!(
+        "PASS sig_ptrace: a fatal signal stops first and kills only when let through; SIGKILL never stops, and ends a stop"
+    );
     println!("PASS sig_ptrace");
     0
 }

@@ -77,7 +77,10 @@ fn main() -> i32 {
     let reader_tid = r.tid.load(Ordering::SeqCst) as isize;
     check!(tgkill(pid, reader_tid, SIGUSR1) == 0, "sig_restart: tgkill");
     check!(wait_until(|| HANDLED.load(Ordering::SeqCst) == 1), "sig_restart: handler did not run");
-    check!(HANDLER_TID.load(Ordering::SeqCst) == reader_tid, "sig_restart: handler ran on the wrong thread");
+    check!(
+        HANDLER_TID.load(Ordering::SeqCst) == reader_tid,
+        "sig_restart: handler ran on the wrong thread"
+    );
     sleep_ms(30);
     let res = READ_RESULT.load(Ordering::SeqCst);
     check!(res == SENTINEL, "sig_restart: read with SA_RESTART returned {}", res);
@@ -86,9 +89,17 @@ fn main() -> i32 {
     // read: no SA_RESTART.
     on_signal(SIGUSR1, counter, 0, 0);
     check!(tgkill(pid, reader_tid, SIGUSR1) == 0, "sig_restart: tgkill");
-    check!(wait_until(|| READ_RESULT.load(Ordering::SeqCst) != SENTINEL), "sig_restart: read not interrupted");
+    check!(
+        wait_until(|| READ_RESULT.load(Ordering::SeqCst) != SENTINEL),
+        "sig_restart: read not interrupted"
+    );
     let res = READ_RESULT.load(Ordering::SeqCst);
-    check!(res == -EINTR && HANDLED.load(Ordering::SeqCst) == 2, "sig_restart: read gave {} after {} handlers", res, HANDLED.load(Ordering::SeqCst));
+    check!(
+        res == -EINTR && HANDLED.load(Ordering::SeqCst) == 2,
+        "sig_restart: read gave {} after {} handlers",
+        res,
+        HANDLED.load(Ordering::SeqCst)
+    );
     r.join();
     println!("PASS sig_restart: without SA_RESTART the read fails with EINTR after the handler");
 
@@ -112,7 +123,10 @@ fn main() -> i32 {
     let k = kick(SIGUSR1, 20);
     let (w, status) = wait4(child, 0);
     check!(w == child && status == 7 << 8, "sig_restart: restarted wait4 gave {} {:#x}", w, status);
-    check!(HANDLED.load(Ordering::SeqCst) == before + 1, "sig_restart: handler did not run during wait4");
+    check!(
+        HANDLED.load(Ordering::SeqCst) == before + 1,
+        "sig_restart: handler did not run during wait4"
+    );
     k.join();
     println!("PASS sig_restart: wait4 fails with EINTR, or restarts with SA_RESTART");
 
@@ -122,11 +136,23 @@ fn main() -> i32 {
     k.join();
     check!(n == -EINTR, "sig_restart: nanosleep gave {}", n);
     let left = rem.as_nanos();
-    check!(left > 0 && left < 1_000_000_000 && slept < 900_000_000, "sig_restart: rem {} ns after {} ns", left, slept);
+    check!(
+        left > 0 && left < 1_000_000_000 && slept < 900_000_000,
+        "sig_restart: rem {} ns after {} ns",
+        left,
+        slept
+    );
     // rem + the time slept is the request, plus the time it took to get
     // back to user space after the interruption (a loaded host: generous).
-    check!((990_000_000..1_500_000_000).contains(&(left + slept)), "sig_restart: rem {} + slept {} is not the request", left, slept);
-    println!("PASS sig_restart: nanosleep fails with EINTR and the time left, even with SA_RESTART");
+    check!(
+        (990_000_000..1_500_000_000).contains(&(left + slept)),
+        "sig_restart: rem {} + slept {} is not the request",
+        left,
+        slept
+    );
+    println!(
+        "PASS sig_restart: nanosleep fails with EINTR and the time left, even with SA_RESTART"
+    );
 
     // Ignored and blocked signals do not interrupt.
     sigaction(SIGUSR2, SIG_IGN, 0, 0);
@@ -141,7 +167,10 @@ fn main() -> i32 {
     let k = kick(SIGUSR2, 10);
     check!(sleep_ms(60) == 0, "sig_restart: a blocked signal interrupted nanosleep");
     k.join();
-    check!(sigpending() == sigbit(SIGUSR2) && HANDLED.load(Ordering::SeqCst) == before, "sig_restart: SIGUSR2 not pending");
+    check!(
+        sigpending() == sigbit(SIGUSR2) && HANDLED.load(Ordering::SeqCst) == before,
+        "sig_restart: SIGUSR2 not pending"
+    );
     sigprocmask(SIG_UNBLOCK, sigbit(SIGUSR2));
     check!(HANDLED.load(Ordering::SeqCst) == before + 1, "sig_restart: unblocking did not deliver");
     println!("PASS sig_restart: ignored and blocked signals do not interrupt a sleep");

@@ -37,11 +37,23 @@ fn stopped_child(what: &str, sleep: fn() -> i32, stop_after: u64, stopped: u64) 
     sleep_ms(stop_after);
     check!(kill(child, SIGSTOP) == 0, "sig_restartblock: {}: SIGSTOP", what);
     let (w, status) = wait4(child, WUNTRACED);
-    check!(w == child && status == 0x137f, "sig_restartblock: {}: not stopped ({} {:#x})", what, w, status);
+    check!(
+        w == child && status == 0x137f,
+        "sig_restartblock: {}: not stopped ({} {:#x})",
+        what,
+        w,
+        status
+    );
     sleep_ms(stopped);
     check!(kill(child, SIGCONT) == 0, "sig_restartblock: {}: SIGCONT", what);
     let (w, status) = wait4(child, 0);
-    check!(w == child && status & 0x7f == 0, "sig_restartblock: {}: wait4 {} {:#x}", what, w, status);
+    check!(
+        w == child && status & 0x7f == 0,
+        "sig_restartblock: {}: wait4 {} {:#x}",
+        what,
+        w,
+        status
+    );
     (status >> 8) & 0xff
 }
 
@@ -75,7 +87,11 @@ fn main() -> i32 {
     //    started over, or counted the stop on top, takes 2.5 s or more.
     let cs = stopped_child("nanosleep", sleep_2s, 100, 500);
     check!(cs != 255, "sig_restartblock: the stopped nanosleep did not return 0");
-    check!((200..240).contains(&cs), "sig_restartblock: the stopped nanosleep took {} cs, want about 200", cs);
+    check!(
+        (200..240).contains(&cs),
+        "sig_restartblock: the stopped nanosleep took {} cs, want about 200",
+        cs
+    );
     println!(
         "PASS sig_restartblock: nanosleep(2 s) stopped by SIGSTOP and continued 0.5 s later returns 0 after about 2 s (restart_syscall)"
     );
@@ -83,7 +99,8 @@ fn main() -> i32 {
     // 2. The same sleep with a handler: EINTR and the time left.
     MAIN_TID.store(gettid(), Ordering::SeqCst);
     check!(on_signal(SIGUSR1, on_usr1, SA_RESTART, 0) == 0, "sig_restartblock: sigaction");
-    let k = spawn(&STACK, &TID, kick_after_500ms, 0).unwrap_or_else(|e| fail!("sig_restartblock: clone {}", e));
+    let k = spawn(&STACK, &TID, kick_after_500ms, 0)
+        .unwrap_or_else(|e| fail!("sig_restartblock: clone {}", e));
     let (r, rem, slept) = timed_nanosleep(2000);
     k.join();
     check!(r == -EINTR, "sig_restartblock: nanosleep with a handler gave {}", r);
@@ -95,7 +112,9 @@ fn main() -> i32 {
         left,
         slept
     );
-    println!("PASS sig_restartblock: with a handler nanosleep(2 s) fails with EINTR and rem holds the time left");
+    println!(
+        "PASS sig_restartblock: with a handler nanosleep(2 s) fails with EINTR and rem holds the time left"
+    );
     let r = restart_syscall();
     check!(r == -EINTR, "sig_restartblock: restart_syscall after the handler gave {}", r);
     println!("PASS sig_restartblock: after the handler's sigreturn restart_syscall returns EINTR");
@@ -104,8 +123,14 @@ fn main() -> i32 {
     //    at its deadline, 1 s after it started.
     let cs = stopped_child("clock_nanosleep", sleep_until_1s_from_now, 100, 300);
     check!(cs != 255, "sig_restartblock: the stopped clock_nanosleep did not return 0");
-    check!((100..140).contains(&cs), "sig_restartblock: the stopped clock_nanosleep took {} cs, want about 100", cs);
-    println!("PASS sig_restartblock: clock_nanosleep(TIMER_ABSTIME) stopped and continued returns 0 at its deadline");
+    check!(
+        (100..140).contains(&cs),
+        "sig_restartblock: the stopped clock_nanosleep took {} cs, want about 100",
+        cs
+    );
+    println!(
+        "PASS sig_restartblock: clock_nanosleep(TIMER_ABSTIME) stopped and continued returns 0 at its deadline"
+    );
     println!("PASS sig_restartblock");
     0
 }

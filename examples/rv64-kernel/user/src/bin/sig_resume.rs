@@ -9,7 +9,9 @@
 #![no_main]
 
 use core::arch::global_asm;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicIsize, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{
+    AtomicBool, AtomicI32, AtomicIsize, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+};
 use user::thread::{Stack, spawn};
 use user::*;
 
@@ -137,7 +139,8 @@ extern "C" fn record(_sig: i32, _info: *mut SigInfo, uc: *mut UContext) {
         EARLY.fetch_add(1, Ordering::SeqCst);
         return;
     }
-    let mut ok = (3..30).all(|n| uc.mcontext.regs[n] == pattern(n as u64)) && uc.mcontext.regs[1] == pattern(1);
+    let mut ok = (3..30).all(|n| uc.mcontext.regs[n] == pattern(n as u64))
+        && uc.mcontext.regs[1] == pattern(1);
     ok &= (0..32).all(|n| uc.mcontext.fpregs[n] == FP_PATTERN[n]);
     ok &= u64::from(uc.mcontext.fcsr) == FP_PATTERN[32];
     UC_REGS_OK.store(ok, Ordering::SeqCst);
@@ -161,7 +164,10 @@ extern "C" fn sender(_: usize) -> i32 {
 
 fn main() -> i32 {
     MAIN_TID.store(gettid(), Ordering::SeqCst);
-    check!(sigaction(SIGUSR1, trash_handler as *const () as usize, SA_SIGINFO, 0) == 0, "sig_resume: rt_sigaction");
+    check!(
+        sigaction(SIGUSR1, trash_handler as *const () as usize, SA_SIGINFO, 0) == 0,
+        "sig_resume: rt_sigaction"
+    );
     let t = spawn(&STACK, &TID, sender, 0).unwrap_or_else(|e| fail!("sig_resume: clone {}", e));
     let mut out = [0u64; 65];
     READY.store(true, Ordering::SeqCst);
@@ -169,23 +175,51 @@ fn main() -> i32 {
     // tp, and writes only `out`; FLAG is a live static.
     unsafe { spin_pattern(FLAG.as_ptr(), &mut out) };
     t.join();
-    check!(HANDLER_TID.load(Ordering::SeqCst) == MAIN_TID.load(Ordering::SeqCst), "sig_resume: handler ran on the wrong thread");
+    check!(
+        HANDLER_TID.load(Ordering::SeqCst) == MAIN_TID.load(Ordering::SeqCst),
+        "sig_resume: handler ran on the wrong thread"
+    );
     let pc = UC_PC.load(Ordering::SeqCst);
     check!(pc != 0, "sig_resume: handler never saw the loop");
-    check!(UC_REGS_OK.load(Ordering::SeqCst), "sig_resume: ucontext does not hold the loop's registers");
-    check!(UC_SP.load(Ordering::SeqCst) == out[2], "sig_resume: uc sp {:#x} != loop sp {:#x}", UC_SP.load(Ordering::SeqCst), out[2]);
+    check!(
+        UC_REGS_OK.load(Ordering::SeqCst),
+        "sig_resume: ucontext does not hold the loop's registers"
+    );
+    check!(
+        UC_SP.load(Ordering::SeqCst) == out[2],
+        "sig_resume: uc sp {:#x} != loop sp {:#x}",
+        UC_SP.load(Ordering::SeqCst),
+        out[2]
+    );
     println!(
         "PASS sig_resume: asynchronous signal interrupted the loop at pc {:#x}; ucontext holds its registers ({} early deliveries)",
         pc,
         EARLY.load(Ordering::SeqCst)
     );
     for n in (1..30).filter(|&n| n != 2) {
-        check!(out[n] == pattern(n as u64), "sig_resume: x{} = {:#x} after sigreturn, want {:#x}", n, out[n], pattern(n as u64));
+        check!(
+            out[n] == pattern(n as u64),
+            "sig_resume: x{} = {:#x} after sigreturn, want {:#x}",
+            n,
+            out[n],
+            pattern(n as u64)
+        );
     }
-    check!(out[30] == 1 && out[31] == FLAG.as_ptr() as u64, "sig_resume: t5/t6 {:#x} {:#x}", out[30], out[31]);
+    check!(
+        out[30] == 1 && out[31] == FLAG.as_ptr() as u64,
+        "sig_resume: t5/t6 {:#x} {:#x}",
+        out[30],
+        out[31]
+    );
     println!("PASS sig_resume: every general register restored after a handler that trashed them");
     for n in 0..32 {
-        check!(out[32 + n] == FP_PATTERN[n], "sig_resume: f{} = {:#x} after sigreturn, want {:#x}", n, out[32 + n], FP_PATTERN[n]);
+        check!(
+            out[32 + n] == FP_PATTERN[n],
+            "sig_resume: f{} = {:#x} after sigreturn, want {:#x}",
+            n,
+            out[32 + n],
+            FP_PATTERN[n]
+        );
     }
     check!(out[64] == FP_PATTERN[32], "sig_resume: fcsr {:#x} after sigreturn", out[64]);
     println!("PASS sig_resume: f0-f31 and fcsr restored after a handler that trashed them");

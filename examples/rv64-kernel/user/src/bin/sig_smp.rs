@@ -71,11 +71,13 @@ static S_TIDS: [AtomicI32; SENDERS] = [const { AtomicI32::new(0) }; SENDERS];
 // --- receiver state (one receiver process per case, a fresh fork) ----------
 
 /// One bit per (sender, value).
-static SEEN: [AtomicU64; (MAX_TOTAL as usize).div_ceil(64)] = [const { AtomicU64::new(0) }; (MAX_TOTAL as usize).div_ceil(64)];
+static SEEN: [AtomicU64; (MAX_TOTAL as usize).div_ceil(64)] =
+    [const { AtomicU64::new(0) }; (MAX_TOTAL as usize).div_ceil(64)];
 static RECEIVED: AtomicU64 = AtomicU64::new(0);
 static PER_SENDER_RECEIVED: [AtomicU64; SENDERS] = [const { AtomicU64::new(0) }; SENDERS];
 /// Last value + 1 each slot took from each sender (0 = none yet).
-static LAST: [[AtomicU64; SENDERS]; SLOTS] = [const { [const { AtomicU64::new(0) }; SENDERS] }; SLOTS];
+static LAST: [[AtomicU64; SENDERS]; SLOTS] =
+    [const { [const { AtomicU64::new(0) }; SENDERS] }; SLOTS];
 static PER_SLOT: [AtomicU64; SLOTS] = [const { AtomicU64::new(0) }; SLOTS];
 static BY_WAIT: AtomicU64 = AtomicU64::new(0);
 /// Signals taken by `handler::<0>` (A) and `handler::<1>` (B).
@@ -94,7 +96,9 @@ fn slot_of_sp() -> usize {
             let base = &R_STACKS[k] as *const Stack<STACK> as usize;
             (base..base + STACK).contains(&sp)
         })
-        .unwrap_or_else(|| fail!("sig_smp: a signal was taken off the receiver threads (sp {:#x})", sp))
+        .unwrap_or_else(|| {
+            fail!("sig_smp: a signal was taken off the receiver threads (sp {:#x})", sp)
+        })
 }
 
 /// Books one received signal; fails the run on anything wrong.
@@ -112,7 +116,10 @@ fn record(slot: usize, info: &SigInfo) {
     }
     let seq = value & 0xffff_ffff;
     check!(
-        info.code() == SI_QUEUE && info.pid() == sender_pid && (value >> 32) as usize == sender && seq < per_sender(),
+        info.code() == SI_QUEUE
+            && info.pid() == sender_pid
+            && (value >> 32) as usize == sender
+            && seq < per_sender(),
         "sig_smp: bad siginfo: signal {} code {} pid {} value {:#x}",
         signo,
         info.code(),
@@ -123,7 +130,14 @@ fn record(slot: usize, info: &SigInfo) {
     let old = SEEN[(bit / 64) as usize].fetch_or(1 << (bit % 64), Ordering::Relaxed);
     check!(old & (1 << (bit % 64)) == 0, "sig_smp: sender {} value {} received twice", sender, seq);
     let last = LAST[slot][sender].swap(seq + 1, Ordering::Relaxed);
-    check!(last <= seq, "sig_smp: FIFO broken: thread {} took sender {}'s value {} after {}", slot, sender, seq, last - 1);
+    check!(
+        last <= seq,
+        "sig_smp: FIFO broken: thread {} took sender {}'s value {} after {}",
+        slot,
+        sender,
+        seq,
+        last - 1
+    );
     PER_SLOT[slot].fetch_add(1, Ordering::Relaxed);
     PER_SENDER_RECEIVED[sender].fetch_add(1, Ordering::Relaxed);
     RECEIVED.fetch_add(1, Ordering::Release);
@@ -192,7 +206,9 @@ extern "C" fn mask_flipper(_: usize) -> i32 {
         let sig = SIG0 + (n % SENDERS as u64) as usize;
         let act = get_action(sig);
         check!(
-            (act.handler == HANDLER_A as *const () as usize || act.handler == HANDLER_B as *const () as usize) && act.flags & SA_SIGINFO != 0,
+            (act.handler == HANDLER_A as *const () as usize
+                || act.handler == HANDLER_B as *const () as usize)
+                && act.flags & SA_SIGINFO != 0,
             "sig_smp: action of {} read as {:#x} flags {:#x}",
             sig,
             act.handler,
@@ -267,13 +283,17 @@ extern "C" fn sender(i: usize) -> i32 {
 /// The sender process: 4 threads, then a summary.
 fn sender_process(case: usize) -> i32 {
     let handles: [JoinHandle; SENDERS] = core::array::from_fn(|i| {
-        spawn(&S_STACKS[i], &S_TIDS[i], sender, i).unwrap_or_else(|e| fail!("sig_smp: clone sender {}", e))
+        spawn(&S_STACKS[i], &S_TIDS[i], sender, i)
+            .unwrap_or_else(|e| fail!("sig_smp: clone sender {}", e))
     });
     for h in &handles {
         h.join();
     }
     let retries: [u64; SENDERS] = core::array::from_fn(|i| RETRIES[i].load(Ordering::Relaxed));
-    println!("sig_smp: case {} senders done; EAGAIN (RLIMIT_SIGPENDING) retries per sender {:?}", case, retries);
+    println!(
+        "sig_smp: case {} senders done; EAGAIN (RLIMIT_SIGPENDING) retries per sender {:?}",
+        case, retries
+    );
     0
 }
 
@@ -306,7 +326,8 @@ fn receiver_process(case: Case) -> i32 {
     N_TARGETS.store(targets.len(), Ordering::Relaxed);
     TARGET_PID.store(getpid() as i32, Ordering::Relaxed);
     let handles: [JoinHandle; SLOTS] = core::array::from_fn(|k| {
-        spawn(&R_STACKS[k], &R_TIDS[k], roles[k], k).unwrap_or_else(|e| fail!("sig_smp: clone receiver {}", e))
+        spawn(&R_STACKS[k], &R_TIDS[k], roles[k], k)
+            .unwrap_or_else(|e| fail!("sig_smp: clone receiver {}", e))
     });
 
     let t0 = now_ns();
@@ -329,13 +350,25 @@ fn receiver_process(case: Case) -> i32 {
             last = got;
             last_change = now;
         } else if now - last_change > WATCHDOG_NS {
-            let per: [u64; SENDERS] = core::array::from_fn(|i| PER_SENDER_RECEIVED[i].load(Ordering::Relaxed));
-            fail!("sig_smp: watchdog: case {} made no progress for 60 s at {} of {} (per sender {:?})", number, got, total(), per);
+            let per: [u64; SENDERS] =
+                core::array::from_fn(|i| PER_SENDER_RECEIVED[i].load(Ordering::Relaxed));
+            fail!(
+                "sig_smp: watchdog: case {} made no progress for 60 s at {} of {} (per sender {:?})",
+                number,
+                got,
+                total(),
+                per
+            );
         }
         if sender_status.is_none() {
             let (r, status) = wait4(child, WNOHANG);
             if r == child {
-                check!(status == 0, "sig_smp: case {} sender process ended with status {:#x}", number, status);
+                check!(
+                    status == 0,
+                    "sig_smp: case {} sender process ended with status {:#x}",
+                    number,
+                    status
+                );
                 sender_status = Some(status);
             }
         }
@@ -347,13 +380,29 @@ fn receiver_process(case: Case) -> i32 {
     }
     if sender_status.is_none() {
         let (r, status) = wait4(child, 0);
-        check!(r == child && status == 0, "sig_smp: case {} sender process: wait4 {} status {:#x}", number, r, status);
+        check!(
+            r == child && status == 0,
+            "sig_smp: case {} sender process: wait4 {} status {:#x}",
+            number,
+            r,
+            status
+        );
     }
 
     // Exactly once: every bit, and nothing more.
-    check!(RECEIVED.load(Ordering::Relaxed) == total(), "sig_smp: received {} of {}", RECEIVED.load(Ordering::Relaxed), total());
+    check!(
+        RECEIVED.load(Ordering::Relaxed) == total(),
+        "sig_smp: received {} of {}",
+        RECEIVED.load(Ordering::Relaxed),
+        total()
+    );
     for bit in 0..total() {
-        check!(SEEN[(bit / 64) as usize].load(Ordering::Relaxed) & (1 << (bit % 64)) != 0, "sig_smp: sender {} value {} never arrived", bit / per_sender(), bit % per_sender());
+        check!(
+            SEEN[(bit / 64) as usize].load(Ordering::Relaxed) & (1 << (bit % 64)) != 0,
+            "sig_smp: sender {} value {} never arrived",
+            bit / per_sender(),
+            bit % per_sender()
+        );
     }
     for (i, n) in PER_SENDER_RECEIVED.iter().enumerate() {
         check!(n.load(Ordering::Relaxed) == per_sender(), "sig_smp: sender {} count", i);
@@ -381,7 +430,10 @@ fn receiver_process(case: Case) -> i32 {
             ACTION_CHANGES.load(Ordering::Relaxed),
             MASK_CHANGES.load(Ordering::Relaxed)
         );
-        check!(BY_HANDLER[0].load(Ordering::Relaxed) > 0 && BY_HANDLER[1].load(Ordering::Relaxed) > 0, "sig_smp: one handler never ran");
+        check!(
+            BY_HANDLER[0].load(Ordering::Relaxed) > 0 && BY_HANDLER[1].load(Ordering::Relaxed) > 0,
+            "sig_smp: one handler never ran"
+        );
     }
     0
 }
@@ -424,9 +476,18 @@ fn check_sigpending_limit() {
     let zero = Timespec::from_millis(0);
     for v in 0..SIGPENDING_LIMIT as u64 {
         let r = sigtimedwait(sigbit(sig), &mut info, Some(&zero));
-        check!(r == sig as isize && info.value() == v, "sig_smp: draining #{} gave {} value {}", v, r, info.value());
+        check!(
+            r == sig as isize && info.value() == v,
+            "sig_smp: draining #{} gave {} value {}",
+            v,
+            r,
+            info.value()
+        );
     }
-    check!(sigtimedwait(sigbit(sig), &mut info, Some(&zero)) == -EAGAIN, "sig_smp: more than queued");
+    check!(
+        sigtimedwait(sigbit(sig), &mut info, Some(&zero)) == -EAGAIN,
+        "sig_smp: more than queued"
+    );
     check!(sigqueue(me, sig, 7) == 0, "sig_smp: the account was not freed");
     check!(sigtimedwait(sigbit(sig), &mut info, Some(&zero)) == sig as isize, "sig_smp: last one");
 }
@@ -444,15 +505,24 @@ fn main() -> i32 {
     let cpus = cpu_count();
     PER_SENDER.store(if cpus > 1 { PER_SENDER_SMP } else { PER_SENDER_UP }, Ordering::Relaxed);
     wait_until_alone();
-    println!("sig_smp: alone now on {} CPU(s); {} senders x {} signals per case", cpus, SENDERS, per_sender());
+    println!(
+        "sig_smp: alone now on {} CPU(s); {} senders x {} signals per case",
+        cpus,
+        SENDERS,
+        per_sender()
+    );
     run_case(Case::Receive);
     println!(
         "PASS sig_smp: 4 threads sigqueue / rt_tgsigqueueinfo RT signals with values to 4 threads taking them by sigtimedwait and handlers: each exactly once, per-sender FIFO"
     );
     run_case(Case::Churn);
-    println!("PASS sig_smp: the same while other threads change sigaction and sigprocmask flat out");
+    println!(
+        "PASS sig_smp: the same while other threads change sigaction and sigprocmask flat out"
+    );
     check_sigpending_limit();
-    println!("PASS sig_smp: RLIMIT_SIGPENDING back to exactly 0: 1024 queue, the 1025th gets EAGAIN");
+    println!(
+        "PASS sig_smp: RLIMIT_SIGPENDING back to exactly 0: 1024 queue, the 1025th gets EAGAIN"
+    );
     println!("PASS sig_smp");
     0
 }

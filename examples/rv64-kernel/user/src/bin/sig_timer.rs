@@ -80,23 +80,54 @@ fn overrun(info: &SigInfo) -> i32 {
 fn errors() {
     let ok = sigevent(SIGEV_SIGNAL, RT1, 0, 0);
     check!(timer_create(99, Some(&ok)) == Err(-EINVAL), "sig_timer: clock 99 accepted");
-    check!(timer_create(CLOCK_REALTIME, Some(&sigevent(3, RT1, 0, 0))) == Err(-EINVAL), "sig_timer: sigev_notify 3 accepted");
-    check!(timer_create(CLOCK_REALTIME, Some(&sigevent(SIGEV_SIGNAL, 0, 0, 0))) == Err(-EINVAL), "sig_timer: signal 0 accepted");
-    check!(timer_create(CLOCK_REALTIME, Some(&sigevent(SIGEV_SIGNAL, 65, 0, 0))) == Err(-EINVAL), "sig_timer: signal 65 accepted");
+    check!(
+        timer_create(CLOCK_REALTIME, Some(&sigevent(3, RT1, 0, 0))) == Err(-EINVAL),
+        "sig_timer: sigev_notify 3 accepted"
+    );
+    check!(
+        timer_create(CLOCK_REALTIME, Some(&sigevent(SIGEV_SIGNAL, 0, 0, 0))) == Err(-EINVAL),
+        "sig_timer: signal 0 accepted"
+    );
+    check!(
+        timer_create(CLOCK_REALTIME, Some(&sigevent(SIGEV_SIGNAL, 65, 0, 0))) == Err(-EINVAL),
+        "sig_timer: signal 65 accepted"
+    );
     let foreign = sigevent(SIGEV_THREAD_ID, RT1, 0, 1); // pid 1's thread is not ours
-    check!(timer_create(CLOCK_REALTIME, Some(&foreign)) == Err(-EINVAL), "sig_timer: another process's thread accepted");
-    check!(timer_create(CLOCK_REALTIME, Some(&sigevent(SIGEV_THREAD_ID, RT1, 0, 99999))) == Err(-EINVAL), "sig_timer: a missing thread accepted");
+    check!(
+        timer_create(CLOCK_REALTIME, Some(&foreign)) == Err(-EINVAL),
+        "sig_timer: another process's thread accepted"
+    );
+    check!(
+        timer_create(CLOCK_REALTIME, Some(&sigevent(SIGEV_THREAD_ID, RT1, 0, 99999)))
+            == Err(-EINVAL),
+        "sig_timer: a missing thread accepted"
+    );
     let r = syscall(SYS_TIMER_CREATE, CLOCK_REALTIME, 16, 0);
     check!(r == -EFAULT, "sig_timer: unreadable sigevent gave {}", r);
-    check!(timer_getoverrun(12345) == -EINVAL && timer_getoverrun(-1) == -EINVAL, "sig_timer: timer_getoverrun of no timer");
+    check!(
+        timer_getoverrun(12345) == -EINVAL && timer_getoverrun(-1) == -EINVAL,
+        "sig_timer: timer_getoverrun of no timer"
+    );
     check!(timer_delete(12345) == -EINVAL, "sig_timer: timer_delete of no timer");
-    let none = timer_create(CLOCK_REALTIME, Some(&sigevent(SIGEV_NONE, 0, 0, 0))).unwrap_or_else(|e| fail!("sig_timer: SIGEV_NONE {}", e));
-    check!(timer_settime(none, Timespec { tv_sec: 0, tv_nsec: 1_000_000_000 }, ms(0)) == -EINVAL, "sig_timer: tv_nsec 1e9 accepted");
-    check!(timer_settime(none, Timespec { tv_sec: -1, tv_nsec: 0 }, ms(0)) == -EINVAL, "sig_timer: negative time accepted");
-    check!(syscall6(SYS_TIMER_SETTIME, [none as usize, 0, 0, 0, 0, 0]) == -EINVAL, "sig_timer: NULL new_value accepted");
+    let none = timer_create(CLOCK_REALTIME, Some(&sigevent(SIGEV_NONE, 0, 0, 0)))
+        .unwrap_or_else(|e| fail!("sig_timer: SIGEV_NONE {}", e));
+    check!(
+        timer_settime(none, Timespec { tv_sec: 0, tv_nsec: 1_000_000_000 }, ms(0)) == -EINVAL,
+        "sig_timer: tv_nsec 1e9 accepted"
+    );
+    check!(
+        timer_settime(none, Timespec { tv_sec: -1, tv_nsec: 0 }, ms(0)) == -EINVAL,
+        "sig_timer: negative time accepted"
+    );
+    check!(
+        syscall6(SYS_TIMER_SETTIME, [none as usize, 0, 0, 0, 0, 0]) == -EINVAL,
+        "sig_timer: NULL new_value accepted"
+    );
     check!(timer_delete(none) == 0, "sig_timer: timer_delete");
     check!(timer_delete(none) == -EINVAL, "sig_timer: a deleted timer found again");
-    println!("PASS sig_timer: timer_create/settime/getoverrun/delete: EINVAL and EFAULT as Linux gives them");
+    println!(
+        "PASS sig_timer: timer_create/settime/getoverrun/delete: EINVAL and EFAULT as Linux gives them"
+    );
 }
 
 fn overruns() {
@@ -106,7 +137,11 @@ fn overruns() {
     let t0 = now_ns();
     check!(timer_settime(id, ms(PERIOD_MS), ms(PERIOD_MS)) == 0, "sig_timer: timer_settime");
     let cur = timer_gettime(id).unwrap_or_else(|e| fail!("sig_timer: timer_gettime {}", e));
-    check!(cur.interval.as_nanos() == ms(PERIOD_MS).as_nanos() && cur.value.as_nanos() > 0, "sig_timer: timer_gettime read {:?}", cur);
+    check!(
+        cur.interval.as_nanos() == ms(PERIOD_MS).as_nanos() && cur.value.as_nanos() > 0,
+        "sig_timer: timer_gettime read {:?}",
+        cur
+    );
     // Expiries at 1, 2, 3, 4 and 5 periods while the signal is blocked: one
     // signal queued, four overruns. Take it in the middle of the sixth period.
     sleep_ms((PERIOD_MS * 11 / 2) as u64);
@@ -128,11 +163,19 @@ fn overruns() {
     let r = sigtimedwait(sigbit(RT1), &mut info, Some(&Timespec::from_millis(0)));
     check!(r == -EAGAIN, "sig_timer: a second timer signal was queued ({})", r);
     // Rearmed at delivery: the next expiry comes within a period.
-    let r = sigtimedwait(sigbit(RT1), &mut info, Some(&Timespec::from_millis(PERIOD_MS as u64 * 3)));
-    check!(r == RT1 as isize && overrun(&info) == 0, "sig_timer: after rearming: {} overrun {}", r, overrun(&info));
+    let r =
+        sigtimedwait(sigbit(RT1), &mut info, Some(&Timespec::from_millis(PERIOD_MS as u64 * 3)));
+    check!(
+        r == RT1 as isize && overrun(&info) == 0,
+        "sig_timer: after rearming: {} overrun {}",
+        r,
+        overrun(&info)
+    );
     check!(timer_delete(id) == 0, "sig_timer: timer_delete");
     sigprocmask(SIG_UNBLOCK, sigbit(RT1));
-    println!("PASS sig_timer: a periodic timer blocked for 5 periods delivers one SI_TIMER signal (id, value) with si_overrun 4 = timer_getoverrun, then is rearmed");
+    println!(
+        "PASS sig_timer: a periodic timer blocked for 5 periods delivers one SI_TIMER signal (id, value) with si_overrun 4 = timer_getoverrun, then is rearmed"
+    );
 }
 
 static CHILD_TID: AtomicIsize = AtomicIsize::new(0);
@@ -161,22 +204,36 @@ extern "C" fn child(_: usize) -> i32 {
 
 fn thread_directed() {
     check!(on_signal(SIGUSR1, on_usr1, SA_RESTART, 0) == 0, "sig_timer: sigaction");
-    let h = spawn(&STACKS[0], &TIDS[0], child, 0).unwrap_or_else(|e| fail!("sig_timer: clone {}", e));
+    let h =
+        spawn(&STACKS[0], &TIDS[0], child, 0).unwrap_or_else(|e| fail!("sig_timer: clone {}", e));
     while CHILD_TID.load(Ordering::SeqCst) == 0 {
         sched_yield();
     }
     let tid = CHILD_TID.load(Ordering::SeqCst);
     let ev = sigevent(SIGEV_THREAD_ID, SIGUSR1, 7, tid as i32);
-    let id = timer_create(CLOCK_REALTIME, Some(&ev)).unwrap_or_else(|e| fail!("sig_timer: SIGEV_THREAD_ID {}", e));
+    let id = timer_create(CLOCK_REALTIME, Some(&ev))
+        .unwrap_or_else(|e| fail!("sig_timer: SIGEV_THREAD_ID {}", e));
     // Three expiries, 20 ms apart; this thread spins, unblocked, the whole time.
     check!(timer_settime(id, ms(20), ms(20)) == 0, "sig_timer: timer_settime");
     let t0 = now_ns();
     while HANDLED.load(Ordering::SeqCst) < 3 && now_ns() - t0 < 10_000_000_000 {
-        check!(sigpending() & sigbit(SIGUSR1) == 0, "sig_timer: SIGUSR1 pending for the main thread");
+        check!(
+            sigpending() & sigbit(SIGUSR1) == 0,
+            "sig_timer: SIGUSR1 pending for the main thread"
+        );
     }
     check!(timer_delete(id) == 0, "sig_timer: timer_delete");
-    check!(HANDLED.load(Ordering::SeqCst) >= 3, "sig_timer: {} thread-directed timer signals", HANDLED.load(Ordering::SeqCst));
-    check!(HANDLER_TID.load(Ordering::SeqCst) == tid, "sig_timer: handled by {} not {}", HANDLER_TID.load(Ordering::SeqCst), tid);
+    check!(
+        HANDLED.load(Ordering::SeqCst) >= 3,
+        "sig_timer: {} thread-directed timer signals",
+        HANDLED.load(Ordering::SeqCst)
+    );
+    check!(
+        HANDLER_TID.load(Ordering::SeqCst) == tid,
+        "sig_timer: handled by {} not {}",
+        HANDLER_TID.load(Ordering::SeqCst),
+        tid
+    );
     DONE.store(true, Ordering::SeqCst);
     h.join();
     println!("PASS sig_timer: a SIGEV_THREAD_ID timer's signal reaches only its thread");
@@ -209,10 +266,18 @@ fn alarm() {
     sigprocmask(SIG_BLOCK, sigbit(SIGALRM));
     // alarm(s) is setitimer(ITIMER_REAL, {0, s}) on riscv64 (no alarm system call).
     let it = Itimerval { interval: [0, 0], value: [0, 30_000] };
-    check!(syscall(SYS_SETITIMER, 0, &it as *const Itimerval as usize, 0) == 0, "sig_timer: setitimer");
+    check!(
+        syscall(SYS_SETITIMER, 0, &it as *const Itimerval as usize, 0) == 0,
+        "sig_timer: setitimer"
+    );
     let mut info = SigInfo::default();
     let r = sigtimedwait(sigbit(SIGALRM), &mut info, Some(&Timespec::from_millis(5000)));
-    check!(r == SIGALRM as isize && info.code() == SI_KERNEL, "sig_timer: setitimer gave {} code {}", r, info.code());
+    check!(
+        r == SIGALRM as isize && info.code() == SI_KERNEL,
+        "sig_timer: setitimer gave {} code {}",
+        r,
+        info.code()
+    );
     sigprocmask(SIG_UNBLOCK, sigbit(SIGALRM));
     println!("PASS sig_timer: setitimer (alarm) delivers SIGALRM from the kernel (SI_KERNEL)");
 }

@@ -75,28 +75,52 @@ fn main() -> i32 {
     sigprocmask(SIG_BLOCK, sigbit(SIGUSR1) | sigbit(SIGUSR2) | sigbit(RT2) | sigbit(RT3));
     let mut info = SigInfo::default();
 
-    check!(sigtimedwait(sigbit(SIGUSR2), &mut info, Some(&timed(0))) == -EAGAIN, "sig_wait: zero timeout");
+    check!(
+        sigtimedwait(sigbit(SIGUSR2), &mut info, Some(&timed(0))) == -EAGAIN,
+        "sig_wait: zero timeout"
+    );
     let t0 = now_ns();
     let r = sigtimedwait(sigbit(SIGUSR2), &mut info, Some(&timed(40)));
     let waited = now_ns() - t0;
-    check!(r == -EAGAIN && (40_000_000..2_000_000_000).contains(&waited), "sig_wait: timeout gave {} after {} ns", r, waited);
+    check!(
+        r == -EAGAIN && (40_000_000..2_000_000_000).contains(&waited),
+        "sig_wait: timeout gave {} after {} ns",
+        r,
+        waited
+    );
     println!("PASS sig_wait: sigtimedwait times out with EAGAIN (zero and 40 ms timeouts)");
 
     raise(SIGUSR2);
     raise(SIGUSR2);
     check!(sigpending() == sigbit(SIGUSR2), "sig_wait: pending {:#x}", sigpending());
     let r = sigtimedwait(sigbit(SIGUSR2), &mut info, None);
-    check!(r == SIGUSR2 as isize && info.code() == SI_TKILL && info.pid() == me as i32, "sig_wait: pending SIGUSR2 gave {} code {}", r, info.code());
-    check!(sigtimedwait(sigbit(SIGUSR2), &mut info, Some(&timed(0))) == -EAGAIN, "sig_wait: SIGUSR2 did not coalesce");
+    check!(
+        r == SIGUSR2 as isize && info.code() == SI_TKILL && info.pid() == me as i32,
+        "sig_wait: pending SIGUSR2 gave {} code {}",
+        r,
+        info.code()
+    );
+    check!(
+        sigtimedwait(sigbit(SIGUSR2), &mut info, Some(&timed(0))) == -EAGAIN,
+        "sig_wait: SIGUSR2 did not coalesce"
+    );
     for v in 1..=3 {
         check!(sigqueue(me, RT2, v) == 0, "sig_wait: sigqueue");
     }
     for v in 1..=3 {
         let r = sigtimedwait(sigbit(RT2), &mut info, Some(&timed(0)));
-        check!(r == RT2 as isize && info.value() == v && info.code() == SI_QUEUE, "sig_wait: RT instance {} gave {} value {}", v, r, info.value());
+        check!(
+            r == RT2 as isize && info.value() == v && info.code() == SI_QUEUE,
+            "sig_wait: RT instance {} gave {} value {}",
+            v,
+            r,
+            info.value()
+        );
     }
     check!(sigpending() == 0, "sig_wait: left pending {:#x}", sigpending());
-    println!("PASS sig_wait: a pending signal is taken at once; RT signals queue in order, standard ones coalesce");
+    println!(
+        "PASS sig_wait: a pending signal is taken at once; RT signals queue in order, standard ones coalesce"
+    );
 
     let s = start(send_to_main, 0);
     let t0 = now_ns();
@@ -104,21 +128,36 @@ fn main() -> i32 {
     let waited = now_ns() - t0;
     s.join();
     check!(r == RT2 as isize, "sig_wait: sibling's signal gave {}", r);
-    check!(info.code() == SI_QUEUE && info.value() == 77 && info.pid() == me as i32, "sig_wait: siginfo code {} value {} pid {}", info.code(), info.value(), info.pid());
+    check!(
+        info.code() == SI_QUEUE && info.value() == 77 && info.pid() == me as i32,
+        "sig_wait: siginfo code {} value {} pid {}",
+        info.code(),
+        info.value(),
+        info.pid()
+    );
     check!((15_000_000..4_000_000_000).contains(&waited), "sig_wait: waited {} ns", waited);
     println!("PASS sig_wait: sigtimedwait satisfied by a sibling thread's rt_tgsigqueueinfo");
 
     let s = start(send_to_process, 0);
     let r = sigtimedwait(sigbit(RT3), &mut info, Some(&timed(5000)));
     s.join();
-    check!(r == RT3 as isize && info.value() == 88, "sig_wait: process-directed gave {} value {}", r, info.value());
+    check!(
+        r == RT3 as isize && info.value() == 88,
+        "sig_wait: process-directed gave {} value {}",
+        r,
+        info.value()
+    );
     println!("PASS sig_wait: sigtimedwait takes a process-directed signal the other threads block");
 
     on_signal(SIGHUP, handler, 0, 0);
     let s = start(send_hup, 0);
     let r = sigtimedwait(sigbit(SIGUSR2), &mut info, Some(&timed(5000)));
     s.join();
-    check!(r == -EINTR && HANDLED.load(Ordering::SeqCst) == 1, "sig_wait: SIGHUP during sigtimedwait gave {}", r);
+    check!(
+        r == -EINTR && HANDLED.load(Ordering::SeqCst) == 1,
+        "sig_wait: SIGHUP during sigtimedwait gave {}",
+        r
+    );
     println!("PASS sig_wait: another deliverable signal ends sigtimedwait with EINTR");
 
     // Process-directed SIGUSR1: only the taker thread does not block it.
@@ -133,12 +172,24 @@ fn main() -> i32 {
             sleep_ms(10);
             n += 1;
         }
-        check!(HANDLED.load(Ordering::SeqCst) == before + 1, "sig_wait: SIGUSR1 #{} not handled", i);
-        check!(HANDLER_TID.load(Ordering::SeqCst) == taker_tid, "sig_wait: SIGUSR1 #{} ran on tid {}, not {}", i, HANDLER_TID.load(Ordering::SeqCst), taker_tid);
+        check!(
+            HANDLED.load(Ordering::SeqCst) == before + 1,
+            "sig_wait: SIGUSR1 #{} not handled",
+            i
+        );
+        check!(
+            HANDLER_TID.load(Ordering::SeqCst) == taker_tid,
+            "sig_wait: SIGUSR1 #{} ran on tid {}, not {}",
+            i,
+            HANDLER_TID.load(Ordering::SeqCst),
+            taker_tid
+        );
     }
     t.join();
     check!(sigpending() == 0, "sig_wait: main has {:#x} pending", sigpending());
-    println!("PASS sig_wait: a process-directed signal is taken by the thread that does not block it");
+    println!(
+        "PASS sig_wait: a process-directed signal is taken by the thread that does not block it"
+    );
     println!("PASS sig_wait");
     0
 }
