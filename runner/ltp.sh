@@ -46,11 +46,13 @@ if [[ ${1:-} == __case ]]; then
   # setsid: each case is a session and process group of its own, so a test that
   # signals its process group (kill02, kill(0, ...)) reaches only itself, and a
   # timeout can kill everything the case started.
-  # `trap -`: bash starts background commands with SIGINT and SIGQUIT ignored,
-  # and exec keeps that; the cases start with every disposition at default.
+  # `env --default-signal`: the cases start with every disposition at default.
+  # Bash starts background commands with SIGINT and SIGQUIT ignored, and a
+  # script started under `nohup` ignores SIGHUP, which a non-interactive bash
+  # cannot reset (`trap - HUP` does nothing then); exec and fork keep ignored
+  # signals ignored, and kill11 then waits 30 s for a child that ignores SIGHUP.
   (
-    trap - INT QUIT
-    exec env LTPROOT="$repo/target/ltp" TMPDIR="$tmp" LTP_COLORIZE_OUTPUT=0 \
+    exec env --default-signal LTPROOT="$repo/target/ltp" TMPDIR="$tmp" LTP_COLORIZE_OUTPUT=0 \
       PATH="$dir:$repo/target/ltp/testcases/lib:$PATH" \
       setsid "${cmd[@]}" </dev/null >"$out/$name.log" 2>&1
   ) &

@@ -14,13 +14,17 @@ check() { # name expected actual
   if [ "$2" == "$3" ]; then echo "PASS $1"; else echo "FAIL $1: expected [$2] got [$3]"; fail=1; fi
 }
 
+# Every case starts with every signal disposition at default, whatever this
+# script inherited (under `nohup`, SIGHUP is ignored, and exec keeps that).
+dflt=(env --default-signal)
+
 set +e
-"$run" bash -c 'kill -USR1 $$'; check "bash -c 'kill -USR1 \$\$' exits 138" 138 $?
-"$run" false; check "false exits 1" 1 $?
-"$run" /nonexistent/program 2>/dev/null; check "unstartable program exits 127" 127 $?
-"$run" sh -c 'trap "echo trapped" USR1; kill -USR1 $$; exit 3' > "$out/trap.txt"; check "sh trap handler, exit 3" "3 trapped" "$? $(cat "$out/trap.txt")"
+"${dflt[@]}" "$run" bash -c 'kill -USR1 $$'; check "bash -c 'kill -USR1 \$\$' exits 138" 138 $?
+"${dflt[@]}" "$run" false; check "false exits 1" 1 $?
+"${dflt[@]}" "$run" /nonexistent/program 2>/dev/null; check "unstartable program exits 127" 127 $?
+"${dflt[@]}" "$run" sh -c 'trap "echo trapped" USR1; kill -USR1 $$; exit 3' > "$out/trap.txt"; check "sh trap handler, exit 3" "3 trapped" "$? $(cat "$out/trap.txt")"
 # The shell's job control sees the runner stop with its program and continue.
-out_jc=$(bash -c "set -m; '$run' sleep 1 & sleep 0.5; kill -TSTP %1; sleep 0.3; jobs; kill -CONT %1; wait %1; echo status=\$?" 2>&1)
+out_jc=$("${dflt[@]}" bash -c "set -m; '$run' sleep 1 & sleep 0.5; kill -TSTP %1; sleep 0.3; jobs; kill -CONT %1; wait %1; echo status=\$?" 2>&1)
 jc="stopped=$(grep -c Stopped <<<"$out_jc") $(tail -n1 <<<"$out_jc")"
 case "$jc" in "stopped=0 "*) ;; *) jc="stopped $(tail -n1 <<<"$out_jc")" ;; esac
 check "bash job control: SIGTSTP to the job, jobs shows it stopped, continue, wait" "stopped status=0" "$jc"
@@ -29,8 +33,8 @@ set -e
 for prog in basic jobs reap stopcont signalfd orphan; do
   gcc -O1 -pthread -o "$out/$prog" "smoke/$prog.c"
   set +e
-  (cd "$out" && timeout 60 "./$prog" > "$prog.native" 2>&1); n=$?
-  (cd "$out" && timeout 60 "$run" "./$prog" > "$prog.runner" 2>&1); r=$?
+  (cd "$out" && timeout 60 "${dflt[@]}" "./$prog" > "$prog.native" 2>&1); n=$?
+  (cd "$out" && timeout 60 "${dflt[@]}" "$run" "./$prog" > "$prog.runner" 2>&1); r=$?
   set -e
   if [ $n == $r ] && cmp -s "$out/$prog.native" "$out/$prog.runner"; then
     echo "PASS $prog.c: same output and status ($n) as native"
