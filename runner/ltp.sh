@@ -9,8 +9,10 @@
 #
 #     case | native | ksignal-run | reason (where they differ)
 #
-# and ends with `LTP signal: X/51 identical to native`. Exit status 0 only when
-# every case is identical (or with --report-only). Logs: target/ltp-results/.
+# and ends with `LTP signal: X/51 identical to native`, then a warning naming the
+# cases that neither pass nor are TCONF natively (their comparison proves
+# nothing). Exit status 0 only when every case is identical (or with
+# --report-only). Logs: target/ltp-results/.
 #
 # Options:
 #   --report-only     always exit 0 (the table is still printed)
@@ -231,6 +233,7 @@ reason() {
 }
 
 same=0
+native_broken=()
 printf '\n%-20s | %-9s | %-11s | %s\n' case native ksignal-run reason
 printf '%s\n' "---------------------+-----------+-------------+-------"
 while read -r name _ _; do
@@ -242,7 +245,10 @@ while read -r name _ _; do
   else
     why=$(reason runner "$name")
   fi
-  [[ $n == PASS || $n == TCONF ]] || why="native: $(reason native "$name")${why:+; runner: $why}"
+  if [[ $n != PASS && $n != TCONF ]]; then
+    why="native: $(reason native "$name")${why:+; runner: $why}"
+    native_broken+=("$name")
+  fi
   printf '%-20s | %-9s | %-11s | %s\n' "$name" "$n" "$r" "$why"
 done <"$jobsfile"
 
@@ -251,4 +257,10 @@ echo "Times: LTP build ${build_secs} s, ksignal-run build ${runner_build_secs} s
   "native runs ${native_secs} s, ksignal-run runs ${runner_secs} s (${jobs} at a time)," \
   "total $((SECONDS - t0)) s. Logs: target/ltp-results/{native,runner}/CASE.log"
 echo "LTP signal: $same/$total identical to native"
+# Natively every case passes or is TCONF on Linux 6.18 as root (SUBSET.md); one
+# that does not says the host or this script's set-up is off, and its comparison
+# shows nothing about ksignal-run, identical or not.
+if ((${#native_broken[@]})); then
+  echo "WARNING: ${#native_broken[@]} case(s) neither pass nor TCONF natively, so their comparison proves nothing: ${native_broken[*]}"
+fi
 ((same == total || report_only)) || exit 1
