@@ -62,15 +62,17 @@ check() {
     local pre=()
     [[ $mode == runner ]] && pre=("$ksr" --)
     # Its own session (no controlling terminal, whatever runs this script),
-    # default dispositions for SIGINT/SIGQUIT, no core files, a fixed cwd.
+    # every signal disposition at default (`env --default-signal`: bash starts
+    # background commands with SIGINT/SIGQUIT ignored, and under `nohup` SIGHUP
+    # is ignored, which a non-interactive bash cannot reset), no core files, a
+    # fixed cwd.
     # (The group's 2>/dev/null keeps this shell's own "Killed"-style
     # reports about the case out of the output.)
     {
       (
-        trap - INT QUIT
         cd "$out/work"
         ulimit -c 0
-        exec timeout -k 5 "$timeout" setsid "${pre[@]}" "$@" </dev/null \
+        exec timeout -k 5 "$timeout" env --default-signal setsid "${pre[@]}" "$@" </dev/null \
           >"$out/$name.$mode.out" 2>"$out/$name.$mode.err"
       ) && rc=0 || rc=$?
     } 2>/dev/null
